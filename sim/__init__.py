@@ -1,0 +1,1 @@
+"""sharesim: agent-based simulation of multi-agency information sharing."""

@@ -1,0 +1,312 @@
+"""The parameter registry: every model parameter, once, with its evidence.
+
+Each entry carries a default, a plausible range, a unit, one of the six categories of the
+information sharing framework (Cairns 2015; ``shared/DOMAIN.md``), how sure we are of it
+(``stated``, ``external``, ``inferred`` or ``assumed``) and its source. Sensitivity analysis,
+calibration, scenario validation, the dashboard sliders and the ODD parameter table all read
+this registry; no other module lists parameter names.
+
+Time unit: one step is one week.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Literal, get_args
+
+Category = Literal[
+    "External Environment", "Organisation", "Process", "Project", "Technology", "Individual"
+]
+Provenance = Literal["stated", "external", "inferred", "assumed"]
+
+CATEGORIES: tuple[str, ...] = get_args(Category)
+PROVENANCES: tuple[str, ...] = get_args(Provenance)
+
+
+class ParameterError(ValueError):
+    """A parameter name or value that the model cannot accept."""
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    """One model parameter and the evidence behind it.
+
+    Attributes
+    ----------
+    name : str
+        The one name used everywhere: scenario key, slider, SALib factor, output column.
+    default : float
+        Value used when a scenario does not set it.
+    low, high : float
+        Plausible range; values outside it are rejected. Sensitivity analysis and
+        calibration sample within it.
+    unit : str
+        Unit of the value ("utility" is the common scale of motivation and cost).
+    category : Category
+        Framework category (DOMAIN.md, "The information sharing framework").
+    provenance : Provenance
+        How sure we are of the value.
+    source : str
+        Where the value or its direction comes from.
+    description : str
+        One sentence on what the parameter does in the model.
+    """
+
+    name: str
+    default: float
+    low: float
+    high: float
+    unit: str
+    category: Category
+    provenance: Provenance
+    source: str
+    description: str
+
+    def __post_init__(self) -> None:
+        if not self.low <= self.default <= self.high:
+            raise ParameterError(f"{self.name}: default {self.default} outside [{self.low}, {self.high}]")
+        if self.category not in CATEGORIES:
+            raise ParameterError(f"{self.name}: unknown category {self.category!r}")
+        if self.provenance not in PROVENANCES:
+            raise ParameterError(f"{self.name}: unknown provenance {self.provenance!r}")
+
+    @property
+    def uncertain(self) -> bool:
+        """True when the value is not pinned by evidence (a sensitivity-analysis input)."""
+        return self.provenance in ("inferred", "assumed") and self.low < self.high
+
+
+_DOMAIN = "shared/DOMAIN.md"
+
+_REGISTRY: tuple[Parameter, ...] = (
+    # --- the decision -------------------------------------------------------------------
+    Parameter(
+        "decision_gain", 3.0, 1.0, 8.0, "1/utility", "Individual", "assumed",
+        "Modelling choice: sharpness of the logistic choice between recording and not",
+        "Gain of the logistic decision P(record) = logistic(gain * (motivation - cost)).",
+    ),
+    Parameter(
+        "baseline_motivation", 0.0, -1.5, 1.5, "utility", "Individual", "assumed",
+        "Modelling choice: intercept of the motivation-minus-cost balance",
+        "Motivation a member of staff has before any modelled factor.",
+    ),
+    # --- motivation ---------------------------------------------------------------------
+    Parameter(
+        "buy_in_weight", 1.5, 0.3, 3.0, "utility", "Organisation", "inferred",
+        f"{_DOMAIN} finding 2 and P4: buy-in tracks case recording",
+        "Motivation per unit of agency buy-in.",
+    ),
+    Parameter(
+        "attitude_weight", 1.0, 0.2, 2.0, "utility", "Individual", "inferred",
+        f"{_DOMAIN} Individual category: motivation to share",
+        "Motivation per unit of a staff member's attitude to sharing.",
+    ),
+    Parameter(
+        "norm_weight", 0.8, 0.0, 2.0, "utility", "Individual", "assumed",
+        "Theory of Planned Behaviour: subjective norm (colleagues' recording last week)",
+        "Motivation per unit of the own agency's recording share last week.",
+    ),
+    Parameter(
+        "reciprocity_weight", 0.8, 0.0, 2.0, "utility", "Process", "inferred",
+        f"{_DOMAIN} Process category: real-time sharing is worth more when partners record",
+        "Motivation per unit of partners' recording share last week.",
+    ),
+    Parameter(
+        "pressure_weight", 0.6, 0.0, 1.5, "utility", "External Environment", "external",
+        f"{_DOMAIN} Pilkington case: external pressure to share ASB information",
+        "Motivation per unit of external pressure (pressure events raise it, it then decays).",
+    ),
+    Parameter(
+        "pressure_half_life", 52.0, 13.0, 156.0, "weeks", "External Environment", "assumed",
+        "Modelling choice: how long the effect of a high-profile failure lasts",
+        "Half-life of external pressure after a pressure event.",
+    ),
+    Parameter(
+        "mandate_weight", 1.0, 0.0, 2.0, "utility", "Organisation", "inferred",
+        f"{_DOMAIN} Organisation category (control); forced adoption (Zhang et al. 2013)",
+        "Motivation per unit of management mandate to record on the shared system.",
+    ),
+    Parameter(
+        "habit_weight", 1.0, 0.0, 2.0, "utility", "Individual", "assumed",
+        "Modelling choice: routine use makes recording the default",
+        "Motivation per unit of a staff member's recording habit.",
+    ),
+    # --- cost ---------------------------------------------------------------------------
+    Parameter(
+        "double_keying_cost", 2.0, 0.5, 4.0, "utility", "Process", "inferred",
+        f"{_DOMAIN} P2: partners with interfaces shared close to 100%, others less",
+        "Cost of entering a case twice while the agency has no live interface.",
+    ),
+    Parameter(
+        "functionality_cost", 0.5, 0.1, 1.5, "utility", "Technology", "inferred",
+        f"{_DOMAIN} P6: every partner reported functionality problems (cost above zero)",
+        "Cost of poor functionality and usability of the shared system.",
+    ),
+    Parameter(
+        "legal_risk", 1.0, 0.0, 2.0, "utility", "External Environment", "inferred",
+        f"{_DOMAIN} External Environment: the Data Protection Act acts as a deterrent",
+        "Mean perceived legal risk of recording a case, before documentary assurance.",
+    ),
+    Parameter(
+        "assurance_relief", 0.6, 0.0, 1.0, "fraction", "Organisation", "inferred",
+        f"{_DOMAIN} finding 1: documentary evidence lets a cautious officer point to authority",
+        "Share of perceived legal risk removed by full documentary assurance.",
+    ),
+    Parameter(
+        "bureaucracy_burden", 0.8, 0.0, 2.0, "utility", "Organisation", "inferred",
+        f"{_DOMAIN} finding 1: procedural burden channel of bureaucracy",
+        "Cost per unit of agency bureaucracy (formal procedure and documentation).",
+    ),
+    Parameter(
+        "bureaucracy_assurance", 0.6, 0.0, 1.0, "fraction", "Organisation", "inferred",
+        f"{_DOMAIN} finding 1: documentary assurance channel of bureaucracy",
+        "Documentary assurance gained per unit of agency bureaucracy.",
+    ),
+    Parameter(
+        "workload_cost", 0.3, 0.0, 1.5, "utility", "Organisation", "assumed",
+        f"{_DOMAIN} Organisation category: workload",
+        "Cost per unit of relative workload (cases per staff against the partnership mean).",
+    ),
+    Parameter(
+        "training_relief", 0.5, 0.0, 1.5, "utility", "Individual", "assumed",
+        "Modelling choice: trained staff find recording cheaper",
+        "Cost removed for a trained member of staff.",
+    ),
+    Parameter(
+        "colocation_relief", 1.0, 0.0, 2.5, "utility", "Organisation", "inferred",
+        f"{_DOMAIN} Organisation category and P7: co-location the most effective initiative",
+        "Cost removed while an agency's staff are co-located with partners.",
+    ),
+    # --- learning and feedback ----------------------------------------------------------
+    Parameter(
+        "attitude_learning_rate", 0.05, 0.005, 0.2, "1/week", "Individual", "assumed",
+        "Modelling choice: attitude follows the benefit staff see",
+        "Weekly rate at which attitude moves toward the partners' recording share seen.",
+    ),
+    Parameter(
+        "habit_learning_rate", 0.05, 0.005, 0.2, "1/week", "Individual", "assumed",
+        "Modelling choice: habit grows with use and decays without it",
+        "Weekly rate at which habit moves toward the own recording share.",
+    ),
+    Parameter(
+        "buy_in_adjustment_rate", 0.03, 0.005, 0.1, "1/week", "Organisation", "assumed",
+        "Modelling choice: agency buy-in follows realised benefit and involvement",
+        "Weekly rate at which agency buy-in moves toward its target.",
+    ),
+    Parameter(
+        "involvement_weight", 0.5, 0.0, 1.0, "fraction", "Organisation", "inferred",
+        f"{_DOMAIN} finding 2: buy-in and involvement in the project",
+        "Weight of project involvement (against realised benefit) in target buy-in.",
+    ),
+    Parameter(
+        "delay_erosion", 0.004, 0.0, 0.02, "1/week", "Project", "inferred",
+        f"{_DOMAIN} P8: long delivery delays eroded the benefit partners saw",
+        "Weekly loss of buy-in while an agency waits to go live after the project starts.",
+    ),
+    Parameter(
+        "turnover_rate", 0.003, 0.0, 0.01, "1/week", "Organisation", "assumed",
+        "Modelling choice: about 15% of staff a year replaced by untrained newcomers",
+        "Weekly probability that a member of staff leaves and is replaced.",
+    ),
+    Parameter(
+        "attitude_mean", 0.5, 0.2, 0.8, "fraction", "Individual", "assumed",
+        "Modelling choice: no survey of staff attitudes exists",
+        "Mean attitude to sharing of a newly arrived member of staff.",
+    ),
+    Parameter(
+        "attitude_spread", 0.15, 0.02, 0.3, "fraction", "Individual", "assumed",
+        "Modelling choice: no survey of staff attitudes exists",
+        "Standard deviation of newcomers' attitude to sharing.",
+    ),
+    Parameter(
+        "prior_use_habit", 0.8, 0.3, 1.0, "fraction", "Individual", "external",
+        f"{_DOMAIN} P9: Charnwood had four to five years of use before the project",
+        "Initial habit of staff at agencies that used the system before the project.",
+    ),
+    Parameter(
+        "caseload_scale", 1.0, 0.5, 2.0, "factor", "Organisation", "assumed",
+        f"{_DOMAIN} missing numbers: per-agency caseloads are orders of magnitude only",
+        "Multiplier on every agency's weekly ASB caseload.",
+    ),
+    # --- interfaces ---------------------------------------------------------------------
+    Parameter(
+        "interface_consider_rate", 0.01, 0.0, 0.05, "1/week", "Technology", "inferred",
+        f"{_DOMAIN} P3: in 2012 only 4 of 11 partners were considering an interface",
+        "Weekly probability that a live agency with high buy-in starts considering an interface.",
+    ),
+    Parameter(
+        "interface_buy_in_threshold", 0.6, 0.3, 0.9, "fraction", "Technology", "assumed",
+        "Modelling choice: only committed agencies invest in an interface",
+        "Buy-in above which an agency may start considering an interface.",
+    ),
+    Parameter(
+        "imitation_weight", 0.02, 0.0, 0.1, "1/week", "Technology", "assumed",
+        "Lee (2010) JASSS 13(2)3: agencies imitate peers' IT investment",
+        "Extra weekly hazard of considering an interface per unit of recording-share gap "
+        "to partners with live interfaces.",
+    ),
+    Parameter(
+        "interface_build_rate", 0.02, 0.005, 0.1, "1/week", "Project", "assumed",
+        f"{_DOMAIN} Project category: supplier relationship and funding decisions",
+        "Weekly probability that a considering agency commits to building its interface.",
+    ),
+    Parameter(
+        "interface_build_weeks", 26.0, 8.0, 78.0, "weeks", "Project", "inferred",
+        f"{_DOMAIN} P8 and Project category: long delivery delays",
+        "Mean time from starting to build an interface to it going live.",
+    ),
+)
+
+PARAMETERS: Mapping[str, Parameter] = MappingProxyType({p.name: p for p in _REGISTRY})
+"""Every parameter by name, in registry order."""
+
+
+def defaults() -> dict[str, float]:
+    """Return the default value of every parameter."""
+    return {name: p.default for name, p in PARAMETERS.items()}
+
+
+def uncertain_parameters() -> tuple[Parameter, ...]:
+    """Return the parameters that sensitivity analysis and calibration treat as uncertain."""
+    return tuple(p for p in PARAMETERS.values() if p.uncertain)
+
+
+def check_value(name: str, value: object, where: str = "") -> float:
+    """Return ``value`` as a float if it is a valid value of parameter ``name``.
+
+    Raises
+    ------
+    ParameterError
+        With one message naming the parameter, the value and the problem.
+    """
+    prefix = f"{where}: " if where else ""
+    param = PARAMETERS.get(name)
+    if param is None:
+        hint = difflib.get_close_matches(name, PARAMETERS.keys(), n=1)
+        suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+        raise ParameterError(f"{prefix}unknown parameter {name!r}{suggestion}")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ParameterError(
+            f"{prefix}parameter {name!r} must be a number, got {type(value).__name__} {value!r}"
+        )
+    number = float(value)
+    if not math.isfinite(number):
+        raise ParameterError(f"{prefix}parameter {name!r} must be finite, got {number}")
+    if not param.low <= number <= param.high:
+        raise ParameterError(
+            f"{prefix}parameter {name!r} = {number:g} is outside its range "
+            f"[{param.low:g}, {param.high:g}] {param.unit}"
+        )
+    return number
+
+
+def resolve(overrides: Mapping[str, object] | None = None, where: str = "") -> dict[str, float]:
+    """Return a full parameter set: defaults with ``overrides`` checked and applied."""
+    values = defaults()
+    for name, value in (overrides or {}).items():
+        values[name] = check_value(name, value, where)
+    return values
