@@ -26,6 +26,7 @@ from enum import IntEnum
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.special import expit, ndtri
 
 from sim.params import PARAMETERS
 
@@ -179,3 +180,454 @@ class Schedule:
             functionality=np.ones(n_weeks),
             pressure_impulse=np.zeros(n_weeks),
         )
+
+
+ParameterArrays = Mapping[str, FloatArray]
+"""Parameter values by registry name, each an array of shape (B,): one value per run."""
+
+
+@dataclass(frozen=True)
+class State:
+    """Everything that changes during a batch of runs, at the end of a week.
+
+    Staff arrays have shape (B, N), agency arrays (B, A), partnership arrays (B,).
+    ``handled`` and ``recorded`` are last week's per-agency case counts: the only memory
+    of last week that the decision reads (colleagues' norm, partners' reciprocity).
+    """
+
+    week: int
+    attitude: FloatArray
+    habit: FloatArray
+    risk: FloatArray
+    trained: BoolArray
+    tenure: IntArray
+    buy_in: FloatArray
+    interface: IntArray
+    build_left: IntArray
+    pressure: FloatArray
+    handled: IntArray
+    recorded: IntArray
+    views: FloatArray
+
+
+@dataclass(frozen=True)
+class WeekOutput:
+    """What one week produced, per run and agency (B, A) unless noted.
+
+    ``staff_handled``, ``staff_recorded`` and ``probability`` (B, N) are per member of staff.
+    """
+
+    handled: IntArray
+    recorded: IntArray
+    buy_in: FloatArray
+    interface: IntArray
+    attitude: FloatArray
+    pressure: FloatArray
+    probability: FloatArray
+    staff_handled: IntArray
+    staff_recorded: IntArray
+
+
+@dataclass(frozen=True)
+class Batch:
+    """The fixed inputs of a batch of runs, prepared once for the weekly step.
+
+    Attributes
+    ----------
+    partnership, schedule
+        As given.
+    size : int
+        Number of runs ``B``.
+    p : dict of str to array (B, 1)
+        Every parameter as a column that broadcasts over agencies or staff.
+    staff_rate : array (N,)
+        Mean cases per week handled by each staff position (before ``caseload_scale``).
+    relative_load : array (A,)
+        Cases per staff of each agency over the partnership's cases per staff.
+    """
+
+    partnership: Partnership
+    schedule: Schedule
+    size: int
+    p: dict[str, FloatArray]
+    staff_rate: FloatArray
+    relative_load: FloatArray
+
+    @property
+    def batched_schedule(self) -> bool:
+        """Whether the schedule has its own row per run."""
+        return self.schedule.functionality.ndim == 2
+
+    def scheduled(self, name: str, week: int) -> NDArray:
+        """Week ``week`` of schedule array ``name``, shaped to broadcast against (B, ...)."""
+        values = getattr(self.schedule, name)
+        return values[:, week] if self.batched_schedule else values[week][None]
+
+
+def stack_parameters(runs: Sequence[Mapping[str, float]]) -> dict[str, FloatArray]:
+    """Turn one full parameter mapping per run into arrays of shape (B,) per name."""
+    missing = set(PARAMETERS).difference(*[set(r) for r in runs]) if runs else set(PARAMETERS)
+    if missing:
+        raise ValueError(f"parameter values missing: {sorted(missing)}")
+    return {name: np.array([float(r[name]) for r in runs]) for name in PARAMETERS}
+
+
+def prepare(partnership: Partnership, schedule: Schedule, params: ParameterArrays) -> Batch:
+    """Check the inputs of a batch and compute what every week reuses."""
+    sizes = {np.shape(v) for v in params.values()}
+    if len(sizes) != 1 or len(next(iter(sizes))) != 1:
+        raise ValueError(f"parameter arrays must all have one shape (B,), got {sorted(sizes)}")
+    unknown = set(params) - set(PARAMETERS)
+    if unknown or set(PARAMETERS) - set(params):
+        raise ValueError(f"parameters do not match the registry: {sorted(unknown) or 'missing'}")
+    size = next(iter(sizes))[0]
+    if schedule.functionality.ndim == 2 and schedule.functionality.shape[0] != size:
+        raise ValueError("a batched schedule needs one row per run")
+    if schedule.live.shape[-1] != partnership.n_agencies:
+        raise ValueError("schedule and partnership disagree on the number of agencies")
+    per_staff = np.asarray(partnership.caseload, float) / np.asarray(partnership.staff)
+    mean_per_staff = float(np.sum(partnership.caseload)) / partnership.n_staff
+    return Batch(
+        partnership=partnership,
+        schedule=schedule,
+        size=size,
+        p={name: np.asarray(v, float)[:, None] for name, v in params.items()},
+        staff_rate=per_staff[partnership.staff_agency],
+        relative_load=per_staff / mean_per_staff if mean_per_staff > 0 else per_staff * 0.0,
+    )
+
+
+def generators(seeds: Sequence[np.random.SeedSequence | int]) -> list[np.random.Generator]:
+    """Return one independent generator per run, from that run's seed alone."""
+    return [np.random.default_rng(s) for s in seeds]
+
+
+def _per_agency(values: NDArray, starts: IntArray) -> NDArray:
+    """Sum a (B, N) staff array into (B, A) agency totals (staff are contiguous by agency)."""
+    return np.add.reduceat(values, starts, axis=1)
+
+
+def _share(recorded: NDArray, handled: NDArray) -> FloatArray:
+    """Recorded over handled, 0 where nothing was handled (recorded is then 0 too)."""
+    return recorded / np.maximum(handled, 1)
+
+
+def _partner_share(recorded: NDArray, handled: NDArray, among: BoolArray) -> FloatArray:
+    """For each agency, the recording share of the *other* agencies in ``among``."""
+    rec = recorded * among
+    han = handled * among
+    return _share(rec.sum(axis=1, keepdims=True) - rec, han.sum(axis=1, keepdims=True) - han)
+
+
+def _clip01(values: NDArray) -> FloatArray:
+    return np.minimum(np.maximum(values, 0.0), 1.0)
+
+
+def _newcomer_attitude(
+    u: FloatArray, mean: float | FloatArray, spread: float | FloatArray
+) -> FloatArray:
+    """Attitude of newcomers from uniforms: Normal(mean, spread) clipped to [0, 1]."""
+    return _clip01(mean + spread * ndtri(u))
+
+
+def _newcomer_risk(u: FloatArray) -> FloatArray:
+    """Perceived legal risk multiplier of newcomers: uniform on [0.5, 1.5], mean 1."""
+    return 0.5 + u
+
+
+def initial_state(batch: Batch, rngs: Sequence[np.random.Generator]) -> State:
+    """Draw the week-0 state of every run: staff attitudes and legal-risk perceptions.
+
+    Staff at agencies with prior use of the system start trained, with habit
+    ``prior_use_habit`` (DOMAIN.md P9).
+    """
+    partnership, p = batch.partnership, batch.p
+    b, n, a = batch.size, partnership.n_staff, partnership.n_agencies
+    if len(rngs) != b:
+        raise ValueError(f"{len(rngs)} generators for a batch of {b} runs")
+    draws = np.stack([rng.random(2 * n) for rng in rngs]).reshape(b, 2, n)
+    prior = partnership.prior_use[partnership.staff_agency]
+    interface = np.where(partnership.interface_allowed, partnership.initial_interface, 0)
+    return State(
+        week=0,
+        attitude=_newcomer_attitude(draws[:, 0], p["attitude_mean"], p["attitude_spread"]),
+        habit=np.where(prior[None], p["prior_use_habit"], 0.0),
+        risk=_newcomer_risk(draws[:, 1]),
+        trained=np.broadcast_to(prior, (b, n)).copy(),
+        tenure=np.zeros((b, n), dtype=np.int64),
+        buy_in=np.broadcast_to(np.asarray(partnership.initial_buy_in, float), (b, a)).copy(),
+        interface=np.broadcast_to(interface.astype(np.int64), (b, a)).copy(),
+        build_left=np.zeros((b, a), dtype=np.int64),
+        pressure=np.zeros(b),
+        handled=np.zeros((b, a), dtype=np.int64),
+        recorded=np.zeros((b, a), dtype=np.int64),
+        views=np.zeros((b, a, a)),
+    )
+
+
+def _advance_interfaces(
+    state: State, batch: Batch, live: BoolArray, u: FloatArray
+) -> tuple[IntArray, IntArray]:
+    """One week of the interface state machine ``none -> considering -> building -> live``.
+
+    ``u`` holds three uniforms per agency (B, 3, A): considering, committing, build time.
+    An agency considers an interface when its buy-in is above the threshold, or imitates
+    partners whose live interface visibly lets them record more (Lee 2010). Build time is
+    uniform on [0.5, 1.5] x ``interface_build_weeks``. A scenario event can force it live.
+    """
+    p, allowed = batch.p, batch.partnership.interface_allowed[None]
+    stage, left = state.interface, state.build_left
+    own = _share(state.recorded, state.handled)
+    peers = _partner_share(state.recorded, state.handled, stage == InterfaceState.LIVE)
+    hazard = p["interface_consider_rate"] * (state.buy_in >= p["interface_buy_in_threshold"])
+    hazard = hazard + p["imitation_weight"] * np.maximum(peers - own, 0.0)
+
+    considers = allowed & live & (stage == InterfaceState.NONE) & (u[:, 0] < hazard)
+    commits = (stage == InterfaceState.CONSIDERING) & (u[:, 1] < p["interface_build_rate"])
+    building = stage == InterfaceState.BUILDING
+    left = np.where(building, left - 1, left)
+    forced = allowed & batch.scheduled("interface_forced", state.week)
+    finished = (building & (left <= 0)) | forced
+
+    weeks = np.rint((0.5 + u[:, 2]) * p["interface_build_weeks"]).astype(np.int64)
+    left = np.where(commits, np.maximum(weeks, 1), left)
+    stage = np.where(considers, InterfaceState.CONSIDERING, stage)
+    stage = np.where(commits, InterfaceState.BUILDING, stage)
+    stage = np.where(finished, InterfaceState.LIVE, stage)
+    return stage, left
+
+
+@dataclass(frozen=True)
+class DecisionTerms:
+    """The decision of every member of staff, term by term (utility units).
+
+    ``agency_motivation`` and ``agency_cost`` hold (B, A) terms shared by an agency's staff;
+    ``staff_motivation`` and ``staff_cost`` hold (B, N) terms of each member of staff.
+    Costs are positive when they deter recording; reliefs (training, co-location) are
+    negative costs.
+    """
+
+    agency_motivation: dict[str, FloatArray]
+    agency_cost: dict[str, FloatArray]
+    staff_motivation: dict[str, FloatArray]
+    staff_cost: dict[str, FloatArray]
+
+    def balance(self, staff_agency: IntArray) -> FloatArray:
+        """Motivation minus cost (B, N) for every member of staff."""
+        agency = sum(self.agency_motivation.values()) - sum(self.agency_cost.values())
+        staff = sum(self.staff_motivation.values()) - sum(self.staff_cost.values())
+        return np.asarray(agency)[:, staff_agency] + staff
+
+
+def decision_terms(
+    state: State, batch: Batch, interface: IntArray, pressure: FloatArray
+) -> DecisionTerms:
+    """Every term of motivation and cost for this week's decisions (DOMAIN.md finding 3).
+
+    Reads last week's recording (norm, reciprocity), this week's interface stage, pressure
+    and schedule. Bureaucracy enters twice: as procedural burden (a cost) and as documentary
+    assurance that lowers perceived legal risk (DOMAIN.md finding 1), so its net effect can
+    take either sign.
+    """
+    p, t, partnership = batch.p, state.week, batch.partnership
+    sa = partnership.staff_agency
+    live = batch.scheduled("live", t)
+    bureaucracy = partnership.bureaucracy[None]
+    assurance = _clip01(batch.scheduled("assurance", t) + p["bureaucracy_assurance"] * bureaucracy)
+    functionality = batch.scheduled("functionality", t)[:, None]
+    legal = p["legal_risk"] * (1.0 - p["assurance_relief"] * assurance)
+    return DecisionTerms(
+        agency_motivation={
+            "baseline": p["baseline_motivation"] * np.ones_like(state.buy_in),
+            "buy_in": p["buy_in_weight"] * state.buy_in,
+            "norm": p["norm_weight"] * _share(state.recorded, state.handled),
+            "reciprocity": p["reciprocity_weight"]
+            * _partner_share(state.recorded, state.handled, live),
+            "pressure": p["pressure_weight"] * pressure[:, None],
+            "mandate": p["mandate_weight"] * batch.scheduled("mandate", t),
+        },
+        agency_cost={
+            "double_keying": p["double_keying_cost"] * (interface != InterfaceState.LIVE),
+            "functionality": p["functionality_cost"] * functionality,
+            "bureaucratic_burden": p["bureaucracy_burden"] * bureaucracy,
+            "workload": p["workload_cost"] * batch.relative_load[None],
+            "colocation": -p["colocation_relief"] * batch.scheduled("colocated", t),
+        },
+        staff_motivation={
+            "attitude": p["attitude_weight"] * state.attitude,
+            "habit": p["habit_weight"] * state.habit,
+        },
+        staff_cost={
+            "legal_risk": legal[:, sa] * state.risk,
+            "training": -p["training_relief"] * state.trained,
+        },
+    )
+
+
+def _turnover(
+    state: State, batch: Batch, rngs: Sequence[np.random.Generator], leaving: BoolArray
+) -> tuple[FloatArray, FloatArray]:
+    """Attitude and risk after leavers' positions are refilled by newcomers."""
+    attitude, risk = state.attitude, state.risk
+    rows = np.flatnonzero(leaving.any(axis=1))
+    if rows.size:
+        attitude, risk = attitude.copy(), risk.copy()
+    for b in rows:
+        who = np.flatnonzero(leaving[b])
+        u = rngs[b].random(2 * who.size)
+        attitude[b, who] = _newcomer_attitude(
+            u[: who.size], batch.p["attitude_mean"][b, 0], batch.p["attitude_spread"][b, 0]
+        )
+        risk[b, who] = _newcomer_risk(u[who.size :])
+    return attitude, risk
+
+
+def step(
+    state: State, batch: Batch, rngs: Sequence[np.random.Generator]
+) -> tuple[State, WeekOutput]:
+    """Advance every run of the batch by one week; return the new state and the week's output.
+
+    Synchronous: every rule reads ``state`` (the end of last week) and the result is a new
+    ``State``. ``rngs[b]`` is consumed only by run ``b``, in an order fixed by run ``b``'s
+    own inputs and state.
+    """
+    p, t, partnership = batch.p, state.week, batch.partnership
+    b, n, a, sa = batch.size, partnership.n_staff, partnership.n_agencies, partnership.staff_agency
+    live = np.broadcast_to(batch.scheduled("live", t), (b, a))
+    training = batch.scheduled("training", t)
+
+    # External pressure decays with its half-life and is raised by this week's events.
+    decay = 0.5 ** (1.0 / p["pressure_half_life"][:, 0])
+    pressure = _clip01(state.pressure * decay + batch.scheduled("pressure_impulse", t))
+
+    # Uniforms, run by run: staff leaving, then three per agency for the interface machine.
+    u_week = np.stack([rng.random(n + 3 * a) for rng in rngs])
+    trains = np.broadcast_to(training.any(axis=1), (b,))
+    u_train = np.ones((b, n))
+    for row in np.flatnonzero(trains):
+        u_train[row] = rngs[row].random(n)
+
+    interface, build_left = _advance_interfaces(
+        state, batch, live, u_week[:, n:].reshape(b, 3, a)
+    )
+
+    # Turnover: a leaver's position is refilled by an untrained newcomer with no habit.
+    leaving = u_week[:, :n] < (p["turnover_rate"] + batch.scheduled("turnover_shock", t))[:, sa]
+    attitude, risk = _turnover(state, batch, rngs, leaving)
+    habit = np.where(leaving, 0.0, state.habit)
+    trained = (state.trained & ~leaving) | (u_train < training[:, sa])
+    tenure = np.where(leaving, 0, state.tenure + 1)
+
+    deciding = State(t, attitude, habit, risk, trained, tenure, state.buy_in, interface,
+                     build_left, pressure, state.handled, state.recorded, state.views)
+    balance = decision_terms(deciding, batch, interface, pressure).balance(sa)
+    live_staff = live[:, sa]
+    probability = expit(p["decision_gain"] * balance) * live_staff
+
+    # Cases: Poisson per member of staff, each recorded with `probability`. By Poisson
+    # thinning, recorded and unrecorded counts are independent Poissons: the same
+    # distribution as a binomial of the cases, with one sampler call instead of two.
+    rate = batch.staff_rate[None] * p["caseload_scale"]
+    means = np.concatenate([rate * probability, rate * (1.0 - probability)], axis=1)
+    counts = np.stack([rng.poisson(means[row]) for row, rng in enumerate(rngs)])
+    staff_recorded, staff_handled = counts[:, :n], counts[:, :n] + counts[:, n:]
+    handled = _per_agency(staff_handled, partnership.starts)
+    recorded = _per_agency(staff_recorded, partnership.starts)
+    own = _share(recorded, handled)
+    partners = _partner_share(recorded, handled, live)
+
+    # Learning: habit follows own use; attitude follows the benefit partners' records bring.
+    used = live_staff & (staff_handled > 0)
+    habit = np.where(
+        used, habit + p["habit_learning_rate"] * (_share(staff_recorded, staff_handled) - habit),
+        habit,
+    )
+    attitude = np.where(
+        live_staff, attitude + p["attitude_learning_rate"] * (partners[:, sa] - attitude), attitude
+    )
+
+    # Agency buy-in: toward involvement and realised benefit once live; eroded while waiting.
+    w = p["involvement_weight"]
+    target = w * partnership.involvement[None] + (1.0 - w) * 0.5 * (partners + own)
+    waiting = ~live & batch.scheduled("project_active", t)[:, None]
+    buy_in = _clip01(np.where(
+        live,
+        state.buy_in + p["buy_in_adjustment_rate"] * (target - state.buy_in),
+        state.buy_in - p["delay_erosion"] * waiting,
+    ))
+
+    # Cross-agency views: agency i looks at agency j's records in proportion to its own use.
+    seen = (own * live)[:, :, None] * (recorded * live)[:, None, :]
+    seen[:, np.arange(a), np.arange(a)] = 0.0
+    views = state.views + seen
+
+    new = State(t + 1, attitude, habit, risk, trained, tenure, buy_in, interface, build_left,
+                pressure, handled, recorded, views)
+    mean_attitude = _per_agency(attitude, partnership.starts) / partnership.staff[None]
+    out = WeekOutput(handled, recorded, buy_in, interface, mean_attitude, pressure,
+                     probability, staff_handled, staff_recorded)
+    return new, out
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """Per-week outputs of a batch: arrays (B, T, A) unless noted.
+
+    ``pressure`` is (B, T); ``views`` (B, A, A) is the cumulative number of agency ``j``'s
+    records looked at by agency ``i`` (row ``i``, column ``j``) over the run.
+    """
+
+    names: tuple[str, ...]
+    handled: IntArray
+    recorded: IntArray
+    buy_in: FloatArray
+    interface: IntArray
+    attitude: FloatArray
+    pressure: FloatArray
+    views: FloatArray
+
+    @property
+    def share(self) -> FloatArray:
+        """Recording share per run, week and agency (0 where no case was handled)."""
+        return _share(self.recorded, self.handled)
+
+    @property
+    def partnership_share(self) -> FloatArray:
+        """Partnership-wide recording share per run and week (B, T)."""
+        return _share(self.recorded.sum(axis=2), self.handled.sum(axis=2))
+
+    def select(self, runs: slice | Sequence[int] | IntArray) -> Trajectory:
+        """The same outputs for a subset of runs."""
+        index = np.arange(self.handled.shape[0])[runs]
+        return Trajectory(self.names, self.handled[index], self.recorded[index],
+                          self.buy_in[index], self.interface[index], self.attitude[index],
+                          self.pressure[index], self.views[index])
+
+
+def simulate(
+    partnership: Partnership,
+    schedule: Schedule,
+    params: ParameterArrays,
+    seeds: Sequence[np.random.SeedSequence | int],
+) -> Trajectory:
+    """Run a batch of ``len(seeds)`` runs for the schedule's weeks; return their outputs.
+
+    Run ``b`` has parameters ``params[name][b]`` and random stream ``default_rng(seeds[b])``;
+    its outputs do not depend on the other runs in the batch.
+    """
+    batch = prepare(partnership, schedule, params)
+    rngs = generators(seeds)
+    state = initial_state(batch, rngs)
+    b, weeks, a = batch.size, schedule.n_weeks, partnership.n_agencies
+    handled = np.empty((b, weeks, a), dtype=np.int64)
+    recorded = np.empty_like(handled)
+    interface = np.empty_like(handled)
+    buy_in = np.empty((b, weeks, a))
+    attitude = np.empty_like(buy_in)
+    pressure = np.empty((b, weeks))
+    for t in range(weeks):
+        state, out = step(state, batch, rngs)
+        handled[:, t], recorded[:, t], interface[:, t] = out.handled, out.recorded, out.interface
+        buy_in[:, t], attitude[:, t], pressure[:, t] = out.buy_in, out.attitude, out.pressure
+    return Trajectory(partnership.names, handled, recorded, buy_in, interface, attitude,
+                      pressure, state.views)

@@ -85,7 +85,7 @@ _DOMAIN = "shared/DOMAIN.md"
 _REGISTRY: tuple[Parameter, ...] = (
     # --- the decision -------------------------------------------------------------------
     Parameter(
-        "decision_gain", 3.0, 1.0, 8.0, "1/utility", "Individual", "assumed",
+        "decision_gain", 2.5, 1.0, 8.0, "1/utility", "Individual", "assumed",
         "Modelling choice: sharpness of the logistic choice between recording and not",
         "Gain of the logistic decision P(record) = logistic(gain * (motivation - cost)).",
     ),
@@ -106,12 +106,12 @@ _REGISTRY: tuple[Parameter, ...] = (
         "Motivation per unit of a staff member's attitude to sharing.",
     ),
     Parameter(
-        "norm_weight", 0.8, 0.0, 2.0, "utility", "Individual", "assumed",
+        "norm_weight", 0.5, 0.0, 2.0, "utility", "Individual", "assumed",
         "Theory of Planned Behaviour: subjective norm (colleagues' recording last week)",
         "Motivation per unit of the own agency's recording share last week.",
     ),
     Parameter(
-        "reciprocity_weight", 0.8, 0.0, 2.0, "utility", "Process", "inferred",
+        "reciprocity_weight", 0.5, 0.0, 2.0, "utility", "Process", "inferred",
         f"{_DOMAIN} Process category: real-time sharing is worth more when partners record",
         "Motivation per unit of partners' recording share last week.",
     ),
@@ -131,13 +131,13 @@ _REGISTRY: tuple[Parameter, ...] = (
         "Motivation per unit of management mandate to record on the shared system.",
     ),
     Parameter(
-        "habit_weight", 1.0, 0.0, 2.0, "utility", "Individual", "assumed",
+        "habit_weight", 0.8, 0.0, 2.0, "utility", "Individual", "assumed",
         "Modelling choice: routine use makes recording the default",
         "Motivation per unit of a staff member's recording habit.",
     ),
     # --- cost ---------------------------------------------------------------------------
     Parameter(
-        "double_keying_cost", 2.0, 0.5, 4.0, "utility", "Process", "inferred",
+        "double_keying_cost", 1.0, 0.3, 3.0, "utility", "Process", "inferred",
         f"{_DOMAIN} P2: partners with interfaces shared close to 100%, others less",
         "Cost of entering a case twice while the agency has no live interface.",
     ),
@@ -244,7 +244,7 @@ _REGISTRY: tuple[Parameter, ...] = (
         "Buy-in above which an agency may start considering an interface.",
     ),
     Parameter(
-        "imitation_weight", 0.02, 0.0, 0.1, "1/week", "Technology", "assumed",
+        "imitation_weight", 0.01, 0.0, 0.1, "1/week", "Technology", "assumed",
         "Lee (2010) JASSS 13(2)3: agencies imitate peers' IT investment",
         "Extra weekly hazard of considering an interface per unit of recording-share gap "
         "to partners with live interfaces.",

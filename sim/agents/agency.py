@@ -1,0 +1,111 @@
+"""An agency: a view over its row of the engine's agency arrays."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+
+from sim.engine import InterfaceState
+
+if TYPE_CHECKING:
+    from sim.agents.staff import Staff
+    from sim.model import SharingModel
+
+
+class Agency(mesa.Agent):
+    """A partner in the information sharing project (police, council, ...).
+
+    Every attribute reads (and the dynamic ones write) the engine's arrays at this agency's
+    index, so the Mesa model and the engine never disagree.
+    """
+
+    model: SharingModel
+
+    def __init__(self, model: SharingModel, index: int) -> None:
+        super().__init__(model)
+        self.index = index
+        self.staff: list[Staff] = []
+
+    @property
+    def name(self) -> str:
+        """The agency's name."""
+        return self.model.partnership.names[self.index]
+
+    @property
+    def kind(self) -> str:
+        """Police, district, county or unitary."""
+        return self.model.partnership.kinds[self.index]
+
+    @property
+    def bureaucracy(self) -> float:
+        """Formal procedure and documentation, 0..1."""
+        return float(self.model.partnership.bureaucracy[self.index])
+
+    @property
+    def involvement(self) -> float:
+        """Involvement in the project, 0..1."""
+        return float(self.model.partnership.involvement[self.index])
+
+    @property
+    def caseload(self) -> float:
+        """Mean ASB cases handled per week."""
+        return float(self.model.partnership.caseload[self.index])
+
+    @property
+    def buy_in(self) -> float:
+        """Agency buy-in to the project, 0..1."""
+        return float(self.model.state.buy_in[0, self.index])
+
+    @buy_in.setter
+    def buy_in(self, value: float) -> None:
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"buy_in must be in [0, 1], got {value}")
+        self.model.state.buy_in[0, self.index] = value
+
+    @property
+    def interface(self) -> InterfaceState:
+        """Stage of the agency's interface into the shared system."""
+        return InterfaceState(int(self.model.state.interface[0, self.index]))
+
+    @interface.setter
+    def interface(self, value: InterfaceState) -> None:
+        self.model.state.interface[0, self.index] = int(InterfaceState(value))
+
+    @property
+    def interface_code(self) -> int:
+        """Interface stage as its integer code (0 none .. 3 live)."""
+        return int(self.model.state.interface[0, self.index])
+
+    @property
+    def double_keying_cost(self) -> float:
+        """Cost of double keying this agency's staff face now (0 once the interface is live)."""
+        if self.interface is InterfaceState.LIVE:
+            return 0.0
+        return float(self.model.parameters["double_keying_cost"][0])
+
+    @property
+    def live(self) -> bool:
+        """Whether the agency records on the shared system in the coming week."""
+        week = min(self.model.state.week, self.model.n_weeks - 1)
+        return bool(self.model.schedule.live[week, self.index])
+
+    @property
+    def handled(self) -> int:
+        """ASB cases handled last week."""
+        return int(self.model.state.handled[0, self.index])
+
+    @property
+    def recorded(self) -> int:
+        """ASB cases recorded on the shared system last week."""
+        return int(self.model.state.recorded[0, self.index])
+
+    @property
+    def share(self) -> float:
+        """Recording share last week (0 when no case was handled)."""
+        return self.recorded / self.handled if self.handled else 0.0
+
+    @property
+    def mean_attitude(self) -> float:
+        """Mean attitude to sharing of the agency's staff."""
+        return sum(s.attitude for s in self.staff) / len(self.staff)

@@ -1,0 +1,90 @@
+"""A member of staff: a view over its row of the engine's staff arrays."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+
+if TYPE_CHECKING:
+    from sim.agents.agency import Agency
+    from sim.model import SharingModel
+
+
+class Staff(mesa.Agent):
+    """A member of an agency's staff who decides, case by case, whether to record.
+
+    A position, not a person: when the holder leaves (turnover), the position is refilled by
+    an untrained newcomer and ``tenure`` restarts.
+    """
+
+    model: SharingModel
+
+    def __init__(self, model: SharingModel, index: int, agency: Agency) -> None:
+        super().__init__(model)
+        self.index = index
+        self.agency = agency
+        agency.staff.append(self)
+
+    def _get(self, array_name: str) -> float:
+        return float(getattr(self.model.state, array_name)[0, self.index])
+
+    def _set(self, array_name: str, value: float) -> None:
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"{array_name} must be in [0, 1], got {value}")
+        getattr(self.model.state, array_name)[0, self.index] = value
+
+    @property
+    def attitude(self) -> float:
+        """Attitude to sharing, 0..1."""
+        return self._get("attitude")
+
+    @attitude.setter
+    def attitude(self, value: float) -> None:
+        self._set("attitude", value)
+
+    @property
+    def habit(self) -> float:
+        """Habit of recording, 0..1."""
+        return self._get("habit")
+
+    @habit.setter
+    def habit(self, value: float) -> None:
+        self._set("habit", value)
+
+    @property
+    def perceived_legal_risk(self) -> float:
+        """Multiplier on the partnership's legal risk as this person perceives it (mean 1)."""
+        return self._get("risk")
+
+    @property
+    def trained(self) -> bool:
+        """Whether this person has been trained on the shared system."""
+        return bool(self.model.state.trained[0, self.index])
+
+    @trained.setter
+    def trained(self, value: bool) -> None:
+        self.model.state.trained[0, self.index] = bool(value)
+
+    @property
+    def tenure(self) -> int:
+        """Weeks in post."""
+        return int(self.model.state.tenure[0, self.index])
+
+    @property
+    def handled(self) -> int:
+        """Cases handled last week (0 before the first step)."""
+        week = self.model.last_week
+        return 0 if week is None else int(week.staff_handled[0, self.index])
+
+    @property
+    def recorded(self) -> int:
+        """Cases recorded last week (0 before the first step)."""
+        week = self.model.last_week
+        return 0 if week is None else int(week.staff_recorded[0, self.index])
+
+    @property
+    def probability(self) -> float:
+        """Chance last week that this person recorded a case."""
+        week = self.model.last_week
+        return 0.0 if week is None else float(week.probability[0, self.index])

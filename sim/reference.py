@@ -1,0 +1,298 @@
+"""REFERENCE MODEL: the executable specification of the rules, one agent at a time.
+
+Slow on purpose. Every agency and every member of staff is an ordinary Mesa agent with plain
+Python attributes; each case is decided by its own coin flip. It exists so that the fast
+array engine (``sim/engine.py``) can be checked against a version of the rules that reads
+like their description in ``docs/ODD.md``: tests compare the two in distribution, and the
+benchmark reports the engine's speed as a ratio against this model.
+
+Do not use it for experiments; use :func:`sim.run.run` or :func:`sim.engine.simulate`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from statistics import NormalDist
+
+import mesa
+import numpy as np
+
+from sim.engine import InterfaceState, Partnership, Schedule
+
+_STANDARD_NORMAL = NormalDist()
+
+
+class ReferenceAgency(mesa.Agent):
+    """A partner agency with its buy-in, interface stage and last week's case counts."""
+
+    model: ReferenceModel
+
+    def __init__(self, model: ReferenceModel, index: int) -> None:
+        super().__init__(model)
+        p = model.partnership
+        self.index = index
+        self.name = p.names[index]
+        self.involvement = float(p.involvement[index])
+        self.bureaucracy = float(p.bureaucracy[index])
+        self.interface_allowed = bool(p.interface_allowed[index])
+        self.buy_in = float(p.initial_buy_in[index])
+        initial = int(p.initial_interface[index]) if self.interface_allowed else 0
+        self.interface = InterfaceState(initial)
+        self.build_left = 0
+        self.rate_per_staff = float(p.caseload[index]) / int(p.staff[index])
+        self.staff: list[ReferenceStaff] = []
+        self.handled = 0  # last week
+        self.recorded = 0
+        self.handled_now = 0  # this week, being tallied
+        self.recorded_now = 0
+
+    # --- this week's schedule --------------------------------------------------------------
+    def scheduled(self, name: str) -> float:
+        """This agency's entry in schedule array ``name`` for the current week."""
+        return float(getattr(self.model.schedule, name)[self.model.week, self.index])
+
+    @property
+    def live(self) -> bool:
+        """Whether the agency records on the shared system this week."""
+        return bool(self.scheduled("live"))
+
+    @staticmethod
+    def share_of(recorded: int, handled: int) -> float:
+        """Recorded over handled, 0 when nothing was handled."""
+        return recorded / handled if handled else 0.0
+
+    @property
+    def last_share(self) -> float:
+        """This agency's recording share last week."""
+        return self.share_of(self.recorded, self.handled)
+
+    def partners_share(self, *, now: bool, live_interface_only: bool = False) -> float:
+        """Recording share of the other (live) agencies, last week or this week."""
+        rec = han = 0
+        for other in self.model.agencies:
+            if other is self:
+                continue
+            if live_interface_only:
+                if other.interface is not InterfaceState.LIVE:
+                    continue
+            elif not other.live:
+                continue
+            rec += other.recorded_now if now else other.recorded
+            han += other.handled_now if now else other.handled
+        return self.share_of(rec, han)
+
+    # --- weekly rules ------------------------------------------------------------------------
+    def update_interface(self) -> None:
+        """Move along ``none -> considering -> building -> live`` (three uniforms a week)."""
+        prm = self.model.params
+        u_consider, u_build, u_weeks = self.model.agency_uniforms[self.index]
+        stage = self.interface
+        if stage is InterfaceState.BUILDING:
+            self.build_left -= 1
+        if (
+            self.interface_allowed
+            and self.live
+            and stage is InterfaceState.NONE
+        ):
+            gap = self.partners_share(now=False, live_interface_only=True) - self.last_share
+            hazard = prm["imitation_weight"] * max(gap, 0.0)
+            if self.buy_in >= prm["interface_buy_in_threshold"]:
+                hazard += prm["interface_consider_rate"]
+            if u_consider < hazard:
+                self.interface = InterfaceState.CONSIDERING
+        if stage is InterfaceState.CONSIDERING and u_build < prm["interface_build_rate"]:
+            self.interface = InterfaceState.BUILDING
+            self.build_left = max(round((0.5 + u_weeks) * prm["interface_build_weeks"]), 1)
+        finished = stage is InterfaceState.BUILDING and self.build_left <= 0
+        if finished or (self.interface_allowed and self.scheduled("interface_forced")):
+            self.interface = InterfaceState.LIVE
+
+    def tally(self) -> None:
+        """Sum this week's cases over the agency's staff."""
+        self.handled_now = sum(s.handled for s in self.staff)
+        self.recorded_now = sum(s.recorded for s in self.staff)
+
+    def update_buy_in(self) -> None:
+        """Buy-in moves toward involvement and benefit once live; waiting erodes it."""
+        prm = self.model.params
+        if self.live:
+            benefit = 0.5 * (
+                self.partners_share(now=True) + self.share_of(self.recorded_now, self.handled_now)
+            )
+            w = prm["involvement_weight"]
+            target = w * self.involvement + (1 - w) * benefit
+            self.buy_in += prm["buy_in_adjustment_rate"] * (target - self.buy_in)
+        elif self.model.schedule.project_active[self.model.week]:
+            self.buy_in -= prm["delay_erosion"]
+        self.buy_in = min(max(self.buy_in, 0.0), 1.0)
+
+    def close_week(self) -> None:
+        """This week's counts become last week's."""
+        self.handled, self.recorded = self.handled_now, self.recorded_now
+
+
+class ReferenceStaff(mesa.Agent):
+    """A member of staff: attitude, habit, training, perceived legal risk, tenure."""
+
+    model: ReferenceModel
+
+    def __init__(self, model: ReferenceModel, agency: ReferenceAgency, u: float, v: float) -> None:
+        super().__init__(model)
+        self.agency = agency
+        agency.staff.append(self)
+        prior = bool(model.partnership.prior_use[agency.index])
+        self.attitude = self.draw_attitude(u)
+        self.risk = 0.5 + v
+        self.trained = prior
+        self.habit = model.params["prior_use_habit"] if prior else 0.0
+        self.tenure = 0
+        self.handled = 0
+        self.recorded = 0
+
+    def draw_attitude(self, u: float) -> float:
+        """Newcomer attitude: Normal(attitude_mean, attitude_spread) clipped to [0, 1]."""
+        prm = self.model.params
+        value = prm["attitude_mean"] + prm["attitude_spread"] * _STANDARD_NORMAL.inv_cdf(u)
+        return min(max(value, 0.0), 1.0)
+
+    def turnover_and_training(self) -> None:
+        """Leave (replaced by an untrained newcomer) or get trained in a training wave."""
+        rng = self.model.rng
+        leave = rng.random() < (
+            self.model.params["turnover_rate"] + self.agency.scheduled("turnover_shock")
+        )
+        if leave:
+            self.attitude = self.draw_attitude(rng.random())
+            self.risk = 0.5 + rng.random()
+            self.habit = 0.0
+            self.trained = False
+            self.tenure = 0
+        else:
+            self.tenure += 1
+        coverage = self.agency.scheduled("training")
+        if coverage > 0 and rng.random() < coverage:
+            self.trained = True
+
+    def motivation(self) -> float:
+        """Why this person would record a case this week (utility units)."""
+        prm, agency = self.model.params, self.agency
+        return (
+            prm["baseline_motivation"]
+            + prm["buy_in_weight"] * agency.buy_in
+            + prm["norm_weight"] * agency.last_share
+            + prm["reciprocity_weight"] * agency.partners_share(now=False)
+            + prm["pressure_weight"] * self.model.pressure
+            + prm["mandate_weight"] * agency.scheduled("mandate")
+            + prm["attitude_weight"] * self.attitude
+            + prm["habit_weight"] * self.habit
+        )
+
+    def cost(self) -> float:
+        """What recording a case costs this person this week (utility units)."""
+        prm, agency = self.model.params, self.agency
+        assurance = min(
+            max(agency.scheduled("assurance") + prm["bureaucracy_assurance"] * agency.bureaucracy,
+                0.0),
+            1.0,
+        )
+        double_keying = 0.0 if agency.interface is InterfaceState.LIVE else 1.0
+        return (
+            prm["double_keying_cost"] * double_keying
+            + prm["functionality_cost"] * float(self.model.schedule.functionality[self.model.week])
+            + prm["bureaucracy_burden"] * agency.bureaucracy
+            + prm["workload_cost"] * agency.rate_per_staff / self.model.mean_rate_per_staff
+            - prm["colocation_relief"] * agency.scheduled("colocated")
+            + prm["legal_risk"] * (1.0 - prm["assurance_relief"] * assurance) * self.risk
+            - prm["training_relief"] * self.trained
+        )
+
+    def handle_cases(self) -> None:
+        """Handle this week's cases and decide, one by one, whether to record each."""
+        prm = self.model.params
+        rng = self.model.rng
+        cases = int(rng.poisson(self.agency.rate_per_staff * prm["caseload_scale"]))
+        p = 0.0
+        if self.agency.live:
+            utility = prm["decision_gain"] * (self.motivation() - self.cost())
+            p = 1.0 / (1.0 + math.exp(-utility))
+        self.handled = cases
+        self.recorded = sum(1 for _ in range(cases) if rng.random() < p)
+
+    def learn(self) -> None:
+        """Habit follows own recording; attitude follows the partners' recording seen."""
+        prm = self.model.params
+        if not self.agency.live:
+            return
+        if self.handled > 0:
+            own = self.recorded / self.handled
+            self.habit += prm["habit_learning_rate"] * (own - self.habit)
+        seen = self.agency.partners_share(now=True)
+        self.attitude += prm["attitude_learning_rate"] * (seen - self.attitude)
+
+
+class ReferenceModel(mesa.Model):
+    """Per-agent reference implementation of the sharing model (slow; the specification)."""
+
+    def __init__(
+        self,
+        partnership: Partnership,
+        schedule: Schedule,
+        params: Mapping[str, float],
+        *,
+        rng: int,
+    ) -> None:
+        super().__init__(rng=rng)
+        self.partnership, self.schedule, self.params = partnership, schedule, dict(params)
+        self.week = 0
+        self.pressure = 0.0
+        self.agencies = [ReferenceAgency(self, i) for i in range(partnership.n_agencies)]
+        self.mean_rate_per_staff = float(np.sum(partnership.caseload)) / partnership.n_staff
+        for i, agency in enumerate(self.agencies):
+            for _ in range(int(partnership.staff[i])):
+                ReferenceStaff(self, agency, self.rng.random(), self.rng.random())
+        self.agency_uniforms: list[tuple[float, float, float]] = []
+        n = partnership.n_agencies
+        self.views = np.zeros((n, n))
+        self.history: list[dict[str, object]] = []
+
+    def step(self) -> None:
+        """One week, in the same synchronous order as the engine."""
+        prm = self.params
+        staff = self.agents_by_type[ReferenceStaff]
+        agencies = self.agents_by_type[ReferenceAgency]
+        decay = 0.5 ** (1.0 / prm["pressure_half_life"])
+        impulse = float(self.schedule.pressure_impulse[self.week])
+        self.pressure = min(max(self.pressure * decay + impulse, 0.0), 1.0)
+
+        self.agency_uniforms = [
+            (self.rng.random(), self.rng.random(), self.rng.random()) for _ in self.agencies
+        ]
+        agencies.do("update_interface")
+        staff.do("turnover_and_training")
+        staff.do("handle_cases")
+        agencies.do("tally")
+        staff.do("learn")
+        agencies.do("update_buy_in")
+        for i, viewer in enumerate(self.agencies):
+            if not viewer.live:
+                continue
+            use = viewer.share_of(viewer.recorded_now, viewer.handled_now)
+            for j, owner in enumerate(self.agencies):
+                if i != j and owner.live:
+                    self.views[i, j] += use * owner.recorded_now
+        agencies.do("close_week")
+        for agency in self.agencies:
+            self.history.append(
+                {
+                    "week": self.week,
+                    "agency": agency.name,
+                    "handled": agency.handled,
+                    "recorded": agency.recorded,
+                    "buy_in": agency.buy_in,
+                    "interface": int(agency.interface),
+                    "attitude": sum(s.attitude for s in agency.staff) / len(agency.staff),
+                }
+            )
+        self.week += 1
+        self.running = self.week < self.schedule.n_weeks
