@@ -1,0 +1,1 @@
+"""Solara dashboard for exploring the levers of the simulation."""
