@@ -1,0 +1,34 @@
+"""The notebook helper runs notebooks in this interpreter and reports failing cells."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient.exceptions import CellExecutionError
+from support import run_notebook
+
+
+def _write(path: Path, *sources: str) -> Path:
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(source) for source in sources]
+    nbformat.write(notebook, path)
+    return path
+
+
+def test_kernel_is_this_interpreter(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "ok.ipynb", "import sys, os\nprint(sys.executable)\nprint(os.getcwd())"
+    )
+    executed = run_notebook(path, timeout_s=120)
+    lines = executed.cells[0].outputs[0]["text"].splitlines()
+    assert lines == [sys.executable, str(tmp_path)]
+    assert nbformat.read(path, as_version=4).cells[0].outputs == [], "the file must not change"
+
+
+def test_failing_cell_raises(tmp_path: Path) -> None:
+    path = _write(tmp_path / "bad.ipynb", "x = 1", "raise ValueError('broken on purpose')")
+    with pytest.raises(CellExecutionError, match="broken on purpose"):
+        run_notebook(path, timeout_s=120)
