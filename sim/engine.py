@@ -44,7 +44,9 @@ class InterfaceState(IntEnum):
     LIVE = 3
 
 
-AgencyKind = str  # one of "police", "district", "county", "unitary" (checked by the scenario schema)
+AgencyKind = (
+    str  # one of "police", "district", "county", "unitary" (checked by the scenario schema)
+)
 
 
 @dataclass(frozen=True)
@@ -93,8 +95,16 @@ class Partnership:
 
     def __post_init__(self) -> None:
         n = len(self.names)
-        for attr in ("staff", "caseload", "involvement", "bureaucracy", "initial_buy_in",
-                     "initial_interface", "interface_allowed", "prior_use"):
+        for attr in (
+            "staff",
+            "caseload",
+            "involvement",
+            "bureaucracy",
+            "initial_buy_in",
+            "initial_interface",
+            "interface_allowed",
+            "prior_use",
+        ):
             shape = np.shape(getattr(self, attr))
             if shape != (n,):
                 raise ValueError(f"Partnership.{attr} has shape {shape}, expected ({n},)")
@@ -307,6 +317,11 @@ def _per_agency(values: NDArray, starts: IntArray) -> NDArray:
     return np.add.reduceat(values, starts, axis=1)
 
 
+def agency_attitude(attitude: FloatArray, partnership: Partnership) -> FloatArray:
+    """Mean staff attitude per agency (B, A)."""
+    return _per_agency(attitude, partnership.starts) / partnership.staff[None]
+
+
 def _share(recorded: NDArray, handled: NDArray) -> FloatArray:
     """Recorded over handled, 0 where nothing was handled (recorded is then 0 too)."""
     return recorded / np.maximum(handled, 1)
@@ -507,9 +522,7 @@ def step(
     for row in np.flatnonzero(trains):
         u_train[row] = rngs[row].random(n)
 
-    interface, build_left = _advance_interfaces(
-        state, batch, live, u_week[:, n:].reshape(b, 3, a)
-    )
+    interface, build_left = _advance_interfaces(state, batch, live, u_week[:, n:].reshape(b, 3, a))
 
     # Turnover: a leaver's position is refilled by an untrained newcomer with no habit.
     leaving = u_week[:, :n] < (p["turnover_rate"] + batch.scheduled("turnover_shock", t))[:, sa]
@@ -518,8 +531,21 @@ def step(
     trained = (state.trained & ~leaving) | (u_train < training[:, sa])
     tenure = np.where(leaving, 0, state.tenure + 1)
 
-    deciding = State(t, attitude, habit, risk, trained, tenure, state.buy_in, interface,
-                     build_left, pressure, state.handled, state.recorded, state.views)
+    deciding = State(
+        t,
+        attitude,
+        habit,
+        risk,
+        trained,
+        tenure,
+        state.buy_in,
+        interface,
+        build_left,
+        pressure,
+        state.handled,
+        state.recorded,
+        state.views,
+    )
     balance = decision_terms(deciding, batch, interface, pressure).balance(sa)
     live_staff = live[:, sa]
     probability = expit(p["decision_gain"] * balance) * live_staff
@@ -539,7 +565,8 @@ def step(
     # Learning: habit follows own use; attitude follows the benefit partners' records bring.
     used = live_staff & (staff_handled > 0)
     habit = np.where(
-        used, habit + p["habit_learning_rate"] * (_share(staff_recorded, staff_handled) - habit),
+        used,
+        habit + p["habit_learning_rate"] * (_share(staff_recorded, staff_handled) - habit),
         habit,
     )
     attitude = np.where(
@@ -550,22 +577,45 @@ def step(
     w = p["involvement_weight"]
     target = w * partnership.involvement[None] + (1.0 - w) * 0.5 * (partners + own)
     waiting = ~live & batch.scheduled("project_active", t)[:, None]
-    buy_in = _clip01(np.where(
-        live,
-        state.buy_in + p["buy_in_adjustment_rate"] * (target - state.buy_in),
-        state.buy_in - p["delay_erosion"] * waiting,
-    ))
+    buy_in = _clip01(
+        np.where(
+            live,
+            state.buy_in + p["buy_in_adjustment_rate"] * (target - state.buy_in),
+            state.buy_in - p["delay_erosion"] * waiting,
+        )
+    )
 
     # Cross-agency views: agency i looks at agency j's records in proportion to its own use.
     seen = (own * live)[:, :, None] * (recorded * live)[:, None, :]
     seen[:, np.arange(a), np.arange(a)] = 0.0
     views = state.views + seen
 
-    new = State(t + 1, attitude, habit, risk, trained, tenure, buy_in, interface, build_left,
-                pressure, handled, recorded, views)
-    mean_attitude = _per_agency(attitude, partnership.starts) / partnership.staff[None]
-    out = WeekOutput(handled, recorded, buy_in, interface, mean_attitude, pressure,
-                     probability, staff_handled, staff_recorded)
+    new = State(
+        t + 1,
+        attitude,
+        habit,
+        risk,
+        trained,
+        tenure,
+        buy_in,
+        interface,
+        build_left,
+        pressure,
+        handled,
+        recorded,
+        views,
+    )
+    out = WeekOutput(
+        handled,
+        recorded,
+        buy_in,
+        interface,
+        agency_attitude(attitude, partnership),
+        pressure,
+        probability,
+        staff_handled,
+        staff_recorded,
+    )
     return new, out
 
 
@@ -599,9 +649,16 @@ class Trajectory:
     def select(self, runs: slice | Sequence[int] | IntArray) -> Trajectory:
         """The same outputs for a subset of runs."""
         index = np.arange(self.handled.shape[0])[runs]
-        return Trajectory(self.names, self.handled[index], self.recorded[index],
-                          self.buy_in[index], self.interface[index], self.attitude[index],
-                          self.pressure[index], self.views[index])
+        return Trajectory(
+            self.names,
+            self.handled[index],
+            self.recorded[index],
+            self.buy_in[index],
+            self.interface[index],
+            self.attitude[index],
+            self.pressure[index],
+            self.views[index],
+        )
 
 
 def simulate(
@@ -629,5 +686,6 @@ def simulate(
         state, out = step(state, batch, rngs)
         handled[:, t], recorded[:, t], interface[:, t] = out.handled, out.recorded, out.interface
         buy_in[:, t], attitude[:, t], pressure[:, t] = out.buy_in, out.attitude, out.pressure
-    return Trajectory(partnership.names, handled, recorded, buy_in, interface, attitude,
-                      pressure, state.views)
+    return Trajectory(
+        partnership.names, handled, recorded, buy_in, interface, attitude, pressure, state.views
+    )

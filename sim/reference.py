@@ -90,11 +90,7 @@ class ReferenceAgency(mesa.Agent):
         stage = self.interface
         if stage is InterfaceState.BUILDING:
             self.build_left -= 1
-        if (
-            self.interface_allowed
-            and self.live
-            and stage is InterfaceState.NONE
-        ):
+        if self.interface_allowed and self.live and stage is InterfaceState.NONE:
             gap = self.partners_share(now=False, live_interface_only=True) - self.last_share
             hazard = prm["imitation_weight"] * max(gap, 0.0)
             if self.buy_in >= prm["interface_buy_in_threshold"]:
@@ -192,8 +188,10 @@ class ReferenceStaff(mesa.Agent):
         """What recording a case costs this person this week (utility units)."""
         prm, agency = self.model.params, self.agency
         assurance = min(
-            max(agency.scheduled("assurance") + prm["bureaucracy_assurance"] * agency.bureaucracy,
-                0.0),
+            max(
+                agency.scheduled("assurance") + prm["bureaucracy_assurance"] * agency.bureaucracy,
+                0.0,
+            ),
             1.0,
         )
         double_keying = 0.0 if agency.interface is InterfaceState.LIVE else 1.0

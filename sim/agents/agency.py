@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import mesa
 
-from sim.engine import InterfaceState
+from sim.engine import InterfaceState, agency_attitude
 
 if TYPE_CHECKING:
     from sim.agents.staff import Staff
@@ -108,4 +108,5 @@ class Agency(mesa.Agent):
     @property
     def mean_attitude(self) -> float:
         """Mean attitude to sharing of the agency's staff."""
-        return sum(s.attitude for s in self.staff) / len(self.staff)
+        means = agency_attitude(self.model.state.attitude, self.model.partnership)
+        return float(means[0, self.index])

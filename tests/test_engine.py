@@ -1,0 +1,229 @@
+"""The array engine: determinism, batch independence, invariants and the rules' directions."""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from toy import eventful_schedule, toy_partnership, toy_setup
+
+from sim.engine import (
+    InterfaceState,
+    Schedule,
+    decision_terms,
+    generators,
+    initial_state,
+    prepare,
+    simulate,
+    stack_parameters,
+)
+from sim.params import PARAMETERS, defaults
+
+
+def _simulate(setup, seeds, parameters=None):
+    params = stack_parameters([parameters or setup.parameters] * len(seeds))
+    return simulate(setup.partnership, setup.schedule, params, seeds)
+
+
+def _arrays(trajectory):
+    return [
+        trajectory.handled,
+        trajectory.recorded,
+        trajectory.buy_in,
+        trajectory.interface,
+        trajectory.attitude,
+        trajectory.pressure,
+        trajectory.views,
+    ]
+
+
+def test_same_seed_same_result_bit_for_bit():
+    setup = toy_setup()
+    first, second = _simulate(setup, [11, 12]), _simulate(setup, [11, 12])
+    for a, b in zip(_arrays(first), _arrays(second), strict=True):
+        assert np.array_equal(a, b)
+
+
+def test_different_seeds_differ():
+    setup = toy_setup()
+    result = _simulate(setup, [1, 2])
+    assert not np.array_equal(result.recorded[0], result.recorded[1])
+
+
+def test_a_run_does_not_depend_on_its_batch():
+    setup = toy_setup()
+    seeds = [np.random.SeedSequence(5, spawn_key=(0, r)) for r in range(4)]
+    varied = [dict(setup.parameters, double_keying_cost=c) for c in (0.3, 1.0, 2.0, 3.0)]
+    together = simulate(setup.partnership, setup.schedule, stack_parameters(varied), seeds)
+    for b in range(4):
+        alone = simulate(
+            setup.partnership, setup.schedule, stack_parameters([varied[b]]), [seeds[b]]
+        )
+        for x, y in zip(_arrays(together.select([b])), _arrays(alone), strict=True):
+            assert np.array_equal(x, y)
+
+
+def test_a_batched_schedule_gives_each_run_its_own_timeline():
+    setup = toy_setup(n_weeks=40)
+    late = eventful_schedule(40, setup.partnership.n_agencies)
+    late.live[:30] = False
+    stacked = Schedule(
+        *[
+            np.stack([getattr(setup.schedule, f), getattr(late, f)])
+            for f in Schedule.__dataclass_fields__
+        ]
+    )
+    both = simulate(setup.partnership, stacked, stack_parameters([setup.parameters] * 2), [3, 3])
+    early_only = _simulate(setup, [3])
+    assert np.array_equal(both.recorded[0], early_only.recorded[0])
+    assert both.recorded[1, :30].sum() == 0
+
+
+def test_bad_batch_inputs_are_rejected():
+    setup = toy_setup(n_weeks=10)
+    params = stack_parameters([setup.parameters] * 2)
+    params["decision_gain"] = np.array([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="one shape"):
+        prepare(setup.partnership, setup.schedule, params)
+    with pytest.raises(ValueError, match="missing"):
+        stack_parameters([{"decision_gain": 1.0}])
+
+
+unit_interval = st.floats(0.0, 1.0)
+
+
+@st.composite
+def parameter_sets(draw):
+    return {name: draw(st.floats(p.low, p.high)) for name, p in PARAMETERS.items()}
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    parameters=parameter_sets(),
+    staff=st.lists(st.integers(1, 12), min_size=2, max_size=6),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_invariants_hold_for_any_valid_parameters(parameters, staff, seed):
+    partnership = toy_partnership(tuple(staff) + (1,) * max(0, 5 - len(staff)))
+    schedule = eventful_schedule(30, partnership.n_agencies)
+    out = simulate(partnership, schedule, stack_parameters([parameters]), [seed])
+    assert (out.recorded >= 0).all() and (out.recorded <= out.handled).all()
+    for values in (out.share, out.partnership_share, out.buy_in, out.attitude, out.pressure):
+        assert np.isfinite(values).all()
+        assert (values >= 0).all() and (values <= 1).all()
+    assert np.isfinite(out.views).all() and (out.views >= 0).all()
+    assert (np.diff(out.interface, axis=1) >= 0).all(), "an interface never goes backwards"
+    assert (out.recorded[:, ~schedule.live] == 0).all(), "nothing is recorded before go-live"
+
+
+def _balance(setup, **changes):
+    parameters = dict(setup.parameters, **changes)
+    batch = prepare(setup.partnership, setup.schedule, stack_parameters([parameters]))
+    state = initial_state(batch, generators([0]))
+    terms = decision_terms(state, batch, state.interface, state.pressure)
+    return terms, terms.balance(setup.partnership.staff_agency)[0]
+
+
+def test_bureaucracy_can_help_or_hinder():
+    """DOMAIN.md finding 1: burden raises cost, assurance lowers perceived legal risk."""
+    setup = toy_setup()
+    p = setup.partnership
+    more = type(setup)(
+        type(p)(
+            p.names,
+            p.kinds,
+            p.staff,
+            p.caseload,
+            p.involvement,
+            p.bureaucracy + 0.2,
+            p.initial_buy_in,
+            p.initial_interface,
+            p.interface_allowed,
+            p.prior_use,
+        ),
+        setup.schedule,
+    )
+    risky = {
+        "legal_risk": 2.0,
+        "assurance_relief": 1.0,
+        "bureaucracy_assurance": 1.0,
+        "bureaucracy_burden": 0.2,
+    }
+    safe = {"legal_risk": 0.0, "bureaucracy_burden": 1.5}
+    assert (_balance(more, **risky)[1] > _balance(setup, **risky)[1]).all()
+    assert (_balance(more, **safe)[1] < _balance(setup, **safe)[1]).all()
+
+
+def test_decision_terms_cover_motivation_and_cost_from_the_design():
+    terms, balance = _balance(toy_setup())
+    assert set(terms.agency_motivation) == {
+        "baseline",
+        "buy_in",
+        "norm",
+        "reciprocity",
+        "pressure",
+        "mandate",
+    }
+    assert set(terms.agency_cost) == {
+        "double_keying",
+        "functionality",
+        "bureaucratic_burden",
+        "workload",
+        "colocation",
+    }
+    assert set(terms.staff_motivation) == {"attitude", "habit"}
+    assert set(terms.staff_cost) == {"legal_risk", "training"}
+    assert balance.shape == (toy_setup().partnership.n_staff,)
+
+
+def test_a_live_interface_raises_recording():
+    """DOMAIN.md P2 and finding 3: an interface removes double keying, the cost falls and
+    the agency records more. Two identical agencies; only one has a live interface."""
+    from sim.engine import Partnership
+
+    twins = Partnership(
+        names=("with_interface", "without"),
+        kinds=("district", "district"),
+        staff=np.array([10, 10]),
+        caseload=np.array([15.0, 15.0]),
+        involvement=np.array([0.5, 0.5]),
+        bureaucracy=np.array([0.4, 0.4]),
+        initial_buy_in=np.array([0.5, 0.5]),
+        initial_interface=np.array([InterfaceState.LIVE, InterfaceState.NONE]),
+        interface_allowed=np.array([True, True]),
+        prior_use=np.array([False, False]),
+    )
+    params = dict(defaults(), interface_consider_rate=0.0, imitation_weight=0.0)
+    schedule = Schedule.quiet(104, 2)
+    schedule.training[0] = 1.0  # both trained at go-live, both under a signed agreement
+    schedule.assurance[:] = 0.5
+    out = simulate(twins, schedule, stack_parameters([params] * 20), range(20))
+    share = out.recorded[:, 52:].sum(axis=1) / out.handled[:, 52:].sum(axis=1)
+    assert (out.interface[:, :, 1] == InterfaceState.NONE).all()
+    assert share[:, 0].mean() > 0.85
+    assert (share[:, 0] > share[:, 1]).all()
+
+
+def test_a_forced_interface_goes_live_that_week():
+    out = _simulate(toy_setup(n_weeks=104), list(range(5)))
+    forced_week, forced_agency = 52, 1
+    assert (out.interface[:, forced_week:, forced_agency] == InterfaceState.LIVE).all()
+
+
+def test_an_agency_not_allowed_an_interface_never_gets_one():
+    setup = toy_setup(n_weeks=104)
+    p = setup.partnership
+    blocked = type(p)(
+        p.names,
+        p.kinds,
+        p.staff,
+        p.caseload,
+        p.involvement,
+        p.bureaucracy,
+        p.initial_buy_in,
+        p.initial_interface,
+        np.zeros(5, dtype=bool),
+        p.prior_use,
+    )
+    params = dict(defaults(), interface_consider_rate=0.05, interface_build_rate=0.1)
+    out = simulate(blocked, setup.schedule, stack_parameters([params] * 5), range(5))
+    assert (out.interface == InterfaceState.NONE).all()

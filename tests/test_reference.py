@@ -1,0 +1,83 @@
+"""The engine against the per-agent reference model: equal in distribution.
+
+Each model runs the eventful toy setup on its own fixed list of seeds; for each main output a
+two-sample Kolmogorov-Smirnov test must not reject equality at alpha = 0.001. A negative
+control shows the same test rejects when a rule's parameter really differs, so the check
+has power and can fail.
+"""
+
+import numpy as np
+import pytest
+from scipy.stats import ks_2samp
+from toy import toy_setup
+
+from sim.engine import InterfaceState, simulate, stack_parameters
+from sim.reference import ReferenceModel
+
+ALPHA = 0.001
+WEEKS = 52
+REPLICATES = 40
+ENGINE_SEEDS = list(range(1000, 1000 + REPLICATES))
+REFERENCE_SEEDS = list(range(REPLICATES))
+
+
+def _outputs(handled, recorded, buy_in, interface, attitude):
+    """Main outputs of one run from (T, A) arrays."""
+    return {
+        "share_weeks_13_26": recorded[13:26].sum() / max(handled[13:26].sum(), 1),
+        "share_last_13_weeks": recorded[-13:].sum() / max(handled[-13:].sum(), 1),
+        "handled": handled.sum(),
+        "buy_in_end": buy_in[-1].mean(),
+        "attitude_end": attitude[-1].mean(),
+        "interfaces_live_end": (interface[-1] == InterfaceState.LIVE).sum(),
+    }
+
+
+def _reference_outputs(setup, parameters, seed):
+    model = ReferenceModel(setup.partnership, setup.schedule, parameters, rng=seed)
+    while model.running:
+        model.step()
+    a = setup.partnership.n_agencies
+    rows = model.history
+    arrays = {
+        k: np.array([r[k] for r in rows], dtype=float).reshape(WEEKS, a)
+        for k in ("handled", "recorded", "buy_in", "interface", "attitude")
+    }
+    return _outputs(**arrays)
+
+
+def _engine_outputs(setup, parameters, seeds):
+    out = simulate(
+        setup.partnership, setup.schedule, stack_parameters([parameters] * len(seeds)), seeds
+    )
+    return [
+        _outputs(out.handled[b], out.recorded[b], out.buy_in[b], out.interface[b], out.attitude[b])
+        for b in range(len(seeds))
+    ]
+
+
+@pytest.fixture(scope="module")
+def setup():
+    return toy_setup(n_weeks=WEEKS, staff=(40, 6, 10, 5, 15))
+
+
+@pytest.fixture(scope="module")
+def reference(setup):
+    return [_reference_outputs(setup, setup.parameters, s) for s in REFERENCE_SEEDS]
+
+
+def _pvalues(first, second):
+    return {k: ks_2samp([r[k] for r in first], [r[k] for r in second]).pvalue for k in first[0]}
+
+
+def test_engine_equals_reference_in_distribution(setup, reference):
+    engine = _engine_outputs(setup, setup.parameters, ENGINE_SEEDS)
+    pvalues = _pvalues(engine, reference)
+    assert min(pvalues.values()) > ALPHA, pvalues
+
+
+def test_the_comparison_detects_a_real_difference(setup, reference):
+    changed = dict(setup.parameters, double_keying_cost=2.5, training_relief=0.0)
+    engine = _engine_outputs(setup, changed, ENGINE_SEEDS)
+    pvalues = _pvalues(engine, reference)
+    assert pvalues["share_weeks_13_26"] < ALPHA, pvalues

@@ -1,0 +1,67 @@
+"""A small partnership and a schedule that exercises every rule, for engine tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.engine import InterfaceState, Partnership, Schedule
+from sim.params import defaults
+
+
+@dataclass(frozen=True)
+class ToySetup:
+    """A compiled-scenario look-alike (partnership, schedule, parameters)."""
+
+    partnership: Partnership
+    schedule: Schedule
+    parameters: dict[str, float] = field(default_factory=defaults)
+
+
+def toy_partnership(staff: tuple[int, ...] = (30, 5, 8, 4, 12)) -> Partnership:
+    """Five agencies: a police force, three councils (one with prior use and an interface),
+    a county; staff counts as given."""
+    n = len(staff)
+    kinds = ("police", "district", "district", "district", "county", *("district",) * (n - 5))
+    interface = np.full(n, InterfaceState.NONE, dtype=np.int64)
+    interface[min(2, n - 1)] = InterfaceState.LIVE
+    prior = np.zeros(n, dtype=bool)
+    prior[min(2, n - 1)] = True
+    return Partnership(
+        names=tuple(f"agency_{i}" for i in range(n)),
+        kinds=kinds[:n],
+        staff=np.asarray(staff, dtype=np.int64),
+        caseload=np.asarray(staff, dtype=float) * np.linspace(0.6, 1.4, n),
+        involvement=np.linspace(0.3, 0.9, n),
+        bureaucracy=np.linspace(0.7, 0.2, n),
+        initial_buy_in=np.linspace(0.3, 0.7, n),
+        initial_interface=interface,
+        interface_allowed=np.ones(n, dtype=bool),
+        prior_use=prior,
+    )
+
+
+def eventful_schedule(n_weeks: int, n_agencies: int) -> Schedule:
+    """Staggered go-lives, training waves, an agreement, pressure, mandate, co-location,
+    a forced interface, a functionality upgrade and a turnover shock."""
+    s = Schedule.quiet(n_weeks, n_agencies)
+    go_live = np.linspace(0, n_weeks // 3, n_agencies).astype(int)
+    for a, week in enumerate(go_live):
+        s.live[:week, a] = False
+        s.training[week, a] = 0.7
+    s.pressure_impulse[0] = 0.6
+    s.pressure_impulse[n_weeks // 2] = 0.5
+    s.assurance[n_weeks // 4 :] = 0.5
+    s.mandate[n_weeks // 3 :, 0] = 0.8
+    s.colocated[n_weeks // 2 :, n_agencies - 1] = True
+    s.interface_forced[n_weeks // 2, 1] = True
+    s.functionality[n_weeks // 3 :] = 0.6
+    s.turnover_shock[n_weeks // 2, 0] = 0.2
+    return s
+
+
+def toy_setup(n_weeks: int = 104, staff: tuple[int, ...] = (30, 5, 8, 4, 12)) -> ToySetup:
+    """The toy partnership with the eventful schedule and default parameters."""
+    partnership = toy_partnership(staff)
+    return ToySetup(partnership, eventful_schedule(n_weeks, partnership.n_agencies))
