@@ -227,3 +227,22 @@ def test_an_agency_not_allowed_an_interface_never_gets_one():
     params = dict(defaults(), interface_consider_rate=0.05, interface_build_rate=0.1)
     out = simulate(blocked, setup.schedule, stack_parameters([params] * 5), range(5))
     assert (out.interface == InterfaceState.NONE).all()
+
+
+def test_summary_metrics_one_row_per_run_with_consistent_values():
+    from scipy.stats import spearmanr
+
+    from sim.metrics import slug, summary_metrics
+
+    setup = toy_setup(n_weeks=60)
+    out = _simulate(setup, [1, 2, 3])
+    frame = summary_metrics(out)
+    assert len(frame) == 3
+    assert slug("Hinckley & Bosworth") == "hinckley_bosworth"
+    final = out.recorded[:, -52:].sum(axis=(1, 2)) / out.handled[:, -52:].sum(axis=(1, 2))
+    assert np.allclose(frame["share_final_year"], final)
+    share = out.recorded[:, -52:].sum(axis=1) / out.handled[:, -52:].sum(axis=1)
+    for b in range(3):
+        rho = spearmanr(out.buy_in[b, -1], share[b]).statistic
+        assert frame["buy_in_share_correlation"][b] == pytest.approx(rho)
+    assert np.allclose(frame["share_final_year.agency_2"], share[:, 2])

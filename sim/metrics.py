@@ -1,0 +1,80 @@
+"""Summary metrics of runs: the numbers sweeps keep, sensitivity analysis explains and
+calibration compares with the evidence. One value per run for every metric."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+from scipy.stats import rankdata
+
+from sim.engine import FloatArray, InterfaceState, Trajectory
+
+FINAL_YEAR_WEEKS = 52
+
+
+def slug(name: str) -> str:
+    """Lower-case name with every run of other characters as one ``_`` (``Hinckley & Bosworth``
+    -> ``hinckley_bosworth``): the form agency names take in metric and input names."""
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+def _share(recorded: np.ndarray, handled: np.ndarray) -> FloatArray:
+    return recorded / np.maximum(handled, 1)
+
+
+def _rank_correlation(x: FloatArray, y: FloatArray) -> FloatArray:
+    """Spearman correlation across agencies, per run (rows); 0 where either is constant."""
+    rx = rankdata(x, axis=1)
+    ry = rankdata(y, axis=1)
+    rx -= rx.mean(axis=1, keepdims=True)
+    ry -= ry.mean(axis=1, keepdims=True)
+    denominator = np.sqrt((rx**2).sum(axis=1) * (ry**2).sum(axis=1))
+    return np.divide(
+        (rx * ry).sum(axis=1), denominator, out=np.zeros(len(x)), where=denominator > 0
+    )
+
+
+def summary_metrics(trajectory: Trajectory, final_weeks: int = FINAL_YEAR_WEEKS) -> pd.DataFrame:
+    """One row per run with the standard summary metrics.
+
+    Columns
+    -------
+    share_final_year
+        Partnership-wide recording share over the last ``final_weeks`` weeks.
+    share_mean
+        Partnership-wide recording share over the whole run.
+    buy_in_final
+        Mean agency buy-in in the last week.
+    attitude_final
+        Mean staff attitude (agency means averaged) in the last week.
+    interfaces_live
+        Number of agencies with a live interface in the last week.
+    buy_in_share_correlation
+        Spearman rank correlation across agencies of final buy-in and final-year share
+        (DOMAIN.md P4).
+    share_final_year.<agency>, buy_in_final.<agency>, interface_final.<agency>
+        The same per agency (``<agency>`` is :func:`slug` of its name).
+    """
+    window = slice(max(trajectory.handled.shape[1] - final_weeks, 0), None)
+    handled = trajectory.handled[:, window].sum(axis=1)
+    recorded = trajectory.recorded[:, window].sum(axis=1)
+    agency_share = _share(recorded, handled)
+    buy_in = trajectory.buy_in[:, -1]
+    columns: dict[str, np.ndarray] = {
+        "share_final_year": _share(recorded.sum(axis=1), handled.sum(axis=1)),
+        "share_mean": _share(
+            trajectory.recorded.sum(axis=(1, 2)), trajectory.handled.sum(axis=(1, 2))
+        ),
+        "buy_in_final": buy_in.mean(axis=1),
+        "attitude_final": trajectory.attitude[:, -1].mean(axis=1),
+        "interfaces_live": (trajectory.interface[:, -1] == InterfaceState.LIVE).sum(axis=1),
+        "buy_in_share_correlation": _rank_correlation(buy_in, agency_share),
+    }
+    for a, name in enumerate(trajectory.names):
+        key = slug(name)
+        columns[f"share_final_year.{key}"] = agency_share[:, a]
+        columns[f"buy_in_final.{key}"] = buy_in[:, a]
+        columns[f"interface_final.{key}"] = trajectory.interface[:, -1, a]
+    return pd.DataFrame(columns)
