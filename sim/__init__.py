@@ -1,1 +1,44 @@
-"""sharesim: agent-based simulation of multi-agency information sharing."""
+"""sharesim: agent-based simulation of multi-agency information sharing.
+
+The notebook API::
+
+    from sim import Scenario, run, sweep, sobol
+    base = Scenario.load("sentinel_replay")
+    result = run(base, seed=1, replicates=20)
+    better = base.replace(double_keying_cost=0.3)
+    frame = sweep([base, better], replicates=20, seed=7)
+    indices = sobol(base, n=1024, seed=3)
+
+Names are imported on first use, so ``import sim`` stays light.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "Scenario": "sim.scenarios",
+    "run": "sim.run",
+    "RunResult": "sim.run",
+    "SharingModel": "sim.model",
+    "PARAMETERS": "sim.params",
+    "sweep": "sim.sweep",
+    "morris": "sim.sensitivity",
+    "sobol": "sim.sensitivity",
+    "calibrate": "sim.calibration",
+}
+
+__all__ = sorted(_EXPORTS)
+__version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

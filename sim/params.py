@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal, get_args
 
+from sim.errors import InputError
+
 Category = Literal[
     "External Environment", "Organisation", "Process", "Project", "Technology", "Individual"
 ]
@@ -27,7 +29,7 @@ CATEGORIES: tuple[str, ...] = get_args(Category)
 PROVENANCES: tuple[str, ...] = get_args(Provenance)
 
 
-class ParameterError(ValueError):
+class ParameterError(InputError):
     """A parameter name or value that the model cannot accept."""
 
 
