@@ -12,8 +12,9 @@ import re
 import sys
 import tarfile
 import textwrap
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -37,16 +38,19 @@ SOLARA_SOURCES_WITH_CDN_PATHS = (
 CDN_PATH = re.compile(r"(?:\{\{\s*cdn\s*\}\}|\$\{this\.getCdn\(\)\})/([^\"'`\s)]+)")
 
 
-def _solara_dir() -> Path:
-    spec = importlib.util.find_spec("solara")
+def _package_dir(name: str) -> Path:
+    spec = importlib.util.find_spec(name)
     assert spec is not None and spec.submodule_search_locations
     return Path(next(iter(spec.submodule_search_locations)))
+
+
+MESA_EXAMPLE_APP = _package_dir("mesa") / "examples/basic/boltzmann_wealth_model/app.py"
 
 
 def _paths_solara_requests() -> set[str]:
     """CDN paths named in the installed Solara's sources, as a Vue 2 page requests them."""
     ipywidgets_major = importlib.metadata.version("ipywidgets").split(".")[0]
-    root = _solara_dir()
+    root = _package_dir("solara")
     paths: set[str] = set()
     for relative in SOLARA_SOURCES_WITH_CDN_PATHS:
         for line in (root / relative).read_text(encoding="utf-8").splitlines():
@@ -201,53 +205,102 @@ def test_unpacking_strips_the_top_folder(tmp_path: Path) -> None:
     ]
 
 
+@dataclass
+class Traffic:
+    """What a page asked for: every URL (websockets included), failures, console lines."""
+
+    urls: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    console: list[str] = field(default_factory=list)
+
+    def record(self, page: Any) -> None:
+        page.on("request", lambda request: self.urls.append(request.url))
+        page.on("websocket", lambda socket: self.urls.append(socket.url))
+        page.on("response", self._note_response)
+        page.on("requestfailed", lambda request: self.failures.append(f"failed {request.url}"))
+        page.on("console", lambda message: self.console.append(f"{message.type}: {message.text}"))
+
+    def _note_response(self, response: Any) -> None:
+        if response.status >= 400:
+            self.failures.append(f"{response.status} {response.url}")
+
+    def assert_stayed_local(self) -> None:
+        hosts = {urlsplit(url).hostname for url in self.urls}
+        hosts -= {None}  # data: and blob: URLs
+        assert hosts <= support.LOOPBACK_HOSTS, f"requests left the machine: {sorted(hosts)}"
+        assert self.failures == [], self.failures
+
+    def packages_served(self) -> set[str]:
+        paths = {urlsplit(url).path for url in self.urls}
+        return {_spec_of(path.removeprefix(CDN_PREFIX)) for path in paths if CDN_PREFIX in path}
+
+
+@contextmanager
+def offline_page(
+    browser: Any, server: support.SolaraServer, screenshot: Path
+) -> Iterator[tuple[Any, Traffic]]:
+    """Open ``server`` in a fresh context; on success save ``screenshot``, on failure say why."""
+    traffic = Traffic()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    traffic.record(page)
+    try:
+        page.goto(server.url, wait_until="domcontentloaded")
+        yield page, traffic
+        page.screenshot(path=str(screenshot), full_page=True)
+    except Exception as exc:
+        failure = screenshot.with_name(f"failure-{screenshot.name}")
+        page.screenshot(path=str(failure), full_page=True)
+        log = server.log.read_text(errors="replace")[-3000:]
+        pytest.fail(
+            f"page did not render offline ({exc}); see {failure}\n"
+            f"failed responses: {traffic.failures}\nconsole: {traffic.console[-20:]}\n"
+            f"server log:\n{log}",
+            pytrace=False,
+        )
+    finally:
+        context.close()
+
+
 @pytest.mark.browser
 def test_page_renders_and_responds_offline(
     chromium_browser: Any,
     solara_server: Callable[..., AbstractContextManager[support.SolaraServer]],
     tmp_path: Path,
 ) -> None:
-    requests: list[str] = []
-    failures: list[str] = []
-    console: list[str] = []
-    with solara_server(HELLO_APP) as server:
-        context = chromium_browser.new_context(viewport={"width": 1000, "height": 900})
-        page = context.new_page()
-        page.on("request", lambda request: requests.append(request.url))
-        page.on("websocket", lambda socket: requests.append(socket.url))
+    screenshot = tmp_path / "hello.png"
+    with (
+        solara_server(HELLO_APP) as server,
+        offline_page(chromium_browser, server, screenshot) as (page, traffic),
+    ):
+        button = page.get_by_role("button", name="Clicked 0 times")
+        button.wait_for(timeout=60_000)
+        button.click()
+        page.get_by_role("button", name="Clicked 1 times").wait_for(timeout=15_000)
+        page.locator(".vega-embed .marks").first.wait_for(timeout=60_000)
+        page.locator(".vue-grid-layout").first.wait_for(timeout=30_000)
+        page.locator(".katex").first.wait_for(timeout=30_000)
 
-        def note_error(response: Any) -> None:
-            if response.status >= 400:
-                failures.append(f"{response.status} {response.url}")
+    assert screenshot.stat().st_size > 0
+    traffic.assert_stayed_local()
+    assert traffic.packages_served() == set(assets.PACKAGES)
 
-        page.on("response", note_error)
-        page.on("requestfailed", lambda request: failures.append(f"failed {request.url}"))
-        page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
-        try:
-            page.goto(server.url, wait_until="domcontentloaded")
-            button = page.get_by_role("button", name="Clicked 0 times")
-            button.wait_for(timeout=60_000)
-            button.click()
-            page.get_by_role("button", name="Clicked 1 times").wait_for(timeout=15_000)
-            page.locator(".vega-embed .marks").first.wait_for(timeout=60_000)
-            page.locator(".vue-grid-layout").first.wait_for(timeout=30_000)
-            page.locator(".katex").first.wait_for(timeout=30_000)
-        except Exception:
-            page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
-            log = server.log.read_text(errors="replace")[-3000:]
-            pytest.fail(
-                "page did not render offline; see failure.png\n"
-                f"failed responses: {failures}\nconsole: {console[-20:]}\nserver log:\n{log}",
-                pytrace=False,
-            )
-        page.screenshot(path=str(tmp_path / "hello.png"), full_page=True)
-        context.close()
 
-    assert (tmp_path / "hello.png").stat().st_size > 0
-    hosts = {
-        urlsplit(url).hostname for url in requests if urlsplit(url).scheme not in {"data", "blob"}
-    }
-    assert hosts <= support.LOOPBACK_HOSTS, f"requests left the machine: {sorted(hosts)}"
-    assert failures == [], failures
-    served = {urlsplit(url).path.removeprefix(CDN_PREFIX) for url in requests if CDN_PREFIX in url}
-    assert {_spec_of(path) for path in served} == set(assets.PACKAGES), sorted(served)
+@pytest.mark.browser
+def test_mesa_solaraviz_renders_and_steps_offline(
+    chromium_browser: Any,
+    solara_server: Callable[..., AbstractContextManager[support.SolaraServer]],
+    tmp_path: Path,
+) -> None:
+    # Mesa's own example: SolaraViz's grid layout, Altair space renderer, matplotlib plot.
+    screenshot = tmp_path / "mesa.png"
+    with (
+        solara_server(MESA_EXAMPLE_APP) as server,
+        offline_page(chromium_browser, server, screenshot) as (page, traffic),
+    ):
+        page.locator(".vega-embed .marks").first.wait_for(timeout=90_000)
+        page.get_by_text("Time: 0.0").wait_for(timeout=30_000)
+        page.get_by_role("button", name="Step").click()
+        page.get_by_text("Time: 1.0").wait_for(timeout=30_000)
+
+    traffic.assert_stayed_local()
