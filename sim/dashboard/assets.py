@@ -86,24 +86,6 @@ def default_cache_dir() -> Path:
     return cache_home.expanduser().resolve() / "sharesim" / "solara-assets"
 
 
-def package_dir(cache_dir: Path, spec: str) -> Path:
-    """Return the folder for one npm spec, the path prefix Solara requests it under.
-
-    Parameters
-    ----------
-    cache_dir : Path
-        Root of the asset cache.
-    spec : str
-        npm spec from :data:`PACKAGES`, e.g. ``"@widgetti/vue-grid-layout@2.3.13-alpha.2"``.
-
-    Returns
-    -------
-    Path
-        ``cache_dir / spec``; a scoped spec gives a scope folder with the package folder in it.
-    """
-    return cache_dir / spec
-
-
 def missing_packages(cache_dir: Path) -> list[str]:
     """Return the specs of :data:`PACKAGES` whose folder is absent or incomplete.
 
@@ -117,7 +99,7 @@ def missing_packages(cache_dir: Path) -> list[str]:
     list of str
         Specs in the order of :data:`PACKAGES`; empty when the cache is complete.
     """
-    return [spec for spec in PACKAGES if not (package_dir(cache_dir, spec) / MARKER).is_file()]
+    return [spec for spec in PACKAGES if not (cache_dir / spec / MARKER).is_file()]
 
 
 def ensure_assets(cache_dir: Path | None = None) -> Path:
@@ -266,7 +248,7 @@ def _install(spec: str, entry: dict[str, str], work: Path, root: Path) -> None:
         "integrity": entry.get("integrity", ""),
     }
     (unpacked / MARKER).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
-    target = package_dir(root, spec)
+    target = root / spec  # a scoped spec gives a scope folder with the package in it
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists():
         # Incomplete: an interrupted fill, or files Solara's proxy cached one by one.
