@@ -213,10 +213,13 @@ def _npm_pack(npm: str, specs: list[str], dest: Path) -> dict[str, dict[str, str
             f"({_npm_registry(npm)}) must be reachable once to fill the cache.\n  {detail}"
         )
     try:
-        report = json.loads(done.stdout)
-        return {entry["name"]: entry for entry in report}
+        packed = {entry["name"]: entry for entry in json.loads(done.stdout)}
     except (ValueError, KeyError, TypeError) as exc:
         raise AssetsError(f"could not read npm pack's report: {done.stdout[:500]!r}") from exc
+    absent = [spec for spec in specs if _package_name(spec) not in packed]
+    if absent:
+        raise AssetsError(f"npm pack reported no tarball for {' '.join(absent)}")
+    return packed
 
 
 def _npm_registry(npm: str) -> str:
