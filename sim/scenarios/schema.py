@@ -1,0 +1,498 @@
+"""The scenario file format: pydantic models of a resolved scenario.
+
+A scenario file is TOML (see ``docs/scenarios.md``). The loader turns each file into these
+models after filling in provenance, merging a parent chain (``extends``) and checking what a
+model alone cannot check (dates inside the run, partner names that exist). The models here are
+the *resolved* form: every value carries its provenance and source, and nothing refers to a
+parent file.
+
+Every model is frozen, forbids unknown fields and validates strictly (no silent conversion of
+text to numbers, no booleans for numbers, finite numbers only).
+
+Annotated values
+----------------
+A value a scenario states is either :class:`Given` (one value) or :class:`Span` (an uncertain
+value: a range with an optional default). Both carry ``provenance`` (one of ``stated``,
+``external``, ``inferred``, ``assumed``; ``shared/DOMAIN.md``) and ``source``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from types import MappingProxyType
+from typing import Annotated, Any, Literal, Self, get_args
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    SerializerFunctionWrapHandler,
+    Tag,
+    WrapSerializer,
+    model_validator,
+)
+
+from sim.params import Provenance
+from sim.timeline import Phase
+
+Kind = Literal["police", "district", "county", "unitary"]
+KINDS: tuple[str, ...] = get_args(Kind)
+
+InterfaceName = Literal["none", "considering", "building", "live"]
+INTERFACE_NAMES: tuple[str, ...] = get_args(InterfaceName)
+"""Interface states as written in files, in the order of :class:`sim.engine.InterfaceState`."""
+
+ALL = "all"
+"""The partner name that means every partner (for event types that allow it)."""
+
+GO_LIVE_ANCHOR = "go_live"
+"""An event ``when`` that places it at its partner's go-live week."""
+
+MAX_WEEKS = 1040
+"""Longest run a scenario may ask for (20 years)."""
+
+
+def _one_line(text: str) -> str:
+    if not text.strip():
+        raise ValueError("must not be empty")
+    if "\n" in text or "\r" in text:
+        raise ValueError("must be one line")
+    if text != text.strip():
+        raise ValueError("must not start or end with spaces")
+    return text
+
+
+OneLine = Annotated[str, AfterValidator(_one_line)]
+"""Non-empty text on one line, without surrounding spaces."""
+
+EventId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$", max_length=80)]
+"""An event identifier: letters, digits, ``_`` and ``-``."""
+
+
+def _date_or_week(value: object) -> object:
+    if isinstance(value, datetime):
+        raise ValueError(f"must be a date without a time (YYYY-MM-DD), got {value.isoformat()}")
+    if isinstance(value, bool) or not isinstance(value, date | int):
+        raise ValueError(
+            f"must be a date (YYYY-MM-DD) or a week number, got {type(value).__name__} {value!r}"
+        )
+    if isinstance(value, int) and value < 0:
+        raise ValueError(f"a week number must be 0 or more, got {value}")
+    return value
+
+
+def _event_when(value: object) -> object:
+    if value == GO_LIVE_ANCHOR:
+        return value
+    if isinstance(value, str):
+        raise ValueError(f"must be a date, a week number or {GO_LIVE_ANCHOR!r}, got {value!r}")
+    return _date_or_week(value)
+
+
+When = Annotated[date | int, BeforeValidator(_date_or_week)]
+"""A calendar date or a week number counted from the start date (week 0)."""
+
+EventWhen = Annotated[date | int | Literal["go_live"], BeforeValidator(_event_when)]
+"""When an event happens: a date, a week number, or ``"go_live"`` (its partner's go-live)."""
+
+
+def _as_date(value: object) -> object:
+    if isinstance(value, datetime):
+        raise ValueError(f"must be a date without a time (YYYY-MM-DD), got {value.isoformat()}")
+    return value
+
+
+StartDate = Annotated[date, BeforeValidator(_as_date)]
+Weeks = Annotated[int, Field(ge=1, le=MAX_WEEKS)]
+DelayWeeks = Annotated[int, Field(ge=0, le=MAX_WEEKS)]
+StaffCount = Annotated[int, Field(ge=1)]
+Caseload = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+Multiplier = Annotated[float, Field(ge=0, le=4, allow_inf_nan=False)]
+Magnitude = Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)]
+Number = Annotated[float, Field(allow_inf_nan=False)]
+
+_STRICT = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+
+class Given[T](BaseModel):
+    """One stated value with its provenance and source."""
+
+    model_config = _STRICT
+
+    value: T
+    provenance: Provenance
+    source: OneLine
+
+
+class Span[T](BaseModel):
+    """An uncertain value: a range ``[low, high]`` with an optional default.
+
+    Without a default the midpoint is used (rounded down to a whole number or day where the
+    value is one).
+    """
+
+    model_config = _STRICT
+
+    low: T
+    high: T
+    default: T | None = None
+    provenance: Provenance
+    source: OneLine
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        ends = [self.low, self.high] + ([] if self.default is None else [self.default])
+        if len({type(v) is date for v in ends}) > 1:
+            raise ValueError("low, high and default must all be dates or all week numbers")
+        if self.low > self.high:  # type: ignore[operator]
+            raise ValueError(f"low {self.low} is above high {self.high}")
+        if self.default is not None and not self.low <= self.default <= self.high:  # type: ignore[operator]
+            raise ValueError(
+                f"default {self.default} is outside the range [{self.low}, {self.high}]"
+            )
+        return self
+
+    def midpoint(self) -> T:
+        """Return the default, or the midpoint of the range when none is given."""
+        if self.default is not None:
+            return self.default
+        low: Any = self.low
+        high: Any = self.high
+        if isinstance(low, date):
+            return low + (high - low) // 2
+        if isinstance(low, int):
+            return (low + high) // 2
+        return (low + high) / 2
+
+
+def _value_tag(value: object) -> str:
+    if isinstance(value, Span):
+        return "range"
+    if isinstance(value, dict) and ("low" in value or "high" in value):
+        return "range"
+    return "fixed"
+
+
+VALUE_TAGS = ("fixed", "range")
+"""Names pydantic puts in error locations for the two kinds of value (the loader drops them)."""
+
+type Value[T] = Annotated[
+    Annotated[Given[T], Tag("fixed")] | Annotated[Span[T], Tag("range")],
+    Discriminator(_value_tag),
+]
+"""A value that may be uncertain: :class:`Given` or :class:`Span`."""
+
+
+def _as_tuple(value: object) -> object:
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _frozen_mapping(value: Mapping[str, Any]) -> Mapping[str, Any]:
+    return MappingProxyType(dict(value))
+
+
+def _plain_mapping(value: Mapping[str, Any], handler: SerializerFunctionWrapHandler) -> Any:
+    return handler(dict(value))
+
+
+class PartnerSpec(BaseModel):
+    """One partner agency.
+
+    Attributes
+    ----------
+    name : str
+        The agency's name (unique in a scenario); its slug names its uncertain inputs.
+    kind : Kind
+        police, district, county or unitary.
+    provenance, source
+        The evidence that the partner exists and is of this kind; in a file, also the default
+        provenance of the partner's plain values.
+    staff : int >= 1
+        Staff positions using the system.
+    caseload : float >= 0
+        Mean ASB cases the whole agency handles per week.
+    involvement, initial_buy_in, bureaucracy : float in [0, 1]
+        Project involvement, buy-in at week 0, formal procedure and documentation.
+    assurance : float in [0, 1]
+        Documentary assurance at week 0 (agreements signed, decisions minuted).
+    interface : InterfaceName
+        State of the partner's interface into the shared system at week 0.
+    interface_allowed : bool
+        Whether the partner can build an interface at all.
+    prior_use : bool
+        The partner used the system before the project (live from week 0, trained staff).
+    chair, project_manager, funder, contract_holder : bool
+        Roles in the project (``shared/DOMAIN.md``, Roles).
+    go_live : date or week, optional
+        When the partner starts recording on the shared system (or give a ``go_live`` event).
+    colocation : date or week, optional
+        When the partner's staff are co-located with partners (or a ``colocation`` event).
+    """
+
+    model_config = _STRICT
+
+    name: OneLine
+    kind: Kind
+    provenance: Provenance
+    source: OneLine
+    staff: Value[StaffCount]
+    caseload: Value[Caseload]
+    involvement: Value[Share]
+    initial_buy_in: Value[Share]
+    bureaucracy: Value[Share]
+    assurance: Value[Share]
+    interface: Given[InterfaceName]
+    interface_allowed: Given[bool]
+    prior_use: Given[bool]
+    chair: Given[bool]
+    project_manager: Given[bool]
+    funder: Given[bool]
+    contract_holder: Given[bool]
+    go_live: Value[When] | None = None
+    colocation: Value[When] | None = None
+
+
+PARTNER_IDENTITY_FIELDS = ("name", "kind", "provenance", "source")
+"""Partner fields that are not annotated values."""
+
+PARTNER_VALUE_FIELDS = tuple(
+    f for f in PartnerSpec.model_fields if f not in PARTNER_IDENTITY_FIELDS
+)
+"""Partner fields that carry their own provenance (plain in a file: the partner's)."""
+
+PARTNER_FIXED_FIELDS = (
+    "interface",
+    "interface_allowed",
+    "prior_use",
+    "chair",
+    "project_manager",
+    "funder",
+    "contract_holder",
+)
+"""Partner fields that cannot be ranges."""
+
+PARTNER_OPTIONAL_FALSE = ("chair", "project_manager", "funder", "contract_holder")
+"""Role flags that default to false when a partner does not give them."""
+
+PARTNER_NUMBER_FIELDS = (
+    "staff",
+    "caseload",
+    "involvement",
+    "initial_buy_in",
+    "bureaucracy",
+    "assurance",
+)
+"""Partner numbers that may be uncertain inputs (named ``<slug>.<field>``)."""
+
+PARTNER_DATE_FIELDS = ("go_live", "colocation")
+"""Partner dates that may be uncertain inputs (named ``<slug>.<field>_week``)."""
+
+
+class _Event(BaseModel):
+    """Fields every event has."""
+
+    model_config = _STRICT
+
+    id: EventId | None = None
+    provenance: Provenance
+    source: OneLine
+    note: str = ""
+    when: Value[EventWhen]
+    offset_weeks: Annotated[int, Field(ge=-MAX_WEEKS, le=MAX_WEEKS)] = 0
+
+    @model_validator(mode="after")
+    def _offset_needs_anchor(self) -> Self:
+        if self.offset_weeks and not (
+            isinstance(self.when, Given) and self.when.value == GO_LIVE_ANCHOR
+        ):
+            raise ValueError(f"offset_weeks is only used with when = {GO_LIVE_ANCHOR!r}")
+        if isinstance(self.when, Span) and GO_LIVE_ANCHOR in (
+            self.when.low,
+            self.when.high,
+            self.when.default,
+        ):
+            raise ValueError(f"a range of dates cannot use {GO_LIVE_ANCHOR!r}")
+        return self
+
+
+class PhaseEvent(_Event):
+    """A project phase starts (``shared/DOMAIN.md``, Project phases)."""
+
+    type: Literal["phase"]
+    phase: Phase
+
+
+class GoLiveEvent(_Event):
+    """A partner starts recording on the shared system."""
+
+    type: Literal["go_live"]
+    partner: OneLine
+
+
+class TrainingEvent(_Event):
+    """A training wave: ``coverage`` of the partner's untrained staff are trained."""
+
+    type: Literal["training"]
+    partner: OneLine
+    coverage: Value[Share]
+
+
+class AgreementEvent(_Event):
+    """An information sharing agreement is signed: documentary assurance rises to ``level``."""
+
+    type: Literal["agreement"]
+    partner: OneLine = ALL
+    level: Value[Share]
+
+
+class InterfaceLiveEvent(_Event):
+    """A partner's interface into the shared system goes live."""
+
+    type: Literal["interface_live"]
+    partner: OneLine
+
+
+class ColocationEvent(_Event):
+    """A partner's staff move into premises shared with partners."""
+
+    type: Literal["colocation"]
+    partner: OneLine
+
+
+class FunctionalityUpgradeEvent(_Event):
+    """A supplier release multiplies the functionality cost by ``multiplier`` (below 1 helps)."""
+
+    type: Literal["functionality_upgrade"]
+    multiplier: Value[Multiplier]
+
+
+class PressureEvent(_Event):
+    """A high-profile failure, inquest or report adds ``magnitude`` of external pressure."""
+
+    type: Literal["pressure"]
+    magnitude: Value[Magnitude]
+
+
+class MandateEvent(_Event):
+    """Management tells staff to record: mandate set to ``level`` from this week."""
+
+    type: Literal["mandate"]
+    partner: OneLine
+    level: Value[Share]
+
+
+class RestructureEvent(_Event):
+    """A restructure: an ``extra_leaving_share`` of staff leave this week (turnover shock)."""
+
+    type: Literal["restructure"]
+    partner: OneLine
+    extra_leaving_share: Value[Share]
+
+
+Event = Annotated[
+    PhaseEvent
+    | GoLiveEvent
+    | TrainingEvent
+    | AgreementEvent
+    | InterfaceLiveEvent
+    | ColocationEvent
+    | FunctionalityUpgradeEvent
+    | PressureEvent
+    | MandateEvent
+    | RestructureEvent,
+    Field(discriminator="type"),
+]
+"""Any event, chosen by its ``type``."""
+
+EVENT_IDENTITY_FIELDS = (
+    "id",
+    "type",
+    "partner",
+    "phase",
+    "provenance",
+    "source",
+    "note",
+    "offset_weeks",
+)
+"""Event fields that are not annotated values."""
+
+EVENT_AMOUNT_FIELDS = ("coverage", "level", "multiplier", "magnitude", "extra_leaving_share")
+"""Event fields holding the event's size (at most one per type)."""
+
+PARTNER_WIDE_TYPES = frozenset({"training", "agreement", "mandate", "restructure"})
+"""Event types whose ``partner`` may be ``"all"``."""
+
+ONE_PARTNER_TYPES = frozenset({"go_live", "interface_live", "colocation"})
+"""Event types that need one named partner."""
+
+
+class ScenarioSpec(BaseModel):
+    """A resolved scenario: everything needed to compile it, nothing inherited.
+
+    Attributes
+    ----------
+    name : str
+        Short name (the shipped file's stem).
+    description : str
+        One line saying what the scenario is.
+    start_date : Given[date]
+        First day of week 0.
+    weeks : Given[int]
+        Length of the run in weeks.
+    delivery_delay_weeks : Value[int] or None
+        Weeks by which deliveries slip: go-lives of partners without prior use, go-live,
+        interface and functionality-upgrade events all move this much later.
+    parameters : mapping of str to Value[float]
+        Registry parameters the scenario sets (others keep their registry defaults).
+    partners : tuple of PartnerSpec
+        The partner agencies, in array order.
+    events : tuple of Event
+        The dated timeline.
+    """
+
+    model_config = _STRICT
+
+    name: OneLine
+    description: OneLine
+    start_date: Given[StartDate]
+    weeks: Given[Weeks]
+    delivery_delay_weeks: Value[DelayWeeks] | None = None
+    parameters: Annotated[
+        Mapping[str, Value[Number]],
+        AfterValidator(_frozen_mapping),
+        WrapSerializer(_plain_mapping),
+    ] = Field(default_factory=lambda: MappingProxyType({}))
+    partners: Annotated[tuple[PartnerSpec, ...], BeforeValidator(_as_tuple)]
+    events: Annotated[tuple[Event, ...], BeforeValidator(_as_tuple)] = ()
+
+
+class ScenarioFile(BaseModel):
+    """The top level of one scenario file, before partners, events and parameters are read.
+
+    Partner, event and parameter tables are validated one by one by the loader (so an error
+    can name ``partners[3]`` of the file it is in); here they are only required to be tables.
+    ``start_date``, ``weeks`` and ``delivery_delay_weeks`` may be plain when the file gives a
+    top-level ``provenance`` and ``source``; ``extends``, ``all_partners`` and ``remove_events``
+    only make sense in a file that extends another.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    name: OneLine
+    description: OneLine
+    extends: OneLine | None = None
+    provenance: Provenance | None = None
+    source: OneLine | None = None
+    start_date: Any = None
+    weeks: Any = None
+    delivery_delay_weeks: Any = None
+    remove_events: list[EventId] = Field(default_factory=list)
+    all_partners: dict[str, Any] | None = None
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    partners: list[dict[str, Any]] = Field(default_factory=list)
+    events: list[dict[str, Any]] = Field(default_factory=list)
