@@ -487,7 +487,7 @@ def _turnover(
     rows = np.flatnonzero(leaving.any(axis=1))
     if rows.size:
         attitude, risk = attitude.copy(), risk.copy()
-    for b in rows:
+    for b in rows.tolist():
         who = np.flatnonzero(leaving[b])
         u = rngs[b].random(2 * who.size)
         attitude[b, who] = _newcomer_attitude(
@@ -519,7 +519,7 @@ def step(
     u_week = np.stack([rng.random(n + 3 * a) for rng in rngs])
     trains = np.broadcast_to(training.any(axis=1), (b,))
     u_train = np.ones((b, n))
-    for row in np.flatnonzero(trains):
+    for row in np.flatnonzero(trains).tolist():
         u_train[row] = rngs[row].random(n)
 
     interface, build_left = _advance_interfaces(state, batch, live, u_week[:, n:].reshape(b, 3, a))
@@ -659,6 +659,16 @@ class Trajectory:
             self.pressure[index],
             self.views[index],
         )
+
+
+def concatenate(parts: Sequence[Trajectory]) -> Trajectory:
+    """Join the runs of several batches of the same partnership into one trajectory."""
+    if len({p.names for p in parts}) != 1:
+        raise ValueError("trajectories of different partnerships cannot be joined")
+    fields = ("handled", "recorded", "buy_in", "interface", "attitude", "pressure", "views")
+    return Trajectory(
+        parts[0].names, *[np.concatenate([getattr(p, f) for p in parts]) for f in fields]
+    )
 
 
 def simulate(

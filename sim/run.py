@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim.engine import InterfaceState, Trajectory, simulate, stack_parameters
+from sim.engine import InterfaceState, Trajectory, concatenate, simulate, stack_parameters
+from sim.errors import InputError
 from sim.seeds import run_seed
 
 if TYPE_CHECKING:
@@ -151,6 +152,8 @@ def run(
     seed: int,
     replicates: int = 1,
     values: Mapping[str, float] | None = None,
+    batch_size: int = 32,
+    progress: Callable[[int], None] | None = None,
 ) -> RunResult:
     """Run ``replicates`` replicates of a scenario on the engine.
 
@@ -165,15 +168,26 @@ def run(
     values : mapping, optional
         Values for the scenario's uncertain inputs (``Scenario.uncertain_inputs()``); the
         rest take their defaults.
+    batch_size : int
+        Replicates advanced together by the engine; results do not depend on it.
+    progress : callable, optional
+        Called with the number of replicates finished after each batch.
     """
     from sim.scenarios import Scenario
 
     if isinstance(scenario, str):
         scenario = Scenario.load(scenario)
-    if replicates < 1:
-        raise ValueError(f"replicates must be at least 1, got {replicates}")
+    if isinstance(replicates, bool) or not isinstance(replicates, int) or replicates < 1:
+        raise InputError(f"replicates must be a whole number of at least 1, got {replicates!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise InputError(f"seed must be a non-negative whole number, got {seed!r}")
     compiled = scenario.compile(values)
-    params = stack_parameters([compiled.parameters] * replicates)
-    seeds = [run_seed(seed, 0, r) for r in range(replicates)]
-    trajectory = simulate(compiled.partnership, compiled.schedule, params, seeds)
-    return RunResult(scenario.name, seed, dict(compiled.parameters), trajectory)
+    parts = []
+    for start in range(0, replicates, batch_size):
+        stop = min(start + batch_size, replicates)
+        params = stack_parameters([compiled.parameters] * (stop - start))
+        seeds = [run_seed(seed, 0, r) for r in range(start, stop)]
+        parts.append(simulate(compiled.partnership, compiled.schedule, params, seeds))
+        if progress is not None:
+            progress(stop)
+    return RunResult(scenario.name, seed, dict(compiled.parameters), concatenate(parts))
