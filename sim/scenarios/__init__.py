@@ -35,7 +35,7 @@ import numpy as np
 from pydantic import TypeAdapter, ValidationError
 
 from sim.engine import InterfaceState, Partnership, Schedule
-from sim.params import PARAMETERS, ParameterError, check_value, resolve
+from sim.params import PARAMETERS, Category, ParameterError, check_value, resolve
 from sim.scenarios.loader import (
     Location,
     Problems,
@@ -53,7 +53,9 @@ from sim.scenarios.loader import (
 from sim.scenarios.schema import (
     ALL,
     EVENT_AMOUNT_FIELDS,
+    EVENT_INPUT_CATEGORY,
     GO_LIVE_ANCHOR,
+    PARTNER_INPUT_CATEGORY,
     PARTNER_NUMBER_FIELDS,
     Given,
     Number,
@@ -109,12 +111,12 @@ class CompiledScenario:
 
 @dataclass(frozen=True, slots=True)
 class _Input:
-    """One uncertain input: its range, its default, and whether it is a whole number."""
+    """One uncertain input: its range, its default and its framework category."""
 
     low: float
     high: float
     default: float
-    whole: bool
+    category: Category
 
 
 @dataclass(frozen=True)
@@ -231,8 +233,12 @@ class Scenario:
                 elif isinstance(raw, Mapping):
                     value = _NUMBER_ADAPTER.validate_python(dict(raw))
                 else:
-                    value = Given[float](
-                        value=check_value(name, raw), provenance="assumed", source=REPLACE_SOURCE
+                    value = _NUMBER_ADAPTER.validate_python(
+                        {
+                            "value": check_value(name, raw),
+                            "provenance": "assumed",
+                            "source": REPLACE_SOURCE,
+                        }
                     )
                 ends = (
                     [value.value]
@@ -273,29 +279,32 @@ class Scenario:
         for name, param in PARAMETERS.items():
             given = self.spec.parameters.get(name)
             if isinstance(given, Span):
-                inputs[name] = _number_input(given)
+                inputs[name] = _number_input(given, param.category)
             elif given is None and param.uncertain:
-                inputs[name] = _Input(param.low, param.high, param.default, False)
+                inputs[name] = _Input(param.low, param.high, param.default, param.category)
         delay = self.spec.delivery_delay_weeks
         if isinstance(delay, Span):
-            inputs["delivery_delay_weeks"] = _week_input(delay, start)
+            inputs["delivery_delay_weeks"] = _week_input(delay, start, "Project")
         for partner in self.spec.partners:
             prefix = slug(partner.name)
             for name in PARTNER_NUMBER_FIELDS:
                 value = getattr(partner, name)
                 if isinstance(value, Span):
-                    inputs[f"{prefix}.{name}"] = _number_input(value)
+                    category = PARTNER_INPUT_CATEGORY[name]
+                    inputs[f"{prefix}.{name}"] = _number_input(value, category)
             for name in ("go_live", "colocation"):
                 value = getattr(partner, name)
                 if isinstance(value, Span):
-                    inputs[f"{prefix}.{name}_week"] = _week_input(value, start)
+                    category = PARTNER_INPUT_CATEGORY[f"{name}_week"]
+                    inputs[f"{prefix}.{name}_week"] = _week_input(value, start, category)
         for event in self.spec.events:
+            category = EVENT_INPUT_CATEGORY[event.type]
             if isinstance(event.when, Span):
-                inputs[f"events.{event.id}.week"] = _week_input(event.when, start)
+                inputs[f"events.{event.id}.week"] = _week_input(event.when, start, category)
             for name in EVENT_AMOUNT_FIELDS:
                 value = getattr(event, name, None)
                 if isinstance(value, Span):
-                    inputs[f"events.{event.id}.{name}"] = _number_input(value)
+                    inputs[f"events.{event.id}.{name}"] = _number_input(value, category)
         return inputs
 
     def uncertain_inputs(self) -> dict[str, tuple[float, float]]:
@@ -312,6 +321,15 @@ class Scenario:
     def input_defaults(self) -> dict[str, float]:
         """Return the value :meth:`compile` uses for each uncertain input when none is given."""
         return {name: i.default for name, i in self._inputs().items()}
+
+    def input_categories(self) -> dict[str, Category]:
+        """Return each uncertain input's framework category (for grouped sensitivity analysis).
+
+        Registry parameters keep their registry category; partner and event inputs take the
+        category of what they describe (``sim.scenarios.schema.PARTNER_INPUT_CATEGORY``,
+        ``EVENT_INPUT_CATEGORY``); ``delivery_delay_weeks`` is Project.
+        """
+        return {name: i.category for name, i in self._inputs().items()}
 
     # --- compiling --------------------------------------------------------------------
 
@@ -471,17 +489,15 @@ def _close(word: str, choices: list[str]) -> str:
     return f" (did you mean {hint[0]!r}?)" if hint else ""
 
 
-def _number_input(value: Span[Any]) -> _Input:
-    return _Input(
-        float(value.low), float(value.high), float(value.midpoint()), isinstance(value.low, int)
-    )
+def _number_input(value: Span[Any], category: Category) -> _Input:
+    return _Input(float(value.low), float(value.high), float(value.midpoint()), category)
 
 
-def _week_input(value: Span[Any], start: date) -> _Input:
+def _week_input(value: Span[Any], start: date, category: Category) -> _Input:
     def week(v: date | int) -> float:
         return float(week_of(v, start) if isinstance(v, date) else v)
 
-    return _Input(week(value.low), week(value.high), week(value.midpoint()), True)
+    return _Input(week(value.low), week(value.high), week(value.midpoint()), category)
 
 
 @dataclass(frozen=True)

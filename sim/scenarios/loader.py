@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import importlib.resources
+import os
 import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
@@ -158,7 +159,7 @@ def locate(reference: str | Path, relative_to: Location | None = None) -> Locati
             raise ScenarioError(label, where, f"no scenario file {str(reference)!r} (not found)")
         if isinstance(resource, Path):
             return Location(
-                str(reference) if relative_to is None else str(resource),
+                str(reference) if relative_to is None else os.path.normpath(resource),
                 f"file:{resource.resolve()}",
                 resource,
                 resource.parent,
@@ -247,30 +248,18 @@ class Problems:
         """Record ``problem`` at ``path``."""
         self.found.append((path, problem))
 
-    def add_validation(
-        self,
-        error: ValidationError,
-        prefix: str,
-        plain: Iterable[str] = (),
-        drop_first: bool = False,
-        bare: bool = False,
-    ) -> None:
+    def add_validation(self, error: ValidationError, prefix: str, drop_first: bool = False) -> None:
         """Record each error of a pydantic validation under ``prefix``.
 
-        ``plain`` names fields that were plain values in the file (their ``.value`` is not
-        shown); ``bare`` says the whole validated object was one plain value; ``drop_first``
-        drops the event type pydantic puts first in an event's error locations.
+        ``drop_first`` drops the event type pydantic puts first in an event's error locations.
         """
-        plain = set(plain)
         for detail in error.errors(include_url=False):
             loc = list(detail["loc"])
             if drop_first and loc and loc[0] in EVENT_TYPES:
                 loc = loc[1:]
             loc = [part for part in loc if part not in VALUE_TAGS]
-            if len(loc) == 2 and loc[1] == "value" and loc[0] in plain:
-                loc = loc[:1]
-            if bare and loc == ["value"]:
-                loc = []
+            if loc and loc[-1] == "value" and detail["type"] != "missing":
+                loc = loc[:-1]  # `staff` reads better than `staff.value`, plain or not
             if detail["type"] == "extra_forbidden" and loc:
                 unknown = str(loc[-1])
                 hint = _did_you_mean(unknown, _FIELD_NAMES)
@@ -409,20 +398,15 @@ def annotate(
     path: str,
     problems: Problems,
     fixed_only: Iterable[str] = (),
-) -> tuple[dict[str, Any], set[str]]:
+) -> dict[str, Any]:
     """Return ``table`` with each value in ``fields`` given the table's provenance.
 
     A plain value (a number, date, text or true/false) stands for
     ``{ value = ..., provenance = <table provenance>, source = <table source> }``; an inline
-    table without ``provenance`` or ``source`` takes the table's.
-
-    Returns
-    -------
-    (table, plain)
-        The annotated copy and the names of the fields that were plain.
+    table without ``provenance`` or ``source`` takes the table's. Problems (no provenance
+    anywhere, a range where none is allowed) are added to ``problems``.
     """
     out = dict(table)
-    plain: set[str] = set()
     provenance = table.get("provenance")
     source = table.get("source")
     no_range = set(fixed_only)
@@ -450,8 +434,7 @@ def annotate(
             problems.add(join_path(path, [name]), _NO_PROVENANCE.format(value=_toml_value(value)))
             continue
         out[name] = {"value": value, "provenance": provenance, "source": source}
-        plain.add(name)
-    return out, plain
+    return out
 
 
 # --- resolving a file and its parents ---------------------------------------------------
@@ -566,7 +549,7 @@ def _resolve(location: Location, text: str | None, chain: tuple[Location, ...]) 
 def _merge_top(
     label: str, document: Mapping[str, Any], parent: Resolved | None, problems: Problems
 ) -> dict[str, tuple[Any, Origin | None]]:
-    table, plain = annotate(document, _TOP_VALUE_FIELDS, "", problems, _TOP_FIXED_FIELDS)
+    table = annotate(document, _TOP_VALUE_FIELDS, "", problems, _TOP_FIXED_FIELDS)
     out: dict[str, tuple[Any, Origin | None]] = {}
     if parent is not None:
         out["start_date"] = (parent.spec.start_date, parent.top.get("start_date"))
@@ -577,12 +560,12 @@ def _merge_top(
                 parent.top.get("delivery_delay_weeks"),
             )
     for name, adapter in _TOP_ADAPTERS.items():
-        if name not in document or (name not in plain and not isinstance(table[name], dict)):
-            continue
+        if not isinstance(table.get(name), dict):
+            continue  # absent, or already reported
         try:
             out[name] = (adapter.validate_python(table[name]), Origin(label, name))
         except ValidationError as exc:
-            problems.add_validation(exc, name, bare=name in plain)
+            problems.add_validation(exc, name)
     return out
 
 
@@ -601,19 +584,19 @@ def _merge_partners(
     if head.all_partners is not None and parent is not None:
         if "name" in head.all_partners:
             problems.add("all_partners.name", "cannot rename every partner")
-        patch, plain = annotate(
+        before = len(problems.found)
+        patch = annotate(
             head.all_partners, PARTNER_VALUE_FIELDS, "all_partners", problems, PARTNER_FIXED_FIELDS
         )
         patch = {k: v for k, v in patch.items() if k not in ("name", "provenance", "source")}
         for name, partner in list(partners.items()):
-            before = len(problems.found)
+            if len(problems.found) > before:
+                break  # one report for the patch, not one per partner
             try:
                 partners[name] = PartnerSpec.model_validate({**_partner_dump(partner), **patch})
                 origins[name] = Origin(label, "all_partners")
             except ValidationError as exc:
-                problems.add_validation(exc, "all_partners", plain)
-            if len(problems.found) > before:
-                break
+                problems.add_validation(exc, "all_partners")
 
     seen: dict[str, int] = {}
     for index, table in enumerate(head.partners):
@@ -634,24 +617,25 @@ def _merge_partners(
             )
             continue
         seen[name] = index
+        before = len(problems.found)
         if name in partners:
-            patch, plain = annotate(
-                table, PARTNER_VALUE_FIELDS, path, problems, PARTNER_FIXED_FIELDS
-            )
+            patch = annotate(table, PARTNER_VALUE_FIELDS, path, problems, PARTNER_FIXED_FIELDS)
             merged = {
                 **_partner_dump(partners[name]),
                 **{k: v for k, v in patch.items() if k not in ("provenance", "source")},
             }
         else:
             defaults = {flag: False for flag in PARTNER_OPTIONAL_FALSE if flag not in table}
-            merged, plain = annotate(
+            merged = annotate(
                 {**table, **defaults}, PARTNER_VALUE_FIELDS, path, problems, PARTNER_FIXED_FIELDS
             )
+        if len(problems.found) > before:
+            continue  # the values could not be read; validating them would repeat it
         try:
             partners[name] = PartnerSpec.model_validate(merged)
             origins[name] = Origin(label, path)
         except ValidationError as exc:
-            problems.add_validation(exc, path, plain)
+            problems.add_validation(exc, path)
     return list(partners.values()), origins
 
 
@@ -681,11 +665,14 @@ def _merge_events(
     own_ids: dict[str, int] = {}
     for index, table in enumerate(head.events):
         path = f"events[{index}]"
-        annotated, plain = annotate(table, ("when", *EVENT_AMOUNT_FIELDS), path, problems)
+        before = len(problems.found)
+        annotated = annotate(table, ("when", *EVENT_AMOUNT_FIELDS), path, problems)
+        if len(problems.found) > before:
+            continue
         try:
             event = _EVENT_ADAPTER.validate_python(annotated)
         except ValidationError as exc:
-            problems.add_validation(exc, path, plain, drop_first=True)
+            problems.add_validation(exc, path, drop_first=True)
             continue
         if event.id is not None:
             if event.id in own_ids:
@@ -709,28 +696,24 @@ def _merge_parameters(
     head: ScenarioFile, parent: Resolved | None, problems: Problems
 ) -> dict[str, Any]:
     parameters: dict[str, Any] = dict(parent.spec.parameters) if parent else {}
-    table, plain = annotate(
-        head.parameters,
-        [k for k in head.parameters if k not in ("provenance", "source")],
-        "parameters",
-        problems,
-    )
-    for name, raw in table.items():
-        if name in ("provenance", "source"):
-            continue
-        path = f"parameters.{name}"
+    names = [k for k in head.parameters if k not in ("provenance", "source")]
+    for name in names:
         if name not in PARAMETERS:
             try:
                 check_value(name, 0.0)
             except ParameterError as exc:
-                problems.add(path, str(exc))
-            continue
+                problems.add(f"parameters.{name}", str(exc))
+    known = [name for name in names if name in PARAMETERS]
+    table = annotate(head.parameters, known, "parameters", problems)
+    for name in known:
+        raw = table[name]
+        path = f"parameters.{name}"
         if not isinstance(raw, dict):
             continue  # already reported: no provenance
         try:
             value = _NUMBER_ADAPTER.validate_python(raw)
         except ValidationError as exc:
-            problems.add_validation(exc, path, bare=name in plain)
+            problems.add_validation(exc, path)
             continue
         ends = (
             {"": value.value}
