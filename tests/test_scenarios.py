@@ -527,12 +527,23 @@ def test_docs_partner_table_matches_the_replay(replay: Scenario) -> None:
     assert block.group(1).strip() == replay_partner_table(replay)
 
 
+def test_docs_example_loads() -> None:
+    docs = (ROOT / "docs" / "scenarios.md").read_text()
+    example = re.search(r"```toml\n(.*?)```", docs, re.DOTALL)
+    assert example
+    scenario = Scenario.from_toml(example.group(1), "docs example")
+    assert scenario.name == "early_blaby" and "blaby.staff" in scenario.uncertain_inputs()
+    assert "upgrade_2" not in [e.id for e in scenario.spec.events]
+
+
 def test_docs_list_every_event_type() -> None:
     docs = (ROOT / "docs" / "scenarios.md").read_text()
     for event_type in EVENT_TYPES:
         assert f"`{event_type}`" in docs, event_type
     for name in SHIPPED:
         assert f"`{name}`" in docs, name
+    for event in Scenario.load("sentinel_replay").spec.events:
+        assert f"`{event.id}`" in docs, event.id
 
 
 # --- the file format round-trips (property) ----------------------------------------------
