@@ -1,21 +1,24 @@
-"""The array engine: model state in arrays, one pure weekly step, many runs at once.
+"""The engine: model state in arrays, a compiled weekly step, many runs at once.
 
 The engine knows no Mesa, no files and no screen. A batch of ``B`` runs shares one
 :class:`Partnership` (agencies and the staff positions in them); each run has its own
 parameter values, its own :class:`Schedule` row (or a shared one) and its own random stream.
 Draws for run ``b`` come only from run ``b``'s generator, in an order fixed by that run's own
-state, so a run gives the same result whether it is advanced alone or inside any batch.
+inputs and state, so a run gives the same result whether it is advanced alone or inside any
+batch, in any order, on any worker.
 
-Rules (see ``docs/ODD.md``): each week every member of staff at a live agency handles a
-Poisson number of ASB cases and records each with probability
+The rules live in one place, :func:`sim.kernel.advance` (compiled with numba); this module
+holds the state, prepares a batch's inputs and hosts the kernel: :func:`step` advances a
+batch one week (the Mesa model steps this way), :func:`simulate` advances whole runs.
+:func:`decision_terms` recomputes the decision term by term, for explanations.
 
-    P = logistic(decision_gain * (motivation - cost))
-
+Each week every member of staff at a live agency handles a Poisson number of ASB cases and
+records each with probability ``logistic(decision_gain * (motivation - cost))``, where
 motivation = baseline + buy-in + attitude + colleagues' share (norm) + partners' share
-(reciprocity) + external pressure + management mandate + habit;
+(reciprocity) + external pressure + management mandate + habit, and
 cost = double keying (no live interface) + poor functionality + perceived legal risk net of
-documentary assurance + bureaucratic burden + workload - training - co-location.
-Updates are synchronous: every quantity read in week ``t`` was written in week ``t - 1``.
+documentary assurance + bureaucratic burden + workload - training - co-location
+(``shared/DOMAIN.md``, finding 3; ``docs/ODD.md``).
 """
 
 from __future__ import annotations
@@ -26,8 +29,8 @@ from enum import IntEnum
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import expit, ndtri
 
+from sim.kernel import advance
 from sim.params import PARAMETERS
 
 FloatArray = NDArray[np.float64]
@@ -201,7 +204,8 @@ class State:
     """Everything that changes during a batch of runs, at the end of a week.
 
     Staff arrays have shape (B, N), agency arrays (B, A), partnership arrays (B,).
-    ``handled`` and ``recorded`` are last week's per-agency case counts: the only memory
+    ``handled``, ``recorded``, ``share`` (own recording share) and ``partner_share`` (the
+    recording share of the other agencies that were live) are last week's: the only memory
     of last week that the decision reads (colleagues' norm, partners' reciprocity).
     """
 
@@ -217,6 +221,8 @@ class State:
     pressure: FloatArray
     handled: IntArray
     recorded: IntArray
+    share: FloatArray
+    partner_share: FloatArray
     views: FloatArray
 
 
@@ -254,6 +260,11 @@ class Batch:
         Mean cases per week handled by each staff position (before ``caseload_scale``).
     relative_load : array (A,)
         Cases per staff of each agency over the partnership's cases per staff.
+    burden, workload : array (B, A)
+        The cost terms that do not change during a run: ``bureaucracy_burden`` times the
+        agency's bureaucracy, and ``workload_cost`` times its relative load.
+    records : structured array (B,)
+        The parameters again, one record per run, as the compiled kernel reads them.
     """
 
     partnership: Partnership
@@ -262,6 +273,9 @@ class Batch:
     p: dict[str, FloatArray]
     staff_rate: FloatArray
     relative_load: FloatArray
+    burden: FloatArray
+    workload: FloatArray
+    records: np.ndarray
 
     @property
     def batched_schedule(self) -> bool:
@@ -297,14 +311,27 @@ def prepare(partnership: Partnership, schedule: Schedule, params: ParameterArray
         raise ValueError("schedule and partnership disagree on the number of agencies")
     per_staff = np.asarray(partnership.caseload, float) / np.asarray(partnership.staff)
     mean_per_staff = float(np.sum(partnership.caseload)) / partnership.n_staff
+    relative_load = per_staff / mean_per_staff if mean_per_staff > 0 else per_staff * 0.0
+    p = {name: np.asarray(v, float)[:, None] for name, v in params.items()}
     return Batch(
         partnership=partnership,
         schedule=schedule,
         size=size,
-        p={name: np.asarray(v, float)[:, None] for name, v in params.items()},
+        p=p,
         staff_rate=per_staff[partnership.staff_agency],
-        relative_load=per_staff / mean_per_staff if mean_per_staff > 0 else per_staff * 0.0,
+        relative_load=relative_load,
+        burden=p["bureaucracy_burden"] * np.asarray(partnership.bureaucracy, float)[None],
+        workload=p["workload_cost"] * relative_load[None],
+        records=_records(params, size),
     )
+
+
+def _records(params: ParameterArrays, size: int) -> np.ndarray:
+    """Parameters as a structured array, one record per run: the kernel reads fields by name."""
+    records = np.zeros(size, dtype=[(name, np.float64) for name in PARAMETERS])
+    for name in PARAMETERS:
+        records[name] = params[name]
+    return records
 
 
 def generators(seeds: Sequence[np.random.SeedSequence | int]) -> list[np.random.Generator]:
@@ -312,14 +339,16 @@ def generators(seeds: Sequence[np.random.SeedSequence | int]) -> list[np.random.
     return [np.random.default_rng(s) for s in seeds]
 
 
-def _per_agency(values: NDArray, starts: IntArray) -> NDArray:
-    """Sum a (B, N) staff array into (B, A) agency totals (staff are contiguous by agency)."""
-    return np.add.reduceat(values, starts, axis=1)
-
-
 def agency_attitude(attitude: FloatArray, partnership: Partnership) -> FloatArray:
-    """Mean staff attitude per agency (B, A)."""
-    return _per_agency(attitude, partnership.starts) / partnership.staff[None]
+    """Mean staff attitude per agency (B, A), summed in staff order as the kernel does."""
+    a = partnership.n_agencies
+    sums = np.stack(
+        [
+            np.bincount(partnership.staff_agency, weights=row, minlength=a)
+            for row in np.atleast_2d(attitude)
+        ]
+    )
+    return sums / partnership.staff[None]
 
 
 def _share(recorded: NDArray, handled: NDArray) -> FloatArray:
@@ -327,27 +356,8 @@ def _share(recorded: NDArray, handled: NDArray) -> FloatArray:
     return recorded / np.maximum(handled, 1)
 
 
-def _partner_share(recorded: NDArray, handled: NDArray, among: BoolArray) -> FloatArray:
-    """For each agency, the recording share of the *other* agencies in ``among``."""
-    rec = recorded * among
-    han = handled * among
-    return _share(rec.sum(axis=1, keepdims=True) - rec, han.sum(axis=1, keepdims=True) - han)
-
-
 def _clip01(values: NDArray) -> FloatArray:
     return np.minimum(np.maximum(values, 0.0), 1.0)
-
-
-def _newcomer_attitude(
-    u: FloatArray, mean: float | FloatArray, spread: float | FloatArray
-) -> FloatArray:
-    """Attitude of newcomers from uniforms: Normal(mean, spread) clipped to [0, 1]."""
-    return _clip01(mean + spread * ndtri(u))
-
-
-def _newcomer_risk(u: FloatArray) -> FloatArray:
-    """Perceived legal risk multiplier of newcomers: uniform on [0.5, 1.5], mean 1."""
-    return 0.5 + u
 
 
 def initial_state(batch: Batch, rngs: Sequence[np.random.Generator]) -> State:
@@ -360,14 +370,15 @@ def initial_state(batch: Batch, rngs: Sequence[np.random.Generator]) -> State:
     b, n, a = batch.size, partnership.n_staff, partnership.n_agencies
     if len(rngs) != b:
         raise ValueError(f"{len(rngs)} generators for a batch of {b} runs")
-    draws = np.stack([rng.random(2 * n) for rng in rngs]).reshape(b, 2, n)
+    normals = np.stack([rng.standard_normal(n) for rng in rngs])
+    uniforms = np.stack([rng.random(n) for rng in rngs])
     prior = partnership.prior_use[partnership.staff_agency]
     interface = np.where(partnership.interface_allowed, partnership.initial_interface, 0)
     return State(
         week=0,
-        attitude=_newcomer_attitude(draws[:, 0], p["attitude_mean"], p["attitude_spread"]),
+        attitude=_clip01(p["attitude_mean"] + p["attitude_spread"] * normals),
         habit=np.where(prior[None], p["prior_use_habit"], 0.0),
-        risk=_newcomer_risk(draws[:, 1]),
+        risk=0.5 + uniforms,
         trained=np.broadcast_to(prior, (b, n)).copy(),
         tenure=np.zeros((b, n), dtype=np.int64),
         buy_in=np.broadcast_to(np.asarray(partnership.initial_buy_in, float), (b, a)).copy(),
@@ -376,40 +387,10 @@ def initial_state(batch: Batch, rngs: Sequence[np.random.Generator]) -> State:
         pressure=np.zeros(b),
         handled=np.zeros((b, a), dtype=np.int64),
         recorded=np.zeros((b, a), dtype=np.int64),
+        share=np.zeros((b, a)),
+        partner_share=np.zeros((b, a)),
         views=np.zeros((b, a, a)),
     )
-
-
-def _advance_interfaces(
-    state: State, batch: Batch, live: BoolArray, u: FloatArray
-) -> tuple[IntArray, IntArray]:
-    """One week of the interface state machine ``none -> considering -> building -> live``.
-
-    ``u`` holds three uniforms per agency (B, 3, A): considering, committing, build time.
-    An agency considers an interface when its buy-in is above the threshold, or imitates
-    partners whose live interface visibly lets them record more (Lee 2010). Build time is
-    uniform on [0.5, 1.5] x ``interface_build_weeks``. A scenario event can force it live.
-    """
-    p, allowed = batch.p, batch.partnership.interface_allowed[None]
-    stage, left = state.interface, state.build_left
-    own = _share(state.recorded, state.handled)
-    peers = _partner_share(state.recorded, state.handled, stage == InterfaceState.LIVE)
-    hazard = p["interface_consider_rate"] * (state.buy_in >= p["interface_buy_in_threshold"])
-    hazard = hazard + p["imitation_weight"] * np.maximum(peers - own, 0.0)
-
-    considers = allowed & live & (stage == InterfaceState.NONE) & (u[:, 0] < hazard)
-    commits = (stage == InterfaceState.CONSIDERING) & (u[:, 1] < p["interface_build_rate"])
-    building = stage == InterfaceState.BUILDING
-    left = np.where(building, left - 1, left)
-    forced = allowed & batch.scheduled("interface_forced", state.week)
-    finished = (building & (left <= 0)) | forced
-
-    weeks = np.rint((0.5 + u[:, 2]) * p["interface_build_weeks"]).astype(np.int64)
-    left = np.where(commits, np.maximum(weeks, 1), left)
-    stage = np.where(considers, InterfaceState.CONSIDERING, stage)
-    stage = np.where(commits, InterfaceState.BUILDING, stage)
-    stage = np.where(finished, InterfaceState.LIVE, stage)
-    return stage, left
 
 
 @dataclass(frozen=True)
@@ -446,26 +427,25 @@ def decision_terms(
     """
     p, t, partnership = batch.p, state.week, batch.partnership
     sa = partnership.staff_agency
-    live = batch.scheduled("live", t)
     bureaucracy = partnership.bureaucracy[None]
     assurance = _clip01(batch.scheduled("assurance", t) + p["bureaucracy_assurance"] * bureaucracy)
     functionality = batch.scheduled("functionality", t)[:, None]
     legal = p["legal_risk"] * (1.0 - p["assurance_relief"] * assurance)
+    shape = state.buy_in.shape
     return DecisionTerms(
         agency_motivation={
-            "baseline": p["baseline_motivation"] * np.ones_like(state.buy_in),
+            "baseline": np.broadcast_to(p["baseline_motivation"], shape),
             "buy_in": p["buy_in_weight"] * state.buy_in,
-            "norm": p["norm_weight"] * _share(state.recorded, state.handled),
-            "reciprocity": p["reciprocity_weight"]
-            * _partner_share(state.recorded, state.handled, live),
+            "norm": p["norm_weight"] * state.share,
+            "reciprocity": p["reciprocity_weight"] * state.partner_share,
             "pressure": p["pressure_weight"] * pressure[:, None],
             "mandate": p["mandate_weight"] * batch.scheduled("mandate", t),
         },
         agency_cost={
             "double_keying": p["double_keying_cost"] * (interface != InterfaceState.LIVE),
             "functionality": p["functionality_cost"] * functionality,
-            "bureaucratic_burden": p["bureaucracy_burden"] * bureaucracy,
-            "workload": p["workload_cost"] * batch.relative_load[None],
+            "bureaucratic_burden": batch.burden,
+            "workload": batch.workload,
             "colocation": -p["colocation_relief"] * batch.scheduled("colocated", t),
         },
         staff_motivation={
@@ -479,22 +459,63 @@ def decision_terms(
     )
 
 
-def _turnover(
-    state: State, batch: Batch, rngs: Sequence[np.random.Generator], leaving: BoolArray
-) -> tuple[FloatArray, FloatArray]:
-    """Attitude and risk after leavers' positions are refilled by newcomers."""
-    attitude, risk = state.attitude, state.risk
-    rows = np.flatnonzero(leaving.any(axis=1))
-    if rows.size:
-        attitude, risk = attitude.copy(), risk.copy()
-    for b in rows.tolist():
-        who = np.flatnonzero(leaving[b])
-        u = rngs[b].random(2 * who.size)
-        attitude[b, who] = _newcomer_attitude(
-            u[: who.size], batch.p["attitude_mean"][b, 0], batch.p["attitude_spread"][b, 0]
-        )
-        risk[b, who] = _newcomer_risk(u[who.size :])
-    return attitude, risk
+_STATE_ARRAYS = (
+    "attitude",
+    "habit",
+    "risk",
+    "trained",
+    "tenure",
+    "buy_in",
+    "interface",
+    "build_left",
+    "pressure",
+    "handled",
+    "recorded",
+    "share",
+    "partner_share",
+    "views",
+)
+_SCHEDULE_ARRAYS = (
+    "live",
+    "project_active",
+    "assurance",
+    "mandate",
+    "colocated",
+    "training",
+    "turnover_shock",
+    "interface_forced",
+    "functionality",
+    "pressure_impulse",
+)
+
+
+def _schedule_rows(batch: Batch, b: int) -> list[NDArray]:
+    """Run ``b``'s schedule arrays, in the kernel's argument order."""
+    arrays = [getattr(batch.schedule, name) for name in _SCHEDULE_ARRAYS]
+    return [x[b] for x in arrays] if batch.batched_schedule else arrays
+
+
+def _static_rows(batch: Batch) -> list[NDArray]:
+    """The partnership's arrays, in the kernel's argument order."""
+    p = batch.partnership
+    return [
+        p.staff_agency,
+        p.starts,
+        np.asarray(p.staff, np.int64),
+        np.asarray(p.involvement, float),
+        np.asarray(p.bureaucracy, float),
+        np.asarray(p.interface_allowed, bool),
+        batch.staff_rate,
+        batch.relative_load,
+    ]
+
+
+def _state_rows(state: State, b: int) -> list[NDArray]:
+    """Run ``b``'s rows of every state array (views, updated in place by the kernel)."""
+    return [
+        getattr(state, name)[b : b + 1] if name == "pressure" else getattr(state, name)[b]
+        for name in _STATE_ARRAYS
+    ]
 
 
 def step(
@@ -502,120 +523,45 @@ def step(
 ) -> tuple[State, WeekOutput]:
     """Advance every run of the batch by one week; return the new state and the week's output.
 
-    Synchronous: every rule reads ``state`` (the end of last week) and the result is a new
-    ``State``. ``rngs[b]`` is consumed only by run ``b``, in an order fixed by run ``b``'s
-    own inputs and state.
+    Pure apart from the generators: ``state`` is not changed. Synchronous: every rule reads
+    the end of last week. ``rngs[b]`` is consumed only by run ``b``. The rules are in
+    :func:`sim.kernel.advance`.
     """
-    p, t, partnership = batch.p, state.week, batch.partnership
-    b, n, a, sa = batch.size, partnership.n_staff, partnership.n_agencies, partnership.staff_agency
-    live = np.broadcast_to(batch.scheduled("live", t), (b, a))
-    training = batch.scheduled("training", t)
-
-    # External pressure decays with its half-life and is raised by this week's events.
-    decay = 0.5 ** (1.0 / p["pressure_half_life"][:, 0])
-    pressure = _clip01(state.pressure * decay + batch.scheduled("pressure_impulse", t))
-
-    # Uniforms, run by run: staff leaving, then three per agency for the interface machine.
-    u_week = np.stack([rng.random(n + 3 * a) for rng in rngs])
-    trains = np.broadcast_to(training.any(axis=1), (b,))
-    u_train = np.ones((b, n))
-    for row in np.flatnonzero(trains).tolist():
-        u_train[row] = rngs[row].random(n)
-
-    interface, build_left = _advance_interfaces(state, batch, live, u_week[:, n:].reshape(b, 3, a))
-
-    # Turnover: a leaver's position is refilled by an untrained newcomer with no habit.
-    leaving = u_week[:, :n] < (p["turnover_rate"] + batch.scheduled("turnover_shock", t))[:, sa]
-    attitude, risk = _turnover(state, batch, rngs, leaving)
-    habit = np.where(leaving, 0.0, state.habit)
-    trained = (state.trained & ~leaving) | (u_train < training[:, sa])
-    tenure = np.where(leaving, 0, state.tenure + 1)
-
-    deciding = State(
-        t,
-        attitude,
-        habit,
-        risk,
-        trained,
-        tenure,
-        state.buy_in,
-        interface,
-        build_left,
-        pressure,
-        state.handled,
-        state.recorded,
-        state.views,
-    )
-    balance = decision_terms(deciding, batch, interface, pressure).balance(sa)
-    live_staff = live[:, sa]
-    probability = expit(p["decision_gain"] * balance) * live_staff
-
-    # Cases: Poisson per member of staff, each recorded with `probability`. By Poisson
-    # thinning, recorded and unrecorded counts are independent Poissons: the same
-    # distribution as a binomial of the cases, with one sampler call instead of two.
-    rate = batch.staff_rate[None] * p["caseload_scale"]
-    means = np.concatenate([rate * probability, rate * (1.0 - probability)], axis=1)
-    counts = np.stack([rng.poisson(means[row]) for row, rng in enumerate(rngs)])
-    staff_recorded, staff_handled = counts[:, :n], counts[:, :n] + counts[:, n:]
-    handled = _per_agency(staff_handled, partnership.starts)
-    recorded = _per_agency(staff_recorded, partnership.starts)
-    own = _share(recorded, handled)
-    partners = _partner_share(recorded, handled, live)
-
-    # Learning: habit follows own use; attitude follows the benefit partners' records bring.
-    used = live_staff & (staff_handled > 0)
-    habit = np.where(
-        used,
-        habit + p["habit_learning_rate"] * (_share(staff_recorded, staff_handled) - habit),
-        habit,
-    )
-    attitude = np.where(
-        live_staff, attitude + p["attitude_learning_rate"] * (partners[:, sa] - attitude), attitude
-    )
-
-    # Agency buy-in: toward involvement and realised benefit once live; eroded while waiting.
-    w = p["involvement_weight"]
-    target = w * partnership.involvement[None] + (1.0 - w) * 0.5 * (partners + own)
-    waiting = ~live & batch.scheduled("project_active", t)[:, None]
-    buy_in = _clip01(
-        np.where(
-            live,
-            state.buy_in + p["buy_in_adjustment_rate"] * (target - state.buy_in),
-            state.buy_in - p["delay_erosion"] * waiting,
-        )
-    )
-
-    # Cross-agency views: agency i looks at agency j's records in proportion to its own use.
-    seen = (own * live)[:, :, None] * (recorded * live)[:, None, :]
-    seen[:, np.arange(a), np.arange(a)] = 0.0
-    views = state.views + seen
-
-    new = State(
-        t + 1,
-        attitude,
-        habit,
-        risk,
-        trained,
-        tenure,
-        buy_in,
-        interface,
-        build_left,
-        pressure,
-        handled,
-        recorded,
-        views,
-    )
+    if state.week >= batch.schedule.n_weeks:
+        raise ValueError(f"the schedule has {batch.schedule.n_weeks} weeks; nothing to step")
+    new = State(state.week + 1, *[np.array(getattr(state, f)) for f in _STATE_ARRAYS])
+    b, n, a = batch.size, batch.partnership.n_staff, batch.partnership.n_agencies
     out = WeekOutput(
-        handled,
-        recorded,
-        buy_in,
-        interface,
-        agency_attitude(attitude, partnership),
-        pressure,
-        probability,
-        staff_handled,
-        staff_recorded,
+        handled=np.zeros((b, a), np.int64),
+        recorded=np.zeros((b, a), np.int64),
+        buy_in=np.zeros((b, a)),
+        interface=np.zeros((b, a), np.int64),
+        attitude=np.zeros((b, a)),
+        pressure=np.zeros(b),
+        probability=np.zeros((b, n)),
+        staff_handled=np.zeros((b, n), np.int64),
+        staff_recorded=np.zeros((b, n), np.int64),
     )
+    static = _static_rows(batch)
+    for run, rng in enumerate(rngs):
+        advance(  # type: ignore[call-arg]  # numba dispatcher: signature from the kernel
+            rng,
+            state.week,
+            state.week + 1,
+            batch.records[run],
+            *static,
+            *_schedule_rows(batch, run),
+            *_state_rows(new, run),
+            out.handled[run : run + 1],
+            out.recorded[run : run + 1],
+            out.buy_in[run : run + 1],
+            out.interface[run : run + 1],
+            out.attitude[run : run + 1],
+            out.pressure[run : run + 1],
+            out.staff_handled[run],
+            out.staff_recorded[run],
+            out.probability[run],
+        )
     return new, out
 
 
@@ -685,17 +631,35 @@ def simulate(
     batch = prepare(partnership, schedule, params)
     rngs = generators(seeds)
     state = initial_state(batch, rngs)
-    b, weeks, a = batch.size, schedule.n_weeks, partnership.n_agencies
-    handled = np.empty((b, weeks, a), dtype=np.int64)
-    recorded = np.empty_like(handled)
-    interface = np.empty_like(handled)
-    buy_in = np.empty((b, weeks, a))
-    attitude = np.empty_like(buy_in)
-    pressure = np.empty((b, weeks))
-    for t in range(weeks):
-        state, out = step(state, batch, rngs)
-        handled[:, t], recorded[:, t], interface[:, t] = out.handled, out.recorded, out.interface
-        buy_in[:, t], attitude[:, t], pressure[:, t] = out.buy_in, out.attitude, out.pressure
+    b, weeks, a, n = batch.size, schedule.n_weeks, partnership.n_agencies, partnership.n_staff
+    handled = np.zeros((b, weeks, a), dtype=np.int64)
+    recorded = np.zeros_like(handled)
+    interface = np.zeros_like(handled)
+    buy_in = np.zeros((b, weeks, a))
+    attitude = np.zeros_like(buy_in)
+    pressure = np.zeros((b, weeks))
+    staff_handled, staff_recorded = np.zeros(n, np.int64), np.zeros(n, np.int64)
+    probability = np.zeros(n)
+    static = _static_rows(batch)
+    for run, rng in enumerate(rngs):
+        advance(  # type: ignore[call-arg]  # numba dispatcher: signature from the kernel
+            rng,
+            0,
+            weeks,
+            batch.records[run],
+            *static,
+            *_schedule_rows(batch, run),
+            *_state_rows(state, run),
+            handled[run],
+            recorded[run],
+            buy_in[run],
+            interface[run],
+            attitude[run],
+            pressure[run],
+            staff_handled,
+            staff_recorded,
+            probability,
+        )
     return Trajectory(
         partnership.names, handled, recorded, buy_in, interface, attitude, pressure, state.views
     )

@@ -46,6 +46,7 @@ class ReferenceAgency(mesa.Agent):
         self.recorded = 0
         self.handled_now = 0  # this week, being tallied
         self.recorded_now = 0
+        self.last_partners_share = 0.0  # partners live last week, their share last week
 
     # --- this week's schedule --------------------------------------------------------------
     def scheduled(self, name: str) -> float:
@@ -125,6 +126,7 @@ class ReferenceAgency(mesa.Agent):
 
     def close_week(self) -> None:
         """This week's counts become last week's."""
+        self.last_partners_share = self.partners_share(now=True)
         self.handled, self.recorded = self.handled_now, self.recorded_now
 
 
@@ -177,7 +179,7 @@ class ReferenceStaff(mesa.Agent):
             prm["baseline_motivation"]
             + prm["buy_in_weight"] * agency.buy_in
             + prm["norm_weight"] * agency.last_share
-            + prm["reciprocity_weight"] * agency.partners_share(now=False)
+            + prm["reciprocity_weight"] * agency.last_partners_share
             + prm["pressure_weight"] * self.model.pressure
             + prm["mandate_weight"] * agency.scheduled("mandate")
             + prm["attitude_weight"] * self.attitude

@@ -246,3 +246,26 @@ def test_summary_metrics_one_row_per_run_with_consistent_values():
         rho = spearmanr(out.buy_in[b, -1], share[b]).statistic
         assert frame["buy_in_share_correlation"][b] == pytest.approx(rho)
     assert np.allclose(frame["share_final_year.agency_2"], share[:, 2])
+
+
+def test_decision_terms_explain_the_compiled_decision():
+    """The term-by-term decision (used to explain a partner's recording) gives the same
+    probability as the compiled kernel. A schedule with no events, turnover or interface
+    changes keeps the state the kernel decides on equal to the state given."""
+    from scipy.special import expit
+
+    from sim.engine import step
+
+    setup = toy_setup(n_weeks=3)
+    quiet = Schedule.quiet(3, setup.partnership.n_agencies)
+    params = dict(
+        setup.parameters, turnover_rate=0.0, interface_consider_rate=0.0, imitation_weight=0.0
+    )
+    batch = prepare(setup.partnership, quiet, stack_parameters([params, params]))
+    rngs = generators([1, 2])
+    state, _ = step(initial_state(batch, rngs), batch, rngs)  # week 0: shares now non-zero
+    terms = decision_terms(state, batch, state.interface, state.pressure)
+    expected = expit(params["decision_gain"] * terms.balance(setup.partnership.staff_agency))
+    _, out = step(state, batch, rngs)
+    assert np.allclose(out.probability, expected, rtol=1e-12, atol=1e-15)
+    assert state.share.any() and terms.agency_motivation["norm"].any()
