@@ -415,6 +415,13 @@ def test_uncertain_inputs_are_named_and_valid(replay: Scenario) -> None:
             assert name in PARAMETERS or name == "delivery_delay_weeks"
 
 
+def test_slugs_match_output_names(replay: Scenario) -> None:
+    metrics = pytest.importorskip("sim.metrics")
+    for name in [*replay.partner_names, "A--b  c!", "Ünïcode Council"]:
+        assert slug(name) == metrics.slug(name)
+    assert slug("Hinckley & Bosworth") == "hinckley_bosworth"
+
+
 def test_uncertain_inputs_have_categories(replay: Scenario) -> None:
     categories = replay.input_categories()
     assert categories.keys() == replay.uncertain_inputs().keys()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from sim.errors import InputError
 from sim.scenarios import Scenario, ScenarioError
 
 CORPUS = Path(__file__).parent / "bad_scenarios"
@@ -38,7 +39,7 @@ def test_bad_file_gives_one_clear_line(path: Path) -> None:
     for fragment in expected_fragments(path):
         assert fragment in message
     assert "Traceback" not in message and "pydantic" not in message.lower()
-    assert isinstance(info.value, ValueError)
+    assert isinstance(info.value, ValueError) and isinstance(info.value, InputError)
 
 
 def test_error_keeps_its_parts() -> None:

@@ -24,11 +24,13 @@ from datetime import date
 from importlib.resources.abc import Traversable
 from itertools import pairwise
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, cast
 
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
+from sim.errors import InputError
 from sim.params import PARAMETERS, ParameterError, check_value
 from sim.scenarios.schema import (
     ALL,
@@ -58,10 +60,12 @@ PACKAGE = "sim.scenarios"
 """Package whose ``*.toml`` files are the shipped scenarios."""
 
 
-class ScenarioError(ValueError):
-    """A scenario file or value the model cannot accept.
+class ScenarioError(InputError):
+    """A scenario file or value the model cannot accept (a ``ValueError``).
 
-    ``str(error)`` is one line: ``<file>: <field path>: <problem>`` (plus "(and N more)").
+    Part of the project's bad-input family (:class:`sim.errors.InputError`), which the command
+    line reports as one line. ``str(error)`` is one line,
+    ``<file>: <field path>: <problem>``, plus "(and N more)" when there are further problems.
 
     Attributes
     ----------
@@ -464,11 +468,13 @@ class Resolved:
 
 _EVENT_ADAPTER: TypeAdapter[Any] = TypeAdapter(Event)
 _NUMBER_ADAPTER: TypeAdapter[Any] = TypeAdapter(Value[Number])
-_TOP_ADAPTERS: dict[str, TypeAdapter[Any]] = {
-    "start_date": TypeAdapter(Given[StartDate]),
-    "weeks": TypeAdapter(Given[Weeks]),
-    "delivery_delay_weeks": TypeAdapter(Value[DelayWeeks]),
-}
+_TOP_ADAPTERS: Mapping[str, TypeAdapter[Any]] = MappingProxyType(
+    {
+        "start_date": TypeAdapter(Given[StartDate]),
+        "weeks": TypeAdapter(Given[Weeks]),
+        "delivery_delay_weeks": TypeAdapter(Value[DelayWeeks]),
+    }
+)
 _TOP_VALUE_FIELDS = tuple(_TOP_ADAPTERS)
 _TOP_FIXED_FIELDS = ("start_date", "weeks")
 
@@ -993,15 +999,17 @@ def spec_origins(spec: ScenarioSpec, label: str) -> Resolved:
 
 # --- writing ----------------------------------------------------------------------------
 
-_ESCAPES = {
-    '"': '\\"',
-    "\\": "\\\\",
-    "\b": "\\b",
-    "\t": "\\t",
-    "\n": "\\n",
-    "\f": "\\f",
-    "\r": "\\r",
-}
+_ESCAPES: Mapping[str, str] = MappingProxyType(
+    {
+        '"': '\\"',
+        "\\": "\\\\",
+        "\b": "\\b",
+        "\t": "\\t",
+        "\n": "\\n",
+        "\f": "\\f",
+        "\r": "\\r",
+    }
+)
 
 
 def _toml_string(text: str) -> str:

@@ -292,30 +292,34 @@ PARTNER_NUMBER_FIELDS = (
 PARTNER_DATE_FIELDS = ("go_live", "colocation")
 """Partner dates that may be uncertain inputs (named ``<slug>.<field>_week``)."""
 
-PARTNER_INPUT_CATEGORY: dict[str, Category] = {
-    "staff": "Organisation",
-    "caseload": "Organisation",
-    "involvement": "Organisation",
-    "initial_buy_in": "Organisation",
-    "bureaucracy": "Organisation",
-    "assurance": "Organisation",
-    "go_live_week": "Project",
-    "colocation_week": "Organisation",
-}
+PARTNER_INPUT_CATEGORY: Mapping[str, Category] = MappingProxyType(
+    {
+        "staff": "Organisation",
+        "caseload": "Organisation",
+        "involvement": "Organisation",
+        "initial_buy_in": "Organisation",
+        "bureaucracy": "Organisation",
+        "assurance": "Organisation",
+        "go_live_week": "Project",
+        "colocation_week": "Organisation",
+    }
+)
 """Framework category of each partner input (``shared/DOMAIN.md`` six categories)."""
 
-EVENT_INPUT_CATEGORY: dict[str, Category] = {
-    "phase": "Project",
-    "go_live": "Project",
-    "training": "Individual",
-    "agreement": "Organisation",
-    "interface_live": "Technology",
-    "colocation": "Organisation",
-    "functionality_upgrade": "Technology",
-    "pressure": "External Environment",
-    "mandate": "Organisation",
-    "restructure": "Organisation",
-}
+EVENT_INPUT_CATEGORY: Mapping[str, Category] = MappingProxyType(
+    {
+        "phase": "Project",
+        "go_live": "Project",
+        "training": "Individual",
+        "agreement": "Organisation",
+        "interface_live": "Technology",
+        "colocation": "Organisation",
+        "functionality_upgrade": "Technology",
+        "pressure": "External Environment",
+        "mandate": "Organisation",
+        "restructure": "Organisation",
+    }
+)
 """Framework category of each event type's inputs (its week and its size)."""
 
 
