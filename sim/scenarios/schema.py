@@ -439,23 +439,10 @@ Event = Annotated[
 ]
 """Any event, chosen by its ``type``."""
 
-EVENT_IDENTITY_FIELDS = (
-    "id",
-    "type",
-    "partner",
-    "phase",
-    "provenance",
-    "source",
-    "note",
-    "offset_weeks",
-)
-"""Event fields that are not annotated values."""
 
 EVENT_AMOUNT_FIELDS = ("coverage", "level", "multiplier", "magnitude", "extra_leaving_share")
 """Event fields holding the event's size (at most one per type)."""
 
-PARTNER_WIDE_TYPES = frozenset({"training", "agreement", "mandate", "restructure"})
-"""Event types whose ``partner`` may be ``"all"``."""
 
 ONE_PARTNER_TYPES = frozenset({"go_live", "interface_live", "colocation"})
 """Event types that need one named partner."""
