@@ -1,0 +1,408 @@
+"""The durable result store of a sweep: a folder that survives crashes and resumes.
+
+Layout of a sweep folder::
+
+    manifest.json            what the experiment is (frozen), where and how it ran
+    runs/chunk-<hash>.parquet           one file per finished chunk: one row per run
+    trajectories/chunk-<hash>.parquet   with ``keep = "trajectories"``: agency x week rows
+    .lock                    held (``flock``) while a sweep writes here
+
+A chunk file appears all at once or not at all: it is written to a temporary file in the same
+folder, flushed, fsynced, renamed over its final name with :func:`os.replace` (atomic on
+POSIX) and the folder is fsynced so the rename itself is durable. A crash at any moment
+leaves either the whole chunk or no chunk; the next run of the same sweep finds which runs
+have a file and computes only the others. The runs file is the commit record of a chunk: its
+trajectories file is written first, so a runs file never points at missing trajectories.
+
+Chunk files are named by a hash of the run keys they hold, and a run key is a content hash of
+the model version, the scenario, the run's input values and its seed, so the same run always
+has the same key wherever and whenever it is computed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import math
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from sim.errors import InputError
+
+FORMAT = "sharesim-sweep/1"
+"""Version of the folder layout and manifest, written into every manifest."""
+
+MANIFEST = "manifest.json"
+RUNS = "runs"
+TRAJECTORIES = "trajectories"
+LOCK = ".lock"
+
+RUN_COLUMNS = ("scenario", "row", "replicate", "run_key")
+"""Columns that identify a run, first in every result table; ``error`` comes last."""
+
+
+class StoreError(InputError):
+    """A sweep folder that cannot be used as asked (another experiment, busy, unreadable)."""
+
+
+# --- keys and names -------------------------------------------------------------------------
+
+
+def canonical_json(value: object) -> str:
+    """JSON with sorted keys and no spaces: the same bytes for the same content.
+
+    Floats are written with Python's shortest round-trip repr, so a value read back from the
+    manifest hashes exactly as it did when it was written.
+    """
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def run_key(
+    model_version: str,
+    scenario: str,
+    scenario_hash: str,
+    values: Mapping[str, float],
+    seed: int,
+    row: int,
+    replicate: int,
+) -> str:
+    """The content hash that identifies one run.
+
+    Parameters
+    ----------
+    model_version : str
+        :func:`sim.sweep.model_version` of the code that computes the run.
+    scenario, scenario_hash : str
+        Scenario name and :meth:`Scenario.content_hash`.
+    values : mapping
+        The run's design values (input name to value).
+    seed, row, replicate : int
+        The sweep seed and the run's place in the design; the run's random stream is
+        ``SeedSequence(seed, spawn_key=(row, replicate))``.
+
+    Returns
+    -------
+    str
+        32 hex digits (128 bits of SHA-256).
+    """
+    identity = {
+        "model": model_version,
+        "scenario": [scenario, scenario_hash],
+        "values": {name: float(v) for name, v in values.items()},
+        "seed": [int(seed), int(row), int(replicate)],
+    }
+    return hashlib.sha256(canonical_json(identity).encode()).hexdigest()[:32]
+
+
+def chunk_name(run_keys: Sequence[str]) -> str:
+    """File name of the chunk holding exactly these runs (order does not matter)."""
+    digest = hashlib.sha256("\n".join(sorted(run_keys)).encode()).hexdigest()[:24]
+    return f"chunk-{digest}.parquet"
+
+
+# --- durable writes -------------------------------------------------------------------------
+
+
+def fsync_folder(folder: Path) -> None:
+    """Make the entries of ``folder`` (renames, new files) durable."""
+    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that ``path`` holds either all of it or its old state.
+
+    Temporary file in the same folder (so the rename cannot cross file systems), flush,
+    fsync, :func:`os.replace`, fsync of the folder.
+    """
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temporary.unlink()
+    fsync_folder(path.parent)
+
+
+# --- the folder -----------------------------------------------------------------------------
+
+
+def read_manifest(folder: Path) -> dict[str, Any] | None:
+    """The manifest of the sweep in ``folder``, or None when there is none yet."""
+    path = Path(folder) / MANIFEST
+    if not path.exists():
+        return None
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise StoreError(f"{path}: not a readable sweep manifest ({exc})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise StoreError(f"{path}: not a sweep manifest of format {FORMAT!r}")
+    return manifest
+
+
+def write_manifest(folder: Path, manifest: Mapping[str, Any]) -> None:
+    """Write the manifest atomically (indented, for people reading it)."""
+    text = json.dumps(manifest, indent=1, sort_keys=False, allow_nan=False)
+    write_atomic(Path(folder) / MANIFEST, (text + "\n").encode("utf-8"))
+
+
+@contextlib.contextmanager
+def locked(folder: Path) -> Iterator[None]:
+    """Hold the folder's lock: one sweep writes to a folder at a time.
+
+    The lock is an ``flock`` on ``.lock``; the operating system releases it when the holder
+    exits, so a killed sweep never leaves the folder locked.
+    """
+    path = Path(folder) / LOCK
+    handle = open(path, "a+")  # noqa: SIM115 - held for the whole block
+    try:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise StoreError(
+                f"{folder}: another sweep is writing to this folder ({holder}); wait for it "
+                "to finish or use another --out folder"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        yield
+    finally:
+        handle.close()
+
+
+def remove_stale_temporaries(folder: Path) -> int:
+    """Delete temporary files a killed writer left behind; return how many."""
+    removed = 0
+    for sub in (RUNS, TRAJECTORIES):
+        for path in (Path(folder) / sub).glob(".*.tmp"):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                removed += 1
+    return removed
+
+
+def chunk_files(folder: Path, kind: str = RUNS) -> list[Path]:
+    """The committed chunk files of one kind, sorted by name."""
+    return sorted((Path(folder) / kind).glob("chunk-*.parquet"))
+
+
+def commit_chunk(folder: Path, name: str, runs: bytes, trajectories: bytes | None) -> None:
+    """Durably add one finished chunk (trajectories first, then the runs file that commits it)."""
+    if trajectories is not None:
+        write_atomic(Path(folder) / TRAJECTORIES / name, trajectories)
+    write_atomic(Path(folder) / RUNS / name, runs)
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def _read_tables(files: Sequence[Path], columns: Sequence[str] | None) -> pa.Table | None:
+    tables = []
+    for path in files:
+        try:
+            schema_names = pq.read_schema(path).names
+            wanted = None if columns is None else [c for c in columns if c in schema_names]
+            tables.append(pq.read_table(path, columns=wanted))
+        except (OSError, pa.ArrowException) as exc:
+            raise StoreError(f"{path}: unreadable chunk file ({exc})") from None
+    if not tables:
+        return None
+    # Chunks of different scenarios can hold different per-agency columns, and a chunk where
+    # every run failed holds no metric columns: missing columns become nulls.
+    return pa.concat_tables(tables, promote_options="permissive")
+
+
+def committed_runs(folder: Path) -> pd.DataFrame:
+    """Run key and error of every committed run (one row per key; a success wins a key)."""
+    table = _read_tables(chunk_files(folder), ["run_key", "error"])
+    if table is None:
+        return pd.DataFrame({"run_key": pd.Series([], dtype=object), "error": []})
+    frame = table.to_pandas()
+    if "error" not in frame:
+        frame["error"] = None
+    return _deduplicate(frame)
+
+
+def _deduplicate(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per run key. Keys repeat only if a run was retried after failing (the success
+    is kept) or a chunk was written twice under different chunkings (the rows are equal)."""
+    failed = frame["error"].notna().to_numpy()
+    order = np.lexsort((np.arange(len(frame)), failed))
+    ordered = frame.iloc[order]
+    return ordered[~ordered["run_key"].duplicated(keep="first")].reset_index(drop=True)
+
+
+def read_runs(folder: Path, keys: Sequence[str] | None = None) -> pd.DataFrame:
+    """Every committed run of the sweep in ``folder``: identity, inputs, metrics, ``error``.
+
+    Parameters
+    ----------
+    folder : Path
+        A sweep folder.
+    keys : sequence of str, optional
+        Keep only these run keys (the manifest's runs); all committed runs when omitted.
+
+    Returns
+    -------
+    DataFrame
+        One row per run key, in file order; :func:`sim.sweep.read_results` sorts it.
+    """
+    table = _read_tables(chunk_files(folder), None)
+    if table is None:
+        return pd.DataFrame({c: [] for c in (*RUN_COLUMNS, "error")})
+    frame = table.to_pandas()
+    if "error" not in frame:
+        frame["error"] = None
+    frame = _deduplicate(frame)
+    if keys is not None:
+        frame = frame[frame["run_key"].isin(pd.Index(keys))].reset_index(drop=True)
+    # A failed run has no metrics; None (not NaN) marks "no error" in the error column.
+    frame["error"] = frame["error"].astype(object).where(frame["error"].notna(), None)
+    ordered = [*RUN_COLUMNS, *(c for c in frame.columns if c not in (*RUN_COLUMNS, "error"))]
+    return frame[[*ordered, "error"]]
+
+
+def read_trajectories(folder: Path, keys: Sequence[str] | None = None) -> pd.DataFrame:
+    """Tidy agency x week rows of every committed run kept with ``keep = "trajectories"``.
+
+    Columns: ``scenario``, ``row``, ``replicate``, ``run_key``, ``week``, ``agency``,
+    ``handled``, ``recorded``, ``share``, ``buy_in``, ``interface``, ``attitude``. Rows of a
+    trajectories file whose runs file is missing (a chunk cut short by a crash) are ignored.
+    """
+    committed = set(committed_runs(folder)["run_key"])
+    if keys is not None:
+        committed &= set(keys)
+    table = _read_tables(chunk_files(folder, TRAJECTORIES), None)
+    if table is None:
+        return pd.DataFrame()
+    frame = table.to_pandas()
+    frame = frame[frame["run_key"].isin(pd.Index(sorted(committed)))]
+    frame = frame.drop_duplicates(subset=["run_key", "week", "agency"], keep="first")
+    return frame.sort_values(["scenario", "row", "replicate", "week", "agency"]).reset_index(
+        drop=True
+    )
+
+
+# --- the result hash ------------------------------------------------------------------------
+
+
+def result_hash(frame: pd.DataFrame) -> str:
+    """SHA-256 of a result table's content, independent of row and column order and of how
+    the table was chunked, stored or typed.
+
+    Rows are sorted by ``run_key`` (and ``week``, ``agency`` when present); numbers are
+    compared as float64 bit patterns (NaN canonicalised), everything else as text with None
+    distinct from any string. Two sweeps of the same experiment give the same hash exactly
+    when they give the same results.
+    """
+    sort_by = [c for c in ("run_key", "week", "agency") if c in frame.columns]
+    ordered = frame.sort_values(sort_by, kind="stable") if sort_by else frame
+    ordered = ordered.reset_index(drop=True)
+    digest = hashlib.sha256(f"rows={len(ordered)}\n".encode())
+    for name in sorted(map(str, ordered.columns)):
+        column = ordered[name]
+        digest.update(f"column={name}\n".encode())
+        if pd.api.types.is_numeric_dtype(column.dtype) or pd.api.types.is_bool_dtype(column.dtype):
+            numbers = column.to_numpy(dtype=np.float64, na_value=np.nan)
+            numbers = np.where(np.isnan(numbers), np.nan, numbers + 0.0)  # -0.0 -> 0.0
+            digest.update(numbers.tobytes())
+        else:
+            for value in column.astype(object):
+                missing = value is None or (isinstance(value, float) and math.isnan(value))
+                digest.update(b"\x01" if missing else str(value).encode() + b"\x00")
+    return digest.hexdigest()
+
+
+# --- the experiment a folder holds ----------------------------------------------------------
+
+
+def experiment_hash(identity: Mapping[str, Any]) -> str:
+    """SHA-256 of an experiment's identity (model version, scenarios, design, seed, ...)."""
+    return hashlib.sha256(canonical_json(identity).encode()).hexdigest()
+
+
+def _scenario_ids(identity: Mapping[str, Any]) -> list[tuple[str, str]]:
+    return [(s["name"], s["content_hash"]) for s in identity["scenarios"]]
+
+
+def relation(folder: Path, identity: Mapping[str, Any]) -> str:
+    """How the experiment ``identity`` relates to the one already in ``folder``.
+
+    Returns
+    -------
+    str
+        ``"new"`` (no sweep there yet), ``"same"`` (resume), or ``"extends"`` (the same
+        experiment with more: design rows appended, more replicates, more scenarios; every
+        finished run is reused).
+
+    Raises
+    ------
+    StoreError
+        When ``folder`` holds a different experiment: one line naming the first difference.
+    """
+    manifest = read_manifest(folder)
+    if manifest is None:
+        if (Path(folder) / RUNS).exists() and chunk_files(folder):
+            raise StoreError(f"{folder}: chunk files but no {MANIFEST}; not a usable sweep folder")
+        return "new"
+    old = manifest["experiment"]
+    if experiment_hash(old) == experiment_hash(identity):
+        return "same"
+    name = manifest.get("name", "?")
+    held = f"{folder} holds sweep {name!r} (experiment {manifest['experiment_hash'][:12]})"
+    advice = "use another --out folder"
+    for field in ("model_version", "seed", "keep"):
+        if old[field] != identity[field]:
+            return _refuse(f"{held} with {field} {old[field]!r}; this one has {identity[field]!r}")
+    if old["design"]["columns"] != identity["design"]["columns"]:
+        return _refuse(
+            f"{held} over inputs {old['design']['columns']}; this design varies "
+            f"{identity['design']['columns']}: {advice}"
+        )
+    old_rows, new_rows = old["design"]["rows"], identity["design"]["rows"]
+    for i, row in enumerate(old_rows):
+        if i >= len(new_rows):
+            return _refuse(
+                f"{held} with {len(old_rows)} design rows; this design has only {len(new_rows)}: "
+                f"{advice}"
+            )
+        if [float(v) for v in row] != [float(v) for v in new_rows[i]]:
+            return _refuse(f"{held}; design row {i} differs from this design's row {i}: {advice}")
+    if identity["replicates"] < old["replicates"]:
+        return _refuse(
+            f"{held} with {old['replicates']} replicates; this one asks for "
+            f"{identity['replicates']}: {advice}"
+        )
+    new_scenarios = set(_scenario_ids(identity))
+    for scenario, digest in _scenario_ids(old):
+        if (scenario, digest) not in new_scenarios:
+            return _refuse(
+                f"{held} including scenario {scenario!r} (content {digest[:12]}), which this "
+                f"experiment does not have in that form: {advice}"
+            )
+    return "extends"
+
+
+def _refuse(message: str) -> str:
+    raise StoreError(message)
