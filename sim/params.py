@@ -518,3 +518,17 @@ def resolve(overrides: Mapping[str, object] | None = None, where: str = "") -> d
     for name, value in (overrides or {}).items():
         values[name] = check_value(name, value, where)
     return values
+
+
+def parameter_table() -> str:
+    """The registry as a Markdown table (``docs/ODD.md`` embeds it; a test keeps them equal)."""
+    lines = [
+        "| name | default | range | unit | category | provenance | source |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for p in PARAMETERS.values():
+        lines.append(
+            f"| `{p.name}` | {p.default:g} | {p.low:g} – {p.high:g} | {p.unit} | {p.category} "
+            f"| {p.provenance} | {p.source} |"
+        )
+    return "\n".join(lines)
