@@ -9,7 +9,9 @@ The notebook API::
     frame = sweep([base, better], replicates=20, seed=7)
     indices = sobol(base, n=1024, seed=3)
 
-Names are imported on first use, so ``import sim`` stays light.
+``run`` and ``sweep`` are functions with the same names as the modules that define them
+(``sim.run``, ``sim.sweep``): the functions are bound here first, so ``from sim import run``
+always gives the function.
 """
 
 from __future__ import annotations
@@ -17,10 +19,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from sim.run import RunResult, run
+
 _EXPORTS = {
     "Scenario": "sim.scenarios",
-    "run": "sim.run",
-    "RunResult": "sim.run",
     "SharingModel": "sim.model",
     "PARAMETERS": "sim.params",
     "sweep": "sim.sweep",
@@ -29,7 +31,7 @@ _EXPORTS = {
     "calibrate": "sim.calibration",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = sorted([*_EXPORTS, "RunResult", "run"])
 __version__ = "0.1.0"
 
 
@@ -37,7 +39,9 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'sim' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # shadow a submodule of the same name (sim.sweep)
+    return value
 
 
 def __dir__() -> list[str]:
