@@ -19,7 +19,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from sim.run import RunResult, run
+from sim.run import RunResult as RunResult
+from sim.run import run as run
 
 _EXPORTS = {
     "Scenario": "sim.scenarios",
