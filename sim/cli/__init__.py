@@ -23,7 +23,14 @@ app = typer.Typer(
 )
 
 # Sub-commands register themselves on `app` when their module is imported.
-import sim.cli.scenarios  # noqa: E402,F401
+import sim.cli.scenarios  # noqa: E402
+
+
+def _fail(message: str, code: int = 2) -> None:
+    Console(stderr=True, highlight=False, soft_wrap=True).print(
+        f"sharesim: error: {' '.join(message.split())}", markup=False
+    )
+    sys.exit(code)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -31,21 +38,11 @@ def main(argv: list[str] | None = None) -> None:
     try:
         result = app(args=argv, prog_name="sharesim", standalone_mode=False)
     except InputError as error:
-        Console(stderr=True, highlight=False, soft_wrap=True).print(
-            f"sharesim: error: {error}", markup=False
-        )
-        sys.exit(2)
-    except (typer.Exit, SystemExit) as stop:
-        code = getattr(stop, "exit_code", getattr(stop, "code", 0))
-        sys.exit(code)
-    except typer.Abort:
-        sys.exit(130)
-    except Exception as error:  # click usage errors arrive as ClickException
-        import click
-
-        if isinstance(error, click.ClickException):
-            error.show()
-            sys.exit(2)
-        raise
+        _fail(str(error))
+    except typer.TyperException as error:  # usage errors: unknown command, bad option value
+        format_message = getattr(error, "format_message", None)
+        _fail(format_message() if callable(format_message) else str(error))
+    except (KeyboardInterrupt, typer.Abort):
+        _fail("interrupted", 130)
     if isinstance(result, int) and result:
         sys.exit(result)

@@ -52,9 +52,8 @@ def _progress(total: int, label: str) -> Iterator[Callable[[int], None]]:
 def _load(reference: str) -> Scenario:
     from sim.scenarios import Scenario
 
-    if os.sep in reference or reference.endswith(".toml"):
-        if not Path(reference).exists():
-            raise InputError(f"{reference}: no such scenario file")
+    if (os.sep in reference or reference.endswith(".toml")) and not Path(reference).exists():
+        raise InputError(f"{reference}: no such scenario file")
     return Scenario.load(reference)
 
 

@@ -1,0 +1,5 @@
+"""``python -m sim.cli``: the same as the ``sharesim`` command."""
+
+from sim.cli import main
+
+main()

@@ -1,0 +1,181 @@
+"""The ``sharesim`` command: runs write complete, reproducible outputs; bad input gets one
+line on stderr, exit status 2, no traceback and nothing written."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim.cli import main
+from sim.scenarios import list_scenarios
+
+CORPUS = sorted((Path(__file__).parent / "bad_scenarios").glob("*.toml"))
+
+
+def call(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """Run the command in-process; return exit status, stdout and stderr."""
+    try:
+        main(argv)
+        code = 0
+    except SystemExit as stop:
+        code = int(stop.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def replay_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("run") / "replay"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sim.cli",
+            "run",
+            "sentinel_replay",
+            "--replicates",
+            "4",
+            "--seed",
+            "3",
+            "--out",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return out
+
+
+def test_run_writes_tables_manifest_figures_and_report(replay_run: Path) -> None:
+    agencies = pd.read_parquet(replay_run / "agencies.parquet")
+    assert len(agencies) == 4 * 156 * 11
+    assert set(agencies.columns) >= {
+        "replicate",
+        "week",
+        "agency",
+        "handled",
+        "recorded",
+        "share",
+        "buy_in",
+        "interface",
+        "attitude",
+    }
+    assert (agencies["recorded"] <= agencies["handled"]).all()
+    manifest = json.loads((replay_run / "manifest.json").read_text())
+    assert manifest["scenario"] == "sentinel_replay" and manifest["replicates"] == 4
+    assert len(manifest["scenario_hash"]) == 64 and manifest["git_commit"]
+    assert manifest["seeds"][2] == {"entropy": 3, "spawn_key": [0, 2]}
+    assert manifest["packages"]["mesa"] == "3.5.1"
+    for name in ("share", "buy_in", "interfaces", "network"):
+        assert (replay_run / "figures" / f"{name}.png").stat().st_size > 10_000
+    report = (replay_run / "report.md").read_text()
+    assert "Charnwood" in report and "figures/share.png" in report
+    assert "<table" in (replay_run / "report.html").read_text()
+
+
+def test_same_seed_same_tables(replay_run: Path, tmp_path: Path, capsys) -> None:
+    again = tmp_path / "again"
+    code, _, _ = call(
+        ["run", "sentinel_replay", "--replicates", "4", "--seed", "3", "--out", str(again)], capsys
+    )
+    assert code == 0
+    for table in ("agencies.parquet", "partnership.parquet", "views.parquet", "metrics.parquet"):
+        assert pd.read_parquet(again / table).equals(pd.read_parquet(replay_run / table))
+    other = tmp_path / "other"
+    call(
+        ["run", "sentinel_replay", "--replicates", "4", "--seed", "4", "--out", str(other)], capsys
+    )
+    assert not pd.read_parquet(other / "agencies.parquet").equals(
+        pd.read_parquet(replay_run / "agencies.parquet")
+    )
+
+
+def test_scenarios_lists_every_shipped_scenario(capsys) -> None:
+    code, out, _ = call(["scenarios"], capsys)
+    assert code == 0
+    for name, _ in list_scenarios():
+        assert name in out
+
+
+def test_validate_accepts_a_good_file(capsys) -> None:
+    path = Path(__file__).resolve().parents[1] / "sim" / "scenarios" / "no_interfaces.toml"
+    code, out, err = call(["validate", str(path)], capsys)
+    assert code == 0 and "valid scenario 'no_interfaces'" in out and not err
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=[p.stem for p in CORPUS])
+def test_bad_scenario_file_one_line_exit_2_nothing_written(
+    path: Path, tmp_path: Path, capsys
+) -> None:
+    out = tmp_path / "out"
+    code, _stdout, err = call(["run", str(path), "--replicates", "2", "--out", str(out)], capsys)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sharesim: error: ")
+    assert path.name in lines[0] and "Traceback" not in err
+    assert not out.exists()
+    assert not list(tmp_path.glob(".out.staging-*"))
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["run", "no_such_scenario"], "no_such_scenario"),
+        (["run", "missing/file.toml"], "missing/file.toml"),
+        (["validate", "missing.toml"], "missing.toml"),
+        (["run", "sentinel_replay", "--replicates", "0"], "replicates"),
+        (["run", "sentinel_replay", "--seed", "-1"], "seed"),
+        (["run", "sentinel_replay", "--replicates", "many"], "replicates"),
+        (["compare", "sentinel_replay", "missing.toml"], "missing.toml"),
+        (["nonsense-command"], "nonsense-command"),
+    ],
+)
+def test_bad_arguments_one_line_exit_2(argv, fragment, tmp_path: Path, capsys) -> None:
+    code, _, err = call(
+        [*argv, *(["--out", str(tmp_path / "o")] if argv[0] == "run" else [])], capsys
+    )
+    assert code == 2, err
+    assert fragment in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_file_in_place_of_the_output_folder_is_refused(tmp_path: Path, capsys) -> None:
+    blocker = tmp_path / "taken"
+    blocker.write_text("keep me")
+    code, _, err = call(
+        ["run", "sentinel_replay", "--replicates", "1", "--out", str(blocker)], capsys
+    )
+    assert code == 2 and "must be a folder" in err
+    assert blocker.read_text() == "keep me"
+
+
+def test_bad_input_from_a_real_process_has_no_traceback(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "sim.cli", "run", str(CORPUS[0]), "--out", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_compare_reports_paired_differences_with_intervals(capsys) -> None:
+    code, out, _ = call(
+        ["compare", "sentinel_replay", "no_interfaces", "--replicates", "6"], capsys
+    )
+    assert code == 0
+    line = next(row for row in out.splitlines() if row.strip().startswith("share_final_year "))
+    assert "[" in line and "]" in line
+    difference = float(line.split()[3])
+    assert difference < 0, "removing every interface lowers sharing (DOMAIN.md P2)"
