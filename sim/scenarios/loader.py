@@ -31,6 +31,7 @@ from pydantic import TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
 from sim.errors import InputError
+from sim.metrics import slug
 from sim.params import PARAMETERS, ParameterError, check_value
 from sim.scenarios.schema import (
     ALL,
@@ -741,15 +742,6 @@ def _merge_parameters(
 
 
 # --- checks across tables ---------------------------------------------------------------
-
-
-def slug(name: str) -> str:
-    """Return the slug of a partner name: lower case, each run of other characters as ``_``.
-
-    ``"Hinckley & Bosworth"`` -> ``"hinckley_bosworth"``. Slugs name a partner's uncertain
-    inputs (``"hinckley_bosworth.staff"``).
-    """
-    return re.sub(r"[^0-9a-z]+", "_", name.lower()).strip("_")
 
 
 RESERVED_SLUGS = frozenset({"events"})
