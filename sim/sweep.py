@@ -31,17 +31,15 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
-import importlib.metadata
 import importlib.resources
 import logging
 import math
 import multiprocessing
 import os
 import platform
-import subprocess
 import tempfile
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from concurrent.futures.process import BrokenProcessPool, ProcessPoolExecutor
@@ -61,6 +59,7 @@ from sim.engine import Partnership, Schedule, Trajectory, simulate, stack_parame
 from sim.errors import InputError
 from sim.metrics import summary_metrics
 from sim.params import PARAMETERS
+from sim.provenance import environment
 from sim.seeds import run_seed
 
 if TYPE_CHECKING:
@@ -656,8 +655,11 @@ class _Executors:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        if not isinstance(self.kind, Executor):
+        if self.kind == "process":
             self.executor.shutdown(wait=error is None, cancel_futures=error is not None)
+        elif self.kind in ("dask", "dask-local"):
+            # Cancels what is still queued on an error; closing the client then lets go.
+            self.executor.shutdown(wait=error is None)
         for close in self._closers:
             with contextlib.suppress(Exception):
                 close()
@@ -764,48 +766,6 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _packages() -> dict[str, str]:
-    versions = {"python": platform.python_version()}
-    for name in (
-        "sharesim",
-        "numpy",
-        "pandas",
-        "pyarrow",
-        "scipy",
-        "SALib",
-        "mesa",
-        "pydantic",
-        "dask",
-        "distributed",
-    ):
-        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
-            versions[name] = importlib.metadata.version(name)
-    return versions
-
-
-def _git() -> dict[str, Any] | None:
-    """Commit of the source tree `sim` was imported from, and whether it had local changes."""
-    folder = Path(__file__).resolve().parent
-    try:
-        commit = subprocess.run(
-            ["git", "-C", str(folder), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-        changes = subprocess.run(
-            ["git", "-C", str(folder), "status", "--porcelain", "--", "."],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return {"commit": commit, "local_changes": bool(changes.strip())}
-
-
 def _manifest(
     plan: Plan, identity: Mapping[str, Any], old: Mapping[str, Any] | None
 ) -> dict[str, Any]:
@@ -826,8 +786,7 @@ def _manifest(
         },
         "runs": plan.total,
         "about": dict(plan.about),
-        "packages": _packages(),
-        "git": _git(),
+        "environment": environment(),
         "experiment": dict(identity),
         "sessions": list(old.get("sessions", [])) if old else [],
     }
@@ -1162,6 +1121,8 @@ class SweepStatus:
         Size of the design.
     sessions : tuple of dict
         Each session's start, finish, state, executor and timings.
+    errors : tuple of (str, int)
+        The most frequent error messages of failed runs (at most five) with their counts.
     """
 
     folder: Path
@@ -1176,6 +1137,7 @@ class SweepStatus:
     design_rows: int
     replicates: int
     sessions: tuple[Mapping[str, Any], ...]
+    errors: tuple[tuple[str, int], ...] = ()
 
     @property
     def complete(self) -> bool:
@@ -1197,13 +1159,18 @@ def status(out: Path | str) -> SweepStatus:
         raise store.StoreError(f"{folder}: no sweep here (no {store.MANIFEST})")
     identity = manifest["experiment"]
     runs = store.committed_runs(folder)
-    errors = dict(zip(runs["run_key"], runs["error"].notna(), strict=True))
-    done = failed = total = 0
+    errors = dict(zip(runs["run_key"], runs["error"], strict=True))
+    done = total = 0
+    messages: Counter[str] = Counter()
     for run in expected_runs(identity):
         total += 1
         if run.key in errors:
-            failed += int(errors[run.key])
-            done += int(not errors[run.key])
+            error = errors[run.key]
+            if isinstance(error, str):
+                messages[error] += 1
+            else:
+                done += 1
+    failed = sum(messages.values())
     return SweepStatus(
         folder=folder,
         name=str(manifest.get("name", "")),
@@ -1217,6 +1184,7 @@ def status(out: Path | str) -> SweepStatus:
         design_rows=len(identity["design"]["rows"]),
         replicates=int(identity["replicates"]),
         sessions=tuple(manifest.get("sessions", [])),
+        errors=tuple(messages.most_common(5)),
     )
 
 

@@ -1,0 +1,429 @@
+"""Experiment files: which scenarios, which design, how many replicates, which seed.
+
+An experiment file is TOML (format: ``docs/sweeps.md``)::
+
+    name = "interface_sweep"
+    description = "Double keying cost against the interface counterfactuals."
+    scenarios = ["sentinel_replay", "all_integrated", "no_interfaces"]
+    replicates = 10
+    seed = 20110404
+    keep = "summary"                 # or "trajectories"
+
+    [design]
+    kind = "grid"
+    levels = { double_keying_cost = [0.3, 1.0, 2.0, 3.0] }
+
+Design kinds: ``grid`` (``levels`` and/or ``points`` per input), ``latin_hypercube``
+(``samples``, ``seed``), ``sobol`` (``n`` a power of two, ``seed``, ``second_order``),
+``morris`` (``trajectories``, ``levels``, ``seed``) and ``list`` (``rows``). Random designs
+vary ``inputs``: a list of names, ``"parameters"`` (the uncertain registry parameters) or
+``"all"`` (every uncertain input the scenarios share); ``bounds`` narrows an input's range.
+
+Reading goes: bytes -> UTF-8 -> TOML (``tomllib``) -> the schema below (pydantic, strict, no
+unknown keys, finite numbers) -> scenarios loaded -> inputs and values checked against the
+registry and the scenarios' ranges. Any problem is one :class:`ExperimentError` whose text
+names the file, the field and the problem on one line, and nothing is run or written.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from sim import design as designs
+from sim.errors import InputError
+from sim.params import uncertain_parameters
+
+if TYPE_CHECKING:
+    from sim.scenarios import Scenario
+    from sim.sweep import Plan
+
+
+class ExperimentError(InputError):
+    """An experiment file that cannot be run: ``<file>: <field>: <problem>`` on one line."""
+
+
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+Seed = Annotated[int, Field(ge=0)]
+Bounds = Annotated[list[Finite], Field(min_length=2, max_length=2)]
+InputChoice = Literal["parameters", "all"] | Annotated[list[str], Field(min_length=1)]
+
+_STRICT = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class GridDesign(BaseModel):
+    """Every combination of levels. ``levels`` lists values; ``points`` asks for that many
+    evenly spaced values between the input's bounds (``bounds`` or its range)."""
+
+    model_config = _STRICT
+
+    kind: Literal["grid"]
+    levels: dict[str, Annotated[list[Finite], Field(min_length=1)]] = Field(default_factory=dict)
+    points: dict[str, Annotated[int, Field(ge=2)]] = Field(default_factory=dict)
+    bounds: dict[str, Bounds] = Field(default_factory=dict)
+
+
+class LatinHypercubeDesign(BaseModel):
+    """``samples`` points of a Latin hypercube over ``inputs``."""
+
+    model_config = _STRICT
+
+    kind: Literal["latin_hypercube"]
+    samples: Annotated[int, Field(ge=1)]
+    seed: Seed
+    inputs: InputChoice = "parameters"
+    bounds: dict[str, Bounds] = Field(default_factory=dict)
+
+
+class SobolDesign(BaseModel):
+    """A Saltelli-Sobol design with ``n`` base points (a power of two) over ``inputs``."""
+
+    model_config = _STRICT
+
+    kind: Literal["sobol"]
+    n: Annotated[int, Field(ge=1)]
+    seed: Seed
+    second_order: bool = False
+    inputs: InputChoice = "parameters"
+    bounds: dict[str, Bounds] = Field(default_factory=dict)
+
+
+class MorrisDesign(BaseModel):
+    """``trajectories`` Morris trajectories on a ``levels``-level grid over ``inputs``."""
+
+    model_config = _STRICT
+
+    kind: Literal["morris"]
+    trajectories: Annotated[int, Field(ge=2)]
+    levels: Annotated[int, Field(ge=2)] = 4
+    seed: Seed
+    inputs: InputChoice = "parameters"
+    bounds: dict[str, Bounds] = Field(default_factory=dict)
+
+
+class ListDesign(BaseModel):
+    """Explicit design points, each naming the same inputs."""
+
+    model_config = _STRICT
+
+    kind: Literal["list"]
+    rows: Annotated[list[dict[str, Finite]], Field(min_length=1)]
+
+
+DesignSpec = Annotated[
+    GridDesign | LatinHypercubeDesign | SobolDesign | MorrisDesign | ListDesign,
+    Field(discriminator="kind"),
+]
+
+
+class ExperimentFile(BaseModel):
+    """The top level of an experiment file."""
+
+    model_config = _STRICT
+
+    name: (
+        Annotated[str, Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9_.-]+$")] | None
+    ) = None
+    description: str = ""
+    scenarios: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
+    replicates: Annotated[int, Field(ge=1, le=1_000_000)] = 1
+    seed: Seed
+    keep: Literal["summary", "trajectories"] = "summary"
+    design: DesignSpec | None = None
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A checked experiment file, ready to run.
+
+    Attributes
+    ----------
+    path : Path
+        The file.
+    spec : ExperimentFile
+        What the file says.
+    scenarios : tuple of Scenario
+        Loaded scenarios, in file order.
+    design : DataFrame
+        The design matrix (one row per point; no columns when the file has no design).
+    text_sha256 : str
+        Digest of the file's bytes (recorded in the manifest).
+    """
+
+    path: Path
+    spec: ExperimentFile
+    scenarios: tuple[Scenario, ...]
+    design: pd.DataFrame
+    text_sha256: str
+
+    @property
+    def name(self) -> str:
+        """The experiment's name (the file's stem unless it gives one)."""
+        return self.spec.name or self.path.stem
+
+    def plan(self) -> Plan:
+        """The sweep this experiment describes."""
+        from sim.sweep import make_plan
+
+        about = {
+            "experiment_file": str(self.path),
+            "experiment_file_sha256": self.text_sha256,
+            "description": self.spec.description,
+            "design": None if self.spec.design is None else self.spec.design.model_dump(),
+        }
+        return make_plan(
+            self.scenarios,
+            self.design,
+            replicates=self.spec.replicates,
+            seed=self.spec.seed,
+            keep=self.spec.keep,
+            name=self.name,
+            about=about,
+        )
+
+
+def load_experiment(path: Path | str) -> Experiment:
+    """Read, validate and resolve an experiment file.
+
+    Raises
+    ------
+    ExperimentError
+        One line: the file, the field path (``design.levels.double_keying_cost[2]``) and
+        the problem.
+    """
+    path = Path(path)
+    label = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ExperimentError(f"{label}: no such file") from None
+    except IsADirectoryError:
+        raise ExperimentError(f"{label}: is a folder, not an experiment file") from None
+    except OSError as exc:
+        raise ExperimentError(f"{label}: cannot be read ({exc.strerror})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ExperimentError(f"{label}: not UTF-8 text (byte {exc.start})") from None
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ExperimentError(f"{label}: not valid TOML: {_one_line(str(exc))}") from None
+    try:
+        spec = ExperimentFile.model_validate(document)
+    except ValidationError as exc:
+        raise ExperimentError(f"{label}: {_validation_message(exc)}") from None
+    scenarios = _load_scenarios(spec.scenarios, path, label)
+    design = _build_design(spec, scenarios, label)
+    return Experiment(path, spec, scenarios, design, hashlib.sha256(raw).hexdigest())
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _field_path(loc: Sequence[int | str]) -> str:
+    """``("design", "grid", "levels", "x", 2)`` -> ``design.levels.x[2]`` (the union tag
+    pydantic inserts after ``design`` is not a field of the file)."""
+    parts: list[str] = []
+    for i, item in enumerate(loc):
+        if i > 0 and loc[i - 1] == "design" and item in _DESIGN_KINDS:
+            continue
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        else:
+            parts.append(("." if parts else "") + str(item))
+    return "".join(parts) or "(top level)"
+
+
+_DESIGN_KINDS = ("grid", "latin_hypercube", "sobol", "morris", "list")
+
+
+def _known_fields(table: str) -> list[str]:
+    """Field names of the top level (``""``) or of a design kind, for suggestions."""
+    models: dict[str, type[BaseModel]] = {
+        "": ExperimentFile,
+        "grid": GridDesign,
+        "latin_hypercube": LatinHypercubeDesign,
+        "sobol": SobolDesign,
+        "morris": MorrisDesign,
+        "list": ListDesign,
+    }
+    model = models.get(table)
+    return [] if model is None else list(model.model_fields)
+
+
+def _validation_message(exc: ValidationError) -> str:
+    errors = exc.errors()
+    first = errors[0]
+    loc = first["loc"]
+    where = _field_path(loc)
+    kind = first["type"]
+    value = first.get("input")
+    if kind == "extra_forbidden":
+        known = _known_fields(str(loc[-2]) if len(loc) >= 2 else "")
+        hint = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        problem = "unknown field" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+    elif kind == "missing":
+        problem = "required field is missing"
+    elif kind == "union_tag_invalid":
+        problem = f"kind must be one of {list(_DESIGN_KINDS)}, got {value.get('kind')!r}"
+        where = "design.kind"
+    elif kind == "union_tag_not_found":
+        problem = f"a design needs a kind, one of {list(_DESIGN_KINDS)}"
+    elif first["msg"].startswith("Input should be "):
+        problem = f"must be {first['msg'].removeprefix('Input should be ')}, got {_show(value)}"
+    else:
+        problem = f"{first['msg']}, got {_show(value)}"
+    more = len(errors) - 1
+    return f"{where}: {problem}" + (f" (and {more} more)" if more else "")
+
+
+def _show(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _load_scenarios(names: Sequence[str], path: Path, label: str) -> tuple[Scenario, ...]:
+    from sim.scenarios import Scenario
+
+    loaded: list[Scenario] = []
+    seen: dict[str, int] = {}
+    for i, entry in enumerate(names):
+        reference: str | Path = entry
+        if "/" in entry or entry.endswith(".toml"):
+            # A path in an experiment file is relative to the file, not to where it is run.
+            reference = path.parent / entry
+        try:
+            scenario = Scenario.load(reference)
+        except InputError as exc:
+            raise ExperimentError(f"{label}: scenarios[{i}]: {exc}") from None
+        if scenario.name in seen:
+            raise ExperimentError(
+                f"{label}: scenarios[{i}]: scenario {scenario.name!r} is already "
+                f"scenarios[{seen[scenario.name]}]"
+            )
+        seen[scenario.name] = i
+        loaded.append(scenario)
+    return tuple(loaded)
+
+
+def _build_design(spec: ExperimentFile, scenarios: Sequence[Scenario], label: str) -> pd.DataFrame:
+    ranges = designs.input_ranges(scenarios)
+    design = spec.design
+    if design is None:
+        return pd.DataFrame(index=pd.RangeIndex(1))
+    try:
+        if isinstance(design, GridDesign):
+            frame = _grid(design, ranges, label)
+        elif isinstance(design, ListDesign):
+            for i, row in enumerate(design.rows):
+                for name in row:
+                    if name not in ranges:
+                        raise _unknown_input(label, f"design.rows[{i}]", name, ranges)
+            frame = designs.explicit(design.rows)
+        else:
+            bounds = _bounds(design.inputs, design.bounds, scenarios, ranges, label)
+            if isinstance(design, LatinHypercubeDesign):
+                frame = designs.latin_hypercube(bounds, design.samples, seed=design.seed)
+            elif isinstance(design, SobolDesign):
+                frame = designs.sobol_sample(
+                    bounds, design.n, seed=design.seed, calc_second_order=design.second_order
+                )
+            else:
+                frame = designs.morris_sample(
+                    bounds, design.trajectories, seed=design.seed, levels=design.levels
+                )
+        return designs.check_design(frame, ranges, where=f"{label}: design")
+    except designs.DesignError as exc:
+        message = str(exc)
+        if message.startswith(label):
+            raise ExperimentError(message) from None
+        raise ExperimentError(f"{label}: design: {message}") from None
+
+
+def _unknown_input(label: str, where: str, name: str, ranges: Mapping[str, Any]) -> ExperimentError:
+    hint = difflib.get_close_matches(name, list(ranges), n=1)
+    suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+    return ExperimentError(f"{label}: {where}: unknown input {name!r}{suggestion}")
+
+
+def _grid(
+    design: GridDesign, ranges: Mapping[str, tuple[float, float]], label: str
+) -> pd.DataFrame:
+    levels: dict[str, list[float]] = {}
+    for name, values in design.levels.items():
+        if name not in ranges:
+            raise _unknown_input(label, "design.levels", name, ranges)
+        low, high = ranges[name]
+        for i, value in enumerate(values):
+            if not low <= value <= high:
+                raise ExperimentError(
+                    f"{label}: design.levels.{name}[{i}]: {value:g} is outside the input's "
+                    f"range [{low:g}, {high:g}]"
+                )
+        levels[name] = list(values)
+    bounds: dict[str, tuple[float, float]] = {}
+    if design.bounds:
+        given = {n: (b[0], b[1]) for n, b in design.bounds.items()}
+        bounds = designs.check_bounds(given, ranges, f"{label}: design.bounds")
+    for name in design.bounds:
+        if name not in design.points:
+            raise ExperimentError(
+                f"{label}: design.bounds.{name}: bounds apply to inputs given by points"
+            )
+    for name, count in design.points.items():
+        if name not in ranges:
+            raise _unknown_input(label, "design.points", name, ranges)
+        if name in levels:
+            raise ExperimentError(
+                f"{label}: design.points.{name}: the input already has levels; give one or "
+                "the other"
+            )
+        low, high = bounds.get(name, ranges[name])
+        levels[name] = designs.linear_levels(low, high, count)
+    if not levels:
+        raise ExperimentError(f"{label}: design: a grid needs levels or points for an input")
+    return designs.grid(levels)
+
+
+def _bounds(
+    inputs: str | list[str],
+    given: Mapping[str, list[float]],
+    scenarios: Sequence[Scenario],
+    ranges: Mapping[str, tuple[float, float]],
+    label: str,
+) -> dict[str, tuple[float, float]]:
+    if isinstance(inputs, list):
+        names = list(inputs)
+        for i, name in enumerate(names):
+            if name not in ranges:
+                raise _unknown_input(label, f"design.inputs[{i}]", name, ranges)
+            if names.index(name) != i:
+                raise ExperimentError(f"{label}: design.inputs[{i}]: {name!r} is listed twice")
+    else:
+        shared = set.intersection(*(set(s.uncertain_inputs()) for s in scenarios))
+        if inputs == "parameters":
+            names = [p.name for p in uncertain_parameters() if p.name in shared]
+        else:
+            names = [name for name in ranges if name in shared]
+        if not names:
+            raise ExperimentError(
+                f"{label}: design.inputs: the scenarios share no uncertain {inputs!r} inputs"
+            )
+    for name in given:
+        if name not in names:
+            raise ExperimentError(f"{label}: design.bounds.{name}: not one of the design's inputs")
+    bounds = {name: ranges[name] for name in names}
+    if given:
+        narrowed = {n: (b[0], b[1]) for n, b in given.items()}
+        bounds.update(designs.check_bounds(narrowed, ranges, f"{label}: design.bounds"))
+    return bounds

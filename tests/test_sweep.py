@@ -1,0 +1,237 @@
+"""Sweeps give the same results however they run: 1 or 2 workers, any chunk size, the process
+pool or a real Dask LocalCluster, in one go or interrupted and resumed or extended.
+
+Budget: 2 scenarios x 4 design rows x 3 replicates = 24 runs of the full 156-week replay
+(a few milliseconds each). The design moves a registry parameter, a staff count (a different
+partnership, so a separate engine batch) and a go-live week (a different timeline, so a
+batched schedule), which is every way runs can be grouped inside a chunk; 24 runs in chunks
+of 1, 5 and the default size give chunk boundaries inside and across those groups. Equality
+is exact (a SHA-256 of the result table), so a small sweep is as strong a check as a big one.
+"""
+
+import json
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sim.sweep
+from sim import store
+from sim.errors import InputError
+from sim.metrics import summary_metrics
+from sim.run import run
+from sim.scenarios import Scenario
+from sim.store import read_runs, read_trajectories, result_hash
+from sim.sweep import make_plan, read_results, run_design, run_plan, status, sweep
+
+DESIGN = pd.DataFrame(
+    {
+        "double_keying_cost": [0.3, 1.0, 2.0, 3.0],
+        "blaby.staff": [3.0, 6.0, 6.0, 10.0],
+        "blaby.go_live_week": [31.0, 40.0, 50.0, 60.0],
+    }
+)
+SCENARIOS = ("sentinel_replay", "all_integrated")
+REPLICATES = 3
+SEED = 20
+
+
+def _plan(design=DESIGN, replicates=REPLICATES, seed=SEED, keep="summary"):
+    return make_plan(list(SCENARIOS), design, replicates=replicates, seed=seed, keep=keep)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """The sweep run serially in this process, in the default chunk size."""
+    folder = tmp_path_factory.mktemp("reference") / "sweep"
+    run_plan(_plan(), folder, executor="serial")
+    frame = read_results(folder)
+    assert len(frame) == len(SCENARIOS) * len(DESIGN) * REPLICATES
+    assert frame["error"].isna().all()
+    return frame
+
+
+def test_the_result_table_has_one_row_per_run_in_order(reference):
+    assert list(reference.columns[:4]) == ["scenario", "row", "replicate", "run_key"]
+    assert list(reference.columns[4:7]) == list(DESIGN.columns)
+    assert reference.columns[-1] == "error"
+    assert reference["run_key"].is_unique
+    expected = [(s, r, k) for s in SCENARIOS for r in range(4) for k in range(REPLICATES)]
+    assert list(reference[["scenario", "row", "replicate"]].itertuples(index=False)) == expected
+    assert {"share_final_year", "share_final_year.blaby", "interfaces_live"} <= set(reference)
+
+
+def test_row_zero_reproduces_a_plain_run_with_the_same_seed():
+    base = Scenario.load("sentinel_replay")
+    frame = sweep(base, seed=7, replicates=3, executor="serial")
+    expected = summary_metrics(run(base, seed=7, replicates=3).trajectory)
+    assert np.array_equal(frame[expected.columns].to_numpy(float), expected.to_numpy(float))
+
+
+def test_design_values_reach_the_runs(reference):
+    # Blaby with 10 staff at row 3 against 3 staff at row 0: same seed stream, other partnership.
+    one = reference[(reference["scenario"] == "sentinel_replay") & (reference["replicate"] == 0)]
+    assert one["double_keying_cost"].tolist() == DESIGN["double_keying_cost"].tolist()
+    assert one["share_final_year"].nunique() == len(DESIGN)
+
+
+@pytest.fixture(scope="module")
+def two_workers():
+    """One spawn pool of two workers shared by the tests below (starting one costs seconds)."""
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield pool
+
+
+@pytest.mark.parametrize(
+    ("executor", "workers", "chunk_size"),
+    [
+        ("serial", None, 1),
+        ("serial", None, 5),
+        ("process", 1, None),
+        ("two_workers", 2, 1),
+        ("two_workers", 2, 5),
+        ("dask-local", 2, 4),
+    ],
+)
+def test_same_hash_for_any_executor_worker_count_and_chunk_size(
+    reference, tmp_path, request, executor, workers, chunk_size
+):
+    if executor == "two_workers":
+        executor = request.getfixturevalue("two_workers")
+    folder = tmp_path / "sweep"
+    state = run_plan(_plan(), folder, executor=executor, workers=workers, chunk_size=chunk_size)
+    assert state.complete and state.failed == 0
+    assert result_hash(read_results(folder)) == result_hash(reference)
+
+
+def test_an_interrupted_sweep_resumes_to_the_same_hash(reference, tmp_path):
+    folder = tmp_path / "sweep"
+    interrupted_after = 6
+
+    def interrupt(progress):
+        if progress.done >= interrupted_after:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_plan(_plan(), folder, executor="serial", chunk_size=2, progress=interrupt)
+    # The interruption lands between commits: six runs saved, the rest not.
+    part = status(folder)
+    assert part.done == interrupted_after and part.left == part.total - interrupted_after
+
+    run_plan(_plan(), folder, executor="serial", chunk_size=3)
+    frame = read_results(folder)
+    assert result_hash(frame) == result_hash(reference)
+    assert len(read_runs(folder)) == part.total  # nothing computed twice
+    sessions = json.loads((folder / store.MANIFEST).read_text())["sessions"]
+    assert [s["state"] for s in sessions] == ["interrupted", "finished"]
+    assert sessions[1]["runs_computed"] == part.total - interrupted_after
+
+
+def test_an_extended_design_reuses_every_finished_run(reference, tmp_path):
+    folder = tmp_path / "sweep"
+    run_plan(_plan(design=DESIGN.iloc[:2], replicates=2), folder, executor="serial")
+    first_files = {p.name for p in store.chunk_files(folder)}
+
+    run_plan(_plan(), folder, executor="serial")
+    assert first_files <= {p.name for p in store.chunk_files(folder)}
+    assert result_hash(read_results(folder)) == result_hash(reference)
+    manifest = json.loads((folder / store.MANIFEST).read_text())
+    assert manifest["sessions"][-1]["runs_computed"] == len(reference) - 2 * 2 * 2
+    assert len(manifest["extended_from"]) == 1
+
+
+def test_another_experiment_in_the_same_folder_is_refused_and_nothing_changes(tmp_path):
+    folder = tmp_path / "sweep"
+    run_plan(_plan(design=DESIGN.iloc[:1], replicates=1), folder, executor="serial")
+    before = {p.name: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    with pytest.raises(InputError, match="seed"):
+        run_plan(_plan(design=DESIGN.iloc[:1], replicates=1, seed=21), folder, executor="serial")
+    assert {p.name: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
+
+
+def test_a_run_that_raises_is_recorded_and_the_sweep_goes_on(reference, tmp_path, monkeypatch):
+    folder = tmp_path / "sweep"
+    real = sim.sweep.simulate
+
+    def fails_at_two(partnership, schedule, params, seeds):
+        if np.any(params["double_keying_cost"] == 2.0):
+            raise FloatingPointError("injected failure")
+        return real(partnership, schedule, params, seeds)
+
+    # Only this process's runs are affected: the serial executor runs chunks here.
+    monkeypatch.setattr(sim.sweep, "simulate", fails_at_two)
+    state = run_plan(_plan(), folder, executor="serial", chunk_size=8)
+    frame = read_results(folder)
+    bad = frame["double_keying_cost"] == 2.0
+    assert state.complete and state.failed == bad.sum() == len(SCENARIOS) * REPLICATES
+    assert (frame.loc[bad, "error"] == "FloatingPointError: injected failure").all()
+    assert frame.loc[bad, "share_final_year"].isna().all()
+    assert state.errors == (("FloatingPointError: injected failure", int(bad.sum())),)
+    # The others ran in the same chunks, batched or alone, and are exactly the reference.
+    good = reference[~bad.to_numpy()].drop(columns="error")
+    assert result_hash(frame[~bad].drop(columns="error")) == result_hash(good)
+
+    monkeypatch.setattr(sim.sweep, "simulate", real)
+    run_plan(_plan(), folder, executor="serial", retry_failed=True)
+    assert result_hash(read_results(folder)) == result_hash(reference)
+
+
+def test_trajectories_are_kept_on_request_and_agree_with_the_summary(tmp_path):
+    folders = [tmp_path / "a", tmp_path / "b"]
+    plan = make_plan(
+        ["sentinel_replay"], DESIGN.iloc[:2], replicates=2, seed=SEED, keep="trajectories"
+    )
+    for folder, chunk_size in zip(folders, (1, 4), strict=True):
+        run_plan(plan, folder, executor="serial", chunk_size=chunk_size)
+    rows = read_trajectories(folders[0])
+    assert result_hash(rows) == result_hash(read_trajectories(folders[1]))
+    weeks, agencies = 156, 11
+    assert len(rows) == 2 * 2 * weeks * agencies
+    summary = read_results(folders[0]).set_index("run_key")
+    last_year = rows[rows["week"] >= weeks - 52].groupby("run_key")[["recorded", "handled"]].sum()
+    share = last_year["recorded"] / last_year["handled"]
+    assert np.allclose(share, summary.loc[share.index, "share_final_year"])
+
+
+def test_a_sweep_without_a_folder_returns_the_same_table(reference):
+    frame = run_design("sentinel_replay", DESIGN, replicates=REPLICATES, seed=SEED,
+                       executor="serial")  # fmt: skip
+    ours = reference[reference["scenario"] == "sentinel_replay"]
+    assert result_hash(frame) == result_hash(ours)
+    with pytest.raises(InputError, match="out="):
+        run_design("sentinel_replay", DESIGN, replicates=1, seed=1, keep="trajectories",
+                   executor="serial")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"design": pd.DataFrame({"double_keyng_cost": [1.0]})}, "did you mean"),
+        ({"design": pd.DataFrame({"blaby.staff": [50.0]})}, r"row 0 'blaby.staff' = 50"),
+        ({"replicates": 0}, "replicates"),
+        ({"seed": -1}, "seed"),
+        ({"keep": "everything"}, "keep"),
+    ],
+)
+def test_bad_sweep_inputs_raise_one_clear_input_error(kwargs, message):
+    arguments = {"design": DESIGN, "replicates": 1, "seed": 1, **kwargs}
+    with pytest.raises(InputError, match=message) as error:
+        make_plan(["sentinel_replay"], **arguments)
+    assert "\n" not in str(error.value)
+
+
+def test_bad_run_options_are_refused_before_anything_is_written(tmp_path):
+    plan = _plan(design=DESIGN.iloc[:1], replicates=1)
+    for options, message in [
+        ({"executor": "threads"}, "executor"),
+        ({"executor": "dask"}, "scheduler"),
+        ({"executor": "process", "scheduler": "tcp://x:1"}, "scheduler"),
+        ({"workers": 0}, "workers"),
+    ]:
+        with pytest.raises(InputError, match=message):
+            run_plan(plan, tmp_path / "sweep", **options)
+    assert not (tmp_path / "sweep").exists()
+    with pytest.raises(InputError, match="repeat|more than once"):
+        make_plan(["sentinel_replay", "sentinel_replay"], None, replicates=1, seed=1)
