@@ -135,7 +135,9 @@ def test_bounds_must_be_ordered_and_inside_the_range():
 
 
 def test_input_ranges_keep_scenario_inputs_that_mean_the_same_in_every_scenario():
-    a = FakeScenario("a", {"blaby.staff": (3, 10), "melton.staff": (2, 8), "legal_risk": (0.5, 1.5)})
+    a = FakeScenario(
+        "a", {"blaby.staff": (3, 10), "melton.staff": (2, 8), "legal_risk": (0.5, 1.5)}
+    )
     b = FakeScenario("b", {"blaby.staff": (3, 10), "melton.staff": (2, 9)})
     ranges = input_ranges([a, b])
     assert ranges["blaby.staff"] == (3.0, 10.0)

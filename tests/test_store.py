@@ -40,7 +40,8 @@ def _chunk(folder, rows):
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink)
     (folder / store.RUNS).mkdir(parents=True, exist_ok=True)
-    store.commit_chunk(folder, store.chunk_name([r[0] for r in rows]), sink.getvalue().to_pybytes(), None)
+    name = store.chunk_name([r[0] for r in rows])
+    store.commit_chunk(folder, name, sink.getvalue().to_pybytes(), None)
 
 
 def test_write_atomic_replaces_the_whole_file_and_leaves_no_temporary(tmp_path):
@@ -147,10 +148,12 @@ def test_a_different_experiment_is_refused_with_the_difference_named(tmp_path, c
 
 
 def test_one_writer_at_a_time(tmp_path):
-    with store.locked(tmp_path):
-        with pytest.raises(store.StoreError, match="another sweep"):
-            with store.locked(tmp_path):
-                pass
+    with (
+        store.locked(tmp_path),
+        pytest.raises(store.StoreError, match="another sweep"),
+        store.locked(tmp_path),
+    ):
+        pass
     with store.locked(tmp_path):  # released on exit
         pass
 

@@ -233,5 +233,5 @@ def test_bad_run_options_are_refused_before_anything_is_written(tmp_path):
         with pytest.raises(InputError, match=message):
             run_plan(plan, tmp_path / "sweep", **options)
     assert not (tmp_path / "sweep").exists()
-    with pytest.raises(InputError, match="repeat|more than once"):
+    with pytest.raises(InputError, match="more than once"):
         make_plan(["sentinel_replay", "sentinel_replay"], None, replicates=1, seed=1)
