@@ -262,7 +262,8 @@ def _known_fields(table: str) -> list[str]:
 
 
 def _validation_message(exc: ValidationError) -> str:
-    errors = exc.errors()
+    # An unknown field comes first: a misspelt key also shows up as a missing one.
+    errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
     first = errors[0]
     loc = first["loc"]
     where = _field_path(loc)
@@ -277,6 +278,10 @@ def _validation_message(exc: ValidationError) -> str:
     elif kind == "union_tag_invalid":
         problem = f"kind must be one of {list(_DESIGN_KINDS)}, got {value.get('kind')!r}"
         where = "design.kind"
+    elif kind in ("too_short", "too_long"):
+        bound = "at least" if kind == "too_short" else "at most"
+        limit = (first.get("ctx") or {}).get("min_length" if kind == "too_short" else "max_length")
+        problem = f"needs {bound} {limit} item(s), got {_show(value)}"
     elif kind == "union_tag_not_found":
         problem = f"a design needs a kind, one of {list(_DESIGN_KINDS)}"
     elif first["msg"].startswith("Input should be "):
@@ -326,9 +331,10 @@ def _build_design(spec: ExperimentFile, scenarios: Sequence[Scenario], label: st
             frame = _grid(design, ranges, label)
         elif isinstance(design, ListDesign):
             for i, row in enumerate(design.rows):
-                for name in row:
+                for name, value in row.items():
                     if name not in ranges:
                         raise _unknown_input(label, f"design.rows[{i}]", name, ranges)
+                    _check_in_range(label, f"design.rows[{i}].{name}", value, ranges[name])
             frame = designs.explicit(design.rows)
         else:
             bounds = _bounds(design.inputs, design.bounds, scenarios, ranges, label)
@@ -356,6 +362,14 @@ def _unknown_input(label: str, where: str, name: str, ranges: Mapping[str, Any])
     return ExperimentError(f"{label}: {where}: unknown input {name!r}{suggestion}")
 
 
+def _check_in_range(label: str, where: str, value: float, span: tuple[float, float]) -> None:
+    low, high = span
+    if not low <= value <= high:
+        raise ExperimentError(
+            f"{label}: {where}: {value:g} is outside the input's range [{low:g}, {high:g}]"
+        )
+
+
 def _grid(
     design: GridDesign, ranges: Mapping[str, tuple[float, float]], label: str
 ) -> pd.DataFrame:
@@ -363,13 +377,8 @@ def _grid(
     for name, values in design.levels.items():
         if name not in ranges:
             raise _unknown_input(label, "design.levels", name, ranges)
-        low, high = ranges[name]
         for i, value in enumerate(values):
-            if not low <= value <= high:
-                raise ExperimentError(
-                    f"{label}: design.levels.{name}[{i}]: {value:g} is outside the input's "
-                    f"range [{low:g}, {high:g}]"
-                )
+            _check_in_range(label, f"design.levels.{name}[{i}]", value, ranges[name])
         levels[name] = list(values)
     bounds: dict[str, tuple[float, float]] = {}
     if design.bounds:

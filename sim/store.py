@@ -372,9 +372,17 @@ def relation(folder: Path, identity: Mapping[str, Any]) -> str:
     name = manifest.get("name", "?")
     held = f"{folder} holds sweep {name!r} (experiment {manifest['experiment_hash'][:12]})"
     advice = "use another --out folder"
-    for field in ("model_version", "seed", "keep"):
+    if old["model_version"] != identity["model_version"]:
+        return _refuse(
+            f"{held} computed by model_version {old['model_version']}; this is "
+            f"{identity['model_version']}, whose results must not mix with them: {advice}"
+        )
+    for field in ("seed", "keep"):
         if old[field] != identity[field]:
-            return _refuse(f"{held} with {field} {old[field]!r}; this one has {identity[field]!r}")
+            return _refuse(
+                f"{held} with {field} {old[field]!r}; this experiment has "
+                f"{identity[field]!r}: {advice}"
+            )
     if old["design"]["columns"] != identity["design"]["columns"]:
         return _refuse(
             f"{held} over inputs {old['design']['columns']}; this design varies "
