@@ -1,0 +1,58 @@
+"""Sensitivity analysis: which of the six framework categories, and which inputs, change
+sharing most.
+
+>>> from sim import sobol, morris
+>>> screening = morris("sentinel_replay", trajectories=20, seed=1)          # doctest: +SKIP
+>>> grouped = sobol("sentinel_replay", n=1024, replicates=5, seed=3)        # doctest: +SKIP
+>>> grouped.ranking("share_final_year")                                     # doctest: +SKIP
+
+Modules: ``factors`` (inputs, ranges and their framework category), ``estimators`` (Sobol
+and Morris estimators, noise, bootstrap), ``analysis`` (design -> runs -> indices),
+``settings`` (sizes and choices), ``scenario`` (a scenario's runs on the sweep runner),
+``result`` (the frozen result), ``figures`` and ``brief`` (what an analyst reads),
+``experiment`` (the ``[sensitivity]`` section of an experiment file).
+"""
+
+from sim.sensitivity.analysis import Evaluator, morris_analysis, select_outputs, sobol_analysis
+from sim.sensitivity.factors import (
+    SCENARIO_INPUT_CATEGORY,
+    Factor,
+    FactorError,
+    Level,
+    input_category,
+    scenario_factors,
+)
+from sim.sensitivity.result import SensitivityResult
+from sim.sensitivity.scenario import ScenarioEvaluator, morris, scenario_outputs, sobol
+from sim.sensitivity.settings import (
+    DEFAULT_OUTPUTS,
+    Execution,
+    MorrisSettings,
+    RunsError,
+    SensitivityError,
+    SobolSettings,
+)
+
+__all__ = [
+    "DEFAULT_OUTPUTS",
+    "SCENARIO_INPUT_CATEGORY",
+    "Evaluator",
+    "Execution",
+    "Factor",
+    "FactorError",
+    "Level",
+    "MorrisSettings",
+    "RunsError",
+    "ScenarioEvaluator",
+    "SensitivityError",
+    "SensitivityResult",
+    "SobolSettings",
+    "input_category",
+    "morris",
+    "morris_analysis",
+    "scenario_factors",
+    "scenario_outputs",
+    "select_outputs",
+    "sobol",
+    "sobol_analysis",
+]

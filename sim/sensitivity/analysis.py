@@ -1,0 +1,496 @@
+"""The sensitivity pipeline: design, evaluate, analyse.
+
+One path serves every model: build a SALib design over :class:`Factor` ranges
+(``sim.design``), hand it to an :class:`Evaluator` that returns one row per run (for a
+scenario, the sweep runner :func:`sim.sweep.run_design`, resumable and local or on Dask:
+``sim.sensitivity.scenario``), average replicates per design row, and estimate indices with
+seeded bootstrap intervals (``sim.sensitivity.estimators``). Only the evaluator differs
+between the model and the analytic test functions that check the pipeline.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import math
+import zlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+
+from sim.sensitivity.estimators import (
+    FloatArray,
+    IntArray,
+    Noise,
+    SobolEstimate,
+    elementary_effects,
+    morris_statistics,
+    replicate_noise,
+    sobol_indices,
+)
+from sim.sensitivity.factors import Factor, Level
+from sim.sensitivity.result import (
+    CONVERGENCE_COLUMNS,
+    INDEX_COLUMNS,
+    MORRIS_COLUMNS,
+    NOISE_COLUMNS,
+    SECOND_ORDER_COLUMNS,
+    SensitivityResult,
+    empty,
+)
+from sim.sensitivity.settings import (
+    MorrisSettings,
+    RunsError,
+    SensitivityError,
+    SobolSettings,
+)
+
+_BOOTSTRAP_KEY = 0x5E45
+"""First spawn key of bootstrap streams; run seeds use (row, replicate), so no overlap."""
+
+
+class Evaluator(Protocol):
+    """Runs a design: one row per (design row, replicate) with the outputs as columns.
+
+    The returned frame has columns ``row`` (0..len(design)-1), ``replicate``
+    (0..replicates-1), one column per output and optionally ``error`` (missing or empty for
+    runs that succeeded). Replicate ``r`` of row ``i`` must depend only on the row's values
+    and ``(seed, i, r)``.
+    """
+
+    def __call__(self, design: pd.DataFrame, *, replicates: int, seed: int) -> pd.DataFrame:
+        """Run every row of ``design`` ``replicates`` times."""
+        ...
+
+
+# --- factors, outputs, design ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Factors, their grouping and the design, before anything runs."""
+
+    factors: tuple[Factor, ...]
+    labels: tuple[str, ...]  # factor (or group) names, in the design's block order
+    label_category: tuple[str, ...]
+    membership: IntArray  # label number of every input
+    design: pd.DataFrame
+    unit: FloatArray  # the design on the unit cube
+
+    @property
+    def k(self) -> int:
+        return len(self.labels)
+
+
+def _plan(factors: Sequence[Factor], level: Level, make: Callable[..., pd.DataFrame]) -> _Plan:
+    factors = tuple(factors)
+    if not factors:
+        raise SensitivityError("a sensitivity analysis needs at least one factor")
+    names = [f.name for f in factors]
+    if len(set(names)) != len(names):
+        raise SensitivityError(f"factor names repeat: {names}")
+    if level == "category":
+        labels = tuple(dict.fromkeys(f.category for f in factors))
+        label_category = labels
+        membership = np.array([labels.index(f.category) for f in factors], dtype=np.int64)
+        groups: dict[str, str] | None = {f.name: f.category for f in factors}
+        if len(labels) < 2:
+            raise SensitivityError(
+                f"grouped indices need factors in at least two categories, got {labels}"
+            )
+    else:
+        labels = tuple(names)
+        label_category = tuple(f.category for f in factors)
+        membership = np.arange(len(factors), dtype=np.int64)
+        groups = None
+    bounds = {f.name: (f.low, f.high) for f in factors}
+    lows = np.array([f.low for f in factors])
+    highs = np.array([f.high for f in factors])
+    spans = highs - lows
+    made = make(bounds, groups).reset_index(drop=True)[names]
+    # Scaling by SALib can land one rounding step outside a bound; the range is a hard limit.
+    design = pd.DataFrame(np.clip(made.to_numpy(dtype=float), lows, highs), columns=names)
+    unit = (design[names].to_numpy(dtype=float) - lows) / spans
+    return _Plan(factors, labels, label_category, membership, design, unit)
+
+
+def select_outputs(patterns: Sequence[str], available: Sequence[str]) -> tuple[str, ...]:
+    """Expand output names and ``fnmatch`` patterns against the outputs a model has.
+
+    Raises
+    ------
+    SensitivityError
+        A name or pattern that matches nothing (with a suggestion).
+    """
+    chosen: list[str] = []
+    for pattern in patterns:
+        matches = [name for name in available if fnmatch.fnmatchcase(name, pattern)]
+        if not matches:
+            hint = difflib.get_close_matches(pattern, list(available), n=1)
+            suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+            raise SensitivityError(f"unknown output {pattern!r}{suggestion}")
+        chosen += [name for name in matches if name not in chosen]
+    return tuple(chosen)
+
+
+def _run_matrices(
+    runs: pd.DataFrame, rows: int, replicates: int, outputs: Sequence[str]
+) -> dict[str, FloatArray]:
+    """Each output as an array (rows, replicates), after checking every run is there."""
+    if "error" in runs.columns:
+        failed = runs["error"].notna() & (runs["error"].astype(str) != "")
+        if failed.any():
+            first = runs.loc[failed].iloc[0]
+            raise RunsError(
+                f"{int(failed.sum())} of {len(runs)} runs failed (first: row {first['row']}, "
+                f"replicate {first['replicate']}: {first['error']}); indices need every run"
+            )
+    ordered = runs.sort_values(["row", "replicate"], kind="stable")
+    expected_rows = np.repeat(np.arange(rows), replicates)
+    expected_reps = np.tile(np.arange(replicates), rows)
+    if len(ordered) != rows * replicates or not (
+        np.array_equal(ordered["row"].to_numpy(), expected_rows)
+        and np.array_equal(ordered["replicate"].to_numpy(), expected_reps)
+    ):
+        raise RunsError(
+            f"expected {rows} rows x {replicates} replicates = {rows * replicates} runs, "
+            f"got {len(runs)} (some missing or repeated)"
+        )
+    matrices: dict[str, FloatArray] = {}
+    for name in outputs:
+        if name not in ordered.columns:
+            raise RunsError(f"the runs have no output {name!r}")
+        values = ordered[name].to_numpy(dtype=float).reshape(rows, replicates)
+        if not np.isfinite(values).all():
+            raise RunsError(f"output {name!r} has values that are not finite numbers")
+        matrices[name] = values
+    return matrices
+
+
+def _bootstrap_rng(seed: int, *labels: str | int) -> np.random.Generator:
+    """A bootstrap stream named by what it is for, so adding an output or a convergence
+    step never changes another's intervals."""
+    keys = [_BOOTSTRAP_KEY] + [
+        label if isinstance(label, int) else zlib.crc32(label.encode()) for label in labels
+    ]
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=tuple(keys)))
+
+
+def _noise_frame(
+    noise: Mapping[str, Noise], flags: Mapping[str, tuple[bool, bool]]
+) -> pd.DataFrame:
+    records = [
+        {
+            "output": name,
+            "replicates": n.replicates,
+            "total_variance": n.total_variance,
+            "within_variance": n.within_variance,
+            "noise_share": n.noise_share,
+            "noise_share_of_means": n.noise_share_of_means,
+            "constant": flags[name][0],
+            "noise_dominated": flags[name][1],
+        }
+        for name, n in noise.items()
+    ]
+    return pd.DataFrame.from_records(records, columns=list(NOISE_COLUMNS))
+
+
+def _factors_frame(factors: Sequence[Factor]) -> pd.DataFrame:
+    return pd.DataFrame([asdict(f) for f in factors]).rename(columns={"name": "factor"})
+
+
+def _reported(estimate: FloatArray) -> FloatArray:
+    """An index as reported: within [0, 1], the only values an index can take. A negative
+    estimate is noise around zero, never negative importance."""
+    return np.clip(estimate, 0.0, 1.0)
+
+
+def _rank(frame: pd.DataFrame, by: str) -> pd.Series:
+    """1 = most influential; factors not distinguishable come after all that are."""
+    key = frame[by].where(frame["distinguishable"], -1.0) + frame["distinguishable"] * 2.0
+    return key.rank(ascending=False, method="first").astype(int)
+
+
+# --- Sobol -----------------------------------------------------------------------------
+
+
+def _sobol_tables(
+    output: str,
+    plan: _Plan,
+    means: FloatArray,
+    mean_noise: FloatArray | None,
+    settings: SobolSettings,
+    seed: int,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, tuple[bool, bool]]:
+    k = plan.k
+    step = 2 * k + 2 if settings.second_order else k + 2
+
+    def estimate(n: int) -> SobolEstimate:
+        # The first n base points of a scrambled Sobol design are themselves a Sobol design
+        # (the sequence is extensible), so every smaller n costs no extra runs.
+        rows = n * step
+        return sobol_indices(
+            means[:rows],
+            k,
+            second_order=settings.second_order,
+            resamples=settings.bootstrap,
+            confidence=settings.confidence,
+            rng=_bootstrap_rng(seed, output, settings.level, n),
+            mean_noise=None if mean_noise is None else mean_noise[:rows],
+        )
+
+    main = estimate(settings.n)
+    sizes = [settings.n]
+    while sizes[-1] // 2 >= settings.convergence_from:
+        sizes.append(sizes[-1] // 2)
+    convergence: list[pd.DataFrame] = []
+    for n in sorted(sizes):
+        at_n = main if n == settings.n else estimate(n)
+        for index, value, low, high in (
+            ("S1", at_n.first, at_n.first_low, at_n.first_high),
+            ("ST", at_n.total, at_n.total_low, at_n.total_high),
+        ):
+            convergence.append(
+                pd.DataFrame(
+                    {
+                        "output": output,
+                        "level": settings.level,
+                        "factor": plan.labels,
+                        "n": n,
+                        "index": index,
+                        "value": value,
+                        "low": low,
+                        "high": high,
+                        "width": high - low,
+                    }
+                )
+            )
+    s1_ok = main.first_low > 0
+    st_ok = main.total_low > 0
+    indices = pd.DataFrame(
+        {
+            "output": output,
+            "level": settings.level,
+            "factor": plan.labels,
+            "category": plan.label_category,
+            "S1": _reported(main.first),
+            "S1_low": _reported(main.first_low),
+            "S1_high": _reported(main.first_high),
+            "ST": _reported(main.total),
+            "ST_low": _reported(main.total_low),
+            "ST_high": _reported(main.total_high),
+            "S1_distinguishable": s1_ok,
+            "ST_distinguishable": st_ok,
+            "distinguishable": st_ok,
+            "S1_estimate": main.first,
+            "ST_estimate": main.total,
+        }
+    )
+    indices["rank"] = _rank(indices, "ST")
+    second = empty(SECOND_ORDER_COLUMNS)
+    if main.second is not None:
+        pairs = main.second
+        j, i = np.triu_indices(k, 1)
+        second = pd.DataFrame(
+            {
+                "output": output,
+                "level": settings.level,
+                "factor": [plan.labels[a] for a in j],
+                "other": [plan.labels[b] for b in i],
+                "S2": _reported(pairs.value[j, i]),
+                "S2_low": _reported(pairs.low[j, i]),
+                "S2_high": _reported(pairs.high[j, i]),
+                "distinguishable": pairs.low[j, i] > 0,
+                "S2_estimate": pairs.value[j, i],
+            }
+        )
+    return (
+        indices[list(INDEX_COLUMNS)],
+        second,
+        pd.concat(convergence, ignore_index=True),
+        (main.constant, main.noise_dominated),
+    )
+
+
+def _outputs_for(
+    settings_outputs: Sequence[str], available: Sequence[str] | None
+) -> tuple[str, ...]:
+    if available is None:
+        return tuple(settings_outputs)
+    return select_outputs(settings_outputs, available)
+
+
+def _evaluate(
+    plan: _Plan,
+    evaluate: Evaluator,
+    replicates: int,
+    seed: int,
+    outputs: Sequence[str],
+) -> tuple[pd.DataFrame, dict[str, FloatArray], dict[str, Noise]]:
+    runs = evaluate(plan.design, replicates=replicates, seed=seed)
+    matrices = _run_matrices(runs, len(plan.design), replicates, outputs)
+    noise = {name: replicate_noise(values) for name, values in matrices.items()}
+    kept = runs.sort_values(["row", "replicate"], kind="stable")[["row", "replicate", *outputs]]
+    return kept.reset_index(drop=True), matrices, noise
+
+
+def sobol_analysis(
+    factors: Sequence[Factor],
+    evaluate: Evaluator,
+    settings: SobolSettings,
+    *,
+    seed: int,
+    subject: str = "model",
+    available_outputs: Sequence[str] | None = None,
+    provenance: Mapping[str, object] | None = None,
+) -> SensitivityResult:
+    """Sobol indices of any model given as an :class:`Evaluator`.
+
+    Parameters
+    ----------
+    factors : sequence of Factor
+        Inputs to vary, uniformly over their ranges; ``category`` groups them when
+        ``settings.level == "category"``.
+    evaluate : Evaluator
+        Runs a design (the sweep runner for a scenario; a plain function in tests).
+    settings : SobolSettings
+        Sample size, replicates, level, outputs, bootstrap.
+    seed : int
+        Seeds the design's scrambling, every run (through the evaluator) and the bootstrap.
+    subject : str
+        Name of what is analysed, for tables and the brief.
+    available_outputs : sequence of str, optional
+        Outputs the model has, to check ``settings.outputs`` before anything runs.
+    provenance : mapping, optional
+        Stored with the result (scenario hash, ...).
+    """
+    from sim.design import sobol_sample
+
+    outputs = _outputs_for(settings.outputs, available_outputs)
+    plan = _plan(
+        factors,
+        settings.level,
+        lambda bounds, groups: sobol_sample(
+            bounds, settings.n, seed=seed, calc_second_order=settings.second_order, groups=groups
+        ),
+    )
+    runs, matrices, noise = _evaluate(plan, evaluate, settings.replicates, seed, outputs)
+    indices, second, convergence, flags = [], [], [], {}
+    for name, values in matrices.items():
+        mean_noise = values.var(axis=1, ddof=1) / values.shape[1] if values.shape[1] > 1 else None
+        ind, sec, conv, flags[name] = _sobol_tables(
+            name, plan, values.mean(axis=1), mean_noise, settings, seed
+        )
+        indices.append(ind)
+        second.append(sec)
+        convergence.append(conv)
+    return SensitivityResult(
+        method="sobol",
+        subject=subject,
+        level=settings.level,
+        seed=seed,
+        settings={**asdict(settings), "outputs": list(outputs)},
+        factors=_factors_frame(plan.factors),
+        design=plan.design,
+        runs=runs,
+        noise=_noise_frame(noise, flags),
+        indices=pd.concat(indices, ignore_index=True),
+        second_order=(
+            pd.concat(second, ignore_index=True)
+            if settings.second_order
+            else empty(SECOND_ORDER_COLUMNS)
+        ),
+        morris=empty(MORRIS_COLUMNS),
+        convergence=pd.concat(convergence, ignore_index=True),
+        provenance=dict(provenance or {}),
+    )
+
+
+# --- Morris ----------------------------------------------------------------------------
+
+
+def morris_analysis(
+    factors: Sequence[Factor],
+    evaluate: Evaluator,
+    settings: MorrisSettings,
+    *,
+    seed: int,
+    subject: str = "model",
+    available_outputs: Sequence[str] | None = None,
+    provenance: Mapping[str, object] | None = None,
+) -> SensitivityResult:
+    """Morris elementary-effects screening of any model given as an :class:`Evaluator`.
+
+    Parameters are as for :func:`sobol_analysis`. Effects are measured on the unit scale:
+    ``mu_star`` is the mean absolute change in the output for moving a factor across its
+    whole range (to first order), in the output's own units (Morris 1991; Campolongo, Cariboni
+    and Saltelli 2007, doi:10.1016/j.envsoft.2006.10.004).
+    """
+    from sim.design import morris_sample
+
+    outputs = _outputs_for(settings.outputs, available_outputs)
+    plan = _plan(
+        factors,
+        settings.level,
+        lambda bounds, groups: morris_sample(
+            bounds, settings.trajectories, seed=seed, levels=settings.levels, groups=groups
+        ),
+    )
+    runs, matrices, noise = _evaluate(plan, evaluate, settings.replicates, seed, outputs)
+    delta = settings.levels / (2.0 * (settings.levels - 1))
+    tables: list[pd.DataFrame] = []
+    flags: dict[str, tuple[bool, bool]] = {}
+    for name, values in matrices.items():
+        effects, grouped = elementary_effects(
+            plan.unit, values.mean(axis=1), plan.membership, plan.k
+        )
+        stats = morris_statistics(
+            effects,
+            grouped=grouped,
+            within_variance=noise[name].within_variance,
+            replicates=settings.replicates,
+            delta=delta,
+            resamples=settings.bootstrap,
+            confidence=settings.confidence,
+            rng=_bootstrap_rng(seed, name, settings.level, "morris"),
+        )
+        floor = stats.noise_floor if math.isfinite(stats.noise_floor) else 0.0
+        frame = pd.DataFrame(
+            {
+                "output": name,
+                "level": settings.level,
+                "factor": plan.labels,
+                "category": plan.label_category,
+                "mu": stats.mu,
+                "mu_star": stats.mu_star,
+                "mu_star_low": stats.mu_star_low,
+                "mu_star_high": stats.mu_star_high,
+                "mu_star_conf": (stats.mu_star_high - stats.mu_star_low) / 2.0,
+                "sigma": stats.sigma,
+                "noise_floor": stats.noise_floor,
+                "distinguishable": stats.mu_star_low > floor,
+            }
+        )
+        frame["rank"] = _rank(frame, "mu_star")
+        tables.append(frame[list(MORRIS_COLUMNS)])
+        constant = bool(np.ptp(values) == 0.0)
+        flags[name] = (constant, bool(not frame["distinguishable"].any()) and not constant)
+    return SensitivityResult(
+        method="morris",
+        subject=subject,
+        level=settings.level,
+        seed=seed,
+        settings={**asdict(settings), "outputs": list(outputs)},
+        factors=_factors_frame(plan.factors),
+        design=plan.design,
+        runs=runs,
+        noise=_noise_frame(noise, flags),
+        indices=empty(INDEX_COLUMNS),
+        second_order=empty(SECOND_ORDER_COLUMNS),
+        morris=pd.concat(tables, ignore_index=True),
+        convergence=empty(CONVERGENCE_COLUMNS),
+        provenance=dict(provenance or {}),
+    )

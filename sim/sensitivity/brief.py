@@ -1,0 +1,332 @@
+"""The analyst's brief: which factors change sharing most, in plain words, with caveats.
+
+The brief is written from the result's tables only, so every number in it can be found in
+``indices.csv``, ``morris.csv`` or ``noise.csv``. It never reports an index whose interval
+reaches zero as an effect, and never a negative one: such factors are listed as "not
+distinguishable from zero". How to read it: ``docs/sensitivity.md``.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from sim.sensitivity.figures import NOT_DISTINGUISHABLE, output_label, output_unit
+
+if TYPE_CHECKING:
+    from sim.sensitivity.result import SensitivityResult
+
+_FIGURE_CAPTIONS: dict[str, str] = {
+    "sobol_category": "Sobol indices per framework category, with intervals.",
+    "sobol_parameter": "Sobol indices per input, with intervals.",
+    "sobol_category_all_outputs": "Total index per category on every output analysed.",
+    "sobol_parameter_all_outputs": "Total index per input on every output analysed.",
+    "convergence": "Indices and interval widths as the base sample doubles.",
+    "morris_parameter": "Morris screening: mu* against sigma per input.",
+    "morris_category": "Morris screening: mu* against sigma per category.",
+}
+
+
+def _pct(value: float) -> str:
+    return "n/a" if not math.isfinite(value) else f"{100 * value:.0f}%"
+
+
+def _interval(low: float, high: float) -> str:
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return "interval not defined"
+    return f"{_pct(low)} to {_pct(high)}"
+
+
+def _number(value: float, digits: int = 3) -> str:
+    return "n/a" if not math.isfinite(value) else f"{value:.{digits}g}"
+
+
+def _what(result: SensitivityResult) -> str:
+    return "framework category" if result.level == "category" else "input"
+
+
+def _plural(result: SensitivityResult) -> str:
+    return "framework categories" if result.level == "category" else "inputs"
+
+
+def _noise_sentence(result: SensitivityResult, output: str) -> str:
+    row = result.noise.set_index("output").loc[output]
+    replicates = int(row["replicates"])
+    if bool(row["constant"]):
+        return "This output did not vary at all over the design, so no factor changes it."
+    if replicates < 2 or not math.isfinite(float(row["noise_share"])):
+        return (
+            "Run-to-run noise was not measured (one run per design point), so the indices "
+            "mix the inputs' effect with random variation; treat small ones with care."
+        )
+    return (
+        f"Run-to-run noise: {_pct(float(row['noise_share']))} of the variance between single "
+        f"runs comes from the random stream, not from the inputs. Indices are for the "
+        f"expected outcome (each design point run {replicates} times and averaged, with the "
+        f"noise left in those averages, {_pct(float(row['noise_share_of_means']))} of their "
+        f"variance, taken out)."
+    )
+
+
+def _sobol_answer(result: SensitivityResult, output: str) -> list[str]:
+    part = result.indices[result.indices["output"] == output].sort_values("rank")
+    noise = result.noise.set_index("output").loc[output]
+    what = _what(result)
+    label = output_label(output)
+    lines: list[str] = []
+    if bool(noise["noise_dominated"]):
+        return [
+            f"**{label}:** the averaged runs varied no more than their noise, so no "
+            f"{what} can be told apart from chance at this sample size.",
+            "",
+            _noise_sentence(result, output),
+        ]
+    shown = part[part["distinguishable"]]
+    hidden = part[~part["distinguishable"]]
+    if len(shown):
+        top = shown.iloc[0]
+        lines.append(
+            f"**{label}:** the {what} that changes it most is **{top['factor']}**. Varied "
+            f"alone it accounts for about {_pct(top['S1'])} of the variance of the expected "
+            f"outcome ({_interval(top['S1_low'], top['S1_high'])}); counting its interactions "
+            f"with the others, {_pct(top['ST'])} ({_interval(top['ST_low'], top['ST_high'])})."
+        )
+        rest = [
+            f"{row['factor']} ({_pct(row['ST'])}, {_interval(row['ST_low'], row['ST_high'])})"
+            for _, row in shown.iloc[1:].iterrows()
+        ]
+        if rest:
+            lines.append(f"Then, by total effect: {'; '.join(rest)}.")
+        overlap = shown.iloc[1:][shown.iloc[1:]["ST_high"] >= top["ST_low"]]
+        if len(overlap):
+            lines.append(
+                f"The intervals of {', '.join(overlap['factor'])} overlap the leader's, so "
+                f"their order against {top['factor']} is not settled at this sample size."
+            )
+    else:
+        lines.append(f"**{label}:** no {what} is distinguishable from zero at this sample size.")
+    if len(hidden):
+        lines.append(
+            f"{NOT_DISTINGUISHABLE.capitalize()}: {', '.join(hidden['factor'])} (their "
+            f"intervals reach zero; this does not show they have no effect, only that this "
+            f"analysis cannot tell)."
+        )
+    first_sum = float(part["S1"].sum())
+    if math.isfinite(first_sum) and first_sum < 0.85:
+        lines.append(
+            f"First-order indices add up to {_pct(first_sum)}: the rest of the variance comes "
+            f"from {_plural(result)} acting together (interactions), so changing one lever at a "
+            f"time understates what combinations do."
+        )
+    lines += ["", _noise_sentence(result, output)]
+    return lines
+
+
+def _morris_answer(result: SensitivityResult, output: str) -> list[str]:
+    part = result.morris[result.morris["output"] == output].sort_values("rank")
+    label = output_label(output)
+    unit = output_unit(output)
+    shown = part[part["distinguishable"]]
+    hidden = part[~part["distinguishable"]]
+    lines: list[str] = []
+    if len(shown):
+        top = shown.head(5)
+        items = [
+            f"{row['factor']} ({_number(row['mu_star'], 2)}, interval "
+            f"{_number(row['mu_star_low'], 2)} to {_number(row['mu_star_high'], 2)})"
+            for _, row in top.iterrows()
+        ]
+        lines.append(
+            f"**{label}:** moving one {_what(result)} across its whole range changes it most "
+            f"for {items[0]} ({unit}, mean absolute change). "
+            f"Next: {'; '.join(items[1:]) or 'none'}."
+        )
+    else:
+        lines.append(f"**{label}:** no {_what(result)} moves it more than noise does.")
+    if len(hidden):
+        names = list(hidden["factor"])
+        listed = ", ".join(names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12 else "")
+        lines.append(f"Not distinguishable from noise ({len(names)}): {listed}.")
+    floor = float(part["noise_floor"].iloc[0]) if len(part) else float("nan")
+    if math.isfinite(floor):
+        lines.append(
+            f"A factor with no effect at all would still show mu* of about {_number(floor, 2)} "
+            f"from run-to-run noise; only factors whose interval clears that are listed above."
+        )
+    lines += ["", _noise_sentence(result, output)]
+    return lines
+
+
+def _table(result: SensitivityResult, output: str) -> pd.DataFrame:
+    if result.method == "sobol":
+        part = result.indices[result.indices["output"] == output].sort_values("rank")
+        return pd.DataFrame(
+            {
+                "factor": part["factor"],
+                "S1 (alone)": [
+                    f"{_pct(v)} [{_interval(lo, hi)}]"
+                    for v, lo, hi in zip(part["S1"], part["S1_low"], part["S1_high"], strict=True)
+                ],
+                "ST (with interactions)": [
+                    f"{_pct(v)} [{_interval(lo, hi)}]"
+                    for v, lo, hi in zip(part["ST"], part["ST_low"], part["ST_high"], strict=True)
+                ],
+                "verdict": [
+                    "distinguishable" if d else NOT_DISTINGUISHABLE for d in part["distinguishable"]
+                ],
+            }
+        )
+    part = result.morris[result.morris["output"] == output].sort_values("rank")
+    return pd.DataFrame(
+        {
+            "factor": part["factor"],
+            "category": part["category"],
+            "mu*": [
+                f"{_number(v, 2)} [{_number(lo, 2)} to {_number(hi, 2)}]"
+                for v, lo, hi in zip(
+                    part["mu_star"], part["mu_star_low"], part["mu_star_high"], strict=True
+                )
+            ],
+            "sigma": [_number(v, 2) for v in part["sigma"]],
+            "verdict": [
+                "distinguishable" if d else "not distinguishable from noise"
+                for d in part["distinguishable"]
+            ],
+        }
+    )
+
+
+def _markdown_table(frame: pd.DataFrame) -> str:
+    header = "| " + " | ".join(frame.columns) + " |"
+    rule = "|" + "---|" * len(frame.columns)
+    rows = [
+        "| " + " | ".join(str(v).replace("|", "/") for v in row) + " |"
+        for row in frame.itertuples(index=False)
+    ]
+    return "\n".join([header, rule, *rows])
+
+
+def _caveats(result: SensitivityResult) -> list[str]:
+    factors = result.factors
+    assumed = factors[factors["provenance"] == "assumed"]
+    runs = len(result.runs)
+    items = [
+        f"{len(assumed)} of the {len(factors)} inputs varied are assumed (no evidence fixes "
+        f"them; DOMAIN.md). Their ranges are modelling choices, and an index measures a "
+        f"factor's effect over its range: a wider range would make it look more important.",
+        "Every input is varied uniformly and independently over its documented range; real "
+        "inputs may be correlated (for example staff numbers and caseload).",
+        "The model is a simplification of the Sentinel implementation (docs/ODD.md); the "
+        "indices rank the model's levers, which is evidence about the real partnership only "
+        "as far as the model is.",
+        "Intervals are percentile bootstrap intervals over design points with a fixed seed; "
+        "on quasi-random designs they tend to be wider than the true error (conservative).",
+        f"{runs} model runs in total; seed {result.seed}.",
+    ]
+    if result.method == "sobol" and len(result.convergence):
+        conv = result.convergence
+        sizes = sorted(conv["n"].unique())
+        if len(sizes) >= 2:
+            last = conv[conv["n"] == sizes[-1]]["width"].max()
+            before = conv[conv["n"] == sizes[-2]]["width"].max()
+            items.append(
+                f"Convergence: the widest interval shrank from {_number(before, 2)} at "
+                f"n = {sizes[-2]} to {_number(last, 2)} at n = {sizes[-1]} (see the "
+                f"convergence figure); a wider-than-expected final interval means more "
+                f"base points would still change the answer."
+            )
+    return items
+
+
+def brief_markdown(result: SensitivityResult, figures: Mapping[str, Path]) -> str:
+    """The brief as Markdown; ``figures`` maps file stems to paths, linked relative to the
+    folder the brief is written into (``figures/<stem>.png``)."""
+    what = "framework categories" if result.level == "category" else "inputs"
+    method = (
+        "Sobol variance-based indices"
+        if result.method == "sobol"
+        else "Morris elementary-effects screening"
+    )
+    settings = result.settings
+    size = (
+        f"n = {settings['n']} base points"
+        if result.method == "sobol"
+        else f"{settings['trajectories']} trajectories"
+    )
+    lines = [
+        f"# Which {what} change sharing most — {result.subject}",
+        "",
+        f"{method} over {len(result.factors)} uncertain inputs, {size}, "
+        f"{settings['replicates']} replicates per design point, "
+        f"{float(str(settings['confidence'])):.0%} bootstrap intervals.",
+        "",
+        "## The answer",
+        "",
+    ]
+    for output in result.outputs:
+        answer = (
+            _sobol_answer(result, output)
+            if result.method == "sobol"
+            else _morris_answer(result, output)
+        )
+        lines += [*answer, ""]
+    lines += ["## The numbers", ""]
+    for output in result.outputs:
+        lines += [
+            f"### {output_label(output)} (`{output}`)",
+            "",
+            _markdown_table(_table(result, output)),
+            "",
+        ]
+    if figures:
+        lines += ["## Figures", ""]
+        for stem in figures:
+            caption = _FIGURE_CAPTIONS.get(stem, stem)
+            lines += [f"![{caption}](figures/{stem}.png)", "", f"*{caption}*", ""]
+    lines += ["## Caveats", "", *[f"- {item}" for item in _caveats(result)], ""]
+    lines += [
+        "## How to read this",
+        "",
+        "An index is the share of the variance of the expected outcome that a factor "
+        "accounts for, over the ranges given (0 = none, 1 = all). S1 counts the factor alone; "
+        "ST adds everything it does together with other factors. A factor whose interval "
+        f"reaches zero is reported as {NOT_DISTINGUISHABLE}, never as a negative effect. "
+        "Method and rules: docs/sensitivity.md.",
+        "",
+    ]
+    provenance = ", ".join(f"{k}: {v}" for k, v in result.provenance.items())
+    if provenance:
+        lines += [f"Provenance: {provenance}.", ""]
+    return "\n".join(lines)
+
+
+def brief_html(markdown: str, title: str) -> str:
+    """The brief as a standalone HTML page (CommonMark with tables)."""
+    from markdown_it import MarkdownIt
+
+    body = MarkdownIt("commonmark").enable("table").render(markdown)
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title>"
+        "<style>body{font-family:sans-serif;max-width:70em;margin:2em auto;padding:0 1em;"
+        "line-height:1.45}table{border-collapse:collapse}td,th{padding:.2em .6em;"
+        "border-bottom:1px solid #ccc;text-align:left}img{max-width:100%}</style></head><body>"
+        f"{body}</body></html>\n"
+    )
+
+
+def write_brief(
+    result: SensitivityResult, folder: Path, figures: Mapping[str, Path]
+) -> tuple[Path, Path]:
+    """Write ``brief.md`` and ``brief.html`` into ``folder``; return both paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    markdown = brief_markdown(result, figures)
+    md_path, html_path = folder / "brief.md", folder / "brief.html"
+    md_path.write_text(markdown, encoding="utf-8")
+    html_path.write_text(brief_html(markdown, f"Sensitivity — {result.subject}"), encoding="utf-8")
+    return md_path, html_path

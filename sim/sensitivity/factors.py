@@ -1,0 +1,217 @@
+"""Factors of a sensitivity analysis: which inputs vary, over what range, in which category.
+
+The registry gives every model parameter its framework category (``sim.params``). A scenario
+adds uncertain inputs of its own (partner numbers, dates, event sizes); this module is the one
+place that says which framework category each kind of scenario input belongs to, so grouped
+indices answer the thesis's question for every input that varies (Cairns 2015, six
+categories; ``shared/DOMAIN.md``).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Literal
+
+from sim.errors import InputError
+from sim.params import CATEGORIES, PARAMETERS, Category
+
+if TYPE_CHECKING:
+    from sim.scenarios import Scenario
+
+Level = Literal["category", "parameter"]
+"""Whether indices are per framework category (SALib groups) or per input."""
+
+SCENARIO_INPUT_CATEGORY: Mapping[str, Category] = MappingProxyType(
+    {
+        # Partner numbers, named "<partner slug>.<field>".
+        "staff": "Organisation",
+        "caseload": "Organisation",  # workload
+        "involvement": "Organisation",  # buy-in and involvement
+        "initial_buy_in": "Organisation",
+        "bureaucracy": "Organisation",
+        "assurance": "Organisation",  # documentary assurance is the other channel of bureaucracy
+        "go_live_week": "Project",  # timescales
+        "colocation_week": "Organisation",  # co-location
+        # Partnership-wide delay, and events by type ("events.<id>.<field>").
+        "delivery_delay_weeks": "Project",
+        "phase": "Project",
+        "go_live": "Project",
+        "training": "Individual",  # as training_relief in the registry
+        "agreement": "Organisation",  # as assurance_relief
+        "interface_live": "Technology",  # integration
+        "colocation": "Organisation",
+        "functionality_upgrade": "Technology",  # functionality and usability
+        "pressure": "External Environment",  # high-profile failures
+        "mandate": "Organisation",  # control, as mandate_weight
+        "restructure": "Organisation",  # as turnover_rate
+    }
+)
+"""Framework category of each kind of scenario input (DOMAIN.md, "The information sharing
+framework"): partner fields by field name, events by event type."""
+
+
+class FactorError(InputError):
+    """An input that cannot be a factor: unknown name, or no range to vary it over."""
+
+
+@dataclass(frozen=True, slots=True)
+class Factor:
+    """One input a sensitivity analysis varies uniformly over ``[low, high]``.
+
+    Attributes
+    ----------
+    name : str
+        Input name (registry parameter or scenario input such as ``"blaby.go_live_week"``).
+    low, high : float
+        Range, ``low < high``, in ``unit``.
+    category : str
+        Group label: a framework category for model inputs; any label for test functions.
+    unit : str
+        Unit of the values.
+    provenance : str
+        ``stated``, ``external``, ``inferred`` or ``assumed`` (empty when not known).
+    """
+
+    name: str
+    low: float
+    high: float
+    category: str
+    unit: str = ""
+    provenance: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.low < self.high:
+            raise FactorError(
+                f"factor {self.name!r} needs low < high, got [{self.low}, {self.high}]"
+            )
+
+
+def input_category(scenario: Scenario, name: str) -> Category:
+    """Return the framework category of one of ``scenario``'s uncertain inputs.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario the input belongs to (events are looked up by id for their type).
+    name : str
+        A registry parameter, ``delivery_delay_weeks``, ``<partner>.<field>`` or
+        ``events.<id>.<field>``.
+    """
+    if name in PARAMETERS:
+        return PARAMETERS[name].category
+    if name in SCENARIO_INPUT_CATEGORY:
+        return SCENARIO_INPUT_CATEGORY[name]
+    parts = name.split(".")
+    if parts[0] == "events" and len(parts) == 3:
+        kinds = {event.id: event.type for event in scenario.spec.events}
+        kind = kinds.get(parts[1])
+        if kind is not None and kind in SCENARIO_INPUT_CATEGORY:
+            return SCENARIO_INPUT_CATEGORY[kind]
+    elif len(parts) == 2 and parts[1] in SCENARIO_INPUT_CATEGORY:
+        return SCENARIO_INPUT_CATEGORY[parts[1]]
+    raise FactorError(f"no framework category is known for input {name!r}")
+
+
+def _unit(name: str) -> str:
+    if name in PARAMETERS:
+        return PARAMETERS[name].unit
+    field = name.rsplit(".", 1)[-1]
+    if field.endswith("week") or field.endswith("weeks"):
+        return "weeks"
+    return {"staff": "people", "caseload": "cases/week", "multiplier": "factor"}.get(
+        field, "fraction"
+    )
+
+
+def _provenance(scenario: Scenario, name: str) -> str:
+    """Provenance of an input: the scenario's range if it gives one, else the registry's."""
+    spec = scenario.spec
+    value: object = None
+    parts = name.split(".")
+    if name in PARAMETERS:
+        value = spec.parameters.get(name)
+        if value is None:
+            return PARAMETERS[name].provenance
+    elif name == "delivery_delay_weeks":
+        value = spec.delivery_delay_weeks
+    elif parts[0] == "events" and len(parts) == 3:
+        for event in spec.events:
+            if event.id == parts[1]:
+                value = event.when if parts[2] == "week" else getattr(event, parts[2], None)
+    elif len(parts) == 2:
+        field = parts[1].removesuffix("_week")
+        for partner in spec.partners:
+            if scenario_slug(partner.name) == parts[0]:
+                value = getattr(partner, field, None)
+    return str(getattr(value, "provenance", ""))
+
+
+def scenario_slug(name: str) -> str:
+    """The slug a partner's name takes in input and output names (``sim.metrics.slug``)."""
+    from sim.metrics import slug
+
+    return slug(name)
+
+
+def scenario_factors(
+    scenario: Scenario,
+    inputs: Sequence[str] | None = None,
+    *,
+    scenario_inputs: bool = True,
+) -> tuple[Factor, ...]:
+    """Return the factors of a sensitivity analysis of ``scenario``.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Its :meth:`~sim.scenarios.Scenario.uncertain_inputs` give names and ranges.
+    inputs : sequence of str, optional
+        A subset of those names (or category names, standing for every input in the
+        category); all of them when omitted.
+    scenario_inputs : bool
+        When ``inputs`` is omitted, whether to include the scenario's own uncertain inputs
+        (partner numbers, dates, events) besides registry parameters.
+
+    Raises
+    ------
+    FactorError
+        An unknown input name (with a suggestion), or a name repeated.
+    """
+    ranges = scenario.uncertain_inputs()
+    if inputs is None:
+        names = [n for n in ranges if scenario_inputs or n in PARAMETERS]
+    else:
+        names = []
+        for name in inputs:
+            if name in CATEGORIES:
+                names += [n for n in ranges if input_category(scenario, n) == name]
+            elif name in ranges:
+                names.append(name)
+            else:
+                hint = difflib.get_close_matches(name, [*ranges, *CATEGORIES], n=1)
+                why = (
+                    " (it is pinned by the scenario, not uncertain)"
+                    if name in PARAMETERS
+                    else f" (did you mean {hint[0]!r}?)"
+                    if hint
+                    else ""
+                )
+                raise FactorError(f"{scenario.name}: unknown uncertain input {name!r}{why}")
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise FactorError(f"{scenario.name}: input {repeated[0]!r} is named more than once")
+    return tuple(
+        Factor(
+            name,
+            float(ranges[name][0]),
+            float(ranges[name][1]),
+            input_category(scenario, name),
+            _unit(name),
+            _provenance(scenario, name),
+        )
+        for name in names
+        if ranges[name][0] < ranges[name][1]
+    )

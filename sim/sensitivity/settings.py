@@ -1,0 +1,158 @@
+"""Settings of a sensitivity analysis: sizes, outputs, levels, and how runs are executed.
+
+Every choice is checked when the settings are made, so a bad experiment fails before any
+run starts, with one line naming the problem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from sim.errors import InputError
+from sim.sensitivity.factors import Level
+
+if TYPE_CHECKING:
+    from sim.sweep import ExecutorName, ProgressCallback
+
+DEFAULT_OUTPUTS: tuple[str, ...] = ("share_final_year", "share_mean", "buy_in_final")
+"""Partnership recording share in the final year, time-averaged share, final buy-in."""
+
+InputSet = Literal["all", "registry"]
+"""Every uncertain input of the scenario, or only the registry's uncertain parameters."""
+
+
+class SensitivityError(InputError):
+    """Settings a sensitivity analysis cannot use (sizes, outputs, inputs)."""
+
+
+class RunsError(RuntimeError):
+    """Runs of a design failed or are missing, so indices cannot be computed."""
+
+
+@dataclass(frozen=True)
+class Execution:
+    """How the runs of a design are executed: the sweep runner's options.
+
+    Attributes
+    ----------
+    executor : str or Executor
+        ``"process"`` (a local process pool), ``"dask-local"``, ``"dask"`` (connect to
+        ``scheduler``), ``"serial"``, or any :class:`concurrent.futures.Executor`.
+    workers : int, optional
+        Worker processes (local executors); all cores when omitted.
+    scheduler : str, optional
+        Dask scheduler address for ``executor="dask"``.
+    chunk_size : int, optional
+        Runs per task and per stored chunk.
+    out : Path, optional
+        Folder of durable results; an interrupted analysis rerun with the same folder
+        resumes, running only what is missing.
+    progress : bool or callable
+        Progress display or callback, passed to the runner.
+    """
+
+    executor: ExecutorName | Executor = "process"
+    workers: int | None = None
+    scheduler: str | None = None
+    chunk_size: int | None = None
+    out: Path | None = None
+    progress: bool | ProgressCallback = False
+
+
+@dataclass(frozen=True)
+class SobolSettings:
+    """Sizes and choices of a Sobol analysis.
+
+    Attributes
+    ----------
+    n : int
+        Base points, a power of two (>= 16). The design has ``n (k + 2)`` rows for ``k``
+        factors or groups (``n (2k + 2)`` with second order).
+    replicates : int
+        Runs per design row (>= 1); indices use their mean, noise uses their spread.
+    level : {"category", "parameter"}
+        Grouped by framework category (SALib groups) or one index per input.
+    outputs : tuple of str
+        Output names or patterns (``"share_final_year.*"`` for every partner).
+    second_order : bool
+        Also estimate second-order indices (doubles the cross blocks of the design).
+    bootstrap : int
+        Bootstrap resamples for the intervals (>= 100).
+    confidence : float
+        Coverage of the intervals, in (0.5, 1).
+    convergence_from : int
+        Smallest ``n`` of the convergence view (a power of two, at least 8).
+    """
+
+    n: int = 1024
+    replicates: int = 5
+    level: Level = "category"
+    outputs: tuple[str, ...] = DEFAULT_OUTPUTS
+    second_order: bool = False
+    bootstrap: int = 1000
+    confidence: float = 0.95
+    convergence_from: int = 64
+
+    def __post_init__(self) -> None:
+        _power_of_two("n", self.n, 16)
+        _power_of_two("convergence_from", self.convergence_from, 8)
+        _common_checks(self.replicates, self.level, self.outputs, self.bootstrap, self.confidence)
+
+
+@dataclass(frozen=True)
+class MorrisSettings:
+    """Sizes and choices of a Morris screening.
+
+    Attributes
+    ----------
+    trajectories : int
+        One-at-a-time paths through the input space (>= 4); each has ``k + 1`` rows.
+    levels : int
+        Grid levels per input, even (>= 4).
+    replicates, level, outputs, bootstrap, confidence
+        As for :class:`SobolSettings` (the interval is on ``mu_star``).
+    """
+
+    trajectories: int = 20
+    levels: int = 4
+    replicates: int = 5
+    level: Level = "parameter"
+    outputs: tuple[str, ...] = DEFAULT_OUTPUTS
+    bootstrap: int = 1000
+    confidence: float = 0.95
+
+    def __post_init__(self) -> None:
+        if self.trajectories < 4:
+            raise SensitivityError(f"trajectories must be at least 4, got {self.trajectories}")
+        if self.levels < 4 or self.levels % 2:
+            raise SensitivityError(f"levels must be an even number >= 4, got {self.levels}")
+        _common_checks(self.replicates, self.level, self.outputs, self.bootstrap, self.confidence)
+
+
+def _power_of_two(name: str, value: int, smallest: int) -> None:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < smallest
+        or (value & (value - 1))
+    ):
+        raise SensitivityError(f"{name} must be a power of two >= {smallest}, got {value!r}")
+
+
+def _common_checks(
+    replicates: int, level: str, outputs: Sequence[str], bootstrap: int, confidence: float
+) -> None:
+    if replicates < 1:
+        raise SensitivityError(f"replicates must be at least 1, got {replicates}")
+    if level not in ("category", "parameter"):
+        raise SensitivityError(f"level must be 'category' or 'parameter', got {level!r}")
+    if not outputs or isinstance(outputs, str):
+        raise SensitivityError("outputs must be a non-empty list of output names")
+    if bootstrap < 100:
+        raise SensitivityError(f"bootstrap must be at least 100 resamples, got {bootstrap}")
+    if not 0.5 < confidence < 1.0:
+        raise SensitivityError(f"confidence must be in (0.5, 1), got {confidence}")
