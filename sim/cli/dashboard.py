@@ -1,0 +1,126 @@
+"""``sharesim dashboard``: serve the Solara dashboard, offline, on this machine only by default."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from sim.cli import app
+from sim.errors import InputError
+
+APP_MODULE = "sim.dashboard.app"
+"""What ``solara run`` serves."""
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+
+console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def solara_command(host: str, port: int) -> list[str]:
+    """The ``solara run`` command line serving the dashboard in production mode."""
+    return [
+        sys.executable,
+        "-m",
+        "solara",
+        "run",
+        APP_MODULE,
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--production",
+        "--no-open",
+        # The version check asks PyPI for Solara's latest release: a request off the machine.
+        "--no-check-version",
+    ]
+
+
+SERVER_SETTINGS: dict[str, str] = {
+    # Solara's "this website runs on Solara" badge covers part of the page.
+    "SOLARA_THEME_SHOW_BANNER": "false",
+    "SOLARA_THEME_TITLE": "sharesim dashboard",
+}
+"""Solara settings of the dashboard's server (besides the offline ones)."""
+
+
+def dashboard_environment(cache: Path, scenarios: list[Path]) -> dict[str, str]:
+    """The server's environment: front-end files from ``cache``, telemetry off, extra
+    scenarios named."""
+    from sim.dashboard.assets import configure_environment
+    from sim.dashboard.settings import EXTRA_SCENARIOS_ENV
+
+    env = {**os.environ, **configure_environment(cache), **SERVER_SETTINGS}
+    env.pop(EXTRA_SCENARIOS_ENV, None)
+    if scenarios:
+        env[EXTRA_SCENARIOS_ENV] = os.pathsep.join(str(p.resolve()) for p in scenarios)
+    return env
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@app.command("dashboard")
+def dashboard_command(
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to serve on.")] = DEFAULT_PORT,
+    host: Annotated[
+        str,
+        typer.Option(
+            help="Address to listen on. The default serves this machine only; anything else "
+            "lets other machines on the network open the dashboard."
+        ),
+    ] = DEFAULT_HOST,
+    scenario: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--scenario",
+            help="A scenario file to offer besides the shipped ones (repeat for several).",
+        ),
+    ] = None,
+) -> None:
+    """Serve the dashboard: move levers, see what they do to recording, with uncertainty.
+
+    Works without internet access: Solara's front-end files come from a local cache, filled once from the npm registry or copied from another machine (docs/dashboard.md).
+    """  # noqa: E501
+    from sim.dashboard.assets import AssetsError, ensure_assets
+    from sim.dashboard.settings import Catalog
+
+    extra = list(scenario or [])
+    for path in extra:
+        if not path.is_file():
+            raise InputError(f"{path}: no such scenario file")
+    Catalog.discover(extra)  # a bad file is reported here, not as a blank page later
+    try:
+        cache = ensure_assets()
+    except AssetsError as error:
+        raise InputError(f"the dashboard's front-end files are not available: {error}") from error
+    if not _is_loopback(host):
+        console.print(
+            f"sharesim: warning: serving on {host}: other machines on the network can open "
+            "the dashboard.",
+            markup=False,
+        )
+    shown = "localhost" if _is_loopback(host) else host
+    console.print(f"sharesim: dashboard at http://{shown}:{port}/ (Ctrl-C stops it)", markup=False)
+    try:
+        done = subprocess.run(
+            solara_command(host, port), env=dashboard_environment(cache, extra), check=False
+        )
+    except KeyboardInterrupt:
+        # Ctrl-C reaches the server too (same process group); it shuts itself down.
+        raise typer.Exit(0) from None
+    if done.returncode not in (0, -2, 130):
+        raise typer.Exit(done.returncode)

@@ -1,0 +1,146 @@
+"""The live model on the page: a :class:`~sim.model.SharingModel` built from the page's inputs.
+
+Mesa's ``SolaraViz`` rebuilds the model on Reset by calling its class with the ``model_params``
+entries as keyword arguments. Until an input is moved, an entry is still the page's reactive
+variable itself; afterwards it is the value. :class:`DashboardModel` accepts both, and checks
+every value before building anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+import solara
+
+from sim.agents import Agency
+from sim.dashboard.settings import Catalog, Settings
+from sim.model import SharingModel
+from sim.run import INTERFACE_NAMES
+
+ROLLING_WEEKS = 4
+"""Recording share is also given over a rolling window this long: a small council handles a
+few cases a week, and one week's share of three cases is mostly noise."""
+
+HISTORY_COLUMNS = (
+    "week", "partner", "handled", "recorded", "share", "rolling_share", "buy_in", "interface",
+    "live",
+)  # fmt: skip
+"""Columns of :meth:`DashboardModel.history`."""
+
+type Input[T] = T | solara.Reactive[T]
+"""A value, or the reactive variable holding it."""
+
+
+def current[T](value: Input[T]) -> T:
+    """Return the value an input holds now."""
+    return value.value if isinstance(value, solara.Reactive) else value
+
+
+class DashboardModel(SharingModel):
+    """A :class:`SharingModel` of a scenario from the catalogue, with lever values and a seed.
+
+    Parameters
+    ----------
+    catalog : Catalog
+        The scenarios on offer (a fixed ``model_params`` entry).
+    scenario_name : str or Reactive[str]
+        Name of a scenario in ``catalog``.
+    seed : int or Reactive[int]
+        Seed of the run.
+    scenario : object, optional
+        Mesa's own scenario object, which ``SolaraViz`` passes on Reset to models that take
+        keyword arguments; unused (the run's scenario is ``scenario_name``).
+    **levers : float or Reactive[float]
+        Lever values by registry name.
+
+    Raises
+    ------
+    SettingsError
+        If the scenario is not offered, the seed is not valid or a lever value is out of range.
+    """
+
+    def __init__(
+        self,
+        *,
+        catalog: Catalog,
+        scenario_name: Input[str],
+        seed: Input[int],
+        scenario: object | None = None,
+        **levers: Input[float],
+    ) -> None:
+        del scenario
+        self.settings = Settings.checked(
+            catalog,
+            current(scenario_name),
+            current(seed),
+            {name: current(value) for name, value in levers.items()},
+        )
+        compiled = self.settings.compile()
+        super().__init__(compiled, rng=self.settings.seed)
+        self.start_date: date = compiled.start_date
+        self._history: tuple[int, pd.DataFrame] | None = None
+
+    @classmethod
+    def from_settings(cls, catalog: Catalog, settings: Settings) -> DashboardModel:
+        """Return the model of already checked settings."""
+        return cls(
+            catalog=catalog,
+            scenario_name=settings.scenario,
+            seed=settings.seed,
+            **settings.lever_values,
+        )
+
+    def week_start(self, week: int | None = None) -> date:
+        """Return the first day of week ``week`` (default: the coming week)."""
+        return self.start_date + timedelta(weeks=self.week if week is None else week)
+
+    def history(self) -> pd.DataFrame:
+        """Return one row per simulated week and partner, from the model's data collector.
+
+        Columns (:data:`HISTORY_COLUMNS`): ``week`` (0-based week simulated), ``partner``,
+        ``handled`` and ``recorded`` (cases), ``share`` (that week), ``rolling_share`` (over
+        :data:`ROLLING_WEEKS` weeks), ``buy_in``, ``interface`` (stage name) and ``live``
+        (the partner recorded on the system that week). Built once per week: every panel of
+        the page reads it after a step.
+        """
+        if self._history is not None and self._history[0] == self.week:
+            return self._history[1]
+        frame = self._build_history()
+        self._history = (self.week, frame)
+        return frame
+
+    def _build_history(self) -> pd.DataFrame:
+        if self.week == 0:
+            return pd.DataFrame({name: [] for name in HISTORY_COLUMNS})
+        raw = self.datacollector.get_agenttype_vars_dataframe(Agency).reset_index()
+        names = list(self.partnership.names)
+        index = np.array([names.index(name) for name in raw["agency"]])
+        frame = pd.DataFrame(
+            {
+                "week": raw["Step"].to_numpy(dtype=np.int64) - 1,
+                "index": index,
+                "handled": raw["handled"].to_numpy(dtype=np.int64),
+                "recorded": raw["recorded"].to_numpy(dtype=np.int64),
+                "share": raw["share"].to_numpy(dtype=float),
+                "buy_in": raw["buy_in"].to_numpy(dtype=float),
+                "interface": [INTERFACE_NAMES[int(code)] for code in raw["interface"]],
+            }
+        ).sort_values(["index", "week"], kind="stable")
+        week, partner = frame["week"].to_numpy(), frame["index"].to_numpy()
+        frame["live"] = self.schedule.live[week, partner]
+        grouped = frame.groupby("index")
+        recorded = grouped["recorded"].transform(lambda s: s.rolling(ROLLING_WEEKS, 1).sum())
+        handled = grouped["handled"].transform(lambda s: s.rolling(ROLLING_WEEKS, 1).sum())
+        frame["rolling_share"] = np.where(handled > 0, recorded / np.maximum(handled, 1), 0.0)
+        frame["partner"] = np.asarray(names, dtype=object)[partner]
+        return frame[list(HISTORY_COLUMNS)].reset_index(drop=True)
+
+    def differs_from(self, levers: Mapping[str, float], seed: int) -> bool:
+        """Whether the page's current levers or seed differ from those this run was built with."""
+        own = self.settings.lever_values
+        return seed != self.settings.seed or any(
+            abs(own.get(name, value) - value) > 1e-12 for name, value in levers.items()
+        )

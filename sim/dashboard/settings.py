@@ -1,0 +1,206 @@
+"""What the dashboard runs: the scenarios on offer and one checked choice of scenario, seed, levers.
+
+Everything a person sets on the page passes through :meth:`Settings.checked` before it reaches
+the model or the engine, so a value outside the parameter registry's range, an unknown
+scenario or a malformed seed becomes a message on the page, never a run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sim.errors import InputError
+from sim.params import ParameterError, check_value
+from sim.scenarios import CompiledScenario, Scenario, ScenarioError, list_scenarios
+
+DEFAULT_SCENARIO = "sentinel_replay"
+"""Scenario shown when the page opens."""
+
+REPLAY = "sentinel_replay"
+"""The replay of what happened: the reference band of the ensemble chart."""
+
+EXTRA_SCENARIOS_ENV = "SHARESIM_DASHBOARD_SCENARIOS"
+"""Environment variable listing scenario files to offer besides the shipped ones
+(separated by ``os.pathsep``); ``sharesim dashboard --scenario FILE`` sets it."""
+
+MAX_SEED = 2**32 - 1
+"""Largest seed the page accepts (seeds are non-negative whole numbers)."""
+
+
+class SettingsError(InputError):
+    """A scenario, seed or lever value the dashboard cannot run."""
+
+
+@dataclass(frozen=True)
+class ScenarioChoice:
+    """One scenario on offer.
+
+    Attributes
+    ----------
+    name : str
+        The scenario's name: what the picker shows.
+    description : str
+        One line saying what the scenario is.
+    reference : str
+        What :meth:`Scenario.load` takes: the shipped name, or the file's absolute path.
+    """
+
+    name: str
+    description: str
+    reference: str
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The scenarios the picker offers, by name, in the order shown."""
+
+    choices: tuple[ScenarioChoice, ...]
+
+    @classmethod
+    def discover(cls, extra_files: Sequence[str | Path] = ()) -> Catalog:
+        """Return every shipped scenario, then the scenarios in ``extra_files``.
+
+        Raises
+        ------
+        SettingsError
+            If a file cannot be read as a scenario, or its name is already taken.
+        """
+        choices = [ScenarioChoice(name, text, name) for name, text in list_scenarios()]
+        for file in extra_files:
+            path = Path(file).expanduser().resolve()
+            try:
+                scenario = Scenario.load(str(path))
+            except ScenarioError as error:
+                raise SettingsError(str(error)) from error
+            if any(choice.name == scenario.name for choice in choices):
+                raise SettingsError(
+                    f"{path}: a scenario named {scenario.name!r} is already offered; "
+                    "give the file's scenario another name"
+                )
+            choices.append(ScenarioChoice(scenario.name, scenario.description, str(path)))
+        if not choices:
+            raise SettingsError("no scenarios to offer: the package ships none")
+        return cls(tuple(choices))
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> Catalog:
+        """Return :meth:`discover` with the extra files named in :data:`EXTRA_SCENARIOS_ENV`."""
+        value = (os.environ if environ is None else environ).get(EXTRA_SCENARIOS_ENV, "")
+        return cls.discover([part for part in value.split(os.pathsep) if part.strip()])
+
+    @property
+    def names(self) -> list[str]:
+        """Scenario names in the order the picker shows them."""
+        return [choice.name for choice in self.choices]
+
+    @property
+    def default(self) -> str:
+        """The scenario the page opens with: the replay when offered, else the first."""
+        return DEFAULT_SCENARIO if DEFAULT_SCENARIO in self.names else self.choices[0].name
+
+    def get(self, name: str) -> ScenarioChoice:
+        """Return the scenario called ``name``.
+
+        Raises
+        ------
+        SettingsError
+            If no scenario of that name is on offer.
+        """
+        for choice in self.choices:
+            if choice.name == name:
+                return choice
+        raise SettingsError(f"unknown scenario {name!r}; offered: {', '.join(self.names)}")
+
+    def load(self, name: str) -> Scenario:
+        """Return the scenario called ``name``, read from its file."""
+        try:
+            return Scenario.load(self.get(name).reference)
+        except ScenarioError as error:
+            raise SettingsError(str(error)) from error
+
+    def lever_values(self, name: str, levers: Sequence[str]) -> dict[str, float]:
+        """Return the value scenario ``name`` gives each lever (its own value or the registry's)."""
+        parameters = self.load(name).compile().parameters
+        return {lever: float(parameters[lever]) for lever in levers}
+
+
+def parse_seed(text: str) -> int:
+    """Return the seed written in ``text``.
+
+    Raises
+    ------
+    SettingsError
+        With a message fit to show on the page, when ``text`` is not a whole number in
+        ``[0, MAX_SEED]``.
+    """
+    cleaned = text.strip().replace("_", "")
+    if not cleaned.isdigit():
+        raise SettingsError(
+            f"The seed must be a whole number from 0 to {MAX_SEED}; {text.strip()!r} is not."
+        )
+    seed = int(cleaned)
+    if seed > MAX_SEED:
+        raise SettingsError(f"The seed must be at most {MAX_SEED}; {seed} is too large.")
+    return seed
+
+
+@dataclass(frozen=True)
+class Settings:
+    """One checked choice of scenario, seed and lever values.
+
+    Create with :meth:`checked`; the fields are then known to be runnable.
+
+    Attributes
+    ----------
+    scenario : str
+        Name of a scenario in the catalogue.
+    reference : str
+        What :meth:`Scenario.load` takes for it.
+    seed : int
+        Seed of the live run, and base seed of the ensemble's replicates.
+    levers : tuple of (str, float)
+        Lever values by registry name, sorted by name (so equal settings hash equal).
+    """
+
+    scenario: str
+    reference: str
+    seed: int
+    levers: tuple[tuple[str, float], ...]
+
+    @classmethod
+    def checked(
+        cls, catalog: Catalog, scenario: str, seed: object, levers: Mapping[str, object]
+    ) -> Settings:
+        """Return settings after checking every value.
+
+        Raises
+        ------
+        SettingsError
+            Naming the first value that cannot be run, fit to show on the page.
+        """
+        reference = catalog.get(scenario).reference
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+            raise SettingsError(f"The seed must be a whole number from 0 to {MAX_SEED}.")
+        values: dict[str, float] = {}
+        for name, value in levers.items():
+            try:
+                values[name] = check_value(name, value)
+            except ParameterError as error:
+                raise SettingsError(str(error)) from error
+        return cls(scenario, reference, int(seed), tuple(sorted(values.items())))
+
+    @property
+    def lever_values(self) -> dict[str, float]:
+        """Lever values by name."""
+        return dict(self.levers)
+
+    def compile(self) -> CompiledScenario:
+        """Return the engine inputs: the scenario with the levers set, other inputs at defaults."""
+        try:
+            scenario = Scenario.load(self.reference).replace(**self.lever_values)
+            return scenario.compile()
+        except ScenarioError as error:
+            raise SettingsError(str(error)) from error
