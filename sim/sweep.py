@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import importlib.resources
 import logging
@@ -92,12 +93,14 @@ class SweepError(RuntimeError):
     """
 
 
+@functools.cache
 def model_version() -> str:
     """The version of the model code: package version plus a digest of the modules that
     decide results (engine, parameters, metrics, seeds, timeline, scenario compilation).
 
     Part of every run key, so results of different model code never mix in one folder, and
-    checked on every worker, so a cluster running other code is refused.
+    checked on every worker, so a cluster running other code is refused. Computed once per
+    process: it describes the code this process imported, not files edited since.
     """
     from sim import __version__
 
@@ -137,6 +140,8 @@ class Plan:
     about : mapping
         Extra description kept in the manifest (the experiment file, how the design was
         made); not part of the experiment's identity.
+    labels : tuple of str
+        The ``scenario`` value of each scenario's runs (distinct); its names by default.
     """
 
     scenarios: tuple[Scenario, ...]
@@ -146,6 +151,15 @@ class Plan:
     keep: Keep = "summary"
     name: str = "sweep"
     about: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    labels: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.labels:
+            object.__setattr__(self, "labels", tuple(s.name for s in self.scenarios))
+        if len(self.labels) != len(self.scenarios):
+            raise InputError("sweep: give one label per scenario")
+        if len(set(self.labels)) != len(self.labels):
+            raise InputError(f"sweep: scenario labels repeat: {list(self.labels)}")
 
     @property
     def total(self) -> int:
@@ -160,7 +174,8 @@ class Plan:
             "replicates": int(self.replicates),
             "keep": self.keep,
             "scenarios": [
-                {"name": s.name, "content_hash": s.content_hash()} for s in self.scenarios
+                {"name": label, "content_hash": s.content_hash()}
+                for label, s in zip(self.labels, self.scenarios, strict=True)
             ],
             "design": {
                 "columns": [str(c) for c in self.design.columns],
@@ -170,7 +185,7 @@ class Plan:
 
 
 def make_plan(
-    scenarios: Sequence[Scenario | str],
+    scenarios: Sequence[Scenario | str] | Mapping[str, Scenario | str],
     design: pd.DataFrame | None,
     *,
     replicates: int,
@@ -181,21 +196,38 @@ def make_plan(
 ) -> Plan:
     """Check a sweep's inputs and return its :class:`Plan`.
 
+    Parameters
+    ----------
+    scenarios : sequence or mapping
+        Scenarios (or names or paths of scenario files). In a sequence each is labelled by
+        its name, and a name that repeats with other content (``base`` and
+        ``base.replace(...)``) is labelled ``name#2``, ``name#3``...; a mapping gives the
+        labels. Labels are the ``scenario`` column of the results.
+    design : DataFrame or None
+        Checked with :func:`sim.design.check_design`; None is one row at the scenarios' own
+        values.
+    replicates, seed, keep, name, about
+        As in :class:`Plan`.
+
     Raises
     ------
     InputError
-        A bad seed, replicate count or ``keep``, repeated scenario names, or a design with an
+        A bad seed, replicate count or ``keep``, the same scenario twice, or a design with an
         unknown input or a value outside the input's range (one line naming it).
     """
     from sim.scenarios import Scenario
 
-    loaded = tuple(s if isinstance(s, Scenario) else Scenario.load(s) for s in scenarios)
+    def load(s: Scenario | str) -> Scenario:
+        return s if isinstance(s, Scenario) else Scenario.load(s)
+
+    if isinstance(scenarios, Mapping):
+        labels = [str(label) for label in scenarios]
+        loaded = tuple(load(s) for s in scenarios.values())
+    else:
+        loaded = tuple(load(s) for s in scenarios)
+        labels = _labels(loaded)
     if not loaded:
         raise InputError("sweep: give at least one scenario")
-    names = [s.name for s in loaded]
-    repeated = sorted({n for n in names if names.count(n) > 1})
-    if repeated:
-        raise InputError(f"sweep: scenario {repeated[0]!r} appears more than once")
     _check_count("replicates", replicates, 1)
     _check_count("seed", seed, 0)
     if keep not in KEEPS:
@@ -209,9 +241,24 @@ def make_plan(
         int(replicates),
         int(seed),
         keep,
-        name or "+".join(names),
+        name or "+".join(dict.fromkeys(s.name for s in loaded)),
         dict(about or {}),
+        tuple(labels),
     )
+
+
+def _labels(scenarios: Sequence[Scenario]) -> list[str]:
+    """Each scenario's name; a name that repeats with other content gets ``#2``, ``#3``..."""
+    labels: list[str] = []
+    seen: dict[str, list[str]] = {}
+    for scenario in scenarios:
+        digest = scenario.content_hash()
+        versions = seen.setdefault(scenario.name, [])
+        if digest in versions:
+            raise InputError(f"sweep: scenario {scenario.name!r} appears more than once")
+        versions.append(digest)
+        labels.append(scenario.name if len(versions) == 1 else f"{scenario.name}#{len(versions)}")
+    return labels
 
 
 def _check_count(what: str, value: object, least: int) -> None:
@@ -311,8 +358,6 @@ def run_chunk(task: ChunkTask) -> ChunkOutput:
     with their error. Results do not depend on the grouping: a run's output depends only on
     its inputs and seed (``sim.engine.simulate``).
     """
-    from sim.scenarios import Scenario
-
     started = time.perf_counter()
     version = model_version()
     if version != task.model_version:
@@ -320,7 +365,7 @@ def run_chunk(task: ChunkTask) -> ChunkOutput:
             f"worker {platform.node()} runs model version {version}, the sweep needs "
             f"{task.model_version}: install the same sharesim on every worker"
         )
-    scenario = Scenario.from_toml(task.scenario_toml, task.scenario_name)
+    scenario = _scenario(task.scenario_toml, task.scenario_name)
     values = dict(task.values)
     structural = [i for i, c in enumerate(task.columns) if c not in PARAMETERS]
     registry = [(i, c) for i, c in enumerate(task.columns) if c in PARAMETERS]
@@ -371,6 +416,19 @@ def run_chunk(task: ChunkTask) -> ChunkOutput:
         time.perf_counter() - started,
         version,
     )
+
+
+@functools.lru_cache(maxsize=4)
+def _scenario(text: str, name: str) -> Scenario:
+    """The scenario written in ``text``, parsed once per worker process.
+
+    A memo of a pure function (the same text always gives an equal scenario), kept because
+    parsing costs about as much as simulating a few runs and a worker sees the same
+    scenario in chunk after chunk.
+    """
+    from sim.scenarios import Scenario
+
+    return Scenario.from_toml(text, name)
 
 
 def _describe(exc: BaseException) -> str:
@@ -450,25 +508,21 @@ def _runs_table(
     n = len(task.runs)
     columns = _identity_columns(task, range(n))
     values = dict(task.values)
+    matrix = np.array([values[row] for row, _, _ in task.runs], dtype=np.float64)
     for j, name in enumerate(task.columns):
-        columns[name] = pa.array([values[row][j] for row, _, _ in task.runs], pa.float64())
-    computed = np.zeros(n, dtype=bool)
-    for positions, _ in metrics:
-        computed[list(positions)] = True
-    names: dict[str, np.dtype[Any]] = {}
+        columns[name] = pa.array(matrix[:, j], pa.float64())
+    kinds: dict[str, bool] = {}
     for _, frame in metrics:
-        for name in frame.columns:
-            names.setdefault(str(name), frame[name].dtype)
-    for name, dtype in names.items():
-        integral = np.issubdtype(dtype, np.integer)
+        for name, dtype in frame.dtypes.items():
+            kinds.setdefault(str(name), bool(np.issubdtype(dtype, np.integer)))
+    for name, integral in kinds.items():
         filled = np.zeros(n, dtype=np.int64 if integral else np.float64)
         present = np.zeros(n, dtype=bool)
         for positions, frame in metrics:
             if name in frame.columns:
-                filled[list(positions)] = frame[name].to_numpy()
-                present[list(positions)] = True
-        kind = pa.int64() if integral else pa.float64()
-        columns[name] = pa.array(filled, kind, mask=~present)
+                filled[positions] = frame[name].to_numpy()
+                present[positions] = True
+        columns[name] = pa.array(filled, pa.int64() if integral else pa.float64(), mask=~present)
     columns["error"] = pa.array([errors.get(p) for p in range(n)], pa.string())
     return pa.table(columns)
 
@@ -808,7 +862,7 @@ def _chunks(
             texts[s] = plan.scenarios[s].to_toml()
         used = sorted({r.row for r in runs})
         return ChunkTask(
-            plan.scenarios[s].name,
+            plan.labels[s],
             texts[s],
             version,
             plan.seed,
@@ -1306,7 +1360,7 @@ def run_design(
 
 
 def sweep(
-    scenarios: Scenario | str | Sequence[Scenario | str],
+    scenarios: Scenario | str | Sequence[Scenario | str] | Mapping[str, Scenario | str],
     *,
     seed: int,
     replicates: int = 1,
@@ -1330,12 +1384,14 @@ def sweep(
     are fresh processes that import ``sim``.
 
     Parameters and result are as in :func:`run_design`, with a ``scenario`` column naming
-    each run's scenario; scenario names must differ.
+    each run's scenario: its name, ``name#2`` for a second scenario of the same name (as
+    ``base.replace(...)`` above), or the keys when ``scenarios`` is a mapping
+    (``{"replay": base, "cheap keying": better}``).
     """
     from sim.scenarios import Scenario
 
-    listed: Sequence[Scenario | str] = (
-        [scenarios] if isinstance(scenarios, Scenario | str) else list(scenarios)
+    listed: Sequence[Scenario | str] | Mapping[str, Scenario | str] = (
+        [scenarios] if isinstance(scenarios, Scenario | str) else scenarios
     )
     plan = make_plan(listed, design, replicates=replicates, seed=seed, keep=keep)
     return _execute_into(plan, out, executor, workers, scheduler, chunk_size, progress)

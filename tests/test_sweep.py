@@ -70,6 +70,17 @@ def test_row_zero_reproduces_a_plain_run_with_the_same_seed():
     assert np.array_equal(frame[expected.columns].to_numpy(float), expected.to_numpy(float))
 
 
+def test_scenarios_of_the_same_name_are_labelled_apart():
+    base = Scenario.load("sentinel_replay")
+    better = base.replace(double_keying_cost=0.3)
+    frame = sweep([base, better], seed=7, replicates=2, executor="serial")
+    assert frame["scenario"].tolist() == ["sentinel_replay"] * 2 + ["sentinel_replay#2"] * 2
+    named = sweep({"replay": base, "cheap keying": better}, seed=7, executor="serial")
+    assert named["scenario"].tolist() == ["replay", "cheap keying"]
+    # Common random numbers: the same seeds, so run 0 of each label matches.
+    assert named["share_final_year"].tolist() == frame["share_final_year"].iloc[[0, 2]].tolist()
+
+
 def test_design_values_reach_the_runs(reference):
     # Blaby with 10 staff at row 3 against 3 staff at row 0: same seed stream, other partnership.
     one = reference[(reference["scenario"] == "sentinel_replay") & (reference["replicate"] == 0)]

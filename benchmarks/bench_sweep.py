@@ -1,0 +1,186 @@
+"""Sweep runner: throughput on 2 workers against the engine alone, and memory against size.
+
+Run: ``.venv/bin/python benchmarks/bench_sweep.py`` (or ``make bench``); ``--quick`` for a
+smaller budget. Prints a table and writes ``results/benchmarks/sweep.json``.
+
+Figures
+-------
+engine_runs_per_second
+    The engine alone in this process: ``simulate`` on batches of 64 runs of the Sentinel
+    replay (no metrics, no files), best of three.
+runner_runs_per_second
+    ``sim.sweep.run_plan`` on 2 worker processes (compile, simulate, summary metrics,
+    Parquet, atomic commits), steady state: from the first committed chunk to the last.
+    ``runner_end_to_end_runs_per_second`` includes starting the pool.
+throughput_ratio
+    runner / (2 x engine); target at least 0.8.
+peak_mib_small, peak_mib_large, memory_ratio
+    Peak resident memory of the coordinator plus its workers (sampled every 20 ms) for a
+    sweep of N runs and of 10 N runs; target ratio below 1.5.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pandas as pd
+import psutil
+
+from sim.engine import simulate, stack_parameters
+from sim.provenance import environment
+from sim.scenarios import Scenario
+from sim.seeds import run_seed
+from sim.sweep import SweepProgress, make_plan, run_plan
+
+SCENARIO = "sentinel_replay"
+WORKERS = 2
+BATCH = 64
+REPLICATES = 16
+
+
+def _design(runs: int) -> pd.DataFrame:
+    """A parameter sweep of ``runs / REPLICATES`` points over double_keying_cost."""
+    rows = max(1, runs // REPLICATES)
+    return pd.DataFrame(
+        {"double_keying_cost": [0.3 + 2.7 * i / max(rows - 1, 1) for i in range(rows)]}
+    )
+
+
+def engine_rate(runs: int) -> float:
+    """Runs per second of the engine alone, in batches of :data:`BATCH`, best of three."""
+    compiled = Scenario.load(SCENARIO).compile()
+    params = stack_parameters([compiled.parameters] * BATCH)
+    simulate(compiled.partnership, compiled.schedule, params, [run_seed(0, 0, 0)] * BATCH)
+    best = 0.0
+    for repeat in range(3):
+        start = time.perf_counter()
+        for batch in range(runs // BATCH):
+            seeds = [run_seed(repeat, batch, r) for r in range(BATCH)]
+            simulate(compiled.partnership, compiled.schedule, params, seeds)
+        best = max(best, (runs // BATCH) * BATCH / (time.perf_counter() - start))
+    return best
+
+
+def runner_rate(runs: int) -> dict[str, float]:
+    """Steady-state and end-to-end runs per second of the sweep runner on 2 workers."""
+    plan = make_plan([SCENARIO], _design(runs), replicates=REPLICATES, seed=1)
+    commits: list[tuple[float, int]] = []
+
+    def record(progress: SweepProgress) -> None:
+        commits.append((time.perf_counter(), progress.done))
+
+    with tempfile.TemporaryDirectory() as scratch:
+        start = time.perf_counter()
+        run_plan(plan, Path(scratch) / "sweep", executor="process", workers=WORKERS,
+                 progress=record)  # fmt: skip
+        end = time.perf_counter()
+    (first_time, first_done), (last_time, last_done) = commits[1], commits[-1]
+    return {
+        "runs": plan.total,
+        "steady": (last_done - first_done) / (last_time - first_time),
+        "end_to_end": plan.total / (end - start),
+    }
+
+
+_MEMORY_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    import pandas as pd
+    from sim.sweep import make_plan, run_plan
+    runs, replicates, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+    rows = max(1, runs // replicates)
+    design = pd.DataFrame({"double_keying_cost": [0.3 + 2.7 * i / max(rows - 1, 1)
+                                                  for i in range(rows)]})
+    plan = make_plan(["sentinel_replay"], design, replicates=replicates, seed=2)
+    run_plan(plan, out, executor="process", workers=2)
+    """
+)
+
+
+def peak_memory_mib(runs: int) -> float:
+    """Peak summed RSS (MiB) of a sweep process and its workers, sampled every 20 ms."""
+    with tempfile.TemporaryDirectory() as scratch:
+        process = subprocess.Popen(
+            [sys.executable, "-c", _MEMORY_SCRIPT, str(runs), str(REPLICATES),
+             str(Path(scratch) / "sweep")],
+            cwd=Path(__file__).resolve().parents[1],
+        )  # fmt: skip
+        root = psutil.Process(process.pid)
+        peak = 0
+        stop = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak
+            while not stop.is_set():
+                total = 0
+                try:
+                    for member in [root, *root.children(recursive=True)]:
+                        total += member.memory_info().rss
+                except psutil.NoSuchProcess:
+                    pass
+                peak = max(peak, total)
+                time.sleep(0.02)
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        code = process.wait()
+        stop.set()
+        sampler.join()
+        if code:
+            raise RuntimeError(f"the memory sweep of {runs} runs exited with {code}")
+    return peak / 2**20
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smaller budgets (about 30 s)")
+    args = parser.parse_args()
+    throughput_runs = 2048 if args.quick else 8192
+    memory_runs = 512 if args.quick else 2048
+
+    engine = engine_rate(2048 if args.quick else 4096)
+    runner = runner_rate(throughput_runs)
+    small = peak_memory_mib(memory_runs)
+    large = peak_memory_mib(10 * memory_runs)
+    figures = {
+        "scenario": SCENARIO,
+        "workers": WORKERS,
+        "engine_batch": BATCH,
+        "engine_runs_per_second": round(engine, 1),
+        "runner_runs": runner["runs"],
+        "runner_runs_per_second": round(runner["steady"], 1),
+        "runner_end_to_end_runs_per_second": round(runner["end_to_end"], 1),
+        "throughput_ratio": round(runner["steady"] / (WORKERS * engine), 3),
+        "throughput_ratio_end_to_end": round(runner["end_to_end"] / (WORKERS * engine), 3),
+        "throughput_target": 0.8,
+        "memory_runs_small": memory_runs,
+        "memory_runs_large": 10 * memory_runs,
+        "peak_mib_small": round(small, 1),
+        "peak_mib_large": round(large, 1),
+        "memory_ratio": round(large / small, 3),
+        "memory_target": 1.5,
+        "cpu_count": os.cpu_count(),
+        "load_average_1min": round(os.getloadavg()[0], 2),
+        **environment(),
+    }
+    out = Path("results/benchmarks")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "sweep.json").write_text(json.dumps(figures, indent=2) + "\n")
+    width = max(map(len, figures))
+    for key, value in figures.items():
+        if key not in ("packages", "platform"):
+            print(f"{key:<{width}}  {value}")
+    print(f"wrote {out / 'sweep.json'}")
+
+
+if __name__ == "__main__":
+    main()
