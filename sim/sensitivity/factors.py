@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal
 
@@ -214,4 +214,34 @@ def scenario_factors(
         )
         for name in names
         if ranges[name][0] < ranges[name][1]
+    )
+
+
+def narrow(
+    factors: Sequence[Factor], bounds: Mapping[str, tuple[float, float]]
+) -> tuple[Factor, ...]:
+    """Return ``factors`` with some ranges narrowed to ``bounds`` (name -> (low, high)).
+
+    Raises
+    ------
+    FactorError
+        A name that is not a factor, or bounds outside the factor's range or not ordered.
+    """
+    by_name = {f.name: f for f in factors}
+    for name, (low, high) in bounds.items():
+        factor = by_name.get(name)
+        if factor is None:
+            hint = difflib.get_close_matches(name, list(by_name), n=1)
+            suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+            raise FactorError(f"bounds: {name!r} is not one of the inputs varied{suggestion}")
+        if not factor.low <= low < high <= factor.high:
+            raise FactorError(
+                f"bounds: {name!r} = [{low:g}, {high:g}] must be ordered and inside its range "
+                f"[{factor.low:g}, {factor.high:g}]"
+            )
+    return tuple(
+        replace(f, low=float(bounds[f.name][0]), high=float(bounds[f.name][1]))
+        if f.name in bounds
+        else f
+        for f in factors
     )

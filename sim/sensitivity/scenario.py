@@ -3,7 +3,7 @@ sweep runner (:func:`sim.sweep.run_design`: durable, resumable, local or on Dask
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from sim.sensitivity.analysis import morris_analysis, sobol_analysis
-from sim.sensitivity.factors import Factor, Level, scenario_factors
+from sim.sensitivity.factors import Factor, Level, narrow, scenario_factors
 from sim.sensitivity.result import SensitivityResult
 from sim.sensitivity.settings import (
     DEFAULT_OUTPUTS,
@@ -88,16 +88,84 @@ def _scenario(scenario: Scenario | str) -> Scenario:
     return Scenario.load(scenario) if isinstance(scenario, str) else scenario
 
 
-def _factors_of(scenario: Scenario, inputs: Sequence[str] | InputSet) -> tuple[Factor, ...]:
+def factors_of(
+    scenario: Scenario,
+    inputs: Sequence[str] | InputSet = "all",
+    bounds: Mapping[str, tuple[float, float]] | None = None,
+) -> tuple[Factor, ...]:
+    """The factors of an analysis of ``scenario``.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Whose uncertain inputs are varied.
+    inputs : "all", "parameters" or list of str
+        Every uncertain input, only the registry's uncertain parameters, or the named
+        inputs (a category name stands for all its inputs).
+    bounds : mapping, optional
+        Narrower ``(low, high)`` for some inputs, inside their ranges.
+    """
     if inputs == "all":
-        return scenario_factors(scenario)
-    if inputs == "registry":
-        return scenario_factors(scenario, scenario_inputs=False)
-    if isinstance(inputs, str):
+        factors = scenario_factors(scenario)
+    elif inputs == "parameters":
+        factors = scenario_factors(scenario, scenario_inputs=False)
+    elif isinstance(inputs, str):
         raise SensitivityError(
-            f"inputs must be 'all', 'registry' or a list of names, got {inputs!r}"
+            f"inputs must be 'all', 'parameters' or a list of names, got {inputs!r}"
         )
-    return scenario_factors(scenario, list(inputs))
+    else:
+        factors = scenario_factors(scenario, list(inputs))
+    return narrow(factors, bounds or {})
+
+
+def analyse(
+    scenario: Scenario | str,
+    factors: Sequence[Factor] | None,
+    settings: SobolSettings | MorrisSettings,
+    *,
+    seed: int,
+    execution: Execution | None = None,
+) -> SensitivityResult:
+    """Run a Sobol or Morris analysis of a scenario on the sweep runner.
+
+    Parameters
+    ----------
+    scenario : Scenario or str
+        A scenario, or the name or path of a scenario file.
+    factors : sequence of Factor, optional
+        What to vary (:func:`factors_of`); every uncertain input when omitted.
+    settings : SobolSettings or MorrisSettings
+        The analysis and its sizes.
+    seed : int
+        Non-negative seed of the design, the runs and the bootstrap.
+    execution : Execution, optional
+        Executor, workers, durable results folder (to resume), progress.
+    """
+    resolved = _scenario(scenario)
+    chosen = factors_of(resolved) if factors is None else tuple(factors)
+    outputs = scenario_outputs(resolved)
+    provenance = {"scenario": resolved.name, "scenario_hash": resolved.content_hash()}
+    evaluate = ScenarioEvaluator(resolved, execution or Execution())
+    name = resolved.name
+    if isinstance(settings, SobolSettings):
+        return sobol_analysis(
+            chosen,
+            evaluate,
+            settings,
+            seed=seed,
+            subject=name,
+            available_outputs=outputs,
+            provenance=provenance,
+        )
+    return morris_analysis(
+        chosen,
+        evaluate,
+        settings,
+        seed=seed,
+        subject=name,
+        available_outputs=outputs,
+        provenance=provenance,
+    )
 
 
 def sobol(
@@ -130,9 +198,10 @@ def sobol(
         that is run-to-run noise is reported beside them.
     level : {"category", "parameter"}
         Grouped by the six framework categories, or one index per input.
-    inputs : "all", "registry" or list of str
+    inputs : "all", "parameters" or list of str
         Every uncertain input of the scenario, only registry parameters, or the named inputs
-        (category names stand for all their inputs).
+        (category names stand for all their inputs). Narrow ranges with :func:`factors_of`
+        and :func:`analyse`.
     outputs : list of str
         Summary metrics (``sim.metrics``), with ``*`` patterns for per-partner columns.
     second_order : bool
@@ -159,15 +228,7 @@ def sobol(
         confidence=confidence,
     )
     resolved = _scenario(scenario)
-    return sobol_analysis(
-        _factors_of(resolved, inputs),
-        ScenarioEvaluator(resolved, execution or Execution()),
-        settings,
-        seed=seed,
-        subject=resolved.name,
-        available_outputs=scenario_outputs(resolved),
-        provenance={"scenario": resolved.name, "scenario_hash": resolved.content_hash()},
-    )
+    return analyse(resolved, factors_of(resolved, inputs), settings, seed=seed, execution=execution)
 
 
 def morris(
@@ -205,12 +266,4 @@ def morris(
         confidence=confidence,
     )
     resolved = _scenario(scenario)
-    return morris_analysis(
-        _factors_of(resolved, inputs),
-        ScenarioEvaluator(resolved, execution or Execution()),
-        settings,
-        seed=seed,
-        subject=resolved.name,
-        available_outputs=scenario_outputs(resolved),
-        provenance={"scenario": resolved.name, "scenario_hash": resolved.content_hash()},
-    )
+    return analyse(resolved, factors_of(resolved, inputs), settings, seed=seed, execution=execution)

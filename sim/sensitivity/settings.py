@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 DEFAULT_OUTPUTS: tuple[str, ...] = ("share_final_year", "share_mean", "buy_in_final")
 """Partnership recording share in the final year, time-averaged share, final buy-in."""
 
-InputSet = Literal["all", "registry"]
+InputSet = Literal["all", "parameters"]
 """Every uncertain input of the scenario, or only the registry's uncertain parameters."""
 
 

@@ -1,0 +1,149 @@
+"""``sharesim sensitivity``: run a sensitivity experiment file and write what it found.
+
+::
+
+    sharesim sensitivity EXPERIMENT.toml [--out DIR] [--executor process|dask-local|dask|serial]
+                         [--workers N] [--scheduler ADDRESS] [--chunk-size K] [--quiet]
+
+Writes into ``DIR`` (default ``results/sensitivity/<experiment name>``): ``brief.md`` and
+``brief.html`` (the answer in plain words), ``indices.csv`` or ``morris.csv``, ``noise.csv``,
+``convergence.csv``, ``factors.csv``, ``design.parquet``, ``runs.parquet``, ``result.json``
+and ``figures/``. The model runs are stored in ``DIR/runs``: run the same command again after
+an interruption and only the missing runs are computed.
+"""
+
+from __future__ import annotations
+
+import sys
+from contextlib import nullcontext
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from sim.cli import app
+from sim.cli.sweep import ExecutorChoice
+
+if TYPE_CHECKING:
+    from sim.sensitivity.result import SensitivityResult
+
+DEFAULT_ROOT = Path("results") / "sensitivity"
+"""Where results go when ``--out`` is not given (one folder per experiment name)."""
+
+_HELP = """Which factors change sharing most: run a sensitivity experiment file.
+
+\b
+  sharesim sensitivity experiments/sensitivity_morris.toml
+  sharesim sensitivity experiments/sensitivity_sobol_grouped.toml --out DIR
+
+The file is an experiment file with a [sensitivity] table (method = "sobol" or "morris";
+docs/sensitivity.md). Results, figures and brief.md/brief.html go to --out (default
+results/sensitivity/<name>); the runs are stored in DIR/runs, so running the same command
+again resumes an interrupted analysis.
+"""
+
+
+@app.command("sensitivity", help=_HELP, no_args_is_help=True)
+def sensitivity_command(
+    experiment: Annotated[
+        Path, typer.Argument(metavar="EXPERIMENT.toml", help="Sensitivity experiment file.")
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Results folder (default results/sensitivity/<name>)."),
+    ] = None,
+    executor: Annotated[
+        ExecutorChoice, typer.Option(help="process pool, Dask LocalCluster, Dask cluster.")
+    ] = ExecutorChoice.process,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Worker processes (default: this machine's CPUs).")
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Dask scheduler address, with --executor dask.")
+    ] = None,
+    chunk_size: Annotated[
+        int | None, typer.Option(min=1, help="Runs per chunk (does not change results).")
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")
+    ] = False,
+) -> None:
+    """Run a sensitivity experiment and write tables, figures and the brief."""
+    from sim.provenance import environment
+    from sim.sensitivity.experiment import load_sensitivity_experiment
+    from sim.sensitivity.settings import Execution, RunsError
+    from sim.sweep import ProgressBar, SweepError
+
+    # Everything is checked (file, scenario, inputs, outputs, sizes) before anything runs.
+    loaded = load_sensitivity_experiment(experiment)
+    folder = out if out is not None else DEFAULT_ROOT / loaded.name
+    errors = Console(stderr=True, highlight=False, soft_wrap=True)
+    show_progress = not quiet and sys.stderr.isatty()
+    if not quiet:
+        errors.print(
+            f"{loaded.name}: {loaded.settings.__class__.__name__.removesuffix('Settings')} over "
+            f"{len(loaded.factors)} inputs, {loaded.runs} runs -> {folder}",
+            markup=False,
+        )
+    bar = ProgressBar(loaded.name, console=errors) if show_progress else nullcontext(None)
+    try:
+        with bar as progress:
+            result = loaded.run(
+                Execution(
+                    executor=executor.value,
+                    workers=workers,
+                    scheduler=scheduler,
+                    chunk_size=chunk_size,
+                    out=folder / "runs",
+                    progress=progress if progress is not None else False,
+                )
+            )
+    except (RunsError, SweepError) as error:
+        errors.print(f"sharesim: error: {error}", markup=False)
+        errors.print(
+            f"the finished runs are kept: sharesim sweep status {folder / 'runs'}", markup=False
+        )
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        errors.print(
+            "sharesim: interrupted; finished runs are saved, run the same command to resume",
+            markup=False,
+        )
+        raise typer.Exit(130) from None
+    result = replace(result, provenance={**result.provenance, "environment": environment()})
+    written = result.write(folder)
+    if not quiet:
+        _summary(Console(highlight=False), result, written["brief.md"])
+
+
+def _summary(console: Console, result: SensitivityResult, brief: Path) -> None:
+    """The ranking of the first output, and where the brief is."""
+    output = result.outputs[0]
+    ranking = result.ranking(output)
+    table = Table(title=f"{result.subject}: {output}", title_justify="left")
+    table.add_column("rank", justify="right")
+    table.add_column("factor")
+    if result.method == "sobol":
+        table.add_column("S1 [interval]", justify="right")
+        table.add_column("ST [interval]", justify="right")
+    else:
+        table.add_column("mu* [interval]", justify="right")
+    table.add_column("verdict")
+    for _, row in ranking.head(12).iterrows():
+        verdict = "" if row["distinguishable"] else "not distinguishable from zero"
+        if result.method == "sobol":
+            cells = [
+                f"{row['S1']:.2f} [{row['S1_low']:.2f}, {row['S1_high']:.2f}]",
+                f"{row['ST']:.2f} [{row['ST_low']:.2f}, {row['ST_high']:.2f}]",
+            ]
+        else:
+            cells = [f"{row['mu_star']:.3g} [{row['mu_star_low']:.3g}, {row['mu_star_high']:.3g}]"]
+        table.add_row(str(row["rank"]), str(row["factor"]), *cells, verdict)
+    console.print(table)
+    noise = result.noise_share.get(output)
+    if noise is not None and noise == noise:
+        console.print(f"run-to-run noise: {noise:.0%} of the variance of single runs", markup=False)
+    console.print(f"brief: {brief}", markup=False)

@@ -1,0 +1,314 @@
+"""Sensitivity experiment files: an experiment file with a ``[sensitivity]`` section.
+
+The top level is the experiment-file format of ``sim.experiment`` (``name``, ``description``,
+``scenarios``, ``replicates``, ``seed``), checked by the same schema, so an analyst writes
+one kind of file. Instead of a ``[design]`` table, the ``[sensitivity]`` table says which
+analysis to run; the design follows from it::
+
+    name = "sensitivity_sobol_grouped"
+    description = "Which framework categories change sharing most."
+    scenarios = ["sentinel_replay"]
+    replicates = 5
+    seed = 20110404
+
+    [sensitivity]
+    method = "sobol"                 # or "morris"
+    level = "category"               # or "parameter"
+    n = 1024                         # sobol: base points, a power of two
+    inputs = "all"                   # "all", "parameters" or a list of names / categories
+    outputs = ["share_final_year", "share_mean", "buy_in_final"]
+
+Morris takes ``trajectories`` (and ``levels``) instead of ``n``. Optional for both:
+``bounds`` (narrower ranges), ``bootstrap``, ``confidence``; for Sobol also
+``second_order`` and ``convergence_from``. Reading goes bytes -> UTF-8 -> TOML -> pydantic
+(strict, no unknown keys) -> scenario, inputs, outputs checked; any problem is one
+:class:`SensitivityExperimentError` line naming the file, the field and the problem.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import tomllib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from sim.errors import InputError
+from sim.sensitivity.factors import Factor, narrow
+from sim.sensitivity.settings import DEFAULT_OUTPUTS, Execution, MorrisSettings, SobolSettings
+
+if TYPE_CHECKING:
+    from sim.scenarios import Scenario
+    from sim.sensitivity.result import SensitivityResult
+
+_STRICT = ConfigDict(extra="forbid", strict=True, frozen=True)
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+Bounds = Annotated[list[Finite], Field(min_length=2, max_length=2)]
+Inputs = Literal["all", "parameters"] | Annotated[list[str], Field(min_length=1)]
+Outputs = Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
+
+
+class SensitivityExperimentError(InputError):
+    """A sensitivity experiment file that cannot be run: ``<file>: <field>: <problem>``."""
+
+
+class _Section(BaseModel):
+    model_config = _STRICT
+
+    inputs: Inputs = "all"
+    bounds: dict[str, Bounds] = Field(default_factory=dict)
+    outputs: Outputs = Field(default_factory=lambda: list(DEFAULT_OUTPUTS))
+    bootstrap: Annotated[int, Field(ge=100, le=100_000)] = 1000
+    confidence: Annotated[float, Field(gt=0.5, lt=1.0)] = 0.95
+
+
+class SobolSection(_Section):
+    """``[sensitivity]`` of a Sobol analysis (see :class:`SobolSettings`)."""
+
+    method: Literal["sobol"]
+    level: Literal["category", "parameter"] = "category"
+    n: Annotated[int, Field(ge=16, le=1 << 20)]
+    second_order: bool = False
+    convergence_from: Annotated[int, Field(ge=8)] = 64
+
+
+class MorrisSection(_Section):
+    """``[sensitivity]`` of a Morris screening (see :class:`MorrisSettings`)."""
+
+    method: Literal["morris"]
+    level: Literal["category", "parameter"] = "parameter"
+    trajectories: Annotated[int, Field(ge=4, le=10_000)]
+    levels: Annotated[int, Field(ge=4, le=64)] = 4
+
+
+Section = Annotated[SobolSection | MorrisSection, Field(discriminator="method")]
+
+
+class _File(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True, frozen=True)
+
+    sensitivity: Section
+
+
+@dataclass(frozen=True)
+class SensitivityExperiment:
+    """A checked sensitivity experiment file, ready to run.
+
+    Attributes
+    ----------
+    path : Path
+        The file.
+    name : str
+        The experiment's name (the file's stem unless it gives one).
+    description : str
+        One line on what it is for.
+    scenario : Scenario
+        The scenario analysed.
+    factors : tuple of Factor
+        The inputs varied, with their ranges and categories.
+    settings : SobolSettings or MorrisSettings
+        The analysis and its sizes.
+    seed : int
+        Seed of the design, the runs and the bootstrap.
+    text_sha256 : str
+        Digest of the file's bytes.
+    """
+
+    path: Path
+    name: str
+    description: str
+    scenario: Scenario
+    factors: tuple[Factor, ...]
+    settings: SobolSettings | MorrisSettings
+    seed: int
+    text_sha256: str
+
+    @property
+    def runs(self) -> int:
+        """Model runs the analysis needs (design rows times replicates)."""
+        settings = self.settings
+        k = len(self.factors)
+        if settings.level == "category":
+            k = len({f.category for f in self.factors})
+        if isinstance(settings, SobolSettings):
+            rows = settings.n * ((2 * k + 2) if settings.second_order else (k + 2))
+        else:
+            rows = settings.trajectories * (k + 1)
+        return rows * settings.replicates
+
+    def run(self, execution: Execution | None = None) -> SensitivityResult:
+        """Run the analysis on the sweep runner; ``execution.out`` makes it resumable."""
+        from sim.sensitivity.scenario import analyse
+
+        result = analyse(
+            self.scenario, self.factors, self.settings, seed=self.seed, execution=execution
+        )
+        provenance = {
+            **result.provenance,
+            "experiment": self.name,
+            "experiment_file": str(self.path),
+            "experiment_file_sha256": self.text_sha256,
+        }
+        return replace(result, provenance=provenance)
+
+
+def _where(loc: Sequence[int | str]) -> str:
+    parts: list[str] = []
+    for i, item in enumerate(loc):
+        if i > 0 and loc[i - 1] == "sensitivity" and item in ("sobol", "morris"):
+            continue  # the union tag pydantic inserts is not a field of the file
+        parts.append(f"[{item}]" if isinstance(item, int) else ("." if parts else "") + str(item))
+    return "".join(parts) or "(top level)"
+
+
+def _known(loc: Sequence[int | str]) -> list[str]:
+    from sim.experiment import ExperimentFile
+
+    if len(loc) >= 2 and loc[0] == "sensitivity":
+        model: type[BaseModel] = SobolSection if loc[1] == "sobol" else MorrisSection
+        return list(model.model_fields)
+    return [*ExperimentFile.model_fields, "sensitivity"]
+
+
+def _message(exc: ValidationError) -> str:
+    # An unknown key first: a misspelt key also shows up as a missing one.
+    errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+    first = errors[0]
+    loc = first["loc"]
+    kind = first["type"]
+    value = repr(first.get("input"))
+    value = value if len(value) <= 60 else value[:57] + "..."
+    if kind == "extra_forbidden":
+        hint = difflib.get_close_matches(str(loc[-1]), _known(loc), n=1)
+        problem = "unknown field" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+    elif kind == "missing":
+        problem = "required field is missing"
+    elif kind in ("union_tag_invalid", "union_tag_not_found"):
+        return f"sensitivity.method: must be 'sobol' or 'morris', got {value}"
+    else:
+        problem = f"{first['msg'][0].lower()}{first['msg'][1:]}, got {value}"
+    return f"{_where(loc)}: {problem}"
+
+
+def _read(path: Path) -> tuple[dict[str, Any], bytes]:
+    label = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise SensitivityExperimentError(f"{label}: no such file") from None
+    except IsADirectoryError:
+        raise SensitivityExperimentError(f"{label}: is a folder, not an experiment file") from None
+    except OSError as exc:
+        raise SensitivityExperimentError(f"{label}: cannot be read ({exc.strerror})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SensitivityExperimentError(f"{label}: not UTF-8 text (byte {exc.start})") from None
+    try:
+        return tomllib.loads(text), raw
+    except tomllib.TOMLDecodeError as exc:
+        message = " ".join(str(exc).split())
+        raise SensitivityExperimentError(f"{label}: not valid TOML: {message}") from None
+
+
+def load_sensitivity_experiment(path: Path | str) -> SensitivityExperiment:
+    """Read and check a sensitivity experiment file; nothing runs.
+
+    Raises
+    ------
+    SensitivityExperimentError
+        One line: the file, the field (``sensitivity.n``) and the problem.
+    """
+    from sim.experiment import ExperimentFile
+    from sim.scenarios import Scenario
+    from sim.sensitivity.analysis import select_outputs
+    from sim.sensitivity.scenario import factors_of, scenario_outputs
+
+    path = Path(path)
+    label = str(path)
+    document, raw = _read(path)
+    if "design" in document:
+        raise SensitivityExperimentError(
+            f"{label}: design: a sensitivity experiment builds its own design from "
+            f"[sensitivity]; remove [design] (or run it with sharesim sweep)"
+        )
+    if "sensitivity" not in document:
+        raise SensitivityExperimentError(
+            f"{label}: sensitivity: required table is missing (method = 'sobol' or 'morris')"
+        )
+    try:
+        top = ExperimentFile.model_validate(
+            {k: v for k, v in document.items() if k != "sensitivity"}
+        )
+        section = _File.model_validate({"sensitivity": document["sensitivity"]}).sensitivity
+    except ValidationError as exc:
+        raise SensitivityExperimentError(f"{label}: {_message(exc)}") from None
+    if top.keep != "summary":
+        raise SensitivityExperimentError(
+            f"{label}: keep: a sensitivity analysis keeps summary metrics only, got {top.keep!r}"
+        )
+    if len(top.scenarios) != 1:
+        raise SensitivityExperimentError(
+            f"{label}: scenarios: a sensitivity analysis takes exactly one scenario, got "
+            f"{len(top.scenarios)}"
+        )
+    entry = top.scenarios[0]
+    reference: str | Path = entry
+    if "/" in entry or entry.endswith(".toml"):
+        reference = path.parent / entry  # relative to the experiment file, as sweeps do
+
+    def checked[T](field: str, make: Callable[[], T]) -> T:
+        try:
+            return make()
+        except InputError as exc:
+            raise SensitivityExperimentError(f"{label}: {field}{exc}") from None
+
+    scenario = checked("scenarios[0]: ", lambda: Scenario.load(reference))
+    factors = checked("sensitivity.inputs: ", lambda: factors_of(scenario, section.inputs))
+    bounds = {name: (pair[0], pair[1]) for name, pair in section.bounds.items()}
+    factors = checked("sensitivity.", lambda: narrow(factors, bounds))
+    checked(
+        "sensitivity.outputs: ",
+        lambda: select_outputs(section.outputs, scenario_outputs(scenario)),
+    )
+    settings = checked("sensitivity: ", lambda: _settings(section, top.replicates))
+    return SensitivityExperiment(
+        path=path,
+        name=top.name or path.stem,
+        description=top.description,
+        scenario=scenario,
+        factors=factors,
+        settings=settings,
+        seed=top.seed,
+        text_sha256=hashlib.sha256(raw).hexdigest(),
+    )
+
+
+def _settings(
+    section: SobolSection | MorrisSection, replicates: int
+) -> SobolSettings | MorrisSettings:
+    outputs = tuple(section.outputs)
+    if isinstance(section, SobolSection):
+        return SobolSettings(
+            n=section.n,
+            replicates=replicates,
+            level=section.level,
+            outputs=outputs,
+            second_order=section.second_order,
+            bootstrap=section.bootstrap,
+            confidence=section.confidence,
+            convergence_from=section.convergence_from,
+        )
+    return MorrisSettings(
+        trajectories=section.trajectories,
+        levels=section.levels,
+        replicates=replicates,
+        level=section.level,
+        outputs=outputs,
+        bootstrap=section.bootstrap,
+        confidence=section.confidence,
+    )
