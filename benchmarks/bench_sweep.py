@@ -13,7 +13,13 @@ runner_runs_per_second
     Parquet, atomic commits), steady state: from the first committed chunk to the last.
     ``runner_end_to_end_runs_per_second`` includes starting the pool.
 throughput_ratio
-    runner / (2 x engine); target at least 0.8.
+    runner / (2 x engine); target at least 0.8. Wall-clock figures need the two cores to
+    themselves: the load average is recorded with them.
+cpu_efficiency
+    Engine CPU seconds per run over the runner's (workers in the steady state plus the
+    coordinator): the share of the runner's work that is simulation. Unlike the wall-clock
+    ratio it does not depend on what else the machine is doing; the wall-clock ratio on an
+    idle machine is about this figure.
 peak_mib_small, peak_mib_large, memory_ratio
     Peak resident memory of the coordinator plus its workers (sampled every 20 ms) for a
     sweep of N runs and of 10 N runs; target ratio below 1.5.
@@ -55,39 +61,60 @@ def _design(runs: int) -> pd.DataFrame:
     )
 
 
-def engine_rate(runs: int) -> float:
-    """Runs per second of the engine alone, in batches of :data:`BATCH`, best of three."""
+def engine_rate(runs: int) -> dict[str, float]:
+    """Runs per second (wall) and CPU seconds per run of the engine alone, in batches of
+    :data:`BATCH`, best of three."""
     compiled = Scenario.load(SCENARIO).compile()
     params = stack_parameters([compiled.parameters] * BATCH)
     simulate(compiled.partnership, compiled.schedule, params, [run_seed(0, 0, 0)] * BATCH)
-    best = 0.0
+    best, cpu = 0.0, float("inf")
+    done = (runs // BATCH) * BATCH
     for repeat in range(3):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         for batch in range(runs // BATCH):
             seeds = [run_seed(repeat, batch, r) for r in range(BATCH)]
             simulate(compiled.partnership, compiled.schedule, params, seeds)
-        best = max(best, (runs // BATCH) * BATCH / (time.perf_counter() - start))
-    return best
+        best = max(best, done / (time.perf_counter() - start))
+        cpu = min(cpu, (time.process_time() - start_cpu) / done)
+    return {"rate": best, "cpu_per_run": cpu}
+
+
+def _worker_cpu() -> dict[int, float]:
+    """CPU seconds so far of each process-pool worker of this process."""
+    seconds = {}
+    for child in psutil.Process().children():
+        try:
+            if "spawn_main" in " ".join(child.cmdline()):
+                times = child.cpu_times()
+                seconds[child.pid] = times.user + times.system
+        except psutil.NoSuchProcess:
+            continue
+    return seconds
 
 
 def runner_rate(runs: int) -> dict[str, float]:
-    """Steady-state and end-to-end runs per second of the sweep runner on 2 workers."""
+    """Runs per second of the sweep runner on 2 workers (steady state and end to end) and its
+    CPU seconds per run in the steady state (workers) and overall (coordinator)."""
     plan = make_plan([SCENARIO], _design(runs), replicates=REPLICATES, seed=1)
-    commits: list[tuple[float, int]] = []
+    commits: list[tuple[float, int, dict[int, float]]] = []
 
     def record(progress: SweepProgress) -> None:
-        commits.append((time.perf_counter(), progress.done))
+        if progress.done > progress.resumed:
+            commits.append((time.perf_counter(), progress.done, _worker_cpu()))
 
     with tempfile.TemporaryDirectory() as scratch:
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         run_plan(plan, Path(scratch) / "sweep", executor="process", workers=WORKERS,
                  progress=record)  # fmt: skip
-        end = time.perf_counter()
-    (first_time, first_done), (last_time, last_done) = commits[1], commits[-1]
+        end, coordinator_cpu = time.perf_counter(), time.process_time() - start_cpu
+    (first_time, first_done, first_cpu), (last_time, last_done, last_cpu) = commits[0], commits[-1]
+    worker_cpu = sum(last_cpu[pid] - first_cpu.get(pid, 0.0) for pid in last_cpu)
     return {
         "runs": plan.total,
         "steady": (last_done - first_done) / (last_time - first_time),
         "end_to_end": plan.total / (end - start),
+        "worker_cpu_per_run": worker_cpu / (last_done - first_done),
+        "coordinator_cpu_per_run": coordinator_cpu / plan.total,
     }
 
 
@@ -149,19 +176,24 @@ def main() -> None:
 
     engine = engine_rate(2048 if args.quick else 4096)
     runner = runner_rate(throughput_runs)
+    cpu_per_run = runner["worker_cpu_per_run"] + runner["coordinator_cpu_per_run"]
     small = peak_memory_mib(memory_runs)
     large = peak_memory_mib(10 * memory_runs)
     figures = {
         "scenario": SCENARIO,
         "workers": WORKERS,
         "engine_batch": BATCH,
-        "engine_runs_per_second": round(engine, 1),
+        "engine_runs_per_second": round(engine["rate"], 1),
         "runner_runs": runner["runs"],
         "runner_runs_per_second": round(runner["steady"], 1),
         "runner_end_to_end_runs_per_second": round(runner["end_to_end"], 1),
-        "throughput_ratio": round(runner["steady"] / (WORKERS * engine), 3),
-        "throughput_ratio_end_to_end": round(runner["end_to_end"] / (WORKERS * engine), 3),
+        "throughput_ratio": round(runner["steady"] / (WORKERS * engine["rate"]), 3),
+        "throughput_ratio_end_to_end": round(runner["end_to_end"] / (WORKERS * engine["rate"]), 3),
         "throughput_target": 0.8,
+        "engine_cpu_ms_per_run": round(1e3 * engine["cpu_per_run"], 3),
+        "runner_worker_cpu_ms_per_run": round(1e3 * runner["worker_cpu_per_run"], 3),
+        "runner_coordinator_cpu_ms_per_run": round(1e3 * runner["coordinator_cpu_per_run"], 3),
+        "cpu_efficiency": round(engine["cpu_per_run"] / cpu_per_run, 3),
         "memory_runs_small": memory_runs,
         "memory_runs_large": 10 * memory_runs,
         "peak_mib_small": round(small, 1),
