@@ -21,6 +21,9 @@ from sim.sensitivity.figures import NOT_DISTINGUISHABLE, output_label, output_un
 if TYPE_CHECKING:
     from sim.sensitivity.result import SensitivityResult
 
+NEGLIGIBLE = 0.01
+"""A total index whose whole interval lies below this share of variance is negligible."""
+
 _FIGURE_CAPTIONS: dict[str, str] = {
     "sobol_category": "Sobol indices per framework category, with intervals.",
     "sobol_parameter": "Sobol indices per input, with intervals.",
@@ -86,8 +89,11 @@ def _sobol_answer(result: SensitivityResult, output: str) -> list[str]:
             "",
             _noise_sentence(result, output),
         ]
-    shown = part[part["distinguishable"]]
+    distinguishable = part[part["distinguishable"]]
     hidden = part[~part["distinguishable"]]
+    # Measurably above zero yet too small to matter to an analyst: named, not ranked.
+    negligible = distinguishable[distinguishable["ST_high"] < NEGLIGIBLE]
+    shown = distinguishable[distinguishable["ST_high"] >= NEGLIGIBLE]
     if len(shown):
         top = shown.iloc[0]
         lines.append(
@@ -110,6 +116,11 @@ def _sobol_answer(result: SensitivityResult, output: str) -> list[str]:
             )
     else:
         lines.append(f"**{label}:** no {what} is distinguishable from zero at this sample size.")
+    if len(negligible):
+        lines.append(
+            f"Measurably above zero but negligible (total effect below {_pct(NEGLIGIBLE)}): "
+            f"{', '.join(negligible['factor'])}."
+        )
     if len(hidden):
         lines.append(
             f"{NOT_DISTINGUISHABLE.capitalize()}: {', '.join(hidden['factor'])} (their "
@@ -201,6 +212,34 @@ def _table(result: SensitivityResult, output: str) -> pd.DataFrame:
     )
 
 
+def _leaders(result: SensitivityResult, outputs: list[str]) -> pd.DataFrame:
+    """Per output: the top-ranked factor and runner-up, with intervals, and the noise."""
+    frame = result.indices if result.method == "sobol" else result.morris
+    noise = result.noise.set_index("output")["noise_share"]
+    rows = []
+    for output in outputs:
+        part = frame[(frame["output"] == output) & frame["distinguishable"]].sort_values("rank")
+
+        def cell(position: int, part: pd.DataFrame = part) -> str:
+            if len(part) <= position:
+                return "none distinguishable" if position == 0 else "-"
+            row = part.iloc[position]
+            if result.method == "sobol":
+                interval = _interval(row["ST_low"], row["ST_high"])
+                return f"{row['factor']}: {_pct(row['ST'])} [{interval}]"
+            return f"{row['factor']}: mu* {_number(row['mu_star'], 2)}"
+
+        rows.append(
+            {
+                "output": output_label(output),
+                "leading factor": cell(0),
+                "next": cell(1),
+                "noise share": _pct(float(noise[output])),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def _markdown_table(frame: pd.DataFrame) -> str:
     header = "| " + " | ".join(frame.columns) + " |"
     rule = "|" + "---|" * len(frame.columns)
@@ -268,13 +307,24 @@ def brief_markdown(result: SensitivityResult, figures: Mapping[str, Path]) -> st
         "## The answer",
         "",
     ]
-    for output in result.outputs:
+    headline = [o for o in result.outputs if "." not in o] or list(result.outputs)
+    for output in headline:
         answer = (
             _sobol_answer(result, output)
             if result.method == "sobol"
             else _morris_answer(result, output)
         )
         lines += [*answer, ""]
+    partners = [o for o in result.outputs if o not in headline]
+    if partners:
+        lines += [
+            "### Per partner",
+            "",
+            "The leading factor for each partner's own output (full tables below).",
+            "",
+            _markdown_table(_leaders(result, partners)),
+            "",
+        ]
     lines += ["## The numbers", ""]
     for output in result.outputs:
         lines += [
