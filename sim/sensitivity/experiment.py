@@ -188,7 +188,9 @@ def _message(exc: ValidationError) -> str:
     elif kind == "missing":
         problem = "required field is missing"
     elif kind in ("union_tag_invalid", "union_tag_not_found"):
-        return f"sensitivity.method: must be 'sobol' or 'morris', got {value}"
+        given = first.get("input")
+        method = given.get("method") if isinstance(given, dict) else given
+        return f"sensitivity.method: must be 'sobol' or 'morris', got {method!r}"
     else:
         problem = f"{first['msg'][0].lower()}{first['msg'][1:]}, got {value}"
     return f"{_where(loc)}: {problem}"

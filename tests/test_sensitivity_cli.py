@@ -1,0 +1,180 @@
+"""``sharesim sensitivity``: a small experiment writes tables, figures and the brief; a bad
+experiment file gets one line naming the file, the field and the problem, and exit 2.
+
+The run uses n = 16 and 2 replicates (256 runs) on the serial executor: it checks what is
+written, not the answer.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim.cli import main
+from sim.sensitivity.experiment import load_sensitivity_experiment
+
+EXPERIMENTS = sorted(
+    Path(__file__).resolve().parents[1].joinpath("experiments").glob("sensitivity_*.toml")
+)
+
+SMALL = """\
+name = "small_grouped"
+description = "A tiny grouped Sobol of the replay."
+scenarios = ["sentinel_replay"]
+replicates = 2
+seed = 5
+
+[sensitivity]
+method = "sobol"
+level = "category"
+n = 16
+bootstrap = 200
+outputs = ["share_final_year", "share_mean", "buy_in_final", "share_final_year.*"]
+"""
+
+TOP = """\
+name = "bad"
+scenarios = ["sentinel_replay"]
+replicates = 2
+seed = 5
+"""
+
+# (file text, words the one-line message must contain)
+BAD = {
+    "section_typo": (
+        TOP + '[sensitivity]\nmethod = "morris"\ntrajectores = 10\n',
+        ["sensitivity.trajectores", "unknown field", "did you mean 'trajectories'"],
+    ),
+    "n_not_power_of_two": (
+        TOP + '[sensitivity]\nmethod = "sobol"\nn = 100\n',
+        ["sensitivity", "n must be a power of two", "100"],
+    ),
+    "unknown_method": (
+        TOP + '[sensitivity]\nmethod = "fast"\nn = 64\n',
+        ["sensitivity.method", "'sobol' or 'morris'", "got 'fast'"],
+    ),
+    "unknown_output": (
+        TOP + '[sensitivity]\nmethod = "sobol"\nn = 64\noutputs = ["share_finale_year"]\n',
+        ["sensitivity.outputs", "share_finale_year", "did you mean 'share_final_year'"],
+    ),
+    "unknown_input": (
+        TOP + '[sensitivity]\nmethod = "sobol"\nn = 64\ninputs = ["double_keying_cots"]\n',
+        ["sensitivity.inputs", "double_keying_cots", "did you mean 'double_keying_cost'"],
+    ),
+    "bounds_outside_range": (
+        TOP + '[sensitivity]\nmethod = "sobol"\nn = 64\n'
+        "bounds = { double_keying_cost = [0.0, 1.0] }\n",
+        ["sensitivity.bounds", "double_keying_cost", "inside its range"],
+    ),
+    "design_given": (
+        TOP + '[design]\nkind = "sobol"\nn = 64\nseed = 1\n',
+        ["design", "builds its own design"],
+    ),
+    "no_section": (TOP, ["sensitivity", "required table is missing"]),
+    "two_scenarios": (
+        TOP.replace('["sentinel_replay"]', '["sentinel_replay", "no_interfaces"]')
+        + '[sensitivity]\nmethod = "sobol"\nn = 64\n',
+        ["scenarios", "exactly one scenario"],
+    ),
+    "negative_seed": (
+        TOP.replace("seed = 5", "seed = -1") + '[sensitivity]\nmethod = "sobol"\nn = 64\n',
+        ["seed", "greater than or equal to 0"],
+    ),
+    "not_toml": ("name = \n", ["not valid TOML"]),
+    "confidence_too_high": (
+        TOP + '[sensitivity]\nmethod = "sobol"\nn = 64\nconfidence = 1.5\n',
+        ["sensitivity.confidence", "less than 1"],
+    ),
+}
+
+
+def _cli(argv: list[str]) -> int:
+    try:
+        main(argv)
+    except SystemExit as stop:
+        return int(stop.code or 0)
+    return 0
+
+
+@pytest.mark.parametrize("path", EXPERIMENTS, ids=[p.stem for p in EXPERIMENTS])
+def test_shipped_experiments_load(path):
+    experiment = load_sensitivity_experiment(path)
+    assert experiment.name == path.stem
+    assert experiment.runs > 0
+    assert experiment.settings.replicates >= 2  # noise is measured in every standard analysis
+
+
+def test_the_standard_analyses_are_shipped():
+    names = {p.stem for p in EXPERIMENTS}
+    assert {
+        "sensitivity_morris",
+        "sensitivity_sobol_grouped",
+        "sensitivity_sobol_parameters",
+    } <= names
+    grouped = load_sensitivity_experiment(
+        EXPERIMENTS[[p.stem for p in EXPERIMENTS].index("sensitivity_sobol_grouped")]
+    )
+    assert grouped.settings.n == 1024 and grouped.settings.replicates == 5
+    assert grouped.runs == 1024 * (6 + 2) * 5
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_a_bad_experiment_gets_one_line_and_exit_2(case, tmp_path, capfd):
+    text, words = BAD[case]
+    path = tmp_path / f"{case}.toml"
+    path.write_text(text)
+    out = tmp_path / "out"
+    status = _cli(["sensitivity", str(path), "--out", str(out), "--executor", "serial"])
+    captured = capfd.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert status == 2
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith(f"sharesim: error: {path}")
+    for word in words:
+        assert word in lines[0], (word, lines[0])
+    assert "Traceback" not in captured.err
+    assert not out.exists()
+
+
+def test_a_small_experiment_writes_tables_figures_and_brief(tmp_path, capfd):
+    path = tmp_path / "small.toml"
+    path.write_text(SMALL)
+    out = tmp_path / "out"
+    assert _cli(["sensitivity", str(path), "--out", str(out), "--executor", "serial"]) == 0
+    printed = capfd.readouterr().out
+    assert "brief:" in printed and "Organisation" in printed
+    for name in (
+        "indices.csv",
+        "noise.csv",
+        "convergence.csv",
+        "factors.csv",
+        "result.json",
+        "design.parquet",
+        "runs.parquet",
+        "brief.md",
+        "brief.html",
+    ):
+        assert (out / name).stat().st_size > 0, name
+    for stem in ("sobol_category", "sobol_category_all_outputs", "convergence"):
+        assert (out / "figures" / f"{stem}.png").stat().st_size > 10_000, stem
+    indices = pd.read_csv(out / "indices.csv")
+    assert set(indices["level"]) == {"category"}
+    assert len(indices) == 6 * (3 + 11)  # six categories, three outputs and 11 partners
+    assert (indices[["S1", "ST", "S1_low", "ST_low"]] >= 0).all().all()
+    assert len(pd.read_parquet(out / "runs.parquet")) == 16 * 8 * 2
+    summary = json.loads((out / "result.json").read_text())
+    assert summary["seed"] == 5 and summary["provenance"]["scenario"] == "sentinel_replay"
+    assert summary["provenance"]["experiment_file_sha256"]
+    brief = (out / "brief.md").read_text()
+    assert brief.startswith("# Which framework categories change sharing most")
+    assert "figures/sobol_category.png" in brief and "Run-to-run noise" in brief
+    assert "Per partner" in brief
+    assert "<table>" in (out / "brief.html").read_text()
+    # The runs are stored: the same command again resumes and computes nothing new.
+    before = sorted(p.name for p in (out / "runs").rglob("*.parquet"))
+    assert _cli(["sensitivity", str(path), "--out", str(out), "--executor", "serial", "-q"]) == 0
+    assert sorted(p.name for p in (out / "runs").rglob("*.parquet")) == before
+    pd.testing.assert_frame_equal(indices, pd.read_csv(out / "indices.csv"))
