@@ -262,7 +262,7 @@ def interface_template(model: DashboardModel) -> Spec:
                     domain=list(palette.INTERFACE_NAMES),
                     range=[palette.INTERFACE_COLOURS[n] for n in palette.INTERFACE_NAMES],
                 ),
-                legend=alt.Legend(orient="bottom", direction="horizontal", columns=4),
+                legend=alt.Legend(orient="bottom", direction="horizontal", columns=2),
             ),
             tooltip=[
                 alt.Tooltip("partner:N", title="Partner"),
@@ -302,6 +302,15 @@ EDGE_NUMBERS = ("x", "y", "x2", "y2", "views")
 """Numeric columns of the network's edges."""
 
 
+LABEL_PLACES = (
+    ("left", "left", "middle"),
+    ("right", "right", "middle"),
+    ("top", "center", "bottom"),
+    ("bottom", "center", "top"),
+)
+"""Where a node's label sits (right of, left of, above, below the node): the label's
+``place`` in the data, and its text alignment and baseline."""
+
 WRAP_AT = 14
 """Partner names longer than this are split over two lines in the network."""
 
@@ -318,7 +327,7 @@ def wrap_name(name: str) -> str:
 def network_tables(model: DashboardModel) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return the network's nodes and edges on a fixed circle (first partner at the top).
 
-    Nodes: ``partner``, ``x``, ``y``, label position and ``align``, ``interface``,
+    Nodes: ``partner``, ``x``, ``y``, ``label`` and its position and ``place``, ``interface``,
     ``caseload`` (cases a week), ``viewed`` (partners' records it looked at) and ``seen`` (its
     records partners looked at). Edges: one per pair with any views, ``views`` both ways.
     """
@@ -327,16 +336,19 @@ def network_tables(model: DashboardModel) -> tuple[pd.DataFrame, pd.DataFrame]:
     count = len(names)
     angle = math.pi / 2 - 2 * math.pi * np.arange(count) / count
     x, y = np.cos(angle), np.sin(angle)
+    side = np.abs(x) > 0.2
     nodes = pd.DataFrame(
         {
             "partner": names,
             "label": [wrap_name(name) for name in names],
             "x": x,
             "y": y,
-            "label_x": 1.12 * x,
+            "label_x": np.where(side, 1.12 * x, x),
             # Labels above and below the circle clear the node (the largest is about 0.15).
-            "label_y": np.where(np.abs(x) > 0.2, 1.12 * y, y + 0.22 * np.sign(y)),
-            "align": np.where(x > 0.2, "left", np.where(x < -0.2, "right", "center")),
+            "label_y": np.where(side, 1.12 * y, y + 0.17 * np.sign(y)),
+            "place": np.where(
+                side, np.where(x > 0, "left", "right"), np.where(y > 0, "top", "bottom")
+            ),
             "interface": [palette.INTERFACE_NAMES[int(s)] for s in model.state.interface[0]],
             "caseload": np.asarray(model.partnership.caseload, dtype=float),
             "viewed": views.sum(axis=1),
@@ -413,14 +425,14 @@ def network_template(with_edges: bool = True) -> Spec:
     )
     labels = [
         alt.Chart(named_data("nodes", NODE_NUMBERS))
-        .transform_filter(f"datum.align == '{align}'")
-        .mark_text(align=align, baseline="middle", fontSize=FONT_SIZE - 1, lineBreak="\n")
+        .transform_filter(f"datum.place == '{place}'")
+        .mark_text(align=align, baseline=baseline, fontSize=FONT_SIZE - 1, lineBreak="\n")
         .encode(
             x=alt.X("label_x:Q", scale=x, axis=hidden),
             y=alt.Y("label_y:Q", scale=y, axis=hidden),
             text="label:N",
         )
-        for align in ("left", "right", "center")
+        for place, align, baseline in LABEL_PLACES
     ]
     layers = [edges, nodes, *labels] if with_edges else [nodes, *labels]
     chart = alt.layer(*layers).properties(

@@ -19,7 +19,6 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
-from typing import cast
 
 import altair as alt
 import numpy as np
@@ -115,6 +114,9 @@ class BandCache:
         self._size = size
         self._bands: OrderedDict[tuple[Settings, int], Band] = OrderedDict()
         self._lock = threading.Lock()
+        self.shown: Ensemble | None = None
+        """The ensemble last drawn, kept on screen while the next one runs (even when the
+        panel is rebuilt, as it is on a change of scenario)."""
 
     def band(self, settings: Settings, replicates: int = REPLICATES) -> Band:
         """Return the band of ``settings``, running the engine only on a miss."""
@@ -313,10 +315,9 @@ def EnsemblePanel(controls: Controls, cache: BandCache) -> None:
     # slows the engine by half; a stale run costs at most one run's time instead.
     result = solara.use_thread(work, dependencies=[settings], intrusive_cancel=False)
     # Keep the last chart on screen while a newer setting runs (or after a cancelled one).
-    shown = solara.use_ref(cast(Ensemble | None, None))
     if result.value is not None:
-        shown.current = result.value
-    ensemble = shown.current
+        cache.shown = result.value
+    ensemble = cache.shown
     busy = result.state in (
         solara.ResultState.STARTING,
         solara.ResultState.WAITING,

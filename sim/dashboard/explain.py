@@ -164,8 +164,9 @@ ZERO = 1e-9
 
 EXPLAIN_HEIGHT = 190
 
-SIDES = ("Motivation: favours recording", "Cost: deters recording")
-"""Legend entries of the two sides of the decision."""
+SIDES = ("Favours recording", "Deters recording")
+"""Legend entries: a term's contribution is positive (a motivation, or a relief of cost) or
+negative (a cost)."""
 """Height in pixels of the explanation's bars."""
 
 
@@ -201,7 +202,7 @@ def explanation_template() -> Spec:
             ),
             tooltip=[
                 alt.Tooltip("term:N", title="Term"),
-                alt.Tooltip("side:N", title="Side"),
+                alt.Tooltip("group:N", title="Term of"),
                 alt.Tooltip("contribution:Q", title="Adds (utility)", format="+.3f"),
             ],
         )
@@ -229,12 +230,13 @@ def explanation_spec(explanation: Explanation, template: Spec | None = None) -> 
         {
             "rank": np.arange(len(drawn)),
             "term": [t.label for t in drawn],
-            "side": [SIDES[0] if t.group == "motivation" else SIDES[1] for t in drawn],
+            "side": np.where(contribution >= 0, SIDES[0], SIDES[1]),
+            "group": [t.group.capitalize() for t in drawn],
             "contribution": contribution,
             "text": [f"{c:+.2f}" for c in contribution],
             "anchor": np.where(contribution >= 0, "left", "right"),
         },
-        columns=["rank", "term", "side", "contribution", "text", "anchor"],
+        columns=["rank", "term", "side", "group", "contribution", "text", "anchor"],
     )
     reach = 1.6 * max(0.5, float(np.abs(contribution).max()) if len(drawn) else 0.5)
     extent = pd.DataFrame({"contribution": [-reach, reach]})

@@ -190,19 +190,14 @@ def RunSettings(controls: Controls) -> None:
     ]
     with solara.Card("Run settings", classes=["sharesim-run-settings"]):
         solara.Text(scenario.description, style={"font-size": "13px"})
+        # The message shows under the box, in red, for as long as the text is not a seed.
         solara.InputText(
             "Seed (whole number)",
             value=controls.seed_text.value,
             on_value=controls.type_seed,
-            error=bool(problem),
+            error=f"{problem} The runs keep seed {controls.seed.value}." if problem else False,
             classes=["sharesim-seed"],
         )
-        if problem:
-            solara.Error(
-                f"{problem} The runs keep seed {controls.seed.value}.",
-                classes=["sharesim-seed-error"],
-                dense=True,
-            )
         solara.Text(
             "Levers moved: " + ("; ".join(moved) if moved else "none"),
             style={"font-size": "13px"},

@@ -137,7 +137,7 @@ def parse_seed(text: str) -> int:
         ``[0, MAX_SEED]``.
     """
     cleaned = text.strip().replace("_", "")
-    if not cleaned.isdigit():
+    if not (cleaned.isascii() and cleaned.isdigit()):
         raise SettingsError(
             f"The seed must be a whole number from 0 to {MAX_SEED}; {text.strip()!r} is not."
         )
