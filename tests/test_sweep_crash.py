@@ -5,7 +5,9 @@ same value as a sweep that was never interrupted.
 Budgets: the kills need a sweep that is still running when they land, so chunks hold one run
 each (many commits, each a chance to kill); 24 runs for the worker kill and 160 for the
 coordinator kill (the command's start-up takes seconds, the kill waits for five committed
-chunks). The reference is the same experiment run serially in this process.
+chunks). One worker process is enough: with two chunks in flight per worker, a kill still
+lands on running and queued chunks, and each pool start costs seconds of imports. The
+reference is the same experiment run serially in this process.
 """
 
 import contextlib
@@ -73,7 +75,7 @@ def test_a_killed_worker_loses_no_result(tmp_path):
 
     folder = tmp_path / "sweep"
     state = run_plan(
-        plan, folder, executor="process", workers=2, chunk_size=1, progress=kill_a_worker
+        plan, folder, executor="process", workers=1, chunk_size=1, progress=kill_a_worker
     )
     assert killed, "no worker was killed: the test did not test anything"
     assert state.complete and state.failed == 0 and state.done == plan.total
@@ -97,7 +99,7 @@ def test_a_killed_coordinator_resumes_complete_without_duplicates(tmp_path):
     expected = result_hash(read_results(tmp_path / "reference"))
 
     out = tmp_path / "out"
-    command = [str(SHARESIM), "sweep", str(experiment), "--out", str(out), "--workers", "2",
+    command = [str(SHARESIM), "sweep", str(experiment), "--out", str(out), "--workers", "1",
                "--chunk-size", "1", "--quiet"]  # fmt: skip
     coordinator = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     children: list[psutil.Process] = []
