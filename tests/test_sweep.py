@@ -10,6 +10,7 @@ is exact (a SHA-256 of the result table), so a small sweep is as strong a check 
 """
 
 import json
+import logging
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 
@@ -103,7 +104,6 @@ def two_workers():
         ("process", 1, None),
         ("two_workers", 2, 1),
         ("two_workers", 2, 5),
-        ("dask-local", 2, 4),
     ],
 )
 def test_same_hash_for_any_executor_worker_count_and_chunk_size(
@@ -115,6 +115,28 @@ def test_same_hash_for_any_executor_worker_count_and_chunk_size(
     state = run_plan(_plan(), folder, executor=executor, workers=workers, chunk_size=chunk_size)
     assert state.complete and state.failed == 0
     assert result_hash(read_results(folder)) == result_hash(reference)
+
+
+def test_same_hash_on_a_dask_cluster_reached_by_its_address(reference, tmp_path):
+    """A real ``LocalCluster`` (worker processes, one thread each), used exactly as a remote
+    cluster is: ``executor="dask"`` with the scheduler's address."""
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    ) as cluster:
+        state = run_plan(
+            _plan(), tmp_path / "sweep", executor="dask", scheduler=cluster.scheduler_address,
+            chunk_size=4,
+        )  # fmt: skip
+    assert state.complete and state.failed == 0
+    assert state.sessions[-1]["executor"].startswith("dask tcp://127.0.0.1")
+    assert result_hash(read_results(tmp_path / "sweep")) == result_hash(reference)
 
 
 def test_an_interrupted_sweep_resumes_to_the_same_hash(reference, tmp_path):

@@ -15,10 +15,12 @@ import pytest
 
 from sim import store
 from sim.cli import main
+from sim.experiment import load_experiment
 from sim.sweep import read_results
 
 BAD = sorted((Path(__file__).parent / "bad_experiments").glob("*.toml"))
 SHARESIM = Path(sys.executable).with_name("sharesim")
+EXAMPLES = Path(__file__).resolve().parents[1] / "experiments"
 
 GOOD = """\
 name = "tiny"
@@ -52,6 +54,15 @@ def test_the_corpus_is_big_enough():
     assert len(BAD) >= 10
 
 
+@pytest.mark.parametrize(
+    ("name", "runs"),
+    [("interface_sweep", 180), ("replay_uncertainty", 1024), ("counterfactuals", 400)],
+)
+def test_the_example_experiments_are_valid(name, runs):
+    plan = load_experiment(EXAMPLES / f"{name}.toml").plan()
+    assert plan.name == name and plan.total == runs
+
+
 @pytest.mark.parametrize("path", BAD, ids=[p.stem for p in BAD])
 def test_a_bad_experiment_file_gets_one_line_exit_2_and_nothing_written(path, tmp_path, capfd):
     out = tmp_path / "out"
@@ -82,10 +93,12 @@ def test_a_bad_experiment_file_in_a_real_process_prints_no_traceback(tmp_path):
 
 
 def test_a_sweep_runs_reports_its_status_and_resumes(tmp_path, capfd):
+    """Run on a Dask LocalCluster started by the command (one worker), then resume."""
     experiment = tmp_path / "tiny.toml"
     experiment.write_text(GOOD)
     out = tmp_path / "out"
-    argv = ["sweep", str(experiment), "--out", str(out), "--executor", "serial"]
+    argv = ["sweep", str(experiment), "--out", str(out), "--executor", "dask-local",
+            "--workers", "1"]  # fmt: skip
     assert _cli(argv) == 0
     assert "6 runs, 6 done, 0 failed, 0 left" in capfd.readouterr().out
 
@@ -103,6 +116,7 @@ def test_a_sweep_runs_reports_its_status_and_resumes(tmp_path, capfd):
     assert manifest["sessions"][-1]["runs_computed"] == 0
     assert manifest["about"]["experiment_file"] == str(experiment)
     assert manifest["environment"]["packages"]["numpy"]
+    assert manifest["sessions"][0]["executor"] == "dask-local x1"
     assert len(read_results(out)) == 6
 
 
