@@ -299,9 +299,14 @@ def read_trajectories(folder: Path, keys: Sequence[str] | None = None) -> pd.Dat
     frame = table.to_pandas()
     frame = frame[frame["run_key"].isin(pd.Index(sorted(committed)))]
     frame = frame.drop_duplicates(subset=["run_key", "week", "agency"], keep="first")
-    return frame.sort_values(["scenario", "row", "replicate", "week", "agency"]).reset_index(
-        drop=True
-    )
+    # Scenarios in experiment order; agencies keep the partnership's order (a stable sort
+    # on everything else), as in sim.run.agency_frame.
+    manifest = read_manifest(folder)
+    labels = [s["name"] for s in manifest["experiment"]["scenarios"]] if manifest else []
+    order = frame["scenario"].map({label: i for i, label in enumerate(labels)})
+    frame = frame.assign(_order=order.fillna(len(labels)).astype("int64"))
+    frame = frame.sort_values(["_order", "row", "replicate", "week"], kind="stable")
+    return frame.drop(columns="_order").reset_index(drop=True)
 
 
 # --- the result hash ------------------------------------------------------------------------

@@ -222,6 +222,8 @@ def test_trajectories_are_kept_on_request_and_agree_with_the_summary(tmp_path):
     assert result_hash(rows) == result_hash(read_trajectories(folders[1]))
     weeks, agencies = 156, 11
     assert len(rows) == 2 * 2 * weeks * agencies
+    partners = Scenario.load("sentinel_replay").partner_names
+    assert tuple(rows["agency"].iloc[:agencies]) == partners  # partnership order kept
     summary = read_results(folders[0]).set_index("run_key")
     last_year = rows[rows["week"] >= weeks - 52].groupby("run_key")[["recorded", "handled"]].sum()
     share = last_year["recorded"] / last_year["handled"]
