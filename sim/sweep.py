@@ -32,6 +32,7 @@ import contextlib
 import dataclasses
 import functools
 import hashlib
+import importlib.metadata
 import importlib.resources
 import logging
 import math
@@ -81,8 +82,22 @@ MAX_CHUNK = 64
 MAX_ATTEMPTS = 3
 """Times a chunk is tried when its worker dies or the executor fails before giving up."""
 
-_MODEL_SOURCES = ("engine.py", "params.py", "metrics.py", "seeds.py", "timeline.py", "run.py")
-"""Modules whose code decides a run's result (with every module of ``sim/scenarios``)."""
+_NOT_MODEL = frozenset(
+    {
+        "__init__.py",
+        "design.py",
+        "errors.py",
+        "experiment.py",
+        "model.py",
+        "provenance.py",
+        "reference.py",
+        "report.py",
+        "store.py",
+        "sweep.py",
+    }
+)
+"""Top-level modules of ``sim`` that cannot change a run's result (hosts, files, reports).
+Every other top-level module counts as model code, so a new one is included by default."""
 
 
 class SweepError(RuntimeError):
@@ -96,7 +111,9 @@ class SweepError(RuntimeError):
 @functools.cache
 def model_version() -> str:
     """The version of the model code: package version plus a digest of the modules that
-    decide results (engine, parameters, metrics, seeds, timeline, scenario compilation).
+    decide results (engine and its compiled kernel, parameters, metrics, seeds, timeline,
+    scenario compilation: every top-level module but those in ``_NOT_MODEL``), and the
+    numpy and numba versions (random streams, compiled code).
 
     Part of every run key, so results of different model code never mix in one folder, and
     checked on every worker, so a cluster running other code is refused. Computed once per
@@ -106,13 +123,18 @@ def model_version() -> str:
 
     package = importlib.resources.files("sim")
     digest = hashlib.sha256()
-    sources = [package / name for name in _MODEL_SOURCES]
-    scenarios = package / "scenarios"
-    sources += sorted(
-        (p for p in scenarios.iterdir() if p.name.endswith(".py")), key=lambda p: p.name
-    )
-    for source in sources:
-        digest.update(source.name.encode() + b"\0" + source.read_bytes() + b"\0")
+    sources = [
+        (f"{folder}{p.name}", p)
+        for folder, where in (("", package), ("scenarios/", package / "scenarios"))
+        for p in where.iterdir()
+        if p.name.endswith(".py") and not (folder == "" and p.name in _NOT_MODEL)
+    ]
+    for name, source in sorted(sources, key=lambda item: item[0]):
+        digest.update(name.encode() + b"\0" + source.read_bytes() + b"\0")
+    # The random streams and the compiled kernel also depend on these two.
+    for library in ("numpy", "numba"):
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            digest.update(f"{library} {importlib.metadata.version(library)}".encode())
     return f"{__version__}+{digest.hexdigest()[:12]}"
 
 
