@@ -333,6 +333,7 @@ class ChunkTask:
 
     scenario_name: str
     scenario_toml: str
+    scenario_hash: str
     model_version: str
     seed: int
     keep: Keep
@@ -387,7 +388,12 @@ def run_chunk(task: ChunkTask) -> ChunkOutput:
             f"worker {platform.node()} runs model version {version}, the sweep needs "
             f"{task.model_version}: install the same sharesim on every worker"
         )
-    scenario = _scenario(task.scenario_toml, task.scenario_name)
+    scenario, digest = _scenario(task.scenario_toml, task.scenario_name)
+    if digest != task.scenario_hash:
+        raise SweepError(
+            f"scenario {task.scenario_name!r} reads back on worker {platform.node()} with "
+            f"content {digest[:12]}, not {task.scenario_hash[:12]}"
+        )
     values = dict(task.values)
     structural = [i for i, c in enumerate(task.columns) if c not in PARAMETERS]
     registry = [(i, c) for i, c in enumerate(task.columns) if c in PARAMETERS]
@@ -441,8 +447,8 @@ def run_chunk(task: ChunkTask) -> ChunkOutput:
 
 
 @functools.lru_cache(maxsize=4)
-def _scenario(text: str, name: str) -> Scenario:
-    """The scenario written in ``text``, parsed once per worker process.
+def _scenario(text: str, name: str) -> tuple[Scenario, str]:
+    """The scenario written in ``text`` and its content hash, parsed once per worker process.
 
     A memo of a pure function (the same text always gives an equal scenario), kept because
     parsing costs about as much as simulating a few runs and a worker sees the same
@@ -450,7 +456,8 @@ def _scenario(text: str, name: str) -> Scenario:
     """
     from sim.scenarios import Scenario
 
-    return Scenario.from_toml(text, name)
+    scenario = Scenario.from_toml(text, name)
+    return scenario, scenario.content_hash()
 
 
 def _describe(exc: BaseException) -> str:
@@ -886,6 +893,7 @@ def _chunks(
         return ChunkTask(
             plan.labels[s],
             texts[s],
+            identity["scenarios"][s]["content_hash"],
             version,
             plan.seed,
             plan.keep,
@@ -1005,6 +1013,7 @@ class _Session:
         self.retry_failed = retry
         self.progress: ProgressCallback | None = None
         self.record: dict[str, Any] = {"started": _now(), "state": "running"}
+        self.worker_seconds = 0.0
         self.reread()
 
     def reread(self) -> None:
@@ -1044,6 +1053,7 @@ class _Session:
         store.commit_chunk(self.folder, output.name, output.runs, output.trajectories)
         self.count += output.count
         self.failed += output.failed
+        self.worker_seconds += output.seconds
         self.report()
 
     def run(self, pool: _Executors | None, chunk_size: int | None) -> None:
@@ -1068,6 +1078,7 @@ class _Session:
                 runs_computed=self.count - self.resumed,
                 runs_failed=self.failed,
                 seconds=round(time.perf_counter() - self.clock, 3),
+                worker_seconds=round(self.worker_seconds, 3),
             )
             with contextlib.suppress(OSError):
                 store.write_manifest(self.folder, manifest)
