@@ -639,11 +639,10 @@ class SerialExecutor(Executor):
 
 
 def default_workers() -> int:
-    """Number of CPUs this process may use."""
-    return max(
-        1,
-        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1),
-    )
+    """Number of CPUs this process may use (its affinity mask where the system has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
 
 
 class _Executors:
