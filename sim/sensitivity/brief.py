@@ -267,19 +267,62 @@ def _caveats(result: SensitivityResult) -> list[str]:
         "on quasi-random designs they tend to be wider than the true error (conservative).",
         f"{runs} model runs in total; seed {result.seed}.",
     ]
+    if result.level == "category":
+        items.append(_composition(result))
     if result.method == "sobol" and len(result.convergence):
-        conv = result.convergence
-        sizes = sorted(conv["n"].unique())
-        if len(sizes) >= 2:
-            last = conv[conv["n"] == sizes[-1]]["width"].max()
-            before = conv[conv["n"] == sizes[-2]]["width"].max()
-            items.append(
-                f"Convergence: the widest interval shrank from {_number(before, 2)} at "
-                f"n = {sizes[-2]} to {_number(last, 2)} at n = {sizes[-1]} (see the "
-                f"convergence figure); a wider-than-expected final interval means more "
-                f"base points would still change the answer."
-            )
+        items.append(_stability(result))
     return items
+
+
+def _composition(result: SensitivityResult) -> str:
+    """How many inputs (and assumed ones) each category holds: a category's index sums all
+    of them, so its size and its ranges are part of the answer."""
+    factors = result.factors
+    counts = factors.groupby("category", sort=False).agg(
+        inputs=("factor", "size"), assumed=("provenance", lambda p: int((p == "assumed").sum()))
+    )
+    listed = "; ".join(
+        f"{name} {row['inputs']} ({row['assumed']} assumed)" for name, row in counts.iterrows()
+    )
+    return (
+        f"Categories hold different numbers of inputs: {listed}. A category's index counts "
+        "everything its inputs do together, so more inputs or wider ranges can make a category "
+        "look more important; the per-input analyses (Morris screening, per-parameter Sobol) "
+        "show which inputs inside a category carry its effect."
+    )
+
+
+def _stability(result: SensitivityResult) -> str:
+    """Whether the total indices of the headline outputs settled in the last doubling of n."""
+    conv = result.convergence[result.convergence["index"] == "ST"]
+    sizes = sorted(conv["n"].unique())
+    if len(sizes) < 2:
+        return (
+            f"Convergence not checked: n = {sizes[0] if sizes else '?'} is the smallest size "
+            "the convergence view uses."
+        )
+    last, before = sizes[-1], sizes[-2]
+    moving = []
+    for (output, factor), rows in conv.groupby(["output", "factor"], sort=False):
+        if "." in str(output):
+            continue
+        now = rows[rows["n"] == last].iloc[0]
+        then = rows[rows["n"] == before].iloc[0]
+        if abs(now["value"] - then["value"]) > (now["high"] - now["low"]) / 2:
+            moving.append(f"{factor} on {output_label(str(output))}")
+    widest = conv[conv["n"] == last]["width"].max()
+    widest_before = conv[conv["n"] == before]["width"].max()
+    settled = (
+        f"Still moving by more than half its interval between n = {before} and n = {last}: "
+        f"{'; '.join(moving)}; more base points would sharpen these."
+        if moving
+        else f"Every total index moved by less than half its interval between n = {before} "
+        f"and n = {last}."
+    )
+    return (
+        f"Convergence (figure): the widest interval shrank from {_number(widest_before, 2)} "
+        f"to {_number(widest, 2)} as n doubled to {last}. {settled}"
+    )
 
 
 def brief_markdown(result: SensitivityResult, figures: Mapping[str, Path]) -> str:
@@ -349,7 +392,11 @@ def brief_markdown(result: SensitivityResult, figures: Mapping[str, Path]) -> st
         "Method and rules: docs/sensitivity.md.",
         "",
     ]
-    provenance = ", ".join(f"{k}: {v}" for k, v in result.provenance.items())
+    facts = {k: v for k, v in result.provenance.items() if not isinstance(v, Mapping)}
+    software = result.provenance.get("environment")
+    if isinstance(software, Mapping) and "git_commit" in software:
+        facts["code commit"] = software["git_commit"]
+    provenance = ", ".join(f"{k}: {v}" for k, v in facts.items())
     if provenance:
         lines += [f"Provenance: {provenance}.", ""]
     return "\n".join(lines)

@@ -186,22 +186,42 @@ def heatmap_figure(result: SensitivityResult) -> Figure:
         order, outputs
     ]
     values = np.where(shown.to_numpy(dtype=bool), table.to_numpy(dtype=float), np.nan)
-    fig = Figure(figsize=(1.0 + 0.42 * len(outputs), 1.6 + 0.32 * len(order)), layout="constrained")
+    width = 2.8 + 0.55 * len(outputs) + 0.06 * max(len(str(f)) for f in order)
+    fig = Figure(figsize=(width, 2.6 + 0.38 * len(order)), layout="constrained")
     ax = fig.subplots()
     image = ax.imshow(values, vmin=0, vmax=1, cmap="viridis", aspect="auto")
+    for (row, column), value in np.ndenumerate(values):
+        if np.isfinite(value):
+            ax.text(
+                column,
+                row,
+                f"{value:.2f}",
+                ha="center",
+                va="center",
+                fontsize=6,
+                color="white" if value < 0.6 else "black",
+            )
     ax.set_xticks(
         np.arange(len(outputs)),
-        [output_label(o) for o in outputs],
-        rotation=70,
+        [_short_output(o) for o in outputs],
+        rotation=60,
         ha="right",
         fontsize=7,
     )
     ax.set_yticks(np.arange(len(order)), order, fontsize=8)
-    ax.set_xlabel("output")
+    ax.set_xlabel("output (partner name: that partner's final-year recording share)")
     ax.set_ylabel("factor")
-    fig.colorbar(image, ax=ax, label="total Sobol index ST (0-1); blank = " + NOT_DISTINGUISHABLE)
-    ax.set_title(f"Total indices per output — {result.subject}", fontsize=10)
+    fig.colorbar(image, ax=ax, label="total Sobol index ST (0-1)", shrink=0.8)
+    ax.set_title(
+        f"Total indices per output — {result.subject} (blank: {NOT_DISTINGUISHABLE})", fontsize=9
+    )
     return fig
+
+
+def _short_output(name: str) -> str:
+    """Column label: the partner for per-partner outputs, else the output's readable name."""
+    base, _, partner = name.partition(".")
+    return partner.replace("_", " ") if partner else output_label(base)
 
 
 def convergence_figure(result: SensitivityResult) -> Figure:
