@@ -39,6 +39,7 @@ import math
 import multiprocessing
 import os
 import platform
+import signal
 import tempfile
 import time
 from collections import Counter, deque
@@ -638,6 +639,12 @@ class SerialExecutor(Executor):
         return future
 
 
+def ignore_interrupts() -> None:
+    """Process-pool workers leave Ctrl-C to the coordinator, which stops the sweep cleanly
+    (finished chunks are kept) instead of every worker printing its own traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def default_workers() -> int:
     """Number of CPUs this process may use (its affinity mask where the system has one)."""
     if hasattr(os, "sched_getaffinity"):
@@ -685,7 +692,9 @@ class _Executors:
         # "spawn" starts clean interpreters that import `sim` (no copy of a notebook's state,
         # no fork of a threaded process), so no `__main__` guard is needed in a notebook.
         pool = ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=multiprocessing.get_context("spawn")
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=ignore_interrupts,
         )
         self.executor = pool
 
