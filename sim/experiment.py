@@ -33,7 +33,7 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -244,7 +244,7 @@ def _field_path(loc: Sequence[int | str]) -> str:
     return "".join(parts) or "(top level)"
 
 
-_DESIGN_KINDS = ("grid", "latin_hypercube", "sobol", "morris", "list")
+_DESIGN_KINDS: tuple[str, ...] = get_args(designs.DesignKind)
 
 
 def _known_fields(table: str) -> list[str]:
