@@ -72,46 +72,58 @@ def test_unknown_inputs_and_bad_bounds_name_the_problem(replay):
         sobol(replay, n=16, seed=1, outputs=["share_finale_year"])
 
 
-def test_small_grouped_sobol_on_the_replay_serial_equals_process(replay, tmp_path):
-    """Grouped Sobol (6 categories, n = 16, 2 replicates: 256 runs) through run_design; the
-    same seed gives identical indices on the serial executor and on 2 worker processes."""
-    outputs = ["share_final_year", "share_mean", "buy_in_final", "share_final_year.melton"]
-    serial = sobol(
+OUTPUTS = ["share_final_year", "share_mean", "buy_in_final", "share_final_year.melton"]
+
+
+@pytest.fixture(scope="module")
+def serial_sobol(replay):
+    """Grouped Sobol (6 categories, n = 16, 2 replicates: 256 runs) in this process."""
+    return sobol(
         replay,
         n=16,
         replicates=2,
         seed=4,
-        outputs=outputs,
+        outputs=OUTPUTS,
         bootstrap=200,
         execution=Execution(executor="serial"),
     )
-    assert set(serial.indices["factor"]) == set(CATEGORIES)
-    assert len(serial.design) == 16 * (len(CATEGORIES) + 2)
-    assert len(serial.runs) == len(serial.design) * 2
-    assert set(serial.indices["output"]) == set(outputs)
-    assert serial.noise["noise_share"].between(0, 1).all()
-    process = sobol(
+
+
+def test_small_grouped_sobol_on_the_replay(serial_sobol):
+    assert set(serial_sobol.indices["factor"]) == set(CATEGORIES)
+    assert len(serial_sobol.design) == 16 * (len(CATEGORIES) + 2)
+    assert len(serial_sobol.runs) == len(serial_sobol.design) * 2
+    assert set(serial_sobol.indices["output"]) == set(OUTPUTS)
+    assert serial_sobol.noise["noise_share"].between(0, 1).all()
+    assert (serial_sobol.noise["noise_share"] > 0).all()  # the model is stochastic
+
+
+@pytest.mark.parametrize("executor", ["process", "dask-local"])
+def test_same_seed_same_indices_on_any_executor(replay, serial_sobol, executor, tmp_path):
+    """Through run_design on 2 workers (a process pool, a Dask LocalCluster), the same seed
+    gives bit-identical runs and indices; run again on the stored folder, it resumes."""
+    other = sobol(
         replay,
         n=16,
         replicates=2,
         seed=4,
-        outputs=outputs,
+        outputs=OUTPUTS,
         bootstrap=200,
-        execution=Execution(executor="process", workers=2, out=tmp_path / "runs"),
+        execution=Execution(executor=executor, workers=2, out=tmp_path / "runs"),
     )
-    pd.testing.assert_frame_equal(serial.runs, process.runs, check_exact=True)
-    pd.testing.assert_frame_equal(serial.indices, process.indices, check_exact=True)
-    pd.testing.assert_frame_equal(serial.convergence, process.convergence, check_exact=True)
+    pd.testing.assert_frame_equal(serial_sobol.runs, other.runs, check_exact=True)
+    pd.testing.assert_frame_equal(serial_sobol.indices, other.indices, check_exact=True)
+    pd.testing.assert_frame_equal(serial_sobol.convergence, other.convergence, check_exact=True)
     resumed = sobol(
         replay,
         n=16,
         replicates=2,
         seed=4,
-        outputs=outputs,
+        outputs=OUTPUTS,
         bootstrap=200,
         execution=Execution(executor="serial", out=tmp_path / "runs"),
     )
-    pd.testing.assert_frame_equal(serial.indices, resumed.indices, check_exact=True)
+    pd.testing.assert_frame_equal(serial_sobol.indices, resumed.indices, check_exact=True)
 
 
 def test_small_morris_on_the_replay(replay, tmp_path):
