@@ -67,12 +67,19 @@ def _noise_sentence(result: SensitivityResult, output: str) -> str:
             "Run-to-run noise was not measured (one run per design point), so the indices "
             "mix the inputs' effect with random variation; treat small ones with care."
         )
-    return (
+    measured = (
         f"Run-to-run noise: {_pct(float(row['noise_share']))} of the variance between single "
-        f"runs comes from the random stream, not from the inputs. Indices are for the "
-        f"expected outcome (each design point run {replicates} times and averaged, with the "
-        f"noise left in those averages, {_pct(float(row['noise_share_of_means']))} of their "
-        f"variance, taken out)."
+        f"runs comes from the random stream, not from the inputs."
+    )
+    if result.method == "morris":
+        return (
+            f"{measured} Effects are measured on the mean of {replicates} runs per design "
+            f"point, and the noise floor above accounts for the noise left in those means."
+        )
+    return (
+        f"{measured} Indices are for the expected outcome (each design point run "
+        f"{replicates} times and averaged, with the noise left in those averages, "
+        f"{_pct(float(row['noise_share_of_means']))} of their variance, taken out)."
     )
 
 
@@ -147,16 +154,22 @@ def _morris_answer(result: SensitivityResult, output: str) -> list[str]:
     lines: list[str] = []
     if len(shown):
         top = shown.head(5)
-        items = [
-            f"{row['factor']} ({_number(row['mu_star'], 2)}, interval "
-            f"{_number(row['mu_star_low'], 2)} to {_number(row['mu_star_high'], 2)})"
+        details = [
+            f"mu* {_number(row['mu_star'], 2)}, interval {_number(row['mu_star_low'], 2)} to "
+            f"{_number(row['mu_star_high'], 2)}"
             for _, row in top.iterrows()
         ]
         lines.append(
-            f"**{label}:** moving one {_what(result)} across its whole range changes it most "
-            f"for {items[0]} ({unit}, mean absolute change). "
-            f"Next: {'; '.join(items[1:]) or 'none'}."
+            f"**{label}:** of the {_plural(result)} moved one at a time across their whole "
+            f"ranges, **{top.iloc[0]['factor']}** moves it most ({details[0]}; mu* is the mean "
+            f"absolute change, in {unit}, to first order)."
         )
+        rest = [
+            f"{factor} ({detail})"
+            for factor, detail in zip(top["factor"].iloc[1:], details[1:], strict=True)
+        ]
+        if rest:
+            lines.append(f"Next: {'; '.join(rest)}.")
     else:
         lines.append(f"**{label}:** no {_what(result)} moves it more than noise does.")
     if len(hidden):

@@ -347,7 +347,9 @@ def morris_figure(result: SensitivityResult) -> Figure:
         ax.grid(alpha=0.3)
     handles = [
         *_category_legend(categories),
-        Patch(facecolor="none", edgecolor="#777777", label=f"hollow: {NOT_DISTINGUISHABLE}"),
+        Patch(
+            facecolor="none", edgecolor="#777777", label="hollow: not distinguishable from noise"
+        ),
     ]
     fig.legend(handles=handles, loc="outside lower center", ncol=4, fontsize=8)
     fig.suptitle(
