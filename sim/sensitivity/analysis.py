@@ -117,6 +117,21 @@ def _plan(factors: Sequence[Factor], level: Level, make: Callable[..., pd.DataFr
     return _Plan(factors, labels, label_category, membership, design, unit)
 
 
+def _check_sobol_layout(plan: _Plan, second_order: bool) -> None:
+    """Check that cross block ``g`` of every base point moves exactly the inputs of factor (or
+    group) ``g``: the estimators read blocks by position, so a different order in SALib
+    would otherwise attach indices to the wrong names without any error."""
+    step = 2 * plan.k + 2 if second_order else plan.k + 2
+    blocks = plan.unit.reshape(-1, step, plan.unit.shape[1])
+    for g in range(plan.k):
+        moved = np.any(blocks[:, 1 + g] != blocks[:, 0], axis=0)
+        if not np.array_equal(moved, plan.membership == g):
+            raise RuntimeError(
+                f"the Sobol design's block {1 + g} does not vary exactly {plan.labels[g]!r}; "
+                "the SALib sampler's layout is not the one the estimators expect"
+            )
+
+
 def select_outputs(patterns: Sequence[str], available: Sequence[str]) -> tuple[str, ...]:
     """Expand output names and ``fnmatch`` patterns against the outputs a model has.
 
@@ -377,6 +392,7 @@ def sobol_analysis(
             bounds, settings.n, seed=seed, calc_second_order=settings.second_order, groups=groups
         ),
     )
+    _check_sobol_layout(plan, settings.second_order)
     runs, matrices, noise = _evaluate(plan, evaluate, settings.replicates, seed, outputs)
     indices, second, convergence, flags = [], [], [], {}
     for name, values in matrices.items():
