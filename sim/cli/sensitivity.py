@@ -39,7 +39,7 @@ _HELP = """Which factors change sharing most: run a sensitivity experiment file.
   sharesim sensitivity experiments/sensitivity_morris.toml
   sharesim sensitivity experiments/sensitivity_sobol_grouped.toml --out DIR
 
-The file is an experiment file with a [sensitivity] table (method = "sobol" or "morris";
+The file is an experiment file with a \\[sensitivity] table (method = "sobol" or "morris";
 docs/sensitivity.md). Results, figures and brief.md/brief.html go to --out (default
 results/sensitivity/<name>); the runs are stored in DIR/runs, so running the same command
 again resumes an interrupted analysis.

@@ -225,8 +225,10 @@ def _reported(estimate: FloatArray) -> FloatArray:
 
 def _rank(frame: pd.DataFrame, by: str) -> pd.Series:
     """1 = most influential; factors not distinguishable come after all that are."""
-    key = frame[by].where(frame["distinguishable"], -1.0) + frame["distinguishable"] * 2.0
-    return key.rank(ascending=False, method="first").astype(int)
+    order = frame.assign(_value=frame[by].fillna(-np.inf)).sort_values(
+        ["distinguishable", "_value"], ascending=False, kind="stable"
+    )
+    return pd.Series(np.arange(1, len(frame) + 1), index=order.index).reindex(frame.index)
 
 
 # --- Sobol -----------------------------------------------------------------------------
