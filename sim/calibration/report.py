@@ -1,0 +1,660 @@
+"""What a calibration found, for analysts: figures, a Markdown/HTML report, the calibrated
+scenario file.
+
+Every function returns a figure or text except :func:`write_outputs`, which writes them (the
+command line and notebooks call it).
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; never a window
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from sim.calibration.fit import WEAKLY_BELOW, Calibration
+from sim.metrics import slug
+from sim.params import PARAMETERS
+from sim.report import OKABE_ITO
+
+POSTERIOR = OKABE_ITO[4]
+POINT = OKABE_ITO[5]
+TARGET = OKABE_ITO[2]
+PRIOR = OKABE_ITO[8]
+PAIRWISE_MOST = 6
+"""Inputs shown in the pairwise figure: the most narrowed ones (a 15 x 15 grid is unreadable)."""
+
+
+def _grid(n: int, cols: int = 4) -> tuple[int, int]:
+    cols = min(cols, n)
+    return math.ceil(n / cols), cols
+
+
+def marginals_figure(result: Calibration) -> Figure:
+    """Posterior marginal of each calibrated input over its prior range, with the screening's
+    support, the posterior median and 90% interval, and the verdict."""
+    table = result.identification()
+    post = result.posterior
+    w = post["weight"].to_numpy()
+    rows, cols = _grid(len(table))
+    fig, axes = plt.subplots(rows, cols, figsize=(3.3 * cols, 2.4 * rows), squeeze=False)
+    for ax, (name, row) in zip(axes.flat, table.iterrows(), strict=False):
+        low, high = row["prior_low"], row["prior_high"]
+        bins = np.linspace(low, high, 25)
+        ax.axvspan(row["support_low"], row["support_high"], color=PRIOR, alpha=0.15, lw=0)
+        ax.hist(post[name], bins=bins, weights=w, density=True, color=POSTERIOR, alpha=0.8)
+        ax.axhline(1.0 / (high - low), color=PRIOR, lw=1, ls="--")
+        for q in (row["posterior_q05"], row["posterior_q95"]):
+            ax.axvline(q, color="black", lw=0.8, ls=":")
+        ax.axvline(row["posterior_median"], color="black", lw=1.2)
+        ax.set_xlim(low, high)
+        ax.set_yticks([])
+        ax.set_title(f"{name}\n{row['verdict']} (ratio {row['interval_ratio']:.2f})", fontsize=8)
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[len(table) :]:
+        ax.set_visible(False)
+    fig.suptitle(
+        "Posterior marginals (bars) against the uniform prior (dashed); grey: screening "
+        "support; lines: median and 90% interval",
+        fontsize=9,
+    )
+    fig.tight_layout()
+    return fig
+
+
+def pairwise_figure(result: Calibration) -> Figure:
+    """Pairwise posterior of the most narrowed inputs (weighted 2-D histograms)."""
+    table = result.identification().sort_values("interval_ratio")
+    names = list(table.index[:PAIRWISE_MOST])
+    post = result.posterior
+    w = post["weight"].to_numpy()
+    n = len(names)
+    fig, axes = plt.subplots(n, n, figsize=(2.0 * n + 1, 2.0 * n + 1), squeeze=False)
+    for i, yi in enumerate(names):
+        for j, xj in enumerate(names):
+            ax = axes[i, j]
+            xl = result.problem.prior[xj]
+            yl = result.problem.prior[yi]
+            if i == j:
+                ax.hist(post[xj], bins=20, range=xl, weights=w, color=POSTERIOR)
+                ax.set_yticks([])
+                ax.set_xlim(*xl)
+            elif i > j:
+                ax.hist2d(post[xj], post[yi], bins=18, range=[xl, yl], weights=w, cmap="Blues")
+            else:
+                ax.set_visible(False)
+                continue
+            ax.tick_params(labelsize=6)
+            if i == n - 1:
+                ax.set_xlabel(xj, fontsize=7)
+            if j == 0 and i > 0:
+                ax.set_ylabel(yi, fontsize=7)
+    fig.suptitle("Pairwise posterior of the most narrowed inputs", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def _shade_target(ax: plt.Axes, low: float, high: float, tolerance: float, span: tuple) -> None:
+    lo = max(low, span[0]) if math.isfinite(low) else span[0]
+    hi = min(high, span[1]) if math.isfinite(high) else span[1]
+    lo_tol = (low - tolerance) if math.isfinite(low) else span[0]
+    hi_tol = (high + tolerance) if math.isfinite(high) else span[1]
+    ax.axvspan(lo_tol, hi_tol, color=TARGET, alpha=0.12, lw=0, label="within tolerance")
+    ax.axvspan(lo, hi, color=TARGET, alpha=0.3, lw=0, label="target")
+
+
+def predictive_targets_figure(result: Calibration) -> Figure:
+    """Each target statistic: the posterior-predictive replay and the point estimate's runs
+    (histograms) against the target and its tolerance (shaded)."""
+    targets = result.problem.targets
+    components = [(t, c) for t in targets.targets for c in t.components()]
+    rows, cols = _grid(len(components), 3)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.8 * cols, 2.6 * rows), squeeze=False)
+    for ax, (target, column) in zip(axes.flat, components, strict=False):
+        pred = result.predictive[column].dropna().to_numpy()
+        point = result.point[column].dropna().to_numpy()
+        both = np.concatenate([pred, point]) if pred.size + point.size else np.zeros(1)
+        low, high = target.interval
+        ends = [v for v in (low, high) if math.isfinite(v)]
+        span = (
+            min([*ends, float(both.min())]) - target.tolerance,
+            max([*ends, float(both.max())]) + target.tolerance,
+        )
+        _shade_target(ax, low, high, target.tolerance, span)
+        bins = np.linspace(*span, 30)
+        ax.hist(pred, bins=bins, density=True, color=POSTERIOR, alpha=0.7, label="posterior")
+        ax.hist(
+            point,
+            bins=bins,
+            density=True,
+            histtype="step",
+            color=POINT,
+            lw=1.5,
+            label="point estimate",
+        )
+        ax.set_xlim(*span)
+        ax.set_yticks([])
+        ax.set_title(f"{column} ({target.source})", fontsize=8)
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[len(components) :]:
+        ax.set_visible(False)
+    axes.flat[0].legend(fontsize=6, loc="upper left")
+    fig.suptitle("Posterior-predictive check against each target", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def predictive_partners_figure(result: Calibration) -> Figure:
+    """Per partner: quarterly recording share of the posterior-predictive replay (median and
+    5-95% band), with the share targets that name the partner."""
+    names = result.problem.scenario.partner_names
+    quarterly = result.predictive_quarterly
+    rows, cols = _grid(len(names))
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(3.2 * cols, 2.3 * rows), sharex=True, sharey=True, squeeze=False
+    )
+    quarters = np.arange(quarterly.shape[1]) + 1 if quarterly.size else np.zeros(0)
+    named = {
+        p: t
+        for t in result.problem.targets.targets
+        if t.statistic == "share_after_interface_live"
+        for p in (t.partners or [])
+    }
+    for a, ax in enumerate(axes.flat):
+        if a >= len(names):
+            ax.set_visible(False)
+            continue
+        if quarterly.size:
+            values = quarterly[:, :, a]
+            defined = ~np.isnan(values)
+            ok = defined.sum(axis=0) > 0
+            lo = np.full(len(quarters), np.nan)
+            mid, hi = lo.copy(), lo.copy()
+            for q in np.flatnonzero(ok):
+                col = values[defined[:, q], q]
+                lo[q], mid[q], hi[q] = np.quantile(col, [0.05, 0.5, 0.95])
+            ax.fill_between(
+                quarters, lo, hi, color=POSTERIOR, alpha=0.25, lw=0, label="5-95% of posterior runs"
+            )
+            ax.plot(quarters, mid, color=POSTERIOR, lw=1.5, label="median")
+        if names[a] in named:
+            low, high = named[names[a]].interval
+            ax.axhspan(
+                low,
+                min(high, 1.02),
+                color=TARGET,
+                alpha=0.3,
+                lw=0,
+                label=f"target ({named[names[a]].source})",
+            )
+        ax.set_title(names[a], fontsize=9)
+        ax.set_ylim(0, 1.02)
+        ax.grid(alpha=0.3)
+    for ax in axes[-1]:
+        ax.set_xlabel("quarter")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("share recorded")
+    axes.flat[0].legend(fontsize=6, loc="lower right")
+    fig.suptitle("Posterior-predictive replay: recording share per partner and quarter", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def partner_bands_figure(result: Calibration) -> Figure:
+    """Per partner: final-year share and share while its interface is live, posterior-
+    predictive median and 5-95% band, and the point estimate's median."""
+    names = result.problem.scenario.partner_names
+    fig, axes = plt.subplots(1, 2, figsize=(11, 0.45 * len(names) + 1.5), sharey=True)
+    y = np.arange(len(names))
+    for ax, stat, title in (
+        (axes[0], "share_final_year", "final-year share"),
+        (axes[1], "share_after_interface_live", "share while its interface is live"),
+    ):
+        for frame, colour, offset, label in (
+            (result.predictive, POSTERIOR, -0.15, "posterior (5-95%, median)"),
+            (result.point, POINT, 0.15, "point estimate (5-95%, median)"),
+        ):
+            for k, name in enumerate(names):
+                values = frame[f"{stat}.{slug(name)}"].dropna().to_numpy()
+                if values.size == 0:
+                    continue
+                lo, mid, hi = np.quantile(values, [0.05, 0.5, 0.95])
+                ax.plot(
+                    [lo, hi], [k + offset] * 2, color=colour, lw=2, label=label if k == 0 else None
+                )
+                ax.plot([mid], [k + offset], "o", color=colour, ms=4)
+        ax.set_xlim(0, 1.02)
+        ax.set_title(title, fontsize=9)
+        ax.grid(alpha=0.3, axis="x")
+    axes[0].set_yticks(y, names, fontsize=8)
+    axes[0].invert_yaxis()
+    axes[0].legend(fontsize=7, loc="lower left")
+    fig.suptitle("Per partner: posterior-predictive bands", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def progress_figure(result: Calibration) -> Figure:
+    """Epsilon and effective sample size per generation; share of the screening wave each
+    target rules out."""
+    gens = result.generations()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3))
+    ax = axes[0]
+    ax.plot(gens.index, gens["epsilon"], "o-", color=POSTERIOR, label="epsilon (tolerances)")
+    ax.axhline(result.problem.settings.epsilon_floor, color="black", lw=0.8, ls=":")
+    ax.set_xlabel("generation")
+    ax.set_ylabel("epsilon")
+    twin = ax.twinx()
+    twin.plot(gens.index, gens["ess"], "s--", color=POINT, label="effective sample size")
+    twin.set_ylabel("ESS")
+    ax.set_title("ABC-SMC generations", fontsize=9)
+    by = result.screening.ruled_out_by()
+    axes[1].barh(list(by.index), by.to_numpy(), color=OKABE_ITO[0])
+    axes[1].set_xlim(0, 1)
+    axes[1].set_xlabel("share of screening points ruled out")
+    axes[1].set_title(
+        f"Screening: {result.screening.ruled_out:.0%} of the prior ruled out overall", fontsize=9
+    )
+    axes[1].tick_params(labelsize=7)
+    fig.tight_layout()
+    return fig
+
+
+FIGURES = {
+    "marginals": marginals_figure,
+    "pairwise": pairwise_figure,
+    "predictive_targets": predictive_targets_figure,
+    "predictive_partners": predictive_partners_figure,
+    "partner_bands": partner_bands_figure,
+    "progress": progress_figure,
+}
+
+
+# --- the calibrated scenario ----------------------------------------------------------------
+
+
+def calibrated_name(scenario_name: str) -> str:
+    """``sentinel_replay`` -> ``sentinel_calibrated``; other names get ``_calibrated``."""
+    if scenario_name.endswith("_replay"):
+        return scenario_name[: -len("_replay")] + "_calibrated"
+    return f"{scenario_name}_calibrated"
+
+
+def _round(value: float) -> float:
+    return float(f"{value:.4g}")
+
+
+def calibrated_scenario(result: Calibration, targets_file: str | None = None) -> str:
+    """The calibrated scenario as TOML text.
+
+    It ``extends`` the calibrated scenario and sets each calibrated parameter to a range: the
+    posterior 90% interval, with the weighted posterior median as default (what ``sharesim
+    run`` uses), provenance ``inferred`` and the calibration as source. Sweeps, sensitivity
+    analysis and the dashboard see the ranges as the parameters' uncertainty. The ranges are
+    independent: correlations between parameters in the posterior are not carried (they are
+    in ``posterior.parquet``).
+    """
+    problem = result.problem
+    table = result.identification()
+    gens = result.generations()
+    origin = problem.scenario.origin
+    extends = problem.scenario.name if not origin.endswith(".toml") else origin
+    if origin.endswith(".toml") and Path(origin).parent.name == "scenarios":
+        # A shipped scenario (its origin is the package file): extend it by name.
+        extends = problem.scenario.name
+    label = targets_file or problem.targets_label
+    settings = problem.settings
+    missed = [t for t, r in result.fit().iterrows() if not r["predictive_met"]]
+    lines = [
+        f"# {calibrated_name(problem.scenario.name)}: {problem.scenario.name} calibrated to the "
+        f"targets in {label}.",
+        "#",
+        "# Written by `sharesim calibrate` (docs/calibration.md); to change it, re-run the",
+        "# calibration rather than editing the numbers. Each calibrated parameter is a range: its",
+        "# posterior 90% interval, with the weighted posterior median as default. The ranges are",
+        "# independent (the posterior's correlations are in posterior.parquet, not here).",
+        f"# Targets hash {problem.targets.content_hash()[:12]}, scenario hash "
+        f"{problem.scenario.content_hash()[:12]}, seed {settings.seed}, {result.runs} runs,",
+        f"# {len(gens)} generations, final epsilon {result.final.epsilon:.3g} (tolerances), "
+        f"posterior ESS {result.final.ess:.0f}.",
+        "# Not identified by the targets (posterior close to the prior): "
+        + (", ".join(table.index[table["verdict"] == "not identified"]) or "none")
+        + ".",
+        "# Targets the posterior-predictive replay misses: " + (", ".join(missed) or "none") + ".",
+        "",
+        f'name = "{calibrated_name(problem.scenario.name)}"',
+        f'description = "{problem.scenario.name} with parameters calibrated to '
+        f'{problem.targets.name} (posterior medians, 90% ranges)."',
+        f'extends = "{extends}"',
+        "",
+        "[parameters]",
+    ]
+    for name, row in table.iterrows():
+        param = PARAMETERS[str(name)]
+        low = max(param.low, _round(row["posterior_q05"]))
+        high = min(param.high, _round(row["posterior_q95"]))
+        default = min(max(_round(row["posterior_median"]), low), high)
+        if low >= high:
+            low, high = param.low, param.high
+        source = (
+            f"Calibration to {problem.targets.name} (seed {settings.seed}): posterior median "
+            f"and 90% interval; {row['verdict']} (interval ratio {row['interval_ratio']:.2f})"
+        )
+        lines.append(
+            f"{name} = {{ low = {low!r}, high = {high!r}, default = {default!r}, "
+            f'provenance = "inferred", source = "{source}" }}'
+        )
+    return "\n".join(lines) + "\n"
+
+
+# --- the report -----------------------------------------------------------------------------
+
+
+def _fmt(value: object, digits: int = 3) -> str:
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if isinstance(value, float | np.floating):
+        if not math.isfinite(float(value)):
+            return "-" if math.isnan(float(value)) else ("inf" if value > 0 else "-inf")
+        return f"{float(value):.{digits}g}"
+    return str(value)
+
+
+def _table(frame: pd.DataFrame, digits: int = 3) -> str:
+    cols = [frame.index.name or "", *map(str, frame.columns)]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for index, row in frame.iterrows():
+        lines.append("| " + " | ".join([str(index), *(_fmt(v, digits) for v in row)]) + " |")
+    return "\n".join(lines)
+
+
+def _interval(low: float, high: float) -> str:
+    if low == high:
+        return _fmt(low)
+    left = "-inf" if not math.isfinite(low) else _fmt(low)
+    right = "inf" if not math.isfinite(high) else _fmt(high)
+    return f"[{left}, {right}]"
+
+
+def fit_lines(result: Calibration) -> list[str]:
+    """Plain sentences: each target met or missed, and by how much."""
+    lines = []
+    for column, row in result.fit().iterrows():
+        band = f"{_fmt(row['predictive_q05'])} to {_fmt(row['predictive_q95'])}"
+        verdict = (
+            "meets it"
+            if row["predictive_met"]
+            else f"misses it by {_fmt(row['predictive_miss'])} "
+            f"({_fmt(row['predictive_miss'] / row['tolerance'])} tolerances)"
+        )
+        lines.append(
+            f"`{column}` (target {_interval(row['low'], row['high'])} +/- "
+            f"{_fmt(row['tolerance'])}, {row['source']}, {row['strength']}): posterior-predictive "
+            f"median {_fmt(row['predictive_median'])} (5-95%: {band}), {verdict}; "
+            f"{row['predictive_meets']:.0%} of runs within tolerance. Point estimate: median "
+            f"{_fmt(row['point_median'])}, "
+            + ("meets it." if row["point_met"] else f"misses by {_fmt(row['point_miss'])}.")
+        )
+    return lines
+
+
+def report_markdown(result: Calibration, seconds: float | None = None) -> str:
+    """The calibration report as Markdown."""
+    problem = result.problem
+    settings = problem.settings
+    screening = result.screening
+    table = result.identification()
+    fit = result.fit()
+    gens = result.generations()
+    verdicts = table["verdict"]
+    identified = list(table.index[verdicts == "identified"])
+    weak = list(table.index[verdicts == "weakly identified"])
+    not_identified = list(table.index[verdicts == "not identified"])
+    met = int(fit["predictive_met"].sum())
+    targets_rows = pd.DataFrame(
+        [
+            {
+                "target": t.id,
+                "statistic": t.statistic
+                + (f" ({', '.join(t.partners)})" if t.partners else "")
+                + (f" at {t.at}" if t.at else ""),
+                "value": _interval(*t.interval),
+                "tolerance": t.tolerance,
+                "source": t.source,
+                "strength": t.strength,
+            }
+            for t in problem.targets.targets
+        ]
+    ).set_index("target")
+    fit_view = fit[
+        [
+            "low",
+            "high",
+            "tolerance",
+            "predictive_median",
+            "predictive_q05",
+            "predictive_q95",
+            "predictive_meets",
+            "predictive_met",
+            "predictive_miss",
+            "point_median",
+            "point_met",
+            "point_miss",
+        ]
+    ].rename(columns={"predictive_meets": "share_runs_within"})
+    ident_view = table[
+        [
+            "prior_low",
+            "prior_high",
+            "posterior_median",
+            "posterior_q05",
+            "posterior_q95",
+            "interval_ratio",
+            "verdict",
+        ]
+    ]
+    top = result.influence.head(15)
+    influence_view = top[["strongest"]].assign(
+        calibrated=[name in problem.prior for name in top.index]
+    )
+    seconds = result.wall_seconds if seconds is None else seconds
+    time_text = f"{seconds:.0f} s"
+    constraints = [
+        f"- `{c.id}` ({c.source}, {c.strength}): {c.description}. Checked: `{c.parameter}` is "
+        + (
+            f"sampled on [{_fmt(problem.prior[c.parameter][0])}, "
+            f"{_fmt(problem.prior[c.parameter][1])}]"
+            if c.parameter in problem.prior
+            else "held inside its range"
+        )
+        + (f", above {c.above:g}" if c.above is not None else "")
+        + (f", below {c.below:g}" if c.below is not None else "")
+        + " everywhere: a prior constraint, not a fitted statistic."
+        for c in problem.targets.constraints
+    ]
+    parts = [
+        f"# Calibration of {problem.scenario.name} to {problem.targets.name}",
+        "",
+        problem.targets.description + ".",
+        "",
+        f"Targets file `{problem.targets_label}`; scenario `{problem.scenario.name}` "
+        f"(hash {problem.scenario.content_hash()[:12]}); seed {settings.seed}; "
+        f"{result.runs} model runs; wall time {time_text}.",
+        f"Calibrated inputs ({len(problem.inputs)}): {', '.join(problem.inputs)}. "
+        + (
+            f"The other {len(problem.nuisance)} uncertain inputs of the scenario are drawn from "
+            "their ranges for every parameter set (marginalised, not fitted)."
+            if settings.nuisance == "prior"
+            else "The other uncertain inputs are held at the scenario's defaults."
+        ),
+        "",
+        "## In short",
+        "",
+        f"- The posterior-predictive replay meets {met} of {len(fit)} target statistics within "
+        "tolerance"
+        + (
+            "."
+            if met == len(fit)
+            else "; missed: " + ", ".join(f"`{t}`" for t in fit.index[~fit["predictive_met"]]) + "."
+        ),
+        f"- Screening ruled out {screening.ruled_out:.0%} of the prior "
+        f"({len(screening.design)} Latin-hypercube points, implausibility cut-off "
+        f"{settings.cutoff:g}).",
+        f"- ABC-SMC: {len(gens)} generations, final epsilon {result.final.epsilon:.3g} "
+        f"tolerances (floor {settings.epsilon_floor:g}), {len(result.final.weights)} "
+        f"accepted parameter sets, effective sample size {result.final.ess:.0f}.",
+        f"- Identified by the targets: {', '.join(identified) or 'none'}.",
+        f"- Weakly identified: {', '.join(weak) or 'none'}.",
+        f"- **Not identified** (posterior 90% interval wider than "
+        f"{settings.not_identified_above:.0%} of the prior's): "
+        f"{', '.join(not_identified) or 'none'}. For these the evidence says little: their "
+        "calibrated ranges are close to the priors.",
+        "",
+        "## Targets",
+        "",
+        _table(targets_rows),
+        "",
+        *[f"- `{t.id}`: {t.note}" for t in problem.targets.targets if t.note],
+        "",
+        "Prior constraints:",
+        "",
+        *constraints,
+        "",
+        "## Fit per target",
+        "",
+        *[f"- {line}" for line in fit_lines(result)],
+        "",
+        "Posterior predictive: parameter sets drawn from the posterior by weight, the other "
+        "inputs from their priors. Point estimate: the calibrated scenario at its defaults "
+        "(posterior medians, other inputs at their defaults), which is what `sharesim run` "
+        "shows. A target is met when the median run is within one tolerance of it.",
+        "",
+        _table(fit_view),
+        "",
+        "![predictive_targets](figures/predictive_targets.png)",
+        "",
+        "![partner_bands](figures/partner_bands.png)",
+        "",
+        "![predictive_partners](figures/predictive_partners.png)",
+        "",
+        "## What the evidence identifies",
+        "",
+        "Interval ratio: width of the posterior 90% interval over the width of the prior's 90% "
+        f"interval. Below {WEAKLY_BELOW:.1f}: identified; up to {settings.not_identified_above:g}: "
+        "weakly identified; above: not identified by these targets.",
+        "",
+        _table(ident_view),
+        "",
+        "![marginals](figures/marginals.png)",
+        "",
+        "![pairwise](figures/pairwise.png)",
+        "",
+        "## Screening and generations",
+        "",
+        "Share of the screening wave each target rules out: "
+        + ", ".join(f"`{k}` {v:.0%}" for k, v in screening.ruled_out_by().items())
+        + ".",
+        "",
+        "Inputs that move the target statistics most over the screening wave (largest absolute "
+        "Spearman correlation with any target statistic):",
+        "",
+        _table(influence_view, 2),
+        "",
+        _table(gens),
+        "",
+        "![progress](figures/progress.png)",
+        "",
+        "## Caveats",
+        "",
+        "- The evidence is a handful of qualitative patterns from one thesis; each target's "
+        "number and tolerance is a reading of a sentence (see the notes above). A different "
+        "reading moves the posterior.",
+        "- The posterior is conditional on the model's structure: a parameter that is "
+        "identified here is identified *given the rules of the model*, not proven in the world.",
+        "- Parameters marked not identified should be treated as unknown: scenario comparisons "
+        "that depend on them need a sensitivity analysis, not the calibrated default.",
+        "- The calibrated scenario keeps each parameter's 90% interval as an independent range; "
+        "it drops the posterior's correlations (pairwise figure).",
+        "",
+    ]
+    return "\n".join(parts)
+
+
+def report_html(markdown: str, title: str) -> str:
+    """The Markdown report as a standalone HTML page."""
+    from markdown_it import MarkdownIt
+
+    body = MarkdownIt("commonmark").enable("table").render(markdown)
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title>"
+        "<style>body{font-family:sans-serif;max-width:75em;margin:2em auto;padding:0 1em}"
+        "table{border-collapse:collapse;font-size:90%}td,th{padding:.2em .5em;"
+        "border-bottom:1px solid #ccc;text-align:right}img{max-width:100%}</style></head><body>"
+        f"{body}</body></html>"
+    )
+
+
+def write_outputs(
+    result: Calibration,
+    out: Path | str,
+    seconds: float | None = None,
+    scenario_copies: Sequence[Path] = (),
+) -> dict[str, Path]:
+    """Write figures, ``report.md``, ``report.html``, ``fit.csv``, ``identification.csv`` and
+    the calibrated scenario into ``out`` (and copies of the scenario to ``scenario_copies``).
+
+    Returns
+    -------
+    dict
+        What was written, by name.
+    """
+    folder = Path(out)
+    figures = folder / "figures"
+    figures.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    for name, make in FIGURES.items():
+        fig = make(result)
+        path = figures / f"{name}.png"
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        written[name] = path
+    result.fit().to_csv(folder / "fit.csv")
+    result.identification().to_csv(folder / "identification.csv")
+    markdown = report_markdown(result, seconds)
+    (folder / "report.md").write_text(markdown, encoding="utf-8")
+    title = f"Calibration of {result.problem.scenario.name}"
+    (folder / "report.html").write_text(report_html(markdown, title), encoding="utf-8")
+    scenario_text = calibrated_scenario(result)
+    scenario_path = folder / f"{calibrated_name(result.problem.scenario.name)}.toml"
+    scenario_path.write_text(scenario_text, encoding="utf-8")
+    for copy in scenario_copies:
+        Path(copy).write_text(scenario_text, encoding="utf-8")
+    written |= {
+        "report.md": folder / "report.md",
+        "report.html": folder / "report.html",
+        "scenario": scenario_path,
+        "fit.csv": folder / "fit.csv",
+        "identification.csv": folder / "identification.csv",
+    }
+    return written
+
+
+__all__ = [
+    "FIGURES",
+    "calibrated_name",
+    "calibrated_scenario",
+    "fit_lines",
+    "report_html",
+    "report_markdown",
+    "write_outputs",
+]

@@ -1,0 +1,312 @@
+"""Target statistics of runs, and how far each run is from each target.
+
+:class:`TargetStatistics` turns a batch :class:`~sim.engine.Trajectory` into one row per run
+with one column per target component (``integrated_share.melton``, ``interfaces_2012``, ...).
+It needs per-week information that the standard summary metrics do not keep (the weeks an
+interface was live, the interface stages at a 2012 date), so it is a function of the whole
+trajectory; it is a plain frozen dataclass so it can be sent to worker processes.
+
+Distances follow pattern-oriented modelling (Grimm et al. 2005): a statistic inside its target
+interval is at distance 0; outside, the distance is how far outside, in units of the target's
+tolerance. A run meets a target when its distance is at most 1. A run's overall distance is the
+largest over the targets (the worst-fitting pattern), so "distance <= 1" means "meets every
+target within its tolerance". An undefined statistic (a partner whose interface never went
+live, an empty group) is infinitely far: the run cannot show the pattern.
+
+References
+----------
+Grimm, V. et al. (2005). Science 310, 987-991. doi:10.1126/science.1116681
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+from scipy.stats import rankdata
+
+from sim.calibration.targets import Target, TargetsError, TargetSet
+from sim.engine import FloatArray, InterfaceState, Trajectory
+from sim.metrics import FINAL_YEAR_WEEKS
+
+
+def _share(recorded: np.ndarray, handled: np.ndarray) -> FloatArray:
+    """Recorded over handled; NaN where nothing was handled."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(handled > 0, recorded / np.maximum(handled, 1), np.nan)
+
+
+def _spearman(x: FloatArray, y: FloatArray) -> FloatArray:
+    """Spearman correlation across columns, per row; 0 where either row is constant."""
+    rx = rankdata(x, axis=1)
+    ry = rankdata(y, axis=1)
+    rx -= rx.mean(axis=1, keepdims=True)
+    ry -= ry.mean(axis=1, keepdims=True)
+    denominator = np.sqrt((rx**2).sum(axis=1) * (ry**2).sum(axis=1))
+    return np.divide(
+        (rx * ry).sum(axis=1), denominator, out=np.zeros(len(x)), where=denominator > 0
+    )
+
+
+@dataclass(frozen=True)
+class TargetStatistics:
+    """The target statistics of a scenario's runs, as a metrics function of a trajectory.
+
+    Build it with :meth:`for_scenario`, which checks the targets against the scenario (partner
+    names, dates inside the run).
+
+    Attributes
+    ----------
+    targets : TargetSet
+        The targets.
+    partners : tuple of str
+        The scenario's partner names, in array order.
+    weeks : dict of str to int
+        The week of every target's ``at`` date, by target id.
+    final_weeks : int
+        Length of the "final year" window.
+    """
+
+    targets: TargetSet
+    partners: tuple[str, ...]
+    weeks: dict[str, int]
+    final_weeks: int = FINAL_YEAR_WEEKS
+
+    @classmethod
+    def for_scenario(
+        cls,
+        targets: TargetSet,
+        partners: tuple[str, ...],
+        start: date,
+        n_weeks: int,
+        label: str = "<targets>",
+    ) -> TargetStatistics:
+        """Return the statistics of ``targets`` for a scenario with these partners and dates.
+
+        Raises
+        ------
+        TargetsError
+            A target names a partner the scenario does not have, or a date outside the run.
+        """
+        from sim.timeline import week_of
+
+        weeks: dict[str, int] = {}
+        for i, target in enumerate(targets.targets):
+            where = f"{label}: targets[{i}] ({target.id})"
+            for field in ("partners", "group", "versus"):
+                names = getattr(target, field)
+                if isinstance(names, list):
+                    for name in names:
+                        if name not in partners:
+                            raise TargetsError(
+                                f"{where}.{field}: no partner named {name!r} in the scenario"
+                            )
+            if target.at is not None:
+                week = week_of(target.at, start)
+                if not 0 <= week < n_weeks:
+                    raise TargetsError(
+                        f"{where}.at: {target.at} is outside the run ({start} plus {n_weeks} weeks)"
+                    )
+                weeks[target.id] = week
+        return cls(targets, partners, weeks)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The columns :meth:`__call__` returns."""
+        return self.targets.components()
+
+    def __call__(self, trajectory: Trajectory) -> pd.DataFrame:
+        """One row per run of ``trajectory``, one column per target component."""
+        if tuple(trajectory.names) != self.partners:
+            raise ValueError("trajectory partners differ from the targets' scenario")
+        window = slice(max(trajectory.handled.shape[1] - self.final_weeks, 0), None)
+        handled = trajectory.handled[:, window].sum(axis=1)
+        recorded = trajectory.recorded[:, window].sum(axis=1)
+        final_share = _share(recorded, handled)
+        live_end = trajectory.interface[:, -1] == InterfaceState.LIVE
+        columns: dict[str, FloatArray] = {}
+        for target in self.targets.targets:
+            for name, values in self._statistic(
+                target, trajectory, handled, recorded, final_share, live_end
+            ).items():
+                columns[name] = values
+        return pd.DataFrame(columns, columns=list(self.columns))
+
+    def _index(self, names: list[str]) -> np.ndarray:
+        return np.array([self.partners.index(n) for n in names], dtype=np.int64)
+
+    def _group(self, group: list[str] | str | None, live_end: np.ndarray) -> np.ndarray:
+        """Membership (B, A) of a static or per-run partner group."""
+        b, a = live_end.shape
+        if group == "interface_live":
+            return live_end
+        if group == "no_interface_live":
+            return ~live_end
+        if group == "all":
+            return np.ones((b, a), dtype=bool)
+        member = np.zeros(a, dtype=bool)
+        member[self._index(list(group or []))] = True
+        return np.broadcast_to(member, (b, a))
+
+    def _statistic(
+        self,
+        target: Target,
+        trajectory: Trajectory,
+        handled: np.ndarray,
+        recorded: np.ndarray,
+        final_share: FloatArray,
+        live_end: np.ndarray,
+    ) -> dict[str, FloatArray]:
+        kind = target.statistic
+        if kind == "share_after_interface_live":
+            names = target.components()
+            live = trajectory.interface == InterfaceState.LIVE
+            index = self._index(target.partners or [])
+            rec = (trajectory.recorded * live).sum(axis=1)[:, index]
+            han = (trajectory.handled * live).sum(axis=1)[:, index]
+            share = _share(rec, han)
+            return {name: share[:, k] for k, name in enumerate(names)}
+        if kind == "share_final_year":
+            chosen = (
+                self._index(target.partners) if target.partners else np.arange(len(self.partners))
+            )
+            return {target.id: _share(recorded[:, chosen].sum(1), handled[:, chosen].sum(1))}
+        if kind == "share_final_year_gap":
+            first = self._group(target.group, live_end)
+            second = self._group(target.versus, live_end)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mean_first = np.nansum(np.where(first, final_share, 0.0), axis=1) / np.sum(
+                    first & ~np.isnan(final_share), axis=1
+                )
+                mean_second = np.nansum(np.where(second, final_share, 0.0), axis=1) / np.sum(
+                    second & ~np.isnan(final_share), axis=1
+                )
+            return {target.id: mean_first - mean_second}
+        if kind == "buy_in_share_rank_correlation":
+            return {target.id: _spearman(trajectory.buy_in[:, -1], np.nan_to_num(final_share))}
+        if kind == "interfaces_considering_or_beyond":
+            week = self.weeks[target.id]
+            stage = trajectory.interface[:, week]
+            return {target.id: (stage >= InterfaceState.CONSIDERING).sum(axis=1).astype(float)}
+        raise AssertionError(f"statistic kind {kind!r} has no implementation")
+
+
+def excess(values: pd.DataFrame, targets: TargetSet) -> pd.DataFrame:
+    """How far each statistic is outside its target, in tolerances (0 inside; inf undefined).
+
+    Parameters
+    ----------
+    values : DataFrame
+        One row per run, one column per target component (:meth:`TargetSet.components`).
+    targets : TargetSet
+        The targets.
+    """
+    out: dict[str, np.ndarray] = {}
+    for target in targets.targets:
+        low, high = target.interval
+        for column in target.components():
+            x = values[column].to_numpy(dtype=float)
+            below = np.where(x < low, low - x, 0.0)
+            above = np.where(x > high, x - high, 0.0)
+            d = (below + above) / target.tolerance
+            out[column] = np.where(np.isnan(x), np.inf, d)
+    return pd.DataFrame(out, index=values.index)
+
+
+def distance(values: pd.DataFrame, targets: TargetSet) -> np.ndarray:
+    """Each run's distance to the evidence: its worst target, in tolerances (<= 1 meets all)."""
+    return excess(values, targets).to_numpy().max(axis=1)
+
+
+def partner_statistics(trajectory: Trajectory, final_weeks: int = FINAL_YEAR_WEEKS) -> pd.DataFrame:
+    """Per partner and run: final-year share, share while the interface is live (NaN if it
+    never is), final buy-in and whether the interface is live at the end. Columns are
+    ``<statistic>.<partner slug>``; used for the per-partner posterior-predictive check."""
+    from sim.metrics import slug
+
+    window = slice(max(trajectory.handled.shape[1] - final_weeks, 0), None)
+    final = _share(
+        trajectory.recorded[:, window].sum(axis=1), trajectory.handled[:, window].sum(axis=1)
+    )
+    live = trajectory.interface == InterfaceState.LIVE
+    after = _share(
+        (trajectory.recorded * live).sum(axis=1), (trajectory.handled * live).sum(axis=1)
+    )
+    columns: dict[str, np.ndarray] = {}
+    for a, name in enumerate(trajectory.names):
+        key = slug(name)
+        columns[f"share_final_year.{key}"] = final[:, a]
+        columns[f"share_after_interface_live.{key}"] = after[:, a]
+        columns[f"buy_in_final.{key}"] = trajectory.buy_in[:, -1, a]
+        columns[f"interface_live_final.{key}"] = live[:, -1, a].astype(float)
+    return pd.DataFrame(columns)
+
+
+def quarterly_share(trajectory: Trajectory, weeks: int = 13) -> np.ndarray:
+    """Recording share per run, quarter (``weeks`` weeks) and partner (B, Q, A); NaN where a
+    partner handled nothing in a quarter (e.g. before it went live)."""
+    b, t, a = trajectory.handled.shape
+    quarters = t // weeks
+    cut = quarters * weeks
+    handled = trajectory.handled[:, :cut].reshape(b, quarters, weeks, a).sum(axis=2)
+    recorded = trajectory.recorded[:, :cut].reshape(b, quarters, weeks, a).sum(axis=2)
+    return _share(recorded, handled)
+
+
+def trajectory_from_rows(
+    rows: pd.DataFrame, runs: pd.DataFrame, partners: tuple[str, ...]
+) -> Trajectory:
+    """Rebuild a batch :class:`Trajectory` from a sweep's tidy agency x week rows.
+
+    Parameters
+    ----------
+    rows : DataFrame
+        ``sim.store.read_trajectories`` output: ``run_key``, ``week``, ``agency``,
+        ``handled``, ``recorded``, ``buy_in``, ``interface`` (stage name), ``attitude``.
+    runs : DataFrame
+        The runs to rebuild, in the order wanted (a ``run_key`` column); each must have rows.
+    partners : tuple of str
+        Partner names in the scenario's order.
+
+    Returns
+    -------
+    Trajectory
+        One run per row of ``runs``. Pressure and the views network are not kept by sweeps
+        and come back as zeros; no target statistic reads them.
+    """
+    position = pd.Series(np.arange(len(runs)), index=pd.Index(runs["run_key"]))
+    run = position.reindex(rows["run_key"]).to_numpy()
+    if np.isnan(run.astype(float)).any():
+        raise ValueError("trajectory rows belong to runs that were not asked for")
+    agency = pd.Series(np.arange(len(partners)), index=pd.Index(partners))
+    where = agency.reindex(rows["agency"].astype(str)).to_numpy()
+    if np.isnan(where.astype(float)).any():
+        raise ValueError("trajectory rows name a partner the scenario does not have")
+    run, where = run.astype(np.int64), where.astype(np.int64)
+    week = rows["week"].to_numpy(dtype=np.int64)
+    b, t, a = len(runs), int(week.max()) + 1, len(partners)
+    counts = np.zeros(b, dtype=np.int64)
+    np.add.at(counts, run, 1)
+    if np.any(counts != t * a):
+        raise ValueError("some runs have no (or incomplete) trajectory rows")
+
+    def cube(column: str, dtype: type) -> np.ndarray:
+        values: np.ndarray = np.zeros((b, t, a), dtype=dtype)
+        values[run, week, where] = rows[column].to_numpy(dtype=dtype)
+        return values
+
+    stages = {s.name.lower(): int(s) for s in InterfaceState}
+    interface = np.zeros((b, t, a), dtype=np.int64)
+    interface[run, week, where] = rows["interface"].astype(str).map(stages).to_numpy(dtype=np.int64)
+    return Trajectory(
+        names=partners,
+        handled=cube("handled", np.int64),
+        recorded=cube("recorded", np.int64),
+        buy_in=cube("buy_in", np.float64),
+        interface=interface,
+        attitude=cube("attitude", np.float64),
+        pressure=np.zeros((b, t)),
+        views=np.zeros((b, a, a)),
+    )

@@ -1,0 +1,380 @@
+"""Calibration targets as data: the evidence of ``shared/DOMAIN.md`` as summary statistics.
+
+A targets file (TOML) names the scenario it describes and lists
+
+* ``[[targets]]``: a statistic of a run (one of a small closed set of kinds, computed in
+  :mod:`sim.calibration.statistics`), the value or interval the evidence supports, a tolerance
+  (how far outside it a run may fall and still count as meeting it), the evidence line it comes
+  from (``source``) and how sure that evidence is (``strength``);
+* ``[[constraints]]``: statements about a parameter itself (e.g. DOMAIN.md P6: functionality
+  cost is above zero for every partner). They are not fitted: they are checked against the
+  prior range the calibration samples, and a calibration whose prior breaks one is refused.
+
+Adding a target is adding a table to the file. Every problem with a file is one
+:class:`TargetsError` naming the file, the field and the problem.
+
+References
+----------
+Grimm, V. et al. (2005). Pattern-oriented modeling of agent-based complex systems: lessons
+from ecology. Science 310, 987-991. doi:10.1126/science.1116681
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import tomllib
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self, get_args
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+from sim.errors import InputError
+from sim.params import PARAMETERS
+
+StatisticKind = Literal[
+    "share_after_interface_live",
+    "share_final_year",
+    "share_final_year_gap",
+    "buy_in_share_rank_correlation",
+    "interfaces_considering_or_beyond",
+]
+"""The statistics a target can name.
+
+``share_after_interface_live``
+    Per named partner: recorded over handled cases in the weeks its interface is live
+    (undefined, so a miss, in a run where it never goes live).
+``share_final_year``
+    Recorded over handled cases of the named partners (all when none are named), pooled over
+    the last 52 weeks.
+``share_final_year_gap``
+    Mean final-year share of the partners in ``group`` minus that of the partners in
+    ``versus`` (partners weigh equally; undefined, so a miss, when a group is empty).
+``buy_in_share_rank_correlation``
+    Spearman rank correlation across partners of final buy-in and final-year share.
+``interfaces_considering_or_beyond``
+    Number of partners whose interface is considering, building or live in the week
+    containing ``at``.
+"""
+
+STATISTIC_KINDS: tuple[str, ...] = get_args(StatisticKind)
+
+Strength = Literal["stated", "external", "inferred", "assumed"]
+"""How sure the evidence behind a target is (``shared/DOMAIN.md``)."""
+
+DynamicGroup = Literal["interface_live", "no_interface_live", "all"]
+"""Partner groups decided per run: a live interface in the last week, none, or everyone."""
+
+PER_PARTNER_KINDS = frozenset({"share_after_interface_live"})
+"""Kinds that give one statistic per named partner rather than one per run."""
+
+
+class TargetsError(InputError):
+    """A targets file that cannot be used: ``<file>: <field>: <problem>`` on one line."""
+
+
+def _one_line(text: str) -> str:
+    if not text.strip() or "\n" in text or text != text.strip():
+        raise ValueError("must be non-empty text on one line without surrounding spaces")
+    return text
+
+
+OneLine = Annotated[str, AfterValidator(_one_line)]
+Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)]
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
+def _strict_date(value: object) -> object:
+    if not isinstance(value, date) or hasattr(value, "hour"):
+        raise ValueError(f"must be a date (YYYY-MM-DD), got {value!r}")
+    return value
+
+
+StrictDate = Annotated[date, BeforeValidator(_strict_date)]
+Group = list[OneLine] | DynamicGroup
+
+_STRICT = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+
+class Target(BaseModel):
+    """One pattern from the evidence as a statistic with a target value or interval.
+
+    Attributes
+    ----------
+    id : str
+        Short identifier (lower case, digits, ``_``); names the statistic's columns.
+    description : str
+        What the pattern says, in plain words.
+    statistic : StatisticKind
+        Which statistic of a run is compared.
+    partners : list of str, optional
+        Partner names, for the kinds that need them.
+    group, versus : list of str or DynamicGroup, optional
+        The two partner groups of ``share_final_year_gap``.
+    at : date, optional
+        The date of ``interfaces_considering_or_beyond``.
+    value : float, optional
+        A point target. Give either ``value`` or an interval (``low`` and/or ``high``).
+    low, high : float, optional
+        An interval target; an open end is unbounded.
+    tolerance : float
+        How far outside the target a statistic may be and still meet it; distances are in
+        units of tolerance, so it also weighs the targets against each other.
+    source : str
+        The evidence line (e.g. ``"DOMAIN.md P2"``).
+    strength : Strength
+        How sure that evidence is.
+    note : str, optional
+        How the evidence was turned into this number, where that took a choice.
+    """
+
+    model_config = _STRICT
+
+    id: Identifier
+    description: OneLine
+    statistic: StatisticKind
+    partners: list[OneLine] | None = None
+    group: Group | None = None
+    versus: Group | None = None
+    at: StrictDate | None = None
+    value: Finite | None = None
+    low: Finite | None = None
+    high: Finite | None = None
+    tolerance: Positive
+    source: OneLine
+    strength: Strength
+    note: OneLine | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.value is not None and (self.low is not None or self.high is not None):
+            raise ValueError("give either value or an interval (low, high), not both")
+        if self.value is None and self.low is None and self.high is None:
+            raise ValueError("give a target: value, or an interval with low and/or high")
+        if self.low is not None and self.high is not None and self.low > self.high:
+            raise ValueError(f"low {self.low} is above high {self.high}")
+        needs: dict[str, tuple[str, ...]] = {
+            "share_after_interface_live": ("partners",),
+            "share_final_year": (),
+            "share_final_year_gap": ("group", "versus"),
+            "buy_in_share_rank_correlation": (),
+            "interfaces_considering_or_beyond": ("at",),
+        }
+        allowed = set(needs[self.statistic]) | (
+            {"partners"} if self.statistic == "share_final_year" else set()
+        )
+        for name in ("partners", "group", "versus", "at"):
+            given = getattr(self, name) is not None
+            if name in needs[self.statistic] and not given:
+                raise ValueError(f"statistic {self.statistic!r} needs {name!r}")
+            if given and name not in allowed:
+                raise ValueError(f"statistic {self.statistic!r} takes no {name!r}")
+        if self.partners is not None and not self.partners:
+            raise ValueError("partners must name at least one partner")
+        return self
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        """The target as ``(low, high)``; a point target has ``low == high``."""
+        if self.value is not None:
+            return (self.value, self.value)
+        low = -math.inf if self.low is None else self.low
+        high = math.inf if self.high is None else self.high
+        return (low, high)
+
+    def components(self) -> tuple[str, ...]:
+        """Names of the statistic's columns: ``<id>.<partner slug>`` per partner, else ``<id>``."""
+        from sim.metrics import slug
+
+        if self.statistic in PER_PARTNER_KINDS and self.partners:
+            return tuple(f"{self.id}.{slug(p)}" for p in self.partners)
+        return (self.id,)
+
+
+class Constraint(BaseModel):
+    """A statement about a parameter itself, checked against the prior (never fitted).
+
+    Attributes
+    ----------
+    id, description, source, strength, note
+        As for :class:`Target`.
+    parameter : str
+        A registry parameter.
+    above, below : float, optional
+        The parameter's whole prior range must lie strictly above ``above`` and strictly below
+        ``below``.
+    """
+
+    model_config = _STRICT
+
+    id: Identifier
+    description: OneLine
+    parameter: OneLine
+    above: Finite | None = None
+    below: Finite | None = None
+    source: OneLine
+    strength: Strength
+    note: OneLine | None = None
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Self:
+        if self.parameter not in PARAMETERS:
+            raise ValueError(f"unknown parameter {self.parameter!r}")
+        if self.above is None and self.below is None:
+            raise ValueError("give above and/or below")
+        return self
+
+    def holds(self, low: float, high: float) -> bool:
+        """Whether a prior range ``[low, high]`` satisfies the constraint everywhere."""
+        return (self.above is None or low > self.above) and (
+            self.below is None or high < self.below
+        )
+
+
+class TargetSet(BaseModel):
+    """A whole targets file.
+
+    Attributes
+    ----------
+    name : str
+        Short name (names the default output folder).
+    description : str
+        What the targets are.
+    scenario : str
+        The scenario the targets describe (shipped name or path).
+    targets : list of Target
+        At least one; identifiers unique.
+    constraints : list of Constraint
+        Prior constraints.
+    """
+
+    model_config = _STRICT
+
+    name: Identifier
+    description: OneLine
+    scenario: OneLine
+    targets: list[Target] = Field(min_length=1)
+    constraints: list[Constraint] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique(self) -> Self:
+        seen: set[str] = set()
+        for ident in [t.id for t in self.targets] + [c.id for c in self.constraints]:
+            if ident in seen:
+                raise ValueError(f"identifier {ident!r} is used twice")
+            seen.add(ident)
+        return self
+
+    def components(self) -> tuple[str, ...]:
+        """Every statistic column, in file order."""
+        return tuple(c for t in self.targets for c in t.components())
+
+    def content_hash(self) -> str:
+        """A SHA-256 of the content (for manifests and resume checks)."""
+        text = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def with_observed(self, observed: Mapping[str, float]) -> TargetSet:
+        """Return the same targets with each statistic's value replaced by ``observed[id]``.
+
+        Used for parameter recovery: statistics simulated from known parameter values become
+        point targets with the same tolerances. Per-partner targets are split into one target
+        per partner (``<id>_<slug>``) so each can carry its own observed value.
+        """
+        from sim.metrics import slug
+
+        targets: list[Target] = []
+        for target in self.targets:
+            columns = target.components()
+            for column in columns:
+                value = float(observed[column])
+                update: dict[str, Any] = {"value": value, "low": None, "high": None}
+                if len(columns) > 1:
+                    partner = next(p for p in target.partners or () if column.endswith(slug(p)))
+                    update |= {"id": f"{target.id}_{slug(partner)}", "partners": [partner]}
+                targets.append(target.model_copy(update=update))
+        return self.model_copy(update={"targets": targets})
+
+
+def _describe(error: ValidationError, data: Mapping[str, Any]) -> str:
+    """The first problem of a validation error as ``field: problem``, naming list items by id."""
+    detail = error.errors(include_url=False)[0]
+    parts: list[str] = []
+    node: Any = data
+    for part in detail["loc"]:
+        if isinstance(part, int):
+            ident = (
+                node[part].get("id")
+                if isinstance(node, list) and isinstance(node[part], dict)
+                else None
+            )
+            parts[-1] = f"{parts[-1]}[{part}]" + (f" ({ident})" if ident else "")
+            node = node[part] if isinstance(node, list) and part < len(node) else None
+        else:
+            if str(part) in get_args(DynamicGroup) or part in ("list[...]", "str"):
+                continue
+            parts.append(str(part))
+            node = node.get(part) if isinstance(node, dict) else None
+    message = detail["msg"]
+    if detail["type"] == "extra_forbidden":
+        message = "unknown field"
+    elif detail["type"] == "missing":
+        message = "missing"
+    elif message.startswith("Value error, "):
+        message = message[len("Value error, ") :]
+    where = ".".join(parts)
+    return f"{where}: {message}" if where else message
+
+
+def parse_targets(text: str, label: str = "<targets>") -> TargetSet:
+    """Return the targets written in ``text``.
+
+    Raises
+    ------
+    TargetsError
+        One line: ``<label>: <field>: <problem>``.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise TargetsError(f"{label}: not valid TOML: {error}") from None
+    try:
+        return TargetSet.model_validate(data)
+    except ValidationError as error:
+        problems = len(error.errors())
+        more = f" (and {problems - 1} more)" if problems > 1 else ""
+        raise TargetsError(f"{label}: {_describe(error, data)}{more}") from None
+
+
+SHIPPED = Path(__file__).with_name("sentinel_targets.toml")
+"""The targets shipped with the package (DOMAIN.md P2, P3, P4, P6)."""
+
+
+def load_targets(path: str | Path = SHIPPED) -> TargetSet:
+    """Read and check a targets file (default: the shipped ``sentinel_targets.toml``).
+
+    Raises
+    ------
+    TargetsError
+        The file is missing, unreadable, not TOML or not a valid targets file.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise TargetsError(f"{path}: no such targets file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise TargetsError(f"{path}: cannot be read ({error})") from None
+    return parse_targets(text, str(path))

@@ -1,0 +1,176 @@
+"""``sharesim calibrate``: fit a scenario to a targets file, with honest uncertainty."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from sim.cli import app
+
+if TYPE_CHECKING:
+    from sim.calibration import Calibration, CalibrationProgress
+
+console = Console(highlight=False)
+
+ExecutorName = typer.Option(
+    help="Where runs go: process (default), dask-local, dask (needs --scheduler) or serial."
+)
+
+
+@contextmanager
+def _bar() -> Iterator[Callable[[CalibrationProgress], None]]:
+    """A progress bar on stderr: one line per stage, runs done of planned."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        disable=not sys.stderr.isatty(),
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(status: CalibrationProgress) -> None:
+            label = status.stage
+            if status.epsilon is not None and status.stage.startswith("generation"):
+                label = f"{status.stage} (epsilon so far {status.epsilon:.3g})"
+            if status.stage not in tasks:
+                tasks[status.stage] = bar.add_task(label, total=max(status.total, 1))
+            bar.update(tasks[status.stage], completed=status.done, description=label)
+
+        yield update
+
+
+def _summary(result: Calibration, out: Path, seconds: float) -> None:
+    fit = result.fit()
+    table = Table("target", "source", "target value", "posterior median (5-95%)", "met", box=None)
+    for name, row in fit.iterrows():
+        low, high = row["low"], row["high"]
+        value = f"{low:g}" if low == high else f"[{low:g}, {high:g}]"
+        met = "yes" if row["predictive_met"] else f"no, by {row['predictive_miss']:.3g}"
+        table.add_row(
+            str(name),
+            str(row["source"]),
+            f"{value} +/- {row['tolerance']:g}",
+            f"{row['predictive_median']:.3g} ({row['predictive_q05']:.3g}-"
+            f"{row['predictive_q95']:.3g})",
+            met,
+        )
+    console.print(table)
+    ident = result.identification()
+    verdicts = Table(
+        "input", "posterior median", "90% interval", "interval/prior", "verdict", box=None
+    )
+    for name, row in ident.iterrows():
+        verdicts.add_row(
+            str(name),
+            f"{row['posterior_median']:.3g}",
+            f"[{row['posterior_q05']:.3g}, {row['posterior_q95']:.3g}]",
+            f"{row['interval_ratio']:.2f}",
+            str(row["verdict"]),
+        )
+    console.print(verdicts)
+    console.print(
+        f"{result.runs} runs, {len(result.populations)} generations, final epsilon "
+        f"{result.final.epsilon:.3g}, posterior ESS {result.final.ess:.0f}, {seconds:.0f} s; "
+        f"wrote {out}/report.md, report.html, posterior.parquet, figures/, manifest.json"
+    )
+
+
+@app.command("calibrate")
+def calibrate_command(
+    targets: Annotated[
+        Path,
+        typer.Argument(help="Targets file (TOML), e.g. sim/calibration/sentinel_targets.toml."),
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Output folder (default results/calibration/<targets name>); "
+            "run again with the same folder to resume."
+        ),
+    ] = None,
+    experiment: Annotated[
+        Path | None,
+        typer.Option(help="Calibration settings file, e.g. experiments/calibration_sentinel.toml."),
+    ] = None,
+    screening: Annotated[int | None, typer.Option(min=2, help="Screening points.")] = None,
+    particles: Annotated[int | None, typer.Option(min=2, help="Particles per generation.")] = None,
+    generations: Annotated[int | None, typer.Option(min=1, help="Most ABC generations.")] = None,
+    replicates: Annotated[int | None, typer.Option(min=1, help="Runs per particle.")] = None,
+    predictive: Annotated[
+        int | None, typer.Option(min=1, help="Posterior draws in the predictive check.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="Seed of everything.")] = None,
+    executor: Annotated[str, ExecutorName] = "process",
+    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes.")] = None,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address.")] = None,
+    write_scenario: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also write the calibrated scenario file here "
+            "(e.g. sim/scenarios/sentinel_calibrated.toml)."
+        ),
+    ] = None,
+) -> None:
+    """Calibrate the scenario of TARGETS: screening, ABC-SMC, posterior checks and a report.
+
+    Writes into --out: posterior.parquet (parameter sets, weights, generation), screening,
+    predictive and point-estimate tables, the calibrated scenario, figures, report.md and
+    report.html, and manifest.json (seeds, epsilons, runs, wall time, environment).
+    """
+    from sim.calibration import calibrate, load_settings, load_targets, write_outputs
+    from sim.calibration.settings import CalibrationSettings, settings_from_mapping
+    from sim.errors import InputError
+    from sim.sweep import EXECUTORS
+
+    if executor not in EXECUTORS:
+        raise InputError(f"--executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
+    target_set = load_targets(targets)
+    base = load_settings(experiment) if experiment is not None else CalibrationSettings()
+    overrides = {
+        name: value
+        for name, value in (
+            ("screening", screening),
+            ("particles", particles),
+            ("generations", generations),
+            ("replicates", replicates),
+            ("predictive", predictive),
+            ("seed", seed),
+        )
+        if value is not None
+    }
+    settings = settings_from_mapping(base.model_dump() | overrides, "options")
+    folder = out or Path("results") / "calibration" / target_set.name
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"{folder}: --out must be a folder, and this is a file")
+    started = time.perf_counter()
+    with _bar() as progress:
+        result = calibrate(
+            targets,
+            settings,
+            out=folder,
+            executor=executor,  # type: ignore[arg-type]
+            workers=workers,
+            scheduler=scheduler,
+            progress=progress,
+        )
+    seconds = time.perf_counter() - started
+    copies = [write_scenario] if write_scenario is not None else []
+    write_outputs(result, folder, result.wall_seconds or seconds, copies)
+    _summary(result, folder, seconds)
