@@ -404,13 +404,17 @@ def next_population(
 
 
 def finished(populations: Sequence[Population], settings: Settings) -> bool:
-    """Whether to stop: the generation budget is spent, or the pooled sample at the floor has
-    an effective sample size of at least ``ess_fraction`` of a generation's particles."""
+    """Whether to stop: the generation budget is spent, or at least one generation was
+    proposed around a previous one (generation 0 is prior draws) and the pooled sample at the
+    floor has an effective sample size of at least ``ess_fraction`` of a generation's
+    particles."""
     if len(populations) >= settings.generations:
         return True
     last = populations[-1]
-    return last.epsilon <= settings.floor and pool(populations).ess >= (
-        settings.ess_fraction * settings.particles
+    return (
+        last.generation > 0
+        and last.epsilon <= settings.floor
+        and pool(populations).ess >= settings.ess_fraction * settings.particles
     )
 
 

@@ -202,7 +202,11 @@ def prepare(
     else:
         target_set, label = load_targets(targets), str(targets)
     reference = settings.scenario or target_set.scenario
-    scenario = Scenario.load(reference)
+    try:
+        scenario = Scenario.load(reference)
+    except InputError as error:
+        where = "settings: scenario" if settings.scenario else f"{label}: scenario"
+        raise TargetsError(f"{where}: {error}") from None
     ranges = scenario.uncertain_inputs()
     prior: dict[str, tuple[float, float]] = {}
     for name in settings.inputs:
@@ -424,6 +428,17 @@ class Calibration:
         frame.insert(0, "epsilon", sample.epsilon)
         frame.insert(0, "generation", sample.generation)
         return frame
+
+    @property
+    def prior_acceptance(self) -> float:
+        """Share of the screening wave's runs (parameter sets from the whole prior) that meet
+        every target within tolerance: how much of the prior the evidence leaves, jointly."""
+        cube = self.screening.statistics
+        runs = pd.DataFrame(
+            cube.reshape(-1, cube.shape[2]), columns=list(self.problem.targets.components())
+        )
+        distance = excess(runs, self.problem.targets).to_numpy().max(axis=1)
+        return float(np.mean(distance <= self.problem.settings.epsilon_floor))
 
     def population_table(self) -> pd.DataFrame:
         """Every generation's particles (accepted or not) with weights and distances."""

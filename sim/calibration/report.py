@@ -30,6 +30,8 @@ POSTERIOR = OKABE_ITO[4]
 POINT = OKABE_ITO[5]
 TARGET = OKABE_ITO[2]
 PRIOR = OKABE_ITO[8]
+RELIABLE_ESS = 100
+"""Posterior effective sample size below which the report warns that intervals are rough."""
 PAIRWISE_MOST = 6
 """Inputs shown in the pairwise figure: the most narrowed ones (a 15 x 15 grid is unreadable)."""
 
@@ -512,6 +514,18 @@ def report_markdown(result: Calibration, seconds: float | None = None) -> str:
         f"- ABC-SMC: {len(gens)} generations, final epsilon {result.final.epsilon:.3g} "
         f"tolerances (floor {settings.epsilon_floor:g}), {len(result.final.weights)} "
         f"accepted parameter sets, effective sample size {result.final.ess:.0f}.",
+        f"- Jointly, {result.prior_acceptance:.0%} of the runs drawn from the whole prior meet "
+        "every target within tolerance: the targets rule out combinations of parameters more "
+        "than any single parameter's range.",
+        *(
+            [
+                f"- **Caution**: the posterior's effective sample size is {result.final.ess:.0f}; "
+                f"below {RELIABLE_ESS} the intervals and verdicts below are rough (too few "
+                "particles)."
+            ]
+            if result.final.ess < RELIABLE_ESS
+            else []
+        ),
         f"- Identified by the targets: {', '.join(identified) or 'none'}.",
         f"- Weakly identified: {', '.join(weak) or 'none'}.",
         f"- **Not identified** (posterior 90% interval wider than "

@@ -21,6 +21,7 @@ from ecology. Science 310, 987-991. doi:10.1126/science.1116681
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import math
@@ -309,8 +310,13 @@ class TargetSet(BaseModel):
 
 
 def _describe(error: ValidationError, data: Mapping[str, Any]) -> str:
-    """The first problem of a validation error as ``field: problem``, naming list items by id."""
-    detail = error.errors(include_url=False)[0]
+    """The first problem of a validation error as ``field: problem``, naming list items by id.
+
+    An unknown field is reported before anything else: a misspelt key also makes the real
+    one "missing", and the misspelling is the mistake to show.
+    """
+    details = error.errors(include_url=False)
+    detail = next((d for d in details if d["type"] == "extra_forbidden"), details[0])
     parts: list[str] = []
     node: Any = data
     for part in detail["loc"]:
@@ -329,13 +335,22 @@ def _describe(error: ValidationError, data: Mapping[str, Any]) -> str:
             node = node.get(part) if isinstance(node, dict) else None
     message = detail["msg"]
     if detail["type"] == "extra_forbidden":
-        message = "unknown field"
+        fields = _FIELDS.get(str(detail["loc"][0]) if len(detail["loc"]) > 1 else "", ())
+        hint = difflib.get_close_matches(str(detail["loc"][-1]), fields, n=1)
+        message = "unknown field" + (f" (did you mean {hint[0]!r}?)" if hint else "")
     elif detail["type"] == "missing":
         message = "missing"
     elif message.startswith("Value error, "):
         message = message[len("Value error, ") :]
     where = ".".join(parts)
     return f"{where}: {message}" if where else message
+
+
+_FIELDS: dict[str, tuple[str, ...]] = {
+    "targets": tuple(Target.model_fields),
+    "constraints": tuple(Constraint.model_fields),
+    "": tuple(TargetSet.model_fields),
+}
 
 
 def parse_targets(text: str, label: str = "<targets>") -> TargetSet:

@@ -1,0 +1,157 @@
+"""The calibration workflow end to end on a tiny budget: same seed, same posterior whatever
+the executor and worker count; a folder resumes without recomputing; the command line writes
+every output; the notebook runs."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import shutil
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import support
+
+from sim.calibration import SHIPPED, CalibrationSettings, calibrate, write_outputs
+from sim.cli import main
+from sim.errors import InputError
+from sim.scenarios import Scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = ROOT / "notebooks" / "05_calibration.ipynb"
+
+TINY = CalibrationSettings(
+    screening=60,
+    particles=40,
+    generations=2,
+    replicates=1,
+    predictive=12,
+    predictive_replicates=1,
+    point_replicates=3,
+    seed=5,
+)
+TINY_TOML = """
+screening = 60
+particles = 40
+generations = 2
+replicates = 1
+predictive = 12
+predictive_replicates = 1
+point_replicates = 3
+seed = 5
+"""
+
+
+def _same(a, b) -> None:
+    pd.testing.assert_frame_equal(a.posterior, b.posterior)
+    pd.testing.assert_frame_equal(a.population_table(), b.population_table())
+    pd.testing.assert_frame_equal(a.predictive, b.predictive)
+    pd.testing.assert_frame_equal(a.point, b.point)
+
+
+@pytest.fixture(scope="module")
+def serial(tmp_path_factory):
+    out = tmp_path_factory.mktemp("serial") / "calibration"
+    return calibrate(SHIPPED, TINY, out=out, executor="serial"), out
+
+
+def test_same_seed_same_posterior_whatever_the_executor(serial, tmp_path):
+    reference, _ = serial
+    assert len(reference.populations) == 2 and reference.runs > 0
+    on_pool = calibrate(SHIPPED, TINY, out=tmp_path / "pool", executor="process", workers=2)
+    _same(reference, on_pool)
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as one_worker:
+        alone = calibrate(SHIPPED, TINY, out=tmp_path / "one", executor=one_worker)
+    _same(reference, alone)
+
+
+def test_another_seed_gives_another_posterior(serial):
+    reference, _ = serial
+    other = calibrate(SHIPPED, TINY.model_copy(update={"seed": 6}), executor="serial")
+    assert not reference.posterior.equals(other.posterior)
+
+
+def test_a_folder_resumes_without_recomputing(serial, tmp_path):
+    reference, folder = serial
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    # An interruption after the screening: the last generation's record and the cached
+    # statistics are gone, the runs in the sweep folders are not.
+    (copy / "abc" / "generation_01.parquet").unlink()
+    for cache in (copy / "runs").glob("*.statistics.parquet"):
+        cache.unlink()
+    resumed = calibrate(SHIPPED, TINY, out=copy, executor="serial")
+    _same(reference, resumed)
+    for stage in ("screening", "generation_01", "predictive", "point_estimate"):
+        manifest = json.loads((copy / "runs" / stage / "manifest.json").read_text())
+        assert manifest["sessions"][-1]["runs_computed"] == 0, stage
+    sessions = json.loads((copy / "manifest.json").read_text())["sessions"]
+    assert [s["state"] for s in sessions] == ["finished", "finished"]
+
+
+def test_a_folder_of_another_calibration_is_refused(serial):
+    _, folder = serial
+    with pytest.raises(InputError, match="holds a different calibration"):
+        calibrate(SHIPPED, TINY.model_copy(update={"seed": 9}), out=folder, executor="serial")
+
+
+def test_report_flags_and_scenario(serial, tmp_path):
+    result, _ = serial
+    written = write_outputs(result, tmp_path)
+    text = written["report.md"].read_text()
+    ident = result.identification()
+    assert set(ident["verdict"]) <= {"identified", "weakly identified", "not identified"}
+    for name in ident.index[ident["verdict"] == "not identified"]:
+        assert name in text.split("**Not identified**")[1].splitlines()[0]
+    fit = result.fit()
+    assert list(fit.index) == list(result.problem.targets.components())
+    for column, row in fit.iterrows():
+        assert column in text
+        if not row["predictive_met"]:
+            assert "misses it by" in text
+    scenario = Scenario.load(written["scenario"])
+    defaults = scenario.input_defaults()
+    estimate = result.point_estimate()
+    for name, value in estimate.items():
+        assert defaults[name] == pytest.approx(value, rel=1e-3, abs=1e-6)
+
+
+def test_command_line_writes_every_output(tmp_path, capsys):
+    experiment = tmp_path / "tiny.toml"
+    experiment.write_text(TINY_TOML)
+    out = tmp_path / "out"
+    copy = tmp_path / "copy_of_scenario.toml"
+    argv = ["calibrate", str(SHIPPED), "--out", str(out), "--experiment", str(experiment),
+            "--executor", "serial", "--write-scenario", str(copy)]
+    main(argv)
+    for name in ("posterior.parquet", "screening.parquet", "populations.parquet",
+                 "predictive.parquet", "point_estimate.parquet", "manifest.json", "report.md",
+                 "report.html", "fit.csv", "identification.csv", "sentinel_calibrated.toml"):
+        assert (out / name).is_file(), name
+    for figure in ("marginals", "pairwise", "predictive_targets", "predictive_partners",
+                   "partner_bands", "progress"):
+        assert (out / "figures" / f"{figure}.png").stat().st_size > 1000, figure
+    posterior = pd.read_parquet(out / "posterior.parquet")
+    assert {"generation", "epsilon", "weight"} <= set(posterior.columns)
+    assert posterior["weight"].sum() == pytest.approx(1.0)
+    manifest = json.loads((out / "manifest.json").read_text())
+    for key in ("identity", "seeds", "populations", "epsilons", "runs", "wall_seconds",
+                "environment", "screening"):
+        assert key in manifest, key
+    assert copy.read_text() == (out / "sentinel_calibrated.toml").read_text()
+    assert "wrote" in capsys.readouterr().out
+    # the calibrated scenario runs like any other
+    main(["run", str(copy), "--replicates", "2", "--out", str(tmp_path / "run")])
+    assert (tmp_path / "run" / "report.md").is_file()
+
+
+def test_notebook_runs_a_small_calibration(tmp_path):
+    executed = support.run_notebook(NOTEBOOK, cwd=tmp_path, timeout_s=300)
+    outputs = [o for cell in executed.cells if cell.cell_type == "code" for o in cell.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    assert "not identified" in text
+    assert any(o.output_type == "display_data" and "image/png" in o.data for o in outputs)
