@@ -124,22 +124,56 @@ def test_command_line_writes_every_output(tmp_path, capsys):
     experiment.write_text(TINY_TOML)
     out = tmp_path / "out"
     copy = tmp_path / "copy_of_scenario.toml"
-    argv = ["calibrate", str(SHIPPED), "--out", str(out), "--experiment", str(experiment),
-            "--executor", "serial", "--write-scenario", str(copy)]
+    argv = [
+        "calibrate",
+        str(SHIPPED),
+        "--out",
+        str(out),
+        "--experiment",
+        str(experiment),
+        "--executor",
+        "serial",
+        "--write-scenario",
+        str(copy),
+    ]
     main(argv)
-    for name in ("posterior.parquet", "screening.parquet", "populations.parquet",
-                 "predictive.parquet", "point_estimate.parquet", "manifest.json", "report.md",
-                 "report.html", "fit.csv", "identification.csv", "sentinel_calibrated.toml"):
+    for name in (
+        "posterior.parquet",
+        "screening.parquet",
+        "populations.parquet",
+        "predictive.parquet",
+        "point_estimate.parquet",
+        "manifest.json",
+        "report.md",
+        "report.html",
+        "fit.csv",
+        "identification.csv",
+        "sentinel_calibrated.toml",
+    ):
         assert (out / name).is_file(), name
-    for figure in ("marginals", "pairwise", "predictive_targets", "predictive_partners",
-                   "partner_bands", "progress"):
+    for figure in (
+        "marginals",
+        "pairwise",
+        "predictive_targets",
+        "predictive_partners",
+        "partner_bands",
+        "progress",
+    ):
         assert (out / "figures" / f"{figure}.png").stat().st_size > 1000, figure
     posterior = pd.read_parquet(out / "posterior.parquet")
     assert {"generation", "epsilon", "weight"} <= set(posterior.columns)
     assert posterior["weight"].sum() == pytest.approx(1.0)
     manifest = json.loads((out / "manifest.json").read_text())
-    for key in ("identity", "seeds", "populations", "epsilons", "runs", "wall_seconds",
-                "environment", "screening"):
+    for key in (
+        "identity",
+        "seeds",
+        "populations",
+        "epsilons",
+        "runs",
+        "wall_seconds",
+        "environment",
+        "screening",
+    ):
         assert key in manifest, key
     assert copy.read_text() == (out / "sentinel_calibrated.toml").read_text()
     assert "wrote" in capsys.readouterr().out
