@@ -132,8 +132,9 @@ def _summary(console: Console, result: SensitivityResult, brief: Path) -> None:
     else:
         table.add_column("mu* [interval]", justify="right")
     table.add_column("verdict")
+    baseline = "zero" if result.method == "sobol" else "noise"
     for _, row in ranking.head(12).iterrows():
-        verdict = "" if row["distinguishable"] else "not distinguishable from zero"
+        verdict = "" if row["distinguishable"] else f"not distinguishable from {baseline}"
         if result.method == "sobol":
             cells = [
                 f"{row['S1']:.2f} [{row['S1_low']:.2f}, {row['S1_high']:.2f}]",
