@@ -267,19 +267,22 @@ def classes(widget: Any) -> list[str]:
 
 
 def descendants(widget: ipywidgets.Widget) -> Iterator[ipywidgets.Widget]:
-    """Every widget under ``widget`` (itself included), through any trait holding widgets."""
+    """Every widget under ``widget`` (itself included) in page order (depth first), through
+    any trait holding widgets."""
     seen: set[int] = set()
-    queue = [widget]
-    while queue:
-        current = queue.pop(0)
+    stack = [widget]
+    while stack:
+        current = stack.pop()
         if id(current) in seen:
             continue
         seen.add(id(current))
         yield current
+        below: list[ipywidgets.Widget] = []
         for name in current.keys:
             value = getattr(current, name, None)
             items = value if isinstance(value, list | tuple) else [value]
-            queue.extend(item for item in items if isinstance(item, ipywidgets.Widget))
+            below.extend(item for item in items if isinstance(item, ipywidgets.Widget))
+        stack.extend(reversed(below))
 
 
 def with_class(rc: Any, name: str) -> list[Any]:
@@ -372,9 +375,17 @@ def test_moving_a_lever_redraws_the_ensemble_and_reset_applies_it(page: Any) -> 
     assert slider.v_model == 1.0
 
 
+def card_titles(rc: Any) -> list[str]:
+    (root,) = rc.find(ipywidgets.Widget).widgets
+    return [text(w) for w in descendants(root) if isinstance(w, v.CardTitle)]
+
+
 def test_switching_scenario_changes_the_partners_shown(page: Any) -> None:
+    titles = card_titles(page)
+    assert titles.index("Model Parameters") < titles.index("Run settings")
+    page.find(v.Btn, children=["Step"]).widget.click()
+    assert "Leicestershire Police" in panel_figure(page, "share").spec["datasets"]["live"]
     picker = page.find(v.Select, label="Scenario").widget
-    assert "Leicestershire Police" in panel_figure(page, "share").spec["datasets"]["live"] or True
     picker.v_model = "three_partners"
 
     def switched() -> bool:
@@ -390,8 +401,13 @@ def test_switching_scenario_changes_the_partners_shown(page: Any) -> None:
     assert partner.v_model == "Northshire Constabulary"
     wait_until(
         "the ensemble of the new scenario",
-        lambda: "three_partners" in str(getattr(panel_figure(page, "ensemble"), "spec", "")),
+        lambda: (
+            "three_partners as written" in str(getattr(panel_figure(page, "ensemble"), "spec", ""))
+        ),
     )
+    # Mesa's cards were rebuilt; the run settings still come after them.
+    titles = card_titles(page)
+    assert titles.index("Model Parameters") < titles.index("Run settings")
 
 
 def test_invalid_seed_shows_a_message_and_is_not_used(page: Any) -> None:

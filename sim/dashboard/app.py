@@ -98,16 +98,23 @@ def Dashboard(catalog: Catalog) -> None:
         model_params=controls.model_params(),
         name=TITLE,
     ).key(f"viz-{scenario}")
-    SidebarAfterMesa(controls)
+    SidebarBelowMesa(controls)
 
 
 @solara.component
-def SidebarAfterMesa(controls: Controls) -> None:
-    """Adds the run settings card to the sidebar, below Mesa's cards.
+def SidebarBelowMesa(controls: Controls) -> None:
+    """Puts the run settings card in the sidebar, below Mesa's cards.
 
-    Solara orders the sidebar's parts by how deep in the page they are declared; one more
-    component level than ``SolaraViz``'s own sidebar puts this card after Mesa's.
+    Solara's sidebar orders its parts by how deeply the page declares them (then by when they
+    were added); declared two component levels deeper than ``SolaraViz``'s, the card comes
+    after Mesa's, also when a new scenario rebuilds them.
     """
+    Deeper(controls)
+
+
+@solara.component
+def Deeper(controls: Controls) -> None:
+    """One more component level (see :func:`SidebarBelowMesa`)."""
     SidebarSettings(controls)
 
 

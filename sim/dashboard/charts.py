@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import altair as alt
 import numpy as np
@@ -79,16 +79,30 @@ def fill(
     return spec
 
 
-def styled(chart: alt.TopLevelMixin) -> Spec:
-    """Return ``chart`` as a checked spec with the dashboard's look: readable fonts, no frame,
-    titles left-aligned."""
-    configured = (
+EMBED_OPTIONS: dict[str, Any] = {
+    "renderer": "svg",
+    "actions": {"export": True, "source": False, "compiled": False, "editor": False},
+}
+"""How the page draws a chart (``vega-embed`` reads them from the spec's ``usermeta``): as SVG,
+so that its text is real text (sharp, searchable, readable by screen readers), with the menu
+offering only to save the picture (its other entries open websites)."""
+
+
+def look(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """``chart`` with the dashboard's look: readable fonts, no frame, titles left-aligned,
+    drawn as SVG."""
+    return (
         chart.configure_axis(labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE)
         .configure_legend(labelFontSize=FONT_SIZE - 1, titleFontSize=FONT_SIZE)
         .configure_title(fontSize=FONT_SIZE + 2, anchor="start", subtitleFontSize=FONT_SIZE - 1)
         .configure_view(stroke=None)
+        .properties(usermeta={"embedOptions": EMBED_OPTIONS})
     )
-    spec: Spec = configured.to_dict()
+
+
+def styled(chart: alt.TopLevelMixin) -> Spec:
+    """Return ``chart`` with the dashboard's look (:func:`look`) as a checked spec."""
+    spec: Spec = look(chart).to_dict()
     return spec
 
 
@@ -290,7 +304,7 @@ def interface_spec(model: DashboardModel, template: Spec | None = None) -> Spec:
             "interface": frame["interface"],
         }
     )
-    subtitle = f"A live link from a partner's own system ends double keying. {week_note(model)}"
+    subtitle = "A live link from a partner's own system ends double keying."
     return fill(template or interface_template(model), {"live": table}, subtitle)
 
 
@@ -302,7 +316,10 @@ EDGE_NUMBERS = ("x", "y", "x2", "y2", "views")
 """Numeric columns of the network's edges."""
 
 
-LABEL_PLACES = (
+Align = Literal["left", "center", "right"]
+Baseline = Literal["top", "middle", "bottom"]
+
+LABEL_PLACES: tuple[tuple[str, Align, Baseline], ...] = (
     ("left", "left", "middle"),
     ("right", "right", "middle"),
     ("top", "center", "bottom"),
@@ -345,7 +362,7 @@ def network_tables(model: DashboardModel) -> tuple[pd.DataFrame, pd.DataFrame]:
             "y": y,
             "label_x": np.where(side, 1.12 * x, x),
             # Labels above and below the circle clear the node (the largest is about 0.15).
-            "label_y": np.where(side, 1.12 * y, y + 0.17 * np.sign(y)),
+            "label_y": np.where(side, 1.12 * y, y + 0.28 * np.sign(y)),
             "place": np.where(
                 side, np.where(x > 0, "left", "right"), np.where(y > 0, "top", "bottom")
             ),
@@ -380,7 +397,7 @@ def network_template(with_edges: bool = True) -> Spec:
     """
     hidden = alt.Axis(title=None, labels=False, ticks=False, grid=False, domain=False)
     x = alt.Scale(domain=[-2.2, 2.2], nice=False)
-    y = alt.Scale(domain=[-1.25, 1.25], nice=False)
+    y = alt.Scale(domain=[-1.45, 1.45], nice=False)
     edges = (
         alt.Chart(named_data("edges", EDGE_NUMBERS))
         .mark_rule(color=palette.BLACK, strokeCap="round", opacity=0.45)

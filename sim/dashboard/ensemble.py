@@ -27,10 +27,11 @@ import solara
 from numpy.typing import NDArray
 
 from sim.dashboard import palette
-from sim.dashboard.charts import FONT_SIZE, inline_table
-from sim.dashboard.levers import LEVERS, Controls
+from sim.dashboard.charts import inline_table, look
+from sim.dashboard.levers import LEVERS, Controls, lever_label
 from sim.dashboard.settings import REPLAY, Catalog, Settings, SettingsError
 from sim.engine import simulate, stack_parameters
+from sim.params import PARAMETERS
 from sim.seeds import run_seed
 
 REPLICATES = 64
@@ -167,10 +168,17 @@ class Ensemble:
 
 
 def reference_settings(catalog: Catalog, settings: Settings) -> tuple[Settings, str]:
-    """Return the reference of ``settings`` and its legend text: the replay as written."""
-    name = REPLAY if REPLAY in catalog.names else settings.scenario
+    """Return the reference of ``settings`` and its legend text.
+
+    The replay as written, for the replay and its counterfactuals (same partners); a scenario
+    about other partners is compared with itself as written.
+    """
+    own = catalog.load(settings.scenario).partner_names
+    same_partners = REPLAY in catalog.names and catalog.load(REPLAY).partner_names == own
+    name = REPLAY if same_partners else settings.scenario
     values = catalog.lever_values(name, LEVERS)
-    return Settings.checked(catalog, name, settings.seed, values), f"Reference: {name} as written"
+    reference = Settings.checked(catalog, name, settings.seed, values)
+    return reference, f"Reference: {name} as written"
 
 
 def compute_ensemble(catalog: Catalog, settings: Settings, cache: BandCache) -> Ensemble:
@@ -273,11 +281,7 @@ def ensemble_chart(ensemble: Ensemble) -> alt.TopLevelMixin:
         tooltip=tooltip,
     )
     chart = alt.layer(band, line).properties(width="container", height=ENSEMBLE_HEIGHT)
-    return (
-        chart.configure_axis(labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE)
-        .configure_legend(labelFontSize=FONT_SIZE)
-        .configure_view(stroke=None)
-    )
+    return look(chart)
 
 
 def _percent(values: tuple[float, float, float]) -> str:
@@ -286,11 +290,17 @@ def _percent(values: tuple[float, float, float]) -> str:
 
 
 def caption(ensemble: Ensemble) -> str:
-    """The last year's recording share of both settings, in words."""
+    """What is drawn, and the last year's recording share of both settings, in words."""
+    moves = "; ".join(
+        f"{lever_label(PARAMETERS[name])} {written:g} \u2192 {value:g}"
+        for name, value, written in ensemble.changed
+    )
     return (
         f"Lines: median of {ensemble.setting_band.replicates} runs; bands: 90% of runs "
-        f"(seed {ensemble.settings.seed}). Cases recorded in the last year of the run: your "
-        f"setting {_percent(ensemble.setting_band.final)}; reference "
+        f"(seed {ensemble.settings.seed}). "
+        + (f"Levers moved: {moves}. " if moves else "")
+        + f"Cases recorded in the last year of the run: your setting "
+        f"{_percent(ensemble.setting_band.final)}; reference "
         f"{_percent(ensemble.reference_band.final)}."
     )
 

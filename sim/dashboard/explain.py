@@ -217,7 +217,7 @@ def explanation_template() -> Spec:
     extent = alt.Chart(named_data("extent", ("contribution",))).mark_point(opacity=0).encode(x=x)
     zero = alt.Chart().mark_rule(color=palette.BLACK).encode(x=alt.datum(0))
     chart = alt.layer(bars, *labels, extent, zero).properties(
-        width="container", height=EXPLAIN_HEIGHT, title=alt.TitleParams("", subtitle="")
+        width="container", height=EXPLAIN_HEIGHT
     )
     return styled(chart)
 

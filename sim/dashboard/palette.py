@@ -55,5 +55,7 @@ PAGE_CSS: Final = """
 }
 .v-slider__thumb-label-container { display: block !important; }
 .v-slider__thumb-label { font-size: 11px; }
+/* Mesa labels its pages "Page 0", "Page 1"; the dashboard has one page, so no tab bar. */
+.v-tabs { display: none; }
 """
 """CSS of the page (Vuetify 2 class names, as the pinned ``ipyvuetify<3`` renders them)."""
