@@ -53,6 +53,15 @@ def _what(result: SensitivityResult) -> str:
     return "framework category" if result.level == "category" else "input"
 
 
+def _named(result: SensitivityResult, factor: str) -> str:
+    """A factor's name, marked "(assumed)" when it is a single input no evidence fixes: an
+    analyst should know when the top lever is a modelling choice."""
+    if result.level != "parameter":
+        return factor
+    known = result.factors.set_index("factor")["provenance"]
+    return f"{factor} (assumed)" if known.get(factor) == "assumed" else factor
+
+
 def _plural(result: SensitivityResult) -> str:
     return "framework categories" if result.level == "category" else "inputs"
 
@@ -104,13 +113,15 @@ def _sobol_answer(result: SensitivityResult, output: str) -> list[str]:
     if len(shown):
         top = shown.iloc[0]
         lines.append(
-            f"**{label}:** the {what} that changes it most is **{top['factor']}**. Varied "
+            f"**{label}:** the {what} that changes it most is "
+            f"**{_named(result, top['factor'])}**. Varied "
             f"alone it accounts for about {_pct(top['S1'])} of the variance of the expected "
             f"outcome ({_interval(top['S1_low'], top['S1_high'])}); counting its interactions "
             f"with the others, {_pct(top['ST'])} ({_interval(top['ST_low'], top['ST_high'])})."
         )
         rest = [
-            f"{row['factor']} ({_pct(row['ST'])}, {_interval(row['ST_low'], row['ST_high'])})"
+            f"{_named(result, row['factor'])} ({_pct(row['ST'])}, "
+            f"{_interval(row['ST_low'], row['ST_high'])})"
             for _, row in shown.iloc[1:].iterrows()
         ]
         if rest:
@@ -161,11 +172,12 @@ def _morris_answer(result: SensitivityResult, output: str) -> list[str]:
         ]
         lines.append(
             f"**{label}:** of the {_plural(result)} moved one at a time across their whole "
-            f"ranges, **{top.iloc[0]['factor']}** moves it most ({details[0]}; mu* is the mean "
+            f"ranges, **{_named(result, top.iloc[0]['factor'])}** moves it most ({details[0]}; "
+            f"mu* is the mean "
             f"absolute change, in {unit}, to first order)."
         )
         rest = [
-            f"{factor} ({detail})"
+            f"{_named(result, factor)} ({detail})"
             for factor, detail in zip(top["factor"].iloc[1:], details[1:], strict=True)
         ]
         if rest:
