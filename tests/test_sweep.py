@@ -71,6 +71,14 @@ def test_row_zero_reproduces_a_plain_run_with_the_same_seed():
     assert np.array_equal(frame[expected.columns].to_numpy(float), expected.to_numpy(float))
 
 
+def test_from_sim_import_sweep_works_whatever_was_imported_first():
+    import sim
+
+    # `sim.sweep` is now the module (this file imported it); calling it still sweeps.
+    frame = sim.sweep("all_integrated", seed=7, executor="serial")
+    assert frame["scenario"].tolist() == ["all_integrated"] and frame["error"].isna().all()
+
+
 def test_scenarios_of_the_same_name_are_labelled_apart():
     base = Scenario.load("sentinel_replay")
     better = base.replace(double_keying_cost=0.3)
