@@ -16,6 +16,7 @@ import solara
 from scipy.special import expit
 from solara.widgets import VegaLite
 
+from sim.agents import Agency
 from sim.dashboard import app, charts, ensemble, explain
 from sim.dashboard.levers import LEVERS, Controls, lever_label, slider_step
 from sim.dashboard.live import DashboardModel
@@ -191,6 +192,14 @@ def test_history_matches_the_engine_arrays(catalog: Catalog) -> None:
     expected = last4["recorded"].sum() / max(last4["handled"].sum(), 1)
     assert share["Blaby"].iloc[-1] == pytest.approx(expected)
     assert handled.shape == (8, 11)
+    # The same numbers as Mesa's data collector.
+    collected = model.datacollector.get_agenttype_vars_dataframe(Agency).reset_index()
+    for column in ("buy_in", "handled", "share"):
+        mine = rows.pivot(index="week", columns="partner", values=column)
+        theirs = collected.pivot(index="Step", columns="agency", values=column)
+        assert np.allclose(
+            mine[list(model.partnership.names)], theirs[list(model.partnership.names)]
+        )
 
 
 def test_network_edges_are_the_views_matrix(catalog: Catalog) -> None:

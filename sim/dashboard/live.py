@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 import solara
 
-from sim.agents import Agency
 from sim.dashboard.settings import Catalog, Settings
 from sim.model import SharingModel
 from sim.run import INTERFACE_NAMES
@@ -82,23 +81,27 @@ class DashboardModel(SharingModel):
         super().__init__(compiled, rng=self.settings.seed)
         self.start_date: date = compiled.start_date
         self._history: tuple[int, pd.DataFrame] | None = None
+        # Per-week rows for the charts, kept as the run goes: rebuilding them from the data
+        # collector's frame every week took a third of a page redraw.
+        self._weeks: list[tuple[np.ndarray, ...]] = []
 
-    @classmethod
-    def from_settings(cls, catalog: Catalog, settings: Settings) -> DashboardModel:
-        """Return the model of already checked settings."""
-        return cls(
-            catalog=catalog,
-            scenario_name=settings.scenario,
-            seed=settings.seed,
-            **settings.lever_values,
-        )
+    def step(self) -> None:
+        """Advance one week (see :meth:`SharingModel.step`) and keep the week's partner rows."""
+        before = self.week
+        super().step()
+        if self.week > before:
+            state = self.state
+            self._weeks.append(
+                (state.handled[0].copy(), state.recorded[0].copy(), state.buy_in[0].copy(),
+                 state.interface[0].copy())
+            )  # fmt: skip
 
     def week_start(self, week: int | None = None) -> date:
         """Return the first day of week ``week`` (default: the coming week)."""
         return self.start_date + timedelta(weeks=self.week if week is None else week)
 
     def history(self) -> pd.DataFrame:
-        """Return one row per simulated week and partner, from the model's data collector.
+        """Return one row per simulated week and partner (the numbers the data collector has).
 
         Columns (:data:`HISTORY_COLUMNS`): ``week`` (0-based week simulated), ``partner``,
         ``handled`` and ``recorded`` (cases), ``share`` (that week), ``rolling_share`` (over
@@ -113,30 +116,30 @@ class DashboardModel(SharingModel):
         return frame
 
     def _build_history(self) -> pd.DataFrame:
-        if self.week == 0:
+        weeks, agencies = len(self._weeks), self.partnership.n_agencies
+        if weeks == 0:
             return pd.DataFrame({name: [] for name in HISTORY_COLUMNS})
-        raw = self.datacollector.get_agenttype_vars_dataframe(Agency).reset_index()
-        names = list(self.partnership.names)
-        index = np.array([names.index(name) for name in raw["agency"]])
-        frame = pd.DataFrame(
+        handled, recorded, buy_in, interface = (
+            np.stack(column) for column in zip(*self._weeks, strict=True)
+        )
+
+        rolled_recorded, rolled_handled = _rolling_sum(recorded), _rolling_sum(handled)
+        names = np.asarray(self.partnership.names, dtype=object)
+        # Rows partner by partner, week by week within a partner (column-major order).
+        return pd.DataFrame(
             {
-                "week": raw["Step"].to_numpy(dtype=np.int64) - 1,
-                "index": index,
-                "handled": raw["handled"].to_numpy(dtype=np.int64),
-                "recorded": raw["recorded"].to_numpy(dtype=np.int64),
-                "share": raw["share"].to_numpy(dtype=float),
-                "buy_in": raw["buy_in"].to_numpy(dtype=float),
-                "interface": [INTERFACE_NAMES[int(code)] for code in raw["interface"]],
-            }
-        ).sort_values(["index", "week"], kind="stable")
-        week, partner = frame["week"].to_numpy(), frame["index"].to_numpy()
-        frame["live"] = self.schedule.live[week, partner]
-        grouped = frame.groupby("index")
-        recorded = grouped["recorded"].transform(lambda s: s.rolling(ROLLING_WEEKS, 1).sum())
-        handled = grouped["handled"].transform(lambda s: s.rolling(ROLLING_WEEKS, 1).sum())
-        frame["rolling_share"] = np.where(handled > 0, recorded / np.maximum(handled, 1), 0.0)
-        frame["partner"] = np.asarray(names, dtype=object)[partner]
-        return frame[list(HISTORY_COLUMNS)].reset_index(drop=True)
+                "week": np.tile(np.arange(weeks), agencies),
+                "partner": np.repeat(names, weeks),
+                "handled": handled.T.ravel(),
+                "recorded": recorded.T.ravel(),
+                "share": (recorded / np.maximum(handled, 1)).T.ravel(),
+                "rolling_share": (rolled_recorded / np.maximum(rolled_handled, 1)).T.ravel(),
+                "buy_in": buy_in.T.ravel(),
+                "interface": np.asarray(INTERFACE_NAMES, dtype=object)[interface.T.ravel()],
+                "live": self.schedule.live[:weeks].T.ravel(),
+            },
+            columns=list(HISTORY_COLUMNS),
+        )
 
     def differs_from(self, levers: Mapping[str, float], seed: int) -> bool:
         """Whether the page's current levers or seed differ from those this run was built with."""
@@ -144,3 +147,10 @@ class DashboardModel(SharingModel):
         return seed != self.settings.seed or any(
             abs(own.get(name, value) - value) > 1e-12 for name, value in levers.items()
         )
+
+
+def _rolling_sum(values: np.ndarray) -> np.ndarray:
+    """Sums over the last :data:`ROLLING_WEEKS` rows (fewer at the start), column by column."""
+    totals = np.cumsum(values, axis=0)
+    totals[ROLLING_WEEKS:] = totals[ROLLING_WEEKS:] - totals[:-ROLLING_WEEKS]
+    return totals
