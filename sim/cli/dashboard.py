@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -113,14 +112,9 @@ def dashboard_command(
             "the dashboard.",
             markup=False,
         )
-    shown = "localhost" if _is_loopback(host) else host
+    shown = f"[{host}]" if ":" in host else host
     console.print(f"sharesim: dashboard at http://{shown}:{port}/ (Ctrl-C stops it)", markup=False)
-    try:
-        done = subprocess.run(
-            solara_command(host, port), env=dashboard_environment(cache, extra), check=False
-        )
-    except KeyboardInterrupt:
-        # Ctrl-C reaches the server too (same process group); it shuts itself down.
-        raise typer.Exit(0) from None
-    if done.returncode not in (0, -2, 130):
-        raise typer.Exit(done.returncode)
+    sys.stderr.flush()
+    command = solara_command(host, port)
+    # The server replaces this process: Ctrl-C and termination signals reach it directly.
+    os.execve(command[0], command, dashboard_environment(cache, extra))
