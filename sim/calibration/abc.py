@@ -14,9 +14,10 @@ the ABC posterior (Del Moral, Doucet & Jasra 2012) while averaging out the model
 Truncated kernels have an exact normalising constant per dimension, so ``q`` is the true
 proposal density even near the edges of the box.
 
-Epsilon adapts: each generation's epsilon is the smallest that keeps a set share of its
-particles' effective sample size, never above the previous epsilon and never below a floor
-(the adaptive rule of Del Moral et al. 2012; Toni et al. 2009 use a fixed schedule).
+Epsilon adapts: each generation aims at a quantile of the previous generation's accepted
+distances (Beaumont et al. 2009), never above the previous epsilon and never below a floor,
+and is raised when the aim would leave too small an effective sample size, a guard that a
+noisy agent-based model needs (in the spirit of Del Moral et al. 2012).
 With distances measured in target tolerances (:mod:`sim.calibration.statistics`), a floor of
 1 stops at "meets every target within its tolerance": the posterior is then the prior
 restricted to the parameter sets that reproduce the evidence, weighted by how often they do,
@@ -203,29 +204,40 @@ def choose_epsilon(
     distances: FloatArray,
     log_proposal: FloatArray | None,
     box: Box,
-    previous: float,
+    previous: Population | None,
     settings: Settings,
 ) -> float:
-    """The smallest epsilon, between the floor and the previous epsilon, at which the
-    generation keeps an effective sample size of at least ``settings.ess_fraction`` of its
-    particles.
+    """Epsilon of a freshly simulated generation.
 
-    This is the adaptive rule of Del Moral et al. (2012) (lower the threshold as far as the
-    particle system's ESS allows) applied to a freshly proposed population. Unlike a fixed
-    quantile of the distances, it keeps going down for a noisy model whose best parameter
-    sets meet every target only some of the time. When no candidate keeps enough ESS, the
-    largest candidate is used.
+    The aim is the ``settings.quantile`` of the previous generation's accepted runs'
+    distances (Beaumont et al. 2009; Toni et al. 2009), so epsilon falls a step each
+    generation; for generation 0 it is that quantile of its own distances. The floor is a
+    lower bound and the previous epsilon an upper one. A noisy model can make the aim
+    unreachable (its best parameter sets meet it too rarely): epsilon is then raised to the
+    smallest value that keeps an effective sample size of ``settings.min_ess`` of the
+    generation's particles, so the population never collapses onto a handful of lucky runs.
     """
+    if previous is None:
+        upper = np.inf
+        aim = float(np.quantile(distances.ravel(), settings.quantile, method="inverted_cdf"))
+    else:
+        upper = previous.epsilon
+        accepted = previous.distances[previous.distances <= previous.epsilon]
+        aim = float(np.quantile(accepted, settings.quantile, method="inverted_cdf"))
+    aim = min(max(aim, settings.floor), upper)
+    wanted = settings.min_ess * len(particles)
+    if ess(weigh(particles, distances, aim, log_proposal, box)) >= wanted:
+        return aim
     finite = np.unique(distances[np.isfinite(distances)])
-    candidates = finite[(finite > settings.floor) & (finite <= previous)]
+    candidates = finite[(finite > aim) & (finite <= upper)]
     if candidates.size > 400:
         candidates = np.unique(np.quantile(candidates, np.linspace(0, 1, 400), method="lower"))
-    candidates = np.concatenate([[settings.floor], candidates])
-    wanted = settings.ess_fraction * len(particles)
     for epsilon in candidates:
         if ess(weigh(particles, distances, float(epsilon), log_proposal, box)) >= wanted:
             return float(epsilon)
-    return float(candidates[-1]) if np.isfinite(previous) or candidates.size > 1 else previous
+    if np.isfinite(upper):
+        return float(upper)
+    return float(candidates[-1]) if candidates.size else aim
 
 
 @dataclass(frozen=True)
@@ -350,12 +362,17 @@ class Settings:
         Parameter sets proposed per generation after the first.
     generations : int
         Most generations, the first included.
+    quantile : float
+        Each generation aims its epsilon at this quantile of the previous generation's
+        accepted distances (0 < q <= 1).
+    min_ess : float
+        Share of a generation's particles its effective sample size may not fall below
+        (epsilon is raised instead).
     ess_fraction : float
-        Each generation's epsilon is the smallest that keeps an effective sample size of at
-        least this share of its particles (0 < f <= 1).
+        The run stops once the pooled posterior at the floor has an effective sample size of
+        this share of a generation's particles.
     floor : float
-        Smallest epsilon; the run stops once a generation at the floor keeps the wanted
-        effective sample size.
+        Smallest epsilon.
     seed : int
         Seed of the algorithm's generators.
     defensive : float
@@ -368,6 +385,8 @@ class Settings:
     floor: float
     seed: int
     defensive: float = 0.2
+    quantile: float = 0.5
+    min_ess: float = 0.05
 
 
 def first_population(
@@ -378,7 +397,7 @@ def first_population(
     The points must be draws from the uniform prior on ``box``, or a space-filling design
     standing in for one (a Latin hypercube restricted to the box).
     """
-    epsilon = choose_epsilon(particles, distances, None, box, np.inf, settings)
+    epsilon = choose_epsilon(particles, distances, None, box, None, settings)
     weights = weigh(particles, distances, epsilon, None, box)
     return Population(0, epsilon, particles, distances, weights)
 
@@ -398,7 +417,7 @@ def next_population(
             f"simulate returned shape {distances.shape} for {len(particles)} particles"
         )
     log_proposal = kernel.log_density(particles)
-    epsilon = choose_epsilon(particles, distances, log_proposal, box, previous.epsilon, settings)
+    epsilon = choose_epsilon(particles, distances, log_proposal, box, previous, settings)
     weights = weigh(particles, distances, epsilon, log_proposal, box)
     return Population(generation, epsilon, particles, distances, weights)
 

@@ -433,12 +433,16 @@ class Calibration:
     def prior_acceptance(self) -> float:
         """Share of the screening wave's runs (parameter sets from the whole prior) that meet
         every target within tolerance: how much of the prior the evidence leaves, jointly."""
+        return self.prior_share_within(self.problem.settings.epsilon_floor)
+
+    def prior_share_within(self, epsilon: float) -> float:
+        """Share of the screening wave's runs within ``epsilon`` of every target."""
         cube = self.screening.statistics
         runs = pd.DataFrame(
             cube.reshape(-1, cube.shape[2]), columns=list(self.problem.targets.components())
         )
         distance = excess(runs, self.problem.targets).to_numpy().max(axis=1)
-        return float(np.mean(distance <= self.problem.settings.epsilon_floor))
+        return float(np.mean(distance <= epsilon))
 
     def population_table(self) -> pd.DataFrame:
         """Every generation's particles (accepted or not) with weights and distances."""
@@ -782,6 +786,8 @@ def _calibrate(problem: Problem, runner: _Runner, folder: Path) -> Calibration:
         particles=settings.particles,
         generations=settings.generations,
         ess_fraction=settings.ess_fraction,
+        quantile=settings.quantile,
+        min_ess=settings.min_ess,
         floor=settings.epsilon_floor,
         seed=settings.seed,
         defensive=settings.defensive,

@@ -87,9 +87,15 @@ class CalibrationSettings(BaseModel):
         Most ABC generations, counting generation 0 (the screening's survivors).
     replicates : int
         Runs per parameter set in ABC.
+    quantile : float
+        Each generation aims its epsilon at this quantile of the previous generation's
+        accepted run distances.
+    min_ess : float
+        Share of a generation's particles its effective sample size may not fall below
+        (epsilon is raised instead of collapsing the population).
     ess_fraction : float
-        Epsilon of a generation: the smallest that keeps an effective sample size of at least
-        this share of its particles.
+        Stop once the pooled posterior at the floor has an effective sample size of this
+        share of a generation's particles (or the generations run out).
     epsilon_floor : float
         Smallest epsilon in tolerances (1: "meets every target within its tolerance"); going
         lower would claim more precision than the tolerances give.
@@ -120,6 +126,8 @@ class CalibrationSettings(BaseModel):
     particles: Count = 800
     generations: Annotated[int, Field(ge=1, le=100)] = 5
     replicates: Annotated[int, Field(ge=1, le=100)] = 2
+    quantile: Share = 0.5
+    min_ess: Share = 0.05
     ess_fraction: Share = 0.3
     epsilon_floor: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 1.0
     defensive: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = 0.2
