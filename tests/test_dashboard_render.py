@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,7 +19,7 @@ from solara.widgets import VegaLite
 
 from sim.agents import Agency
 from sim.dashboard import app, charts, ensemble, explain
-from sim.dashboard.levers import LEVERS, Controls, lever_label, slider_step
+from sim.dashboard.levers import LEVERS, Controls, lever_label, lever_table, slider_step
 from sim.dashboard.live import DashboardModel
 from sim.dashboard.settings import (
     EXTRA_SCENARIOS_ENV,
@@ -73,6 +74,13 @@ def test_sliders_are_the_registry_levers_with_their_ranges_and_units(catalog: Ca
     picker = params["scenario_name"]
     assert picker["type"] == "Select"
     assert picker["values"] == [*SHIPPED, "three_partners"]
+
+
+def test_docs_lever_table_is_the_registry_s() -> None:
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "dashboard.md").read_text()
+    match = re.search(r"<!-- lever-table:start -->\n(.*?)\n<!-- lever-table:end -->", docs, re.S)
+    assert match, "docs/dashboard.md lost its lever-table markers"
+    assert match.group(1).strip() == lever_table().strip()
 
 
 def test_slider_steps_are_round() -> None:

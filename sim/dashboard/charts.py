@@ -357,7 +357,8 @@ def network_tables(model: DashboardModel) -> tuple[pd.DataFrame, pd.DataFrame]:
     nodes = pd.DataFrame(
         {
             "partner": names,
-            "label": [wrap_name(name) for name in names],
+            # Labels beside a node wrap onto two lines; above or below it there is room.
+            "label": [wrap_name(n) if s else n for n, s in zip(names, side, strict=True)],
             "x": x,
             "y": y,
             "label_x": np.where(side, 1.12 * x, x),

@@ -58,6 +58,21 @@ def slider_step(param: Parameter) -> float:
     return 10.0 * power  # unreachable: raw <= 10 * power by construction
 
 
+def lever_table() -> str:
+    """The levers as a Markdown table (``docs/dashboard.md`` embeds it; a test keeps them equal)."""
+    lines = [
+        "| slider | registry name | range | category | what it does |",
+        "|---|---|---|---|---|",
+    ]
+    for name in LEVERS:
+        p = PARAMETERS[name]
+        lines.append(
+            f"| {lever_label(p)} | `{p.name}` | {p.low:g} to {p.high:g} {p.unit} | {p.category} "
+            f"| {p.description} |"
+        )
+    return "\n".join(lines)
+
+
 def slider_spec(name: str, value: solara.Reactive[float]) -> dict[str, Any]:
     """Return the ``SolaraViz`` ``model_params`` entry of lever ``name``, bounded by its
     registry range."""
@@ -188,8 +203,11 @@ def RunSettings(controls: Controls) -> None:
         for name, reactive in controls.levers.items()
         if abs(reactive.value - written[name]) > 1e-9
     ]
-    with solara.Card("Run settings", classes=["sharesim-run-settings"]):
-        solara.Text(scenario.description, style={"font-size": "13px"})
+    with (
+        solara.Card("Run settings", classes=["sharesim-run-settings"]),
+        solara.Column(gap="8px"),
+    ):
+        solara.Text(f"{scenario.name}: {scenario.description}", style={"font-size": "13px"})
         # The message shows under the box, in red, for as long as the text is not a seed.
         solara.InputText(
             "Seed (whole number)",
@@ -203,10 +221,11 @@ def RunSettings(controls: Controls) -> None:
             style={"font-size": "13px"},
             classes=["sharesim-moved"],
         )
-        solara.Button(
-            "Put the levers back",
-            on_click=lambda: controls.adopt_scenario(controls.scenario.value),
-            disabled=not moved,
-            text=True,
-            color="primary",
-        )
+        with solara.Row():
+            solara.Button(
+                "Put the levers back",
+                on_click=lambda: controls.adopt_scenario(controls.scenario.value),
+                disabled=not moved,
+                outlined=True,
+                color="primary",
+            )
