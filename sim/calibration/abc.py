@@ -155,12 +155,15 @@ class Sample:
         Normalised weights.
     generation : int array (n,)
         The generation each particle comes from.
+    acceptance : float array (n,)
+        Share of each particle's runs within epsilon.
     """
 
     epsilon: float
     particles: FloatArray
     weights: FloatArray
     generation: NDArray[np.int64]
+    acceptance: FloatArray
 
     @property
     def ess(self) -> float:
@@ -185,6 +188,7 @@ def pool(populations: Sequence[Population]) -> Sample:
         np.concatenate([p.particles[keep] for p, keep in parts]),
         weights / weights.sum(),
         np.concatenate([np.full(int(keep.sum()), p.generation) for p, keep in parts]),
+        np.concatenate([acceptance(p.distances[keep], epsilon) for p, keep in parts]),
     )
 
 

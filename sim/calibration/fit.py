@@ -392,7 +392,7 @@ class Calibration:
     predictive_quarterly : array (runs, quarters, partners)
         Quarterly recording share of every posterior-predictive run.
     point : DataFrame
-        Runs of the calibrated scenario at its point estimate (posterior medians).
+        Runs of the calibrated scenario at its point estimate (:func:`central_particle`).
     runs : int
         Model runs in the whole calibration (resumed ones included).
     seconds : dict of str to float
@@ -471,16 +471,19 @@ class Calibration:
         ).set_index("generation")
 
     def point_estimate(self) -> dict[str, float]:
-        """Weighted posterior median of every calibrated input."""
-        return posterior_median(self.final, self.problem.inputs)
+        """The calibrated scenario's defaults: the posterior's central accepted parameter set
+        (:func:`central_particle`)."""
+        return central_particle(self.final, self.problem.inputs)
 
     def identification(self) -> pd.DataFrame:
         """Per calibrated input: prior, screening support, posterior median and 90% interval,
-        the interval's width over the prior's 90% width, and the verdict."""
+        the interval's width over the prior's 90% width, the verdict, and the point estimate
+        the calibrated scenario uses as default."""
         post = self.posterior
         w = post["weight"].to_numpy()
         rows = []
         limit = self.problem.settings.not_identified_above
+        estimate = self.point_estimate()
         for name in self.problem.inputs:
             low, high = self.problem.prior[name]
             x = post[name].to_numpy()
@@ -505,6 +508,7 @@ class Calibration:
                     "posterior_q95": q95,
                     "interval_ratio": ratio,
                     "verdict": verdict,
+                    "point_estimate": estimate[name],
                 }
             )
         return pd.DataFrame(rows).set_index("input")
@@ -517,12 +521,33 @@ class Calibration:
         return fit_table(self.problem.targets, self.predictive, self.point)
 
 
-def posterior_median(sample: Sample, inputs: tuple[str, ...]) -> dict[str, float]:
-    """Weighted median of each input over a posterior sample."""
-    return {
-        name: weighted_quantile(sample.particles[:, k], sample.weights, 0.5)
-        for k, name in enumerate(inputs)
-    }
+def central_particle(sample: Sample, inputs: tuple[str, ...]) -> dict[str, float]:
+    """A point estimate that is itself a posterior draw: among the particles all of whose
+    runs met epsilon (all accepted particles if none did), the one nearest the weighted
+    marginal medians, each coordinate measured in units of its posterior 90% interval.
+
+    The marginal medians themselves are not used: when the posterior is broad in many
+    dimensions their combination can sit where no accepted run came from (here, a partnership
+    in which every partner records everything, so the gap P2 states vanishes).
+    """
+    w = sample.weights
+    median = np.array(
+        [weighted_quantile(sample.particles[:, k], w, 0.5) for k in range(len(inputs))]
+    )
+    spread = np.array(
+        [
+            weighted_quantile(sample.particles[:, k], w, 0.95)
+            - weighted_quantile(sample.particles[:, k], w, 0.05)
+            for k in range(len(inputs))
+        ]
+    )
+    spread = np.where(spread > 0, spread, 1.0)
+    candidates = np.flatnonzero(sample.acceptance >= 1.0)
+    if candidates.size == 0:
+        candidates = np.arange(len(w))
+    gaps = (((sample.particles[candidates] - median) / spread) ** 2).sum(axis=1)
+    best = candidates[int(np.argmin(gaps))]
+    return {name: float(sample.particles[best, k]) for k, name in enumerate(inputs)}
 
 
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
@@ -831,7 +856,7 @@ def _calibrate(problem: Problem, runner: _Runner, folder: Path) -> Calibration:
         stage_seed(settings.seed, PREDICTIVE_STAGE),
         quarterly=True,
     )
-    estimate = posterior_median(final, problem.inputs)
+    estimate = central_particle(final, problem.inputs)
     point = runner.stage(
         "point_estimate",
         "point estimate",

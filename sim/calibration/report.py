@@ -299,8 +299,9 @@ def calibrated_scenario(result: Calibration, targets_file: str | None = None) ->
     """The calibrated scenario as TOML text.
 
     It ``extends`` the calibrated scenario and sets each calibrated parameter to a range: the
-    posterior 90% interval, with the weighted posterior median as default (what ``sharesim
-    run`` uses), provenance ``inferred`` and the calibration as source. Sweeps, sensitivity
+    posterior 90% interval, with the point estimate (the posterior's central accepted
+    parameter set) as default (what ``sharesim run`` uses), provenance ``inferred`` and the
+    calibration as source. Sweeps, sensitivity
     analysis and the dashboard see the ranges as the parameters' uncertainty. The ranges are
     independent: correlations between parameters in the posterior are not carried (they are
     in ``posterior.parquet``).
@@ -322,8 +323,9 @@ def calibrated_scenario(result: Calibration, targets_file: str | None = None) ->
         "#",
         "# Written by `sharesim calibrate` (docs/calibration.md); to change it, re-run the",
         "# calibration rather than editing the numbers. Each calibrated parameter is a range: its",
-        "# posterior 90% interval, with the weighted posterior median as default. The ranges are",
-        "# independent (the posterior's correlations are in posterior.parquet, not here).",
+        "# posterior 90% interval. The defaults are one accepted posterior parameter set (the one",
+        "# nearest the marginal medians), not the medians themselves. The ranges are independent",
+        "# (the posterior's correlations are in posterior.parquet, not here).",
         f"# Targets hash {problem.targets.content_hash()[:12]}, scenario hash "
         f"{problem.scenario.content_hash()[:12]}, seed {settings.seed}, {result.runs} runs,",
         f"# {len(gens)} generations, final epsilon {result.final.epsilon:.3g} (tolerances), "
@@ -335,7 +337,7 @@ def calibrated_scenario(result: Calibration, targets_file: str | None = None) ->
         "",
         f'name = "{calibrated_name(problem.scenario.name)}"',
         f'description = "{problem.scenario.name} with parameters calibrated to '
-        f'{problem.targets.name} (posterior medians, 90% ranges)."',
+        f'{problem.targets.name} (a posterior point estimate, 90% ranges)."',
         f'extends = "{extends}"',
         "",
         "[parameters]",
@@ -344,12 +346,13 @@ def calibrated_scenario(result: Calibration, targets_file: str | None = None) ->
         param = PARAMETERS[str(name)]
         low = max(param.low, _round(row["posterior_q05"]))
         high = min(param.high, _round(row["posterior_q95"]))
-        default = min(max(_round(row["posterior_median"]), low), high)
+        default = min(max(_round(row["point_estimate"]), low), high)
         if low >= high:
             low, high = param.low, param.high
         source = (
-            f"Calibration to {problem.targets.name} (seed {settings.seed}): posterior median "
-            f"and 90% interval; {row['verdict']} (interval ratio {row['interval_ratio']:.2f})"
+            f"Calibration to {problem.targets.name} (seed {settings.seed}): posterior 90% "
+            f"interval, default the central accepted parameter set; {row['verdict']} "
+            f"(interval ratio {row['interval_ratio']:.2f})"
         )
         lines.append(
             f"{name} = {{ low = {low!r}, high = {high!r}, default = {default!r}, "
@@ -549,8 +552,9 @@ def report_markdown(result: Calibration, seconds: float | None = None) -> str:
         "",
         "Posterior predictive: parameter sets drawn from the posterior by weight, the other "
         "inputs from their priors. Point estimate: the calibrated scenario at its defaults "
-        "(posterior medians, other inputs at their defaults), which is what `sharesim run` "
-        "shows. A target is met when the median run is within one tolerance of it.",
+        "(the accepted posterior parameter set nearest the marginal medians, other inputs at "
+        "their defaults), which is what `sharesim run` shows. A target is met when the median "
+        "run is within one tolerance of it.",
         "",
         _table(fit_view),
         "",
