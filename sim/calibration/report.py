@@ -316,7 +316,11 @@ def calibrated_scenario(result: Calibration, targets_file: str | None = None) ->
         extends = problem.scenario.name
     label = targets_file or problem.targets_label
     settings = problem.settings
-    missed = [t for t, r in result.fit().iterrows() if not r["predictive_met"]]
+    fit = result.fit()
+    missed = [t for t, r in fit.iterrows() if not r["predictive_met"]]
+    point_missed = [
+        f"{t} (by {r['point_miss']:.3g})" for t, r in fit.iterrows() if not r["point_met"]
+    ]
     lines = [
         f"# {calibrated_name(problem.scenario.name)}: {problem.scenario.name} calibrated to the "
         f"targets in {label}.",
@@ -334,6 +338,7 @@ def calibrated_scenario(result: Calibration, targets_file: str | None = None) ->
         + (", ".join(table.index[table["verdict"] == "not identified"]) or "none")
         + ".",
         "# Targets the posterior-predictive replay misses: " + (", ".join(missed) or "none") + ".",
+        "# Targets a replay at these defaults misses: " + (", ".join(point_missed) or "none") + ".",
         "",
         f'name = "{calibrated_name(problem.scenario.name)}"',
         f'description = "{problem.scenario.name} with parameters calibrated to '
