@@ -201,7 +201,8 @@ def test_moving_a_slider_redraws_the_ensemble_within_two_seconds(
         "ensemble-redraw",
         {
             "what": "slider key press until the ensemble chart shows the new setting "
-            "(2 x 64 engine runs on a cache miss, drawing included)",
+            "(64 engine runs of a value not seen before, the reference cached; drawing "
+            "included)",
             "seconds": redraws,
         },
     )

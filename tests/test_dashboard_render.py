@@ -453,3 +453,34 @@ def test_picking_a_partner_changes_the_explanation(page: Any) -> None:
     assert "Double keying" not in terms, "Charnwood's interface is live: no double keying"
     buy_in = panel_figure(page, "buy-in").spec
     assert "Charnwood" in str(buy_in["encoding"]["color"]["scale"]["domain"])
+
+
+def test_switching_after_a_finished_run_asks_for_reset(page: Any) -> None:
+    step = page.find(v.Btn, children=["Step"]).widget
+    while not step.disabled:
+        step.click()
+    (week,) = with_class(page, "sharesim-week")
+    assert "week 156 of 156" in text(week)
+    page.find(v.Select, label="Scenario").widget.v_model = "no_interfaces"
+    (note,) = with_class(page, "sharesim-needs-reset")
+    assert "press Reset" in text(note)
+    page.find(v.Btn, children=["Reset"]).widget.click()
+    assert not with_class(page, "sharesim-needs-reset")
+    assert not page.find(v.Btn, children=["Step"]).widget.disabled
+    (week,) = with_class(page, "sharesim-week")
+    assert "no_interfaces: week 0 of 156" in text(week)
+
+
+def test_switching_while_playing_keeps_playing_the_new_scenario(page: Any) -> None:
+    page.find(v.Btn, children=["\u25b6"]).widget.click()
+    wait_until("a few weeks", lambda: "week 0 " not in text(with_class(page, "sharesim-week")[0]))
+    page.find(v.Select, label="Scenario").widget.v_model = "all_integrated"
+    wait_until(
+        "the new scenario to play",
+        lambda: (
+            "all_integrated: week " in (t := text(with_class(page, "sharesim-week")[0]))
+            and "week 0 " not in t
+        ),
+        10,
+    )
+    page.find(v.Btn, children=["\u275a\u275a"]).widget.click()

@@ -73,32 +73,46 @@ def Dashboard(catalog: Catalog) -> None:
     controls = solara.use_memo(lambda: Controls.create(catalog), [])
     cache = solara.use_memo(BandCache, [])
     components = solara.use_memo(lambda: panels(controls, cache), [])
+    # The live model, shared with SolaraViz: Mesa's Reset puts its new model here too.
+    live = solara.use_memo(lambda: solara.reactive(new_model(controls)), [])
     scenario = controls.scenario.value
 
     # Mesa's Step bumps its step counter once; relaying it to one reactive value of this
     # session lets all six panels redraw in one pass instead of one pass each.
     solara.use_effect(lambda: update_counter.subscribe(controls.tick.set), [])
-    # A new scenario starts a new live run with that scenario's own lever values.
-    solara.use_effect(lambda: controls.adopt_scenario(scenario), [scenario])
-    model = solara.use_memo(
-        lambda: DashboardModel(
-            catalog=catalog,
-            scenario_name=scenario,
-            seed=controls.seed.value,
-            **controls.scenario_values(scenario),
-        ),
-        [scenario],
-    )
+
+    def switch_scenario() -> None:
+        if live.value.settings.scenario == scenario:
+            return
+        # A new scenario starts a new live run with that scenario's own lever values. Mesa's
+        # controls keep playing (or not) with it; after a finished run they stay off until
+        # Reset, and the model says so.
+        finished = not live.value.running
+        controls.adopt_scenario(scenario)
+        replacement = new_model(controls)
+        replacement.needs_reset = finished
+        live.set(replacement)
+
+    solara.use_effect(switch_scenario, [scenario])
 
     solara.Style(PAGE_CSS)
-    # Keyed by scenario: switching remounts Mesa's controller, so Step and Play start afresh.
     SolaraViz(
-        model,
+        live,
         components=components,
         model_params=controls.model_params(),
         name=TITLE,
-    ).key(f"viz-{scenario}")
+    )
     SidebarBelowMesa(controls)
+
+
+def new_model(controls: Controls) -> DashboardModel:
+    """A live model of the chosen scenario with the current levers and seed."""
+    return DashboardModel(
+        catalog=controls.catalog,
+        scenario_name=controls.scenario.value,
+        seed=controls.seed.value,
+        **{name: value.value for name, value in controls.levers.items()},
+    )
 
 
 @solara.component
@@ -107,7 +121,7 @@ def SidebarBelowMesa(controls: Controls) -> None:
 
     Solara's sidebar orders its parts by how deeply the page declares them (then by when they
     were added); declared two component levels deeper than ``SolaraViz``'s, the card comes
-    after Mesa's, also when a new scenario rebuilds them.
+    after Mesa's whatever order they are added in.
     """
     Deeper(controls)
 

@@ -501,7 +501,13 @@ def SharePanel(model: DashboardModel, controls: Controls) -> None:
             classes=["sharesim-week"],
             style={"font-size": "15px", "font-weight": "bold"},
         )
-        if stale:
+        if model.needs_reset:
+            solara.Text(
+                "The previous run had finished: press Reset to start this one.",
+                classes=["sharesim-needs-reset"],
+                style={"font-size": "12px", "color": palette.VERMILLION},
+            )
+        elif stale:
             solara.Text(
                 "Levers or seed changed since this run started: press Reset to run them live "
                 "(the ensemble chart already uses them).",

@@ -81,6 +81,9 @@ class DashboardModel(SharingModel):
         super().__init__(compiled, rng=self.settings.seed)
         self.start_date: date = compiled.start_date
         self._history: tuple[int, pd.DataFrame] | None = None
+        self.needs_reset = False
+        """True when this run replaced a finished one on a change of scenario: Mesa's Step and
+        Play stay off (they go by the finished run) until Reset."""
         # Per-week rows for the charts, kept as the run goes: rebuilding them from the data
         # collector's frame every week took a third of a page redraw.
         self._weeks: list[tuple[np.ndarray, ...]] = []
