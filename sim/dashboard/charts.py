@@ -96,7 +96,8 @@ def look(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
         .configure_legend(labelFontSize=FONT_SIZE - 1, titleFontSize=FONT_SIZE)
         .configure_title(fontSize=FONT_SIZE + 2, anchor="start", subtitleFontSize=FONT_SIZE - 1)
         .configure_view(stroke=None)
-        .properties(usermeta={"embedOptions": EMBED_OPTIONS})
+        # A white ground keeps the charts readable when the page is switched to dark.
+        .properties(usermeta={"embedOptions": EMBED_OPTIONS}, background="white")
     )
 
 

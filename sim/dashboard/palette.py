@@ -50,8 +50,7 @@ PAGE_CSS: Final = """
 /* Slider labels on their own line (room for the unit), every value shown above its thumb. */
 .v-input__slider .v-input__slot { flex-wrap: wrap; }
 .v-input__slider .v-input__slot > .v-label {
-    flex: 0 0 100%; max-width: 100%; white-space: normal; margin-bottom: 36px;
-    font-size: 14px; color: rgba(0, 0, 0, 0.8);
+    flex: 0 0 100%; max-width: 100%; white-space: normal; margin-bottom: 36px; font-size: 14px;
 }
 .v-slider__thumb-label-container { display: block !important; }
 .v-slider__thumb-label { font-size: 11px; }
