@@ -52,10 +52,7 @@ def slider_step(param: Parameter) -> float:
         return 1.0
     raw = (param.high - param.low) / SLIDER_POSITIONS
     power = 10.0 ** math.floor(math.log10(raw))
-    for factor in (1.0, 2.0, 5.0, 10.0):
-        if raw <= factor * power * (1 + 1e-9):
-            return factor * power
-    return 10.0 * power  # unreachable: raw <= 10 * power by construction
+    return next(f * power for f in (1.0, 2.0, 5.0, 10.0) if raw <= f * power * (1 + 1e-9))
 
 
 def lever_table() -> str:
