@@ -21,18 +21,18 @@ from typing import Any
 
 from sim.run import RunResult as RunResult
 from sim.run import run as run
+from sim.sweep import sweep as sweep
 
 _EXPORTS = {
     "Scenario": "sim.scenarios",
     "SharingModel": "sim.model",
     "PARAMETERS": "sim.params",
-    "sweep": "sim.sweep",
     "morris": "sim.sensitivity",
     "sobol": "sim.sensitivity",
     "calibrate": "sim.calibration",
 }
 
-__all__ = sorted([*_EXPORTS, "RunResult", "run"])
+__all__ = sorted([*_EXPORTS, "RunResult", "run", "sweep"])
 __version__ = "0.1.0"
 
 

@@ -40,10 +40,8 @@ import multiprocessing
 import os
 import platform
 import signal
-import sys
 import tempfile
 import time
-import types
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
@@ -1439,21 +1437,6 @@ def sweep(
     plan = make_plan(listed, design, replicates=replicates, seed=seed, keep=keep)
     return _execute_into(plan, out, executor, workers, scheduler, chunk_size, progress)
 
-
-class _SweepModule(types.ModuleType):
-    """This module, callable as :func:`sweep`.
-
-    The public API offers ``from sim import sweep`` (the function), but once ``sim.sweep``
-    (this module) has been imported, Python's import system makes the package attribute
-    ``sim.sweep`` the module, and ``from sim import sweep`` then gives the module. Calling
-    the module calls the function, so the notebook API works whatever was imported first.
-    """
-
-    def __call__(self, *args: Any, **kwargs: Any) -> pd.DataFrame:
-        return sweep(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _SweepModule
 
 __all__ = [
     "ChunkOutput",

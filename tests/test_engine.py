@@ -269,3 +269,12 @@ def test_decision_terms_explain_the_compiled_decision():
     _, out = step(state, batch, rngs)
     assert np.allclose(out.probability, expected, rtol=1e-12, atol=1e-15)
     assert state.share.any() and terms.agency_motivation["norm"].any()
+
+
+def test_average_ranks_match_scipy_with_ties():
+    from scipy.stats import rankdata
+
+    from sim.metrics import average_ranks
+
+    values = np.array([[3.0, 1.0, 3.0, 2.0, 3.0], [0.5, 0.5, 0.1, 0.9, 0.9]])
+    assert np.array_equal(average_ranks(values), rankdata(values, axis=1))

@@ -9,6 +9,7 @@ of 1, 5 and the default size give chunk boundaries inside and across those group
 is exact (a SHA-256 of the result table), so a small sweep is as strong a check as a big one.
 """
 
+import importlib
 import json
 import logging
 import multiprocessing
@@ -18,7 +19,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import sim.sweep
 from sim import store
 from sim.errors import InputError
 from sim.metrics import summary_metrics
@@ -194,7 +194,8 @@ def test_another_experiment_in_the_same_folder_is_refused_and_nothing_changes(tm
 
 def test_a_run_that_raises_is_recorded_and_the_sweep_goes_on(reference, tmp_path, monkeypatch):
     folder = tmp_path / "sweep"
-    real = sim.sweep.simulate
+    module = importlib.import_module("sim.sweep")  # `sim.sweep` is the function
+    real = module.simulate
 
     def fails_at_two(partnership, schedule, params, seeds):
         if np.any(params["double_keying_cost"] == 2.0):
@@ -202,7 +203,7 @@ def test_a_run_that_raises_is_recorded_and_the_sweep_goes_on(reference, tmp_path
         return real(partnership, schedule, params, seeds)
 
     # Only this process's runs are affected: the serial executor runs chunks here.
-    monkeypatch.setattr(sim.sweep, "simulate", fails_at_two)
+    monkeypatch.setattr(module, "simulate", fails_at_two)
     state = run_plan(_plan(), folder, executor="serial", chunk_size=8)
     frame = read_results(folder)
     bad = frame["double_keying_cost"] == 2.0
@@ -214,7 +215,7 @@ def test_a_run_that_raises_is_recorded_and_the_sweep_goes_on(reference, tmp_path
     good = reference[~bad.to_numpy()].drop(columns="error")
     assert result_hash(frame[~bad].drop(columns="error")) == result_hash(good)
 
-    monkeypatch.setattr(sim.sweep, "simulate", real)
+    monkeypatch.setattr(module, "simulate", real)
     run_plan(_plan(), folder, executor="serial", retry_failed=True)
     assert result_hash(read_results(folder)) == result_hash(reference)
 
