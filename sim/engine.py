@@ -47,6 +47,10 @@ class InterfaceState(IntEnum):
     LIVE = 3
 
 
+INTERFACE_NAMES: tuple[str, ...] = tuple(stage.name.lower() for stage in InterfaceState)
+"""Interface stages by code, as they appear in tables: none, considering, building, live."""
+
+
 AgencyKind = (
     str  # one of "police", "district", "county", "unitary" (checked by the scenario schema)
 )

@@ -21,28 +21,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.engine import InterfaceState
-from sim.run import INTERFACE_NAMES, RunResult
-
-OKABE_ITO: tuple[str, ...] = (
-    "#E69F00",
-    "#56B4E9",
-    "#009E73",
-    "#F0E442",
-    "#0072B2",
-    "#D55E00",
-    "#CC79A7",
-    "#000000",
-    "#999999",
-)
-"""Colour-blind-safe palette (Okabe & Ito 2008)."""
-
-STAGE_COLOURS: dict[str, str] = {
-    "none": "#E8E8E8",
-    "considering": "#F0E442",
-    "building": "#56B4E9",
-    "live": "#0072B2",
-}
+from sim.engine import INTERFACE_NAMES, InterfaceState
+from sim.palette import BLUE, INTERFACE_COLOURS, ORANGE
+from sim.run import RunResult
 
 
 def _grid(n: int) -> tuple[int, int]:
@@ -84,7 +65,7 @@ def _per_agency_panels(result: RunResult, values: np.ndarray, ylabel: str, title
             ax.set_visible(False)
             continue
         mid, low, high = _band(values[:, :, a])
-        colour = OKABE_ITO[4]
+        colour = BLUE
         ax.fill_between(
             weeks, low, high, color=colour, alpha=0.25, linewidth=0, label="5-95% of replicates"
         )
@@ -123,7 +104,7 @@ def interface_figure(result: RunResult) -> Figure:
     modal = counts.argmax(axis=0).T  # (A, T)
     names = result.trajectory.names
     fig, ax = plt.subplots(figsize=(10, 0.35 * len(names) + 1.5))
-    cmap = matplotlib.colors.ListedColormap([STAGE_COLOURS[n] for n in INTERFACE_NAMES])
+    cmap = matplotlib.colors.ListedColormap([INTERFACE_COLOURS[n] for n in INTERFACE_NAMES])
     ax.imshow(
         modal,
         aspect="auto",
@@ -134,7 +115,9 @@ def interface_figure(result: RunResult) -> Figure:
     )
     ax.set_yticks(range(len(names)), names, fontsize=8)
     ax.set_xlabel("week")
-    handles = [matplotlib.patches.Patch(color=STAGE_COLOURS[n], label=n) for n in INTERFACE_NAMES]
+    handles = [
+        matplotlib.patches.Patch(color=INTERFACE_COLOURS[n], label=n) for n in INTERFACE_NAMES
+    ]
     ax.legend(
         handles=handles,
         ncols=4,
@@ -170,14 +153,14 @@ def network_figure(result: RunResult) -> Figure:
             if strength[i, j] > 0:
                 ax.plot(
                     *zip(pos[i], pos[j], strict=True),
-                    color=OKABE_ITO[4],
+                    color=BLUE,
                     linewidth=0.3 + 6 * strength[i, j] / top,
                     alpha=0.6,
                     zorder=1,
                 )
     recorded = result.trajectory.recorded.sum(axis=1).mean(axis=0)
     size = 100 + 900 * recorded / max(recorded.max(), 1)
-    ax.scatter(pos[:, 0], pos[:, 1], s=size, color=OKABE_ITO[0], edgecolor="black", zorder=2)
+    ax.scatter(pos[:, 0], pos[:, 1], s=size, color=ORANGE, edgecolor="black", zorder=2)
     for (x, y), name in zip(pos, names, strict=True):
         ax.annotate(name, (x * 1.18, y * 1.18), ha="center", va="center", fontsize=8)
     ax.set_xlim(-1.5, 1.5)

@@ -10,14 +10,19 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim.engine import InterfaceState, Trajectory, concatenate, simulate, stack_parameters
+from sim.engine import (
+    INTERFACE_NAMES,
+    InterfaceState,
+    Trajectory,
+    concatenate,
+    simulate,
+    stack_parameters,
+)
 from sim.errors import InputError
 from sim.seeds import run_seed
 
 if TYPE_CHECKING:
     from sim.scenarios import Scenario
-
-INTERFACE_NAMES: tuple[str, ...] = tuple(s.name.lower() for s in InterfaceState)
 
 
 @dataclass(frozen=True)

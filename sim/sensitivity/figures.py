@@ -20,15 +20,11 @@ from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from sim.params import CATEGORIES
+from sim.palette import CATEGORY_COLOURS, cycle
 
 if TYPE_CHECKING:
     from sim.sensitivity.result import SensitivityResult
 
-CATEGORY_COLOURS: dict[str, str] = dict(
-    zip(CATEGORIES, ("#E69F00", "#0072B2", "#009E73", "#CC79A7", "#D55E00", "#56B4E9"), strict=True)
-)
-"""One Okabe-Ito colour per framework category."""
 
 _OTHER_COLOURS = ("#000000", "#999999", "#F0E442")
 NOT_DISTINGUISHABLE = "not distinguishable from zero"
@@ -242,7 +238,7 @@ def convergence_figure(result: SensitivityResult) -> Figure:
         for position, (factor, rows) in enumerate(part.groupby("factor", sort=False)):
             colour = colour_of(factor_category.get(str(factor), ""), categories)
             if result.level == "parameter":
-                colour = _cycle(position)
+                colour = cycle(position)
             total = rows[rows["index"] == "ST"].sort_values("n")
             first = rows[rows["index"] == "S1"].sort_values("n")
             top.plot(total["n"], total["value"], marker="o", color=colour, label=str(factor))
@@ -274,21 +270,6 @@ def convergence_figure(result: SensitivityResult) -> Figure:
     fig.legend(handles, labels, loc="outside lower center", ncol=min(6, len(labels)), fontsize=8)
     fig.suptitle(f"Convergence of the Sobol indices — {result.subject}")
     return fig
-
-
-def _cycle(position: int) -> str:
-    palette = (
-        "#E69F00",
-        "#56B4E9",
-        "#009E73",
-        "#F0E442",
-        "#0072B2",
-        "#D55E00",
-        "#CC79A7",
-        "#000000",
-        "#999999",
-    )
-    return palette[position % len(palette)]
 
 
 def morris_figure(result: SensitivityResult) -> Figure:

@@ -1,0 +1,49 @@
+"""The project's colours: one colour-blind-safe palette for every figure, chart and page.
+
+Okabe & Ito (2008), "Color Universal Design": eight colours that stay distinct under the
+common forms of colour-blindness. Every colour-coded category is also named in a legend or
+on the chart.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+from typing import Final
+
+from sim.engine import INTERFACE_NAMES
+from sim.params import CATEGORIES
+
+BLACK: Final = "#000000"
+ORANGE: Final = "#E69F00"
+SKY_BLUE: Final = "#56B4E9"
+BLUISH_GREEN: Final = "#009E73"
+YELLOW: Final = "#F0E442"
+BLUE: Final = "#0072B2"
+VERMILLION: Final = "#D55E00"
+REDDISH_PURPLE: Final = "#CC79A7"
+GREY: Final = "#8C8C8C"
+LIGHT_GREY: Final = "#DDDDDD"
+
+OKABE_ITO: Final = (ORANGE, SKY_BLUE, BLUISH_GREEN, YELLOW, BLUE, VERMILLION, REDDISH_PURPLE, BLACK)
+"""The eight colours in their usual order, for series without a colour of their own."""
+
+INTERFACE_COLOURS: Final = MappingProxyType(
+    dict(zip(INTERFACE_NAMES, (LIGHT_GREY, YELLOW, ORANGE, BLUE), strict=True))
+)
+"""Colour of each interface stage: from no link (grey) to a live link (blue)."""
+
+CATEGORY_COLOURS: Final = MappingProxyType(
+    dict(
+        zip(
+            CATEGORIES,
+            (ORANGE, BLUE, BLUISH_GREEN, REDDISH_PURPLE, VERMILLION, SKY_BLUE),
+            strict=True,
+        )
+    )
+)
+"""One colour per framework category (sensitivity figures and briefs)."""
+
+
+def cycle(position: int) -> str:
+    """The palette's colour for the ``position``-th series, repeating after eight."""
+    return OKABE_ITO[position % len(OKABE_ITO)]
