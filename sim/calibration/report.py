@@ -12,28 +12,40 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only; never a window
-
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from sim.calibration.fit import WEAKLY_BELOW, Calibration
 from sim.metrics import slug
 from sim.params import PARAMETERS
-from sim.report import OKABE_ITO
 
-POSTERIOR = OKABE_ITO[4]
-POINT = OKABE_ITO[5]
-TARGET = OKABE_ITO[2]
-PRIOR = OKABE_ITO[8]
+# Okabe & Ito (2008) colour-blind-safe colours, as in the project's other figures.
+POSTERIOR = "#0072B2"  # blue
+POINT = "#D55E00"  # vermillion
+TARGET = "#009E73"  # bluish green
+PRIOR = "#999999"  # grey
+SCREENING = "#E69F00"  # orange
 RELIABLE_ESS = 100
 """Posterior effective sample size below which the report warns that intervals are rough."""
 PAIRWISE_MOST = 6
 """Inputs shown in the pairwise figure: the most narrowed ones (a 15 x 15 grid is unreadable)."""
+
+
+def _subplots(
+    rows: int,
+    cols: int,
+    figsize: tuple[float, float],
+    sharex: bool = False,
+    sharey: bool = False,
+) -> tuple[Figure, np.ndarray]:
+    """A figure and its (rows, cols) axes without pyplot: no backend is chosen or changed, so
+    importing this module leaves a notebook's inline plotting alone, and nothing needs
+    closing."""
+    fig = Figure(figsize=figsize)
+    axes = fig.subplots(rows, cols, sharex=sharex, sharey=sharey, squeeze=False)
+    return fig, axes
 
 
 def _grid(n: int, cols: int = 4) -> tuple[int, int]:
@@ -48,7 +60,7 @@ def marginals_figure(result: Calibration) -> Figure:
     post = result.posterior
     w = post["weight"].to_numpy()
     rows, cols = _grid(len(table))
-    fig, axes = plt.subplots(rows, cols, figsize=(3.3 * cols, 2.4 * rows), squeeze=False)
+    fig, axes = _subplots(rows, cols, figsize=(3.3 * cols, 2.4 * rows))
     for ax, (name, row) in zip(axes.flat, table.iterrows(), strict=False):
         low, high = row["prior_low"], row["prior_high"]
         bins = np.linspace(low, high, 25)
@@ -80,7 +92,7 @@ def pairwise_figure(result: Calibration) -> Figure:
     post = result.posterior
     w = post["weight"].to_numpy()
     n = len(names)
-    fig, axes = plt.subplots(n, n, figsize=(2.0 * n + 1, 2.0 * n + 1), squeeze=False)
+    fig, axes = _subplots(n, n, figsize=(2.0 * n + 1, 2.0 * n + 1))
     for i, yi in enumerate(names):
         for j, xj in enumerate(names):
             ax = axes[i, j]
@@ -105,7 +117,7 @@ def pairwise_figure(result: Calibration) -> Figure:
     return fig
 
 
-def _shade_target(ax: plt.Axes, low: float, high: float, tolerance: float, span: tuple) -> None:
+def _shade_target(ax: Axes, low: float, high: float, tolerance: float, span: tuple) -> None:
     lo = max(low, span[0]) if math.isfinite(low) else span[0]
     hi = min(high, span[1]) if math.isfinite(high) else span[1]
     lo_tol = (low - tolerance) if math.isfinite(low) else span[0]
@@ -120,7 +132,7 @@ def predictive_targets_figure(result: Calibration) -> Figure:
     targets = result.problem.targets
     components = [(t, c) for t in targets.targets for c in t.components()]
     rows, cols = _grid(len(components), 3)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.8 * cols, 2.6 * rows), squeeze=False)
+    fig, axes = _subplots(rows, cols, figsize=(3.8 * cols, 2.6 * rows))
     for ax, (target, column) in zip(axes.flat, components, strict=False):
         pred = result.predictive[column].dropna().to_numpy()
         point = result.point[column].dropna().to_numpy()
@@ -161,9 +173,7 @@ def predictive_partners_figure(result: Calibration) -> Figure:
     names = result.problem.scenario.partner_names
     quarterly = result.predictive_quarterly
     rows, cols = _grid(len(names))
-    fig, axes = plt.subplots(
-        rows, cols, figsize=(3.2 * cols, 2.3 * rows), sharex=True, sharey=True, squeeze=False
-    )
+    fig, axes = _subplots(rows, cols, figsize=(3.2 * cols, 2.3 * rows), sharex=True, sharey=True)
     quarters = np.arange(quarterly.shape[1]) + 1 if quarterly.size else np.zeros(0)
     named = {
         p: t
@@ -215,7 +225,8 @@ def partner_bands_figure(result: Calibration) -> Figure:
     """Per partner: final-year share and share while its interface is live, posterior-
     predictive median and 5-95% band, and the point estimate's median."""
     names = result.problem.scenario.partner_names
-    fig, axes = plt.subplots(1, 2, figsize=(11, 0.45 * len(names) + 1.5), sharey=True)
+    fig, grid = _subplots(1, 2, figsize=(11, 0.45 * len(names) + 1.5), sharey=True)
+    axes = grid[0]
     y = np.arange(len(names))
     for ax, stat, title in (
         (axes[0], "share_final_year", "final-year share"),
@@ -249,7 +260,8 @@ def progress_figure(result: Calibration) -> Figure:
     """Epsilon and effective sample size per generation; share of the screening wave each
     target rules out."""
     gens = result.generations()
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3))
+    fig, grid = _subplots(1, 2, figsize=(10, 3))
+    axes = grid[0]
     ax = axes[0]
     ax.plot(gens.index, gens["epsilon"], "o-", color=POSTERIOR, label="epsilon (tolerances)")
     ax.axhline(result.problem.settings.epsilon_floor, color="black", lw=0.8, ls=":")
@@ -260,7 +272,7 @@ def progress_figure(result: Calibration) -> Figure:
     twin.set_ylabel("ESS")
     ax.set_title("ABC-SMC generations", fontsize=9)
     by = result.screening.ruled_out_by()
-    axes[1].barh(list(by.index), by.to_numpy(), color=OKABE_ITO[0])
+    axes[1].barh(list(by.index), by.to_numpy(), color=SCREENING)
     axes[1].set_xlim(0, 1)
     axes[1].set_xlabel("share of screening points ruled out")
     axes[1].set_title(
@@ -649,7 +661,6 @@ def write_outputs(
         fig = make(result)
         path = figures / f"{name}.png"
         fig.savefig(path, dpi=100)
-        plt.close(fig)
         written[name] = path
     result.fit().to_csv(folder / "fit.csv")
     result.identification().to_csv(folder / "identification.csv")
