@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim import design as designs
 from sim.errors import InputError
+from sim.files import read_toml
 from sim.params import uncertain_parameters
 
 if TYPE_CHECKING:
@@ -201,22 +201,7 @@ def load_experiment(path: Path | str) -> Experiment:
     """
     path = Path(path)
     label = str(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ExperimentError(f"{label}: no such file") from None
-    except IsADirectoryError:
-        raise ExperimentError(f"{label}: is a folder, not an experiment file") from None
-    except OSError as exc:
-        raise ExperimentError(f"{label}: cannot be read ({exc.strerror})") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ExperimentError(f"{label}: not UTF-8 text (byte {exc.start})") from None
-    try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ExperimentError(f"{label}: not valid TOML: {_one_line(str(exc))}") from None
+    document, raw = read_toml(path, ExperimentError)
     try:
         spec = ExperimentFile.model_validate(document)
     except ValidationError as exc:
@@ -224,10 +209,6 @@ def load_experiment(path: Path | str) -> Experiment:
     scenarios = _load_scenarios(spec.scenarios, path, label)
     design = _build_design(spec, scenarios, label)
     return Experiment(path, spec, scenarios, design, hashlib.sha256(raw).hexdigest())
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 def _field_path(loc: Sequence[int | str]) -> str:

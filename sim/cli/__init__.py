@@ -23,11 +23,11 @@ app = typer.Typer(
 )
 
 # Sub-commands register themselves on `app` when their module is imported.
+import sim.cli.calibrate  # noqa: E402
+import sim.cli.dashboard  # noqa: E402
 import sim.cli.scenarios  # noqa: E402
+import sim.cli.sensitivity  # noqa: E402
 import sim.cli.sweep  # noqa: E402,F401
-import sim.cli.sensitivity  # noqa: E402,F401
-import sim.cli.dashboard  # noqa: E402,F401
-import sim.cli.calibrate  # noqa: E402,F401
 
 
 def _fail(message: str, code: int = 2) -> None:

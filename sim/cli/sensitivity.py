@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.table import Table
 
 from sim.cli import app
-from sim.cli.sweep import ExecutorChoice
+from sim.cli.options import ChunkSize, Executor, ExecutorChoice, Quiet, Scheduler, Workers
 
 if TYPE_CHECKING:
     from sim.sensitivity.result import SensitivityResult
@@ -55,21 +55,11 @@ def sensitivity_command(
         Path | None,
         typer.Option("--out", help="Results folder (default results/sensitivity/<name>)."),
     ] = None,
-    executor: Annotated[
-        ExecutorChoice, typer.Option(help="process pool, Dask LocalCluster, Dask cluster.")
-    ] = ExecutorChoice.process,
-    workers: Annotated[
-        int | None, typer.Option(min=1, help="Worker processes (default: this machine's CPUs).")
-    ] = None,
-    scheduler: Annotated[
-        str | None, typer.Option(help="Dask scheduler address, with --executor dask.")
-    ] = None,
-    chunk_size: Annotated[
-        int | None, typer.Option(min=1, help="Runs per chunk (does not change results).")
-    ] = None,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")
-    ] = False,
+    executor: Executor = ExecutorChoice.process,
+    workers: Workers = None,
+    scheduler: Scheduler = None,
+    chunk_size: ChunkSize = None,
+    quiet: Quiet = False,
 ) -> None:
     """Run a sensitivity experiment and write tables, figures and the brief."""
     from sim.provenance import environment

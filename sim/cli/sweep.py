@@ -13,7 +13,6 @@ extended experiment (rows appended, more replicates, more scenarios) reuses what
 from __future__ import annotations
 
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -21,19 +20,11 @@ import typer
 from rich.console import Console
 
 from sim.cli import app
+from sim.cli.options import ChunkSize, Executor, ExecutorChoice, Quiet, Scheduler, Workers
 from sim.errors import InputError
 
 if TYPE_CHECKING:
     from sim.sweep import SweepStatus
-
-
-class ExecutorChoice(StrEnum):
-    """Where the runs execute."""
-
-    process = "process"
-    dask_local = "dask-local"
-    dask = "dask"
-    serial = "serial"
 
 
 STATUS = "status"
@@ -62,24 +53,14 @@ def sweep_command(
     out: Annotated[
         Path | None, typer.Option("--out", help="Sweep folder (created; reused to resume).")
     ] = None,
-    executor: Annotated[
-        ExecutorChoice, typer.Option(help="process pool, Dask LocalCluster, Dask cluster.")
-    ] = ExecutorChoice.process,
-    workers: Annotated[
-        int | None, typer.Option(min=1, help="Worker processes (default: this machine's CPUs).")
-    ] = None,
-    scheduler: Annotated[
-        str | None, typer.Option(help="Dask scheduler address, with --executor dask.")
-    ] = None,
-    chunk_size: Annotated[
-        int | None, typer.Option(min=1, help="Runs per chunk (does not change results).")
-    ] = None,
+    executor: Executor = ExecutorChoice.process,
+    workers: Workers = None,
+    scheduler: Scheduler = None,
+    chunk_size: ChunkSize = None,
     retry_failed: Annotated[
         bool, typer.Option("--retry-failed", help="Run again the runs that failed.")
     ] = False,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")
-    ] = False,
+    quiet: Quiet = False,
 ) -> None:
     """Run an experiment file into DIR, or report the status of DIR."""
     from sim.sweep import SweepError

@@ -29,15 +29,15 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.errors import InputError
+from sim.files import read_toml
 from sim.sensitivity.factors import Factor, narrow
 from sim.sensitivity.settings import DEFAULT_OUTPUTS, Execution, MorrisSettings, SobolSettings
 
@@ -196,27 +196,6 @@ def _message(exc: ValidationError) -> str:
     return f"{_where(loc)}: {problem}"
 
 
-def _read(path: Path) -> tuple[dict[str, Any], bytes]:
-    label = str(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise SensitivityExperimentError(f"{label}: no such file") from None
-    except IsADirectoryError:
-        raise SensitivityExperimentError(f"{label}: is a folder, not an experiment file") from None
-    except OSError as exc:
-        raise SensitivityExperimentError(f"{label}: cannot be read ({exc.strerror})") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise SensitivityExperimentError(f"{label}: not UTF-8 text (byte {exc.start})") from None
-    try:
-        return tomllib.loads(text), raw
-    except tomllib.TOMLDecodeError as exc:
-        message = " ".join(str(exc).split())
-        raise SensitivityExperimentError(f"{label}: not valid TOML: {message}") from None
-
-
 def load_sensitivity_experiment(path: Path | str) -> SensitivityExperiment:
     """Read and check a sensitivity experiment file; nothing runs.
 
@@ -232,7 +211,7 @@ def load_sensitivity_experiment(path: Path | str) -> SensitivityExperiment:
 
     path = Path(path)
     label = str(path)
-    document, raw = _read(path)
+    document, raw = read_toml(path, SensitivityExperimentError)
     if "design" in document:
         raise SensitivityExperimentError(
             f"{label}: design: a sensitivity experiment builds its own design from "

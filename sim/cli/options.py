@@ -1,0 +1,34 @@
+"""Command-line options shared by the commands that run many simulations (sweep,
+sensitivity, calibrate): one spelling, one help text, one set of bounds."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+
+class ExecutorChoice(StrEnum):
+    """Where the runs execute."""
+
+    process = "process"
+    dask_local = "dask-local"
+    dask = "dask"
+    serial = "serial"
+
+
+Executor = Annotated[
+    ExecutorChoice,
+    typer.Option(help="process pool, Dask LocalCluster, Dask cluster, or in this process."),
+]
+Workers = Annotated[
+    int | None, typer.Option(min=1, help="Worker processes (default: this machine's CPUs).")
+]
+Scheduler = Annotated[
+    str | None, typer.Option(help="Dask scheduler address, with --executor dask.")
+]
+ChunkSize = Annotated[
+    int | None, typer.Option(min=1, help="Runs per chunk (does not change results).")
+]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")]
