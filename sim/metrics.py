@@ -35,7 +35,7 @@ def average_ranks(values: FloatArray) -> FloatArray:
     return ranks
 
 
-def _rank_correlation(x: FloatArray, y: FloatArray) -> FloatArray:
+def rank_correlation(x: FloatArray, y: FloatArray) -> FloatArray:
     """Spearman correlation across agencies, per run (rows); 0 where either is constant."""
     rx = average_ranks(x)
     ry = average_ranks(y)
@@ -81,7 +81,7 @@ def summary_metrics(trajectory: Trajectory, final_weeks: int = FINAL_YEAR_WEEKS)
         "buy_in_final": buy_in.mean(axis=1),
         "attitude_final": trajectory.attitude[:, -1].mean(axis=1),
         "interfaces_live": (trajectory.interface[:, -1] == InterfaceState.LIVE).sum(axis=1),
-        "buy_in_share_correlation": _rank_correlation(buy_in, agency_share),
+        "buy_in_share_correlation": rank_correlation(buy_in, agency_share),
     }
     for a, name in enumerate(trajectory.names):
         key = slug(name)

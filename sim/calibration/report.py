@@ -17,16 +17,17 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from sim import palette
 from sim.calibration.fit import WEAKLY_BELOW, Calibration
 from sim.metrics import slug
 from sim.params import PARAMETERS
 
 # Okabe & Ito (2008) colour-blind-safe colours, as in the project's other figures.
-POSTERIOR = "#0072B2"  # blue
-POINT = "#D55E00"  # vermillion
-TARGET = "#009E73"  # bluish green
-PRIOR = "#999999"  # grey
-SCREENING = "#E69F00"  # orange
+POSTERIOR = palette.BLUE
+POINT = palette.VERMILLION
+TARGET = palette.BLUISH_GREEN
+PRIOR = palette.GREY
+SCREENING = palette.ORANGE
 RELIABLE_ESS = 100
 """Posterior effective sample size below which the report warns that intervals are rough."""
 PAIRWISE_MOST = 6

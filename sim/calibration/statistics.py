@@ -25,29 +25,16 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
 from sim.calibration.targets import Target, TargetsError, TargetSet
 from sim.engine import FloatArray, InterfaceState, Trajectory
-from sim.metrics import FINAL_YEAR_WEEKS
+from sim.metrics import FINAL_YEAR_WEEKS, rank_correlation
 
 
 def _share(recorded: np.ndarray, handled: np.ndarray) -> FloatArray:
     """Recorded over handled; NaN where nothing was handled."""
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(handled > 0, recorded / np.maximum(handled, 1), np.nan)
-
-
-def _spearman(x: FloatArray, y: FloatArray) -> FloatArray:
-    """Spearman correlation across columns, per row; 0 where either row is constant."""
-    rx = rankdata(x, axis=1)
-    ry = rankdata(y, axis=1)
-    rx -= rx.mean(axis=1, keepdims=True)
-    ry -= ry.mean(axis=1, keepdims=True)
-    denominator = np.sqrt((rx**2).sum(axis=1) * (ry**2).sum(axis=1))
-    return np.divide(
-        (rx * ry).sum(axis=1), denominator, out=np.zeros(len(x)), where=denominator > 0
-    )
 
 
 @dataclass(frozen=True)
@@ -185,7 +172,9 @@ class TargetStatistics:
                 )
             return {target.id: mean_first - mean_second}
         if kind == "buy_in_share_rank_correlation":
-            return {target.id: _spearman(trajectory.buy_in[:, -1], np.nan_to_num(final_share))}
+            return {
+                target.id: rank_correlation(trajectory.buy_in[:, -1], np.nan_to_num(final_share))
+            }
         if kind == "interfaces_considering_or_beyond":
             week = self.weeks[target.id]
             stage = trajectory.interface[:, week]

@@ -21,15 +21,12 @@ from rich.progress import (
 from rich.table import Table
 
 from sim.cli import app
+from sim.cli.options import Executor, ExecutorChoice, Scheduler, Workers
 
 if TYPE_CHECKING:
     from sim.calibration import Calibration, CalibrationProgress
 
 console = Console(highlight=False)
-
-ExecutorName = typer.Option(
-    help="Where runs go: process (default), dask-local, dask (needs --scheduler) or serial."
-)
 
 
 @contextmanager
@@ -117,9 +114,9 @@ def calibrate_command(
         int | None, typer.Option(min=1, help="Posterior draws in the predictive check.")
     ] = None,
     seed: Annotated[int | None, typer.Option(min=0, help="Seed of everything.")] = None,
-    executor: Annotated[str, ExecutorName] = "process",
-    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes.")] = None,
-    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address.")] = None,
+    executor: Executor = ExecutorChoice.process,
+    workers: Workers = None,
+    scheduler: Scheduler = None,
     write_scenario: Annotated[
         Path | None,
         typer.Option(
@@ -137,10 +134,7 @@ def calibrate_command(
     from sim.calibration import calibrate, load_settings, load_targets, write_outputs
     from sim.calibration.settings import CalibrationSettings, settings_from_mapping
     from sim.errors import InputError
-    from sim.sweep import EXECUTORS
 
-    if executor not in EXECUTORS:
-        raise InputError(f"--executor must be one of {', '.join(EXECUTORS)}, got {executor!r}")
     target_set = load_targets(targets)
     base = load_settings(experiment) if experiment is not None else CalibrationSettings()
     overrides = {
@@ -165,7 +159,7 @@ def calibrate_command(
             targets,
             settings,
             out=folder,
-            executor=executor,  # type: ignore[arg-type]
+            executor=executor.value,
             workers=workers,
             scheduler=scheduler,
             progress=progress,
