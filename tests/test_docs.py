@@ -10,8 +10,9 @@ ODD = Path(__file__).resolve().parents[1] / "docs" / "ODD.md"
 
 def test_odd_parameter_table_matches_the_registry():
     text = ODD.read_text(encoding="utf-8")
-    match = re.search(r"<!-- parameter-table:start -->\n(.*?)\n<!-- parameter-table:end -->",
-                      text, re.S)
+    match = re.search(
+        r"<!-- parameter-table:start -->\n(.*?)\n<!-- parameter-table:end -->", text, re.S
+    )
     assert match, "docs/ODD.md lost its parameter-table markers"
     assert match.group(1).strip() == parameter_table().strip()
 

@@ -66,8 +66,7 @@ def test_the_2012_interface_position(replay):
         ("delayed_delivery", "less"),
     ],
 )
-def test_counterfactuals_move_sharing_as_the_evidence_expects(scenario, direction,
-                                                              replay_metrics):
+def test_counterfactuals_move_sharing_as_the_evidence_expects(scenario, direction, replay_metrics):
     other = summary_metrics(run(scenario, seed=SEED, replicates=REPLICATES).trajectory)
     difference = other["share_final_year"] - replay_metrics["share_final_year"]
     assert wilcoxon(difference, alternative=direction).pvalue < ALPHA, difference.describe()
