@@ -442,6 +442,17 @@ def test_invalid_seed_shows_a_message_and_is_not_used(page: Any) -> None:
     wait_until("the ensemble with seed 7", lambda: "seed 7)" in text(ensemble_ready(page) or box))
 
 
+def test_an_out_of_range_value_from_the_page_is_refused_visibly(page: Any) -> None:
+    # A slider cannot go past its ends, but the value arrives from the browser: check it.
+    page.find(v.Slider, label="Double keying cost (utility)").widget.v_model = 99.0
+    (error,) = wait_until("the message", lambda: with_class(page, "sharesim-input-error"), 5)
+    message = str([getattr(w, "children", "") for w in descendants(error)])
+    assert "double_keying_cost" in message and "99" in message
+    # The chart on screen is still the last valid setting's; the live model is untouched
+    # (building one from the value raises: test_out_of_range_levers_never_reach_the_model).
+    assert "levers as written" in str(panel_figure(page, "ensemble").spec)
+
+
 def test_picking_a_partner_changes_the_explanation(page: Any) -> None:
     for _ in range(50):
         page.find(v.Btn, children=["Step"]).widget.click()
