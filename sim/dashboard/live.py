@@ -16,8 +16,8 @@ import pandas as pd
 import solara
 
 from sim.dashboard.settings import Catalog, Settings
+from sim.engine import INTERFACE_NAMES
 from sim.model import SharingModel
-from sim.run import INTERFACE_NAMES
 
 ROLLING_WEEKS = 4
 """Recording share is also given over a rolling window this long: a small council handles a

@@ -1,42 +1,33 @@
-"""Colours and page style of the dashboard: Okabe-Ito for categories, viridis for quantities.
+"""Colours and page style of the dashboard.
 
-Okabe & Ito (2008), "Color Universal Design": eight colours that stay distinct under the common
-forms of colour-blindness. Viridis (a perceptually uniform, colour-blind-safe sequential scale)
-is used for shares. Every colour-coded category is also labelled in a legend or on the chart.
+Categories take the project's Okabe-Ito colours (:mod:`sim.palette`, colour-blind-safe);
+shares take viridis, a perceptually uniform sequential scale that is colour-blind-safe too.
+Every colour-coded category is also named in a legend or on the chart.
 """
 
 from __future__ import annotations
 
-from types import MappingProxyType
 from typing import Final
 
-from sim.engine import InterfaceState
+from sim.engine import INTERFACE_NAMES
+from sim.palette import BLACK, BLUE, GREY, INTERFACE_COLOURS, LIGHT_GREY, VERMILLION
 
-BLACK: Final = "#000000"
-ORANGE: Final = "#E69F00"
-SKY_BLUE: Final = "#56B4E9"
-BLUISH_GREEN: Final = "#009E73"
-YELLOW: Final = "#F0E442"
-BLUE: Final = "#0072B2"
-VERMILLION: Final = "#D55E00"
-REDDISH_PURPLE: Final = "#CC79A7"
-
-GREY: Final = "#8C8C8C"
-"""Neutral grey for reference material (the replay band, partners not picked out)."""
-
-LIGHT_GREY: Final = "#DDDDDD"
-"""Background grey: weeks before a partner goes live."""
+__all__ = [
+    "BLACK",
+    "BLUE",
+    "COST",
+    "GREY",
+    "INTERFACE_COLOURS",
+    "INTERFACE_NAMES",
+    "LIGHT_GREY",
+    "MOTIVATION",
+    "PAGE_CSS",
+    "SEQUENTIAL",
+    "VERMILLION",
+]
 
 SEQUENTIAL: Final = "viridis"
 """Vega scheme for quantities from 0 to 1 (recording share)."""
-
-INTERFACE_NAMES: Final = tuple(state.name.lower() for state in InterfaceState)
-"""Interface stages in order: none, considering, building, live."""
-
-INTERFACE_COLOURS: Final = MappingProxyType(
-    {"none": LIGHT_GREY, "considering": YELLOW, "building": ORANGE, "live": BLUE}
-)
-"""Colour of each interface stage: from no link (grey) to a live link (blue)."""
 
 MOTIVATION: Final = BLUE
 """Terms that favour recording."""
