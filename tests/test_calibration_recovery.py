@@ -90,7 +90,7 @@ SMALL = CalibrationSettings(
 @pytest.fixture(scope="module")
 def recovered():
     targets = observed_targets(TRUTH, replicates=15, seed=2024)
-    assert len(targets.targets) == 5  # per-partner targets split, each with its observed value
+    assert len(targets.targets) == 6  # per-partner targets split, each with its observed value
     return calibrate(targets, SMALL, executor="serial")
 
 

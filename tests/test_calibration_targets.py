@@ -37,6 +37,7 @@ def test_shipped_targets_name_their_evidence():
         "integrated_share.melton",
         "integrated_share.charnwood",
         "non_integrated_lower",
+        "non_integrated_use",
         "buy_in_tracks_recording",
         "interfaces_2012",
     )

@@ -155,6 +155,9 @@ class TargetStatistics:
             han = (trajectory.handled * live).sum(axis=1)[:, index]
             share = _share(rec, han)
             return {name: share[:, k] for k, name in enumerate(names)}
+        if kind == "share_final_year" and target.group is not None:
+            group = self._group(target.group, live_end)
+            return {target.id: _group_mean(final_share, group)}
         if kind == "share_final_year":
             chosen = (
                 self._index(target.partners) if target.partners else np.arange(len(self.partners))
@@ -163,14 +166,7 @@ class TargetStatistics:
         if kind == "share_final_year_gap":
             first = self._group(target.group, live_end)
             second = self._group(target.versus, live_end)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                mean_first = np.nansum(np.where(first, final_share, 0.0), axis=1) / np.sum(
-                    first & ~np.isnan(final_share), axis=1
-                )
-                mean_second = np.nansum(np.where(second, final_share, 0.0), axis=1) / np.sum(
-                    second & ~np.isnan(final_share), axis=1
-                )
-            return {target.id: mean_first - mean_second}
+            return {target.id: _group_mean(final_share, first) - _group_mean(final_share, second)}
         if kind == "buy_in_share_rank_correlation":
             return {
                 target.id: rank_correlation(trajectory.buy_in[:, -1], np.nan_to_num(final_share))
@@ -180,6 +176,13 @@ class TargetStatistics:
             stage = trajectory.interface[:, week]
             return {target.id: (stage >= InterfaceState.CONSIDERING).sum(axis=1).astype(float)}
         raise AssertionError(f"statistic kind {kind!r} has no implementation")
+
+
+def _group_mean(share: FloatArray, group: np.ndarray) -> FloatArray:
+    """Mean over each run's partners in ``group`` (NaN shares left out; NaN if none)."""
+    counted = group & ~np.isnan(share)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.nansum(np.where(counted, share, 0.0), axis=1) / counted.sum(axis=1)
 
 
 def excess(values: pd.DataFrame, targets: TargetSet) -> pd.DataFrame:

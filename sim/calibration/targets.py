@@ -58,7 +58,8 @@ StatisticKind = Literal[
     (undefined, so a miss, in a run where it never goes live).
 ``share_final_year``
     Recorded over handled cases of the named partners (all when none are named), pooled over
-    the last 52 weeks.
+    the last 52 weeks; or, with ``group``, the mean final-year share of the partners in that
+    group (partners weigh equally; undefined, so a miss, when the group is empty).
 ``share_final_year_gap``
     Mean final-year share of the partners in ``group`` minus that of the partners in
     ``versus`` (partners weigh equally; undefined, so a miss, when a group is empty).
@@ -174,8 +175,10 @@ class Target(BaseModel):
             "interfaces_considering_or_beyond": ("at",),
         }
         allowed = set(needs[self.statistic]) | (
-            {"partners"} if self.statistic == "share_final_year" else set()
+            {"partners", "group"} if self.statistic == "share_final_year" else set()
         )
+        if self.partners is not None and self.group is not None:
+            raise ValueError("give either partners or a group, not both")
         for name in ("partners", "group", "versus", "at"):
             given = getattr(self, name) is not None
             if name in needs[self.statistic] and not given:
