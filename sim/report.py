@@ -231,7 +231,11 @@ def _markdown_table(frame: pd.DataFrame, digits: int = 2) -> str:
 
 
 def report_markdown(
-    result: RunResult, description: str, summary: pd.DataFrame, facts: Sequence[str]
+    result: RunResult,
+    description: str,
+    summary: pd.DataFrame,
+    facts: Sequence[str],
+    meta: Mapping[str, object] | None = None,
 ) -> str:
     """The report as Markdown: what was run, the per-partner summary, the figures."""
     parts = [
@@ -242,6 +246,7 @@ def report_markdown(
         f"{result.replicates} replicates of {result.weeks} weeks (one step = one week), "
         f"seed {result.seed}.",
         "",
+        *([", ".join(f"{k}: {v}" for k, v in meta.items()) + ".", ""] if meta else []),
         "## What the replay shows",
         "",
         *[f"- {fact}" for fact in facts],
@@ -263,25 +268,21 @@ def report_markdown(
     return "\n".join(parts) + "\n"
 
 
-def report_html(
-    markdown_title: str, description: str, summary: pd.DataFrame, facts: Sequence[str], meta: str
-) -> str:
-    """The same report as a standalone HTML page."""
-    items = "".join(f"<li>{html.escape(f)}</li>" for f in facts)
-    figures = "".join(
-        f'<figure><img src="figures/{n}.png" alt="{n}" style="max-width:100%"></figure>'
-        for n in FIGURES
-    )
-    table = summary.to_html(float_format=lambda v: f"{v:.2f}", border=0)
+def html_page(markdown: str, title: str) -> str:
+    """A Markdown document (CommonMark with tables) as a standalone HTML page.
+
+    Every report and brief of the project is written once, in Markdown, and rendered here.
+    """
+    from markdown_it import MarkdownIt
+
+    body = MarkdownIt("commonmark").enable("table").render(markdown)
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{html.escape(markdown_title)}</title>"
-        "<style>body{font-family:sans-serif;max-width:70em;margin:2em auto;padding:0 1em}"
-        "table{border-collapse:collapse}td,th{padding:.2em .6em;border-bottom:1px solid #ccc;"
-        "text-align:right}</style></head><body>"
-        f"<h1>{html.escape(markdown_title)}</h1><p>{html.escape(description)}</p>"
-        f"<p>{html.escape(meta)}</p><h2>What the replay shows</h2><ul>{items}</ul>"
-        f"<h2>Per partner, final year</h2>{table}<h2>Figures</h2>{figures}</body></html>"
+        f"<title>{html.escape(title)}</title>"
+        "<style>body{font-family:sans-serif;max-width:72em;margin:2em auto;padding:0 1em;"
+        "line-height:1.45}table{border-collapse:collapse;font-size:90%}td,th{padding:.2em .6em;"
+        "border-bottom:1px solid #ccc;text-align:right}img{max-width:100%}</style></head><body>"
+        f"{body}</body></html>"
     )
 
 
@@ -338,10 +339,8 @@ def write_report(
     summary = result.summary()
     facts = headline_facts(summary, metrics)
     write_figures(result, folder / "figures")
+    text = report_markdown(result, description, summary, facts, meta)
     markdown = folder / "report.md"
-    markdown.write_text(report_markdown(result, description, summary, facts), encoding="utf-8")
-    meta_line = ", ".join(f"{k}: {v}" for k, v in meta.items())
-    (folder / "report.html").write_text(
-        report_html(result.scenario, description, summary, facts, meta_line), encoding="utf-8"
-    )
+    markdown.write_text(text, encoding="utf-8")
+    (folder / "report.html").write_text(html_page(text, result.scenario), encoding="utf-8")
     return markdown

@@ -7,7 +7,6 @@ command line and notebooks call it).
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,6 +20,7 @@ from sim import palette
 from sim.calibration.fit import WEAKLY_BELOW, Calibration
 from sim.metrics import slug
 from sim.params import PARAMETERS
+from sim.report import html_page
 
 # Okabe & Ito (2008) colour-blind-safe colours, as in the project's other figures.
 POSTERIOR = palette.BLUE
@@ -625,21 +625,6 @@ def report_markdown(result: Calibration, seconds: float | None = None) -> str:
     return "\n".join(parts)
 
 
-def report_html(markdown: str, title: str) -> str:
-    """The Markdown report as a standalone HTML page."""
-    from markdown_it import MarkdownIt
-
-    body = MarkdownIt("commonmark").enable("table").render(markdown)
-    return (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{html.escape(title)}</title>"
-        "<style>body{font-family:sans-serif;max-width:75em;margin:2em auto;padding:0 1em}"
-        "table{border-collapse:collapse;font-size:90%}td,th{padding:.2em .5em;"
-        "border-bottom:1px solid #ccc;text-align:right}img{max-width:100%}</style></head><body>"
-        f"{body}</body></html>"
-    )
-
-
 def write_outputs(
     result: Calibration,
     out: Path | str,
@@ -668,7 +653,7 @@ def write_outputs(
     markdown = report_markdown(result, seconds)
     (folder / "report.md").write_text(markdown, encoding="utf-8")
     title = f"Calibration of {result.problem.scenario.name}"
-    (folder / "report.html").write_text(report_html(markdown, title), encoding="utf-8")
+    (folder / "report.html").write_text(html_page(markdown, title), encoding="utf-8")
     scenario_text = calibrated_scenario(result)
     scenario_path = folder / f"{calibrated_name(result.problem.scenario.name)}.toml"
     scenario_path.write_text(scenario_text, encoding="utf-8")
@@ -689,7 +674,6 @@ __all__ = [
     "calibrated_name",
     "calibrated_scenario",
     "fit_lines",
-    "report_html",
     "report_markdown",
     "write_outputs",
 ]

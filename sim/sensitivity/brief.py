@@ -8,7 +8,6 @@ distinguishable from zero". How to read it: ``docs/sensitivity.md``.
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from sim.report import html_page
 from sim.sensitivity.figures import NOT_DISTINGUISHABLE, output_label, output_unit
 
 if TYPE_CHECKING:
@@ -427,21 +427,6 @@ def brief_markdown(result: SensitivityResult, figures: Mapping[str, Path]) -> st
     return "\n".join(lines)
 
 
-def brief_html(markdown: str, title: str) -> str:
-    """The brief as a standalone HTML page (CommonMark with tables)."""
-    from markdown_it import MarkdownIt
-
-    body = MarkdownIt("commonmark").enable("table").render(markdown)
-    return (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{html.escape(title)}</title>"
-        "<style>body{font-family:sans-serif;max-width:70em;margin:2em auto;padding:0 1em;"
-        "line-height:1.45}table{border-collapse:collapse}td,th{padding:.2em .6em;"
-        "border-bottom:1px solid #ccc;text-align:left}img{max-width:100%}</style></head><body>"
-        f"{body}</body></html>\n"
-    )
-
-
 def write_brief(
     result: SensitivityResult, folder: Path, figures: Mapping[str, Path]
 ) -> tuple[Path, Path]:
@@ -450,5 +435,5 @@ def write_brief(
     markdown = brief_markdown(result, figures)
     md_path, html_path = folder / "brief.md", folder / "brief.html"
     md_path.write_text(markdown, encoding="utf-8")
-    html_path.write_text(brief_html(markdown, f"Sensitivity — {result.subject}"), encoding="utf-8")
+    html_path.write_text(html_page(markdown, f"Sensitivity — {result.subject}"), encoding="utf-8")
     return md_path, html_path
