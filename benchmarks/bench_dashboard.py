@@ -18,8 +18,6 @@ Measured:
 
 from __future__ import annotations
 
-import json
-import os
 import socket
 import statistics
 import subprocess
@@ -30,11 +28,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from record import record
+
 from sim.dashboard.ensemble import BandCache, compute_ensemble, ensemble_chart
 from sim.dashboard.levers import LEVERS
 from sim.dashboard.live import DashboardModel
 from sim.dashboard.settings import Catalog, Settings
-from sim.provenance import environment
 
 SCENARIO = "sentinel_replay"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -231,13 +230,8 @@ def main() -> None:
         "page_step": page_step(),
         "ensemble_new_setting": ensemble_new_setting(catalog),
         "browser": browser(out / "dashboard-server.log"),
-        "cpu_count": os.cpu_count(),
-        **environment(),
     }
-    (out / "dashboard.json").write_text(json.dumps(figures, indent=2) + "\n")
-    for key, value in figures.items():
-        if key not in ("packages", "platform"):
-            print(f"{key:<22}  {value}")
+    record("dashboard", figures, out)
 
 
 if __name__ == "__main__":

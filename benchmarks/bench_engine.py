@@ -6,8 +6,6 @@ writes ``results/benchmarks/engine.json``.
 
 from __future__ import annotations
 
-import json
-import os
 import resource
 import sys
 import time
@@ -17,9 +15,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from record import record
 from speed import engine_runs, measure
 
-from sim.provenance import environment
 from sim.scenarios import Scenario
 
 SCENARIO = "sentinel_replay"
@@ -68,17 +66,8 @@ def main() -> None:
         "runs_per_second_1_process": round(1 / ratios.batched, 1),
         f"runs_per_second_{PROCESSES}_processes": round(per_second, 1),
         **memory,
-        "cpu_count": os.cpu_count(),
-        **environment(),
     }
-    out = Path("results/benchmarks")
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "engine.json").write_text(json.dumps(figures, indent=2) + "\n")
-    width = max(map(len, figures))
-    for key, value in figures.items():
-        if key not in ("packages", "platform"):
-            print(f"{key:<{width}}  {value}")
-    print(f"wrote {out / 'engine.json'}")
+    record("engine", figures)
 
 
 if __name__ == "__main__":

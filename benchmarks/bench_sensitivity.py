@@ -14,7 +14,6 @@ figures are as measured, with the load average recorded beside them.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -28,9 +27,9 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from record import record
 from speed import measure
 
-from sim.provenance import environment
 from sim.sensitivity import Execution, ScenarioEvaluator, SobolSettings, sobol_analysis
 from sim.sensitivity.experiment import load_sensitivity_experiment
 from sim.sensitivity.scenario import scenario_outputs
@@ -159,15 +158,8 @@ def main() -> None:
         "noise_share": {k: round(float(v), 4) for k, v in result.noise_share.items()},
         "load_average_1min_before": round(load_before, 2),
         "load_average_1min_after": round(os.getloadavg()[0], 2),
-        "cpu_count": os.cpu_count(),
-        **environment(),
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "sensitivity.json").write_text(json.dumps(figures, indent=2) + "\n")
-    width = max(map(len, figures))
-    for key, value in figures.items():
-        if key not in ("packages", "platform", "noise_share"):
-            print(f"{key:<{width}}  {value}")
+    record("sensitivity", figures, args.out, hide={"noise_share"})
     top = result.ranking("share_final_year")[["rank", "factor", "S1", "ST", "distinguishable"]]
     print(top.to_string(index=False))
 

@@ -33,7 +33,6 @@ Rates are the best of three measurements (the least disturbed by other work on t
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -47,9 +46,9 @@ from pathlib import Path
 
 import pandas as pd
 import psutil
+from record import record
 
 from sim.engine import simulate, stack_parameters
-from sim.provenance import environment
 from sim.scenarios import Scenario
 from sim.seeds import run_seed
 from sim.sweep import SweepProgress, make_plan, run_plan
@@ -238,16 +237,8 @@ def main() -> None:
         "memory_target": 1.5,
         "cpu_count": os.cpu_count(),
         "load_average_1min": round(os.getloadavg()[0], 2),
-        **environment(),
     }
-    out = Path("results/benchmarks")
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "sweep.json").write_text(json.dumps(figures, indent=2) + "\n")
-    width = max(map(len, figures))
-    for key, value in figures.items():
-        if key not in ("packages", "platform"):
-            print(f"{key:<{width}}  {value}")
-    print(f"wrote {out / 'sweep.json'}")
+    record("sweep", figures)
 
 
 if __name__ == "__main__":
