@@ -355,7 +355,7 @@ def agency_attitude(attitude: FloatArray, partnership: Partnership) -> FloatArra
     return sums / partnership.staff[None]
 
 
-def _share(recorded: NDArray, handled: NDArray) -> FloatArray:
+def share_of(recorded: NDArray, handled: NDArray) -> FloatArray:
     """Recorded over handled, 0 where nothing was handled (recorded is then 0 too)."""
     return recorded / np.maximum(handled, 1)
 
@@ -589,12 +589,18 @@ class Trajectory:
     @property
     def share(self) -> FloatArray:
         """Recording share per run, week and agency (0 where no case was handled)."""
-        return _share(self.recorded, self.handled)
+        return share_of(self.recorded, self.handled)
+
+    def last_weeks(self, weeks: int) -> tuple[IntArray, IntArray]:
+        """Cases handled and recorded per run and agency (B, A), summed over the last
+        ``weeks`` weeks (all of them if the run is shorter)."""
+        start = max(self.handled.shape[1] - weeks, 0)
+        return self.handled[:, start:].sum(axis=1), self.recorded[:, start:].sum(axis=1)
 
     @property
     def partnership_share(self) -> FloatArray:
         """Partnership-wide recording share per run and week (B, T)."""
-        return _share(self.recorded.sum(axis=2), self.handled.sum(axis=2))
+        return share_of(self.recorded.sum(axis=2), self.handled.sum(axis=2))
 
     def select(self, runs: slice | Sequence[int] | IntArray) -> Trajectory:
         """The same outputs for a subset of runs."""

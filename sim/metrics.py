@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from sim.engine import FloatArray, InterfaceState, Trajectory
+from sim.engine import FloatArray, InterfaceState, Trajectory, share_of
 
 FINAL_YEAR_WEEKS = 52
 
@@ -17,10 +17,6 @@ def slug(name: str) -> str:
     """Lower-case name with every run of other characters as one ``_`` (``Hinckley & Bosworth``
     -> ``hinckley_bosworth``): the form agency names take in metric and input names."""
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
-
-
-def _share(recorded: np.ndarray, handled: np.ndarray) -> FloatArray:
-    return recorded / np.maximum(handled, 1)
 
 
 def average_ranks(values: FloatArray) -> FloatArray:
@@ -68,14 +64,12 @@ def summary_metrics(trajectory: Trajectory, final_weeks: int = FINAL_YEAR_WEEKS)
     share_final_year.<agency>, buy_in_final.<agency>, interface_final.<agency>
         The same per agency (``<agency>`` is :func:`slug` of its name).
     """
-    window = slice(max(trajectory.handled.shape[1] - final_weeks, 0), None)
-    handled = trajectory.handled[:, window].sum(axis=1)
-    recorded = trajectory.recorded[:, window].sum(axis=1)
-    agency_share = _share(recorded, handled)
+    handled, recorded = trajectory.last_weeks(final_weeks)
+    agency_share = share_of(recorded, handled)
     buy_in = trajectory.buy_in[:, -1]
     columns: dict[str, np.ndarray] = {
-        "share_final_year": _share(recorded.sum(axis=1), handled.sum(axis=1)),
-        "share_mean": _share(
+        "share_final_year": share_of(recorded.sum(axis=1), handled.sum(axis=1)),
+        "share_mean": share_of(
             trajectory.recorded.sum(axis=(1, 2)), trajectory.handled.sum(axis=(1, 2))
         ),
         "buy_in_final": buy_in.mean(axis=1),

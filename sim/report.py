@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.engine import INTERFACE_NAMES, InterfaceState
+from sim.engine import INTERFACE_NAMES, InterfaceState, share_of
 from sim.palette import BLUE, INTERFACE_COLOURS, ORANGE
 from sim.run import RunResult
 
@@ -50,7 +50,7 @@ def _smoothed_share(result: RunResult, window: int = 4) -> np.ndarray:
         padded = np.concatenate([np.zeros_like(x[:, : window - 1]), x], axis=1)
         return np.apply_along_axis(lambda v: np.convolve(v, kernel, "valid"), 1, padded)
 
-    return roll(traj.recorded.astype(float)) / np.maximum(roll(traj.handled.astype(float)), 1)
+    return share_of(roll(traj.recorded.astype(float)), roll(traj.handled.astype(float)))
 
 
 def _per_agency_panels(result: RunResult, values: np.ndarray, ylabel: str, title: str) -> Figure:

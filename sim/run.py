@@ -15,6 +15,7 @@ from sim.engine import (
     InterfaceState,
     Trajectory,
     concatenate,
+    share_of,
     simulate,
     stack_parameters,
 )
@@ -132,11 +133,8 @@ def views_frame(trajectory: Trajectory) -> pd.DataFrame:
 
 def agency_summary(trajectory: Trajectory, last_weeks: int = 52) -> pd.DataFrame:
     """Per-agency summary over the last ``last_weeks`` weeks of every replicate."""
-    start = max(trajectory.handled.shape[1] - last_weeks, 0)
-    window = slice(start, None)
-    handled = trajectory.handled[:, window].sum(axis=1)
-    recorded = trajectory.recorded[:, window].sum(axis=1)
-    share = recorded / np.maximum(handled, 1)
+    handled, recorded = trajectory.last_weeks(last_weeks)
+    share = share_of(recorded, handled)
     live = trajectory.interface[:, -1] == InterfaceState.LIVE
     return pd.DataFrame(
         {
@@ -145,7 +143,7 @@ def agency_summary(trajectory: Trajectory, last_weeks: int = 52) -> pd.DataFrame
             "share_p95": np.quantile(share, 0.95, axis=0),
             "buy_in": trajectory.buy_in[:, -1].mean(axis=0),
             "interface_live": live.mean(axis=0),
-            "handled_per_week": handled.mean(axis=0) / (trajectory.handled.shape[1] - start),
+            "handled_per_week": handled.mean(axis=0) / min(last_weeks, trajectory.handled.shape[1]),
         },
         index=pd.Index(trajectory.names, name="agency"),
     )

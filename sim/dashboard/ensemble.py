@@ -30,7 +30,8 @@ from sim.dashboard import palette
 from sim.dashboard.charts import inline_table, look
 from sim.dashboard.levers import LEVERS, Controls, lever_label
 from sim.dashboard.settings import REPLAY, Catalog, Settings, SettingsError
-from sim.engine import simulate, stack_parameters
+from sim.engine import share_of, simulate, stack_parameters
+from sim.metrics import FINAL_YEAR_WEEKS
 from sim.params import PARAMETERS
 from sim.seeds import run_seed
 
@@ -40,7 +41,7 @@ REPLICATES = 64
 BAND = (0.05, 0.5, 0.95)
 """Quantiles drawn: the 90% band and the median."""
 
-FINAL_WEEKS = 52
+FINAL_WEEKS = FINAL_YEAR_WEEKS
 """The summary under the chart is the recording share over the last year of the run."""
 
 DEBOUNCE_S = 0.15
@@ -91,10 +92,8 @@ def run_band(settings: Settings, replicates: int = REPLICATES) -> Band:
     trajectory = simulate(compiled.partnership, compiled.schedule, params, seeds)
     share = trajectory.partnership_share
     low, median, high = np.quantile(share, BAND, axis=0)
-    window = slice(max(share.shape[1] - FINAL_WEEKS, 0), None)
-    recorded = trajectory.recorded[:, window].sum(axis=(1, 2))
-    handled = trajectory.handled[:, window].sum(axis=(1, 2))
-    final = np.quantile(recorded / np.maximum(handled, 1), BAND)
+    handled, recorded = trajectory.last_weeks(FINAL_WEEKS)
+    final = np.quantile(share_of(recorded.sum(axis=1), handled.sum(axis=1)), BAND)
     return Band(
         low=low,
         median=median,

@@ -16,7 +16,7 @@ import pandas as pd
 import solara
 
 from sim.dashboard.settings import Catalog, Settings
-from sim.engine import INTERFACE_NAMES
+from sim.engine import INTERFACE_NAMES, share_of
 from sim.model import SharingModel
 
 ROLLING_WEEKS = 4
@@ -135,8 +135,8 @@ class DashboardModel(SharingModel):
                 "partner": np.repeat(names, weeks),
                 "handled": handled.T.ravel(),
                 "recorded": recorded.T.ravel(),
-                "share": (recorded / np.maximum(handled, 1)).T.ravel(),
-                "rolling_share": (rolled_recorded / np.maximum(rolled_handled, 1)).T.ravel(),
+                "share": share_of(recorded, handled).T.ravel(),
+                "rolling_share": share_of(rolled_recorded, rolled_handled).T.ravel(),
                 "buy_in": buy_in.T.ravel(),
                 "interface": np.asarray(INTERFACE_NAMES, dtype=object)[interface.T.ravel()],
                 "live": self.schedule.live[:weeks].T.ravel(),
