@@ -16,7 +16,7 @@ import math
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -33,7 +33,6 @@ from sim.sensitivity.estimators import (
 )
 from sim.sensitivity.factors import Factor, Level
 from sim.sensitivity.result import (
-    CONVERGENCE_COLUMNS,
     INDEX_COLUMNS,
     MORRIS_COLUMNS,
     NOISE_COLUMNS,
@@ -407,13 +406,7 @@ def sobol_analysis(
         convergence.append(conv)
     return SensitivityResult(
         method="sobol",
-        subject=subject,
-        level=settings.level,
-        seed=seed,
-        settings={**asdict(settings), "outputs": list(outputs)},
-        factors=_factors_frame(plan.factors),
-        design=plan.design,
-        runs=runs,
+        **_common(subject, settings, seed, outputs, plan.factors, plan.design, runs, provenance),
         noise=_noise_frame(noise, flags),
         indices=pd.concat(indices, ignore_index=True),
         second_order=(
@@ -421,10 +414,31 @@ def sobol_analysis(
             if settings.second_order
             else empty(SECOND_ORDER_COLUMNS)
         ),
-        morris=empty(MORRIS_COLUMNS),
         convergence=pd.concat(convergence, ignore_index=True),
-        provenance=dict(provenance or {}),
     )
+
+
+def _common(
+    subject: str,
+    settings: SobolSettings | MorrisSettings,
+    seed: int,
+    outputs: Sequence[str],
+    factors: Sequence[Factor],
+    design: pd.DataFrame,
+    runs: pd.DataFrame,
+    provenance: Mapping[str, object] | None,
+) -> dict[str, Any]:
+    """The fields every analysis result has, whatever its method."""
+    return {
+        "subject": subject,
+        "level": settings.level,
+        "seed": seed,
+        "settings": {**asdict(settings), "outputs": list(outputs)},
+        "factors": _factors_frame(factors),
+        "design": design,
+        "runs": runs,
+        "provenance": dict(provenance or {}),
+    }
 
 
 # --- Morris ----------------------------------------------------------------------------
@@ -498,17 +512,7 @@ def morris_analysis(
         flags[name] = (constant, bool(not frame["distinguishable"].any()) and not constant)
     return SensitivityResult(
         method="morris",
-        subject=subject,
-        level=settings.level,
-        seed=seed,
-        settings={**asdict(settings), "outputs": list(outputs)},
-        factors=_factors_frame(plan.factors),
-        design=plan.design,
-        runs=runs,
+        **_common(subject, settings, seed, outputs, plan.factors, plan.design, runs, provenance),
         noise=_noise_frame(noise, flags),
-        indices=empty(INDEX_COLUMNS),
-        second_order=empty(SECOND_ORDER_COLUMNS),
         morris=pd.concat(tables, ignore_index=True),
-        convergence=empty(CONVERGENCE_COLUMNS),
-        provenance=dict(provenance or {}),
     )

@@ -151,10 +151,11 @@ class SensitivityResult:
     design: pd.DataFrame
     runs: pd.DataFrame
     noise: pd.DataFrame
-    indices: pd.DataFrame
-    second_order: pd.DataFrame
-    morris: pd.DataFrame
-    convergence: pd.DataFrame
+    # A Sobol result has no Morris table and a Morris result no Sobol tables: those are empty.
+    indices: pd.DataFrame = field(default_factory=lambda: empty(INDEX_COLUMNS))
+    second_order: pd.DataFrame = field(default_factory=lambda: empty(SECOND_ORDER_COLUMNS))
+    morris: pd.DataFrame = field(default_factory=lambda: empty(MORRIS_COLUMNS))
+    convergence: pd.DataFrame = field(default_factory=lambda: empty(CONVERGENCE_COLUMNS))
     provenance: Mapping[str, object] = field(default_factory=dict)
 
     @property
