@@ -182,19 +182,22 @@ def share_template(model: DashboardModel) -> Spec:
     return styled(chart)
 
 
+def _weeks(frame: pd.DataFrame, **columns: object) -> pd.DataFrame:
+    """A partner-by-week table for a heatmap: each row spans ``week`` to ``end``."""
+    return pd.DataFrame(
+        {"week": frame["week"], "end": frame["week"] + 1, "partner": frame["partner"], **columns}
+    )
+
+
 def share_spec(model: DashboardModel, template: Spec | None = None) -> Spec:
     """The recording share chart of ``model`` as it stands."""
     frame = model.history()
-    table = pd.DataFrame(
-        {
-            "week": frame["week"],
-            "end": frame["week"] + 1,
-            "partner": frame["partner"],
-            "percent": 100.0 * frame["rolling_share"],
-            "recorded": frame["recorded"],
-            "handled": frame["handled"],
-            "live": frame["live"],
-        }
+    table = _weeks(
+        frame,
+        percent=100.0 * frame["rolling_share"],
+        recorded=frame["recorded"],
+        handled=frame["handled"],
+        live=frame["live"],
     )
     subtitle = "Share of ASB cases put on the shared system. Grey: not live yet."
     return fill(template or share_template(model), {"live": table}, subtitle)
@@ -297,14 +300,7 @@ def interface_template(model: DashboardModel) -> Spec:
 def interface_spec(model: DashboardModel, template: Spec | None = None) -> Spec:
     """The interface chart of ``model`` as it stands."""
     frame = model.history()
-    table = pd.DataFrame(
-        {
-            "week": frame["week"],
-            "end": frame["week"] + 1,
-            "partner": frame["partner"],
-            "interface": frame["interface"],
-        }
-    )
+    table = _weeks(frame, interface=frame["interface"])
     subtitle = "A live link from a partner's own system ends double keying."
     return fill(template or interface_template(model), {"live": table}, subtitle)
 
