@@ -179,3 +179,17 @@ def test_compare_reports_paired_differences_with_intervals(capsys) -> None:
     assert "[" in line and "]" in line
     difference = float(line.split()[3])
     assert difference < 0, "removing every interface lowers sharing (DOMAIN.md P2)"
+
+
+def test_messages_are_not_broken_at_the_terminal_width(tmp_path: Path, capsys) -> None:
+    """A long path must not split a message over lines (logs and scripts read it whole)."""
+    folder = tmp_path / ("a_folder_name_long_enough_to_push_the_line_past_eighty_columns_" * 2)
+    folder.mkdir()
+    source = Path(__file__).resolve().parents[1] / "sim" / "scenarios" / "no_interfaces.toml"
+    copy = folder / source.name
+    copy.write_text(source.read_text())
+    code, out, _ = call(["validate", str(copy)], capsys)
+    assert code == 0
+    assert out.strip().splitlines() == [
+        f"{copy}: valid scenario 'no_interfaces': 11 partners, 156 weeks, 120 uncertain inputs"
+    ]

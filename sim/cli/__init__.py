@@ -22,6 +22,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+stdout = Console(highlight=False, soft_wrap=True)
+"""Where commands print results: no syntax colouring, and a long line (a path, a message)
+is never broken at the terminal's width, so logs and scripts read it whole."""
+
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+"""Where commands print warnings and errors, likewise."""
+
 # Sub-commands register themselves on `app` when their module is imported.
 import sim.cli.calibrate  # noqa: E402
 import sim.cli.dashboard  # noqa: E402
@@ -31,9 +38,7 @@ import sim.cli.sweep  # noqa: E402,F401
 
 
 def _fail(message: str, code: int = 2) -> None:
-    Console(stderr=True, highlight=False, soft_wrap=True).print(
-        f"sharesim: error: {' '.join(message.split())}", markup=False
-    )
+    stderr.print(f"sharesim: error: {' '.join(message.split())}", markup=False)
     sys.exit(code)
 
 

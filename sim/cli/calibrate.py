@@ -20,13 +20,13 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from sim.cli import app
+from sim.cli import app, stdout
 from sim.cli.options import Executor, ExecutorChoice, Scheduler, Workers
 
 if TYPE_CHECKING:
     from sim.calibration import Calibration, CalibrationProgress
 
-console = Console(highlight=False)
+console = stdout
 
 
 @contextmanager

@@ -9,9 +9,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from sim.cli import app
+from sim.cli import app, stderr
 from sim.errors import InputError
 
 APP_MODULE = "sim.dashboard.app"
@@ -20,7 +19,7 @@ APP_MODULE = "sim.dashboard.app"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 
-console = Console(stderr=True, highlight=False, soft_wrap=True)
+console = stderr
 
 
 def solara_command(host: str, port: int) -> list[str]:

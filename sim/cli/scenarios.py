@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from sim.cli import app
+from sim.cli import app, stdout
 from sim.errors import InputError
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from sim.scenarios import Scenario
 
-console = Console(highlight=False)
+console = stdout
 
 Replicates = Annotated[int, typer.Option(min=1, max=100_000, help="Independent replicates.")]
 Seed = Annotated[

@@ -24,7 +24,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from sim.cli import app
+from sim.cli import app, stderr, stdout
 from sim.cli.options import ChunkSize, Executor, ExecutorChoice, Quiet, Scheduler, Workers
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ def sensitivity_command(
     # Everything is checked (file, scenario, inputs, outputs, sizes) before anything runs.
     loaded = load_sensitivity_experiment(experiment)
     folder = out if out is not None else DEFAULT_ROOT / loaded.name
-    errors = Console(stderr=True, highlight=False, soft_wrap=True)
+    errors = stderr
     show_progress = not quiet and sys.stderr.isatty()
     if not quiet:
         errors.print(
@@ -106,7 +106,7 @@ def sensitivity_command(
     result = replace(result, provenance={**result.provenance, "environment": environment()})
     written = result.write(folder)
     if not quiet:
-        _summary(Console(highlight=False), result, written["brief.md"])
+        _summary(stdout, result, written["brief.md"])
 
 
 def _summary(console: Console, result: SensitivityResult, brief: Path) -> None:

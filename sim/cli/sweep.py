@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from sim.cli import app
+from sim.cli import app, stderr, stdout
 from sim.cli.options import ChunkSize, Executor, ExecutorChoice, Quiet, Scheduler, Workers
 from sim.errors import InputError
 
@@ -79,22 +79,18 @@ def sweep_command(
             Path(target), out, executor, workers, scheduler, chunk_size, retry_failed, quiet
         )
     except SweepError as error:
-        _error_console().print(f"sharesim: error: {error}", markup=False)
+        stderr.print(f"sharesim: error: {error}", markup=False)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
-        _error_console().print(
+        stderr.print(
             "sharesim: interrupted; finished chunks are saved, run the same command to resume",
             markup=False,
         )
         raise typer.Exit(130) from None
     if not quiet:
-        _summary(Console(highlight=False), state)
+        _summary(stdout, state)
     if state.failed:
         raise typer.Exit(1)
-
-
-def _error_console() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _run(
@@ -151,7 +147,7 @@ def _print_status(folder: Path) -> None:
     from sim.sweep import status
 
     state = status(folder)
-    console = Console(highlight=False, soft_wrap=True)
+    console = stdout
     share = 100.0 * (state.done + state.failed) / state.total if state.total else 100.0
     console.print(
         f"sweep {state.name} (experiment {state.experiment_hash[:12]}) in {state.folder}",
