@@ -1,8 +1,17 @@
-"""Run a scenario: replicates on the engine, returned as a frozen result of tidy frames."""
+"""Run a scenario: replicates on the engine, returned as a frozen result of tidy frames.
+
+Also the step every way of running shares (:func:`run` here, the sweep runner's workers):
+turning a run's identity and given inputs into engine inputs (:class:`RunInputs`, which
+draws the run's parameter set when the scenario has a posterior) and advancing runs that can
+share an engine batch together (:func:`batch_key`, :func:`simulate_prepared`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import dataclasses
+import hashlib
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -13,6 +22,8 @@ import pandas as pd
 from sim.engine import (
     INTERFACE_NAMES,
     InterfaceState,
+    Partnership,
+    Schedule,
     Trajectory,
     concatenate,
     share_of,
@@ -20,10 +31,12 @@ from sim.engine import (
     stack_parameters,
 )
 from sim.errors import InputError
+from sim.params import PARAMETERS
 from sim.seeds import run_seed
 
 if TYPE_CHECKING:
-    from sim.scenarios import Scenario
+    from sim.posterior import Posterior
+    from sim.scenarios import CompiledScenario, Scenario
 
 
 @dataclass(frozen=True)
@@ -37,15 +50,21 @@ class RunResult:
     seed : int
         The seed given to :func:`run`; replicate ``r`` used ``run_seed(seed, 0, r)``.
     parameters : dict
-        The full parameter set the runs used.
+        The full parameter set at the scenario's defaults and the values given to
+        :func:`run`: what every replicate used, except the inputs in ``draws``.
     trajectory : Trajectory
         Raw arrays, (replicate, week, agency).
+    draws : DataFrame or None
+        When the replicates drew their inputs from the scenario's posterior: per replicate,
+        the set drawn (``draw``, its row in ``Scenario.posterior``) and the values it gave.
+        None otherwise.
     """
 
     scenario: str
     seed: int
     parameters: Mapping[str, float]
     trajectory: Trajectory
+    draws: pd.DataFrame | None = None
 
     @property
     def replicates(self) -> int:
@@ -149,12 +168,129 @@ def agency_summary(trajectory: Trajectory, last_weeks: int = 52) -> pd.DataFrame
     )
 
 
+# --- from a run's identity to engine inputs -------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """One run's engine inputs.
+
+    Attributes
+    ----------
+    row, replicate : int
+        The run's identity (its seeds are ``run_seed(seed, row, replicate)``).
+    compiled : CompiledScenario
+        The scenario compiled at the run's structural inputs (dates, staff, events).
+    parameters : dict of str to float
+        Every registry parameter's value for the run.
+    draw : int or None
+        The posterior set the run drew, or None.
+    values : dict of str to float
+        The inputs the run was given or drew (the rest are the scenario's defaults).
+    """
+
+    row: int
+    replicate: int
+    compiled: CompiledScenario
+    parameters: dict[str, float]
+    draw: int | None
+    values: dict[str, float]
+
+
+class RunInputs:
+    """Engine inputs for runs of one scenario in an experiment seeded ``seed``.
+
+    A run's inputs are the values given for it (a design row, ``run(values=...)``), then, when
+    the scenario has a posterior and ``posterior`` is true, the set it draws
+    (:meth:`sim.posterior.Posterior.draw`) for the inputs not given, then the scenario's
+    defaults. The scenario is compiled once per distinct set of structural inputs (inputs
+    other than registry parameters); a compile that fails fails every run that needs it.
+    """
+
+    def __init__(self, scenario: Scenario, seed: int, *, posterior: bool = True) -> None:
+        self.scenario = scenario
+        self.seed = seed
+        self.posterior: Posterior | None = scenario.posterior if posterior else None
+        self._compiled: dict[tuple[tuple[str, float], ...], CompiledScenario | Exception] = {}
+
+    def prepare(self, row: int, replicate: int, given: Mapping[str, float]) -> Prepared:
+        """Return the engine inputs of run ``(row, replicate)`` given ``given``.
+
+        Raises
+        ------
+        Exception
+            Whatever compiling the scenario at the run's structural inputs raised
+            (:class:`~sim.scenarios.ScenarioError` for a value outside its range).
+        """
+        values, draw = dict(given), None
+        if self.posterior is not None:
+            values, draw = self.posterior.run_values(given, self.seed, row, replicate)
+        key = tuple(sorted((k, v) for k, v in values.items() if k not in PARAMETERS))
+        if key not in self._compiled:
+            try:
+                self._compiled[key] = self.scenario.compile(dict(key))
+            except Exception as exc:  # remembered: every run needing this compile fails alike
+                self._compiled[key] = exc
+        made = self._compiled[key]
+        if isinstance(made, Exception):
+            raise made
+        parameters = dict(made.parameters)
+        parameters.update({k: v for k, v in values.items() if k in PARAMETERS})
+        return Prepared(row, replicate, made, parameters, draw, values)
+
+
+def batch_key(partnership: Partnership, schedule: Schedule) -> str:
+    """A key equal for runs that can share one engine batch (same agencies and staff
+    positions, same number of weeks)."""
+    digest = hashlib.sha256(repr((partnership.names, partnership.kinds)).encode())
+    digest.update(str(schedule.n_weeks).encode())
+    for field in dataclasses.fields(Partnership):
+        if field.init and field.name not in ("names", "kinds"):
+            digest.update(np.ascontiguousarray(getattr(partnership, field.name)).tobytes())
+    return digest.hexdigest()
+
+
+def simulate_prepared(runs: Sequence[Prepared], seed: int) -> Trajectory:
+    """Advance ``runs`` (all with one :func:`batch_key`) as one engine batch.
+
+    Runs whose structural inputs move dates get one timeline row each (a batched schedule).
+    Each run's outputs depend only on its inputs and ``run_seed(seed, row, replicate)``.
+    """
+    first = runs[0].compiled
+    if all(r.compiled is first for r in runs):
+        schedule = first.schedule
+    else:
+        schedule = Schedule(
+            **{
+                f.name: np.stack([getattr(r.compiled.schedule, f.name) for r in runs])
+                for f in dataclasses.fields(Schedule)
+            }
+        )
+    params = stack_parameters([r.parameters for r in runs])
+    seeds = [run_seed(seed, r.row, r.replicate) for r in runs]
+    return simulate(first.partnership, schedule, params, seeds)
+
+
+def simulate_in_order(runs: Sequence[Prepared], seed: int) -> Trajectory:
+    """Advance ``runs`` in as few batches as :func:`batch_key` allows; return their outputs
+    in the order given."""
+    groups: defaultdict[str, list[int]] = defaultdict(list)
+    for i, r in enumerate(runs):
+        groups[batch_key(r.compiled.partnership, r.compiled.schedule)].append(i)
+    if len(groups) == 1:
+        return simulate_prepared(runs, seed)
+    order = [i for members in groups.values() for i in members]
+    parts = [simulate_prepared([runs[i] for i in members], seed) for members in groups.values()]
+    return concatenate(parts).select(np.argsort(order))
+
+
 def run(
     scenario: Scenario | str,
     *,
     seed: int,
     replicates: int = 1,
     values: Mapping[str, float] | None = None,
+    posterior: bool = True,
     batch_size: int = 32,
     progress: Callable[[int], None] | None = None,
 ) -> RunResult:
@@ -169,8 +305,13 @@ def run(
     replicates : int
         Number of independent replicates (at least 1).
     values : mapping, optional
-        Values for the scenario's uncertain inputs (``Scenario.uncertain_inputs()``); the
-        rest take their defaults.
+        Values for the scenario's uncertain inputs (``Scenario.uncertain_inputs()``) or
+        registry parameters; the rest are drawn from the posterior (if any) or take their
+        defaults.
+    posterior : bool
+        When the scenario has a posterior, draw each replicate's parameter set from it
+        (replicate ``r`` draws with ``sim.seeds.draw_seed(seed, 0, r)``); False runs every
+        replicate at the scenario's defaults (its point estimate).
     batch_size : int
         Replicates advanced together by the engine; results do not depend on it.
     progress : callable, optional
@@ -184,13 +325,31 @@ def run(
         raise InputError(f"replicates must be a whole number of at least 1, got {replicates!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise InputError(f"seed must be a non-negative whole number, got {seed!r}")
-    compiled = scenario.compile(values)
-    parts = []
+    given = dict(values or {})
+    compiled = scenario.compile(given)  # checks every value given, before any run
+    inputs = RunInputs(scenario, seed, posterior=posterior)
+    parts: list[Trajectory] = []
+    prepared: list[Prepared] = []
     for start in range(0, replicates, batch_size):
         stop = min(start + batch_size, replicates)
-        params = stack_parameters([compiled.parameters] * (stop - start))
-        seeds = [run_seed(seed, 0, r) for r in range(start, stop)]
-        parts.append(simulate(compiled.partnership, compiled.schedule, params, seeds))
+        batch = [inputs.prepare(0, r, given) for r in range(start, stop)]
+        parts.append(simulate_in_order(batch, seed))
+        prepared += batch
         if progress is not None:
             progress(stop)
-    return RunResult(scenario.name, seed, dict(compiled.parameters), concatenate(parts))
+    draws = None
+    if inputs.posterior is not None:
+        draws = _draws_frame(inputs.posterior, prepared)
+    return RunResult(scenario.name, seed, dict(compiled.parameters), concatenate(parts), draws)
+
+
+def _draws_frame(posterior: Posterior, runs: Sequence[Prepared]) -> pd.DataFrame:
+    """Per run: the posterior set drawn and the values the run used for its inputs."""
+    frame = pd.DataFrame(
+        {
+            "draw": [r.draw for r in runs],
+            **{name: [r.values[name] for r in runs] for name in posterior.inputs},
+        },
+        index=pd.Index([r.replicate for r in runs], name="replicate"),
+    )
+    return frame

@@ -14,3 +14,18 @@ def run_seed(seed: int, row: int = 0, replicate: int = 0) -> np.random.SeedSeque
     if seed < 0 or row < 0 or replicate < 0:
         raise ValueError("seed, row and replicate must be non-negative integers")
     return np.random.SeedSequence(int(seed), spawn_key=(int(row), int(replicate)))
+
+
+POSTERIOR_STREAM = 1
+"""Last spawn-key element of the stream that draws a run's posterior parameter set."""
+
+
+def draw_seed(seed: int, row: int = 0, replicate: int = 0) -> np.random.SeedSequence:
+    """The seed of the posterior draw of run ``(row, replicate)`` (``sim.posterior``).
+
+    A stream of its own, beside the model's ``run_seed(seed, row, replicate)``: drawing
+    parameters does not change the random numbers the model sees.
+    """
+    if seed < 0 or row < 0 or replicate < 0:
+        raise ValueError("seed, row and replicate must be non-negative integers")
+    return np.random.SeedSequence(int(seed), spawn_key=(int(row), int(replicate), POSTERIOR_STREAM))

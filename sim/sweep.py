@@ -58,15 +58,14 @@ import pyarrow.parquet as pq
 
 from sim import store
 from sim.design import check_design, input_ranges
-from sim.engine import Partnership, Schedule, Trajectory, simulate, stack_parameters
-from sim.errors import InputError
+from sim.engine import Trajectory
+from sim.errors import InputError, SweepError
 from sim.metrics import summary_metrics
-from sim.params import PARAMETERS
 from sim.provenance import environment
-from sim.seeds import run_seed
+from sim.run import Prepared, RunInputs, batch_key, simulate_prepared
 
 if TYPE_CHECKING:
-    from sim.scenarios import CompiledScenario, Scenario
+    from sim.scenarios import Scenario
 
 Keep = Literal["summary", "trajectories"]
 """What a sweep keeps of each run: summary metrics, or those plus agency x week rows."""
@@ -99,14 +98,6 @@ _NOT_MODEL = frozenset(
 )
 """Top-level modules of ``sim`` that cannot change a run's result (hosts, files, reports).
 Every other top-level module counts as model code, so a new one is included by default."""
-
-
-class SweepError(RuntimeError):
-    """A sweep that cannot go on (workers running other code, an executor that keeps failing).
-
-    Results committed before it was raised stay in the folder; running the sweep again
-    resumes from them.
-    """
 
 
 @functools.cache
@@ -361,16 +352,13 @@ class ChunkOutput:
     model_version: str
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True, slots=True)
 class _Member:
-    """One run inside a worker: its identity, compiled inputs and parameters."""
+    """One run inside a worker: its position in the chunk, its key and its engine inputs."""
 
     position: int
-    row: int
-    replicate: int
     key: str
-    compiled: CompiledScenario
-    parameters: dict[str, float]
+    prepared: Prepared
 
 
 def run_chunk(task: ChunkTask) -> ChunkOutput:
@@ -396,30 +384,23 @@ def run_chunk(task: ChunkTask) -> ChunkOutput:
             f"content {digest[:12]}, not {task.scenario_hash[:12]}"
         )
     values = dict(task.values)
-    structural = [i for i, c in enumerate(task.columns) if c not in PARAMETERS]
-    registry = [(i, c) for i, c in enumerate(task.columns) if c in PARAMETERS]
-
+    inputs = RunInputs(scenario, task.seed)
     errors: dict[int, str] = {}
-    compiled: dict[tuple[float, ...], CompiledScenario | str] = {}
+    draws: dict[int, int] = {}
     groups: dict[str, list[_Member]] = {}
     for position, (row, replicate, key) in enumerate(task.runs):
-        row_values = values[row]
-        inputs = tuple(row_values[i] for i in structural)
-        if inputs not in compiled:
-            try:
-                compiled[inputs] = scenario.compile(
-                    {task.columns[i]: row_values[i] for i in structural}
-                )
-            except Exception as exc:  # a bad input fails its runs, not the chunk
-                compiled[inputs] = _describe(exc)
-        made = compiled[inputs]
-        if isinstance(made, str):
-            errors[position] = made
+        given = dict(zip(task.columns, values[row], strict=True))
+        try:
+            prepared = inputs.prepare(row, replicate, given)
+        except Exception as exc:  # a bad input fails its runs, not the chunk
+            errors[position] = _describe(exc)
             continue
-        parameters = dict(made.parameters)
-        parameters.update({name: row_values[i] for i, name in registry})
-        member = _Member(position, row, replicate, key, made, parameters)
-        groups.setdefault(_structure(made.partnership, made.schedule), []).append(member)
+        if prepared.draw is not None:
+            draws[position] = prepared.draw
+        made = prepared.compiled
+        groups.setdefault(batch_key(made.partnership, made.schedule), []).append(
+            _Member(position, key, prepared)
+        )
 
     metrics: list[tuple[list[int], pd.DataFrame]] = []
     trajectories: list[pd.DataFrame] = []
@@ -432,7 +413,7 @@ def run_chunk(task: ChunkTask) -> ChunkOutput:
             if task.keep == "trajectories":
                 trajectories.append(_trajectory_rows(task, batch, outcome))
 
-    runs = _runs_table(task, metrics, errors)
+    runs = _runs_table(task, metrics, errors, draws)
     kept = None
     if task.keep == "trajectories":
         kept = _parquet_bytes(_trajectory_table(trajectories))
@@ -467,23 +448,12 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def _structure(partnership: Partnership, schedule: Schedule) -> str:
-    """A key equal for runs that can share one engine batch (same agencies and staff
-    positions, same number of weeks)."""
-    digest = hashlib.sha256(repr((partnership.names, partnership.kinds)).encode())
-    digest.update(str(schedule.n_weeks).encode())
-    for field in dataclasses.fields(Partnership):
-        if field.init and field.name not in ("names", "kinds"):
-            digest.update(np.ascontiguousarray(getattr(partnership, field.name)).tobytes())
-    return digest.hexdigest()
-
-
 def _simulate_isolating(
     members: Sequence[_Member], seed: int
 ) -> Iterator[tuple[Sequence[_Member], Trajectory | str]]:
     """Simulate ``members`` as one batch; if that raises, one run at a time."""
     try:
-        yield members, _simulate(members, seed)
+        yield members, simulate_prepared([m.prepared for m in members], seed)
         return
     except Exception as exc:
         if len(members) == 1:
@@ -491,26 +461,9 @@ def _simulate_isolating(
             return
     for member in members:
         try:
-            yield [member], _simulate([member], seed)
+            yield [member], simulate_prepared([member.prepared], seed)
         except Exception as exc:
             yield [member], _describe(exc)
-
-
-def _simulate(members: Sequence[_Member], seed: int) -> Trajectory:
-    first = members[0].compiled
-    if all(m.compiled is first for m in members):
-        schedule = first.schedule
-    else:
-        # Runs whose scenario inputs move dates get one timeline row each (a batched schedule).
-        schedule = Schedule(
-            **{
-                f.name: np.stack([getattr(m.compiled.schedule, f.name) for m in members])
-                for f in dataclasses.fields(Schedule)
-            }
-        )
-    params = stack_parameters([m.parameters for m in members])
-    seeds = [run_seed(seed, m.row, m.replicate) for m in members]
-    return simulate(first.partnership, schedule, params, seeds)
 
 
 def _identity_columns(task: ChunkTask, positions: Iterable[int]) -> dict[str, pa.Array]:
@@ -527,8 +480,10 @@ def _runs_table(
     task: ChunkTask,
     metrics: Sequence[tuple[Sequence[int], pd.DataFrame]],
     errors: Mapping[int, str],
+    draws: Mapping[int, int],
 ) -> pa.Table:
-    """One row per run in task order: identity, design values, metrics (null when the run
+    """One row per run in task order: identity, design values, the posterior set drawn
+    (``posterior_draw``, null when the scenario has no posterior), metrics (null when the run
     failed), error (null when it did not).
 
     ``metrics`` holds, per engine batch, the positions of its runs in the task and their
@@ -541,6 +496,7 @@ def _runs_table(
     matrix = np.array([values[row] for row, _, _ in task.runs], dtype=np.float64)
     for j, name in enumerate(task.columns):
         columns[name] = pa.array(matrix[:, j], pa.float64())
+    columns["posterior_draw"] = pa.array([draws.get(p) for p in range(n)], pa.int64())
     kinds: dict[str, bool] = {}
     for _, frame in metrics:
         for name, dtype in frame.dtypes.items():
@@ -566,8 +522,10 @@ def _trajectory_rows(
     index = frame["replicate"].to_numpy()
     frame = frame.drop(columns="replicate")
     frame.insert(0, "run_key", np.array([m.key for m in batch], dtype=object)[index])
-    frame.insert(0, "replicate", np.array([m.replicate for m in batch], dtype=np.int64)[index])
-    frame.insert(0, "row", np.array([m.row for m in batch], dtype=np.int64)[index])
+    frame.insert(
+        0, "replicate", np.array([m.prepared.replicate for m in batch], dtype=np.int64)[index]
+    )
+    frame.insert(0, "row", np.array([m.prepared.row for m in batch], dtype=np.int64)[index])
     frame.insert(0, "scenario", task.scenario_name)
     return frame
 
@@ -610,7 +568,7 @@ def _parquet_bytes(table: pa.Table) -> bytes:
 
 def failed_chunk(task: ChunkTask, message: str) -> ChunkOutput:
     """The output of a chunk none of whose runs could be computed (each with ``message``)."""
-    runs = _runs_table(task, [], dict.fromkeys(range(len(task.runs)), message))
+    runs = _runs_table(task, [], dict.fromkeys(range(len(task.runs)), message), {})
     kept = _parquet_bytes(_trajectory_table([])) if task.keep == "trajectories" else None
     return ChunkOutput(
         task.name,

@@ -83,6 +83,25 @@ def test_run_writes_tables_manifest_figures_and_report(replay_run: Path) -> None
     assert "<table" in (replay_run / "report.html").read_text()
 
 
+def test_run_of_the_calibrated_scenario_draws_from_its_posterior(tmp_path: Path, capsys) -> None:
+    drawn, fixed = tmp_path / "drawn", tmp_path / "fixed"
+    base = ["run", "sentinel_calibrated", "--replicates", "6", "--seed", "2", "--out"]
+    assert call([*base, str(drawn)], capsys)[0] == 0
+    draws = pd.read_parquet(drawn / "draws.parquet")
+    assert len(draws) == 6 and draws["draw"].nunique() > 1
+    manifest = json.loads((drawn / "manifest.json").read_text())
+    assert manifest["posterior"]["used"] and manifest["posterior"]["sets"] > 1
+    assert "drew one of" in (drawn / "report.md").read_text()
+    assert call([*base, str(fixed), "--no-posterior"], capsys)[0] == 0
+    assert not (fixed / "draws.parquet").exists()
+    assert json.loads((fixed / "manifest.json").read_text())["posterior"]["used"] is False
+    assert not pd.read_parquet(fixed / "metrics.parquet").equals(
+        pd.read_parquet(drawn / "metrics.parquet")
+    )
+    code, out, _ = call(["validate", "sentinel_calibrated"], capsys)
+    assert code == 0 and "a posterior of" in out
+
+
 def test_same_seed_same_tables(replay_run: Path, tmp_path: Path, capsys) -> None:
     again = tmp_path / "again"
     code, _, _ = call(

@@ -31,6 +31,7 @@ from sim.dashboard.settings import (
 )
 from sim.engine import InterfaceState
 from sim.params import PARAMETERS
+from sim.run import run
 from sim.scenarios import list_scenarios
 
 TOY = Path(__file__).parent / "apps" / "three_partners.toml"
@@ -274,6 +275,27 @@ def test_ensemble_band_orders_quantiles_and_reacts_to_a_lever(catalog: Catalog) 
     assert band.final[1] > moved.reference_band.final[1], "cheaper keying records more"
     assert cache.band(easier) is band, "cached"
     alt.Root.from_dict(ensemble.ensemble_chart(moved).to_dict())
+
+
+def test_ensemble_of_a_posterior_scenario_draws_what_the_levers_leave(catalog: Catalog) -> None:
+    """On sentinel_calibrated the band's runs draw from the posterior; a lever moved away from
+    the scenario's value is set for every run and no longer drawn."""
+    written = catalog.lever_values("sentinel_calibrated", LEVERS)
+    untouched = Settings.checked(catalog, "sentinel_calibrated", 3, written)
+    scenario = untouched.with_levers()
+    assert scenario.posterior is not None
+    assert "double_keying_cost" in scenario.posterior.inputs
+    band = ensemble.run_band(untouched, replicates=16)
+    expected = run(scenario, seed=3, replicates=16)
+    share = expected.trajectory.partnership_share
+    assert np.array_equal(band.median, np.quantile(share, 0.5, axis=0))
+    moved = Settings.checked(
+        catalog, "sentinel_calibrated", 3, {**written, "double_keying_cost": 0.6}
+    )
+    pinned = moved.with_levers()
+    assert pinned.posterior is not None
+    assert "double_keying_cost" not in pinned.posterior.inputs
+    assert set(pinned.posterior.inputs) == set(scenario.posterior.inputs) - {"double_keying_cost"}
 
 
 # --- the page ---------------------------------------------------------------------------------

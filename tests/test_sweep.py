@@ -1,12 +1,14 @@
 """Sweeps give the same results however they run: 1 or 2 workers, any chunk size, the process
 pool or a real Dask LocalCluster, in one go or interrupted and resumed or extended.
 
-Budget: 2 scenarios x 4 design rows x 3 replicates = 24 runs of the full 156-week replay
+Budget: 3 scenarios x 4 design rows x 3 replicates = 36 runs of the full 156-week replay
 (a few milliseconds each). The design moves a registry parameter, a staff count (a different
 partnership, so a separate engine batch) and a go-live week (a different timeline, so a
-batched schedule), which is every way runs can be grouped inside a chunk; 24 runs in chunks
-of 1, 5 and the default size give chunk boundaries inside and across those groups. Equality
-is exact (a SHA-256 of the result table), so a small sweep is as strong a check as a big one.
+batched schedule), which is every way runs can be grouped inside a chunk; 36 runs in chunks
+of 1, 5 and the default size give chunk boundaries inside and across those groups. The third
+scenario has a posterior, so each of its runs also draws a parameter set (one of whose inputs,
+a partner's caseload, changes the timeline again). Equality is exact (a SHA-256 of the result
+table), so a small sweep is as strong a check as a big one.
 """
 
 import importlib
@@ -20,10 +22,13 @@ import pandas as pd
 import pytest
 
 from sim import store
+from sim.engine import simulate, stack_parameters
 from sim.errors import InputError
 from sim.metrics import summary_metrics
 from sim.run import run
 from sim.scenarios import Scenario
+from sim.scenarios.schema import PosteriorSpec
+from sim.seeds import run_seed
 from sim.store import read_runs, read_trajectories, result_hash
 from sim.sweep import make_plan, read_results, run_design, run_plan, status, sweep
 
@@ -34,13 +39,35 @@ DESIGN = pd.DataFrame(
         "blaby.go_live_week": [31.0, 40.0, 50.0, 60.0],
     }
 )
-SCENARIOS = ("sentinel_replay", "all_integrated")
+
+
+def _with_posterior() -> Scenario:
+    """The replay with a small posterior over two parameters, a caseload and a design input."""
+    replay = Scenario.load("sentinel_replay")
+    posterior = PosteriorSpec(
+        source="Test posterior",
+        inputs=("decision_gain", "norm_weight", "blaby.caseload", "double_keying_cost"),
+        weights=(0.1, 0.2, 0.3, 0.4),
+        sets=(
+            (2.0, 0.2, 15.0, 0.5),
+            (3.5, 1.0, 25.0, 1.0),
+            (5.0, 0.5, 20.0, 1.5),
+            (6.0, 1.5, 30.0, 2.5),
+        ),
+    )
+    spec = replay.spec.model_copy(update={"name": "replay_posterior", "posterior": posterior})
+    return Scenario.from_spec(spec)
+
+
+POSTERIOR = _with_posterior()
+SCENARIOS = ("sentinel_replay", "all_integrated", "replay_posterior")
+SOURCES = ("sentinel_replay", "all_integrated", POSTERIOR)
 REPLICATES = 3
 SEED = 20
 
 
 def _plan(design=DESIGN, replicates=REPLICATES, seed=SEED, keep="summary"):
-    return make_plan(list(SCENARIOS), design, replicates=replicates, seed=seed, keep=keep)
+    return make_plan(list(SOURCES), design, replicates=replicates, seed=seed, keep=keep)
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +89,30 @@ def test_the_result_table_has_one_row_per_run_in_order(reference):
     expected = [(s, r, k) for s in SCENARIOS for r in range(4) for k in range(REPLICATES)]
     assert list(reference[["scenario", "row", "replicate"]].itertuples(index=False)) == expected
     assert {"share_final_year", "share_final_year.blaby", "interfaces_live"} <= set(reference)
+    drawn = reference["scenario"] == "replay_posterior"
+    assert reference.loc[~drawn, "posterior_draw"].isna().all()
+    assert reference.loc[drawn, "posterior_draw"].between(0, 3).all()
+
+
+def test_each_posterior_run_is_a_plain_run_at_its_draw_with_the_design_winning(reference):
+    """A run of the posterior scenario equals a run without the posterior at its drawn set's
+    values, overridden by its design row (``double_keying_cost`` is in both), with its seed."""
+    drawn = reference[reference["scenario"] == "replay_posterior"]
+    assert drawn["posterior_draw"].nunique() > 1
+    posterior = POSTERIOR.posterior
+    plain = POSTERIOR.without_posterior()
+    for record in drawn.to_dict("records"):
+        row, replicate, draw = record["row"], record["replicate"], int(record["posterior_draw"])
+        assert posterior.draw(SEED, row, replicate) == draw
+        values = {**posterior.values(draw), **DESIGN.iloc[row].to_dict()}
+        compiled = plain.compile(values)
+        alone = simulate(
+            compiled.partnership,
+            compiled.schedule,
+            stack_parameters([compiled.parameters]),
+            [run_seed(SEED, row, replicate)],
+        )
+        assert summary_metrics(alone)["share_final_year"].iloc[0] == record["share_final_year"]
 
 
 def test_row_zero_reproduces_a_plain_run_with_the_same_seed():
@@ -179,7 +230,7 @@ def test_an_extended_design_reuses_every_finished_run(reference, tmp_path):
     assert first_files <= {p.name for p in store.chunk_files(folder)}
     assert result_hash(read_results(folder)) == result_hash(reference)
     manifest = json.loads((folder / store.MANIFEST).read_text())
-    assert manifest["sessions"][-1]["runs_computed"] == len(reference) - 2 * 2 * 2
+    assert manifest["sessions"][-1]["runs_computed"] == len(reference) - len(SCENARIOS) * 2 * 2
     assert len(manifest["extended_from"]) == 1
 
 
@@ -194,7 +245,7 @@ def test_another_experiment_in_the_same_folder_is_refused_and_nothing_changes(tm
 
 def test_a_run_that_raises_is_recorded_and_the_sweep_goes_on(reference, tmp_path, monkeypatch):
     folder = tmp_path / "sweep"
-    module = importlib.import_module("sim.sweep")  # `sim.sweep` is the function
+    module = importlib.import_module("sim.run")  # `sim.run` is the function; runs batch here
     real = module.simulate
 
     def fails_at_two(partnership, schedule, params, seeds):

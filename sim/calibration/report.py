@@ -304,20 +304,73 @@ def calibrated_name(scenario_name: str) -> str:
     return f"{scenario_name}_calibrated"
 
 
-def _round(value: float) -> float:
-    return float(f"{value:.4g}")
+SIGNIFICANT = 6
+"""Significant digits of the values in a calibrated scenario's posterior table."""
+
+
+def _round(value: float, digits: int = 4) -> float:
+    return float(f"{value:.{digits}g}")
+
+
+def _outward(value: float, up: bool, digits: int = 4) -> float:
+    """``value`` rounded to ``digits`` significant digits away from the inside of a range
+    (up for an upper end, down for a lower end), so the rounded range still holds it."""
+    if value == 0 or not math.isfinite(value):
+        return value
+    step = 10.0 ** (math.floor(math.log10(abs(value))) - digits + 1)
+    rounded = _round((math.ceil if up else math.floor)(value / step) * step, digits)
+    if (up and rounded < value) or (not up and rounded > value):
+        rounded = _round(rounded + (step if up else -step), digits)
+    return rounded
+
+
+def posterior_file_name(result: Calibration) -> str:
+    """The calibrated scenario's posterior table, named after the scenario."""
+    return f"{calibrated_name(result.problem.scenario.name)}.posterior.csv"
+
+
+def _input_ranges(result: Calibration) -> dict[str, tuple[float, float]]:
+    """The range each calibrated input may take in the scenario being calibrated."""
+    ranges = result.problem.scenario.uncertain_inputs()
+    out = {}
+    for name in result.problem.inputs:
+        if name in PARAMETERS:
+            out[name] = (PARAMETERS[name].low, PARAMETERS[name].high)
+        if name in ranges:
+            low, high = out.get(name, ranges[name])
+            out[name] = (max(low, ranges[name][0]), min(high, ranges[name][1]))
+    return out
+
+
+def posterior_table(result: Calibration) -> pd.DataFrame:
+    """The posterior as the calibrated scenario ships it: ``weight`` and one column per
+    calibrated input, sets of weight zero dropped, values to :data:`SIGNIFICANT` digits
+    (kept inside each input's range)."""
+    post = result.posterior
+    post = post[post["weight"] > 0]
+    table = pd.DataFrame({"weight": post["weight"].map(lambda w: _round(w, SIGNIFICANT))})
+    for name, (low, high) in _input_ranges(result).items():
+        rounded = post[name].map(lambda v: _round(v, SIGNIFICANT))
+        table[name] = rounded.clip(low, high)
+    return table.reset_index(drop=True)
+
+
+def posterior_csv(result: Calibration) -> str:
+    """:func:`posterior_table` as CSV text (the file beside the calibrated scenario)."""
+    return posterior_table(result).to_csv(index=False, float_format=f"%.{SIGNIFICANT}g")
 
 
 def calibrated_scenario(result: Calibration, targets_file: str | None = None) -> str:
     """The calibrated scenario as TOML text.
 
-    It ``extends`` the calibrated scenario and sets each calibrated parameter to a range: the
-    posterior 90% interval, with the point estimate (the posterior's central accepted
-    parameter set) as default (what ``sharesim run`` uses), provenance ``inferred`` and the
-    calibration as source. Sweeps, sensitivity
-    analysis and the dashboard see the ranges as the parameters' uncertainty. The ranges are
-    independent: correlations between parameters in the posterior are not carried (they are
-    in ``posterior.parquet``).
+    It ``extends`` the calibrated scenario and names the posterior table
+    (:func:`posterior_csv`, written beside it as :func:`posterior_file_name`): every run of
+    the scenario draws one whole parameter set from it, so the posterior's correlations are
+    kept. Each calibrated parameter is also restated as a range, the support of its
+    posterior (what sweeps and sensitivity analysis vary it over when they set it), with
+    the point estimate (the posterior's central accepted parameter set) as default (what a
+    run uses with ``--no-posterior``, and the dashboard's live run), provenance ``inferred``
+    and the calibration as source.
     """
     problem = result.problem
     table = result.identification()
@@ -334,19 +387,25 @@ def calibrated_scenario(result: Calibration, targets_file: str | None = None) ->
     point_missed = [
         f"{t} (by {r['point_miss']:.3g})" for t, r in fit.iterrows() if not r["point_met"]
     ]
+    shipped = posterior_table(result)
+    summary = (
+        f"seed {settings.seed}, {result.runs} runs, {len(gens)} generations, "
+        f"final epsilon {result.final.epsilon:.3g} (tolerances), {len(shipped)} sets, "
+        f"ESS {result.final.ess:.0f}"
+    )
     lines = [
         f"# {calibrated_name(problem.scenario.name)}: {problem.scenario.name} calibrated to the "
         f"targets in {label}.",
         "#",
         "# Written by `sharesim calibrate` (docs/calibration.md); to change it, re-run the",
-        "# calibration rather than editing the numbers. Each calibrated parameter is a range: its",
-        "# posterior 90% interval. The defaults are one accepted posterior parameter set (the one",
-        "# nearest the marginal medians), not the medians themselves. The ranges are independent",
-        "# (the posterior's correlations are in posterior.parquet, not here).",
+        "# calibration rather than editing the numbers. Every run draws one weighted parameter",
+        f"# set from the posterior in {posterior_file_name(result)}, keeping the posterior's",
+        "# correlations. Each calibrated parameter is also a range (its posterior's support,",
+        "# what sweeps vary it over) whose default is one accepted posterior parameter set (the",
+        "# one nearest the marginal medians): what a run uses with --no-posterior.",
         f"# Targets hash {problem.targets.content_hash()[:12]}, scenario hash "
-        f"{problem.scenario.content_hash()[:12]}, seed {settings.seed}, {result.runs} runs,",
-        f"# {len(gens)} generations, final epsilon {result.final.epsilon:.3g} (tolerances), "
-        f"posterior ESS {result.final.ess:.0f}.",
+        f"{problem.scenario.content_hash()[:12]},",
+        f"# {summary}.",
         "# Not identified by the targets (posterior close to the prior): "
         + (", ".join(table.index[table["verdict"] == "not identified"]) or "none")
         + ".",
@@ -354,28 +413,36 @@ def calibrated_scenario(result: Calibration, targets_file: str | None = None) ->
         "# Targets a replay at these defaults misses: " + (", ".join(point_missed) or "none") + ".",
         "",
         f'name = "{calibrated_name(problem.scenario.name)}"',
-        f'description = "{problem.scenario.name} with parameters calibrated to '
-        f'{problem.targets.name} (a posterior point estimate, 90% ranges)."',
+        f'description = "{problem.scenario.name} with parameters drawn from the posterior of a '
+        f'calibration to {problem.targets.name}."',
         f'extends = "{extends}"',
         "",
         "[parameters]",
     ]
     for name, row in table.iterrows():
+        if name not in PARAMETERS:
+            continue  # a scenario input: drawn from the posterior, its range stays
         param = PARAMETERS[str(name)]
-        low = max(param.low, _round(row["posterior_q05"]))
-        high = min(param.high, _round(row["posterior_q95"]))
+        column = shipped[str(name)]
+        low = max(param.low, _outward(float(column.min()), up=False))
+        high = min(param.high, _outward(float(column.max()), up=True))
         default = min(max(_round(row["point_estimate"]), low), high)
-        if low >= high:
-            low, high = param.low, param.high
         source = (
-            f"Calibration to {problem.targets.name} (seed {settings.seed}): posterior 90% "
-            f"interval, default the central accepted parameter set; {row['verdict']} "
-            f"(interval ratio {row['interval_ratio']:.2f})"
+            f"Calibration to {problem.targets.name} (seed {settings.seed}): range the "
+            f"posterior's support, default the central accepted parameter set; {row['verdict']} "
+            f"(90% interval {_fmt(row['posterior_q05'])} to {_fmt(row['posterior_q95'])}, "
+            f"interval ratio {row['interval_ratio']:.2f})"
         )
         lines.append(
             f"{name} = {{ low = {low!r}, high = {high!r}, default = {default!r}, "
             f'provenance = "inferred", source = "{source}" }}'
         )
+    lines += [
+        "",
+        "[posterior]",
+        f'file = "{posterior_file_name(result)}"',
+        f'source = "ABC-SMC calibration to {problem.targets.name} ({summary})"',
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -618,8 +685,10 @@ def report_markdown(result: Calibration, seconds: float | None = None) -> str:
         "identified here is identified *given the rules of the model*, not proven in the world.",
         "- Parameters marked not identified should be treated as unknown: scenario comparisons "
         "that depend on them need a sensitivity analysis, not the calibrated default.",
-        "- The calibrated scenario keeps each parameter's 90% interval as an independent range; "
-        "it drops the posterior's correlations (pairwise figure).",
+        "- The calibrated scenario draws whole parameter sets from the posterior, so it keeps "
+        "the correlations (pairwise figure); its parameter ranges, the posterior's support, "
+        "are independent, so a sweep or sensitivity analysis that sets a parameter itself "
+        "explores that range without them.",
         "",
     ]
     return "\n".join(parts)
@@ -632,7 +701,8 @@ def write_outputs(
     scenario_copies: Sequence[Path] = (),
 ) -> dict[str, Path]:
     """Write figures, ``report.md``, ``report.html``, ``fit.csv``, ``identification.csv`` and
-    the calibrated scenario into ``out`` (and copies of the scenario to ``scenario_copies``).
+    the calibrated scenario with its posterior table into ``out`` (and copies of the two to
+    ``scenario_copies``, the table beside each copy).
 
     Returns
     -------
@@ -655,10 +725,11 @@ def write_outputs(
     title = f"Calibration of {result.problem.scenario.name}"
     (folder / "report.html").write_text(html_page(markdown, title), encoding="utf-8")
     scenario_text = calibrated_scenario(result)
+    table_text = posterior_csv(result)
     scenario_path = folder / f"{calibrated_name(result.problem.scenario.name)}.toml"
-    scenario_path.write_text(scenario_text, encoding="utf-8")
-    for copy in scenario_copies:
-        Path(copy).write_text(scenario_text, encoding="utf-8")
+    for path in (scenario_path, *map(Path, scenario_copies)):
+        path.write_text(scenario_text, encoding="utf-8")
+        path.with_name(posterior_file_name(result)).write_text(table_text, encoding="utf-8")
     written |= {
         "report.md": folder / "report.md",
         "report.html": folder / "report.html",
@@ -674,6 +745,9 @@ __all__ = [
     "calibrated_name",
     "calibrated_scenario",
     "fit_lines",
+    "posterior_csv",
+    "posterior_file_name",
+    "posterior_table",
     "report_markdown",
     "write_outputs",
 ]

@@ -11,7 +11,7 @@ import sys
 import typer
 from rich.console import Console
 
-from sim.errors import InputError
+from sim.errors import InputError, SweepError
 
 app = typer.Typer(
     name="sharesim",
@@ -48,6 +48,8 @@ def main(argv: list[str] | None = None) -> None:
         result = app(args=argv, prog_name="sharesim", standalone_mode=False)
     except InputError as error:
         _fail(str(error))
+    except SweepError as error:  # workers that cannot go on: the results so far are kept
+        _fail(f"{error} (results so far are kept; run the command again to resume)", 1)
     except typer.TyperException as error:  # usage errors: unknown command, bad option value
         format_message = getattr(error, "format_message", None)
         _fail(format_message() if callable(format_message) else str(error))

@@ -31,6 +31,14 @@ Replicates = Annotated[int, typer.Option(min=1, max=100_000, help="Independent r
 Seed = Annotated[
     int, typer.Option(min=0, help="Seed; replicate r uses SeedSequence(seed, (0, r)).")
 ]
+UsePosterior = Annotated[
+    bool,
+    typer.Option(
+        "--posterior/--no-posterior",
+        help="For a scenario with a posterior (sentinel_calibrated): draw each replicate's "
+        "parameter set from it, or run every replicate at the scenario's defaults.",
+    ),
+]
 
 
 @contextmanager
@@ -76,9 +84,15 @@ def validate_command(
     scenario = _load(file)
     scenario.compile()
     uncertain = scenario.uncertain_inputs()
+    posterior = scenario.posterior
+    drawn = (
+        ""
+        if posterior is None
+        else f", a posterior of {len(posterior)} sets over {len(posterior.inputs)} of them"
+    )
     console.print(
         f"{file}: valid scenario {scenario.name!r}: {len(scenario.partner_names)} partners, "
-        f"{scenario.weeks} weeks, {len(uncertain)} uncertain inputs"
+        f"{scenario.weeks} weeks, {len(uncertain)} uncertain inputs{drawn}"
     )
 
 
@@ -105,7 +119,9 @@ def _check_out(out: Path) -> None:
         raise InputError(f"{out}: --out must be a folder, and this is a file")
 
 
-def run_to_folder(reference: str, replicates: int, seed: int, out: Path) -> None:
+def run_to_folder(
+    reference: str, replicates: int, seed: int, out: Path, posterior: bool = True
+) -> None:
     """Run a scenario and write tables, manifest, figures and report into ``out``."""
     from sim.metrics import summary_metrics
     from sim.provenance import environment
@@ -116,7 +132,9 @@ def run_to_folder(reference: str, replicates: int, seed: int, out: Path) -> None
     scenario = _load(reference)
     started = time.perf_counter()
     with _progress(replicates, f"{scenario.name}: replicates") as advance:
-        result = run(scenario, seed=seed, replicates=replicates, progress=advance)
+        result = run(
+            scenario, seed=seed, replicates=replicates, posterior=posterior, progress=advance
+        )
     elapsed = time.perf_counter() - started
     metrics = summary_metrics(result.trajectory)
     staging = _stage(out)
@@ -129,6 +147,8 @@ def run_to_folder(reference: str, replicates: int, seed: int, out: Path) -> None
         )
         summary = result.summary()
         summary.to_csv(staging / "summary.csv")
+        if result.draws is not None:
+            result.draws.to_parquet(staging / "draws.parquet")
         manifest = {
             "scenario": scenario.name,
             "scenario_origin": scenario.origin,
@@ -138,6 +158,7 @@ def run_to_folder(reference: str, replicates: int, seed: int, out: Path) -> None
             "seeds": [{"entropy": seed, "spawn_key": [0, r]} for r in range(replicates)],
             "weeks": result.weeks,
             "parameters": dict(result.parameters),
+            "posterior": _posterior_note(scenario, result.draws is not None),
             "run_seconds": round(elapsed, 3),
             "command": ["sharesim", *sys.argv[1:]],
             **environment(),
@@ -148,12 +169,46 @@ def run_to_folder(reference: str, replicates: int, seed: int, out: Path) -> None
             staging,
             scenario.description,
             metrics,
-            {"replicates": replicates, "seed": seed, "scenario hash": scenario.content_hash()[:12]},
+            {
+                "replicates": replicates,
+                "seed": seed,
+                "scenario hash": scenario.content_hash()[:12],
+                **_posterior_line(scenario, result.draws is not None),
+            },
         )
         _publish(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     _print_summary(scenario.name, summary, metrics, out)
+
+
+def _posterior_note(scenario: Scenario, used: bool) -> dict[str, object] | None:
+    """The manifest's account of the posterior: what was drawn and with which seeds."""
+    posterior = scenario.posterior
+    if posterior is None:
+        return None
+    return {
+        "used": used,
+        "sets": len(posterior),
+        "inputs": list(posterior.inputs),
+        "source": posterior.source,
+        "draw_seeds": "SeedSequence(seed, (0, r, 1)) per replicate r; draws.parquet"
+        if used
+        else "not drawn (--no-posterior): the scenario's defaults",
+    }
+
+
+def _posterior_line(scenario: Scenario, used: bool) -> dict[str, str]:
+    """The report's line on the posterior, when the scenario has one."""
+    posterior = scenario.posterior
+    if posterior is None:
+        return {}
+    if not used:
+        return {"posterior": "not drawn: every replicate at the scenario's defaults"}
+    return {
+        "posterior": f"each replicate drew one of {len(posterior)} weighted sets of "
+        f"{len(posterior.inputs)} inputs (draws.parquet)"
+    }
 
 
 def _print_summary(name: str, summary: pd.DataFrame, metrics: pd.DataFrame, out: Path) -> None:
@@ -190,9 +245,12 @@ def run_command(
     replicates: Replicates = 20,
     seed: Seed = 1,
     out: Annotated[Path | None, typer.Option(help="Output folder.")] = None,
+    posterior: UsePosterior = True,
 ) -> None:
     """Run a scenario; write tidy Parquet, a manifest, figures and a report."""
-    run_to_folder(scenario, replicates, seed, out or Path("results") / Path(scenario).stem)
+    run_to_folder(
+        scenario, replicates, seed, out or Path("results") / Path(scenario).stem, posterior
+    )
 
 
 @app.command("compare")
@@ -202,11 +260,13 @@ def compare_command(
     replicates: Replicates = 20,
     seed: Seed = 1,
     out: Annotated[Path | None, typer.Option(help="Also write the table as CSV here.")] = None,
+    posterior: UsePosterior = True,
 ) -> None:
     """Difference in sharing between two scenarios, with 95% confidence intervals.
 
     Both run with the same seeds (common random numbers), so the intervals are of paired
-    differences across replicates.
+    differences across replicates; two scenarios with the same posterior also draw the same
+    parameter set for each replicate.
     """
     from sim.metrics import summary_metrics
     from sim.report import compare_results
@@ -216,9 +276,13 @@ def compare_command(
     if a.partner_names != b.partner_names:
         raise InputError(f"{second}: compares only scenarios with the same partners")
     with _progress(2 * replicates, "comparing") as advance:
-        ra = run(a, seed=seed, replicates=replicates, progress=advance)
+        ra = run(a, seed=seed, replicates=replicates, posterior=posterior, progress=advance)
         rb = run(
-            b, seed=seed, replicates=replicates, progress=lambda done: advance(replicates + done)
+            b,
+            seed=seed,
+            replicates=replicates,
+            posterior=posterior,
+            progress=lambda done: advance(replicates + done),
         )
     comparison = compare_results(
         ra, rb, summary_metrics(ra.trajectory), summary_metrics(rb.trajectory)

@@ -7,9 +7,12 @@ Sentinel replay as written. Replicate ``r`` of either uses seed ``run_seed(seed,
 two differ by the setting, not by luck (common random numbers).
 
 What the band is: the spread from the model's own randomness (which cases arrive, who records
-them, staff turnover, when interfaces are built) at the chosen values. It does not include
-uncertainty about the values themselves: the scenario's uncertain inputs (go-live dates, staff
-numbers, ...) stay at their defaults. See ``docs/dashboard.md``.
+them, staff turnover, when interfaces are built) at the chosen values. For a scenario with a
+posterior (``sentinel_calibrated``) each replicate also draws its parameter set from it, as
+``sharesim run`` does, so the band includes what the evidence leaves uncertain about those
+parameters; a lever moved away from the scenario's value is no longer drawn. The scenario's
+other uncertain inputs (go-live dates, staff numbers, ...) stay at their defaults. See
+``docs/dashboard.md``.
 """
 
 from __future__ import annotations
@@ -30,10 +33,11 @@ from sim.dashboard import palette
 from sim.dashboard.charts import inline_table, look
 from sim.dashboard.levers import LEVERS, Controls, lever_label
 from sim.dashboard.settings import REPLAY, Catalog, Settings, SettingsError
-from sim.engine import share_of, simulate, stack_parameters
+from sim.engine import share_of
 from sim.metrics import FINAL_YEAR_WEEKS
 from sim.params import PARAMETERS
-from sim.seeds import run_seed
+from sim.run import RunInputs, simulate_in_order
+from sim.scenarios import ScenarioError
 
 REPLICATES = 64
 """Runs per setting: enough for the 5% and 95% quantiles to rest on about three runs each."""
@@ -86,10 +90,12 @@ class Band:
 def run_band(settings: Settings, replicates: int = REPLICATES) -> Band:
     """Run ``replicates`` replicates of ``settings`` on the engine and summarise them."""
     started = time.perf_counter()
-    compiled = settings.compile()
-    params = stack_parameters([compiled.parameters] * replicates)
-    seeds = [run_seed(settings.seed, 0, r) for r in range(replicates)]
-    trajectory = simulate(compiled.partnership, compiled.schedule, params, seeds)
+    inputs = RunInputs(settings.with_levers(), settings.seed)
+    try:
+        runs = [inputs.prepare(0, r, {}) for r in range(replicates)]
+    except ScenarioError as error:
+        raise SettingsError(str(error)) from error
+    trajectory = simulate_in_order(runs, settings.seed)
     share = trajectory.partnership_share
     low, median, high = np.quantile(share, BAND, axis=0)
     handled, recorded = trajectory.last_weeks(FINAL_WEEKS)

@@ -197,10 +197,23 @@ class Settings:
         """Lever values by name."""
         return dict(self.levers)
 
+    def with_levers(self) -> Scenario:
+        """Return the scenario with the levers moved away from its own values set.
+
+        A lever left at the scenario's value is not restated, so when the scenario has a
+        posterior that parameter is still drawn from it (``Scenario.replace``).
+        """
+        try:
+            scenario = Scenario.load(self.reference)
+            own = scenario.compile().parameters
+            moved = {k: v for k, v in self.lever_values.items() if v != own[k]}
+            return scenario.replace(**moved)
+        except ScenarioError as error:
+            raise SettingsError(str(error)) from error
+
     def compile(self) -> CompiledScenario:
         """Return the engine inputs: the scenario with the levers set, other inputs at defaults."""
         try:
-            scenario = Scenario.load(self.reference).replace(**self.lever_values)
-            return scenario.compile()
+            return self.with_levers().compile()
         except ScenarioError as error:
             raise SettingsError(str(error)) from error

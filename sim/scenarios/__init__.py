@@ -27,6 +27,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -36,6 +37,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from sim.engine import InterfaceState, Partnership, Schedule
 from sim.params import PARAMETERS, Category, ParameterError, check_value, resolve
+from sim.posterior import Posterior
 from sim.scenarios.loader import (
     Location,
     Problems,
@@ -60,6 +62,7 @@ from sim.scenarios.schema import (
     Given,
     Number,
     PartnerSpec,
+    PosteriorSpec,
     ScenarioSpec,
     Span,
     Value,
@@ -138,6 +141,10 @@ class Scenario:
     spec: ScenarioSpec
     origin: str = field(default="<scenario>", compare=False)
 
+    def __post_init__(self) -> None:
+        if self.spec.posterior is not None:
+            _check_posterior(self.spec.posterior, self._inputs(), self.origin)
+
     # --- creating ---------------------------------------------------------------------
 
     @classmethod
@@ -197,6 +204,13 @@ class Scenario:
         """Partner names in array order."""
         return tuple(p.name for p in self.spec.partners)
 
+    @cached_property
+    def posterior(self) -> Posterior | None:
+        """The joint distribution runs draw their uncertain inputs from, if the scenario has
+        one (``[posterior]``; :mod:`sim.posterior`)."""
+        spec = self.spec.posterior
+        return None if spec is None else Posterior.from_spec(spec)
+
     def partner(self, name: str) -> PartnerSpec:
         """Return the partner called ``name``."""
         for partner in self.spec.partners:
@@ -216,7 +230,8 @@ class Scenario:
         **overrides
             Parameter name to value: a number (recorded as ``assumed``, source
             ``"set with Scenario.replace"``), a :class:`Given` or :class:`Span`, or a mapping
-            in the file's inline-table form.
+            in the file's inline-table form. A parameter set here is no longer drawn from the
+            scenario's posterior: the value given wins.
 
         Raises
         ------
@@ -256,8 +271,18 @@ class Scenario:
                 continue
             parameters[name] = value
         problems.raise_first()
-        spec = self.spec.model_copy(update={"parameters": MappingProxyType(parameters)})
+        posterior = self.spec.posterior
+        spec = self.spec.model_copy(
+            update={
+                "parameters": MappingProxyType(parameters),
+                "posterior": None if posterior is None else posterior.without(overrides),
+            }
+        )
         return Scenario(spec, self.origin)
+
+    def without_posterior(self) -> Scenario:
+        """Return a copy without a posterior: every run uses the inputs' defaults."""
+        return Scenario(self.spec.model_copy(update={"posterior": None}), self.origin)
 
     # --- writing ----------------------------------------------------------------------
 
@@ -482,6 +507,31 @@ class Scenario:
             chosen[name] = number
         problems.raise_first()
         return chosen
+
+
+def _check_posterior(posterior: PosteriorSpec, inputs: Mapping[str, _Input], origin: str) -> None:
+    """Raise :class:`ScenarioError` unless every column of ``posterior`` is an uncertain input
+    of the scenario and every value lies inside that input's range."""
+    for j, name in enumerate(posterior.inputs):
+        spec = inputs.get(name)
+        if spec is None:
+            hint = _close(name, list(inputs))
+            raise ScenarioError(
+                origin,
+                f"posterior.inputs[{j}]",
+                f"{name!r} is not an uncertain input of the scenario{hint}; "
+                "see Scenario.uncertain_inputs()",
+            )
+        column = np.array([row[j] for row in posterior.sets], dtype=np.float64)
+        outside = np.flatnonzero((column < spec.low) | (column > spec.high))
+        if outside.size:
+            i = int(outside[0])
+            raise ScenarioError(
+                origin,
+                f"posterior.sets[{i}]",
+                f"{name} = {column[i]:g} is outside its range [{spec.low:g}, {spec.high:g}]"
+                + (f" (and {outside.size - 1} more sets)" if outside.size > 1 else ""),
+            )
 
 
 def _close(word: str, choices: list[str]) -> str:

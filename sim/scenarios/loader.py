@@ -13,8 +13,10 @@ file has several problems the first is reported, followed by "(and N more)".
 
 from __future__ import annotations
 
+import csv
 import difflib
 import importlib.resources
+import math
 import os
 import re
 import tomllib
@@ -48,6 +50,7 @@ from sim.scenarios.schema import (
     Given,
     Number,
     PartnerSpec,
+    PosteriorSpec,
     ScenarioFile,
     ScenarioSpec,
     Span,
@@ -59,6 +62,12 @@ from sim.timeline import EVENT_TYPES, PHASES, week_of, week_start
 
 PACKAGE = "sim.scenarios"
 """Package whose ``*.toml`` files are the shipped scenarios."""
+
+POSTERIOR_FILE_FIELDS = ("file", "source", "inputs", "weights", "sets")
+"""Keys of a ``[posterior]`` table: ``source`` with either ``file`` or the three arrays."""
+
+WEIGHT_COLUMN = "weight"
+"""The column of a posterior file holding each set's weight."""
 
 
 class ScenarioError(InputError):
@@ -332,6 +341,7 @@ _FIELD_NAMES: frozenset[str] = frozenset(
         "partner",
         "phase",
         *EVENT_AMOUNT_FIELDS,
+        *POSTERIOR_FILE_FIELDS,
     }
 )
 
@@ -526,6 +536,7 @@ def _resolve(location: Location, text: str | None, chain: tuple[Location, ...]) 
     partners, partner_origins = _merge_partners(location.label, head, parent, problems)
     events, event_origins = _merge_events(location.label, head, parent, problems)
     parameters = _merge_parameters(head, parent, problems)
+    posterior = _merge_posterior(location, head, parent, problems)
     problems.raise_first()
 
     try:
@@ -538,6 +549,7 @@ def _resolve(location: Location, text: str | None, chain: tuple[Location, ...]) 
             parameters=parameters,
             partners=tuple(partners),
             events=tuple(events),
+            posterior=posterior,
         )
     except ValidationError as exc:
         problems.add_validation(exc, "")
@@ -739,6 +751,121 @@ def _merge_parameters(
         if ok:
             parameters[name] = value
     return parameters
+
+
+# --- the posterior ---------------------------------------------------------------------
+
+
+def _merge_posterior(
+    location: Location, head: ScenarioFile, parent: Resolved | None, problems: Problems
+) -> PosteriorSpec | None:
+    """The scenario's posterior: its own ``[posterior]``, else the parent's without the
+    parameters this file states anew (a value stated here wins over the parent's draws)."""
+    if head.posterior is not None:
+        return _read_posterior(location, head.posterior, problems)
+    if parent is None or parent.spec.posterior is None:
+        return None
+    return parent.spec.posterior.without(head.parameters)
+
+
+def _read_posterior(
+    location: Location, table: Mapping[str, Any], problems: Problems
+) -> PosteriorSpec | None:
+    unknown = [key for key in table if key not in POSTERIOR_FILE_FIELDS]
+    for key in unknown:
+        hint = _did_you_mean(key, POSTERIOR_FILE_FIELDS)
+        problems.add(f"posterior.{key}", f"unknown field{hint}")
+    if unknown:
+        return None
+    content = dict(table)
+    if "file" in content:
+        inline = [key for key in ("inputs", "weights", "sets") if key in content]
+        if inline:
+            problems.add(
+                "posterior",
+                f"give either file or inputs, weights and sets, not both (found file and "
+                f"{', '.join(inline)})",
+            )
+            return None
+        name = content.pop("file")
+        if not isinstance(name, str) or not name.strip():
+            problems.add("posterior.file", f"must be a file name, got {_what(name)}")
+            return None
+        try:
+            content.update(read_posterior_table(_beside(location, name), name))
+        except InputError as exc:
+            problems.add("posterior.file", str(exc))
+            return None
+    try:
+        return PosteriorSpec.model_validate(content)
+    except ValidationError as exc:
+        problems.add_validation(exc, "posterior")
+        return None
+
+
+def _beside(location: Location, name: str) -> Traversable:
+    """The file ``name``, relative to the folder of the scenario file at ``location``."""
+    if Path(name).is_absolute():
+        return Path(name)
+    if location.base is not None:
+        return location.base.joinpath(name)
+    return Path(name)
+
+
+def read_posterior_table(resource: Traversable, name: str) -> dict[str, Any]:
+    """Read a posterior CSV file: a ``weight`` column and one column per input.
+
+    Returns the ``inputs``, ``weights`` and ``sets`` of a :class:`PosteriorSpec`.
+
+    Raises
+    ------
+    InputError
+        One line naming the file, and the line and column of the first bad value.
+    """
+    if not resource.is_file():
+        raise InputError(f"no posterior file {name!r} (not found)")
+    try:
+        text = resource.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise InputError(f"cannot read {name} ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{name} is not a UTF-8 text file") from None
+    rows = list(csv.reader(text.splitlines()))
+    if not rows or not any(rows[0]):
+        raise InputError(f"{name} is empty (a header line of column names is needed)")
+    header = [cell.strip() for cell in rows[0]]
+    if WEIGHT_COLUMN not in header:
+        raise InputError(f"{name} has no {WEIGHT_COLUMN!r} column (header: {', '.join(header)})")
+    at = header.index(WEIGHT_COLUMN)
+    weights: list[float] = []
+    sets: list[tuple[float, ...]] = []
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            raise InputError(f"{name} line {number}: {len(row)} values for {len(header)} columns")
+        values = []
+        for column, cell in zip(header, row, strict=True):
+            try:
+                value = float(cell)
+            except ValueError:
+                raise InputError(
+                    f"{name} line {number}, column {column}: {cell.strip()!r} is not a number"
+                ) from None
+            if not math.isfinite(value):
+                raise InputError(
+                    f"{name} line {number}, column {column}: {cell.strip()} is not finite"
+                )
+            values.append(value)
+        weights.append(values[at])
+        sets.append(tuple(v for j, v in enumerate(values) if j != at))
+    if not sets:
+        raise InputError(f"{name} has a header but no rows of values")
+    return {
+        "inputs": tuple(c for j, c in enumerate(header) if j != at),
+        "weights": tuple(weights),
+        "sets": tuple(sets),
+    }
 
 
 # --- checks across tables ---------------------------------------------------------------
@@ -1064,6 +1191,8 @@ def dump_toml(spec: ScenarioSpec, comment: str = "") -> str:
     if spec.parameters:
         lines += ["", "[parameters]"]
         lines += [f"{name} = {_annotated(value, None)}" for name, value in spec.parameters.items()]
+    if spec.posterior is not None:
+        lines += ["", *_posterior_lines(spec.posterior)]
     for partner in spec.partners:
         table = (partner.provenance, partner.source)
         lines += ["", "[[partners]]"]
@@ -1095,6 +1224,21 @@ def dump_toml(spec: ScenarioSpec, comment: str = "") -> str:
             f"source = {_toml_value(event.source)}",
         ]
     return "\n".join(lines) + "\n"
+
+
+def _posterior_lines(posterior: PosteriorSpec) -> list[str]:
+    def array(values: Iterable[object]) -> str:
+        return "[" + ", ".join(_toml_value(v) for v in values) + "]"
+
+    return [
+        "[posterior]",
+        f"source = {_toml_value(posterior.source)}",
+        f"inputs = {array(posterior.inputs)}",
+        f"weights = {array(posterior.weights)}",
+        "sets = [",
+        *(f"  {array(row)}," for row in posterior.sets),
+        "]",
+    ]
 
 
 def read_headline(resource: Traversable) -> tuple[str, str]:

@@ -18,7 +18,7 @@ value: a range with an optional default). Both carry ``provenance`` (one of ``st
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from types import MappingProxyType
 from typing import Annotated, Any, Literal, Self, get_args
@@ -448,6 +448,68 @@ ONE_PARTNER_TYPES = frozenset({"go_live", "interface_live", "colocation"})
 """Event types that need one named partner."""
 
 
+Weight = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+
+class PosteriorSpec(BaseModel):
+    """A joint distribution of some uncertain inputs: weighted sets of values.
+
+    Runs of the scenario draw one set per run (``sim.posterior``); a set gives a value to
+    each input in ``inputs``. Written by ``sharesim calibrate`` from an ABC posterior.
+
+    Attributes
+    ----------
+    source : str
+        Where the sets come from (the calibration, its targets and seed).
+    inputs : tuple of str
+        Names of uncertain inputs (``Scenario.uncertain_inputs()``), one per column.
+    weights : tuple of float
+        Non-negative weight of each set; they need not sum to 1 but must not all be 0.
+    sets : tuple of tuple of float
+        One row of values per set, in the order of ``inputs``.
+    """
+
+    model_config = _STRICT
+
+    source: OneLine
+    inputs: Annotated[tuple[str, ...], BeforeValidator(_as_tuple), Field(min_length=1)]
+    weights: Annotated[tuple[Weight, ...], BeforeValidator(_as_tuple), Field(min_length=1)]
+    sets: Annotated[
+        tuple[Annotated[tuple[Number, ...], BeforeValidator(_as_tuple)], ...],
+        BeforeValidator(_as_tuple),
+    ]
+
+    @model_validator(mode="after")
+    def _shaped(self) -> Self:
+        if len(set(self.inputs)) != len(self.inputs):
+            repeated = sorted({n for n in self.inputs if self.inputs.count(n) > 1})
+            raise ValueError(f"inputs repeat: {', '.join(repeated)}")
+        if len(self.sets) != len(self.weights):
+            raise ValueError(f"{len(self.weights)} weights but {len(self.sets)} sets")
+        width = len(self.inputs)
+        for i, row in enumerate(self.sets):
+            if len(row) != width:
+                raise ValueError(f"set {i} has {len(row)} values for {width} inputs")
+        if not sum(self.weights) > 0:
+            raise ValueError("the weights are all zero")
+        return self
+
+    def without(self, names: Iterable[str]) -> PosteriorSpec | None:
+        """Return the posterior with the columns of ``names`` dropped (None if none remain)."""
+        drop = set(names)
+        keep = [j for j, name in enumerate(self.inputs) if name not in drop]
+        if len(keep) == len(self.inputs):
+            return self
+        if not keep:
+            return None
+        return PosteriorSpec(
+            source=self.source,
+            inputs=tuple(self.inputs[j] for j in keep),
+            weights=self.weights,
+            sets=tuple(tuple(row[j] for j in keep) for row in self.sets),
+        )
+
+
 class ScenarioSpec(BaseModel):
     """A resolved scenario: everything needed to compile it, nothing inherited.
 
@@ -470,6 +532,8 @@ class ScenarioSpec(BaseModel):
         The partner agencies, in array order.
     events : tuple of Event
         The dated timeline.
+    posterior : PosteriorSpec or None
+        A joint distribution that runs draw their uncertain inputs from.
     """
 
     model_config = _STRICT
@@ -486,6 +550,7 @@ class ScenarioSpec(BaseModel):
     ] = Field(default_factory=lambda: MappingProxyType({}))
     partners: Annotated[tuple[PartnerSpec, ...], BeforeValidator(_as_tuple)]
     events: Annotated[tuple[Event, ...], BeforeValidator(_as_tuple)] = ()
+    posterior: PosteriorSpec | None = None
 
 
 class ScenarioFile(BaseModel):
@@ -513,3 +578,4 @@ class ScenarioFile(BaseModel):
     parameters: dict[str, Any] = Field(default_factory=dict)
     partners: list[dict[str, Any]] = Field(default_factory=list)
     events: list[dict[str, Any]] = Field(default_factory=list)
+    posterior: dict[str, Any] | None = None
