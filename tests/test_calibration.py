@@ -10,14 +10,18 @@ import shutil
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import support
 
 from sim.calibration import SHIPPED, CalibrationSettings, calibrate, write_outputs
+from sim.calibration.report import posterior_table
 from sim.cli import main
 from sim.errors import InputError
+from sim.run import run
 from sim.scenarios import Scenario
+from sim.sweep import read_results
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "05_calibration.ipynb"
@@ -117,6 +121,41 @@ def test_report_flags_and_scenario(serial, tmp_path):
     estimate = result.point_estimate()
     for name, value in estimate.items():
         assert defaults[name] == pytest.approx(value, rel=1e-3, abs=1e-6)
+
+
+def test_the_joint_posterior_holds_the_nuisance_values_each_set_was_run_with(serial):
+    """The nuisance columns are drawn again, not stored: they must equal the design values of
+    the very runs that accepted each set (read back from the calibration's sweep folders)."""
+    result, folder = serial
+    joint = result.joint_posterior()
+    inputs, nuisance = list(result.problem.inputs), list(result.problem.nuisance)
+    assert nuisance and list(joint.columns) == ["weight", *inputs, *nuisance]
+    pd.testing.assert_frame_equal(
+        joint[["weight", *inputs]], result.posterior.drop(columns=["generation", "epsilon"])
+    )
+    sample = result.final
+    plausible = np.flatnonzero(result.screening.plausible)
+    for i in range(len(joint)):
+        generation = int(sample.generation[i])
+        stage = "screening" if generation == 0 else f"generation_{generation:02d}"
+        row = plausible[sample.rows[i]] if generation == 0 else sample.rows[i]
+        runs = read_results(folder / "runs" / stage)
+        ran = runs[(runs["row"] == row) & (runs["replicate"] == 0)].iloc[0]
+        assert joint.loc[i, inputs].tolist() == ran[inputs].tolist()
+        assert joint.loc[i, nuisance].tolist() == ran[nuisance].tolist()
+
+
+def test_the_calibrated_scenario_draws_the_joint_posterior(serial, tmp_path):
+    result, _ = serial
+    written = write_outputs(result, tmp_path)
+    scenario = Scenario.load(written["scenario"])
+    posterior = scenario.posterior
+    assert posterior is not None
+    table = posterior_table(result)
+    assert list(posterior.inputs) == list(table.columns.drop("weight"))
+    assert np.allclose(posterior.weights, table["weight"] / table["weight"].sum())
+    drawn = run(scenario, seed=4, replicates=6).draws
+    assert drawn is not None and set(drawn.columns) == {"draw", *posterior.inputs}
 
 
 def test_command_line_writes_every_output(tmp_path, capsys):

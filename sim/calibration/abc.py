@@ -157,6 +157,8 @@ class Sample:
         The generation each particle comes from.
     acceptance : float array (n,)
         Share of each particle's runs within epsilon.
+    rows : int array (n,)
+        Each particle's position in its generation (a row of that generation's design).
     """
 
     epsilon: float
@@ -164,6 +166,7 @@ class Sample:
     weights: FloatArray
     generation: NDArray[np.int64]
     acceptance: FloatArray
+    rows: NDArray[np.int64]
 
     @property
     def ess(self) -> float:
@@ -189,6 +192,7 @@ def pool(populations: Sequence[Population]) -> Sample:
         weights / weights.sum(),
         np.concatenate([np.full(int(keep.sum()), p.generation) for p, keep in parts]),
         np.concatenate([acceptance(p.distances[keep], epsilon) for p, keep in parts]),
+        np.concatenate([np.flatnonzero(keep) for _, keep in parts]).astype(np.int64),
     )
 
 

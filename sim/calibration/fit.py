@@ -429,6 +429,43 @@ class Calibration:
         frame.insert(0, "generation", sample.generation)
         return frame
 
+    def nuisance_values(self, generation: int) -> pd.DataFrame:
+        """The nuisance inputs every particle of ``generation`` was simulated with, one row
+        per particle (no columns when ``nuisance = "defaults"``).
+
+        Generation 0 is the screening wave's plausible points; a later generation's values
+        are drawn again exactly as its design drew them (the same generator, the same
+        particles), so they need no stored runs.
+        """
+        problem = self.problem
+        names = list(problem.nuisance) if problem.settings.nuisance == "prior" else []
+        if generation == 0:
+            design = self.screening.design.loc[self.screening.plausible]
+            return design[names].reset_index(drop=True)
+        population = next(p for p in self.populations if p.generation == generation)
+        rng = draws_rng(problem.settings.seed, generation)
+        return _with_nuisance(problem, population.particles, rng)[names]
+
+    def joint_posterior(self) -> pd.DataFrame:
+        """The posterior over every input the calibration varied: :attr:`posterior`'s weights
+        and calibrated inputs, then the nuisance inputs each accepted set was simulated with.
+
+        Each accepted particle was weighed by runs at exactly these nuisance values, so the
+        rows are a weighted sample of the joint ABC posterior of calibrated and nuisance
+        inputs (whose marginal for the calibrated inputs is :attr:`posterior`). What the
+        calibrated scenario draws from.
+        """
+        sample = self.final
+        frame = self.posterior.drop(columns=["generation", "epsilon"])
+        parts = []
+        for generation in np.unique(sample.generation):
+            mine = np.flatnonzero(sample.generation == generation)
+            values = self.nuisance_values(int(generation)).iloc[sample.rows[mine]]
+            parts.append(values.set_axis(mine))
+        if parts and len(parts[0].columns):
+            frame = pd.concat([frame, pd.concat(parts).sort_index()], axis=1)
+        return frame
+
     @property
     def prior_acceptance(self) -> float:
         """Share of the screening wave's runs (parameter sets from the whole prior) that meet

@@ -330,29 +330,32 @@ def posterior_file_name(result: Calibration) -> str:
 
 
 def _input_ranges(result: Calibration) -> dict[str, tuple[float, float]]:
-    """The range each calibrated input may take in the scenario being calibrated."""
-    ranges = result.problem.scenario.uncertain_inputs()
+    """The range of each column of the joint posterior: the calibrated inputs (within the
+    registry and the scenario), then the nuisance inputs (the scenario's ranges)."""
+    problem = result.problem
+    ranges = problem.scenario.uncertain_inputs()
     out = {}
-    for name in result.problem.inputs:
+    for name in [*problem.inputs, *problem.nuisance]:
+        low, high = ranges.get(name, (-math.inf, math.inf))
         if name in PARAMETERS:
-            out[name] = (PARAMETERS[name].low, PARAMETERS[name].high)
-        if name in ranges:
-            low, high = out.get(name, ranges[name])
-            out[name] = (max(low, ranges[name][0]), min(high, ranges[name][1]))
+            low, high = max(low, PARAMETERS[name].low), min(high, PARAMETERS[name].high)
+        out[name] = (low, high)
     return out
 
 
 def posterior_table(result: Calibration) -> pd.DataFrame:
-    """The posterior as the calibrated scenario ships it: ``weight`` and one column per
-    calibrated input, sets of weight zero dropped, values to :data:`SIGNIFICANT` digits
-    (kept inside each input's range)."""
-    post = result.posterior
-    post = post[post["weight"] > 0]
-    table = pd.DataFrame({"weight": post["weight"].map(lambda w: _round(w, SIGNIFICANT))})
-    for name, (low, high) in _input_ranges(result).items():
-        rounded = post[name].map(lambda v: _round(v, SIGNIFICANT))
-        table[name] = rounded.clip(low, high)
-    return table.reset_index(drop=True)
+    """The joint posterior as the calibrated scenario ships it
+    (:meth:`Calibration.joint_posterior`): ``weight``, the calibrated inputs and the nuisance
+    inputs each accepted set was simulated with; values to :data:`SIGNIFICANT` digits (kept
+    inside each input's range)."""
+    joint = result.joint_posterior()
+    ranges = _input_ranges(result)
+    columns = {"weight": joint["weight"].map(lambda w: _round(w, SIGNIFICANT))}
+    for name in joint.columns.drop("weight"):
+        low, high = ranges[str(name)]
+        columns[name] = joint[name].map(lambda v: _round(v, SIGNIFICANT)).clip(low, high)
+    table = pd.DataFrame(columns)
+    return table[table["weight"] > 0].reset_index(drop=True)
 
 
 def posterior_csv(result: Calibration) -> str:
@@ -363,11 +366,12 @@ def posterior_csv(result: Calibration) -> str:
 def calibrated_scenario(result: Calibration, targets_file: str | None = None) -> str:
     """The calibrated scenario as TOML text.
 
-    It ``extends`` the calibrated scenario and names the posterior table
+    It ``extends`` the calibrated scenario and names the joint posterior table
     (:func:`posterior_csv`, written beside it as :func:`posterior_file_name`): every run of
-    the scenario draws one whole parameter set from it, so the posterior's correlations are
-    kept. Each calibrated parameter is also restated as a range, the support of its
-    posterior (what sweeps and sensitivity analysis vary it over when they set it), with
+    the scenario draws one whole accepted set from it, calibrated and nuisance inputs
+    together, so the posterior's correlations are kept. Each calibrated parameter is also
+    restated as a range, the support of its posterior (what sweeps and sensitivity analysis
+    vary it over when they set it), with
     the point estimate (the posterior's central accepted parameter set) as default (what a
     run uses with ``--no-posterior``, and the dashboard's live run), provenance ``inferred``
     and the calibration as source.
@@ -398,11 +402,12 @@ def calibrated_scenario(result: Calibration, targets_file: str | None = None) ->
         f"targets in {label}.",
         "#",
         "# Written by `sharesim calibrate` (docs/calibration.md); to change it, re-run the",
-        "# calibration rather than editing the numbers. Every run draws one weighted parameter",
-        f"# set from the posterior in {posterior_file_name(result)}, keeping the posterior's",
-        "# correlations. Each calibrated parameter is also a range (its posterior's support,",
-        "# what sweeps vary it over) whose default is one accepted posterior parameter set (the",
-        "# one nearest the marginal medians): what a run uses with --no-posterior.",
+        "# calibration rather than editing the numbers. Every run draws one weighted set from",
+        f"# the joint posterior in {posterior_file_name(result)}: the calibrated parameters",
+        "# with the nuisance inputs the set was accepted with, correlations kept. Each",
+        "# calibrated parameter is also a range (its posterior's support, what sweeps vary it",
+        "# over) whose default is one accepted posterior parameter set (the one nearest the",
+        "# marginal medians): what a run uses with --no-posterior.",
         f"# Targets hash {problem.targets.content_hash()[:12]}, scenario hash "
         f"{problem.scenario.content_hash()[:12]},",
         f"# {summary}.",
