@@ -1,4 +1,5 @@
-"""Engine speed against the per-agent reference model, throughput on 2 processes, memory.
+"""Engine speed against the per-agent reference model, throughput on 2 processes, memory,
+and the cost of drawing every run's inputs from a posterior (``sentinel_calibrated``).
 
 Run: ``.venv/bin/python benchmarks/bench_engine.py`` (or ``make bench``). Prints a table and
 writes ``results/benchmarks/engine.json``.
@@ -21,6 +22,7 @@ from speed import engine_runs, measure
 from sim.scenarios import Scenario
 
 SCENARIO = "sentinel_replay"
+POSTERIOR_SCENARIO = "sentinel_calibrated"
 PROCESSES = 2
 RUNS_PER_TASK = 64
 TASKS = 16
@@ -40,6 +42,30 @@ def throughput(processes: int) -> float:
         return done / (time.perf_counter() - start)
 
 
+def posterior_cost(replicates: int = 256, rounds: int = 3) -> dict[str, float]:
+    """Runs per second of ``sim.run.run`` on the calibrated scenario, drawing each run's set
+    from its posterior against running all at its defaults, timed in alternation (median).
+
+    Drawing costs the draw itself, a compile per distinct set and smaller engine batches
+    (sets with other staff numbers cannot share one)."""
+    from sim.run import run
+
+    calibrated = Scenario.load(POSTERIOR_SCENARIO)
+    run(calibrated, seed=0, replicates=8)  # compile the kernel before timing
+    seconds: dict[bool, list[float]] = {True: [], False: []}
+    for round_ in range(rounds):
+        for drawn in (True, False):
+            start = time.perf_counter()
+            run(calibrated, seed=round_, replicates=replicates, posterior=drawn)
+            seconds[drawn].append(time.perf_counter() - start)
+    drawn, fixed = (sorted(seconds[k])[rounds // 2] for k in (True, False))
+    return {
+        "posterior_runs_per_second_drawn": round(replicates / drawn, 1),
+        "posterior_runs_per_second_defaults": round(replicates / fixed, 1),
+        "posterior_draw_slowdown": round(drawn / fixed, 2),
+    }
+
+
 def peak_memory_mib() -> dict[str, float]:
     """Peak resident memory of this process and of its largest child (Linux: KiB)."""
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -51,6 +77,7 @@ def main() -> None:
     compiled = Scenario.load(SCENARIO).compile()
     ratios = measure(compiled)
     per_second = throughput(PROCESSES)
+    drawing = posterior_cost()
     memory = peak_memory_mib()
     figures = {
         "scenario": SCENARIO,
@@ -65,6 +92,7 @@ def main() -> None:
         "batched_ratio": round(ratios.batched_ratio, 1),
         "runs_per_second_1_process": round(1 / ratios.batched, 1),
         f"runs_per_second_{PROCESSES}_processes": round(per_second, 1),
+        **drawing,
         **memory,
     }
     record("engine", figures)
