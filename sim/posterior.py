@@ -69,11 +69,6 @@ class Posterior:
     def __len__(self) -> int:
         return int(self.weights.shape[0])
 
-    @property
-    def ess(self) -> float:
-        """Effective sample size of the weights, ``1 / sum(w**2)``."""
-        return float(1.0 / np.sum(self.weights**2))
-
     def draw(self, seed: int, row: int = 0, replicate: int = 0) -> int:
         """Return the index of the set run ``(row, replicate)`` of an experiment seeded ``seed``
         uses: a weighted draw from the run's own stream (:func:`sim.seeds.draw_seed`)."""
@@ -94,10 +89,6 @@ class Posterior:
         table.insert(0, "weight", self.weights)
         table.index.name = "draw"
         return table
-
-    def mean(self) -> dict[str, float]:
-        """Weighted mean of each input."""
-        return dict(zip(self.inputs, (self.weights @ self.sets).tolist(), strict=True))
 
     def run_values(
         self, given: Mapping[str, float], seed: int, row: int, replicate: int

@@ -345,11 +345,10 @@ def run(
 
 def _draws_frame(posterior: Posterior, runs: Sequence[Prepared]) -> pd.DataFrame:
     """Per run: the posterior set drawn and the values the run used for its inputs."""
-    frame = pd.DataFrame(
+    return pd.DataFrame(
         {
             "draw": [r.draw for r in runs],
             **{name: [r.values[name] for r in runs] for name in posterior.inputs},
         },
         index=pd.Index([r.replicate for r in runs], name="replicate"),
     )
-    return frame

@@ -143,6 +143,35 @@ def test_a_parameter_set_anew_is_no_longer_drawn(drawn: Scenario, tmp_path: Path
     assert result.draws is not None and "double_keying_cost" not in result.draws
 
 
+def test_a_counterfactual_of_the_calibrated_scenario_draws_what_it_leaves(tmp_path: Path) -> None:
+    """A file that extends sentinel_calibrated and changes a partner, an event and the delivery
+    delay loads, and its runs draw every other input from the inherited posterior."""
+    path = tmp_path / "bigger_blaby.toml"
+    path.write_text(
+        'name = "bigger_blaby"\ndescription = "Calibrated, with a bigger Blaby."\n'
+        'extends = "sentinel_calibrated"\nprovenance = "assumed"\nsource = "Test"\n'
+        "delivery_delay_weeks = 8\n\n"
+        '[[partners]]\nname = "Blaby"\nprovenance = "assumed"\nsource = "Test"\nstaff = 12\n\n'
+        '[[events]]\nid = "upgrade_1"\ntype = "functionality_upgrade"\nwhen = 2012-10-01\n'
+        'multiplier = 0.5\nprovenance = "assumed"\nsource = "Test"\n'
+    )
+    child = Scenario.load(path)
+    parent = Scenario.load("sentinel_calibrated")
+    assert child.posterior is not None and parent.posterior is not None
+    dropped = set(parent.posterior.inputs) - set(child.posterior.inputs)
+    assert dropped == {
+        "blaby.staff",
+        "delivery_delay_weeks",
+        "events.upgrade_1.week",
+        "events.upgrade_1.multiplier",
+    } & set(parent.posterior.inputs)
+    assert "blaby.staff" in dropped and "events.upgrade_1.week" in dropped
+    result = run(child, seed=1, replicates=4)
+    assert result.draws is not None and result.draws["draw"].nunique() > 1
+    compiled = child.compile()
+    assert compiled.partnership.staff[child.partner_names.index("Blaby")] == 12
+
+
 def test_a_posterior_file_is_read_beside_its_scenario(tmp_path: Path) -> None:
     (tmp_path / "sets.csv").write_text("weight,decision_gain,blaby.go_live_week\n1,2,40\n3,4,50\n")
     path = tmp_path / "with_file.toml"

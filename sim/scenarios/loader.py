@@ -20,7 +20,7 @@ import math
 import os
 import re
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from importlib.resources.abc import Traversable
@@ -760,12 +760,32 @@ def _merge_posterior(
     location: Location, head: ScenarioFile, parent: Resolved | None, problems: Problems
 ) -> PosteriorSpec | None:
     """The scenario's posterior: its own ``[posterior]``, else the parent's without the
-    parameters this file states anew (a value stated here wins over the parent's draws)."""
+    inputs this file states anew (a value stated here wins over the parent's draws)."""
     if head.posterior is not None:
         return _read_posterior(location, head.posterior, problems)
     if parent is None or parent.spec.posterior is None:
         return None
-    return parent.spec.posterior.without(head.parameters)
+    posterior = parent.spec.posterior
+    restated = _restated(head, [p.name for p in parent.spec.partners])
+    return posterior.without(name for name in posterior.inputs if restated(name))
+
+
+def _restated(head: ScenarioFile, inherited: Sequence[str]) -> Callable[[str], bool]:
+    """Whether an input is one this file states anew: a parameter it sets, a field of a
+    partner it changes (or of every partner, with ``all_partners``), an event it replaces or
+    removes, the delivery delay."""
+    names = {str(k) for k in head.parameters}
+    if head.delivery_delay_weeks is not None:
+        names.add("delivery_delay_weeks")
+    changes = [(str(t.get("name", "")), t) for t in head.partners]
+    changes += [(name, head.all_partners) for name in inherited if head.all_partners]
+    for name, table in changes:
+        for key in table:
+            names |= {f"{slug(name)}.{key}", f"{slug(name)}.{key}_week"}
+    events = {str(t.get("id")) for t in head.events} | set(head.remove_events)
+    return lambda input_name: (
+        input_name in names or any(input_name.startswith(f"events.{event}.") for event in events)
+    )
 
 
 def _read_posterior(
