@@ -239,6 +239,21 @@ def test_switching_scenario_changes_the_partners_shown(
     traffic.assert_stayed_local()
 
 
+def test_the_calibrated_scenario_s_ensemble_draws_from_its_posterior(
+    chromium_browser: Any, dashboard: support.SolaraServer, tmp_path: Path
+) -> None:
+    with dashboard_page(chromium_browser, dashboard, tmp_path) as (page, traffic):
+        page.locator(".v-select", has_text="Scenario").first.click()
+        page.get_by_role("option", name="sentinel_calibrated").click()
+        page.locator(".sharesim-ensemble-ready", has_text="from the scenario's posterior").wait_for(
+            timeout=LOAD_TIMEOUT_MS
+        )
+        caption = page.locator(".sharesim-ensemble-caption").inner_text()
+        assert "draws 121 uncertain inputs" in caption
+        page.locator(".sharesim-ensemble").screenshot(path=str(tmp_path / "calibrated.png"))
+    traffic.assert_stayed_local()
+
+
 def test_typed_seed_is_checked_with_a_visible_message(
     chromium_browser: Any, dashboard: support.SolaraServer, tmp_path: Path
 ) -> None:

@@ -277,6 +277,29 @@ def test_ensemble_band_orders_quantiles_and_reacts_to_a_lever(catalog: Catalog) 
     alt.Root.from_dict(ensemble.ensemble_chart(moved).to_dict())
 
 
+def test_a_lever_snapped_to_its_slider_grid_is_still_the_scenario_s_value(
+    catalog: Catalog,
+) -> None:
+    """The page's sliders snap sentinel_calibrated's values (0.4195) to their step (0.42):
+    that is not a moved lever, so nothing is pinned and the posterior still draws it."""
+    written = catalog.lever_values("sentinel_calibrated", LEVERS)
+    snapped = {}
+    for name, value in written.items():
+        param, step = PARAMETERS[name], slider_step(PARAMETERS[name])
+        snapped[name] = min(param.low + round((value - param.low) / step) * step, param.high)
+    assert snapped != written
+    settings = Settings.checked(catalog, "sentinel_calibrated", 1, snapped)
+    assert ensemble.compute_ensemble(catalog, settings, ensemble.BandCache()).changed == ()
+    own = settings.with_levers().posterior
+    assert own is not None and own.inputs == catalog.load("sentinel_calibrated").posterior.inputs
+    one_step = {
+        **snapped,
+        "legal_risk": snapped["legal_risk"] + slider_step(PARAMETERS["legal_risk"]),
+    }
+    moved = Settings.checked(catalog, "sentinel_calibrated", 1, one_step).with_levers()
+    assert moved.posterior is not None and "legal_risk" not in moved.posterior.inputs
+
+
 def test_ensemble_of_a_posterior_scenario_draws_what_the_levers_leave(catalog: Catalog) -> None:
     """On sentinel_calibrated the band's runs draw from the posterior; a lever moved away from
     the scenario's value is set for every run and no longer drawn."""
@@ -296,6 +319,10 @@ def test_ensemble_of_a_posterior_scenario_draws_what_the_levers_leave(catalog: C
     assert pinned.posterior is not None
     assert "double_keying_cost" not in pinned.posterior.inputs
     assert set(pinned.posterior.inputs) == set(scenario.posterior.inputs) - {"double_keying_cost"}
+    shown = ensemble.compute_ensemble(catalog, moved, ensemble.BandCache())
+    assert shown.setting_band.drawn == len(pinned.posterior.inputs)
+    assert shown.reference_band.drawn == 0  # the replay as written draws nothing
+    assert f"draws {len(pinned.posterior.inputs)} uncertain inputs" in ensemble.caption(shown)
 
 
 # --- the page ---------------------------------------------------------------------------------

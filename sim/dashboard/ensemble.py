@@ -32,7 +32,7 @@ from numpy.typing import NDArray
 from sim.dashboard import palette
 from sim.dashboard.charts import inline_table, look
 from sim.dashboard.levers import LEVERS, Controls, lever_label
-from sim.dashboard.settings import REPLAY, Catalog, Settings, SettingsError
+from sim.dashboard.settings import REPLAY, Catalog, Settings, SettingsError, lever_moved
 from sim.engine import share_of
 from sim.metrics import FINAL_YEAR_WEEKS
 from sim.params import PARAMETERS
@@ -72,6 +72,8 @@ class Band:
         Runs the quantiles are over.
     seconds : float
         Time the engine took.
+    drawn : int
+        How many inputs each run drew from the scenario's posterior (0: none).
     """
 
     low: NDArray[np.float64]
@@ -80,6 +82,7 @@ class Band:
     final: tuple[float, float, float]
     replicates: int
     seconds: float
+    drawn: int = 0
 
     @property
     def weeks(self) -> int:
@@ -107,6 +110,7 @@ def run_band(settings: Settings, replicates: int = REPLICATES) -> Band:
         final=(float(final[0]), float(final[1]), float(final[2])),
         replicates=replicates,
         seconds=time.perf_counter() - started,
+        drawn=0 if inputs.posterior is None else len(inputs.posterior.inputs),
     )
 
 
@@ -194,7 +198,7 @@ def compute_ensemble(catalog: Catalog, settings: Settings, cache: BandCache) -> 
     changed = tuple(
         (name, value, written[name])
         for name, value in settings.levers
-        if abs(value - written[name]) > 1e-9
+        if lever_moved(name, value, written[name])
     )
     reference_band = cache.band(reference)
     setting_band = cache.band(settings) if settings != reference else reference_band
@@ -304,6 +308,13 @@ def caption(ensemble: Ensemble) -> str:
         f"Lines: median of {ensemble.setting_band.replicates} runs; bands: 90% of runs "
         f"(seed {ensemble.settings.seed}). "
         + (f"Levers moved: {moves}. " if moves else "")
+        + (
+            f"Each run of your setting draws {ensemble.setting_band.drawn} uncertain inputs "
+            "from the scenario's posterior, so its band includes what the evidence leaves "
+            "open about them. "
+            if ensemble.setting_band.drawn
+            else ""
+        )
         + f"Cases recorded in the last year of the run: your setting "
         f"{_percent(ensemble.setting_band.final)}; reference "
         f"{_percent(ensemble.reference_band.final)}."

@@ -9,14 +9,20 @@ and the explanation all read one state, and Mesa's Reset rebuilds the live model
 from __future__ import annotations
 
 import contextlib
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import solara
 
-from sim.dashboard.settings import Catalog, Settings, SettingsError, parse_seed
+from sim.dashboard.settings import (
+    Catalog,
+    Settings,
+    SettingsError,
+    lever_moved,
+    parse_seed,
+    slider_step,
+)
 from sim.params import PARAMETERS, Parameter
 
 LEVERS: tuple[str, ...] = (
@@ -35,24 +41,11 @@ LEVERS: tuple[str, ...] = (
 """Registry names of the main levers, one or more from each framework category
 (DOMAIN.md, "The information sharing framework"), in the order the sliders appear."""
 
-SLIDER_POSITIONS = 100
-"""Roughly how many positions a slider has between its ends."""
-
 
 def lever_label(param: Parameter) -> str:
     """Return a slider's label: the parameter's name in words and its unit."""
     words = param.name.replace("_", " ")
     return f"{words[0].upper()}{words[1:]} ({param.unit})"
-
-
-def slider_step(param: Parameter) -> float:
-    """Return a round step (1, 2 or 5 times a power of ten) giving about
-    :data:`SLIDER_POSITIONS` positions; whole weeks for parameters measured in weeks."""
-    if param.unit == "weeks":
-        return 1.0
-    raw = (param.high - param.low) / SLIDER_POSITIONS
-    power = 10.0 ** math.floor(math.log10(raw))
-    return next(f * power for f in (1.0, 2.0, 5.0, 10.0) if raw <= f * power * (1 + 1e-9))
 
 
 def lever_table() -> str:
@@ -198,7 +191,7 @@ def RunSettings(controls: Controls) -> None:
     moved = [
         f"{lever_label(PARAMETERS[name])}: {reactive.value:g} (scenario: {written[name]:g})"
         for name, reactive in controls.levers.items()
-        if abs(reactive.value - written[name]) > 1e-9
+        if lever_moved(name, reactive.value, written[name])
     ]
     with (
         solara.Card("Run settings", classes=["sharesim-run-settings"]),

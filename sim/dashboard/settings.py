@@ -7,13 +7,14 @@ scenario or a malformed seed becomes a message on the page, never a run.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from sim.errors import InputError
-from sim.params import ParameterError, check_value
+from sim.params import PARAMETERS, Parameter, ParameterError, check_value
 from sim.scenarios import CompiledScenario, Scenario, ScenarioError, list_scenarios
 
 DEFAULT_SCENARIO = "sentinel_replay"
@@ -127,6 +128,27 @@ class Catalog:
         return {lever: float(parameters[lever]) for lever in levers}
 
 
+SLIDER_POSITIONS = 100
+"""Roughly how many positions a slider has between its ends."""
+
+
+def slider_step(param: Parameter) -> float:
+    """Return a round step (1, 2 or 5 times a power of ten) giving about
+    :data:`SLIDER_POSITIONS` positions; whole weeks for parameters measured in weeks."""
+    if param.unit == "weeks":
+        return 1.0
+    raw = (param.high - param.low) / SLIDER_POSITIONS
+    power = 10.0 ** math.floor(math.log10(raw))
+    return next(f * power for f in (1.0, 2.0, 5.0, 10.0) if raw <= f * power * (1 + 1e-9))
+
+
+def lever_moved(name: str, value: float, written: float) -> bool:
+    """Whether a lever at ``value`` is away from the scenario's ``written`` value: by half a
+    slider step or more (a slider cannot show a value more finely than its step, so a value
+    it has snapped to its grid is still the scenario's)."""
+    return abs(value - written) >= slider_step(PARAMETERS[name]) / 2
+
+
 def parse_seed(text: str) -> int:
     """Return the seed written in ``text``.
 
@@ -206,7 +228,7 @@ class Settings:
         try:
             scenario = Scenario.load(self.reference)
             own = scenario.compile().parameters
-            moved = {k: v for k, v in self.lever_values.items() if v != own[k]}
+            moved = {k: v for k, v in self.lever_values.items() if lever_moved(k, v, own[k])}
             return scenario.replace(**moved)
         except ScenarioError as error:
             raise SettingsError(str(error)) from error
