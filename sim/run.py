@@ -271,17 +271,27 @@ def simulate_prepared(runs: Sequence[Prepared], seed: int) -> Trajectory:
     return simulate(first.partnership, schedule, params, seeds)
 
 
+def batch_groups(runs: Sequence[Prepared]) -> list[list[int]]:
+    """Positions of ``runs`` grouped into as few engine batches as :func:`batch_key` allows,
+    in order of first appearance."""
+    groups: defaultdict[str, list[int]] = defaultdict(list)
+    keys: dict[int, str] = {}  # one key per compiled scenario: runs share them
+    for i, r in enumerate(runs):
+        made = r.compiled
+        if id(made) not in keys:
+            keys[id(made)] = batch_key(made.partnership, made.schedule)
+        groups[keys[id(made)]].append(i)
+    return list(groups.values())
+
+
 def simulate_in_order(runs: Sequence[Prepared], seed: int) -> Trajectory:
     """Advance ``runs`` in as few batches as :func:`batch_key` allows; return their outputs
     in the order given."""
-    groups: defaultdict[str, list[int]] = defaultdict(list)
-    for i, r in enumerate(runs):
-        groups[batch_key(r.compiled.partnership, r.compiled.schedule)].append(i)
+    groups = batch_groups(runs)
     if len(groups) == 1:
         return simulate_prepared(runs, seed)
-    order = [i for members in groups.values() for i in members]
-    parts = [simulate_prepared([runs[i] for i in members], seed) for members in groups.values()]
-    return concatenate(parts).select(np.argsort(order))
+    parts = [simulate_prepared([runs[i] for i in group], seed) for group in groups]
+    return concatenate(parts).select(np.argsort([i for group in groups for i in group]))
 
 
 def run(
@@ -329,26 +339,28 @@ def run(
     compiled = scenario.compile(given)  # checks every value given, before any run
     inputs = RunInputs(scenario, seed, posterior=posterior)
     parts: list[Trajectory] = []
-    prepared: list[Prepared] = []
+    names = inputs.posterior.inputs if inputs.posterior is not None else ()
+    drawn: list[tuple[int | None, tuple[float, ...]]] = []  # per replicate, with a posterior
     for start in range(0, replicates, batch_size):
         stop = min(start + batch_size, replicates)
         batch = [inputs.prepare(0, r, given) for r in range(start, stop)]
         parts.append(simulate_in_order(batch, seed))
-        prepared += batch
+        if names:
+            drawn += [(r.draw, tuple(r.values[name] for name in names)) for r in batch]
         if progress is not None:
             progress(stop)
-    draws = None
-    if inputs.posterior is not None:
-        draws = _draws_frame(inputs.posterior, prepared)
+    draws = _draws_frame(names, drawn) if names else None
     return RunResult(scenario.name, seed, dict(compiled.parameters), concatenate(parts), draws)
 
 
-def _draws_frame(posterior: Posterior, runs: Sequence[Prepared]) -> pd.DataFrame:
-    """Per run: the posterior set drawn and the values the run used for its inputs."""
-    return pd.DataFrame(
-        {
-            "draw": [r.draw for r in runs],
-            **{name: [r.values[name] for r in runs] for name in posterior.inputs},
-        },
-        index=pd.Index([r.replicate for r in runs], name="replicate"),
+def _draws_frame(
+    names: Sequence[str], drawn: Sequence[tuple[int | None, tuple[float, ...]]]
+) -> pd.DataFrame:
+    """Per replicate: the posterior set drawn and the values it used for the set's inputs."""
+    frame = pd.DataFrame(
+        [values for _, values in drawn],
+        columns=list(names),
+        index=pd.RangeIndex(len(drawn), name="replicate"),
     )
+    frame.insert(0, "draw", [draw for draw, _ in drawn])
+    return frame

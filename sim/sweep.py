@@ -62,7 +62,7 @@ from sim.engine import Trajectory
 from sim.errors import InputError, SweepError
 from sim.metrics import summary_metrics
 from sim.provenance import environment
-from sim.run import Prepared, RunInputs, batch_key, simulate_prepared
+from sim.run import Prepared, RunInputs, batch_groups, simulate_prepared
 
 if TYPE_CHECKING:
     from sim.scenarios import Scenario
@@ -386,26 +386,18 @@ def run_chunk(task: ChunkTask) -> ChunkOutput:
     values = dict(task.values)
     inputs = RunInputs(scenario, task.seed)
     errors: dict[int, str] = {}
-    draws: dict[int, int] = {}
-    groups: dict[str, list[_Member]] = {}
+    members: list[_Member] = []
     for position, (row, replicate, key) in enumerate(task.runs):
         given = dict(zip(task.columns, values[row], strict=True))
         try:
-            prepared = inputs.prepare(row, replicate, given)
+            members.append(_Member(position, key, inputs.prepare(row, replicate, given)))
         except Exception as exc:  # a bad input fails its runs, not the chunk
             errors[position] = _describe(exc)
-            continue
-        if prepared.draw is not None:
-            draws[position] = prepared.draw
-        made = prepared.compiled
-        groups.setdefault(batch_key(made.partnership, made.schedule), []).append(
-            _Member(position, key, prepared)
-        )
 
     metrics: list[tuple[list[int], pd.DataFrame]] = []
     trajectories: list[pd.DataFrame] = []
-    for members in groups.values():
-        for batch, outcome in _simulate_isolating(members, task.seed):
+    for group in batch_groups([m.prepared for m in members]):
+        for batch, outcome in _simulate_isolating([members[i] for i in group], task.seed):
             if isinstance(outcome, str):
                 errors[batch[0].position] = outcome
                 continue
@@ -413,6 +405,7 @@ def run_chunk(task: ChunkTask) -> ChunkOutput:
             if task.keep == "trajectories":
                 trajectories.append(_trajectory_rows(task, batch, outcome))
 
+    draws = {m.position: m.prepared.draw for m in members if m.prepared.draw is not None}
     runs = _runs_table(task, metrics, errors, draws)
     kept = None
     if task.keep == "trajectories":

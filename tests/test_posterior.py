@@ -183,6 +183,9 @@ def test_a_posterior_file_is_read_beside_its_scenario(tmp_path: Path) -> None:
     assert scenario.posterior is not None
     assert scenario.posterior.inputs == ("decision_gain", "blaby.go_live_week")
     assert scenario.posterior.weights.tolist() == [0.25, 0.75]
+    table = scenario.posterior.frame()
+    assert table.columns.tolist() == ["weight", "decision_gain", "blaby.go_live_week"]
+    assert table.loc[1].tolist() == [0.75, 4.0, 50.0]
     # written back, the table travels inline: the text alone is the whole scenario
     assert Scenario.from_toml(scenario.to_toml()) == scenario
 

@@ -443,8 +443,7 @@ class Calibration:
             design = self.screening.design.loc[self.screening.plausible]
             return design[names].reset_index(drop=True)
         population = next(p for p in self.populations if p.generation == generation)
-        rng = draws_rng(problem.settings.seed, generation)
-        return _with_nuisance(problem, population.particles, rng)[names]
+        return generation_design(problem, generation, population.particles)[names]
 
     def joint_posterior(self) -> pd.DataFrame:
         """The posterior over every input the calibration varied: :attr:`posterior`'s weights
@@ -700,6 +699,12 @@ def _distances(runs: pd.DataFrame, targets: TargetSet, rows: int, replicates: in
     return out
 
 
+def generation_design(problem: Problem, generation: int, particles: np.ndarray) -> pd.DataFrame:
+    """The design ABC generation ``generation`` runs: its particles with their nuisance draws
+    (from the generation's own generator, so the same particles always get the same draws)."""
+    return _with_nuisance(problem, particles, draws_rng(problem.settings.seed, generation))
+
+
 def _with_nuisance(
     problem: Problem, particles: np.ndarray, rng: np.random.Generator
 ) -> pd.DataFrame:
@@ -862,7 +867,7 @@ def _calibrate(problem: Problem, runner: _Runner, folder: Path) -> Calibration:
     first = first_population(first_particles, first_distances, abc_settings, box)
 
     def simulate(generation: int, particles: np.ndarray) -> np.ndarray:
-        design = _with_nuisance(problem, particles, draws_rng(settings.seed, generation))
+        design = generation_design(problem, generation, particles)
         result = runner.stage(
             f"generation_{generation:02d}",
             f"generation {generation}",

@@ -329,27 +329,13 @@ def posterior_file_name(result: Calibration) -> str:
     return f"{calibrated_name(result.problem.scenario.name)}.posterior.csv"
 
 
-def _input_ranges(result: Calibration) -> dict[str, tuple[float, float]]:
-    """The range of each column of the joint posterior: the calibrated inputs (within the
-    registry and the scenario), then the nuisance inputs (the scenario's ranges)."""
-    problem = result.problem
-    ranges = problem.scenario.uncertain_inputs()
-    out = {}
-    for name in [*problem.inputs, *problem.nuisance]:
-        low, high = ranges.get(name, (-math.inf, math.inf))
-        if name in PARAMETERS:
-            low, high = max(low, PARAMETERS[name].low), min(high, PARAMETERS[name].high)
-        out[name] = (low, high)
-    return out
-
-
 def posterior_table(result: Calibration) -> pd.DataFrame:
     """The joint posterior as the calibrated scenario ships it
     (:meth:`Calibration.joint_posterior`): ``weight``, the calibrated inputs and the nuisance
     inputs each accepted set was simulated with; values to :data:`SIGNIFICANT` digits (kept
     inside each input's range)."""
     joint = result.joint_posterior()
-    ranges = _input_ranges(result)
+    ranges = result.problem.prior | result.problem.nuisance
     columns = {"weight": joint["weight"].map(lambda w: _round(w, SIGNIFICANT))}
     for name in joint.columns.drop("weight"):
         low, high = ranges[str(name)]
@@ -358,16 +344,13 @@ def posterior_table(result: Calibration) -> pd.DataFrame:
     return table[table["weight"] > 0].reset_index(drop=True)
 
 
-def posterior_csv(result: Calibration) -> str:
-    """:func:`posterior_table` as CSV text (the file beside the calibrated scenario)."""
-    return posterior_table(result).to_csv(index=False, float_format=f"%.{SIGNIFICANT}g")
-
-
-def calibrated_scenario(result: Calibration, targets_file: str | None = None) -> str:
+def calibrated_scenario(
+    result: Calibration, table: pd.DataFrame, targets_file: str | None = None
+) -> str:
     """The calibrated scenario as TOML text.
 
-    It ``extends`` the calibrated scenario and names the joint posterior table
-    (:func:`posterior_csv`, written beside it as :func:`posterior_file_name`): every run of
+    It ``extends`` the calibrated scenario and names the joint posterior ``table``
+    (:func:`posterior_table`, written beside it as :func:`posterior_file_name`): every run of
     the scenario draws one whole accepted set from it, calibrated and nuisance inputs
     together, so the posterior's correlations are kept. Each calibrated parameter is also
     restated as a range, the support of its posterior (what sweeps and sensitivity analysis
@@ -377,7 +360,7 @@ def calibrated_scenario(result: Calibration, targets_file: str | None = None) ->
     and the calibration as source.
     """
     problem = result.problem
-    table = result.identification()
+    identification = result.identification()
     gens = result.generations()
     origin = problem.scenario.origin
     extends = problem.scenario.name if not origin.endswith(".toml") else origin
@@ -391,10 +374,9 @@ def calibrated_scenario(result: Calibration, targets_file: str | None = None) ->
     point_missed = [
         f"{t} (by {r['point_miss']:.3g})" for t, r in fit.iterrows() if not r["point_met"]
     ]
-    shipped = posterior_table(result)
     summary = (
         f"seed {settings.seed}, {result.runs} runs, {len(gens)} generations, "
-        f"final epsilon {result.final.epsilon:.3g} (tolerances), {len(shipped)} sets, "
+        f"final epsilon {result.final.epsilon:.3g} (tolerances), {len(table)} sets, "
         f"ESS {result.final.ess:.0f}"
     )
     lines = [
@@ -412,7 +394,7 @@ def calibrated_scenario(result: Calibration, targets_file: str | None = None) ->
         f"{problem.scenario.content_hash()[:12]},",
         f"# {summary}.",
         "# Not identified by the targets (posterior close to the prior): "
-        + (", ".join(table.index[table["verdict"] == "not identified"]) or "none")
+        + (", ".join(identification.index[identification["verdict"] == "not identified"]) or "none")
         + ".",
         "# Targets the posterior-predictive replay misses: " + (", ".join(missed) or "none") + ".",
         "# Targets a replay at these defaults misses: " + (", ".join(point_missed) or "none") + ".",
@@ -424,11 +406,9 @@ def calibrated_scenario(result: Calibration, targets_file: str | None = None) ->
         "",
         "[parameters]",
     ]
-    for name, row in table.iterrows():
-        if name not in PARAMETERS:
-            continue  # a scenario input: drawn from the posterior, its range stays
-        param = PARAMETERS[str(name)]
-        column = shipped[str(name)]
+    for name, row in identification.iterrows():
+        param = PARAMETERS[str(name)]  # the calibrated inputs are registry parameters
+        column = table[str(name)]
         low = max(param.low, _outward(float(column.min()), up=False))
         high = min(param.high, _outward(float(column.max()), up=True))
         default = min(max(_round(row["point_estimate"]), low), high)
@@ -729,8 +709,9 @@ def write_outputs(
     (folder / "report.md").write_text(markdown, encoding="utf-8")
     title = f"Calibration of {result.problem.scenario.name}"
     (folder / "report.html").write_text(html_page(markdown, title), encoding="utf-8")
-    scenario_text = calibrated_scenario(result)
-    table_text = posterior_csv(result)
+    table = posterior_table(result)
+    scenario_text = calibrated_scenario(result, table)
+    table_text = table.to_csv(index=False, float_format=f"%.{SIGNIFICANT}g")
     scenario_path = folder / f"{calibrated_name(result.problem.scenario.name)}.toml"
     for path in (scenario_path, *map(Path, scenario_copies)):
         path.write_text(scenario_text, encoding="utf-8")
@@ -750,7 +731,6 @@ __all__ = [
     "calibrated_name",
     "calibrated_scenario",
     "fit_lines",
-    "posterior_csv",
     "posterior_file_name",
     "posterior_table",
     "report_markdown",

@@ -32,7 +32,7 @@ from numpy.typing import NDArray
 from sim.dashboard import palette
 from sim.dashboard.charts import inline_table, look
 from sim.dashboard.levers import LEVERS, Controls, lever_label
-from sim.dashboard.settings import REPLAY, Catalog, Settings, SettingsError, lever_moved
+from sim.dashboard.settings import REPLAY, Catalog, Settings, SettingsError
 from sim.engine import share_of
 from sim.metrics import FINAL_YEAR_WEEKS
 from sim.params import PARAMETERS
@@ -195,11 +195,7 @@ def compute_ensemble(catalog: Catalog, settings: Settings, cache: BandCache) -> 
     started = time.perf_counter()
     reference, label = reference_settings(catalog, settings)
     written = catalog.lever_values(settings.scenario, LEVERS)
-    changed = tuple(
-        (name, value, written[name])
-        for name, value in settings.levers
-        if lever_moved(name, value, written[name])
-    )
+    changed = tuple((name, value, written[name]) for name, value in settings.moved(written).items())
     reference_band = cache.band(reference)
     setting_band = cache.band(settings) if settings != reference else reference_band
     return Ensemble(

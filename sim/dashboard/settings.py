@@ -219,6 +219,10 @@ class Settings:
         """Lever values by name."""
         return dict(self.levers)
 
+    def moved(self, written: Mapping[str, float]) -> dict[str, float]:
+        """Return the levers moved away from the ``written`` values (:func:`lever_moved`)."""
+        return {k: v for k, v in self.levers if lever_moved(k, v, written[k])}
+
     def with_levers(self) -> Scenario:
         """Return the scenario with the levers moved away from its own values set.
 
@@ -227,9 +231,7 @@ class Settings:
         """
         try:
             scenario = Scenario.load(self.reference)
-            own = scenario.compile().parameters
-            moved = {k: v for k, v in self.lever_values.items() if lever_moved(k, v, own[k])}
-            return scenario.replace(**moved)
+            return scenario.replace(**self.moved(scenario.compile().parameters))
         except ScenarioError as error:
             raise SettingsError(str(error)) from error
 

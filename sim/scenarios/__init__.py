@@ -62,7 +62,6 @@ from sim.scenarios.schema import (
     Given,
     Number,
     PartnerSpec,
-    PosteriorSpec,
     ScenarioSpec,
     Span,
     Value,
@@ -142,8 +141,8 @@ class Scenario:
     origin: str = field(default="<scenario>", compare=False)
 
     def __post_init__(self) -> None:
-        if self.spec.posterior is not None:
-            _check_posterior(self.spec.posterior, self._inputs(), self.origin)
+        if self.posterior is not None:
+            _check_posterior(self.posterior, self._inputs(), self.origin)
 
     # --- creating ---------------------------------------------------------------------
 
@@ -509,7 +508,7 @@ class Scenario:
         return chosen
 
 
-def _check_posterior(posterior: PosteriorSpec, inputs: Mapping[str, _Input], origin: str) -> None:
+def _check_posterior(posterior: Posterior, inputs: Mapping[str, _Input], origin: str) -> None:
     """Raise :class:`ScenarioError` unless every column of ``posterior`` is an uncertain input
     of the scenario and every value lies inside that input's range."""
     for j, name in enumerate(posterior.inputs):
@@ -522,7 +521,7 @@ def _check_posterior(posterior: PosteriorSpec, inputs: Mapping[str, _Input], ori
                 f"{name!r} is not an uncertain input of the scenario{hint}; "
                 "see Scenario.uncertain_inputs()",
             )
-        column = np.array([row[j] for row in posterior.sets], dtype=np.float64)
+        column = posterior.sets[:, j]
         outside = np.flatnonzero((column < spec.low) | (column > spec.high))
         if outside.size:
             i = int(outside[0])
