@@ -65,11 +65,11 @@ class WeeklyCollector(mesa.DataCollector):
     ``batch_run``'s ``Step`` column and the frames' ``Step`` index read better as one.
     """
 
-    def collect(self, model: mesa.Model) -> None:
+    def collect(self, model: SharingModel) -> None:
         """Collect every reporter (see :meth:`mesa.DataCollector.collect`) under week
         ``model.week``."""
         super().collect(model)
-        time, week = model.time, int(getattr(model, "week"))
+        time, week = model.time, model.week
         if self._collection_steps:
             self._collection_steps[-1] = week
         if time in self._agent_records:
