@@ -18,6 +18,7 @@ See ``docs/dashboard.md``.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections import OrderedDict
@@ -40,7 +41,8 @@ from sim.dashboard.vega import (
     WHEN,
     Figure,
     Spec,
-    inline_table,
+    fill,
+    named_data,
     styled,
     time_axis,
     with_dates,
@@ -323,23 +325,28 @@ def ensemble_frame(ensemble: Ensemble, measure: Measure = RECORDING_SHARE) -> pd
     return pd.concat(parts, ignore_index=True)
 
 
-def ensemble_chart(ensemble: Ensemble, measure: Measure = RECORDING_SHARE) -> Spec:
-    """Median line and 90% band of ``measure`` week by week, for the setting (filled, blue)
-    and the reference (outlined, grey, drawn on top so it shows where the two are equal)."""
-    frame = ensemble_frame(ensemble, measure)
-    reference, setting = ensemble.reference_label, setting_label(ensemble)
-    series = [reference, setting]
+BAND_NUMBERS = ("week", "low", "median", "high")
+"""Numeric columns of the ensemble chart's data (:func:`ensemble_frame`)."""
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def ensemble_template(
+    start: date, weeks: int, reference: str, setting: str, measure: Measure
+) -> Spec:
+    """The ensemble chart without its data: median line and 90% band of ``measure`` week by
+    week, for the setting (filled, blue) and the reference (outlined, grey, drawn on top so it
+    shows where the two are equal). Built once per legend and run length: building and
+    checking a layered chart takes longer than running the engine."""
     colour = alt.Color(
         "series:N",
         title=None,
-        scale=alt.Scale(domain=series, range=[palette.GREY, palette.BLUE]),
+        scale=alt.Scale(domain=[reference, setting], range=[palette.GREY, palette.BLUE]),
         legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=420),
     )
-    weeks = max(ensemble.reference_band.weeks, ensemble.setting_band.weeks)
     scale = alt.Scale(domain=list(measure.domain)) if measure.domain else alt.Undefined
     y = alt.Y("low:Q", title=measure.axis, scale=scale)
-    base = with_dates(alt.Chart(inline_table(frame)), ensemble.start).encode(
-        x=time_axis(ensemble.start, weeks), color=colour
+    base = with_dates(alt.Chart(named_data("bands", BAND_NUMBERS)), start).encode(
+        x=time_axis(start, weeks), color=colour
     )
     tooltip = [
         alt.Tooltip("series:N", title="Setting"),
@@ -363,6 +370,15 @@ def ensemble_chart(ensemble: Ensemble, measure: Measure = RECORDING_SHARE) -> Sp
         width="container", height=ENSEMBLE_HEIGHT
     )
     return styled(chart)
+
+
+def ensemble_chart(ensemble: Ensemble, measure: Measure = RECORDING_SHARE) -> Spec:
+    """The ensemble chart of ``ensemble`` (:func:`ensemble_template` with its bands)."""
+    weeks = max(ensemble.reference_band.weeks, ensemble.setting_band.weeks)
+    template = ensemble_template(
+        ensemble.start, weeks, ensemble.reference_label, setting_label(ensemble), measure
+    )
+    return fill(template, {"bands": ensemble_frame(ensemble, measure)})
 
 
 def _spread(values: tuple[float, float, float]) -> str:

@@ -54,6 +54,7 @@ PAGE_CSS: Final = f"""
 .sharesim-explain, .sharesim-share, .sharesim-interface {{ grid-column: 1 / -1; }}
 .sharesim-explain-body {{ flex-wrap: wrap; padding: 0 !important; }}
 .sharesim-explain-text {{ flex: 0 0 300px; padding: 0 !important; }}
+.sharesim-explain-text > .v-input {{ flex: 0 0 auto; }}
 .sharesim-explain-chart {{ flex: 1 1 420px; min-width: 0; padding: 0 !important; }}
 .sharesim-title {{ font-size: 15px; font-weight: 600; }}
 .sharesim-caption, .sharesim-probability, .sharesim-ensemble-caption {{ font-size: 12px; }}

@@ -64,15 +64,6 @@ def named_data(name: str, numbers: tuple[str, ...]) -> alt.Data:
     )
 
 
-def inline_table(frame: pd.DataFrame) -> alt.InlineData:
-    """Return ``frame`` as inline chart data (CSV text, numeric columns parsed as numbers)."""
-    numbers = [n for n in frame.columns if pd.api.types.is_numeric_dtype(frame[n])]
-    return alt.InlineData(
-        values=csv_text(frame),
-        format=alt.DataFormat(type="csv", parse={n: "number" for n in numbers}),
-    )
-
-
 def fill(
     template: Spec, tables: Mapping[str, pd.DataFrame], subtitle: str | list[str] | None = None
 ) -> Spec:
