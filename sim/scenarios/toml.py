@@ -38,6 +38,10 @@ _ESCAPES: Mapping[str, str] = MappingProxyType(
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
+def _is_control(char: str) -> bool:
+    return ord(char) < 0x20 or ord(char) == 0x7F
+
+
 def toml_string(text: str) -> str:
     """Return ``text`` as a TOML basic string, quotes, backslashes and control characters
     escaped."""
@@ -45,7 +49,7 @@ def toml_string(text: str) -> str:
     for char in text:
         if char in _ESCAPES:
             out.append(_ESCAPES[char])
-        elif ord(char) < 0x20 or ord(char) == 0x7F:
+        elif _is_control(char):
             out.append(f"\\u{ord(char):04X}")
         else:
             out.append(char)
@@ -73,8 +77,13 @@ def toml_value(value: object) -> str:
 
 
 def toml_comment(text: str) -> list[str]:
-    """Return ``text`` as comment lines (``#`` alone for an empty line)."""
-    return [f"# {line}" if line else "#" for line in text.splitlines()]
+    """Return ``text`` as comment lines (``#`` alone for an empty line); a control character
+    TOML does not allow in a comment is shown escaped."""
+    lines = [
+        "".join(toml_string(c)[1:-1] if _is_control(c) and c != "\t" else c for c in line)
+        for line in text.splitlines()
+    ]
+    return [f"# {line}" if line else "#" for line in lines]
 
 
 def inline_table(items: Iterable[tuple[str, object]]) -> str:
