@@ -25,20 +25,10 @@ class ScenarioError(FileError):
     """A scenario file or value the model cannot accept (a ``ValueError``).
 
     Part of the project's bad-input family (:class:`sim.errors.InputError`), which the command
-    line reports as one line. ``str(error)`` is one line,
-    ``<file>: <field path>: <problem>``, plus "(and N more)" when there are further problems.
-    Create one with :meth:`~sim.inputs.FileError.at`.
-
-    Attributes
-    ----------
-    file : str
-        The file (or scenario) the problem is in.
-    path : str
-        Field path such as ``partners[3].staff``; empty when the problem is the whole file.
-    problem : str
-        What is wrong, in plain words.
-    more : int
-        How many further problems were found.
+    line reports as one line: ``<file>: <field path>: <problem>``, plus "(and N more)" when
+    there are further problems. Its parts are those of :class:`~sim.inputs.FileError`
+    (``file``, ``path``, ``problem``, ``more``); create one with
+    :meth:`~sim.inputs.FileError.at`.
     """
 
 
