@@ -202,9 +202,9 @@ class FileFormat:
         by the last name before the unknown key in pydantic's location (a union tag, such as
         a design kind, names its member). A table not listed suggests from every name given.
     tags : collection of str
-        Names pydantic puts in error locations that are not fields of the file (the tags of
-        union members); field paths leave them out, and the names pydantic gives the members
-        of plain unions (``list[...]``).
+        Names pydantic puts in error locations that are not fields of the file (the tags of a
+        tagged union's members, such as design kinds); field paths leave them out, as they
+        leave out the names pydantic gives the members of a plain union (``list[...]``).
     unwrap : collection of str
         Fields that stand for their table in paths: ``staff.value`` reads ``staff``.
     item_key : str, optional
@@ -300,7 +300,8 @@ def _problem(
         if part not in form.tags and not (isinstance(part, str) and _MEMBER_NAME.match(part))
     ]
     if kind in _UNION_TAG_ERRORS:
-        loc += [_discriminator(detail)] if _discriminator(detail) else []
+        discriminator = _discriminator(detail)
+        loc += [discriminator] if discriminator else []
     elif loc and loc[-1] in form.unwrap and kind != "missing":
         loc.pop()
     path = field_path(prefix, loc, data, form.item_key)
