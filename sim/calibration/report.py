@@ -397,14 +397,9 @@ def calibrated_scenario(
             f"{problem.scenario.content_hash()[:12]},",
             f"{summary}.",
             "Not identified by the targets (posterior close to the prior): "
-            + (", ".join(not_identified) or "none")
-            + ".",
-            "Targets the posterior-predictive replay misses: "
-            + (", ".join(missed) or "none")
-            + ".",
-            "Targets a replay at these defaults misses: "
-            + (", ".join(point_missed) or "none")
-            + ".",
+            f"{', '.join(not_identified) or 'none'}.",
+            f"Targets the posterior-predictive replay misses: {', '.join(missed) or 'none'}.",
+            f"Targets a replay at these defaults misses: {', '.join(point_missed) or 'none'}.",
         ]
     )
     parameters: dict[str, dict[str, object]] = {}
