@@ -17,7 +17,6 @@ gain rows at its end.
 
 from __future__ import annotations
 
-import difflib
 import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -27,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
+from sim.inputs import did_you_mean
 from sim.params import PARAMETERS
 
 DesignKind = Literal["grid", "latin_hypercube", "sobol", "morris", "list"]
@@ -91,9 +91,7 @@ def input_ranges(scenarios: Sequence[HasInputs]) -> dict[str, tuple[float, float
 
 
 def _unknown(name: str, known: Iterable[str], where: str) -> DesignError:
-    hint = difflib.get_close_matches(name, list(known), n=1)
-    suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
-    return DesignError(f"{where}unknown input {name!r}{suggestion}")
+    return DesignError(f"{where}unknown input {name!r}{did_you_mean(name, known)}")
 
 
 def check_bounds(bounds: Bounds, ranges: Bounds, where: str = "") -> dict[str, tuple[float, float]]:

@@ -27,7 +27,6 @@ names the file, the field and the problem on one line, and nothing is run or wri
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -39,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim import design as designs
 from sim.errors import InputError
-from sim.files import read_toml
+from sim.inputs import FileError, FileFormat, did_you_mean, read_toml, validation_problems
 from sim.params import uncertain_parameters
 
 if TYPE_CHECKING:
@@ -47,7 +46,7 @@ if TYPE_CHECKING:
     from sim.sweep import Plan
 
 
-class ExperimentError(InputError):
+class ExperimentError(FileError):
     """An experiment file that cannot be run: ``<file>: <field>: <problem>`` on one line."""
 
 
@@ -140,6 +139,23 @@ class ExperimentFile(BaseModel):
     design: DesignSpec | None = None
 
 
+_DESIGN_KINDS: tuple[str, ...] = get_args(designs.DesignKind)
+
+FORMAT = FileFormat(
+    fields={
+        "": tuple(ExperimentFile.model_fields),
+        "grid": tuple(GridDesign.model_fields),
+        "latin_hypercube": tuple(LatinHypercubeDesign.model_fields),
+        "sobol": tuple(SobolDesign.model_fields),
+        "morris": tuple(MorrisDesign.model_fields),
+        "list": tuple(ListDesign.model_fields),
+    },
+    tags=frozenset(_DESIGN_KINDS),
+    choices={"kind": _DESIGN_KINDS},
+)
+"""How an experiment file's validation errors read."""
+
+
 @dataclass(frozen=True)
 class Experiment:
     """A checked experiment file, ready to run.
@@ -201,81 +217,14 @@ def load_experiment(path: Path | str) -> Experiment:
     """
     path = Path(path)
     label = str(path)
-    document, raw = read_toml(path, ExperimentError)
+    document, raw = read_toml(path, label, ExperimentError)
     try:
         spec = ExperimentFile.model_validate(document)
     except ValidationError as exc:
-        raise ExperimentError(f"{label}: {_validation_message(exc)}") from None
+        raise ExperimentError.first(label, validation_problems(exc, FORMAT)) from None
     scenarios = _load_scenarios(spec.scenarios, path, label)
     design = _build_design(spec, scenarios, label)
     return Experiment(path, spec, scenarios, design, hashlib.sha256(raw).hexdigest())
-
-
-def _field_path(loc: Sequence[int | str]) -> str:
-    """``("design", "grid", "levels", "x", 2)`` -> ``design.levels.x[2]`` (the union tag
-    pydantic inserts after ``design`` is not a field of the file)."""
-    parts: list[str] = []
-    for i, item in enumerate(loc):
-        if i > 0 and loc[i - 1] == "design" and item in _DESIGN_KINDS:
-            continue
-        if isinstance(item, int):
-            parts.append(f"[{item}]")
-        else:
-            parts.append(("." if parts else "") + str(item))
-    return "".join(parts) or "(top level)"
-
-
-_DESIGN_KINDS: tuple[str, ...] = get_args(designs.DesignKind)
-
-
-def _known_fields(table: str) -> list[str]:
-    """Field names of the top level (``""``) or of a design kind, for suggestions."""
-    models: dict[str, type[BaseModel]] = {
-        "": ExperimentFile,
-        "grid": GridDesign,
-        "latin_hypercube": LatinHypercubeDesign,
-        "sobol": SobolDesign,
-        "morris": MorrisDesign,
-        "list": ListDesign,
-    }
-    model = models.get(table)
-    return [] if model is None else list(model.model_fields)
-
-
-def _validation_message(exc: ValidationError) -> str:
-    # An unknown field comes first: a misspelt key also shows up as a missing one.
-    errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
-    first = errors[0]
-    loc = first["loc"]
-    where = _field_path(loc)
-    kind = first["type"]
-    value = first.get("input")
-    if kind == "extra_forbidden":
-        known = _known_fields(str(loc[-2]) if len(loc) >= 2 else "")
-        hint = difflib.get_close_matches(str(loc[-1]), known, n=1)
-        problem = "unknown field" + (f" (did you mean {hint[0]!r}?)" if hint else "")
-    elif kind == "missing":
-        problem = "required field is missing"
-    elif kind == "union_tag_invalid":
-        problem = f"kind must be one of {list(_DESIGN_KINDS)}, got {value.get('kind')!r}"
-        where = "design.kind"
-    elif kind in ("too_short", "too_long"):
-        bound = "at least" if kind == "too_short" else "at most"
-        limit = (first.get("ctx") or {}).get("min_length" if kind == "too_short" else "max_length")
-        problem = f"needs {bound} {limit} item(s), got {_show(value)}"
-    elif kind == "union_tag_not_found":
-        problem = f"a design needs a kind, one of {list(_DESIGN_KINDS)}"
-    elif first["msg"].startswith("Input should be "):
-        problem = f"must be {first['msg'].removeprefix('Input should be ')}, got {_show(value)}"
-    else:
-        problem = f"{first['msg']}, got {_show(value)}"
-    more = len(errors) - 1
-    return f"{where}: {problem}" + (f" (and {more} more)" if more else "")
-
-
-def _show(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _load_scenarios(names: Sequence[str], path: Path, label: str) -> tuple[Scenario, ...]:
@@ -291,11 +240,12 @@ def _load_scenarios(names: Sequence[str], path: Path, label: str) -> tuple[Scena
         try:
             scenario = Scenario.load(reference)
         except InputError as exc:
-            raise ExperimentError(f"{label}: scenarios[{i}]: {exc}") from None
+            raise ExperimentError.at(label, f"scenarios[{i}]", str(exc)) from None
         if scenario.name in seen:
-            raise ExperimentError(
-                f"{label}: scenarios[{i}]: scenario {scenario.name!r} is already "
-                f"scenarios[{seen[scenario.name]}]"
+            raise ExperimentError.at(
+                label,
+                f"scenarios[{i}]",
+                f"scenario {scenario.name!r} is already scenarios[{seen[scenario.name]}]",
             )
         seen[scenario.name] = i
         loaded.append(scenario)
@@ -334,20 +284,18 @@ def _build_design(spec: ExperimentFile, scenarios: Sequence[Scenario], label: st
         message = str(exc)
         if message.startswith(label):
             raise ExperimentError(message) from None
-        raise ExperimentError(f"{label}: design: {message}") from None
+        raise ExperimentError.at(label, "design", message) from None
 
 
 def _unknown_input(label: str, where: str, name: str, ranges: Mapping[str, Any]) -> ExperimentError:
-    hint = difflib.get_close_matches(name, list(ranges), n=1)
-    suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
-    return ExperimentError(f"{label}: {where}: unknown input {name!r}{suggestion}")
+    return ExperimentError.at(label, where, f"unknown input {name!r}{did_you_mean(name, ranges)}")
 
 
 def _check_in_range(label: str, where: str, value: float, span: tuple[float, float]) -> None:
     low, high = span
     if not low <= value <= high:
-        raise ExperimentError(
-            f"{label}: {where}: {value:g} is outside the input's range [{low:g}, {high:g}]"
+        raise ExperimentError.at(
+            label, where, f"{value:g} is outside the input's range [{low:g}, {high:g}]"
         )
 
 
@@ -367,21 +315,22 @@ def _grid(
         bounds = designs.check_bounds(given, ranges, f"{label}: design.bounds")
     for name in design.bounds:
         if name not in design.points:
-            raise ExperimentError(
-                f"{label}: design.bounds.{name}: bounds apply to inputs given by points"
+            raise ExperimentError.at(
+                label, f"design.bounds.{name}", "bounds apply to inputs given by points"
             )
     for name, count in design.points.items():
         if name not in ranges:
             raise _unknown_input(label, "design.points", name, ranges)
         if name in levels:
-            raise ExperimentError(
-                f"{label}: design.points.{name}: the input already has levels; give one or "
-                "the other"
+            raise ExperimentError.at(
+                label,
+                f"design.points.{name}",
+                "the input already has levels; give one or the other",
             )
         low, high = bounds.get(name, ranges[name])
         levels[name] = designs.linear_levels(low, high, count)
     if not levels:
-        raise ExperimentError(f"{label}: design: a grid needs levels or points for an input")
+        raise ExperimentError.at(label, "design", "a grid needs levels or points for an input")
     return designs.grid(levels)
 
 
@@ -398,7 +347,7 @@ def _bounds(
             if name not in ranges:
                 raise _unknown_input(label, f"design.inputs[{i}]", name, ranges)
             if names.index(name) != i:
-                raise ExperimentError(f"{label}: design.inputs[{i}]: {name!r} is listed twice")
+                raise ExperimentError.at(label, f"design.inputs[{i}]", f"{name!r} is listed twice")
     else:
         shared = set.intersection(*(set(s.uncertain_inputs()) for s in scenarios))
         if inputs == "parameters":
@@ -406,12 +355,14 @@ def _bounds(
         else:
             names = [name for name in ranges if name in shared]
         if not names:
-            raise ExperimentError(
-                f"{label}: design.inputs: the scenarios share no uncertain {inputs!r} inputs"
+            raise ExperimentError.at(
+                label, "design.inputs", f"the scenarios share no uncertain {inputs!r} inputs"
             )
     for name in given:
         if name not in names:
-            raise ExperimentError(f"{label}: design.bounds.{name}: not one of the design's inputs")
+            raise ExperimentError.at(
+                label, f"design.bounds.{name}", "not one of the design's inputs"
+            )
     bounds = {name: ranges[name] for name in names}
     if given:
         narrowed = {n: (b[0], b[1]) for n, b in given.items()}

@@ -3,20 +3,13 @@ calibration compares with the evidence. One value per run for every metric."""
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 
 from sim.engine import FloatArray, InterfaceState, Trajectory, share_of
+from sim.names import slug
 
 FINAL_YEAR_WEEKS = 52
-
-
-def slug(name: str) -> str:
-    """Lower-case name with every run of other characters as one ``_`` (``Hinckley & Bosworth``
-    -> ``hinckley_bosworth``): the form agency names take in metric and input names."""
-    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
 
 
 def average_ranks(values: FloatArray) -> FloatArray:

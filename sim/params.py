@@ -11,7 +11,6 @@ Time unit: one step is one week.
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from types import MappingProxyType
 from typing import Literal, get_args
 
 from sim.errors import InputError
+from sim.inputs import did_you_mean
 
 Category = Literal[
     "External Environment", "Organisation", "Process", "Project", "Technology", "Individual"
@@ -494,8 +494,7 @@ def check_value(name: str, value: object, where: str = "") -> float:
     prefix = f"{where}: " if where else ""
     param = PARAMETERS.get(name)
     if param is None:
-        hint = difflib.get_close_matches(name, PARAMETERS.keys(), n=1)
-        suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+        suggestion = did_you_mean(name, PARAMETERS)
         raise ParameterError(f"{prefix}unknown parameter {name!r}{suggestion}")
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ParameterError(

@@ -4,9 +4,11 @@ every output; the notebook runs."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import multiprocessing
 import shutil
+import tomllib
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -16,7 +18,7 @@ import pytest
 import support
 
 from sim.calibration import SHIPPED, CalibrationSettings, calibrate, write_outputs
-from sim.calibration.report import posterior_table
+from sim.calibration.report import calibrated_scenario, posterior_table
 from sim.cli import main
 from sim.errors import InputError
 from sim.run import run
@@ -156,6 +158,26 @@ def test_the_calibrated_scenario_draws_the_joint_posterior(serial, tmp_path):
     assert np.allclose(posterior.weights, table["weight"] / table["weight"].sum())
     drawn = run(scenario, seed=4, replicates=6).draws
     assert drawn is not None and set(drawn.columns) == {"draw", *posterior.inputs}
+
+
+def test_the_calibrated_scenario_escapes_the_text_it_quotes(serial):
+    result, _ = serial
+    odd = 'targets "quoted" in C:\\calibration\nand on a second line'
+    targets = result.problem.targets.model_copy(update={"name": odd})
+    problem = dataclasses.replace(result.problem, targets=targets, targets_label=odd)
+    text = calibrated_scenario(
+        dataclasses.replace(result, problem=problem), posterior_table(result)
+    )
+    document = tomllib.loads(text)
+    assert document["description"].endswith(f"calibration to {odd}.")
+    assert document["posterior"]["source"].startswith(f"ABC-SMC calibration to {odd} (seed 5")
+    for table in document["parameters"].values():
+        assert table["source"].startswith(f"Calibration to {odd} (seed 5)")
+    first, second = odd.splitlines()
+    assert text.startswith(
+        f"# sentinel_calibrated: sentinel_replay calibrated to the targets in {first}\n"
+        f"# {second}.\n"
+    )
 
 
 def test_command_line_writes_every_output(tmp_path, capsys):

@@ -55,7 +55,7 @@ BAD = {
     ),
     "unknown_method": (
         TOP + '[sensitivity]\nmethod = "fast"\nn = 64\n',
-        ["sensitivity.method", "'sobol' or 'morris'", "got 'fast'"],
+        ["sensitivity.method", "'sobol' or 'morris'", "got the text 'fast'"],
     ),
     "unknown_output": (
         TOP + '[sensitivity]\nmethod = "sobol"\nn = 64\noutputs = ["share_finale_year"]\n',
@@ -82,7 +82,7 @@ BAD = {
     ),
     "negative_seed": (
         TOP.replace("seed = 5", "seed = -1") + '[sensitivity]\nmethod = "sobol"\nn = 64\n',
-        ["seed", "greater than or equal to 0"],
+        ["seed", "must be at least 0"],
     ),
     "not_toml": ("name = \n", ["not valid TOML"]),
     "confidence_too_high": (

@@ -18,9 +18,10 @@ from matplotlib.figure import Figure
 
 from sim import palette
 from sim.calibration.fit import WEAKLY_BELOW, Calibration
-from sim.metrics import slug
+from sim.names import slug
 from sim.params import PARAMETERS
 from sim.report import html_page
+from sim.scenarios.toml import extension_toml
 
 # Okabe & Ito (2008) colour-blind-safe colours, as in the project's other figures.
 POSTERIOR = palette.BLUE
@@ -379,56 +380,58 @@ def calibrated_scenario(
         f"final epsilon {result.final.epsilon:.3g} (tolerances), {len(table)} sets, "
         f"ESS {result.final.ess:.0f}"
     )
-    lines = [
-        f"# {calibrated_name(problem.scenario.name)}: {problem.scenario.name} calibrated to the "
-        f"targets in {label}.",
-        "#",
-        "# Written by `sharesim calibrate` (docs/calibration.md); to change it, re-run the",
-        "# calibration rather than editing the numbers. Every run draws one weighted set from",
-        f"# the joint posterior in {posterior_file_name(result)}: the calibrated parameters",
-        "# with the nuisance inputs the set was accepted with, correlations kept. Each",
-        "# calibrated parameter is also a range (its posterior's support, what sweeps vary it",
-        "# over) whose default is one accepted posterior parameter set (the one nearest the",
-        "# marginal medians): what a run uses with --no-posterior.",
-        f"# Targets hash {problem.targets.content_hash()[:12]}, scenario hash "
-        f"{problem.scenario.content_hash()[:12]},",
-        f"# {summary}.",
-        "# Not identified by the targets (posterior close to the prior): "
-        + (", ".join(identification.index[identification["verdict"] == "not identified"]) or "none")
-        + ".",
-        "# Targets the posterior-predictive replay misses: " + (", ".join(missed) or "none") + ".",
-        "# Targets a replay at these defaults misses: " + (", ".join(point_missed) or "none") + ".",
-        "",
-        f'name = "{calibrated_name(problem.scenario.name)}"',
-        f'description = "{problem.scenario.name} with parameters drawn from the posterior of a '
-        f'calibration to {problem.targets.name}."',
-        f'extends = "{extends}"',
-        "",
-        "[parameters]",
-    ]
+    not_identified = identification.index[identification["verdict"] == "not identified"]
+    comment = "\n".join(
+        [
+            f"{calibrated_name(problem.scenario.name)}: {problem.scenario.name} calibrated to "
+            f"the targets in {label}.",
+            "",
+            "Written by `sharesim calibrate` (docs/calibration.md); to change it, re-run the",
+            "calibration rather than editing the numbers. Every run draws one weighted set from",
+            f"the joint posterior in {posterior_file_name(result)}: the calibrated parameters",
+            "with the nuisance inputs the set was accepted with, correlations kept. Each",
+            "calibrated parameter is also a range (its posterior's support, what sweeps vary it",
+            "over) whose default is one accepted posterior parameter set (the one nearest the",
+            "marginal medians): what a run uses with --no-posterior.",
+            f"Targets hash {problem.targets.content_hash()[:12]}, scenario hash "
+            f"{problem.scenario.content_hash()[:12]},",
+            f"{summary}.",
+            "Not identified by the targets (posterior close to the prior): "
+            f"{', '.join(not_identified) or 'none'}.",
+            f"Targets the posterior-predictive replay misses: {', '.join(missed) or 'none'}.",
+            f"Targets a replay at these defaults misses: {', '.join(point_missed) or 'none'}.",
+        ]
+    )
+    parameters: dict[str, dict[str, object]] = {}
     for name, row in identification.iterrows():
         param = PARAMETERS[str(name)]  # the calibrated inputs are registry parameters
         column = table[str(name)]
         low = max(param.low, _outward(float(column.min()), up=False))
         high = min(param.high, _outward(float(column.max()), up=True))
-        default = min(max(_round(row["point_estimate"]), low), high)
-        source = (
-            f"Calibration to {problem.targets.name} (seed {settings.seed}): range the "
-            f"posterior's support, default the central accepted parameter set; {row['verdict']} "
-            f"(90% interval {_fmt(row['posterior_q05'])} to {_fmt(row['posterior_q95'])}, "
-            f"interval ratio {row['interval_ratio']:.2f})"
-        )
-        lines.append(
-            f"{name} = {{ low = {low!r}, high = {high!r}, default = {default!r}, "
-            f'provenance = "inferred", source = "{source}" }}'
-        )
-    lines += [
-        "",
-        "[posterior]",
-        f'file = "{posterior_file_name(result)}"',
-        f'source = "ABC-SMC calibration to {problem.targets.name} ({summary})"',
-    ]
-    return "\n".join(lines) + "\n"
+        parameters[str(name)] = {
+            "low": low,
+            "high": high,
+            "default": min(max(_round(row["point_estimate"]), low), high),
+            "provenance": "inferred",
+            "source": (
+                f"Calibration to {problem.targets.name} (seed {settings.seed}): range the "
+                f"posterior's support, default the central accepted parameter set; "
+                f"{row['verdict']} (90% interval {_fmt(row['posterior_q05'])} to "
+                f"{_fmt(row['posterior_q95'])}, interval ratio {row['interval_ratio']:.2f})"
+            ),
+        }
+    return extension_toml(
+        name=calibrated_name(problem.scenario.name),
+        description=f"{problem.scenario.name} with parameters drawn from the posterior of a "
+        f"calibration to {problem.targets.name}.",
+        extends=extends,
+        parameters=parameters,
+        posterior={
+            "file": posterior_file_name(result),
+            "source": f"ABC-SMC calibration to {problem.targets.name} ({summary})",
+        },
+        comment=comment,
+    )
 
 
 # --- the report -----------------------------------------------------------------------------

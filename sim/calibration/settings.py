@@ -23,13 +23,12 @@ so the choice can be checked.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from sim.errors import InputError
+from sim.inputs import FileError, FileFormat, read_toml, validation_problems
 
 NuisanceMode = Literal["prior", "defaults"]
 """How inputs that are not calibrated are set: drawn from their prior range for every
@@ -56,7 +55,7 @@ STANDARD_INPUTS: tuple[str, ...] = (
 """The inputs the standard calibration fits (see the module docstring for why)."""
 
 
-class SettingsError(InputError):
+class SettingsError(FileError):
     """A calibration experiment file or setting that cannot be used."""
 
 
@@ -145,15 +144,8 @@ class CalibrationSettings(BaseModel):
         return self
 
 
-def _first_problem(error: ValidationError) -> str:
-    detail = error.errors(include_url=False)[0]
-    where = ".".join(str(p) for p in detail["loc"])
-    message = detail["msg"]
-    if detail["type"] == "extra_forbidden":
-        message = "unknown setting"
-    elif message.startswith("Value error, "):
-        message = message[len("Value error, ") :]
-    return f"{where}: {message}" if where else message
+FORMAT = FileFormat(fields={"": tuple(CalibrationSettings.model_fields)})
+"""How a calibration experiment file's validation errors read."""
 
 
 def settings_from_mapping(data: dict[str, object], label: str) -> CalibrationSettings:
@@ -161,7 +153,7 @@ def settings_from_mapping(data: dict[str, object], label: str) -> CalibrationSet
     try:
         return CalibrationSettings.model_validate(data)
     except ValidationError as error:
-        raise SettingsError(f"{label}: {_first_problem(error)}") from None
+        raise SettingsError.first(label, validation_problems(error, FORMAT)) from None
 
 
 def load_settings(path: str | Path) -> CalibrationSettings:
@@ -172,13 +164,6 @@ def load_settings(path: str | Path) -> CalibrationSettings:
     SettingsError
         Missing file, bad TOML, an unknown setting or a bad value: one line.
     """
-    path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SettingsError(f"{path}: no such experiment file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise SettingsError(f"{path}: cannot be read ({error})") from None
-    except tomllib.TOMLDecodeError as error:
-        raise SettingsError(f"{path}: not valid TOML: {error}") from None
-    return settings_from_mapping(data, str(path))
+    label = str(path)
+    data, _ = read_toml(Path(path), label, SettingsError, what="experiment file")
+    return settings_from_mapping(data, label)

@@ -21,11 +21,9 @@ from ecology. Science 310, 987-991. doi:10.1126/science.1116681
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import math
-import tomllib
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
@@ -41,7 +39,8 @@ from pydantic import (
     model_validator,
 )
 
-from sim.errors import InputError
+from sim.inputs import FileError, FileFormat, parse_toml, read_toml, validation_problems
+from sim.names import slug
 from sim.params import PARAMETERS
 
 StatisticKind = Literal[
@@ -82,7 +81,7 @@ PER_PARTNER_KINDS = frozenset({"share_after_interface_live"})
 """Kinds that give one statistic per named partner rather than one per run."""
 
 
-class TargetsError(InputError):
+class TargetsError(FileError):
     """A targets file that cannot be used: ``<file>: <field>: <problem>`` on one line."""
 
 
@@ -200,8 +199,6 @@ class Target(BaseModel):
 
     def components(self) -> tuple[str, ...]:
         """Names of the statistic's columns: ``<id>.<partner slug>`` per partner, else ``<id>``."""
-        from sim.metrics import slug
-
         if self.statistic in PER_PARTNER_KINDS and self.partners:
             return tuple(f"{self.id}.{slug(p)}" for p in self.partners)
         return (self.id,)
@@ -297,8 +294,6 @@ class TargetSet(BaseModel):
         point targets with the same tolerances. Per-partner targets are split into one target
         per partner (``<id>_<slug>``) so each can carry its own observed value.
         """
-        from sim.metrics import slug
-
         targets: list[Target] = []
         for target in self.targets:
             columns = target.components()
@@ -312,48 +307,22 @@ class TargetSet(BaseModel):
         return self.model_copy(update={"targets": targets})
 
 
-def _describe(error: ValidationError, data: Mapping[str, Any]) -> str:
-    """The first problem of a validation error as ``field: problem``, naming list items by id.
-
-    An unknown field is reported before anything else: a misspelt key also makes the real
-    one "missing", and the misspelling is the mistake to show.
-    """
-    details = error.errors(include_url=False)
-    detail = next((d for d in details if d["type"] == "extra_forbidden"), details[0])
-    parts: list[str] = []
-    node: Any = data
-    for part in detail["loc"]:
-        if isinstance(part, int):
-            ident = (
-                node[part].get("id")
-                if isinstance(node, list) and isinstance(node[part], dict)
-                else None
-            )
-            parts[-1] = f"{parts[-1]}[{part}]" + (f" ({ident})" if ident else "")
-            node = node[part] if isinstance(node, list) and part < len(node) else None
-        else:
-            if str(part) in get_args(DynamicGroup) or part in ("list[...]", "str"):
-                continue
-            parts.append(str(part))
-            node = node.get(part) if isinstance(node, dict) else None
-    message = detail["msg"]
-    if detail["type"] == "extra_forbidden":
-        fields = _FIELDS.get(str(detail["loc"][0]) if len(detail["loc"]) > 1 else "", ())
-        hint = difflib.get_close_matches(str(detail["loc"][-1]), fields, n=1)
-        message = "unknown field" + (f" (did you mean {hint[0]!r}?)" if hint else "")
-    elif detail["type"] == "missing":
-        message = "missing"
-    elif message.startswith("Value error, "):
-        message = message[len("Value error, ") :]
-    where = ".".join(parts)
-    return f"{where}: {message}" if where else message
+FORMAT = FileFormat(
+    fields={
+        "": tuple(TargetSet.model_fields),
+        "targets": tuple(Target.model_fields),
+        "constraints": tuple(Constraint.model_fields),
+    },
+    item_key="id",
+)
+"""How a targets file's validation errors read: list items named by their id."""
 
 
-_FIELDS: dict[str, tuple[str, ...]] = {
-    "targets": tuple(Target.model_fields),
-    "constraints": tuple(Constraint.model_fields),
-    "": tuple(TargetSet.model_fields),
-}
+def _target_set(data: Mapping[str, Any], label: str) -> TargetSet:
+    try:
+        return TargetSet.model_validate(data)
+    except ValidationError as error:
+        raise TargetsError.first(label, validation_problems(error, FORMAT, data=data)) from None
 
 
 def parse_targets(text: str, label: str = "<targets>") -> TargetSet:
@@ -364,16 +333,7 @@ def parse_targets(text: str, label: str = "<targets>") -> TargetSet:
     TargetsError
         One line: ``<label>: <field>: <problem>``.
     """
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise TargetsError(f"{label}: not valid TOML: {error}") from None
-    try:
-        return TargetSet.model_validate(data)
-    except ValidationError as error:
-        problems = len(error.errors())
-        more = f" (and {problems - 1} more)" if problems > 1 else ""
-        raise TargetsError(f"{label}: {_describe(error, data)}{more}") from None
+    return _target_set(parse_toml(text, label, TargetsError), label)
 
 
 SHIPPED = Path(__file__).with_name("sentinel_targets.toml")
@@ -388,11 +348,6 @@ def load_targets(path: str | Path = SHIPPED) -> TargetSet:
     TargetsError
         The file is missing, unreadable, not TOML or not a valid targets file.
     """
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise TargetsError(f"{path}: no such targets file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise TargetsError(f"{path}: cannot be read ({error})") from None
-    return parse_targets(text, str(path))
+    label = str(path)
+    document, _ = read_toml(Path(path), label, TargetsError, what="targets file")
+    return _target_set(document, label)

@@ -510,6 +510,10 @@ class PosteriorSpec(BaseModel):
         )
 
 
+POSTERIOR_FILE_FIELDS = ("file", "source", "inputs", "weights", "sets")
+"""Keys of a file's ``[posterior]`` table: ``source`` with either ``file`` or the three arrays."""
+
+
 class ScenarioSpec(BaseModel):
     """A resolved scenario: everything needed to compile it, nothing inherited.
 
@@ -579,3 +583,11 @@ class ScenarioFile(BaseModel):
     partners: list[dict[str, Any]] = Field(default_factory=list)
     events: list[dict[str, Any]] = Field(default_factory=list)
     posterior: dict[str, Any] | None = None
+
+
+TOP_VALUE_FIELDS = ("start_date", "weeks", "delivery_delay_weeks")
+"""Top-level fields holding a value with provenance (plain when the file gives ``provenance``
+and ``source``)."""
+
+TOP_FIXED_FIELDS = ("start_date", "weeks")
+"""Top-level value fields that cannot be ranges."""

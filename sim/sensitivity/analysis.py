@@ -10,7 +10,6 @@ between the model and the analytic test functions that check the pipeline.
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import math
 import zlib
@@ -21,6 +20,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from sim.inputs import did_you_mean
 from sim.sensitivity.estimators import (
     FloatArray,
     IntArray,
@@ -143,8 +143,7 @@ def select_outputs(patterns: Sequence[str], available: Sequence[str]) -> tuple[s
     for pattern in patterns:
         matches = [name for name in available if fnmatch.fnmatchcase(name, pattern)]
         if not matches:
-            hint = difflib.get_close_matches(pattern, list(available), n=1)
-            suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+            suggestion = did_you_mean(pattern, available)
             raise SensitivityError(f"unknown output {pattern!r}{suggestion}")
         chosen += [name for name in matches if name not in chosen]
     return tuple(chosen)

@@ -27,9 +27,8 @@ Morris takes ``trajectories`` (and ``levels``) instead of ``n``. Optional for bo
 
 from __future__ import annotations
 
-import difflib
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
@@ -37,7 +36,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.errors import InputError
-from sim.files import read_toml
+from sim.inputs import FileError, FileFormat, read_toml, validation_problems
 from sim.sensitivity.factors import Factor, narrow
 from sim.sensitivity.settings import DEFAULT_OUTPUTS, Execution, MorrisSettings, SobolSettings
 
@@ -52,7 +51,7 @@ Inputs = Literal["all", "parameters"] | Annotated[list[str], Field(min_length=1)
 Outputs = Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
 
 
-class SensitivityExperimentError(InputError):
+class SensitivityExperimentError(FileError):
     """A sensitivity experiment file that cannot be run: ``<file>: <field>: <problem>``."""
 
 
@@ -86,6 +85,7 @@ class MorrisSection(_Section):
 
 
 Section = Annotated[SobolSection | MorrisSection, Field(discriminator="method")]
+_METHODS = ("sobol", "morris")
 
 
 class _File(BaseModel):
@@ -156,44 +156,19 @@ class SensitivityExperiment:
         return replace(result, provenance=provenance)
 
 
-def _where(loc: Sequence[int | str]) -> str:
-    parts: list[str] = []
-    for i, item in enumerate(loc):
-        if i > 0 and loc[i - 1] == "sensitivity" and item in ("sobol", "morris"):
-            continue  # the union tag pydantic inserts is not a field of the file
-        parts.append(f"[{item}]" if isinstance(item, int) else ("." if parts else "") + str(item))
-    return "".join(parts) or "(top level)"
-
-
-def _known(loc: Sequence[int | str]) -> list[str]:
+def _format() -> FileFormat:
+    """How a sensitivity experiment file's validation errors read."""
     from sim.experiment import ExperimentFile
 
-    if len(loc) >= 2 and loc[0] == "sensitivity":
-        model: type[BaseModel] = SobolSection if loc[1] == "sobol" else MorrisSection
-        return list(model.model_fields)
-    return [*ExperimentFile.model_fields, "sensitivity"]
-
-
-def _message(exc: ValidationError) -> str:
-    # An unknown key first: a misspelt key also shows up as a missing one.
-    errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
-    first = errors[0]
-    loc = first["loc"]
-    kind = first["type"]
-    value = repr(first.get("input"))
-    value = value if len(value) <= 60 else value[:57] + "..."
-    if kind == "extra_forbidden":
-        hint = difflib.get_close_matches(str(loc[-1]), _known(loc), n=1)
-        problem = "unknown field" + (f" (did you mean {hint[0]!r}?)" if hint else "")
-    elif kind == "missing":
-        problem = "required field is missing"
-    elif kind in ("union_tag_invalid", "union_tag_not_found"):
-        given = first.get("input")
-        method = given.get("method") if isinstance(given, dict) else given
-        return f"sensitivity.method: must be 'sobol' or 'morris', got {method!r}"
-    else:
-        problem = f"{first['msg'][0].lower()}{first['msg'][1:]}, got {value}"
-    return f"{_where(loc)}: {problem}"
+    return FileFormat(
+        fields={
+            "": (*ExperimentFile.model_fields, "sensitivity"),
+            "sobol": tuple(SobolSection.model_fields),
+            "morris": tuple(MorrisSection.model_fields),
+        },
+        tags=frozenset(_METHODS),
+        choices={"method": _METHODS},
+    )
 
 
 def load_sensitivity_experiment(path: Path | str) -> SensitivityExperiment:
@@ -211,15 +186,17 @@ def load_sensitivity_experiment(path: Path | str) -> SensitivityExperiment:
 
     path = Path(path)
     label = str(path)
-    document, raw = read_toml(path, SensitivityExperimentError)
+    document, raw = read_toml(path, label, SensitivityExperimentError)
     if "design" in document:
-        raise SensitivityExperimentError(
-            f"{label}: design: a sensitivity experiment builds its own design from "
-            f"[sensitivity]; remove [design] (or run it with sharesim sweep)"
+        raise SensitivityExperimentError.at(
+            label,
+            "design",
+            "a sensitivity experiment builds its own design from [sensitivity]; remove "
+            "[design] (or run it with sharesim sweep)",
         )
     if "sensitivity" not in document:
-        raise SensitivityExperimentError(
-            f"{label}: sensitivity: required table is missing (method = 'sobol' or 'morris')"
+        raise SensitivityExperimentError.at(
+            label, "sensitivity", "required table is missing (method = 'sobol' or 'morris')"
         )
     try:
         top = ExperimentFile.model_validate(
@@ -227,15 +204,17 @@ def load_sensitivity_experiment(path: Path | str) -> SensitivityExperiment:
         )
         section = _File.model_validate({"sensitivity": document["sensitivity"]}).sensitivity
     except ValidationError as exc:
-        raise SensitivityExperimentError(f"{label}: {_message(exc)}") from None
+        problems = validation_problems(exc, _format())
+        raise SensitivityExperimentError.first(label, problems) from None
     if top.keep != "summary":
-        raise SensitivityExperimentError(
-            f"{label}: keep: a sensitivity analysis keeps summary metrics only, got {top.keep!r}"
+        raise SensitivityExperimentError.at(
+            label, "keep", f"a sensitivity analysis keeps summary metrics only, got {top.keep!r}"
         )
     if len(top.scenarios) != 1:
-        raise SensitivityExperimentError(
-            f"{label}: scenarios: a sensitivity analysis takes exactly one scenario, got "
-            f"{len(top.scenarios)}"
+        raise SensitivityExperimentError.at(
+            label,
+            "scenarios",
+            f"a sensitivity analysis takes exactly one scenario, got {len(top.scenarios)}",
         )
     entry = top.scenarios[0]
     reference: str | Path = entry

@@ -9,13 +9,14 @@ categories; ``shared/DOMAIN.md``).
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal
 
 from sim.errors import InputError
+from sim.inputs import did_you_mean
+from sim.names import slug
 from sim.params import CATEGORIES, PARAMETERS, Category
 
 if TYPE_CHECKING:
@@ -144,16 +145,9 @@ def _provenance(scenario: Scenario, name: str) -> str:
     elif len(parts) == 2:
         field = parts[1].removesuffix("_week")
         for partner in spec.partners:
-            if scenario_slug(partner.name) == parts[0]:
+            if slug(partner.name) == parts[0]:
                 value = getattr(partner, field, None)
     return str(getattr(value, "provenance", ""))
-
-
-def scenario_slug(name: str) -> str:
-    """The slug a partner's name takes in input and output names (``sim.metrics.slug``)."""
-    from sim.metrics import slug
-
-    return slug(name)
 
 
 def scenario_factors(
@@ -191,13 +185,10 @@ def scenario_factors(
             elif name in ranges:
                 names.append(name)
             else:
-                hint = difflib.get_close_matches(name, [*ranges, *CATEGORIES], n=1)
                 why = (
                     " (it is pinned by the scenario, not uncertain)"
                     if name in PARAMETERS
-                    else f" (did you mean {hint[0]!r}?)"
-                    if hint
-                    else ""
+                    else did_you_mean(name, [*ranges, *CATEGORIES])
                 )
                 raise FactorError(f"{scenario.name}: unknown uncertain input {name!r}{why}")
         repeated = sorted({n for n in names if names.count(n) > 1})
@@ -231,8 +222,7 @@ def narrow(
     for name, (low, high) in bounds.items():
         factor = by_name.get(name)
         if factor is None:
-            hint = difflib.get_close_matches(name, list(by_name), n=1)
-            suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
+            suggestion = did_you_mean(name, by_name)
             raise FactorError(f"bounds: {name!r} is not one of the inputs varied{suggestion}")
         if not factor.low <= low < high <= factor.high:
             raise FactorError(

@@ -1,0 +1,417 @@
+"""Reading the project's input files, with every problem as one line naming the file and field.
+
+Every kind of input file (scenarios, experiments, sensitivity experiments, calibration targets
+and settings, posterior tables) is read through here, so each kind reports the same problem in
+the same words:
+
+* :func:`read_text`, :func:`read_toml` and :func:`parse_toml` read a file: missing, a folder,
+  unreadable, not UTF-8 (a UTF-8 byte-order mark is allowed) or not valid TOML (with TOML's
+  line and column);
+* :func:`validation_problems` turns a pydantic ``ValidationError`` into ``(field path,
+  problem)`` pairs in plain words (``design.levels.double_keying_cost[2]``, "must be at least
+  0, got -3"), guided by a :class:`FileFormat` that says what the file's tables are;
+* :func:`did_you_mean` suggests the closest known name for a misspelt one.
+
+A problem is raised as a :class:`FileError` (an :class:`~sim.errors.InputError`) whose text is
+``<file>: <field path>: <problem>``, plus "(and N more)" when there are further problems.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NamedTuple, Self
+
+from sim.errors import InputError
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
+    from pydantic import ValidationError
+    from pydantic_core import ErrorDetails
+
+
+class Problem(NamedTuple):
+    """One problem in a file: where (a field path, or a line and column) and what."""
+
+    path: str
+    text: str
+
+
+def problem_line(file: str, path: str, problem: str, more: int = 0) -> str:
+    """Return ``<file>: <path>: <problem>`` on one line (empty parts left out), with
+    "(and N more)" when ``more`` further problems were found."""
+    line = ": ".join(part for part in (file, path, problem) if part)
+    line += f" (and {more} more)" if more else ""
+    return re.sub(r"[\r\n]+", " ", line)
+
+
+class FileError(InputError):
+    """An input file the model cannot use: ``<file>: <field path>: <problem>`` on one line.
+
+    Create one with :meth:`at` (or :meth:`first`) to keep the parts; a plain message, as any
+    :class:`~sim.errors.InputError` takes, leaves them empty.
+
+    Attributes
+    ----------
+    file : str
+        The file (or other input) the problem is in.
+    path : str
+        Field path such as ``partners[3].staff``; empty when the problem is the whole file.
+    problem : str
+        What is wrong, in plain words.
+    more : int
+        How many further problems were found.
+    """
+
+    file: str = ""
+    path: str = ""
+    problem: str = ""
+    more: int = 0
+
+    @classmethod
+    def at(cls, file: str, path: str, problem: str, more: int = 0) -> Self:
+        """Return the error for ``problem`` at ``path`` in ``file``."""
+        error = cls(problem_line(file, path, problem, more))
+        error.file, error.path, error.problem, error.more = file, path, problem, more
+        return error
+
+    @classmethod
+    def first(cls, file: str, problems: Sequence[Problem]) -> Self:
+        """Return the error for the first of ``problems`` (at least one), counting the rest."""
+        path, problem = problems[0]
+        return cls.at(file, path, problem, len(problems) - 1)
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """Return `` (did you mean 'x'?)`` naming the choice closest to ``word``, or ``""`` when
+    none is close (``difflib``'s ratio of at least 0.6)."""
+    hint = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean {hint[0]!r}?)" if hint else ""
+
+
+# --- reading files ----------------------------------------------------------------------
+
+_TOML_POSITION = re.compile(r"^(?P<msg>.*?)\s*\(at line (?P<line>\d+), column (?P<col>\d+)\)$")
+
+
+def read_text(
+    source: Path | Traversable,
+    label: str | None = None,
+    error: type[FileError] = FileError,
+    what: str = "file",
+) -> tuple[str, bytes]:
+    """Return the text of a UTF-8 file (a leading byte-order mark dropped) and its bytes.
+
+    Parameters
+    ----------
+    source : Path or Traversable
+        The file (a path, or a file shipped inside the package).
+    label : str, optional
+        How messages name it (default: ``str(source)``).
+    error : type of FileError
+        The error raised.
+    what : str
+        What the file is, for "no such <what>".
+
+    Raises
+    ------
+    FileError
+        Of type ``error``: the file is missing, a folder, unreadable or not UTF-8 text.
+    """
+    label = str(source) if label is None else label
+    try:
+        raw = source.read_bytes()
+    except FileNotFoundError:
+        raise error.at(label, "", f"no such {what}") from None
+    except IsADirectoryError:
+        raise error.at(label, "", "is a folder, not a file") from None
+    except OSError as exc:
+        raise error.at(label, "", f"cannot be read ({exc.strerror or exc})") from None
+    try:
+        return raw.decode("utf-8-sig"), raw
+    except UnicodeDecodeError as exc:
+        raise error.at(
+            label, f"byte {exc.start}", "not UTF-8 text (binary data or another encoding?)"
+        ) from None
+
+
+def parse_toml(text: str, label: str, error: type[FileError] = FileError) -> dict[str, Any]:
+    """Return the TOML document in ``text``.
+
+    Raises
+    ------
+    FileError
+        Of type ``error``: not valid TOML, naming TOML's line and column.
+    """
+    try:
+        return tomllib.loads(text.removeprefix("\ufeff"))
+    except tomllib.TOMLDecodeError as exc:
+        message = " ".join(str(exc).split())
+        match = _TOML_POSITION.match(message)
+        where = f"line {match['line']}, column {match['col']}" if match else ""
+        problem = match["msg"] if match else message
+        raise error.at(label, where, f"not valid TOML: {problem}") from None
+
+
+def read_toml(
+    source: Path | Traversable,
+    label: str | None = None,
+    error: type[FileError] = FileError,
+    what: str = "file",
+) -> tuple[dict[str, Any], bytes]:
+    """Return the TOML document in a file and the file's bytes (for content hashes).
+
+    Parameters are those of :func:`read_text`.
+
+    Raises
+    ------
+    FileError
+        Of type ``error``, one line naming the file and what is wrong: missing, a folder,
+        unreadable, not UTF-8 text, or not valid TOML (with TOML's line and column).
+    """
+    label = str(source) if label is None else label
+    text, raw = read_text(source, label, error, what)
+    return parse_toml(text, label, error), raw
+
+
+# --- validation errors in plain words ----------------------------------------------------
+
+_NO_TABLES: Mapping[str, Collection[str]] = MappingProxyType({})
+_NO_CHOICES: Mapping[str, Sequence[str]] = MappingProxyType({})
+_UNION_TAG_ERRORS = ("union_tag_invalid", "union_tag_not_found")
+_MEMBER_NAME = re.compile(r"^[a-z_-]+\[.*\]$")
+"""How pydantic names a member of a plain union in error locations (``list[...]``,
+``literal['a','b']``, ``function-after[...]``): not a field of the file."""
+
+
+@dataclass(frozen=True)
+class FileFormat:
+    """What turning a kind of file's validation errors into plain words needs to know.
+
+    Attributes
+    ----------
+    fields : mapping of str to collection of str
+        Field names of each table, for suggestions: ``""`` is the top level; a table is named
+        by the last name before the unknown key in pydantic's location (a union tag, such as
+        a design kind, names its member). A table not listed suggests from every name given.
+    tags : collection of str
+        Names pydantic puts in error locations that are not fields of the file (the tags of a
+        tagged union's members, such as design kinds); field paths leave them out, as they
+        leave out the names pydantic gives the members of a plain union (``list[...]``).
+    unwrap : collection of str
+        Fields that stand for their table in paths: ``staff.value`` reads ``staff``.
+    item_key : str, optional
+        Name list items in paths by this key of theirs: ``targets[0] (integrated_share)``.
+    choices : mapping of str to sequence of str
+        The values each union's tag field (``kind``, ``type``) may take, for when it is missing.
+    """
+
+    fields: Mapping[str, Collection[str]] = field(default=_NO_TABLES)
+    tags: Collection[str] = frozenset()
+    unwrap: Collection[str] = frozenset()
+    item_key: str | None = None
+    choices: Mapping[str, Sequence[str]] = field(default=_NO_CHOICES)
+
+    def known(self, loc: Sequence[int | str]) -> list[str]:
+        """Return the field names the key at the end of ``loc`` could have meant."""
+        table = next((part for part in reversed(loc[:-1]) if isinstance(part, str)), "")
+        names = self.fields.get(table)
+        if names is None:
+            return sorted({name for table_names in self.fields.values() for name in table_names})
+        return list(names)
+
+
+PLAIN = FileFormat()
+"""A format with no tables named: paths as pydantic gives them, suggestions from nothing."""
+
+
+def field_path(
+    prefix: str,
+    loc: Iterable[int | str],
+    data: object = None,
+    item_key: str | None = None,
+) -> str:
+    """Return ``prefix`` followed by ``loc`` as ``a.b[3].c``.
+
+    With ``data`` (what was validated) and ``item_key``, a list item that is a table naming
+    itself by ``item_key`` is shown with that name: ``targets[0] (integrated_share)``.
+    """
+    text = prefix
+    node = data
+    for part in loc:
+        if isinstance(part, int):
+            item = node[part] if isinstance(node, list) and 0 <= part < len(node) else None
+            name = item.get(item_key) if item_key and isinstance(item, dict) else None
+            text += f"[{part}]" + (f" ({name})" if name else "")
+            node = item
+        else:
+            text += f".{part}" if text else str(part)
+            node = node.get(part) if isinstance(node, dict) else None
+    return text
+
+
+def validation_problems(
+    error: ValidationError,
+    form: FileFormat = PLAIN,
+    prefix: str = "",
+    data: object = None,
+    tagged_root: bool = False,
+) -> list[Problem]:
+    """Return each problem of a pydantic validation as a field path and plain words.
+
+    An unknown field comes first: a misspelt key also makes the real one "missing", and the
+    misspelling is the mistake to show.
+
+    Parameters
+    ----------
+    error : ValidationError
+        What pydantic found.
+    form : FileFormat
+        The kind of file, for field paths and suggestions.
+    prefix : str
+        Path of what was validated inside the file (``partners[3]``).
+    data : object, optional
+        What was validated, to name list items by ``form.item_key``.
+    tagged_root : bool
+        What was validated is itself a tagged union (an event): the first name of each
+        location is its tag, not a field.
+    """
+    details = sorted(
+        error.errors(include_url=False), key=lambda detail: detail["type"] != "extra_forbidden"
+    )
+    return [_problem(detail, form, prefix, data, tagged_root) for detail in details]
+
+
+def _problem(
+    detail: ErrorDetails, form: FileFormat, prefix: str, data: object, tagged_root: bool
+) -> Problem:
+    kind = detail["type"]
+    raw = tuple(detail["loc"])
+    loc = [
+        part
+        for part in raw[1 if tagged_root else 0 :]
+        if part not in form.tags and not (isinstance(part, str) and _MEMBER_NAME.match(part))
+    ]
+    if kind in _UNION_TAG_ERRORS:
+        discriminator = _discriminator(detail)
+        loc += [discriminator] if discriminator else []
+    elif loc and loc[-1] in form.unwrap and kind != "missing":
+        loc.pop()
+    path = field_path(prefix, loc, data, form.item_key)
+    if kind == "extra_forbidden":
+        return Problem(path, "unknown field" + did_you_mean(str(raw[-1]), form.known(raw)))
+    return Problem(path, describe(detail, form.choices))
+
+
+def _discriminator(detail: ErrorDetails) -> str:
+    """The tag field of a union from its error (``'kind'`` -> ``kind``); empty when the
+    union is told apart by a function rather than a field."""
+    name = str((detail.get("ctx") or {}).get("discriminator", ""))
+    return name[1:-1] if re.fullmatch(r"'\w+'", name) else ""
+
+
+def describe_value(value: object) -> str:
+    """Describe a value as a file's author would see it (``the whole number 5``)."""
+    if isinstance(value, bool):
+        return f"true/false ({str(value).lower()})"
+    if isinstance(value, int):
+        return f"the whole number {value}"
+    if isinstance(value, float):
+        return f"the number {value!r}"
+    if isinstance(value, str):
+        text = repr(value)
+        return f"the text {text if len(text) <= 60 else text[:56] + '...' + text[0]}"
+    if isinstance(value, date):
+        return f"the date {value.isoformat()}"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list | tuple):
+        return "an array"
+    return type(value).__name__
+
+
+def _either(options: Sequence[str]) -> str:
+    """``'a', 'b' or 'c'``."""
+    quoted = [repr(option) for option in options]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+
+
+_TYPE_WORDS: Mapping[str, str] = MappingProxyType(
+    {
+        "int_type": "a whole number",
+        "int_from_float": "a whole number",
+        "float_type": "a number",
+        "bool_type": "true or false",
+        "string_type": "text in quotes",
+        "date_type": "a date (YYYY-MM-DD)",
+        "dict_type": "a table",
+        "model_type": "a table",
+        "model_attributes_type": "a table",
+        "list_type": "an array",
+        "tuple_type": "an array",
+    }
+)
+
+_BOUND_WORDS: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {
+        "greater_than_equal": ("at least", "ge"),
+        "less_than_equal": ("at most", "le"),
+        "greater_than": ("more than", "gt"),
+        "less_than": ("less than", "lt"),
+    }
+)
+
+
+def describe(detail: ErrorDetails, choices: Mapping[str, Sequence[str]] = _NO_CHOICES) -> str:
+    """Return one pydantic error as a problem in plain words (no field path).
+
+    ``choices`` gives the values of a union's tag field, named when the tag is missing.
+    """
+    kind = detail["type"]
+    ctx: Mapping[str, Any] = detail.get("ctx") or {}
+    got = detail.get("input")
+    if kind == "missing":
+        return "missing (required)"
+    if kind in _TYPE_WORDS:
+        return f"must be {_TYPE_WORDS[kind]}, got {describe_value(got)}"
+    if kind in _BOUND_WORDS:
+        words, key = _BOUND_WORDS[kind]
+        return f"must be {words} {ctx[key]}, got {got}"
+    if kind == "finite_number":
+        return f"must be a finite number, got {got}"
+    if kind == "literal_error":
+        options = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        hint = did_you_mean(got, options) if isinstance(got, str) else ""
+        return f"must be one of {ctx.get('expected')}, got {describe_value(got)}{hint}"
+    if kind == "union_tag_invalid":
+        tags = re.findall(r"'([^']*)'", str(ctx.get("expected_tags", "")))
+        tag = str(ctx.get("tag"))
+        return f"must be one of {_either(tags)}, got {describe_value(tag)}" + did_you_mean(
+            tag, tags
+        )
+    if kind == "union_tag_not_found":
+        allowed = choices.get(_discriminator(detail), ())
+        return "missing (required)" + (f": one of {_either(allowed)}" if allowed else "")
+    if kind in ("too_short", "too_long"):
+        bound = "at least" if kind == "too_short" else "at most"
+        limit = ctx.get("min_length" if kind == "too_short" else "max_length")
+        return f"needs {bound} {limit} item(s), got {ctx.get('actual_length')}"
+    if kind == "string_too_short":
+        return f"is too short (at least {ctx.get('min_length')} characters)"
+    if kind == "string_too_long":
+        return f"is too long (at most {ctx.get('max_length')} characters)"
+    if kind == "string_pattern_mismatch":
+        return f"must match the pattern {ctx.get('pattern')}, got {describe_value(got)}"
+    message = str(detail["msg"])
+    if kind == "value_error":
+        return message.removeprefix("Value error, ")
+    if message.startswith("Input should be "):
+        return f"must be {message.removeprefix('Input should be ')}, got {describe_value(got)}"
+    return message[:1].lower() + message[1:]

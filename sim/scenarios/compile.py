@@ -1,0 +1,247 @@
+"""Compiling a scenario: with every uncertain input chosen, the engine's inputs.
+
+A scenario and a choice of its uncertain inputs become the engine's
+:class:`~sim.engine.Partnership` (the agencies), :class:`~sim.engine.Schedule` (weekly
+exogenous inputs built from the dated timeline) and registry parameter values. Inputs not
+chosen take their default (the range's default, else its midpoint); weeks and staff are
+rounded to whole numbers. Deliveries slip by ``delivery_delay_weeks``: go-lives of partners
+without prior use, and go-live, interface and functionality-upgrade events.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+
+from sim.engine import FloatArray, InterfaceState, Partnership, Schedule
+from sim.names import slug
+from sim.params import PARAMETERS, resolve
+from sim.scenarios.checks import is_anchored
+from sim.scenarios.schema import (
+    ALL,
+    EVENT_AMOUNT_FIELDS,
+    PARTNER_NUMBER_FIELDS,
+    Given,
+    PartnerSpec,
+    ScenarioSpec,
+    Span,
+)
+from sim.scenarios.uncertain import choose, uncertain_inputs
+from sim.timeline import TimedEvent, build_schedule, week_of
+
+_DELAYED_EVENTS = ("interface_live", "functionality_upgrade")
+"""Event types (besides go-lives) that slip by the delivery delay."""
+
+
+@dataclass(frozen=True)
+class CompiledScenario:
+    """A scenario with every uncertain input chosen: what the engine runs.
+
+    Attributes
+    ----------
+    name : str
+        The scenario's name.
+    start_date : date
+        First day of week 0.
+    partnership : Partnership
+        The agencies and their staff positions.
+    schedule : Schedule
+        Weekly exogenous inputs, agency arrays of shape (T, A).
+    parameters : dict of str to float
+        Every registry parameter's value (defaults where the scenario sets none).
+    inputs : dict of str to float
+        The value used for each of the scenario's uncertain inputs (weeks for dates).
+    """
+
+    name: str
+    start_date: date
+    partnership: Partnership
+    schedule: Schedule
+    parameters: dict[str, float]
+    inputs: dict[str, float]
+
+
+@dataclass(frozen=True)
+class _Picker:
+    """Reads a value: the chosen input when one is given, else the scenario's own value."""
+
+    chosen: Mapping[str, float]
+    start: date
+
+    def number(self, name: str, value: Given[Any] | Span[Any]) -> float:
+        """The number input ``name`` takes, stated as ``value``."""
+        if isinstance(value, Given):
+            return float(value.value)
+        return float(self.chosen.get(name, value.midpoint()))
+
+    def week(self, name: str, value: Given[Any] | Span[Any]) -> int:
+        """The week (from the start date) input ``name`` takes, stated as ``value``."""
+        if isinstance(value, Given):
+            raw: Any = value.value
+        elif name in self.chosen:
+            return math.floor(self.chosen[name] + 0.5)
+        else:
+            raw = value.midpoint()
+        return week_of(raw, self.start) if isinstance(raw, date) else int(raw)
+
+
+def compile_scenario(
+    spec: ScenarioSpec, origin: str, values: Mapping[str, float] | None = None
+) -> CompiledScenario:
+    """Return the engine inputs for ``spec`` with the given uncertain inputs.
+
+    Parameters
+    ----------
+    spec : ScenarioSpec
+        The resolved scenario.
+    origin : str
+        Where it was read from, for messages.
+    values : mapping of str to float, optional
+        Values for uncertain inputs or for any registry parameter.
+
+    Raises
+    ------
+    ScenarioError
+        An unknown name (with a suggestion) or a value outside its range.
+    """
+    inputs = uncertain_inputs(spec)
+    chosen = choose(inputs, values or {}, origin)
+    pick = _Picker(chosen, spec.start_date.value)
+    parameters = _parameters(spec, chosen, pick, origin)
+    numbers = _partner_numbers(spec.partners, pick)
+    delay = (
+        0
+        if spec.delivery_delay_weeks is None
+        else pick.week("delivery_delay_weeks", spec.delivery_delay_weeks)
+    )
+    go_live, timed = _partner_timeline(spec.partners, pick, delay)
+    go_live |= _event_go_lives(spec, pick, delay)
+    timed += _event_timeline(spec, pick, delay, go_live)
+    schedule: Schedule = build_schedule(
+        spec.weeks.value, len(spec.partners), timed, initial_assurance=numbers["assurance"]
+    )
+    return CompiledScenario(
+        name=spec.name,
+        start_date=spec.start_date.value,
+        partnership=_partnership(spec.partners, numbers),
+        schedule=schedule,
+        parameters=parameters,
+        inputs={name: chosen.get(name, i.default) for name, i in inputs.items()},
+    )
+
+
+def _parameters(
+    spec: ScenarioSpec, chosen: Mapping[str, float], pick: _Picker, origin: str
+) -> dict[str, float]:
+    """Every registry parameter: chosen, else as the scenario states it, else the default."""
+    overrides = {name: pick.number(name, stated) for name, stated in spec.parameters.items()}
+    overrides |= {name: number for name, number in chosen.items() if name in PARAMETERS}
+    return resolve(overrides, where=origin)
+
+
+def _partner_numbers(partners: tuple[PartnerSpec, ...], pick: _Picker) -> dict[str, FloatArray]:
+    """Each numeric partner field as an array over partners."""
+    prefixes = [slug(p.name) for p in partners]
+    return {
+        name: np.array(
+            [
+                pick.number(f"{prefix}.{name}", getattr(partner, name))
+                for prefix, partner in zip(prefixes, partners, strict=True)
+            ]
+        )
+        for name in PARTNER_NUMBER_FIELDS
+    }
+
+
+def _partnership(
+    partners: tuple[PartnerSpec, ...], numbers: Mapping[str, FloatArray]
+) -> Partnership:
+    return Partnership(
+        names=tuple(p.name for p in partners),
+        kinds=tuple(p.kind for p in partners),
+        staff=np.rint(numbers["staff"]).astype(np.int64),
+        caseload=numbers["caseload"].astype(np.float64),
+        involvement=numbers["involvement"].astype(np.float64),
+        bureaucracy=numbers["bureaucracy"].astype(np.float64),
+        initial_buy_in=numbers["initial_buy_in"].astype(np.float64),
+        initial_interface=np.array(
+            [InterfaceState[p.interface.value.upper()] for p in partners], dtype=np.int64
+        ),
+        interface_allowed=np.array([p.interface_allowed.value for p in partners], dtype=bool),
+        prior_use=np.array([p.prior_use.value for p in partners], dtype=bool),
+    )
+
+
+def _partner_timeline(
+    partners: tuple[PartnerSpec, ...], pick: _Picker, delay: int
+) -> tuple[dict[int, int], list[TimedEvent]]:
+    """Go-live weeks and events of the go-lives and co-locations given on partners."""
+    go_live: dict[int, int] = {}
+    timed: list[TimedEvent] = []
+    for a, partner in enumerate(partners):
+        prefix = slug(partner.name)
+        shift = 0 if partner.prior_use.value else delay
+        if partner.go_live is not None:
+            go_live[a] = pick.week(f"{prefix}.go_live_week", partner.go_live) + shift
+            timed.append(TimedEvent(go_live[a], "go_live", (a,)))
+        if partner.colocation is not None:
+            week = pick.week(f"{prefix}.colocation_week", partner.colocation)
+            timed.append(TimedEvent(week, "colocation", (a,)))
+    return go_live, timed
+
+
+def _event_go_lives(spec: ScenarioSpec, pick: _Picker, delay: int) -> dict[int, int]:
+    """Go-live weeks given by go_live events."""
+    index = {p.name: a for a, p in enumerate(spec.partners)}
+    go_live: dict[int, int] = {}
+    for event in spec.events:
+        if event.type == "go_live":
+            a = index[event.partner]
+            shift = 0 if spec.partners[a].prior_use.value else delay
+            go_live[a] = pick.week(f"events.{event.id}.week", event.when) + shift
+    return go_live
+
+
+def _event_timeline(
+    spec: ScenarioSpec, pick: _Picker, delay: int, go_live: Mapping[int, int]
+) -> list[TimedEvent]:
+    """The events of the timeline, each at its week with its agencies and amount."""
+    index = {p.name: a for a, p in enumerate(spec.partners)}
+    timed: list[TimedEvent] = []
+    for event in spec.events:
+        partner_name: str | None = getattr(event, "partner", None)
+        agencies: tuple[int, ...] = ()
+        if partner_name == ALL:
+            agencies = tuple(range(len(spec.partners)))
+        elif partner_name is not None:
+            agencies = (index[partner_name],)
+        amount = _amount(event, pick)
+        phase = getattr(event, "phase", None)
+        if is_anchored(event):
+            timed += [
+                TimedEvent(go_live[a] + event.offset_weeks, event.type, (a,), amount, phase)
+                for a in agencies
+                if a in go_live
+            ]
+        elif event.type == "go_live":
+            timed.append(TimedEvent(go_live[agencies[0]], "go_live", agencies))
+        else:
+            week = pick.week(f"events.{event.id}.week", event.when)
+            week += delay if event.type in _DELAYED_EVENTS else 0
+            timed.append(TimedEvent(week, event.type, agencies, amount, phase))
+    return timed
+
+
+def _amount(event: Any, pick: _Picker) -> float:
+    """The event's size (its one amount field), or 0 for an event without one."""
+    amount = 0.0
+    for name in EVENT_AMOUNT_FIELDS:
+        size = getattr(event, name, None)
+        if size is not None:
+            amount = pick.number(f"events.{event.id}.{name}", size)
+    return amount

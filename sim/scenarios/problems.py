@@ -1,0 +1,88 @@
+"""Problems in a scenario: its error type and the collector that reports the first one found.
+
+A scenario file is checked table by table, and every problem found is kept, so the message
+can say how many more there are: ``<file>: <field path>: <problem> (and N more)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pydantic import ValidationError
+
+from sim.inputs import FileError, FileFormat, Problem, validation_problems
+from sim.scenarios.schema import (
+    EVENT_AMOUNT_FIELDS,
+    POSTERIOR_FILE_FIELDS,
+    VALUE_TAGS,
+    PartnerSpec,
+    ScenarioFile,
+)
+from sim.timeline import EVENT_TYPES
+
+
+class ScenarioError(FileError):
+    """A scenario file or value the model cannot accept (a ``ValueError``).
+
+    Part of the project's bad-input family (:class:`sim.errors.InputError`), which the command
+    line reports as one line: ``<file>: <field path>: <problem>``, plus "(and N more)" when
+    there are further problems. Its parts are those of :class:`~sim.inputs.FileError`
+    (``file``, ``path``, ``problem``, ``more``); create one with
+    :meth:`~sim.inputs.FileError.at`.
+    """
+
+
+FIELD_NAMES: frozenset[str] = frozenset(
+    {
+        *ScenarioFile.model_fields,
+        *PartnerSpec.model_fields,
+        "value",
+        "low",
+        "high",
+        "default",
+        "id",
+        "type",
+        "note",
+        "when",
+        "offset_weeks",
+        "partner",
+        "phase",
+        *EVENT_AMOUNT_FIELDS,
+        *POSTERIOR_FILE_FIELDS,
+    }
+)
+"""Every field name a scenario file uses anywhere (a misspelt key is matched against them)."""
+
+FORMAT = FileFormat(
+    fields={"": FIELD_NAMES},
+    tags=frozenset(VALUE_TAGS),
+    # The loader writes a plain value as `{ value = ... }`: `staff` reads better than
+    # `staff.value`, whichever way it was written.
+    unwrap=frozenset({"value"}),
+    choices={"type": EVENT_TYPES},
+)
+"""How a scenario file's validation errors read."""
+
+
+@dataclass
+class Problems:
+    """Problems found in one scenario, in the order found."""
+
+    file: str
+    found: list[Problem] = field(default_factory=list)
+
+    def add(self, path: str, problem: str) -> None:
+        """Record ``problem`` at ``path``."""
+        self.found.append(Problem(path, problem))
+
+    def add_validation(self, error: ValidationError, prefix: str, event: bool = False) -> None:
+        """Record each error of a pydantic validation of the table at ``prefix``.
+
+        ``event``: the table is an event, whose type pydantic puts first in error locations.
+        """
+        self.found += validation_problems(error, FORMAT, prefix, tagged_root=event)
+
+    def raise_first(self) -> None:
+        """Raise the first problem as a :class:`ScenarioError`, if there is one."""
+        if self.found:
+            raise ScenarioError.first(self.file, self.found)
