@@ -51,6 +51,20 @@ def weekly_chart(model: SharingModel, numbers: tuple[str, ...]) -> alt.Chart:
     return with_dates(alt.Chart(named_data("live", ("week", *numbers))), model.start_date)
 
 
+def interface_colour(columns: int) -> alt.Color:
+    """Colour by interface stage (none, considering, building, live), with a legend at the
+    bottom in ``columns`` columns."""
+    return alt.Color(
+        "interface:N",
+        title="Interface",
+        scale=alt.Scale(
+            domain=list(palette.INTERFACE_NAMES),
+            range=[palette.INTERFACE_COLOURS[n] for n in palette.INTERFACE_NAMES],
+        ),
+        legend=alt.Legend(orient="bottom", direction="horizontal", columns=columns),
+    )
+
+
 def _weeks(frame: pd.DataFrame, **columns: object) -> pd.DataFrame:
     """A partner-by-week table: the week, the partner and ``columns``."""
     return pd.DataFrame({"week": frame["week"], "partner": frame["partner"], **columns})
@@ -181,15 +195,7 @@ def interface_template(model: SharingModel) -> Spec:
             x=time_axis(model.start_date, model.n_weeks),
             x2="end:T",
             y=partner_axis(model),
-            color=alt.Color(
-                "interface:N",
-                title="Interface",
-                scale=alt.Scale(
-                    domain=list(palette.INTERFACE_NAMES),
-                    range=[palette.INTERFACE_COLOURS[n] for n in palette.INTERFACE_NAMES],
-                ),
-                legend=alt.Legend(orient="bottom", direction="horizontal", columns=4),
-            ),
+            color=interface_colour(columns=4),
             tooltip=[
                 alt.Tooltip("partner:N", title="Partner"),
                 WHEN,
@@ -212,19 +218,28 @@ def interface_spec(run: LiveRun, template: Spec | None = None) -> Spec:
 
 
 @solara.component
+def RunChartPanel(key: str, caption: str, week: int, spec: Spec) -> None:
+    """A panel of the live run over time: heading with its help, caption, the prompt while
+    no week is run, the chart."""
+    with solara.Column(gap="2px", classes=["sharesim-panel", f"sharesim-{key}"]):
+        PanelHeading(key)
+        solara.Text(caption, classes=["sharesim-caption"])
+        EmptyPrompt(week)
+        Figure(spec, classes=["sharesim-chart"])
+
+
+@solara.component
 def SharePanel(state: PageState) -> None:
     """Recording share per partner over the live run."""
     state.tick.get()
     run = state.live.value
     template = solara.use_memo(lambda: share_template(run.model), [run.model])
-    with solara.Column(gap="2px", classes=["sharesim-panel", "sharesim-share"]):
-        PanelHeading("share")
-        solara.Text(
-            "Share of ASB cases put on the shared system. Grey: not live yet.",
-            classes=["sharesim-caption"],
-        )
-        EmptyPrompt(run.model.week)
-        Figure(share_spec(run, template), classes=["sharesim-chart"])
+    RunChartPanel(
+        "share",
+        "Share of ASB cases put on the shared system. Grey: not live yet.",
+        run.model.week,
+        share_spec(run, template),
+    )
 
 
 @solara.component
@@ -235,15 +250,13 @@ def BuyInPanel(state: PageState) -> None:
     names = list(run.model.partnership.names)
     selected = state.partner.value if state.partner.value in names else names[0]
     template = solara.use_memo(lambda: buy_in_template(run.model, selected), [run.model, selected])
-    with solara.Column(gap="2px", classes=["sharesim-panel", "sharesim-buy-in"]):
-        PanelHeading("buy-in")
-        solara.Text(
-            f"Commitment to the project, 0 (none) to 1 (full). {selected} highlighted: pick a "
-            "partner in the explanation panel.",
-            classes=["sharesim-caption"],
-        )
-        EmptyPrompt(run.model.week)
-        Figure(buy_in_spec(run, selected, template), classes=["sharesim-chart"])
+    RunChartPanel(
+        "buy-in",
+        f"Commitment to the project, 0 (none) to 1 (full). {selected} highlighted: pick a "
+        "partner in the explanation panel.",
+        run.model.week,
+        buy_in_spec(run, selected, template),
+    )
 
 
 @solara.component
@@ -252,11 +265,9 @@ def InterfacePanel(state: PageState) -> None:
     state.tick.get()
     run = state.live.value
     template = solara.use_memo(lambda: interface_template(run.model), [run.model])
-    with solara.Column(gap="2px", classes=["sharesim-panel", "sharesim-interface"]):
-        PanelHeading("interface")
-        solara.Text(
-            "A live link from a partner's own system ends double keying.",
-            classes=["sharesim-caption"],
-        )
-        EmptyPrompt(run.model.week)
-        Figure(interface_spec(run, template), classes=["sharesim-chart"])
+    RunChartPanel(
+        "interface",
+        "A live link from a partner's own system ends double keying.",
+        run.model.week,
+        interface_spec(run, template),
+    )

@@ -15,7 +15,7 @@ import pandas as pd
 import solara
 
 from sim.dashboard import palette
-from sim.dashboard.charts import PROMPT
+from sim.dashboard.charts import PROMPT, interface_colour
 from sim.dashboard.help import PanelHeading
 from sim.dashboard.state import PageState
 from sim.dashboard.vega import FONT_SIZE, Figure, Spec, fill, named_data, styled
@@ -137,15 +137,7 @@ def network_template(with_edges: bool = True) -> Spec:
         x=alt.X("x:Q", scale=x, axis=hidden), y=alt.Y("y:Q", scale=y, axis=hidden)
     )
     nodes = point.mark_circle(opacity=1.0, stroke=palette.BLACK, strokeWidth=1).encode(
-        color=alt.Color(
-            "interface:N",
-            title="Interface",
-            scale=alt.Scale(
-                domain=list(palette.INTERFACE_NAMES),
-                range=[palette.INTERFACE_COLOURS[n] for n in palette.INTERFACE_NAMES],
-            ),
-            legend=alt.Legend(orient="bottom", direction="horizontal", columns=2),
-        ),
+        color=interface_colour(columns=2),
         size=alt.Size("caseload:Q", scale=alt.Scale(range=[60, 600]), legend=None),
         tooltip=[
             alt.Tooltip("partner:N", title="Partner"),
