@@ -31,7 +31,14 @@ from sim.scenarios import Scenario
 DEFAULT_SCENARIO = "sentinel_replay"
 """The scenario a model runs when none is named: the replay of the Sentinel implementation."""
 
-type RNG = int | np.integer | Sequence[int] | np.random.SeedSequence | np.random.Generator
+type RNG = (
+    int
+    | np.integer
+    | Sequence[int]
+    | np.random.SeedSequence
+    | np.random.Generator
+    | np.random.BitGenerator
+)
 """What ``rng`` takes, as :class:`mesa.Model` defines it (besides None)."""
 
 
@@ -69,6 +76,8 @@ class WeeklyCollector(mesa.DataCollector):
         """Collect every reporter (see :meth:`mesa.DataCollector.collect`) under week
         ``model.week``."""
         super().collect(model)
+        # Mesa 3.5 offers no way to choose the key, so the record just made is re-keyed (its
+        # layout is Mesa's; tests/test_model.py checks the frames and batch_run's rows).
         time, week = model.time, model.week
         if self._collection_steps:
             self._collection_steps[-1] = week

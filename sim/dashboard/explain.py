@@ -280,9 +280,8 @@ def explanation_spec(
     drawn = [t for t in explanation.terms if abs(t.value) > ZERO or t.name in changed]
     contribution = np.array([t.contribution for t in drawn])
     again = np.array([changed.get(t.name, np.nan) for t in drawn])
-    reach = np.where(np.isnan(again), contribution, np.where(contribution >= 0, 1, -1) * np.fmax(
-        np.abs(contribution), np.abs(again)
-    ))  # fmt: skip
+    # A value label sits past the longer of the two bars, on the live bar's side.
+    reach = np.copysign(np.fmax(np.abs(contribution), np.abs(again)), contribution)
     terms = pd.DataFrame(
         {
             "rank": np.arange(len(drawn)),
