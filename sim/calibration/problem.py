@@ -19,6 +19,7 @@ from sim.errors import InputError
 from sim.params import PARAMETERS
 from sim.scenarios import Scenario
 from sim.seeds import stage_draws_rng
+from sim.sweep.version import model_version
 
 FORMAT = "sharesim-calibration/1"
 """Version of a calibration folder's layout, part of its identity."""
@@ -61,8 +62,6 @@ class Problem:
 
     def identity(self) -> dict[str, Any]:
         """What must match for a folder to be resumed."""
-        from sim.sweep import model_version
-
         return {
             "format": FORMAT,
             "targets_hash": self.targets.content_hash(),

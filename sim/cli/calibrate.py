@@ -11,6 +11,7 @@ from rich.table import Table
 
 from sim.cli import app, stdout
 from sim.cli.options import ChunkSize, Executor, Scheduler, Workers
+from sim.cli.progress import stage_bars
 from sim.execution import Execution
 
 if TYPE_CHECKING:
@@ -100,7 +101,6 @@ def calibrate_command(
     """
     from sim.calibration import calibrate, load_settings, load_targets, write_outputs
     from sim.calibration.settings import CalibrationSettings, settings_from_mapping
-    from sim.cli.progress import stage_bars
     from sim.errors import InputError
 
     execution = Execution(executor, workers, scheduler, chunk_size)

@@ -24,6 +24,7 @@ from rich.table import Table
 
 from sim.cli import app, stderr, stdout
 from sim.cli.options import ChunkSize, Executor, Quiet, Scheduler, Workers
+from sim.cli.progress import sweep_bar
 from sim.execution import Execution
 
 if TYPE_CHECKING:
@@ -61,7 +62,6 @@ def sensitivity_command(
     quiet: Quiet = False,
 ) -> None:
     """Run a sensitivity experiment and write tables, figures and the brief."""
-    from sim.cli.progress import sweep_bar
     from sim.provenance import environment
     from sim.sensitivity.experiment import load_sensitivity_experiment
     from sim.sensitivity.settings import RunsError

@@ -20,6 +20,7 @@ from rich.console import Console
 
 from sim.cli import app, stderr, stdout
 from sim.cli.options import ChunkSize, Executor, Quiet, Scheduler, Workers
+from sim.cli.progress import sweep_bar
 from sim.errors import InputError
 from sim.execution import Execution
 
@@ -95,7 +96,6 @@ def sweep_command(
 def _run(
     experiment_path: Path, out: Path, execution: Execution, retry_failed: bool, quiet: bool
 ) -> SweepStatus:
-    from sim.cli.progress import sweep_bar
     from sim.experiment import load_experiment
     from sim.sweep import run_plan
 
