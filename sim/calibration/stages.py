@@ -74,38 +74,32 @@ class StageRunner:
         """Run a stage (or reuse it when already done) and return its statistics."""
         started = time.perf_counter()
         try:
-            return self._run(name, label, design, replicates, seed, quarterly)
+            frame = run_design(
+                self.problem.scenario,
+                design,
+                replicates=replicates,
+                seed=seed,
+                out=self.folder / "runs" / name,
+                execution=self.execution,
+                keep="trajectories",
+                progress=self._forward(label, len(design) * replicates),
+            )
+            self.runs += len(frame)
+            cache = self.folder / "runs" / f"{name}.statistics.parquet"
+            if cache.exists() and not quarterly:
+                cached = pd.read_parquet(cache)
+                if list(cached["run_key"]) == list(frame["run_key"]):
+                    return StageResult(cached)
+            result = self._statistics(name, frame, quarterly)
+            write_parquet(cache, result.runs)
+            return result
         finally:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
 
-    def _run(
-        self,
-        name: str,
-        label: str,
-        design: pd.DataFrame,
-        replicates: int,
-        seed: int,
-        quarterly: bool,
-    ) -> StageResult:
-        folder = self.folder / "runs" / name
-        cache = self.folder / "runs" / f"{name}.statistics.parquet"
-        frame = run_design(
-            self.problem.scenario,
-            design,
-            replicates=replicates,
-            seed=seed,
-            out=folder,
-            execution=self.execution,
-            keep="trajectories",
-            progress=self._forward(label, len(design) * replicates),
-        )
-        self.runs += len(frame)
-        if cache.exists() and not quarterly:
-            cached = pd.read_parquet(cache)
-            if list(cached["run_key"]) == list(frame["run_key"]):
-                return StageResult(cached)
+    def _statistics(self, name: str, frame: pd.DataFrame, quarterly: bool) -> StageResult:
+        """The target statistics of a stage's runs, read from its trajectories."""
         ok = frame[frame["error"].isna()].reset_index(drop=True)
-        rows = read_trajectories(folder, list(ok["run_key"]))
+        rows = read_trajectories(self.folder / "runs" / name, list(ok["run_key"]))
         trajectory = trajectory_from_rows(rows, ok, self.problem.scenario.partner_names)
         statistics = pd.concat(
             [
@@ -119,7 +113,6 @@ class StageRunner:
         result = frame[["row", "replicate", "run_key"]].merge(
             statistics, on=["row", "replicate", "run_key"], how="left"
         )
-        write_parquet(cache, result)
         return StageResult(result, quarterly_share(trajectory) if quarterly else None)
 
     def _forward(self, label: str, total: int) -> Callable[[SweepProgress], None] | None:
