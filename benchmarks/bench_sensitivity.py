@@ -107,7 +107,8 @@ def main() -> None:
         evaluator = TimedEvaluator(
             ScenarioEvaluator(
                 scenario,
-                Execution(executor="process", workers=args.workers, out=Path(scratch) / "runs"),
+                Execution(executor="process", workers=args.workers),
+                out=Path(scratch) / "runs",
             )
         )
         with MemorySampler() as memory:

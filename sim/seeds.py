@@ -1,8 +1,34 @@
-"""Seeds derived from a run's identity, never from workers, order or time."""
+"""Every seed rule: each random stream is derived from the seed the user gave and the identity
+of what it is for (a run, a calibration stage, an ABC generation, a bootstrap), never from
+workers, order or time.
+
+Streams are told apart by their ``SeedSequence`` spawn keys. A model run uses
+``(row, replicate)`` and its posterior draw ``(row, replicate, 1)``; the other streams start
+with a key of their own (:data:`CALIBRATION_RUNS`, :data:`CALIBRATION_DRAWS`,
+:data:`ABC_PROPOSALS`, :data:`BOOTSTRAP`), far above any design row, so no two rules can give
+the same stream. Changing a rule here changes results: the golden tests say so.
+"""
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
+
+POSTERIOR_STREAM = 1
+"""Last spawn-key element of the stream that draws a run's posterior parameter set."""
+
+CALIBRATION_RUNS = 7_010_001
+"""First spawn-key element of the sweep seeds of calibration stages."""
+
+CALIBRATION_DRAWS = 7_010_002
+"""First spawn-key element of calibration design draws (nuisance inputs, posterior draws)."""
+
+ABC_PROPOSALS = 7_010_003
+"""First spawn-key element of the ABC-SMC algorithm's generators (proposals, resampling)."""
+
+BOOTSTRAP = 0x5E45
+"""First spawn-key element of the sensitivity analysis' bootstrap streams."""
 
 
 def run_seed(seed: int, row: int = 0, replicate: int = 0) -> np.random.SeedSequence:
@@ -16,10 +42,6 @@ def run_seed(seed: int, row: int = 0, replicate: int = 0) -> np.random.SeedSeque
     return np.random.SeedSequence(int(seed), spawn_key=(int(row), int(replicate)))
 
 
-POSTERIOR_STREAM = 1
-"""Last spawn-key element of the stream that draws a run's posterior parameter set."""
-
-
 def draw_seed(seed: int, row: int = 0, replicate: int = 0) -> np.random.SeedSequence:
     """The seed of the posterior draw of run ``(row, replicate)`` (``sim.posterior``).
 
@@ -29,3 +51,34 @@ def draw_seed(seed: int, row: int = 0, replicate: int = 0) -> np.random.SeedSequ
     if seed < 0 or row < 0 or replicate < 0:
         raise ValueError("seed, row and replicate must be non-negative integers")
     return np.random.SeedSequence(int(seed), spawn_key=(int(row), int(replicate), POSTERIOR_STREAM))
+
+
+def stage_seed(seed: int, stage: int) -> int:
+    """The sweep seed of one calibration stage (0 screening, ``g`` ABC generation ``g``, 1000
+    posterior predictive, 1001 point estimate): a deterministic function of the calibration
+    seed; each run inside the stage then uses ``run_seed(stage seed, row, replicate)``."""
+    sequence = np.random.SeedSequence(seed, spawn_key=(CALIBRATION_RUNS, stage))
+    return int(sequence.generate_state(1, dtype=np.uint32)[0])
+
+
+def stage_draws_rng(seed: int, stage: int) -> np.random.Generator:
+    """The generator of one calibration stage's design draws (nuisance inputs, posterior
+    resampling), from the calibration seed and the stage only."""
+    sequence = np.random.SeedSequence(seed, spawn_key=(CALIBRATION_DRAWS, stage))
+    return np.random.default_rng(sequence)
+
+
+def abc_generation_rng(seed: int, generation: int) -> np.random.Generator:
+    """The generator of one ABC-SMC generation's proposals: from the seed and generation only."""
+    sequence = np.random.SeedSequence(seed, spawn_key=(ABC_PROPOSALS, generation))
+    return np.random.default_rng(sequence)
+
+
+def bootstrap_rng(seed: int, *labels: str | int) -> np.random.Generator:
+    """A bootstrap stream of a sensitivity analysis named by what it is for (output, level,
+    sample size...), so adding an output or a convergence step never changes another's
+    intervals. Text labels enter the spawn key as their CRC-32."""
+    keys = [BOOTSTRAP] + [
+        label if isinstance(label, int) else zlib.crc32(label.encode()) for label in labels
+    ]
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=tuple(keys)))

@@ -7,12 +7,13 @@ Layout of a sweep folder::
     trajectories/chunk-<hash>.parquet   with ``keep = "trajectories"``: agency x week rows
     .lock                    held (``flock``) while a sweep writes here
 
-A chunk file appears all at once or not at all: it is written to a temporary file in the same
-folder, flushed, fsynced, renamed over its final name with :func:`os.replace` (atomic on
-POSIX) and the folder is fsynced so the rename itself is durable. A crash at any moment
-leaves either the whole chunk or no chunk; the next run of the same sweep finds which runs
-have a file and computes only the others. The runs file is the commit record of a chunk: its
-trajectories file is written first, so a runs file never points at missing trajectories.
+A chunk file appears all at once or not at all (:func:`sim.durable.write_atomic`): it is
+written to a temporary file in the same folder, flushed, fsynced, renamed over its final name
+with :func:`os.replace` (atomic on POSIX) and the folder is fsynced so the rename itself is
+durable. A crash at any moment leaves either the whole chunk or no chunk; the next run of
+the same sweep finds which runs have a file and computes only the others. The runs file is
+the commit record of a chunk: its trajectories file is written first, so a runs file never
+points at missing trajectories.
 
 Chunk files are named by a hash of the run keys they hold, and a run key is a content hash of
 the model version, the scenario, the run's input values and its seed, so the same run always
@@ -22,12 +23,10 @@ has the same key wherever and whenever it is computed.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import math
-import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +35,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim import durable
 from sim.errors import InputError
 
 FORMAT = "sharesim-sweep/1"
@@ -80,7 +80,7 @@ def run_key(
     Parameters
     ----------
     model_version : str
-        :func:`sim.sweep.model_version` of the code that computes the run.
+        :func:`sim.sweep.version.model_version` of the code that computes the run.
     scenario, scenario_hash : str
         Scenario name and :meth:`Scenario.content_hash`.
     values : mapping
@@ -109,37 +109,6 @@ def chunk_name(run_keys: Sequence[str]) -> str:
     return f"chunk-{digest}.parquet"
 
 
-# --- durable writes -------------------------------------------------------------------------
-
-
-def fsync_folder(folder: Path) -> None:
-    """Make the entries of ``folder`` (renames, new files) durable."""
-    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that ``path`` holds either all of it or its old state.
-
-    Temporary file in the same folder (so the rename cannot cross file systems), flush,
-    fsync, :func:`os.replace`, fsync of the folder.
-    """
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(temporary, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            temporary.unlink()
-    fsync_folder(path.parent)
-
-
 # --- the folder -----------------------------------------------------------------------------
 
 
@@ -159,47 +128,21 @@ def read_manifest(folder: Path) -> dict[str, Any] | None:
 
 def write_manifest(folder: Path, manifest: Mapping[str, Any]) -> None:
     """Write the manifest atomically (indented, for people reading it)."""
-    text = json.dumps(manifest, indent=1, sort_keys=False, allow_nan=False)
-    write_atomic(Path(folder) / MANIFEST, (text + "\n").encode("utf-8"))
+    durable.write_json(Path(folder) / MANIFEST, manifest, indent=1, allow_nan=False)
 
 
-@contextlib.contextmanager
-def locked(folder: Path) -> Iterator[None]:
+def locked(folder: Path) -> contextlib.AbstractContextManager[None]:
     """Hold the folder's lock: one sweep writes to a folder at a time.
 
-    The lock is an ``flock`` on ``.lock``; the operating system releases it when the holder
-    exits, so a killed sweep never leaves the folder locked.
+    The lock is an ``flock`` on ``.lock`` (:func:`sim.durable.locked`); the operating system
+    releases it when the holder exits, so a killed sweep never leaves the folder locked.
     """
-    path = Path(folder) / LOCK
-    handle = open(path, "a+")  # noqa: SIM115 - held for the whole block
-    try:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            raise StoreError(
-                f"{folder}: another sweep is writing to this folder ({holder}); wait for it "
-                "to finish or use another --out folder"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()}")
-        handle.flush()
-        yield
-    finally:
-        handle.close()
+    return durable.locked(Path(folder) / LOCK, "sweep", StoreError)
 
 
 def remove_stale_temporaries(folder: Path) -> int:
     """Delete temporary files a killed writer left behind; return how many."""
-    removed = 0
-    for sub in (RUNS, TRAJECTORIES):
-        for path in (Path(folder) / sub).glob(".*.tmp"):
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
-                removed += 1
-    return removed
+    return sum(durable.remove_temporaries(Path(folder) / sub) for sub in (RUNS, TRAJECTORIES))
 
 
 def chunk_files(folder: Path, kind: str = RUNS) -> list[Path]:
@@ -210,8 +153,8 @@ def chunk_files(folder: Path, kind: str = RUNS) -> list[Path]:
 def commit_chunk(folder: Path, name: str, runs: bytes, trajectories: bytes | None) -> None:
     """Durably add one finished chunk (trajectories first, then the runs file that commits it)."""
     if trajectories is not None:
-        write_atomic(Path(folder) / TRAJECTORIES / name, trajectories)
-    write_atomic(Path(folder) / RUNS / name, runs)
+        durable.write_atomic(Path(folder) / TRAJECTORIES / name, trajectories)
+    durable.write_atomic(Path(folder) / RUNS / name, runs)
 
 
 # --- reading --------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from sim.calibration import load_targets
-from sim.calibration.fit import fit_table
+from sim.calibration.result import fit_table
 from sim.calibration.settings import CalibrationSettings
 from sim.calibration.statistics import TargetStatistics
 from sim.engine import simulate, stack_parameters

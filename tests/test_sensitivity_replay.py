@@ -109,7 +109,8 @@ def test_same_seed_same_indices_on_any_executor(replay, serial_sobol, executor, 
         seed=4,
         outputs=OUTPUTS,
         bootstrap=200,
-        execution=Execution(executor=executor, workers=2, out=tmp_path / "runs"),
+        execution=Execution(executor=executor, workers=2),
+        out=tmp_path / "runs",
     )
     pd.testing.assert_frame_equal(serial_sobol.runs, other.runs, check_exact=True)
     pd.testing.assert_frame_equal(serial_sobol.indices, other.indices, check_exact=True)
@@ -121,7 +122,8 @@ def test_same_seed_same_indices_on_any_executor(replay, serial_sobol, executor, 
         seed=4,
         outputs=OUTPUTS,
         bootstrap=200,
-        execution=Execution(executor="serial", out=tmp_path / "runs"),
+        execution=Execution(executor="serial"),
+        out=tmp_path / "runs",
     )
     pd.testing.assert_frame_equal(serial_sobol.indices, resumed.indices, check_exact=True)
 

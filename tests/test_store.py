@@ -1,7 +1,6 @@
-"""The durable store: atomic writes, keys, de-duplication, the result hash, the manifest check."""
+"""The durable store: keys, de-duplication, the result hash, the manifest check, the lock."""
 
 import copy
-import os
 
 import numpy as np
 import pandas as pd
@@ -42,28 +41,6 @@ def _chunk(folder, rows):
     (folder / store.RUNS).mkdir(parents=True, exist_ok=True)
     name = store.chunk_name([r[0] for r in rows])
     store.commit_chunk(folder, name, sink.getvalue().to_pybytes(), None)
-
-
-def test_write_atomic_replaces_the_whole_file_and_leaves_no_temporary(tmp_path):
-    path = tmp_path / "a.bin"
-    store.write_atomic(path, b"first")
-    store.write_atomic(path, b"second")
-    assert path.read_bytes() == b"second"
-    assert [p.name for p in tmp_path.iterdir()] == ["a.bin"]
-
-
-def test_a_write_that_fails_before_the_rename_keeps_the_old_content(tmp_path, monkeypatch):
-    path = tmp_path / "a.bin"
-    store.write_atomic(path, b"committed")
-
-    def crash(*args):
-        raise OSError("disk full")
-
-    monkeypatch.setattr(os, "replace", crash)
-    with pytest.raises(OSError, match="disk full"):
-        store.write_atomic(path, b"half")
-    assert path.read_bytes() == b"committed"
-    assert [p.name for p in tmp_path.iterdir()] == ["a.bin"]
 
 
 def test_run_keys_change_with_every_part_of_a_runs_identity():

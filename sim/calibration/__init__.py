@@ -13,14 +13,17 @@ See ``docs/calibration.md`` for the targets, the method and how to read the repo
 from __future__ import annotations
 
 from sim.calibration.abc import Box, Population, Settings, abc_smc
-from sim.calibration.fit import Calibration, CalibrationProgress, calibrate, prepare
+from sim.calibration.fit import calibrate
+from sim.calibration.problem import prepare
 from sim.calibration.report import write_outputs
+from sim.calibration.result import Calibration
 from sim.calibration.settings import (
     STANDARD_INPUTS,
     CalibrationSettings,
     SettingsError,
     load_settings,
 )
+from sim.calibration.stages import CalibrationProgress
 from sim.calibration.targets import (
     SHIPPED,
     Constraint,

@@ -49,10 +49,9 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.special import log_ndtr, logsumexp, ndtr, ndtri
 
-FloatArray = NDArray[np.float64]
+from sim.seeds import abc_generation_rng
 
-ALGORITHM_KEY = 7_010_003
-"""First element of the spawn key of the algorithm's generators (the model runs use others)."""
+FloatArray = NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -92,13 +91,6 @@ class Box:
     def sample(self, rng: np.random.Generator, n: int) -> FloatArray:
         """``n`` independent uniform draws (n, d)."""
         return self.low + (self.high - self.low) * rng.random((n, self.dimension))
-
-
-def generation_rng(seed: int, generation: int) -> np.random.Generator:
-    """The generator of one generation's proposals: from the seed and generation only."""
-    return np.random.default_rng(
-        np.random.SeedSequence(seed, spawn_key=(ALGORITHM_KEY, generation))
-    )
 
 
 @dataclass(frozen=True)
@@ -416,7 +408,7 @@ def next_population(
     """Propose (around the pooled posterior so far), simulate and weigh one generation."""
     previous = done[-1]
     generation = previous.generation + 1
-    rng = generation_rng(settings.seed, generation)
+    rng = abc_generation_rng(settings.seed, generation)
     kernel = Kernel.around(pool(done), box, settings.defensive)
     particles = kernel.sample(rng, settings.particles)
     distances = np.asarray(simulate(generation, particles), dtype=float)
@@ -474,7 +466,7 @@ def abc_smc(
     populations = list(done)
     if not populations:
         if first is None:
-            rng = generation_rng(settings.seed, 0)
+            rng = abc_generation_rng(settings.seed, 0)
             particles = box.sample(rng, settings.particles)
             first = first_population(particles, simulate(0, particles), settings, box)
         populations.append(first)

@@ -17,7 +17,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from sim import palette
-from sim.calibration.fit import WEAKLY_BELOW, Calibration
+from sim.calibration.result import WEAKLY_BELOW, Calibration
 from sim.names import slug
 from sim.params import PARAMETERS
 from sim.report import html_page

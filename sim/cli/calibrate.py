@@ -2,55 +2,22 @@
 
 from __future__ import annotations
 
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.table import Table
 
 from sim.cli import app, stdout
-from sim.cli.options import Executor, ExecutorChoice, Scheduler, Workers
+from sim.cli.options import ChunkSize, Executor, Scheduler, Workers
+from sim.cli.progress import stage_bars
+from sim.execution import Execution
 
 if TYPE_CHECKING:
-    from sim.calibration import Calibration, CalibrationProgress
+    from sim.calibration import Calibration
 
 console = stdout
-
-
-@contextmanager
-def _bar() -> Iterator[Callable[[CalibrationProgress], None]]:
-    """A progress bar on stderr: one line per stage, runs done of planned."""
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        disable=not sys.stderr.isatty(),
-    ) as bar:
-        tasks: dict[str, Any] = {}
-
-        def update(status: CalibrationProgress) -> None:
-            label = status.stage
-            if status.epsilon is not None and status.stage.startswith("generation"):
-                label = f"{status.stage} (epsilon so far {status.epsilon:.3g})"
-            if status.stage not in tasks:
-                tasks[status.stage] = bar.add_task(label, total=max(status.total, 1))
-            bar.update(tasks[status.stage], completed=status.done, description=label)
-
-        yield update
 
 
 def _summary(result: Calibration, out: Path, seconds: float) -> None:
@@ -114,9 +81,10 @@ def calibrate_command(
         int | None, typer.Option(min=1, help="Posterior draws in the predictive check.")
     ] = None,
     seed: Annotated[int | None, typer.Option(min=0, help="Seed of everything.")] = None,
-    executor: Executor = ExecutorChoice.process,
+    executor: Executor = "process",
     workers: Workers = None,
     scheduler: Scheduler = None,
+    chunk_size: ChunkSize = None,
     write_scenario: Annotated[
         Path | None,
         typer.Option(
@@ -135,6 +103,7 @@ def calibrate_command(
     from sim.calibration.settings import CalibrationSettings, settings_from_mapping
     from sim.errors import InputError
 
+    execution = Execution(executor, workers, scheduler, chunk_size)
     target_set = load_targets(targets)
     base = load_settings(experiment) if experiment is not None else CalibrationSettings()
     overrides = {
@@ -154,16 +123,8 @@ def calibrate_command(
     if folder.exists() and not folder.is_dir():
         raise InputError(f"{folder}: --out must be a folder, and this is a file")
     started = time.perf_counter()
-    with _bar() as progress:
-        result = calibrate(
-            targets,
-            settings,
-            out=folder,
-            executor=executor.value,
-            workers=workers,
-            scheduler=scheduler,
-            progress=progress,
-        )
+    with stage_bars() as progress:
+        result = calibrate(targets, settings, out=folder, execution=execution, progress=progress)
     seconds = time.perf_counter() - started
     copies = [write_scenario] if write_scenario is not None else []
     write_outputs(result, folder, result.wall_seconds or seconds, copies)

@@ -1,25 +1,17 @@
 """Command-line options shared by the commands that run many simulations (sweep,
-sensitivity, calibrate): one spelling, one help text, one set of bounds."""
+sensitivity, calibrate): one spelling, one help text, one set of bounds. Each command builds
+one :class:`sim.execution.Execution` from them and passes it on whole."""
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated
 
 import typer
 
-
-class ExecutorChoice(StrEnum):
-    """Where the runs execute."""
-
-    process = "process"
-    dask_local = "dask-local"
-    dask = "dask"
-    serial = "serial"
-
+from sim.execution import ExecutorName
 
 Executor = Annotated[
-    ExecutorChoice,
+    ExecutorName,
     typer.Option(help="process pool, Dask LocalCluster, Dask cluster, or in this process."),
 ]
 Workers = Annotated[

@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from sim.cli import app, stdout
+from sim.cli.progress import counter_bar
+from sim.durable import staged
 from sim.errors import InputError
 
 if TYPE_CHECKING:
@@ -39,22 +36,6 @@ UsePosterior = Annotated[
         "parameter set from it, or run every replicate at the scenario's defaults.",
     ),
 ]
-
-
-@contextmanager
-def _progress(total: int, label: str) -> Iterator[Callable[[int], None]]:
-    """A progress bar on stderr (hidden when not a terminal or when done in under a second)."""
-    with Progress(
-        TextColumn(label),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        transient=True,
-        disable=not sys.stderr.isatty(),
-    ) as bar:
-        task = bar.add_task(label, total=total)
-        yield lambda done: bar.update(task, completed=done)
 
 
 def _load(reference: str) -> Scenario:
@@ -96,24 +77,6 @@ def validate_command(
     )
 
 
-def _stage(out: Path) -> Path:
-    staging = out.parent / f".{out.name}.staging-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    return staging
-
-
-def _publish(staging: Path, out: Path) -> None:
-    """Move finished files into ``out`` only once everything was written."""
-    out.mkdir(parents=True, exist_ok=True)
-    for item in staging.iterdir():
-        target = out / item.name
-        if target.is_dir():
-            shutil.rmtree(target)
-        os.replace(item, target)
-    staging.rmdir()
-
-
 def _check_out(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: --out must be a folder, and this is a file")
@@ -131,14 +94,13 @@ def run_to_folder(
     _check_out(out)
     scenario = _load(reference)
     started = time.perf_counter()
-    with _progress(replicates, f"{scenario.name}: replicates") as advance:
+    with counter_bar(replicates, f"{scenario.name}: replicates") as advance:
         result = run(
             scenario, seed=seed, replicates=replicates, posterior=posterior, progress=advance
         )
     elapsed = time.perf_counter() - started
     metrics = summary_metrics(result.trajectory)
-    staging = _stage(out)
-    try:
+    with staged(out) as staging:
         result.agencies.to_parquet(staging / "agencies.parquet", index=False)
         result.partnership.to_parquet(staging / "partnership.parquet", index=False)
         result.views.to_parquet(staging / "views.parquet", index=False)
@@ -176,9 +138,6 @@ def run_to_folder(
                 **_posterior_line(scenario, result.draws is not None),
             },
         )
-        _publish(staging, out)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     _print_summary(scenario.name, summary, metrics, out)
 
 
@@ -275,7 +234,7 @@ def compare_command(
     a, b = _load(first), _load(second)
     if a.partner_names != b.partner_names:
         raise InputError(f"{second}: compares only scenarios with the same partners")
-    with _progress(2 * replicates, "comparing") as advance:
+    with counter_bar(2 * replicates, "comparing") as advance:
         ra = run(a, seed=seed, replicates=replicates, posterior=posterior, progress=advance)
         rb = run(
             b,

@@ -14,8 +14,6 @@ an interruption and only the missing runs are computed.
 
 from __future__ import annotations
 
-import sys
-from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -25,7 +23,9 @@ from rich.console import Console
 from rich.table import Table
 
 from sim.cli import app, stderr, stdout
-from sim.cli.options import ChunkSize, Executor, ExecutorChoice, Quiet, Scheduler, Workers
+from sim.cli.options import ChunkSize, Executor, Quiet, Scheduler, Workers
+from sim.cli.progress import sweep_bar
+from sim.execution import Execution
 
 if TYPE_CHECKING:
     from sim.sensitivity.result import SensitivityResult
@@ -55,7 +55,7 @@ def sensitivity_command(
         Path | None,
         typer.Option("--out", help="Results folder (default results/sensitivity/<name>)."),
     ] = None,
-    executor: Executor = ExecutorChoice.process,
+    executor: Executor = "process",
     workers: Workers = None,
     scheduler: Scheduler = None,
     chunk_size: ChunkSize = None,
@@ -64,33 +64,24 @@ def sensitivity_command(
     """Run a sensitivity experiment and write tables, figures and the brief."""
     from sim.provenance import environment
     from sim.sensitivity.experiment import load_sensitivity_experiment
-    from sim.sensitivity.settings import Execution, RunsError
-    from sim.sweep import ProgressBar, SweepError
+    from sim.sensitivity.settings import RunsError
+    from sim.sweep import SweepError
 
-    # Everything is checked (file, scenario, inputs, outputs, sizes) before anything runs.
+    # Everything is checked (options, file, scenario, inputs, outputs, sizes) before anything
+    # runs.
+    execution = Execution(executor, workers, scheduler, chunk_size)
     loaded = load_sensitivity_experiment(experiment)
     folder = out if out is not None else DEFAULT_ROOT / loaded.name
     errors = stderr
-    show_progress = not quiet and sys.stderr.isatty()
     if not quiet:
         errors.print(
             f"{loaded.name}: {loaded.settings.__class__.__name__.removesuffix('Settings')} over "
             f"{len(loaded.factors)} inputs, {loaded.runs} runs -> {folder}",
             markup=False,
         )
-    bar = ProgressBar(loaded.name, console=errors) if show_progress else nullcontext(None)
     try:
-        with bar as progress:
-            result = loaded.run(
-                Execution(
-                    executor=executor.value,
-                    workers=workers,
-                    scheduler=scheduler,
-                    chunk_size=chunk_size,
-                    out=folder / "runs",
-                    progress=progress if progress is not None else False,
-                )
-            )
+        with sweep_bar(loaded.name, quiet) as bar:
+            result = loaded.run(execution, out=folder / "runs", progress=bar)
     except (RunsError, SweepError) as error:
         errors.print(f"sharesim: error: {error}", markup=False)
         errors.print(

@@ -12,7 +12,6 @@ extended experiment (rows appended, more replicates, more scenarios) reuses what
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -20,8 +19,10 @@ import typer
 from rich.console import Console
 
 from sim.cli import app, stderr, stdout
-from sim.cli.options import ChunkSize, Executor, ExecutorChoice, Quiet, Scheduler, Workers
+from sim.cli.options import ChunkSize, Executor, Quiet, Scheduler, Workers
+from sim.cli.progress import sweep_bar
 from sim.errors import InputError
+from sim.execution import Execution
 
 if TYPE_CHECKING:
     from sim.sweep import SweepStatus
@@ -53,7 +54,7 @@ def sweep_command(
     out: Annotated[
         Path | None, typer.Option("--out", help="Sweep folder (created; reused to resume).")
     ] = None,
-    executor: Executor = ExecutorChoice.process,
+    executor: Executor = "process",
     workers: Workers = None,
     scheduler: Scheduler = None,
     chunk_size: ChunkSize = None,
@@ -74,10 +75,9 @@ def sweep_command(
         raise InputError(f"sweep: unexpected argument {str(folder)!r}; the folder goes after --out")
     if out is None:
         raise InputError(f"sweep: give the output folder: sharesim sweep {target} --out DIR")
+    execution = Execution(executor, workers, scheduler, chunk_size)
     try:
-        state = _run(
-            Path(target), out, executor, workers, scheduler, chunk_size, retry_failed, quiet
-        )
+        state = _run(Path(target), out, execution, retry_failed, quiet)
     except SweepError as error:
         stderr.print(f"sharesim: error: {error}", markup=False)
         raise typer.Exit(1) from None
@@ -94,41 +94,15 @@ def sweep_command(
 
 
 def _run(
-    experiment_path: Path,
-    out: Path,
-    executor: ExecutorChoice,
-    workers: int | None,
-    scheduler: str | None,
-    chunk_size: int | None,
-    retry_failed: bool,
-    quiet: bool,
+    experiment_path: Path, out: Path, execution: Execution, retry_failed: bool, quiet: bool
 ) -> SweepStatus:
     from sim.experiment import load_experiment
-    from sim.sweep import ProgressBar, run_plan
+    from sim.sweep import run_plan
 
     # Everything is checked (file, scenarios, design, folder) before anything is written.
     plan = load_experiment(experiment_path).plan()
-    if quiet or not sys.stderr.isatty():
-        return run_plan(
-            plan,
-            out,
-            executor=executor.value,
-            workers=workers,
-            scheduler=scheduler,
-            chunk_size=chunk_size,
-            retry_failed=retry_failed,
-        )
-    with ProgressBar(plan.name, console=Console(stderr=True)) as bar:
-        return run_plan(
-            plan,
-            out,
-            executor=executor.value,
-            workers=workers,
-            scheduler=scheduler,
-            chunk_size=chunk_size,
-            retry_failed=retry_failed,
-            progress=bar,
-        )
+    with sweep_bar(plan.name, quiet) as bar:
+        return run_plan(plan, out, execution=execution, progress=bar, retry_failed=retry_failed)
 
 
 def _summary(console: Console, state: SweepStatus) -> None:

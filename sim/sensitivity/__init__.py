@@ -8,11 +8,13 @@ sharing most.
 
 Modules: ``factors`` (inputs, ranges and their framework category), ``estimators`` (Sobol
 and Morris estimators, noise, bootstrap), ``analysis`` (design -> runs -> indices),
-``settings`` (sizes and choices), ``scenario`` (a scenario's runs on the sweep runner),
+``settings`` (sizes and choices; how the runs execute is one :class:`sim.execution.Execution`,
+re-exported here), ``scenario`` (a scenario's runs on the sweep runner),
 ``result`` (the frozen result), ``figures`` and ``brief`` (what an analyst reads),
 ``experiment`` (the ``[sensitivity]`` section of an experiment file).
 """
 
+from sim.execution import Execution
 from sim.sensitivity.analysis import Evaluator, morris_analysis, select_outputs, sobol_analysis
 from sim.sensitivity.factors import (
     SCENARIO_INPUT_CATEGORY,
@@ -26,7 +28,6 @@ from sim.sensitivity.result import SensitivityResult
 from sim.sensitivity.scenario import ScenarioEvaluator, morris, scenario_outputs, sobol
 from sim.sensitivity.settings import (
     DEFAULT_OUTPUTS,
-    Execution,
     MorrisSettings,
     RunsError,
     SensitivityError,

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import fnmatch
 import math
-import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
@@ -21,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from sim.inputs import did_you_mean
+from sim.seeds import bootstrap_rng
 from sim.sensitivity.estimators import (
     FloatArray,
     IntArray,
@@ -46,9 +46,6 @@ from sim.sensitivity.settings import (
     SensitivityError,
     SobolSettings,
 )
-
-_BOOTSTRAP_KEY = 0x5E45
-"""First spawn key of bootstrap streams; run seeds use (row, replicate), so no overlap."""
 
 
 class Evaluator(Protocol):
@@ -183,15 +180,6 @@ def _run_matrices(
     return matrices
 
 
-def _bootstrap_rng(seed: int, *labels: str | int) -> np.random.Generator:
-    """A bootstrap stream named by what it is for, so adding an output or a convergence
-    step never changes another's intervals."""
-    keys = [_BOOTSTRAP_KEY] + [
-        label if isinstance(label, int) else zlib.crc32(label.encode()) for label in labels
-    ]
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=tuple(keys)))
-
-
 def _noise_frame(
     noise: Mapping[str, Noise], flags: Mapping[str, tuple[bool, bool]]
 ) -> pd.DataFrame:
@@ -253,7 +241,7 @@ def _sobol_tables(
             second_order=settings.second_order,
             resamples=settings.bootstrap,
             confidence=settings.confidence,
-            rng=_bootstrap_rng(seed, output, settings.level, n),
+            rng=bootstrap_rng(seed, output, settings.level, n),
             mean_noise=None if mean_noise is None else mean_noise[:rows],
         )
 
@@ -486,7 +474,7 @@ def morris_analysis(
             delta=delta,
             resamples=settings.bootstrap,
             confidence=settings.confidence,
-            rng=_bootstrap_rng(seed, name, settings.level, "morris"),
+            rng=bootstrap_rng(seed, name, settings.level, "morris"),
         )
         floor = stats.noise_floor if math.isfinite(stats.noise_floor) else 0.0
         frame = pd.DataFrame(

@@ -38,11 +38,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sim.errors import InputError
 from sim.inputs import FileError, FileFormat, read_toml, validation_problems
 from sim.sensitivity.factors import Factor, narrow
-from sim.sensitivity.settings import DEFAULT_OUTPUTS, Execution, MorrisSettings, SobolSettings
+from sim.sensitivity.settings import DEFAULT_OUTPUTS, MorrisSettings, SobolSettings
 
 if TYPE_CHECKING:
+    from sim.execution import Execution
     from sim.scenarios import Scenario
     from sim.sensitivity.result import SensitivityResult
+    from sim.sweep import ProgressCallback
 
 _STRICT = ConfigDict(extra="forbid", strict=True, frozen=True)
 Finite = Annotated[float, Field(allow_inf_nan=False)]
@@ -140,12 +142,24 @@ class SensitivityExperiment:
             rows = settings.trajectories * (k + 1)
         return rows * settings.replicates
 
-    def run(self, execution: Execution | None = None) -> SensitivityResult:
-        """Run the analysis on the sweep runner; ``execution.out`` makes it resumable."""
+    def run(
+        self,
+        execution: Execution | None = None,
+        *,
+        out: Path | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> SensitivityResult:
+        """Run the analysis on the sweep runner; ``out`` (the runs' folder) makes it resumable."""
         from sim.sensitivity.scenario import analyse
 
         result = analyse(
-            self.scenario, self.factors, self.settings, seed=self.seed, execution=execution
+            self.scenario,
+            self.factors,
+            self.settings,
+            seed=self.seed,
+            execution=execution,
+            out=out,
+            progress=progress,
         )
         provenance = {
             **result.provenance,

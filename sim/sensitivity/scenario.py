@@ -5,17 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from sim.execution import Execution
 from sim.sensitivity.analysis import morris_analysis, sobol_analysis
 from sim.sensitivity.factors import Factor, Level, narrow, scenario_factors
 from sim.sensitivity.result import SensitivityResult
 from sim.sensitivity.settings import (
     DEFAULT_OUTPUTS,
-    Execution,
     InputSet,
     MorrisSettings,
     SensitivityError,
@@ -24,6 +25,7 @@ from sim.sensitivity.settings import (
 
 if TYPE_CHECKING:
     from sim.scenarios import Scenario
+    from sim.sweep import ProgressCallback
 
 
 def scenario_outputs(scenario: Scenario) -> tuple[str, ...]:
@@ -57,28 +59,31 @@ class ScenarioEvaluator:
     scenario : Scenario
         The scenario every design row is a variant of.
     execution : Execution
-        Executor, workers, durable results folder, progress.
+        Executor, workers, scheduler, chunk size.
+    out : Path, optional
+        Folder of durable results; an interrupted analysis rerun with the same folder
+        resumes, running only what is missing. A temporary folder when omitted.
+    progress : callable, optional
+        Called with a :class:`sim.sweep.SweepProgress` after each chunk of runs.
     """
 
     scenario: Scenario
     execution: Execution = field(default_factory=Execution)
+    out: Path | str | None = None
+    progress: ProgressCallback | None = None
 
     def __call__(self, design: pd.DataFrame, *, replicates: int, seed: int) -> pd.DataFrame:
         """Run every row of ``design`` ``replicates`` times; one row per run."""
         from sim.sweep import run_design
 
-        options = self.execution
         return run_design(
             self.scenario,
             design,
             replicates=replicates,
             seed=seed,
-            out=options.out,
-            executor=options.executor,
-            workers=options.workers,
-            scheduler=options.scheduler,
-            chunk_size=options.chunk_size,
-            progress=options.progress,
+            out=self.out,
+            execution=self.execution,
+            progress=self.progress,
         )
 
 
@@ -125,6 +130,8 @@ def analyse(
     *,
     seed: int,
     execution: Execution | None = None,
+    out: Path | str | None = None,
+    progress: ProgressCallback | None = None,
 ) -> SensitivityResult:
     """Run a Sobol or Morris analysis of a scenario on the sweep runner.
 
@@ -139,13 +146,17 @@ def analyse(
     seed : int
         Non-negative seed of the design, the runs and the bootstrap.
     execution : Execution, optional
-        Executor, workers, durable results folder (to resume), progress.
+        Executor, workers, scheduler, chunk size (a local process pool by default).
+    out : Path or str, optional
+        Folder of the runs: rerun with the same folder to resume an interrupted analysis.
+    progress : callable, optional
+        Called with a :class:`sim.sweep.SweepProgress` after each chunk of runs.
     """
     resolved = _scenario(scenario)
     chosen = factors_of(resolved) if factors is None else tuple(factors)
     outputs = scenario_outputs(resolved)
     provenance = {"scenario": resolved.name, "scenario_hash": resolved.content_hash()}
-    evaluate = ScenarioEvaluator(resolved, execution or Execution())
+    evaluate = ScenarioEvaluator(resolved, execution or Execution(), out, progress)
     name = resolved.name
     if isinstance(settings, SobolSettings):
         return sobol_analysis(
@@ -181,6 +192,8 @@ def sobol(
     bootstrap: int = 1000,
     confidence: float = 0.95,
     execution: Execution | None = None,
+    out: Path | str | None = None,
+    progress: ProgressCallback | None = None,
 ) -> SensitivityResult:
     """Sobol indices of a scenario's outputs, by framework category or per input.
 
@@ -211,7 +224,11 @@ def sobol(
     confidence : float
         Coverage of the intervals.
     execution : Execution, optional
-        Executor, workers, durable results folder (to resume), progress.
+        Executor, workers, scheduler, chunk size (a local process pool by default).
+    out : Path or str, optional
+        Folder of the runs: rerun with the same folder to resume an interrupted analysis.
+    progress : callable, optional
+        Called with a :class:`sim.sweep.SweepProgress` after each chunk of runs.
 
     Examples
     --------
@@ -228,7 +245,15 @@ def sobol(
         confidence=confidence,
     )
     resolved = _scenario(scenario)
-    return analyse(resolved, factors_of(resolved, inputs), settings, seed=seed, execution=execution)
+    return analyse(
+        resolved,
+        factors_of(resolved, inputs),
+        settings,
+        seed=seed,
+        execution=execution,
+        out=out,
+        progress=progress,
+    )
 
 
 def morris(
@@ -244,6 +269,8 @@ def morris(
     bootstrap: int = 1000,
     confidence: float = 0.95,
     execution: Execution | None = None,
+    out: Path | str | None = None,
+    progress: ProgressCallback | None = None,
 ) -> SensitivityResult:
     """Morris screening of a scenario's outputs, per input or by framework category.
 
@@ -266,4 +293,12 @@ def morris(
         confidence=confidence,
     )
     resolved = _scenario(scenario)
-    return analyse(resolved, factors_of(resolved, inputs), settings, seed=seed, execution=execution)
+    return analyse(
+        resolved,
+        factors_of(resolved, inputs),
+        settings,
+        seed=seed,
+        execution=execution,
+        out=out,
+        progress=progress,
+    )

@@ -1,4 +1,5 @@
-"""Settings of a sensitivity analysis: sizes, outputs, levels, and how runs are executed.
+"""Settings of a sensitivity analysis: sizes, outputs, levels. (How its runs are executed is
+one :class:`sim.execution.Execution`, as for every sweep.)
 
 Every choice is checked when the settings are made, so a bad experiment fails before any
 run starts, with one line naming the problem.
@@ -7,16 +8,11 @@ run starts, with one line naming the problem.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import Executor
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from sim.errors import InputError
 from sim.sensitivity.factors import Level
-
-if TYPE_CHECKING:
-    from sim.sweep import ExecutorName, ProgressCallback
 
 DEFAULT_OUTPUTS: tuple[str, ...] = ("share_final_year", "share_mean", "buy_in_final")
 """Partnership recording share in the final year, time-averaged share, final buy-in."""
@@ -31,36 +27,6 @@ class SensitivityError(InputError):
 
 class RunsError(RuntimeError):
     """Runs of a design failed or are missing, so indices cannot be computed."""
-
-
-@dataclass(frozen=True)
-class Execution:
-    """How the runs of a design are executed: the sweep runner's options.
-
-    Attributes
-    ----------
-    executor : str or Executor
-        ``"process"`` (a local process pool), ``"dask-local"``, ``"dask"`` (connect to
-        ``scheduler``), ``"serial"``, or any :class:`concurrent.futures.Executor`.
-    workers : int, optional
-        Worker processes (local executors); all cores when omitted.
-    scheduler : str, optional
-        Dask scheduler address for ``executor="dask"``.
-    chunk_size : int, optional
-        Runs per task and per stored chunk.
-    out : Path, optional
-        Folder of durable results; an interrupted analysis rerun with the same folder
-        resumes, running only what is missing.
-    progress : bool or callable
-        Progress display or callback, passed to the runner.
-    """
-
-    executor: ExecutorName | Executor = "process"
-    workers: int | None = None
-    scheduler: str | None = None
-    chunk_size: int | None = None
-    out: Path | None = None
-    progress: bool | ProgressCallback = False
 
 
 @dataclass(frozen=True)

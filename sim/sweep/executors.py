@@ -1,0 +1,161 @@
+"""Where a sweep's chunks run: starting, supervising and stopping the executor of a session.
+
+``"process"`` is a standard-library process pool started with "spawn" (so it works from
+notebooks without a ``__main__`` guard) and rebuilt when a worker dies; ``"dask-local"`` a
+Dask ``LocalCluster`` on 127.0.0.1; ``"dask"`` any Dask cluster, by scheduler address;
+``"serial"`` this process. Any :class:`concurrent.futures.Executor` is used as given.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
+from concurrent.futures.process import ProcessPoolExecutor
+from types import TracebackType
+from typing import Any, Self
+
+from sim.errors import InputError
+from sim.execution import Execution
+
+
+class SerialExecutor(Executor):
+    """Runs each submitted call at once, in this process (for debugging and tiny sweeps)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        """Call ``fn(*args, **kwargs)`` now; return a finished future."""
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:
+            future.set_exception(exc)
+        return future
+
+
+def ignore_interrupts() -> None:
+    """Process-pool workers leave Ctrl-C to the coordinator, which stops the sweep cleanly
+    (finished chunks are kept) instead of every worker printing its own traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def default_workers() -> int:
+    """Number of CPUs this process may use (its affinity mask where the system has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+class Executors:
+    """Starts, supervises and stops the executor of one sweep session.
+
+    Attributes
+    ----------
+    executor : Executor
+        Where chunks are submitted (valid inside the ``with`` block).
+    workers : int or None
+        Workers the executor has (None only for ``"serial"``).
+    slots : int
+        Chunks kept in flight: two per worker, so none waits for the next submission.
+    label : str
+        What the session record calls the executor (``"process x2"``).
+    """
+
+    def __init__(self, execution: Execution) -> None:
+        self.execution = execution
+        self.workers = execution.workers
+        self.executor: Executor = SerialExecutor()
+        self.slots = 1
+        self.label = "serial"
+        self._closers: list[Callable[[], object]] = []
+
+    def __enter__(self) -> Self:
+        kind = self.execution.executor
+        if isinstance(kind, Executor):
+            self.executor = kind
+            self.slots = 2 * (self.workers or default_workers())
+            self.label = type(kind).__name__
+        elif kind == "process":
+            self.workers = self.workers or default_workers()
+            self._start_pool()
+            self.slots = 2 * self.workers
+            self.label = f"process x{self.workers}"
+        elif kind in ("dask", "dask-local"):
+            self._start_dask(kind)
+        return self
+
+    def _start_pool(self) -> None:
+        # "spawn" starts clean interpreters that import `sim` (no copy of a notebook's state,
+        # no fork of a threaded process), so no `__main__` guard is needed in a notebook.
+        self.executor = ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=ignore_interrupts,
+        )
+
+    def _start_dask(self, kind: str) -> None:
+        client = self._local_cluster() if kind == "dask-local" else self._remote_cluster()
+        self._closers.insert(0, client.close)
+        # pure=False: a resubmitted chunk must run again, not return the failed future.
+        self.executor = client.get_executor(pure=False)
+        self.slots = 2 * (self.workers or 1)
+
+    def _local_cluster(self) -> Any:
+        # Dask is imported only by the sessions that use it: it takes seconds to import.
+        from distributed import Client, LocalCluster
+
+        self.workers = self.workers or default_workers()
+        cluster = LocalCluster(
+            n_workers=self.workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+        self._closers.append(lambda: cluster.close())
+        self.label = f"dask-local x{self.workers}"
+        return Client(cluster)
+
+    def _remote_cluster(self) -> Any:
+        from distributed import Client
+
+        scheduler = self.execution.scheduler
+        if not scheduler:
+            raise InputError("executor 'dask' needs a scheduler address (--scheduler)")
+        try:
+            client = Client(scheduler, timeout="20s")
+        except (OSError, TimeoutError) as exc:
+            raise InputError(f"cannot reach the Dask scheduler at {scheduler} ({exc})") from None
+        self.workers = self.workers or max(1, sum(client.nthreads().values()))
+        self.label = f"dask {scheduler} x{self.workers}"
+        return client
+
+    @property
+    def rebuildable(self) -> bool:
+        """Whether a broken executor can be replaced (only a pool this sweep started)."""
+        return self.execution.executor == "process"
+
+    def rebuild(self) -> None:
+        """Replace a broken process pool with a fresh one."""
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        self._start_pool()
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        name = self.execution.executor
+        if name == "process":
+            self.executor.shutdown(wait=error is None, cancel_futures=error is not None)
+        elif name in ("dask", "dask-local"):
+            # Cancels what is still queued on an error; closing the client then lets go.
+            self.executor.shutdown(wait=error is None)
+        for close in self._closers:
+            with contextlib.suppress(Exception):
+                close()

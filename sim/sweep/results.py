@@ -1,0 +1,140 @@
+"""What a sweep folder holds: its status (runs done, failed, left) and its result table.
+
+Both read the folder only, from its manifest and committed chunk files, so they need no
+scenario files and work while a sweep is writing to the folder.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim import store
+from sim.sweep.plan import expected_runs
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepStatus:
+    """What a sweep folder holds: runs done, failed and left.
+
+    Attributes
+    ----------
+    folder : Path
+        The sweep folder.
+    name : str
+        Experiment name.
+    experiment_hash : str
+        Hash of the experiment's identity.
+    total, done, failed, left : int
+        Runs in the experiment; with a result; with an error; not computed yet
+        (``done`` counts successes only: ``total == done + failed + left``).
+    chunks : int
+        Committed chunk files.
+    scenarios : tuple of str
+        Scenario names.
+    design_rows, replicates : int
+        Size of the design.
+    sessions : tuple of dict
+        Each session's start, finish, state, executor and timings.
+    errors : tuple of (str, int)
+        The most frequent error messages of failed runs (at most five) with their counts.
+    """
+
+    folder: Path
+    name: str
+    experiment_hash: str
+    total: int
+    done: int
+    failed: int
+    left: int
+    chunks: int
+    scenarios: tuple[str, ...]
+    design_rows: int
+    replicates: int
+    sessions: tuple[Mapping[str, Any], ...]
+    errors: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        """Whether every run has a result (an error counts as a result)."""
+        return self.left == 0
+
+
+def status(out: Path | str) -> SweepStatus:
+    """The status of the sweep in folder ``out`` (read only; works while a sweep runs).
+
+    Raises
+    ------
+    StoreError
+        When ``out`` holds no sweep.
+    """
+    folder = Path(out)
+    manifest = _manifest(folder)
+    identity = manifest["experiment"]
+    total, done, messages = _tally(identity, store.committed_runs(folder))
+    failed = sum(messages.values())
+    return SweepStatus(
+        folder=folder,
+        name=str(manifest.get("name", "")),
+        experiment_hash=str(manifest["experiment_hash"]),
+        total=total,
+        done=done,
+        failed=failed,
+        left=total - done - failed,
+        chunks=len(store.chunk_files(folder)),
+        scenarios=tuple(s["name"] for s in identity["scenarios"]),
+        design_rows=len(identity["design"]["rows"]),
+        replicates=int(identity["replicates"]),
+        sessions=tuple(manifest.get("sessions", [])),
+        errors=tuple(messages.most_common(5)),
+    )
+
+
+def _manifest(folder: Path) -> dict[str, Any]:
+    manifest = store.read_manifest(folder)
+    if manifest is None:
+        raise store.StoreError(f"{folder}: no sweep here (no {store.MANIFEST})")
+    return manifest
+
+
+def _tally(identity: Mapping[str, Any], committed: pd.DataFrame) -> tuple[int, int, Counter[str]]:
+    """Runs of the experiment, runs done without error, and how often each error occurred."""
+    errors = dict(zip(committed["run_key"], committed["error"], strict=True))
+    done = total = 0
+    messages: Counter[str] = Counter()
+    for run in expected_runs(identity):
+        total += 1
+        if run.key in errors:
+            error = errors[run.key]
+            if isinstance(error, str):
+                messages[error] += 1
+            else:
+                done += 1
+    return total, done, messages
+
+
+def read_results(out: Path | str) -> pd.DataFrame:
+    """The result table of the sweep in ``out``: one row per committed run of its experiment.
+
+    Columns: ``scenario``, ``row``, ``replicate``, ``run_key``, the design inputs, the
+    summary metrics (:func:`sim.metrics.summary_metrics`; empty for failed runs) and
+    ``error`` (None when the run was fine). Sorted by scenario (in experiment order), row
+    and replicate.
+    """
+    folder = Path(out)
+    identity = _manifest(folder)["experiment"]
+    keys = [run.key for run in expected_runs(identity)]
+    frame = store.read_runs(folder, keys)
+    order = {s["name"]: i for i, s in enumerate(identity["scenarios"])}
+    position = frame["scenario"].map(order).astype("int64")
+    frame = frame.assign(_order=position).sort_values(["_order", "row", "replicate"], kind="stable")
+    frame = frame.drop(columns="_order").reset_index(drop=True)
+    for column in identity["design"]["columns"]:
+        if column not in frame:
+            frame.insert(4, column, pd.Series(dtype=float))
+    return frame

@@ -1,0 +1,418 @@
+"""The coordinator of a sweep: one session of computing what a folder does not hold yet.
+
+A session reads which runs the folder already holds, cuts the others into chunks, keeps the
+executor's workers busy with them, commits each finished chunk atomically (:mod:`sim.store`)
+and records itself in the manifest (:class:`sim.durable.SessionLog`). So:
+
+* re-running the same sweep resumes: finished runs are never recomputed or duplicated;
+* extending the design (rows appended, more replicates, more scenarios) reuses what is done;
+* a run that raises is recorded with its error; the sweep goes on;
+* a killed worker costs no committed result: the process pool is rebuilt and the chunks
+  that had no file yet are resubmitted; a run that kills its worker every time is recorded
+  as failed, so it cannot stall the sweep.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import math
+from collections import deque
+from collections.abc import Iterator, Mapping
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim import durable, store
+from sim.errors import InputError, SweepError
+from sim.execution import Execution, ExecutorName, execution_of
+from sim.provenance import environment
+from sim.sweep.executors import Executors
+from sim.sweep.plan import Plan, RunId, expected_runs
+from sim.sweep.progress import ProgressCallback, ProgressLine, SweepProgress
+from sim.sweep.results import SweepStatus, status
+from sim.sweep.worker import ChunkOutput, ChunkTask, describe_error, failed_chunk, run_chunk
+
+MAX_CHUNK = 64
+"""Largest default chunk: beyond ~64 runs a batch gains little speed (engine benchmark)."""
+
+MAX_ATTEMPTS = 3
+"""Times a chunk is tried when its worker dies or the executor fails before giving up."""
+
+SEED_RULE = (
+    "numpy.random.SeedSequence(seed, spawn_key=(row, replicate)); the same seeds for every "
+    "scenario at a row"
+)
+"""How the manifest describes the seeds of a sweep's runs (:func:`sim.seeds.run_seed`)."""
+
+
+def run_plan(
+    plan: Plan,
+    out: Path | str,
+    *,
+    execution: Execution | None = None,
+    progress: ProgressCallback | bool | None = None,
+    retry_failed: bool = False,
+    executor: ExecutorName | Executor | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    chunk_size: int | None = None,
+) -> SweepStatus:
+    """Run (or resume, or extend) ``plan`` into the folder ``out``; return its status.
+
+    Parameters
+    ----------
+    plan : Plan
+        What to run (:func:`sim.sweep.make_plan`).
+    out : Path or str
+        The sweep folder; created if needed. A folder holding a different experiment is
+        refused (:class:`sim.store.StoreError`) before anything is written.
+    execution : Execution, optional
+        Executor, workers, scheduler, chunk size (:class:`sim.execution.Execution`); a local
+        process pool on every CPU by default. None of them changes the results.
+    progress : callable or bool, optional
+        Called with a :class:`SweepProgress` after each chunk; True writes a line of text
+        to standard error (:class:`ProgressLine`).
+    retry_failed : bool
+        Compute again the runs recorded with an error (a success then replaces the error).
+    executor, workers, scheduler, chunk_size
+        The fields of ``execution`` given one by one instead (not with ``execution``).
+    """
+    chosen = execution_of(
+        execution, executor=executor, workers=workers, scheduler=scheduler, chunk_size=chunk_size
+    )
+    return execute(plan, out, chosen, progress_callback(progress, plan.name), retry_failed)
+
+
+def progress_callback(
+    progress: ProgressCallback | bool | None, label: str
+) -> ProgressCallback | None:
+    """The callable a ``progress=`` argument stands for (True: a :class:`ProgressLine`)."""
+    if progress is True:
+        return ProgressLine(label)
+    if progress is None or progress is False:
+        return None
+    if not callable(progress):
+        raise InputError(f"progress must be a callable or True/False, got {progress!r}")
+    return progress
+
+
+def execute(
+    plan: Plan,
+    out: Path | str,
+    execution: Execution,
+    progress: ProgressCallback | None = None,
+    retry_failed: bool = False,
+) -> SweepStatus:
+    """Run ``plan`` into ``out`` as :func:`run_plan` does, with its options already checked."""
+    folder = Path(out)
+    if folder.exists() and not folder.is_dir():
+        raise store.StoreError(f"{folder}: exists and is not a folder")
+    identity = plan.identity()
+    # Everything that can refuse the sweep (another experiment in the folder, an unreachable
+    # scheduler) happens before the first byte is written.
+    store.relation(folder, identity)
+    session = _Session(plan, identity, folder, retry_failed, progress)
+    with contextlib.ExitStack() as stack:
+        pool = stack.enter_context(Executors(execution)) if session.left else None
+        _make_folders(folder, plan)
+        stack.enter_context(store.locked(folder))
+        store.relation(folder, identity)
+        store.remove_stale_temporaries(folder)
+        session.reread()
+        session.run(pool, execution.chunk_size)
+    return status(folder)
+
+
+def _make_folders(folder: Path, plan: Plan) -> None:
+    (folder / store.RUNS).mkdir(parents=True, exist_ok=True)
+    if plan.keep == "trajectories":
+        (folder / store.TRAJECTORIES).mkdir(exist_ok=True)
+
+
+def _manifest(
+    plan: Plan, identity: Mapping[str, Any], old: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """The folder's manifest for this session: the old one's history, this experiment."""
+    previous = list(old.get("extended_from", [])) if old else []
+    if old and old["experiment_hash"] != store.experiment_hash(identity):
+        previous.append(old["experiment_hash"])
+    return {
+        "format": store.FORMAT,
+        "name": plan.name,
+        "experiment_hash": store.experiment_hash(identity),
+        "model_version": identity["model_version"],
+        "created": old["created"] if old else durable.now(),
+        "extended_from": previous,
+        "seeds": {"seed": plan.seed, "rule": SEED_RULE},
+        "runs": plan.total,
+        "about": dict(plan.about),
+        "environment": environment(),
+        "experiment": dict(identity),
+        "sessions": list(old.get("sessions", [])) if old else [],
+    }
+
+
+# --- chunks ---------------------------------------------------------------------------------
+
+
+def _chunks(
+    plan: Plan, identity: Mapping[str, Any], done: set[str], size: int
+) -> Iterator[ChunkTask]:
+    """The runs not yet done, as chunks of at most ``size`` runs of one scenario."""
+    texts: dict[int, str] = {}
+    pending: list[RunId] = []
+    for run in expected_runs(identity):
+        if run.key in done:
+            continue
+        if pending and (len(pending) >= size or pending[0].scenario != run.scenario):
+            yield _task(plan, identity, pending, texts)
+            pending = []
+        pending.append(run)
+    if pending:
+        yield _task(plan, identity, pending, texts)
+
+
+def _task(
+    plan: Plan, identity: Mapping[str, Any], runs: list[RunId], texts: dict[int, str]
+) -> ChunkTask:
+    """The task of a chunk of runs of one scenario (its TOML text written once, in ``texts``)."""
+    s = runs[0].scenario
+    if s not in texts:
+        texts[s] = plan.scenarios[s].to_toml()
+    rows = identity["design"]["rows"]
+    used = sorted({r.row for r in runs})
+    return ChunkTask(
+        plan.labels[s],
+        texts[s],
+        identity["scenarios"][s]["content_hash"],
+        identity["model_version"],
+        plan.seed,
+        plan.keep,
+        tuple(str(c) for c in plan.design.columns),
+        tuple((row, tuple(float(v) for v in rows[row])) for row in used),
+        tuple((r.row, r.replicate, r.key) for r in runs),
+    )
+
+
+def _split(task: ChunkTask) -> list[ChunkTask]:
+    """One task per run (to find the run that kills its worker)."""
+    return [dataclasses.replace(task, runs=(run,)) for run in task.runs]
+
+
+def _chunk_size(chunk_size: int | None, workers: int, left: int) -> int:
+    """The given chunk size, or about four chunks per worker (enough to balance the load,
+    few enough to batch well), at most :data:`MAX_CHUNK`."""
+    return chunk_size or max(1, min(MAX_CHUNK, math.ceil(left / (4 * workers))))
+
+
+@dataclasses.dataclass(frozen=True)
+class _Attempt:
+    """A chunk and how many times its worker or executor has failed it."""
+
+    task: ChunkTask
+    attempts: int = 0
+
+    def again(self) -> _Attempt:
+        return _Attempt(self.task, self.attempts + 1)
+
+
+@dataclasses.dataclass
+class _Queue:
+    """The chunks of a session not committed yet: fresh, to try again, and running."""
+
+    todo: Iterator[ChunkTask]
+    retry: deque[_Attempt] = dataclasses.field(default_factory=deque)
+    running: dict[Future[ChunkOutput], _Attempt] = dataclasses.field(default_factory=dict)
+
+    def next(self) -> _Attempt | None:
+        """The chunk to submit next (retries first), or None when there is none left."""
+        if self.retry:
+            return self.retry.popleft()
+        task = next(self.todo, None)
+        return None if task is None else _Attempt(task)
+
+
+# --- the session ----------------------------------------------------------------------------
+
+
+class _Session:
+    """One session of a sweep: what is left, the manifest's record of it, the main loop."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        identity: Mapping[str, Any],
+        folder: Path,
+        retry: bool,
+        progress: ProgressCallback | None,
+    ) -> None:
+        self.plan = plan
+        self.identity = identity
+        self.folder = folder
+        self.retry_failed = retry
+        self.progress = progress
+        self.worker_seconds = 0.0
+        self.rebuilds = 0
+        self.reread()
+
+    def reread(self) -> None:
+        """Find which runs are done (read only; again once the folder is locked)."""
+        committed = store.committed_runs(self.folder) if self.folder.exists() else None
+        self.done: set[str] = set()
+        self.failed = 0
+        if committed is not None and len(committed):
+            expected = pd.Index([run.key for run in expected_runs(self.identity)])
+            committed = committed[committed["run_key"].isin(expected)]
+            ok = committed["error"].isna()
+            chosen = committed["run_key"][ok] if self.retry_failed else committed["run_key"]
+            self.done = set(chosen)
+            self.failed = 0 if self.retry_failed else int((~ok).sum())
+        self.resumed = len(self.done)
+        self.count = self.resumed
+        self.left = self.plan.total - self.resumed
+
+    def run(self, pool: Executors | None, chunk_size: int | None) -> None:
+        """Compute every run not yet done, recording the session in the manifest."""
+        manifest = _manifest(self.plan, self.identity, store.read_manifest(self.folder))
+        self.log = durable.SessionLog(
+            manifest,
+            lambda saved: store.write_manifest(self.folder, saved),
+            failures=(SweepError,),
+            closing=self._counts,
+        )
+        with self.log:
+            self._report()
+            if pool is not None and self.left:
+                self._loop(pool, chunk_size)
+
+    def _counts(self) -> dict[str, Any]:
+        return {
+            "runs_computed": self.count - self.resumed,
+            "runs_failed": self.failed,
+            "worker_seconds": round(self.worker_seconds, 3),
+        }
+
+    def _report(self) -> None:
+        if self.progress is not None:
+            self.progress(
+                SweepProgress(
+                    self.plan.total, self.count, self.failed, self.resumed, self.log.elapsed()
+                )
+            )
+
+    def _commit(self, output: ChunkOutput) -> None:
+        if output.model_version != self.identity["model_version"]:
+            raise SweepError(
+                f"a worker computed chunk {output.name} with model version "
+                f"{output.model_version}, the sweep needs {self.identity['model_version']}"
+            )
+        store.commit_chunk(self.folder, output.name, output.runs, output.trajectories)
+        self.count += output.count
+        self.failed += output.failed
+        self.worker_seconds += output.seconds
+        self._report()
+
+    def _loop(self, pool: Executors, chunk_size: int | None) -> None:
+        """Keep every slot of the executor busy until each chunk is committed."""
+        size = _chunk_size(chunk_size, pool.workers or 1, self.left)
+        self.log.record.update(executor=pool.label, workers=pool.workers, chunk_size=size)
+        queue = _Queue(_chunks(self.plan, self.identity, self.done, size))
+        while True:
+            broken = self._submit(pool, queue)
+            if not queue.running and not broken:
+                return
+            if queue.running:
+                broken = self._collect(queue) or broken
+            if broken:
+                self._recover(pool, queue)
+
+    def _submit(self, pool: Executors, queue: _Queue) -> bool:
+        """Fill the executor's slots; return whether the executor broke meanwhile."""
+        while len(queue.running) < pool.slots:
+            attempt = queue.next()
+            if attempt is None:
+                return False
+            try:
+                queue.running[pool.executor.submit(run_chunk, attempt.task)] = attempt
+            except BrokenProcessPool:
+                queue.retry.appendleft(attempt)
+                return True
+        return False
+
+    def _collect(self, queue: _Queue) -> bool:
+        """Commit the chunks that finish next; return whether the executor broke."""
+        broken = False
+        for future in wait(queue.running, return_when=FIRST_COMPLETED).done:
+            attempt = queue.running.pop(future)
+            output: ChunkOutput | None
+            try:
+                output = future.result()
+            except BrokenProcessPool:
+                broken = True
+                queue.retry.append(attempt.again())
+                continue
+            except SweepError:
+                raise
+            except Exception as exc:
+                output = _after_failure(attempt, exc, queue.retry)
+            if output is not None:
+                self._commit(output)
+        return broken
+
+    def _recover(self, pool: Executors, queue: _Queue) -> None:
+        """Replace a broken process pool and resubmit what it was running."""
+        if not pool.rebuildable:
+            raise SweepError("the executor broke; committed chunks are kept, run again to resume")
+        self.rebuilds += 1
+        self.log.record["pool_rebuilds"] = self.rebuilds
+        # Every chunk still running lost its worker with the pool: resubmit it.
+        queue.retry.extend(attempt.again() for attempt in queue.running.values())
+        queue.running.clear()
+        self._isolate_repeat_offenders(queue.retry)
+        pool.rebuild()
+
+    def _isolate_repeat_offenders(self, retry: deque[_Attempt]) -> None:
+        """Chunks that were running each time the pool broke are split; a single run that
+        was running every time is recorded as failed, so one run that kills its worker (out
+        of memory, a crash in native code) cannot stall the sweep."""
+        keep: list[_Attempt] = []
+        for attempt in retry:
+            if attempt.attempts < MAX_ATTEMPTS:
+                keep.append(attempt)
+            elif len(attempt.task.runs) > 1:
+                keep.extend(_Attempt(t) for t in _split(attempt.task))
+            else:
+                message = f"the worker process died {MAX_ATTEMPTS} times running this run"
+                self._commit(failed_chunk(attempt.task, message))
+        retry.clear()
+        retry.extend(keep)
+
+
+def _after_failure(attempt: _Attempt, exc: Exception, retry: deque[_Attempt]) -> ChunkOutput | None:
+    """Decide what to do with a chunk whose future raised instead of returning.
+
+    A run's own errors never get here (:func:`run_chunk` records them), so this is the
+    executor failing. Dask's ``KilledWorker`` means workers died running the chunk: it is
+    split, and a single run that kills its workers is recorded as failed. Anything else
+    (a lost connection, workers that cannot import ``sim``) is retried, then stops the
+    sweep: recording it against the runs would blame them for the infrastructure.
+    """
+    # Only a Dask executor raises it, and a session on Dask has imported Dask already.
+    from distributed import KilledWorker
+
+    if isinstance(exc, KilledWorker):
+        if len(attempt.task.runs) > 1:
+            retry.extend(_Attempt(t) for t in _split(attempt.task))
+            return None
+        return failed_chunk(attempt.task, f"the worker process died running this run ({exc})")
+    if attempt.attempts + 1 < MAX_ATTEMPTS:
+        retry.append(attempt.again())
+        return None
+    raise SweepError(
+        f"chunk {attempt.task.name} failed {MAX_ATTEMPTS} times on the executor "
+        f"({describe_error(exc)}); finished chunks are kept, run the sweep again to resume"
+    )

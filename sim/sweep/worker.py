@@ -1,0 +1,331 @@
+"""The worker side of a sweep: a chunk of runs in, one Parquet table of results out.
+
+A worker runs a chunk as one batch of the array engine (runs whose uncertain inputs change
+the partnership go in their own batches), reduces it to summary metrics (or tidy
+trajectories on request) and sends back the Parquet bytes. Everything a worker receives and
+returns is plain, picklable data, so any executor (a local pool, Dask) can carry it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import platform
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from sim import store
+from sim.engine import Trajectory
+from sim.errors import SweepError
+from sim.metrics import summary_metrics
+from sim.run import Prepared, RunInputs, agency_frame, batch_groups, simulate_prepared
+from sim.sweep.plan import Keep
+from sim.sweep.version import model_version
+
+if TYPE_CHECKING:
+    from sim.scenarios import Scenario
+
+
+@dataclasses.dataclass(frozen=True)
+class ChunkTask:
+    """A chunk of runs of one scenario, as sent to a worker (plain, picklable data).
+
+    The scenario travels as its TOML text (:meth:`Scenario.to_toml`), which loads back to
+    the same content hash on any machine with the same model code.
+    """
+
+    scenario_name: str
+    scenario_toml: str
+    scenario_hash: str
+    model_version: str
+    seed: int
+    keep: Keep
+    columns: tuple[str, ...]
+    values: tuple[tuple[int, tuple[float, ...]], ...]
+    runs: tuple[tuple[int, int, str], ...]
+
+    @property
+    def name(self) -> str:
+        """The chunk's file name (a hash of its run keys)."""
+        return store.chunk_name([key for _, _, key in self.runs])
+
+
+@dataclasses.dataclass(frozen=True)
+class ChunkOutput:
+    """What a worker sends back: the chunk's Parquet bytes and a few counts."""
+
+    name: str
+    runs: bytes
+    trajectories: bytes | None
+    count: int
+    failed: int
+    seconds: float
+    model_version: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Member:
+    """One run inside a worker: its position in the chunk, its key and its engine inputs."""
+
+    position: int
+    key: str
+    prepared: Prepared
+
+
+@dataclasses.dataclass
+class _Results:
+    """What a chunk's runs gave so far: summary metrics per engine batch (with the batch's
+    positions in the chunk), agency x week rows, and the error of each failed run."""
+
+    metrics: list[tuple[list[int], pd.DataFrame]] = dataclasses.field(default_factory=list)
+    trajectories: list[pd.DataFrame] = dataclasses.field(default_factory=list)
+    errors: dict[int, str] = dataclasses.field(default_factory=dict)
+
+
+def run_chunk(task: ChunkTask) -> ChunkOutput:
+    """Run one chunk and return its results as Parquet bytes (the worker entry point).
+
+    Runs are compiled once per distinct set of scenario inputs, grouped by partnership (a
+    batch needs one), and each group is advanced as one engine batch. If a batch raises,
+    its runs are retried one by one so that only the failing runs are recorded as failed,
+    with their error. Results do not depend on the grouping: a run's output depends only on
+    its inputs and seed (``sim.engine.simulate``).
+    """
+    started = time.perf_counter()
+    scenario = _checked_scenario(task)
+    results = _Results()
+    members = _prepare(task, scenario, results.errors)
+    for group in batch_groups([m.prepared for m in members]):
+        _simulate_group(task, [members[i] for i in group], results)
+    draws = {m.position: m.prepared.draw for m in members if m.prepared.draw is not None}
+    runs = _runs_table(task, results.metrics, results.errors, draws)
+    kept = None
+    if task.keep == "trajectories":
+        kept = _parquet_bytes(_trajectory_table(results.trajectories))
+    return ChunkOutput(
+        task.name,
+        _parquet_bytes(runs),
+        kept,
+        len(task.runs),
+        len(results.errors),
+        time.perf_counter() - started,
+        task.model_version,
+    )
+
+
+def _checked_scenario(task: ChunkTask) -> Scenario:
+    """The task's scenario, after checking that this worker runs the sweep's model code and
+    reads the scenario back with the content the coordinator sent."""
+    version = model_version()
+    if version != task.model_version:
+        raise SweepError(
+            f"worker {platform.node()} runs model version {version}, the sweep needs "
+            f"{task.model_version}: install the same sharesim on every worker"
+        )
+    scenario, digest = _scenario(task.scenario_toml, task.scenario_name)
+    if digest != task.scenario_hash:
+        raise SweepError(
+            f"scenario {task.scenario_name!r} reads back on worker {platform.node()} with "
+            f"content {digest[:12]}, not {task.scenario_hash[:12]}"
+        )
+    return scenario
+
+
+def _prepare(task: ChunkTask, scenario: Scenario, errors: dict[int, str]) -> list[_Member]:
+    """The engine inputs of every run of the task; a run whose inputs cannot be compiled is
+    recorded in ``errors`` instead (a bad input fails its runs, not the chunk)."""
+    values = dict(task.values)
+    inputs = RunInputs(scenario, task.seed)
+    members: list[_Member] = []
+    for position, (row, replicate, key) in enumerate(task.runs):
+        given = dict(zip(task.columns, values[row], strict=True))
+        try:
+            members.append(_Member(position, key, inputs.prepare(row, replicate, given)))
+        except Exception as exc:
+            errors[position] = describe_error(exc)
+    return members
+
+
+def _simulate_group(task: ChunkTask, group: Sequence[_Member], results: _Results) -> None:
+    """Simulate runs that share a partnership and add what they gave to ``results``."""
+    for batch, outcome in _simulate_isolating(group, task.seed):
+        if isinstance(outcome, str):
+            results.errors[batch[0].position] = outcome
+            continue
+        results.metrics.append(([m.position for m in batch], summary_metrics(outcome)))
+        if task.keep == "trajectories":
+            results.trajectories.append(_trajectory_rows(task, batch, outcome))
+
+
+@functools.lru_cache(maxsize=4)
+def _scenario(text: str, name: str) -> tuple[Scenario, str]:
+    """The scenario written in ``text`` and its content hash, parsed once per worker process.
+
+    A memo of a pure function (the same text always gives an equal scenario), kept because
+    parsing costs about as much as simulating a few runs and a worker sees the same
+    scenario in chunk after chunk.
+    """
+    from sim.scenarios import Scenario
+
+    scenario = Scenario.from_toml(text, name)
+    return scenario, scenario.content_hash()
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line saying what went wrong in a run."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _simulate_isolating(
+    members: Sequence[_Member], seed: int
+) -> Iterator[tuple[Sequence[_Member], Trajectory | str]]:
+    """Simulate ``members`` as one batch; if that raises, one run at a time."""
+    try:
+        yield members, simulate_prepared([m.prepared for m in members], seed)
+        return
+    except Exception as exc:
+        if len(members) == 1:
+            yield members, describe_error(exc)
+            return
+    for member in members:
+        try:
+            yield [member], simulate_prepared([member.prepared], seed)
+        except Exception as exc:
+            yield [member], describe_error(exc)
+
+
+def _identity_columns(task: ChunkTask, positions: Iterable[int]) -> dict[str, pa.Array]:
+    """The columns naming each run at ``positions`` of the task."""
+    runs = [task.runs[p] for p in positions]
+    return {
+        "scenario": pa.array([task.scenario_name] * len(runs), pa.string()),
+        "row": pa.array([r for r, _, _ in runs], pa.int64()),
+        "replicate": pa.array([r for _, r, _ in runs], pa.int64()),
+        "run_key": pa.array([k for _, _, k in runs], pa.string()),
+    }
+
+
+def _runs_table(
+    task: ChunkTask,
+    metrics: Sequence[tuple[Sequence[int], pd.DataFrame]],
+    errors: Mapping[int, str],
+    draws: Mapping[int, int],
+) -> pa.Table:
+    """One row per run in task order: identity, design values, the posterior set drawn
+    (``posterior_draw``, null when the scenario has no posterior), metrics (null when the run
+    failed), error (null when it did not).
+
+    ``metrics`` holds, per engine batch, the positions of its runs in the task and their
+    summary metrics. Column types come from the metrics (integers stay integers), so a
+    chunk's schema does not depend on which of its runs failed.
+    """
+    n = len(task.runs)
+    columns = _identity_columns(task, range(n))
+    values = dict(task.values)
+    matrix = np.array([values[row] for row, _, _ in task.runs], dtype=np.float64)
+    for j, name in enumerate(task.columns):
+        columns[name] = pa.array(matrix[:, j], pa.float64())
+    columns["posterior_draw"] = pa.array([draws.get(p) for p in range(n)], pa.int64())
+    columns.update(_metric_columns(n, metrics))
+    columns["error"] = pa.array([errors.get(p) for p in range(n)], pa.string())
+    return pa.table(columns)
+
+
+def _metric_columns(
+    n: int, metrics: Sequence[tuple[Sequence[int], pd.DataFrame]]
+) -> dict[str, pa.Array]:
+    """Each metric as a column of ``n`` runs, null where no batch gave it a value."""
+    kinds: dict[str, bool] = {}
+    for _, frame in metrics:
+        for name, dtype in frame.dtypes.items():
+            kinds.setdefault(str(name), bool(np.issubdtype(dtype, np.integer)))
+    columns = {}
+    for name, integral in kinds.items():
+        filled = np.zeros(n, dtype=np.int64 if integral else np.float64)
+        present = np.zeros(n, dtype=bool)
+        for positions, frame in metrics:
+            if name in frame.columns:
+                filled[positions] = frame[name].to_numpy()
+                present[positions] = True
+        columns[name] = pa.array(filled, pa.int64() if integral else pa.float64(), mask=~present)
+    return columns
+
+
+def _trajectory_rows(
+    task: ChunkTask, batch: Sequence[_Member], trajectory: Trajectory
+) -> pd.DataFrame:
+    """Tidy agency x week rows of one engine batch, each with its run's identity."""
+    frame = agency_frame(trajectory)
+    index = frame["replicate"].to_numpy()
+    frame = frame.drop(columns="replicate")
+    frame.insert(0, "run_key", np.array([m.key for m in batch], dtype=object)[index])
+    frame.insert(
+        0, "replicate", np.array([m.prepared.replicate for m in batch], dtype=np.int64)[index]
+    )
+    frame.insert(0, "row", np.array([m.prepared.row for m in batch], dtype=np.int64)[index])
+    frame.insert(0, "scenario", task.scenario_name)
+    return frame
+
+
+TRAJECTORY_SCHEMA = pa.schema(
+    [
+        ("scenario", pa.string()),
+        ("row", pa.int64()),
+        ("replicate", pa.int64()),
+        ("run_key", pa.string()),
+        ("week", pa.int64()),
+        ("agency", pa.string()),
+        ("handled", pa.int64()),
+        ("recorded", pa.int64()),
+        ("share", pa.float64()),
+        ("buy_in", pa.float64()),
+        ("interface", pa.string()),
+        ("attitude", pa.float64()),
+    ]
+)
+"""Columns of a chunk's trajectories file (``keep = "trajectories"``)."""
+
+
+def _trajectory_table(frames: Sequence[pd.DataFrame]) -> pa.Table:
+    """The agency x week rows of a chunk as one table of :data:`TRAJECTORY_SCHEMA`."""
+    schema = TRAJECTORY_SCHEMA
+    if not frames:
+        return schema.empty_table()
+    frame = pd.concat(frames, ignore_index=True)
+    arrays = []
+    for field in schema:
+        column = frame[field.name]
+        if pa.types.is_string(field.type):
+            arrays.append(pa.array(column.astype(str).to_numpy(dtype=object), field.type))
+        else:
+            arrays.append(pa.array(column.to_numpy(), field.type))
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _parquet_bytes(table: pa.Table) -> bytes:
+    """The table as the bytes of a zstd-compressed Parquet file."""
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="zstd")
+    return bytes(sink.getvalue().to_pybytes())
+
+
+def failed_chunk(task: ChunkTask, message: str) -> ChunkOutput:
+    """The output of a chunk none of whose runs could be computed (each with ``message``)."""
+    runs = _runs_table(task, [], dict.fromkeys(range(len(task.runs)), message), {})
+    kept = _parquet_bytes(_trajectory_table([])) if task.keep == "trajectories" else None
+    return ChunkOutput(
+        task.name,
+        _parquet_bytes(runs),
+        kept,
+        len(task.runs),
+        len(task.runs),
+        0.0,
+        task.model_version,
+    )
