@@ -25,7 +25,7 @@ from sim.dashboard.state import PageState
 
 TITLE = "sharesim: recording on the shared ASB system"
 
-LIVE_PANELS: tuple[Callable[[PageState], solara.Element], ...] = (
+LIVE_PANELS: tuple[Callable[[PageState, int], solara.Element], ...] = (
     ExplainPanel,
     SharePanel,
     InterfacePanel,
@@ -60,11 +60,22 @@ def Dashboard(catalog: Catalog) -> None:
         LeverCard(state)
     with solara.Column(gap="12px", classes=["sharesim-main"]):
         EnsemblePanel(state, cache)
-        with solara.Column(gap="8px", classes=["sharesim-live"]):
-            LiveRunBar(state)
-            with solara.Div(classes=["sharesim-grid"]):
-                for panel in LIVE_PANELS:
-                    panel(state)
+        LiveSection(state)
+
+
+@solara.component
+def LiveSection(state: PageState) -> None:
+    """The live run: its bar and its panels, redrawn together after each step.
+
+    Only this component follows the step counter and hands it down, so a step redraws every
+    part of the live run in one pass (each part following it would be a pass of its own).
+    """
+    tick = state.tick.value
+    with solara.Column(gap="8px", classes=["sharesim-live"]):
+        LiveRunBar(state, tick)
+        with solara.Div(classes=["sharesim-grid"]):
+            for panel in LIVE_PANELS:
+                panel(state, tick)
 
 
 @solara.component

@@ -229,9 +229,9 @@ def RunChartPanel(key: str, caption: str, week: int, spec: Spec) -> None:
 
 
 @solara.component
-def SharePanel(state: PageState) -> None:
+def SharePanel(state: PageState, tick: int) -> None:
     """Recording share per partner over the live run."""
-    state.tick.get()
+    del tick  # a new value (the live run stepped) redraws the panel
     run = state.live.value
     template = solara.use_memo(lambda: share_template(run.model), [run.model])
     RunChartPanel(
@@ -243,9 +243,9 @@ def SharePanel(state: PageState) -> None:
 
 
 @solara.component
-def BuyInPanel(state: PageState) -> None:
+def BuyInPanel(state: PageState, tick: int) -> None:
     """Buy-in of every partner over time, the partner picked in the explanation highlighted."""
-    state.tick.get()
+    del tick  # a new value (the live run stepped) redraws the panel
     run = state.live.value
     names = list(run.model.partnership.names)
     selected = state.partner.value if state.partner.value in names else names[0]
@@ -260,9 +260,9 @@ def BuyInPanel(state: PageState) -> None:
 
 
 @solara.component
-def InterfacePanel(state: PageState) -> None:
+def InterfacePanel(state: PageState, tick: int) -> None:
     """Interface stage of every partner over time."""
-    state.tick.get()
+    del tick  # a new value (the live run stepped) redraws the panel
     run = state.live.value
     template = solara.use_memo(lambda: interface_template(run.model), [run.model])
     RunChartPanel(

@@ -349,10 +349,10 @@ def stale_note(moved: Mapping[str, float], own: Mapping[str, float], mine: Expla
 
 
 @solara.component
-def ExplainPanel(state: PageState) -> None:
+def ExplainPanel(state: PageState, tick: int) -> None:
     """Pick a partner; see its recording decision as motivation against cost, term by term,
     with the terms a moved lever changes recomputed and marked."""
-    state.tick.get()
+    del tick  # a new value (the live run stepped) redraws the panel
     run = state.live.value
     model = run.model
     template = solara.use_memo(explanation_template, [])
@@ -368,13 +368,7 @@ def ExplainPanel(state: PageState) -> None:
         PanelHeading("explain", f"Week {explanation.week}, from {start:%-d %b %Y}")
         with solara.Row(gap="16px", classes=["sharesim-explain-body"]):
             with solara.Column(gap="6px", classes=["sharesim-explain-text"]):
-                solara.Select(
-                    label="Partner",
-                    value=partner,
-                    values=names,
-                    on_value=state.partner.set,
-                    dense=True,
-                )
+                PartnerPicker(state, tuple(names))
                 solara.Text(summary(explanation), classes=["sharesim-probability"])
                 if moved:
                     solara.Text(
@@ -388,3 +382,12 @@ def ExplainPanel(state: PageState) -> None:
                     )
             with solara.Column(classes=["sharesim-explain-chart"]):
                 Figure(explanation_spec(explanation, template, changed), classes=["sharesim-chart"])
+
+
+@solara.component
+def PartnerPicker(state: PageState, names: tuple[str, ...]) -> None:
+    """Which partner the explanation (and the buy-in chart) picks out, among ``names``."""
+    partner = state.partner.value if state.partner.value in names else names[0]
+    solara.Select(
+        label="Partner", value=partner, values=list(names), on_value=state.partner.set, dense=True
+    )

@@ -184,9 +184,9 @@ def network_caption(model: SharingModel) -> str:
 
 
 @solara.component
-def NetworkPanel(state: PageState) -> None:
+def NetworkPanel(state: PageState, tick: int) -> None:
     """The partners as a network weighted by cross-agency views."""
-    state.tick.get()
+    del tick  # a new value (the live run stepped) redraws the panel
     model = state.live.value.model
     templates = solara.use_memo(
         lambda: {True: network_template(True), False: network_template(False)}, []

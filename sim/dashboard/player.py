@@ -29,11 +29,11 @@ def where(run: LiveRun) -> str:
 
 
 @solara.component
-def LiveRunBar(state: PageState) -> None:
+def LiveRunBar(state: PageState, tick: int) -> None:
     """The live run's heading and controls: Reset, Play/Pause, Step, the pause between weeks
     while playing and how many weeks run between redraws; a note when the page's levers or
     seed have moved since the run was built."""
-    state.tick.get()
+    del tick  # a new value (the live run stepped) redraws the bar
     run = state.live.value
     playing = state.playing.value
     problem, set_problem = solara.use_state("")
@@ -75,16 +75,7 @@ def LiveRunBar(state: PageState) -> None:
                 color="primary",
                 small=True,
             )
-            with solara.Column(classes=["sharesim-speed"]):
-                solara.SliderInt(
-                    "Pause between weeks (ms)",
-                    value=state.play_interval,
-                    min=1,
-                    max=500,
-                    step=10,
-                )
-            with solara.Column(classes=["sharesim-speed"]):
-                solara.SliderInt("Weeks between redraws", value=state.render_every, min=1, max=26)
+            Speed(state)
         if problem:
             solara.Error(problem, classes=["sharesim-input-error"])
         elif stale:
@@ -94,3 +85,14 @@ def LiveRunBar(state: PageState) -> None:
                 classes=["sharesim-stale"],
                 style={"color": palette.VERMILLION},
             )
+
+
+@solara.component
+def Speed(state: PageState) -> None:
+    """How fast Play goes: the pause between weeks, and weeks run between redraws."""
+    with solara.Column(classes=["sharesim-speed"]):
+        solara.SliderInt(
+            "Pause between weeks (ms)", value=state.play_interval, min=1, max=500, step=10
+        )
+    with solara.Column(classes=["sharesim-speed"]):
+        solara.SliderInt("Weeks between redraws", value=state.render_every, min=1, max=26)
