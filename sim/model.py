@@ -27,6 +27,7 @@ from sim.agents import Agency, Staff
 from sim.errors import InputError
 from sim.params import check_value
 from sim.scenarios import Scenario
+from sim.seeds import fresh_seed
 
 DEFAULT_SCENARIO = "sentinel_replay"
 """The scenario a model runs when none is named: the replay of the Sentinel implementation."""
@@ -122,11 +123,6 @@ def engine_inputs(
         compiled = scenario.replace(**levers).compile()
         return compiled, dict(compiled.parameters)
     return scenario, {**scenario.parameters, **levers}
-
-
-def fresh_seed() -> int:
-    """Return a seed from the operating system's entropy (what ``rng=None`` runs with)."""
-    return int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
 
 
 class SharingModel(mesa.Model):
