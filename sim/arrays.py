@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Mapping, Sequence
+from collections import namedtuple
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Literal, TypeAliasType, get_type_hints
+from typing import Annotated, Any, Literal, TypeAliasType, get_type_hints
 
 import numpy as np
 from numpy.typing import NDArray
@@ -379,3 +380,19 @@ def concatenate(parts: Sequence[Trajectory]) -> Trajectory:
         name: np.concatenate([getattr(p, name) for p in parts]) for name in layouts(Trajectory)
     }
     return Trajectory(names=parts[0].names, **arrays)
+
+
+# The kernel's records: one run's arrays, a field per declared array, sorted by name. The
+# engine passes each as a plain tuple in this field order (numba types a plain tuple
+# argument faster than a namedtuple) and the kernel names it again to read it. The sorting
+# means that reordering a declaration changes nothing compiled; renaming an array changes the
+# kernel, which reads every field by name (tested), and so refreshes its numba cache.
+def _record(name: str, arrays: Iterable[str]) -> Any:
+    """A namedtuple class with a field per name in ``arrays``, sorted."""
+    return namedtuple(name, sorted(arrays), module=__name__)
+
+
+StaticRecord = _record("StaticRecord", (f.name for f in dataclasses.fields(Static)))
+ScheduleRecord = _record("ScheduleRecord", (f.name for f in dataclasses.fields(Schedule)))
+StateRecord = _record("StateRecord", layouts(State))
+OutputRecord = _record("OutputRecord", layouts(WeekOutput))

@@ -24,11 +24,8 @@ documentary assurance + bureaucratic burden + workload - training - co-location
 
 from __future__ import annotations
 
-import dataclasses
-from collections import namedtuple
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -37,11 +34,15 @@ from sim.arrays import (
     BoolArray,
     FloatArray,
     IntArray,
+    OutputRecord,
     Outputs,
     Partnership,
     Schedule,
+    ScheduleRecord,
     State,
+    StateRecord,
     Static,
+    StaticRecord,
     Trajectory,
     WeekOutput,
     allocate,
@@ -86,46 +87,37 @@ ParameterArrays = Mapping[str, FloatArray]
 """Parameter values by registry name, each an array of shape (B,): one value per run."""
 
 
-# The kernel's records: namedtuples of one run's arrays, with a field per declared array.
-# Fields are sorted by name: numba's cache knows a namedtuple by its class and field types,
-# not its field names, so reordering a declaration must not reuse code compiled for the old
-# order.
-def _kernel_record(name: str, arrays: Iterable[str]) -> Any:
-    """A namedtuple class with a field per name in ``arrays``, for the kernel to read."""
-    return namedtuple(name, sorted(arrays), module=__name__)
-
-
-_StaticRecord = _kernel_record("_StaticRecord", (f.name for f in dataclasses.fields(Static)))
-_ScheduleRecord = _kernel_record("_ScheduleRecord", (f.name for f in dataclasses.fields(Schedule)))
-_StateRecord = _kernel_record("_StateRecord", layouts(State))
-_OutputRecord = _kernel_record("_OutputRecord", layouts(WeekOutput))
 _WEEKLY = frozenset(layouts(Outputs))
+_OUTPUTS = tuple((name, name in _WEEKLY) for name in OutputRecord._fields)
+"""The kernel's outputs, in record order, and whether each is weekly (else per staff)."""
 
 
+# The kernel takes each record as a plain tuple in its fields' order (see sim.arrays); these
+# build them, with list comprehensions because step calls them every week.
 def _kernel_schedules(schedule: Schedule, size: int) -> tuple[tuple[NDArray, ...], ...]:
     """Each run's schedule as the kernel reads it: its own row of a batched schedule, or the
     shared one."""
-    arrays = [getattr(schedule, name) for name in _ScheduleRecord._fields]
+    arrays = [getattr(schedule, name) for name in ScheduleRecord._fields]
     if not schedule.batched:
-        return (_ScheduleRecord._make(arrays),) * size
-    return tuple(_ScheduleRecord._make(x[run] for x in arrays) for run in range(size))
+        return (tuple(arrays),) * size
+    return tuple(tuple([x[run] for x in arrays]) for run in range(size))
 
 
 def _kernel_state(state: State, run: int) -> tuple[NDArray, ...]:
     """Run ``run``'s rows of every state array, as views the kernel updates in place (a run's
     single value stays a one-element array)."""
-    return _StateRecord._make(
-        x[run] if x.ndim > 1 else x[run : run + 1]
-        for x in [getattr(state, name) for name in _StateRecord._fields]
-    )
+    arrays = [getattr(state, name) for name in StateRecord._fields]
+    return tuple([x[run] if x.ndim > 1 else x[run : run + 1] for x in arrays])
 
 
 def _kernel_week(out: WeekOutput, run: int) -> tuple[NDArray, ...]:
     """Where the kernel writes run ``run``'s outputs for one week: a one-week stretch of its
     rows of the weekly outputs, and its rows of the per-staff ones."""
-    return _OutputRecord._make(
-        getattr(out, name)[run : run + 1] if name in _WEEKLY else getattr(out, name)[run]
-        for name in _OutputRecord._fields
+    return tuple(
+        [
+            getattr(out, name)[run : run + 1] if weekly else getattr(out, name)[run]
+            for name, weekly in _OUTPUTS
+        ]
     )
 
 
@@ -134,8 +126,8 @@ def _kernel_run(
 ) -> tuple[NDArray, ...]:
     """Where the kernel writes run ``run``'s outputs for a whole run: its rows of the
     ``weekly`` arrays (one row per week) and the ``per_staff`` arrays (the last week's)."""
-    return _OutputRecord._make(
-        weekly[name][run] if name in _WEEKLY else per_staff[name] for name in _OutputRecord._fields
+    return tuple(
+        [weekly[name][run] if is_weekly else per_staff[name] for name, is_weekly in _OUTPUTS]
     )
 
 
@@ -228,7 +220,7 @@ def prepare(partnership: Partnership, schedule: Schedule, params: ParameterArray
         burden=p["bureaucracy_burden"] * static.bureaucracy[None],
         workload=p["workload_cost"] * relative_load[None],
         records=_records(params, size),
-        kernel_static=_StaticRecord._make(getattr(static, f) for f in _StaticRecord._fields),
+        kernel_static=tuple(getattr(static, name) for name in StaticRecord._fields),
         kernel_schedules=_kernel_schedules(schedule, size),
     )
 

@@ -19,10 +19,10 @@ The rules, in order each week (see ``docs/ODD.md``; the slow per-agent reference
    unrecorded counts independent Poissons (thinning);
 6. habit, attitude and agency buy-in learn from the week; cross-agency views accumulate.
 
-The kernel reads its arrays by name from four records the engine builds for the run
-(``sim/arrays.py`` declares them): ``static`` (the partnership), ``schedule`` (the run's
-weekly events), ``state`` (what carries over from week to week) and ``out`` (what the run
-reports). Parameters come as ``p``, one record with a field per registry name.
+The kernel reads a run's arrays by name from four records declared in ``sim/arrays.py``:
+``static`` (the partnership), ``schedule`` (the run's weekly events), ``state`` (what
+carries over from week to week) and ``out`` (what the run reports). Parameters come as
+``p``, one record with a field per registry name.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ from enum import IntEnum
 
 import numpy as np
 from numba import njit
+
+from sim.arrays import OutputRecord, ScheduleRecord, StateRecord, StaticRecord
 
 
 class InterfaceState(IntEnum):
@@ -84,18 +86,18 @@ def advance(rng, first_week, last_week, p, static, schedule, state, out):  # typ
         The weeks to advance, as indices into the schedule.
     p : record
         The run's parameters, one field per registry name.
-    static : namedtuple of arrays
-        The partnership, fixed during the run (``sim.arrays.Static``).
-    schedule : namedtuple of arrays
-        The run's schedule (``sim.arrays.Schedule``): (T, A) or (T,).
-    state : namedtuple of arrays
-        The run's state (``sim.arrays.State``), updated in place; ``pressure`` has one element.
-    out : namedtuple of arrays
-        The run's outputs (``sim.arrays.WeekOutput``): the weekly ones receive one row per
-        week advanced, the per-staff ones the last week's values.
+    static, schedule, state, out : tuple of arrays
+        The run's arrays, each record as a plain tuple in its fields' order (numba types a
+        plain tuple argument faster than a namedtuple), named again on entry:
+        ``StaticRecord``, the partnership, fixed during the run; ``ScheduleRecord``, the
+        run's schedule, (T, A) or (T,); ``StateRecord``, updated in place (``pressure`` has
+        one element); ``OutputRecord``, whose weekly arrays receive one row per week advanced
+        and whose per-staff arrays the last week's values.
     """
-    # Every array once, by name: a record's field read inside a loop would count a reference
-    # each time. Schedule arrays end in ``_s``, weekly outputs start with ``out_``.
+    static, schedule = StaticRecord(*static), ScheduleRecord(*schedule)
+    state, out = StateRecord(*state), OutputRecord(*out)
+    # Every array once, by name: reading a record's field inside a loop would count a
+    # reference each time. Schedule arrays end in ``_s``, weekly outputs start with ``out_``.
     staff_agency, staff_count, staff_rate = static.staff_agency, static.staff, static.staff_rate
     involvement, bureaucracy = static.involvement, static.bureaucracy
     allowed, relative_load = static.interface_allowed, static.relative_load
@@ -104,22 +106,15 @@ def advance(rng, first_week, last_week, p, static, schedule, state, out):  # typ
     training_s, turnover_shock_s = schedule.training, schedule.turnover_shock
     forced_s, functionality_s = schedule.interface_forced, schedule.functionality
     impulse_s = schedule.pressure_impulse
-    attitude, habit, risk, trained = state.attitude, state.habit, state.risk, state.trained
-    tenure, buy_in, interface, build_left = (
-        state.tenure,
-        state.buy_in,
-        state.interface,
-        state.build_left,
-    )
-    pressure, handled, recorded, views = state.pressure, state.handled, state.recorded, state.views
+    attitude, habit, risk = state.attitude, state.habit, state.risk
+    trained, tenure, buy_in = state.trained, state.tenure, state.buy_in
+    interface, build_left, pressure = state.interface, state.build_left, state.pressure
+    handled, recorded, views = state.handled, state.recorded, state.views
     share, partner_share = state.share, state.partner_share
     out_handled, out_recorded, out_buy_in = out.handled, out.recorded, out.buy_in
     out_interface, out_attitude, out_pressure = out.interface, out.attitude, out.pressure
-    staff_handled, staff_recorded, probability = (
-        out.staff_handled,
-        out.staff_recorded,
-        out.probability,
-    )
+    staff_handled, staff_recorded = out.staff_handled, out.staff_recorded
+    probability = out.probability
     n = staff_agency.shape[0]
     a = staff_count.shape[0]
     u = np.empty(n + 3 * a)

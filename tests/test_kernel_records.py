@@ -1,7 +1,10 @@
 """The kernel's records: every declared array reaches the kernel by name, every container
 follows its declaration, and the interface stages are declared once."""
 
+import ast
 import dataclasses
+import inspect
+import textwrap
 from typing import get_args
 
 import numba
@@ -10,7 +13,21 @@ import pytest
 from toy import toy_setup
 
 import sim.engine
-from sim.arrays import Layout, Outputs, Schedule, State, Static, Trajectory, WeekOutput, layouts
+import sim.kernel
+from sim.arrays import (
+    Layout,
+    OutputRecord,
+    Outputs,
+    Schedule,
+    ScheduleRecord,
+    State,
+    StateRecord,
+    Static,
+    StaticRecord,
+    Trajectory,
+    WeekOutput,
+    layouts,
+)
 from sim.engine import (
     INTERFACE_NAMES,
     InterfaceState,
@@ -40,14 +57,23 @@ def test_every_declared_array_has_a_layout():
 
 
 def test_the_kernel_reads_every_declared_array_by_name():
-    records = [
-        (sim.engine._StaticRecord, [f.name for f in dataclasses.fields(Static)]),
-        (sim.engine._ScheduleRecord, [f.name for f in dataclasses.fields(Schedule)]),
-        (sim.engine._StateRecord, list(layouts(State))),
-        (sim.engine._OutputRecord, list(layouts(WeekOutput))),
-    ]
-    for kind, names in records:
-        assert kind._fields == tuple(sorted(names))
+    """Each record has a field per declared array, sorted, and the kernel reads every field
+    by name: so a renamed array changes the kernel's source, which refreshes its numba cache
+    (positions in a record are never compiled against an old declaration)."""
+    records = {
+        "static": (StaticRecord, [f.name for f in dataclasses.fields(Static)]),
+        "schedule": (ScheduleRecord, [f.name for f in dataclasses.fields(Schedule)]),
+        "state": (StateRecord, list(layouts(State))),
+        "out": (OutputRecord, list(layouts(WeekOutput))),
+    }
+    source = ast.parse(textwrap.dedent(inspect.getsource(sim.kernel.advance.py_func)))
+    read: dict[str, set[str]] = {group: set() for group in records}
+    for node in ast.walk(source):
+        if isinstance(node, ast.Attribute) and getattr(node.value, "id", None) in read:
+            read[node.value.id].add(node.attr)
+    for group, (record, names) in records.items():
+        assert record._fields == tuple(sorted(names)), group
+        assert read[group] == set(names), group
 
 
 def _check_layouts(container, arrays, leading, sizes):
