@@ -10,7 +10,8 @@ its layout for one run: one value per member of staff (``Staff...``, length ``N`
 (``RunFloat``), and its element type. The engine reads these declarations to allocate, copy
 and hand the compiled kernel (:func:`sim.kernel.advance`) each run's rows by name, so a new
 state array or output is one field here plus its rule in the kernel; a new schedule array is
-one field of :class:`Schedule` plus the event that sets it (``sim/timeline.py``).
+one field of :class:`Schedule` (with its value in :meth:`Schedule.quiet`) plus the event that
+sets it (``sim/timeline.py``) and its rule in the kernel.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def allocate(
     }
 
 
-@functools.cache
+@functools.lru_cache(maxsize=256)
 def _shapes(
     container: type, leading: tuple[int, ...], sizes: tuple[tuple[Axis, int], ...]
 ) -> tuple[tuple[str, tuple[int, ...], type[np.generic]], ...]:
@@ -147,8 +148,8 @@ class Partnership:
 
     def __post_init__(self) -> None:
         n = len(self.names)
-        given = {f.name for f in dataclasses.fields(self) if f.init}
-        for attr in given.intersection(layouts(Partnership)):
+        arrays = layouts(Partnership)
+        for attr in [f.name for f in dataclasses.fields(self) if f.init and f.name in arrays]:
             shape = np.shape(getattr(self, attr))
             if shape != (n,):
                 raise ValueError(f"Partnership.{attr} has shape {shape}, expected ({n},)")
@@ -336,7 +337,8 @@ class WeekOutput(Outputs):
 
 @dataclass(frozen=True)
 class _Named:
-    """The agency names a trajectory's last axis follows (its first field, as always)."""
+    """A trajectory's agency names, in a base of their own so that ``names`` stays a
+    trajectory's first field: ``Trajectory(names, handled, recorded, ...)``."""
 
     names: tuple[str, ...]
 

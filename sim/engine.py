@@ -258,7 +258,8 @@ def initial_state(batch: Batch, rngs: Sequence[np.random.Generator]) -> State:
     """Draw the week-0 state of every run: staff attitudes and legal-risk perceptions.
 
     Staff at agencies with prior use of the system start trained, with habit
-    ``prior_use_habit`` (DOMAIN.md P9).
+    ``prior_use_habit`` (DOMAIN.md P9); agencies start at their initial buy-in and interface
+    stage. Every other state array starts at zero.
     """
     partnership, p = batch.partnership, batch.p
     b, n = batch.size, partnership.n_staff
