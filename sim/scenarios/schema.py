@@ -42,7 +42,7 @@ from sim.timeline import Phase
 Kind = Literal["police", "district", "county", "unitary"]
 KINDS: tuple[str, ...] = get_args(Kind)
 
-InterfaceName = Literal["none", "considering", "building", "live"]
+InterfaceName = Literal["none", "considering", "building", "live"]  # as InterfaceState (tested)
 INTERFACE_NAMES: tuple[str, ...] = get_args(InterfaceName)
 """Interface states as written in files, in the order of :class:`sim.engine.InterfaceState`."""
 
