@@ -41,8 +41,6 @@ UsePosterior = Annotated[
 def _load(reference: str) -> Scenario:
     from sim.scenarios import Scenario
 
-    if (os.sep in reference or reference.endswith(".toml")) and not Path(reference).exists():
-        raise InputError(f"{reference}: no such scenario file")
     return Scenario.load(reference)
 
 
