@@ -92,9 +92,9 @@ the replay take about 20 minutes on two workers, 24 times the largest shipped ex
 (40,960 runs): more than this is much more likely a slip of a digit than a plan."""
 
 MAX_RUNS = 10_000_000
-"""Most model runs of one sweep even when told to go ahead. A sweep keeps one 32-character
-key per run in memory to resume exactly (about 1 GB at this size); split a larger study into
-several sweeps."""
+"""Most model runs of one experiment, analysis or calibration even when told to go ahead. A
+sweep keeps one 32-character key per run in memory to resume exactly (about 1 GB at this
+size); split a larger study into several."""
 
 
 def runs_problem(runs: int, force: bool, counted: str = "") -> str | None:
@@ -112,7 +112,7 @@ def runs_problem(runs: int, force: bool, counted: str = "") -> str | None:
     """
     total = f"{counted} = {runs:,} runs" if counted else f"{runs:,} runs"
     if runs > MAX_RUNS:
-        return f"{total}, more than the {MAX_RUNS:,} one sweep can hold; split the study"
+        return f"{total}, more than the {MAX_RUNS:,} one study may run; split it"
     if runs > CONFIRM_RUNS_ABOVE and not force:
         return (
             f"{total}, more than {CONFIRM_RUNS_ABOVE:,}; if that is meant, run again with "
