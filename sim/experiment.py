@@ -41,7 +41,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sim import design as designs
 from sim.errors import InputError
 from sim.inputs import FileError, FileFormat, did_you_mean, read_toml, validation_problems
-from sim.limits import MAX_DESIGN_ROWS, MAX_GRID_POINTS, MAX_REPLICATES, runs_problem
+from sim.limits import (
+    MAX_DESIGN_ROWS,
+    MAX_GRID_POINTS,
+    MAX_REPLICATES,
+    MAX_SEED,
+    runs_problem,
+)
 from sim.params import uncertain_parameters
 
 if TYPE_CHECKING:
@@ -54,7 +60,7 @@ class ExperimentError(FileError):
 
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]
-Seed = Annotated[int, Field(ge=0)]
+Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]
 Bounds = Annotated[list[Finite], Field(min_length=2, max_length=2)]
 InputChoice = Literal["parameters", "all"] | Annotated[list[str], Field(min_length=1)]
 

@@ -71,6 +71,11 @@ LATEST_START = date(2200, 1, 1)
 
 # --- experiments and designs --------------------------------------------------------------
 
+MAX_SEED = 2**63 - 1
+"""Largest seed. NumPy takes a seed of any size, but manifests and tables store seeds as
+64-bit integers for the tools that read them, and 63 bits are more streams than any study
+uses."""
+
 MAX_REPLICATES = 1_000_000
 """Most replicates an experiment asks for per scenario and design row."""
 

@@ -29,7 +29,7 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.inputs import FileError, FileFormat, read_toml, validation_problems
-from sim.limits import runs_problem
+from sim.limits import MAX_SEED, runs_problem
 
 NuisanceMode = Literal["prior", "defaults"]
 """How inputs that are not calibrated are set: drawn from their prior range for every
@@ -134,7 +134,7 @@ class CalibrationSettings(BaseModel):
     predictive: Count = 300
     predictive_replicates: Annotated[int, Field(ge=1, le=100)] = 2
     point_replicates: Annotated[int, Field(ge=1, le=10_000)] = 50
-    seed: Annotated[int, Field(ge=0, lt=2**63)] = 1
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 1
     not_identified_above: Share = 0.8
 
     @model_validator(mode="after")

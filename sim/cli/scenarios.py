@@ -16,6 +16,7 @@ from sim.cli import app, stdout
 from sim.cli.progress import counter_bar
 from sim.durable import staged
 from sim.errors import InputError
+from sim.limits import MAX_SEED
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -26,7 +27,8 @@ console = stdout
 
 Replicates = Annotated[int, typer.Option(min=1, max=100_000, help="Independent replicates.")]
 Seed = Annotated[
-    int, typer.Option(min=0, help="Seed; replicate r uses SeedSequence(seed, (0, r)).")
+    int,
+    typer.Option(min=0, max=MAX_SEED, help="Seed; replicate r uses SeedSequence(seed, (0, r))."),
 ]
 UsePosterior = Annotated[
     bool,

@@ -77,7 +77,7 @@ class SobolSection(_Section):
     level: Literal["category", "parameter"] = "category"
     n: Annotated[int, Field(ge=16, le=1 << 20)]
     second_order: bool = False
-    convergence_from: Annotated[int, Field(ge=8)] = 64
+    convergence_from: Annotated[int, Field(ge=8, le=1 << 20)] = 64
 
 
 class MorrisSection(_Section):
