@@ -8,6 +8,7 @@ reproduction).
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -45,6 +46,22 @@ def test_a_design_is_bounded_in_rows_and_values() -> None:
     assert limits.design_problem(limits.MAX_DESIGN_ROWS, 1) is None
     assert "design rows" in str(limits.design_problem(limits.MAX_DESIGN_ROWS + 1, 1))
     assert "values" in str(limits.design_problem(limits.MAX_DESIGN_ROWS, 21))
+
+
+def test_the_guarantees_page_states_every_limit() -> None:
+    page = (ROOT / "docs" / "reliability.md").read_text(encoding="utf-8")
+    rows = [line for line in page.splitlines() if line.startswith("| `")]
+    for name in (n for n in dir(limits) if n.isupper()):
+        value = getattr(limits, name)
+        row = next((line for line in rows if f"`{name}`" in line.split("|")[1]), None)
+        assert row is not None, f"docs/reliability.md does not state {name}"
+        if isinstance(value, date):
+            shown = value.isoformat()
+        elif name == "MAX_FILE_BYTES":
+            shown = f"{value // 2**20} MiB"
+        else:
+            shown = f"{int(value):,}"
+        assert shown in row, f"docs/reliability.md gives {name} a value other than {shown}"
 
 
 def test_the_shipped_experiments_are_well_inside_the_limits() -> None:
