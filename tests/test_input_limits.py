@@ -7,6 +7,7 @@ reproduction).
 
 from __future__ import annotations
 
+import importlib
 import os
 from datetime import date
 from pathlib import Path
@@ -284,3 +285,44 @@ def test_a_place_that_is_not_a_folder_on_disk_is_checked_by_its_steps() -> None:
 def test_every_limit_error_is_an_input_error() -> None:
     for error in (FileError, ScenarioError, ExperimentError, SettingsError, designs.DesignError):
         assert issubclass(error, InputError)
+
+
+# --- the command line's --yes ------------------------------------------------------------
+
+
+def _stop(*args: object, **kwargs: object) -> None:
+    raise InputError("stopped where the runs would start")
+
+
+@pytest.mark.parametrize("command", ["sweep", "sensitivity", "calibrate"])
+def test_yes_on_the_command_line_lets_many_runs_start(
+    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    from sim.cli import main
+    from sim.sensitivity.experiment import SensitivityExperiment
+
+    # `sim.sweep` and `sim.calibration.calibrate` are also names of functions `sim` exports.
+    monkeypatch.setattr(importlib.import_module("sim.sweep"), "run_plan", _stop)
+    monkeypatch.setattr(SensitivityExperiment, "run", _stop)
+    monkeypatch.setattr(importlib.import_module("sim.calibration"), "calibrate", _stop)
+    if command == "sweep":
+        args = ["sweep", str(_experiment(tmp_path, 400_000)), "--out", str(tmp_path / "out")]
+    elif command == "sensitivity":
+        path = tmp_path / "many.toml"
+        text = (EXPERIMENTS / "sensitivity_sobol_grouped.toml").read_text()
+        path.write_text(text.replace("replicates = 5", "replicates = 200"))
+        args = ["sensitivity", str(path), "--out", str(tmp_path / "out")]
+    else:
+        path = tmp_path / "budget.toml"
+        path.write_text("screening = 1000000\n")
+        targets = str(ROOT / "sim" / "calibration" / "sentinel_targets.toml")
+        args = ["calibrate", targets, "--experiment", str(path), "--out", str(tmp_path / "out")]
+    with pytest.raises(SystemExit) as stop:
+        main(args)
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and len(err.splitlines()) == 1 and "run again with --yes" in err
+    with pytest.raises(SystemExit) as stop:
+        main([*args, "--yes"])
+    last = capsys.readouterr().err.splitlines()[-1]
+    assert stop.value.code == 2 and last.endswith("stopped where the runs would start")
+    assert not (tmp_path / "out").exists()
