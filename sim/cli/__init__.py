@@ -7,9 +7,8 @@ Each sub-command lives in its own module of this package and is registered below
 from __future__ import annotations
 
 import sys
-from functools import cache
+from functools import cache, partial
 
-import click
 import typer
 from rich.console import Console
 
@@ -44,11 +43,9 @@ def _fail(message: str, code: int = 2) -> None:
     sys.exit(code)
 
 
-@cache
-def _command() -> click.Command:
-    """The command behind ``app``, built once: typer builds it anew on every call, which
-    costs more than reading most inputs when the command line runs many times in a process."""
-    return typer.main.get_command(app)
+_command = cache(partial(typer.main.get_command, app))
+"""The command behind ``app``, built once: typer builds it anew on every call, which costs
+more than reading most inputs when the command line runs many times in a process."""
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -100,11 +100,11 @@ def locate(reference: str | Path, relative_to: Location | None = None) -> Locati
 def _locate_path(reference: str | Path, relative_to: Location | None) -> Location:
     shown = str(reference)
     if relative_to is None:
-        resource: Traversable = Path(reference)
-        problem = file_problem(resource, "scenario file")
+        path = Path(reference)
+        problem = file_problem(path, "scenario file")
         if problem is not None:
-            raise ScenarioError.at(shown, "", _missing(shown) if absent(resource) else problem)
-        return Location(shown, _key(resource), resource, resource.parent, resource.parent)
+            raise ScenarioError.at(shown, "", _missing(shown) if absent(path) else problem)
+        return Location(shown, _key(path), path, path.parent, path.parent)
     outside = place_problem(relative_to, shown)
     if outside is not None:
         raise ScenarioError.at(relative_to.label, "extends", outside)
