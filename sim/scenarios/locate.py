@@ -175,16 +175,16 @@ def place_problem(location: Location, name: str) -> str | None:
         return f"{name!r} is an absolute path; give a path relative to the scenario's folder"
     base = location.base if location.base is not None else Path.cwd()
     place = _place(location)
-    leaves = f"{name!r} leads outside the scenario's folder {_shown(place)}"
+    outside = f"{name!r} leads outside the scenario's folder {_shown(place)}"
     if isinstance(base, Path) and isinstance(place, Path):
         target = os.path.realpath(base / name)
-        return None if Path(target).is_relative_to(os.path.realpath(place)) else leaves
+        return None if Path(target).is_relative_to(os.path.realpath(place)) else outside
     # A folder inside an installed package: no links to follow, only the path's own steps.
     depth = 0
     for part in PurePath(name).parts:
         depth += -1 if part == ".." else 0 if part == "." else 1
         if depth < 0:
-            return leaves
+            return outside
     return None
 
 

@@ -186,6 +186,7 @@ def _format() -> FileFormat:
 
 
 def _design_rows(settings: SobolSettings | MorrisSettings, factors: tuple[Factor, ...]) -> int:
+    """Rows of the design ``settings`` asks for over ``factors`` (or over their categories)."""
     k = len({f.category for f in factors}) if settings.level == "category" else len(factors)
     if isinstance(settings, SobolSettings):
         return sobol_rows(settings.n, k, settings.second_order)
