@@ -7,10 +7,11 @@ Draws for run ``b`` come only from run ``b``'s generator, in an order fixed by t
 inputs and state, so a run gives the same result whether it is advanced alone or inside any
 batch, in any order, on any worker.
 
-The rules live in one place, :func:`sim.kernel.advance` (compiled with numba); this module
-holds the state, prepares a batch's inputs and hosts the kernel: :func:`step` advances a
-batch one week (the Mesa model steps this way), :func:`simulate` advances whole runs.
-:func:`decision_terms` recomputes the decision term by term, for explanations.
+The rules live in one place, :func:`sim.kernel.advance` (compiled with numba); the arrays it
+reads and writes are declared once, in ``sim/arrays.py``. This module prepares a batch's
+inputs and hosts the kernel: :func:`step` advances a batch one week (the Mesa model steps
+this way), :func:`simulate` advances whole runs. :func:`decision_terms` recomputes the
+decision term by term, for explanations.
 
 Each week every member of staff at a live agency handles a Poisson number of ASB cases and
 records each with probability ``logistic(decision_gain * (motivation - cost))``, where
@@ -24,228 +25,110 @@ documentary assurance + bureaucratic burden + workload - training - co-location
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from enum import IntEnum
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.kernel import advance
+from sim.arrays import (
+    BoolArray,
+    FloatArray,
+    IntArray,
+    OutputRecord,
+    Outputs,
+    Partnership,
+    Schedule,
+    ScheduleRecord,
+    State,
+    StateRecord,
+    Static,
+    StaticRecord,
+    Trajectory,
+    WeekOutput,
+    allocate,
+    concatenate,
+    layouts,
+    share_of,
+)
+from sim.kernel import InterfaceState, advance
 from sim.params import PARAMETERS
 
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
-BoolArray = NDArray[np.bool_]
-
-
-class InterfaceState(IntEnum):
-    """Stage of an agency's automated link from its own system into the shared one."""
-
-    NONE = 0
-    CONSIDERING = 1
-    BUILDING = 2
-    LIVE = 3
-
+__all__ = [
+    "INTERFACE_NAMES",
+    "Batch",
+    "BoolArray",
+    "DecisionTerms",
+    "FloatArray",
+    "IntArray",
+    "InterfaceState",
+    "ParameterArrays",
+    "Partnership",
+    "Schedule",
+    "State",
+    "Trajectory",
+    "WeekOutput",
+    "agency_attitude",
+    "concatenate",
+    "decision_terms",
+    "generators",
+    "initial_state",
+    "prepare",
+    "share_of",
+    "simulate",
+    "stack_parameters",
+    "step",
+]
 
 INTERFACE_NAMES: tuple[str, ...] = tuple(stage.name.lower() for stage in InterfaceState)
-"""Interface stages by code, as they appear in tables: none, considering, building, live."""
-
-
-AgencyKind = (
-    str  # one of "police", "district", "county", "unitary" (checked by the scenario schema)
-)
-
-
-@dataclass(frozen=True)
-class Partnership:
-    """The agencies and staff positions a batch of runs shares.
-
-    Staff are stored contiguously by agency (all of agency 0, then agency 1, ...), so
-    per-agency sums are a single ``np.add.reduceat``.
-
-    Attributes
-    ----------
-    names : tuple of str
-        Agency names, in array order.
-    kinds : tuple of str
-        Agency kind per agency (police, district, county, unitary).
-    staff : int array (A,)
-        Staff positions per agency using the system (at least 1).
-    caseload : float array (A,)
-        Mean ASB cases handled per week by the whole agency.
-    involvement : float array (A,)
-        Involvement in the project, 0..1 (roles such as chair, project manager, funder).
-    bureaucracy : float array (A,)
-        Formal procedure and documentation, 0..1 (acts through burden and assurance).
-    initial_buy_in : float array (A,)
-        Buy-in at week 0, 0..1.
-    initial_interface : int array (A,)
-        :class:`InterfaceState` at week 0.
-    interface_allowed : bool array (A,)
-        Whether the agency can build an interface at all.
-    prior_use : bool array (A,)
-        Whether the agency used the system before the project (staff start trained, with habit).
-    """
-
-    names: tuple[str, ...]
-    kinds: tuple[str, ...]
-    staff: IntArray
-    caseload: FloatArray
-    involvement: FloatArray
-    bureaucracy: FloatArray
-    initial_buy_in: FloatArray
-    initial_interface: IntArray
-    interface_allowed: BoolArray
-    prior_use: BoolArray
-    staff_agency: IntArray = field(init=False)
-    starts: IntArray = field(init=False)
-
-    def __post_init__(self) -> None:
-        n = len(self.names)
-        for attr in (
-            "staff",
-            "caseload",
-            "involvement",
-            "bureaucracy",
-            "initial_buy_in",
-            "initial_interface",
-            "interface_allowed",
-            "prior_use",
-        ):
-            shape = np.shape(getattr(self, attr))
-            if shape != (n,):
-                raise ValueError(f"Partnership.{attr} has shape {shape}, expected ({n},)")
-        if len(self.kinds) != n:
-            raise ValueError("Partnership.kinds must name one kind per agency")
-        if np.any(np.asarray(self.staff) < 1):
-            raise ValueError("Partnership.staff must be at least 1 for every agency")
-        staff = np.asarray(self.staff, dtype=np.int64)
-        object.__setattr__(self, "staff_agency", np.repeat(np.arange(n), staff))
-        object.__setattr__(self, "starts", np.concatenate(([0], np.cumsum(staff)[:-1])))
-
-    @property
-    def n_agencies(self) -> int:
-        """Number of agencies ``A``."""
-        return len(self.names)
-
-    @property
-    def n_staff(self) -> int:
-        """Number of staff positions ``N``."""
-        return int(self.staff_agency.shape[0])
-
-
-@dataclass(frozen=True)
-class Schedule:
-    """Exogenous weekly inputs, compiled from a scenario's dated events.
-
-    Agency arrays have shape (T, A) or (B, T, A); partnership arrays (T,) or (B, T). A leading
-    batch axis lets runs in one batch differ (e.g. an uncertain go-live week).
-
-    Attributes
-    ----------
-    live : bool
-        The agency records on the shared system this week (has gone live).
-    project_active : bool
-        The county-wide project has started (waiting to go live erodes buy-in after this).
-    assurance : float
-        Documentary assurance, 0..1 (information sharing agreement signed, decisions minuted).
-    mandate : float
-        Management mandate to record, 0..1.
-    colocated : bool
-        The agency's staff are co-located with partners.
-    training : float
-        Share of untrained staff trained this week, 0..1 (training waves).
-    turnover_shock : float
-        Extra probability of leaving this week, 0..1 (restructures).
-    interface_forced : bool
-        The agency's interface goes live this week by a scenario event.
-    functionality : float
-        Multiplier on ``functionality_cost`` (below 1 after upgrades), >= 0.
-    pressure_impulse : float
-        External pressure added this week (high-profile failures, inquests, reports), >= 0.
-    """
-
-    live: BoolArray
-    project_active: BoolArray
-    assurance: FloatArray
-    mandate: FloatArray
-    colocated: BoolArray
-    training: FloatArray
-    turnover_shock: FloatArray
-    interface_forced: BoolArray
-    functionality: FloatArray
-    pressure_impulse: FloatArray
-
-    @property
-    def n_weeks(self) -> int:
-        """Number of weeks ``T``."""
-        return int(self.functionality.shape[-1])
-
-    @classmethod
-    def quiet(cls, n_weeks: int, n_agencies: int) -> Schedule:
-        """Return a schedule with every agency live from week 0 and no events."""
-        shape = (n_weeks, n_agencies)
-        return cls(
-            live=np.ones(shape, dtype=bool),
-            project_active=np.ones(n_weeks, dtype=bool),
-            assurance=np.zeros(shape),
-            mandate=np.zeros(shape),
-            colocated=np.zeros(shape, dtype=bool),
-            training=np.zeros(shape),
-            turnover_shock=np.zeros(shape),
-            interface_forced=np.zeros(shape, dtype=bool),
-            functionality=np.ones(n_weeks),
-            pressure_impulse=np.zeros(n_weeks),
-        )
-
+"""Interface stages by code, as they appear in tables and scenario files: none, considering,
+building, live."""
 
 ParameterArrays = Mapping[str, FloatArray]
 """Parameter values by registry name, each an array of shape (B,): one value per run."""
 
 
-@dataclass(frozen=True)
-class State:
-    """Everything that changes during a batch of runs, at the end of a week.
-
-    Staff arrays have shape (B, N), agency arrays (B, A), partnership arrays (B,).
-    ``handled``, ``recorded``, ``share`` (own recording share) and ``partner_share`` (the
-    recording share of the other agencies that were live) are last week's: the only memory
-    of last week that the decision reads (colleagues' norm, partners' reciprocity).
-    """
-
-    week: int
-    attitude: FloatArray
-    habit: FloatArray
-    risk: FloatArray
-    trained: BoolArray
-    tenure: IntArray
-    buy_in: FloatArray
-    interface: IntArray
-    build_left: IntArray
-    pressure: FloatArray
-    handled: IntArray
-    recorded: IntArray
-    share: FloatArray
-    partner_share: FloatArray
-    views: FloatArray
+_WEEKLY = frozenset(layouts(Outputs))
+_OUTPUTS = tuple((name, name in _WEEKLY) for name in OutputRecord._fields)
+"""The kernel's outputs, in record order, and whether each is weekly (else per staff)."""
 
 
-@dataclass(frozen=True)
-class WeekOutput:
-    """What one week produced, per run and agency (B, A) unless noted.
+# The kernel takes each record as a plain tuple in its fields' order (see sim.arrays); these
+# build them, with list comprehensions because step calls them every week.
+def _kernel_schedules(schedule: Schedule, size: int) -> tuple[tuple[NDArray, ...], ...]:
+    """Each run's schedule as the kernel reads it: its own row of a batched schedule, or the
+    shared one."""
+    arrays = [getattr(schedule, name) for name in ScheduleRecord._fields]
+    if not schedule.batched:
+        return (tuple(arrays),) * size
+    return tuple(tuple([x[run] for x in arrays]) for run in range(size))
 
-    ``staff_handled``, ``staff_recorded`` and ``probability`` (B, N) are per member of staff.
-    """
 
-    handled: IntArray
-    recorded: IntArray
-    buy_in: FloatArray
-    interface: IntArray
-    attitude: FloatArray
-    pressure: FloatArray
-    probability: FloatArray
-    staff_handled: IntArray
-    staff_recorded: IntArray
+def _kernel_state(state: State, run: int) -> tuple[NDArray, ...]:
+    """Run ``run``'s rows of every state array, as views the kernel updates in place (a run's
+    single value stays a one-element array)."""
+    arrays = [getattr(state, name) for name in StateRecord._fields]
+    return tuple([x[run] if x.ndim > 1 else x[run : run + 1] for x in arrays])
+
+
+def _kernel_week(out: WeekOutput, run: int) -> tuple[NDArray, ...]:
+    """Where the kernel writes run ``run``'s outputs for one week: a one-week stretch of its
+    rows of the weekly outputs, and its rows of the per-staff ones."""
+    return tuple(
+        [
+            getattr(out, name)[run : run + 1] if weekly else getattr(out, name)[run]
+            for name, weekly in _OUTPUTS
+        ]
+    )
+
+
+def _kernel_run(
+    weekly: Mapping[str, NDArray], per_staff: Mapping[str, NDArray], run: int
+) -> tuple[NDArray, ...]:
+    """Where the kernel writes run ``run``'s outputs for a whole run: its rows of the
+    ``weekly`` arrays (one row per week) and the ``per_staff`` arrays (the last week's)."""
+    return tuple(
+        [weekly[name][run] if is_weekly else per_staff[name] for name, is_weekly in _OUTPUTS]
+    )
 
 
 @dataclass(frozen=True)
@@ -260,31 +143,33 @@ class Batch:
         Number of runs ``B``.
     p : dict of str to array (B, 1)
         Every parameter as a column that broadcasts over agencies or staff.
-    staff_rate : array (N,)
-        Mean cases per week handled by each staff position (before ``caseload_scale``).
-    relative_load : array (A,)
-        Cases per staff of each agency over the partnership's cases per staff.
+    static : Static
+        What the runs read of the partnership, including the derived staff rates and
+        relative loads.
     burden, workload : array (B, A)
         The cost terms that do not change during a run: ``bureaucracy_burden`` times the
         agency's bureaucracy, and ``workload_cost`` times its relative load.
     records : structured array (B,)
         The parameters again, one record per run, as the compiled kernel reads them.
+    kernel_static, kernel_schedules
+        ``static`` and each run's schedule, as the compiled kernel reads them.
     """
 
     partnership: Partnership
     schedule: Schedule
     size: int
     p: dict[str, FloatArray]
-    staff_rate: FloatArray
-    relative_load: FloatArray
+    static: Static
     burden: FloatArray
     workload: FloatArray
     records: np.ndarray
+    kernel_static: tuple[NDArray, ...]
+    kernel_schedules: tuple[tuple[NDArray, ...], ...]
 
     @property
     def batched_schedule(self) -> bool:
         """Whether the schedule has its own row per run."""
-        return self.schedule.functionality.ndim == 2
+        return self.schedule.batched
 
     def scheduled(self, name: str, week: int) -> NDArray:
         """Week ``week`` of schedule array ``name``, shaped to broadcast against (B, ...)."""
@@ -309,24 +194,34 @@ def prepare(partnership: Partnership, schedule: Schedule, params: ParameterArray
     if unknown or set(PARAMETERS) - set(params):
         raise ValueError(f"parameters do not match the registry: {sorted(unknown) or 'missing'}")
     size = next(iter(sizes))[0]
-    if schedule.functionality.ndim == 2 and schedule.functionality.shape[0] != size:
+    if schedule.batched and schedule.functionality.shape[0] != size:
         raise ValueError("a batched schedule needs one row per run")
     if schedule.live.shape[-1] != partnership.n_agencies:
         raise ValueError("schedule and partnership disagree on the number of agencies")
     per_staff = np.asarray(partnership.caseload, float) / np.asarray(partnership.staff)
     mean_per_staff = float(np.sum(partnership.caseload)) / partnership.n_staff
     relative_load = per_staff / mean_per_staff if mean_per_staff > 0 else per_staff * 0.0
+    static = Static(
+        staff_agency=partnership.staff_agency,
+        staff=np.asarray(partnership.staff, np.int64),
+        involvement=np.asarray(partnership.involvement, float),
+        bureaucracy=np.asarray(partnership.bureaucracy, float),
+        interface_allowed=np.asarray(partnership.interface_allowed, bool),
+        staff_rate=per_staff[partnership.staff_agency],
+        relative_load=relative_load,
+    )
     p = {name: np.asarray(v, float)[:, None] for name, v in params.items()}
     return Batch(
         partnership=partnership,
         schedule=schedule,
         size=size,
         p=p,
-        staff_rate=per_staff[partnership.staff_agency],
-        relative_load=relative_load,
-        burden=p["bureaucracy_burden"] * np.asarray(partnership.bureaucracy, float)[None],
+        static=static,
+        burden=p["bureaucracy_burden"] * static.bureaucracy[None],
         workload=p["workload_cost"] * relative_load[None],
         records=_records(params, size),
+        kernel_static=tuple(getattr(static, name) for name in StaticRecord._fields),
+        kernel_schedules=_kernel_schedules(schedule, size),
     )
 
 
@@ -355,11 +250,6 @@ def agency_attitude(attitude: FloatArray, partnership: Partnership) -> FloatArra
     return sums / partnership.staff[None]
 
 
-def share_of(recorded: NDArray, handled: NDArray) -> FloatArray:
-    """Recorded over handled, 0 where nothing was handled (recorded is then 0 too)."""
-    return recorded / np.maximum(handled, 1)
-
-
 def _clip01(values: NDArray) -> FloatArray:
     return np.minimum(np.maximum(values, 0.0), 1.0)
 
@@ -368,33 +258,25 @@ def initial_state(batch: Batch, rngs: Sequence[np.random.Generator]) -> State:
     """Draw the week-0 state of every run: staff attitudes and legal-risk perceptions.
 
     Staff at agencies with prior use of the system start trained, with habit
-    ``prior_use_habit`` (DOMAIN.md P9).
+    ``prior_use_habit`` (DOMAIN.md P9); agencies start at their initial buy-in and interface
+    stage. Every other state array starts at zero.
     """
     partnership, p = batch.partnership, batch.p
-    b, n, a = batch.size, partnership.n_staff, partnership.n_agencies
+    b, n = batch.size, partnership.n_staff
     if len(rngs) != b:
         raise ValueError(f"{len(rngs)} generators for a batch of {b} runs")
     normals = np.stack([rng.standard_normal(n) for rng in rngs])
     uniforms = np.stack([rng.random(n) for rng in rngs])
     prior = partnership.prior_use[partnership.staff_agency]
-    interface = np.where(partnership.interface_allowed, partnership.initial_interface, 0)
-    return State(
-        week=0,
-        attitude=_clip01(p["attitude_mean"] + p["attitude_spread"] * normals),
-        habit=np.where(prior[None], p["prior_use_habit"], 0.0),
-        risk=0.5 + uniforms,
-        trained=np.broadcast_to(prior, (b, n)).copy(),
-        tenure=np.zeros((b, n), dtype=np.int64),
-        buy_in=np.broadcast_to(np.asarray(partnership.initial_buy_in, float), (b, a)).copy(),
-        interface=np.broadcast_to(interface.astype(np.int64), (b, a)).copy(),
-        build_left=np.zeros((b, a), dtype=np.int64),
-        pressure=np.zeros(b),
-        handled=np.zeros((b, a), dtype=np.int64),
-        recorded=np.zeros((b, a), dtype=np.int64),
-        share=np.zeros((b, a)),
-        partner_share=np.zeros((b, a)),
-        views=np.zeros((b, a, a)),
-    )
+    state = allocate(State, (b,), partnership.sizes)
+    state["attitude"][:] = _clip01(p["attitude_mean"] + p["attitude_spread"] * normals)
+    state["habit"][:] = np.where(prior[None], p["prior_use_habit"], 0.0)
+    state["risk"][:] = 0.5 + uniforms
+    state["trained"][:] = prior
+    state["buy_in"][:] = partnership.initial_buy_in
+    allowed = partnership.interface_allowed
+    state["interface"][:] = np.where(allowed, partnership.initial_interface, InterfaceState.NONE)
+    return State(week=0, **state)
 
 
 @dataclass(frozen=True)
@@ -463,65 +345,6 @@ def decision_terms(
     )
 
 
-_STATE_ARRAYS = (
-    "attitude",
-    "habit",
-    "risk",
-    "trained",
-    "tenure",
-    "buy_in",
-    "interface",
-    "build_left",
-    "pressure",
-    "handled",
-    "recorded",
-    "share",
-    "partner_share",
-    "views",
-)
-_SCHEDULE_ARRAYS = (
-    "live",
-    "project_active",
-    "assurance",
-    "mandate",
-    "colocated",
-    "training",
-    "turnover_shock",
-    "interface_forced",
-    "functionality",
-    "pressure_impulse",
-)
-
-
-def _schedule_rows(batch: Batch, b: int) -> list[NDArray]:
-    """Run ``b``'s schedule arrays, in the kernel's argument order."""
-    arrays = [getattr(batch.schedule, name) for name in _SCHEDULE_ARRAYS]
-    return [x[b] for x in arrays] if batch.batched_schedule else arrays
-
-
-def _static_rows(batch: Batch) -> list[NDArray]:
-    """The partnership's arrays, in the kernel's argument order."""
-    p = batch.partnership
-    return [
-        p.staff_agency,
-        p.starts,
-        np.asarray(p.staff, np.int64),
-        np.asarray(p.involvement, float),
-        np.asarray(p.bureaucracy, float),
-        np.asarray(p.interface_allowed, bool),
-        batch.staff_rate,
-        batch.relative_load,
-    ]
-
-
-def _state_rows(state: State, b: int) -> list[NDArray]:
-    """Run ``b``'s rows of every state array (views, updated in place by the kernel)."""
-    return [
-        getattr(state, name)[b : b + 1] if name == "pressure" else getattr(state, name)[b]
-        for name in _STATE_ARRAYS
-    ]
-
-
 def step(
     state: State, batch: Batch, rngs: Sequence[np.random.Generator]
 ) -> tuple[State, WeekOutput]:
@@ -533,98 +356,21 @@ def step(
     """
     if state.week >= batch.schedule.n_weeks:
         raise ValueError(f"the schedule has {batch.schedule.n_weeks} weeks; nothing to step")
-    new = State(state.week + 1, *[np.array(getattr(state, f)) for f in _STATE_ARRAYS])
-    b, n, a = batch.size, batch.partnership.n_staff, batch.partnership.n_agencies
-    out = WeekOutput(
-        handled=np.zeros((b, a), np.int64),
-        recorded=np.zeros((b, a), np.int64),
-        buy_in=np.zeros((b, a)),
-        interface=np.zeros((b, a), np.int64),
-        attitude=np.zeros((b, a)),
-        pressure=np.zeros(b),
-        probability=np.zeros((b, n)),
-        staff_handled=np.zeros((b, n), np.int64),
-        staff_recorded=np.zeros((b, n), np.int64),
-    )
-    static = _static_rows(batch)
+    copies = [getattr(state, name).copy() for name in layouts(State)]
+    new = State(state.week + 1, *copies)
+    out = WeekOutput(**allocate(WeekOutput, (batch.size,), batch.partnership.sizes))
     for run, rng in enumerate(rngs):
-        advance(  # type: ignore[call-arg]  # numba dispatcher: signature from the kernel
+        advance(
             rng,
             state.week,
             state.week + 1,
             batch.records[run],
-            *static,
-            *_schedule_rows(batch, run),
-            *_state_rows(new, run),
-            out.handled[run : run + 1],
-            out.recorded[run : run + 1],
-            out.buy_in[run : run + 1],
-            out.interface[run : run + 1],
-            out.attitude[run : run + 1],
-            out.pressure[run : run + 1],
-            out.staff_handled[run],
-            out.staff_recorded[run],
-            out.probability[run],
+            batch.kernel_static,
+            batch.kernel_schedules[run],
+            _kernel_state(new, run),
+            _kernel_week(out, run),
         )
     return new, out
-
-
-@dataclass(frozen=True)
-class Trajectory:
-    """Per-week outputs of a batch: arrays (B, T, A) unless noted.
-
-    ``pressure`` is (B, T); ``views`` (B, A, A) is the cumulative number of agency ``j``'s
-    records looked at by agency ``i`` (row ``i``, column ``j``) over the run.
-    """
-
-    names: tuple[str, ...]
-    handled: IntArray
-    recorded: IntArray
-    buy_in: FloatArray
-    interface: IntArray
-    attitude: FloatArray
-    pressure: FloatArray
-    views: FloatArray
-
-    @property
-    def share(self) -> FloatArray:
-        """Recording share per run, week and agency (0 where no case was handled)."""
-        return share_of(self.recorded, self.handled)
-
-    def last_weeks(self, weeks: int) -> tuple[IntArray, IntArray]:
-        """Cases handled and recorded per run and agency (B, A), summed over the last
-        ``weeks`` weeks (all of them if the run is shorter)."""
-        start = max(self.handled.shape[1] - weeks, 0)
-        return self.handled[:, start:].sum(axis=1), self.recorded[:, start:].sum(axis=1)
-
-    @property
-    def partnership_share(self) -> FloatArray:
-        """Partnership-wide recording share per run and week (B, T)."""
-        return share_of(self.recorded.sum(axis=2), self.handled.sum(axis=2))
-
-    def select(self, runs: slice | Sequence[int] | IntArray) -> Trajectory:
-        """The same outputs for a subset of runs."""
-        index = np.arange(self.handled.shape[0])[runs]
-        return Trajectory(
-            self.names,
-            self.handled[index],
-            self.recorded[index],
-            self.buy_in[index],
-            self.interface[index],
-            self.attitude[index],
-            self.pressure[index],
-            self.views[index],
-        )
-
-
-def concatenate(parts: Sequence[Trajectory]) -> Trajectory:
-    """Join the runs of several batches of the same partnership into one trajectory."""
-    if len({p.names for p in parts}) != 1:
-        raise ValueError("trajectories of different partnerships cannot be joined")
-    fields = ("handled", "recorded", "buy_in", "interface", "attitude", "pressure", "views")
-    return Trajectory(
-        parts[0].names, *[np.concatenate([getattr(p, f) for p in parts]) for f in fields]
-    )
 
 
 def simulate(
@@ -641,35 +387,18 @@ def simulate(
     batch = prepare(partnership, schedule, params)
     rngs = generators(seeds)
     state = initial_state(batch, rngs)
-    b, weeks, a, n = batch.size, schedule.n_weeks, partnership.n_agencies, partnership.n_staff
-    handled = np.zeros((b, weeks, a), dtype=np.int64)
-    recorded = np.zeros_like(handled)
-    interface = np.zeros_like(handled)
-    buy_in = np.zeros((b, weeks, a))
-    attitude = np.zeros_like(buy_in)
-    pressure = np.zeros((b, weeks))
-    staff_handled, staff_recorded = np.zeros(n, np.int64), np.zeros(n, np.int64)
-    probability = np.zeros(n)
-    static = _static_rows(batch)
+    weekly = allocate(Outputs, (batch.size, schedule.n_weeks), partnership.sizes)
+    # The last week's per-staff outputs: scratch space, shared by the runs.
+    per_staff = allocate(WeekOutput, (), partnership.sizes)
     for run, rng in enumerate(rngs):
-        advance(  # type: ignore[call-arg]  # numba dispatcher: signature from the kernel
+        advance(
             rng,
             0,
-            weeks,
+            schedule.n_weeks,
             batch.records[run],
-            *static,
-            *_schedule_rows(batch, run),
-            *_state_rows(state, run),
-            handled[run],
-            recorded[run],
-            buy_in[run],
-            interface[run],
-            attitude[run],
-            pressure[run],
-            staff_handled,
-            staff_recorded,
-            probability,
+            batch.kernel_static,
+            batch.kernel_schedules[run],
+            _kernel_state(state, run),
+            _kernel_run(weekly, per_staff, run),
         )
-    return Trajectory(
-        partnership.names, handled, recorded, buy_in, interface, attitude, pressure, state.views
-    )
+    return Trajectory(names=partnership.names, views=state.views, **weekly)

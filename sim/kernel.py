@@ -18,16 +18,35 @@ The rules, in order each week (see ``docs/ODD.md``; the slow per-agent reference
    ``logistic(decision_gain * (motivation - cost))``; cases are Poisson, recorded and
    unrecorded counts independent Poissons (thinning);
 6. habit, attitude and agency buy-in learn from the week; cross-agency views accumulate.
+
+The kernel reads a run's arrays by name from four records declared in ``sim/arrays.py``:
+``static`` (the partnership), ``schedule`` (the run's weekly events), ``state`` (what
+carries over from week to week) and ``out`` (what the run reports). Parameters come as
+``p``, one record with a field per registry name.
 """
 
 from __future__ import annotations
 
 import math
+from enum import IntEnum
 
 import numpy as np
 from numba import njit
 
-NONE, CONSIDERING, BUILDING, LIVE = 0, 1, 2, 3
+from sim.arrays import OutputRecord, ScheduleRecord, StateRecord, StaticRecord
+
+
+class InterfaceState(IntEnum):
+    """Stage of an agency's automated link from its own system into the shared one.
+
+    The one declaration of the stages: the kernel compares these codes, tables and figures
+    name them (``sim.engine.INTERFACE_NAMES``) and scenario files spell them in lower case.
+    """
+
+    NONE = 0
+    CONSIDERING = 1
+    BUILDING = 2
+    LIVE = 3
 
 
 @njit(cache=True)
@@ -56,62 +75,48 @@ def _partner_shares(recorded, handled, among, out):  # type: ignore[no-untyped-d
 
 
 @njit(cache=True)
-def advance(  # type: ignore[no-untyped-def]
-    rng,
-    first_week,
-    last_week,
-    p,
-    staff_agency,
-    starts,
-    staff_count,
-    involvement,
-    bureaucracy,
-    allowed,
-    staff_rate,
-    relative_load,
-    live_s,
-    project_active_s,
-    assurance_s,
-    mandate_s,
-    colocated_s,
-    training_s,
-    turnover_shock_s,
-    forced_s,
-    functionality_s,
-    impulse_s,
-    attitude,
-    habit,
-    risk,
-    trained,
-    tenure,
-    buy_in,
-    interface,
-    build_left,
-    pressure,
-    handled,
-    recorded,
-    share,
-    partner_share,
-    views,
-    out_handled,
-    out_recorded,
-    out_buy_in,
-    out_interface,
-    out_attitude,
-    out_pressure,
-    staff_handled,
-    staff_recorded,
-    probability,
-):
+def advance(rng, first_week, last_week, p, static, schedule, state, out):  # type: ignore[no-untyped-def]
     """Advance one run from week ``first_week`` to ``last_week`` (exclusive), in place.
 
-    ``p`` is the run's parameter record (fields named as in the registry). ``*_s`` are the
-    run's schedule arrays, (T, A) or (T,). State arrays are the run's rows; ``pressure`` has
-    one element. ``out_*`` receive one row per week advanced; ``staff_*`` and
-    ``probability`` hold the last week's per-staff values.
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The run's own stream.
+    first_week, last_week : int
+        The weeks to advance, as indices into the schedule.
+    p : record
+        The run's parameters, one field per registry name.
+    static, schedule, state, out : tuple of arrays
+        The run's arrays, each record as a plain tuple in its fields' order (numba types a
+        plain tuple argument faster than a namedtuple), named again on entry:
+        ``StaticRecord``, the partnership, fixed during the run; ``ScheduleRecord``, the
+        run's schedule, (T, A) or (T,); ``StateRecord``, updated in place (``pressure`` has
+        one element); ``OutputRecord``, whose weekly arrays receive one row per week advanced
+        and whose per-staff arrays the last week's values.
     """
+    static, schedule = StaticRecord(*static), ScheduleRecord(*schedule)
+    state, out = StateRecord(*state), OutputRecord(*out)
+    # Every array once, by name: reading a record's field inside a loop would count a
+    # reference each time. Schedule arrays end in ``_s``, weekly outputs start with ``out_``.
+    staff_agency, staff_count, staff_rate = static.staff_agency, static.staff, static.staff_rate
+    involvement, bureaucracy = static.involvement, static.bureaucracy
+    allowed, relative_load = static.interface_allowed, static.relative_load
+    live_s, project_active_s = schedule.live, schedule.project_active
+    assurance_s, mandate_s, colocated_s = schedule.assurance, schedule.mandate, schedule.colocated
+    training_s, turnover_shock_s = schedule.training, schedule.turnover_shock
+    forced_s, functionality_s = schedule.interface_forced, schedule.functionality
+    impulse_s = schedule.pressure_impulse
+    attitude, habit, risk = state.attitude, state.habit, state.risk
+    trained, tenure, buy_in = state.trained, state.tenure, state.buy_in
+    interface, build_left, pressure = state.interface, state.build_left, state.pressure
+    handled, recorded, views = state.handled, state.recorded, state.views
+    share, partner_share = state.share, state.partner_share
+    out_handled, out_recorded, out_buy_in = out.handled, out.recorded, out.buy_in
+    out_interface, out_attitude, out_pressure = out.interface, out.attitude, out.pressure
+    staff_handled, staff_recorded = out.staff_handled, out.staff_recorded
+    probability = out.probability
     n = staff_agency.shape[0]
-    a = starts.shape[0]
+    a = staff_count.shape[0]
     u = np.empty(n + 3 * a)
     u_train = np.empty(n)
     leaving = np.zeros(n, dtype=np.bool_)
@@ -147,7 +152,7 @@ def advance(  # type: ignore[no-untyped-def]
 
         # 3. Interfaces: considering by buy-in or imitation of partners with live interfaces.
         for j in range(a):
-            live_interface[j] = interface[j] == LIVE
+            live_interface[j] = interface[j] == InterfaceState.LIVE
         _partner_shares(recorded, handled, live_interface, peers)
         for j in range(a):
             current = interface[j]
@@ -155,17 +160,17 @@ def advance(  # type: ignore[no-untyped-def]
             hazard = p.imitation_weight * max(peers[j] - share[j], 0.0)
             if buy_in[j] >= p.interface_buy_in_threshold:
                 hazard += p.interface_consider_rate
-            if allowed[j] and live[j] and current == NONE and u[n + j] < hazard:
-                stage[j] = CONSIDERING
-            if current == CONSIDERING and u[n + a + j] < p.interface_build_rate:
-                stage[j] = BUILDING
+            if allowed[j] and live[j] and current == InterfaceState.NONE and u[n + j] < hazard:
+                stage[j] = InterfaceState.CONSIDERING
+            if current == InterfaceState.CONSIDERING and u[n + a + j] < p.interface_build_rate:
+                stage[j] = InterfaceState.BUILDING
                 weeks = np.rint((0.5 + u[n + 2 * a + j]) * p.interface_build_weeks)
                 build_left[j] = max(int(weeks), 1)
-            elif current == BUILDING:
+            elif current == InterfaceState.BUILDING:
                 build_left[j] -= 1
-            finished = current == BUILDING and build_left[j] <= 0
+            finished = current == InterfaceState.BUILDING and build_left[j] <= 0
             if finished or (allowed[j] and forced_s[t, j]):
-                stage[j] = LIVE
+                stage[j] = InterfaceState.LIVE
         for j in range(a):
             interface[j] = stage[j]
 
@@ -211,7 +216,7 @@ def advance(  # type: ignore[no-untyped-def]
                 + p.mandate_weight * mandate_s[t, j]
             )
             agency_cost[j] = (
-                (p.double_keying_cost if interface[j] != LIVE else 0.0)
+                (p.double_keying_cost if interface[j] != InterfaceState.LIVE else 0.0)
                 + functionality
                 + p.bureaucracy_burden * bureaucracy[j]
                 + p.workload_cost * relative_load[j]

@@ -1,0 +1,400 @@
+"""The engine's arrays, each declared once: a batch's inputs, its state and its outputs.
+
+A batch of ``B`` runs shares one :class:`Partnership` (agencies and the staff positions in
+them); each run has its own :class:`Schedule` row (or a shared one), its own :class:`State`
+and its own outputs (:class:`WeekOutput` for one week, :class:`Trajectory` for a whole run).
+
+Every array that the engine allocates is a field of one of these containers, annotated with
+its layout for one run: one value per member of staff (``Staff...``, length ``N``), per agency
+(``Agency...``, length ``A``), per pair of agencies (``PairFloats``, ``A x A``) or one value
+(``RunFloat``), and its element type. The engine reads these declarations to allocate, copy
+and hand the compiled kernel (:func:`sim.kernel.advance`) each run's rows by name, so a new
+state array or output is one field here plus its rule in the kernel; a new schedule array is
+one field of :class:`Schedule` (with its value in :meth:`Schedule.quiet`) plus the event that
+sets it (``sim/timeline.py``) and its rule in the kernel.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections import namedtuple
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal, TypeAliasType, get_type_hints
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+BoolArray = NDArray[np.bool_]
+
+Axis = Literal["staff", "agency"]
+"""An axis of a run's array: ``staff`` has one entry per member of staff, ``agency`` one per
+agency."""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How a declared array is laid out for one run: its axes and its element type."""
+
+    axes: tuple[Axis, ...]
+    dtype: type[np.generic]
+
+    def shape(self, sizes: Mapping[Axis, int]) -> tuple[int, ...]:
+        """The array's shape for one run, given the length of each axis."""
+        return tuple(map(sizes.__getitem__, self.axes))
+
+
+type StaffFloats = Annotated[FloatArray, Layout(("staff",), np.float64)]
+type StaffInts = Annotated[IntArray, Layout(("staff",), np.int64)]
+type StaffBools = Annotated[BoolArray, Layout(("staff",), np.bool_)]
+type AgencyFloats = Annotated[FloatArray, Layout(("agency",), np.float64)]
+type AgencyInts = Annotated[IntArray, Layout(("agency",), np.int64)]
+type AgencyBools = Annotated[BoolArray, Layout(("agency",), np.bool_)]
+type PairFloats = Annotated[FloatArray, Layout(("agency", "agency"), np.float64)]
+type RunFloat = Annotated[FloatArray, Layout((), np.float64)]
+
+
+@functools.cache
+def layouts(container: type) -> Mapping[str, Layout]:
+    """Every array ``container`` declares, by field name in field order, with its layout."""
+    hints = get_type_hints(container, include_extras=True)
+    found: dict[str, Layout] = {}
+    for item in dataclasses.fields(container):
+        hint = hints[item.name]
+        if isinstance(hint, TypeAliasType):
+            hint = hint.__value__
+        for meta in getattr(hint, "__metadata__", ()):
+            if isinstance(meta, Layout):
+                found[item.name] = meta
+    return found
+
+
+def allocate(
+    container: type, leading: tuple[int, ...], sizes: Mapping[Axis, int]
+) -> dict[str, np.ndarray]:
+    """Zeros for every array ``container`` declares, each shaped ``leading`` + its layout."""
+    return {
+        name: np.zeros(shape, dtype)
+        for name, shape, dtype in _shapes(container, leading, tuple(sizes.items()))
+    }
+
+
+@functools.lru_cache(maxsize=256)
+def _shapes(
+    container: type, leading: tuple[int, ...], sizes: tuple[tuple[Axis, int], ...]
+) -> tuple[tuple[str, tuple[int, ...], type[np.generic]], ...]:
+    lengths = dict(sizes)
+    return tuple(
+        (name, leading + layout.shape(lengths), layout.dtype)
+        for name, layout in layouts(container).items()
+    )
+
+
+def share_of(recorded: NDArray, handled: NDArray) -> FloatArray:
+    """Recorded over handled, 0 where nothing was handled (recorded is then 0 too)."""
+    return recorded / np.maximum(handled, 1)
+
+
+@dataclass(frozen=True)
+class Partnership:
+    """The agencies and staff positions a batch of runs shares.
+
+    Staff are stored contiguously by agency (all of agency 0, then agency 1, ...), so
+    per-agency sums are a single ``np.add.reduceat``.
+
+    Attributes
+    ----------
+    names : tuple of str
+        Agency names, in array order.
+    kinds : tuple of str
+        Agency kind per agency (police, district, county, unitary).
+    staff : int array (A,)
+        Staff positions per agency using the system (at least 1).
+    caseload : float array (A,)
+        Mean ASB cases handled per week by the whole agency.
+    involvement : float array (A,)
+        Involvement in the project, 0..1 (roles such as chair, project manager, funder).
+    bureaucracy : float array (A,)
+        Formal procedure and documentation, 0..1 (acts through burden and assurance).
+    initial_buy_in : float array (A,)
+        Buy-in at week 0, 0..1.
+    initial_interface : int array (A,)
+        :class:`~sim.kernel.InterfaceState` at week 0.
+    interface_allowed : bool array (A,)
+        Whether the agency can build an interface at all.
+    prior_use : bool array (A,)
+        Whether the agency used the system before the project (staff start trained, with habit).
+    staff_agency : int array (N,)
+        The agency of each staff position (derived).
+    starts : int array (A,)
+        The first staff position of each agency (derived).
+    """
+
+    names: tuple[str, ...]
+    kinds: tuple[str, ...]
+    staff: AgencyInts
+    caseload: AgencyFloats
+    involvement: AgencyFloats
+    bureaucracy: AgencyFloats
+    initial_buy_in: AgencyFloats
+    initial_interface: AgencyInts
+    interface_allowed: AgencyBools
+    prior_use: AgencyBools
+    staff_agency: StaffInts = field(init=False)
+    starts: AgencyInts = field(init=False)
+
+    def __post_init__(self) -> None:
+        n = len(self.names)
+        arrays = layouts(Partnership)
+        for attr in [f.name for f in dataclasses.fields(self) if f.init and f.name in arrays]:
+            shape = np.shape(getattr(self, attr))
+            if shape != (n,):
+                raise ValueError(f"Partnership.{attr} has shape {shape}, expected ({n},)")
+        if len(self.kinds) != n:
+            raise ValueError("Partnership.kinds must name one kind per agency")
+        if np.any(np.asarray(self.staff) < 1):
+            raise ValueError("Partnership.staff must be at least 1 for every agency")
+        staff = np.asarray(self.staff, dtype=np.int64)
+        object.__setattr__(self, "staff_agency", np.repeat(np.arange(n), staff))
+        object.__setattr__(self, "starts", np.concatenate(([0], np.cumsum(staff)[:-1])))
+
+    @property
+    def n_agencies(self) -> int:
+        """Number of agencies ``A``."""
+        return len(self.names)
+
+    @property
+    def n_staff(self) -> int:
+        """Number of staff positions ``N``."""
+        return int(self.staff_agency.shape[0])
+
+    @property
+    def sizes(self) -> dict[Axis, int]:
+        """The length of each per-run axis: staff ``N`` and agencies ``A``."""
+        return {"staff": self.n_staff, "agency": self.n_agencies}
+
+
+@dataclass(frozen=True)
+class Static:
+    """What a run reads of its partnership: fixed for the run and the same for every run of a
+    batch (the kernel's ``static``).
+
+    Attributes
+    ----------
+    staff_agency : int array (N,)
+        The agency of each staff position.
+    staff : int array (A,)
+        Staff positions per agency.
+    involvement, bureaucracy : float array (A,)
+        As in :class:`Partnership`.
+    interface_allowed : bool array (A,)
+        As in :class:`Partnership`.
+    staff_rate : float array (N,)
+        Mean cases per week handled by each staff position (before ``caseload_scale``).
+    relative_load : float array (A,)
+        Cases per staff of each agency over the partnership's cases per staff.
+    """
+
+    staff_agency: IntArray
+    staff: IntArray
+    involvement: FloatArray
+    bureaucracy: FloatArray
+    interface_allowed: BoolArray
+    staff_rate: FloatArray
+    relative_load: FloatArray
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Exogenous weekly inputs, compiled from a scenario's dated events.
+
+    Agency arrays have shape (T, A) or (B, T, A); partnership arrays (T,) or (B, T). A leading
+    batch axis lets runs in one batch differ (e.g. an uncertain go-live week). The kernel
+    reads every field by name (its ``schedule``).
+
+    Attributes
+    ----------
+    live : bool
+        The agency records on the shared system this week (has gone live).
+    project_active : bool
+        The county-wide project has started (waiting to go live erodes buy-in after this).
+    assurance : float
+        Documentary assurance, 0..1 (information sharing agreement signed, decisions minuted).
+    mandate : float
+        Management mandate to record, 0..1.
+    colocated : bool
+        The agency's staff are co-located with partners.
+    training : float
+        Share of untrained staff trained this week, 0..1 (training waves).
+    turnover_shock : float
+        Extra probability of leaving this week, 0..1 (restructures).
+    interface_forced : bool
+        The agency's interface goes live this week by a scenario event.
+    functionality : float
+        Multiplier on ``functionality_cost`` (below 1 after upgrades), >= 0.
+    pressure_impulse : float
+        External pressure added this week (high-profile failures, inquests, reports), >= 0.
+    """
+
+    live: BoolArray
+    project_active: BoolArray
+    assurance: FloatArray
+    mandate: FloatArray
+    colocated: BoolArray
+    training: FloatArray
+    turnover_shock: FloatArray
+    interface_forced: BoolArray
+    functionality: FloatArray
+    pressure_impulse: FloatArray
+
+    @property
+    def n_weeks(self) -> int:
+        """Number of weeks ``T``."""
+        return int(self.functionality.shape[-1])
+
+    @property
+    def batched(self) -> bool:
+        """Whether the schedule has its own row per run (a leading batch axis)."""
+        return self.functionality.ndim == 2
+
+    @classmethod
+    def quiet(cls, n_weeks: int, n_agencies: int) -> Schedule:
+        """Return a schedule with every agency live from week 0 and no events."""
+        shape = (n_weeks, n_agencies)
+        return cls(
+            live=np.ones(shape, dtype=bool),
+            project_active=np.ones(n_weeks, dtype=bool),
+            assurance=np.zeros(shape),
+            mandate=np.zeros(shape),
+            colocated=np.zeros(shape, dtype=bool),
+            training=np.zeros(shape),
+            turnover_shock=np.zeros(shape),
+            interface_forced=np.zeros(shape, dtype=bool),
+            functionality=np.ones(n_weeks),
+            pressure_impulse=np.zeros(n_weeks),
+        )
+
+
+@dataclass(frozen=True)
+class State:
+    """Everything that changes during a batch of runs, at the end of a week (the kernel's
+    ``state``).
+
+    Every array has a leading batch axis: staff arrays are (B, N), agency arrays (B, A),
+    ``pressure`` (B,) and ``views`` (B, A, A). ``handled``, ``recorded``, ``share`` (own
+    recording share) and ``partner_share`` (the recording share of the other agencies that
+    were live) are last week's: the only memory of last week that the decision reads
+    (colleagues' norm, partners' reciprocity). ``views`` is the cumulative number of agency
+    ``j``'s records looked at by agency ``i`` (row ``i``, column ``j``).
+    """
+
+    week: int
+    attitude: StaffFloats
+    habit: StaffFloats
+    risk: StaffFloats
+    trained: StaffBools
+    tenure: StaffInts
+    buy_in: AgencyFloats
+    interface: AgencyInts
+    build_left: AgencyInts
+    pressure: RunFloat
+    handled: AgencyInts
+    recorded: AgencyInts
+    share: AgencyFloats
+    partner_share: AgencyFloats
+    views: PairFloats
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """What every run reports each week: cases handled and recorded, buy-in, interface stage
+    and mean staff attitude per agency, and external pressure.
+
+    :class:`WeekOutput` holds one week of these (B, A) or (B,); :class:`Trajectory` every week
+    of a run (B, T, A) or (B, T). The kernel writes them (its ``out``), one row per week.
+    """
+
+    handled: AgencyInts
+    recorded: AgencyInts
+    buy_in: AgencyFloats
+    interface: AgencyInts
+    attitude: AgencyFloats
+    pressure: RunFloat
+
+
+@dataclass(frozen=True)
+class WeekOutput(Outputs):
+    """What one week produced, per run and agency (B, A), with pressure (B,), and per member
+    of staff (B, N): cases handled and recorded, and the chance of recording a case."""
+
+    probability: StaffFloats
+    staff_handled: StaffInts
+    staff_recorded: StaffInts
+
+
+@dataclass(frozen=True)
+class _Named:
+    """A trajectory's agency names, in a base of their own so that ``names`` stays a
+    trajectory's first field: ``Trajectory(names, handled, recorded, ...)``."""
+
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Trajectory(Outputs, _Named):
+    """Per-week outputs of a batch: arrays (B, T, A), ``pressure`` (B, T), with the agency
+    names and ``views`` (B, A, A), the cumulative number of agency ``j``'s records looked at
+    by agency ``i`` (row ``i``, column ``j``) over the run."""
+
+    views: PairFloats
+
+    @property
+    def share(self) -> FloatArray:
+        """Recording share per run, week and agency (0 where no case was handled)."""
+        return share_of(self.recorded, self.handled)
+
+    def last_weeks(self, weeks: int) -> tuple[IntArray, IntArray]:
+        """Cases handled and recorded per run and agency (B, A), summed over the last
+        ``weeks`` weeks (all of them if the run is shorter)."""
+        start = max(self.handled.shape[1] - weeks, 0)
+        return self.handled[:, start:].sum(axis=1), self.recorded[:, start:].sum(axis=1)
+
+    @property
+    def partnership_share(self) -> FloatArray:
+        """Partnership-wide recording share per run and week (B, T)."""
+        return share_of(self.recorded.sum(axis=2), self.handled.sum(axis=2))
+
+    def select(self, runs: slice | Sequence[int] | IntArray) -> Trajectory:
+        """The same outputs for a subset of runs."""
+        index = np.arange(self.handled.shape[0])[runs]
+        arrays = {name: getattr(self, name)[index] for name in layouts(Trajectory)}
+        return Trajectory(names=self.names, **arrays)
+
+
+def concatenate(parts: Sequence[Trajectory]) -> Trajectory:
+    """Join the runs of several batches of the same partnership into one trajectory."""
+    if len({p.names for p in parts}) != 1:
+        raise ValueError("trajectories of different partnerships cannot be joined")
+    arrays = {
+        name: np.concatenate([getattr(p, name) for p in parts]) for name in layouts(Trajectory)
+    }
+    return Trajectory(names=parts[0].names, **arrays)
+
+
+# The kernel's records: one run's arrays, a field per declared array, sorted by name. The
+# engine passes each as a plain tuple in this field order (numba types a plain tuple
+# argument faster than a namedtuple) and the kernel names it again to read it. The sorting
+# means that reordering a declaration changes nothing compiled; renaming an array changes the
+# kernel, which reads every field by name (tested), and so refreshes its numba cache.
+def _record(name: str, arrays: Iterable[str]) -> Any:
+    """A namedtuple class with a field per name in ``arrays``, sorted."""
+    return namedtuple(name, sorted(arrays), module=__name__)
+
+
+StaticRecord = _record("StaticRecord", (f.name for f in dataclasses.fields(Static)))
+ScheduleRecord = _record("ScheduleRecord", (f.name for f in dataclasses.fields(Schedule)))
+StateRecord = _record("StateRecord", layouts(State))
+OutputRecord = _record("OutputRecord", layouts(WeekOutput))
