@@ -17,13 +17,14 @@ import os
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from types import MappingProxyType
-from typing import Any, Protocol
+from typing import Protocol
 
 import mesa
 import numpy as np
 
 from sim import engine
 from sim.agents import Agency, Staff
+from sim.arrays import Outputs, allocate
 from sim.errors import InputError
 from sim.params import check_value
 from sim.scenarios import Scenario
@@ -244,21 +245,12 @@ class SharingModel(mesa.Model):
         ``sim.run.agency_frame(model.trajectory())`` gives the tidy frame ``run()`` results
         hold; its ``week`` 0 is the first week run.
         """
-        names, a = self.partnership.names, self.partnership.n_agencies
-
-        def stacked(field: str, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
-            rows = [getattr(week, field)[0] for week in self._weeks]
-            return (np.stack(rows) if rows else np.zeros(shape, dtype))[None]
-
+        weekly = allocate(Outputs, (1, len(self._weeks)), self.partnership.sizes)
+        if self._weeks:
+            for name, values in weekly.items():
+                values[0] = np.stack([getattr(week, name)[0] for week in self._weeks])
         return engine.Trajectory(
-            names,
-            stacked("handled", (0, a), np.int64),
-            stacked("recorded", (0, a), np.int64),
-            stacked("buy_in", (0, a), np.float64),
-            stacked("interface", (0, a), np.int64),
-            stacked("attitude", (0, a), np.float64),
-            stacked("pressure", (0,), np.float64),
-            self.state.views.copy(),
+            names=self.partnership.names, views=self.state.views.copy(), **weekly
         )
 
     def views_network(self) -> np.ndarray:
