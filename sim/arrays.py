@@ -116,7 +116,8 @@ class Partnership:
     caseload : float array (A,)
         Mean ASB cases handled per week by the whole agency.
     involvement : float array (A,)
-        Involvement in the project, 0..1 (roles such as chair, project manager, funder).
+        Involvement in the project, 0..1 (roles such as chair and project manager act through
+        it).
     bureaucracy : float array (A,)
         Formal procedure and documentation, 0..1 (acts through burden and assurance).
     initial_buy_in : float array (A,)
@@ -127,6 +128,9 @@ class Partnership:
         Whether the agency can build an interface at all.
     prior_use : bool array (A,)
         Whether the agency used the system before the project (staff start trained, with habit).
+    priority : bool array (A,)
+        Whether the agency controls the funds or the supplier contract (funder or contract
+        holder, DOMAIN.md P15), so that the supplier serves it first.
     staff_agency : int array (N,)
         The agency of each staff position (derived).
     starts : int array (A,)
@@ -143,6 +147,7 @@ class Partnership:
     initial_interface: AgencyInts
     interface_allowed: AgencyBools
     prior_use: AgencyBools
+    priority: AgencyBools
     staff_agency: StaffInts = field(init=False)
     starts: AgencyInts = field(init=False)
 
@@ -190,7 +195,7 @@ class Static:
         Staff positions per agency.
     involvement, bureaucracy : float array (A,)
         As in :class:`Partnership`.
-    interface_allowed : bool array (A,)
+    interface_allowed, priority : bool array (A,)
         As in :class:`Partnership`.
     staff_rate : float array (N,)
         Mean cases per week handled by each staff position (before ``caseload_scale``).
@@ -203,6 +208,7 @@ class Static:
     involvement: FloatArray
     bureaucracy: FloatArray
     interface_allowed: BoolArray
+    priority: BoolArray
     staff_rate: FloatArray
     relative_load: FloatArray
 
@@ -221,6 +227,9 @@ class Schedule:
         The agency records on the shared system this week (has gone live).
     project_active : bool
         The county-wide project has started (waiting to go live erodes buy-in after this).
+    phase : int
+        Project phase this week, index in ``sim.timeline.PHASES`` (0 briefing & scoping,
+        1 planning, 2 implementation, 3 evaluation).
     assurance : float
         Documentary assurance, 0..1 (information sharing agreement signed, decisions minuted).
     mandate : float
@@ -241,6 +250,7 @@ class Schedule:
 
     live: BoolArray
     project_active: BoolArray
+    phase: IntArray
     assurance: FloatArray
     mandate: FloatArray
     colocated: BoolArray
@@ -262,11 +272,13 @@ class Schedule:
 
     @classmethod
     def quiet(cls, n_weeks: int, n_agencies: int) -> Schedule:
-        """Return a schedule with every agency live from week 0 and no events."""
+        """Return a schedule with every agency live from week 0 and no events (the project in
+        its implementation phase throughout)."""
         shape = (n_weeks, n_agencies)
         return cls(
             live=np.ones(shape, dtype=bool),
             project_active=np.ones(n_weeks, dtype=bool),
+            phase=np.full(n_weeks, 2, dtype=np.int64),
             assurance=np.zeros(shape),
             mandate=np.zeros(shape),
             colocated=np.zeros(shape, dtype=bool),
@@ -288,7 +300,10 @@ class State:
     recording share) and ``partner_share`` (the recording share of the other agencies that
     were live) are last week's: the only memory of last week that the decision reads
     (colleagues' norm, partners' reciprocity). ``views`` is the cumulative number of agency
-    ``j``'s records looked at by agency ``i`` (row ``i``, column ``j``).
+    ``j``'s records looked at by agency ``i`` (row ``i``, column ``j``). ``interfaces_seen``
+    is the working interfaces an agency has seen elsewhere through its own use of the system,
+    in interface-weeks (DOMAIN.md P12); ``weeks_waiting`` the weeks since it decided to build
+    its interface (P8, P11).
     """
 
     week: int
@@ -300,6 +315,8 @@ class State:
     buy_in: AgencyFloats
     interface: AgencyInts
     build_left: AgencyInts
+    weeks_waiting: AgencyInts
+    interfaces_seen: AgencyFloats
     pressure: RunFloat
     handled: AgencyInts
     recorded: AgencyInts
@@ -336,6 +353,29 @@ class WeekOutput(Outputs):
 
 
 @dataclass(frozen=True)
+class Benefit:
+    """What sharing buys, per run, week and agency (B, T, A): computed after a run from its
+    counts (``sim/benefit.py``; DOMAIN.md P5, P13), never by the kernel.
+
+    Attributes
+    ----------
+    latency_days : float
+        Mean days until the other partners learn of a case the agency handled that week
+        (NaN in a week it handled none).
+    sharing_hours : float
+        Staff hours the agency spent that week on sharing: double keying (or a manual
+        workaround), e-mail and telephone for cases not on the system, and chasing.
+    saved_hours : float
+        Staff hours saved that week against sharing every case by e-mail (negative when
+        double keying and chasing cost more than the e-mails they replace).
+    """
+
+    latency_days: AgencyFloats
+    sharing_hours: AgencyFloats
+    saved_hours: AgencyFloats
+
+
+@dataclass(frozen=True)
 class _Named:
     """A trajectory's agency names, in a base of their own so that ``names`` stays a
     trajectory's first field: ``Trajectory(names, handled, recorded, ...)``."""
@@ -344,10 +384,11 @@ class _Named:
 
 
 @dataclass(frozen=True)
-class Trajectory(Outputs, _Named):
+class Trajectory(Benefit, Outputs, _Named):
     """Per-week outputs of a batch: arrays (B, T, A), ``pressure`` (B, T), with the agency
-    names and ``views`` (B, A, A), the cumulative number of agency ``j``'s records looked at
-    by agency ``i`` (row ``i``, column ``j``) over the run."""
+    names, what sharing bought (:class:`Benefit`) and ``views`` (B, A, A), the cumulative
+    number of agency ``j``'s records looked at by agency ``i`` (row ``i``, column ``j``) over
+    the run."""
 
     views: PairFloats
 

@@ -16,10 +16,12 @@ decision term by term, for explanations.
 Each week every member of staff at a live agency handles a Poisson number of ASB cases and
 records each with probability ``logistic(decision_gain * (motivation - cost))``, where
 motivation = baseline + buy-in + attitude + colleagues' share (norm) + partners' share
-(reciprocity) + external pressure + management mandate + habit, and
-cost = double keying (no live interface) + poor functionality + perceived legal risk net of
-documentary assurance + bureaucratic burden + workload - training - co-location
-(``shared/DOMAIN.md``, finding 3; ``docs/ODD.md``).
+(reciprocity, and chasing by partners when co-located) + external pressure + management
+mandate + habit, and cost = double keying (no live interface; less with a manual workaround)
++ poor functionality + perceived legal risk net of documentary assurance and of the trust
+co-location builds + bureaucratic burden + workload - training (``shared/DOMAIN.md``,
+finding 3, P7, P13; ``docs/ODD.md``). After the kernel, :func:`simulate` adds what sharing
+bought (``sim/benefit.py``).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.arrays import (
+    Benefit,
     BoolArray,
     FloatArray,
     IntArray,
@@ -50,13 +53,17 @@ from sim.arrays import (
     layouts,
     share_of,
 )
-from sim.kernel import InterfaceState, advance
+from sim.benefit import benefit
+from sim.kernel import ENGAGED, PENDING, UNDECIDED, InterfaceState, advance
 from sim.params import PARAMETERS
 
 __all__ = [
     "INTERFACE_NAMES",
     "Batch",
     "BoolArray",
+    "ENGAGED",
+    "PENDING",
+    "UNDECIDED",
     "DecisionTerms",
     "FloatArray",
     "IntArray",
@@ -81,7 +88,7 @@ __all__ = [
 
 INTERFACE_NAMES: tuple[str, ...] = tuple(stage.name.lower() for stage in InterfaceState)
 """Interface stages by code, as they appear in tables and scenario files: none, considering,
-building, live."""
+building, live, workaround, declined."""
 
 ParameterArrays = Mapping[str, FloatArray]
 """Parameter values by registry name, each an array of shape (B,): one value per run."""
@@ -207,6 +214,7 @@ def prepare(partnership: Partnership, schedule: Schedule, params: ParameterArray
         involvement=np.asarray(partnership.involvement, float),
         bureaucracy=np.asarray(partnership.bureaucracy, float),
         interface_allowed=np.asarray(partnership.interface_allowed, bool),
+        priority=np.asarray(partnership.priority, bool),
         staff_rate=per_staff[partnership.staff_agency],
         relative_load=relative_load,
     )
@@ -285,8 +293,7 @@ class DecisionTerms:
 
     ``agency_motivation`` and ``agency_cost`` hold (B, A) terms shared by an agency's staff;
     ``staff_motivation`` and ``staff_cost`` hold (B, N) terms of each member of staff.
-    Costs are positive when they deter recording; reliefs (training, co-location) are
-    negative costs.
+    Costs are positive when they deter recording; reliefs (training) are negative costs.
     """
 
     agency_motivation: dict[str, FloatArray]
@@ -316,7 +323,17 @@ def decision_terms(
     bureaucracy = partnership.bureaucracy[None]
     assurance = _clip01(batch.scheduled("assurance", t) + p["bureaucracy_assurance"] * bureaucracy)
     functionality = batch.scheduled("functionality", t)[:, None]
-    legal = p["legal_risk"] * (1.0 - p["assurance_relief"] * assurance)
+    contact = batch.scheduled("colocated", t).astype(float)
+    legal = (
+        p["legal_risk"]
+        * (1.0 - p["assurance_relief"] * assurance)
+        * (1.0 - p["colocation_trust"] * contact)
+    )
+    keying = np.where(
+        interface == InterfaceState.LIVE,
+        0.0,
+        np.where(interface == InterfaceState.WORKAROUND, 1.0 - p["workaround_relief"], 1.0),
+    )
     shape = state.buy_in.shape
     return DecisionTerms(
         agency_motivation={
@@ -324,15 +341,15 @@ def decision_terms(
             "buy_in": p["buy_in_weight"] * state.buy_in,
             "norm": p["norm_weight"] * state.share,
             "reciprocity": p["reciprocity_weight"] * state.partner_share,
+            "chasing": p["colocation_chasing"] * contact * state.partner_share,
             "pressure": p["pressure_weight"] * pressure[:, None],
             "mandate": p["mandate_weight"] * batch.scheduled("mandate", t),
         },
         agency_cost={
-            "double_keying": p["double_keying_cost"] * (interface != InterfaceState.LIVE),
+            "double_keying": p["double_keying_cost"] * keying,
             "functionality": p["functionality_cost"] * functionality,
             "bureaucratic_burden": batch.burden,
             "workload": batch.workload,
-            "colocation": -p["colocation_relief"] * batch.scheduled("colocated", t),
         },
         staff_motivation={
             "attitude": p["attitude_weight"] * state.attitude,
@@ -382,7 +399,8 @@ def simulate(
     """Run a batch of ``len(seeds)`` runs for the schedule's weeks; return their outputs.
 
     Run ``b`` has parameters ``params[name][b]`` and random stream ``default_rng(seeds[b])``;
-    its outputs do not depend on the other runs in the batch.
+    its outputs do not depend on the other runs in the batch. What sharing bought is computed
+    from the counts after the kernel (:func:`sim.benefit.benefit`).
     """
     batch = prepare(partnership, schedule, params)
     rngs = generators(seeds)
@@ -401,4 +419,13 @@ def simulate(
             _kernel_state(state, run),
             _kernel_run(weekly, per_staff, run),
         )
-    return Trajectory(names=partnership.names, views=state.views, **weekly)
+    gained = benefit(
+        weekly["handled"],
+        weekly["recorded"],
+        weekly["interface"],
+        schedule.live,
+        schedule.colocated,
+        params,
+    )
+    bought = {name: getattr(gained, name) for name in layouts(Benefit)}
+    return Trajectory(names=partnership.names, views=state.views, **weekly, **bought)

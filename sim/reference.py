@@ -18,7 +18,10 @@ from statistics import NormalDist
 import mesa
 import numpy as np
 
-from sim.engine import InterfaceState, Partnership, Schedule
+from sim.engine import PENDING, InterfaceState, Partnership, Schedule
+from sim.timeline import PHASES
+
+EVALUATION = PHASES.index("evaluation")
 
 _STANDARD_NORMAL = NormalDist()
 
@@ -40,6 +43,10 @@ class ReferenceAgency(mesa.Agent):
         initial = int(p.initial_interface[index]) if self.interface_allowed else 0
         self.interface = InterfaceState(initial)
         self.build_left = 0
+        self.weeks_waiting = 0
+        self.interfaces_seen = 0.0
+        self.priority = bool(p.priority[index])
+        self.scripted = bool(np.any(np.asarray(model.schedule.interface_forced)[..., index]))
         self.rate_per_staff = float(p.caseload[index]) / int(p.staff[index])
         self.staff: list[ReferenceStaff] = []
         self.handled = 0  # last week
@@ -68,16 +75,11 @@ class ReferenceAgency(mesa.Agent):
         """This agency's recording share last week."""
         return self.share_of(self.recorded, self.handled)
 
-    def partners_share(self, *, now: bool, live_interface_only: bool = False) -> float:
+    def partners_share(self, *, now: bool) -> float:
         """Recording share of the other (live) agencies, last week or this week."""
         rec = han = 0
         for other in self.model.agencies:
-            if other is self:
-                continue
-            if live_interface_only:
-                if other.interface is not InterfaceState.LIVE:
-                    continue
-            elif not other.live:
+            if other is self or not other.live:
                 continue
             rec += other.recorded_now if now else other.recorded
             han += other.handled_now if now else other.handled
@@ -85,24 +87,56 @@ class ReferenceAgency(mesa.Agent):
 
     # --- weekly rules ------------------------------------------------------------------------
     def update_interface(self) -> None:
-        """Move along ``none -> considering -> building -> live`` (three uniforms a week)."""
-        prm = self.model.params
-        u_consider, u_build, u_weeks = self.model.agency_uniforms[self.index]
+        """Scope, decide to build or decline, wait, work around, go live (two uniforms a week).
+
+        Reads the partnership's signals at the start of the week (``model.seen_working``,
+        ``model.seen_wait``), so the order in which agencies are visited does not matter.
+        """
+        prm, model = self.model.params, self.model
+        u_hazard, u_weeks = model.agency_uniforms[self.index]
         stage = self.interface
-        if stage is InterfaceState.BUILDING:
-            self.build_left -= 1
-        if self.interface_allowed and self.live and stage is InterfaceState.NONE:
-            gap = self.partners_share(now=False, live_interface_only=True) - self.last_share
-            hazard = prm["imitation_weight"] * max(gap, 0.0)
-            if self.buy_in >= prm["interface_buy_in_threshold"]:
-                hazard += prm["interface_consider_rate"]
-            if u_consider < hazard:
+        if self.live:
+            own = self.last_share if stage is InterfaceState.LIVE else 0.0
+            self.interfaces_seen += self.last_share * (model.seen_working - own)
+        sooner = 1.0 - prm["control_priority"] if self.priority else 1.0
+        evaluating = model.phase == EVALUATION
+        can_act = self.interface_allowed and self.live
+        if self.scripted:
+            pass
+        elif stage is InterfaceState.NONE and can_act and not evaluating:
+            hazard = (
+                prm["interface_consider_rate"]
+                + prm["interface_success_pull"] * self.interfaces_seen
+            )
+            if u_hazard < hazard:
                 self.interface = InterfaceState.CONSIDERING
-        if stage is InterfaceState.CONSIDERING and u_build < prm["interface_build_rate"]:
-            self.interface = InterfaceState.BUILDING
-            self.build_left = max(round((0.5 + u_weeks) * prm["interface_build_weeks"]), 1)
-        finished = stage is InterfaceState.BUILDING and self.build_left <= 0
-        if finished or (self.interface_allowed and self.scheduled("interface_forced")):
+        elif stage is InterfaceState.CONSIDERING or (
+            stage is InterfaceState.NONE and can_act and evaluating
+        ):
+            hazard = prm["interface_success_pull"] * self.interfaces_seen
+            if evaluating:
+                hazard += prm["evaluation_decide_rate"]
+            if u_hazard < hazard:
+                worth = self.buy_in * 0.5 ** (
+                    sooner * model.seen_wait / prm["interface_value_half_life"]
+                )
+                if worth >= prm["interface_buy_in_threshold"]:
+                    self.interface = InterfaceState.BUILDING
+                    weeks = (0.5 + u_weeks) * prm["interface_build_weeks"] * sooner
+                    self.build_left = max(round(weeks), 1)
+                    self.weeks_waiting = 0
+                else:
+                    self.interface = InterfaceState.DECLINED
+        elif stage in PENDING:
+            self.build_left -= 1
+            self.weeks_waiting += 1
+            if self.build_left <= 0:
+                self.interface = InterfaceState.LIVE
+            elif stage is InterfaceState.BUILDING:
+                eroded = 1.0 - 0.5 ** (self.weeks_waiting / prm["interface_value_half_life"])
+                if u_hazard < prm["workaround_rate"] * eroded:
+                    self.interface = InterfaceState.WORKAROUND
+        if self.interface_allowed and self.scheduled("interface_forced"):
             self.interface = InterfaceState.LIVE
 
     def tally(self) -> None:
@@ -180,6 +214,7 @@ class ReferenceStaff(mesa.Agent):
             + prm["buy_in_weight"] * agency.buy_in
             + prm["norm_weight"] * agency.last_share
             + prm["reciprocity_weight"] * agency.last_partners_share
+            + prm["colocation_chasing"] * agency.scheduled("colocated") * agency.last_partners_share
             + prm["pressure_weight"] * self.model.pressure
             + prm["mandate_weight"] * agency.scheduled("mandate")
             + prm["attitude_weight"] * self.attitude
@@ -196,14 +231,17 @@ class ReferenceStaff(mesa.Agent):
             ),
             1.0,
         )
-        double_keying = 0.0 if agency.interface is InterfaceState.LIVE else 1.0
+        double_keying = {
+            InterfaceState.LIVE: 0.0,
+            InterfaceState.WORKAROUND: 1.0 - prm["workaround_relief"],
+        }.get(agency.interface, 1.0)
+        trust = 1.0 - prm["colocation_trust"] * agency.scheduled("colocated")
         return (
             prm["double_keying_cost"] * double_keying
             + prm["functionality_cost"] * float(self.model.schedule.functionality[self.model.week])
             + prm["bureaucracy_burden"] * agency.bureaucracy
             + prm["workload_cost"] * agency.rate_per_staff / self.model.mean_rate_per_staff
-            - prm["colocation_relief"] * agency.scheduled("colocated")
-            + prm["legal_risk"] * (1.0 - prm["assurance_relief"] * assurance) * self.risk
+            + prm["legal_risk"] * (1.0 - prm["assurance_relief"] * assurance) * trust * self.risk
             - prm["training_relief"] * self.trained
         )
 
@@ -251,7 +289,10 @@ class ReferenceModel(mesa.Model):
         for i, agency in enumerate(self.agencies):
             for _ in range(int(partnership.staff[i])):
                 ReferenceStaff(self, agency, self.rng.random(), self.rng.random())
-        self.agency_uniforms: list[tuple[float, float, float]] = []
+        self.agency_uniforms: list[tuple[float, float]] = []
+        self.phase = 0
+        self.seen_working = 0.0
+        self.seen_wait = 0.0
         n = partnership.n_agencies
         self.views = np.zeros((n, n))
         self.history: list[dict[str, object]] = []
@@ -265,9 +306,14 @@ class ReferenceModel(mesa.Model):
         impulse = float(self.schedule.pressure_impulse[self.week])
         self.pressure = min(max(self.pressure * decay + impulse, 0.0), 1.0)
 
-        self.agency_uniforms = [
-            (self.rng.random(), self.rng.random(), self.rng.random()) for _ in self.agencies
-        ]
+        self.agency_uniforms = [(self.rng.random(), self.rng.random()) for _ in self.agencies]
+        self.phase = int(self.schedule.phase[self.week])
+        self.seen_working = sum(
+            a.last_share for a in self.agencies if a.interface is InterfaceState.LIVE and a.live
+        )
+        self.seen_wait = max(
+            (float(a.weeks_waiting) for a in self.agencies if a.interface in PENDING), default=0.0
+        )
         agencies.do("update_interface")
         staff.do("turnover_and_training")
         staff.do("handle_cases")

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from sim.benefit import weekly_latency
 from sim.engine import (
     INTERFACE_NAMES,
     InterfaceState,
@@ -78,12 +79,15 @@ class RunResult:
 
     @cached_property
     def agencies(self) -> pd.DataFrame:
-        """Tidy per agency, week and replicate: handled, recorded, share, buy-in, interface."""
+        """Tidy per agency, week and replicate: handled, recorded, share, buy-in, interface,
+        attitude, and what sharing bought: ``latency_days`` (days until partners learn of a
+        case), ``sharing_hours`` and ``saved_hours`` (staff hours that week)."""
         return agency_frame(self.trajectory)
 
     @cached_property
     def partnership(self) -> pd.DataFrame:
-        """Tidy per week and replicate: partnership-wide handled, recorded, share, pressure."""
+        """Tidy per week and replicate: partnership-wide handled, recorded, share, pressure,
+        latency (weighted by cases) and staff hours on sharing and saved (summed)."""
         return partnership_frame(self.trajectory)
 
     @cached_property
@@ -114,6 +118,9 @@ def agency_frame(trajectory: Trajectory) -> pd.DataFrame:
                 trajectory.interface.ravel(), categories=list(INTERFACE_NAMES)
             ),
             "attitude": trajectory.attitude.ravel(),
+            "latency_days": trajectory.latency_days.ravel(),
+            "sharing_hours": trajectory.sharing_hours.ravel(),
+            "saved_hours": trajectory.saved_hours.ravel(),
         }
     )
 
@@ -130,6 +137,9 @@ def partnership_frame(trajectory: Trajectory) -> pd.DataFrame:
             "recorded": trajectory.recorded.sum(axis=2).ravel(),
             "share": trajectory.partnership_share.ravel(),
             "pressure": trajectory.pressure.ravel(),
+            "latency_days": weekly_latency(trajectory).ravel(),
+            "sharing_hours": trajectory.sharing_hours.sum(axis=2).ravel(),
+            "saved_hours": trajectory.saved_hours.sum(axis=2).ravel(),
         }
     )
 

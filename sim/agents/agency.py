@@ -70,16 +70,20 @@ class Agency(RowView):
 
     @property
     def interface_stage(self) -> str:
-        """Interface stage by name (``none``, ``considering``, ``building``, ``live``), as
-        the run results and the dashboard write it."""
+        """Interface stage by name (``none``, ``considering``, ``building``, ``live``,
+        ``workaround``, ``declined``), as the run results and the dashboard write it."""
         return INTERFACE_NAMES[int(self.model.state.interface[0, self.index])]
 
     @property
     def double_keying_cost(self) -> float:
-        """Cost of double keying this agency's staff face now (0 once the interface is live)."""
+        """Cost of double keying this agency's staff face now (0 once the interface is live,
+        less with a manual workaround)."""
+        cost = self.model.parameters["double_keying_cost"]
         if self.interface is InterfaceState.LIVE:
             return 0.0
-        return self.model.parameters["double_keying_cost"]
+        if self.interface is InterfaceState.WORKAROUND:
+            return cost * (1.0 - self.model.parameters["workaround_relief"])
+        return cost
 
     @property
     def live(self) -> bool:

@@ -47,10 +47,10 @@ STANDARD_INPUTS: tuple[str, ...] = (
     "legal_risk",
     "bureaucracy_burden",
     "workload_cost",
-    "colocation_relief",
+    "colocation_chasing",
     "interface_consider_rate",
     "interface_buy_in_threshold",
-    "imitation_weight",
+    "interface_success_pull",
     "interface_build_weeks",
 )
 """The inputs the standard calibration fits (see the module docstring for why)."""

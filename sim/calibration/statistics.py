@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from sim.calibration.targets import Target, TargetsError, TargetSet
-from sim.engine import FloatArray, InterfaceState, Trajectory
+from sim.engine import ENGAGED, FloatArray, InterfaceState, Trajectory
 from sim.metrics import FINAL_YEAR_WEEKS, rank_correlation
 
 
@@ -174,7 +174,7 @@ class TargetStatistics:
         if kind == "interfaces_considering_or_beyond":
             week = self.weeks[target.id]
             stage = trajectory.interface[:, week]
-            return {target.id: (stage >= InterfaceState.CONSIDERING).sum(axis=1).astype(float)}
+            return {target.id: np.isin(stage, ENGAGED).sum(axis=1).astype(float)}
         raise AssertionError(f"statistic kind {kind!r} has no implementation")
 
 
@@ -256,7 +256,8 @@ def trajectory_from_rows(
     ----------
     rows : DataFrame
         ``sim.store.read_trajectories`` output: ``run_key``, ``week``, ``agency``,
-        ``handled``, ``recorded``, ``buy_in``, ``interface`` (stage name), ``attitude``.
+        ``handled``, ``recorded``, ``buy_in``, ``interface`` (stage name), ``attitude``,
+        ``latency_days``, ``sharing_hours``, ``saved_hours``.
     runs : DataFrame
         The runs to rebuild, in the order wanted (a ``run_key`` column); each must have rows.
     partners : tuple of str
@@ -301,4 +302,7 @@ def trajectory_from_rows(
         attitude=cube("attitude", np.float64),
         pressure=np.zeros((b, t)),
         views=np.zeros((b, a, a)),
+        latency_days=cube("latency_days", np.float64),
+        sharing_hours=cube("sharing_hours", np.float64),
+        saved_hours=cube("saved_hours", np.float64),
     )

@@ -174,6 +174,9 @@ def _partnership(
         ),
         interface_allowed=np.array([p.interface_allowed.value for p in partners], dtype=bool),
         prior_use=np.array([p.prior_use.value for p in partners], dtype=bool),
+        priority=np.array(
+            [p.funder.value or p.contract_holder.value for p in partners], dtype=bool
+        ),
     )
 
 

@@ -29,6 +29,7 @@ from sim.scenarios.schema import (
     EVENT_AMOUNT_FIELDS,
     PARTNER_FIXED_FIELDS,
     PARTNER_OPTIONAL_FALSE,
+    PARTNER_REMOVED_FIELDS,
     PARTNER_VALUE_FIELDS,
     TOP_FIXED_FIELDS,
     DelayWeeks,
@@ -246,6 +247,9 @@ def _merge_partners(
             continue
         seen[name] = index
         before = len(problems.found)
+        _report_removed(table, path, problems)
+        if len(problems.found) > before:
+            continue
         if name in partners:
             patch = annotate(table, PARTNER_VALUE_FIELDS, path, problems, PARTNER_FIXED_FIELDS)
             merged = {
@@ -289,6 +293,13 @@ def _partner_name(
     return name
 
 
+def _report_removed(table: Mapping[str, Any], path: str, problems: Problems) -> None:
+    """Record each field of a partner ``table`` that partners no longer have, saying why."""
+    for name, advice in PARTNER_REMOVED_FIELDS.items():
+        if name in table:
+            problems.add(f"{path}.{name}", advice)
+
+
 def _patch_every_partner(
     label: str,
     patch_table: Mapping[str, Any],
@@ -300,6 +311,9 @@ def _patch_every_partner(
     if "name" in patch_table:
         problems.add("all_partners.name", "cannot rename every partner")
     before = len(problems.found)
+    _report_removed(patch_table, "all_partners", problems)
+    if len(problems.found) > before:
+        return
     patch = annotate(
         patch_table, PARTNER_VALUE_FIELDS, "all_partners", problems, PARTNER_FIXED_FIELDS
     )

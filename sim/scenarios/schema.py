@@ -51,7 +51,9 @@ from sim.timeline import Phase
 Kind = Literal["police", "district", "county", "unitary"]
 KINDS: tuple[str, ...] = get_args(Kind)
 
-InterfaceName = Literal["none", "considering", "building", "live"]  # as InterfaceState (tested)
+InterfaceName = Literal[  # as InterfaceState (tested)
+    "none", "considering", "building", "live", "workaround", "declined"
+]
 INTERFACE_NAMES: tuple[str, ...] = get_args(InterfaceName)
 """Interface states as written in files, in the order of :class:`sim.engine.InterfaceState`."""
 
@@ -238,8 +240,10 @@ class PartnerSpec(BaseModel):
         Whether the partner can build an interface at all.
     prior_use : bool
         The partner used the system before the project (live from week 0, trained staff).
-    chair, project_manager, funder, contract_holder : bool
-        Roles in the project (``shared/DOMAIN.md``, Roles).
+    funder, contract_holder : bool
+        Control of the funds or of the supplier contract (``shared/DOMAIN.md`` Roles, P15):
+        the supplier serves such a partner first (``control_priority``). Chairing and
+        managing the project act through ``involvement``.
     go_live : date or week, optional
         When the partner starts recording on the shared system (or give a ``go_live`` event).
     colocation : date or week, optional
@@ -261,8 +265,6 @@ class PartnerSpec(BaseModel):
     interface: Given[InterfaceName]
     interface_allowed: Given[bool]
     prior_use: Given[bool]
-    chair: Given[bool]
-    project_manager: Given[bool]
     funder: Given[bool]
     contract_holder: Given[bool]
     go_live: Value[When] | None = None
@@ -281,15 +283,23 @@ PARTNER_FIXED_FIELDS = (
     "interface",
     "interface_allowed",
     "prior_use",
-    "chair",
-    "project_manager",
     "funder",
     "contract_holder",
 )
 """Partner fields that cannot be ranges."""
 
-PARTNER_OPTIONAL_FALSE = ("chair", "project_manager", "funder", "contract_holder")
+PARTNER_OPTIONAL_FALSE = ("funder", "contract_holder")
 """Role flags that default to false when a partner does not give them."""
+
+PARTNER_REMOVED_FIELDS: Mapping[str, str] = MappingProxyType(
+    {
+        "chair": "no longer a partner field; control positions act through involvement "
+        "(DOMAIN.md P15), remove it",
+        "project_manager": "no longer a partner field; control positions act through "
+        "involvement (DOMAIN.md P15), remove it",
+    }
+)
+"""Partner fields older files may still give, with what to do about each."""
 
 PARTNER_NUMBER_FIELDS = (
     "staff",
