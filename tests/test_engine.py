@@ -139,6 +139,7 @@ def test_bureaucracy_can_help_or_hinder():
             p.initial_interface,
             p.interface_allowed,
             p.prior_use,
+            p.priority,
         ),
         setup.schedule,
     )
