@@ -26,6 +26,7 @@ from sim.scenarios.origins import Origin, Resolved
 from sim.scenarios.posterior_table import read_posterior
 from sim.scenarios.problems import Problems, ScenarioError
 from sim.scenarios.schema import (
+    COLOCATION_INPUTS,
     EVENT_AMOUNT_FIELDS,
     PARTNER_FIXED_FIELDS,
     PARTNER_OPTIONAL_FALSE,
@@ -34,6 +35,7 @@ from sim.scenarios.schema import (
     TOP_FIXED_FIELDS,
     DelayWeeks,
     Event,
+    ColocationSpec,
     Given,
     Number,
     PartnerSpec,
@@ -153,6 +155,7 @@ def _resolve(location: Location, text: str | None, chain: tuple[Location, ...]) 
     events, event_origins = _merge_events(location.label, head, parent, problems)
     parameters = _merge_parameters(head, parent, problems)
     posterior = _merge_posterior(location, head, parent, problems)
+    colocation, colocation_origin = _merge_colocation(location.label, head, parent, problems)
     problems.raise_first()
     try:
         spec = ScenarioSpec(
@@ -165,17 +168,16 @@ def _resolve(location: Location, text: str | None, chain: tuple[Location, ...]) 
             partners=tuple(partners),
             events=tuple(events),
             posterior=posterior,
+            colocation=colocation,
         )
     except ValidationError as exc:
         problems.add_validation(exc, "")
         problems.raise_first()
         raise AssertionError("unreachable") from exc
-    resolved = Resolved(
-        spec,
-        partner_origins,
-        tuple(event_origins),
-        {name: origin for name, (_, origin) in top.items() if origin is not None},
-    )
+    origins = {name: origin for name, (_, origin) in top.items() if origin is not None}
+    if colocation_origin is not None:
+        origins["colocation"] = colocation_origin
+    resolved = Resolved(spec, partner_origins, tuple(event_origins), origins)
     check_resolved(resolved, location.label)
     return resolved
 
@@ -204,6 +206,8 @@ def _check_without_parent(
         problems.add("all_partners", "only used in a scenario that extends another")
     if head.remove_events:
         problems.add("remove_events", "only used in a scenario that extends another")
+    if head.remove_colocation:
+        problems.add("remove_colocation", "only used in a scenario that extends another")
 
 
 def _merge_top(
@@ -436,6 +440,44 @@ def _merge_posterior(
     return posterior.without(name for name in posterior.inputs if restated(name))
 
 
+def _merge_colocation(
+    label: str, head: ScenarioFile, parent: Resolved | None, problems: Problems
+) -> tuple[ColocationSpec | None, Origin | None]:
+    """The scenario's ``[colocation]`` table: its own, else the parent's unless the file
+    removes it (``remove_colocation = true``)."""
+    if head.remove_colocation:
+        if head.colocation is not None:
+            problems.add("colocation", "given with remove_colocation = true; keep one of them")
+        elif parent is not None and parent.spec.colocation is None:
+            problems.add("remove_colocation", "there is no inherited [colocation] table to remove")
+        return None, None
+    if head.colocation is None:
+        if parent is None or parent.spec.colocation is None:
+            return None, None
+        return parent.spec.colocation, parent.top.get("colocation")
+    table = dict(head.colocation)
+    before = len(problems.found)
+    annotated = annotate(table, ("pair",), "colocation", problems)
+    when = table.get("when")
+    if isinstance(when, list):
+        fields = [f"when[{i}]" for i in range(len(when))]
+        entries = annotate(
+            {"provenance": table.get("provenance"), "source": table.get("source")}
+            | dict(zip(fields, when, strict=True)),
+            fields,
+            "colocation",
+            problems,
+        )
+        annotated["when"] = [entries[name] for name in fields]
+    if len(problems.found) > before:
+        return None, None
+    try:
+        return ColocationSpec.model_validate(annotated), Origin(label, "colocation")
+    except ValidationError as exc:
+        problems.add_validation(exc, "colocation")
+        return None, None
+
+
 def _restated(head: ScenarioFile, inherited: Sequence[str]) -> Callable[[str], bool]:
     """Whether an input is one this file states anew: a parameter it sets, a field of a
     partner it changes (or of every partner, with ``all_partners``), an event it replaces or
@@ -443,6 +485,8 @@ def _restated(head: ScenarioFile, inherited: Sequence[str]) -> Callable[[str], b
     names = {str(k) for k in head.parameters}
     if head.delivery_delay_weeks is not None:
         names.add("delivery_delay_weeks")
+    if head.colocation is not None or head.remove_colocation:
+        names |= {f"colocation.{name}" for name in COLOCATION_INPUTS}
     changes = [(str(t.get("name", "")), t) for t in head.partners]
     changes += [(name, head.all_partners) for name in inherited if head.all_partners]
     for name, table in changes:

@@ -16,6 +16,7 @@ from typing import Any
 from sim.scenarios.schema import (
     EVENT_AMOUNT_FIELDS,
     PARTNER_VALUE_FIELDS,
+    ColocationSpec,
     Given,
     PartnerSpec,
     PosteriorSpec,
@@ -128,6 +129,8 @@ def dump_toml(spec: ScenarioSpec, comment: str = "") -> str:
         lines += [f"{toml_key(k)} = {annotated_value(v)}" for k, v in spec.parameters.items()]
     if spec.posterior is not None:
         lines += ["", *_posterior_lines(spec.posterior)]
+    if spec.colocation is not None:
+        lines += ["", *_colocation_lines(spec.colocation)]
     for partner in spec.partners:
         lines += ["", *_partner_lines(partner)]
     for event in spec.events:
@@ -212,6 +215,20 @@ def _event_lines(event: Any) -> list[str]:
         f"source = {toml_value(event.source)}",
     ]
     return lines
+
+
+def _colocation_lines(colocation: ColocationSpec) -> list[str]:
+    table = (colocation.provenance, colocation.source)
+    when = ", ".join(annotated_value(w, table) for w in colocation.when)
+    councils = ", ".join(toml_value(c) for c in colocation.councils)
+    return [
+        "[colocation]",
+        f"provenance = {toml_value(colocation.provenance)}",
+        f"source = {toml_value(colocation.source)}",
+        f"councils = [{councils}]",
+        f"pair = {annotated_value(colocation.pair, table)}",
+        f"when = [{when}]",
+    ]
 
 
 def _posterior_lines(posterior: PosteriorSpec) -> list[str]:
