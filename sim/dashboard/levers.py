@@ -15,7 +15,7 @@ LEVERS: tuple[str, ...] = (
     "bureaucracy_burden",
     "bureaucracy_assurance",
     "training_relief",
-    "colocation_relief",
+    "colocation_chasing",
     "buy_in_weight",
     "mandate_weight",
     "pressure_weight",
