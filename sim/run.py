@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim.benefit import weekly_latency
+from sim.benefit import hours_per_week, partner_latency, weekly_latency
 from sim.engine import (
     INTERFACE_NAMES,
     InterfaceState,
@@ -97,7 +97,8 @@ class RunResult:
 
     def summary(self, last_weeks: int = 52) -> pd.DataFrame:
         """Per agency over the last ``last_weeks`` weeks: mean share (and 5-95% band across
-        replicates), final buy-in, share of replicates with a live interface at the end."""
+        replicates), final buy-in, share of replicates with a live interface at the end, and
+        mean latency (days) and staff hours a week on sharing and saved."""
         return agency_summary(self.trajectory, last_weeks)
 
 
@@ -165,6 +166,8 @@ def agency_summary(trajectory: Trajectory, last_weeks: int = 52) -> pd.DataFrame
     handled, recorded = trajectory.last_weeks(last_weeks)
     share = share_of(recorded, handled)
     live = trajectory.interface[:, -1] == InterfaceState.LIVE
+    weeks = slice(max(trajectory.handled.shape[1] - last_weeks, 0), None)
+    spent, saved = hours_per_week(trajectory, weeks)
     return pd.DataFrame(
         {
             "share": share.mean(axis=0),
@@ -173,6 +176,9 @@ def agency_summary(trajectory: Trajectory, last_weeks: int = 52) -> pd.DataFrame
             "buy_in": trajectory.buy_in[:, -1].mean(axis=0),
             "interface_live": live.mean(axis=0),
             "handled_per_week": handled.mean(axis=0) / min(last_weeks, trajectory.handled.shape[1]),
+            "latency_days": np.nanmean(partner_latency(trajectory, weeks), axis=0),
+            "sharing_hours": spent.mean(axis=0),
+            "saved_hours": saved.mean(axis=0),
         },
         index=pd.Index(trajectory.names, name="agency"),
     )
