@@ -116,7 +116,7 @@ def test_select_and_concatenate_keep_every_declared_array():
     joined = sim.engine.concatenate(parts)
     assert joined.names == whole.names
     for name in layouts(Trajectory):
-        assert np.array_equal(getattr(joined, name), getattr(whole, name)), name
+        assert np.array_equal(getattr(joined, name), getattr(whole, name), equal_nan=True), name
 
 
 def test_step_and_simulate_share_one_compiled_kernel(monkeypatch):
