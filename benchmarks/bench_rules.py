@@ -126,7 +126,12 @@ def _floor(compiled: CompiledScenario, per_agency: int) -> Callable[[int], None]
 
     def run(seed: int) -> None:
         _draws(
-            np.random.default_rng(seed), p.n_staff, uniforms, compiled.schedule.n_weeks, rate, training
+            np.random.default_rng(seed),
+            p.n_staff,
+            uniforms,
+            compiled.schedule.n_weeks,
+            rate,
+            training,
         )
 
     return run

@@ -58,12 +58,12 @@ from sim.kernel import ENGAGED, PENDING, UNDECIDED, InterfaceState, advance
 from sim.params import PARAMETERS
 
 __all__ = [
-    "INTERFACE_NAMES",
-    "Batch",
-    "BoolArray",
     "ENGAGED",
+    "INTERFACE_NAMES",
     "PENDING",
     "UNDECIDED",
+    "Batch",
+    "BoolArray",
     "DecisionTerms",
     "FloatArray",
     "IntArray",

@@ -152,7 +152,11 @@ def advance(rng, first_week, last_week, p, static, schedule, state, out):  # typ
     # reference each time. Schedule arrays end in ``_s``, weekly outputs start with ``out_``.
     staff_agency, staff_count, staff_rate = static.staff_agency, static.staff, static.staff_rate
     involvement, bureaucracy = static.involvement, static.bureaucracy
-    allowed, relative_load, priority = static.interface_allowed, static.relative_load, static.priority
+    allowed, relative_load, priority = (
+        static.interface_allowed,
+        static.relative_load,
+        static.priority,
+    )
     live_s, project_active_s, phase_s = schedule.live, schedule.project_active, schedule.phase
     assurance_s, mandate_s, colocated_s = schedule.assurance, schedule.mandate, schedule.colocated
     training_s, turnover_shock_s = schedule.training, schedule.turnover_shock

@@ -533,8 +533,7 @@ _REGISTRY: tuple[Parameter, ...] = (
         "weeks",
         "Project",
         "inferred",
-        f"{_DOMAIN} P8 and P11: long delivery delays; interfaces decided in 2012 not live "
-        "in 2014",
+        f"{_DOMAIN} P8 and P11: long delivery delays; interfaces decided in 2012 not live in 2014",
         "Mean time from deciding to build an interface to it going live.",
     ),
     # --- what sharing buys (outputs only: they change no decision) ------------------------

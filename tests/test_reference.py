@@ -102,7 +102,9 @@ def _engine(setup: Setup, params: dict[str, float]) -> dict[str, np.ndarray]:
         ENGINE_SEEDS,
     )
     rows = [
-        _statistics(out.handled[b], out.recorded[b], out.buy_in[b], out.interface[b], out.attitude[b])
+        _statistics(
+            out.handled[b], out.recorded[b], out.buy_in[b], out.interface[b], out.attitude[b]
+        )
         for b in range(len(ENGINE_SEEDS))
     ]
     return {k: np.array([r[k] for r in rows]) for k in STATISTICS}
@@ -211,7 +213,14 @@ def reference_runs(toy, toy_sets) -> dict[str, dict[str, np.ndarray]]:
 
 @pytest.mark.parametrize(
     "name",
-    ["defaults", "active", "active_low_threshold", "evaluation_driven", "posterior_0", "posterior_1"],
+    [
+        "defaults",
+        "active",
+        "active_low_threshold",
+        "evaluation_driven",
+        "posterior_0",
+        "posterior_1",
+    ],
 )
 def test_engine_is_equivalent_to_the_reference(name, toy, toy_sets, reference_runs):
     engine = _engine(toy, toy_sets[name])

@@ -516,11 +516,7 @@ def replay_partner_table(scenario: Scenario) -> str:
         "|" + "---|" * (3 + len(fields)),
     ]
     for p in scenario.spec.partners:
-        roles = [
-            r
-            for r in ("funder", "contract_holder")
-            if getattr(p, r).value
-        ]
+        roles = [r for r in ("funder", "contract_holder") if getattr(p, r).value]
         if p.prior_use.value:
             roles.append("prior use")
         cells = [p.name, f"{p.kind} ({p.provenance})", ", ".join(roles) or "—"]

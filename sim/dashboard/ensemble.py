@@ -32,6 +32,7 @@ import pandas as pd
 import solara
 from numpy.typing import NDArray
 
+from sim.benefit import hours_per_week, mean_latency, weekly_latency
 from sim.dashboard import palette
 from sim.dashboard.help import PanelHeading
 from sim.dashboard.levers import LEVERS, lever_label
@@ -47,7 +48,6 @@ from sim.dashboard.vega import (
     time_axis,
     with_dates,
 )
-from sim.benefit import hours_per_week, mean_latency, weekly_latency
 from sim.engine import Trajectory, share_of
 from sim.metrics import FINAL_YEAR_WEEKS
 from sim.params import PARAMETERS
@@ -495,9 +495,7 @@ def EnsemblePanel(state: PageState, cache: BandCache) -> None:
             return
         by_key = {m.key: m for m in MEASURES}
         measure = by_key.get(shown_key.value, RECORDING_SHARE)
-        with solara.ToggleButtonsSingle(
-            value=shown_key, dense=True, classes=["sharesim-measures"]
-        ):
+        with solara.ToggleButtonsSingle(value=shown_key, dense=True, classes=["sharesim-measures"]):
             for each in MEASURES:
                 solara.Button(each.label, value=each.key, text=True)
         Figure(ensemble_chart(ensemble, measure), classes=["sharesim-chart"])

@@ -4,9 +4,9 @@ Total staff within ``sim.limits``, partner names and their input prefixes unique
 and other dates inside the run, events naming partners that exist, one go-live and one
 co-location per partner, phases once each and in order, interfaces only where allowed, ranged
 events having an id, the delivery delay shorter than the run, the ``[colocation]`` table's
-councils being councils of the scenario that have no co-location of their own. Each check is a small function
-adding what it finds to one :class:`~sim.scenarios.problems.Problems`; :func:`check_resolved`
-runs them in turn.
+councils being councils of the scenario that have no co-location of their own. Each check is
+a small function adding what it finds to one :class:`~sim.scenarios.problems.Problems`;
+:func:`check_resolved` runs them in turn.
 """
 
 from __future__ import annotations
@@ -393,8 +393,7 @@ def _check_colocation(check: _Check) -> None:
         elif kinds[council] == "police":
             check.problems.add(
                 at(f"councils[{i}]"),
-                f"{council!r} is a police partner; the co-located pair are councils "
-                "(DOMAIN.md P7)",
+                f"{council!r} is a police partner; the co-located pair are councils (DOMAIN.md P7)",
             )
         elif check.colocation_at.get(council):
             check.problems.add(

@@ -574,7 +574,6 @@ class ColocationSpec(BaseModel):
     when: Annotated[tuple[Value[When], ...], BeforeValidator(_as_tuple)]
 
 
-
 COLOCATION_INPUTS = ("pair", "first_week", "second_week")
 """The uncertain inputs the ``[colocation]`` table can give (named ``colocation.<input>``)."""
 

@@ -147,9 +147,11 @@ def _provenance(scenario: Scenario, name: str) -> str:
         value = spec.delivery_delay_weeks
     elif parts[0] == "colocation" and spec.colocation is not None:
         table = spec.colocation
-        value = {"pair": table.pair, "first_week": table.when[0], "second_week": table.when[-1]}.get(
-            parts[1]
-        )
+        value = {
+            "pair": table.pair,
+            "first_week": table.when[0],
+            "second_week": table.when[-1],
+        }.get(parts[1])
     elif parts[0] == "events" and len(parts) == 3:
         for event in spec.events:
             if event.id == parts[1]:

@@ -38,14 +38,17 @@ def scenario_outputs(scenario: Scenario) -> tuple[str, ...]:
     real = np.zeros((0, 1, a))
     # An empty batch is enough: the metric columns depend only on the partner names.
     empty_batch = Trajectory(
-        scenario.partner_names,
-        whole,
-        whole,
-        real,
-        whole,
-        real,
-        np.zeros((0, 1)),
-        np.zeros((0, a, a)),
+        names=scenario.partner_names,
+        handled=whole,
+        recorded=whole,
+        buy_in=real,
+        interface=whole,
+        attitude=real,
+        pressure=np.zeros((0, 1)),
+        latency_days=real,
+        sharing_hours=real,
+        saved_hours=real,
+        views=np.zeros((0, a, a)),
     )
     return tuple(summary_metrics(empty_batch).columns)
 
