@@ -88,14 +88,7 @@ def _one_run(
             engine._kernel_run(weekly, per_staff, 0),
         )
         if gained:
-            engine.benefit(
-                weekly["handled"],
-                weekly["recorded"],
-                weekly["interface"],
-                schedule.live,
-                schedule.colocated,
-                params,
-            )
+            engine.trajectory_of(partnership.names, weekly, state.views, schedule, params)
 
     return run
 
@@ -139,30 +132,14 @@ def _floor(compiled: CompiledScenario, per_agency: int) -> Callable[[int], None]
 
 def main() -> None:
     compiled = Scenario.load(SCENARIO).compile()
+    params = engine.stack_parameters([compiled.parameters])
+    record_now = engine.prepare(compiled.partnership, compiled.schedule, params).records[0]
     work = {
         "before": _one_run(
             compiled, _baseline_kernel(), _baseline_record(compiled.parameters), gained=False
         ),
-        "rules": _one_run(
-            compiled,
-            engine.advance,
-            engine.prepare(
-                compiled.partnership,
-                compiled.schedule,
-                engine.stack_parameters([compiled.parameters]),
-            ).records[0],
-            gained=False,
-        ),
-        "now": _one_run(
-            compiled,
-            engine.advance,
-            engine.prepare(
-                compiled.partnership,
-                compiled.schedule,
-                engine.stack_parameters([compiled.parameters]),
-            ).records[0],
-            gained=True,
-        ),
+        "rules": _one_run(compiled, engine.advance, record_now, gained=False),
+        "now": _one_run(compiled, engine.advance, record_now, gained=True),
         "floor_before": _floor(compiled, 3),
         "floor_now": _floor(compiled, 2),
     }

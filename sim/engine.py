@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from sim.arrays import (
     Benefit,
@@ -84,6 +84,7 @@ __all__ = [
     "simulate",
     "stack_parameters",
     "step",
+    "trajectory_of",
 ]
 
 INTERFACE_NAMES: tuple[str, ...] = tuple(stage.name.lower() for stage in InterfaceState)
@@ -419,13 +420,27 @@ def simulate(
             _kernel_state(state, run),
             _kernel_run(weekly, per_staff, run),
         )
+    return trajectory_of(partnership.names, weekly, state.views, schedule, params)
+
+
+def trajectory_of(
+    names: tuple[str, ...],
+    weekly: Mapping[str, NDArray],
+    views: FloatArray,
+    schedule: Schedule,
+    params: Mapping[str, ArrayLike],
+) -> Trajectory:
+    """The :class:`Trajectory` of the kernel's ``weekly`` outputs (B, T, A) and ``views``, with
+    what sharing bought (:func:`sim.benefit.benefit`) on the weeks of ``schedule`` they cover
+    and the parameters ``params`` (one value, or one per run)."""
+    weeks = weekly["handled"].shape[1]
     gained = benefit(
         weekly["handled"],
         weekly["recorded"],
         weekly["interface"],
-        schedule.live,
-        schedule.colocated,
+        schedule.live[..., :weeks, :],
+        schedule.colocated[..., :weeks, :],
         params,
     )
     bought = {name: getattr(gained, name) for name in layouts(Benefit)}
-    return Trajectory(names=partnership.names, views=state.views, **weekly, **bought)
+    return Trajectory(names=names, views=views, **weekly, **bought)

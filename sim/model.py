@@ -24,8 +24,7 @@ import numpy as np
 
 from sim import engine
 from sim.agents import Agency, Staff
-from sim.arrays import Benefit, Outputs, allocate, layouts
-from sim.benefit import benefit
+from sim.arrays import Outputs, allocate
 from sim.errors import InputError
 from sim.params import check_value
 from sim.scenarios import Scenario
@@ -246,22 +245,12 @@ class SharingModel(mesa.Model):
         ``sim.run.agency_frame(model.trajectory())`` gives the tidy frame ``run()`` results
         hold; its ``week`` 0 is the first week run.
         """
-        weeks = len(self._weeks)
-        weekly = allocate(Outputs, (1, weeks), self.partnership.sizes)
+        weekly = allocate(Outputs, (1, len(self._weeks)), self.partnership.sizes)
         if self._weeks:
             for name, values in weekly.items():
                 values[0] = np.stack([getattr(week, name)[0] for week in self._weeks])
-        gained = benefit(
-            weekly["handled"],
-            weekly["recorded"],
-            weekly["interface"],
-            self.schedule.live[:weeks],
-            self.schedule.colocated[:weeks],
-            self.parameters,
-        )
-        bought = {name: getattr(gained, name) for name in layouts(Benefit)}
-        return engine.Trajectory(
-            names=self.partnership.names, views=self.state.views.copy(), **weekly, **bought
+        return engine.trajectory_of(
+            self.partnership.names, weekly, self.state.views.copy(), self.schedule, self.parameters
         )
 
     def views_network(self) -> np.ndarray:
