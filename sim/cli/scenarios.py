@@ -100,7 +100,7 @@ def run_to_folder(
     elapsed = time.perf_counter() - started
     metrics = summary_metrics(result.trajectory)
     with staged(out) as staging:
-        result.agencies.to_parquet(staging / "agencies.parquet", index=False)
+        result.partners.to_parquet(staging / "partners.parquet", index=False)
         result.partnership.to_parquet(staging / "partnership.parquet", index=False)
         result.views.to_parquet(staging / "views.parquet", index=False)
         metrics.assign(replicate=range(replicates)).to_parquet(
@@ -179,9 +179,9 @@ def _print_summary(name: str, summary: pd.DataFrame, metrics: pd.DataFrame, out:
         title=f"{name}: per partner",
         box=None,
     )
-    for agency, row in summary.iterrows():
+    for partner, row in summary.iterrows():
         table.add_row(
-            str(agency),
+            str(partner),
             f"{row['share']:.0%}",
             f"{row['share_p05']:.0%}-{row['share_p95']:.0%}",
             f"{row['buy_in']:.2f}",

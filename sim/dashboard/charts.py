@@ -148,7 +148,7 @@ def buy_in_template(model: SharingModel, selected: str) -> Spec:
         .mark_line()
         .encode(
             x=time_axis(model.start_date, model.n_weeks),
-            y=alt.Y("buy_in:Q", title="Agency buy-in (0 to 1)", scale=alt.Scale(domain=[0, 1])),
+            y=alt.Y("buy_in:Q", title="Partner buy-in (0 to 1)", scale=alt.Scale(domain=[0, 1])),
             detail="partner:N",
             color=alt.Color(
                 "picked:N",

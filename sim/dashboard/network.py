@@ -185,7 +185,7 @@ def network_caption(model: SharingModel) -> str:
 
 @solara.component
 def NetworkPanel(state: PageState, tick: int) -> None:
-    """The partners as a network weighted by cross-agency views."""
+    """The partners as a network weighted by cross-partner views."""
     del tick  # a new value (the live run stepped) redraws the panel
     model = state.live.value.model
     templates = solara.use_memo(
