@@ -19,9 +19,7 @@ from solara.widgets import VegaLite
 
 from sim.agents import Partner
 from sim.dashboard import app, charts, ensemble, explain, help, network, sidebar
-from sim.dashboard.levers import LEVERS, lever_label, lever_table
-from sim.dashboard.live import LiveRun
-from sim.dashboard.settings import (
+from sim.dashboard.choices import (
     EXTRA_SCENARIOS_ENV,
     MAX_SEED,
     Catalog,
@@ -30,6 +28,8 @@ from sim.dashboard.settings import (
     parse_seed,
     slider_step,
 )
+from sim.dashboard.levers import LEVERS, lever_label, lever_table
+from sim.dashboard.live import LiveRun
 from sim.dashboard.state import PageState
 from sim.engine import InterfaceState
 from sim.params import PARAMETERS

@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.experiment import load_experiment
 from sim.run import run
 from sim.sweep import sweep
+from sim.sweep.experiment import load_experiment
 
 RENAMED: Mapping[str, str] = {"partner": "agency"}
 """Current column name -> the name it had when the hashes were stored."""

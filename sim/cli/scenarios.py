@@ -87,8 +87,8 @@ def run_to_folder(
     """Run a scenario and write tables, manifest, figures and report into ``out``."""
     from sim.metrics import summary_metrics
     from sim.provenance import environment
-    from sim.report import write_report
     from sim.run import run
+    from sim.run_report import write_report
 
     _check_out(out)
     scenario = _load(reference)
@@ -227,8 +227,8 @@ def compare_command(
     parameter set for each replicate.
     """
     from sim.metrics import summary_metrics
-    from sim.report import compare_results
     from sim.run import run
+    from sim.run_report import compare_results
 
     a, b = _load(first), _load(second)
     if a.partner_names != b.partner_names:

@@ -22,7 +22,7 @@ import pandas as pd
 import solara
 from scipy.special import expit
 
-from sim.dashboard import palette
+from sim import palette
 from sim.dashboard.help import PanelHeading
 from sim.dashboard.levers import lever_label
 from sim.dashboard.state import PageState

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from sim.dashboard.settings import Catalog, Settings, lever_moved
+from sim.dashboard.choices import Catalog, Settings, lever_moved
 from sim.engine import INTERFACE_NAMES, share_of
 from sim.model import SharingModel
 

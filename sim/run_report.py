@@ -6,7 +6,6 @@ Every function takes results and returns a figure or text; writing files is left
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.engine import INTERFACE_NAMES, InterfaceState, share_of
+from sim.pages import html_page
 from sim.palette import BLUE, INTERFACE_COLOURS, ORANGE
 from sim.run import RunResult
 
@@ -266,24 +266,6 @@ def report_markdown(
         "inferred or assumed); values marked assumed are uncertain inputs, not findings.",
     ]
     return "\n".join(parts) + "\n"
-
-
-def html_page(markdown: str, title: str) -> str:
-    """A Markdown document (CommonMark with tables) as a standalone HTML page.
-
-    Every report and brief of the project is written once, in Markdown, and rendered here.
-    """
-    from markdown_it import MarkdownIt
-
-    body = MarkdownIt("commonmark").enable("table").render(markdown)
-    return (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{html.escape(title)}</title>"
-        "<style>body{font-family:sans-serif;max-width:72em;margin:2em auto;padding:0 1em;"
-        "line-height:1.45}table{border-collapse:collapse;font-size:90%}td,th{padding:.2em .6em;"
-        "border-bottom:1px solid #ccc;text-align:right}img{max-width:100%}</style></head><body>"
-        f"{body}</body></html>"
-    )
 
 
 def headline_facts(summary: pd.DataFrame, metrics: pd.DataFrame) -> list[str]:
