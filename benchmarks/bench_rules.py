@@ -111,11 +111,11 @@ def _draws(rng, n, uniforms, weeks, rate, training_weeks):  # type: ignore[no-un
     return total
 
 
-def _floor(compiled: CompiledScenario, per_agency: int) -> Callable[[int], None]:
+def _floor(compiled: CompiledScenario, per_partner: int) -> Callable[[int], None]:
     p = compiled.partnership
-    rate = np.asarray(p.caseload, float)[p.staff_agency] / np.asarray(p.staff)[p.staff_agency]
+    rate = np.asarray(p.caseload, float)[p.staff_partner] / np.asarray(p.staff)[p.staff_partner]
     training = np.asarray(compiled.schedule.training).any(axis=1)
-    uniforms = p.n_staff + per_agency * p.n_agencies
+    uniforms = p.n_staff + per_partner * p.n_partners
 
     def run(seed: int) -> None:
         _draws(

@@ -124,7 +124,7 @@ _REGISTRY: tuple[Parameter, ...] = (
         "Organisation",
         "inferred",
         f"{_DOMAIN} finding 2 and P4: buy-in tracks case recording",
-        "Motivation per unit of agency buy-in.",
+        "Motivation per unit of partner buy-in.",
     ),
     Parameter(
         "attitude_weight",
@@ -146,7 +146,7 @@ _REGISTRY: tuple[Parameter, ...] = (
         "Individual",
         "assumed",
         "Theory of Planned Behaviour: subjective norm (colleagues' recording last week)",
-        "Motivation per unit of the own agency's recording share last week.",
+        "Motivation per unit of the own partner's recording share last week.",
     ),
     Parameter(
         "reciprocity_weight",
@@ -213,7 +213,7 @@ _REGISTRY: tuple[Parameter, ...] = (
         "Process",
         "inferred",
         f"{_DOMAIN} P2: partners with interfaces shared close to 100%, others less",
-        "Cost of entering a case twice while the agency has no live interface.",
+        "Cost of entering a case twice while the partner has no live interface.",
     ),
     Parameter(
         "functionality_cost",
@@ -257,7 +257,7 @@ _REGISTRY: tuple[Parameter, ...] = (
         "Organisation",
         "inferred",
         f"{_DOMAIN} finding 1: procedural burden channel of bureaucracy",
-        "Cost per unit of agency bureaucracy (formal procedure and documentation).",
+        "Cost per unit of partner bureaucracy (formal procedure and documentation).",
     ),
     Parameter(
         "bureaucracy_assurance",
@@ -268,7 +268,7 @@ _REGISTRY: tuple[Parameter, ...] = (
         "Organisation",
         "inferred",
         f"{_DOMAIN} finding 1: documentary assurance channel of bureaucracy",
-        "Documentary assurance gained per unit of agency bureaucracy.",
+        "Documentary assurance gained per unit of partner bureaucracy.",
     ),
     Parameter(
         "workload_cost",
@@ -346,8 +346,8 @@ _REGISTRY: tuple[Parameter, ...] = (
         "1/week",
         "Organisation",
         "assumed",
-        "Modelling choice: agency buy-in follows realised benefit and involvement",
-        "Weekly rate at which agency buy-in moves toward its target.",
+        "Modelling choice: partner buy-in follows realised benefit and involvement",
+        "Weekly rate at which partner buy-in moves toward its target.",
     ),
     Parameter(
         "involvement_weight",
@@ -369,7 +369,7 @@ _REGISTRY: tuple[Parameter, ...] = (
         "Project",
         "inferred",
         f"{_DOMAIN} P8: long delivery delays eroded the benefit partners saw",
-        "Weekly loss of buy-in while an agency waits to go live after the project starts.",
+        "Weekly loss of buy-in while a partner waits to go live after the project starts.",
     ),
     Parameter(
         "turnover_rate",
@@ -413,7 +413,7 @@ _REGISTRY: tuple[Parameter, ...] = (
         "Individual",
         "external",
         f"{_DOMAIN} P9: Charnwood had four to five years of use before the project",
-        "Initial habit of staff at agencies that used the system before the project.",
+        "Initial habit of staff at partners that used the system before the project.",
     ),
     Parameter(
         "caseload_scale",
@@ -423,8 +423,8 @@ _REGISTRY: tuple[Parameter, ...] = (
         "factor",
         "Organisation",
         "assumed",
-        f"{_DOMAIN} missing numbers: per-agency caseloads are orders of magnitude only",
-        "Multiplier on every agency's weekly ASB caseload.",
+        f"{_DOMAIN} missing numbers: per-partner caseloads are orders of magnitude only",
+        "Multiplier on every partner's weekly ASB caseload.",
     ),
     # --- interfaces ---------------------------------------------------------------------
     Parameter(
@@ -595,7 +595,7 @@ _REGISTRY: tuple[Parameter, ...] = (
         "Process",
         "assumed",
         f"{_DOMAIN} Process category: double keying where no interface exists (time not stated)",
-        "Staff time to enter a case on the shared system as well as on the agency's own system.",
+        "Staff time to enter a case on the shared system as well as on the partner's own system.",
         output_only=True,
     ),
     Parameter(

@@ -115,7 +115,7 @@ def _engine(setup: Setup, params: dict[str, float]) -> dict[str, np.ndarray]:
 
 
 def _reference(setup: Setup, params: dict[str, float], seeds: list[int]) -> dict[str, np.ndarray]:
-    weeks, a = setup.schedule.n_weeks, setup.partnership.n_agencies
+    weeks, a = setup.schedule.n_weeks, setup.partnership.n_partners
     rows = []
     for seed in seeds:
         model = ReferenceModel(setup.partnership, setup.schedule, params, rng=seed)
@@ -152,7 +152,7 @@ def _not_equivalent(engine: dict[str, np.ndarray], reference: dict[str, np.ndarr
 
 
 def _toy() -> Setup:
-    """The eventful toy (agency 0 the funder) with an Evaluation phase in its last quarter."""
+    """The eventful toy (partner 0 the funder) with an Evaluation phase in its last quarter."""
     base = toy_setup(n_weeks=WEEKS, staff=(40, 6, 10, 5, 15))
     phase = np.full(WEEKS, 2, dtype=np.int64)
     phase[3 * WEEKS // 4 :] = 3

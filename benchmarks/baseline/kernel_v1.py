@@ -98,7 +98,7 @@ def advance(rng, first_week, last_week, p, static, schedule, state, out):  # typ
     state, out = StateRecord(*state), OutputRecord(*out)
     # Every array once, by name: reading a record's field inside a loop would count a
     # reference each time. Schedule arrays end in ``_s``, weekly outputs start with ``out_``.
-    staff_agency, staff_count, staff_rate = static.staff_agency, static.staff, static.staff_rate
+    staff_partner, staff_count, staff_rate = static.staff_partner, static.staff, static.staff_rate
     involvement, bureaucracy = static.involvement, static.bureaucracy
     allowed, relative_load = static.interface_allowed, static.relative_load
     live_s, project_active_s = schedule.live, schedule.project_active
@@ -115,13 +115,13 @@ def advance(rng, first_week, last_week, p, static, schedule, state, out):  # typ
     out_interface, out_attitude, out_pressure = out.interface, out.attitude, out.pressure
     staff_handled, staff_recorded = out.staff_handled, out.staff_recorded
     probability = out.probability
-    n = staff_agency.shape[0]
+    n = staff_partner.shape[0]
     a = staff_count.shape[0]
     u = np.empty(n + 3 * a)
     u_train = np.empty(n)
     leaving = np.zeros(n, dtype=np.bool_)
-    agency_motivation = np.empty(a)
-    agency_cost = np.empty(a)
+    partner_motivation = np.empty(a)
+    partner_cost = np.empty(a)
     legal = np.empty(a)
     stage = np.empty(a, dtype=np.int64)
     peers = np.empty(a)
@@ -177,7 +177,7 @@ def advance(rng, first_week, last_week, p, static, schedule, state, out):  # typ
         # 4. Turnover and training.
         leavers = 0
         for i in range(n):
-            leaving[i] = u[i] < p.turnover_rate + turnover_shock_s[t, staff_agency[i]]
+            leaving[i] = u[i] < p.turnover_rate + turnover_shock_s[t, staff_partner[i]]
             if leaving[i]:
                 leavers += 1
         if leavers > 0:
@@ -199,7 +199,7 @@ def advance(rng, first_week, last_week, p, static, schedule, state, out):  # typ
                 trained[i] = False
             else:
                 tenure[i] += 1
-            if u_train[i] < training_s[t, staff_agency[i]]:
+            if u_train[i] < training_s[t, staff_partner[i]]:
                 trained[i] = True
 
         # 5. The decision: motivation minus cost (agency terms once, then per staff).
@@ -207,7 +207,7 @@ def advance(rng, first_week, last_week, p, static, schedule, state, out):  # typ
         for j in range(a):
             assurance = _clip01(assurance_s[t, j] + p.bureaucracy_assurance * bureaucracy[j])
             legal[j] = p.legal_risk * (1.0 - p.assurance_relief * assurance)
-            agency_motivation[j] = (
+            partner_motivation[j] = (
                 p.baseline_motivation
                 + p.buy_in_weight * buy_in[j]
                 + p.norm_weight * share[j]
@@ -215,7 +215,7 @@ def advance(rng, first_week, last_week, p, static, schedule, state, out):  # typ
                 + p.pressure_weight * pressure[0]
                 + p.mandate_weight * mandate_s[t, j]
             )
-            agency_cost[j] = (
+            partner_cost[j] = (
                 (p.double_keying_cost if interface[j] != InterfaceState.LIVE else 0.0)
                 + functionality
                 + p.bureaucracy_burden * bureaucracy[j]
@@ -223,13 +223,13 @@ def advance(rng, first_week, last_week, p, static, schedule, state, out):  # typ
                 - (p.colocation_relief if colocated_s[t, j] else 0.0)
             )
         for i in range(n):
-            j = staff_agency[i]
+            j = staff_partner[i]
             if live[j]:
                 balance = (
-                    agency_motivation[j]
+                    partner_motivation[j]
                     + p.attitude_weight * attitude[i]
                     + p.habit_weight * habit[i]
-                    - agency_cost[j]
+                    - partner_cost[j]
                     - legal[j] * risk[i]
                     + (p.training_relief if trained[i] else 0.0)
                 )
@@ -247,15 +247,15 @@ def advance(rng, first_week, last_week, p, static, schedule, state, out):  # typ
             rec_now[j] = 0.0
             han_now[j] = 0.0
         for i in range(n):
-            rec_now[staff_agency[i]] += staff_recorded[i]
-            han_now[staff_agency[i]] += staff_handled[i]
+            rec_now[staff_partner[i]] += staff_recorded[i]
+            han_now[staff_partner[i]] += staff_handled[i]
         for j in range(a):
             own_now[j] = _share(rec_now[j], han_now[j])
         _partner_shares(rec_now, han_now, live, partners_now)
 
         # 6. Learning: habit from own use, attitude from partners' records seen.
         for i in range(n):
-            j = staff_agency[i]
+            j = staff_partner[i]
             if not live[j]:
                 continue
             if staff_handled[i] > 0:
@@ -291,7 +291,7 @@ def advance(rng, first_week, last_week, p, static, schedule, state, out):  # typ
             out_interface[row, j] = interface[j]
             out_attitude[row, j] = 0.0
         for i in range(n):
-            out_attitude[row, staff_agency[i]] += attitude[i]
+            out_attitude[row, staff_partner[i]] += attitude[i]
         for j in range(a):
             out_attitude[row, j] /= staff_count[j]
         out_pressure[row] = pressure[0]
