@@ -230,7 +230,8 @@ def read_trajectories(folder: Path, keys: Sequence[str] | None = None) -> pd.Dat
     """Tidy partner x week rows of every committed run kept with ``keep = "trajectories"``.
 
     Columns: ``scenario``, ``row``, ``replicate``, ``run_key``, ``week``, ``partner``,
-    ``handled``, ``recorded``, ``share``, ``buy_in``, ``interface``, ``attitude``. Rows of a
+    ``handled``, ``recorded``, ``share``, ``buy_in``, ``interface``, ``attitude``,
+    ``latency_days``, ``sharing_hours``, ``saved_hours``. Rows of a
     trajectories file whose runs file is missing (a chunk cut short by a crash) are ignored.
     """
     committed = set(committed_runs(folder)["run_key"])

@@ -288,6 +288,9 @@ TRAJECTORY_SCHEMA = pa.schema(
         ("buy_in", pa.float64()),
         ("interface", pa.string()),
         ("attitude", pa.float64()),
+        ("latency_days", pa.float64()),
+        ("sharing_hours", pa.float64()),
+        ("saved_hours", pa.float64()),
     ]
 )
 """Columns of a chunk's trajectories file (``keep = "trajectories"``)."""
