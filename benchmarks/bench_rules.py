@@ -7,7 +7,8 @@ relief, no benefit outputs), kept unchanged to time against. Both run the replay
 defaults through the same preparation (``sim.engine.prepare`` and ``initial_state``), one run
 at a time, interleaved round by round so that a busy machine slows both alike; the figures are
 the fastest round of each. The floor is the same random draws alone in compiled code (the
-uniforms, the training uniforms and the two Poisson counts per member of staff and week).
+uniforms, the training uniforms and the two Poisson counts per member of staff and week, by
+numpy's Poisson sampler before and by the kernel's own, :func:`sim.kernel.poisson`, now).
 
 Run: ``.venv/bin/python benchmarks/bench_rules.py`` (or ``make bench``). Prints a table and
 writes ``results/benchmarks/rules.json``.
@@ -30,6 +31,7 @@ from record import record
 
 from sim import engine
 from sim.arrays import Outputs, WeekOutput, allocate
+from sim.kernel import poisson
 from sim.params import PARAMETERS
 from sim.scenarios import CompiledScenario, Scenario
 
@@ -94,9 +96,10 @@ def _one_run(
 
 
 @njit(cache=True)
-def _draws(rng, n, uniforms, weeks, rate, training_weeks):  # type: ignore[no-untyped-def]
+def _draws(rng, n, uniforms, weeks, rate, training_weeks, inversion):  # type: ignore[no-untyped-def]
     """The random draws of one run alone: ``uniforms`` a week, ``n`` more in a training
-    week, and two Poisson counts per member of staff a week (recorded and not)."""
+    week, and two Poisson counts per member of staff a week (recorded and not), by the
+    kernel's sampler (``inversion``) or numpy's."""
     total = 0.0
     for t in range(weeks):
         for _ in range(uniforms):
@@ -104,14 +107,16 @@ def _draws(rng, n, uniforms, weeks, rate, training_weeks):  # type: ignore[no-un
         if training_weeks[t]:
             for _ in range(n):
                 total += rng.random()
-        for i in range(n):
-            total += rng.poisson(rate[i] * 0.5)
-        for i in range(n):
-            total += rng.poisson(rate[i] * 0.5)
+        for _ in range(2):
+            for i in range(n):
+                if inversion:
+                    total += poisson(rng, rate[i] * 0.5)
+                else:
+                    total += rng.poisson(rate[i] * 0.5)
     return total
 
 
-def _floor(compiled: CompiledScenario, per_partner: int) -> Callable[[int], None]:
+def _floor(compiled: CompiledScenario, per_partner: int, inversion: bool) -> Callable[[int], None]:
     p = compiled.partnership
     rate = np.asarray(p.caseload, float)[p.staff_partner] / np.asarray(p.staff)[p.staff_partner]
     training = np.asarray(compiled.schedule.training).any(axis=1)
@@ -125,6 +130,7 @@ def _floor(compiled: CompiledScenario, per_partner: int) -> Callable[[int], None
             compiled.schedule.n_weeks,
             rate,
             training,
+            inversion,
         )
 
     return run
@@ -140,8 +146,8 @@ def main() -> None:
         ),
         "rules": _one_run(compiled, engine.advance, record_now, gained=False),
         "now": _one_run(compiled, engine.advance, record_now, gained=True),
-        "floor_before": _floor(compiled, 3),
-        "floor_now": _floor(compiled, 2),
+        "floor_before": _floor(compiled, 3, inversion=False),
+        "floor_now": _floor(compiled, 2, inversion=True),
     }
     for run in work.values():
         run(0)  # compile (or load) before timing
