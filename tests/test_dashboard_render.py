@@ -586,7 +586,7 @@ def test_the_posterior_switch_is_offered_only_where_there_is_one(page: Any) -> N
     (switch,) = wait_until("the switch", lambda: with_class(page, "sharesim-posterior"), 10)
     wait_until(
         "the ensemble from the posterior",
-        lambda: "draws 121 uncertain inputs" in text(ensemble_ready(page) or switch),
+        lambda: "draws 131 uncertain inputs" in text(ensemble_ready(page) or switch),
     )
     switch.v_model = False
     wait_until(
