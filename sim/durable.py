@@ -321,8 +321,6 @@ class SessionLog:
             self.save(self.manifest)
 
 
-
-
 # --- folders owned by the command that wrote them -------------------------------------------
 
 Recognise = Callable[[Path, Mapping[str, Any] | None], Iterable[str] | None]
@@ -364,8 +362,9 @@ class Owned:
 def owned(folder: Path | str, kind: str, recognise: Recognise | None = None) -> Owned:
     """Check, writing nothing, that ``folder`` may receive an output of ``kind``.
 
-    It may when it does not exist yet (it will be created with its parents), when it is
-    empty (a lock file and what a killed writer left do not count), or when its manifest
+    It may when it does not exist yet (it will be created with its parents), when it holds
+    no file (a lock file, what a killed writer left and empty folders do not count), or when
+    its manifest
     says ``kind`` wrote it (``"kind"``, with the ``"files"`` it wrote); ``recognise`` knows
     folders of the kind written before manifests said so.
 
@@ -393,10 +392,11 @@ def owned(folder: Path | str, kind: str, recognise: Recognise | None = None) -> 
             f"{shown(folder)}: holds the output of sharesim {writer}, and sharesim {kind} "
             "writes only into a new or empty folder or one of its own: choose another folder"
         )
-    earlier = recognise(folder, manifest) if recognise is not None and entries else None
+    empty = not _holds_files(folder, entries)
+    earlier = recognise(folder, manifest) if recognise is not None and not empty else None
     if earlier is not None:
         return Owned(folder, kind, manifest, _listed(earlier))
-    if entries:
+    if not empty:
         raise OutputError(
             f"{shown(folder)}: holds files sharesim {kind} did not write (no {MANIFEST} of "
             "its own), which it will not touch: choose a new or empty folder"
@@ -407,6 +407,19 @@ def owned(folder: Path | str, kind: str, recognise: Recognise | None = None) -> 
 def _leftover(name: str) -> bool:
     """A lock file, a staging folder or a temporary file: nothing a user put there."""
     return name == LOCK or name.startswith(STAGING) or fnmatch.fnmatch(name, TEMPORARY)
+
+
+def _holds_files(folder: Path, entries: Iterable[str]) -> bool:
+    """Whether ``entries`` of ``folder`` hold a file, at any depth (empty folders do not
+    count: nothing in them could be lost)."""
+    for name in entries:
+        path = folder / name
+        if path.is_symlink() or not path.is_dir():
+            return True
+        for _, _, files in os.walk(path):
+            if files:
+                return True
+    return False
 
 
 def _check_creatable(folder: Path) -> None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from sim.cli import app, stdout
+from sim.cli.app import app, stdout
 from sim.cli.options import ChunkSize, Executor, Scheduler, Workers
 from sim.cli.progress import stage_bars
 from sim.execution import Execution

@@ -22,7 +22,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from sim.cli import app, stderr, stdout
+from sim.cli.app import app, stderr, stdout
 from sim.cli.options import ChunkSize, Executor, Quiet, Scheduler, Workers
 from sim.cli.progress import sweep_bar
 from sim.execution import Execution

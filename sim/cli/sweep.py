@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from sim.cli import app, stderr, stdout
+from sim.cli.app import app, stderr, stdout
 from sim.cli.options import ChunkSize, Executor, Quiet, Scheduler, Workers
 from sim.cli.progress import sweep_bar
 from sim.errors import InputError

@@ -22,6 +22,7 @@ NOT_MODEL = frozenset(
         "provenance.py",
         "reference.py",
         "report.py",
+        "run_folder.py",
         "store.py",
         "agents",
         "calibration",
