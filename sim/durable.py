@@ -508,24 +508,18 @@ def staged(
     """
     out = Path(out)
     owned(out, kind, recognise)
-    with writing(out):
-        created = _make_folder(out)
-    try:
-        with locked(out / LOCK, kind):
-            previous = owned(out, kind, recognise)
-            staging = Staging(out / f"{STAGING}{os.getpid()}")
-            try:
-                with writing(out):
-                    for leftover in out.glob(f"{STAGING}*"):
-                        shutil.rmtree(leftover, ignore_errors=True)
-                    staging.folder.mkdir()
-                    yield staging
-                publish(staging, previous, replace)
-            finally:
-                shutil.rmtree(staging.folder, ignore_errors=True)
-    except BaseException:
-        _remove_made(created)
-        raise
+    with made(out), locked(out / LOCK, kind):
+        previous = owned(out, kind, recognise)
+        staging = Staging(out / f"{STAGING}{os.getpid()}")
+        try:
+            with writing(out):
+                for leftover in out.glob(f"{STAGING}*"):
+                    shutil.rmtree(leftover, ignore_errors=True)
+                staging.folder.mkdir()
+                yield staging
+            publish(staging, previous, replace)
+        finally:
+            shutil.rmtree(staging.folder, ignore_errors=True)
 
 
 def publish(staging: Staging, previous: Owned, replace: bool = True) -> list[str]:
@@ -596,20 +590,24 @@ def _remove_file(path: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def _make_folder(folder: Path) -> list[Path]:
-    """Make ``folder`` and its missing parents; return those made, outermost first."""
-    missing = [folder, *(p for p in folder.parents if not p.exists())]
-    made = [path for path in reversed(missing) if not path.exists()]
-    folder.mkdir(parents=True, exist_ok=True)
-    return made
-
-
-def _remove_made(made: list[Path]) -> None:
-    """Remove the folders :func:`_make_folder` made, when nothing but the lock is in them."""
-    for folder in reversed(made):
-        with contextlib.suppress(OSError):
-            (folder / LOCK).unlink(missing_ok=True)
-            folder.rmdir()
+@contextlib.contextmanager
+def made(folder: Path) -> Iterator[None]:
+    """Make ``folder`` and its missing parents for the block; if the block raises, remove
+    the folders it made again, as long as nothing but a lock file is in them (an output that
+    failed leaves no empty folder behind; one that saved something keeps it)."""
+    folder = Path(folder)
+    missing = [path for path in (folder, *folder.parents) if not path.exists()]
+    with writing(folder):
+        folder.mkdir(parents=True, exist_ok=True)
+    try:
+        yield
+    except BaseException:
+        for path in missing:
+            with contextlib.suppress(OSError):
+                if os.listdir(path) == [LOCK]:
+                    (path / LOCK).unlink()
+                path.rmdir()
+        raise
 
 
 def _sync_files(folder: Path) -> None:

@@ -203,9 +203,11 @@ def test_a_folder_that_is_not_the_outputs_own_is_refused_untouched(tmp_path, pre
     out.mkdir()
     prepare(out)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    with pytest.raises(durable.OutputError, match=message) as refused:
-        with durable.staged(out, "report") as staging:
-            (staging.folder / "report.md").write_text("report")
+    with (
+        pytest.raises(durable.OutputError, match=message) as refused,
+        durable.staged(out, "report") as staging,
+    ):
+        (staging.folder / "report.md").write_text("report")
     assert "\n" not in str(refused.value) and str(out) in str(refused.value)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
@@ -214,11 +216,13 @@ def test_a_users_file_where_the_output_writes_one_is_refused_before_anything_mov
     out = tmp_path / "out"
     _previous_output(out, {"report.md": "old"})
     (out / "figures").write_text("a file where the output puts a folder")
-    with pytest.raises(durable.OutputError, match="in the way"):
-        with durable.staged(out, "report") as staging:
-            (staging.folder / "report.md").write_text("new")
-            (staging.folder / "figures").mkdir()
-            (staging.folder / "figures" / "a.png").write_text("png")
+    with (
+        pytest.raises(durable.OutputError, match="in the way"),
+        durable.staged(out, "report") as staging,
+    ):
+        (staging.folder / "report.md").write_text("new")
+        (staging.folder / "figures").mkdir()
+        (staging.folder / "figures" / "a.png").write_text("png")
     assert (out / "report.md").read_text() == "old"
 
 

@@ -19,8 +19,9 @@ import typer
 from rich.console import Console
 
 from sim.cli.app import app, stderr, stdout
-from sim.cli.options import ChunkSize, Executor, Quiet, Scheduler, Workers
+from sim.cli.options import ChunkSize, Executor, Quiet, Scheduler, Workers, out_option
 from sim.cli.progress import sweep_bar
+from sim.cli.signals import INTERRUPTED, signal_name
 from sim.errors import InputError
 from sim.execution import Execution
 
@@ -51,9 +52,7 @@ def sweep_command(
     folder: Annotated[
         Path | None, typer.Argument(metavar="[DIR]", help="With 'status': the sweep folder.")
     ] = None,
-    out: Annotated[
-        Path | None, typer.Option("--out", help="Sweep folder (created; reused to resume).")
-    ] = None,
+    out: Annotated[Path | None, out_option("Sweep folder (created; reused to resume).")] = None,
     executor: Executor = "process",
     workers: Workers = None,
     scheduler: Scheduler = None,
@@ -81,12 +80,13 @@ def sweep_command(
     except SweepError as error:
         stderr.print(f"sharesim: error: {error}", markup=False)
         raise typer.Exit(1) from None
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         stderr.print(
-            "sharesim: interrupted; finished chunks are saved, run the same command to resume",
+            f"sharesim: interrupted ({signal_name(interrupt)}); finished chunks are saved, run "
+            "the same command to resume",
             markup=False,
         )
-        raise typer.Exit(130) from None
+        raise typer.Exit(INTERRUPTED) from None
     if not quiet:
         _summary(stdout, state)
     if state.failed:
@@ -145,7 +145,7 @@ def _print_status(folder: Path) -> None:
         if last.get("seconds") and last.get("runs_computed"):
             rate = f", {last['runs_computed'] / last['seconds']:.1f} runs/s"
         console.print(
-            f"  last session: {last.get('state', '?')} at {last.get('finished', '-')} "
+            f"  last session: {state.state} at {last.get('finished', '-')} "
             f"({last.get('executor', '-')}, {last.get('runs_computed', 0)} runs computed{rate})",
             markup=False,
         )
