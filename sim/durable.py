@@ -382,7 +382,7 @@ def owned(folder: Path | str, kind: str, recognise: Recognise | None = None) -> 
         if not folder.is_dir():
             raise OutputError(f"{shown(folder)}: the output must be a folder, and this is a file")
         entries = [name for name in os.listdir(folder) if not _leftover(name)]
-        _check_writable(folder)
+        check_writable(folder)
     manifest = _manifest_of(folder) if MANIFEST in entries else None
     writer = manifest.get("kind") if manifest is not None else None
     if writer == kind and manifest is not None:
@@ -427,10 +427,11 @@ def _check_creatable(folder: Path) -> None:
     ancestor = next(parent for parent in folder.absolute().parents if parent.exists())
     if not ancestor.is_dir():
         raise OutputError(f"{shown(ancestor)}: is a file, so {shown(folder)} cannot be made")
-    _check_writable(ancestor)
+    check_writable(ancestor)
 
 
-def _check_writable(folder: Path) -> None:
+def check_writable(folder: Path) -> None:
+    """Refuse (an :class:`OutputError`) a folder this process may not write into."""
     if os.access(folder, os.W_OK | os.X_OK):
         return
     code = errno.EROFS if os.statvfs(folder).f_flag & os.ST_RDONLY else errno.EACCES

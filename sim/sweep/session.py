@@ -343,7 +343,7 @@ class _Session:
             store.commit_chunk(self.folder, output.name, output.runs, output.trajectories)
         except durable.OutputError as error:
             raise durable.OutputError(
-                f"{error}; the chunks finished before are saved: run the sweep again to resume"
+                f"{error}; finished chunks are saved: once it can be written, run again to resume"
             ) from error
         # One assignment, so an interrupt cannot leave the counts half updated.
         self.tally = self.tally.plus(output)
