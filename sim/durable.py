@@ -31,6 +31,7 @@ import dataclasses
 import errno
 import fcntl
 import fnmatch
+import functools
 import io
 import json
 import os
@@ -147,6 +148,8 @@ def write_atomic(path: Path, data: bytes) -> None:
         handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         temporary = Path(name)
         try:
+            # mkstemp makes the file private; give it the mode any new file gets here.
+            os.fchmod(handle, 0o666 & ~_umask())
             with os.fdopen(handle, "wb") as stream:
                 stream.write(data)
                 stream.flush()
@@ -156,6 +159,19 @@ def write_atomic(path: Path, data: bytes) -> None:
             with contextlib.suppress(FileNotFoundError):
                 temporary.unlink()
     fsync_folder(path.parent)
+
+
+@functools.cache
+def _umask() -> int:
+    """This process's file mode creation mask (read once; it is set before work starts)."""
+    with contextlib.suppress(OSError, ValueError), open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    # Elsewhere the mask can only be read by setting it, and set back at once.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def write_json(path: Path, value: object, *, indent: int = 2, **options: Any) -> None:
