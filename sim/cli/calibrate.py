@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from sim.cli.app import app, stderr, stdout
+from sim.cli.app import app, stdout
 from sim.cli.options import ChunkSize, Executor, Scheduler, Workers, out_option
 from sim.cli.progress import stage_bars
-from sim.cli.signals import INTERRUPTED, signal_name
+from sim.cli.signals import resumable
 from sim.execution import Execution
 
 if TYPE_CHECKING:
@@ -127,18 +127,8 @@ def calibrate_command(
     for copy in copies:
         check_scenario_copy(copy)
     started = time.perf_counter()
-    try:
-        with stage_bars() as progress:
-            result = calibrate(
-                targets, settings, out=folder, execution=execution, progress=progress
-            )
-    except KeyboardInterrupt as interrupt:
-        stderr.print(
-            f"sharesim: interrupted ({signal_name(interrupt)}); finished runs are saved, run "
-            "the same command to resume",
-            markup=False,
-        )
-        raise typer.Exit(INTERRUPTED) from None
+    with resumable("finished runs"), stage_bars() as progress:
+        result = calibrate(targets, settings, out=folder, execution=execution, progress=progress)
     seconds = time.perf_counter() - started
     write_outputs(result, folder, result.wall_seconds or seconds, copies)
     _summary(result, folder, seconds)

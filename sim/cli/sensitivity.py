@@ -24,7 +24,7 @@ from rich.table import Table
 from sim.cli.app import app, stderr, stdout
 from sim.cli.options import ChunkSize, Executor, Quiet, Scheduler, Workers, out_option
 from sim.cli.progress import sweep_bar
-from sim.cli.signals import INTERRUPTED, signal_name
+from sim.cli.signals import resumable
 from sim.execution import Execution
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ def sensitivity_command(
             markup=False,
         )
     try:
-        with sweep_bar(loaded.name, quiet) as bar:
+        with resumable("finished runs"), sweep_bar(loaded.name, quiet) as bar:
             result, written = run_to_folder(loaded, folder, execution=execution, progress=bar)
     except (RunsError, SweepError) as error:
         errors.print(f"sharesim: error: {error}", markup=False)
@@ -88,13 +88,6 @@ def sensitivity_command(
             f"the finished runs are kept: sharesim sweep status {folder / 'runs'}", markup=False
         )
         raise typer.Exit(1) from None
-    except KeyboardInterrupt as interrupt:
-        errors.print(
-            f"sharesim: interrupted ({signal_name(interrupt)}); finished runs are saved, run "
-            "the same command to resume",
-            markup=False,
-        )
-        raise typer.Exit(INTERRUPTED) from None
     if not quiet:
         _summary(stdout, result, written["brief.md"])
 

@@ -11,6 +11,10 @@ import threading
 from collections.abc import Iterator
 from types import FrameType
 
+import typer
+
+from sim.cli.app import stderr
+
 TERMINATIONS = (signal.SIGTERM, signal.SIGHUP)
 """The signals handled like SIGINT."""
 
@@ -61,3 +65,18 @@ def terminations_as_interrupts() -> Iterator[None]:
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+
+
+@contextlib.contextmanager
+def resumable(saved: str) -> Iterator[None]:
+    """Stop a resumable command interrupted in the block (Ctrl-C, SIGTERM, SIGHUP) with one
+    line saying so and what was ``saved`` ("finished chunks"), and exit status 130."""
+    try:
+        yield
+    except KeyboardInterrupt as interrupt:
+        stderr.print(
+            f"sharesim: interrupted ({signal_name(interrupt)}); {saved} are saved, run the "
+            "same command to resume",
+            markup=False,
+        )
+        raise typer.Exit(INTERRUPTED) from None

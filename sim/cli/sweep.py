@@ -21,7 +21,7 @@ from rich.console import Console
 from sim.cli.app import app, stderr, stdout
 from sim.cli.options import ChunkSize, Executor, Quiet, Scheduler, Workers, out_option
 from sim.cli.progress import sweep_bar
-from sim.cli.signals import INTERRUPTED, signal_name
+from sim.cli.signals import resumable
 from sim.errors import InputError
 from sim.execution import Execution
 
@@ -76,17 +76,11 @@ def sweep_command(
         raise InputError(f"sweep: give the output folder: sharesim sweep {target} --out DIR")
     execution = Execution(executor, workers, scheduler, chunk_size)
     try:
-        state = _run(Path(target), out, execution, retry_failed, quiet)
+        with resumable("finished chunks"):
+            state = _run(Path(target), out, execution, retry_failed, quiet)
     except SweepError as error:
         stderr.print(f"sharesim: error: {error}", markup=False)
         raise typer.Exit(1) from None
-    except KeyboardInterrupt as interrupt:
-        stderr.print(
-            f"sharesim: interrupted ({signal_name(interrupt)}); finished chunks are saved, run "
-            "the same command to resume",
-            markup=False,
-        )
-        raise typer.Exit(INTERRUPTED) from None
     if not quiet:
         _summary(stdout, state)
     if state.failed:
