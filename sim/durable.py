@@ -1,27 +1,22 @@
 """Durable folders: files that are whole or absent, one writer at a time, a record of every
-session of work, outputs published only once complete, and folders owned by the command that
-wrote them.
+session of work, output errors in one line, and output folders owned by the command that
+wrote them, published whole.
 
 What sweeps (:mod:`sim.store`), sensitivity analysis, calibration and the run folder share to
 survive a crash and to leave the user's files alone:
 
-* :func:`write_atomic` (and :func:`write_json`, :func:`write_parquet`): a file is written to
-  a temporary file in the same folder, flushed, fsynced, renamed over its name with
-  :func:`os.replace` (atomic on POSIX) and the folder is fsynced, so a crash at any moment
-  leaves the old file or the new one, never a part;
-* :func:`writing`: every :class:`OSError` of an output (no permission, a read-only or full
-  disk, a name too long) becomes an :class:`OutputError`, one line naming the path and the
-  cause;
+* :func:`write_atomic` (:func:`write_json`, :func:`write_parquet`): temporary file, fsync,
+  :func:`os.replace`, fsync of the folder: a crash leaves the old file or the new one;
+* :func:`writing`: an :class:`OSError` of an output becomes an :class:`OutputError`, one line
+  naming the path and the cause;
 * :func:`locked`: an ``flock`` held while one process writes to a folder (released by the
-  operating system when the holder dies, so a killed writer never leaves it locked);
-* :class:`SessionLog`: a session's entry in a folder's manifest (``started``, ``state``,
-  ``finished``, ``seconds`` and the caller's counts), written when work starts and again
-  when it ends, however it ends;
+  operating system when the holder dies);
+* :class:`SessionLog`: a session's entry in a folder's manifest, written when work starts
+  and again when it ends, however it ends;
 * :func:`owned`: whether a folder may receive an output of a kind: new, empty, or written
-  by the same kind before (its manifest says ``"kind"`` and lists its ``"files"``);
+  by that kind before (its manifest's ``"kind"``, with the ``"files"`` it wrote);
 * :func:`staged`: an output written into a staging folder inside its folder and published
-  file by file only when everything in it was written, replacing only files the same kind
-  wrote before; whatever else the folder holds is never touched.
+  file by file once complete, replacing only files of the same kind's.
 """
 
 from __future__ import annotations

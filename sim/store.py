@@ -45,10 +45,10 @@ from sim.errors import InputError
 FORMAT = "sharesim-sweep/1"
 """Version of the folder layout and manifest, written into every manifest."""
 
-MANIFEST = "manifest.json"
+MANIFEST = durable.MANIFEST
 RUNS = "runs"
 TRAJECTORIES = "trajectories"
-LOCK = ".lock"
+LOCK = durable.LOCK
 
 KIND = "sweep"
 """The kind of a sweep folder, in its manifest (:func:`sim.durable.owned`)."""

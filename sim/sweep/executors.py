@@ -4,6 +4,10 @@
 notebooks without a ``__main__`` guard) and rebuilt when a worker dies; ``"dask-local"`` a
 Dask ``LocalCluster`` on 127.0.0.1; ``"dask"`` any Dask cluster, by scheduler address;
 ``"serial"`` this process. Any :class:`concurrent.futures.Executor` is used as given.
+
+Local workers leave Ctrl-C to the coordinator. A pool's workers die with the coordinator
+(:mod:`sim.sweep.lifeline`), and when a session stops early (Ctrl-C, a termination signal,
+an error) they are ended at once: what they were computing would be thrown away.
 """
 
 from __future__ import annotations
