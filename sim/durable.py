@@ -188,10 +188,11 @@ def write_parquet(path: Path, frame: pd.DataFrame) -> None:
     write_atomic(path, buffer.getvalue())
 
 
-def remove_temporaries(folder: Path) -> int:
-    """Delete the temporary files a killed writer left in ``folder``; return how many."""
+def remove_temporaries(folder: Path, pattern: str = TEMPORARY) -> int:
+    """Delete the temporary files a killed writer left in ``folder`` (those of one file
+    with a narrower ``pattern``); return how many."""
     removed = 0
-    for path in Path(folder).glob(TEMPORARY):
+    for path in Path(folder).glob(pattern):
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
             removed += 1
@@ -417,7 +418,12 @@ def owned(folder: Path | str, kind: str, recognise: Recognise | None = None) -> 
 
 def _leftover(name: str) -> bool:
     """A lock file, a staging folder or a temporary file: nothing a user put there."""
-    return name == LOCK or name.startswith(STAGING) or fnmatch.fnmatch(name, TEMPORARY)
+    return name == LOCK or _staging(name) or fnmatch.fnmatch(name, TEMPORARY)
+
+
+def _staging(name: str) -> bool:
+    """Whether ``name`` is a staging folder's (``.staging-<pid>``)."""
+    return name.startswith(STAGING) and name.removeprefix(STAGING).isdigit()
 
 
 def _holds_files(folder: Path, entries: Iterable[str]) -> bool:
@@ -525,8 +531,10 @@ def staged(
         staging = Staging(out / f"{STAGING}{os.getpid()}")
         try:
             with writing(out):
+                # Under the lock, a staging folder is a killed writer's.
                 for leftover in out.glob(f"{STAGING}*"):
-                    shutil.rmtree(leftover, ignore_errors=True)
+                    if _staging(leftover.name):
+                        shutil.rmtree(leftover, ignore_errors=True)
                 staging.folder.mkdir()
                 yield staging
             publish(staging, previous, replace)
@@ -561,7 +569,7 @@ def publish(staging: Staging, previous: Owned, replace: bool = True) -> list[str
     if replace:
         for stale in sorted(previous.files - set(files)):
             if not stale.endswith("/"):
-                _remove_file(out / stale)
+                _remove_stale(out, stale)
     for folder in sorted({(out / relative).parent for relative in written}):
         fsync_folder(folder)
     return written
@@ -595,8 +603,13 @@ def _check_not_in_the_way(previous: Owned, relative: str) -> None:
         )
 
 
-def _remove_file(path: Path) -> None:
-    """Remove a file an earlier output wrote and this one does not (never a folder)."""
+def _remove_stale(out: Path, relative: str) -> None:
+    """Remove a file an earlier output wrote in ``out`` and this one does not: never a folder,
+    and never through a link (which could lead outside the folder)."""
+    path = out / relative
+    through = [out / part for part in PurePosixPath(relative).parents[:-1]]
+    if any(part.is_symlink() or not part.is_dir() for part in through):
+        return
     if path.is_symlink() or path.is_file():
         with writing(path):
             path.unlink(missing_ok=True)

@@ -164,9 +164,11 @@ def locked(folder: Path) -> contextlib.AbstractContextManager[None]:
 
 def remove_stale_temporaries(folder: Path) -> int:
     """Delete temporary files a killed writer left behind; return how many."""
-    with durable.writing(Path(folder)):
-        return sum(
-            durable.remove_temporaries(Path(folder) / sub) for sub in ("", RUNS, TRAJECTORIES)
+    folder = Path(folder)
+    with durable.writing(folder):
+        manifests = durable.remove_temporaries(folder, f".{MANIFEST}.*.tmp")
+        return manifests + sum(
+            durable.remove_temporaries(folder / sub) for sub in (RUNS, TRAJECTORIES)
         )
 
 

@@ -238,6 +238,25 @@ def test_a_manifest_listing_paths_outside_its_folder_never_removes_them(tmp_path
     assert outside.read_text() == "keep"
 
 
+def test_an_earlier_outputs_file_behind_a_link_is_never_removed(tmp_path):
+    """A folder the user swapped for a link may lead anywhere: nothing is removed through it,
+    and nothing of the user's that merely looks like a leftover is removed either."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "old.svg").write_text("precious")
+    out = tmp_path / "out"
+    _previous_output(out, {"figures/old.svg": "old", "report.md": "old"})
+    (out / "figures" / "old.svg").unlink()
+    (out / "figures").rmdir()
+    (out / "figures").symlink_to(elsewhere)
+    (out / ".staging-notes").mkdir()
+    (out / ".staging-notes" / "plan.txt").write_text("mine")
+    with durable.staged(out, "report") as staging:
+        (staging.folder / "report.md").write_text("new")
+    assert (elsewhere / "old.svg").read_text() == "precious"
+    assert (out / ".staging-notes" / "plan.txt").read_text() == "mine"
+
+
 def test_os_errors_of_an_output_become_one_line_naming_the_path(tmp_path, monkeypatch):
     path = tmp_path / "a.bin"
 
