@@ -257,6 +257,18 @@ def test_a_folder_written_before_manifests_named_their_kind_is_still_its_own(tmp
     assert json.loads((run_folder / "manifest.json").read_text())["kind"] == "run"
 
 
+def test_an_analysis_folder_of_an_earlier_version_is_reused(files, tmp_path, capfd):
+    out = tmp_path / "analysis"
+    argv = command("sensitivity", str(out), files)
+    assert call(argv, capfd)[0] == 0
+    (out / "manifest.json").unlink()  # as written before analysis folders had one
+    (out / "figures" / "notes.svg").write_text("mine")
+    assert call(argv, capfd)[0] == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["kind"] == "sensitivity" and "morris.csv" in manifest["files"]
+    assert (out / "figures" / "notes.svg").read_text() == "mine"
+
+
 # --- --out "" -------------------------------------------------------------------------------
 
 

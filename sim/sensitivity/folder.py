@@ -72,17 +72,17 @@ def check_folder(out: Path | str) -> None:
 def claim_folder(out: Path | str) -> Path:
     """Claim ``out`` for an analysis before its first run; return the folder of its runs.
 
-    A new or empty folder gets a manifest naming it an analysis's (and its ``runs/``), so a
-    run interrupted before the outputs are written resumes into it; a folder already an
-    analysis's is left as it is.
+    A new or empty folder (or one an earlier version wrote) gets a manifest naming it an
+    analysis's, with its ``runs/``, so a run interrupted before the outputs are written
+    resumes into it; a folder that has one is left as it is.
     """
     folder = Path(out)
-    found = durable.owned(folder, KIND, _earlier_analysis)
-    if found.manifest is None:
+    if durable.owned(folder, KIND, _earlier_analysis).manifest is None:
         with durable.made(folder), durable.locked(folder / durable.LOCK, KIND):
-            if durable.owned(folder, KIND, _earlier_analysis).manifest is None:
-                claim = {"kind": KIND, "files": [durable.MANIFEST, f"{RUNS}/"]}
-                durable.write_json(folder / durable.MANIFEST, claim)
+            found = durable.owned(folder, KIND, _earlier_analysis)
+            if found.manifest is None:
+                files = sorted({*found.files, durable.MANIFEST, f"{RUNS}/"})
+                durable.write_json(folder / durable.MANIFEST, {"kind": KIND, "files": files})
     return folder / RUNS
 
 
