@@ -269,6 +269,22 @@ def test_an_analysis_folder_of_an_earlier_version_is_reused(files, tmp_path, cap
     assert (out / "figures" / "notes.svg").read_text() == "mine"
 
 
+def test_a_calibration_folder_of_an_earlier_version_is_reused(files, tmp_path, capfd):
+    out = tmp_path / "calibration"
+    argv = command("calibrate", str(out), files)
+    assert call(argv, capfd)[0] == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    for key in ("kind", "files"):
+        del manifest[key]  # as written before calibration manifests named their kind
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    (out / "figures" / "notes.svg").write_text("mine")
+    assert call(argv, capfd)[0] == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["kind"] == "calibrate" and "report.md" in manifest["files"]
+    assert "posterior.parquet" in manifest["files"] and "runs/" in manifest["files"]
+    assert (out / "figures" / "notes.svg").read_text() == "mine"
+
+
 # --- --out "" -------------------------------------------------------------------------------
 
 

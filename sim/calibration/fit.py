@@ -85,7 +85,8 @@ POINT_STAGE = 1001
 def _check_folder(folder: Path, identity: Mapping[str, Any]) -> dict[str, Any]:
     """Return the folder's manifest (new or resumed); refuse a folder that is not a
     calibration's, or holds a different calibration."""
-    manifest = dict(check_folder(folder).manifest or {})
+    found = check_folder(folder)
+    manifest = dict(found.manifest or {})
     held = manifest.get("identity")
     if held is not None and held != identity:
         differs = sorted(k for k in identity if held.get(k) != identity[k])
@@ -93,7 +94,7 @@ def _check_folder(folder: Path, identity: Mapping[str, Any]) -> dict[str, Any]:
             f"{folder}: holds a different calibration ({', '.join(differs)} differ); "
             "choose another output folder or delete this one"
         )
-    files = {*manifest.get("files", ()), *RECORD_FILES}
+    files = {*found.files, *RECORD_FILES}
     return manifest | {
         "kind": KIND,
         "files": sorted(files),
