@@ -344,3 +344,25 @@ def test_sigterm_stops_an_analysis_and_a_calibration_as_ctrl_c_does(name, tmp_pa
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler is put back
     assert _call(argv) == 0
     assert status(runs).complete
+
+
+@pytest.mark.parametrize(
+    "number", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT], ids=["SIGTERM", "SIGHUP", "SIGINT"]
+)
+def test_any_interrupted_command_says_so_in_one_line(number, tmp_path, capfd, monkeypatch):
+    """A command with nothing to resume (here a run, stopped while it simulates) ends with
+    one line naming what stopped it, status 130, and nothing written."""
+
+    def stopped_while_running(*args: object, **kwargs: object) -> None:
+        os.kill(os.getpid(), number)
+        time.sleep(30)
+
+    # ``sim.run`` is the function; the module it comes from is patched.
+    monkeypatch.setattr(sys.modules["sim.run"], "run", stopped_while_running)
+    before = signal.getsignal(number)
+    out = tmp_path / "run"
+    assert _call(["run", "sentinel_replay", "--replicates", "2", "--out", str(out)]) == 130
+    name = "Ctrl-C" if number == signal.SIGINT else signal.Signals(number).name
+    assert capfd.readouterr().err.strip().splitlines() == [f"sharesim: error: interrupted ({name})"]
+    assert not out.exists()
+    assert signal.getsignal(number) is before  # the handler is put back

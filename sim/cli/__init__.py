@@ -19,7 +19,7 @@ import sim.cli.scenarios
 import sim.cli.sensitivity
 import sim.cli.sweep  # noqa: F401
 from sim.cli.app import app, stderr, stdout
-from sim.cli.signals import INTERRUPTED, signal_name, terminations_as_interrupts
+from sim.cli.signals import INTERRUPTED, Stopped, interrupts_recorded, signal_name
 from sim.durable import shown
 from sim.errors import InputError, SweepError
 
@@ -34,8 +34,11 @@ def _fail(message: str, code: int = 2) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Run the command line; bad input exits 2 with one line on stderr, never a traceback."""
     try:
-        with terminations_as_interrupts():
+        with interrupts_recorded() as received:
             result = app(args=argv, prog_name="sharesim", standalone_mode=False)
+    except Stopped as stop:  # a resumable command: what was saved, and how to resume
+        stderr.print(f"sharesim: {stop}", markup=False)
+        sys.exit(INTERRUPTED)
     except InputError as error:
         _fail(str(error))
     except SweepError as error:  # workers that cannot go on: the results so far are kept
@@ -44,10 +47,12 @@ def main(argv: list[str] | None = None) -> None:
         format_message = getattr(error, "format_message", None)
         _fail(format_message() if callable(format_message) else str(error))
     except (KeyboardInterrupt, typer.Abort) as interrupt:
-        stopped = signal_name(interrupt) if isinstance(interrupt, KeyboardInterrupt) else "Ctrl-C"
-        _fail(f"interrupted ({stopped})", INTERRUPTED)
+        _fail(f"interrupted ({signal_name(interrupt)})", INTERRUPTED)
     except OSError as error:  # a file the command could not read or write, never a traceback
         where = shown(error.filename) if error.filename is not None else "a file"
         _fail(f"{where}: {error.strerror or error}")
+    if result == INTERRUPTED and received:
+        # The command framework ends an interrupted command with this status and no word.
+        _fail(f"interrupted ({received[0]})", INTERRUPTED)
     if isinstance(result, int) and result:
         sys.exit(result)

@@ -11,10 +11,6 @@ import threading
 from collections.abc import Iterator
 from types import FrameType
 
-import typer
-
-from sim.cli.app import stderr
-
 TERMINATIONS = (signal.SIGTERM, signal.SIGHUP)
 """The signals handled like SIGINT."""
 
@@ -36,47 +32,58 @@ class Terminated(KeyboardInterrupt):
         super().__init__(self.name)
 
 
-def signal_name(interrupt: KeyboardInterrupt) -> str:
+class Stopped(Exception):
+    """A resumable command stopped by an interrupt, and what it saved: the one line the
+    command line prints (not a KeyboardInterrupt, which the command framework would swallow
+    into a bare exit status)."""
+
+    def __init__(self, by: str, saved: str) -> None:
+        super().__init__(f"interrupted ({by}); {saved} are saved, run the same command to resume")
+
+
+def signal_name(interrupt: BaseException) -> str:
     """What stopped the command: the termination signal's name, or ``"Ctrl-C"``."""
     return interrupt.name if isinstance(interrupt, Terminated) else "Ctrl-C"
 
 
 @contextlib.contextmanager
-def terminations_as_interrupts() -> Iterator[None]:
-    """Within the block, SIGTERM and SIGHUP raise :class:`Terminated` in the main thread.
-
-    After the first one, further termination signals are ignored, so the clean-up they
-    started (saving the session record, stopping the workers) is not cut short. The previous
-    handlers are restored on exit. Outside the main thread (where Python cannot install a
-    handler) the block runs unchanged.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(number: int, frame: FrameType | None) -> None:
-        for each in TERMINATIONS:
-            signal.signal(each, signal.SIG_IGN)
-        raise Terminated(number)
-
-    previous = {number: signal.signal(number, interrupt) for number in TERMINATIONS}
-    try:
-        yield
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
-
-
-@contextlib.contextmanager
 def resumable(saved: str) -> Iterator[None]:
-    """Stop a resumable command interrupted in the block (Ctrl-C, SIGTERM, SIGHUP) with one
-    line saying so and what was ``saved`` ("finished chunks"), and exit status 130."""
+    """Turn an interrupt of the block (Ctrl-C, SIGTERM, SIGHUP) into :class:`Stopped`, saying
+    what was ``saved`` ("finished chunks")."""
     try:
         yield
     except KeyboardInterrupt as interrupt:
-        stderr.print(
-            f"sharesim: interrupted ({signal_name(interrupt)}); {saved} are saved, run the "
-            "same command to resume",
-            markup=False,
-        )
-        raise typer.Exit(INTERRUPTED) from None
+        raise Stopped(signal_name(interrupt), saved) from None
+
+
+@contextlib.contextmanager
+def interrupts_recorded() -> Iterator[list[str]]:
+    """Within the block, Ctrl-C raises KeyboardInterrupt as ever and SIGTERM and SIGHUP raise
+    :class:`Terminated`; yields the list of what arrived (``"Ctrl-C"``, ``"SIGTERM"``...).
+
+    After the first termination signal, further ones are ignored, so the clean-up it started
+    (saving the session record, stopping the workers) is not cut short. The previous handlers
+    are restored on exit. Outside the main thread (where Python cannot install a handler) the
+    block runs unchanged.
+    """
+    received: list[str] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+
+    def interrupt(number: int, frame: FrameType | None) -> None:
+        if number == signal.SIGINT:
+            received.append("Ctrl-C")
+            raise KeyboardInterrupt
+        for each in TERMINATIONS:
+            signal.signal(each, signal.SIG_IGN)
+        received.append(signal.Signals(number).name)
+        raise Terminated(number)
+
+    handled = (signal.SIGINT, *TERMINATIONS)
+    previous = {number: signal.signal(number, interrupt) for number in handled}
+    try:
+        yield received
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
