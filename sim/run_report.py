@@ -1,7 +1,8 @@
 """Figures and a short report of a scenario's replicates, for analysts.
 
 Every function takes results and returns a figure or text; writing files is left to
-:func:`write_report` (called by the command line).
+:func:`write_report`, which :func:`sim.run_folder.write_run_folder` calls to write a run's
+folder.
 """
 
 from __future__ import annotations

@@ -2,10 +2,14 @@
 
 Layout of a sweep folder::
 
-    manifest.json            what the experiment is (frozen), where and how it ran
+    manifest.json            what the experiment is (frozen), where and how it ran; its
+                             "kind" ("sweep") and "files" claim the folder (sim.durable.owned)
     runs/chunk-<hash>.parquet           one file per finished chunk: one row per run
     trajectories/chunk-<hash>.parquet   with ``keep = "trajectories"``: partner x week rows
     .lock                    held (``flock``) while a sweep writes here
+
+A sweep writes only into a new or empty folder or one holding a sweep (:func:`check_folder`),
+and only these files.
 
 A chunk file appears all at once or not at all (:func:`sim.durable.write_atomic`): it is
 written to a temporary file in the same folder, flushed, fsynced, renamed over its final name
@@ -41,10 +45,16 @@ from sim.errors import InputError
 FORMAT = "sharesim-sweep/1"
 """Version of the folder layout and manifest, written into every manifest."""
 
-MANIFEST = "manifest.json"
+MANIFEST = durable.MANIFEST
 RUNS = "runs"
 TRAJECTORIES = "trajectories"
-LOCK = ".lock"
+LOCK = durable.LOCK
+
+KIND = "sweep"
+"""The kind of a sweep folder, in its manifest (:func:`sim.durable.owned`)."""
+
+FILES = (MANIFEST, f"{RUNS}/", f"{TRAJECTORIES}/")
+"""What a sweep writes into its folder (a name ending in ``/`` is a folder it owns whole)."""
 
 RUN_COLUMNS = ("scenario", "row", "replicate", "run_key")
 """Columns that identify a run, first in every result table; ``error`` comes last."""
@@ -126,6 +136,18 @@ def read_manifest(folder: Path) -> dict[str, Any] | None:
     return manifest
 
 
+def _earlier_sweep(folder: Path, manifest: Mapping[str, Any] | None) -> tuple[str, ...] | None:
+    """A sweep folder written before manifests named their kind: its manifest's format."""
+    return FILES if manifest is not None and manifest.get("format") == FORMAT else None
+
+
+def check_folder(folder: Path) -> None:
+    """Refuse, writing nothing, a folder a sweep may not write into: anything but a new or
+    empty folder or a sweep's (:func:`sim.durable.owned`; one line, an
+    :class:`sim.durable.OutputError`)."""
+    durable.owned(folder, KIND, _earlier_sweep)
+
+
 def write_manifest(folder: Path, manifest: Mapping[str, Any]) -> None:
     """Write the manifest atomically (indented, for people reading it)."""
     durable.write_json(Path(folder) / MANIFEST, manifest, indent=1, allow_nan=False)
@@ -142,7 +164,19 @@ def locked(folder: Path) -> contextlib.AbstractContextManager[None]:
 
 def remove_stale_temporaries(folder: Path) -> int:
     """Delete temporary files a killed writer left behind; return how many."""
-    return sum(durable.remove_temporaries(Path(folder) / sub) for sub in (RUNS, TRAJECTORIES))
+    folder = Path(folder)
+    with durable.writing(folder):
+        manifests = durable.remove_temporaries(folder, f".{MANIFEST}.*.tmp")
+        return manifests + sum(
+            durable.remove_temporaries(folder / sub) for sub in (RUNS, TRAJECTORIES)
+        )
+
+
+def make_folders(folder: Path, trajectories: bool) -> None:
+    """Make the chunk folders (``runs/``, and ``trajectories/`` when they are kept)."""
+    for sub in (RUNS, TRAJECTORIES) if trajectories else (RUNS,):
+        with durable.writing(Path(folder) / sub):
+            (Path(folder) / sub).mkdir(parents=True, exist_ok=True)
 
 
 def chunk_files(folder: Path, kind: str = RUNS) -> list[Path]:

@@ -1,14 +1,13 @@
 """What a calibration found, for analysts: figures, a Markdown/HTML report, the calibrated
 scenario file.
 
-Every function returns a figure or text except :func:`write_outputs`, which writes them (the
-command line and notebooks call it).
+Every function returns a figure or text; :func:`sim.calibration.folder.write_outputs` writes
+them into the calibration's folder (the command line and notebooks call it).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +18,6 @@ from matplotlib.figure import Figure
 from sim import palette
 from sim.calibration.result import WEAKLY_BELOW, Calibration
 from sim.names import slug
-from sim.pages import html_page
 from sim.params import PARAMETERS
 from sim.scenarios.toml import extension_toml
 
@@ -682,53 +680,6 @@ def report_markdown(result: Calibration, seconds: float | None = None) -> str:
     return "\n".join(parts)
 
 
-def write_outputs(
-    result: Calibration,
-    out: Path | str,
-    seconds: float | None = None,
-    scenario_copies: Sequence[Path] = (),
-) -> dict[str, Path]:
-    """Write figures, ``report.md``, ``report.html``, ``fit.csv``, ``identification.csv`` and
-    the calibrated scenario with its posterior table into ``out`` (and copies of the two to
-    ``scenario_copies``, the table beside each copy).
-
-    Returns
-    -------
-    dict
-        What was written, by name.
-    """
-    folder = Path(out)
-    figures = folder / "figures"
-    figures.mkdir(parents=True, exist_ok=True)
-    written: dict[str, Path] = {}
-    for name, make in FIGURES.items():
-        fig = make(result)
-        path = figures / f"{name}.png"
-        fig.savefig(path, dpi=100)
-        written[name] = path
-    result.fit().to_csv(folder / "fit.csv")
-    result.identification().to_csv(folder / "identification.csv")
-    markdown = report_markdown(result, seconds)
-    (folder / "report.md").write_text(markdown, encoding="utf-8")
-    title = f"Calibration of {result.problem.scenario.name}"
-    (folder / "report.html").write_text(html_page(markdown, title), encoding="utf-8")
-    table = posterior_table(result)
-    scenario_text = calibrated_scenario(result, table)
-    table_text = table.to_csv(index=False, float_format=f"%.{SIGNIFICANT}g")
-    scenario_path = folder / f"{calibrated_name(result.problem.scenario.name)}.toml"
-    for path in (scenario_path, *map(Path, scenario_copies)):
-        path.write_text(scenario_text, encoding="utf-8")
-        path.with_name(posterior_file_name(result)).write_text(table_text, encoding="utf-8")
-    written |= {
-        "report.md": folder / "report.md",
-        "report.html": folder / "report.html",
-        "scenario": scenario_path,
-        "fit.csv": folder / "fit.csv",
-        "identification.csv": folder / "identification.csv",
-    }
-    return written
-
-
 __all__ = [
     "FIGURES",
     "calibrated_name",
@@ -737,5 +688,4 @@ __all__ = [
     "posterior_file_name",
     "posterior_table",
     "report_markdown",
-    "write_outputs",
 ]

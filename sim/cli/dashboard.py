@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from sim.cli import app, stderr
+from sim.cli.app import app, stderr
 from sim.errors import InputError
 
 APP_MODULE = "sim.dashboard.app"

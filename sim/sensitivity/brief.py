@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 NEGLIGIBLE = 0.01
 """A total index whose whole interval lies below this share of variance is negligible."""
 
-_FIGURE_CAPTIONS: dict[str, str] = {
+FIGURE_CAPTIONS: dict[str, str] = {
     "sobol_category": "Sobol indices per framework category, with intervals.",
     "sobol_parameter": "Sobol indices per input, with intervals.",
     "sobol_category_all_outputs": "Total index per category on every output analysed.",
@@ -33,6 +33,7 @@ _FIGURE_CAPTIONS: dict[str, str] = {
     "morris_parameter": "Morris screening: mu* against sigma per input.",
     "morris_category": "Morris screening: mu* against sigma per category.",
 }
+"""The caption of every figure an analysis can draw, by file stem."""
 
 
 def _pct(value: float) -> str:
@@ -350,9 +351,10 @@ def _stability(result: SensitivityResult) -> str:
     )
 
 
-def brief_markdown(result: SensitivityResult, figures: Mapping[str, Path]) -> str:
+def brief_markdown(result: SensitivityResult, figures: Mapping[str, Path] | None = None) -> str:
     """The brief as Markdown; ``figures`` maps file stems to paths, linked relative to the
-    folder the brief is written into (``figures/<stem>.png``)."""
+    folder the brief is written into (``figures/<stem>.png``; none by default)."""
+    figures = figures or {}
     what = "framework categories" if result.level == "category" else "inputs"
     method = (
         "Sobol variance-based indices"
@@ -404,7 +406,7 @@ def brief_markdown(result: SensitivityResult, figures: Mapping[str, Path]) -> st
     if figures:
         lines += ["## Figures", ""]
         for stem in figures:
-            caption = _FIGURE_CAPTIONS.get(stem, stem)
+            caption = FIGURE_CAPTIONS.get(stem, stem)
             lines += [f"![{caption}](figures/{stem}.png)", "", f"*{caption}*", ""]
     lines += ["## Caveats", "", *[f"- {item}" for item in _caveats(result)], ""]
     lines += [
@@ -428,9 +430,10 @@ def brief_markdown(result: SensitivityResult, figures: Mapping[str, Path]) -> st
 
 
 def write_brief(
-    result: SensitivityResult, folder: Path, figures: Mapping[str, Path]
+    result: SensitivityResult, folder: Path | str, figures: Mapping[str, Path] | None = None
 ) -> tuple[Path, Path]:
     """Write ``brief.md`` and ``brief.html`` into ``folder``; return both paths."""
+    folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     markdown = brief_markdown(result, figures)
     md_path, html_path = folder / "brief.md", folder / "brief.html"

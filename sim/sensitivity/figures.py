@@ -352,8 +352,9 @@ def result_figures(result: SensitivityResult) -> Iterator[tuple[str, Figure]]:
         yield f"morris_{result.level}", morris_figure(result)
 
 
-def write_figures(result: SensitivityResult, folder: Path, dpi: int = 120) -> dict[str, Path]:
+def write_figures(result: SensitivityResult, folder: Path | str, dpi: int = 120) -> dict[str, Path]:
     """Write every figure as PNG into ``folder``; return the paths by file stem."""
+    folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
     for stem, figure in result_figures(result):

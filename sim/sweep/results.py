@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim import store
+from sim import durable, store
 from sim.sweep.plan import expected_runs
 
 
@@ -40,9 +40,15 @@ class SweepStatus:
     design_rows, replicates : int
         Size of the design.
     sessions : tuple of dict
-        Each session's start, finish, state, executor and timings.
+        Each session's start, finish, state, executor and timings, as the session recorded
+        them (a session killed too hard to say how it ended still says ``running``).
     errors : tuple of (str, int)
         The most frequent error messages of failed runs (at most five) with their counts.
+    state : str
+        How the folder's last session stands: ``running`` (a sweep holds the folder now),
+        ``finished``, ``failed``, ``interrupted`` (Ctrl-C, a termination signal, an output
+        error, or killed: a session recorded ``running`` whose folder nobody holds), or
+        ``new`` (no session yet).
     """
 
     folder: Path
@@ -58,6 +64,7 @@ class SweepStatus:
     replicates: int
     sessions: tuple[Mapping[str, Any], ...]
     errors: tuple[tuple[str, int], ...] = ()
+    state: str = "new"
 
     @property
     def complete(self) -> bool:
@@ -92,7 +99,19 @@ def status(out: Path | str) -> SweepStatus:
         replicates=int(identity["replicates"]),
         sessions=tuple(manifest.get("sessions", [])),
         errors=tuple(messages.most_common(5)),
+        state=_state(folder, manifest.get("sessions", [])),
     )
+
+
+def _state(folder: Path, sessions: list[Mapping[str, Any]]) -> str:
+    """How the last session stands: as it recorded, except that a session recorded as
+    running whose folder nobody holds locked was killed before it could say so."""
+    if not sessions:
+        return "new"
+    state = str(sessions[-1].get("state", "running"))
+    if state == "running" and not durable.held(folder / store.LOCK):
+        return "interrupted"
+    return state
 
 
 def _manifest(folder: Path) -> dict[str, Any]:

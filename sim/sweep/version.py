@@ -23,6 +23,7 @@ NOT_MODEL = frozenset(
         "provenance.py",
         "reference.py",
         "run_report.py",
+        "run_folder.py",
         "store.py",
         "agents",
         "calibration",
@@ -49,8 +50,6 @@ def model_version() -> str:
     checked on every worker, so a cluster running other code is refused. Computed once per
     process: it describes the code this process imported, not files edited since.
     """
-    from sim import __version__
-
     digest = hashlib.sha256()
     for name, source in sorted(model_sources(), key=lambda item: item[0]):
         digest.update(name.encode() + b"\0" + source.read_bytes() + b"\0")
@@ -58,7 +57,16 @@ def model_version() -> str:
     for library in ("numpy", "numba"):
         with contextlib.suppress(importlib.metadata.PackageNotFoundError):
             digest.update(f"{library} {importlib.metadata.version(library)}".encode())
-    return f"{__version__}+{digest.hexdigest()[:12]}"
+    return f"{package_version()}+{digest.hexdigest()[:12]}"
+
+
+def package_version() -> str:
+    """The installed version of sharesim (read from its metadata rather than from
+    ``sim.__version__``, whose package imports this one); ``unknown`` when not installed."""
+    try:
+        return importlib.metadata.version("sharesim")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def model_sources() -> Iterator[tuple[str, Traversable]]:
