@@ -253,6 +253,8 @@ def latin_hypercube(bounds: Bounds, n: int, *, seed: int) -> pd.DataFrame:
     seed : int
         Non-negative seed of the design.
     """
+    # scipy.stats and SALib are slow to import and `import sim` loads this module; only the
+    # designs that need them import them.
     from scipy.stats import qmc
 
     if n < 1:
@@ -306,6 +308,7 @@ def sobol_sample(
     groups : mapping, optional
         Group name per input (indices are then per group).
     """
+    # SALib is slow to import (see latin_hypercube).
     from SALib.sample import sobol as salib_sobol
 
     if n < 1 or n & (n - 1):
@@ -346,6 +349,7 @@ def morris_sample(
     groups : mapping, optional
         Group name per input.
     """
+    # SALib is slow to import (see latin_hypercube).
     from SALib.sample import morris as salib_morris
 
     if trajectories < 2:

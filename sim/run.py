@@ -340,6 +340,8 @@ def run(
     progress : callable, optional
         Called with the number of replicates finished after each batch.
     """
+    # Not imported above: `import sim` loads this module, and the scenario machinery (pydantic
+    # schemas) would slow every notebook and command start; it loads when a scenario is used.
     from sim.scenarios import Scenario
 
     if isinstance(scenario, str):

@@ -199,6 +199,7 @@ def compare_results(
 ) -> Comparison:
     """Compare per-replicate summary metrics of two scenarios; 95% t-intervals of the paired
     differences (replicate r of both used the same seed)."""
+    # scipy.stats takes longer to import than a report takes to draw; only comparisons use it.
     from scipy import stats
 
     rows = []

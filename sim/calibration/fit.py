@@ -73,9 +73,11 @@ from sim.calibration.settings import CalibrationSettings
 from sim.calibration.stages import ProgressCallback, StageResult, StageRunner
 from sim.calibration.statistics import excess
 from sim.calibration.targets import SHIPPED, TargetSet
+from sim.design import latin_hypercube
 from sim.durable import SessionLog, locked, write_json, write_parquet
 from sim.errors import InputError
 from sim.execution import Execution, ExecutorName, execution_of
+from sim.provenance import environment
 from sim.seeds import stage_draws_rng, stage_seed
 
 PREDICTIVE_STAGE = 1000
@@ -149,7 +151,6 @@ def _distances(runs: pd.DataFrame, targets: TargetSet, rows: int, replicates: in
 
 def _screen(problem: Problem, runner: StageRunner) -> tuple[Screening, pd.DataFrame, pd.DataFrame]:
     """Run the screening wave; return it, the inputs' influence table and its runs."""
-    from sim.design import latin_hypercube
 
     settings = problem.settings
     bounds = dict(problem.prior)
@@ -381,7 +382,6 @@ def _point_estimate(problem: Problem, runner: StageRunner, final: Sample) -> pd.
 
 def _write_results(result: Calibration, folder: Path, manifest: dict[str, Any]) -> None:
     """The durable record in ``folder``: posterior, screening, predictive runs, manifest."""
-    from sim.provenance import environment
 
     problem = result.problem
     settings = problem.settings

@@ -29,6 +29,8 @@ import pandas as pd
 from sim.calibration.targets import Target, TargetsError, TargetSet
 from sim.engine import FloatArray, InterfaceState, Trajectory
 from sim.metrics import FINAL_YEAR_WEEKS, rank_correlation
+from sim.names import slug
+from sim.timeline import week_of
 
 
 def _share(recorded: np.ndarray, handled: np.ndarray) -> FloatArray:
@@ -77,7 +79,6 @@ class TargetStatistics:
         TargetsError
             A target names a partner the scenario does not have, or a date outside the run.
         """
-        from sim.timeline import week_of
 
         weeks: dict[str, int] = {}
         for i, target in enumerate(targets.targets):
@@ -216,7 +217,6 @@ def partner_statistics(trajectory: Trajectory, final_weeks: int = FINAL_YEAR_WEE
     """Per partner and run: final-year share, share while the interface is live (NaN if it
     never is), final buy-in and whether the interface is live at the end. Columns are
     ``<statistic>.<partner slug>``; used for the per-partner posterior-predictive check."""
-    from sim.metrics import slug
 
     window = slice(max(trajectory.handled.shape[1] - final_weeks, 0), None)
     final = _share(

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from sim.design import morris_sample, sobol_sample
 from sim.inputs import did_you_mean
 from sim.seeds import bootstrap_rng
 from sim.sensitivity.estimators import (
@@ -370,7 +371,6 @@ def sobol_analysis(
     provenance : mapping, optional
         Stored with the result (scenario hash, ...).
     """
-    from sim.design import sobol_sample
 
     outputs = _outputs_for(settings.outputs, available_outputs)
     plan = _plan(
@@ -448,7 +448,6 @@ def morris_analysis(
     whole range (to first order), in the output's own units (Morris 1991; Campolongo, Cariboni
     and Saltelli 2007, doi:10.1016/j.envsoft.2006.10.004).
     """
-    from sim.design import morris_sample
 
     outputs = _outputs_for(settings.outputs, available_outputs)
     plan = _plan(

@@ -193,18 +193,22 @@ class SensitivityResult:
 
     def figures(self) -> dict[str, object]:
         """Build the figures (matplotlib ``Figure`` objects) by file stem; nothing is written."""
+        # The figures import matplotlib, which a result that is never drawn does without.
         from sim.sensitivity.figures import result_figures
 
         return dict(result_figures(self))
 
     def write_figures(self, folder: Path | str) -> dict[str, Path]:
         """Write every figure as PNG into ``folder``; return their paths by stem."""
+        # The figures import matplotlib, which a result that is never drawn does without.
         from sim.sensitivity.figures import write_figures
 
         return write_figures(self, Path(folder))
 
     def brief_markdown(self, figures: Mapping[str, Path] | None = None) -> str:
         """The analyst's brief as Markdown (figures linked relative to the brief's folder)."""
+        # The brief imports the figures (and so matplotlib), which a result never written does
+        # without.
         from sim.sensitivity.brief import brief_markdown
 
         return brief_markdown(self, figures or {})
@@ -213,6 +217,8 @@ class SensitivityResult:
         self, folder: Path | str, figures: Mapping[str, Path] | None = None
     ) -> tuple[Path, Path]:
         """Write ``brief.md`` and ``brief.html`` into ``folder``; return both paths."""
+        # The brief imports the figures (and so matplotlib), which a result never written does
+        # without.
         from sim.sensitivity.brief import write_brief
 
         return write_brief(self, Path(folder), figures or {})

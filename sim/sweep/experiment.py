@@ -33,7 +33,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -49,10 +49,8 @@ from sim.limits import (
     runs_problem,
 )
 from sim.params import uncertain_parameters
-
-if TYPE_CHECKING:
-    from sim.scenarios import Scenario
-    from sim.sweep import Plan
+from sim.scenarios import Scenario
+from sim.sweep.plan import Plan, make_plan
 
 
 class ExperimentError(FileError):
@@ -196,8 +194,6 @@ class Experiment:
 
     def plan(self) -> Plan:
         """The sweep this experiment describes."""
-        from sim.sweep import make_plan
-
         about = {
             "experiment_file": str(self.path),
             "experiment_file_sha256": self.text_sha256,
@@ -252,8 +248,6 @@ def load_experiment(path: Path | str, *, force: bool = False) -> Experiment:
 
 
 def _load_scenarios(names: Sequence[str], path: Path, label: str) -> tuple[Scenario, ...]:
-    from sim.scenarios import Scenario
-
     loaded: list[Scenario] = []
     seen: dict[str, int] = {}
     for i, entry in enumerate(names):

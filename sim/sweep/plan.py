@@ -120,6 +120,8 @@ def make_plan(
         A bad seed, replicate count or ``keep``, the same scenario twice, or a design with an
         unknown input or a value outside the input's range (one line naming it).
     """
+    # Not imported above: `import sim` loads this module, and the scenario machinery (pydantic
+    # schemas) would slow every notebook and command start; it loads when a scenario is used.
     from sim.scenarios import Scenario
 
     def load(s: Scenario | str) -> Scenario:

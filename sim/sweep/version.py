@@ -49,6 +49,8 @@ def model_version() -> str:
     checked on every worker, so a cluster running other code is refused. Computed once per
     process: it describes the code this process imported, not files edited since.
     """
+    # A cycle broken on purpose: sim/__init__.py imports the sweep package (and so this
+    # module) before it binds __version__.
     from sim import __version__
 
     digest = hashlib.sha256()

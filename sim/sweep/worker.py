@@ -171,6 +171,8 @@ def _scenario(text: str, name: str) -> tuple[Scenario, str]:
     parsing costs about as much as simulating a few runs and a worker sees the same
     scenario in chunk after chunk.
     """
+    # Not imported above: `import sim` loads this module, and the scenario machinery (pydantic
+    # schemas) would slow every notebook and command start; it loads when a scenario is used.
     from sim.scenarios import Scenario
 
     scenario = Scenario.from_toml(text, name)
