@@ -1,5 +1,6 @@
-"""Durable folders: files that are whole or absent, one writer at a time, a record of every
-session of work, and outputs published only once complete.
+"""Durable folders: files whole or absent, one writer at a time, sessions recorded.
+
+Every session of work is recorded, and outputs are published only once complete.
 
 What sweeps (:mod:`sim.store`), calibration and the command line share to survive a crash:
 
@@ -50,7 +51,7 @@ class FolderBusy(InputError):
 
 
 def now() -> str:
-    """The current time in UTC, to the second, in ISO 8601 (how every record is stamped)."""
+    """Return the current time in UTC, to the second, in ISO 8601 (how every record is stamped)."""
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
@@ -205,6 +206,7 @@ class SessionLog:
         return time.perf_counter() - self.clock
 
     def __enter__(self) -> Self:
+        """Record the session as running in the manifest, and start its clock."""
         self.manifest.setdefault("sessions", []).append(self.record)
         self.save(self.manifest)
         self.clock = time.perf_counter()
@@ -216,6 +218,7 @@ class SessionLog:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
+        """Record how the session ended (finished, failed or interrupted) and what it did."""
         state: SessionState = "finished"
         if error is not None:
             state = "failed" if isinstance(error, self.failures) else "interrupted"
@@ -234,8 +237,9 @@ class SessionLog:
 
 @contextlib.contextmanager
 def staged(out: Path) -> Iterator[Path]:
-    """A staging folder beside ``out`` to write an output into; published into ``out`` when
-    the block ends without an error, removed either way.
+    """Give a staging folder beside ``out`` to write an output into; publish it when done.
+
+    It is published into ``out`` when the block ends without an error, and removed either way.
 
     Each file and folder written in the staging folder replaces the one of the same name in
     ``out`` (created if needed); what else ``out`` holds is left as it is. If the block

@@ -33,8 +33,10 @@ def package_versions(packages: tuple[str, ...] = PACKAGES) -> dict[str, str]:
 
 
 def git_commit() -> str:
-    """The commit of the checkout this package runs from, with ``+dirty`` for local changes;
-    ``unknown`` outside a git checkout."""
+    """Return the commit of the checkout this package runs from, ``+dirty`` for local changes.
+
+    ``unknown`` outside a git checkout.
+    """
     here = Path(__file__).resolve().parent
     try:
         commit = subprocess.run(

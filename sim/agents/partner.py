@@ -70,8 +70,10 @@ class Partner(RowView):
 
     @property
     def interface_stage(self) -> str:
-        """Interface stage by name (``none``, ``considering``, ``building``, ``live``), as
-        the run results and the dashboard write it."""
+        """Interface stage by name, as the run results and the dashboard write it.
+
+        One of ``none``, ``considering``, ``building``, ``live``.
+        """
         return INTERFACE_NAMES[int(self.model.state.interface[0, self.index])]
 
     @property

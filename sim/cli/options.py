@@ -1,6 +1,9 @@
-"""Command-line options shared by the commands that run many simulations (sweep,
-sensitivity, calibrate): one spelling, one help text, one set of bounds. Each command builds
-one :class:`sim.execution.Execution` from them and passes it on whole."""
+"""Command-line options shared by the commands that run many simulations.
+
+The sweep, sensitivity and calibrate commands share one spelling, one help text and one set
+of bounds. Each command builds one :class:`sim.execution.Execution` from them and passes it
+on whole.
+"""
 
 from __future__ import annotations
 

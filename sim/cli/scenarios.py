@@ -141,7 +141,7 @@ def run_to_folder(
 
 
 def _posterior_note(scenario: Scenario, used: bool) -> dict[str, object] | None:
-    """The manifest's account of the posterior: what was drawn and with which seeds."""
+    """Describe the posterior for the manifest: what was drawn and with which seeds."""
     posterior = scenario.posterior
     if posterior is None:
         return None
@@ -157,7 +157,7 @@ def _posterior_note(scenario: Scenario, used: bool) -> dict[str, object] | None:
 
 
 def _posterior_line(scenario: Scenario, used: bool) -> dict[str, str]:
-    """The report's line on the posterior, when the scenario has one."""
+    """Return the report's line on the posterior, when the scenario has one."""
     posterior = scenario.posterior
     if posterior is None:
         return {}

@@ -93,7 +93,7 @@ NOISE_COLUMNS: tuple[str, ...] = (
 
 
 def empty(columns: tuple[str, ...]) -> pd.DataFrame:
-    """An empty frame with the given columns (a table an analysis did not produce)."""
+    """Make an empty frame with the given columns (a table an analysis did not produce)."""
     return pd.DataFrame({name: pd.Series(dtype=object) for name in columns})
 
 
@@ -206,7 +206,7 @@ class SensitivityResult:
         return write_figures(self, Path(folder))
 
     def brief_markdown(self, figures: Mapping[str, Path] | None = None) -> str:
-        """The analyst's brief as Markdown (figures linked relative to the brief's folder)."""
+        """Write the analyst's brief as Markdown (figures linked relative to the brief's folder)."""
         # The brief imports the figures (and so matplotlib), which a result never written does
         # without.
         from sim.sensitivity.brief import brief_markdown
@@ -224,8 +224,11 @@ class SensitivityResult:
         return write_brief(self, Path(folder), figures or {})
 
     def write_tables(self, folder: Path | str) -> dict[str, Path]:
-        """Write every table as CSV, the design and runs as Parquet, and the settings and
-        provenance as ``result.json`` into ``folder``; return the paths by name."""
+        """Write every table, the design, runs, settings and provenance into ``folder``.
+
+        Tables as CSV, the design and runs as Parquet, the settings and provenance as
+        ``result.json``; return the paths by name.
+        """
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         written: dict[str, Path] = {}

@@ -1,5 +1,8 @@
-"""Sensitivity analysis of a scenario: its uncertain inputs as factors, its runs on the
-sweep runner (:func:`sim.sweep.run_design`: durable, resumable, local or on Dask)."""
+"""Sensitivity analysis of a scenario: its uncertain inputs as factors, its runs on the sweep.
+
+The runs go through the sweep runner (:func:`sim.sweep.run_design`: durable, resumable,
+local or on Dask).
+"""
 
 from __future__ import annotations
 
@@ -90,7 +93,7 @@ def factors_of(
     inputs: Sequence[str] | InputSet = "all",
     bounds: Mapping[str, tuple[float, float]] | None = None,
 ) -> tuple[Factor, ...]:
-    """The factors of an analysis of ``scenario``.
+    """Return the factors of an analysis of ``scenario``.
 
     Parameters
     ----------

@@ -37,13 +37,15 @@ class SerialExecutor(Executor):
 
 
 def ignore_interrupts() -> None:
-    """Process-pool workers leave Ctrl-C to the coordinator, which stops the sweep cleanly
-    (finished chunks are kept) instead of every worker printing its own traceback."""
+    """Leave Ctrl-C in process-pool workers to the coordinator, which stops the sweep cleanly.
+
+    Finished chunks are kept, instead of every worker printing its own traceback.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def default_workers() -> int:
-    """Number of CPUs this process may use (its affinity mask where the system has one)."""
+    """Count the CPUs this process may use (its affinity mask where the system has one)."""
     if hasattr(os, "sched_getaffinity"):
         return max(1, len(os.sched_getaffinity(0)))
     return max(1, os.cpu_count() or 1)
@@ -73,6 +75,7 @@ class Executors:
         self._closers: list[Callable[[], object]] = []
 
     def __enter__(self) -> Self:
+        """Start the executor the options name (or take the one given)."""
         kind = self.execution.executor
         if isinstance(kind, Executor):
             self.executor = kind
@@ -150,6 +153,7 @@ class Executors:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
+        """Stop the executor: wait for its work after success, cancel what is queued on error."""
         name = self.execution.executor
         if name == "process":
             self.executor.shutdown(wait=error is None, cancel_futures=error is not None)

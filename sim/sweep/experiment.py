@@ -66,8 +66,11 @@ _STRICT = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
 class GridDesign(BaseModel):
-    """Every combination of levels. ``levels`` lists values; ``points`` asks for that many
-    evenly spaced values between the input's bounds (``bounds`` or its range)."""
+    """Every combination of levels.
+
+    ``levels`` lists values; ``points`` asks for that many evenly spaced values between the
+    input's bounds (``bounds`` or its range).
+    """
 
     model_config = _STRICT
 
@@ -193,7 +196,7 @@ class Experiment:
         return self.spec.name or self.path.stem
 
     def plan(self) -> Plan:
-        """The sweep this experiment describes."""
+        """Return the sweep this experiment describes."""
         about = {
             "experiment_file": str(self.path),
             "experiment_file_sha256": self.text_sha256,
