@@ -6,6 +6,8 @@ Each chart is a template written once per live model, filled with the weeks run 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -233,18 +235,43 @@ def RunChartPanel(key: str, caption: str, week: int, spec: Spec) -> None:
         Figure(spec, classes=["sharesim-chart"])
 
 
-@solara.component
-def SharePanel(state: PageState, tick: int) -> None:
-    """Show the recording share per partner over the live run."""
-    del tick  # a new value (the live run stepped) redraws the panel
-    run = state.live.value
-    template = solara.use_memo(lambda: share_template(run.model), [run.model])
-    RunChartPanel(
-        "share",
-        "Share of ASB cases put on the shared system. Grey: not live yet.",
-        run.model.week,
-        share_spec(run, template),
-    )
+def partner_week_panel(
+    key: str,
+    caption: str,
+    template_of: Callable[[SharingModel], Spec],
+    spec_of: Callable[[LiveRun, Spec], Spec],
+) -> Callable[[PageState, int], solara.Element]:
+    """Make the component of a partner-by-week chart of the live run.
+
+    The chart's template is built once per model; each step (a new ``tick``) fills in the
+    weeks run.
+    """
+
+    @solara.component
+    def Panel(state: PageState, tick: int) -> None:
+        del tick  # a new value (the live run stepped) redraws the panel
+        run = state.live.value
+        template = solara.use_memo(lambda: template_of(run.model), [run.model])
+        RunChartPanel(key, caption, run.model.week, spec_of(run, template))
+
+    return Panel
+
+
+SharePanel = partner_week_panel(
+    "share",
+    "Share of ASB cases put on the shared system. Grey: not live yet.",
+    share_template,
+    share_spec,
+)
+"""Recording share per partner over the live run."""
+
+InterfacePanel = partner_week_panel(
+    "interface",
+    "A live link from a partner's own system ends double keying.",
+    interface_template,
+    interface_spec,
+)
+"""Interface stage of every partner over time."""
 
 
 @solara.component
@@ -261,18 +288,4 @@ def BuyInPanel(state: PageState, tick: int) -> None:
         "partner in the explanation panel.",
         run.model.week,
         buy_in_spec(run, selected, template),
-    )
-
-
-@solara.component
-def InterfacePanel(state: PageState, tick: int) -> None:
-    """Interface stage of every partner over time."""
-    del tick  # a new value (the live run stepped) redraws the panel
-    run = state.live.value
-    template = solara.use_memo(lambda: interface_template(run.model), [run.model])
-    RunChartPanel(
-        "interface",
-        "A live link from a partner's own system ends double keying.",
-        run.model.week,
-        interface_spec(run, template),
     )

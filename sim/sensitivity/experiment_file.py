@@ -32,7 +32,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -281,24 +281,19 @@ def load_sensitivity_experiment(path: Path | str, *, force: bool = False) -> Sen
 def _settings(
     section: SobolSection | MorrisSection, replicates: int
 ) -> SobolSettings | MorrisSettings:
-    outputs = tuple(section.outputs)
+    """Turn a ``[sensitivity]`` section and the file's replicates into the method's settings."""
+    common: dict[str, Any] = {
+        "replicates": replicates,
+        "level": section.level,
+        "outputs": tuple(section.outputs),
+        "bootstrap": section.bootstrap,
+        "confidence": section.confidence,
+    }
     if isinstance(section, SobolSection):
         return SobolSettings(
             n=section.n,
-            replicates=replicates,
-            level=section.level,
-            outputs=outputs,
             second_order=section.second_order,
-            bootstrap=section.bootstrap,
-            confidence=section.confidence,
             convergence_from=section.convergence_from,
+            **common,
         )
-    return MorrisSettings(
-        trajectories=section.trajectories,
-        levels=section.levels,
-        replicates=replicates,
-        level=section.level,
-        outputs=outputs,
-        bootstrap=section.bootstrap,
-        confidence=section.confidence,
-    )
+    return MorrisSettings(trajectories=section.trajectories, levels=section.levels, **common)

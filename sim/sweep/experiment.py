@@ -80,42 +80,37 @@ class GridDesign(BaseModel):
     bounds: dict[str, Bounds] = Field(default_factory=dict)
 
 
-class LatinHypercubeDesign(BaseModel):
-    """``samples`` points of a Latin hypercube over ``inputs``."""
+class _RandomDesign(BaseModel):
+    """What every random design has: its seed and the inputs it varies, within bounds."""
 
     model_config = _STRICT
+
+    seed: Seed
+    inputs: InputChoice = "parameters"
+    bounds: dict[str, Bounds] = Field(default_factory=dict)
+
+
+class LatinHypercubeDesign(_RandomDesign):
+    """``samples`` points of a Latin hypercube over ``inputs``."""
 
     kind: Literal["latin_hypercube"]
     samples: Annotated[int, Field(ge=1, le=MAX_DESIGN_ROWS)]
-    seed: Seed
-    inputs: InputChoice = "parameters"
-    bounds: dict[str, Bounds] = Field(default_factory=dict)
 
 
-class SobolDesign(BaseModel):
+class SobolDesign(_RandomDesign):
     """A Saltelli-Sobol design with ``n`` base points (a power of two) over ``inputs``."""
-
-    model_config = _STRICT
 
     kind: Literal["sobol"]
     n: Annotated[int, Field(ge=1, le=MAX_DESIGN_ROWS)]
-    seed: Seed
     second_order: bool = False
-    inputs: InputChoice = "parameters"
-    bounds: dict[str, Bounds] = Field(default_factory=dict)
 
 
-class MorrisDesign(BaseModel):
+class MorrisDesign(_RandomDesign):
     """``trajectories`` Morris trajectories on a ``levels``-level grid over ``inputs``."""
-
-    model_config = _STRICT
 
     kind: Literal["morris"]
     trajectories: Annotated[int, Field(ge=2, le=MAX_DESIGN_ROWS)]
     levels: Annotated[int, Field(ge=2, le=64)] = 4
-    seed: Seed
-    inputs: InputChoice = "parameters"
-    bounds: dict[str, Bounds] = Field(default_factory=dict)
 
 
 class ListDesign(BaseModel):
