@@ -1,6 +1,7 @@
-"""Durable folders: files that are whole or absent, one writer at a time, a record of every
-session of work, output errors in one line, and output folders owned by the command that
-wrote them, published whole.
+"""Durable folders: whole files, one writer at a time, recorded sessions, owned outputs.
+
+Files are whole or absent; every session of work is recorded; an output error is one line;
+and an output folder is owned by the command that wrote it and published whole.
 
 What sweeps (:mod:`sim.store`), sensitivity analysis, calibration and the run folder share to
 survive a crash and to leave the user's files alone:
@@ -80,7 +81,7 @@ class OutputError(InputError, OSError):
 
 
 def now() -> str:
-    """The current time in UTC, to the second, in ISO 8601 (how every record is stamped)."""
+    """Return the current time in UTC, to the second, in ISO 8601 (how every record is stamped)."""
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
@@ -104,7 +105,8 @@ def cannot_write(path: Path, cause: str) -> OutputError:
 def writing(path: Path) -> Iterator[None]:
     """Report an :class:`OSError` raised in the block as an :class:`OutputError` naming
     ``path`` (the file or folder being written: the operating system's own file name is
-    often a temporary one, or missing, as with a full disk) and the cause."""
+    often a temporary one, or missing, as with a full disk) and the cause.
+    """
     try:
         yield
     except OutputError:
@@ -190,7 +192,8 @@ def write_parquet(path: Path, frame: pd.DataFrame) -> None:
 
 def remove_temporaries(folder: Path, pattern: str = TEMPORARY) -> int:
     """Delete the temporary files a killed writer left in ``folder`` (those of one file
-    with a narrower ``pattern``); return how many."""
+    with a narrower ``pattern``); return how many.
+    """
     removed = 0
     for path in Path(folder).glob(pattern):
         with contextlib.suppress(FileNotFoundError):
@@ -248,7 +251,8 @@ def locked(
 
 def held(path: Path) -> bool:
     """Whether a process holds the lock file ``path`` now (read only: a missing lock file is
-    not held, and one that cannot be opened counts as held, since nobody can tell)."""
+    not held, and one that cannot be opened counts as held, since nobody can tell).
+    """
     try:
         descriptor = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
@@ -309,6 +313,7 @@ class SessionLog:
         return time.perf_counter() - self.clock
 
     def __enter__(self) -> Self:
+        """Record the session as running in the manifest, and start its clock."""
         self.manifest.setdefault("sessions", []).append(self.record)
         self.save(self.manifest)
         self.clock = time.perf_counter()
@@ -320,6 +325,7 @@ class SessionLog:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
+        """Record how the session ended (finished, failed or interrupted) and what it did."""
         state: SessionState = "finished"
         if error is not None:
             state = "failed" if isinstance(error, self.failures) else "interrupted"
@@ -428,7 +434,8 @@ def _staging(name: str) -> bool:
 
 def _holds_files(folder: Path, entries: Iterable[str]) -> bool:
     """Whether ``entries`` of ``folder`` hold a file, at any depth (empty folders do not
-    count: nothing in them could be lost)."""
+    count: nothing in them could be lost).
+    """
     for name in entries:
         path = folder / name
         if path.is_symlink() or not path.is_dir():
@@ -467,7 +474,8 @@ def _manifest_of(folder: Path) -> dict[str, Any] | None:
 
 def _listed(files: object) -> frozenset[str]:
     """The entries of a manifest's file list that name a place inside the folder (a list that
-    points outside, as ``../x`` or ``/x`` would, is never acted on)."""
+    points outside, as ``../x`` or ``/x`` would, is never acted on).
+    """
     if not isinstance(files, list | tuple | frozenset | set):
         return frozenset()
     inside = set()
@@ -484,8 +492,10 @@ def _listed(files: object) -> frozenset[str]:
 
 @dataclasses.dataclass
 class Staging:
-    """An output being written: the folder to write it into and the manifest to publish with
-    it (``kind`` and ``files`` are added when it is published)."""
+    """An output being written: its folder, and the manifest to publish with it.
+
+    ``kind`` and ``files`` are added to the manifest when it is published.
+    """
 
     folder: Path
     manifest: dict[str, Any] = dataclasses.field(default_factory=dict)
@@ -585,7 +595,8 @@ def _relative_files(folder: Path) -> set[str]:
 
 def _check_not_in_the_way(previous: Owned, relative: str) -> None:
     """Refuse to publish ``relative`` over something the output's kind did not write: a
-    user's file of the same name, a folder, or a file or link where a folder goes."""
+    user's file of the same name, a folder, or a file or link where a folder goes.
+    """
     out, kind = previous.folder, previous.kind
     for part in reversed(PurePosixPath(relative).parents[:-1]):
         path = out / part
@@ -605,7 +616,8 @@ def _check_not_in_the_way(previous: Owned, relative: str) -> None:
 
 def _remove_stale(out: Path, relative: str) -> None:
     """Remove a file an earlier output wrote in ``out`` and this one does not: never a folder,
-    and never through a link (which could lead outside the folder)."""
+    and never through a link (which could lead outside the folder).
+    """
     path = out / relative
     through = [out / part for part in PurePosixPath(relative).parents[:-1]]
     if any(part.is_symlink() or not part.is_dir() for part in through):
@@ -619,7 +631,8 @@ def _remove_stale(out: Path, relative: str) -> None:
 def made(folder: Path) -> Iterator[None]:
     """Make ``folder`` and its missing parents for the block; if the block raises, remove
     the folders it made again, as long as nothing but a lock file is in them (an output that
-    failed leaves no empty folder behind; one that saved something keeps it)."""
+    failed leaves no empty folder behind; one that saved something keeps it).
+    """
     folder = Path(folder)
     missing = [path for path in (folder, *folder.parents) if not path.exists()]
     with writing(folder):

@@ -54,7 +54,8 @@ RUN_FILES = (
 
 def _earlier_run(folder: Path, manifest: Mapping[str, Any] | None) -> tuple[str, ...] | None:
     """A run folder written before manifests named their kind: its manifest has the scenario's
-    content hash and the command that wrote it."""
+    content hash and the command that wrote it.
+    """
     if manifest is not None and {"scenario_hash", "command"} <= set(manifest):
         return RUN_FILES
     return None
@@ -62,7 +63,8 @@ def _earlier_run(folder: Path, manifest: Mapping[str, Any] | None) -> tuple[str,
 
 def check_run_folder(out: Path | str) -> None:
     """Refuse, before anything runs, a folder a run may not be written into (one line, nothing
-    written): anything but a new or empty folder or an earlier run's."""
+    written): anything but a new or empty folder or an earlier run's.
+    """
     durable.owned(out, RUN, _earlier_run)
 
 
@@ -138,7 +140,8 @@ def _run_manifest(
     command: Sequence[str] | None,
 ) -> dict[str, object]:
     """What a run folder's manifest says about the run: scenario, seeds, parameters, posterior,
-    timing and the environment it ran in."""
+    timing and the environment it ran in.
+    """
     return {
         "scenario": scenario.name,
         "scenario_origin": scenario.origin,

@@ -66,7 +66,8 @@ def _earlier_calibration(
     folder: Path, manifest: Mapping[str, Any] | None
 ) -> tuple[str, ...] | None:
     """A calibration folder written before manifests named their kind: its manifest holds the
-    calibration's identity (and names the scenario calibrated)."""
+    calibration's identity (and names the scenario calibrated).
+    """
     if manifest is None or "identity" not in manifest:
         return None
     scenario = calibrated_name(str(manifest.get("scenario", "")))
@@ -87,7 +88,8 @@ def check_folder(out: Path | str) -> durable.Owned:
 
 def check_scenario_copy(path: Path | str) -> None:
     """Refuse, before a calibration starts, a place its calibrated scenario cannot be copied
-    to: a folder, or a file in a folder that does not exist or cannot be written."""
+    to: a folder, or a file in a folder that does not exist or cannot be written.
+    """
     path = Path(path)
     with durable.writing(path):
         if path.is_dir():

@@ -283,7 +283,7 @@ class TargetSet(BaseModel):
         return tuple(c for t in self.targets for c in t.components())
 
     def content_hash(self) -> str:
-        """A SHA-256 of the content (for manifests and resume checks)."""
+        """Return a SHA-256 of the content (for manifests and resume checks)."""
         text = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 

@@ -1,6 +1,7 @@
 """The ``sharesim`` Typer application and its two consoles, which every sub-command module
 registers itself on and prints to (kept apart from :mod:`sim.cli`, which imports those
-modules, so that no import goes round in a circle)."""
+modules, so that no import goes round in a circle).
+"""
 
 from __future__ import annotations
 

@@ -79,7 +79,8 @@ def run_to_folder(
     reference: str, replicates: int, seed: int, out: Path, posterior: bool = True
 ) -> None:
     """Run a scenario and write its folder (:func:`sim.run_folder.write_run_folder`) into
-    ``out``; print the per-partner summary."""
+    ``out``; print the per-partner summary.
+    """
     from sim.metrics import summary_metrics
     from sim.run import run
     from sim.run_folder import check_run_folder, write_run_folder

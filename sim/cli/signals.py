@@ -1,7 +1,8 @@
 """Termination signals handled as Ctrl-C is: a ``kill`` (SIGTERM, as a batch system or a
 container runtime sends) or a closed terminal (SIGHUP) stops a command the way Ctrl-C does,
 so a sweep, a sensitivity analysis or a calibration saves its finished chunks, marks its
-folder interrupted, says so in one line and exits with the status of an interrupt (130)."""
+folder interrupted, says so in one line and exits with the status of an interrupt (130).
+"""
 
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ class Terminated(KeyboardInterrupt):
 class Stopped(Exception):
     """A resumable command stopped by an interrupt, and what it saved: the one line the
     command line prints (not a KeyboardInterrupt, which the command framework would swallow
-    into a bare exit status)."""
+    into a bare exit status).
+    """
 
     def __init__(self, by: str, saved: str) -> None:
         super().__init__(f"interrupted ({by}); {saved} are saved, run the same command to resume")
@@ -49,7 +51,8 @@ def signal_name(interrupt: BaseException) -> str:
 @contextlib.contextmanager
 def resumable(saved: str) -> Iterator[None]:
     """Turn an interrupt of the block (Ctrl-C, SIGTERM, SIGHUP) into :class:`Stopped`, saying
-    what was ``saved`` ("finished chunks")."""
+    what was ``saved`` ("finished chunks").
+    """
     try:
         yield
     except KeyboardInterrupt as interrupt:

@@ -19,7 +19,7 @@ from sim.dashboard.state import PageState
 
 
 def where(run: LiveRun) -> str:
-    """The live run's place, in weeks and on the calendar."""
+    """Say where the live run is, in weeks and on the calendar."""
     model = run.model
     heading = f"Live run of {run.settings.scenario}: week {model.week} of {model.n_weeks}"
     if model.week == 0:
@@ -34,9 +34,12 @@ DRAW_WAIT_S = 5.0
 
 @solara.component
 def LiveRunBar(state: PageState, tick: int) -> None:
-    """The live run's heading and controls: Reset, Play/Pause, Step, the pause between weeks
-    while playing and how many weeks run between redraws; a note when the page's levers or
-    seed have moved since the run was built."""
+    """Show the live run's heading and controls.
+
+    Reset, Play/Pause, Step, the pause between weeks while playing and how many weeks run
+    between redraws; a note when the page's levers or seed have moved since the run was
+    built.
+    """
     run = state.live.value
     playing = state.playing.value
     problem, set_problem = solara.use_state("")

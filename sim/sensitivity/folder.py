@@ -57,7 +57,8 @@ OUTPUT_FILES = (
 
 def _earlier_analysis(folder: Path, manifest: Mapping[str, Any] | None) -> tuple[str, ...] | None:
     """An analysis folder written before manifests named their kind: no manifest of its own,
-    its ``result.json`` or its runs' sweep manifest."""
+    its ``result.json`` or its runs' sweep manifest.
+    """
     if manifest is None and ((folder / "result.json").is_file() or (folder / RUNS).is_dir()):
         return (durable.MANIFEST, f"{RUNS}/", *OUTPUT_FILES)
     return None
@@ -65,7 +66,8 @@ def _earlier_analysis(folder: Path, manifest: Mapping[str, Any] | None) -> tuple
 
 def check_folder(out: Path | str) -> None:
     """Refuse, writing nothing, a folder an analysis may not be written into: anything but a
-    new or empty folder or an analysis's (one line, an :class:`sim.durable.OutputError`)."""
+    new or empty folder or an analysis's (one line, an :class:`sim.durable.OutputError`).
+    """
     durable.owned(out, KIND, _earlier_analysis)
 
 
@@ -89,7 +91,8 @@ def claim_folder(out: Path | str) -> Path:
 def write_tables(result: SensitivityResult, folder: Path | str) -> dict[str, Path]:
     """Write every table of ``result`` as CSV, the design and runs as Parquet, and the
     settings, noise shares and provenance as ``result.json`` into ``folder``; return the
-    paths by file name."""
+    paths by file name.
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}

@@ -2,7 +2,8 @@
 
 Its figures (:mod:`sim.sensitivity.figures`), its brief (:mod:`sim.sensitivity.brief`) and its
 folder (:mod:`sim.sensitivity.folder`) are made from it by functions that take it as their
-argument."""
+argument.
+"""
 
 from __future__ import annotations
 
@@ -94,7 +95,7 @@ NOISE_COLUMNS: tuple[str, ...] = (
 
 
 def empty(columns: tuple[str, ...]) -> pd.DataFrame:
-    """An empty frame with the given columns (a table an analysis did not produce)."""
+    """Make an empty frame with the given columns (a table an analysis did not produce)."""
     return pd.DataFrame({name: pd.Series(dtype=object) for name in columns})
 
 
