@@ -1,5 +1,7 @@
-"""The folder of a run, and of a comparison: what ``sharesim run`` and ``sharesim compare``
-write, written here so that a notebook writes exactly the same folder.
+"""The folder of a run, and of a comparison.
+
+What ``sharesim run`` and ``sharesim compare`` write, written here so that a notebook writes
+exactly the same folder.
 
 A run folder::
 
@@ -53,8 +55,9 @@ RUN_FILES = (
 
 
 def _earlier_run(folder: Path, manifest: Mapping[str, Any] | None) -> tuple[str, ...] | None:
-    """A run folder written before manifests named their kind: its manifest has the scenario's
-    content hash and the command that wrote it.
+    """Recognise a run folder written before manifests named their kind.
+
+    Its manifest has the scenario's content hash and the command that wrote it.
     """
     if manifest is not None and {"scenario_hash", "command"} <= set(manifest):
         return RUN_FILES
@@ -62,8 +65,10 @@ def _earlier_run(folder: Path, manifest: Mapping[str, Any] | None) -> tuple[str,
 
 
 def check_run_folder(out: Path | str) -> None:
-    """Refuse, before anything runs, a folder a run may not be written into (one line, nothing
-    written): anything but a new or empty folder or an earlier run's.
+    """Refuse, before anything runs, a folder a run may not be written into.
+
+    Anything but a new or empty folder or an earlier run's is refused (one line, nothing
+    written).
     """
     durable.owned(out, RUN, _earlier_run)
 
@@ -139,8 +144,9 @@ def _run_manifest(
     seconds: float | None,
     command: Sequence[str] | None,
 ) -> dict[str, object]:
-    """What a run folder's manifest says about the run: scenario, seeds, parameters, posterior,
-    timing and the environment it ran in.
+    """Return what a run folder's manifest says about the run.
+
+    It gives the scenario, seeds, parameters, posterior, timing and the environment it ran in.
     """
     return {
         "scenario": scenario.name,
@@ -159,7 +165,7 @@ def _run_manifest(
 
 
 def _posterior_note(scenario: Scenario, used: bool) -> dict[str, object] | None:
-    """The manifest's account of the posterior: what was drawn and with which seeds."""
+    """Describe the posterior for the manifest: what was drawn and with which seeds."""
     posterior = scenario.posterior
     if posterior is None:
         return None
@@ -175,7 +181,7 @@ def _posterior_note(scenario: Scenario, used: bool) -> dict[str, object] | None:
 
 
 def _posterior_line(scenario: Scenario, used: bool) -> dict[str, str]:
-    """The report's line on the posterior, when the scenario has one."""
+    """Return the report's line on the posterior, when the scenario has one."""
     posterior = scenario.posterior
     if posterior is None:
         return {}
@@ -188,7 +194,7 @@ def _posterior_line(scenario: Scenario, used: bool) -> dict[str, str]:
 
 
 def comparison_file(comparison: Comparison) -> str:
-    """The name of a comparison's table in its folder."""
+    """Return the name of a comparison's table in its folder."""
     return f"compare_{comparison.first}_{comparison.second}.csv"
 
 

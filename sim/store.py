@@ -137,14 +137,18 @@ def read_manifest(folder: Path) -> dict[str, Any] | None:
 
 
 def _earlier_sweep(folder: Path, manifest: Mapping[str, Any] | None) -> tuple[str, ...] | None:
-    """A sweep folder written before manifests named their kind: its manifest's format."""
+    """Recognise a sweep folder written before manifests named their kind.
+
+    It is known by its manifest's format.
+    """
     return FILES if manifest is not None and manifest.get("format") == FORMAT else None
 
 
 def check_folder(folder: Path) -> None:
-    """Refuse, writing nothing, a folder a sweep may not write into: anything but a new or
-    empty folder or a sweep's (:func:`sim.durable.owned`; one line, an
-    :class:`sim.durable.OutputError`).
+    """Refuse, writing nothing, a folder a sweep may not write into.
+
+    Anything but a new or empty folder or a sweep's is refused (:func:`sim.durable.owned`; one
+    line, an :class:`sim.durable.OutputError`).
     """
     durable.owned(folder, KIND, _earlier_sweep)
 

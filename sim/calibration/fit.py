@@ -85,8 +85,9 @@ POINT_STAGE = 1001
 
 
 def _check_folder(folder: Path, identity: Mapping[str, Any]) -> dict[str, Any]:
-    """Return the folder's manifest (new or resumed); refuse a folder that is not a
-    calibration's, or holds a different calibration.
+    """Return the folder's manifest (new or resumed), refusing a folder not this calibration's.
+
+    A folder that is not a calibration's, or holds a different calibration, is refused.
     """
     found = check_folder(folder)
     manifest = dict(found.manifest or {})

@@ -41,8 +41,9 @@ Yes = Annotated[
 
 
 def folder(value: str) -> Path:
-    """An output folder named on the command line; an empty name is refused (it would
-    silently mean the current folder).
+    """Parse an output folder named on the command line.
+
+    An empty name is refused (it would silently mean the current folder).
     """
     if not value.strip():
         raise typer.BadParameter("give a folder name (an empty one would mean this folder)")
@@ -50,5 +51,5 @@ def folder(value: str) -> Path:
 
 
 def out_option(help: str) -> Any:
-    """The ``--out DIR`` option of a command that writes a folder, with ``help``."""
+    """Return the ``--out DIR`` option of a command that writes a folder, with ``help``."""
     return typer.Option("--out", parser=folder, metavar="DIR", help=help)

@@ -78,8 +78,9 @@ def validate_command(
 def run_to_folder(
     reference: str, replicates: int, seed: int, out: Path, posterior: bool = True
 ) -> None:
-    """Run a scenario and write its folder (:func:`sim.run_folder.write_run_folder`) into
-    ``out``; print the per-partner summary.
+    """Run a scenario, write its folder into ``out`` and print the per-partner summary.
+
+    The folder is written by :func:`sim.run_folder.write_run_folder`.
     """
     from sim.metrics import summary_metrics
     from sim.run import run

@@ -54,8 +54,10 @@ def ignore_interrupts() -> None:
 
 
 def start_worker(coordinator: int) -> None:
-    """Set up a process-pool worker: it ignores Ctrl-C (:func:`ignore_interrupts`) and dies
-    with the coordinator (:func:`sim.sweep.lifeline.bind_to_parent`).
+    """Set up a process-pool worker.
+
+    It ignores Ctrl-C (:func:`ignore_interrupts`) and dies with the coordinator
+    (:func:`sim.sweep.lifeline.bind_to_parent`).
     """
     ignore_interrupts()
     bind_to_parent(coordinator)
@@ -160,9 +162,11 @@ class Executors:
         return client
 
     def _stop_pool(self) -> None:
-        """End the pool's workers now: the sweep stopped (Ctrl-C, a signal, an error), and
-        what they are computing would be thrown away. Waiting would keep the coordinator
-        alive for as long as the longest chunk in flight.
+        """End the pool's workers now.
+
+        The sweep stopped (Ctrl-C, a signal, an error), and what they are computing would be
+        thrown away. Waiting would keep the coordinator alive for as long as the longest chunk
+        in flight.
         """
         # The pool offers no public way to end its workers before Python 3.14
         # (terminate_workers); its table of worker processes is the only handle.

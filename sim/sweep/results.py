@@ -104,8 +104,10 @@ def status(out: Path | str) -> SweepStatus:
 
 
 def _state(folder: Path, sessions: list[Mapping[str, Any]]) -> str:
-    """How the last session stands: as it recorded, except that a session recorded as
-    running whose folder nobody holds locked was killed before it could say so.
+    """Return how the last session stands.
+
+    It stands as it recorded, except that a session recorded as running whose folder nobody
+    holds locked was killed before it could say so.
     """
     if not sessions:
         return "new"

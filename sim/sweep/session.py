@@ -209,7 +209,9 @@ def _chunk_size(chunk_size: int | None, workers: int, left: int) -> int:
 
 @dataclasses.dataclass(frozen=True)
 class _Tally:
-    """Runs with a result (from earlier sessions too), failed runs, worker time, and the last
+    """What a sweep's chunks have counted so far.
+
+    Runs with a result (from earlier sessions too), failed runs, worker time, and the last
     chunk counted.
     """
 
@@ -219,7 +221,7 @@ class _Tally:
     last: str | None = None
 
     def plus(self, output: ChunkOutput) -> _Tally:
-        """The tally with ``output``'s chunk counted."""
+        """Return the tally with ``output``'s chunk counted."""
         return _Tally(
             self.count + output.count,
             self.failed + output.failed,
@@ -310,7 +312,7 @@ class _Session:
                 self._loop(pool, chunk_size)
 
     def _counts(self) -> dict[str, Any]:
-        """The session's counts for its record, however it ended."""
+        """Return the session's counts for its record, however it ended."""
         tally, committing = self.tally, self.committing
         # A chunk whose commit an interrupt cut short after its runs file was renamed into
         # place is on disk; the record counts every chunk that is.

@@ -62,8 +62,10 @@ def model_version() -> str:
 
 
 def package_version() -> str:
-    """The installed version of sharesim (read from its metadata rather than from
-    ``sim.__version__``, whose package imports this one); ``unknown`` when not installed.
+    """Return the installed version of sharesim; ``unknown`` when not installed.
+
+    It is read from the package's metadata rather than from ``sim.__version__``, whose package
+    imports this one.
     """
     try:
         return importlib.metadata.version("sharesim")
