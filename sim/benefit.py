@@ -39,12 +39,12 @@ def _column(params: Mapping[str, ArrayLike], name: str) -> FloatArray:
 
 
 def _weekly(values: NDArray, runs: int) -> NDArray:
-    """A schedule array (T, A) or (B, T, A) as (B, T, A)."""
+    """Return a schedule array (T, A) or (B, T, A) as (B, T, A)."""
     return np.broadcast_to(values, (runs, *values.shape[-2:]))
 
 
 def partners_share(recorded: NDArray, handled: NDArray, live: NDArray) -> FloatArray:
-    """Recording share of the other live partners per run, week and partner (B, T, A)."""
+    """Return the recording share of the other live partners per run, week and partner (B, T, A)."""
     rec = np.where(live, recorded, 0)
     han = np.where(live, handled, 0)
     other_rec = rec.sum(axis=2, keepdims=True) - rec
@@ -105,8 +105,10 @@ def benefit(
 
 
 def weekly_latency(trajectory: Trajectory) -> FloatArray:
-    """Partnership-wide latency per run and week (B, T), days: weighted by cases handled
-    (NaN in a week nobody handled a case)."""
+    """Partnership-wide latency per run and week (B, T), days.
+
+    Weighted by cases handled (NaN in a week nobody handled a case).
+    """
     handled = trajectory.handled
     total = np.nansum(trajectory.latency_days * handled, axis=2)
     cases = handled.sum(axis=2)
@@ -115,16 +117,18 @@ def weekly_latency(trajectory: Trajectory) -> FloatArray:
 
 
 def mean_latency(trajectory: Trajectory, weeks: slice = FINAL_YEAR) -> FloatArray:
-    """Partnership-wide latency per run (B,), days: weighted by cases over partners and
-    ``weeks``."""
+    """Partnership-wide latency per run (B,), days, weighted by cases over partners and weeks."""
     handled = trajectory.handled[:, weeks]
     total = np.nansum(trajectory.latency_days[:, weeks] * handled, axis=(1, 2))
     return total / np.maximum(handled.sum(axis=(1, 2)), 1)
 
 
 def partner_latency(trajectory: Trajectory, weeks: slice = FINAL_YEAR) -> FloatArray:
-    """Latency per run and partner (B, A), days: weighted by the partner's cases over
-    ``weeks`` (the pre-system wait is not known for a partner that handled none: NaN)."""
+    """Latency per run and partner (B, A), days.
+
+    Weighted by the partner's cases over ``weeks`` (the pre-system wait is not known for a
+    partner that handled none: NaN).
+    """
     handled = trajectory.handled[:, weeks]
     total = np.nansum(trajectory.latency_days[:, weeks] * handled, axis=1)
     cases = handled.sum(axis=1)

@@ -83,7 +83,7 @@ INVERSION_BELOW = 10.0
 
 @njit(cache=True)
 def poisson(rng, mean):  # type: ignore[no-untyped-def]
-    """A Poisson count with ``mean`` (>= 0) from ``rng``.
+    """Draw a Poisson count with ``mean`` (>= 0) from ``rng``.
 
     Small means, which every member of staff's weekly cases have, are drawn by inversion:
     one uniform, then the cumulative probabilities summed until they pass it (on average

@@ -1,5 +1,8 @@
-"""Summary metrics of runs: the numbers sweeps keep, sensitivity analysis explains and
-calibration compares with the evidence. One value per run for every metric."""
+"""Summary metrics of runs: one value per run for every metric.
+
+The numbers sweeps keep, sensitivity analysis explains and calibration compares with the
+evidence.
+"""
 
 from __future__ import annotations
 
@@ -106,7 +109,7 @@ def summary_metrics(trajectory: Trajectory, final_weeks: int = FINAL_YEAR_WEEKS)
 
 
 def interface_positions(interface: IntArray, week_2012: int, week_2014: int) -> pd.DataFrame:
-    """The 2012 and 2014 interface positions of every run (``shared/DOMAIN.md`` P3, P10, P11).
+    """Return the 2012 and 2014 interface positions of every run (DOMAIN.md P3, P10, P11).
 
     Parameters
     ----------

@@ -73,6 +73,7 @@ class Parameter:
     output_only: bool = False
 
     def __post_init__(self) -> None:
+        """Check that the default lies inside the range."""
         if not self.low <= self.default <= self.high:
             raise ParameterError(
                 f"{self.name}: default {self.default} outside [{self.low}, {self.high}]"
@@ -675,7 +676,7 @@ def resolve(overrides: Mapping[str, object] | None = None, where: str = "") -> d
 
 
 def parameter_table() -> str:
-    """The registry as a Markdown table (``docs/ODD.md`` embeds it; a test keeps them equal)."""
+    """Write the registry as a Markdown table (``docs/ODD.md`` embeds it; a test checks it)."""
     lines = [
         "| name | default | range | unit | category | provenance | source |",
         "|---|---|---|---|---|---|---|",

@@ -80,9 +80,11 @@ class RunResult:
 
     @cached_property
     def partners(self) -> pd.DataFrame:
-        """Tidy per partner, week and replicate: handled, recorded, share, buy-in, interface,
-        attitude, and what sharing bought: ``latency_days`` (days until partners learn of a
-        case), ``sharing_hours`` and ``saved_hours`` (staff hours that week)."""
+        """Tidy per partner, week and replicate: counts, states and what sharing bought.
+
+        Handled, recorded, share, buy-in, interface, attitude, ``latency_days`` (days until
+        partners learn of a case), ``sharing_hours`` and ``saved_hours`` (staff hours that week).
+        """
         return partner_frame(self.trajectory)
 
     @property
@@ -97,8 +99,11 @@ class RunResult:
 
     @cached_property
     def partnership(self) -> pd.DataFrame:
-        """Tidy per week and replicate: partnership-wide handled, recorded, share, pressure,
-        latency (weighted by cases) and staff hours on sharing and saved (summed)."""
+        """Tidy per week and replicate: partnership-wide counts, pressure and benefit.
+
+        Handled, recorded, share, pressure, latency (weighted by cases) and staff hours on
+        sharing and saved (summed).
+        """
         return partnership_frame(self.trajectory)
 
     @cached_property
@@ -107,9 +112,12 @@ class RunResult:
         return views_frame(self.trajectory)
 
     def summary(self, last_weeks: int = 52) -> pd.DataFrame:
-        """Per partner over the last ``last_weeks`` weeks: mean share (and 5-95% band across
-        replicates), final buy-in, share of replicates with a live interface at the end, and
-        mean latency (days) and staff hours a week on sharing and saved."""
+        """Per partner over the last ``last_weeks`` weeks: share, buy-in, interface and benefit.
+
+        Mean share (and 5-95% band across replicates), final buy-in, share of replicates with
+        a live interface at the end, and mean latency (days) and staff hours a week on sharing
+        and saved.
+        """
         return partner_summary(self.trajectory, last_weeks)
 
 
@@ -269,8 +277,11 @@ class RunInputs:
 
 
 def batch_key(partnership: Partnership, schedule: Schedule) -> str:
-    """A key equal for runs that can share one engine batch (same partners and staff
-    positions, same number of weeks)."""
+    """Return a key equal for runs that can share one engine batch.
+
+    Runs can share a batch when they have the same partners and staff positions and the same
+    number of weeks.
+    """
     digest = hashlib.sha256(repr((partnership.names, partnership.kinds)).encode())
     digest.update(str(schedule.n_weeks).encode())
     for field in dataclasses.fields(Partnership):
@@ -301,8 +312,10 @@ def simulate_prepared(runs: Sequence[Prepared], seed: int) -> Trajectory:
 
 
 def batch_groups(runs: Sequence[Prepared]) -> list[list[int]]:
-    """Positions of ``runs`` grouped into as few engine batches as :func:`batch_key` allows,
-    in order of first appearance."""
+    """Group the positions of ``runs`` into as few engine batches as :func:`batch_key` allows.
+
+    Groups are in order of first appearance.
+    """
     groups: defaultdict[str, list[int]] = defaultdict(list)
     keys: dict[int, str] = {}  # one key per compiled scenario: runs share them
     for i, r in enumerate(runs):
@@ -314,8 +327,10 @@ def batch_groups(runs: Sequence[Prepared]) -> list[list[int]]:
 
 
 def simulate_in_order(runs: Sequence[Prepared], seed: int) -> Trajectory:
-    """Advance ``runs`` in as few batches as :func:`batch_key` allows; return their outputs
-    in the order given."""
+    """Advance ``runs`` in as few batches as :func:`batch_key` allows.
+
+    Returns their outputs in the order given.
+    """
     groups = batch_groups(runs)
     if len(groups) == 1:
         return simulate_prepared(runs, seed)
@@ -356,6 +371,8 @@ def run(
     progress : callable, optional
         Called with the number of replicates finished after each batch.
     """
+    # Not imported above: `import sim` loads this module, and the scenario machinery (pydantic
+    # schemas) would slow every notebook and command start; it loads when a scenario is used.
     from sim.scenarios import Scenario
 
     if isinstance(scenario, str):

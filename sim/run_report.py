@@ -1,7 +1,8 @@
 """Figures and a short report of a scenario's replicates, for analysts.
 
 Every function takes results and returns a figure or text; writing files is left to
-:func:`write_report` (called by the command line).
+:func:`write_report`, which :func:`sim.run_folder.write_run_folder` calls to write a run's
+folder.
 """
 
 from __future__ import annotations
@@ -42,8 +43,11 @@ def _band(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _smoothed_share(result: RunResult, window: int = 4) -> np.ndarray:
-    """Recording share per replicate, week and partner over a trailing ``window`` weeks:
-    weekly shares of small councils are too noisy to read (a handful of cases a week)."""
+    """Return the recording share per replicate, week and partner over trailing weeks.
+
+    Over a trailing ``window`` weeks, because weekly shares of small councils are too noisy
+    to read (a handful of cases a week).
+    """
     kernel = np.ones(window)
     traj = result.trajectory
 
@@ -85,7 +89,7 @@ def _per_partner_panels(result: RunResult, values: np.ndarray, ylabel: str, titl
 
 
 def share_figure(result: RunResult) -> Figure:
-    """Recording share per partner over time (4-week trailing), median and 5-95% band."""
+    """Draw the recording share per partner over time (4-week trailing), median and 5-95% band."""
     return _per_partner_panels(
         result, _smoothed_share(result), "share recorded (0-1)", "Recording share per partner"
     )
@@ -136,7 +140,7 @@ def interface_figure(result: RunResult) -> Figure:
 
 
 def network_positions(n: int) -> np.ndarray:
-    """Fixed circular layout (no random layout: figures must be reproducible)."""
+    """Place ``n`` points on a fixed circle (no random layout: figures must be reproducible)."""
     angle = np.pi / 2 - 2 * np.pi * np.arange(n) / n
     return np.column_stack([np.cos(angle), np.sin(angle)])
 
@@ -177,9 +181,12 @@ def network_figure(result: RunResult) -> Figure:
 
 
 def benefit_figure(result: RunResult) -> Figure:
-    """What sharing bought, partnership-wide, week by week: the days until partners learned of
-    a case (DOMAIN.md P13), and staff hours a week spent on sharing and saved against
-    e-mailing every case (P5); median and 5-95% band across replicates."""
+    """Draw what sharing bought, partnership-wide, week by week.
+
+    The days until partners learned of a case (DOMAIN.md P13), and staff hours a week spent on
+    sharing and saved against e-mailing every case (P5); median and 5-95% band across
+    replicates.
+    """
     traj = result.trajectory
     weeks = np.arange(traj.handled.shape[1])
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.4))
@@ -234,8 +241,11 @@ class Comparison:
 def compare_results(
     first: RunResult, second: RunResult, metrics: pd.DataFrame, other: pd.DataFrame
 ) -> Comparison:
-    """Compare per-replicate summary metrics of two scenarios; 95% t-intervals of the paired
-    differences (replicate r of both used the same seed)."""
+    """Compare per-replicate summary metrics of two scenarios.
+
+    95% t-intervals of the paired differences (replicate r of both used the same seed).
+    """
+    # scipy.stats takes longer to import than a report takes to draw; only comparisons use it.
     from scipy import stats
 
     rows = []
@@ -274,7 +284,7 @@ def report_markdown(
     facts: Sequence[str],
     meta: Mapping[str, object] | None = None,
 ) -> str:
-    """The report as Markdown: what was run, the per-partner summary, the figures."""
+    """Write the report as Markdown: what was run, the per-partner summary, the figures."""
     parts = [
         f"# {result.scenario}",
         "",

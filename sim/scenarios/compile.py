@@ -77,13 +77,13 @@ class _Picker:
     start: date
 
     def number(self, name: str, value: Given[Any] | Span[Any]) -> float:
-        """The number input ``name`` takes, stated as ``value``."""
+        """Return the number input ``name`` takes, stated as ``value``."""
         if isinstance(value, Given):
             return float(value.value)
         return float(self.chosen.get(name, value.midpoint()))
 
     def week(self, name: str, value: Given[Any] | Span[Any]) -> int:
-        """The week (from the start date) input ``name`` takes, stated as ``value``."""
+        """Return the week (from the start date) input ``name`` takes, stated as ``value``."""
         if isinstance(value, Given):
             raw: Any = value.value
         elif name in self.chosen:
@@ -93,7 +93,7 @@ class _Picker:
         return week_of(raw, self.start) if isinstance(raw, date) else int(raw)
 
     def whole(self, name: str, value: Given[Any] | Span[Any]) -> int:
-        """The whole number input ``name`` takes, stated as ``value`` (rounded as weeks are)."""
+        """Return the whole number input ``name`` takes as ``value`` (rounded as weeks are)."""
         return math.floor(self.number(name, value) + 0.5)
 
 
@@ -221,7 +221,7 @@ def _event_go_lives(spec: ScenarioSpec, pick: _Picker, delay: int) -> dict[int, 
 def _event_timeline(
     spec: ScenarioSpec, pick: _Picker, delay: int, go_live: Mapping[int, int]
 ) -> list[TimedEvent]:
-    """The events of the timeline, each at its week with its partners and amount."""
+    """Place the events of the timeline, each at its week with its partners and amount."""
     index = {p.name: a for a, p in enumerate(spec.partners)}
     timed: list[TimedEvent] = []
     for event in spec.events:
@@ -249,7 +249,7 @@ def _event_timeline(
 
 
 def _amount(event: Any, pick: _Picker) -> float:
-    """The event's size (its one amount field), or 0 for an event without one."""
+    """Return the event's size (its one amount field), or 0 for an event without one."""
     amount = 0.0
     for name in EVENT_AMOUNT_FIELDS:
         size = getattr(event, name, None)
@@ -264,7 +264,7 @@ def colocated_pair(councils: tuple[str, ...], pair: int) -> tuple[str, str]:
 
 
 def _colocation_timeline(spec: ScenarioSpec, pick: _Picker) -> list[TimedEvent]:
-    """The co-locations of the ``[colocation]`` table's chosen pair (DOMAIN.md P7)."""
+    """Return the co-locations of the ``[colocation]`` table's chosen pair (DOMAIN.md P7)."""
     table = spec.colocation
     if table is None:
         return []

@@ -1,5 +1,7 @@
-"""Resolving a scenario file: read it, give plain values their table's provenance, merge the
-``extends`` chain, and check the result.
+"""Resolving a scenario file: read it, give values provenance, merge ``extends``, check it.
+
+Plain values take their table's provenance, and the ``extends`` chain is merged before the
+result is checked.
 
 Reading a file goes: bytes -> UTF-8 text -> TOML -> the top-level table
 (:class:`~sim.scenarios.schema.ScenarioFile`) -> the parent chain -> partners, events and
@@ -183,7 +185,7 @@ def _resolve(location: Location, text: str | None, chain: tuple[Location, ...]) 
 
 
 def _resolve_parent(location: Location, extends: str, chain: tuple[Location, ...]) -> Resolved:
-    """The resolved scenario the file at ``location`` extends, refusing a cycle."""
+    """Resolve the scenario the file at ``location`` extends, refusing a cycle."""
     parent = locate(extends, relative_to=location)
     links = (*chain, location)
     keys = [link.key for link in links]
@@ -278,8 +280,10 @@ def _merge_partners(
 def _partner_name(
     table: Mapping[str, Any], path: str, seen: Mapping[str, int], problems: Problems
 ) -> str | None:
-    """The name of the partner ``table`` describes; None (recording why) if it has none or
-    repeats an earlier table's."""
+    """Return the name of the partner ``table`` describes.
+
+    None (recording why) if it has none or repeats an earlier table's.
+    """
     name = table.get("name")
     if not isinstance(name, str):
         problems.add(
@@ -429,8 +433,11 @@ def _merge_parameters(
 def _merge_posterior(
     location: Location, head: ScenarioFile, parent: Resolved | None, problems: Problems
 ) -> PosteriorSpec | None:
-    """The scenario's posterior: its own ``[posterior]``, else the parent's without the
-    inputs this file states anew (a value stated here wins over the parent's draws)."""
+    """Return the scenario's posterior: its own ``[posterior]``, else the parent's.
+
+    The parent's without the inputs this file states anew (a value stated here wins over the
+    parent's draws).
+    """
     if head.posterior is not None:
         return read_posterior(location, head.posterior, problems)
     if parent is None or parent.spec.posterior is None:
@@ -443,8 +450,10 @@ def _merge_posterior(
 def _merge_colocation(
     label: str, head: ScenarioFile, parent: Resolved | None, problems: Problems
 ) -> tuple[ColocationSpec | None, Origin | None]:
-    """The scenario's ``[colocation]`` table: its own, else the parent's unless the file
-    removes it (``remove_colocation = true``)."""
+    """Return the scenario's ``[colocation]`` table and where it came from.
+
+    Its own, else the parent's unless the file removes it (``remove_colocation = true``).
+    """
     if head.remove_colocation:
         if head.colocation is not None:
             problems.add("colocation", "given with remove_colocation = true; keep one of them")
@@ -479,9 +488,11 @@ def _merge_colocation(
 
 
 def _restated(head: ScenarioFile, inherited: Sequence[str]) -> Callable[[str], bool]:
-    """Whether an input is one this file states anew: a parameter it sets, a field of a
-    partner it changes (or of every partner, with ``all_partners``), an event it replaces or
-    removes, the delivery delay."""
+    """Whether an input is one this file states anew.
+
+    A parameter it sets, a field of a partner it changes (or of every partner, with
+    ``all_partners``), an event it replaces or removes, the delivery delay.
+    """
     names = {str(k) for k in head.parameters}
     if head.delivery_delay_weeks is not None:
         names.add("delivery_delay_weeks")

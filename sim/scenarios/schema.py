@@ -536,13 +536,14 @@ PairIndex = Annotated[int, Field(ge=0, le=MAX_PARTNERS * MAX_PARTNERS)]
 
 
 def pair_count(councils: int) -> int:
-    """Number of unordered pairs of ``councils`` councils: ``C(councils, 2)``."""
+    """Return the number of unordered pairs of ``councils`` councils: ``C(councils, 2)``."""
     return councils * (councils - 1) // 2
 
 
 class ColocationSpec(BaseModel):
-    """Which two councils co-located partner staff, when the evidence does not say
-    (``shared/DOMAIN.md`` P7): an uncertain choice of a pair.
+    """Which two councils co-located partner staff: an uncertain choice of a pair.
+
+    The evidence does not say which (DOMAIN.md P7).
 
     Pairs are the ``itertools.combinations(councils, 2)`` in list order, numbered from 0;
     pair ``k``'s first council is co-located from ``when[0]``, its second from ``when[1]``.
