@@ -53,6 +53,8 @@ def _baseline_kernel() -> Callable[..., None]:
     spec = importlib.util.spec_from_file_location("kernel_v1", BASELINE)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    # Numba's cache finds a compiled function's globals through its module's name.
+    sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module.advance  # type: ignore[no-any-return]
 
