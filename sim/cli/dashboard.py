@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import os
+import socket
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -73,6 +75,46 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _is_every_address(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return False
+
+
+def check_address(host: str, port: int) -> None:
+    """Refuse, as one line, an address the server could not listen on.
+
+    The address must be this machine's (a name that resolves to one, or a literal address)
+    and the port free on it, checked by binding to it as the server will. Another program
+    could still take the port in the moment before the server starts; then the server says so.
+    """
+    if not host.strip() or host != host.strip():
+        raise InputError(f"--host {host!r}: give an address, such as {DEFAULT_HOST} or localhost")
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError):
+        raise InputError(
+            f"--host {host!r}: not an address, nor a name this machine can resolve"
+        ) from None
+    for family, kind, proto, _, address in found:
+        with socket.socket(family, kind, proto) as probe:
+            # As the server sets it: a port whose last connections are closing counts as free.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(address)
+            except OSError as error:
+                if error.errno == errno.EADDRINUSE:
+                    raise InputError(
+                        f"--port {port}: already in use on {host}; give another with --port"
+                    ) from None
+                if error.errno == errno.EADDRNOTAVAIL:
+                    raise InputError(f"--host {host!r}: not an address of this machine") from None
+                raise InputError(
+                    f"--host {host} --port {port}: cannot listen there ({error.strerror})"
+                ) from None
+
+
 @app.command("dashboard")
 def dashboard_command(
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to serve on.")] = DEFAULT_PORT,
@@ -104,6 +146,7 @@ def dashboard_command(
     )
     from sim.dashboard.choices import Catalog
 
+    check_address(host, port)
     extra = list(scenario or [])
     for path in extra:
         if not path.is_file():
@@ -117,8 +160,9 @@ def dashboard_command(
     except AssetsError as error:
         raise InputError(f"the dashboard's front-end files are not available: {error}") from error
     if not _is_loopback(host):
+        where = f"{host} (every address of this machine)" if _is_every_address(host) else host
         console.print(
-            f"sharesim: warning: serving on {host}: other machines on the network can open "
+            f"sharesim: warning: serving on {where}: other machines on the network can open "
             "the dashboard.",
             markup=False,
         )
