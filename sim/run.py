@@ -14,6 +14,7 @@ import warnings
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -59,6 +60,8 @@ class RunResult:
         When the replicates drew their inputs from the scenario's posterior: per replicate,
         the set drawn (``draw``, its row in ``Scenario.posterior``) and the values it gave.
         None otherwise.
+    start : date or None
+        The calendar date week 0 begins on (figures and tables show dates beside weeks).
     """
 
     scenario: str
@@ -66,6 +69,7 @@ class RunResult:
     parameters: Mapping[str, float]
     trajectory: Trajectory
     draws: pd.DataFrame | None = None
+    start: date | None = None
 
     @property
     def replicates(self) -> int:
@@ -103,8 +107,9 @@ class RunResult:
         return views_frame(self.trajectory)
 
     def summary(self, last_weeks: int = 52) -> pd.DataFrame:
-        """Per partner over the last ``last_weeks`` weeks: mean share (and 5-95% band across
-        replicates), final buy-in, share of replicates with a live interface at the end."""
+        """Per partner over the last ``last_weeks`` weeks: median share over the replicates
+        (and the 5% and 95% quantiles), median final buy-in, share of replicates with a live
+        interface at the end."""
         return partner_summary(self.trajectory, last_weeks)
 
 
@@ -164,18 +169,21 @@ def views_frame(trajectory: Trajectory) -> pd.DataFrame:
 
 
 def partner_summary(trajectory: Trajectory, last_weeks: int = 52) -> pd.DataFrame:
-    """Per-partner summary over the last ``last_weeks`` weeks of every replicate."""
+    """Per-partner summary over the last ``last_weeks`` weeks of every replicate: medians
+    over the replicates, with the 5% and 95% quantiles of the share (the one headline
+    statistic of every report, as the dashboard shows its ensemble)."""
     handled, recorded = trajectory.last_weeks(last_weeks)
     share = share_of(recorded, handled)
     live = trajectory.interface[:, -1] == InterfaceState.LIVE
+    weeks = min(last_weeks, trajectory.handled.shape[1])
     return pd.DataFrame(
         {
-            "share": share.mean(axis=0),
+            "share": np.median(share, axis=0),
             "share_p05": np.quantile(share, 0.05, axis=0),
             "share_p95": np.quantile(share, 0.95, axis=0),
-            "buy_in": trajectory.buy_in[:, -1].mean(axis=0),
+            "buy_in": np.median(trajectory.buy_in[:, -1], axis=0),
             "interface_live": live.mean(axis=0),
-            "handled_per_week": handled.mean(axis=0) / min(last_weeks, trajectory.handled.shape[1]),
+            "handled_per_week": np.median(handled, axis=0) / weeks,
         },
         index=pd.Index(trajectory.names, name="partner"),
     )
@@ -363,7 +371,14 @@ def run(
         if progress is not None:
             progress(stop)
     draws = _draws_frame(names, drawn) if names else None
-    return RunResult(scenario.name, seed, dict(compiled.parameters), concatenate(parts), draws)
+    return RunResult(
+        scenario.name,
+        seed,
+        dict(compiled.parameters),
+        concatenate(parts),
+        draws,
+        compiled.start_date,
+    )
 
 
 def _draws_frame(

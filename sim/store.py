@@ -136,7 +136,7 @@ def read_manifest(folder: Path) -> dict[str, Any] | None:
     return manifest
 
 
-def _earlier_sweep(folder: Path, manifest: Mapping[str, Any] | None) -> tuple[str, ...] | None:
+def earlier_sweep(folder: Path, manifest: Mapping[str, Any] | None) -> tuple[str, ...] | None:
     """A sweep folder written before manifests named their kind: its manifest's format."""
     return FILES if manifest is not None and manifest.get("format") == FORMAT else None
 
@@ -145,7 +145,7 @@ def check_folder(folder: Path) -> None:
     """Refuse, writing nothing, a folder a sweep may not write into: anything but a new or
     empty folder or a sweep's (:func:`sim.durable.owned`; one line, an
     :class:`sim.durable.OutputError`)."""
-    durable.owned(folder, KIND, _earlier_sweep)
+    durable.owned(folder, KIND, earlier_sweep)
 
 
 def write_manifest(folder: Path, manifest: Mapping[str, Any]) -> None:
