@@ -2,7 +2,8 @@
 
 Every function takes results and returns a figure or text; writing files is left to
 :func:`write_report`, which :func:`sim.run_folder.write_run_folder` calls to write a run's
-folder.
+folder. Figures are built without pyplot, so making them changes no global plotting state
+(a notebook's inline figures keep working).
 """
 
 from __future__ import annotations
@@ -11,14 +12,11 @@ import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only; never a window
-
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 from sim.engine import INTERFACE_NAMES, InterfaceState, share_of
 from sim.headline import Spread, range_text, spread, value_text
@@ -61,9 +59,8 @@ def _smoothed_share(result: RunResult, window: int = 4) -> np.ndarray:
 def _per_partner_panels(result: RunResult, values: np.ndarray, ylabel: str, title: str) -> Figure:
     names = result.trajectory.names
     rows, cols = _grid(len(names))
-    fig, axes = plt.subplots(
-        rows, cols, figsize=(3.2 * cols, 2.3 * rows + 0.3), sharex=True, sharey=True, squeeze=False
-    )
+    fig = Figure(figsize=(3.2 * cols, 2.3 * rows + 0.3))
+    axes = fig.subplots(rows, cols, sharex=True, sharey=True, squeeze=False)
     weeks = np.arange(values.shape[1])
     for a, ax in enumerate(axes.flat):
         if a >= len(names):
@@ -119,7 +116,8 @@ def partnership_figure(result: RunResult, window: int = 4) -> Figure:
     )
     mid, low, high = _band(share)
     weeks = np.arange(share.shape[1])
-    fig, ax = plt.subplots(figsize=(8, 3.6))
+    fig = Figure(figsize=(8, 3.6))
+    ax = fig.subplots()
     ax.fill_between(weeks, low, high, color=BLUE, alpha=0.25, linewidth=0, label=BAND_LABEL)
     ax.plot(weeks, mid, color=BLUE, linewidth=2, label="median")
     ax.set_ylim(0, 1.02)
@@ -142,8 +140,9 @@ def interface_figure(result: RunResult) -> Figure:
     counts = np.stack([(stages == s).sum(axis=0) for s in InterfaceState])  # (S, T, A)
     modal = counts.argmax(axis=0).T  # (A, T)
     names = result.trajectory.names
-    fig, ax = plt.subplots(figsize=(10, 0.35 * len(names) + 2.0))
-    cmap = matplotlib.colors.ListedColormap([INTERFACE_COLOURS[n] for n in INTERFACE_NAMES])
+    fig = Figure(figsize=(10, 0.35 * len(names) + 2.0))
+    ax = fig.subplots()
+    cmap = ListedColormap([INTERFACE_COLOURS[n] for n in INTERFACE_NAMES])
     ax.imshow(
         modal,
         aspect="auto",
@@ -154,9 +153,7 @@ def interface_figure(result: RunResult) -> Figure:
     )
     ax.set_yticks(range(len(names)), names, fontsize=8)
     date_axis(ax, result.start, modal.shape[1])
-    handles = [
-        matplotlib.patches.Patch(color=INTERFACE_COLOURS[n], label=n) for n in INTERFACE_NAMES
-    ]
+    handles = [Patch(color=INTERFACE_COLOURS[n], label=n) for n in INTERFACE_NAMES]
     fig.legend(handles=handles, ncols=4, loc="lower center", fontsize=8, frameon=False)
     ax.set_title(
         f"Interface stage per partner (most common across {result.replicates} runs) — "
@@ -178,7 +175,8 @@ def network_figure(result: RunResult) -> Figure:
     views = np.median(result.trajectory.views, axis=0)
     names = result.trajectory.names
     pos = network_positions(len(names))
-    fig, ax = plt.subplots(figsize=(8.4, 6.6))
+    fig = Figure(figsize=(8.4, 6.6))
+    ax = fig.subplots()
     strength = views + views.T
     top = strength.max() if strength.max() > 0 else 1.0
     for i in range(len(names)):
@@ -343,7 +341,6 @@ def write_figures(result: RunResult, folder: Path) -> dict[str, Path]:
         fig = make(result)
         path = folder / f"{name}.png"
         fig.savefig(path, dpi=110)
-        plt.close(fig)
         paths[name] = path
     return paths
 
