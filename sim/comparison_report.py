@@ -118,7 +118,7 @@ def partner_table(comparison: Comparison, output: str = HEADLINE) -> pd.DataFram
     )
 
 
-def _moved(comparison: Comparison) -> list[str]:
+def partner_changes(comparison: Comparison) -> list[str]:
     """Partners whose 90% interval of the headline difference lies wholly on one side of 0."""
     part = comparison.partners.xs(HEADLINE, level="output")
     down = list(part.index[part["high"] < 0])
@@ -154,7 +154,7 @@ def report_markdown(comparison: Comparison, seed: int, csv_name: str) -> str:
         "",
         "## Per partner",
         "",
-        f"The {header(HEADLINE)} is " + "; ".join(_moved(comparison)) + ".",
+        f"The {header(HEADLINE)} is " + "; ".join(partner_changes(comparison)) + ".",
         "",
         f"![Paired differences per partner](figures/{FIGURE}.png)",
         "",

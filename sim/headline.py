@@ -81,3 +81,14 @@ def range_text(low: float, high: float, column: str = "", *, difference: bool = 
     if not difference:
         return f"{value_text(low, column)} to {value_text(high, column)}"
     return f"{_signed(low, column)} to {difference_text(high, column)}"
+
+
+def final_year_sentence(values: Iterable[float]) -> str:
+    """The headline of a scenario's runs: the partnership-wide final-year share, median and
+    90% of runs, in one sentence."""
+    share = spread(values)
+    return (
+        f"Partnership-wide, {value_text(share.median, 'share')} of ASB cases reached the "
+        f"shared system in the final year (median of {share.runs} runs; 90% of runs: "
+        f"{range_text(share.low, share.high, 'share')})."
+    )

@@ -10,13 +10,18 @@ put when the figure is saved.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.transforms import Bbox
 
+Across = Literal["left", "center", "right"]
+Up = Literal["bottom", "center", "top"]
+
 # (dx, dy) in points from the point, and the alignment that puts the text on that side.
-_PLACES = (
+_PLACES: tuple[tuple[float, float, Across, Up], ...] = (
     (5, 3, "left", "bottom"),
     (5, -3, "left", "top"),
     (-5, 3, "right", "bottom"),
@@ -66,8 +71,7 @@ def label_points(
     int
         How many labels were drawn (the others had no free place).
     """
-    figure = ax.get_figure()
-    assert figure is not None
+    figure = ax.figure if isinstance(ax.figure, Figure) else ax.figure.figure
     figure.draw_without_rendering()
     scale = figure.dpi / 72.0
     centres = ax.transData.transform(np.column_stack([x, y]))
@@ -86,8 +90,8 @@ def label_points(
         label.set_in_layout(False)
         for dx, dy, ha, va in _PLACES:
             label.set_position((dx, dy))
-            label.set_ha(ha)
-            label.set_va(va)
+            label.set_horizontalalignment(ha)
+            label.set_verticalalignment(va)
             box = label.get_window_extent()
             if _clear(box, taken, inside):
                 taken.append(box)

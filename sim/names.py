@@ -120,10 +120,17 @@ def is_share(column: str) -> bool:
     return column.partition(".")[0] in SHARES
 
 
+IDENTITY: Final = frozenset(
+    {"scenario", "row", "replicate", "run_key", "error", "draw", "posterior_draw"}
+)
+"""Columns that say which run a row is, not what it produced."""
+
+
 def benefit_outputs(outputs: Iterable[str]) -> list[str]:
     """The partnership-wide benefit outputs among the output columns ``outputs``: every
-    partnership-wide one that is not one of :data:`STATE_OUTPUTS` (whatever the model adds)."""
-    return [c for c in outputs if "." not in c and c not in STATE_OUTPUTS]
+    partnership-wide one that is not one of :data:`STATE_OUTPUTS` (whatever the model adds);
+    identity columns (:data:`IDENTITY`) are never outputs."""
+    return [c for c in outputs if "." not in c and c not in STATE_OUTPUTS and c not in IDENTITY]
 
 
 def capitalised(text: str) -> str:

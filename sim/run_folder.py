@@ -25,13 +25,17 @@ same kind, whole or not at all, replacing only files an earlier output of the ki
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+
 from sim import durable
 from sim.comparison import Comparison
 from sim.comparison_report import FIGURE, differences_figure, report_markdown
+from sim.errors import InputError
 from sim.metrics import summary_metrics
 from sim.pages import html_page
 from sim.provenance import environment
@@ -251,3 +255,27 @@ def write_comparison(
             }
         )
     return Path(out) / name
+
+
+def read_comparison(out: Path | str) -> tuple[Comparison, dict[str, Any]]:
+    """The last comparison written into folder ``out``, read back from its tables, and the
+    folder's manifest.
+
+    Raises
+    ------
+    InputError
+        A folder holding no comparison, or one whose tables cannot be read.
+    """
+    folder = Path(out)
+    try:
+        manifest = json.loads((folder / durable.MANIFEST).read_text(encoding="utf-8"))
+        last = manifest["last"]
+        table = pd.read_csv(folder / last["table"], index_col="metric")
+        partners = pd.read_csv(
+            folder / str(last["table"]).removesuffix(".csv") / "partners.csv",
+            index_col=["partner", "output"],
+        )
+        comparison = Comparison(str(last["first"]), str(last["second"]), table, partners)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise InputError(f"{folder}: not a readable comparison ({error})") from None
+    return comparison, manifest

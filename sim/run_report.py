@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from sim.engine import INTERFACE_NAMES, InterfaceState, share_of
-from sim.headline import Spread, range_text, spread, value_text
+from sim.headline import Spread, final_year_sentence, spread
 from sim.names import HEADLINE, benefit_outputs, capitalised, header
 from sim.pages import html_page, markdown_table
 from sim.palette import BLUE, INTERFACE_COLOURS, ORANGE
@@ -234,12 +234,7 @@ FIGURES = {
 
 def headline(metrics: pd.DataFrame) -> str:
     """The report's answer: the partnership-wide final-year share, median and 90% of runs."""
-    share = spread(metrics[HEADLINE])
-    return (
-        f"Partnership-wide, {value_text(share.median, HEADLINE)} of ASB cases reached the "
-        f"shared system in the final year (median of {share.runs} runs; 90% of runs: "
-        f"{range_text(share.low, share.high, HEADLINE)})."
-    )
+    return final_year_sentence(metrics[HEADLINE])
 
 
 def summary_table(summary: pd.DataFrame) -> pd.DataFrame:

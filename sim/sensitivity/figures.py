@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
@@ -293,7 +294,7 @@ def morris_figure(result: SensitivityResult) -> Figure:
         ax.set_title(output_label(result, output), fontsize=10)
         ax.grid(alpha=0.3)
         ax.margins(0.08)
-    handles = [
+    handles: list[Artist] = [
         *_category_legend(categories),
         Patch(
             facecolor="none", edgecolor="#777777", label="hollow: not distinguishable from noise"
