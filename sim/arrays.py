@@ -43,7 +43,7 @@ class Layout:
     dtype: type[np.generic]
 
     def shape(self, sizes: Mapping[Axis, int]) -> tuple[int, ...]:
-        """The array's shape for one run, given the length of each axis."""
+        """Return the array's shape for one run, given the length of each axis."""
         return tuple(map(sizes.__getitem__, self.axes))
 
 
@@ -94,7 +94,7 @@ def _shapes(
 
 
 def share_of(recorded: NDArray, handled: NDArray) -> FloatArray:
-    """Recorded over handled, 0 where nothing was handled (recorded is then 0 too)."""
+    """Return recorded over handled, 0 where nothing was handled (recorded is then 0 too)."""
     return recorded / np.maximum(handled, 1)
 
 
@@ -147,6 +147,7 @@ class Partnership:
     starts: PartnerInts = field(init=False)
 
     def __post_init__(self) -> None:
+        """Check one value per partner in every array; derive where each partner's staff sit."""
         n = len(self.names)
         arrays = layouts(Partnership)
         for attr in [f.name for f in dataclasses.fields(self) if f.init and f.name in arrays]:
@@ -179,8 +180,9 @@ class Partnership:
 
 @dataclass(frozen=True)
 class Static:
-    """What a run reads of its partnership: fixed for the run and the same for every run of a
-    batch (the kernel's ``static``).
+    """What a run reads of its partnership (the kernel's ``static``).
+
+    Fixed for the run and the same for every run of a batch.
 
     Attributes
     ----------
@@ -280,8 +282,7 @@ class Schedule:
 
 @dataclass(frozen=True)
 class State:
-    """Everything that changes during a batch of runs, at the end of a week (the kernel's
-    ``state``).
+    """Everything that changes during a batch of runs, at the end of a week (kernel ``state``).
 
     Every array has a leading batch axis: staff arrays are (B, N), partner arrays (B, A),
     ``pressure`` (B,) and ``views`` (B, A, A). ``handled``, ``recorded``, ``share`` (own
@@ -310,8 +311,9 @@ class State:
 
 @dataclass(frozen=True)
 class Outputs:
-    """What every run reports each week: cases handled and recorded, buy-in, interface stage
-    and mean staff attitude per partner, and external pressure.
+    """What every run reports each week, per partner, and the external pressure.
+
+    Cases handled and recorded, buy-in, interface stage and mean staff attitude per partner.
 
     :class:`WeekOutput` holds one week of these (B, A) or (B,); :class:`Trajectory` every week
     of a run (B, T, A) or (B, T). The kernel writes them (its ``out``), one row per week.
@@ -327,8 +329,12 @@ class Outputs:
 
 @dataclass(frozen=True)
 class WeekOutput(Outputs):
-    """What one week produced, per run and partner (B, A), with pressure (B,), and per member
-    of staff (B, N): cases handled and recorded, and the chance of recording a case."""
+    """What one week produced: per run and partner, per run, and per member of staff.
+
+    Cases handled and recorded, buy-in, interface stage and attitude per run and partner
+    (B, A), pressure per run (B,), and per member of staff (B, N) cases handled and recorded
+    and the chance of recording a case.
+    """
 
     probability: StaffFloats
     staff_handled: StaffInts
@@ -337,17 +343,21 @@ class WeekOutput(Outputs):
 
 @dataclass(frozen=True)
 class _Named:
-    """A trajectory's partner names, in a base of their own so that ``names`` stays a
-    trajectory's first field: ``Trajectory(names, handled, recorded, ...)``."""
+    """A trajectory's partner names, in a base of their own.
+
+    So that ``names`` stays a trajectory's first field: ``Trajectory(names, handled, ...)``.
+    """
 
     names: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class Trajectory(Outputs, _Named):
-    """Per-week outputs of a batch: arrays (B, T, A), ``pressure`` (B, T), with the partner
-    names and ``views`` (B, A, A), the cumulative number of partner ``j``'s records looked at
-    by partner ``i`` (row ``i``, column ``j``) over the run."""
+    """Per-week outputs of a batch, with the partner names and the views network.
+
+    Arrays (B, T, A), ``pressure`` (B, T), and ``views`` (B, A, A): the cumulative number of
+    partner ``j``'s records looked at by partner ``i`` (row ``i``, column ``j``) over the run.
+    """
 
     views: PairFloats
 
@@ -357,8 +367,10 @@ class Trajectory(Outputs, _Named):
         return share_of(self.recorded, self.handled)
 
     def last_weeks(self, weeks: int) -> tuple[IntArray, IntArray]:
-        """Cases handled and recorded per run and partner (B, A), summed over the last
-        ``weeks`` weeks (all of them if the run is shorter)."""
+        """Return cases handled and recorded per run and partner (B, A) over the last weeks.
+
+        Summed over the last ``weeks`` weeks (all of them if the run is shorter).
+        """
         start = max(self.handled.shape[1] - weeks, 0)
         return self.handled[:, start:].sum(axis=1), self.recorded[:, start:].sum(axis=1)
 
@@ -368,7 +380,7 @@ class Trajectory(Outputs, _Named):
         return share_of(self.recorded.sum(axis=2), self.handled.sum(axis=2))
 
     def select(self, runs: slice | Sequence[int] | IntArray) -> Trajectory:
-        """The same outputs for a subset of runs."""
+        """Return the same outputs for a subset of runs."""
         index = np.arange(self.handled.shape[0])[runs]
         arrays = {name: getattr(self, name)[index] for name in layouts(Trajectory)}
         return Trajectory(names=self.names, **arrays)
@@ -390,7 +402,7 @@ def concatenate(parts: Sequence[Trajectory]) -> Trajectory:
 # means that reordering a declaration changes nothing compiled; renaming an array changes the
 # kernel, which reads every field by name (tested), and so refreshes its numba cache.
 def _record(name: str, arrays: Iterable[str]) -> Any:
-    """A namedtuple class with a field per name in ``arrays``, sorted."""
+    """Make a namedtuple class with a field per name in ``arrays``, sorted."""
     return namedtuple(name, sorted(arrays), module=__name__)
 
 

@@ -1,6 +1,7 @@
-"""Two scenarios compared run by run: each replicate of both uses the same seeds (common random
-numbers), so each pair of runs differs by the scenarios, not by luck, and the paired
-differences show what the second scenario changes.
+"""Two scenarios compared run by run.
+
+Each replicate of both uses the same seeds (common random numbers), so each pair of runs differs by
+the scenarios, not by luck, and the paired differences show what the second scenario changes.
 
 Every difference is stated with the one headline statistic (:mod:`sim.headline`): the median
 of the paired differences, with the interval holding 90% of them.
@@ -69,9 +70,11 @@ def _row(first: np.ndarray, second: np.ndarray) -> dict[str, float]:
 def compare_results(
     first: RunResult, second: RunResult, metrics: pd.DataFrame, other: pd.DataFrame
 ) -> Comparison:
-    """Compare per-replicate summary metrics (:func:`sim.metrics.summary_metrics`) of two
-    scenarios run with the same seeds: replicate ``r`` of ``first`` is paired with replicate
-    ``r`` of ``second``."""
+    """Compare per-replicate summary metrics of two scenarios run with the same seeds.
+
+    The metrics are :func:`sim.metrics.summary_metrics`; replicate ``r`` of ``first`` is paired
+    with replicate ``r`` of ``second``.
+    """
     rows = {
         column: _row(metrics[column].to_numpy(float), other[column].to_numpy(float))
         for column in metrics.columns
@@ -98,7 +101,7 @@ def compare_results(
 
 
 def scenario_columns(comparison: Comparison) -> tuple[str, str]:
-    """The columns of the two scenarios' medians in the comparison's tables."""
+    """Return the columns of the two scenarios' medians in the comparison's tables."""
     if comparison.first == comparison.second:
         return "first", "second"
     return comparison.first, comparison.second

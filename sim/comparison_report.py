@@ -1,5 +1,7 @@
-"""The report of a comparison: the answer in a sentence, partnership-wide differences, and the
-paired difference per partner with its interval, as a figure and a table.
+"""The report of a comparison.
+
+The answer in a sentence, partnership-wide differences, and the paired difference per partner with
+its interval, as a figure and a table.
 
 Every function returns a figure or text; :func:`sim.run_folder.write_comparison` writes them.
 """
@@ -25,7 +27,7 @@ def _spread(row: pd.Series) -> Spread:
 
 
 def answer(comparison: Comparison) -> str:
-    """The answer in one sentence: what the second scenario does to the headline output."""
+    """Return the answer in one sentence: what the second scenario does to the headline output."""
     first, second = scenario_columns(comparison)
     row = comparison.table.loc[HEADLINE]
     return (
@@ -38,8 +40,10 @@ def answer(comparison: Comparison) -> str:
 
 
 def differences_figure(comparison: Comparison) -> Figure:
-    """Per partner (and for the partnership), the paired differences of each of
-    :data:`PARTNER_OUTPUTS`: median (dot) and 90% of paired runs (bar); zero dashed."""
+    """Draw the paired differences of :data:`PARTNER_OUTPUTS` per partner and partnership-wide.
+
+    Median (dot) and 90% of paired runs (bar); zero dashed.
+    """
     outputs = [o for o in PARTNER_OUTPUTS if o in comparison.partners.index.get_level_values(1)]
     partners = list(dict.fromkeys(comparison.partners.index.get_level_values(0)))
     labels = ["All partners", *partners]
@@ -137,7 +141,7 @@ def partner_changes(comparison: Comparison) -> list[str]:
 
 
 def report_markdown(comparison: Comparison, seed: int, csv_name: str) -> str:
-    """The comparison report as Markdown (its figure at ``figures/differences.png``)."""
+    """Return the comparison report as Markdown (its figure at ``figures/differences.png``)."""
     lines = [
         f"# {comparison.second} against {comparison.first}",
         "",

@@ -1,6 +1,7 @@
-"""Durable folders: files that are whole or absent, one writer at a time, a record of every
-session of work, output errors in one line, and output folders owned by the command that
-wrote them, published whole.
+"""Durable folders: whole files, one writer at a time, recorded sessions, owned outputs.
+
+Files are whole or absent; every session of work is recorded; an output error is one line;
+and an output folder is owned by the command that wrote it and published whole.
 
 What sweeps (:mod:`sim.store`), sensitivity analysis, calibration and the run folder share to
 survive a crash and to leave the user's files alone:
@@ -70,9 +71,10 @@ class FolderBusy(InputError):
 
 
 class OutputError(InputError, OSError):
-    """An output that cannot be written where it was asked for: one line naming the path and
-    the cause (no permission, a read-only or full disk, a name too long, a folder holding
-    files the command did not write).
+    """An output that cannot be written where it was asked for.
+
+    Its message is one line naming the path and the cause (no permission, a read-only or full
+    disk, a name too long, a folder holding files the command did not write).
 
     An :class:`InputError`, so the command line reports it as it reports bad input (one line,
     exit status 2), and an :class:`OSError`, so code that handles failed writes still does.
@@ -80,7 +82,7 @@ class OutputError(InputError, OSError):
 
 
 def now() -> str:
-    """The current time in UTC, to the second, in ISO 8601 (how every record is stamped)."""
+    """Return the current time in UTC, to the second, in ISO 8601 (how every record is stamped)."""
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
@@ -96,15 +98,17 @@ def shown(path: object) -> str:
 
 
 def cannot_write(path: Path, cause: str) -> OutputError:
-    """The one-line error of an output ``path`` that cannot be written, and why."""
+    """Return the one-line error of an output ``path`` that cannot be written, and why."""
     return OutputError(f"{shown(path)}: cannot write ({cause})")
 
 
 @contextlib.contextmanager
 def writing(path: Path) -> Iterator[None]:
-    """Report an :class:`OSError` raised in the block as an :class:`OutputError` naming
-    ``path`` (the file or folder being written: the operating system's own file name is
-    often a temporary one, or missing, as with a full disk) and the cause."""
+    """Report an :class:`OSError` raised in the block as an :class:`OutputError`.
+
+    The error names ``path`` (the file or folder being written: the operating system's own
+    file name is often a temporary one, or missing, as with a full disk) and the cause.
+    """
     try:
         yield
     except OutputError:
@@ -158,7 +162,7 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 @functools.cache
 def _umask() -> int:
-    """This process's file mode creation mask (read once; it is set before work starts)."""
+    """Return this process's file mode creation mask (read once; it is set before work starts)."""
     with contextlib.suppress(OSError, ValueError), open("/proc/self/status") as status:
         for line in status:
             if line.startswith("Umask:"):
@@ -189,8 +193,10 @@ def write_parquet(path: Path, frame: pd.DataFrame) -> None:
 
 
 def remove_temporaries(folder: Path, pattern: str = TEMPORARY) -> int:
-    """Delete the temporary files a killed writer left in ``folder`` (those of one file
-    with a narrower ``pattern``); return how many."""
+    """Delete the temporary files a killed writer left in ``folder``; return how many.
+
+    A narrower ``pattern`` deletes only those of one file.
+    """
     removed = 0
     for path in Path(folder).glob(pattern):
         with contextlib.suppress(FileNotFoundError):
@@ -247,8 +253,11 @@ def locked(
 
 
 def held(path: Path) -> bool:
-    """Whether a process holds the lock file ``path`` now (read only: a missing lock file is
-    not held, and one that cannot be opened counts as held, since nobody can tell)."""
+    """Whether a process holds the lock file ``path`` now.
+
+    The lock file is only read: a missing lock file is not held, and one that cannot be
+    opened counts as held, since nobody can tell.
+    """
     try:
         descriptor = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
@@ -309,6 +318,7 @@ class SessionLog:
         return time.perf_counter() - self.clock
 
     def __enter__(self) -> Self:
+        """Record the session as running in the manifest, and start its clock."""
         self.manifest.setdefault("sessions", []).append(self.record)
         self.save(self.manifest)
         self.clock = time.perf_counter()
@@ -320,6 +330,7 @@ class SessionLog:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
+        """Record how the session ended (finished, failed or interrupted) and what it did."""
         state: SessionState = "finished"
         if error is not None:
             state = "failed" if isinstance(error, self.failures) else "interrupted"
@@ -417,7 +428,10 @@ def owned(folder: Path | str, kind: str, recognise: Recognise | None = None) -> 
 
 
 def _leftover(name: str) -> bool:
-    """A lock file, a staging folder or a temporary file: nothing a user put there."""
+    """Whether ``name`` is a lock file, a staging folder or a temporary file.
+
+    None of these is anything a user put there.
+    """
     return name == LOCK or _staging(name) or fnmatch.fnmatch(name, TEMPORARY)
 
 
@@ -427,8 +441,10 @@ def _staging(name: str) -> bool:
 
 
 def _holds_files(folder: Path, entries: Iterable[str]) -> bool:
-    """Whether ``entries`` of ``folder`` hold a file, at any depth (empty folders do not
-    count: nothing in them could be lost)."""
+    """Whether ``entries`` of ``folder`` hold a file, at any depth.
+
+    Empty folders do not count: nothing in them could be lost.
+    """
     for name in entries:
         path = folder / name
         if path.is_symlink() or not path.is_dir():
@@ -440,7 +456,10 @@ def _holds_files(folder: Path, entries: Iterable[str]) -> bool:
 
 
 def _check_creatable(folder: Path) -> None:
-    """A new folder can be made: its nearest existing ancestor is a folder we may write."""
+    """Check that a new folder can be made.
+
+    It can when its nearest existing ancestor is a folder we may write.
+    """
     ancestor = next(parent for parent in folder.absolute().parents if parent.exists())
     if not ancestor.is_dir():
         raise OutputError(f"{shown(ancestor)}: is a file, so {shown(folder)} cannot be made")
@@ -456,7 +475,10 @@ def check_writable(folder: Path) -> None:
 
 
 def _manifest_of(folder: Path) -> dict[str, Any] | None:
-    """The manifest of ``folder`` when it is a JSON object; None when it is something else."""
+    """Return the manifest of ``folder`` when it is a JSON object.
+
+    Return None when it is something else.
+    """
     path = folder / MANIFEST
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
@@ -466,8 +488,10 @@ def _manifest_of(folder: Path) -> dict[str, Any] | None:
 
 
 def _listed(files: object) -> frozenset[str]:
-    """The entries of a manifest's file list that name a place inside the folder (a list that
-    points outside, as ``../x`` or ``/x`` would, is never acted on)."""
+    """Return the entries of a manifest's file list that name a place inside the folder.
+
+    An entry that points outside, as ``../x`` or ``/x`` would, is never acted on.
+    """
     if not isinstance(files, list | tuple | frozenset | set):
         return frozenset()
     inside = set()
@@ -484,8 +508,10 @@ def _listed(files: object) -> frozenset[str]:
 
 @dataclasses.dataclass
 class Staging:
-    """An output being written: the folder to write it into and the manifest to publish with
-    it (``kind`` and ``files`` are added when it is published)."""
+    """An output being written: its folder, and the manifest to publish with it.
+
+    ``kind`` and ``files`` are added to the manifest when it is published.
+    """
 
     folder: Path
     manifest: dict[str, Any] = dataclasses.field(default_factory=dict)
@@ -495,8 +521,9 @@ class Staging:
 def staged(
     out: Path | str, kind: str, *, replace: bool = True, recognise: Recognise | None = None
 ) -> Iterator[Staging]:
-    """Write an output of ``kind`` into a staging folder; publish it into ``out`` when the block
-    ends without an error.
+    """Write an output of ``kind`` into a staging folder; publish it into ``out`` when done.
+
+    It is published when the block ends without an error.
 
     ``out`` must be new, empty or a folder of ``kind``'s (:func:`owned`; checked before
     anything is written, and again under the folder's lock). The staging folder lies inside
@@ -543,9 +570,10 @@ def staged(
 
 
 def publish(staging: Staging, previous: Owned, replace: bool = True) -> list[str]:
-    """Move every file of ``staging`` into ``previous.folder``, each replacing its namesake,
-    then write the manifest (the last file, so it names a complete output); return the files
-    published, relative to the folder.
+    """Move every file of ``staging`` into ``previous.folder``, then write the manifest.
+
+    Each file replaces its namesake, and the manifest is the last file written, so it names a
+    complete output. Return the files published, relative to the folder.
 
     Only files an output of the same kind wrote may be replaced: anything else in the way is
     refused before a single file moves. Files are synced first, so what is published is on
@@ -584,8 +612,10 @@ def _relative_files(folder: Path) -> set[str]:
 
 
 def _check_not_in_the_way(previous: Owned, relative: str) -> None:
-    """Refuse to publish ``relative`` over something the output's kind did not write: a
-    user's file of the same name, a folder, or a file or link where a folder goes."""
+    """Refuse to publish ``relative`` over something the output's kind did not write.
+
+    It refuses a user's file of the same name, a folder, or a file or link where a folder goes.
+    """
     out, kind = previous.folder, previous.kind
     for part in reversed(PurePosixPath(relative).parents[:-1]):
         path = out / part
@@ -604,8 +634,10 @@ def _check_not_in_the_way(previous: Owned, relative: str) -> None:
 
 
 def _remove_stale(out: Path, relative: str) -> None:
-    """Remove a file an earlier output wrote in ``out`` and this one does not: never a folder,
-    and never through a link (which could lead outside the folder)."""
+    """Remove a file an earlier output wrote in ``out`` and this one does not.
+
+    Never a folder, and never through a link (which could lead outside the folder).
+    """
     path = out / relative
     through = [out / part for part in PurePosixPath(relative).parents[:-1]]
     if any(part.is_symlink() or not part.is_dir() for part in through):
@@ -617,9 +649,12 @@ def _remove_stale(out: Path, relative: str) -> None:
 
 @contextlib.contextmanager
 def made(folder: Path) -> Iterator[None]:
-    """Make ``folder`` and its missing parents for the block; if the block raises, remove
-    the folders it made again, as long as nothing but a lock file is in them (an output that
-    failed leaves no empty folder behind; one that saved something keeps it)."""
+    """Make ``folder`` and its missing parents for the block.
+
+    If the block raises, remove the folders it made again, as long as nothing but a lock file
+    is in them (an output that failed leaves no empty folder behind; one that saved something
+    keeps it).
+    """
     folder = Path(folder)
     missing = [path for path in (folder, *folder.parents) if not path.exists()]
     with writing(folder):

@@ -95,8 +95,10 @@ _OUTPUTS = tuple((name, name in _WEEKLY) for name in OutputRecord._fields)
 # The kernel takes each record as a plain tuple in its fields' order (see sim.arrays); these
 # build them, with list comprehensions because step calls them every week.
 def _kernel_schedules(schedule: Schedule, size: int) -> tuple[tuple[NDArray, ...], ...]:
-    """Each run's schedule as the kernel reads it: its own row of a batched schedule, or the
-    shared one."""
+    """Each run's schedule as the kernel reads it.
+
+    Its own row of a batched schedule, or the shared one.
+    """
     arrays = [getattr(schedule, name) for name in ScheduleRecord._fields]
     if not schedule.batched:
         return (tuple(arrays),) * size
@@ -104,15 +106,19 @@ def _kernel_schedules(schedule: Schedule, size: int) -> tuple[tuple[NDArray, ...
 
 
 def _kernel_state(state: State, run: int) -> tuple[NDArray, ...]:
-    """Run ``run``'s rows of every state array, as views the kernel updates in place (a run's
-    single value stays a one-element array)."""
+    """Run ``run``'s rows of every state array, as views the kernel updates in place.
+
+    A run's single value stays a one-element array.
+    """
     arrays = [getattr(state, name) for name in StateRecord._fields]
     return tuple([x[run] if x.ndim > 1 else x[run : run + 1] for x in arrays])
 
 
 def _kernel_week(out: WeekOutput, run: int) -> tuple[NDArray, ...]:
-    """Where the kernel writes run ``run``'s outputs for one week: a one-week stretch of its
-    rows of the weekly outputs, and its rows of the per-staff ones."""
+    """Where the kernel writes run ``run``'s outputs for one week.
+
+    A one-week stretch of its rows of the weekly outputs, and its rows of the per-staff ones.
+    """
     return tuple(
         [
             getattr(out, name)[run : run + 1] if weekly else getattr(out, name)[run]
@@ -124,8 +130,11 @@ def _kernel_week(out: WeekOutput, run: int) -> tuple[NDArray, ...]:
 def _kernel_run(
     weekly: Mapping[str, NDArray], per_staff: Mapping[str, NDArray], run: int
 ) -> tuple[NDArray, ...]:
-    """Where the kernel writes run ``run``'s outputs for a whole run: its rows of the
-    ``weekly`` arrays (one row per week) and the ``per_staff`` arrays (the last week's)."""
+    """Where the kernel writes run ``run``'s outputs for a whole run.
+
+    Its rows of the ``weekly`` arrays (one row per week) and the ``per_staff`` arrays (the
+    last week's).
+    """
     return tuple(
         [weekly[name][run] if is_weekly else per_staff[name] for name, is_weekly in _OUTPUTS]
     )

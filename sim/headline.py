@@ -1,5 +1,7 @@
-"""The one headline statistic: the median over runs, with the interval that holds the middle
-90% of them (the 5% and 95% quantiles), as the dashboard shows its ensemble.
+"""The one headline statistic.
+
+The median over runs, with the interval that holds the middle 90% of them (the 5% and 95%
+quantiles), as the dashboard shows its ensemble.
 
 Every report, brief and command-line table that states an output over runs states it this
 way, in the same words: ``82% (90% of runs: 60% to 95%)``. Shares of cases are written as
@@ -38,13 +40,13 @@ class Spread:
         return f"{middle} (90% of runs: {spread})"
 
     def cell(self, column: str = "", *, difference: bool = False) -> str:
-        """The spread for a table cell: ``82% [60% to 95%]``, ``-30 [-38 to -22 points]``."""
+        """Return the spread for a table cell: ``82% [60% to 95%]``, ``-30 [-38 to -22 points]``."""
         middle = _signed(self.median, column) if difference else value_text(self.median, column)
         return f"{middle} [{range_text(self.low, self.high, column, difference=difference)}]"
 
 
 def spread(values: Iterable[float]) -> Spread:
-    """The :class:`Spread` of ``values`` (NaN ignored; all NaN gives NaN)."""
+    """Return the :class:`Spread` of ``values`` (NaN ignored; all NaN gives NaN)."""
     array = np.asarray(list(values), dtype=float)
     array = array[~np.isnan(array)]
     if array.size == 0:
@@ -54,7 +56,7 @@ def spread(values: Iterable[float]) -> Spread:
 
 
 def value_text(value: float, column: str = "") -> str:
-    """A value of ``column`` for a sentence: shares as percentages, others to 3 figures."""
+    """Return a value of ``column`` for a sentence: shares as percentages, others to 3 figures."""
     if not math.isfinite(value):
         return "n/a"
     if is_share(column):
@@ -63,7 +65,10 @@ def value_text(value: float, column: str = "") -> str:
 
 
 def _signed(value: float, column: str = "") -> str:
-    """A difference without its unit: percentage points for shares, else 3 figures; signed."""
+    """Return a difference without its unit.
+
+    Percentage points for shares, else 3 figures; signed.
+    """
     if not math.isfinite(value):
         return "n/a"
     if is_share(column):
@@ -72,20 +77,22 @@ def _signed(value: float, column: str = "") -> str:
 
 
 def difference_text(value: float, column: str = "") -> str:
-    """A difference of ``column``'s values for a sentence: ``-30 points`` for shares."""
+    """Return a difference of ``column``'s values for a sentence: ``-30 points`` for shares."""
     return _signed(value, column) + (" points" if is_share(column) else "")
 
 
 def range_text(low: float, high: float, column: str = "", *, difference: bool = False) -> str:
-    """An interval for a sentence: ``60% to 95%``; of differences, ``-38 to -22 points``."""
+    """Return an interval for a sentence: ``60% to 95%``; of differences, ``-38 to -22 points``."""
     if not difference:
         return f"{value_text(low, column)} to {value_text(high, column)}"
     return f"{_signed(low, column)} to {difference_text(high, column)}"
 
 
 def final_year_sentence(values: Iterable[float]) -> str:
-    """The headline of a scenario's runs: the partnership-wide final-year share, median and
-    90% of runs, in one sentence."""
+    """Return the headline of a scenario's runs.
+
+    The partnership-wide final-year share, median and 90% of runs, in one sentence.
+    """
     share = spread(values)
     return (
         f"Partnership-wide, {value_text(share.median, 'share')} of ASB cases reached the "

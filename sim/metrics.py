@@ -1,5 +1,8 @@
-"""Summary metrics of runs: the numbers sweeps keep, sensitivity analysis explains and
-calibration compares with the evidence. One value per run for every metric."""
+"""Summary metrics of runs: one value per run for every metric.
+
+The numbers sweeps keep, sensitivity analysis explains and calibration compares with the
+evidence.
+"""
 
 from __future__ import annotations
 

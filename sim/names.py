@@ -1,5 +1,7 @@
-"""Names: the one rule that turns a partner's name into the form input and metric names use,
-and the one mapping from column names to the headers people read.
+"""Names.
+
+The one rule that turns a partner's name into the form input and metric names use, and the one
+mapping from column names to the headers people read.
 
 Every report, brief, figure and command-line table takes its headers from :func:`header` and
 its units from :func:`unit`, so ``share_final_year`` reads "final-year share" everywhere and
@@ -16,8 +18,11 @@ from typing import Final
 
 
 def slug(name: str) -> str:
-    """Lower-case name with every run of other characters as one ``_`` (``Hinckley & Bosworth``
-    -> ``hinckley_bosworth``): the form partner names take in metric and input names."""
+    """Lower-case ``name`` with every run of other characters as one ``_``.
+
+    ``Hinckley & Bosworth`` -> ``hinckley_bosworth``: the form partner names take in metric
+    and input names.
+    """
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
 
 
@@ -91,7 +96,7 @@ def partner_names(names: Iterable[str]) -> dict[str, str]:
 
 
 def header(column: str, partners: Mapping[str, str] | None = None) -> str:
-    """The header of ``column``: ``share_final_year`` -> ``final-year share``.
+    """Return the header of ``column``: ``share_final_year`` -> ``final-year share``.
 
     A per-partner column ``<metric>.<slug>`` reads ``<metric's header>, <partner>``, with the
     partner's full name when ``partners`` (:func:`partner_names`) knows it. A column with no
@@ -107,7 +112,10 @@ def header(column: str, partners: Mapping[str, str] | None = None) -> str:
 
 
 def unit(column: str) -> str:
-    """The unit ``column`` is measured in, for axis labels (``output units`` when unknown)."""
+    """Return the unit ``column`` is measured in, for axis labels.
+
+    ``output units`` when unknown.
+    """
     base = column.partition(".")[0]
     for start, text in _UNITS:
         if base.startswith(start):
@@ -127,9 +135,11 @@ IDENTITY: Final = frozenset(
 
 
 def benefit_outputs(outputs: Iterable[str]) -> list[str]:
-    """The partnership-wide benefit outputs among the output columns ``outputs``: every
-    partnership-wide one that is not one of :data:`STATE_OUTPUTS` (whatever the model adds);
-    identity columns (:data:`IDENTITY`) are never outputs."""
+    """Return the partnership-wide benefit outputs among the output columns ``outputs``.
+
+    Every partnership-wide one that is not one of :data:`STATE_OUTPUTS` (whatever the model adds);
+    identity columns (:data:`IDENTITY`) are never outputs.
+    """
     return [c for c in outputs if "." not in c and c not in STATE_OUTPUTS and c not in IDENTITY]
 
 

@@ -1,5 +1,7 @@
-"""An outcome of interest (final-year share at least 80%) and the conditions under which it
-holds: scenario discovery over the runs of a sweep or a sensitivity sample.
+"""An outcome of interest and the conditions under which it holds.
+
+An outcome such as final-year share at least 80%; scenario discovery over the runs of a sweep or
+a sensitivity sample.
 
 An outcome is written ``<output> >= <value>`` (or ``>``, ``<=``, ``<``), as on the command
 line (``--outcome "share_final_year>=0.8"``). The conditions are boxes of input ranges found
@@ -10,6 +12,7 @@ it).
 
 from __future__ import annotations
 
+import importlib
 import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -67,6 +70,7 @@ class Outcome:
         return f"{header(self.output)} {words} {value}"
 
     def __str__(self) -> str:
+        """Write the outcome as the command line takes it: ``share_final_year>=0.8``."""
         return f"{self.output}{self.relation}{self.threshold:g}"
 
 
@@ -99,7 +103,10 @@ class Condition:
     mass: float
 
     def describe(self, outcome: Outcome, start: date | None = None) -> str:
-        """The box in words: ``double_keying_cost from 0.3 to 0.75: 95% of the runs with ...``."""
+        """Return the box in words.
+
+        ``double_keying_cost from 0.3 to 0.75: 95% of the runs with ...``.
+        """
         where = " and ".join(
             f"{name} from {value_text(name, low, start)} to {value_text(name, high, start)}"
             for name, (low, high) in self.ranges.items()
@@ -120,7 +127,7 @@ class Discovery:
     """Why discovery was not tried (empty when it was)."""
 
     def lines(self, outcome: Outcome, start: date | None = None) -> list[str]:
-        """The boxes in words, one a line, or the reason there are none."""
+        """Return the boxes in words, one a line, or the reason there are none."""
         if self.note:
             return [f"not tried: {self.note}"]
         if not self.boxes:
@@ -129,7 +136,7 @@ class Discovery:
 
 
 def conditions(frame: pd.DataFrame, inputs: Sequence[str], outcome: Outcome) -> Discovery:
-    """The boxes of input ranges under which ``outcome`` holds among the runs of ``frame``.
+    """Return the boxes of input ranges under which ``outcome`` holds among the runs of ``frame``.
 
     Discovery is not tried (the :class:`Discovery` says why) on fewer than :data:`MIN_RUNS`
     runs, with no input that varies, or when the outcome holds in every run or in none.
@@ -145,8 +152,10 @@ def conditions(frame: pd.DataFrame, inputs: Sequence[str], outcome: Outcome) -> 
             note=f"{outcome.describe()} holds in {'every' if holds.all() else 'no'} run"
         )
     try:
-        from sim.discovery import discover
-    except ModuleNotFoundError:  # the PRIM method is an optional part of the package
+        # PRIM is an optional part of the package and slow to import: looked up only when a
+        # report asks where an outcome holds.
+        discover = importlib.import_module("sim.discovery").discover
+    except ModuleNotFoundError:
         return Discovery(note="no scenario discovery method is installed")
     boxes = discover(frame[varied].reset_index(drop=True), varied, holds.reset_index(drop=True))
     return Discovery(

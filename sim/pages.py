@@ -40,8 +40,10 @@ ONE_PAGE_CSS = (
 
 
 def html_page(markdown: str, title: str, *, one_page: bool = False) -> str:
-    """Render a Markdown document (CommonMark with tables) as a standalone HTML page;
-    ``one_page`` styles it to print on one A4 sheet (the brief)."""
+    """Render a Markdown document (CommonMark with tables) as a standalone HTML page.
+
+    ``one_page`` styles it to print on one A4 sheet (the brief).
+    """
     body = MarkdownIt("commonmark").enable("table").render(markdown)
     css = ONE_PAGE_CSS if one_page else SCREEN_CSS
     return (
@@ -52,8 +54,11 @@ def html_page(markdown: str, title: str, *, one_page: bool = False) -> str:
 
 
 def markdown_table(frame: pd.DataFrame, *, index: bool = False) -> str:
-    """``frame`` as a Markdown table: its column names as headers (give them as readers should
-    see them), every cell as text (format numbers before), ``|`` in a cell written as ``/``."""
+    """``frame`` as a Markdown table.
+
+    Its column names as headers (give them as readers should see them), every cell as text (format
+    numbers before), ``|`` in a cell written as ``/``.
+    """
     shown = frame.reset_index() if index else frame
     columns = [str(c) for c in shown.columns]
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]

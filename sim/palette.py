@@ -55,5 +55,5 @@ colour-blind-safe."""
 
 
 def cycle(position: int) -> str:
-    """The palette's colour for the ``position``-th series, repeating after eight."""
+    """Return the palette's colour for the ``position``-th series, repeating after eight."""
     return OKABE_ITO[position % len(OKABE_ITO)]

@@ -69,6 +69,7 @@ class Parameter:
     description: str
 
     def __post_init__(self) -> None:
+        """Check that the default lies inside the range."""
         if not self.low <= self.default <= self.high:
             raise ParameterError(
                 f"{self.name}: default {self.default} outside [{self.low}, {self.high}]"
@@ -520,7 +521,7 @@ def resolve(overrides: Mapping[str, object] | None = None, where: str = "") -> d
 
 
 def parameter_table() -> str:
-    """The registry as a Markdown table (``docs/ODD.md`` embeds it; a test keeps them equal)."""
+    """Write the registry as a Markdown table (``docs/ODD.md`` embeds it; a test checks it)."""
     lines = [
         "| name | default | range | unit | category | provenance | source |",
         "|---|---|---|---|---|---|---|",

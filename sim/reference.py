@@ -50,7 +50,7 @@ class ReferencePartner(mesa.Agent):
 
     # --- this week's schedule --------------------------------------------------------------
     def scheduled(self, name: str) -> float:
-        """This partner's entry in schedule array ``name`` for the current week."""
+        """Return the partner's entry in schedule array ``name`` for the current week."""
         return float(getattr(self.model.schedule, name)[self.model.week, self.index])
 
     @property
@@ -60,16 +60,16 @@ class ReferencePartner(mesa.Agent):
 
     @staticmethod
     def share_of(recorded: int, handled: int) -> float:
-        """Recorded over handled, 0 when nothing was handled."""
+        """Return recorded over handled, 0 when nothing was handled."""
         return recorded / handled if handled else 0.0
 
     @property
     def last_share(self) -> float:
-        """This partner's recording share last week."""
+        """The partner's recording share last week."""
         return self.share_of(self.recorded, self.handled)
 
     def partners_share(self, *, now: bool, live_interface_only: bool = False) -> float:
-        """Recording share of the other (live) partners, last week or this week."""
+        """Return the recording share of the other (live) partners, last week or this week."""
         rec = han = 0
         for other in self.model.partners:
             if other is self:
@@ -125,7 +125,7 @@ class ReferencePartner(mesa.Agent):
         self.buy_in = min(max(self.buy_in, 0.0), 1.0)
 
     def close_week(self) -> None:
-        """This week's counts become last week's."""
+        """Make this week's counts last week's."""
         self.last_partners_share = self.partners_share(now=True)
         self.handled, self.recorded = self.handled_now, self.recorded_now
 
@@ -189,7 +189,7 @@ class ReferenceStaff(mesa.Agent):
         )
 
     def cost(self) -> float:
-        """What recording a case costs this person this week (utility units)."""
+        """Return what recording a case costs this person this week (utility units)."""
         prm, partner = self.model.params, self.partner
         assurance = min(
             max(

@@ -107,9 +107,11 @@ class RunResult:
         return views_frame(self.trajectory)
 
     def summary(self, last_weeks: int = 52) -> pd.DataFrame:
-        """Per partner over the last ``last_weeks`` weeks: median share over the replicates
-        (and the 5% and 95% quantiles), median final buy-in, share of replicates with a live
-        interface at the end."""
+        """Per partner over the last ``last_weeks`` weeks: share, buy-in and interface.
+
+        Median share over the replicates (and the 5% and 95% quantiles), median final buy-in,
+        share of replicates with a live interface at the end.
+        """
         return partner_summary(self.trajectory, last_weeks)
 
 
@@ -169,9 +171,11 @@ def views_frame(trajectory: Trajectory) -> pd.DataFrame:
 
 
 def partner_summary(trajectory: Trajectory, last_weeks: int = 52) -> pd.DataFrame:
-    """Per-partner summary over the last ``last_weeks`` weeks of every replicate: medians
-    over the replicates, with the 5% and 95% quantiles of the share (the one headline
-    statistic of every report, as the dashboard shows its ensemble)."""
+    """Per-partner summary over the last ``last_weeks`` weeks of every replicate.
+
+    Medians over the replicates, with the 5% and 95% quantiles of the share (the one headline
+    statistic of every report, as the dashboard shows its ensemble).
+    """
     handled, recorded = trajectory.last_weeks(last_weeks)
     share = share_of(recorded, handled)
     live = trajectory.interface[:, -1] == InterfaceState.LIVE
@@ -261,8 +265,11 @@ class RunInputs:
 
 
 def batch_key(partnership: Partnership, schedule: Schedule) -> str:
-    """A key equal for runs that can share one engine batch (same partners and staff
-    positions, same number of weeks)."""
+    """Return a key equal for runs that can share one engine batch.
+
+    Runs can share a batch when they have the same partners and staff positions and the same
+    number of weeks.
+    """
     digest = hashlib.sha256(repr((partnership.names, partnership.kinds)).encode())
     digest.update(str(schedule.n_weeks).encode())
     for field in dataclasses.fields(Partnership):
@@ -293,8 +300,10 @@ def simulate_prepared(runs: Sequence[Prepared], seed: int) -> Trajectory:
 
 
 def batch_groups(runs: Sequence[Prepared]) -> list[list[int]]:
-    """Positions of ``runs`` grouped into as few engine batches as :func:`batch_key` allows,
-    in order of first appearance."""
+    """Group the positions of ``runs`` into as few engine batches as :func:`batch_key` allows.
+
+    Groups are in order of first appearance.
+    """
     groups: defaultdict[str, list[int]] = defaultdict(list)
     keys: dict[int, str] = {}  # one key per compiled scenario: runs share them
     for i, r in enumerate(runs):
@@ -306,8 +315,10 @@ def batch_groups(runs: Sequence[Prepared]) -> list[list[int]]:
 
 
 def simulate_in_order(runs: Sequence[Prepared], seed: int) -> Trajectory:
-    """Advance ``runs`` in as few batches as :func:`batch_key` allows; return their outputs
-    in the order given."""
+    """Advance ``runs`` in as few batches as :func:`batch_key` allows.
+
+    Returns their outputs in the order given.
+    """
     groups = batch_groups(runs)
     if len(groups) == 1:
         return simulate_prepared(runs, seed)
@@ -348,6 +359,8 @@ def run(
     progress : callable, optional
         Called with the number of replicates finished after each batch.
     """
+    # Not imported above: `import sim` loads this module, and the scenario machinery (pydantic
+    # schemas) would slow every notebook and command start; it loads when a scenario is used.
     from sim.scenarios import Scenario
 
     if isinstance(scenario, str):

@@ -1,5 +1,7 @@
-"""The folder of a run, and of a comparison: what ``sharesim run`` and ``sharesim compare``
-write, written here so that a notebook writes exactly the same folder.
+"""The folder of a run, and of a comparison.
+
+What ``sharesim run`` and ``sharesim compare`` write, written here so that a notebook writes
+exactly the same folder.
 
 A run folder::
 
@@ -66,16 +68,21 @@ RUN_FILES = (
 
 
 def _earlier_run(folder: Path, manifest: Mapping[str, Any] | None) -> tuple[str, ...] | None:
-    """A run folder written before manifests named their kind: its manifest has the scenario's
-    content hash and the command that wrote it."""
+    """Recognise a run folder written before manifests named their kind.
+
+    Its manifest has the scenario's content hash and the command that wrote it.
+    """
     if manifest is not None and {"scenario_hash", "command"} <= set(manifest):
         return RUN_FILES
     return None
 
 
 def check_run_folder(out: Path | str) -> None:
-    """Refuse, before anything runs, a folder a run may not be written into (one line, nothing
-    written): anything but a new or empty folder or an earlier run's."""
+    """Refuse, before anything runs, a folder a run may not be written into.
+
+    Anything but a new or empty folder or an earlier run's is refused (one line, nothing
+    written).
+    """
     durable.owned(out, RUN, _earlier_run)
 
 
@@ -150,8 +157,10 @@ def _run_manifest(
     seconds: float | None,
     command: Sequence[str] | None,
 ) -> dict[str, object]:
-    """What a run folder's manifest says about the run: scenario, seeds, parameters, posterior,
-    timing and the environment it ran in."""
+    """Return what a run folder's manifest says about the run.
+
+    It gives the scenario, seeds, parameters, posterior, timing and the environment it ran in.
+    """
     return {
         "scenario": scenario.name,
         "scenario_origin": scenario.origin,
@@ -169,7 +178,7 @@ def _run_manifest(
 
 
 def _posterior_note(scenario: Scenario, used: bool) -> dict[str, object] | None:
-    """The manifest's account of the posterior: what was drawn and with which seeds."""
+    """Describe the posterior for the manifest: what was drawn and with which seeds."""
     posterior = scenario.posterior
     if posterior is None:
         return None
@@ -185,7 +194,7 @@ def _posterior_note(scenario: Scenario, used: bool) -> dict[str, object] | None:
 
 
 def _posterior_line(scenario: Scenario, used: bool) -> dict[str, str]:
-    """The report's line on the posterior, when the scenario has one."""
+    """Return the report's line on the posterior, when the scenario has one."""
     posterior = scenario.posterior
     if posterior is None:
         return {}
@@ -198,8 +207,10 @@ def _posterior_line(scenario: Scenario, used: bool) -> dict[str, str]:
 
 
 def comparison_file(comparison: Comparison) -> str:
-    """The name of a comparison's table in its folder (its report is in the folder of the
-    same name without ``.csv``)."""
+    """Return the name of a comparison's table in its folder.
+
+    Its report is in the folder of the same name without ``.csv``.
+    """
     return f"compare_{comparison.first}_{comparison.second}.csv"
 
 
@@ -215,9 +226,11 @@ def write_comparison(
     seed: int | None = None,
     command: Sequence[str] | None = None,
 ) -> Path:
-    """Write a comparison into ``out``: its table as ``compare_<first>_<second>.csv``, and
-    beside it the folder ``compare_<first>_<second>/`` with ``report.md``, ``report.html``,
-    ``partners.csv`` (the paired differences per partner) and ``figures/differences.png``.
+    """Write a comparison into ``out``.
+
+    Its table as ``compare_<first>_<second>.csv``, and beside it the folder
+    ``compare_<first>_<second>/`` with ``report.md``, ``report.html``, ``partners.csv`` (the paired
+    differences per partner) and ``figures/differences.png``.
 
     The folder collects comparisons: new, empty or one comparisons were written into, whose
     other comparisons are kept. Returns the table's path.
@@ -258,8 +271,9 @@ def write_comparison(
 
 
 def read_comparison(out: Path | str) -> tuple[Comparison, dict[str, Any]]:
-    """The last comparison written into folder ``out``, read back from its tables, and the
-    folder's manifest.
+    """Return the last comparison written into folder ``out``, and the folder's manifest.
+
+    The comparison is read back from its tables.
 
     Raises
     ------

@@ -44,8 +44,11 @@ def _band(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _smoothed_share(result: RunResult, window: int = 4) -> np.ndarray:
-    """Recording share per replicate, week and partner over a trailing ``window`` weeks:
-    weekly shares of small councils are too noisy to read (a handful of cases a week)."""
+    """Return the recording share per replicate, week and partner over trailing weeks.
+
+    Over a trailing ``window`` weeks, because weekly shares of small councils are too noisy
+    to read (a handful of cases a week).
+    """
     kernel = np.ones(window)
     traj = result.trajectory
 
@@ -87,7 +90,7 @@ def _per_partner_panels(result: RunResult, values: np.ndarray, ylabel: str, titl
 
 
 def share_figure(result: RunResult) -> Figure:
-    """Recording share per partner over time (4-week trailing), median and 90% band."""
+    """Draw the recording share per partner over time (4-week trailing), median and 90% band."""
     return _per_partner_panels(
         result, _smoothed_share(result), "share recorded (0-1)", "Recording share per partner"
     )
@@ -101,8 +104,11 @@ def buy_in_figure(result: RunResult) -> Figure:
 
 
 def partnership_figure(result: RunResult, window: int = 4) -> Figure:
-    """The headline over time: the partnership-wide share of ASB cases recorded on the shared
-    system (``window``-week trailing), median and 90% band across runs."""
+    """Return the headline over time.
+
+    The partnership-wide share of ASB cases recorded on the shared system (``window``-week
+    trailing), median and 90% band across runs.
+    """
     kernel = np.ones(window)
     traj = result.trajectory
 
@@ -165,7 +171,7 @@ def interface_figure(result: RunResult) -> Figure:
 
 
 def network_positions(n: int) -> np.ndarray:
-    """Fixed circular layout (no random layout: figures must be reproducible)."""
+    """Place ``n`` points on a fixed circle (no random layout: figures must be reproducible)."""
     angle = np.pi / 2 - 2 * np.pi * np.arange(n) / n
     return np.column_stack([np.cos(angle), np.sin(angle)])
 
@@ -233,12 +239,12 @@ FIGURES = {
 
 
 def headline(metrics: pd.DataFrame) -> str:
-    """The report's answer: the partnership-wide final-year share, median and 90% of runs."""
+    """Return the report's answer: the partnership-wide final-year share, median and 90% of runs."""
     return final_year_sentence(metrics[HEADLINE])
 
 
 def summary_table(summary: pd.DataFrame) -> pd.DataFrame:
-    """The per-partner summary (:meth:`RunResult.summary`) with readable headers and cells."""
+    """Return the per-partner summary (:meth:`RunResult.summary`) with readable headers."""
     share = [
         Spread(m, lo, hi, 0).cell("share")
         for m, lo, hi in zip(
@@ -266,7 +272,7 @@ def report_markdown(
     meta: Mapping[str, object] | None = None,
     answer: str = "",
 ) -> str:
-    """The report as Markdown: the answer, what was run, the per-partner summary, figures."""
+    """Write the report as Markdown: the answer, what was run, the per-partner summary, figures."""
     start = f", from {result.start:%-d %B %Y}" if result.start else ""
     parts = [
         f"# {result.scenario}",

@@ -85,7 +85,7 @@ def run_key(
     row: int,
     replicate: int,
 ) -> str:
-    """The content hash that identifies one run.
+    """Return the content hash that identifies one run.
 
     Parameters
     ----------
@@ -123,7 +123,7 @@ def chunk_name(run_keys: Sequence[str]) -> str:
 
 
 def read_manifest(folder: Path) -> dict[str, Any] | None:
-    """The manifest of the sweep in ``folder``, or None when there is none yet."""
+    """Read the manifest of the sweep in ``folder``, or None when there is none yet."""
     path = Path(folder) / MANIFEST
     if not path.exists():
         return None
@@ -137,14 +137,19 @@ def read_manifest(folder: Path) -> dict[str, Any] | None:
 
 
 def earlier_sweep(folder: Path, manifest: Mapping[str, Any] | None) -> tuple[str, ...] | None:
-    """A sweep folder written before manifests named their kind: its manifest's format."""
+    """Recognise a sweep folder written before manifests named their kind.
+
+    It is known by its manifest's format.
+    """
     return FILES if manifest is not None and manifest.get("format") == FORMAT else None
 
 
 def check_folder(folder: Path) -> None:
-    """Refuse, writing nothing, a folder a sweep may not write into: anything but a new or
-    empty folder or a sweep's (:func:`sim.durable.owned`; one line, an
-    :class:`sim.durable.OutputError`)."""
+    """Refuse, writing nothing, a folder a sweep may not write into.
+
+    Anything but a new or empty folder or a sweep's is refused (:func:`sim.durable.owned`; one
+    line, an :class:`sim.durable.OutputError`).
+    """
     durable.owned(folder, KIND, earlier_sweep)
 
 
@@ -180,7 +185,7 @@ def make_folders(folder: Path, trajectories: bool) -> None:
 
 
 def chunk_files(folder: Path, kind: str = RUNS) -> list[Path]:
-    """The committed chunk files of one kind, sorted by name."""
+    """Return the committed chunk files of one kind, sorted by name."""
     return sorted((Path(folder) / kind).glob("chunk-*.parquet"))
 
 
@@ -222,8 +227,11 @@ def committed_runs(folder: Path) -> pd.DataFrame:
 
 
 def _deduplicate(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per run key. Keys repeat only if a run was retried after failing (the success
-    is kept) or a chunk was written twice under different chunkings (the rows are equal)."""
+    """Keep one row per run key.
+
+    Keys repeat only if a run was retried after failing (the success is kept) or a chunk was
+    written twice under different chunkings (the rows are equal).
+    """
     failed = frame["error"].notna().to_numpy()
     order = np.lexsort((np.arange(len(frame)), failed))
     ordered = frame.iloc[order]
@@ -290,8 +298,9 @@ def read_trajectories(folder: Path, keys: Sequence[str] | None = None) -> pd.Dat
 
 
 def result_hash(frame: pd.DataFrame) -> str:
-    """SHA-256 of a result table's content, independent of row and column order and of how
-    the table was chunked, stored or typed.
+    """SHA-256 of a result table's content, independent of its row and column order.
+
+    Independent too of how the table was chunked, stored or typed.
 
     Rows are sorted by ``run_key`` (and ``week``, ``partner`` when present); numbers are
     compared as float64 bit patterns (NaN canonicalised), everything else as text with None

@@ -1,5 +1,6 @@
-"""Response curves and tipping points: how an output moves as one input changes, and where a
-small change of the input moves it most.
+"""Response curves and tipping points.
+
+How an output moves as one input changes, and where a small change of the input moves it most.
 
 A response curve is the median of an output over the runs at each level of an input, with
 the 90% interval of those runs (the one headline statistic of every report). A tipping point
@@ -79,8 +80,11 @@ class Jump:
 
 
 def levels(values: pd.Series, at_most: int = LEVELS_AT_MOST, bins: int = BINS) -> pd.Series:
-    """The level each run counts at: its own value when the input takes at most ``at_most``
-    distinct values, else the median value of its quantile bin."""
+    """Return the level each run counts at.
+
+    Its own value when the input takes at most ``at_most`` distinct values, else the median value of
+    its quantile bin.
+    """
     if values.nunique() <= at_most:
         return values.astype(float)
     cut = pd.qcut(values, bins, duplicates="drop")
@@ -96,7 +100,7 @@ def _quantiles(values: np.ndarray) -> tuple[float, float, float]:
 def response(
     frame: pd.DataFrame, input: str, output: str, by: Sequence[str] = ("scenario",)
 ) -> pd.DataFrame:
-    """The response curve of ``output`` over ``input`` for each group of ``by``.
+    """Return the response curve of ``output`` over ``input`` for each group of ``by``.
 
     Returns
     -------
@@ -137,7 +141,7 @@ def largest_jump(
     resamples: int = RESAMPLES,
     seed: int = 0,
 ) -> Jump | None:
-    """The largest jump between adjacent levels of one response curve.
+    """Return the largest jump between adjacent levels of one response curve.
 
     Parameters
     ----------
@@ -205,7 +209,7 @@ def tipping_points(
     resamples: int = RESAMPLES,
     seed: int = 0,
 ) -> pd.DataFrame:
-    """The largest jump of every response curve (group x input x output) of ``frame``.
+    """Return the largest jump of every response curve (group x input x output) of ``frame``.
 
     Parameters
     ----------
@@ -249,7 +253,7 @@ def tipping_points(
 
 
 def _samples(group: pd.DataFrame, input: str, output: str) -> tuple[list[float], list[np.ndarray]]:
-    """A curve's levels and the output of its runs at each."""
+    """Return a curve's levels and the output of its runs at each."""
     valid = group[[input, output]].dropna()
     if valid.empty:
         return [], []
@@ -260,7 +264,7 @@ def _samples(group: pd.DataFrame, input: str, output: str) -> tuple[list[float],
 def _groups(
     frame: pd.DataFrame, by: Sequence[str]
 ) -> list[tuple[tuple[object, ...], pd.DataFrame]]:
-    """The groups of ``frame`` by ``by`` in order of first appearance (one group if none)."""
+    """Return the groups of ``frame`` by ``by`` in order of first appearance (one group if none)."""
     if not by:
         return [((), frame)]
     return [

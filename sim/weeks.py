@@ -33,7 +33,7 @@ def is_week_input(name: str) -> bool:
 
 
 def value_text(name: str, value: float, start: date | None) -> str:
-    """An input's value for a sentence or a table: dates beside week inputs."""
+    """Return an input's value for a sentence or a table: dates beside week inputs."""
     return week_text(value, start) if is_week_input(name) else f"{value:g}"
 
 
@@ -43,8 +43,10 @@ def tick_step(weeks: int) -> int:
 
 
 def date_axis(ax: Axes, start: date | None, weeks: int, every: int | None = None) -> None:
-    """Label the x axis of ``ax`` (weeks from 0) with weeks and, under them, their months:
-    a tick ``every`` weeks (by default :func:`tick_step`; small panels want 52)."""
+    """Label the x axis of ``ax`` (weeks from 0) with weeks and, under them, their months.
+
+    A tick ``every`` weeks (by default :func:`tick_step`; small panels want 52).
+    """
     ticks = list(range(0, weeks + 1, every or tick_step(weeks)))
     if start is None:
         ax.set_xticks(ticks, [str(t) for t in ticks])

@@ -1,5 +1,7 @@
-"""The one-page brief: a run, comparison, sweep or sensitivity result folder turned into the
-page an analyst hands to a manager (``sharesim brief``).
+"""The one-page brief.
+
+A run, comparison, sweep or sensitivity result folder turned into the page an analyst hands to a
+manager (``sharesim brief``).
 
 The page says the question, the answer in one sentence with its interval, which levers move
 sharing most (and the benefit outputs, where the result has them), the tipping points, where

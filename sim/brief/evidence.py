@@ -1,6 +1,7 @@
-"""What a brief says about one result folder, whatever command wrote it: the question, the
-answer in one sentence with its interval, the levers, the tipping points, the conditions, what
-is assumed rather than evidenced, and how far each conclusion holds.
+"""What a brief says about one result folder, whatever command wrote it.
+
+The question, the answer in one sentence with its interval, the levers, the tipping points, the
+conditions, what is assumed rather than evidenced, and how far each conclusion holds.
 
 The readers (:mod:`sim.brief.readers`) fill an :class:`Evidence` from a folder; the page
 (:mod:`sim.brief.page`) lays one or two of them out on one A4 sheet.
@@ -87,8 +88,10 @@ class Evidence:
 
 
 def registry_assumptions(names: Iterable[str]) -> pd.DataFrame:
-    """Of the registry parameters ``names``, those assumed or inferred (no evidence pins
-    them), with category, provenance and source; other inputs are left out."""
+    """Select the registry parameters among ``names`` that no evidence pins.
+
+    Those assumed or inferred, with category, provenance and source; other inputs are left out.
+    """
     rows = [
         {
             "input": name,
@@ -103,8 +106,11 @@ def registry_assumptions(names: Iterable[str]) -> pd.DataFrame:
 
 
 def provenance_counts(factors: pd.DataFrame) -> str:
-    """``121 uncertain inputs: 80 assumed, 30 inferred, 11 external`` from a factors table
-    (``provenance`` column; empty provenance counts as not recorded)."""
+    """Count a factors table's inputs by provenance.
+
+    ``121 uncertain inputs: 80 assumed, 30 inferred, 11 external`` (``provenance`` column; empty
+    provenance counts as not recorded).
+    """
     counts = factors["provenance"].fillna("").replace("", "not recorded").value_counts()
     parts = ", ".join(f"{n} {kind}" for kind, n in counts.items())
     return f"{len(factors)} uncertain inputs: {parts}"

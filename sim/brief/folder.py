@@ -1,5 +1,7 @@
-"""The folder of a brief: ``brief.md``, ``brief.html`` (one A4 sheet printed), the result's
-figure and the full tables as CSV, written whole into a folder of its own.
+"""The folder of a brief.
+
+``brief.md``, ``brief.html`` (one A4 sheet printed), the result's figure and the full tables as CSV,
+written whole into a folder of its own.
 
 By default the brief goes into ``brief/`` inside the (first) result folder; a brief is a
 kind of output of its own (``"brief"`` in its manifest), so the command that wrote the result
@@ -80,8 +82,10 @@ def write_brief(
     *,
     command: Sequence[str] | None = None,
 ) -> dict[str, Path]:
-    """Write the one-page brief of ``results`` (one result folder, or two of different
-    kinds: a sensitivity analysis and a sweep are reconciled) into ``out``.
+    """Write the one-page brief of ``results`` into ``out``.
+
+    One result folder, or two of different kinds: a sensitivity analysis and a sweep are
+    reconciled.
 
     >>> write_brief(["results/sweeps/interface_sweep"])          # doctest: +SKIP
     >>> write_brief(["results/sensitivity/sensitivity_morris", "results/sweeps/interface_sweep"])

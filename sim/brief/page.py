@@ -1,6 +1,7 @@
-"""The one-page brief: a result (or a screening beside a sweep) as the page an analyst hands
-to a manager. At most one A4 sheet printed: each section names its few strongest points and
-leaves the rest to the CSV tables beside it.
+"""The one-page brief: a result as the page an analyst hands to a manager.
+
+A result, or a screening beside a sweep. At most one A4 sheet printed: each section names its few
+strongest points and leaves the rest to the CSV tables beside it.
 """
 
 from __future__ import annotations
@@ -37,8 +38,10 @@ def _bullets(items: Sequence[str], at_most: int) -> list[str]:
 
 
 def reconcile(screening: Evidence, sweep: Evidence) -> list[str]:
-    """Sentences that put a screening's verdict on each input beside what a sweep of the same
-    input showed, saying why both can hold when they disagree."""
+    """Put a screening's verdict on each input beside what a sweep of the same input showed.
+
+    One sentence an input, saying why both can hold when they disagree.
+    """
     verdicts = screening.screening.set_index("factor") if len(screening.screening) else None
     effects = sweep.effects
     if verdicts is None or effects.empty:
@@ -83,8 +86,11 @@ def reconcile(screening: Evidence, sweep: Evidence) -> list[str]:
 
 
 def brief_markdown(evidences: Sequence[Evidence], outcome: Outcome, tables: Sequence[str]) -> str:
-    """The brief as Markdown: the first result's question and answer, then what every result
-    adds; ``tables`` are the CSV files written beside it."""
+    """Return the brief as Markdown.
+
+    The first result's question and answer, then what every result adds; ``tables`` are the CSV
+    files written beside it.
+    """
     main = evidences[0]
     extra = [e for e in evidences[1:]]
     lines = [
@@ -137,7 +143,7 @@ def brief_markdown(evidences: Sequence[Evidence], outcome: Outcome, tables: Sequ
 
 
 def _assumed(evidences: Sequence[Evidence]) -> str:
-    """The assumed inputs that matter here, with their sources, in one paragraph."""
+    """Return the assumed inputs that matter here, with their sources, in one paragraph."""
     table = pd.concat([e.assumptions for e in evidences], ignore_index=True).drop_duplicates(
         "input"
     )
@@ -159,5 +165,5 @@ def _assumed(evidences: Sequence[Evidence]) -> str:
 
 
 def brief_html(markdown: str, title: str) -> str:
-    """The brief as one HTML page that prints on one A4 sheet."""
+    """Return the brief as one HTML page that prints on one A4 sheet."""
     return html_page(markdown, title, one_page=True)

@@ -1,5 +1,6 @@
-"""Read a result folder (a run, a comparison, a sweep or a sensitivity analysis) into the
-:class:`~sim.brief.evidence.Evidence` a brief is written from.
+"""Read a result folder into the :class:`~sim.brief.evidence.Evidence` a brief is written from.
+
+A run, a comparison, a sweep or a sensitivity analysis.
 
 Every reader uses only the folder's files, and the scenario it names when that still loads as
 it was (for the provenance of its inputs); nothing is run again.
@@ -30,7 +31,7 @@ class BriefError(InputError):
 
 
 def folder_kind(folder: Path) -> tuple[str, dict[str, Any]]:
-    """The kind of result ``folder`` holds and its manifest.
+    """Return the kind of result ``folder`` holds and its manifest.
 
     Raises
     ------
@@ -59,7 +60,7 @@ def folder_kind(folder: Path) -> tuple[str, dict[str, Any]]:
 
 
 def outputs_of(folder: Path, kind: str, manifest: dict[str, Any]) -> list[str]:
-    """The outputs the folder's runs have (what an outcome may name)."""
+    """Return the outputs the folder's runs have (what an outcome may name)."""
     if kind == "run":
         return list(pd.read_parquet(folder / "metrics.parquet").columns)
     if kind == "compare":
@@ -75,7 +76,7 @@ def outputs_of(folder: Path, kind: str, manifest: dict[str, Any]) -> list[str]:
 
 
 def read_evidence(folder: Path, outcome: Outcome) -> Evidence:
-    """What ``folder`` tells a brief (:func:`folder_kind` checks it first)."""
+    """Return what ``folder`` tells a brief (:func:`folder_kind` checks it first)."""
     kind, manifest = folder_kind(folder)
     reader = {
         "run": read_run,
@@ -94,7 +95,7 @@ def _figure(folder: Path, *names: str) -> Path | None:
 
 
 def read_run(folder: Path, manifest: dict[str, Any], outcome: Outcome) -> Evidence:
-    """A run folder: its answer, what its partners show, and its scenario's assumptions."""
+    """Read a run folder: its answer, what its partners show, and its scenario's assumptions."""
     from sim.run_report import headline, headline_facts
     from sim.sensitivity.factors import scenario_factors
 
@@ -146,8 +147,10 @@ def read_run(folder: Path, manifest: dict[str, Any], outcome: Outcome) -> Eviden
 
 
 def _changed_parameters(first: str, second: str) -> list[str]:
-    """Registry parameters whose values differ between the two scenarios (empty when either
-    no longer loads)."""
+    """Registry parameters whose values differ between the two scenarios.
+
+    Empty when either no longer loads.
+    """
     a, b = recorded_scenario(first), recorded_scenario(second)
     if a is None or b is None:
         return []
@@ -156,7 +159,7 @@ def _changed_parameters(first: str, second: str) -> list[str]:
 
 
 def read_comparison(folder: Path, manifest: dict[str, Any], outcome: Outcome) -> Evidence:
-    """A comparison folder (its last comparison): the answer and what else it changes."""
+    """Read a comparison folder (its last comparison): the answer and what else it changes."""
     from sim.comparison_report import answer, partner_changes
     from sim.run_folder import read_comparison as read
 
@@ -208,8 +211,10 @@ def read_comparison(folder: Path, manifest: dict[str, Any], outcome: Outcome) ->
 
 
 def read_sweep(folder: Path, manifest: dict[str, Any], outcome: Outcome) -> Evidence:
-    """A sweep folder: tipping points, which inputs move the outputs most, and where the
-    outcome holds."""
+    """Read a sweep folder.
+
+    Tipping points, which inputs move the outputs most, and where the outcome holds.
+    """
     from sim.sweep.report import sweep_findings, tipping_sentence
 
     found = sweep_findings(folder, outcome)
@@ -284,8 +289,10 @@ def read_sweep(folder: Path, manifest: dict[str, Any], outcome: Outcome) -> Evid
 
 
 def read_sensitivity(folder: Path, manifest: dict[str, Any], outcome: Outcome) -> Evidence:
-    """A sensitivity folder: the leading factors, their assumptions and where the outcome
-    holds over the sample."""
+    """Read a sensitivity folder.
+
+    The leading factors, their assumptions and where the outcome holds over the sample.
+    """
     from sim.sensitivity.folder import read_result_folder
 
     result = read_result_folder(folder)

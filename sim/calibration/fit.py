@@ -73,9 +73,11 @@ from sim.calibration.settings import CalibrationSettings
 from sim.calibration.stages import ProgressCallback, StageResult, StageRunner
 from sim.calibration.statistics import excess
 from sim.calibration.targets import SHIPPED, TargetSet
+from sim.design import latin_hypercube
 from sim.durable import LOCK, MANIFEST, SessionLog, locked, made, write_json, write_parquet
 from sim.errors import InputError
 from sim.execution import Execution, ExecutorName, execution_of
+from sim.provenance import environment
 from sim.seeds import stage_draws_rng, stage_seed
 
 PREDICTIVE_STAGE = 1000
@@ -83,8 +85,10 @@ POINT_STAGE = 1001
 
 
 def _check_folder(folder: Path, identity: Mapping[str, Any]) -> dict[str, Any]:
-    """Return the folder's manifest (new or resumed); refuse a folder that is not a
-    calibration's, or holds a different calibration."""
+    """Return the folder's manifest (new or resumed), refusing a folder not this calibration's.
+
+    A folder that is not a calibration's, or holds a different calibration, is refused.
+    """
     found = check_folder(folder)
     manifest = dict(found.manifest or {})
     held = manifest.get("identity")
@@ -145,8 +149,6 @@ def _distances(runs: pd.DataFrame, targets: TargetSet, rows: int, replicates: in
 
 def _screen(problem: Problem, runner: StageRunner) -> tuple[Screening, pd.DataFrame, pd.DataFrame]:
     """Run the screening wave; return it, the inputs' influence table and its runs."""
-    from sim.design import latin_hypercube
-
     settings = problem.settings
     bounds = dict(problem.prior)
     if settings.nuisance == "prior":
@@ -162,8 +164,11 @@ def _screen(problem: Problem, runner: StageRunner) -> tuple[Screening, pd.DataFr
 
 
 def _support(problem: Problem, screening: Screening) -> dict[str, tuple[float, float]]:
-    """The non-implausible bounding box, widened by one Latin-hypercube stratum on each side
-    (the wave's extreme points sit up to one stratum inside the region), within the prior."""
+    """Return the non-implausible bounding box, widened by one stratum, within the prior.
+
+    Widened by one Latin-hypercube stratum on each side because the wave's extreme points
+    sit up to one stratum inside the region.
+    """
     try:
         box = screening.support(problem.inputs)
     except ValueError:
@@ -317,8 +322,10 @@ def _generations(
     screening: Screening,
     screening_runs: pd.DataFrame,
 ) -> list[Population]:
-    """Every ABC generation: the screening's plausible points first, then ABC-SMC, each
-    generation kept in the folder (so a resumed calibration starts after the last one)."""
+    """Run every ABC generation: the screening's plausible points first, then ABC-SMC.
+
+    Each generation is kept in the folder, so a resumed calibration starts after the last one.
+    """
     settings = problem.settings
     abc_settings = _abc_settings(settings)
     plausible = screening.plausible
@@ -350,7 +357,7 @@ def _generations(
 
 
 def _predictive(problem: Problem, runner: StageRunner, final: Sample) -> StageResult:
-    """The posterior-predictive replay: posterior draws with fresh nuisance draws."""
+    """Run the posterior-predictive replay: posterior draws with fresh nuisance draws."""
     settings = problem.settings
     rng = stage_draws_rng(settings.seed, PREDICTIVE_STAGE)
     pick = rng.choice(len(final.weights), size=settings.predictive, p=final.weights)
@@ -366,7 +373,7 @@ def _predictive(problem: Problem, runner: StageRunner, final: Sample) -> StageRe
 
 
 def _point_estimate(problem: Problem, runner: StageRunner, final: Sample) -> pd.DataFrame:
-    """Runs of the calibrated scenario at its point estimate (:func:`central_particle`)."""
+    """Run the calibrated scenario at its point estimate (:func:`central_particle`)."""
     settings = problem.settings
     estimate = central_particle(final, problem.inputs)
     return runner.stage(
@@ -379,9 +386,7 @@ def _point_estimate(problem: Problem, runner: StageRunner, final: Sample) -> pd.
 
 
 def _write_results(result: Calibration, folder: Path, manifest: dict[str, Any]) -> None:
-    """The durable record in ``folder``: posterior, screening, predictive runs, manifest."""
-    from sim.provenance import environment
-
+    """Write the durable record in ``folder``: posterior, screening, predictive runs, manifest."""
     problem = result.problem
     settings = problem.settings
     write_parquet(folder / "posterior.parquet", result.posterior)

@@ -1,6 +1,8 @@
-"""The folder of a calibration: its durable record, written by :func:`sim.calibration.calibrate`
-as it works, and its report, written by :func:`write_outputs` from the finished result; one
-folder of one kind (``"calibrate"`` in its manifest), whoever writes it.
+"""The folder of a calibration: its durable record and its report.
+
+The record is written by :func:`sim.calibration.calibrate` as it works, and the report by
+:func:`write_outputs` from the finished result; one folder of one kind (``"calibrate"`` in its
+manifest), whoever writes it.
 
 Layout::
 
@@ -65,8 +67,10 @@ REPORT_FILES = (
 def _earlier_calibration(
     folder: Path, manifest: Mapping[str, Any] | None
 ) -> tuple[str, ...] | None:
-    """A calibration folder written before manifests named their kind: its manifest holds the
-    calibration's identity (and names the scenario calibrated)."""
+    """Recognise a calibration folder written before manifests named their kind.
+
+    Its manifest holds the calibration's identity (and names the scenario calibrated).
+    """
     if manifest is None or "identity" not in manifest:
         return None
     scenario = calibrated_name(str(manifest.get("scenario", "")))
@@ -74,8 +78,9 @@ def _earlier_calibration(
 
 
 def check_folder(out: Path | str) -> durable.Owned:
-    """Refuse, writing nothing, a folder a calibration may not write into; return what it
-    holds of a calibration's (its manifest, when there is one).
+    """Refuse, writing nothing, a folder a calibration may not write into.
+
+    Return what the folder holds of a calibration's (its manifest, when there is one).
 
     Raises
     ------
@@ -86,8 +91,10 @@ def check_folder(out: Path | str) -> durable.Owned:
 
 
 def check_scenario_copy(path: Path | str) -> None:
-    """Refuse, before a calibration starts, a place its calibrated scenario cannot be copied
-    to: a folder, or a file in a folder that does not exist or cannot be written."""
+    """Refuse, before a calibration starts, a place its calibrated scenario cannot be copied to.
+
+    Such a place is a folder, or a file in a folder that does not exist or cannot be written.
+    """
     path = Path(path)
     with durable.writing(path):
         if path.is_dir():
@@ -103,9 +110,11 @@ def write_outputs(
     seconds: float | None = None,
     scenario_copies: Sequence[Path] = (),
 ) -> dict[str, Path]:
-    """Write figures, ``report.md``, ``report.html``, ``fit.csv``, ``identification.csv`` and
-    the calibrated scenario with its posterior table into ``out`` (and copies of the two to
-    ``scenario_copies``, the table beside each copy).
+    """Write a calibration's report and calibrated scenario into ``out``.
+
+    The report is the figures, ``report.md``, ``report.html``, ``fit.csv`` and
+    ``identification.csv``; the calibrated scenario is written with its posterior table (and
+    copies of the two to ``scenario_copies``, the table beside each copy).
 
     ``out`` is the calibration's folder, or any new or empty one; the report is published
     whole beside the calibration's record, replacing only files a calibration wrote.

@@ -1,5 +1,6 @@
-"""What a calibration found, for analysts: figures, a Markdown/HTML report, the calibrated
-scenario file.
+"""What a calibration found, for analysts.
+
+Figures, a Markdown/HTML report and the calibrated scenario file.
 
 Every function returns a figure or text; :func:`sim.calibration.folder.write_outputs` writes
 them into the calibration's folder (the command line and notebooks call it).
@@ -40,9 +41,11 @@ def _subplots(
     sharex: bool = False,
     sharey: bool = False,
 ) -> tuple[Figure, np.ndarray]:
-    """A figure and its (rows, cols) axes without pyplot: no backend is chosen or changed, so
-    importing this module leaves a notebook's inline plotting alone, and nothing needs
-    closing."""
+    """Make a figure and its (rows, cols) axes without pyplot.
+
+    No backend is chosen or changed, so importing this module leaves a notebook's inline
+    plotting alone, and nothing needs closing.
+    """
     fig = Figure(figsize=figsize)
     axes = fig.subplots(rows, cols, sharex=sharex, sharey=sharey, squeeze=False)
     return fig, axes
@@ -54,8 +57,10 @@ def _grid(n: int, cols: int = 4) -> tuple[int, int]:
 
 
 def marginals_figure(result: Calibration) -> Figure:
-    """Posterior marginal of each calibrated input over its prior range, with the screening's
-    support, the posterior median and 90% interval, and the verdict."""
+    """Posterior marginal of each calibrated input over its prior range, with the verdict.
+
+    With the screening's support and the posterior median and 90% interval.
+    """
     table = result.identification()
     post = result.posterior
     w = post["weight"].to_numpy()
@@ -127,8 +132,10 @@ def _shade_target(ax: Axes, low: float, high: float, tolerance: float, span: tup
 
 
 def predictive_targets_figure(result: Calibration) -> Figure:
-    """Each target statistic: the posterior-predictive replay and the point estimate's runs
-    (histograms) against the target and its tolerance (shaded)."""
+    """Each target statistic's runs against the target and its tolerance (shaded).
+
+    Histograms of the posterior-predictive replay and of the point estimate's runs.
+    """
     targets = result.problem.targets
     components = [(t, c) for t in targets.targets for c in t.components()]
     rows, cols = _grid(len(components), 3)
@@ -168,8 +175,10 @@ def predictive_targets_figure(result: Calibration) -> Figure:
 
 
 def predictive_partners_figure(result: Calibration) -> Figure:
-    """Per partner: quarterly recording share of the posterior-predictive replay (median and
-    5-95% band), with the share targets that name the partner."""
+    """Per partner: quarterly recording share of the posterior-predictive replay.
+
+    Median and 5-95% band, with the share targets that name the partner.
+    """
     names = result.problem.scenario.partner_names
     quarterly = result.predictive_quarterly
     rows, cols = _grid(len(names))
@@ -222,8 +231,10 @@ def predictive_partners_figure(result: Calibration) -> Figure:
 
 
 def partner_bands_figure(result: Calibration) -> Figure:
-    """Per partner: final-year share and share while its interface is live, posterior-
-    predictive median and 5-95% band, and the point estimate's median."""
+    """Per partner: final-year share and share while its interface is live.
+
+    Posterior-predictive median and 5-95% band, and the point estimate's median.
+    """
     names = result.problem.scenario.partner_names
     fig, grid = _subplots(1, 2, figsize=(11, 0.45 * len(names) + 1.5), sharey=True)
     axes = grid[0]
@@ -257,8 +268,10 @@ def partner_bands_figure(result: Calibration) -> Figure:
 
 
 def progress_figure(result: Calibration) -> Figure:
-    """Epsilon and effective sample size per generation; share of the screening wave each
-    target rules out."""
+    """Epsilon and effective sample size per generation; what the screening rules out.
+
+    The right panel is the share of the screening wave each target rules out.
+    """
     gens = result.generations()
     fig, grid = _subplots(1, 2, figsize=(10, 3))
     axes = grid[0]
@@ -312,8 +325,10 @@ def _round(value: float, digits: int = 4) -> float:
 
 
 def _outward(value: float, up: bool, digits: int = 4) -> float:
-    """``value`` rounded to ``digits`` significant digits away from the inside of a range
-    (up for an upper end, down for a lower end), so the rounded range still holds it."""
+    """Round ``value`` to ``digits`` significant digits away from the inside of a range.
+
+    Up for an upper end, down for a lower end, so the rounded range still holds the value.
+    """
     if value == 0 or not math.isfinite(value):
         return value
     step = 10.0 ** (math.floor(math.log10(abs(value))) - digits + 1)
@@ -324,15 +339,17 @@ def _outward(value: float, up: bool, digits: int = 4) -> float:
 
 
 def posterior_file_name(result: Calibration) -> str:
-    """The calibrated scenario's posterior table, named after the scenario."""
+    """Name the calibrated scenario's posterior table after the scenario."""
     return f"{calibrated_name(result.problem.scenario.name)}.posterior.csv"
 
 
 def posterior_table(result: Calibration) -> pd.DataFrame:
-    """The joint posterior as the calibrated scenario ships it
-    (:meth:`Calibration.joint_posterior`): ``weight``, the calibrated inputs and the nuisance
+    """Return the joint posterior as the calibrated scenario ships it.
+
+    :meth:`Calibration.joint_posterior`: ``weight``, the calibrated inputs and the nuisance
     inputs each accepted set was simulated with; values to :data:`SIGNIFICANT` digits (kept
-    inside each input's range)."""
+    inside each input's range).
+    """
     joint = result.joint_posterior()
     ranges = result.problem.prior | result.problem.nuisance
     columns = {"weight": joint["weight"].map(lambda w: _round(w, SIGNIFICANT))}
@@ -346,7 +363,7 @@ def posterior_table(result: Calibration) -> pd.DataFrame:
 def calibrated_scenario(
     result: Calibration, table: pd.DataFrame, targets_file: str | None = None
 ) -> str:
-    """The calibrated scenario as TOML text.
+    """Write the calibrated scenario as TOML text.
 
     It ``extends`` the calibrated scenario and names the joint posterior ``table``
     (:func:`posterior_table`, written beside it as :func:`posterior_file_name`): every run of
@@ -484,7 +501,7 @@ def fit_lines(result: Calibration) -> list[str]:
 
 
 def report_markdown(result: Calibration, seconds: float | None = None) -> str:
-    """The calibration report as Markdown."""
+    """Write the calibration report as Markdown."""
     problem = result.problem
     settings = problem.settings
     screening = result.screening

@@ -146,9 +146,12 @@ class CalibrationSettings(BaseModel):
 
     @property
     def planned_runs(self) -> int:
-        """Most model runs the calibration can take: the screening wave, every ABC generation
-        after the first (the first is the screening's plausible points), the
-        posterior-predictive check and the point estimate's runs."""
+        """Most model runs the calibration can take.
+
+        The screening wave, every ABC generation after the first (the first is the
+        screening's plausible points), the posterior-predictive check and the point
+        estimate's runs.
+        """
         return (
             self.screening * self.screening_replicates
             + self.particles * (self.generations - 1) * self.replicates

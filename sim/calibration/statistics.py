@@ -29,10 +29,12 @@ import pandas as pd
 from sim.calibration.targets import Target, TargetsError, TargetSet
 from sim.engine import FloatArray, InterfaceState, Trajectory
 from sim.metrics import FINAL_YEAR_WEEKS, rank_correlation
+from sim.names import slug
+from sim.timeline import week_of
 
 
 def _share(recorded: np.ndarray, handled: np.ndarray) -> FloatArray:
-    """Recorded over handled; NaN where nothing was handled."""
+    """Return recorded over handled; NaN where nothing was handled."""
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(handled > 0, recorded / np.maximum(handled, 1), np.nan)
 
@@ -77,8 +79,6 @@ class TargetStatistics:
         TargetsError
             A target names a partner the scenario does not have, or a date outside the run.
         """
-        from sim.timeline import week_of
-
         weeks: dict[str, int] = {}
         for i, target in enumerate(targets.targets):
             where = f"{label}: targets[{i}] ({target.id})"
@@ -213,11 +213,12 @@ def distance(values: pd.DataFrame, targets: TargetSet) -> np.ndarray:
 
 
 def partner_statistics(trajectory: Trajectory, final_weeks: int = FINAL_YEAR_WEEKS) -> pd.DataFrame:
-    """Per partner and run: final-year share, share while the interface is live (NaN if it
-    never is), final buy-in and whether the interface is live at the end. Columns are
-    ``<statistic>.<partner slug>``; used for the per-partner posterior-predictive check."""
-    from sim.metrics import slug
+    """Per partner and run: share, share while live, final buy-in and interface.
 
+    Final-year share, share while the interface is live (NaN if it never is), final buy-in
+    and whether the interface is live at the end. Columns are ``<statistic>.<partner
+    slug>``; used for the per-partner posterior-predictive check.
+    """
     window = slice(max(trajectory.handled.shape[1] - final_weeks, 0), None)
     final = _share(
         trajectory.recorded[:, window].sum(axis=1), trajectory.handled[:, window].sum(axis=1)
@@ -237,8 +238,10 @@ def partner_statistics(trajectory: Trajectory, final_weeks: int = FINAL_YEAR_WEE
 
 
 def quarterly_share(trajectory: Trajectory, weeks: int = 13) -> np.ndarray:
-    """Recording share per run, quarter (``weeks`` weeks) and partner (B, Q, A); NaN where a
-    partner handled nothing in a quarter (e.g. before it went live)."""
+    """Return the recording share per run, quarter (``weeks`` weeks) and partner (B, Q, A).
+
+    NaN where a partner handled nothing in a quarter (e.g. before it went live).
+    """
     b, t, a = trajectory.handled.shape
     quarters = t // weeks
     cut = quarters * weeks

@@ -1,6 +1,9 @@
-"""The ``sharesim`` Typer application and its two consoles, which every sub-command module
-registers itself on and prints to (kept apart from :mod:`sim.cli`, which imports those
-modules, so that no import goes round in a circle)."""
+"""The ``sharesim`` Typer application and its two consoles.
+
+Every sub-command module registers itself on the application and prints to the consoles.
+They are kept apart from :mod:`sim.cli`, which imports those modules, so that no import goes
+round in a circle.
+"""
 
 from __future__ import annotations
 

@@ -79,8 +79,10 @@ def validate_command(
 def run_to_folder(
     reference: str, replicates: int, seed: int, out: Path, posterior: bool = True
 ) -> None:
-    """Run a scenario and write its folder (:func:`sim.run_folder.write_run_folder`) into
-    ``out``; print the per-partner summary."""
+    """Run a scenario, write its folder into ``out`` and print the per-partner summary.
+
+    The folder is written by :func:`sim.run_folder.write_run_folder`.
+    """
     from sim.metrics import summary_metrics
     from sim.run import run
     from sim.run_folder import check_run_folder, write_run_folder
@@ -156,8 +158,10 @@ def compare_command(
     ] = None,
     posterior: UsePosterior = True,
 ) -> None:
-    """Difference in sharing between two scenarios: median paired difference and the
-    interval holding 90% of the paired runs, partnership-wide and per partner.
+    """Difference in sharing between two scenarios.
+
+    Median paired difference and the interval holding 90% of the paired runs, partnership-wide and
+    per partner.
 
     Both run with the same seeds (common random numbers), so each pair of runs differs by
     the scenarios, not by chance; two scenarios with the same posterior also draw the same
@@ -193,8 +197,11 @@ def compare_command(
 
 
 def _print_comparison(comparison: Comparison) -> None:
-    """The comparison as two tables that fit 80 columns: partnership-wide outputs, and the
-    final-year share per partner (shares in %, their differences in points)."""
+    """Return the comparison as two tables that fit 80 columns.
+
+    Partnership-wide outputs, and the final-year share per partner (shares in %, their differences
+    in points).
+    """
     from sim.comparison import scenario_columns
     from sim.comparison_report import answer
     from sim.names import HEADLINE, STATE_ORDER, benefit_outputs, header, is_share

@@ -94,7 +94,7 @@ def sensitivity_command(
 
 
 def _summary(console: Console, result: SensitivityResult, brief: Path) -> None:
-    """The ranking of the first output, and where the brief is."""
+    """Summarise the ranking of the first output, and say where the brief is."""
     output = result.outputs[0]
     ranking = result.ranking(output)
     table = Table(title=f"{result.subject}: {output}", title_justify="left")

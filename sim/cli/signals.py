@@ -1,7 +1,10 @@
-"""Termination signals handled as Ctrl-C is: a ``kill`` (SIGTERM, as a batch system or a
-container runtime sends) or a closed terminal (SIGHUP) stops a command the way Ctrl-C does,
-so a sweep, a sensitivity analysis or a calibration saves its finished chunks, marks its
-folder interrupted, says so in one line and exits with the status of an interrupt (130)."""
+"""Termination signals handled as Ctrl-C is.
+
+A ``kill`` (SIGTERM, as a batch system or a container runtime sends) or a closed terminal
+(SIGHUP) stops a command the way Ctrl-C does, so a sweep, a sensitivity analysis or a
+calibration saves its finished chunks, marks its folder interrupted, says so in one line and
+exits with the status of an interrupt (130).
+"""
 
 from __future__ import annotations
 
@@ -33,23 +36,27 @@ class Terminated(KeyboardInterrupt):
 
 
 class Stopped(Exception):
-    """A resumable command stopped by an interrupt, and what it saved: the one line the
-    command line prints (not a KeyboardInterrupt, which the command framework would swallow
-    into a bare exit status)."""
+    """A resumable command stopped by an interrupt, and what it saved.
+
+    Its message is the one line the command line prints. It is not a KeyboardInterrupt, which
+    the command framework would swallow into a bare exit status.
+    """
 
     def __init__(self, by: str, saved: str) -> None:
         super().__init__(f"interrupted ({by}); {saved} are saved, run the same command to resume")
 
 
 def signal_name(interrupt: BaseException) -> str:
-    """What stopped the command: the termination signal's name, or ``"Ctrl-C"``."""
+    """Name what stopped the command: the termination signal's name, or ``"Ctrl-C"``."""
     return interrupt.name if isinstance(interrupt, Terminated) else "Ctrl-C"
 
 
 @contextlib.contextmanager
 def resumable(saved: str) -> Iterator[None]:
-    """Turn an interrupt of the block (Ctrl-C, SIGTERM, SIGHUP) into :class:`Stopped`, saying
-    what was ``saved`` ("finished chunks")."""
+    """Turn an interrupt of the block (Ctrl-C, SIGTERM, SIGHUP) into :class:`Stopped`.
+
+    The :class:`Stopped` says what was ``saved`` ("finished chunks").
+    """
     try:
         yield
     except KeyboardInterrupt as interrupt:
@@ -58,7 +65,9 @@ def resumable(saved: str) -> Iterator[None]:
 
 @contextlib.contextmanager
 def interrupts_recorded() -> Iterator[list[str]]:
-    """Within the block, Ctrl-C raises KeyboardInterrupt as ever and SIGTERM and SIGHUP raise
+    """Record the interrupts that arrive within the block, raising each as Ctrl-C would.
+
+    Within the block, Ctrl-C raises KeyboardInterrupt as ever and SIGTERM and SIGHUP raise
     :class:`Terminated`; yields the list of what arrived (``"Ctrl-C"``, ``"SIGTERM"``...).
 
     After the first termination signal, further ones are ignored, so the clean-up it started

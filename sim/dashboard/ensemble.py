@@ -156,6 +156,7 @@ class Band:
     drawn: int = 0
 
     def __getitem__(self, measure: Measure) -> Quantiles:
+        """Return the band of ``measure``."""
         return self.quantiles[measure.key]
 
     @property
@@ -165,7 +166,7 @@ class Band:
 
 
 def quantiles(measure: Measure, trajectory: Trajectory) -> Quantiles:
-    """The :data:`BAND` quantiles of ``measure`` over the runs of ``trajectory``."""
+    """Return the :data:`BAND` quantiles of ``measure`` over the runs of ``trajectory``."""
     low, median, high = np.quantile(measure.weekly(trajectory), BAND, axis=0)
     final = np.quantile(measure.final(trajectory), BAND)
     return Quantiles(low, median, high, (float(final[0]), float(final[1]), float(final[2])))
@@ -301,9 +302,11 @@ def setting_label(ensemble: Ensemble) -> str:
 
 
 def ensemble_frame(ensemble: Ensemble, measure: Measure = RECORDING_SHARE) -> pd.DataFrame:
-    """Tidy weekly quantiles of both bands: ``role`` (``reference`` or ``setting``),
-    ``series`` (its legend text), ``week`` (1 for the first week run), ``low``, ``median``,
-    ``high``."""
+    """Tidy weekly quantiles of both bands.
+
+    Columns ``role`` (``reference`` or ``setting``), ``series`` (its legend text), ``week``
+    (1 for the first week run), ``low``, ``median``, ``high``.
+    """
     parts = []
     for role, label, band in (
         ("reference", ensemble.reference_label, ensemble.reference_band),
@@ -333,10 +336,12 @@ BAND_NUMBERS = ("week", "low", "median", "high")
 def ensemble_template(
     start: date, weeks: int, reference: str, setting: str, measure: Measure
 ) -> Spec:
-    """The ensemble chart without its data: median line and 90% band of ``measure`` week by
-    week, for the setting (filled, blue) and the reference (outlined, grey, drawn on top so it
-    shows where the two are equal). Built once per legend and run length: building and
-    checking a layered chart takes longer than running the engine."""
+    """Make the ensemble chart without its data: median line and 90% band of ``measure``.
+
+    Week by week, for the setting (filled, blue) and the reference (outlined, grey, drawn on
+    top so it shows where the two are equal). Built once per legend and run length: building
+    and checking a layered chart takes longer than running the engine.
+    """
     colour = alt.Color(
         "series:N",
         title=None,
@@ -373,7 +378,7 @@ def ensemble_template(
 
 
 def ensemble_chart(ensemble: Ensemble, measure: Measure = RECORDING_SHARE) -> Spec:
-    """The ensemble chart of ``ensemble`` (:func:`ensemble_template` with its bands)."""
+    """Make the ensemble chart of ``ensemble`` (:func:`ensemble_template` with its bands)."""
     weeks = max(ensemble.reference_band.weeks, ensemble.setting_band.weeks)
     template = ensemble_template(
         ensemble.start, weeks, ensemble.reference_label, setting_label(ensemble), measure
@@ -387,7 +392,7 @@ def _spread(values: tuple[float, float, float]) -> str:
 
 
 def caption(ensemble: Ensemble, measure: Measure = RECORDING_SHARE) -> str:
-    """What is drawn, and the last year's figure for both settings, in words."""
+    """Say in words what is drawn, and the last year's figure for both settings."""
     moves = "; ".join(
         f"{lever_label(PARAMETERS[name])} {written:g} \u2192 {value:g}"
         for name, value, written in ensemble.changed
@@ -427,7 +432,7 @@ def posterior_note(catalog: Catalog, settings: Settings) -> str:
 
 @solara.component
 def EnsemblePanel(state: PageState, cache: BandCache) -> None:
-    """The ensemble chart, redrawn in a background thread whenever the setting changes."""
+    """Show the ensemble chart, redrawn in a background thread whenever the setting changes."""
     try:
         settings: Settings | None = state.settings()
         problem = ""

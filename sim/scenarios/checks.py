@@ -113,8 +113,11 @@ class _Check:
 
 
 def check_resolved(resolved: Resolved, top: str) -> None:
-    """Raise :class:`~sim.scenarios.problems.ScenarioError` if the resolved scenario is
-    inconsistent, naming the first problem (in file ``top`` unless written in a parent)."""
+    """Raise :class:`~sim.scenarios.problems.ScenarioError` if the resolved scenario is wrong.
+
+    Wrong means inconsistent; the error names the first problem (in file ``top`` unless it is
+    written in a parent).
+    """
     check = _Check(resolved, top, Problems(top))
     _check_total_staff(check)
     _check_partners(check)
@@ -166,7 +169,7 @@ def _check_partners(check: _Check) -> None:
 
 
 def _check_prefix(check: _Check, partner: PartnerSpec, prefixes: dict[str, str]) -> None:
-    """The partner's input prefix (its slug) is usable and no other partner's."""
+    """Check that the partner's input prefix (its slug) is usable and no other partner's."""
     prefix = slug(partner.name)
     if not prefix or prefix in RESERVED_SLUGS:
         check.problems.add(
@@ -267,7 +270,7 @@ def _check_given_once(check: _Check) -> None:
 
 
 def _check_prior_use(check: _Check) -> None:
-    """A partner already using the system is live from week 0."""
+    """Check that a partner already using the system is live from week 0."""
     for partner in check.spec.partners:
         bounds = check.go_live_weeks.get(partner.name)
         if partner.prior_use.value and bounds is not None and bounds != (0, 0):
@@ -278,7 +281,7 @@ def _check_prior_use(check: _Check) -> None:
 
 
 def _check_anchored_offsets(check: _Check) -> None:
-    """An event placed at its partner's go-live stays inside the run after its offset."""
+    """Check that an event placed at its partner's go-live stays inside the run after its offset."""
     names = [p.name for p in check.spec.partners]
     for index, event in enumerate(check.spec.events):
         if not is_anchored(event):
@@ -320,7 +323,7 @@ def _check_phases(check: _Check) -> None:
 
 
 def _check_delivery_delay(check: _Check) -> None:
-    """The delivery delay is no longer than the run."""
+    """Check that the delivery delay is no longer than the run."""
     delay = check.spec.delivery_delay_weeks
     if delay is None:
         return

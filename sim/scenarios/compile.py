@@ -74,13 +74,13 @@ class _Picker:
     start: date
 
     def number(self, name: str, value: Given[Any] | Span[Any]) -> float:
-        """The number input ``name`` takes, stated as ``value``."""
+        """Return the number input ``name`` takes, stated as ``value``."""
         if isinstance(value, Given):
             return float(value.value)
         return float(self.chosen.get(name, value.midpoint()))
 
     def week(self, name: str, value: Given[Any] | Span[Any]) -> int:
-        """The week (from the start date) input ``name`` takes, stated as ``value``."""
+        """Return the week (from the start date) input ``name`` takes, stated as ``value``."""
         if isinstance(value, Given):
             raw: Any = value.value
         elif name in self.chosen:
@@ -210,7 +210,7 @@ def _event_go_lives(spec: ScenarioSpec, pick: _Picker, delay: int) -> dict[int, 
 def _event_timeline(
     spec: ScenarioSpec, pick: _Picker, delay: int, go_live: Mapping[int, int]
 ) -> list[TimedEvent]:
-    """The events of the timeline, each at its week with its partners and amount."""
+    """Place the events of the timeline, each at its week with its partners and amount."""
     index = {p.name: a for a, p in enumerate(spec.partners)}
     timed: list[TimedEvent] = []
     for event in spec.events:
@@ -238,7 +238,7 @@ def _event_timeline(
 
 
 def _amount(event: Any, pick: _Picker) -> float:
-    """The event's size (its one amount field), or 0 for an event without one."""
+    """Return the event's size (its one amount field), or 0 for an event without one."""
     amount = 0.0
     for name in EVENT_AMOUNT_FIELDS:
         size = getattr(event, name, None)

@@ -1,5 +1,7 @@
-"""Resolving a scenario file: read it, give plain values their table's provenance, merge the
-``extends`` chain, and check the result.
+"""Resolving a scenario file: read it, give values provenance, merge ``extends``, check it.
+
+Plain values take their table's provenance, and the ``extends`` chain is merged before the
+result is checked.
 
 Reading a file goes: bytes -> UTF-8 text -> TOML -> the top-level table
 (:class:`~sim.scenarios.schema.ScenarioFile`) -> the parent chain -> partners, events and
@@ -180,7 +182,7 @@ def _resolve(location: Location, text: str | None, chain: tuple[Location, ...]) 
 
 
 def _resolve_parent(location: Location, extends: str, chain: tuple[Location, ...]) -> Resolved:
-    """The resolved scenario the file at ``location`` extends, refusing a cycle."""
+    """Resolve the scenario the file at ``location`` extends, refusing a cycle."""
     parent = locate(extends, relative_to=location)
     links = (*chain, location)
     keys = [link.key for link in links]
@@ -270,8 +272,10 @@ def _merge_partners(
 def _partner_name(
     table: Mapping[str, Any], path: str, seen: Mapping[str, int], problems: Problems
 ) -> str | None:
-    """The name of the partner ``table`` describes; None (recording why) if it has none or
-    repeats an earlier table's."""
+    """Return the name of the partner ``table`` describes.
+
+    None (recording why) if it has none or repeats an earlier table's.
+    """
     name = table.get("name")
     if not isinstance(name, str):
         problems.add(
@@ -411,8 +415,11 @@ def _merge_parameters(
 def _merge_posterior(
     location: Location, head: ScenarioFile, parent: Resolved | None, problems: Problems
 ) -> PosteriorSpec | None:
-    """The scenario's posterior: its own ``[posterior]``, else the parent's without the
-    inputs this file states anew (a value stated here wins over the parent's draws)."""
+    """Return the scenario's posterior: its own ``[posterior]``, else the parent's.
+
+    The parent's without the inputs this file states anew (a value stated here wins over the
+    parent's draws).
+    """
     if head.posterior is not None:
         return read_posterior(location, head.posterior, problems)
     if parent is None or parent.spec.posterior is None:
@@ -423,9 +430,11 @@ def _merge_posterior(
 
 
 def _restated(head: ScenarioFile, inherited: Sequence[str]) -> Callable[[str], bool]:
-    """Whether an input is one this file states anew: a parameter it sets, a field of a
-    partner it changes (or of every partner, with ``all_partners``), an event it replaces or
-    removes, the delivery delay."""
+    """Whether an input is one this file states anew.
+
+    A parameter it sets, a field of a partner it changes (or of every partner, with
+    ``all_partners``), an event it replaces or removes, the delivery delay.
+    """
     names = {str(k) for k in head.parameters}
     if head.delivery_delay_weeks is not None:
         names.add("delivery_delay_weeks")

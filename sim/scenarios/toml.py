@@ -43,8 +43,7 @@ def _is_control(char: str) -> bool:
 
 
 def toml_string(text: str) -> str:
-    """Return ``text`` as a TOML basic string, quotes, backslashes and control characters
-    escaped."""
+    """Return ``text`` as a TOML basic string: quotes, backslashes, control characters escaped."""
     out = []
     for char in text:
         if char in _ESCAPES:
@@ -77,8 +76,10 @@ def toml_value(value: object) -> str:
 
 
 def toml_comment(text: str) -> list[str]:
-    """Return ``text`` as comment lines (``#`` alone for an empty line); a control character
-    TOML does not allow in a comment is shown escaped."""
+    """Return ``text`` as comment lines (``#`` alone for an empty line).
+
+    A control character TOML does not allow in a comment is shown escaped.
+    """
     lines = [
         "".join(toml_string(c)[1:-1] if _is_control(c) and c != "\t" else c for c in line)
         for line in text.splitlines()
@@ -92,8 +93,11 @@ def inline_table(items: Iterable[tuple[str, object]]) -> str:
 
 
 def annotated_value(value: Given[Any] | Span[Any], table: tuple[str, str] | None = None) -> str:
-    """Return a value with provenance as TOML: bare when its provenance and source are its
-    table's (``table``), else an inline table naming what differs."""
+    """Return a value with provenance as TOML.
+
+    Bare when its provenance and source are its table's (``table``), else an inline table
+    naming what differs.
+    """
     if isinstance(value, Given):
         if table == (value.provenance, value.source):
             return toml_value(value.value)

@@ -86,8 +86,7 @@ def uncertain_inputs(spec: ScenarioSpec) -> dict[str, UncertainInput]:
 def choose(
     inputs: Mapping[str, UncertainInput], values: Mapping[str, float], origin: str
 ) -> dict[str, float]:
-    """Return ``values`` after checking each names an input or registry parameter and lies
-    inside its range.
+    """Return ``values``, each checked to name an input or registry parameter in its range.
 
     Raises
     ------
@@ -124,8 +123,11 @@ def choose(
 def check_posterior(
     posterior: Posterior, inputs: Mapping[str, UncertainInput], origin: str
 ) -> None:
-    """Raise :class:`ScenarioError` unless every column of ``posterior`` is an uncertain input
-    of the scenario and every value lies inside that input's range."""
+    """Raise :class:`ScenarioError` unless the posterior fits the scenario's uncertain inputs.
+
+    Every column of ``posterior`` must be an uncertain input of the scenario and every value
+    lie inside that input's range.
+    """
     for j, name in enumerate(posterior.inputs):
         spec = inputs.get(name)
         if spec is None:

@@ -58,8 +58,10 @@ def _what(result: SensitivityResult) -> str:
 
 
 def _named(result: SensitivityResult, factor: str) -> str:
-    """A factor's name, marked "(assumed)" when it is a single input no evidence fixes: an
-    analyst should know when the top lever is a modelling choice."""
+    """Return a factor's name, marked "(assumed)" when it is a single input no evidence fixes.
+
+    An analyst should know when the top lever is a modelling choice.
+    """
     if result.level != "parameter":
         return factor
     known = result.factors.set_index("factor")["provenance"]
@@ -304,8 +306,10 @@ def _caveats(result: SensitivityResult) -> list[str]:
 
 
 def _composition(result: SensitivityResult) -> str:
-    """How many inputs (and assumed ones) each category holds: a category's index sums all
-    of them, so its size and its ranges are part of the answer."""
+    """How many inputs (and assumed ones) each category holds.
+
+    A category's index sums all of them, so its size and its ranges are part of the answer.
+    """
     factors = result.factors
     counts = factors.groupby("category", sort=False).agg(
         inputs=("factor", "size"), assumed=("provenance", lambda p: int((p == "assumed").sum()))
@@ -355,7 +359,7 @@ def _stability(result: SensitivityResult) -> str:
 
 
 def _how_to_read(result: SensitivityResult) -> str:
-    """What the numbers mean, for the method that produced them."""
+    """Return what the numbers mean, for the method that produced them."""
     if result.method == "morris":
         return (
             "Morris screening moves one input at a time by a fixed step, from many random "
@@ -380,8 +384,11 @@ def _how_to_read(result: SensitivityResult) -> str:
 
 
 def brief_markdown(result: SensitivityResult, figures: Mapping[str, Path] | None = None) -> str:
-    """The brief as Markdown; ``figures`` maps file stems to paths, linked relative to the
-    folder the brief is written into (``figures/<stem>.png``; none by default)."""
+    """Write the brief as Markdown; ``figures`` maps file stems to paths.
+
+    Figures are linked relative to the folder the brief is written into
+    (``figures/<stem>.png``; none by default).
+    """
     figures = figures or {}
     what = "framework categories" if result.level == "category" else "inputs"
     method = (

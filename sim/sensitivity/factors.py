@@ -84,6 +84,7 @@ class Factor:
     provenance: str = ""
 
     def __post_init__(self) -> None:
+        """Check that the range is not empty."""
         if not self.low < self.high:
             raise FactorError(
                 f"factor {self.name!r} needs low < high, got [{self.low}, {self.high}]"

@@ -38,12 +38,12 @@ LABELLED = 6
 
 
 def output_label(result: SensitivityResult, name: str) -> str:
-    """The header of output ``name`` (:func:`sim.names.header`), partners named in full."""
+    """Return the header of output ``name`` (:func:`sim.names.header`), partners named in full."""
     return capitalised(header(name, result.partners))
 
 
 def colour_of(category: str, categories: list[str]) -> str:
-    """The category's colour (a framework category's own, else a neutral one)."""
+    """Return the category's colour (a framework category's own, else a neutral one)."""
     if category in CATEGORY_COLOURS:
         return CATEGORY_COLOURS[category]
     others = [c for c in categories if c not in CATEGORY_COLOURS]
@@ -73,7 +73,7 @@ def _panels(n: int, width: float, height: float, cols: int = 3) -> tuple[Figure,
 
 
 def _headline_outputs(result: SensitivityResult) -> list[str]:
-    """Outputs drawn one panel each: partnership-wide ones, else the first six."""
+    """Choose the outputs drawn one panel each: partnership-wide ones, else the first six."""
     outputs = list(result.outputs)
     whole = [o for o in outputs if "." not in o]
     return whole or outputs[:6]

@@ -1,5 +1,6 @@
-"""The folder of a sensitivity analysis: its runs, tables, figures and brief, written here so
-that a notebook and ``sharesim sensitivity`` write the same folder.
+"""The folder of a sensitivity analysis: its runs, tables, figures and brief.
+
+Written here so that a notebook and ``sharesim sensitivity`` write the same folder.
 
 Layout::
 
@@ -59,16 +60,21 @@ OUTPUT_FILES = (
 
 
 def _earlier_analysis(folder: Path, manifest: Mapping[str, Any] | None) -> tuple[str, ...] | None:
-    """An analysis folder written before manifests named their kind: no manifest of its own,
-    its ``result.json`` or its runs' sweep manifest."""
+    """Recognise an analysis folder written before manifests named their kind.
+
+    It has no manifest of its own, but its ``result.json`` or its runs' sweep manifest.
+    """
     if manifest is None and ((folder / "result.json").is_file() or (folder / RUNS).is_dir()):
         return (durable.MANIFEST, f"{RUNS}/", *OUTPUT_FILES)
     return None
 
 
 def check_folder(out: Path | str) -> None:
-    """Refuse, writing nothing, a folder an analysis may not be written into: anything but a
-    new or empty folder or an analysis's (one line, an :class:`sim.durable.OutputError`)."""
+    """Refuse, writing nothing, a folder an analysis may not be written into.
+
+    Anything but a new or empty folder or an analysis's is refused (one line, an
+    :class:`sim.durable.OutputError`).
+    """
     durable.owned(out, KIND, _earlier_analysis)
 
 
@@ -90,9 +96,11 @@ def claim_folder(out: Path | str) -> Path:
 
 
 def write_tables(result: SensitivityResult, folder: Path | str) -> dict[str, Path]:
-    """Write every table of ``result`` as CSV, the design and runs as Parquet, and the
-    settings, noise shares and provenance as ``result.json`` into ``folder``; return the
-    paths by file name."""
+    """Write the tables and data of ``result`` into ``folder``; return the paths by file name.
+
+    Every table is written as CSV, the design and runs as Parquet, and the settings, noise
+    shares and provenance as ``result.json``.
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
@@ -119,8 +127,9 @@ def write_tables(result: SensitivityResult, folder: Path | str) -> dict[str, Pat
 
 
 def read_result_folder(out: Path | str) -> SensitivityResult:
-    """The result an analysis folder holds, read back from its tables (as
-    :func:`write_tables` wrote them).
+    """Return the result an analysis folder holds, read back from its tables.
+
+    As :func:`write_tables` wrote them.
 
     Raises
     ------
@@ -197,8 +206,10 @@ def run_to_folder(
     execution: Execution | None = None,
     progress: ProgressCallback | None = None,
 ) -> tuple[SensitivityResult, dict[str, Path]]:
-    """Run a sensitivity experiment into ``out``: claim the folder, run (or resume) the runs
-    in ``out/runs``, write the tables, figures and brief.
+    """Run a sensitivity experiment into ``out``.
+
+    Claim the folder, run (or resume) the runs in ``out/runs``, write the tables, figures and
+    brief.
 
     Returns
     -------

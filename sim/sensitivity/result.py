@@ -2,7 +2,8 @@
 
 Its figures (:mod:`sim.sensitivity.figures`), its brief (:mod:`sim.sensitivity.brief`) and its
 folder (:mod:`sim.sensitivity.folder`) are made from it by functions that take it as their
-argument."""
+argument.
+"""
 
 from __future__ import annotations
 
@@ -95,7 +96,7 @@ NOISE_COLUMNS: tuple[str, ...] = (
 
 
 def empty(columns: tuple[str, ...]) -> pd.DataFrame:
-    """An empty frame with the given columns (a table an analysis did not produce)."""
+    """Make an empty frame with the given columns (a table an analysis did not produce)."""
     return pd.DataFrame({name: pd.Series(dtype=object) for name in columns})
 
 
@@ -167,8 +168,10 @@ class SensitivityResult:
 
     @property
     def partners(self) -> dict[str, str]:
-        """Slug -> full name of the scenario's partners, when its provenance lists them (as
-        :func:`sim.names.header` needs to name a per-partner output)."""
+        """Slug -> full name of the scenario's partners, when its provenance lists them.
+
+        As :func:`sim.names.header` needs to name a per-partner output.
+        """
         listed = self.provenance.get("partners")
         return partner_names(map(str, listed)) if isinstance(listed, list | tuple) else {}
 

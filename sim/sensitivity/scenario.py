@@ -1,17 +1,22 @@
-"""Sensitivity analysis of a scenario: its uncertain inputs as factors, its runs on the
-sweep runner (:func:`sim.sweep.run_design`: durable, resumable, local or on Dask)."""
+"""Sensitivity analysis of a scenario: its uncertain inputs as factors, its runs on the sweep.
+
+The runs go through the sweep runner (:func:`sim.sweep.run_design`: durable, resumable,
+local or on Dask).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from sim.engine import Trajectory
 from sim.execution import Execution
+from sim.metrics import summary_metrics
+from sim.scenarios import Scenario
 from sim.sensitivity.analysis import morris_analysis, sobol_analysis
 from sim.sensitivity.factors import Factor, Level, narrow, scenario_factors
 from sim.sensitivity.methods import (
@@ -22,17 +27,11 @@ from sim.sensitivity.methods import (
     SobolSettings,
 )
 from sim.sensitivity.result import SensitivityResult
-
-if TYPE_CHECKING:
-    from sim.scenarios import Scenario
-    from sim.sweep import ProgressCallback
+from sim.sweep import ProgressCallback, run_design
 
 
 def scenario_outputs(scenario: Scenario) -> tuple[str, ...]:
     """Every summary metric a run of ``scenario`` reports (``sim.metrics.summary_metrics``)."""
-    from sim.engine import Trajectory
-    from sim.metrics import summary_metrics
-
     a = len(scenario.partner_names)
     whole = np.zeros((0, 1, a), dtype=np.int64)
     real = np.zeros((0, 1, a))
@@ -74,8 +73,6 @@ class ScenarioEvaluator:
 
     def __call__(self, design: pd.DataFrame, *, replicates: int, seed: int) -> pd.DataFrame:
         """Run every row of ``design`` ``replicates`` times; one row per run."""
-        from sim.sweep import run_design
-
         return run_design(
             self.scenario,
             design,
@@ -88,8 +85,6 @@ class ScenarioEvaluator:
 
 
 def _scenario(scenario: Scenario | str) -> Scenario:
-    from sim.scenarios import Scenario
-
     return Scenario.load(scenario) if isinstance(scenario, str) else scenario
 
 
@@ -98,7 +93,7 @@ def factors_of(
     inputs: Sequence[str] | InputSet = "all",
     bounds: Mapping[str, tuple[float, float]] | None = None,
 ) -> tuple[Factor, ...]:
-    """The factors of an analysis of ``scenario``.
+    """Return the factors of an analysis of ``scenario``.
 
     Parameters
     ----------

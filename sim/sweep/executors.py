@@ -45,21 +45,26 @@ class SerialExecutor(Executor):
 
 
 def ignore_interrupts() -> None:
-    """Local workers leave Ctrl-C (sent to the terminal's whole process group) to the
-    coordinator, which stops the sweep cleanly (finished chunks are kept) instead of every
-    worker printing its own traceback."""
+    """Leave Ctrl-C in local workers to the coordinator, which stops the sweep cleanly.
+
+    Ctrl-C reaches the terminal's whole process group; finished chunks are kept, instead of
+    every worker printing its own traceback.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def start_worker(coordinator: int) -> None:
-    """Set up a process-pool worker: it ignores Ctrl-C (:func:`ignore_interrupts`) and dies
-    with the coordinator (:func:`sim.sweep.lifeline.bind_to_parent`)."""
+    """Set up a process-pool worker.
+
+    It ignores Ctrl-C (:func:`ignore_interrupts`) and dies with the coordinator
+    (:func:`sim.sweep.lifeline.bind_to_parent`).
+    """
     ignore_interrupts()
     bind_to_parent(coordinator)
 
 
 def default_workers() -> int:
-    """Number of CPUs this process may use (its affinity mask where the system has one)."""
+    """Count the CPUs this process may use (its affinity mask where the system has one)."""
     if hasattr(os, "sched_getaffinity"):
         return max(1, len(os.sched_getaffinity(0)))
     return max(1, os.cpu_count() or 1)
@@ -89,6 +94,7 @@ class Executors:
         self._closers: list[Callable[[], object]] = []
 
     def __enter__(self) -> Self:
+        """Start the executor the options name (or take the one given)."""
         kind = self.execution.executor
         if isinstance(kind, Executor):
             self.executor = kind
@@ -156,9 +162,12 @@ class Executors:
         return client
 
     def _stop_pool(self) -> None:
-        """End the pool's workers now: the sweep stopped (Ctrl-C, a signal, an error), and
-        what they are computing would be thrown away. Waiting would keep the coordinator
-        alive for as long as the longest chunk in flight."""
+        """End the pool's workers now.
+
+        The sweep stopped (Ctrl-C, a signal, an error), and what they are computing would be
+        thrown away. Waiting would keep the coordinator alive for as long as the longest chunk
+        in flight.
+        """
         # The pool offers no public way to end its workers before Python 3.14
         # (terminate_workers); its table of worker processes is the only handle.
         workers = list((getattr(self.executor, "_processes", None) or {}).values())
@@ -186,6 +195,7 @@ class Executors:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
+        """Stop the executor: wait for its work after success, cancel what is queued on error."""
         name = self.execution.executor
         if name == "process" and error is None:
             self.executor.shutdown(wait=True)

@@ -1,6 +1,7 @@
-"""Workers die with their coordinator: a process-pool worker ends when the process that
-started it ends, however it ends (SIGKILL included), so no worker is left computing for
-nobody and holding its memory.
+"""Workers die with their coordinator.
+
+A process-pool worker ends when the process that started it ends, however it ends (SIGKILL
+included), so no worker is left computing for nobody and holding its memory.
 
 Two guards, armed in every worker as it starts (:func:`bind_to_parent`):
 

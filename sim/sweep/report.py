@@ -1,6 +1,8 @@
-"""The report of a sweep folder: response curves of its outputs over each varied input, per
-scenario, with intervals across replicates; the tipping points in them; and the conditions
-under which the headline outcome holds (scenario discovery).
+"""The report of a sweep folder.
+
+Response curves of its outputs over each varied input, per scenario, with intervals across
+replicates; the tipping points in them; and the conditions under which the headline outcome holds
+(scenario discovery).
 
 Written from the folder alone (:func:`sim.sweep.read_results`), beside the runs::
 
@@ -91,13 +93,13 @@ class SweepFindings:
 
 
 def output_columns(frame: pd.DataFrame, inputs: Sequence[str]) -> list[str]:
-    """The output columns of a result table: everything but identity, inputs and errors."""
+    """Return the output columns of a result table: everything but identity, inputs and errors."""
     skip = {*store.RUN_COLUMNS, *inputs, "error", "posterior_draw"}
     return [c for c in frame.columns if c not in skip]
 
 
 def followed_outputs(frame: pd.DataFrame, inputs: Sequence[str]) -> tuple[str, ...]:
-    """The outputs a report follows: the headline, then every benefit output present."""
+    """Return the outputs a report follows: the headline, then every benefit output present."""
     outputs = output_columns(frame, inputs)
     return tuple(o for o in (HEADLINE, *benefit_outputs(outputs)) if o in outputs)
 
@@ -138,8 +140,10 @@ def sweep_findings(out: Path | str, outcome: Outcome | str = DEFAULT_OUTCOME) ->
 
 
 def _common_start(manifest: Mapping[str, Any]) -> date | None:
-    """The start date the sweep's scenarios share, when their files still load as they were
-    (None otherwise: week inputs are then shown as weeks only)."""
+    """Return the start date the sweep's scenarios share, when their files still load.
+
+    None otherwise: week inputs are then shown as weeks only.
+    """
     starts = set()
     for entry in manifest["experiment"]["scenarios"]:
         scenario = recorded_scenario(entry["name"], entry.get("content_hash"))
@@ -153,15 +157,17 @@ def _common_start(manifest: Mapping[str, Any]) -> date | None:
 
 
 def _moving_inputs(findings: SweepFindings, output: str) -> list[str]:
-    """The inputs whose curves of ``output`` move most, at most :data:`PANELS_AT_MOST`."""
+    """Return the inputs whose curves of ``output`` move most, at most :data:`PANELS_AT_MOST`."""
     curves = findings.curves[findings.curves["output"] == output]
     moved = curves.groupby("input", sort=False)["median"].agg(lambda m: m.max() - m.min())
     return list(moved.sort_values(ascending=False, kind="stable").index[:PANELS_AT_MOST])
 
 
 def response_figure(findings: SweepFindings, output: str) -> Figure:
-    """Median and 90% band of ``output`` over each varied input, one line per scenario; a
-    dotted line marks each tipping point (between the two levels of its jump)."""
+    """Median and 90% band of ``output`` over each varied input, one line per scenario.
+
+    A dotted line marks each tipping point (between the two levels of its jump).
+    """
     inputs = _moving_inputs(findings, output)
     cols = min(3, len(inputs))
     rows = -(-len(inputs) // cols)
@@ -225,7 +231,7 @@ def _input_unit(name: str) -> str:
 
 
 def tipping_sentence(row: Mapping[str, Any], start: date | None = None) -> str:
-    """A tipping point in words: where, how far the output falls or rises, its interval."""
+    """Return a tipping point in words: where, how far the output falls or rises, its interval."""
     output, name = str(row["output"]), str(row["input"])
     moves = "falls" if row["jump"] < 0 else "rises"
     return (
@@ -238,7 +244,7 @@ def tipping_sentence(row: Mapping[str, Any], start: date | None = None) -> str:
 
 
 def _flat_sentence(findings: SweepFindings, scenario: str, output: str) -> str | None:
-    """The change of ``output`` over the inputs of a scenario with no tipping point."""
+    """Return the change of ``output`` over the inputs of a scenario with no tipping point."""
     curves = findings.curves[
         (findings.curves["scenario"] == scenario) & (findings.curves["output"] == output)
     ]
@@ -308,7 +314,7 @@ def _conditions_lines(findings: SweepFindings) -> list[str]:
 
 
 def report_markdown(findings: SweepFindings, figures: Sequence[str] = ()) -> str:
-    """The sweep report as Markdown; ``figures`` are the outputs whose figure was written."""
+    """Return the sweep report as Markdown; ``figures`` are the outputs whose figure was written."""
     experiment = findings.manifest["experiment"]
     done = len(findings.runs)
     total = int(findings.manifest.get("runs", done))

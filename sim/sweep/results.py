@@ -73,7 +73,7 @@ class SweepStatus:
 
 
 def status(out: Path | str) -> SweepStatus:
-    """The status of the sweep in folder ``out`` (read only; works while a sweep runs).
+    """Return the status of the sweep in folder ``out`` (read only; works while a sweep runs).
 
     Raises
     ------
@@ -104,8 +104,11 @@ def status(out: Path | str) -> SweepStatus:
 
 
 def _state(folder: Path, sessions: list[Mapping[str, Any]]) -> str:
-    """How the last session stands: as it recorded, except that a session recorded as
-    running whose folder nobody holds locked was killed before it could say so."""
+    """Return how the last session stands.
+
+    It stands as it recorded, except that a session recorded as running whose folder nobody
+    holds locked was killed before it could say so.
+    """
     if not sessions:
         return "new"
     state = str(sessions[-1].get("state", "running"))
@@ -122,7 +125,7 @@ def _manifest(folder: Path) -> dict[str, Any]:
 
 
 def _tally(identity: Mapping[str, Any], committed: pd.DataFrame) -> tuple[int, int, Counter[str]]:
-    """Runs of the experiment, runs done without error, and how often each error occurred."""
+    """Count runs of the experiment, runs done without error, and how often each error occurred."""
     errors = dict(zip(committed["run_key"], committed["error"], strict=True))
     done = total = 0
     messages: Counter[str] = Counter()
@@ -138,7 +141,7 @@ def _tally(identity: Mapping[str, Any], committed: pd.DataFrame) -> tuple[int, i
 
 
 def read_results(out: Path | str) -> pd.DataFrame:
-    """The result table of the sweep in ``out``: one row per committed run of its experiment.
+    """Read the result table of the sweep in ``out``: one row per committed run of its experiment.
 
     Columns: ``scenario``, ``row``, ``replicate``, ``run_key``, the design inputs, the
     summary metrics (:func:`sim.metrics.summary_metrics`; empty for failed runs) and

@@ -90,7 +90,7 @@ def run_plan(
 def progress_callback(
     progress: ProgressCallback | bool | None, label: str
 ) -> ProgressCallback | None:
-    """The callable a ``progress=`` argument stands for (True: a :class:`ProgressLine`)."""
+    """Return the callable a ``progress=`` argument stands for (True: a :class:`ProgressLine`)."""
     if progress is True:
         return ProgressLine(label)
     if progress is None or progress is False:
@@ -130,7 +130,7 @@ def execute(
 def _manifest(
     plan: Plan, identity: Mapping[str, Any], old: Mapping[str, Any] | None
 ) -> dict[str, Any]:
-    """The folder's manifest for this session: the old one's history, this experiment."""
+    """Make the folder's manifest for this session: the old one's history, this experiment."""
     previous = list(old.get("extended_from", [])) if old else []
     if old and old["experiment_hash"] != store.experiment_hash(identity):
         previous.append(old["experiment_hash"])
@@ -154,7 +154,7 @@ def _manifest(
 
 
 def _files(old: Mapping[str, Any] | None) -> list[str]:
-    """The files an earlier session's manifest lists (names only)."""
+    """Return the files an earlier session's manifest lists (names only)."""
     listed = old.get("files", []) if old else []
     return [name for name in listed if isinstance(name, str)] if isinstance(listed, list) else []
 
@@ -165,7 +165,7 @@ def _files(old: Mapping[str, Any] | None) -> list[str]:
 def _chunks(
     plan: Plan, identity: Mapping[str, Any], done: set[str], size: int
 ) -> Iterator[ChunkTask]:
-    """The runs not yet done, as chunks of at most ``size`` runs of one scenario."""
+    """Return the runs not yet done, as chunks of at most ``size`` runs of one scenario."""
     texts: dict[int, str] = {}
     pending: list[RunId] = []
     for run in expected_runs(identity):
@@ -182,7 +182,7 @@ def _chunks(
 def _task(
     plan: Plan, identity: Mapping[str, Any], runs: list[RunId], texts: dict[int, str]
 ) -> ChunkTask:
-    """The task of a chunk of runs of one scenario (its TOML text written once, in ``texts``)."""
+    """Make the task of a chunk of runs of one scenario (its TOML text kept in ``texts``)."""
     s = runs[0].scenario
     if s not in texts:
         texts[s] = plan.scenarios[s].to_toml()
@@ -207,15 +207,20 @@ def _split(task: ChunkTask) -> list[ChunkTask]:
 
 
 def _chunk_size(chunk_size: int | None, workers: int, left: int) -> int:
-    """The given chunk size, or about four chunks per worker (enough to balance the load,
-    few enough to batch well), at most :data:`MAX_CHUNK`."""
+    """Return the given chunk size, or about four chunks per worker, at most :data:`MAX_CHUNK`.
+
+    Four chunks per worker are enough to balance the load and few enough to batch well.
+    """
     return chunk_size or max(1, min(MAX_CHUNK, math.ceil(left / (4 * workers))))
 
 
 @dataclasses.dataclass(frozen=True)
 class _Tally:
-    """Runs with a result (from earlier sessions too), failed runs, worker time, and the last
-    chunk counted."""
+    """What a sweep's chunks have counted so far.
+
+    Runs with a result (from earlier sessions too), failed runs, worker time, and the last
+    chunk counted.
+    """
 
     count: int
     failed: int
@@ -223,7 +228,7 @@ class _Tally:
     last: str | None = None
 
     def plus(self, output: ChunkOutput) -> _Tally:
-        """The tally with ``output``'s chunk counted."""
+        """Return the tally with ``output``'s chunk counted."""
         return _Tally(
             self.count + output.count,
             self.failed + output.failed,
@@ -252,7 +257,7 @@ class _Queue:
     running: dict[Future[ChunkOutput], _Attempt] = dataclasses.field(default_factory=dict)
 
     def next(self) -> _Attempt | None:
-        """The chunk to submit next (retries first), or None when there is none left."""
+        """Return the chunk to submit next (retries first), or None when there is none left."""
         if self.retry:
             return self.retry.popleft()
         task = next(self.todo, None)
@@ -314,7 +319,7 @@ class _Session:
                 self._loop(pool, chunk_size)
 
     def _counts(self) -> dict[str, Any]:
-        """The session's counts for its record, however it ended."""
+        """Return the session's counts for its record, however it ended."""
         tally, committing = self.tally, self.committing
         # A chunk whose commit an interrupt cut short after its runs file was renamed into
         # place is on disk; the record counts every chunk that is.
@@ -417,9 +422,11 @@ class _Session:
         pool.rebuild()
 
     def _isolate_repeat_offenders(self, retry: deque[_Attempt]) -> None:
-        """Chunks that were running each time the pool broke are split; a single run that
-        was running every time is recorded as failed, so one run that kills its worker (out
-        of memory, a crash in native code) cannot stall the sweep."""
+        """Split the chunks that were running each time the pool broke.
+
+        A single run that was running every time is recorded as failed, so one run that kills
+        its worker (out of memory, a crash in native code) cannot stall the sweep.
+        """
         keep: list[_Attempt] = []
         for attempt in retry:
             if attempt.attempts < MAX_ATTEMPTS:

@@ -41,10 +41,11 @@ one is included by default."""
 
 @functools.cache
 def model_version() -> str:
-    """The version of the model code: package version plus a digest of the modules that
-    decide results (engine and its compiled kernel, parameters, metrics, seeds, timeline,
-    scenario compilation: every module but those in :data:`NOT_MODEL`), and the numpy and
-    numba versions (random streams, compiled code).
+    """Return the version of the model code: package version and a digest of model modules.
+
+    The digest covers the modules that decide results (engine and its compiled kernel,
+    parameters, metrics, seeds, timeline, scenario compilation: every module but those in
+    :data:`NOT_MODEL`), and the numpy and numba versions (random streams, compiled code).
 
     Part of every run key, so results of different model code never mix in one folder, and
     checked on every worker, so a cluster running other code is refused. Computed once per
@@ -61,8 +62,11 @@ def model_version() -> str:
 
 
 def package_version() -> str:
-    """The installed version of sharesim (read from its metadata rather than from
-    ``sim.__version__``, whose package imports this one); ``unknown`` when not installed."""
+    """Return the installed version of sharesim; ``unknown`` when not installed.
+
+    It is read from the package's metadata rather than from ``sim.__version__``, whose package
+    imports this one.
+    """
     try:
         return importlib.metadata.version("sharesim")
     except importlib.metadata.PackageNotFoundError:
