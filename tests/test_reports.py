@@ -330,3 +330,13 @@ def test_bad_input_to_brief_is_one_line_exit_2_and_nothing_written(
     assert len(lines) == 1 and lines[0].startswith("sharesim: error: ") and fragment in lines[0]
     assert {p for p in tmp_path.rglob("*")} == before
     assert {n: (results[n] / "brief").exists() for n in briefs_before} == briefs_before
+
+
+def test_compare_out_into_someone_elses_folder_is_one_line_exit_2_and_nothing_written(
+    tmp_path, capfd
+):
+    mine = _user_folder(tmp_path)
+    argv = ["compare", "sentinel_replay", "no_interfaces", "--replicates", "2", "--out", str(mine)]
+    code, err = call(argv, capfd)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "did not write" in err
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"]

@@ -12,6 +12,7 @@ sensitivity folder and a sweep folder given together are reconciled on one page.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -54,8 +55,6 @@ def brief_command(
     ] = DEFAULT_OUTCOME,
 ) -> None:
     """Write the one-page brief of a result folder."""
-    import sys
-
     from sim.brief import write_brief
 
     written = write_brief(results, out, outcome, command=["sharesim", *sys.argv[1:]])
