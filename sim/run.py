@@ -14,6 +14,7 @@ import warnings
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -60,6 +61,8 @@ class RunResult:
         When the replicates drew their inputs from the scenario's posterior: per replicate,
         the set drawn (``draw``, its row in ``Scenario.posterior``) and the values it gave.
         None otherwise.
+    start : date or None
+        The calendar date week 0 begins on (figures and tables show dates beside weeks).
     """
 
     scenario: str
@@ -67,6 +70,7 @@ class RunResult:
     parameters: Mapping[str, float]
     trajectory: Trajectory
     draws: pd.DataFrame | None = None
+    start: date | None = None
 
     @property
     def replicates(self) -> int:
@@ -114,9 +118,9 @@ class RunResult:
     def summary(self, last_weeks: int = 52) -> pd.DataFrame:
         """Per partner over the last ``last_weeks`` weeks: share, buy-in, interface and benefit.
 
-        Mean share (and 5-95% band across replicates), final buy-in, share of replicates with
-        a live interface at the end, and mean latency (days) and staff hours a week on sharing
-        and saved.
+        Median share over the replicates (and the 5% and 95% quantiles), median final buy-in,
+        share of replicates with a live interface at the end, and the median latency (days)
+        and staff hours a week on sharing and saved.
         """
         return partner_summary(self.trajectory, last_weeks)
 
@@ -183,23 +187,28 @@ def views_frame(trajectory: Trajectory) -> pd.DataFrame:
 
 
 def partner_summary(trajectory: Trajectory, last_weeks: int = 52) -> pd.DataFrame:
-    """Per-partner summary over the last ``last_weeks`` weeks of every replicate."""
+    """Per-partner summary over the last ``last_weeks`` weeks of every replicate.
+
+    Medians over the replicates, with the 5% and 95% quantiles of the share (the one headline
+    statistic of every report, as the dashboard shows its ensemble).
+    """
     handled, recorded = trajectory.last_weeks(last_weeks)
     share = share_of(recorded, handled)
     live = trajectory.interface[:, -1] == InterfaceState.LIVE
     weeks = slice(max(trajectory.handled.shape[1] - last_weeks, 0), None)
+    n_weeks = min(last_weeks, trajectory.handled.shape[1])
     spent, saved = hours_per_week(trajectory, weeks)
     return pd.DataFrame(
         {
-            "share": share.mean(axis=0),
+            "share": np.median(share, axis=0),
             "share_p05": np.quantile(share, 0.05, axis=0),
             "share_p95": np.quantile(share, 0.95, axis=0),
-            "buy_in": trajectory.buy_in[:, -1].mean(axis=0),
+            "buy_in": np.median(trajectory.buy_in[:, -1], axis=0),
             "interface_live": live.mean(axis=0),
-            "handled_per_week": handled.mean(axis=0) / min(last_weeks, trajectory.handled.shape[1]),
-            "latency_days": np.nanmean(partner_latency(trajectory, weeks), axis=0),
-            "sharing_hours": spent.mean(axis=0),
-            "saved_hours": saved.mean(axis=0),
+            "handled_per_week": np.median(handled, axis=0) / n_weeks,
+            "latency_days": np.nanmedian(partner_latency(trajectory, weeks), axis=0),
+            "sharing_hours": np.median(spent, axis=0),
+            "saved_hours": np.median(saved, axis=0),
         },
         index=pd.Index(trajectory.names, name="partner"),
     )
@@ -396,7 +405,14 @@ def run(
         if progress is not None:
             progress(stop)
     draws = _draws_frame(names, drawn) if names else None
-    return RunResult(scenario.name, seed, dict(compiled.parameters), concatenate(parts), draws)
+    return RunResult(
+        scenario.name,
+        seed,
+        dict(compiled.parameters),
+        concatenate(parts),
+        draws,
+        compiled.start_date,
+    )
 
 
 def _draws_frame(

@@ -136,7 +136,7 @@ def read_manifest(folder: Path) -> dict[str, Any] | None:
     return manifest
 
 
-def _earlier_sweep(folder: Path, manifest: Mapping[str, Any] | None) -> tuple[str, ...] | None:
+def earlier_sweep(folder: Path, manifest: Mapping[str, Any] | None) -> tuple[str, ...] | None:
     """Recognise a sweep folder written before manifests named their kind.
 
     It is known by its manifest's format.
@@ -150,7 +150,7 @@ def check_folder(folder: Path) -> None:
     Anything but a new or empty folder or a sweep's is refused (:func:`sim.durable.owned`; one
     line, an :class:`sim.durable.OutputError`).
     """
-    durable.owned(folder, KIND, _earlier_sweep)
+    durable.owned(folder, KIND, earlier_sweep)
 
 
 def write_manifest(folder: Path, manifest: Mapping[str, Any]) -> None:

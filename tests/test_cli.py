@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -194,10 +195,32 @@ def test_compare_reports_paired_differences_with_intervals(capsys) -> None:
         ["compare", "sentinel_replay", "no_interfaces", "--replicates", "6"], capsys
     )
     assert code == 0
-    line = next(row for row in out.splitlines() if row.strip().startswith("share_final_year "))
+    line = next(row for row in out.splitlines() if row.strip().startswith("final-year share "))
     assert "[" in line and "]" in line
-    difference = float(line.split()[3])
+    difference = float(line.split("[")[0].split()[-1])
     assert difference < 0, "removing every interface lowers sharing (DOMAIN.md P2)"
+
+
+def test_compare_table_is_readable_at_80_columns() -> None:
+    """Every output and every partner is named in full on one line of an 80-column terminal,
+    each with both medians and the paired difference with its interval."""
+    done = subprocess.run(
+        [sys.executable, "-m", "sim.cli", "compare", "sentinel_replay", "no_interfaces",
+         "--replicates", "4"],
+        capture_output=True, text=True, check=True, env={**os.environ, "COLUMNS": "80"},
+    )  # fmt: skip
+    lines = done.stdout.splitlines()
+    table = [line for line in lines if "[" in line and " to " in line and "%" in line]
+    assert all(len(line) <= 80 for line in lines if line in table)
+    assert "…" not in done.stdout
+    for name in ("final-year share", "share over the whole run", *list_scenario_partners()):
+        assert any(line.startswith(name + " ") for line in table), name
+
+
+def list_scenario_partners() -> tuple[str, ...]:
+    from sim.scenarios import Scenario
+
+    return Scenario.load("sentinel_replay").partner_names
 
 
 def test_messages_are_not_broken_at_the_terminal_width(tmp_path: Path, capsys) -> None:

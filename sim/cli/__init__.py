@@ -14,6 +14,7 @@ from functools import cache, partial
 import typer
 
 # Sub-commands register themselves on `app` when their module is imported.
+import sim.cli.brief
 import sim.cli.calibrate
 import sim.cli.dashboard
 import sim.cli.scenarios

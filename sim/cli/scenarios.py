@@ -19,6 +19,7 @@ from sim.limits import MAX_SEED
 if TYPE_CHECKING:
     import pandas as pd
 
+    from sim.comparison import Comparison
     from sim.scenarios import Scenario
 
 console = stdout
@@ -100,13 +101,16 @@ def run_to_folder(
 
 
 def _print_summary(name: str, summary: pd.DataFrame, metrics: pd.DataFrame, out: Path) -> None:
+    from sim.headline import spread
+    from sim.names import HEADLINE
+
     table = Table(
         "partner",
         "final-year share",
-        "5-95%",
+        "90% of runs",
         "buy-in",
         "interface live",
-        title=f"{name}: per partner",
+        title=f"{name}: per partner (medians over runs)",
         box=None,
     )
     for partner, row in summary.iterrows():
@@ -118,11 +122,12 @@ def _print_summary(name: str, summary: pd.DataFrame, metrics: pd.DataFrame, out:
             f"{row['interface_live']:.0%}",
         )
     console.print(table)
-    share = metrics["share_final_year"]
+    share = spread(metrics[HEADLINE])
+    rho = spread(metrics["buy_in_share_correlation"])
     console.print(
-        f"partnership final-year share {share.mean():.1%} "
-        f"(5-95%: {share.quantile(0.05):.1%}-{share.quantile(0.95):.1%}); "
-        f"buy-in/share rank correlation {metrics['buy_in_share_correlation'].mean():.2f}"
+        f"partnership final-year share {share.text(HEADLINE)}; buy-in/share rank correlation "
+        f"{rho.median:.2f}",
+        markup=False,
     )
     console.print(f"wrote {out}/report.md, report.html, figures/, *.parquet, manifest.json")
 
@@ -147,19 +152,25 @@ def compare_command(
     second: Annotated[str, typer.Argument(help="Scenario compared with it.")],
     replicates: Replicates = 20,
     seed: Seed = 1,
-    out: Annotated[Path | None, out_option("Also write the table as CSV into this folder.")] = None,
+    out: Annotated[
+        Path | None,
+        out_option("Also write the comparison (table, report, figure) into this folder."),
+    ] = None,
     posterior: UsePosterior = True,
 ) -> None:
-    """Difference in sharing between two scenarios, with 95% confidence intervals.
+    """Difference in sharing between two scenarios.
 
-    Both run with the same seeds (common random numbers), so the intervals are of paired
-    differences across replicates; two scenarios with the same posterior also draw the same
+    Median paired difference and the interval holding 90% of the paired runs, partnership-wide and
+    per partner.
+
+    Both run with the same seeds (common random numbers), so each pair of runs differs by
+    the scenarios, not by chance; two scenarios with the same posterior also draw the same
     parameter set for each replicate.
     """
+    from sim.comparison import compare_results
     from sim.metrics import summary_metrics
     from sim.run import run
     from sim.run_folder import check_comparison_folder, write_comparison
-    from sim.run_report import compare_results
 
     if out is not None:
         check_comparison_folder(out)
@@ -178,29 +189,64 @@ def compare_command(
     comparison = compare_results(
         ra, rb, summary_metrics(ra.trajectory), summary_metrics(rb.trajectory)
     )
-    table = Table(
-        "metric",
-        a.name,
-        b.name,
-        "difference",
-        "95% CI",
-        title=f"{b.name} vs {a.name} ({replicates} paired replicates)",
-        box=None,
-    )
-    for metric, row in comparison.table.iterrows():
-        if str(metric).startswith("interface_final."):
-            continue
-        table.add_row(
-            str(metric),
-            f"{row[a.name]:.3f}",
-            f"{row[b.name]:.3f}",
-            f"{row['difference']:+.3f}",
-            f"[{row['ci_low']:+.3f}, {row['ci_high']:+.3f}]",
-        )
-    console.print(table)
+    _print_comparison(comparison)
     if out is not None:
-        path = write_comparison(comparison, out, command=["sharesim", *sys.argv[1:]])
-        console.print(f"wrote {path}", markup=False)
+        path = write_comparison(comparison, out, seed=seed, command=["sharesim", *sys.argv[1:]])
+        report = path.with_suffix("") / "report.html"
+        console.print(f"wrote {path} and {report}", markup=False)
+
+
+def _print_comparison(comparison: Comparison) -> None:
+    """Return the comparison as two tables that fit 80 columns.
+
+    Partnership-wide outputs, and the final-year share per partner (shares in %, their differences
+    in points).
+    """
+    from sim.comparison import scenario_columns
+    from sim.comparison_report import answer
+    from sim.names import HEADLINE, STATE_ORDER, benefit_outputs, header, is_share
+
+    first, second = scenario_columns(comparison)
+    table = comparison.table
+    wanted = [c for c in table.index if "." not in c]
+    outputs = [c for c in (*STATE_ORDER, *benefit_outputs(wanted)) if c in wanted]
+
+    def number(value: float, column: str, signed: bool = False) -> str:
+        sign = "+" if signed else ""
+        return f"{100 * value:{sign}.0f}" if is_share(column) else f"{value:{sign}.2f}"
+
+    def rows(title: str, label: str, entries: list[tuple[str, str, pd.Series]]) -> Table:
+        shown = Table(title=title, title_justify="left", box=None, pad_edge=False)
+        shown.add_column(label)
+        for name in (comparison.first, comparison.second, "difference [90%]"):
+            shown.add_column(name, justify="right", no_wrap=True)
+        for name, column, row in entries:
+            low, high = number(row["low"], column, True), number(row["high"], column, True)
+            shown.add_row(
+                name,
+                number(row[first], column) + ("%" if is_share(column) else ""),
+                number(row[second], column) + ("%" if is_share(column) else ""),
+                f"{number(row['difference'], column, True)} [{low} to {high}]",
+            )
+        return shown
+
+    console.print(
+        rows(
+            f"{comparison.second} vs {comparison.first}: medians of {comparison.replicates} "
+            "paired runs, [90% of runs]; differences of shares in points",
+            "output",
+            [(header(c), c, table.loc[c]) for c in outputs],
+        )
+    )
+    partners = comparison.partners.xs(HEADLINE, level="output")
+    console.print(
+        rows(
+            f"{header(HEADLINE)} by partner",
+            "partner",
+            [(str(p), HEADLINE, row) for p, row in partners.iterrows()],
+        )
+    )
+    console.print(answer(comparison), markup=False)
 
 
 @app.command("demo")

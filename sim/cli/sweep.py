@@ -8,6 +8,8 @@
 
 Running the same command again resumes (finished runs are kept, never recomputed); an
 extended experiment (rows appended, more replicates, more scenarios) reuses what is done.
+Every session ends by writing the report beside the runs (:mod:`sim.sweep.report`: response
+curves, tipping points, conditions), so a resumed or extended sweep's report is up to date.
 """
 
 from __future__ import annotations
@@ -38,7 +40,9 @@ _HELP = """Run an experiment file, or report on a sweep folder.
   sharesim sweep status DIR                  what is done, failed and left in DIR
 
 Run the same command again after an interruption to resume: finished runs are never
-recomputed. On a cluster: start Dask there and pass --executor dask --scheduler tcp://HOST:8786
+recomputed. DIR also gets report.md and report.html: response curves of the outputs over
+each varied input, the tipping points in them, and where the final-year share stays high.
+On a cluster: start Dask there and pass --executor dask --scheduler tcp://HOST:8786
 (docs/cluster.md); the results are the same as on one machine.
 """
 
@@ -82,10 +86,20 @@ def sweep_command(
     except SweepError as error:
         stderr.print(f"sharesim: error: {error}", markup=False)
         raise typer.Exit(1) from None
+    report = _report(out) if state.done else None
     if not quiet:
         _summary(stdout, state)
+        if report is not None:
+            stdout.print(f"report: {report}", markup=False)
     if state.failed:
         raise typer.Exit(1)
+
+
+def _report(out: Path) -> Path:
+    """Write the sweep's report beside its runs (again after every session); return it."""
+    from sim.sweep.report import write_report
+
+    return write_report(out)["report.html"]
 
 
 def _run(

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 NEGLIGIBLE = 0.01
 """A total index whose whole interval lies below this share of variance is negligible."""
 
+TOP = 8
+"""Factors shown per headline output in the brief (every factor is in the CSV tables)."""
+
 FIGURE_CAPTIONS: dict[str, str] = {
     "sobol_category": "Sobol indices per framework category, with intervals.",
     "sobol_parameter": "Sobol indices per input, with intervals.",
@@ -99,7 +102,7 @@ def _sobol_answer(result: SensitivityResult, output: str) -> list[str]:
     part = result.indices[result.indices["output"] == output].sort_values("rank")
     noise = result.noise.set_index("output").loc[output]
     what = _what(result)
-    label = output_label(output)
+    label = output_label(result, output)
     lines: list[str] = []
     if bool(noise["noise_dominated"]):
         return [
@@ -161,7 +164,7 @@ def _sobol_answer(result: SensitivityResult, output: str) -> list[str]:
 
 def _morris_answer(result: SensitivityResult, output: str) -> list[str]:
     part = result.morris[result.morris["output"] == output].sort_values("rank")
-    label = output_label(output)
+    label = output_label(result, output)
     unit = output_unit(output)
     shown = part[part["distinguishable"]]
     hidden = part[~part["distinguishable"]]
@@ -259,7 +262,7 @@ def _leaders(result: SensitivityResult, outputs: list[str]) -> pd.DataFrame:
 
         rows.append(
             {
-                "output": output_label(output),
+                "output": output_label(result, output),
                 "leading factor": cell(0),
                 "next": cell(1),
                 "noise share": _pct(float(noise[output])),
@@ -339,7 +342,7 @@ def _stability(result: SensitivityResult) -> str:
         now = rows[rows["n"] == last].iloc[0]
         then = rows[rows["n"] == before].iloc[0]
         if abs(now["value"] - then["value"]) > (now["high"] - now["low"]) / 2:
-            moving.append(f"{factor} on {output_label(str(output))}")
+            moving.append(f"{factor} on {output_label(result, str(output))}")
     widest = conv[conv["n"] == last]["width"].max()
     widest_before = conv[conv["n"] == before]["width"].max()
     settled = (
@@ -352,6 +355,31 @@ def _stability(result: SensitivityResult) -> str:
     return (
         f"Convergence (figure): the widest interval shrank from {_number(widest_before, 2)} "
         f"to {_number(widest, 2)} as n doubled to {last}. {settled}"
+    )
+
+
+def _how_to_read(result: SensitivityResult) -> str:
+    """Return what the numbers mean, for the method that produced them."""
+    if result.method == "morris":
+        return (
+            "Morris screening moves one input at a time by a fixed step, from many random "
+            "starting points (trajectories), and records how much the output changes: an "
+            "elementary effect. mu* is the mean absolute effect of moving an input across its "
+            "range (in the output's unit); sigma is the spread of its effects. A sigma as "
+            "large as mu* or larger means the effect depends on where in the range it is "
+            "measured and on the other inputs (non-linear or interacting): an input whose "
+            "effect is strong in only part of its range can have a modest mu* with a large "
+            "sigma, and a sweep over that input shows where. Screening ranks inputs; it does "
+            "not split the variance among them (Sobol indices do). An input is listed only "
+            "when its mu* interval clears the noise floor, the mu* an input with no effect "
+            "would show from run-to-run noise. Method and rules: docs/sensitivity.md."
+        )
+    return (
+        "An index is the share of the variance of the expected outcome that a factor "
+        "accounts for, over the ranges given (0 = none, 1 = all). S1 counts the factor alone; "
+        "ST adds everything it does together with other factors. A factor whose interval "
+        f"reaches zero is reported as {NOT_DISTINGUISHABLE}, never as a negative effect. "
+        "Method and rules: docs/sensitivity.md."
     )
 
 
@@ -397,17 +425,25 @@ def brief_markdown(result: SensitivityResult, figures: Mapping[str, Path] | None
         lines += [
             "### Per partner",
             "",
-            "The leading factor for each partner's own output (full tables below).",
+            "The leading factor for each partner's own output (every factor in the CSV tables).",
             "",
             _markdown_table(_leaders(result, partners)),
             "",
         ]
-    lines += ["## The numbers", ""]
-    for output in result.outputs:
+    table_file = "indices.csv" if result.method == "sobol" else "morris.csv"
+    lines += [
+        "## The leading factors",
+        "",
+        f"The {TOP} leading {_plural(result)} of each headline output; every factor of every "
+        f"output, with its interval, is in `{table_file}`.",
+        "",
+    ]
+    for output in headline:
+        table = _table(result, output)
         lines += [
-            f"### {output_label(output)} (`{output}`)",
+            f"### {output_label(result, output)} (`{output}`)",
             "",
-            _markdown_table(_table(result, output)),
+            _markdown_table(table.head(TOP)),
             "",
         ]
     if figures:
@@ -416,17 +452,10 @@ def brief_markdown(result: SensitivityResult, figures: Mapping[str, Path] | None
             caption = FIGURE_CAPTIONS.get(stem, stem)
             lines += [f"![{caption}](figures/{stem}.png)", "", f"*{caption}*", ""]
     lines += ["## Caveats", "", *[f"- {item}" for item in _caveats(result)], ""]
-    lines += [
-        "## How to read this",
-        "",
-        "An index is the share of the variance of the expected outcome that a factor "
-        "accounts for, over the ranges given (0 = none, 1 = all). S1 counts the factor alone; "
-        "ST adds everything it does together with other factors. A factor whose interval "
-        f"reaches zero is reported as {NOT_DISTINGUISHABLE}, never as a negative effect. "
-        "Method and rules: docs/sensitivity.md.",
-        "",
-    ]
-    facts = {k: v for k, v in result.provenance.items() if not isinstance(v, Mapping)}
+    lines += ["## How to read this", "", _how_to_read(result), ""]
+    facts = {
+        k: v for k, v in result.provenance.items() if not isinstance(v, Mapping | list | tuple)
+    }
     software = result.provenance.get("environment")
     if isinstance(software, Mapping) and "git_commit" in software:
         facts["code commit"] = software["git_commit"]

@@ -25,7 +25,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+
 from sim import durable
+from sim.errors import InputError
 from sim.execution import Execution
 from sim.provenance import environment
 from sim.sensitivity.brief import FIGURE_CAPTIONS, write_brief
@@ -121,6 +124,44 @@ def write_tables(result: SensitivityResult, folder: Path | str) -> dict[str, Pat
         json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8"
     )
     return written
+
+
+def read_result_folder(out: Path | str) -> SensitivityResult:
+    """Return the result an analysis folder holds, read back from its tables.
+
+    As :func:`write_tables` wrote them.
+
+    Raises
+    ------
+    InputError
+        A folder with no ``result.json`` of an analysis, or one that cannot be read.
+    """
+    folder = Path(out)
+    try:
+        summary = json.loads((folder / "result.json").read_text(encoding="utf-8"))
+        tables = {
+            name: pd.read_csv(folder / f"{name}.csv")
+            for name in TABLE_NAMES
+            if (folder / f"{name}.csv").is_file()
+        }
+        design = pd.read_parquet(folder / "design.parquet")
+        runs = pd.read_parquet(folder / "runs.parquet")
+        factors, noise = tables.pop("factors"), tables.pop("noise")
+        return SensitivityResult(
+            method=summary["method"],
+            subject=summary["subject"],
+            level=summary["level"],
+            seed=int(summary["seed"]),
+            settings=summary["settings"],
+            factors=factors,
+            design=design,
+            runs=runs,
+            noise=noise,
+            provenance=summary.get("provenance", {}),
+            **tables,
+        )
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise InputError(f"{folder}: not a readable sensitivity analysis ({error})") from None
 
 
 def _finite_or_none(value: object) -> float | None:

@@ -13,6 +13,7 @@ from typing import Literal
 
 import pandas as pd
 
+from sim.names import partner_names
 from sim.sensitivity.factors import Level
 
 Method = Literal["sobol", "morris"]
@@ -164,6 +165,15 @@ class SensitivityResult:
     def outputs(self) -> tuple[str, ...]:
         """The outputs analysed, in the order asked for."""
         return tuple(self.noise["output"])
+
+    @property
+    def partners(self) -> dict[str, str]:
+        """Slug -> full name of the scenario's partners, when its provenance lists them.
+
+        As :func:`sim.names.header` needs to name a per-partner output.
+        """
+        listed = self.provenance.get("partners")
+        return partner_names(map(str, listed)) if isinstance(listed, list | tuple) else {}
 
     @property
     def noise_share(self) -> pd.Series:

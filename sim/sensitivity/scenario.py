@@ -153,7 +153,11 @@ def analyse(
     resolved = _scenario(scenario)
     chosen = factors_of(resolved) if factors is None else tuple(factors)
     outputs = scenario_outputs(resolved)
-    provenance = {"scenario": resolved.name, "scenario_hash": resolved.content_hash()}
+    provenance = {
+        "scenario": resolved.name,
+        "scenario_hash": resolved.content_hash(),
+        "partners": list(resolved.partner_names),
+    }
     evaluate = ScenarioEvaluator(resolved, execution or Execution(), out, progress)
     name = resolved.name
     if isinstance(settings, SobolSettings):

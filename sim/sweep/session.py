@@ -137,7 +137,8 @@ def _manifest(
     return {
         "format": store.FORMAT,
         "kind": store.KIND,
-        "files": list(store.FILES),
+        # A sweep's report files (sim.sweep.report) stay the sweep's from session to session.
+        "files": sorted({*store.FILES, *_files(old)}),
         "name": plan.name,
         "experiment_hash": store.experiment_hash(identity),
         "model_version": identity["model_version"],
@@ -150,6 +151,12 @@ def _manifest(
         "experiment": dict(identity),
         "sessions": list(old.get("sessions", [])) if old else [],
     }
+
+
+def _files(old: Mapping[str, Any] | None) -> list[str]:
+    """Return the files an earlier session's manifest lists (names only)."""
+    listed = old.get("files", []) if old else []
+    return [name for name in listed if isinstance(name, str)] if isinstance(listed, list) else []
 
 
 # --- chunks ---------------------------------------------------------------------------------
