@@ -11,10 +11,9 @@ import typer
 from rich.table import Table
 
 from sim.cli.app import app, stdout
-from sim.cli.options import out_option
+from sim.cli.options import out_option, seed
 from sim.cli.progress import counter_bar
 from sim.errors import InputError
-from sim.limits import MAX_SEED
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -23,10 +22,16 @@ if TYPE_CHECKING:
 
 console = stdout
 
-Replicates = Annotated[int, typer.Option(min=1, max=100_000, help="Independent replicates.")]
+Replicates = Annotated[
+    int, typer.Option(min=1, max=100_000, metavar="N", help="Independent replicates.")
+]
 Seed = Annotated[
     int,
-    typer.Option(min=0, max=MAX_SEED, help="Seed; replicate r uses SeedSequence(seed, (0, r))."),
+    typer.Option(
+        parser=seed,
+        metavar="SEED",
+        help="Seed, 0 to 2**63-1; replicate r uses SeedSequence(seed, (0, r)).",
+    ),
 ]
 UsePosterior = Annotated[
     bool,
@@ -57,9 +62,11 @@ def list_command() -> None:
 
 @app.command("validate")
 def validate_command(
-    file: Annotated[str, typer.Argument(help="Scenario file (or shipped scenario name).")],
+    file: Annotated[
+        str, typer.Argument(metavar="SCENARIO", help="Shipped scenario name or scenario file.")
+    ],
 ) -> None:
-    """Check a scenario file; print what it contains, or one line saying what is wrong."""
+    """Check a scenario file: what it holds, or what is wrong."""
     scenario = _load(file)
     scenario.compile()
     uncertain = scenario.uncertain_inputs()
@@ -127,13 +134,18 @@ def _print_summary(name: str, summary: pd.DataFrame, metrics: pd.DataFrame, out:
 
 @app.command("run")
 def run_command(
-    scenario: Annotated[str, typer.Argument(help="Shipped scenario name or a scenario file.")],
+    scenario: Annotated[
+        str, typer.Argument(metavar="SCENARIO", help="Shipped scenario name or scenario file.")
+    ],
     replicates: Replicates = 20,
     seed: Seed = 1,
     out: Annotated[Path | None, out_option("Output folder (default results/<scenario>).")] = None,
     posterior: UsePosterior = True,
 ) -> None:
-    """Run a scenario; write tidy Parquet, a manifest, figures and a report."""
+    """Run a scenario; write its tables, figures and report.
+
+    Writes tidy Parquet tables, a manifest, figures, report.md and report.html.
+    """
     run_to_folder(
         scenario, replicates, seed, out or Path("results") / Path(scenario).stem, posterior
     )
@@ -141,18 +153,20 @@ def run_command(
 
 @app.command("compare")
 def compare_command(
-    first: Annotated[str, typer.Argument(help="Baseline scenario (name or file).")],
-    second: Annotated[str, typer.Argument(help="Scenario compared with it.")],
+    first: Annotated[
+        str, typer.Argument(metavar="BASELINE", help="Baseline scenario (name or file).")
+    ],
+    second: Annotated[str, typer.Argument(metavar="OTHER", help="Scenario compared with it.")],
     replicates: Replicates = 20,
     seed: Seed = 1,
     out: Annotated[Path | None, out_option("Also write the table as CSV into this folder.")] = None,
     posterior: UsePosterior = True,
 ) -> None:
-    """Difference in sharing between two scenarios, with 95% confidence intervals.
+    """Compare two scenarios: paired differences with intervals.
 
-    Both run with the same seeds (common random numbers), so the intervals are of paired
-    differences across replicates; two scenarios with the same posterior also draw the same
-    parameter set for each replicate.
+    Each difference has a 95% confidence interval. Both run with the same seeds (common random
+    numbers), so the intervals are of paired differences across replicates; two scenarios with
+    the same posterior also draw the same parameter set for each replicate.
     """
     from sim.metrics import summary_metrics
     from sim.run import run
@@ -207,5 +221,5 @@ def demo_command(
     seed: Seed = 1,
     out: Annotated[Path, out_option("Output folder.")] = Path("results/sentinel_replay"),
 ) -> None:
-    """Replay the Sentinel implementation on embedded defaults; report under results/."""
+    """Replay Sentinel on the shipped defaults; report in results/."""
     run_to_folder("sentinel_replay", replicates, seed, out)

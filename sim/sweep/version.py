@@ -24,6 +24,7 @@ NOT_MODEL = frozenset(
         "reference.py",
         "run_report.py",
         "run_folder.py",
+        "shipped.py",
         "store.py",
         "agents",
         "calibration",
