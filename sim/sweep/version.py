@@ -14,6 +14,7 @@ NOT_MODEL = frozenset(
     {
         "__init__.py",
         "design.py",
+        "discovery.py",
         "durable.py",
         "errors.py",
         "execution.py",
