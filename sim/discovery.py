@@ -110,8 +110,8 @@ def discover(
     restriction that is not significant (its quasi-p value, Bryant & Lempert 2010, above
     ``significance``) is then dropped, if the box stays dense enough, so a box names only the
     inputs that matter. Later boxes are found among the runs outside the earlier ones (PRIM's
-    covering), and their coverage and density count only those runs. The search is
-    deterministic.
+    covering) and hold only those runs; coverage is always a share of all the runs where the
+    outcome holds, mass a share of all runs. The search is deterministic.
 
     Parameters
     ----------
@@ -150,7 +150,8 @@ def discover(
     x = _inputs(frame, names)
     y = _outcome(outcome, frame)
     what = label or (str(outcome.name) if outcome.name is not None else "the outcome")
-    _check_settings(threshold, peel_alpha, paste_alpha, mass_min, max_boxes, significance)
+    settings = _Settings(threshold, peel_alpha, paste_alpha, mass_min, max_boxes, significance)
+    settings.check()
     if not y.any() or y.all():
         held = "none" if not y.any() else "all"
         raise InputError(
@@ -159,9 +160,7 @@ def discover(
         )
     # Positional column names: EMA Workbench drops a column called "scenario" on its own.
     coded = x.set_axis([f"x{i}" for i in range(len(names))], axis=1)
-    found = _prim_boxes(
-        coded, y, threshold, peel_alpha, paste_alpha, mass_min, max_boxes, significance
-    )
+    found = _prim_boxes(coded, y, settings)
     return [
         Box(
             {names[int(code[1:])]: bounds for code, bounds in ranges.items()},
@@ -213,44 +212,42 @@ def _outcome(outcome: pd.Series, frame: pd.DataFrame) -> np.ndarray:
     return outcome.to_numpy(dtype=bool)
 
 
-def _check_settings(
-    threshold: float,
-    peel_alpha: float,
-    paste_alpha: float,
-    mass_min: float,
-    max_boxes: int,
-    significance: float,
-) -> None:
-    ranges: list[tuple[str, float, bool]] = [
-        ("threshold", threshold, 0 < threshold <= 1),
-        ("peel_alpha", peel_alpha, 0 < peel_alpha < 0.5),
-        ("paste_alpha", paste_alpha, 0 < paste_alpha < 0.5),
-        ("mass_min", mass_min, 0 < mass_min < 1),
-        ("significance", significance, 0 < significance <= 1),
-    ]
-    for name, value, inside in ranges:
-        if not inside:
-            raise InputError(f"discover: {name} = {value!r} is out of its range (see discover)")
-    if isinstance(max_boxes, bool) or not isinstance(max_boxes, int) or max_boxes < 1:
-        raise InputError(
-            f"discover: max_boxes must be a whole number of at least 1, got {max_boxes!r}"
-        )
+@dataclass(frozen=True)
+class _Settings:
+    """The settings of one search (those of :func:`discover`)."""
+
+    threshold: float
+    peel_alpha: float
+    paste_alpha: float
+    mass_min: float
+    max_boxes: int
+    significance: float
+
+    def check(self) -> None:
+        """Raise an :class:`InputError` naming the first setting out of its range."""
+        inside = {
+            "threshold": 0 < self.threshold <= 1,
+            "peel_alpha": 0 < self.peel_alpha < 0.5,
+            "paste_alpha": 0 < self.paste_alpha < 0.5,
+            "mass_min": 0 < self.mass_min < 1,
+            "significance": 0 < self.significance <= 1,
+        }
+        for name, ok in inside.items():
+            if not ok:
+                value = getattr(self, name)
+                raise InputError(f"discover: {name} = {value!r} is out of its range (see discover)")
+        count = self.max_boxes
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise InputError(
+                f"discover: max_boxes must be a whole number of at least 1, got {count!r}"
+            )
 
 
 Found = tuple[dict[str, tuple[float, float]], float, float, float]
 """A box's ranges (by coded column name), coverage, density and mass."""
 
 
-def _prim_boxes(
-    x: pd.DataFrame,
-    y: np.ndarray,
-    threshold: float,
-    peel_alpha: float,
-    paste_alpha: float,
-    mass_min: float,
-    max_boxes: int,
-    significance: float,
-) -> list[Found]:
+def _prim_boxes(x: pd.DataFrame, y: np.ndarray, settings: _Settings) -> list[Found]:
     """Run PRIM on ``x`` and ``y`` and return the boxes chosen from its trajectories."""
     with warnings.catch_warnings():
         # EMA Workbench warns about optional extras it lacks when imported, and its pandas
@@ -260,27 +257,36 @@ def _prim_boxes(
         # that only scenario discovery should pay.
         from ema_workbench.analysis.prim import Prim
 
-        prim = Prim(x, y, peel_alpha=peel_alpha, paste_alpha=paste_alpha, mass_min=mass_min)
+        prim = Prim(
+            x,
+            y,
+            peel_alpha=settings.peel_alpha,
+            paste_alpha=settings.paste_alpha,
+            mass_min=settings.mass_min,
+        )
         found: list[Found] = []
-        while len(found) < max_boxes:
+        while len(found) < settings.max_boxes:
             box = prim.find_box()
-            chosen = None if box is None else _choose(box, threshold, significance)
-            if box is None or chosen is None:
+            if box is None:  # every run lies in a box found already
+                break
+            chosen = _choose(box, settings)
+            if chosen is None:
                 break
             found.append(_found(box, chosen))
     return found
 
 
-def _choose(box: PrimBox, threshold: float, significance: float) -> int | None:
+def _choose(box: PrimBox, settings: _Settings) -> int | None:
     """Select the point of ``box``'s trajectory to keep, without its insignificant
     restrictions, and return its index; None when no point is dense enough."""
+    threshold = settings.threshold
     trajectory = box.peeling_trajectory
     dense = trajectory[trajectory["density"] >= threshold]
     if dense.empty:
         return None
     chosen = int((dense["coverage"] * dense["density"]).idxmax())
     box.select(chosen)
-    while (weakest := _weakest_restriction(box.p_values[chosen], significance)) is not None:
+    while weakest := _weakest_restriction(box.p_values[chosen], settings.significance):
         box.drop_restriction(weakest, chosen)
         dropped = len(box.peeling_trajectory) - 1
         if box.peeling_trajectory.at[dropped, "density"] < threshold:
