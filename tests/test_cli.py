@@ -235,6 +235,8 @@ def test_every_help_screen_is_clean(command, capsys):
     assert "<bool>" not in out
     # An option names its value (N, SEED, DIR); a type label in angle brackets is typer's.
     assert not re.search(r"--[a-z-]+ <", out), out
+    assert not re.search(r"[A-Z] <[a-z]+>", out), "an argument with a type label"
+    assert "{" not in out.splitlines()[0], "an argument in braces on the usage line"
     assert not re.search(r"\d{10}", out), "a number spelled out digit by digit"
     assert "..." not in out.partition("Commands:")[2] and "…" not in out, "a cut summary"
     assert "[[" not in out and "\\[" not in out

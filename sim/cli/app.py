@@ -4,10 +4,11 @@ modules, so that no import goes round in a circle)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from typer.core import TyperCommand
 
 import sim
 
@@ -22,6 +23,46 @@ app = typer.Typer(
     # flag `<bool>` and break long lines inside boxes.
     rich_markup_mode=None,
 )
+
+
+class PlainCommand(TyperCommand):
+    """A command whose help names its arguments as a Unix usage line does: ``SCENARIO`` or
+    ``[DIR]``, where Typer writes ``{SCENARIO}`` in the usage line and ``SCENARIO <str>`` in
+    the list of arguments.
+
+    Typer ships its own copy of Click, whose classes are private, hence the parameters are
+    told apart by ``param_type_name`` and the Click objects are typed ``Any``.
+    """
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        """The usage line after the command's name: options, then each argument's name."""
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                name = _argument_name(param)
+                pieces.append(name if param.required else f"[{name}]")
+        return pieces
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        """The Arguments and Options sections, each argument under its name alone."""
+        sections: dict[str, list[tuple[str, str]]] = {"Arguments": [], "Options": []}
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if param.param_type_name == "argument":
+                sections["Arguments"].append((_argument_name(param), record[1]))
+            else:
+                sections["Options"].append(record)
+        for title, records in sections.items():
+            if records:
+                with formatter.section(title):
+                    formatter.write_dl(records)
+
+
+def _argument_name(param: Any) -> str:
+    return str(param.metavar or param.name.upper())
+
 
 stdout = Console(highlight=False, soft_wrap=True)
 """Where commands print results: no syntax colouring, and a long line (a path, a message)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from sim.cli.app import app, stdout
+from sim.cli.app import PlainCommand, app, stdout
 from sim.cli.options import ChunkSize, Executor, Scheduler, Workers, Yes, out_option
 from sim.cli.options import seed as seed_value
 from sim.cli.progress import stage_bars
@@ -58,7 +58,7 @@ def _summary(result: Calibration, out: Path, seconds: float) -> None:
     )
 
 
-@app.command("calibrate")
+@app.command("calibrate", cls=PlainCommand)
 def calibrate_command(
     targets: Annotated[
         Path,

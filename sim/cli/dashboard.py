@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from sim.cli.app import app, stderr
+from sim.cli.app import PlainCommand, app, stderr
 from sim.errors import InputError
 
 APP_MODULE = "sim.dashboard.app"
@@ -71,7 +71,7 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-@app.command("dashboard")
+@app.command("dashboard", cls=PlainCommand)
 def dashboard_command(
     port: Annotated[
         int, typer.Option(min=1, max=65535, metavar="PORT", help="Port to serve on.")

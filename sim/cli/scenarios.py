@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from sim.cli.app import app, stdout
+from sim.cli.app import PlainCommand, app, stdout
 from sim.cli.options import out_option, seed
 from sim.cli.progress import counter_bar
 from sim.errors import InputError
@@ -49,7 +49,7 @@ def _load(reference: str) -> Scenario:
     return Scenario.load(reference)
 
 
-@app.command("scenarios")
+@app.command("scenarios", cls=PlainCommand)
 def list_command() -> None:
     """List the shipped scenarios with one-line descriptions."""
     from sim.scenarios import list_scenarios
@@ -60,7 +60,7 @@ def list_command() -> None:
     console.print(table)
 
 
-@app.command("validate")
+@app.command("validate", cls=PlainCommand)
 def validate_command(
     file: Annotated[
         str, typer.Argument(metavar="SCENARIO", help="Shipped scenario name or scenario file.")
@@ -132,7 +132,7 @@ def _print_summary(name: str, summary: pd.DataFrame, metrics: pd.DataFrame, out:
     console.print(f"wrote {out}/report.md, report.html, figures/, *.parquet, manifest.json")
 
 
-@app.command("run")
+@app.command("run", cls=PlainCommand)
 def run_command(
     scenario: Annotated[
         str, typer.Argument(metavar="SCENARIO", help="Shipped scenario name or scenario file.")
@@ -151,7 +151,7 @@ def run_command(
     )
 
 
-@app.command("compare")
+@app.command("compare", cls=PlainCommand)
 def compare_command(
     first: Annotated[
         str, typer.Argument(metavar="BASELINE", help="Baseline scenario (name or file).")
@@ -215,7 +215,7 @@ def compare_command(
         console.print(f"wrote {path}", markup=False)
 
 
-@app.command("demo")
+@app.command("demo", cls=PlainCommand)
 def demo_command(
     replicates: Replicates = 20,
     seed: Seed = 1,

@@ -21,7 +21,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from sim.cli.app import app, stderr, stdout
+from sim.cli.app import PlainCommand, app, stderr, stdout
 from sim.cli.options import ChunkSize, Executor, Quiet, Scheduler, Workers, Yes, out_option
 from sim.cli.progress import sweep_bar
 from sim.cli.signals import resumable
@@ -47,7 +47,7 @@ stored in DIR/runs, so running the same command again resumes an interrupted ana
 """
 
 
-@app.command("sensitivity", help=_HELP, no_args_is_help=True)
+@app.command("sensitivity", cls=PlainCommand, help=_HELP, no_args_is_help=True)
 def sensitivity_command(
     experiment: Annotated[
         str,

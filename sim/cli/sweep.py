@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from sim.cli.app import app, stderr, stdout
+from sim.cli.app import PlainCommand, app, stderr, stdout
 from sim.cli.options import ChunkSize, Executor, Quiet, Scheduler, Workers, Yes, out_option
 from sim.cli.progress import sweep_bar
 from sim.cli.signals import resumable
@@ -46,7 +46,7 @@ recomputed. On a cluster: start Dask there and pass --executor dask --scheduler 
 """
 
 
-@app.command("sweep", help=_HELP, no_args_is_help=True)
+@app.command("sweep", cls=PlainCommand, help=_HELP, no_args_is_help=True)
 def sweep_command(
     target: Annotated[
         str,
