@@ -41,8 +41,8 @@ HEADERS: Final = MappingProxyType(
         "interface_final": "final interface stage",
         "share_after_interface_live": "share while the interface is live",
         "latency_final_year": "final-year latency",
-        "sharing_hours_final_year": "final-year hours on sharing",
-        "saved_hours_final_year": "final-year hours saved",
+        "sharing_hours_final_year": "final-year sharing hours",
+        "saved_hours_final_year": "final-year saved hours",
         # A partner's summary over the final year (sim.run.partner_summary).
         "share": "final-year share",
         "share_p05": "5% of runs",

@@ -12,7 +12,6 @@ it).
 
 from __future__ import annotations
 
-import importlib
 import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -21,6 +20,7 @@ from datetime import date
 
 import pandas as pd
 
+from sim.discovery import discover
 from sim.errors import InputError
 from sim.inputs import did_you_mean
 from sim.names import header, is_share
@@ -151,12 +151,6 @@ def conditions(frame: pd.DataFrame, inputs: Sequence[str], outcome: Outcome) -> 
         return Discovery(
             note=f"{outcome.describe()} holds in {'every' if holds.all() else 'no'} run"
         )
-    try:
-        # PRIM is an optional part of the package and slow to import: looked up only when a
-        # report asks where an outcome holds.
-        discover = importlib.import_module("sim.discovery").discover
-    except ModuleNotFoundError:
-        return Discovery(note="no scenario discovery method is installed")
     boxes = discover(frame[varied].reset_index(drop=True), varied, holds.reset_index(drop=True))
     return Discovery(
         tuple(

@@ -5,14 +5,13 @@ why it was not tried."""
 
 from __future__ import annotations
 
-import sys
-import types
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import pytest
 
+import sim.outcomes as outcomes
 from sim.outcomes import DEFAULT_OUTCOME, OutcomeError, conditions, conditions_table, parse_outcome
 
 
@@ -26,17 +25,15 @@ class FakeBox:
 
 @pytest.fixture
 def discovery(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
-    """A stand-in ``sim.discovery`` whose ``discover`` records its call and returns the box
-    where ``x <= 0.5`` (what PRIM finds on :func:`runs`)."""
+    """A stand-in for PRIM whose ``discover`` records its call and returns the box where
+    ``x <= 0.5`` (what PRIM finds on :func:`runs`)."""
     calls: list[tuple] = []
-    module = types.ModuleType("sim.discovery")
 
     def discover(frame, inputs, outcome, **options):  # type: ignore[no-untyped-def]
         calls.append((frame.copy(), list(inputs), outcome.copy()))
         return [FakeBox({"x": (0.0, 0.5)}, coverage=0.95, density=0.9, mass=0.5)]
 
-    module.discover = discover  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "sim.discovery", module)
+    monkeypatch.setattr(outcomes, "discover", discover)
     return calls
 
 

@@ -1,8 +1,8 @@
 """How a calibration runs: which inputs it fits, its budget and its seed.
 
-The defaults are the standard calibration of the Sentinel replay (written out in
-``experiments/calibration_sentinel.toml``, which a test keeps equal to them). An experiment
-file is a TOML table of these fields; a bad one is one :class:`SettingsError` line.
+The defaults are the standard calibration of the Sentinel replay (written out in the shipped
+``calibration_sentinel`` experiment file, which a test keeps equal to them). An experiment file
+is a TOML table of these fields; a bad one is one :class:`SettingsError` line.
 
 Why these inputs (``STANDARD_INPUTS``)
 --------------------------------------
@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from sim.inputs import FileError, FileFormat, read_toml, validation_problems
 from sim.limits import MAX_SEED, runs_problem
+from sim.shipped import EXPERIMENTS, find
 
 NuisanceMode = Literal["prior", "defaults"]
 """How inputs that are not calibrated are set: drawn from their prior range for every
@@ -193,13 +194,14 @@ def settings_from_mapping(
 def load_settings(path: str | Path, *, force: bool = False) -> CalibrationSettings:
     """Read a calibration experiment file (a TOML table of :class:`CalibrationSettings` fields).
 
-    ``force`` is that of :func:`settings_from_mapping`.
+    ``path`` is a shipped experiment's name (``"calibration_sentinel"``) or a file's path
+    (:mod:`sim.shipped`); ``force`` is that of :func:`settings_from_mapping`.
 
     Raises
     ------
     SettingsError
         Missing file, bad TOML, an unknown setting, a bad value or too many runs: one line.
     """
-    label = str(path)
-    data, _ = read_toml(Path(path), label, SettingsError, what="experiment file")
+    source, label = find(path, EXPERIMENTS, SettingsError)
+    data, _ = read_toml(source, label, SettingsError, what="experiment file")
     return settings_from_mapping(data, label, force=force)

@@ -33,6 +33,15 @@ def _fail(message: str, code: int = 2) -> None:
     sys.exit(code)
 
 
+def _is_help(error: Exception, message: str) -> bool:
+    """Whether a usage error is the help of a command run without arguments.
+
+    That help is kept whole, not folded onto one line as a problem is.
+    """
+    context = getattr(error, "ctx", None)
+    return context is not None and message == context.get_help()
+
+
 _command = cache(partial(typer.main.get_command, app))
 """The command behind ``app``, built once: typer builds it anew on every call, which costs
 more than reading most inputs when the command line runs many times in a process."""
@@ -52,7 +61,11 @@ def main(argv: list[str] | None = None) -> None:
         _fail(f"{error} (results so far are kept; run the command again to resume)", 1)
     except typer.TyperException as error:  # usage errors: unknown command, bad option value
         format_message = getattr(error, "format_message", None)
-        _fail(format_message() if callable(format_message) else str(error))
+        message = format_message() if callable(format_message) else str(error)
+        if _is_help(error, message):  # a command given no arguments answers with its help
+            stderr.print(message, markup=False)
+            sys.exit(2)
+        _fail(message)
     except (KeyboardInterrupt, typer.Abort) as interrupt:
         _fail(f"interrupted ({signal_name(interrupt)})", INTERRUPTED)
     except OSError as error:  # a file the command could not read or write, never a traceback

@@ -18,7 +18,7 @@ from typing import Annotated
 
 import typer
 
-from sim.cli.app import app, stdout
+from sim.cli.app import PlainCommand, app, stdout
 from sim.cli.options import out_option
 
 DEFAULT_OUTCOME = "share_final_year>=0.8"
@@ -28,8 +28,8 @@ _HELP = """One page to hand on: the question, the answer with its interval, the 
 tipping points, what is assumed and how far it holds.
 
 \b
-  sharesim brief results/sweeps/interface_sweep
-  sharesim brief results/sensitivity/sensitivity_morris results/sweeps/interface_sweep
+  sharesim brief results/sweep
+  sharesim brief results/sensitivity results/sweep
 
 RESULT is a folder written by sharesim run, compare, sweep or sensitivity; a sensitivity
 folder and a sweep folder given together are reconciled. The page (brief.html prints on one
@@ -37,7 +37,13 @@ A4 sheet), its figure and the full tables as CSV go to --out (default RESULT/bri
 """
 
 
-@app.command("brief", help=_HELP, no_args_is_help=True)
+@app.command(
+    "brief",
+    cls=PlainCommand,
+    help=_HELP,
+    short_help="One page to hand on: answer, levers, how far it holds.",
+    no_args_is_help=True,
+)
 def brief_command(
     results: Annotated[
         list[Path],

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from sim.cli.app import app, stdout
+from sim.cli.app import PlainCommand, app, stdout
 from sim.cli.options import ChunkSize, Executor, Scheduler, Workers, Yes, out_option
+from sim.cli.options import seed as seed_value
 from sim.cli.progress import stage_bars
 from sim.cli.signals import resumable
 from sim.execution import Execution
@@ -57,11 +58,14 @@ def _summary(result: Calibration, out: Path, seconds: float) -> None:
     )
 
 
-@app.command("calibrate")
+@app.command("calibrate", cls=PlainCommand)
 def calibrate_command(
     targets: Annotated[
         Path,
-        typer.Argument(help="Targets file (TOML), e.g. sim/calibration/sentinel_targets.toml."),
+        typer.Argument(
+            metavar="TARGETS",
+            help="Targets file (TOML), e.g. sim/calibration/sentinel_targets.toml.",
+        ),
     ],
     out: Annotated[
         Path | None,
@@ -71,17 +75,32 @@ def calibrate_command(
         ),
     ] = None,
     experiment: Annotated[
-        Path | None,
-        typer.Option(help="Calibration settings file, e.g. experiments/calibration_sentinel.toml."),
+        str | None,
+        typer.Option(
+            metavar="EXPERIMENT",
+            help="Calibration settings: a shipped experiment's name (calibration_sentinel) "
+            "or a file.",
+        ),
     ] = None,
-    screening: Annotated[int | None, typer.Option(min=2, help="Screening points.")] = None,
-    particles: Annotated[int | None, typer.Option(min=2, help="Particles per generation.")] = None,
-    generations: Annotated[int | None, typer.Option(min=1, help="Most ABC generations.")] = None,
-    replicates: Annotated[int | None, typer.Option(min=1, help="Runs per particle.")] = None,
+    screening: Annotated[
+        int | None, typer.Option(min=2, metavar="N", help="Screening points.")
+    ] = None,
+    particles: Annotated[
+        int | None, typer.Option(min=2, metavar="N", help="Particles per generation.")
+    ] = None,
+    generations: Annotated[
+        int | None, typer.Option(min=1, metavar="N", help="Most ABC generations.")
+    ] = None,
+    replicates: Annotated[
+        int | None, typer.Option(min=1, metavar="N", help="Runs per particle.")
+    ] = None,
     predictive: Annotated[
-        int | None, typer.Option(min=1, help="Posterior draws in the predictive check.")
+        int | None,
+        typer.Option(min=1, metavar="N", help="Posterior draws in the predictive check."),
     ] = None,
-    seed: Annotated[int | None, typer.Option(min=0, help="Seed of everything.")] = None,
+    seed: Annotated[
+        int | None, typer.Option(parser=seed_value, metavar="SEED", help="Seed of everything.")
+    ] = None,
     executor: Executor = "process",
     workers: Workers = None,
     scheduler: Scheduler = None,
@@ -89,17 +108,19 @@ def calibrate_command(
     write_scenario: Annotated[
         Path | None,
         typer.Option(
+            metavar="FILE",
             help="Also write the calibrated scenario file here "
-            "(e.g. sim/scenarios/sentinel_calibrated.toml)."
+            "(e.g. sim/scenarios/sentinel_calibrated.toml).",
         ),
     ] = None,
     yes: Yes = False,
 ) -> None:
-    """Calibrate the scenario of TARGETS: screening, ABC-SMC, posterior checks and a report.
+    """Fit the scenario of a targets file, with honest uncertainty.
 
-    Writes into --out: posterior.parquet (parameter sets, weights, generation), screening,
-    predictive and point-estimate tables, the calibrated scenario, figures, report.md and
-    report.html, and manifest.json (seeds, epsilons, runs, wall time, environment).
+    Screening, ABC-SMC, posterior checks and a report. Writes into --out: posterior.parquet
+    (parameter sets, weights, generation), screening, predictive and point-estimate tables, the
+    calibrated scenario, figures, report.md and report.html, and manifest.json (seeds, epsilons,
+    runs, wall time, environment).
     """
     from sim.calibration import calibrate, load_settings, load_targets, write_outputs
     from sim.calibration.folder import check_folder, check_scenario_copy

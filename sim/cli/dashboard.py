@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from sim.cli.app import app, stderr
+from sim.cli.app import PlainCommand, app, stderr
 from sim.errors import InputError
 
 APP_MODULE = "sim.dashboard.app"
@@ -115,27 +115,31 @@ def check_address(host: str, port: int) -> None:
                 ) from None
 
 
-@app.command("dashboard")
+@app.command("dashboard", cls=PlainCommand)
 def dashboard_command(
-    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to serve on.")] = DEFAULT_PORT,
+    port: Annotated[
+        int, typer.Option(min=1, max=65535, metavar="PORT", help="Port to serve on.")
+    ] = DEFAULT_PORT,
     host: Annotated[
         str,
         typer.Option(
+            metavar="HOST",
             help="Address to listen on. The default serves this machine only; anything else "
-            "lets other machines on the network open the dashboard."
+            "lets other machines on the network open the dashboard.",
         ),
     ] = DEFAULT_HOST,
     scenario: Annotated[
         list[Path] | None,
         typer.Option(
             "--scenario",
+            metavar="FILE",
             help="A scenario file to offer besides the shipped ones (repeat for several).",
         ),
     ] = None,
 ) -> None:
-    """Serve the dashboard: move levers, see what they do to recording, with uncertainty.
+    """Serve the dashboard: move levers, see what they do.
 
-    Works without internet access: Solara's front-end files come from a local cache, filled once from the npm registry or copied from another machine (docs/dashboard.md).
+    Each lever's effect is shown with its uncertainty. Works without internet access: Solara's front-end files come from a local cache, filled once from the npm registry or copied from another machine (docs/dashboard.md).
     """  # noqa: E501
     from sim.dashboard.assets import (
         AssetsError,

@@ -10,11 +10,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from sim.cli.app import app, stdout
-from sim.cli.options import out_option
+from sim.cli.app import PlainCommand, app, stdout
+from sim.cli.options import out_option, seed
 from sim.cli.progress import counter_bar
 from sim.errors import InputError
-from sim.limits import MAX_SEED
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -24,10 +23,16 @@ if TYPE_CHECKING:
 
 console = stdout
 
-Replicates = Annotated[int, typer.Option(min=1, max=100_000, help="Independent replicates.")]
+Replicates = Annotated[
+    int, typer.Option(min=1, max=100_000, metavar="N", help="Independent replicates.")
+]
 Seed = Annotated[
     int,
-    typer.Option(min=0, max=MAX_SEED, help="Seed; replicate r uses SeedSequence(seed, (0, r))."),
+    typer.Option(
+        parser=seed,
+        metavar="SEED",
+        help="Seed, 0 to 2**63-1; replicate r uses SeedSequence(seed, (0, r)).",
+    ),
 ]
 UsePosterior = Annotated[
     bool,
@@ -45,7 +50,7 @@ def _load(reference: str) -> Scenario:
     return Scenario.load(reference)
 
 
-@app.command("scenarios")
+@app.command("scenarios", cls=PlainCommand)
 def list_command() -> None:
     """List the shipped scenarios with one-line descriptions."""
     from sim.scenarios import list_scenarios
@@ -56,11 +61,13 @@ def list_command() -> None:
     console.print(table)
 
 
-@app.command("validate")
+@app.command("validate", cls=PlainCommand)
 def validate_command(
-    file: Annotated[str, typer.Argument(help="Scenario file (or shipped scenario name).")],
+    file: Annotated[
+        str, typer.Argument(metavar="SCENARIO", help="Shipped scenario name or scenario file.")
+    ],
 ) -> None:
-    """Check a scenario file; print what it contains, or one line saying what is wrong."""
+    """Check a scenario file: what it holds, or what is wrong."""
     scenario = _load(file)
     scenario.compile()
     uncertain = scenario.uncertain_inputs()
@@ -132,24 +139,31 @@ def _print_summary(name: str, summary: pd.DataFrame, metrics: pd.DataFrame, out:
     console.print(f"wrote {out}/report.md, report.html, figures/, *.parquet, manifest.json")
 
 
-@app.command("run")
+@app.command("run", cls=PlainCommand)
 def run_command(
-    scenario: Annotated[str, typer.Argument(help="Shipped scenario name or a scenario file.")],
+    scenario: Annotated[
+        str, typer.Argument(metavar="SCENARIO", help="Shipped scenario name or scenario file.")
+    ],
     replicates: Replicates = 20,
     seed: Seed = 1,
     out: Annotated[Path | None, out_option("Output folder (default results/<scenario>).")] = None,
     posterior: UsePosterior = True,
 ) -> None:
-    """Run a scenario; write tidy Parquet, a manifest, figures and a report."""
+    """Run a scenario; write its tables, figures and report.
+
+    Writes tidy Parquet tables, a manifest, figures, report.md and report.html.
+    """
     run_to_folder(
         scenario, replicates, seed, out or Path("results") / Path(scenario).stem, posterior
     )
 
 
-@app.command("compare")
+@app.command("compare", cls=PlainCommand)
 def compare_command(
-    first: Annotated[str, typer.Argument(help="Baseline scenario (name or file).")],
-    second: Annotated[str, typer.Argument(help="Scenario compared with it.")],
+    first: Annotated[
+        str, typer.Argument(metavar="BASELINE", help="Baseline scenario (name or file).")
+    ],
+    second: Annotated[str, typer.Argument(metavar="OTHER", help="Scenario compared with it.")],
     replicates: Replicates = 20,
     seed: Seed = 1,
     out: Annotated[
@@ -213,11 +227,14 @@ def _print_comparison(comparison: Comparison) -> None:
 
     def number(value: float, column: str, signed: bool = False) -> str:
         sign = "+" if signed else ""
-        return f"{100 * value:{sign}.0f}" if is_share(column) else f"{value:{sign}.2f}"
+        if is_share(column):
+            return f"{100 * value:{sign}.0f}"
+        decimals = 2 if abs(value) < 10 else 1 if abs(value) < 100 else 0
+        return f"{value:{sign}.{decimals}f}"
 
     def rows(title: str, label: str, entries: list[tuple[str, str, pd.Series]]) -> Table:
         shown = Table(title=title, title_justify="left", box=None, pad_edge=False)
-        shown.add_column(label)
+        shown.add_column(label, no_wrap=True)
         for name in (comparison.first, comparison.second, "difference [90%]"):
             shown.add_column(name, justify="right", no_wrap=True)
         for name, column, row in entries:
@@ -249,11 +266,11 @@ def _print_comparison(comparison: Comparison) -> None:
     console.print(answer(comparison), markup=False)
 
 
-@app.command("demo")
+@app.command("demo", cls=PlainCommand)
 def demo_command(
     replicates: Replicates = 20,
     seed: Seed = 1,
     out: Annotated[Path, out_option("Output folder.")] = Path("results/sentinel_replay"),
 ) -> None:
-    """Replay the Sentinel implementation on embedded defaults; report under results/."""
+    """Replay Sentinel on the shipped defaults; report in results/."""
     run_to_folder("sentinel_replay", replicates, seed, out)

@@ -2,7 +2,7 @@
 
 ::
 
-    sharesim sensitivity EXPERIMENT.toml [--out DIR] [--executor process|dask-local|dask|serial]
+    sharesim sensitivity EXPERIMENT [--out DIR] [--executor process|dask-local|dask|serial]
                          [--workers N] [--scheduler ADDRESS] [--chunk-size K] [--quiet] [--yes]
 
 Writes into ``DIR`` (default ``results/sensitivity/<experiment name>``): ``brief.md`` and
@@ -21,7 +21,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from sim.cli.app import app, stderr, stdout
+from sim.cli.app import PlainCommand, app, stderr, stdout
 from sim.cli.options import ChunkSize, Executor, Quiet, Scheduler, Workers, Yes, out_option
 from sim.cli.progress import sweep_bar
 from sim.cli.signals import resumable
@@ -33,23 +33,27 @@ if TYPE_CHECKING:
 DEFAULT_ROOT = Path("results") / "sensitivity"
 """Where results go when ``--out`` is not given (one folder per experiment name)."""
 
-_HELP = """Which factors change sharing most: run a sensitivity experiment file.
+_HELP = """Which factors change sharing most: a sensitivity analysis.
 
 \b
-  sharesim sensitivity experiments/sensitivity_morris.toml
-  sharesim sensitivity experiments/sensitivity_sobol_grouped.toml --out DIR
+  sharesim sensitivity sensitivity_morris
+  sharesim sensitivity sensitivity_sobol_grouped --out DIR
+  sharesim sensitivity my_analysis.toml
 
-The file is an experiment file with a \\[sensitivity] table (method = "sobol" or "morris";
-docs/sensitivity.md). Results, figures and brief.md/brief.html go to --out (default
-results/sensitivity/<name>); the runs are stored in DIR/runs, so running the same command
-again resumes an interrupted analysis.
+EXPERIMENT is a shipped experiment's name or the path of an experiment file with a
+[sensitivity] table (method = "sobol" or "morris"; docs/sensitivity.md). Results, figures
+and brief.md/brief.html go to --out (default results/sensitivity/<name>); the runs are
+stored in DIR/runs, so running the same command again resumes an interrupted analysis.
 """
 
 
-@app.command("sensitivity", help=_HELP, no_args_is_help=True)
+@app.command("sensitivity", cls=PlainCommand, help=_HELP, no_args_is_help=True)
 def sensitivity_command(
     experiment: Annotated[
-        Path, typer.Argument(metavar="EXPERIMENT.toml", help="Sensitivity experiment file.")
+        str,
+        typer.Argument(
+            metavar="EXPERIMENT", help="Shipped sensitivity experiment name, or its file."
+        ),
     ],
     out: Annotated[
         Path | None, out_option("Results folder (default results/sensitivity/<name>).")

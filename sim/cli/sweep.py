@@ -2,7 +2,7 @@
 
 ::
 
-    sharesim sweep EXPERIMENT.toml --out DIR [--executor process|dask-local|dask]
+    sharesim sweep EXPERIMENT --out DIR [--executor process|dask-local|dask]
                    [--workers N] [--scheduler ADDRESS] [--chunk-size K] [--quiet] [--yes]
     sharesim sweep status DIR
 
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from sim.cli.app import app, stderr, stdout
+from sim.cli.app import PlainCommand, app, stderr, stdout
 from sim.cli.options import ChunkSize, Executor, Quiet, Scheduler, Workers, Yes, out_option
 from sim.cli.progress import sweep_bar
 from sim.cli.signals import resumable
@@ -36,8 +36,11 @@ STATUS = "status"
 _HELP = """Run an experiment file, or report on a sweep folder.
 
 \b
-  sharesim sweep EXPERIMENT.toml --out DIR   run (or resume, or extend) the experiment
-  sharesim sweep status DIR                  what is done, failed and left in DIR
+  sharesim sweep EXPERIMENT --out DIR   run, resume or extend the experiment
+  sharesim sweep status DIR             what is done, failed and left in DIR
+
+EXPERIMENT is a shipped experiment's name (interface_sweep, counterfactuals,
+replay_uncertainty) or an experiment file's path.
 
 Run the same command again after an interruption to resume: finished runs are never
 recomputed. DIR also gets report.md and report.html: response curves of the outputs over
@@ -47,14 +50,16 @@ On a cluster: start Dask there and pass --executor dask --scheduler tcp://HOST:8
 """
 
 
-@app.command("sweep", help=_HELP, no_args_is_help=True)
+@app.command("sweep", cls=PlainCommand, help=_HELP, no_args_is_help=True)
 def sweep_command(
     target: Annotated[
         str,
-        typer.Argument(metavar="EXPERIMENT.toml|status", help="Experiment file, or 'status'."),
+        typer.Argument(
+            metavar="EXPERIMENT|status", help="Shipped experiment name or file, or 'status'."
+        ),
     ],
     folder: Annotated[
-        Path | None, typer.Argument(metavar="[DIR]", help="With 'status': the sweep folder.")
+        Path | None, typer.Argument(metavar="DIR", help="With 'status': the sweep folder.")
     ] = None,
     out: Annotated[Path | None, out_option("Sweep folder (created; reused to resume).")] = None,
     executor: Executor = "process",
@@ -82,7 +87,7 @@ def sweep_command(
     execution = Execution(executor, workers, scheduler, chunk_size)
     try:
         with resumable("finished chunks"):
-            state = _run(Path(target), out, execution, retry_failed, quiet, yes)
+            state = _run(target, out, execution, retry_failed, quiet, yes)
     except SweepError as error:
         stderr.print(f"sharesim: error: {error}", markup=False)
         raise typer.Exit(1) from None
@@ -103,7 +108,7 @@ def _report(out: Path) -> Path:
 
 
 def _run(
-    experiment_path: Path,
+    experiment: str,
     out: Path,
     execution: Execution,
     retry_failed: bool,
@@ -114,7 +119,7 @@ def _run(
     from sim.sweep.experiment import load_experiment
 
     # Everything is checked (file, scenarios, design, folder) before anything is written.
-    plan = load_experiment(experiment_path, force=yes).plan()
+    plan = load_experiment(experiment, force=yes).plan()
     with sweep_bar(plan.name, quiet) as bar:
         return run_plan(plan, out, execution=execution, progress=bar, retry_failed=retry_failed)
 
