@@ -33,6 +33,7 @@ stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 # Sub-commands register themselves on `app` when their module is imported.
 import sim.cli.calibrate  # noqa: E402
 import sim.cli.dashboard  # noqa: E402
+import sim.cli.new  # noqa: E402
 import sim.cli.scenarios  # noqa: E402
 import sim.cli.sensitivity  # noqa: E402
 import sim.cli.sweep  # noqa: E402,F401

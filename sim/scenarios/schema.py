@@ -583,7 +583,9 @@ class ScenarioFile(BaseModel):
     can name ``partners[3]`` of the file it is in); here they are only required to be tables.
     ``start_date``, ``weeks`` and ``delivery_delay_weeks`` may be plain when the file gives a
     top-level ``provenance`` and ``source``; ``extends``, ``all_partners`` and ``remove_events``
-    only make sense in a file that extends another.
+    only make sense in a file that extends another. ``behaviour_from`` names a calibrated
+    scenario whose behavioural parameters and posterior the file takes
+    (:mod:`sim.scenarios.behaviour`).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
@@ -591,6 +593,7 @@ class ScenarioFile(BaseModel):
     name: OneLine
     description: OneLine
     extends: OneLine | None = None
+    behaviour_from: OneLine | None = None
     provenance: Provenance | None = None
     source: OneLine | None = None
     start_date: Any = None
