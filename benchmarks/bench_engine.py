@@ -82,7 +82,7 @@ def main() -> None:
     figures = {
         "scenario": SCENARIO,
         "staff": compiled.partnership.n_staff,
-        "agencies": compiled.partnership.n_agencies,
+        "partners": compiled.partnership.n_partners,
         "weeks": compiled.schedule.n_weeks,
         "reference_ms_per_run": round(ratios.reference * 1e3, 2),
         "engine_single_ms_per_run": round(ratios.single * 1e3, 3),

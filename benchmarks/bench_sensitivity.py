@@ -31,7 +31,7 @@ from record import record
 from speed import measure
 
 from sim.sensitivity import Execution, ScenarioEvaluator, SobolSettings, sobol_analysis
-from sim.sensitivity.experiment import load_sensitivity_experiment
+from sim.sensitivity.experiment_file import load_sensitivity_experiment
 from sim.sensitivity.scenario import scenario_outputs
 
 EXPERIMENT = Path("experiments/sensitivity_sobol_grouped.toml")

@@ -37,7 +37,7 @@ def _reference_outputs(setup, parameters, seed):
     model = ReferenceModel(setup.partnership, setup.schedule, parameters, rng=seed)
     while model.running:
         model.step()
-    a = setup.partnership.n_agencies
+    a = setup.partnership.n_partners
     rows = model.history
     arrays = {
         k: np.array([r[k] for r in rows], dtype=float).reshape(WEEKS, a)

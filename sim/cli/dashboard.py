@@ -53,7 +53,7 @@ def dashboard_environment(cache: Path, scenarios: list[Path]) -> dict[str, str]:
     """The server's environment: front-end files from ``cache``, telemetry off, extra
     scenarios named."""
     from sim.dashboard.assets import configure_environment
-    from sim.dashboard.settings import EXTRA_SCENARIOS_ENV
+    from sim.dashboard.choices import EXTRA_SCENARIOS_ENV
 
     env = {**os.environ, **configure_environment(cache), **SERVER_SETTINGS}
     env.pop(EXTRA_SCENARIOS_ENV, None)
@@ -100,7 +100,7 @@ def dashboard_command(
         fetch_notice,
         missing_packages,
     )
-    from sim.dashboard.settings import Catalog
+    from sim.dashboard.choices import Catalog
 
     extra = list(scenario or [])
     for path in extra:

@@ -64,8 +64,8 @@ def sensitivity_command(
 ) -> None:
     """Run a sensitivity experiment and write tables, figures and the brief."""
     from sim.provenance import environment
-    from sim.sensitivity.experiment import load_sensitivity_experiment
-    from sim.sensitivity.settings import RunsError
+    from sim.sensitivity.experiment_file import load_sensitivity_experiment
+    from sim.sensitivity.methods import RunsError
     from sim.sweep import SweepError
 
     # Everything is checked (options, file, scenario, inputs, outputs, sizes) before anything

@@ -102,8 +102,8 @@ def _run(
     quiet: bool,
     yes: bool,
 ) -> SweepStatus:
-    from sim.experiment import load_experiment
     from sim.sweep import run_plan
+    from sim.sweep.experiment import load_experiment
 
     # Everything is checked (file, scenarios, design, folder) before anything is written.
     plan = load_experiment(experiment_path, force=yes).plan()

@@ -6,7 +6,6 @@ Every function takes results and returns a figure or text; writing files is left
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.engine import INTERFACE_NAMES, InterfaceState, share_of
+from sim.pages import html_page
 from sim.palette import BLUE, INTERFACE_COLOURS, ORANGE
 from sim.run import RunResult
 
@@ -41,7 +41,7 @@ def _band(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _smoothed_share(result: RunResult, window: int = 4) -> np.ndarray:
-    """Recording share per replicate, week and agency over a trailing ``window`` weeks:
+    """Recording share per replicate, week and partner over a trailing ``window`` weeks:
     weekly shares of small councils are too noisy to read (a handful of cases a week)."""
     kernel = np.ones(window)
     traj = result.trajectory
@@ -53,7 +53,7 @@ def _smoothed_share(result: RunResult, window: int = 4) -> np.ndarray:
     return share_of(roll(traj.recorded.astype(float)), roll(traj.handled.astype(float)))
 
 
-def _per_agency_panels(result: RunResult, values: np.ndarray, ylabel: str, title: str) -> Figure:
+def _per_partner_panels(result: RunResult, values: np.ndarray, ylabel: str, title: str) -> Figure:
     names = result.trajectory.names
     rows, cols = _grid(len(names))
     fig, axes = plt.subplots(
@@ -85,15 +85,15 @@ def _per_agency_panels(result: RunResult, values: np.ndarray, ylabel: str, title
 
 def share_figure(result: RunResult) -> Figure:
     """Recording share per partner over time (4-week trailing), median and 5-95% band."""
-    return _per_agency_panels(
+    return _per_partner_panels(
         result, _smoothed_share(result), "share recorded (0-1)", "Recording share per partner"
     )
 
 
 def buy_in_figure(result: RunResult) -> Figure:
-    """Agency buy-in per partner over time, median and 5-95% band."""
-    return _per_agency_panels(
-        result, result.trajectory.buy_in, "buy-in (0-1)", "Agency buy-in per partner"
+    """Partner buy-in per partner over time, median and 5-95% band."""
+    return _per_partner_panels(
+        result, result.trajectory.buy_in, "buy-in (0-1)", "Partner buy-in per partner"
     )
 
 
@@ -141,7 +141,7 @@ def network_positions(n: int) -> np.ndarray:
 
 
 def network_figure(result: RunResult) -> Figure:
-    """Cross-agency views: edge width is the median number of a partner's records viewed."""
+    """Cross-partner views: edge width is the median number of a partner's records viewed."""
     views = np.median(result.trajectory.views, axis=0)
     names = result.trajectory.names
     pos = network_positions(len(names))
@@ -266,24 +266,6 @@ def report_markdown(
         "inferred or assumed); values marked assumed are uncertain inputs, not findings.",
     ]
     return "\n".join(parts) + "\n"
-
-
-def html_page(markdown: str, title: str) -> str:
-    """A Markdown document (CommonMark with tables) as a standalone HTML page.
-
-    Every report and brief of the project is written once, in Markdown, and rendered here.
-    """
-    from markdown_it import MarkdownIt
-
-    body = MarkdownIt("commonmark").enable("table").render(markdown)
-    return (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{html.escape(title)}</title>"
-        "<style>body{font-family:sans-serif;max-width:72em;margin:2em auto;padding:0 1em;"
-        "line-height:1.45}table{border-collapse:collapse;font-size:90%}td,th{padding:.2em .6em;"
-        "border-bottom:1px solid #ccc;text-align:right}img{max-width:100%}</style></head><body>"
-        f"{body}</body></html>"
-    )
 
 
 def headline_facts(summary: pd.DataFrame, metrics: pd.DataFrame) -> list[str]:
