@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 from sim.metrics import summary_metrics
-from sim.report import compare_results
 from sim.run import RunResult, run
+from sim.run_report import compare_results
 from sim.scenarios import Scenario, examples_folder
 
 REPLICATES = 40

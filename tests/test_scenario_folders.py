@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from sim.cli import main
-from sim.dashboard.settings import Catalog
+from sim.dashboard.choices import Catalog
 from sim.scenarios import SCENARIOS_ENV, Scenario, ScenarioError, examples_folder, list_scenarios
 from sim.scenarios.locate import search_folders, shipped_names
 

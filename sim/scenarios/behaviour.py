@@ -2,7 +2,7 @@
 
 A calibration learns about the model's behavioural parameters (the registry's, ``sim.params``)
 together with the facts of the partnership it was calibrated on (its partners' sizes, dates
-and events). Only the first kind describes how staff and agencies behave, so only it moves to
+and events). Only the first kind describes how staff and partners behave, so only it moves to
 another partnership: the calibrated scenario's settings of registry parameters (their ranges
 and defaults) and the columns of its posterior that are registry parameters, with their joint
 weights, so every run of the new scenario draws one accepted set of behaviour. Partner and

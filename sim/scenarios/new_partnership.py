@@ -5,7 +5,7 @@ module turns the table into a scenario file. Every value the table gives is the 
 (``provenance = "stated"``, the table's file and row as its source: plain values in the file);
 every value it does not give is an uncertain input with the range of
 :mod:`sim.scenarios.partner_defaults` and ``provenance = "assumed"``. The behaviour of staff
-and agencies (the registry's parameters) comes from a calibrated scenario
+and partners (the registry's parameters) comes from a calibrated scenario
 (``behaviour_from``, :mod:`sim.scenarios.behaviour`): by default the Sentinel calibration.
 
 >>> from sim.scenarios import examples_folder, from_partner_table
