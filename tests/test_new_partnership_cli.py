@@ -3,13 +3,11 @@ table is one line naming its row and column, exit 2, and nothing written."""
 
 from __future__ import annotations
 
-import io
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
+from support import sharesim
 
-from sim.cli import main
 from sim.scenarios import Scenario, examples_folder
 
 EXAMPLE_CSV = Path(str(examples_folder())) / "harrowdale.partners.csv"
@@ -106,17 +104,6 @@ BAD_TABLES = {
 }
 
 
-def call(args: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        try:
-            main(args)
-            code = 0
-        except SystemExit as stop:
-            code = stop.code if isinstance(stop.code, int) else 1
-    return code, out.getvalue(), err.getvalue()
-
-
 @pytest.mark.parametrize("case", BAD_TABLES, ids=list(BAD_TABLES))
 def test_a_bad_table_is_one_line_with_row_and_column_exit_2_nothing_written(
     case: str, tmp_path: Path
@@ -125,7 +112,7 @@ def test_a_bad_table_is_one_line_with_row_and_column_exit_2_nothing_written(
     table = tmp_path / "partners.csv"
     table.write_text(text, encoding="utf-8")
     out = tmp_path / "out"
-    code, _, err = call(["new", "county", "--partners", str(table), "--out", str(out)])
+    code, _, err = sharesim(["new", "county", "--partners", str(table), "--out", str(out)])
     assert code == 2, err
     assert err.count("\n") == 1 and err.startswith(f"sharesim: error: {table}: ")
     assert fragment in err, err
@@ -134,16 +121,16 @@ def test_a_bad_table_is_one_line_with_row_and_column_exit_2_nothing_written(
 
 
 def test_new_writes_a_scenario_every_command_accepts(tmp_path: Path) -> None:
-    code, out, err = call(
+    code, out, err = sharesim(
         ["new", "harrowdale", "--partners", str(EXAMPLE_CSV), "--out", str(tmp_path)]
     )
     assert code == 0, err
     path = tmp_path / "harrowdale.toml"
     assert f"wrote {path}: 7 partners" in out and "behaviour from sentinel_calibrated" in out
     assert Scenario.load(path).name == "harrowdale"
-    code, out, err = call(["validate", str(path)])
+    code, out, err = sharesim(["validate", str(path)])
     assert code == 0 and "a posterior of 69 sets" in out, err
-    code, _, err = call(
+    code, _, err = sharesim(
         ["run", str(path), "--replicates", "2", "--out", str(tmp_path / "run"), "--seed", "3"]
     )
     assert code == 0, err
@@ -153,11 +140,11 @@ def test_new_writes_a_scenario_every_command_accepts(tmp_path: Path) -> None:
 
 def test_new_refuses_to_replace_a_file_unless_forced(tmp_path: Path) -> None:
     args = ["new", "county", "--partners", str(EXAMPLE_CSV), "--out", str(tmp_path)]
-    assert call(args)[0] == 0
+    assert sharesim(args)[0] == 0
     before = (tmp_path / "county.toml").read_bytes()
-    code, _, err = call(args)
+    code, _, err = sharesim(args)
     assert code == 2 and "the file exists; give --force" in err
-    assert call([*args, "--force", "--weeks", "60"])[0] == 0
+    assert sharesim([*args, "--force", "--weeks", "60"])[0] == 0
     assert (tmp_path / "county.toml").read_bytes() != before
 
 
@@ -174,7 +161,7 @@ def test_bad_options_are_one_line_and_write_nothing(
     extra: list[str], fragment: str, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
-    code, _, err = call(
+    code, _, err = sharesim(
         ["new", "county", "--partners", str(EXAMPLE_CSV), "--out", str(out), *extra]
     )
     assert code == 2 and fragment in err and err.count("\n") == 1, err
@@ -183,6 +170,6 @@ def test_bad_options_are_one_line_and_write_nothing(
 
 def test_registry_behaviour_writes_no_behaviour_from(tmp_path: Path) -> None:
     args = ["new", "plain", "--partners", str(EXAMPLE_CSV), "--out", str(tmp_path)]
-    code, out, _ = call([*args, "--registry-behaviour"])
+    code, out, _ = sharesim([*args, "--registry-behaviour"])
     assert code == 0 and "the registry's defaults and ranges" in out
     assert "behaviour_from" not in (tmp_path / "plain.toml").read_text(encoding="utf-8")

@@ -3,15 +3,13 @@ one, in Python, on the command line and in the dashboard; what it names stays in
 
 from __future__ import annotations
 
-import io
 import os
 import shutil
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
+from support import sharesim
 
-from sim.cli import main
 from sim.dashboard.choices import Catalog
 from sim.scenarios import SCENARIOS_ENV, Scenario, ScenarioError, examples_folder, list_scenarios
 from sim.scenarios.locate import search_folders, shipped_names
@@ -29,17 +27,6 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return mine
 
 
-def call(args: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        try:
-            main(args)
-            code = 0
-        except SystemExit as stop:
-            code = stop.code if isinstance(stop.code, int) else 1
-    return code, out.getvalue(), err.getvalue()
-
-
 def test_a_scenario_in_a_listed_folder_loads_by_name(folder: Path) -> None:
     by_name = Scenario.load("harrowdale_colocation_first")
     assert by_name == Scenario.load(folder / "harrowdale_colocation_first.toml")
@@ -51,7 +38,7 @@ def test_listing_adds_the_folders_after_the_shipped_scenarios(folder: Path) -> N
     names = [name for name, _ in list_scenarios()]
     assert names[: len(shipped_names())] == shipped_names()
     assert names[len(shipped_names()) :] == sorted(p.stem for p in folder.glob("*.toml"))
-    code, out, _ = call(["scenarios"])
+    code, out, _ = sharesim(["scenarios"])
     assert code == 0 and "harrowdale_training_mandate_first" in out
 
 
@@ -64,11 +51,12 @@ def test_a_shipped_name_wins_over_a_file_of_the_same_name(folder: Path) -> None:
 
 
 def test_every_command_takes_the_name(folder: Path, tmp_path: Path) -> None:
-    code, out, err = call(["validate", "harrowdale"])
+    code, out, err = sharesim(["validate", "harrowdale"])
     assert code == 0 and "valid scenario 'harrowdale'" in out, err
-    code, _, err = call(["run", "harrowdale", "--replicates", "2", "--out", str(tmp_path / "run")])
+    out_folder = str(tmp_path / "run")
+    code, _, err = sharesim(["run", "harrowdale", "--replicates", "2", "--out", out_folder])
     assert code == 0 and (tmp_path / "run" / "report.md").is_file(), err
-    code, out, err = call(
+    code, out, err = sharesim(
         ["compare", "harrowdale", "harrowdale_interfaces_first", "--replicates", "3"]
     )
     assert code == 0 and "harrowdale_interfaces_first vs harrowdale" in out, err
@@ -93,7 +81,7 @@ def test_a_listed_folder_that_is_not_there_is_one_line(
     monkeypatch.setenv(SCENARIOS_ENV, str(tmp_path / "nowhere"))
     with pytest.raises(ScenarioError, match=rf"^{SCENARIOS_ENV}: .*nowhere' is not a folder"):
         search_folders()
-    code, _, err = call(["validate", "not_shipped"])
+    code, _, err = sharesim(["validate", "not_shipped"])
     assert code == 2 and err.count("\n") == 1 and "is not a folder" in err
 
 
