@@ -155,6 +155,7 @@ def test_new_refuses_to_replace_a_file_unless_forced(tmp_path: Path) -> None:
         (["--behaviour-from", "sentinel_replay"], "has no posterior to take behaviour from"),
         (["--weeks", "2000"], "the forecast must be 1 to 1040 weeks"),
         (["--start", "2026-06-01"], "is before the start date 2026-06-01"),
+        (["--description", " two\nlines"], "description: must be one line"),
     ],
 )
 def test_bad_options_are_one_line_and_write_nothing(

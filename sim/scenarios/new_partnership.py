@@ -41,9 +41,10 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from sim.inputs import describe
+from sim.inputs import describe, validation_problems
 from sim.limits import EARLIEST_START, MAX_WEEKS
 from sim.names import slug
+from sim.params import PARAMETERS
 from sim.scenarios.checks import check_resolved
 from sim.scenarios.locate import Location
 from sim.scenarios.origins import spec_origins
@@ -97,13 +98,16 @@ FIELD_COLUMNS: Mapping[str, str] = {
 }
 """The column of the partner table each schema field is read from (tested to cover them)."""
 
-CASELOAD_SCALE = {
-    "value": 1.0,
-    "provenance": "assumed",
-    "source": "Caseloads are the partner table's own figures; the calibrated caseload_scale "
-    "corrected Leicestershire's guessed caseloads and does not transfer",
+PINNED: Mapping[str, Mapping[str, Any]] = {
+    "caseload_scale": {
+        "value": 1.0,
+        "provenance": "assumed",
+        "source": "Caseloads are the partner table's own figures; the calibrated "
+        "caseload_scale corrected Leicestershire's guessed caseloads and does not transfer",
+    }
 }
-"""The generated scenario pins ``caseload_scale``: its caseloads are taken as given."""
+"""Registry parameters a generated scenario sets, so no calibrated behaviour replaces them:
+``caseload_scale`` (the table's caseloads are taken as given)."""
 
 _ADAPTERS: Mapping[str, TypeAdapter[Any]] = {
     name: TypeAdapter(info.annotation)
@@ -224,21 +228,22 @@ def partnership_spec(
         if start
         else f"the Monday of the earliest go-live in {table.source_name}"
     )
-    top_source = f"Start {began}; forecast length chosen when generating"
+    top_source = f"Week 0 {began}; the forecast's length chosen when generating"
     spec_data = {
         "name": name,
         "description": description
         or f"New partnership {name}: {len(partners)} partners from {table.source_name}.",
         "start_date": {"value": first_day, "provenance": "stated", "source": top_source},
         "weeks": {"value": weeks, "provenance": "stated", "source": top_source},
-        "parameters": {"caseload_scale": CASELOAD_SCALE},
+        "parameters": {key: value for key, value in PINNED.items() if key in PARAMETERS},
         "partners": partners,
         "events": (_training(), *_interface_events(table, first_day)),
     }
     try:
         spec = ScenarioSpec.model_validate(spec_data)
     except ValidationError as exc:
-        raise PartnerTableError.at(table.file, "", describe(exc.errors()[0])) from None
+        where, problem = validation_problems(exc)[0]
+        raise PartnerTableError.at(table.file, "", f"{where}: {problem}") from None
     try:
         check_resolved(spec_origins(spec, table.file), table.file)
     except ScenarioError as exc:

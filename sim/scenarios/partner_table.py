@@ -42,8 +42,9 @@ type Cell = str | Number | date | tuple[Number, Number] | tuple[date, date] | No
 """A cell's value: text (also a kind or a choice), a number, a date, a range of numbers or
 of dates, or None for a blank cell."""
 
-MAX_NAME = 80
-"""Longest partner name, in characters (a name names its inputs: ``<slug>.staff``)."""
+MAX_NAME = 60
+"""Longest partner name, in characters (a name names its inputs, ``<slug>.staff``, and its
+events, ``<slug>_interface``, which may be 80 characters long)."""
 
 _RANGE = re.compile(r"^(?P<low>.+?)\s+to\s+(?P<high>.+)$", re.IGNORECASE)
 _INTEGER = re.compile(r"^[+-]?\d+$")
