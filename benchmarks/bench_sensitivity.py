@@ -32,6 +32,7 @@ from speed import measure
 
 from sim.sensitivity import Execution, ScenarioEvaluator, SobolSettings, sobol_analysis
 from sim.sensitivity.experiment_file import load_sensitivity_experiment
+from sim.sensitivity.folder import write_result_folder
 from sim.sensitivity.scenario import scenario_outputs
 
 EXPERIMENT = Path("experiments/sensitivity_sobol_grouped.toml")
@@ -122,7 +123,7 @@ def main() -> None:
                 available_outputs=scenario_outputs(scenario),
             )
             analysed = time.perf_counter()
-            result.write(Path(scratch) / "written")
+            write_result_folder(result, Path(scratch) / "written")
             written = time.perf_counter()
     wall = written - start
     runs = len(result.runs)

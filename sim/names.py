@@ -6,6 +6,9 @@ import re
 
 
 def slug(name: str) -> str:
-    """Lower-case name with every run of other characters as one ``_`` (``Hinckley & Bosworth``
-    -> ``hinckley_bosworth``): the form partner names take in metric and input names."""
+    """Lower-case ``name`` with every run of other characters as one ``_``.
+
+    ``Hinckley & Bosworth`` -> ``hinckley_bosworth``: the form partner names take in metric
+    and input names.
+    """
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")

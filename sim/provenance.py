@@ -33,29 +33,28 @@ def package_versions(packages: tuple[str, ...] = PACKAGES) -> dict[str, str]:
 
 
 def git_commit() -> str:
-    """The commit of the checkout this package runs from, with ``+dirty`` for local changes;
-    ``unknown`` outside a git checkout."""
-    here = Path(__file__).resolve().parent
+    """Return the commit of the checkout this package runs from, ``+dirty`` for local changes.
+
+    ``unknown`` outside a git checkout.
+    """
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=here,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=here,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
+        commit = _git("rev-parse", "HEAD")
+        dirty = _git("status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return commit + ("+dirty" if dirty else "")
+
+
+def _git(*arguments: str) -> str:
+    """Run a git command in the folder of this package; return what it printed, stripped."""
+    return subprocess.run(
+        ["git", *arguments],
+        cwd=Path(__file__).resolve().parent,
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=True,
+    ).stdout.strip()
 
 
 def environment() -> dict[str, object]:

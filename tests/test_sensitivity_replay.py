@@ -25,6 +25,7 @@ from sim.sensitivity import (
     scenario_factors,
     sobol,
 )
+from sim.sensitivity.folder import write_result_folder
 from sim.sensitivity.scenario import factors_of
 
 
@@ -148,6 +149,6 @@ def test_small_morris_on_the_replay(replay, tmp_path):
         .apply(lambda r: sorted(r) == list(range(1, k + 1)))
         .all()
     )
-    written = result.write(tmp_path / "morris")
+    written = write_result_folder(result, tmp_path / "morris")
     assert written["figure:morris_parameter"].stat().st_size > 10_000
     assert "noise" in written["brief.md"].read_text()

@@ -23,14 +23,16 @@ class ToySetup:
 
 
 def toy_partnership(staff: tuple[int, ...] = (30, 5, 8, 4, 12)) -> Partnership:
-    """Five partners: a police force, three councils (one with prior use and an interface),
-    a county; staff counts as given."""
+    """Five partners: a police force (the funder), three councils (one with prior use and an
+    interface), a county; staff counts as given."""
     n = len(staff)
     kinds = ("police", "district", "district", "district", "county", *("district",) * (n - 5))
     interface = np.full(n, InterfaceState.NONE, dtype=np.int64)
     interface[min(2, n - 1)] = InterfaceState.LIVE
     prior = np.zeros(n, dtype=bool)
     prior[min(2, n - 1)] = True
+    priority = np.zeros(n, dtype=bool)
+    priority[0] = True
     return Partnership(
         names=tuple(f"partner_{i}" for i in range(n)),
         kinds=kinds[:n],
@@ -42,6 +44,7 @@ def toy_partnership(staff: tuple[int, ...] = (30, 5, 8, 4, 12)) -> Partnership:
         initial_interface=interface,
         interface_allowed=np.ones(n, dtype=bool),
         prior_use=prior,
+        priority=priority,
     )
 
 

@@ -47,10 +47,10 @@ STANDARD_INPUTS: tuple[str, ...] = (
     "legal_risk",
     "bureaucracy_burden",
     "workload_cost",
-    "colocation_relief",
+    "colocation_chasing",
     "interface_consider_rate",
     "interface_buy_in_threshold",
-    "imitation_weight",
+    "interface_success_pull",
     "interface_build_weeks",
 )
 """The inputs the standard calibration fits (see the module docstring for why)."""
@@ -146,9 +146,12 @@ class CalibrationSettings(BaseModel):
 
     @property
     def planned_runs(self) -> int:
-        """Most model runs the calibration can take: the screening wave, every ABC generation
-        after the first (the first is the screening's plausible points), the
-        posterior-predictive check and the point estimate's runs."""
+        """Most model runs the calibration can take.
+
+        The screening wave, every ABC generation after the first (the first is the
+        screening's plausible points), the posterior-predictive check and the point
+        estimate's runs.
+        """
         return (
             self.screening * self.screening_replicates
             + self.particles * (self.generations - 1) * self.replicates

@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from sim.cli import app, stdout
-from sim.cli.options import ChunkSize, Executor, Scheduler, Workers, Yes
+from sim.cli.app import app, stdout
+from sim.cli.options import ChunkSize, Executor, Scheduler, Workers, Yes, out_option
 from sim.cli.progress import stage_bars
+from sim.cli.signals import resumable
 from sim.execution import Execution
 
 if TYPE_CHECKING:
@@ -64,8 +65,8 @@ def calibrate_command(
     ],
     out: Annotated[
         Path | None,
-        typer.Option(
-            help="Output folder (default results/calibration/<targets name>); "
+        out_option(
+            "Output folder (default results/calibration/<targets name>); "
             "run again with the same folder to resume."
         ),
     ] = None,
@@ -101,8 +102,8 @@ def calibrate_command(
     report.html, and manifest.json (seeds, epsilons, runs, wall time, environment).
     """
     from sim.calibration import calibrate, load_settings, load_targets, write_outputs
+    from sim.calibration.folder import check_folder, check_scenario_copy
     from sim.calibration.settings import CalibrationSettings, settings_from_mapping
-    from sim.errors import InputError
 
     execution = Execution(executor, workers, scheduler, chunk_size)
     target_set = load_targets(targets)
@@ -121,12 +122,14 @@ def calibrate_command(
     }
     settings = settings_from_mapping(base.model_dump() | overrides, "options", force=yes)
     folder = out or Path("results") / "calibration" / target_set.name
-    if folder.exists() and not folder.is_dir():
-        raise InputError(f"{folder}: --out must be a folder, and this is a file")
+    # The folders written into are checked before the first run.
+    check_folder(folder)
+    copies = [write_scenario] if write_scenario is not None else []
+    for copy in copies:
+        check_scenario_copy(copy)
     started = time.perf_counter()
-    with stage_bars() as progress:
+    with resumable("finished runs"), stage_bars() as progress:
         result = calibrate(targets, settings, out=folder, execution=execution, progress=progress)
     seconds = time.perf_counter() - started
-    copies = [write_scenario] if write_scenario is not None else []
     write_outputs(result, folder, result.wall_seconds or seconds, copies)
     _summary(result, folder, seconds)

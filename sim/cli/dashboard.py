@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from sim.cli import app, stderr
+from sim.cli.app import app, stderr
 from sim.errors import InputError
 
 APP_MODULE = "sim.dashboard.app"
@@ -23,7 +23,7 @@ console = stderr
 
 
 def solara_command(host: str, port: int) -> list[str]:
-    """The ``solara run`` command line serving the dashboard in production mode."""
+    """Return the ``solara run`` command line serving the dashboard in production mode."""
     return [
         sys.executable,
         "-m",
@@ -50,8 +50,10 @@ SERVER_SETTINGS: dict[str, str] = {
 
 
 def dashboard_environment(cache: Path, scenarios: list[Path]) -> dict[str, str]:
-    """The server's environment: front-end files from ``cache``, telemetry off, extra
-    scenarios named."""
+    """Return the server's environment: front-end files from ``cache``, telemetry off.
+
+    Extra scenarios given on the command line are named in it too.
+    """
     from sim.dashboard.assets import configure_environment
     from sim.dashboard.choices import EXTRA_SCENARIOS_ENV
 

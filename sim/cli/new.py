@@ -8,8 +8,10 @@ from typing import Annotated
 
 import typer
 
-from sim.cli import app, stdout
+from sim.cli.app import app, stdout
+from sim.durable import write_atomic
 from sim.errors import InputError
+from sim.scenarios import from_partner_table
 
 
 def _start_date(text: str | None) -> date | None:
@@ -59,9 +61,6 @@ def new_command(
 
     Values the table gives are marked as the user's (stated, the table as source); values it does not give become uncertain inputs with documented ranges (assumed). Behaviour comes from the Sentinel calibration unless told otherwise.
     """  # noqa: E501
-    from sim.durable import write_atomic
-    from sim.scenarios import from_partner_table
-
     target = out / f"{name}.toml"
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: --out must be a folder, and this is a file")

@@ -1,10 +1,15 @@
-"""Command-line options shared by the commands that run many simulations (sweep,
-sensitivity, calibrate): one spelling, one help text, one set of bounds. Each command builds
-one :class:`sim.execution.Execution` from them and passes it on whole."""
+"""Command-line options shared by the commands that run many simulations.
+
+The sweep, sensitivity and calibrate commands share one spelling, one help text and one set
+of bounds. Each command builds one :class:`sim.execution.Execution` from them and passes it
+on whole. Every command that writes a folder takes it as ``--out`` (:func:`out_option`),
+which refuses an empty name.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
@@ -33,3 +38,18 @@ Yes = Annotated[
         f"(never more than {MAX_RUNS:,}; docs/reliability.md).",
     ),
 ]
+
+
+def folder(value: str) -> Path:
+    """Parse an output folder named on the command line.
+
+    An empty name is refused (it would silently mean the current folder).
+    """
+    if not value.strip():
+        raise typer.BadParameter("give a folder name (an empty one would mean this folder)")
+    return Path(value)
+
+
+def out_option(help: str) -> Any:
+    """Return the ``--out DIR`` option of a command that writes a folder, with ``help``."""
+    return typer.Option("--out", parser=folder, metavar="DIR", help=help)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -11,9 +10,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from sim.cli import app, stdout
+from sim.cli.app import app, stdout
+from sim.cli.options import out_option
 from sim.cli.progress import counter_bar
-from sim.durable import staged
 from sim.errors import InputError
 from sim.limits import MAX_SEED
 
@@ -76,21 +75,19 @@ def validate_command(
     )
 
 
-def _check_out(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise InputError(f"{out}: --out must be a folder, and this is a file")
-
-
 def run_to_folder(
     reference: str, replicates: int, seed: int, out: Path, posterior: bool = True
 ) -> None:
-    """Run a scenario and write tables, manifest, figures and report into ``out``."""
-    from sim.metrics import summary_metrics
-    from sim.provenance import environment
-    from sim.run import run
-    from sim.run_report import write_report
+    """Run a scenario, write its folder into ``out`` and print the per-partner summary.
 
-    _check_out(out)
+    The folder is written by :func:`sim.run_folder.write_run_folder`.
+    """
+    from sim.metrics import summary_metrics
+    from sim.run import run
+    from sim.run_folder import check_run_folder, write_run_folder
+
+    # The folder and the scenario are checked before anything runs or is written.
+    check_run_folder(out)
     scenario = _load(reference)
     started = time.perf_counter()
     with counter_bar(replicates, f"{scenario.name}: replicates") as advance:
@@ -98,75 +95,8 @@ def run_to_folder(
             scenario, seed=seed, replicates=replicates, posterior=posterior, progress=advance
         )
     elapsed = time.perf_counter() - started
-    metrics = summary_metrics(result.trajectory)
-    with staged(out) as staging:
-        result.partners.to_parquet(staging / "partners.parquet", index=False)
-        result.partnership.to_parquet(staging / "partnership.parquet", index=False)
-        result.views.to_parquet(staging / "views.parquet", index=False)
-        metrics.assign(replicate=range(replicates)).to_parquet(
-            staging / "metrics.parquet", index=False
-        )
-        summary = result.summary()
-        summary.to_csv(staging / "summary.csv")
-        if result.draws is not None:
-            result.draws.to_parquet(staging / "draws.parquet")
-        manifest = {
-            "scenario": scenario.name,
-            "scenario_origin": scenario.origin,
-            "scenario_hash": scenario.content_hash(),
-            "seed": seed,
-            "replicates": replicates,
-            "seeds": [{"entropy": seed, "spawn_key": [0, r]} for r in range(replicates)],
-            "weeks": result.weeks,
-            "parameters": dict(result.parameters),
-            "posterior": _posterior_note(scenario, result.draws is not None),
-            "run_seconds": round(elapsed, 3),
-            "command": ["sharesim", *sys.argv[1:]],
-            **environment(),
-        }
-        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-        write_report(
-            result,
-            staging,
-            scenario.description,
-            metrics,
-            {
-                "replicates": replicates,
-                "seed": seed,
-                "scenario hash": scenario.content_hash()[:12],
-                **_posterior_line(scenario, result.draws is not None),
-            },
-        )
-    _print_summary(scenario.name, summary, metrics, out)
-
-
-def _posterior_note(scenario: Scenario, used: bool) -> dict[str, object] | None:
-    """The manifest's account of the posterior: what was drawn and with which seeds."""
-    posterior = scenario.posterior
-    if posterior is None:
-        return None
-    return {
-        "used": used,
-        "sets": len(posterior),
-        "inputs": list(posterior.inputs),
-        "source": posterior.source,
-        "draw_seeds": "SeedSequence(seed, (0, r, 1)) per replicate r; draws.parquet"
-        if used
-        else "not drawn (--no-posterior): the scenario's defaults",
-    }
-
-
-def _posterior_line(scenario: Scenario, used: bool) -> dict[str, str]:
-    """The report's line on the posterior, when the scenario has one."""
-    posterior = scenario.posterior
-    if posterior is None:
-        return {}
-    if not used:
-        return {"posterior": "not drawn: every replicate at the scenario's defaults"}
-    return {
-        "posterior": f"each replicate drew one of {len(posterior)} weighted sets of "
-        f"{len(posterior.inputs)} inputs (draws.parquet)"
-    }
+    write_run_folder(result, scenario, out, seconds=elapsed, command=["sharesim", *sys.argv[1:]])
+    _print_summary(scenario.name, result.summary(), summary_metrics(result.trajectory), out)
 
 
 def _print_summary(name: str, summary: pd.DataFrame, metrics: pd.DataFrame, out: Path) -> None:
@@ -202,7 +132,7 @@ def run_command(
     scenario: Annotated[str, typer.Argument(help="Shipped scenario name or a scenario file.")],
     replicates: Replicates = 20,
     seed: Seed = 1,
-    out: Annotated[Path | None, typer.Option(help="Output folder.")] = None,
+    out: Annotated[Path | None, out_option("Output folder (default results/<scenario>).")] = None,
     posterior: UsePosterior = True,
 ) -> None:
     """Run a scenario; write tidy Parquet, a manifest, figures and a report."""
@@ -217,7 +147,7 @@ def compare_command(
     second: Annotated[str, typer.Argument(help="Scenario compared with it.")],
     replicates: Replicates = 20,
     seed: Seed = 1,
-    out: Annotated[Path | None, typer.Option(help="Also write the table as CSV here.")] = None,
+    out: Annotated[Path | None, out_option("Also write the table as CSV into this folder.")] = None,
     posterior: UsePosterior = True,
 ) -> None:
     """Difference in sharing between two scenarios, with 95% confidence intervals.
@@ -228,8 +158,11 @@ def compare_command(
     """
     from sim.metrics import summary_metrics
     from sim.run import run
+    from sim.run_folder import check_comparison_folder, write_comparison
     from sim.run_report import compare_results
 
+    if out is not None:
+        check_comparison_folder(out)
     a, b = _load(first), _load(second)
     if a.partner_names != b.partner_names:
         raise InputError(f"{second}: compares only scenarios with the same partners")
@@ -266,16 +199,15 @@ def compare_command(
         )
     console.print(table)
     if out is not None:
-        _check_out(out)
-        out.mkdir(parents=True, exist_ok=True)
-        comparison.table.to_csv(out / f"compare_{a.name}_{b.name}.csv")
+        path = write_comparison(comparison, out, command=["sharesim", *sys.argv[1:]])
+        console.print(f"wrote {path}", markup=False)
 
 
 @app.command("demo")
 def demo_command(
     replicates: Replicates = 20,
     seed: Seed = 1,
-    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("results/sentinel_replay"),
+    out: Annotated[Path, out_option("Output folder.")] = Path("results/sentinel_replay"),
 ) -> None:
     """Replay the Sentinel implementation on embedded defaults; report under results/."""
     run_to_folder("sentinel_replay", replicates, seed, out)

@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from sim.cli import app, stderr, stdout
-from sim.cli.options import ChunkSize, Executor, Quiet, Scheduler, Workers, Yes
+from sim.cli.app import app, stderr, stdout
+from sim.cli.options import ChunkSize, Executor, Quiet, Scheduler, Workers, Yes, out_option
 from sim.cli.progress import sweep_bar
+from sim.cli.signals import resumable
 from sim.errors import InputError
 from sim.execution import Execution
 
@@ -51,9 +52,7 @@ def sweep_command(
     folder: Annotated[
         Path | None, typer.Argument(metavar="[DIR]", help="With 'status': the sweep folder.")
     ] = None,
-    out: Annotated[
-        Path | None, typer.Option("--out", help="Sweep folder (created; reused to resume).")
-    ] = None,
+    out: Annotated[Path | None, out_option("Sweep folder (created; reused to resume).")] = None,
     executor: Executor = "process",
     workers: Workers = None,
     scheduler: Scheduler = None,
@@ -78,16 +77,11 @@ def sweep_command(
         raise InputError(f"sweep: give the output folder: sharesim sweep {target} --out DIR")
     execution = Execution(executor, workers, scheduler, chunk_size)
     try:
-        state = _run(Path(target), out, execution, retry_failed, quiet, yes)
+        with resumable("finished chunks"):
+            state = _run(Path(target), out, execution, retry_failed, quiet, yes)
     except SweepError as error:
         stderr.print(f"sharesim: error: {error}", markup=False)
         raise typer.Exit(1) from None
-    except KeyboardInterrupt:
-        stderr.print(
-            "sharesim: interrupted; finished chunks are saved, run the same command to resume",
-            markup=False,
-        )
-        raise typer.Exit(130) from None
     if not quiet:
         _summary(stdout, state)
     if state.failed:
@@ -151,7 +145,7 @@ def _print_status(folder: Path) -> None:
         if last.get("seconds") and last.get("runs_computed"):
             rate = f", {last['runs_computed'] / last['seconds']:.1f} runs/s"
         console.print(
-            f"  last session: {last.get('state', '?')} at {last.get('finished', '-')} "
+            f"  last session: {state.state} at {last.get('finished', '-')} "
             f"({last.get('executor', '-')}, {last.get('runs_computed', 0)} runs computed{rate})",
             markup=False,
         )

@@ -114,9 +114,11 @@ def _folder_names(folder: Path) -> list[str]:
 
 
 def list_scenarios(environ: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
-    """Return ``(name, description)`` of every scenario a bare name loads: the shipped ones
-    sorted by name, then those in each folder of :data:`SCENARIOS_ENV` (a name already
-    listed is not listed again: the first one found is the one a name loads)."""
+    """Return ``(name, description)`` of every scenario a bare name loads.
+
+    The shipped ones sorted by name, then those in each folder of :data:`SCENARIOS_ENV` (a name
+    already listed is not listed again: the first one found is the one a name loads).
+    """
     listed = _described(shipped_folder(), shipped_names(), set())
     for folder in search_folders(environ):
         listed += _described(folder, _folder_names(folder), {name for name, _ in listed})
@@ -236,14 +238,18 @@ def _locate_shipped(name: str, relative_to: Location | None, field: str) -> Loca
 
 
 def beside(location: Location, name: str) -> Traversable:
-    """Return the file ``name``, relative to the folder of the scenario file at ``location``
-    (check it with :func:`place_problem` first)."""
+    """Return the file ``name``, relative to the folder of the scenario file at ``location``.
+
+    Check it with :func:`place_problem` first.
+    """
     return (location.base if location.base is not None else Path.cwd()).joinpath(name)
 
 
 def place_problem(location: Location, name: str) -> str | None:
-    """Return why the file ``name``, named by the scenario at ``location``, is outside the
-    scenario's place (an absolute path, a ``..`` climbing out, a link leading out), or None.
+    """Return why the file ``name``, named by the scenario at ``location``, is out of place.
+
+    Out of place is outside the scenario's place: an absolute path, a ``..`` climbing out, a
+    link leading out. None when it is in place.
 
     Nothing is opened: only the path, and the links along it, are looked at.
     """
@@ -267,7 +273,7 @@ def place_problem(location: Location, name: str) -> str | None:
 
 
 def _place(location: Location) -> Traversable:
-    """The folder that what ``location`` names must stay inside."""
+    """Return the folder that what ``location`` names must stay inside."""
     if location.place is not None:
         return location.place
     return location.base if location.base is not None else Path.cwd()

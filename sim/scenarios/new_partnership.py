@@ -252,7 +252,7 @@ def partnership_spec(
 
 
 def _start(table: PartnerTable) -> date | None:
-    """The Monday of the earliest go-live the table gives (None if it gives none)."""
+    """Return the Monday of the earliest go-live the table gives (None if it gives none)."""
     days = [
         end
         for row in table.rows
@@ -270,7 +270,7 @@ def _ends(cell: Cell) -> tuple[Any, ...]:
 
 
 def _partner(table: PartnerTable, row: PartnerRow, start: date, weeks: int) -> PartnerSpec:
-    """The partner of one row: the table's values as given, the rest assumed."""
+    """Return the partner of one row: the table's values as given, the rest assumed."""
     cells = row.cells
     kind = str(cells["kind"])
     stated = {"provenance": "stated", "source": f"{table.source_name} row {row.number}"}
@@ -296,14 +296,14 @@ def _partner(table: PartnerTable, row: PartnerRow, start: date, weeks: int) -> P
 
 
 def _given(cell: Cell, stated: Mapping[str, str]) -> dict[str, Any]:
-    """A value the table gives: one value, or the user's own range."""
+    """Return a value the table gives: one value, or the user's own range."""
     if isinstance(cell, tuple):
         return {"low": cell[0], "high": cell[1], **stated}
     return {"value": cell, **stated}
 
 
 def _assumed(assumed: Assumed, start: date | None = None) -> dict[str, Any]:
-    """An assumed range (weeks become dates when ``start`` is given)."""
+    """Return an assumed range (weeks become dates when ``start`` is given)."""
     ends: list[Any] = [assumed.low, assumed.high, assumed.default]
     if start is not None:
         ends = [start + timedelta(weeks=int(week)) for week in ends]
@@ -339,8 +339,10 @@ def _colocation(
 
 
 def _interface(table: PartnerTable, row: PartnerRow, stated: Mapping[str, str]) -> dict[str, Any]:
-    """The interface at the start and whether one may be built, from ``own_system`` and
-    ``interface_planned``."""
+    """Return the interface at the start and whether one may be built.
+
+    Read from the row's ``own_system`` and ``interface_planned``.
+    """
     own, planned = row.cells.get("own_system"), row.cells.get("interface_planned")
     source = stated["source"]
     if own is not None and str(own).lower() == NO_SYSTEM:
@@ -377,8 +379,10 @@ def _interface(table: PartnerTable, row: PartnerRow, stated: Mapping[str, str]) 
 
 
 def _check_field(table: PartnerTable, row: PartnerRow, field: str, value: Any) -> None:
-    """Raise the table's one-line error if ``value`` is not a valid ``field`` (the schema's
-    bounds), naming the column it came from."""
+    """Raise the table's one-line error if ``value`` is not a valid ``field``.
+
+    Valid means within the schema's bounds; the error names the column it came from.
+    """
     if field in ("name", "kind", "provenance", "source"):
         return
     try:
@@ -392,7 +396,7 @@ def _check_field(table: PartnerTable, row: PartnerRow, field: str, value: Any) -
 
 
 def _training() -> dict[str, Any]:
-    """The training wave at each go-live."""
+    """Return the training wave at each go-live."""
     coverage = _assumed(TRAINING)
     who = {"provenance": "assumed", "source": coverage["source"]}
     return {
@@ -406,7 +410,7 @@ def _training() -> dict[str, Any]:
 
 
 def _interface_events(table: PartnerTable, start: date) -> Iterator[dict[str, Any]]:
-    """An ``interface_live`` event for each partner whose interface has a planned date."""
+    """Return an ``interface_live`` event for each partner whose interface has a planned date."""
     for row in table.rows:
         planned = row.cells.get("interface_planned")
         if isinstance(planned, date | tuple):
@@ -425,7 +429,7 @@ _EVENT_PATH = re.compile(r"^events\[(\d+)\]")
 
 
 def _in_table(table: PartnerTable, error: ScenarioError) -> PartnerTableError:
-    """A scenario check's problem, placed at the table's row and column."""
+    """Return a scenario check's problem, placed at the table's row and column."""
     partner = _PARTNER_PATH.match(error.path)
     if partner is not None:
         row = table.rows[int(partner[1])]

@@ -161,7 +161,7 @@ def colocation_window(weeks: int) -> Assumed:
 
 
 def assumed_table() -> str:
-    """The assumed ranges as a Markdown table (``docs/new-partnership.md`` embeds it)."""
+    """Return the assumed ranges as a Markdown table (``docs/new-partnership.md`` embeds it)."""
 
     def shown(ends: Ends) -> str:
         low, high, default = ends

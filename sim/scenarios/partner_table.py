@@ -244,7 +244,7 @@ def parse_partner_table(text: str, label: str, source_name: str | None = None) -
 
 
 def _records(text: str, label: str) -> list[tuple[int, list[str]]]:
-    """The CSV records of ``text`` with their row numbers."""
+    """Return the CSV records of ``text`` with their row numbers."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     records: list[tuple[int, list[str]]] = []
     try:
@@ -264,7 +264,7 @@ def _records(text: str, label: str) -> list[tuple[int, list[str]]]:
 
 
 def _header(cells: list[str], label: str) -> tuple[str, ...]:
-    """The columns named by the header row, each known, none twice, every required one."""
+    """Return the columns named by the header row, each known, none twice, every required one."""
     names = [re.sub(r"[\s-]+", "_", cell.strip().lower()) for cell in cells]
     if len(names) == 1 and ";" in names[0]:
         raise PartnerTableError.at(
@@ -357,7 +357,7 @@ def _text(text: str, column: Column) -> str:
 
 
 def _ranged(text: str, read: Callable[[str], Any]) -> Cell:
-    """A single value, or a range ``LOW to HIGH``, each end read by ``read``."""
+    """Return a single value, or a range ``LOW to HIGH``, each end read by ``read``."""
     match = _RANGE.match(text)
     if match is None:
         return cast(Cell, read(text))

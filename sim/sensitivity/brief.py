@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 NEGLIGIBLE = 0.01
 """A total index whose whole interval lies below this share of variance is negligible."""
 
-_FIGURE_CAPTIONS: dict[str, str] = {
+FIGURE_CAPTIONS: dict[str, str] = {
     "sobol_category": "Sobol indices per framework category, with intervals.",
     "sobol_parameter": "Sobol indices per input, with intervals.",
     "sobol_category_all_outputs": "Total index per category on every output analysed.",
@@ -33,6 +33,7 @@ _FIGURE_CAPTIONS: dict[str, str] = {
     "morris_parameter": "Morris screening: mu* against sigma per input.",
     "morris_category": "Morris screening: mu* against sigma per category.",
 }
+"""The caption of every figure an analysis can draw, by file stem."""
 
 
 def _pct(value: float) -> str:
@@ -54,8 +55,10 @@ def _what(result: SensitivityResult) -> str:
 
 
 def _named(result: SensitivityResult, factor: str) -> str:
-    """A factor's name, marked "(assumed)" when it is a single input no evidence fixes: an
-    analyst should know when the top lever is a modelling choice."""
+    """Return a factor's name, marked "(assumed)" when it is a single input no evidence fixes.
+
+    An analyst should know when the top lever is a modelling choice.
+    """
     if result.level != "parameter":
         return factor
     known = result.factors.set_index("factor")["provenance"]
@@ -300,8 +303,10 @@ def _caveats(result: SensitivityResult) -> list[str]:
 
 
 def _composition(result: SensitivityResult) -> str:
-    """How many inputs (and assumed ones) each category holds: a category's index sums all
-    of them, so its size and its ranges are part of the answer."""
+    """How many inputs (and assumed ones) each category holds.
+
+    A category's index sums all of them, so its size and its ranges are part of the answer.
+    """
     factors = result.factors
     counts = factors.groupby("category", sort=False).agg(
         inputs=("factor", "size"), assumed=("provenance", lambda p: int((p == "assumed").sum()))
@@ -350,9 +355,13 @@ def _stability(result: SensitivityResult) -> str:
     )
 
 
-def brief_markdown(result: SensitivityResult, figures: Mapping[str, Path]) -> str:
-    """The brief as Markdown; ``figures`` maps file stems to paths, linked relative to the
-    folder the brief is written into (``figures/<stem>.png``)."""
+def brief_markdown(result: SensitivityResult, figures: Mapping[str, Path] | None = None) -> str:
+    """Write the brief as Markdown; ``figures`` maps file stems to paths.
+
+    Figures are linked relative to the folder the brief is written into
+    (``figures/<stem>.png``; none by default).
+    """
+    figures = figures or {}
     what = "framework categories" if result.level == "category" else "inputs"
     method = (
         "Sobol variance-based indices"
@@ -404,7 +413,7 @@ def brief_markdown(result: SensitivityResult, figures: Mapping[str, Path]) -> st
     if figures:
         lines += ["## Figures", ""]
         for stem in figures:
-            caption = _FIGURE_CAPTIONS.get(stem, stem)
+            caption = FIGURE_CAPTIONS.get(stem, stem)
             lines += [f"![{caption}](figures/{stem}.png)", "", f"*{caption}*", ""]
     lines += ["## Caveats", "", *[f"- {item}" for item in _caveats(result)], ""]
     lines += [
@@ -428,9 +437,10 @@ def brief_markdown(result: SensitivityResult, figures: Mapping[str, Path]) -> st
 
 
 def write_brief(
-    result: SensitivityResult, folder: Path, figures: Mapping[str, Path]
+    result: SensitivityResult, folder: Path | str, figures: Mapping[str, Path] | None = None
 ) -> tuple[Path, Path]:
     """Write ``brief.md`` and ``brief.html`` into ``folder``; return both paths."""
+    folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     markdown = brief_markdown(result, figures)
     md_path, html_path = folder / "brief.md", folder / "brief.html"

@@ -32,22 +32,23 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.design import morris_rows, sobol_rows
 from sim.errors import InputError
+from sim.execution import Execution
 from sim.inputs import FileError, FileFormat, read_toml, validation_problems
 from sim.limits import design_problem, runs_problem
+from sim.scenarios import Scenario
+from sim.sensitivity.analysis import select_outputs
 from sim.sensitivity.factors import Factor, narrow
 from sim.sensitivity.methods import DEFAULT_OUTPUTS, MorrisSettings, SobolSettings
-
-if TYPE_CHECKING:
-    from sim.execution import Execution
-    from sim.scenarios import Scenario
-    from sim.sensitivity.result import SensitivityResult
-    from sim.sweep import ProgressCallback
+from sim.sensitivity.result import SensitivityResult
+from sim.sensitivity.scenario import analyse, factors_of, scenario_outputs
+from sim.sweep import ProgressCallback
+from sim.sweep.experiment import ExperimentFile
 
 _STRICT = ConfigDict(extra="forbid", strict=True, frozen=True)
 Finite = Annotated[float, Field(allow_inf_nan=False)]
@@ -150,8 +151,6 @@ class SensitivityExperiment:
         progress: ProgressCallback | None = None,
     ) -> SensitivityResult:
         """Run the analysis on the sweep runner; ``out`` (the runs' folder) makes it resumable."""
-        from sim.sensitivity.scenario import analyse
-
         result = analyse(
             self.scenario,
             self.factors,
@@ -172,8 +171,6 @@ class SensitivityExperiment:
 
 def _format() -> FileFormat:
     """How a sensitivity experiment file's validation errors read."""
-    from sim.sweep.experiment import ExperimentFile
-
     return FileFormat(
         fields={
             "": (*ExperimentFile.model_fields, "sensitivity"),
@@ -209,11 +206,6 @@ def load_sensitivity_experiment(path: Path | str, *, force: bool = False) -> Sen
     SensitivityExperimentError
         One line: the file, the field (``sensitivity.n``) and the problem.
     """
-    from sim.scenarios import Scenario
-    from sim.sensitivity.analysis import select_outputs
-    from sim.sensitivity.scenario import factors_of, scenario_outputs
-    from sim.sweep.experiment import ExperimentFile
-
     path = Path(path)
     label = str(path)
     document, raw = read_toml(path, label, SensitivityExperimentError)
@@ -289,24 +281,19 @@ def load_sensitivity_experiment(path: Path | str, *, force: bool = False) -> Sen
 def _settings(
     section: SobolSection | MorrisSection, replicates: int
 ) -> SobolSettings | MorrisSettings:
-    outputs = tuple(section.outputs)
+    """Turn a ``[sensitivity]`` section and the file's replicates into the method's settings."""
+    common: dict[str, Any] = {
+        "replicates": replicates,
+        "level": section.level,
+        "outputs": tuple(section.outputs),
+        "bootstrap": section.bootstrap,
+        "confidence": section.confidence,
+    }
     if isinstance(section, SobolSection):
         return SobolSettings(
             n=section.n,
-            replicates=replicates,
-            level=section.level,
-            outputs=outputs,
             second_order=section.second_order,
-            bootstrap=section.bootstrap,
-            confidence=section.confidence,
             convergence_from=section.convergence_from,
+            **common,
         )
-    return MorrisSettings(
-        trajectories=section.trajectories,
-        levels=section.levels,
-        replicates=replicates,
-        level=section.level,
-        outputs=outputs,
-        bootstrap=section.bootstrap,
-        confidence=section.confidence,
-    )
+    return MorrisSettings(trajectories=section.trajectories, levels=section.levels, **common)

@@ -49,14 +49,14 @@ _OUTPUT_UNITS: dict[str, str] = {
 
 
 def output_label(name: str) -> str:
-    """A readable name for an output (``share_final_year.blaby`` -> ``... — blaby``)."""
+    """Return a readable name for an output (``share_final_year.blaby`` -> ``... — blaby``)."""
     base, _, partner = name.partition(".")
     label = _OUTPUT_LABELS.get(base, base.replace("_", " "))
     return f"{label} — {partner.replace('_', ' ')}" if partner else label
 
 
 def output_unit(name: str) -> str:
-    """The unit an output is measured in, for axis labels."""
+    """Return the unit an output is measured in, for axis labels."""
     base = name.partition(".")[0]
     for key, unit in _OUTPUT_UNITS.items():
         if base.startswith(key):
@@ -65,7 +65,7 @@ def output_unit(name: str) -> str:
 
 
 def colour_of(category: str, categories: list[str]) -> str:
-    """The category's colour (a framework category's own, else a neutral one)."""
+    """Return the category's colour (a framework category's own, else a neutral one)."""
     if category in CATEGORY_COLOURS:
         return CATEGORY_COLOURS[category]
     others = [c for c in categories if c not in CATEGORY_COLOURS]
@@ -95,7 +95,7 @@ def _panels(n: int, width: float, height: float, cols: int = 3) -> tuple[Figure,
 
 
 def _headline_outputs(result: SensitivityResult) -> list[str]:
-    """Outputs drawn one panel each: partnership-wide ones, else the first six."""
+    """Choose the outputs drawn one panel each: partnership-wide ones, else the first six."""
     outputs = list(result.outputs)
     whole = [o for o in outputs if "." not in o]
     return whole or outputs[:6]
@@ -352,8 +352,9 @@ def result_figures(result: SensitivityResult) -> Iterator[tuple[str, Figure]]:
         yield f"morris_{result.level}", morris_figure(result)
 
 
-def write_figures(result: SensitivityResult, folder: Path, dpi: int = 120) -> dict[str, Path]:
+def write_figures(result: SensitivityResult, folder: Path | str, dpi: int = 120) -> dict[str, Path]:
     """Write every figure as PNG into ``folder``; return the paths by file stem."""
+    folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
     for stem, figure in result_figures(result):

@@ -33,7 +33,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -49,10 +49,8 @@ from sim.limits import (
     runs_problem,
 )
 from sim.params import uncertain_parameters
-
-if TYPE_CHECKING:
-    from sim.scenarios import Scenario
-    from sim.sweep import Plan
+from sim.scenarios import Scenario
+from sim.sweep.plan import Plan, make_plan
 
 
 class ExperimentError(FileError):
@@ -68,8 +66,11 @@ _STRICT = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
 class GridDesign(BaseModel):
-    """Every combination of levels. ``levels`` lists values; ``points`` asks for that many
-    evenly spaced values between the input's bounds (``bounds`` or its range)."""
+    """Every combination of levels.
+
+    ``levels`` lists values; ``points`` asks for that many evenly spaced values between the
+    input's bounds (``bounds`` or its range).
+    """
 
     model_config = _STRICT
 
@@ -79,42 +80,37 @@ class GridDesign(BaseModel):
     bounds: dict[str, Bounds] = Field(default_factory=dict)
 
 
-class LatinHypercubeDesign(BaseModel):
-    """``samples`` points of a Latin hypercube over ``inputs``."""
+class _RandomDesign(BaseModel):
+    """What every random design has: its seed and the inputs it varies, within bounds."""
 
     model_config = _STRICT
+
+    seed: Seed
+    inputs: InputChoice = "parameters"
+    bounds: dict[str, Bounds] = Field(default_factory=dict)
+
+
+class LatinHypercubeDesign(_RandomDesign):
+    """``samples`` points of a Latin hypercube over ``inputs``."""
 
     kind: Literal["latin_hypercube"]
     samples: Annotated[int, Field(ge=1, le=MAX_DESIGN_ROWS)]
-    seed: Seed
-    inputs: InputChoice = "parameters"
-    bounds: dict[str, Bounds] = Field(default_factory=dict)
 
 
-class SobolDesign(BaseModel):
+class SobolDesign(_RandomDesign):
     """A Saltelli-Sobol design with ``n`` base points (a power of two) over ``inputs``."""
-
-    model_config = _STRICT
 
     kind: Literal["sobol"]
     n: Annotated[int, Field(ge=1, le=MAX_DESIGN_ROWS)]
-    seed: Seed
     second_order: bool = False
-    inputs: InputChoice = "parameters"
-    bounds: dict[str, Bounds] = Field(default_factory=dict)
 
 
-class MorrisDesign(BaseModel):
+class MorrisDesign(_RandomDesign):
     """``trajectories`` Morris trajectories on a ``levels``-level grid over ``inputs``."""
-
-    model_config = _STRICT
 
     kind: Literal["morris"]
     trajectories: Annotated[int, Field(ge=2, le=MAX_DESIGN_ROWS)]
     levels: Annotated[int, Field(ge=2, le=64)] = 4
-    seed: Seed
-    inputs: InputChoice = "parameters"
-    bounds: dict[str, Bounds] = Field(default_factory=dict)
 
 
 class ListDesign(BaseModel):
@@ -195,9 +191,7 @@ class Experiment:
         return self.spec.name or self.path.stem
 
     def plan(self) -> Plan:
-        """The sweep this experiment describes."""
-        from sim.sweep import make_plan
-
+        """Return the sweep this experiment describes."""
         about = {
             "experiment_file": str(self.path),
             "experiment_file_sha256": self.text_sha256,
@@ -252,8 +246,6 @@ def load_experiment(path: Path | str, *, force: bool = False) -> Experiment:
 
 
 def _load_scenarios(names: Sequence[str], path: Path, label: str) -> tuple[Scenario, ...]:
-    from sim.scenarios import Scenario
-
     loaded: list[Scenario] = []
     seen: dict[str, int] = {}
     for i, entry in enumerate(names):
