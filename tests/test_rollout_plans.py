@@ -9,10 +9,11 @@ P13); interfaces first spends less staff time on sharing than either other plan 
 removes double keying, P2, P5). On recording the plans are not ranked: under the calibrated
 behaviour a replicate either tips into near-full recording or fades, each plan tips most of
 the fading ones, and the differences between plans are small and their intervals cover or
-barely clear zero depending on the seeds (so no direction is asserted); interfaces first leaves every partner's
-interface live; the plans that raise recording without building interfaces bring more
-interfaces live than no plan (working interfaces seen through one's own use, P12, and buy-in
-to decide to build, P4); the partner already recording gains less than the partnership.
+barely clear zero depending on the seeds (so no direction is asserted); interfaces first
+leaves every partner's interface live; the plans that raise recording without building
+interfaces bring more interfaces live than no plan (working interfaces seen through one's
+own use, P12, and buy-in to decide to build, P4); the partner already recording gains less
+than the partnership.
 """
 
 from __future__ import annotations
