@@ -116,5 +116,11 @@ def test_negative_control_the_same_rollout_under_another_seed_moves_nothing(runs
     """Not paired, so the interval is wide; it covers zero: the checks above can fail."""
     other = {"again": _run("harrowdale", seed=SEED + 1), "harrowdale": runs["harrowdale"]}
     table = paired(other, "harrowdale", "again")
-    for metric in ("share_mean", "share_final_year", "buy_in_final"):
+    for metric in (
+        "share_mean",
+        "share_final_year",
+        "buy_in_final",
+        "latency_final_year",
+        "sharing_hours_final_year",
+    ):
         assert table.loc[metric, "ci_low"] < 0 < table.loc[metric, "ci_high"], metric
