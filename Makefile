@@ -74,11 +74,14 @@ example: venv
 	rm -rf $(EXAMPLE_OUT) && mkdir -p $(EXAMPLE_OUT)/plans
 	SHARESIM_SCENARIOS=$(EXAMPLES) $(VENV)/bin/sharesim run harrowdale --replicates 100 \
 	  --out $(EXAMPLE_OUT)/forecast
+	$(VENV)/bin/sharesim brief $(EXAMPLE_OUT)/forecast
 	rm -f $(EXAMPLE_OUT)/forecast/*.parquet
 	for plan in interfaces_first colocation_first training_mandate_first; do \
 	  SHARESIM_SCENARIOS=$(EXAMPLES) $(VENV)/bin/sharesim compare harrowdale harrowdale_$$plan \
-	    --replicates 40 --out $(EXAMPLE_OUT)/plans; \
+	    --replicates 40 --out $(EXAMPLE_OUT)/plans/$$plan && \
+	  $(VENV)/bin/sharesim brief $(EXAMPLE_OUT)/plans/$$plan || exit 1; \
 	done
+	find $(EXAMPLE_OUT) -name .lock -delete
 
 bench: venv
 	$(PY) benchmarks/run_all.py

@@ -27,21 +27,26 @@ def _start_date(text: str | None) -> date | None:
 def new_command(
     name: Annotated[str, typer.Argument(help="The scenario's name; writes <out>/<name>.toml.")],
     partners: Annotated[
-        Path, typer.Option(help="The partner table: a CSV file, one row per partner.")
+        Path,
+        typer.Option(metavar="CSV", help="The partner table: a CSV file, one row per partner."),
     ],
     start: Annotated[
         str | None,
         typer.Option(
+            metavar="DATE",
             help="First day of the forecast (YYYY-MM-DD); default: the Monday of "
-            "the table's earliest go-live."
+            "the table's earliest go-live.",
         ),
     ] = None,
-    weeks: Annotated[int, typer.Option(min=1, help="Length of the forecast in weeks.")] = 156,
+    weeks: Annotated[
+        int, typer.Option(min=1, metavar="WEEKS", help="Length of the forecast in weeks.")
+    ] = 156,
     behaviour_from: Annotated[
         str,
         typer.Option(
+            metavar="SCENARIO",
             help="Calibrated scenario whose behaviour (registry parameters and their "
-            "posterior) the new one takes."
+            "posterior) the new one takes.",
         ),
     ] = "sentinel_calibrated",
     registry_behaviour: Annotated[
@@ -52,14 +57,16 @@ def new_command(
         ),
     ] = False,
     description: Annotated[
-        str | None, typer.Option(help="One line saying what the scenario is.")
+        str | None, typer.Option(metavar="TEXT", help="One line saying what the scenario is.")
     ] = None,
-    out: Annotated[Path, typer.Option(help="Folder to write the scenario file in.")] = Path("."),
+    out: Annotated[
+        Path, typer.Option(metavar="DIR", help="Folder to write the scenario file in.")
+    ] = Path("."),
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
 ) -> None:
-    """Generate a new partnership's scenario from a partner table (docs/new-partnership.md).
+    """Write a new partnership's scenario from its partner table.
 
-    Values the table gives are marked as the user's (stated, the table as source); values it does not give become uncertain inputs with documented ranges (assumed). Behaviour comes from the Sentinel calibration unless told otherwise.
+    See docs/new-partnership.md. Values the table gives are marked as the user's (stated, the table as source); values it does not give become uncertain inputs with documented ranges (assumed). Behaviour comes from the Sentinel calibration unless told otherwise.
     """  # noqa: E501
     target = out / f"{name}.toml"
     if out.exists() and not out.is_dir():
