@@ -18,7 +18,7 @@ import pytest
 import support
 
 from sim.calibration import SHIPPED, CalibrationSettings, calibrate, write_outputs
-from sim.calibration.report import calibrated_scenario, posterior_table
+from sim.calibration.calibrated import calibrated_scenario, posterior_table
 from sim.cli import main
 from sim.errors import InputError
 from sim.run import run

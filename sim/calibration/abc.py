@@ -420,10 +420,23 @@ def next_population(
         raise ValueError(
             f"simulate returned shape {distances.shape} for {len(particles)} particles"
         )
-    log_proposal = kernel.log_density(particles)
+    # In blocks of points: the density of a point does not depend on the others, and a
+    # whole generation at once would hold points x centres x dimensions floats.
+    log_proposal = np.concatenate(
+        [kernel.log_density(block) for block in np.array_split(particles, _blocks(particles))]
+    )
     epsilon = choose_epsilon(particles, distances, log_proposal, box, previous, settings)
     weights = weigh(particles, distances, epsilon, log_proposal, box)
     return Population(generation, epsilon, particles, distances, weights)
+
+
+DENSITY_BLOCK = 256
+"""Points per call of :meth:`Kernel.log_density` when weighing a generation."""
+
+
+def _blocks(points: FloatArray) -> int:
+    """Return how many blocks of at most :data:`DENSITY_BLOCK` points ``points`` makes."""
+    return max(1, -(-len(points) // DENSITY_BLOCK))
 
 
 def finished(populations: Sequence[Population], settings: Settings) -> bool:
