@@ -36,6 +36,11 @@ TINY = CalibrationSettings(
     predictive=12,
     predictive_replicates=1,
     point_replicates=3,
+    defaults_replicates=4,
+    bootstrap=20,
+    nuisance="prior",
+    quantile=0.5,
+    min_ess=0.05,
     seed=5,
 )
 TINY_TOML = """
@@ -46,6 +51,11 @@ replicates = 1
 predictive = 12
 predictive_replicates = 1
 point_replicates = 3
+defaults_replicates = 4
+bootstrap = 20
+nuisance = "prior"
+quantile = 0.5
+min_ess = 0.05
 seed = 5
 """
 
@@ -84,14 +94,12 @@ def test_a_folder_resumes_without_recomputing(serial, tmp_path):
     reference, folder = serial
     copy = tmp_path / "copy"
     shutil.copytree(folder, copy)
-    # An interruption after the screening: the last generation's record and the cached
-    # statistics are gone, the runs in the sweep folders are not.
+    # An interruption after the screening: the last generation's record is gone, the runs
+    # in the sweep folders are not.
     (copy / "abc" / "generation_01.parquet").unlink()
-    for cache in (copy / "runs").glob("*.statistics.parquet"):
-        cache.unlink()
     resumed = calibrate(SHIPPED, TINY, out=copy, executor="serial")
     _same(reference, resumed)
-    for stage in ("screening", "generation_01", "predictive", "point_estimate"):
+    for stage in ("screening", "generation_01", "predictive", "point_estimate", "defaults"):
         manifest = json.loads((copy / "runs" / stage / "manifest.json").read_text())
         assert manifest["sessions"][-1]["runs_computed"] == 0, stage
     sessions = json.loads((copy / "manifest.json").read_text())["sessions"]
@@ -111,7 +119,14 @@ def test_report_flags_and_scenario(serial, tmp_path):
     ident = result.identification()
     assert set(ident["verdict"]) <= {"identified", "weakly identified", "not identified"}
     for name in ident.index[ident["verdict"] == "not identified"]:
-        assert name in text.split("**Not identified**")[1].splitlines()[0]
+        assert f"`{name}` is not identified" in text
+    # every headline says how far it holds; below 80% it is worded as open
+    for line in text.split("## Targets")[0].splitlines():
+        if "holds in" in line:
+            share = int(line.split("holds in ")[1].split("%")[0])
+            assert line.startswith("- **Open**") == (share < 80), line
+    assert "## Joint fit" in text and "all targets" in text
+    assert "## Out-of-sample checks" in text and "Leave one target out" in text
     fit = result.fit()
     assert list(fit.index) == list(result.problem.targets.components())
     for column, row in fit.iterrows():
@@ -207,8 +222,14 @@ def test_command_line_writes_every_output(tmp_path, capsys):
         "manifest.json",
         "report.md",
         "report.html",
+        "defaults.parquet",
         "fit.csv",
         "identification.csv",
+        "joint_fit.csv",
+        "interval_ratios.csv",
+        "value_of_information.csv",
+        "leave_one_target_out.csv",
+        "output_checks.csv",
         "sentinel_calibrated.toml",
     ):
         assert (out / name).is_file(), name

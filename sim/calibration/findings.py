@@ -11,6 +11,7 @@ its posterior-predictive draws) in which it holds; one that holds in fewer than
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -38,7 +39,8 @@ class Headline:
 
     def line(self) -> str:
         """Return the conclusion as a Markdown bullet, worded as open when it is not firm."""
-        share = f"holds in {self.holds:.0%} of resamples"
+        # rounded down, so a conclusion worded as open never shows 80%
+        share = f"holds in {math.floor(100 * self.holds)}% of resamples"
         if self.firm:
             return f"- {self.text} ({share})."
         return f"- **Open**: whether {self.text} ({share}; below {FIRM_FROM:.0%})."

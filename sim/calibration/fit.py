@@ -319,7 +319,12 @@ def _calibrate(problem: Problem, runner: StageRunner, folder: Path) -> Calibrati
         predictive.runs.rename(columns={"row": "draw"}),
         quarterly,
         point,
-        runner.runs,
+        # every run the result rests on, whichever session computed it
+        len(screening_runs)
+        + sum(p.runs for p in populations[1:])
+        + len(predictive.runs)
+        + len(point)
+        + len(defaults),
         dict(runner.seconds),
         defaults=defaults,
     )

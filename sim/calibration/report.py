@@ -50,7 +50,7 @@ def report_markdown(
     problem = result.problem
     settings = problem.settings
     screening = result.screening
-    table = result.identification()
+    identification = result.identification()
     fit = result.fit()
     gens = result.generations()
     targets_rows = pd.DataFrame(
@@ -87,7 +87,7 @@ def report_markdown(
             "point_miss",
         ]
     ].rename(columns={"predictive_meets": "share_runs_within"})
-    ident_view = table[
+    ident_view = identification[
         [
             "prior_low",
             "prior_high",
@@ -174,8 +174,8 @@ def report_markdown(
         "",
         *[f"- {line}" for line in fit_lines(result)],
         "",
-        "Posterior predictive: parameter sets drawn from the posterior by weight, the other "
-        "inputs from their priors. Point estimate: the calibrated scenario at its defaults "
+        "Posterior predictive: whole sets drawn from the joint posterior by weight (the "
+        "calibrated inputs with the other inputs they were accepted with). Point estimate: the calibrated scenario at its defaults "
         "(the accepted posterior parameter set nearest the marginal medians, other inputs at "
         "their defaults), which is what `sharesim run` shows. A target is met when the median "
         "run is within one tolerance of it.",

@@ -134,10 +134,10 @@ class CalibrationSettings(BaseModel):
     screening_replicates: Annotated[int, Field(ge=2, le=100)] = 2
     cutoff: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 3.0
     particles: Count = 2500
-    generations: Annotated[int, Field(ge=1, le=100)] = 8
+    generations: Annotated[int, Field(ge=1, le=100)] = 14
     replicates: Annotated[int, Field(ge=1, le=100)] = 1
-    quantile: Share = 0.5
-    min_ess: Share = 0.05
+    quantile: Share = 0.3
+    min_ess: Share = 0.002
     ess_fraction: Share = 0.2
     epsilon_floor: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 1.0
     defensive: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = 0.2
