@@ -271,3 +271,57 @@ def test_notebook_runs_a_small_calibration(tmp_path):
     text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
     assert "not identified" in text
     assert any(o.output_type == "display_data" and "image/png" in o.data for o in outputs)
+
+
+def test_findings_agree_with_the_result_they_come_from(serial):
+    from sim.calibration.findings import FIRM_FROM, Findings
+    from sim.calibration.joint import ALL_TARGETS
+
+    result, _ = serial
+    findings = Findings.of(result)
+    rates = findings.rates
+    sources = ["prior", "defaults", "posterior", "point"]
+    assert ((rates[sources] >= 0) & (rates[sources] <= 1)).all().all()
+    # every target at once is never met more often than the least met target
+    assert (rates.loc[ALL_TARGETS, sources] <= rates[sources].drop(ALL_TARGETS).min()).all()
+    assert rates.loc[ALL_TARGETS, "prior"] == pytest.approx(result.prior_acceptance)
+    ratios = findings.ratios
+    np.testing.assert_allclose(
+        ratios["interval_ratio"], result.identification()["interval_ratio"], rtol=1e-12
+    )
+    assert (ratios["mc_error"] >= 0).all() and ratios["verdict_holds"].between(0, 1).all()
+    assert list(findings.left_out.index) == list(result.problem.targets.components())
+    for headline in findings.headlines():
+        assert headline.line().startswith("- **Open**") == (headline.holds < FIRM_FROM)
+
+
+def test_value_of_information_finds_the_parameter_an_observation_pins_down(serial):
+    """A made-up observation that is one parameter read off exactly narrows that parameter
+    and no other; random subsets of the same size (the control) narrow none."""
+    from sim.calibration.precision import value_of_information
+    from sim.names import slug
+
+    result, _ = serial
+    rng = np.random.default_rng(0)
+    n = 600
+    columns = {}
+    for name in result.problem.inputs:
+        low, high = result.problem.prior[name]
+        columns[name] = rng.uniform(low, high, n)
+    low, high = result.problem.prior["baseline_motivation"]
+    told = (columns["baseline_motivation"] - low) / (high - low)
+    for k, partner in enumerate(result.problem.scenario.partner_names):
+        key = slug(partner)
+        columns[f"share_final_year.{key}"] = told if k == 0 else rng.uniform(0, 1, n)
+        columns[f"buy_in_final.{key}"] = rng.uniform(0, 1, n)
+        columns[f"interface_live_final.{key}"] = rng.integers(0, 2, n).astype(float)
+    made_up = dataclasses.replace(result, predictive=pd.DataFrame(columns))
+    table = value_of_information(made_up)
+    first = result.problem.scenario.partner_names[0]
+    told_row = table[
+        (table["observation"] == f"final-year share of {first}")
+        & (table["input"] == "baseline_motivation")
+    ].iloc[0]
+    assert told_row["expected"] < 0.2 < 0.8 < told_row["control"]
+    others = table[table["input"] != "baseline_motivation"]
+    assert (others["expected"] > 0.7).all()
