@@ -175,9 +175,10 @@ def report_markdown(
         *[f"- {line}" for line in fit_lines(result)],
         "",
         "Posterior predictive: whole sets drawn from the joint posterior by weight (the "
-        "calibrated inputs with the other inputs they were accepted with). Point estimate: the calibrated scenario at its defaults "
-        "(the accepted posterior parameter set nearest the marginal medians, other inputs at "
-        "their defaults), which is what `sharesim run` shows. A target is met when the median "
+        "calibrated inputs with the other inputs they were accepted with). Point estimate: "
+        "the calibrated scenario at its defaults (the accepted posterior parameter set "
+        "nearest the marginal medians, other inputs at their defaults), which is what "
+        "`sharesim run` shows. A target is met when the median "
         "run is within one tolerance of it.",
         "",
         table(fit_view),
