@@ -24,6 +24,13 @@ from sim.names import slug
 
 FINAL_YEAR_WEEKS = 52
 
+ENGAGED_2012 = 4
+"""Partners with an interface in view in 2012 (DOMAIN.md P3)."""
+UNDECIDED_2014 = 1
+"""Most partners still deciding in early 2014 (P10)."""
+PENDING_2014 = 2
+"""Partners decided to build, not live and working around in 2014 (P11)."""
+
 
 def average_ranks(values: FloatArray) -> FloatArray:
     """Ranks 1..n of each row, ties sharing the mean of their ranks (as Spearman's rho needs).
@@ -135,8 +142,10 @@ def interface_positions(interface: IntArray, week_2012: int, week_2014: int) -> 
     undecided = np.isin(late, UNDECIDED).sum(axis=1)
     pending = np.isin(late, PENDING).sum(axis=1)
     workaround = (late == InterfaceState.WORKAROUND).sum(axis=1)
-    position_2012 = engaged == 4
-    position_2014 = (undecided <= 1) & (pending == 2) & (workaround == 2)
+    position_2012 = engaged == ENGAGED_2012
+    position_2014 = (
+        (undecided <= UNDECIDED_2014) & (pending == PENDING_2014) & (workaround == PENDING_2014)
+    )
     return pd.DataFrame(
         {
             "engaged_2012": engaged,
@@ -148,3 +157,32 @@ def interface_positions(interface: IntArray, week_2012: int, week_2014: int) -> 
             "both": position_2012 & position_2014,
         }
     )
+
+
+def positions_off(positions: pd.DataFrame) -> IntArray:
+    """Return how many partners each run has out of the 2012 and 2014 positions, jointly.
+
+    Parameters
+    ----------
+    positions : DataFrame
+        :func:`interface_positions` of the runs.
+
+    Returns
+    -------
+    int array (B,)
+        ``|engaged_2012 - 4| + max(undecided_2014 - 1, 0) + |pending_2014 - 2| +
+        |workaround_2014 - 2|``: 0 exactly when ``both`` holds, and each partner too many or
+        too few on either date counts one (a graded miss, so a calibration sees how near a
+        run came).
+    """
+    engaged = positions["engaged_2012"].to_numpy(dtype=np.int64)
+    undecided = positions["undecided_2014"].to_numpy(dtype=np.int64)
+    pending = positions["pending_2014"].to_numpy(dtype=np.int64)
+    workaround = positions["workaround_2014"].to_numpy(dtype=np.int64)
+    off: IntArray = (
+        np.abs(engaged - ENGAGED_2012)
+        + np.maximum(undecided - UNDECIDED_2014, 0)
+        + np.abs(pending - PENDING_2014)
+        + np.abs(workaround - PENDING_2014)
+    )
+    return off

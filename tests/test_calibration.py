@@ -18,7 +18,7 @@ import pytest
 import support
 
 from sim.calibration import SHIPPED, CalibrationSettings, calibrate, write_outputs
-from sim.calibration.report import calibrated_scenario, posterior_table
+from sim.calibration.calibrated import calibrated_scenario, posterior_table
 from sim.cli import main
 from sim.errors import InputError
 from sim.run import run
@@ -36,6 +36,11 @@ TINY = CalibrationSettings(
     predictive=12,
     predictive_replicates=1,
     point_replicates=3,
+    defaults_replicates=4,
+    bootstrap=20,
+    nuisance="prior",
+    quantile=0.5,
+    min_ess=0.05,
     seed=5,
 )
 TINY_TOML = """
@@ -46,6 +51,11 @@ replicates = 1
 predictive = 12
 predictive_replicates = 1
 point_replicates = 3
+defaults_replicates = 4
+bootstrap = 20
+nuisance = "prior"
+quantile = 0.5
+min_ess = 0.05
 seed = 5
 """
 
@@ -84,14 +94,12 @@ def test_a_folder_resumes_without_recomputing(serial, tmp_path):
     reference, folder = serial
     copy = tmp_path / "copy"
     shutil.copytree(folder, copy)
-    # An interruption after the screening: the last generation's record and the cached
-    # statistics are gone, the runs in the sweep folders are not.
+    # An interruption after the screening: the last generation's record is gone, the runs
+    # in the sweep folders are not.
     (copy / "abc" / "generation_01.parquet").unlink()
-    for cache in (copy / "runs").glob("*.statistics.parquet"):
-        cache.unlink()
     resumed = calibrate(SHIPPED, TINY, out=copy, executor="serial")
     _same(reference, resumed)
-    for stage in ("screening", "generation_01", "predictive", "point_estimate"):
+    for stage in ("screening", "generation_01", "predictive", "point_estimate", "defaults"):
         manifest = json.loads((copy / "runs" / stage / "manifest.json").read_text())
         assert manifest["sessions"][-1]["runs_computed"] == 0, stage
     sessions = json.loads((copy / "manifest.json").read_text())["sessions"]
@@ -111,7 +119,14 @@ def test_report_flags_and_scenario(serial, tmp_path):
     ident = result.identification()
     assert set(ident["verdict"]) <= {"identified", "weakly identified", "not identified"}
     for name in ident.index[ident["verdict"] == "not identified"]:
-        assert name in text.split("**Not identified**")[1].splitlines()[0]
+        assert f"`{name}` is not identified" in text
+    # every headline says how far it holds; below 80% it is worded as open
+    for line in text.split("## Targets")[0].splitlines():
+        if "holds in" in line:
+            share = int(line.split("holds in ")[1].split("%")[0])
+            assert line.startswith("- **Open**") == (share < 80), line
+    assert "## Joint fit" in text and "all targets" in text
+    assert "## Out-of-sample checks" in text and "Leave one target out" in text
     fit = result.fit()
     assert list(fit.index) == list(result.problem.targets.components())
     for column, row in fit.iterrows():
@@ -207,8 +222,14 @@ def test_command_line_writes_every_output(tmp_path, capsys):
         "manifest.json",
         "report.md",
         "report.html",
+        "defaults.parquet",
         "fit.csv",
         "identification.csv",
+        "joint_fit.csv",
+        "interval_ratios.csv",
+        "value_of_information.csv",
+        "leave_one_target_out.csv",
+        "output_checks.csv",
         "sentinel_calibrated.toml",
     ):
         assert (out / name).is_file(), name
@@ -250,3 +271,57 @@ def test_notebook_runs_a_small_calibration(tmp_path):
     text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
     assert "not identified" in text
     assert any(o.output_type == "display_data" and "image/png" in o.data for o in outputs)
+
+
+def test_findings_agree_with_the_result_they_come_from(serial):
+    from sim.calibration.findings import FIRM_FROM, Findings
+    from sim.calibration.joint import ALL_TARGETS
+
+    result, _ = serial
+    findings = Findings.of(result)
+    rates = findings.rates
+    sources = ["prior", "defaults", "posterior", "point"]
+    assert ((rates[sources] >= 0) & (rates[sources] <= 1)).all().all()
+    # every target at once is never met more often than the least met target
+    assert (rates.loc[ALL_TARGETS, sources] <= rates[sources].drop(ALL_TARGETS).min()).all()
+    assert rates.loc[ALL_TARGETS, "prior"] == pytest.approx(result.prior_acceptance)
+    ratios = findings.ratios
+    np.testing.assert_allclose(
+        ratios["interval_ratio"], result.identification()["interval_ratio"], rtol=1e-12
+    )
+    assert (ratios["mc_error"] >= 0).all() and ratios["verdict_holds"].between(0, 1).all()
+    assert list(findings.left_out.index) == list(result.problem.targets.components())
+    for headline in findings.headlines():
+        assert headline.line().startswith("- **Open**") == (headline.holds < FIRM_FROM)
+
+
+def test_value_of_information_finds_the_parameter_an_observation_pins_down(serial):
+    """A made-up observation that is one parameter read off exactly narrows that parameter
+    and no other; random subsets of the same size (the control) narrow none."""
+    from sim.calibration.precision import value_of_information
+    from sim.names import slug
+
+    result, _ = serial
+    rng = np.random.default_rng(0)
+    n = 600
+    columns = {}
+    for name in result.problem.inputs:
+        low, high = result.problem.prior[name]
+        columns[name] = rng.uniform(low, high, n)
+    low, high = result.problem.prior["baseline_motivation"]
+    told = (columns["baseline_motivation"] - low) / (high - low)
+    for k, partner in enumerate(result.problem.scenario.partner_names):
+        key = slug(partner)
+        columns[f"share_final_year.{key}"] = told if k == 0 else rng.uniform(0, 1, n)
+        columns[f"buy_in_final.{key}"] = rng.uniform(0, 1, n)
+        columns[f"interface_live_final.{key}"] = rng.integers(0, 2, n).astype(float)
+    made_up = dataclasses.replace(result, predictive=pd.DataFrame(columns))
+    table = value_of_information(made_up)
+    first = result.problem.scenario.partner_names[0]
+    told_row = table[
+        (table["observation"] == f"final-year share of {first}")
+        & (table["input"] == "baseline_motivation")
+    ].iloc[0]
+    assert told_row["expected"] < 0.2 < 0.8 < told_row["control"]
+    others = table[table["input"] != "baseline_motivation"]
+    assert (others["expected"] > 0.7).all()

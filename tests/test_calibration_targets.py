@@ -23,12 +23,17 @@ from sim.scenarios import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 BAD = sorted((ROOT / "tests" / "bad_targets").glob("*.toml"))
+BAD_SETTINGS = sorted((ROOT / "tests" / "bad_targets" / "experiments").glob("*.toml"))
 
 
 def test_shipped_targets_name_their_evidence():
     targets = load_targets(SHIPPED)
     assert targets.scenario == "sentinel_replay"
-    assert {t.source for t in targets.targets} >= {"DOMAIN.md P2", "DOMAIN.md P3", "DOMAIN.md P4"}
+    assert {t.source for t in targets.targets} >= {
+        "DOMAIN.md P2",
+        "DOMAIN.md P3, P10 and P11",
+        "DOMAIN.md P4",
+    }
     assert all(t.strength in ("stated", "external", "inferred", "assumed") for t in targets.targets)
     # P6 is a prior constraint, checked, not a fitted statistic
     (constraint,) = targets.constraints
@@ -39,8 +44,14 @@ def test_shipped_targets_name_their_evidence():
         "non_integrated_lower",
         "non_integrated_use",
         "buy_in_tracks_recording",
-        "interfaces_2012",
+        "interface_positions",
     )
+    # patterns the scenario holds by construction are conditions, not targets
+    assert {c.id for c in targets.conditions} == {
+        "engaged_at_start",
+        "charnwood_interface",
+        "melton_interface",
+    }
 
 
 def test_adding_a_target_is_editing_the_file():
@@ -66,8 +77,33 @@ def test_bad_targets_file_is_one_line_and_exit_2(path, tmp_path, capsys):
     assert not (tmp_path / "out").exists(), "nothing is written for a bad targets file"
 
 
+@pytest.mark.parametrize("path", BAD_SETTINGS, ids=[p.stem for p in BAD_SETTINGS])
+def test_bad_settings_file_is_one_line_and_exit_2(path, tmp_path, capsys):
+    expected = path.read_text(encoding="utf-8").splitlines()[0].removeprefix("# expect: ")
+    with pytest.raises(SystemExit) as stop:
+        main(
+            [
+                "calibrate",
+                str(SHIPPED),
+                "--experiment",
+                str(path),
+                "--out",
+                str(tmp_path / "out"),
+                "--executor",
+                "serial",
+            ]
+        )
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith(f"sharesim: error: {path}")
+    assert expected in err
+    assert not (tmp_path / "out").exists(), "nothing is written for a bad settings file"
+
+
 def test_bad_corpus_covers_schema_and_scenario_checks():
-    assert len(BAD) >= 15
+    assert len(BAD) >= 24
+    assert len(BAD_SETTINGS) >= 5
 
 
 def test_missing_targets_file_is_one_line(tmp_path):
@@ -243,3 +279,69 @@ def test_shipped_calibrated_scenario_is_a_scenario():
         assert low <= defaults[name] <= high
         span = calibrated.spec.parameters[name]
         assert span.provenance == "inferred" and "Calibration to sentinel_targets" in span.source
+
+
+def test_positions_off_counts_partners_out_of_place_on_both_dates():
+    import pandas as pd
+
+    from sim.metrics import interface_positions, positions_off
+
+    none, considering, building, live, workaround, declined = (
+        InterfaceState.NONE,
+        InterfaceState.CONSIDERING,
+        InterfaceState.BUILDING,
+        InterfaceState.LIVE,
+        InterfaceState.WORKAROUND,
+        InterfaceState.DECLINED,
+    )
+    # week 0 = "2012", week 1 = "2014"; six partners, three runs
+    met = [
+        [considering] * 3 + [live, none, none],
+        [considering, live, declined] + [workaround] * 2 + [declined],
+    ]
+    one_building = [met[0], [considering, live, declined, workaround, building, declined]]
+    five_engaged = [
+        [considering] * 4 + [live, none],
+        [none, none, declined] + [workaround] * 2 + [declined],
+    ]
+    positions = interface_positions(np.array([met, one_building, five_engaged]), 0, 1)
+    assert list(positions["both"]) == [True, False, False]
+    # run 2: one of the two pending partners builds instead of working around (1 off);
+    # run 3: five engaged in 2012 (1 off) and two undecided in 2014 (1 beyond one)
+    np.testing.assert_array_equal(positions_off(positions), [0, 1, 2])
+    assert positions_off(pd.DataFrame(positions.iloc[:0])).size == 0
+
+
+def test_worker_statistics_equal_those_rebuilt_from_stored_trajectories(tmp_path):
+    """The workers' in-memory statistics are exactly those the stored trajectories give."""
+    import pandas as pd
+
+    from sim.calibration import CalibrationSettings, prepare
+    from sim.calibration.statistics import STATISTIC_PREFIX, StageStatistics, partner_statistics
+    from sim.design import latin_hypercube
+    from sim.store import read_trajectories
+    from sim.sweep import run_design
+
+    problem = prepare(SHIPPED, CalibrationSettings(nuisance="prior"))
+    bounds = dict(problem.prior) | problem.nuisance
+    design = latin_hypercube(bounds, 4, seed=2)
+    statistics = StageStatistics(problem.statistics, quarterly=True)
+    frame = run_design(
+        problem.scenario,
+        design,
+        replicates=2,
+        seed=9,
+        out=tmp_path / "sweep",
+        executor="serial",
+        keep="trajectories",
+        statistics=statistics,
+    )
+    rows = read_trajectories(tmp_path / "sweep", list(frame["run_key"]))
+    rebuilt = trajectory_from_rows(rows, frame, problem.scenario.partner_names)
+    expected = pd.concat([problem.statistics(rebuilt), partner_statistics(rebuilt)], axis=1)
+    got = frame[[STATISTIC_PREFIX + c for c in expected.columns]]
+    np.testing.assert_array_equal(got.to_numpy(dtype=float), expected.to_numpy(dtype=float))
+    table, quarterly = statistics.unpack(frame, problem.inputs)
+    assert quarterly is not None and quarterly.shape[0] == len(frame)
+    assert list(table.columns[:3]) == ["row", "replicate", "run_key"]
+    assert statistics.key() != StageStatistics(problem.statistics).key()

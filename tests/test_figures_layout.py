@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 
 from sim import calibration
 from sim.calibration import CalibrationSettings, calibrate
+from sim.calibration import figures as calibration_figures
 from sim.comparison import compare_results
 from sim.comparison_report import differences_figure
 from sim.design import grid
@@ -117,6 +118,6 @@ def tiny_calibration(tmp_path_factory: pytest.TempPathFactory):
                      executor="serial")  # fmt: skip
 
 
-@pytest.mark.parametrize("name", list(calibration.report.FIGURES))
+@pytest.mark.parametrize("name", list(calibration_figures.FIGURES))
 def test_calibration_figures(tiny_calibration, name):
-    assert layout_problems(calibration.report.FIGURES[name](tiny_calibration)) == []
+    assert layout_problems(calibration_figures.FIGURES[name](tiny_calibration)) == []

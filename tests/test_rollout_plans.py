@@ -5,11 +5,14 @@ the check can fail.
 
 Directions asserted (not values): every plan raises the partnership's recording and buy-in,
 shortens the wait to learn of a case and cuts staff time on sharing (DOMAIN.md finding 3, P5,
-P13); interfaces first spends less staff time on sharing than either other plan (it alone
-removes double keying, P2, P5). On recording the plans are not ranked: under the calibrated
-behaviour a replicate either tips into near-full recording or fades, each plan tips most of
-the fading ones, and the differences between plans are small and their intervals cover or
-barely clear zero depending on the seeds (so no direction is asserted); interfaces first
+P13); interfaces first spends less staff time on sharing than co-location first (it alone
+removes double keying, P2, P5). Against training and a mandate first no direction is asserted:
+when that plan carries recording to nearly every case, e-mail and chasing vanish and the
+double keying left at the few partners without an interface can cost less than what
+interfaces first leaves (runs that fade keep e-mailing); which way it goes depends on the
+calibrated behaviour. On recording the plans are not ranked either (under the calibrated
+behaviour a replicate either tips into near-full recording or fades, and how many of the
+fading ones each plan tips depends on that behaviour); interfaces first
 leaves every partner's interface live; the plans that raise recording without building
 interfaces bring more interfaces live than no plan (working interfaces seen through one's
 own use, P12, and buy-in to decide to build, P4); the partner already recording gains less
@@ -68,11 +71,11 @@ def test_every_plan_shortens_the_wait_and_saves_staff_time(runs, plan: str) -> N
     assert table.loc["saved_hours_final_year", "ci_low"] > 0, plan
 
 
-@pytest.mark.parametrize("other", ["colocation_first", "training_mandate_first"])
-def test_interfaces_first_spends_least_staff_time_on_sharing(runs, other: str) -> None:
+def test_interfaces_first_spends_less_staff_time_than_colocation_first(runs) -> None:
     """Only interfaces remove double keying: every recorded case of a partner without one costs
-    minutes twice (DOMAIN.md P2, P5), however much the other plans raise recording."""
-    table = paired(runs, f"harrowdale_{other}", "harrowdale_interfaces_first")
+    minutes twice (DOMAIN.md P2, P5)."""
+    table = paired(runs, "harrowdale_colocation_first", "harrowdale_interfaces_first")
+    other = "colocation_first"
     metric = "sharing_hours_final_year"
     assert table.loc[metric, "ci_high"] < 0, (other, table.loc[metric].to_dict())
 

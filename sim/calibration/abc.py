@@ -212,7 +212,9 @@ def choose_epsilon(
 
     The aim is the ``settings.quantile`` of the previous generation's accepted runs'
     distances (Beaumont et al. 2009; Toni et al. 2009), so epsilon falls a step each
-    generation; for generation 0 it is that quantile of its own distances. The floor is a
+    generation; for generation 0 it is that quantile of its own distances. When the aim is
+    the previous epsilon itself (distances that take few values), it is the largest accepted
+    distance below it instead. The floor is a
     lower bound and the previous epsilon an upper one. A noisy model can make the aim
     unreachable (its best parameter sets meet it too rarely): epsilon is then raised to the
     smallest value that keeps an effective sample size of ``settings.min_ess`` of the
@@ -225,6 +227,12 @@ def choose_epsilon(
         upper = previous.epsilon
         accepted = previous.distances[previous.distances <= previous.epsilon]
         aim = float(np.quantile(accepted, settings.quantile, method="inverted_cdf"))
+        if aim >= upper:
+            # A distance that takes few values (partners out of place) can hold the quantile
+            # on the last epsilon for ever: aim at the next smaller accepted distance instead.
+            below = accepted[accepted < upper]
+            if below.size:
+                aim = float(below.max())
     aim = min(max(aim, settings.floor), upper)
     wanted = settings.min_ess * len(particles)
     if ess(weigh(particles, distances, aim, log_proposal, box)) >= wanted:
@@ -420,10 +428,23 @@ def next_population(
         raise ValueError(
             f"simulate returned shape {distances.shape} for {len(particles)} particles"
         )
-    log_proposal = kernel.log_density(particles)
+    # In blocks of points: the density of a point does not depend on the others, and a
+    # whole generation at once would hold points x centres x dimensions floats.
+    log_proposal = np.concatenate(
+        [kernel.log_density(block) for block in np.array_split(particles, _blocks(particles))]
+    )
     epsilon = choose_epsilon(particles, distances, log_proposal, box, previous, settings)
     weights = weigh(particles, distances, epsilon, log_proposal, box)
     return Population(generation, epsilon, particles, distances, weights)
+
+
+DENSITY_BLOCK = 256
+"""Points per call of :meth:`Kernel.log_density` when weighing a generation."""
+
+
+def _blocks(points: FloatArray) -> int:
+    """Return how many blocks of at most :data:`DENSITY_BLOCK` points ``points`` makes."""
+    return max(1, -(-len(points) // DENSITY_BLOCK))
 
 
 def finished(populations: Sequence[Population], settings: Settings) -> bool:

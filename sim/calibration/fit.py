@@ -24,9 +24,10 @@ and proposals from generators derived from ``(seed, stage)``, each run from
 ``run_seed(stage seed, row, replicate)`` inside the sweep, so the posterior does not depend on
 the executor or the number of workers.
 
-The sweep runner keeps summary metrics per run, and the targets need per-week information
-(the weeks an interface was live, the interface stages at a 2012 date); the stages therefore
-ask the runner to keep trajectories and compute the target statistics from them.
+The targets need per-week information (the weeks an interface was live, the interface
+stages at the 2012 and 2014 dates): the workers compute every target statistic from each
+run's trajectory in memory (:class:`sim.calibration.statistics.StageStatistics`), and one
+pool of workers serves every stage.
 
 References
 ----------
@@ -61,8 +62,8 @@ from sim.calibration.abc import (
     pool,
 )
 from sim.calibration.folder import KIND, RECORD_FILES, check_folder
-from sim.calibration.problem import Problem, generation_design, prepare, with_nuisance
-from sim.calibration.result import Calibration, central_particle
+from sim.calibration.problem import Problem, generation_design, prepare
+from sim.calibration.result import Calibration, central_particle, joint_sample
 from sim.calibration.screening import (
     Screening,
     implausibility,
@@ -79,9 +80,11 @@ from sim.errors import InputError
 from sim.execution import Execution, ExecutorName, execution_of
 from sim.provenance import environment
 from sim.seeds import stage_draws_rng, stage_seed
+from sim.sweep.executors import Executors
 
 PREDICTIVE_STAGE = 1000
 POINT_STAGE = 1001
+DEFAULTS_STAGE = 1002
 
 
 def _check_folder(folder: Path, identity: Mapping[str, Any]) -> dict[str, Any]:
@@ -256,7 +259,14 @@ def calibrate(
         stack.enter_context(made(folder))
         stack.enter_context(locked(folder / LOCK, "calibration"))
         manifest = _check_folder(folder, problem.identity())
-        runner = StageRunner(problem, folder, chosen, progress)
+        running = stack.enter_context(Executors(chosen))
+        runner = StageRunner(
+            problem,
+            folder,
+            _kept(chosen, running),
+            progress,
+            trajectories=problem.settings.trajectories,
+        )
         with SessionLog(
             manifest,
             lambda saved: _save_manifest(folder, saved),
@@ -267,6 +277,18 @@ def calibrate(
         result = replace(result, wall_seconds=wall)
         _write_results(result, folder, manifest)
         return result
+
+
+def _kept(chosen: Execution, running: Executors) -> Execution:
+    """Return the execution every stage uses: the one executor started for the calibration.
+
+    Starting a pool per stage cost about 1.6 s each (spawned workers import and compile
+    the engine); the calibration starts it once and stops it at the end, or at once when
+    it is interrupted.
+    """
+    if chosen.executor == "serial":
+        return chosen
+    return Execution(running.executor, running.workers, chunk_size=chosen.chunk_size)
 
 
 def _save_manifest(folder: Path, manifest: Mapping[str, Any]) -> None:
@@ -284,8 +306,9 @@ def _calibrate(problem: Problem, runner: StageRunner, folder: Path) -> Calibrati
     )
     populations = _generations(problem, runner, folder, box, screening, screening_runs)
     final = pool(populations)
-    predictive = _predictive(problem, runner, final)
+    predictive = _predictive(problem, runner, joint_sample(problem, screening, populations))
     point = _point_estimate(problem, runner, final)
+    defaults = _defaults(problem, runner)
     quarterly = predictive.quarterly if predictive.quarterly is not None else np.empty(0)
     return Calibration(
         problem,
@@ -296,8 +319,14 @@ def _calibrate(problem: Problem, runner: StageRunner, folder: Path) -> Calibrati
         predictive.runs.rename(columns={"row": "draw"}),
         quarterly,
         point,
-        runner.runs,
+        # every run the result rests on, whichever session computed it
+        len(screening_runs)
+        + sum(p.runs for p in populations[1:])
+        + len(predictive.runs)
+        + len(point)
+        + len(defaults),
         dict(runner.seconds),
+        defaults=defaults,
     )
 
 
@@ -356,12 +385,18 @@ def _generations(
     return abc_smc(simulate, box, abc_settings, first, done, keep)
 
 
-def _predictive(problem: Problem, runner: StageRunner, final: Sample) -> StageResult:
-    """Run the posterior-predictive replay: posterior draws with fresh nuisance draws."""
+def _predictive(problem: Problem, runner: StageRunner, joint: pd.DataFrame) -> StageResult:
+    """Run the posterior-predictive replay: whole sets drawn from the joint posterior.
+
+    Each draw is an accepted set with the nuisance values it was accepted with
+    (:func:`joint_sample`), as the calibrated scenario draws them: fresh nuisance draws
+    would ignore what the targets say of the nuisance inputs together with the others.
+    """
     settings = problem.settings
     rng = stage_draws_rng(settings.seed, PREDICTIVE_STAGE)
-    pick = rng.choice(len(final.weights), size=settings.predictive, p=final.weights)
-    design = with_nuisance(problem, final.particles[pick], rng)
+    weights = joint["weight"].to_numpy()
+    pick = rng.choice(len(weights), size=settings.predictive, p=weights / weights.sum())
+    design = joint.drop(columns="weight").iloc[pick].reset_index(drop=True)
     return runner.stage(
         "predictive",
         "posterior predictive",
@@ -385,6 +420,18 @@ def _point_estimate(problem: Problem, runner: StageRunner, final: Sample) -> pd.
     ).runs
 
 
+def _defaults(problem: Problem, runner: StageRunner) -> pd.DataFrame:
+    """Run the scenario at its own defaults (every input as the scenario states it)."""
+    settings = problem.settings
+    return runner.stage(
+        "defaults",
+        "defaults",
+        pd.DataFrame(index=pd.RangeIndex(1)),
+        settings.defaults_replicates,
+        stage_seed(settings.seed, DEFAULTS_STAGE),
+    ).runs
+
+
 def _write_results(result: Calibration, folder: Path, manifest: dict[str, Any]) -> None:
     """Write the durable record in ``folder``: posterior, screening, predictive runs, manifest."""
     problem = result.problem
@@ -401,6 +448,7 @@ def _write_results(result: Calibration, folder: Path, manifest: dict[str, Any]) 
     write_parquet(folder / "screening.parquet", table)
     write_parquet(folder / "predictive.parquet", result.predictive)
     write_parquet(folder / "point_estimate.parquet", result.point)
+    write_parquet(folder / "defaults.parquet", result.defaults)
     manifest |= {
         "targets": problem.targets.name,
         "targets_file": problem.targets_label,
@@ -416,6 +464,7 @@ def _write_results(result: Calibration, folder: Path, manifest: dict[str, Any]) 
             },
             "predictive": stage_seed(settings.seed, PREDICTIVE_STAGE),
             "point_estimate": stage_seed(settings.seed, POINT_STAGE),
+            "defaults": stage_seed(settings.seed, DEFAULTS_STAGE),
             "run_seed": "run_seed(stage seed, row, replicate) inside each stage's sweep",
         },
         "screening": {

@@ -11,7 +11,7 @@ Layout::
     runs/<stage>/              each stage's runs (sweep folders: a calibration resumes)
     abc/generation_NN.parquet  each ABC generation, kept as soon as it is weighed
     posterior.parquet, populations.parquet, screening.parquet, predictive.parquet,
-    point_estimate.parquet     the record of the result
+    point_estimate.parquet, defaults.parquet   the record of the result
     report.md, report.html, fit.csv, identification.csv, figures/*.png
     <name>_calibrated.toml, <name>_calibrated.posterior.csv   the calibrated scenario
 
@@ -27,15 +27,16 @@ from pathlib import Path
 from typing import Any
 
 from sim import durable
-from sim.calibration.report import (
-    FIGURES,
+from sim.calibration.calibrated import (
     SIGNIFICANT,
     calibrated_name,
     calibrated_scenario,
     posterior_file_name,
     posterior_table,
-    report_markdown,
 )
+from sim.calibration.figures import FIGURES
+from sim.calibration.findings import Findings
+from sim.calibration.report import report_markdown
 from sim.calibration.result import Calibration
 from sim.pages import html_page
 
@@ -51,14 +52,25 @@ RECORD_FILES = (
     "screening.parquet",
     "predictive.parquet",
     "point_estimate.parquet",
+    "defaults.parquet",
 )
 """What :func:`sim.calibration.calibrate` writes (a name ending in ``/`` is a folder it owns)."""
+
+TABLES = (
+    "fit.csv",
+    "identification.csv",
+    "joint_fit.csv",
+    "interval_ratios.csv",
+    "value_of_information.csv",
+    "leave_one_target_out.csv",
+    "output_checks.csv",
+)
+"""The report's tables, as CSV."""
 
 REPORT_FILES = (
     "report.md",
     "report.html",
-    "fit.csv",
-    "identification.csv",
+    *TABLES,
     *(f"figures/{name}.png" for name in FIGURES),
 )
 """What :func:`write_outputs` writes, besides the calibrated scenario and its table."""
@@ -112,8 +124,8 @@ def write_outputs(
 ) -> dict[str, Path]:
     """Write a calibration's report and calibrated scenario into ``out``.
 
-    The report is the figures, ``report.md``, ``report.html``, ``fit.csv`` and
-    ``identification.csv``; the calibrated scenario is written with its posterior table (and
+    The report is the figures, ``report.md``, ``report.html`` and its tables
+    (:data:`TABLES`); the calibrated scenario is written with its posterior table (and
     copies of the two to ``scenario_copies``, the table beside each copy).
 
     ``out`` is the calibration's folder, or any new or empty one; the report is published
@@ -142,9 +154,19 @@ def write_outputs(
         for name, make in FIGURES.items():
             make(result).savefig(figures / f"{name}.png", dpi=100)
             written[name] = folder / "figures" / f"{name}.png"
-        result.fit().to_csv(staging.folder / "fit.csv")
-        result.identification().to_csv(staging.folder / "identification.csv")
-        markdown = report_markdown(result, seconds)
+        findings = Findings.of(result)
+        tables = {
+            "fit.csv": result.fit(),
+            "identification.csv": result.identification(),
+            "joint_fit.csv": findings.rates,
+            "interval_ratios.csv": findings.ratios,
+            "value_of_information.csv": findings.information,
+            "leave_one_target_out.csv": findings.left_out,
+            "output_checks.csv": findings.outputs,
+        }
+        for name, frame in tables.items():
+            frame.to_csv(staging.folder / name)
+        markdown = report_markdown(result, seconds, findings)
         (staging.folder / "report.md").write_text(markdown, encoding="utf-8")
         title = f"Calibration of {result.problem.scenario.name}"
         (staging.folder / "report.html").write_text(html_page(markdown, title), encoding="utf-8")
@@ -155,9 +177,6 @@ def write_outputs(
         durable.write_atomic(copy.with_name(posterior_file_name(result)), table_text.encode())
     return (
         written
-        | {
-            name: folder / name
-            for name in ("report.md", "report.html", "fit.csv", "identification.csv")
-        }
+        | {name: folder / name for name in ("report.md", "report.html", *TABLES)}
         | {"scenario": folder / scenario_name}
     )

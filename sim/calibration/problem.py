@@ -23,7 +23,7 @@ from sim.scenarios import Scenario
 from sim.seeds import stage_draws_rng
 from sim.sweep.version import model_version
 
-FORMAT = "sharesim-calibration/1"
+FORMAT = "sharesim-calibration/2"
 """Version of a calibration folder's layout, part of its identity."""
 
 

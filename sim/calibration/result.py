@@ -5,7 +5,8 @@ Writing its report, figures and calibrated scenario is :mod:`sim.calibration.rep
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -54,6 +55,8 @@ class Calibration:
         Wall time per stage in this session.
     wall_seconds : float
         Wall time of the whole calibration, over every session that worked on its folder.
+    defaults : DataFrame
+        Runs of the scenario at its own defaults (the uncalibrated replay), same columns.
     """
 
     problem: Problem
@@ -67,6 +70,7 @@ class Calibration:
     runs: int
     seconds: dict[str, float]
     wall_seconds: float = 0.0
+    defaults: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def final(self) -> Sample:
@@ -89,41 +93,16 @@ class Calibration:
     def nuisance_values(self, generation: int) -> pd.DataFrame:
         """Return the nuisance inputs every particle of ``generation`` was simulated with.
 
-        One row per particle (no columns when ``nuisance = "defaults"``).
-
-        Generation 0 is the screening wave's plausible points; a later generation's values
-        are drawn again exactly as its design drew them (the same generator, the same
-        particles), so they need no stored runs.
+        See :func:`nuisance_values`.
         """
-        problem = self.problem
-        names = list(problem.nuisance) if problem.settings.nuisance == "prior" else []
-        if generation == 0:
-            design = self.screening.design.loc[self.screening.plausible]
-            return design[names].reset_index(drop=True)
-        population = next(p for p in self.populations if p.generation == generation)
-        return generation_design(problem, generation, population.particles)[names]
+        return nuisance_values(self.problem, self.screening, self.populations, generation)
 
     def joint_posterior(self) -> pd.DataFrame:
         """Return the posterior over every input the calibration varied.
 
-        :attr:`posterior`'s weights and calibrated inputs, then the nuisance inputs each
-        accepted set was simulated with.
-
-        Each accepted particle was weighed by runs at exactly these nuisance values, so the
-        rows are a weighted sample of the joint ABC posterior of calibrated and nuisance
-        inputs (whose marginal for the calibrated inputs is :attr:`posterior`). What the
-        calibrated scenario draws from.
+        See :func:`joint_sample`; what the calibrated scenario draws from.
         """
-        sample = self.final
-        frame = self.posterior.drop(columns=["generation", "epsilon"])
-        parts = []
-        for generation in np.unique(sample.generation):
-            mine = np.flatnonzero(sample.generation == generation)
-            values = self.nuisance_values(int(generation)).iloc[sample.rows[mine]]
-            parts.append(values.set_axis(mine))
-        if parts and len(parts[0].columns):
-            frame = pd.concat([frame, pd.concat(parts).sort_index()], axis=1)
-        return frame
+        return joint_sample(self.problem, self.screening, self.populations)
 
     @property
     def prior_acceptance(self) -> float:
@@ -224,6 +203,48 @@ class Calibration:
         median run meets it (else by how much it misses, in the statistic's units).
         """
         return fit_table(self.problem.targets, self.predictive, self.point)
+
+
+def nuisance_values(
+    problem: Problem, screening: Screening, populations: Sequence[Population], generation: int
+) -> pd.DataFrame:
+    """Return the nuisance inputs every particle of ``generation`` was simulated with.
+
+    One row per particle (no columns when ``nuisance = "defaults"``).
+
+    Generation 0 is the screening wave's plausible points; a later generation's values
+    are drawn again exactly as its design drew them (the same generator, the same
+    particles), so they need no stored runs.
+    """
+    names = list(problem.nuisance) if problem.settings.nuisance == "prior" else []
+    if generation == 0:
+        design = screening.design.loc[screening.plausible]
+        return design[names].reset_index(drop=True)
+    population = next(p for p in populations if p.generation == generation)
+    return generation_design(problem, generation, population.particles)[names]
+
+
+def joint_sample(
+    problem: Problem, screening: Screening, populations: Sequence[Population]
+) -> pd.DataFrame:
+    """Return the posterior over every input the calibration varied, as weighted rows.
+
+    ``weight``, the calibrated inputs, then the nuisance inputs each accepted set was
+    simulated with. Each accepted particle was weighed by runs at exactly these nuisance
+    values, so the rows are a weighted sample of the joint ABC posterior of calibrated and
+    nuisance inputs (whose marginal for the calibrated inputs is the pooled sample).
+    """
+    sample = pool(populations)
+    frame = pd.DataFrame(sample.particles, columns=list(problem.inputs))
+    frame.insert(0, "weight", sample.weights)
+    parts = []
+    for generation in np.unique(sample.generation):
+        mine = np.flatnonzero(sample.generation == generation)
+        values = nuisance_values(problem, screening, populations, int(generation))
+        parts.append(values.iloc[sample.rows[mine]].set_axis(mine))
+    if parts and len(parts[0].columns):
+        frame = pd.concat([frame, pd.concat(parts).sort_index()], axis=1)
+    return frame
 
 
 def central_particle(sample: Sample, inputs: tuple[str, ...]) -> dict[str, float]:

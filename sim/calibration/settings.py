@@ -38,6 +38,7 @@ simulated parameter set (marginalised), or held at the scenario's defaults (cond
 
 STANDARD_INPUTS: tuple[str, ...] = (
     "decision_gain",
+    "evaluation_decide_rate",
     "baseline_motivation",
     "buy_in_weight",
     "norm_weight",
@@ -109,6 +110,15 @@ class CalibrationSettings(BaseModel):
         Runs per posterior draw in that check.
     point_replicates : int
         Runs of the calibrated scenario at its defaults (the point estimate).
+    defaults_replicates : int
+        Runs of the scenario at its own defaults (the uncalibrated replay), to compare the
+        joint fit with.
+    bootstrap : int
+        Bootstrap resamples of the posterior's particles behind every Monte Carlo error and
+        every "holds in x% of resamples" in the report.
+    trajectories : bool
+        Also write every run's weekly trajectories into its stage's folder (for inspection;
+        the statistics never need them).
     seed : int
         Seed of everything: the designs, the algorithm and (through derived seeds) every run.
     not_identified_above : float
@@ -120,21 +130,24 @@ class CalibrationSettings(BaseModel):
 
     scenario: str | None = None
     inputs: Annotated[tuple[str, ...], Field(strict=False, min_length=1)] = STANDARD_INPUTS
-    nuisance: NuisanceMode = "prior"
+    nuisance: NuisanceMode = "defaults"
     screening: Count = 1500
     screening_replicates: Annotated[int, Field(ge=2, le=100)] = 2
     cutoff: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 3.0
-    particles: Count = 800
-    generations: Annotated[int, Field(ge=1, le=100)] = 5
-    replicates: Annotated[int, Field(ge=1, le=100)] = 2
-    quantile: Share = 0.5
-    min_ess: Share = 0.05
-    ess_fraction: Share = 0.3
+    particles: Count = 2500
+    generations: Annotated[int, Field(ge=1, le=100)] = 14
+    replicates: Annotated[int, Field(ge=1, le=100)] = 1
+    quantile: Share = 0.3
+    min_ess: Share = 0.002
+    ess_fraction: Share = 0.2
     epsilon_floor: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 1.0
     defensive: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = 0.2
-    predictive: Count = 300
+    predictive: Count = 1000
     predictive_replicates: Annotated[int, Field(ge=1, le=100)] = 2
     point_replicates: Annotated[int, Field(ge=1, le=10_000)] = 50
+    defaults_replicates: Annotated[int, Field(ge=1, le=10_000)] = 200
+    bootstrap: Annotated[int, Field(ge=10, le=10_000)] = 200
+    trajectories: bool = False
     seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 1
     not_identified_above: Share = 0.8
 
@@ -158,6 +171,7 @@ class CalibrationSettings(BaseModel):
             + self.particles * (self.generations - 1) * self.replicates
             + self.predictive * self.predictive_replicates
             + self.point_replicates
+            + self.defaults_replicates
         )
 
     def runs_counted(self) -> str:
@@ -165,7 +179,8 @@ class CalibrationSettings(BaseModel):
         return (
             f"screening {self.screening:,} x {self.screening_replicates} + ABC "
             f"{self.particles:,} x {self.generations - 1} x {self.replicates} + predictive "
-            f"{self.predictive:,} x {self.predictive_replicates} + point {self.point_replicates}"
+            f"{self.predictive:,} x {self.predictive_replicates} + point {self.point_replicates} "
+            f"+ defaults {self.defaults_replicates}"
         )
 
 

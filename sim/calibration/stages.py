@@ -1,6 +1,6 @@
 """The stages of a calibration (screening, ABC generations, checks) on the sweep runner.
 
-One durable folder each, reduced to the target statistics.
+One durable folder each, holding each run's target statistics as the workers computed them.
 """
 
 from __future__ import annotations
@@ -14,10 +14,8 @@ import numpy as np
 import pandas as pd
 
 from sim.calibration.problem import Problem
-from sim.calibration.statistics import partner_statistics, quarterly_share, trajectory_from_rows
-from sim.durable import write_parquet
+from sim.calibration.statistics import StageStatistics
 from sim.execution import Execution
-from sim.store import read_trajectories
 from sim.sweep import SweepProgress, run_design
 
 
@@ -54,7 +52,12 @@ class StageResult:
 
 @dataclass
 class StageRunner:
-    """Runs designs through :func:`sim.sweep.run_design`, one folder per stage."""
+    """Runs designs through :func:`sim.sweep.run_design`, one folder per stage.
+
+    The workers compute each stage's statistics from the trajectories in memory
+    (:class:`StageStatistics`); weekly trajectories are written only with ``trajectories``
+    (for inspection: ``sim.store.read_trajectories`` on a stage's folder).
+    """
 
     problem: Problem
     folder: Path
@@ -63,6 +66,7 @@ class StageRunner:
     epsilon: float | None = None
     runs: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
+    trajectories: bool = False
 
     def stage(
         self,
@@ -75,6 +79,7 @@ class StageRunner:
     ) -> StageResult:
         """Run a stage (or reuse it when already done) and return its statistics."""
         started = time.perf_counter()
+        statistics = StageStatistics(self.problem.statistics, quarterly)
         try:
             frame = run_design(
                 self.problem.scenario,
@@ -83,39 +88,15 @@ class StageRunner:
                 seed=seed,
                 out=self.folder / "runs" / name,
                 execution=self.execution,
-                keep="trajectories",
+                keep="trajectories" if self.trajectories else "summary",
                 progress=self._forward(label, len(design) * replicates),
+                statistics=statistics,
             )
             self.runs += len(frame)
-            cache = self.folder / "runs" / f"{name}.statistics.parquet"
-            if cache.exists() and not quarterly:
-                cached = pd.read_parquet(cache)
-                if list(cached["run_key"]) == list(frame["run_key"]):
-                    return StageResult(cached)
-            result = self._statistics(name, frame, quarterly)
-            write_parquet(cache, result.runs)
-            return result
+            table, cube = statistics.unpack(frame, self.problem.inputs)
+            return StageResult(table, cube)
         finally:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
-
-    def _statistics(self, name: str, frame: pd.DataFrame, quarterly: bool) -> StageResult:
-        """Compute the target statistics of a stage's runs, read from its trajectories."""
-        ok = frame[frame["error"].isna()].reset_index(drop=True)
-        rows = read_trajectories(self.folder / "runs" / name, list(ok["run_key"]))
-        trajectory = trajectory_from_rows(rows, ok, self.problem.scenario.partner_names)
-        statistics = pd.concat(
-            [
-                ok[["row", "replicate", "run_key"]],
-                self.problem.statistics(trajectory),
-                partner_statistics(trajectory),
-            ],
-            axis=1,
-        )
-        # Failed runs keep their place with undefined statistics (infinitely far).
-        result = frame[["row", "replicate", "run_key"]].merge(
-            statistics, on=["row", "replicate", "run_key"], how="left"
-        )
-        return StageResult(result, quarterly_share(trajectory) if quarterly else None)
 
     def _forward(self, label: str, total: int) -> Callable[[SweepProgress], None] | None:
         """Make the sweep's progress callable: each chunk's progress as this stage's."""

@@ -20,6 +20,8 @@ Grimm, V. et al. (2005). Science 310, 987-991. doi:10.1126/science.1116681
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import date
 
@@ -28,7 +30,7 @@ import pandas as pd
 
 from sim.calibration.targets import Target, TargetsError, TargetSet
 from sim.engine import ENGAGED, FloatArray, InterfaceState, Trajectory
-from sim.metrics import FINAL_YEAR_WEEKS, rank_correlation
+from sim.metrics import FINAL_YEAR_WEEKS, interface_positions, positions_off, rank_correlation
 from sim.names import slug
 from sim.timeline import week_of
 
@@ -53,7 +55,7 @@ class TargetStatistics:
     partners : tuple of str
         The scenario's partner names, in array order.
     weeks : dict of str to int
-        The week of every target's ``at`` date, by target id.
+        The week of every target's ``at`` date, by target id (``<id>.then`` for ``then``).
     final_weeks : int
         Length of the "final year" window.
     """
@@ -90,13 +92,16 @@ class TargetStatistics:
                             raise TargetsError(
                                 f"{where}.{field}: no partner named {name!r} in the scenario"
                             )
-            if target.at is not None:
-                week = week_of(target.at, start)
+            for field, key in (("at", target.id), ("then", f"{target.id}.then")):
+                day = getattr(target, field)
+                if day is None:
+                    continue
+                week = week_of(day, start)
                 if not 0 <= week < n_weeks:
                     raise TargetsError(
-                        f"{where}.at: {target.at} is outside the run ({start} plus {n_weeks} weeks)"
+                        f"{where}.{field}: {day} is outside the run ({start} plus {n_weeks} weeks)"
                     )
-                weeks[target.id] = week
+                weeks[key] = week
         return cls(targets, partners, weeks)
 
     @property
@@ -175,6 +180,11 @@ class TargetStatistics:
             week = self.weeks[target.id]
             stage = trajectory.interface[:, week]
             return {target.id: np.isin(stage, ENGAGED).sum(axis=1).astype(float)}
+        if kind == "interface_positions_off":
+            positions = interface_positions(
+                trajectory.interface, self.weeks[target.id], self.weeks[f"{target.id}.then"]
+            )
+            return {target.id: positions_off(positions).astype(float)}
         raise AssertionError(f"statistic kind {kind!r} has no implementation")
 
 
@@ -248,6 +258,85 @@ def quarterly_share(trajectory: Trajectory, weeks: int = 13) -> np.ndarray:
     handled = trajectory.handled[:, :cut].reshape(b, quarters, weeks, a).sum(axis=2)
     recorded = trajectory.recorded[:, :cut].reshape(b, quarters, weeks, a).sum(axis=2)
     return _share(recorded, handled)
+
+
+STATISTIC_PREFIX = "statistic."
+"""Prefix of the columns :class:`StageStatistics` adds to a sweep's results."""
+
+OUTPUT_METRICS = ("latency_final_year", "sharing_hours_final_year", "saved_hours_final_year")
+"""Summary metrics (and their per-partner columns) a calibration keeps as outputs that are
+not targets, for the posterior-predictive check (DOMAIN.md P5, P13)."""
+
+
+@dataclass(frozen=True)
+class StageStatistics:
+    """What a calibration stage needs of each run, computed in the workers from memory.
+
+    The target statistics, the per-partner statistics (:func:`partner_statistics`) and,
+    with ``quarterly``, the quarterly share of every partner (``quarter_<q>.<partner>``),
+    all prefixed :data:`STATISTIC_PREFIX` so they never clash with the summary metrics. A
+    :class:`sim.sweep.plan.RunStatistics`: the sweep runner calls it on each engine batch,
+    so no weekly trajectory is written and read back.
+    """
+
+    targets: TargetStatistics
+    quarterly: bool = False
+
+    def __call__(self, trajectory: Trajectory) -> pd.DataFrame:
+        """One row per run: every statistic the stage keeps, prefixed."""
+        parts = [self.targets(trajectory), partner_statistics(trajectory, self.targets.final_weeks)]
+        if self.quarterly:
+            parts.append(quarterly_columns(trajectory))
+        return pd.concat(parts, axis=1).add_prefix(STATISTIC_PREFIX)
+
+    def key(self) -> str:
+        """Return a hash of what is computed: targets, partners, dates, window, quarters."""
+        stats = self.targets
+        what = {
+            "targets": stats.targets.content_hash(),
+            "partners": list(stats.partners),
+            "weeks": stats.weeks,
+            "final_weeks": stats.final_weeks,
+            "quarterly": self.quarterly,
+        }
+        return hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()
+
+    def unpack(
+        self, results: pd.DataFrame, inputs: tuple[str, ...] = ()
+    ) -> tuple[pd.DataFrame, np.ndarray | None]:
+        """Split a sweep's results into the stage's statistics table and quarterly array.
+
+        The table holds ``row``, ``replicate``, ``run_key``, the values of ``inputs`` the
+        design set, the target and per-partner statistics and the :data:`OUTPUT_METRICS`;
+        a failed run keeps its place with undefined (NaN) values, so it is infinitely far
+        from every target.
+        """
+        names = [c for c in results.columns if c.startswith(STATISTIC_PREFIX)]
+        values = results[names].rename(columns=lambda c: c[len(STATISTIC_PREFIX) :])
+        quarters = [c for c in values.columns if c.startswith("quarter_")]
+        outputs = [c for c in results.columns if c.split(".")[0] in OUTPUT_METRICS]
+        table = pd.concat(
+            [
+                results[["row", "replicate", "run_key"]].astype({"row": np.int64}),
+                results[[n for n in inputs if n in results.columns]].astype(float),
+                values.drop(columns=quarters).astype(float),
+                results[outputs].astype(float),
+            ],
+            axis=1,
+        )
+        if not self.quarterly:
+            return table, None
+        b, a = len(results), len(self.targets.partners)
+        cube = values[quarters].to_numpy(dtype=float).reshape(b, len(quarters) // a, a)
+        return table, cube
+
+
+def quarterly_columns(trajectory: Trajectory, weeks: int = 13) -> pd.DataFrame:
+    """Return :func:`quarterly_share` as columns ``quarter_<q>.<partner slug>`` (q from 0)."""
+    share = quarterly_share(trajectory, weeks)
+    b, quarters, a = share.shape
+    names = [f"quarter_{q:02d}.{slug(n)}" for q in range(quarters) for n in trajectory.names]
+    return pd.DataFrame(share.reshape(b, quarters * a), columns=names)
 
 
 def trajectory_from_rows(

@@ -49,6 +49,7 @@ StatisticKind = Literal[
     "share_final_year_gap",
     "buy_in_share_rank_correlation",
     "interfaces_considering_or_beyond",
+    "interface_positions_off",
 ]
 """The statistics a target can name.
 
@@ -67,6 +68,11 @@ StatisticKind = Literal[
 ``interfaces_considering_or_beyond``
     Number of partners whose interface is considering, building or live in the week
     containing ``at``.
+``interface_positions_off``
+    Partners out of the stated interface positions on two dates, jointly
+    (:func:`sim.metrics.positions_off`): at ``at`` (P3: 4 engaged) and at ``then`` (P10,
+    P11: at most one undecided, two decided to build but not live, both working around).
+    0 when both positions hold; each partner too many or too few counts 1.
 """
 
 STATISTIC_KINDS: tuple[str, ...] = get_args(StatisticKind)
@@ -118,7 +124,10 @@ class Target(BaseModel):
     group, versus : list of str or DynamicGroup, optional
         The two partner groups of ``share_final_year_gap``.
     at : date, optional
-        The date of ``interfaces_considering_or_beyond``.
+        The date of ``interfaces_considering_or_beyond``; the first date of
+        ``interface_positions_off``.
+    then : date, optional
+        The second date of ``interface_positions_off`` (after ``at``).
     value : float, optional
         A point target. Give either ``value`` or an interval (``low`` and/or ``high``).
     low, high : float, optional
@@ -143,6 +152,7 @@ class Target(BaseModel):
     group: Group | None = None
     versus: Group | None = None
     at: StrictDate | None = None
+    then: StrictDate | None = None
     value: Finite | None = None
     low: Finite | None = None
     high: Finite | None = None
@@ -165,13 +175,14 @@ class Target(BaseModel):
             "share_final_year_gap": ("group", "versus"),
             "buy_in_share_rank_correlation": (),
             "interfaces_considering_or_beyond": ("at",),
+            "interface_positions_off": ("at", "then"),
         }
         allowed = set(needs[self.statistic]) | (
             {"partners", "group"} if self.statistic == "share_final_year" else set()
         )
         if self.partners is not None and self.group is not None:
             raise ValueError("give either partners or a group, not both")
-        for name in ("partners", "group", "versus", "at"):
+        for name in ("partners", "group", "versus", "at", "then"):
             given = getattr(self, name) is not None
             if name in needs[self.statistic] and not given:
                 raise ValueError(f"statistic {self.statistic!r} needs {name!r}")
@@ -179,6 +190,8 @@ class Target(BaseModel):
                 raise ValueError(f"statistic {self.statistic!r} takes no {name!r}")
         if self.partners is not None and not self.partners:
             raise ValueError("partners must name at least one partner")
+        if self.at is not None and self.then is not None and self.then <= self.at:
+            raise ValueError(f"then {self.then} is not after at {self.at}")
         return self
 
     @property
@@ -237,6 +250,32 @@ class Constraint(BaseModel):
         )
 
 
+class Condition(BaseModel):
+    """A pattern the scenario holds by construction: a condition of the scenario, not a target.
+
+    A pattern every run meets because of an initial state or a forced event carries no
+    information about the parameters, so it is not fitted; it is documented here, with the
+    scenario input that holds it, and the report lists it.
+
+    Attributes
+    ----------
+    id, description, source, strength, note
+        As for :class:`Target`.
+    held_by : str
+        The scenario input that makes every run meet the pattern (a partner's initial
+        state, a dated event).
+    """
+
+    model_config = _STRICT
+
+    id: Identifier
+    description: OneLine
+    held_by: OneLine
+    source: OneLine
+    strength: Strength
+    note: OneLine | None = None
+
+
 class TargetSet(BaseModel):
     """A whole targets file.
 
@@ -252,6 +291,8 @@ class TargetSet(BaseModel):
         At least one; identifiers unique.
     constraints : list of Constraint
         Prior constraints.
+    conditions : list of Condition
+        Patterns the scenario holds by construction (documented, not fitted).
     """
 
     model_config = _STRICT
@@ -261,11 +302,13 @@ class TargetSet(BaseModel):
     scenario: OneLine
     targets: list[Target] = Field(min_length=1)
     constraints: list[Constraint] = Field(default_factory=list)
+    conditions: list[Condition] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _unique(self) -> Self:
         seen: set[str] = set()
-        for ident in [t.id for t in self.targets] + [c.id for c in self.constraints]:
+        idents = [t.id for t in self.targets] + [c.id for c in self.constraints]
+        for ident in idents + [c.id for c in self.conditions]:
             if ident in seen:
                 raise ValueError(f"identifier {ident!r} is used twice")
             seen.add(ident)
@@ -274,6 +317,13 @@ class TargetSet(BaseModel):
     def components(self) -> tuple[str, ...]:
         """Every statistic column, in file order."""
         return tuple(c for t in self.targets for c in t.components())
+
+    def without(self, ident: str) -> TargetSet:
+        """Return the same targets without target ``ident`` (for leave-one-target-out)."""
+        kept = [t for t in self.targets if t.id != ident]
+        if len(kept) == len(self.targets):
+            raise KeyError(ident)
+        return self.model_copy(update={"targets": kept})
 
     def content_hash(self) -> str:
         """Return a SHA-256 of the content (for manifests and resume checks)."""
@@ -305,6 +355,7 @@ FORMAT = FileFormat(
         "": tuple(TargetSet.model_fields),
         "targets": tuple(Target.model_fields),
         "constraints": tuple(Constraint.model_fields),
+        "conditions": tuple(Condition.model_fields),
     },
     item_key="id",
 )

@@ -12,7 +12,7 @@ import pandas as pd
 
 from sim.errors import InputError
 from sim.execution import Execution, ExecutorName, execution_of
-from sim.sweep.plan import Keep, Plan, make_plan
+from sim.sweep.plan import Keep, Plan, RunStatistics, make_plan
 from sim.sweep.progress import ProgressCallback
 from sim.sweep.results import read_results
 from sim.sweep.session import execute, progress_callback
@@ -79,6 +79,7 @@ def run_design(
     workers: int | None = None,
     scheduler: str | None = None,
     chunk_size: int | None = None,
+    statistics: RunStatistics | None = None,
 ) -> pd.DataFrame:
     """Run a scenario at every row of a design, ``replicates`` times each.
 
@@ -107,6 +108,9 @@ def run_design(
         of text to standard error.
     executor, workers, scheduler, chunk_size
         The fields of ``execution`` given one by one instead (not with ``execution``).
+    statistics : RunStatistics, optional
+        More per-run statistics, computed by the workers from each trajectory in memory
+        (no trajectory is written for them); columns of the result beside the metrics.
 
     Returns
     -------
@@ -120,7 +124,9 @@ def run_design(
         Unknown input names, values outside their ranges, bad counts or execution options,
         or an ``out`` folder holding another experiment.
     """
-    plan = make_plan([scenario], design, replicates=replicates, seed=seed, keep=keep)
+    plan = make_plan(
+        [scenario], design, replicates=replicates, seed=seed, keep=keep, statistics=statistics
+    )
     chosen = execution_of(
         execution, executor=executor, workers=workers, scheduler=scheduler, chunk_size=chunk_size
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
 
 import numpy as np
 import pandas as pd
@@ -18,10 +18,29 @@ from sim.errors import InputError
 from sim.sweep.version import model_version
 
 if TYPE_CHECKING:
+    from sim.engine import Trajectory
     from sim.scenarios import Scenario
 
 Keep = Literal["summary", "trajectories"]
 """What a sweep keeps of each run: summary metrics, or those plus partner x week rows."""
+
+
+class RunStatistics(Protocol):
+    """Statistics a worker computes from each batch's trajectory in memory, beside the metrics.
+
+    Picklable (it travels to the workers with every chunk). ``key`` names what it computes
+    and joins the sweep's identity, so a folder made with other statistics is not resumed
+    as if it held these. Its columns must not clash with the summary metrics'.
+    """
+
+    def __call__(self, trajectory: Trajectory) -> pd.DataFrame:
+        """One row per run of ``trajectory``."""
+        ...
+
+    def key(self) -> str:
+        """Return what the statistics are (a content hash, say)."""
+        ...
+
 
 KEEPS: tuple[str, ...] = get_args(Keep)
 
@@ -49,6 +68,9 @@ class Plan:
         made); not part of the experiment's identity.
     labels : tuple of str
         The ``scenario`` value of each scenario's runs (distinct); its names by default.
+    statistics : RunStatistics, optional
+        Extra per-run statistics the workers compute from the trajectories in memory; they
+        are columns of the results like the summary metrics.
     """
 
     scenarios: tuple[Scenario, ...]
@@ -59,6 +81,7 @@ class Plan:
     name: str = "sweep"
     about: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     labels: tuple[str, ...] = ()
+    statistics: RunStatistics | None = None
 
     def __post_init__(self) -> None:
         """Label the scenarios by name unless labels are given; one label per scenario."""
@@ -76,7 +99,8 @@ class Plan:
 
     def identity(self) -> dict[str, Any]:
         """Return what the experiment is: the part of the manifest that must match to resume."""
-        return {
+        extra = {} if self.statistics is None else {"statistics": self.statistics.key()}
+        return extra | {
             "model_version": model_version(),
             "seed": int(self.seed),
             "replicates": int(self.replicates),
@@ -101,6 +125,7 @@ def make_plan(
     keep: Keep = "summary",
     name: str | None = None,
     about: Mapping[str, Any] | None = None,
+    statistics: RunStatistics | None = None,
 ) -> Plan:
     """Check a sweep's inputs and return its :class:`Plan`.
 
@@ -114,7 +139,7 @@ def make_plan(
     design : DataFrame or None
         Checked with :func:`sim.design.check_design`; None is one row at the scenarios' own
         values.
-    replicates, seed, keep, name, about
+    replicates, seed, keep, name, about, statistics
         As in :class:`Plan`.
 
     Raises
@@ -154,6 +179,7 @@ def make_plan(
         name or "+".join(dict.fromkeys(s.name for s in loaded)),
         dict(about or {}),
         tuple(labels),
+        statistics,
     )
 
 

@@ -198,6 +198,7 @@ def _task(
         tuple(str(c) for c in plan.design.columns),
         tuple((row, tuple(float(v) for v in rows[row])) for row in used),
         tuple((r.row, r.replicate, r.key) for r in runs),
+        plan.statistics,
     )
 
 

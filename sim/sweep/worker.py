@@ -25,7 +25,7 @@ from sim.engine import Trajectory
 from sim.errors import SweepError
 from sim.metrics import summary_metrics
 from sim.run import Prepared, RunInputs, batch_groups, partner_frame, simulate_prepared
-from sim.sweep.plan import Keep
+from sim.sweep.plan import Keep, RunStatistics
 from sim.sweep.version import model_version
 
 if TYPE_CHECKING:
@@ -37,7 +37,8 @@ class ChunkTask:
     """A chunk of runs of one scenario, as sent to a worker (plain, picklable data).
 
     The scenario travels as its TOML text (:meth:`Scenario.to_toml`), which loads back to
-    the same content hash on any machine with the same model code.
+    the same content hash on any machine with the same model code; ``statistics`` (the
+    plan's, if any) is computed from each batch's trajectory beside the summary metrics.
     """
 
     scenario_name: str
@@ -49,6 +50,7 @@ class ChunkTask:
     columns: tuple[str, ...]
     values: tuple[tuple[int, tuple[float, ...]], ...]
     runs: tuple[tuple[int, int, str], ...]
+    statistics: RunStatistics | None = None
 
     @property
     def name(self) -> str:
@@ -167,9 +169,21 @@ def _simulate_group(task: ChunkTask, group: Sequence[_Member], results: _Results
         if isinstance(outcome, str):
             results.errors[batch[0].position] = outcome
             continue
-        results.metrics.append(([m.position for m in batch], summary_metrics(outcome)))
+        results.metrics.append(([m.position for m in batch], _metrics(task, outcome)))
         if task.keep == "trajectories":
             results.trajectories.append(_trajectory_rows(task, batch, outcome))
+
+
+def _metrics(task: ChunkTask, trajectory: Trajectory) -> pd.DataFrame:
+    """Summary metrics of a batch, with the task's statistics beside them."""
+    metrics = summary_metrics(trajectory)
+    if task.statistics is None:
+        return metrics
+    extra = task.statistics(trajectory)
+    clash = metrics.columns.intersection(extra.columns)
+    if len(clash):
+        raise SweepError(f"statistics {list(clash)} clash with the summary metrics")
+    return pd.concat([metrics, extra.set_axis(metrics.index)], axis=1)
 
 
 @functools.lru_cache(maxsize=4)

@@ -1,0 +1,128 @@
+"""Everything a calibration's report concludes, as data, each with how far it holds.
+
+One :class:`Findings` gathers the joint fit (:mod:`sim.calibration.joint`), what was learnt
+and what would teach more (:mod:`sim.calibration.precision`) and the out-of-sample checks
+(:mod:`sim.calibration.checks`), computed once, so the report, the notebook and the tests
+read the same numbers. :meth:`Findings.headlines` turns them into the report's headline
+conclusions, each with the share of bootstrap resamples of the posterior (its particles, or
+its posterior-predictive draws) in which it holds; one that holds in fewer than
+:data:`FIRM_FROM` of them is worded as open.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from sim.calibration.checks import leave_one_target_out, output_checks
+from sim.calibration.joint import ALL_TARGETS, fit_holds, joint_gain, pass_rates
+from sim.calibration.precision import LEARNT_BELOW, interval_ratios, value_of_information
+from sim.calibration.result import Calibration
+
+FIRM_FROM = 0.8
+"""Share of resamples from which a conclusion is stated as found rather than open."""
+
+
+@dataclass(frozen=True)
+class Headline:
+    """One conclusion of the report and the share of resamples in which it holds."""
+
+    text: str
+    holds: float
+
+    @property
+    def firm(self) -> bool:
+        """Whether it holds in at least :data:`FIRM_FROM` of the resamples."""
+        return self.holds >= FIRM_FROM
+
+    def line(self) -> str:
+        """Return the conclusion as a Markdown bullet, worded as open when it is not firm."""
+        # rounded down, so a conclusion worded as open never shows 80%
+        share = f"holds in {math.floor(100 * self.holds)}% of resamples"
+        if self.firm:
+            return f"- {self.text} ({share})."
+        return f"- **Open**: whether {self.text} ({share}; below {FIRM_FROM:.0%})."
+
+
+@dataclass(frozen=True)
+class Findings:
+    """What a calibration concludes, each measure computed once.
+
+    Attributes
+    ----------
+    rates : DataFrame
+        :func:`sim.calibration.joint.pass_rates`.
+    gain : dict
+        :func:`sim.calibration.joint.joint_gain`.
+    fit_holds : Series
+        :func:`sim.calibration.joint.fit_holds`.
+    ratios : DataFrame
+        :func:`sim.calibration.precision.interval_ratios`.
+    information : DataFrame
+        :func:`sim.calibration.precision.value_of_information` (empty when some parameter
+        is learnt, so none is needed).
+    left_out : DataFrame
+        :func:`sim.calibration.checks.leave_one_target_out`.
+    outputs : DataFrame
+        :func:`sim.calibration.checks.output_checks`.
+    """
+
+    rates: pd.DataFrame
+    gain: dict[str, float]
+    fit_holds: pd.Series
+    ratios: pd.DataFrame
+    information: pd.DataFrame
+    left_out: pd.DataFrame
+    outputs: pd.DataFrame
+
+    @classmethod
+    def of(cls, result: Calibration) -> Findings:
+        """Compute every finding of ``result``."""
+        ratios = interval_ratios(result)
+        learnt = bool(ratios["learnt"].any())
+        return cls(
+            pass_rates(result),
+            joint_gain(result),
+            fit_holds(result),
+            ratios,
+            pd.DataFrame() if learnt else value_of_information(result),
+            leave_one_target_out(result),
+            output_checks(result),
+        )
+
+    def headlines(self) -> list[Headline]:
+        """Return the report's headline conclusions, each with the share in which it holds."""
+        joint = self.rates.loc[ALL_TARGETS]
+        lines = [
+            Headline(
+                f"calibrated runs meet all targets at once more often than the scenario's "
+                f"defaults and than the prior ({joint['posterior']:.1%} of posterior-predictive "
+                f"runs, {joint['defaults']:.1%} at the defaults, {joint['prior']:.1%} under "
+                "the prior)",
+                min(self.gain["over_defaults"], self.gain["over_prior"]),
+            )
+        ]
+        for component, holds in self.fit_holds.items():
+            lines.append(
+                Headline(
+                    f"the median posterior-predictive run meets `{component}` within tolerance",
+                    holds,
+                )
+            )
+        for name, row in self.ratios.iterrows():
+            if row["learnt"]:
+                text = (
+                    f"`{name}` is narrowed to {row['interval_ratio']:.2f} of its prior interval "
+                    f"(+/- {row['mc_error']:.2f}), at most {LEARNT_BELOW}"
+                )
+                holds = row["learnt_holds"]
+            else:
+                text = (
+                    f"`{name}` is {row['verdict']} (interval ratio {row['interval_ratio']:.2f} "
+                    f"+/- {row['mc_error']:.2f})"
+                )
+                holds = row["verdict_holds"]
+            lines.append(Headline(text, float(holds)))
+        return lines

@@ -1,0 +1,152 @@
+"""Fit judged jointly: the share of runs meeting every target at once, against three baselines.
+
+Per target and for all targets together, the share of runs within tolerance under the prior
+(the screening wave: parameter sets and nuisance inputs drawn from their whole ranges), at
+the scenario's own defaults (the uncalibrated replay), under the posterior (the
+posterior-predictive replay) and at the point estimate. A target the prior already meets in
+most runs carries little information (:data:`UNINFORMATIVE_ABOVE`).
+
+Whether the posterior fits jointly better than the defaults and the prior is itself an
+estimate from a finite number of runs: :func:`joint_gain` gives the share of bootstrap
+resamples of the runs in which it holds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim.calibration.result import Calibration
+from sim.calibration.statistics import excess
+from sim.calibration.targets import TargetSet
+from sim.seeds import bootstrap_rng
+
+UNINFORMATIVE_ABOVE = 0.8
+"""Share of prior runs meeting a target above which the target is flagged uninformative."""
+
+ALL_TARGETS = "all targets"
+"""The row of :func:`pass_rates` for every target at once."""
+
+SOURCES = ("prior", "defaults", "posterior", "point")
+"""Which runs a rate is of: the screening wave, the scenario's defaults, the
+posterior-predictive replay and the point estimate."""
+
+
+def meets(runs: pd.DataFrame, targets: TargetSet) -> pd.DataFrame:
+    """Whether each run (rows) meets each target (columns, by id) within tolerance.
+
+    A target with one component per partner is met when every component is.
+    """
+    gaps = excess(runs, targets)
+    return pd.DataFrame(
+        {t.id: (gaps[list(t.components())] <= 1.0).all(axis=1) for t in targets.targets},
+        index=runs.index,
+    )
+
+
+def prior_runs(result: Calibration) -> pd.DataFrame:
+    """Return the screening wave's runs as a table of target statistics (one row per run)."""
+    cube = result.screening.statistics
+    columns = list(result.problem.targets.components())
+    return pd.DataFrame(cube.reshape(-1, cube.shape[2]), columns=columns)
+
+
+def run_sets(result: Calibration) -> dict[str, pd.DataFrame]:
+    """Every source's runs (:data:`SOURCES`), as tables of target statistics."""
+    return {
+        "prior": prior_runs(result),
+        "defaults": result.defaults,
+        "posterior": result.predictive,
+        "point": result.point,
+    }
+
+
+def pass_rates(result: Calibration) -> pd.DataFrame:
+    """Share of runs meeting each target, and all of them at once, per source.
+
+    Returns
+    -------
+    DataFrame
+        Index: target ids, then :data:`ALL_TARGETS`. Columns: one per source with runs
+        (:data:`SOURCES`), ``runs_<source>`` counts, and ``uninformative`` (the prior meets
+        the target in more than :data:`UNINFORMATIVE_ABOVE` of its runs).
+    """
+    targets = result.problem.targets
+    columns: dict[str, object] = {}
+    counts: dict[str, int] = {}
+    for source, runs in run_sets(result).items():
+        if runs.empty:
+            continue
+        met = meets(runs, targets)
+        met[ALL_TARGETS] = met.all(axis=1)
+        columns[source] = met.mean()
+        counts[f"runs_{source}"] = len(runs)
+    frame = pd.DataFrame(columns)
+    frame.index.name = "target"
+    frame["uninformative"] = frame["prior"] > UNINFORMATIVE_ABOVE
+    frame.loc[ALL_TARGETS, "uninformative"] = False
+    for name, count in counts.items():
+        frame[name] = count
+    return frame
+
+
+def joint_gain(result: Calibration, resamples: int | None = None) -> dict[str, float]:
+    """Share of bootstrap resamples in which the posterior meets all targets more often.
+
+    Each source's runs are resampled with replacement (the posterior's by posterior draw,
+    keeping a draw's replicates together) and the joint rates compared.
+
+    Returns
+    -------
+    dict
+        ``over_defaults``, ``over_prior``: the share of resamples in which the posterior's
+        joint rate exceeds that of the defaults, and of the prior.
+    """
+    settings = result.problem.settings
+    count = resamples or settings.bootstrap
+    targets = result.problem.targets
+    rng = bootstrap_rng(settings.seed, "calibration", "joint")
+    joint = {s: meets(r, targets).all(axis=1).to_numpy() for s, r in run_sets(result).items()}
+    draws = result.predictive["draw"].to_numpy()
+    _, by_draw = np.unique(draws, return_inverse=True)
+    per_draw = np.bincount(by_draw, weights=joint["posterior"].astype(float))
+    size = np.bincount(by_draw).astype(float)
+
+    def rate(values: np.ndarray) -> np.ndarray:
+        picks = rng.integers(0, len(values), size=(count, len(values)))
+        return values[picks].mean(axis=1)
+
+    picks = rng.integers(0, len(per_draw), size=(count, len(per_draw)))
+    posterior = per_draw[picks].sum(axis=1) / size[picks].sum(axis=1)
+    out = {}
+    for source in ("defaults", "prior"):
+        values = joint[source].astype(float)
+        out[f"over_{source}"] = float(np.mean(posterior > rate(values))) if values.size else 0.0
+    return out
+
+
+def fit_holds(result: Calibration, resamples: int | None = None) -> pd.Series:
+    """Per target component: share of bootstrap resamples whose median run meets the target.
+
+    The posterior-predictive runs are resampled by draw (a draw's replicates together).
+    """
+    settings = result.problem.settings
+    count = resamples or settings.bootstrap
+    targets = result.problem.targets
+    rng = bootstrap_rng(settings.seed, "calibration", "fit")
+    runs = result.predictive
+    _, by_draw = np.unique(runs["draw"].to_numpy(), return_inverse=True)
+    members = [np.flatnonzero(by_draw == d) for d in range(by_draw.max() + 1)]
+    picks = rng.integers(0, len(members), size=(count, len(members)))
+    rows = [np.concatenate([members[d] for d in pick]) for pick in picks]
+    out = {}
+    for target in targets.targets:
+        low, high = target.interval
+        for column in target.components():
+            x = runs[column].to_numpy(dtype=float)
+            medians = np.array(
+                [np.nanmedian(x[r]) if np.any(~np.isnan(x[r])) else np.nan for r in rows]
+            )
+            miss = np.maximum(np.maximum(low - medians, medians - high), 0.0)
+            out[column] = float(np.mean(miss <= target.tolerance))
+    return pd.Series(out, name="holds")
