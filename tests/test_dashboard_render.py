@@ -33,6 +33,7 @@ from sim.dashboard.levers import LEVERS, lever_label, lever_table
 from sim.dashboard.live import LiveRun
 from sim.dashboard.state import PageState
 from sim.engine import InterfaceState
+from sim.metrics import summary_metrics
 from sim.params import PARAMETERS
 from sim.run import run
 from sim.scenarios import list_scenarios
@@ -392,9 +393,11 @@ def test_the_tipping_sweep_finds_the_double_keying_cliff_as_sim_tipping_does(
             {
                 lever: level,
                 "share": 100.0
-                * run(scenario, seed=1, replicates=tipping.REPLICATES, values={lever: level})
-                .summary()["share_final_year"]
-                .to_numpy(),
+                * summary_metrics(
+                    run(
+                        scenario, seed=1, replicates=tipping.REPLICATES, values={lever: level}
+                    ).trajectory
+                )["share_final_year"].to_numpy(),
             }
         )
         for level in levels
@@ -549,8 +552,7 @@ def test_the_tipping_panel_sweeps_the_lever_last_moved_on_request(page: Any) -> 
     assert not with_class(page, "sharesim-tipping-run"), "nothing more to run"
     # Another output is the same sweep, redrawn.
     (toggle,) = with_class(page, "sharesim-tipping-measures")
-    (latency,) = [b for b in descendants(toggle) if isinstance(b, v.Btn) and text(b) == "Latency"]
-    latency.click()
+    toggle.v_model = 1  # the second button: Latency
     assert "Days until partners learn" in str(panel_figure(page, "tipping").spec)
     # Another seed: the curve stays, marked, with the button offered again.
     box = page.find(v.TextField, label="Seed (whole number)").widget

@@ -21,8 +21,8 @@ from sim.dashboard.network import NetworkPanel
 from sim.dashboard.player import LiveRunBar
 from sim.dashboard.sidebar import LeverCard, ScenarioCard
 from sim.dashboard.state import PageState
-from sim.dashboard.tipping import SweepCache, TippingPanel
 from sim.dashboard.style import PAGE_CSS
+from sim.dashboard.tipping import SweepCache, TippingPanel
 
 TITLE = "sharesim: recording on the shared ASB system"
 

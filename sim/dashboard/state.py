@@ -102,7 +102,7 @@ class PageState:
         return {name: value.value for name, value in self.levers.items()}
 
     def move_lever(self, name: str, value: float) -> None:
-        """Set lever ``name`` to ``value`` as a person moving it does: it becomes the lever swept."""
+        """Set lever ``name`` to ``value`` as moving its slider does: it becomes the lever swept."""
         self.levers[name].set(value)
         self.swept.set(name)
 

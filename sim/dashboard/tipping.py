@@ -117,11 +117,11 @@ class Sweep:
         )
 
     def curve(self, measure: Measure = RECORDING_SHARE) -> pd.DataFrame:
-        """The response curve of ``measure``: ``level``, ``median``, ``low``, ``high`` per level."""
+        """Return the response curve of ``measure``: ``level``, ``median``, ``low``, ``high``."""
         return response(self.frame(measure), self.lever, measure.key, by=())
 
     def jump(self, measure: Measure = RECORDING_SHARE) -> Jump | None:
-        """The largest jump of ``measure``'s curve between adjacent levels, and whether it tips."""
+        """Return the largest jump of ``measure``'s curve between adjacent levels."""
         return largest_jump(self.levels, list(self.outputs[measure.key]))
 
 
@@ -236,7 +236,7 @@ def curve_template(lever: str, measure: Measure) -> Spec:
 
 
 def curve_chart(sweep: Sweep, measure: Measure, value: float) -> Spec:
-    """Make the response curve of ``measure`` over ``sweep``, the lever's value on the page marked."""
+    """Make the response curve of ``measure`` over ``sweep``, the page's lever ``value`` marked."""
     found = sweep.jump(measure)
     jump = pd.DataFrame(
         {"before": [found.before_level], "after": [found.after_level]}
@@ -260,9 +260,7 @@ def number(value: float, unit: str = "") -> str:
 def verdict(jump: Jump) -> str:
     """Say whether ``jump`` is a tipping point, and if not, which test it fails."""
     if jump.tipping:
-        return (
-            "A tipping point: the jump is real (its interval excludes zero), sharp and material."
-        )
+        return "A tipping point: the jump is real (its interval excludes zero), sharp and material."
     reasons = []
     if jump.jump_low <= 0 <= jump.jump_high:
         reasons.append("its interval includes zero")
@@ -293,8 +291,8 @@ def sweep_caption(sweep: Sweep, measure: Measure) -> str:
     """Say what the chart shows and where its numbers come from."""
     return (
         f"{measure.summary}, at {len(sweep.levels)} values of the lever: median (line) and "
-        f"90% of {sweep.replicates} runs at each (band), seed {sweep.settings.seed}; your other settings as "
-        f"they are. Orange: the largest jump; dashed: your value. {sweep.runs} runs in "
+        f"90% of {sweep.replicates} runs at each (band), seed {sweep.settings.seed}; your other "
+        f"settings as they are. Orange: the largest jump; dashed: your value. {sweep.runs} runs in "
         f"{sweep.seconds:.1f} s."
     )
 
@@ -346,7 +344,7 @@ def TippingPanel(state: PageState, cache: SweepCache) -> None:
             if ready is None:
                 solara.Button(
                     BUTTON,
-                    on_click=lambda: set_asked((settings, lever)),
+                    on_click=lambda: set_asked(None if settings is None else (settings, lever)),
                     disabled=busy or settings is None,
                     color="primary",
                     small=True,
@@ -383,9 +381,7 @@ def TippingPanel(state: PageState, cache: SweepCache) -> None:
             describe(sweep, measure),
             classes=["sharesim-tipping-result", "sharesim-ensemble-caption"],
         )
-        solara.Text(
-            sweep_caption(sweep, measure), classes=["sharesim-caption"]
-        )
+        solara.Text(sweep_caption(sweep, measure), classes=["sharesim-caption"])
 
 
 def _lever_named(label: str) -> str:
