@@ -538,7 +538,7 @@ def test_the_tipping_panel_sweeps_the_lever_last_moved_on_request(page: Any) -> 
         labels = {text(b) for b in descendants(toggle) if isinstance(b, v.Btn)}
         assert labels == {"Recording", "Latency", "Hours saved"}, panel
     assert panel_figure(page, "tipping") is None
-    assert any("Press" in text(w) for w in with_class(page, "sharesim-prompt"))
+    assert any("Press" in text(w) for w in with_class(page, "sharesim-tipping-prompt"))
     slider = page.find(v.Slider, label="Legal risk (utility)").widget
     slider.v_model = 0.5
     (button,) = with_class(page, "sharesim-tipping-run")

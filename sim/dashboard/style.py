@@ -30,7 +30,7 @@ PAGE_CSS: Final = f"""
 .sharesim-title {{ font-size: 15px; font-weight: 600; }}
 .sharesim-caption, .sharesim-probability, .sharesim-ensemble-caption {{ font-size: 12px; }}
 .sharesim-caption {{ color: #444; }}
-.sharesim-prompt {{ font-size: 13px; color: #333; background: #fff8e1;
+.sharesim-prompt, .sharesim-tipping-prompt {{ font-size: 13px; color: #333; background: #fff8e1;
     border-left: 3px solid {ORANGE}; padding: 4px 8px; }}
 .sharesim-explain-stale, .sharesim-stale {{ font-size: 12px; background: #fdecea;
     border-left: 3px solid {VERMILLION}; padding: 4px 8px; }}

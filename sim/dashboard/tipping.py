@@ -306,9 +306,8 @@ def TippingPanel(state: PageState, cache: SweepCache) -> None:
     asked, set_asked = solara.use_state(nothing)
     try:
         settings: Settings | None = state.settings()
-        problem = ""
-    except DashboardInputError as error:
-        settings, problem = None, str(error)
+    except DashboardInputError:
+        settings = None  # the ensemble panel says why; the sweep waits for valid settings
 
     def work(cancel: threading.Event) -> Sweep | None:
         del cancel  # one sweep is short; a newer request waits for it
@@ -350,8 +349,6 @@ def TippingPanel(state: PageState, cache: SweepCache) -> None:
                     small=True,
                     classes=["sharesim-tipping-run"],
                 )
-        if problem:
-            solara.Error(problem, classes=["sharesim-input-error"])
         if result.error is not None:
             solara.Error(f"The sweep could not be run: {result.error}")
         if busy:
@@ -364,7 +361,7 @@ def TippingPanel(state: PageState, cache: SweepCache) -> None:
                 solara.Text(
                     f"Press \u201c{BUTTON}\u201d to sweep the lever across its range "
                     f"({LEVELS * REPLICATES} runs, about a second).",
-                    classes=["sharesim-prompt"],
+                    classes=["sharesim-tipping-prompt"],
                 )
             return
         if ready is None:
