@@ -326,7 +326,7 @@ def test_the_tipping_panel_draws_its_curve_and_names_the_tipping_point(
 ) -> None:
     with dashboard_page(chromium_browser, dashboard, tmp_path) as (page, traffic):
         panel = page.locator(".sharesim-tipping")
-        panel.get_by_role("button", name="Where does it tip?").click()
+        panel.get_by_role("button", name="Where does it tip?", exact=True).click()
         result = panel.locator(".sharesim-tipping-result")
         result.wait_for(timeout=LOAD_TIMEOUT_MS)
         assert re.search(r"Largest jump between [\d.]+ and [\d.]+ utility", result.inner_text())
