@@ -559,7 +559,7 @@ def test_the_tipping_panel_sweeps_the_lever_last_moved_on_request(page: Any) -> 
     box.v_model = "2"
     box.fire_event("keyup.enter", None)
     wait_until("the stale mark", lambda: with_class(page, "sharesim-tipping-run"), 5)
-    assert any("other settings" in text(w) for w in with_class(page, "sharesim-stale"))
+    assert any("other settings" in text(w) for w in with_class(page, "sharesim-tipping-stale"))
 
 
 def test_the_sidebar_puts_the_scenario_and_levers_first(page: Any) -> None:

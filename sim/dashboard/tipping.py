@@ -366,19 +366,33 @@ def TippingPanel(state: PageState, cache: SweepCache) -> None:
             return
         if ready is None:
             solara.Text(
-                f"Swept {lever_label(PARAMETERS[sweep.lever])} with other settings than "
-                f"yours now: press \u201c{BUTTON}\u201d for this lever with your settings.",
-                classes=["sharesim-stale"],
+                stale_note(sweep, lever),
+                classes=["sharesim-tipping-stale"],
             )
-        Figure(
-            curve_chart(sweep, measure, state.levers[sweep.lever].value),
-            classes=["sharesim-chart"],
+        value = state.levers[sweep.lever].value
+        # Redrawn on every lever move while shown: the curve and its bootstrap only when
+        # the sweep, the output or the marked value change.
+        spec, said = solara.use_memo(
+            lambda: (curve_chart(sweep, measure, value), describe(sweep, measure)),
+            [id(sweep), measure.key, value],
         )
-        solara.Text(
-            describe(sweep, measure),
-            classes=["sharesim-tipping-result", "sharesim-ensemble-caption"],
-        )
+        Figure(spec, classes=["sharesim-chart"])
+        solara.Text(said, classes=["sharesim-tipping-result"])
         solara.Text(sweep_caption(sweep, measure), classes=["sharesim-caption"])
+
+
+def stale_note(sweep: Sweep, lever: str) -> str:
+    """Say that the curve shown is not the sweep of ``lever`` at the page's settings."""
+    shown = lever_label(PARAMETERS[sweep.lever])
+    if sweep.lever != lever:
+        return (
+            f"Shown: the sweep of {shown}. Press \u201c{BUTTON}\u201d to sweep "
+            f"{lever_label(PARAMETERS[lever])}."
+        )
+    return (
+        f"Swept with other settings than yours now: press \u201c{BUTTON}\u201d to sweep "
+        f"{shown} with yours."
+    )
 
 
 def _lever_named(label: str) -> str:
