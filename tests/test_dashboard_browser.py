@@ -31,6 +31,8 @@ pytestmark = pytest.mark.browser
 TOY = Path(__file__).parent / "apps" / "three_partners.toml"
 LEVER_LABELS = tuple(lever_label(PARAMETERS[name]) for name in LEVERS)
 PANELS = ("ensemble", "explain", "share", "buy-in", "interface", "network")
+HELP_PANELS = (*PANELS, "tipping")
+"""Panels with a help note: every panel, and the tipping panel (no chart until asked)."""
 VIEWPORT = {"width": 1280, "height": 800}
 LOAD_TIMEOUT_MS = 60_000
 ACTION_TIMEOUT_MS = 15_000
@@ -299,7 +301,7 @@ def test_help_panels_open_and_link_to_the_documentation(
 ) -> None:
     with dashboard_page(chromium_browser, dashboard, tmp_path) as (page, traffic):
         buttons = page.locator(".sharesim-help-button")
-        assert buttons.count() == len(PANELS)
+        assert buttons.count() == len(HELP_PANELS)
         buttons.first.click()
         note = page.locator(".sharesim-ensemble .sharesim-help")
         note.wait_for()
@@ -316,6 +318,25 @@ def test_help_panels_open_and_link_to_the_documentation(
         heading.wait_for(timeout=LOAD_TIMEOUT_MS)
         assert "What the levers do" in heading.inner_text()
         docs.screenshot(path=str(tmp_path / "docs.png"))
+    traffic.assert_stayed_local()
+
+
+def test_the_tipping_panel_draws_its_curve_and_names_the_tipping_point(
+    chromium_browser: Any, dashboard: support.SolaraServer, tmp_path: Path
+) -> None:
+    with dashboard_page(chromium_browser, dashboard, tmp_path) as (page, traffic):
+        panel = page.locator(".sharesim-tipping")
+        panel.get_by_role("button", name="Where does it tip?", exact=True).click()
+        result = panel.locator(".sharesim-tipping-result")
+        result.wait_for(timeout=LOAD_TIMEOUT_MS)
+        assert re.search(r"Largest jump between [\d.]+ and [\d.]+ utility", result.inner_text())
+        assert "tipping point" in result.inner_text()
+        panel.locator(".vega-embed svg.marks").wait_for(state="attached")
+        drawn = svg_text(page, "tipping")
+        assert "Double keying cost (utility)" in drawn
+        panel.locator(".sharesim-help-button").click()
+        assert "largest jump" in panel.locator(".sharesim-help").inner_text()
+        panel.screenshot(path=str(tmp_path / "tipping.png"))
     traffic.assert_stayed_local()
 
 

@@ -12,13 +12,14 @@ import altair as alt
 import ipyvuetify as v
 import ipywidgets
 import numpy as np
+import pandas as pd
 import pytest
 import solara
 from scipy.special import expit
 from solara.widgets import VegaLite
 
 from sim.agents import Partner
-from sim.dashboard import app, charts, ensemble, explain, help, network, sidebar
+from sim.dashboard import app, charts, ensemble, explain, help, network, sidebar, tipping
 from sim.dashboard.choices import (
     EXTRA_SCENARIOS_ENV,
     MAX_SEED,
@@ -32,13 +33,17 @@ from sim.dashboard.levers import LEVERS, lever_label, lever_table
 from sim.dashboard.live import LiveRun
 from sim.dashboard.state import PageState
 from sim.engine import InterfaceState
+from sim.metrics import summary_metrics
 from sim.params import PARAMETERS
 from sim.run import run
 from sim.scenarios import list_scenarios
+from sim.tipping import tipping_points
 
 TOY = Path(__file__).parent / "apps" / "three_partners.toml"
 SHIPPED = [name for name, _ in list_scenarios()]
 PANELS = ("ensemble", "explain", "share", "buy-in", "interface", "network")
+HELP_PANELS = (*PANELS, "tipping")
+"""Panels with a help note: every panel, and the tipping panel (no chart until asked)."""
 
 
 @pytest.fixture(scope="module")
@@ -359,6 +364,89 @@ def test_ensemble_of_a_posterior_scenario_draws_what_the_levers_leave(catalog: C
     assert f"draws {len(pinned.posterior.inputs)} uncertain inputs" in ensemble.caption(shown)
 
 
+# --- where does it tip ------------------------------------------------------------------------
+
+
+def test_the_tipping_sweep_finds_the_double_keying_cliff_as_sim_tipping_does(
+    catalog: Catalog,
+) -> None:
+    """Swept along double keying cost on no_interfaces, the panel reports the largest jump
+    between adjacent levels, with its interval, exactly as sim.tipping finds it in the same
+    runs made through sim.run, and calls it a tipping point (the cliff)."""
+    lever = "double_keying_cost"
+    written = catalog.lever_values("no_interfaces", LEVERS)
+    at_scenario = Settings.checked(catalog, "no_interfaces", 1, written)
+    slid = Settings.checked(catalog, "no_interfaces", 1, {**written, lever: 2.9})
+    cache = tipping.SweepCache(catalog)
+    assert cache.peek(slid, lever) is None
+    sweep = cache.sweep(slid, lever)
+    assert cache.peek(at_scenario, lever) is sweep, "where the swept slider stands is irrelevant"
+    levels = tipping.sweep_levels(lever)
+    param = PARAMETERS[lever]
+    assert sweep.levels == levels and len(levels) == tipping.LEVELS
+    assert (levels[0], levels[-1]) == (param.low, param.high)
+    assert sweep.runs == tipping.LEVELS * tipping.REPLICATES
+
+    scenario = at_scenario.with_levers(catalog)
+    frame = pd.concat(
+        pd.DataFrame(
+            {
+                lever: level,
+                "share": 100.0
+                * summary_metrics(
+                    run(
+                        scenario, seed=1, replicates=tipping.REPLICATES, values={lever: level}
+                    ).trajectory
+                )["share_final_year"].to_numpy(),
+            }
+        )
+        for level in levels
+    )
+    medians = frame.groupby(lever)["share"].median().sort_index()
+    steps = medians.diff().iloc[1:]
+    k = int(np.argmax(steps.abs().to_numpy()))
+    expected = tipping_points(frame, [lever], ["share"], by=()).iloc[0]
+
+    found = sweep.jump(ensemble.RECORDING_SHARE)
+    assert found is not None
+    assert (found.before_level, found.after_level) == pytest.approx(
+        (medians.index[k], medians.index[k + 1])
+    )
+    assert found.jump == pytest.approx(steps.iloc[k]) and found.jump < 0, "recording collapses"
+    assert (found.jump_low, found.jump_high) == pytest.approx(
+        (expected["jump_low"], expected["jump_high"])
+    )
+    assert found.jump_low <= found.jump <= found.jump_high < 0
+    assert found.tipping and bool(expected["tipping"]), "the cliff is a tipping point"
+    curve = sweep.curve(ensemble.RECORDING_SHARE)
+    assert curve["median"].to_numpy() == pytest.approx(medians.to_numpy())
+    assert np.all(curve["low"] <= curve["median"]) and np.all(curve["median"] <= curve["high"])
+
+    said = tipping.describe(sweep, ensemble.RECORDING_SHARE)
+    assert f"between {found.before_level:g} and {found.after_level:g} utility" in said
+    assert "A tipping point" in said
+    spec = tipping.curve_chart(sweep, ensemble.RECORDING_SHARE, 2.9)
+    alt.Root.from_dict(spec)
+    assert spec["layer"][1]["encoding"]["x"]["title"] == lever_label(param)
+    # The benefit outputs are swept too, each with its own curve and largest jump.
+    for measure in ensemble.MEASURES:
+        assert sweep.outputs[measure.key].shape == (tipping.LEVELS, tipping.REPLICATES)
+        assert tipping.describe(sweep, measure).startswith("Largest jump between")
+        alt.Root.from_dict(tipping.curve_chart(sweep, measure, 1.0))
+
+
+def test_sweep_levels_span_the_registry_range_on_the_slider_grid() -> None:
+    for name in LEVERS:
+        param, step = PARAMETERS[name], slider_step(PARAMETERS[name])
+        levels = tipping.sweep_levels(name)
+        assert levels[0] == param.low and levels[-1] == param.high
+        assert np.all(np.diff(levels) > 0) and len(levels) == tipping.LEVELS
+        for value in levels:
+            assert (value - param.low) / step == pytest.approx(
+                round((value - param.low) / step), abs=1e-6
+            )
+
+
 # --- the page ---------------------------------------------------------------------------------
 
 
@@ -439,6 +527,39 @@ def test_page_shows_every_panel_and_mesa_controls(page: Any) -> None:
     (week,) = with_class(page, "sharesim-week")
     assert "week 0 of 156 (starts 4 Apr 2011)" in text(week)
     assert "Time:" not in str([text(w) for w in with_class(page, "sharesim-live-bar")])
+
+
+def test_the_tipping_panel_sweeps_the_lever_last_moved_on_request(page: Any) -> None:
+    """Nothing runs until asked; the panel then draws the curve of the lever last moved and
+    names its largest jump. Recording, latency and hours saved can be shown, as in the
+    ensemble; a sweep asked before is shown at once."""
+    for panel in ("ensemble", "tipping"):
+        (toggle,) = with_class(page, f"sharesim-{'tipping-' if panel == 'tipping' else ''}measures")
+        labels = {text(b) for b in descendants(toggle) if isinstance(b, v.Btn)}
+        assert labels == {"Recording", "Latency", "Hours saved"}, panel
+    assert panel_figure(page, "tipping") is None
+    assert any("Press" in text(w) for w in with_class(page, "sharesim-tipping-prompt"))
+    slider = page.find(v.Slider, label="Legal risk (utility)").widget
+    slider.v_model = 0.5
+    (button,) = with_class(page, "sharesim-tipping-run")
+    button.click()
+    result = wait_until(
+        "the tipping point", lambda: with_class(page, "sharesim-tipping-result"), 60
+    )
+    assert "Largest jump between" in text(result[0])
+    spec = panel_figure(page, "tipping").spec
+    assert spec["layer"][1]["encoding"]["x"]["title"] == "Legal risk (utility)"
+    assert not with_class(page, "sharesim-tipping-run"), "nothing more to run"
+    # Another output is the same sweep, redrawn.
+    (toggle,) = with_class(page, "sharesim-tipping-measures")
+    toggle.v_model = 1  # the second button: Latency
+    assert "Days until partners learn" in str(panel_figure(page, "tipping").spec)
+    # Another seed: the curve stays, marked, with the button offered again.
+    box = page.find(v.TextField, label="Seed (whole number)").widget
+    box.v_model = "2"
+    box.fire_event("keyup.enter", None)
+    wait_until("the stale mark", lambda: with_class(page, "sharesim-tipping-run"), 5)
+    assert any("other settings" in text(w) for w in with_class(page, "sharesim-tipping-stale"))
 
 
 def test_the_sidebar_puts_the_scenario_and_levers_first(page: Any) -> None:
@@ -604,11 +725,11 @@ def test_the_posterior_switch_is_offered_only_where_there_is_one(page: Any) -> N
 
 def test_help_panels_open_with_a_link_to_the_docs(page: Any) -> None:
     buttons = with_class(page, "sharesim-help-button")
-    assert len(buttons) == len(PANELS)
+    assert len(buttons) == len(HELP_PANELS)
     for button in buttons:
         button.click()
     notes = with_class(page, "sharesim-help")
-    assert len(notes) == len(PANELS)
+    assert len(notes) == len(HELP_PANELS)
     links = [w for note in notes for w in descendants(note) if getattr(w, "tag", "") == "a"]
     assert {w.attributes["href"] for w in links} == {
         help.docs_link(note.anchor) for note in help.HELP.values()

@@ -2,8 +2,8 @@
 
 Serve it with ``sharesim dashboard`` (offline, from the asset cache), or ``solara run
 sim.dashboard.app``. The sidebar holds what to run (scenario, seed, levers); the page shows what
-the levers do (the ensemble), then the live Mesa run with its controls and panels. The page's
-documentation is served at ``docs``.
+the levers do (the ensemble) and where one of them tips the outcome, then the live Mesa run
+with its controls and panels. The page's documentation is served at ``docs``.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from sim.dashboard.player import LiveRunBar
 from sim.dashboard.sidebar import LeverCard, ScenarioCard
 from sim.dashboard.state import PageState
 from sim.dashboard.style import PAGE_CSS
+from sim.dashboard.tipping import SweepCache, TippingPanel
 
 TITLE = "sharesim: recording on the shared ASB system"
 
@@ -52,6 +53,7 @@ def Dashboard(catalog: Catalog) -> None:
     """Show the dashboard: one page state (inputs and live run) per browser session."""
     state = solara.use_memo(lambda: PageState.create(catalog), [])
     cache = solara.use_memo(lambda: BandCache(catalog), [])
+    sweeps = solara.use_memo(lambda: SweepCache(catalog), [])
     solara.Style(PAGE_CSS)
     with solara.AppBarTitle():
         solara.Text(TITLE)
@@ -60,6 +62,7 @@ def Dashboard(catalog: Catalog) -> None:
         LeverCard(state)
     with solara.Column(gap="12px", classes=["sharesim-main"]):
         EnsemblePanel(state, cache)
+        TippingPanel(state, sweeps)
         LiveSection(state)
 
 

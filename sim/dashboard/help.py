@@ -67,6 +67,25 @@ HELP: dict[str, Help] = {
         "the scenario changes.",
         anchor="what-the-levers-do-the-ensemble",
     ),
+    "tipping": Help(
+        title="Where does it tip?",
+        shows=(
+            "One lever swept across its whole range (9 values): the output over the last year "
+            "at each, median (line) and 90% of runs (band), and where a small change of the "
+            "lever moves it most (orange: the largest jump between two adjacent values, with "
+            "its size and 90% interval). The dashed line is your lever's value."
+        ),
+        scope=(
+            "The band is chance alone at your other settings (and the posterior's draws, for a "
+            "scenario with one and its switch on); other inputs stay at their values, so it "
+            "does not say how the curve moves with them. A jump is a tipping point when its "
+            "interval excludes zero, it is at least twice as steep as the curve on average, "
+            "and it is material. Run r at every value uses the same seed."
+        ),
+        source="16 runs of the array engine at each value, on request; sim.tipping's response "
+        "curve and largest jump, as in the sweep reports.",
+        anchor="where-does-it-tip",
+    ),
     "explain": Help(
         title="Why does this partner record?",
         shows=(

@@ -93,17 +93,18 @@ def LeverCard(state: PageState) -> None:
                 classes=["sharesim-put-back"],
             )
         for name in LEVERS:
-            LeverSlider(name, state.levers[name], written[name])
+            LeverSlider(state, name, written[name])
 
 
 @solara.component
-def LeverSlider(name: str, value: solara.Reactive[float], written: float) -> None:
+def LeverSlider(state: PageState, name: str, written: float) -> None:
     """Show one lever: its label and value on a line, the slider under them.
 
     The scenario's value is shown too when the lever is moved; the slider is bounded by the
     registry's range.
     """
     param = PARAMETERS[name]
+    value = state.levers[name]
     moved = lever_moved(name, value.value, written)
     shown = f"{value.value:g}" + (f" (scenario {written:g})" if moved else "")
     classes = ["sharesim-lever", *(["sharesim-lever-moved"] if moved else [])]
@@ -117,7 +118,7 @@ def LeverSlider(name: str, value: solara.Reactive[float], written: float) -> Non
             # The label is the slider's accessible name; the line above shows it on screen.
             label=lever_label(param),
             v_model=value.value,
-            on_v_model=lambda new: value.set(float(new)),
+            on_v_model=lambda new: state.move_lever(name, float(new)),
             min=param.low,
             max=param.high,
             step=slider_step(param),

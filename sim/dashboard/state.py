@@ -42,6 +42,9 @@ class PageState:
         scenario that has one).
     partner : Reactive[str]
         The partner the explanation panel and the buy-in chart pick out.
+    swept : Reactive[str]
+        The lever the tipping panel sweeps: the first lever, then the one last moved or
+        picked in the panel.
     live : Reactive[LiveRun]
         The live run.
     tick : Reactive[int]
@@ -61,6 +64,7 @@ class PageState:
     levers: Mapping[str, solara.Reactive[float]]
     posterior: solara.Reactive[bool]
     partner: solara.Reactive[str]
+    swept: solara.Reactive[str]
     live: solara.Reactive[LiveRun]
     tick: solara.Reactive[int]
     playing: solara.Reactive[bool]
@@ -85,6 +89,7 @@ class PageState:
             levers={name: solara.reactive(values[name]) for name in LEVERS},
             posterior=solara.reactive(True),
             partner=solara.reactive(partners[0]),
+            swept=solara.reactive(LEVERS[0]),
             live=solara.reactive(LiveRun.start(catalog, settings)),
             tick=solara.reactive(0),
             playing=solara.reactive(False),
@@ -95,6 +100,11 @@ class PageState:
     def lever_values(self) -> dict[str, float]:
         """Return the levers' current values by name (read in a component, it subscribes)."""
         return {name: value.value for name, value in self.levers.items()}
+
+    def move_lever(self, name: str, value: float) -> None:
+        """Set lever ``name`` to ``value`` as moving its slider does: it becomes the lever swept."""
+        self.levers[name].set(value)
+        self.swept.set(name)
 
     def settings(self) -> Settings:
         """Return the current choice, checked (read inside a component, it subscribes to it).

@@ -28,12 +28,13 @@ PAGE_CSS: Final = f"""
 .sharesim-explain-text > .v-input {{ flex: 0 0 auto; }}
 .sharesim-explain-chart {{ flex: 1 1 420px; min-width: 0; padding: 0 !important; }}
 .sharesim-title {{ font-size: 15px; font-weight: 600; }}
-.sharesim-caption, .sharesim-probability, .sharesim-ensemble-caption {{ font-size: 12px; }}
+.sharesim-caption, .sharesim-probability, .sharesim-ensemble-caption,
+.sharesim-tipping-result {{ font-size: 12px; }}
 .sharesim-caption {{ color: #444; }}
-.sharesim-prompt {{ font-size: 13px; color: #333; background: #fff8e1;
+.sharesim-prompt, .sharesim-tipping-prompt {{ font-size: 13px; color: #333; background: #fff8e1;
     border-left: 3px solid {ORANGE}; padding: 4px 8px; }}
-.sharesim-explain-stale, .sharesim-stale {{ font-size: 12px; background: #fdecea;
-    border-left: 3px solid {VERMILLION}; padding: 4px 8px; }}
+.sharesim-explain-stale, .sharesim-stale, .sharesim-tipping-stale {{ font-size: 12px;
+    background: #fdecea; border-left: 3px solid {VERMILLION}; padding: 4px 8px; }}
 .sharesim-help {{ font-size: 12px; background: #f3f6fa; border-left: 3px solid {BLUE};
     padding: 6px 8px; }}
 .sharesim-help-button {{ margin: -4px 0; }}
