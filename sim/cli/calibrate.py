@@ -12,6 +12,7 @@ from rich.table import Table
 from sim.cli import app, stdout
 from sim.cli.options import ChunkSize, Executor, Scheduler, Workers
 from sim.cli.progress import stage_bars
+from sim.errors import InputError
 from sim.execution import Execution
 
 if TYPE_CHECKING:
@@ -99,9 +100,9 @@ def calibrate_command(
     predictive and point-estimate tables, the calibrated scenario, figures, report.md and
     report.html, and manifest.json (seeds, epsilons, runs, wall time, environment).
     """
+    # Start-up time: imported only when the command runs; loads pandas, scipy and the engine.
     from sim.calibration import calibrate, load_settings, load_targets, write_outputs
     from sim.calibration.settings import CalibrationSettings, settings_from_mapping
-    from sim.errors import InputError
 
     execution = Execution(executor, workers, scheduler, chunk_size)
     target_set = load_targets(targets)

@@ -52,6 +52,7 @@ SERVER_SETTINGS: dict[str, str] = {
 def dashboard_environment(cache: Path, scenarios: list[Path]) -> dict[str, str]:
     """The server's environment: front-end files from ``cache``, telemetry off, extra
     scenarios named."""
+    # Start-up time: imported only when the command runs; loads Solara and the engine.
     from sim.dashboard.assets import configure_environment
     from sim.dashboard.settings import EXTRA_SCENARIOS_ENV
 
@@ -93,6 +94,7 @@ def dashboard_command(
 
     Works without internet access: Solara's front-end files come from a local cache, filled once from the npm registry or copied from another machine (docs/dashboard.md).
     """  # noqa: E501
+    # Start-up time: imported only when the command runs; loads Solara and the engine.
     from sim.dashboard.assets import AssetsError, ensure_assets
     from sim.dashboard.settings import Catalog
 

@@ -39,6 +39,7 @@ UsePosterior = Annotated[
 
 
 def _load(reference: str) -> Scenario:
+    # Start-up time: imported only when the command runs; loads pydantic, pandas and the engine.
     from sim.scenarios import Scenario
 
     if (os.sep in reference or reference.endswith(".toml")) and not Path(reference).exists():
@@ -49,6 +50,7 @@ def _load(reference: str) -> Scenario:
 @app.command("scenarios")
 def list_command() -> None:
     """List the shipped scenarios with one-line descriptions."""
+    # Start-up time: imported only when the command runs; loads pydantic, pandas and the engine.
     from sim.scenarios import list_scenarios
 
     table = Table("scenario", "description", box=None)
@@ -86,6 +88,7 @@ def run_to_folder(
     reference: str, replicates: int, seed: int, out: Path, posterior: bool = True
 ) -> None:
     """Run a scenario and write tables, manifest, figures and report into ``out``."""
+    # Start-up time: imported only when the command runs; loads pandas, numba and matplotlib.
     from sim.metrics import summary_metrics
     from sim.provenance import environment
     from sim.report import write_report
@@ -227,6 +230,7 @@ def compare_command(
     differences across replicates; two scenarios with the same posterior also draw the same
     parameter set for each replicate.
     """
+    # Start-up time: imported only when the command runs; loads pandas, numba and matplotlib.
     from sim.metrics import summary_metrics
     from sim.report import compare_results
     from sim.run import run

@@ -25,7 +25,9 @@ from rich.table import Table
 from sim.cli import app, stderr, stdout
 from sim.cli.options import ChunkSize, Executor, Quiet, Scheduler, Workers
 from sim.cli.progress import sweep_bar
+from sim.errors import SweepError
 from sim.execution import Execution
+from sim.provenance import environment
 
 if TYPE_CHECKING:
     from sim.sensitivity.result import SensitivityResult
@@ -62,10 +64,9 @@ def sensitivity_command(
     quiet: Quiet = False,
 ) -> None:
     """Run a sensitivity experiment and write tables, figures and the brief."""
-    from sim.provenance import environment
+    # Start-up time: imported only when the command runs; loads SALib, pandas and the engine.
     from sim.sensitivity.experiment import load_sensitivity_experiment
     from sim.sensitivity.settings import RunsError
-    from sim.sweep import SweepError
 
     # Everything is checked (options, file, scenario, inputs, outputs, sizes) before anything
     # runs.

@@ -21,7 +21,7 @@ from rich.console import Console
 from sim.cli import app, stderr, stdout
 from sim.cli.options import ChunkSize, Executor, Quiet, Scheduler, Workers
 from sim.cli.progress import sweep_bar
-from sim.errors import InputError
+from sim.errors import InputError, SweepError
 from sim.execution import Execution
 
 if TYPE_CHECKING:
@@ -64,8 +64,6 @@ def sweep_command(
     quiet: Quiet = False,
 ) -> None:
     """Run an experiment file into DIR, or report the status of DIR."""
-    from sim.sweep import SweepError
-
     if target == STATUS and folder is not None:
         _print_status(folder)
         return
@@ -96,6 +94,7 @@ def sweep_command(
 def _run(
     experiment_path: Path, out: Path, execution: Execution, retry_failed: bool, quiet: bool
 ) -> SweepStatus:
+    # Start-up time: imported only when the command runs; loads pandas, pyarrow and the engine.
     from sim.experiment import load_experiment
     from sim.sweep import run_plan
 
@@ -118,6 +117,7 @@ def _summary(console: Console, state: SweepStatus) -> None:
 
 
 def _print_status(folder: Path) -> None:
+    # Start-up time: imported only when the command runs; loads pandas and pyarrow.
     from sim.sweep import status
 
     state = status(folder)
