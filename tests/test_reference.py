@@ -11,10 +11,9 @@ import json
 
 import numpy as np
 import pytest
-from scipy.stats import ks_2samp
-from toy import toy_setup
+from toy import ks_pvalues, main_outputs, toy_setup
 
-from sim.engine import InterfaceState, simulate, stack_parameters
+from sim.engine import simulate, stack_parameters
 from sim.reference import ReferenceModel
 
 ALPHA = 0.001
@@ -22,18 +21,6 @@ WEEKS = 52
 REPLICATES = 40
 ENGINE_SEEDS = list(range(1000, 1000 + REPLICATES))
 REFERENCE_SEEDS = list(range(REPLICATES))
-
-
-def _outputs(handled, recorded, buy_in, interface, attitude):
-    """Main outputs of one run from (T, A) arrays."""
-    return {
-        "share_weeks_13_26": recorded[13:26].sum() / max(handled[13:26].sum(), 1),
-        "share_last_13_weeks": recorded[-13:].sum() / max(handled[-13:].sum(), 1),
-        "handled": handled.sum(),
-        "buy_in_end": buy_in[-1].mean(),
-        "attitude_end": attitude[-1].mean(),
-        "interfaces_live_end": (interface[-1] == InterfaceState.LIVE).sum(),
-    }
 
 
 def _reference_outputs(setup, parameters, seed):
@@ -46,7 +33,7 @@ def _reference_outputs(setup, parameters, seed):
         k: np.array([r[k] for r in rows], dtype=float).reshape(WEEKS, a)
         for k in ("handled", "recorded", "buy_in", "interface", "attitude")
     }
-    return _outputs(**arrays)
+    return main_outputs(**arrays)
 
 
 def _engine_outputs(setup, parameters, seeds):
@@ -54,7 +41,9 @@ def _engine_outputs(setup, parameters, seeds):
         setup.partnership, setup.schedule, stack_parameters([parameters] * len(seeds)), seeds
     )
     return [
-        _outputs(out.handled[b], out.recorded[b], out.buy_in[b], out.interface[b], out.attitude[b])
+        main_outputs(
+            out.handled[b], out.recorded[b], out.buy_in[b], out.interface[b], out.attitude[b]
+        )
         for b in range(len(seeds))
     ]
 
@@ -69,20 +58,16 @@ def reference(setup):
     return [_reference_outputs(setup, setup.parameters, s) for s in REFERENCE_SEEDS]
 
 
-def _pvalues(first, second):
-    return {k: ks_2samp([r[k] for r in first], [r[k] for r in second]).pvalue for k in first[0]}
-
-
 def test_engine_equals_reference_in_distribution(setup, reference):
     engine = _engine_outputs(setup, setup.parameters, ENGINE_SEEDS)
-    pvalues = _pvalues(engine, reference)
+    pvalues = ks_pvalues(engine, reference)
     assert min(pvalues.values()) > ALPHA, pvalues
 
 
 def test_the_comparison_detects_a_real_difference(setup, reference):
     changed = dict(setup.parameters, double_keying_cost=2.5, training_relief=0.0)
     engine = _engine_outputs(setup, changed, ENGINE_SEEDS)
-    pvalues = _pvalues(engine, reference)
+    pvalues = ks_pvalues(engine, reference)
     assert pvalues["share_weeks_13_26"] < ALPHA, pvalues
 
 

@@ -1,12 +1,14 @@
-"""A small partnership and a schedule that exercises every rule, for engine tests."""
+"""A small partnership and a schedule that exercises every rule, for engine tests; and the
+main outputs of a run, which tests of equality in distribution compare."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.stats import ks_2samp
 
-from sim.engine import InterfaceState, Partnership, Schedule
+from sim.engine import InterfaceState, Partnership, Schedule, Trajectory
 from sim.params import defaults
 
 
@@ -65,3 +67,33 @@ def toy_setup(n_weeks: int = 104, staff: tuple[int, ...] = (30, 5, 8, 4, 12)) ->
     """The toy partnership with the eventful schedule and default parameters."""
     partnership = toy_partnership(staff)
     return ToySetup(partnership, eventful_schedule(n_weeks, partnership.n_agencies))
+
+
+def main_outputs(handled, recorded, buy_in, interface, attitude) -> dict[str, float]:
+    """Main outputs of one run from its (T, A) arrays."""
+    return {
+        "share_weeks_13_26": recorded[13:26].sum() / max(handled[13:26].sum(), 1),
+        "share_last_13_weeks": recorded[-13:].sum() / max(handled[-13:].sum(), 1),
+        "handled": handled.sum(),
+        "buy_in_end": buy_in[-1].mean(),
+        "attitude_end": attitude[-1].mean(),
+        "interfaces_live_end": (interface[-1] == InterfaceState.LIVE).sum(),
+    }
+
+
+def trajectory_outputs(out: Trajectory) -> list[dict[str, float]]:
+    """Main outputs of every run of a trajectory, with the total of cross-agency views."""
+    return [
+        {
+            **main_outputs(
+                out.handled[b], out.recorded[b], out.buy_in[b], out.interface[b], out.attitude[b]
+            ),
+            "views_total": out.views[b].sum(),
+        }
+        for b in range(out.handled.shape[0])
+    ]
+
+
+def ks_pvalues(first: list[dict[str, float]], second: list[dict[str, float]]) -> dict[str, float]:
+    """Two-sample Kolmogorov-Smirnov p-value of each output of ``first`` against ``second``."""
+    return {k: ks_2samp([r[k] for r in first], [r[k] for r in second]).pvalue for k in first[0]}
