@@ -13,6 +13,8 @@ Two designs grow by appending rows, which lets a finished sweep be extended with
 anything: a Sobol design with ``2n`` base points starts with the ``n``-point design (the
 Sobol sequence is extensible, checked in ``tests/test_design.py``), and an explicit list can
 gain rows at its end.
+
+Every design's size is checked against ``sim.limits`` before it is built.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import pandas as pd
 
 from sim.errors import InputError
 from sim.inputs import did_you_mean
+from sim.limits import MAX_GRID_POINTS, design_problem
 from sim.params import PARAMETERS
 
 DesignKind = Literal["grid", "latin_hypercube", "sobol", "morris", "list"]
@@ -146,12 +149,14 @@ def check_design(design: pd.DataFrame, ranges: Bounds, where: str = "design") ->
     ------
     DesignError
         Naming the first unknown column, or the row and column of the first value that is
-        not a finite number inside the input's range.
+        not a finite number inside the input's range; or a design bigger than
+        ``sim.limits`` allows.
     """
     if not isinstance(design, pd.DataFrame):
         raise DesignError(f"{where}: a design is a pandas DataFrame, got {type(design).__name__}")
     if len(design) == 0:
         raise DesignError(f"{where}: a design needs at least one row")
+    _check_size(where, len(design), len(design.columns))
     columns = [str(c) for c in design.columns]
     if len(set(columns)) != len(columns):
         raise DesignError(f"{where}: input names repeat in the columns {columns}")
@@ -194,17 +199,37 @@ def grid(levels: Mapping[str, Sequence[float]]) -> pd.DataFrame:
     for name, values in levels.items():
         if len(values) == 0:
             raise DesignError(f"grid: input {name!r} has no levels")
+    _check_size("grid", math.prod(len(v) for v in levels.values()), len(levels))
     rows = list(itertools.product(*(list(map(float, v)) for v in levels.values())))
     return pd.DataFrame(rows, columns=list(levels), dtype=float)
 
 
 def linear_levels(low: float, high: float, points: int) -> list[float]:
     """``points`` evenly spaced values from ``low`` to ``high`` inclusive (``points >= 2``)."""
-    if points < 2:
+    if not 2 <= points <= MAX_GRID_POINTS:
         raise DesignError(
-            f"grid: an input needs at least 2 points between its bounds, got {points}"
+            f"grid: an input needs 2 to {MAX_GRID_POINTS:,} points between its bounds, "
+            f"got {points:,}"
         )
     return [float(v) for v in np.linspace(low, high, points)]
+
+
+def _check_size(where: str, rows: int, inputs: int) -> None:
+    """Refuse, before building it, a design bigger than ``sim.limits`` allows."""
+    problem = design_problem(rows, inputs)
+    if problem is not None:
+        raise DesignError(f"{where}: {problem}")
+
+
+def sobol_rows(n: int, inputs: int, second_order: bool = False) -> int:
+    """Rows of a Saltelli-Sobol design: ``n`` blocks of ``D + 2`` rows (``2D + 2`` with second
+    order), ``D`` being the number of ``inputs`` (or of groups)."""
+    return n * ((2 * inputs + 2) if second_order else (inputs + 2))
+
+
+def morris_rows(trajectories: int, inputs: int) -> int:
+    """Rows of a Morris design: ``trajectories`` paths of ``D + 1`` points over ``inputs``."""
+    return trajectories * (inputs + 1)
 
 
 def _scale(unit: np.ndarray, bounds: Bounds) -> pd.DataFrame:
@@ -234,6 +259,7 @@ def latin_hypercube(bounds: Bounds, n: int, *, seed: int) -> pd.DataFrame:
         raise DesignError(f"latin_hypercube: n must be at least 1, got {n}")
     if not bounds:
         raise DesignError("latin_hypercube: a design needs at least one input")
+    _check_size("latin_hypercube", n, len(bounds))
     sampler = qmc.LatinHypercube(d=len(bounds), rng=np.random.default_rng(_seed(seed)))
     return _scale(sampler.random(n), bounds)
 
@@ -285,6 +311,8 @@ def sobol_sample(
     if n < 1 or n & (n - 1):
         raise DesignError(f"sobol: n must be a power of two, got {n}")
     problem = salib_problem(bounds, groups)
+    factors = len(bounds) if groups is None else len(set(groups.values()))
+    _check_size("sobol", sobol_rows(n, factors, calc_second_order), len(bounds))
     # SALib scales the sample to the bounds itself.
     matrix = salib_sobol.sample(
         problem, n, calc_second_order=calc_second_order, scramble=True, seed=_seed(seed)
@@ -325,6 +353,8 @@ def morris_sample(
     if levels < 2 or levels % 2:
         raise DesignError(f"morris: levels must be an even number of at least 2, got {levels}")
     problem = salib_problem(bounds, groups)
+    factors = len(bounds) if groups is None else len(set(groups.values()))
+    _check_size("morris", morris_rows(trajectories, factors), len(bounds))
     matrix = salib_morris.sample(problem, trajectories, num_levels=levels, seed=_seed(seed))
     return pd.DataFrame(np.asarray(matrix, dtype=float), columns=list(bounds))
 
@@ -340,6 +370,7 @@ def explicit(rows: Sequence[Mapping[str, float]]) -> pd.DataFrame:
     if not rows:
         raise DesignError("list: a design needs at least one row")
     names = list(rows[0])
+    _check_size("list", len(rows), len(names))
     for i, row in enumerate(rows):
         if set(row) != set(names):
             raise DesignError(f"list: row {i} names {sorted(row)}, but row 0 names {sorted(names)}")

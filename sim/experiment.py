@@ -21,8 +21,10 @@ vary ``inputs``: a list of names, ``"parameters"`` (the uncertain registry param
 
 Reading goes: bytes -> UTF-8 -> TOML (``tomllib``) -> the schema below (pydantic, strict, no
 unknown keys, finite numbers) -> scenarios loaded -> inputs and values checked against the
-registry and the scenarios' ranges. Any problem is one :class:`ExperimentError` whose text
-names the file, the field and the problem on one line, and nothing is run or written.
+registry and the scenarios' ranges -> sizes checked against ``sim.limits`` (the design before
+it is built; the runs, scenarios x design rows x replicates, after). Any problem is one
+:class:`ExperimentError` whose text names the file, the field and the problem on one line,
+and nothing is run or written.
 """
 
 from __future__ import annotations
@@ -39,6 +41,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sim import design as designs
 from sim.errors import InputError
 from sim.inputs import FileError, FileFormat, did_you_mean, read_toml, validation_problems
+from sim.limits import (
+    MAX_DESIGN_ROWS,
+    MAX_GRID_POINTS,
+    MAX_REPLICATES,
+    MAX_SEED,
+    runs_problem,
+)
 from sim.params import uncertain_parameters
 
 if TYPE_CHECKING:
@@ -51,7 +60,7 @@ class ExperimentError(FileError):
 
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]
-Seed = Annotated[int, Field(ge=0)]
+Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]
 Bounds = Annotated[list[Finite], Field(min_length=2, max_length=2)]
 InputChoice = Literal["parameters", "all"] | Annotated[list[str], Field(min_length=1)]
 
@@ -66,7 +75,7 @@ class GridDesign(BaseModel):
 
     kind: Literal["grid"]
     levels: dict[str, Annotated[list[Finite], Field(min_length=1)]] = Field(default_factory=dict)
-    points: dict[str, Annotated[int, Field(ge=2)]] = Field(default_factory=dict)
+    points: dict[str, Annotated[int, Field(ge=2, le=MAX_GRID_POINTS)]] = Field(default_factory=dict)
     bounds: dict[str, Bounds] = Field(default_factory=dict)
 
 
@@ -76,7 +85,7 @@ class LatinHypercubeDesign(BaseModel):
     model_config = _STRICT
 
     kind: Literal["latin_hypercube"]
-    samples: Annotated[int, Field(ge=1)]
+    samples: Annotated[int, Field(ge=1, le=MAX_DESIGN_ROWS)]
     seed: Seed
     inputs: InputChoice = "parameters"
     bounds: dict[str, Bounds] = Field(default_factory=dict)
@@ -88,7 +97,7 @@ class SobolDesign(BaseModel):
     model_config = _STRICT
 
     kind: Literal["sobol"]
-    n: Annotated[int, Field(ge=1)]
+    n: Annotated[int, Field(ge=1, le=MAX_DESIGN_ROWS)]
     seed: Seed
     second_order: bool = False
     inputs: InputChoice = "parameters"
@@ -101,8 +110,8 @@ class MorrisDesign(BaseModel):
     model_config = _STRICT
 
     kind: Literal["morris"]
-    trajectories: Annotated[int, Field(ge=2)]
-    levels: Annotated[int, Field(ge=2)] = 4
+    trajectories: Annotated[int, Field(ge=2, le=MAX_DESIGN_ROWS)]
+    levels: Annotated[int, Field(ge=2, le=64)] = 4
     seed: Seed
     inputs: InputChoice = "parameters"
     bounds: dict[str, Bounds] = Field(default_factory=dict)
@@ -114,7 +123,7 @@ class ListDesign(BaseModel):
     model_config = _STRICT
 
     kind: Literal["list"]
-    rows: Annotated[list[dict[str, Finite]], Field(min_length=1)]
+    rows: Annotated[list[dict[str, Finite]], Field(min_length=1, max_length=MAX_DESIGN_ROWS)]
 
 
 DesignSpec = Annotated[
@@ -133,7 +142,7 @@ class ExperimentFile(BaseModel):
     ) = None
     description: str = ""
     scenarios: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
-    replicates: Annotated[int, Field(ge=1, le=1_000_000)] = 1
+    replicates: Annotated[int, Field(ge=1, le=MAX_REPLICATES)] = 1
     seed: Seed
     keep: Literal["summary", "trajectories"] = "summary"
     design: DesignSpec | None = None
@@ -206,8 +215,16 @@ class Experiment:
         )
 
 
-def load_experiment(path: Path | str) -> Experiment:
+def load_experiment(path: Path | str, *, force: bool = False) -> Experiment:
     """Read, validate and resolve an experiment file.
+
+    Parameters
+    ----------
+    path : Path or str
+        The experiment file.
+    force : bool
+        Accept more runs than ``sim.limits.CONFIRM_RUNS_ABOVE`` (the command line's
+        ``--yes``); never more than ``sim.limits.MAX_RUNS``.
 
     Raises
     ------
@@ -224,6 +241,13 @@ def load_experiment(path: Path | str) -> Experiment:
         raise ExperimentError.first(label, validation_problems(exc, FORMAT)) from None
     scenarios = _load_scenarios(spec.scenarios, path, label)
     design = _build_design(spec, scenarios, label)
+    counted = (
+        f"{len(scenarios)} scenario(s) x {len(design):,} design row(s) x "
+        f"{spec.replicates:,} replicate(s)"
+    )
+    problem = runs_problem(len(scenarios) * len(design) * spec.replicates, force, counted)
+    if problem is not None:
+        raise ExperimentError.at(label, "", problem)
     return Experiment(path, spec, scenarios, design, hashlib.sha256(raw).hexdigest())
 
 

@@ -5,8 +5,9 @@ and settings, posterior tables) is read through here, so each kind reports the s
 the same words:
 
 * :func:`read_text`, :func:`read_toml` and :func:`parse_toml` read a file: missing, a folder,
-  unreadable, not UTF-8 (a UTF-8 byte-order mark is allowed) or not valid TOML (with TOML's
-  line and column);
+  a symbolic link loop, unreadable, bigger than ``sim.limits.MAX_FILE_BYTES``, not UTF-8 (a
+  UTF-8 byte-order mark is allowed), not valid TOML (with TOML's line and column) or nested
+  deeper than ``sim.limits.MAX_NESTING``;
 * :func:`validation_problems` turns a pydantic ``ValidationError`` into ``(field path,
   problem)`` pairs in plain words (``design.levels.double_keying_cost[2]``, "must be at least
   0, got -3"), guided by a :class:`FileFormat` that says what the file's tables are;
@@ -19,7 +20,10 @@ A problem is raised as a :class:`FileError` (an :class:`~sim.errors.InputError`)
 from __future__ import annotations
 
 import difflib
+import errno
+import os
 import re
+import stat
 import tomllib
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +33,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple, Self
 
 from sim.errors import InputError
+from sim.limits import MAX_FILE_BYTES, MAX_NESTING
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
@@ -123,17 +128,20 @@ def read_text(
     Raises
     ------
     FileError
-        Of type ``error``: the file is missing, a folder, unreadable or not UTF-8 text.
+        Of type ``error``: the file is missing, a folder, a symbolic link loop, not a regular
+        file, unreadable, bigger than ``MAX_FILE_BYTES`` or not UTF-8 text.
     """
     label = str(source) if label is None else label
+    problem = file_problem(source, what)
+    if problem is not None:
+        raise error.at(label, "", problem)
     try:
-        raw = source.read_bytes()
-    except FileNotFoundError:
-        raise error.at(label, "", f"no such {what}") from None
-    except IsADirectoryError:
-        raise error.at(label, "", "is a folder, not a file") from None
+        with source.open("rb") as stream:
+            raw = stream.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise error.at(label, "", f"cannot be read ({exc.strerror or exc})") from None
+        raise error.at(label, "", _os_problem(exc, what)) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise error.at(label, "", _too_big())
     try:
         return raw.decode("utf-8-sig"), raw
     except UnicodeDecodeError as exc:
@@ -142,22 +150,96 @@ def read_text(
         ) from None
 
 
+def file_problem(source: Path | Traversable, what: str = "file") -> str | None:
+    """Return why ``source`` cannot be read as an input file, or None, without opening it.
+
+    The problems: missing ("no such <what>"), a folder, a symbolic link loop, not a regular
+    file (a device or a pipe, which can block or never end) or not reachable.
+    """
+    if not isinstance(source, Path):
+        if source.is_dir():
+            return "is a folder, not a file"
+        return None if source.is_file() else f"no such {what}"
+    try:
+        mode = os.stat(source).st_mode
+    except OSError as exc:
+        return _os_problem(exc, what)
+    except ValueError:
+        return "is not a file name (it holds a NUL character)"
+    if stat.S_ISDIR(mode):
+        return "is a folder, not a file"
+    if not stat.S_ISREG(mode):
+        return "is not a regular file (a device, pipe or socket)"
+    return None
+
+
+def absent(source: Path | Traversable) -> bool:
+    """Whether nothing at all is at ``source`` (not even a broken or looping link)."""
+    if isinstance(source, Path):
+        return not os.path.lexists(source)
+    return not (source.is_file() or source.is_dir())
+
+
+def _os_problem(exc: OSError, what: str) -> str:
+    """What an ``OSError`` reaching an input says, in plain words (never the file's content)."""
+    if exc.errno == errno.ENOENT:
+        return f"no such {what}"
+    if exc.errno == errno.EISDIR:
+        return "is a folder, not a file"
+    if exc.errno == errno.ELOOP:
+        return "is a symbolic link loop (or a chain of links too long to follow)"
+    return f"cannot be read ({exc.strerror or exc})"
+
+
+def _too_big() -> str:
+    return f"is bigger than {MAX_FILE_BYTES // 2**20} MiB, the most an input file may be"
+
+
+def nesting_depth(value: object) -> int:
+    """Return how deeply tables and arrays nest in ``value`` (0 for a plain value)."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Iterable[object] = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        deepest = max(deepest, depth + 1)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 def parse_toml(text: str, label: str, error: type[FileError] = FileError) -> dict[str, Any]:
     """Return the TOML document in ``text``.
 
     Raises
     ------
     FileError
-        Of type ``error``: not valid TOML, naming TOML's line and column.
+        Of type ``error``: longer than ``MAX_FILE_BYTES``, not valid TOML (naming TOML's line
+        and column), a number too long to read, or nested deeper than ``MAX_NESTING``.
     """
+    if len(text) > MAX_FILE_BYTES:
+        raise error.at(label, "", _too_big())
+    deep = f"tables and arrays nested more than {MAX_NESTING} deep"
     try:
-        return tomllib.loads(text.removeprefix("\ufeff"))
+        document = tomllib.loads(text.removeprefix("\ufeff"))
     except tomllib.TOMLDecodeError as exc:
         message = " ".join(str(exc).split())
         match = _TOML_POSITION.match(message)
         where = f"line {match['line']}, column {match['col']}" if match else ""
         problem = match["msg"] if match else message
         raise error.at(label, where, f"not valid TOML: {problem}") from None
+    except RecursionError:
+        raise error.at(label, "", deep) from None
+    except ValueError:
+        # tomllib hands digits to int() unchecked, and Python refuses more than 4,300 of them.
+        raise error.at(label, "", "not valid TOML: a number has too many digits") from None
+    if nesting_depth(document) > MAX_NESTING:
+        raise error.at(label, "", deep)
+    return document
 
 
 def read_toml(
@@ -317,12 +399,22 @@ def _discriminator(detail: ErrorDetails) -> str:
     return name[1:-1] if re.fullmatch(r"'\w+'", name) else ""
 
 
+def number_text(value: object) -> str:
+    """Return a value as a message shows it: a whole number of more than 15 digits shortened
+    to its first digits and its length (a file may hold one of thousands)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        digits = str(abs(value))
+        if len(digits) > 15:
+            return f"{'-' if value < 0 else ''}{digits[:6]}... ({len(digits)} digits)"
+    return str(value)
+
+
 def describe_value(value: object) -> str:
     """Describe a value as a file's author would see it (``the whole number 5``)."""
     if isinstance(value, bool):
         return f"true/false ({str(value).lower()})"
     if isinstance(value, int):
-        return f"the whole number {value}"
+        return f"the whole number {number_text(value)}"
     if isinstance(value, float):
         return f"the number {value!r}"
     if isinstance(value, str):
@@ -383,9 +475,9 @@ def describe(detail: ErrorDetails, choices: Mapping[str, Sequence[str]] = _NO_CH
         return f"must be {_TYPE_WORDS[kind]}, got {describe_value(got)}"
     if kind in _BOUND_WORDS:
         words, key = _BOUND_WORDS[kind]
-        return f"must be {words} {ctx[key]}, got {got}"
+        return f"must be {words} {ctx[key]}, got {number_text(got)}"
     if kind == "finite_number":
-        return f"must be a finite number, got {got}"
+        return f"must be a finite number, got {number_text(got)}"
     if kind == "literal_error":
         options = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
         hint = did_you_mean(got, options) if isinstance(got, str) else ""

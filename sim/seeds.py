@@ -31,6 +31,13 @@ BOOTSTRAP = 0x5E45
 """First spawn-key element of the sensitivity analysis' bootstrap streams."""
 
 
+def fresh_seed() -> int:
+    """A seed for a run given none (``SharingModel(rng=None)``), from the operating system's
+    entropy. The one seed not derived from the user's: it is returned so that the run can be
+    repeated with it."""
+    return int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
+
+
 def run_seed(seed: int, row: int = 0, replicate: int = 0) -> np.random.SeedSequence:
     """The seed of replicate ``replicate`` of design row ``row`` in an experiment seeded ``seed``.
 

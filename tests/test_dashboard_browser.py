@@ -8,6 +8,7 @@ Every request the page makes must stay on this machine. Screenshots go to each t
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import time
 from collections.abc import Iterator
@@ -21,11 +22,14 @@ import pytest
 import support
 
 from sim.cli.dashboard import APP_MODULE, SERVER_SETTINGS
+from sim.dashboard.levers import LEVERS, lever_label
 from sim.dashboard.settings import EXTRA_SCENARIOS_ENV
+from sim.params import PARAMETERS
 
 pytestmark = pytest.mark.browser
 
 TOY = Path(__file__).parent / "apps" / "three_partners.toml"
+LEVER_LABELS = tuple(lever_label(PARAMETERS[name]) for name in LEVERS)
 PANELS = ("ensemble", "explain", "share", "buy-in", "interface", "network")
 VIEWPORT = {"width": 1280, "height": 800}
 LOAD_TIMEOUT_MS = 60_000
@@ -63,9 +67,12 @@ class Traffic:
             self.failures.append(f"{response.status} {response.url}")
 
     def assert_stayed_local(self) -> None:
+        """Every request stayed on this machine and was answered; the console shows no error."""
         hosts = {urlsplit(url).hostname for url in self.urls} - {None}
         assert hosts <= support.LOOPBACK_HOSTS, f"requests left the machine: {sorted(hosts)}"
         assert self.failures == [], self.failures
+        errors = [line for line in self.console if line.startswith("error")]
+        assert errors == [], errors
 
 
 @contextmanager
@@ -114,6 +121,50 @@ def save_timings(tmp_path: Path, name: str, values: dict[str, Any]) -> None:
     print(f"{name}: {json.dumps(values)}")
 
 
+def in_view(page: Any, locator: Any) -> bool:
+    """Whether ``locator`` lies wholly inside the window, as it stands (no scrolling)."""
+    box = locator.bounding_box()
+    size = page.viewport_size
+    return bool(
+        box
+        and box["x"] >= 0
+        and box["y"] >= 0
+        and box["x"] + box["width"] <= size["width"] + 0.5
+        and box["y"] + box["height"] <= size["height"] + 0.5
+    )
+
+
+SCROLLERS = """() => [...document.querySelectorAll('*')].filter(el => {
+    const style = getComputedStyle(el);
+    return ['auto', 'scroll'].includes(style.overflowY) && el.scrollHeight > el.clientHeight + 1;
+}).map(el => el.className.toString())"""
+"""Elements that scroll their content at the window's size."""
+
+
+def test_first_screen_shows_scenario_levers_and_the_headline_chart(
+    chromium_browser: Any, dashboard: support.SolaraServer, tmp_path: Path
+) -> None:
+    """At 1280x800, without scrolling: the scenario picker and its description, every lever,
+    the ensemble chart; one scrolling area (the page's main column), none inside a panel."""
+    with dashboard_page(chromium_browser, dashboard, tmp_path) as (page, traffic):
+        page.screenshot(path=str(tmp_path / "first-screen.png"))
+        assert in_view(page, page.locator(".sharesim-picker"))
+        assert in_view(page, page.locator(".sharesim-description"))
+        assert in_view(page, page.get_by_label("Seed (whole number)"))
+        for name in LEVER_LABELS:
+            assert in_view(page, page.get_by_role("slider", name=name)), name
+        chart = page.locator(".sharesim-ensemble .vega-embed svg.marks").first
+        assert in_view(page, chart)
+        assert in_view(page, page.locator(".sharesim-ensemble-caption"))
+        assert "Time:" not in page.locator("body").inner_text()
+        # Mesa's controls sit with the live run, below the headline chart.
+        reset = page.get_by_role("button", name="Reset").bounding_box()
+        assert reset is not None and reset["y"] > chart.bounding_box()["y"]
+        scrollers = page.evaluate(SCROLLERS)
+        assert len(scrollers) <= 1 and not any("sharesim" in c for c in scrollers), scrollers
+    traffic.assert_stayed_local()
+
+
 def test_page_loads_offline_with_every_panel_visible(
     chromium_browser: Any, dashboard: support.SolaraServer, tmp_path: Path
 ) -> None:
@@ -122,6 +173,8 @@ def test_page_loads_offline_with_every_panel_visible(
         for label in ("Reset", "Step"):
             assert page.get_by_role("button", name=label).is_visible()
         assert page.get_by_role("slider", name="Double keying cost (utility)").count() == 1
+        # Before the first week, the live run's charts say how to fill them.
+        assert page.locator(".sharesim-prompt").count() == 4
         for panel in PANELS:
             locator = page.locator(f".sharesim-{panel}")
             locator.scroll_into_view_if_needed()
@@ -152,7 +205,9 @@ def test_step_advances_the_week(
             page.locator(".sharesim-week", has_text=f"week {week} of 156").wait_for()
             round_trips.append(time.perf_counter() - started)
         assert week_shown(page) == 10
-        assert "week 10 of 156" in page.locator(".sharesim-explain").inner_text() or True
+        assert "(the week from 6 Jun 2011)" in page.locator(".sharesim-week").inner_text()
+        assert "Week 11, from 13 Jun 2011" in page.locator(".sharesim-explain").inner_text()
+        assert page.locator(".sharesim-prompt").count() == 0
         page.screenshot(path=str(tmp_path / "after-ten-steps.png"))
     traffic.assert_stayed_local()
     save_timings(
@@ -193,6 +248,11 @@ def test_moving_a_slider_redraws_the_ensemble_within_two_seconds(
             after = svg_text(page, "ensemble")
             assert "1 lever moved" in after
             before = after
+            # The live run keeps its value until Reset: the explanation says which terms the
+            # lever changes, with their values recomputed.
+            note = page.locator(".sharesim-explain-stale")
+            note.wait_for()
+            assert f"Double keying cost (utility) 1 \u2192 {value}" in note.inner_text()
         page.locator(".sharesim-ensemble").screenshot(path=str(tmp_path / "ensemble-moved.png"))
         page.screenshot(path=str(tmp_path / "slider-moved.png"))
     traffic.assert_stayed_local()
@@ -207,6 +267,58 @@ def test_moving_a_slider_redraws_the_ensemble_within_two_seconds(
         },
     )
     assert min(redraws) < REDRAW_LIMIT_S, redraws
+
+
+def test_every_time_axis_is_in_calendar_dates(
+    chromium_browser: Any, dashboard: support.SolaraServer, tmp_path: Path
+) -> None:
+    with dashboard_page(chromium_browser, dashboard, tmp_path) as (page, traffic):
+        for _ in range(3):
+            page.get_by_role("button", name="Step").click()
+        page.locator(".sharesim-week", has_text="week 3 of 156").wait_for()
+        for panel in ("ensemble", "share", "buy-in", "interface"):
+            page.wait_for_function(
+                """([panel]) => {
+                    const svg = document.querySelector(`.sharesim-${panel} .vega-embed svg.marks`);
+                    return svg && /(Jan|Jul) 201[1-4]/.test(svg.textContent);
+                }""",
+                arg=[panel],
+            )
+            assert "Weeks since" not in svg_text(page, panel), panel
+        # Hovering a week of the ensemble names the week and its first day.
+        chart = page.locator(".sharesim-ensemble .vega-embed svg.marks").first
+        box = chart.bounding_box()
+        assert box is not None
+        page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.45)
+        tooltip = page.locator("#vg-tooltip-element")
+        tooltip.wait_for(state="visible")
+        assert re.search(r"Week \d+, from \d+ \w{3} 201\d", tooltip.inner_text())
+    traffic.assert_stayed_local()
+
+
+def test_help_panels_open_and_link_to_the_documentation(
+    chromium_browser: Any, dashboard: support.SolaraServer, tmp_path: Path
+) -> None:
+    with dashboard_page(chromium_browser, dashboard, tmp_path) as (page, traffic):
+        buttons = page.locator(".sharesim-help-button")
+        assert buttons.count() == len(PANELS)
+        buttons.first.click()
+        note = page.locator(".sharesim-ensemble .sharesim-help")
+        note.wait_for()
+        assert "chance alone" in note.inner_text()
+        page.locator(".sharesim-explain .sharesim-help-button").click()
+        page.locator(".sharesim-explain .sharesim-help").wait_for()
+        page.screenshot(path=str(tmp_path / "help-open.png"))
+        with page.context.expect_page() as opened:
+            note.get_by_text("More in the documentation").click()
+        docs = opened.value
+        traffic.record(docs)
+        docs.wait_for_load_state()
+        heading = docs.locator("#what-the-levers-do-the-ensemble")
+        heading.wait_for(timeout=LOAD_TIMEOUT_MS)
+        assert "What the levers do" in heading.inner_text()
+        docs.screenshot(path=str(tmp_path / "docs.png"))
+    traffic.assert_stayed_local()
 
 
 def test_switching_scenario_changes_the_partners_shown(
@@ -251,6 +363,14 @@ def test_the_calibrated_scenario_s_ensemble_draws_from_its_posterior(
         caption = page.locator(".sharesim-ensemble-caption").inner_text()
         assert "draws 121 uncertain inputs" in caption
         page.locator(".sharesim-ensemble").screenshot(path=str(tmp_path / "calibrated.png"))
+        # Switched off, every run is at the point estimate: chance alone.
+        page.get_by_text("Ensemble draws parameters from the posterior").click()
+        page.locator(".sharesim-posterior-note", has_text="Posterior off").wait_for(
+            timeout=LOAD_TIMEOUT_MS
+        )
+        ready = page.locator(".sharesim-ensemble-ready")
+        ready.wait_for()
+        assert "uncertain inputs" not in ready.inner_text()
     traffic.assert_stayed_local()
 
 

@@ -81,6 +81,28 @@ def test_another_host_is_served_with_a_warning(
     assert "warning: serving on 0.0.0.0" in capsys.readouterr().err
 
 
+def test_the_first_start_says_once_what_it_fetches_and_where(
+    no_exec: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    empty = tmp_path / "assets"
+    monkeypatch.setenv(assets.ASSETS_DIR_ENV, str(empty))
+    with pytest.raises(Served):
+        main(["dashboard"])
+    lines = [line for line in capsys.readouterr().err.splitlines() if "fetching" in line]
+    assert len(lines) == 1
+    assert "front-end files once" in lines[0] and str(empty) in lines[0]
+    assert assets.ASSETS_DIR_ENV in lines[0]
+    # A filled cache is used as it is, without a word.
+    monkeypatch.setenv(assets.ASSETS_DIR_ENV, str(no_exec))
+    monkeypatch.setattr(assets, "missing_packages", lambda cache_dir: [])
+    with pytest.raises(Served):
+        main(["dashboard"])
+    assert "fetching" not in capsys.readouterr().err
+
+
 def test_unfillable_asset_cache_is_one_line_and_exit_2(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

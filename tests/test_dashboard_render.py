@@ -18,17 +18,19 @@ from scipy.special import expit
 from solara.widgets import VegaLite
 
 from sim.agents import Agency
-from sim.dashboard import app, charts, ensemble, explain
-from sim.dashboard.levers import LEVERS, Controls, lever_label, lever_table, slider_step
-from sim.dashboard.live import DashboardModel
+from sim.dashboard import app, charts, ensemble, explain, help, network, sidebar
+from sim.dashboard.levers import LEVERS, lever_label, lever_table
+from sim.dashboard.live import LiveRun
 from sim.dashboard.settings import (
     EXTRA_SCENARIOS_ENV,
     MAX_SEED,
     Catalog,
+    DashboardInputError,
     Settings,
-    SettingsError,
     parse_seed,
+    slider_step,
 )
+from sim.dashboard.state import PageState
 from sim.engine import InterfaceState
 from sim.params import PARAMETERS
 from sim.run import run
@@ -44,37 +46,54 @@ def catalog() -> Catalog:
     return Catalog.discover([TOY])
 
 
-def model_of(catalog: Catalog, scenario: str, seed: int = 1, **levers: float) -> DashboardModel:
+def run_of(catalog: Catalog, scenario: str, seed: int = 1, **levers: float) -> LiveRun:
     values = {**catalog.lever_values(scenario, LEVERS), **levers}
-    return DashboardModel(catalog=catalog, scenario_name=scenario, seed=seed, **values)
+    return LiveRun.start(catalog, Settings.checked(catalog, scenario, seed, values))
+
+
+def rendered(component: Any) -> Any:
+    """The widgets of ``component``, rendered without a browser (close it after use)."""
+    _, rc = solara.render(component, handle_error=False)
+    return rc
 
 
 # --- inputs -------------------------------------------------------------------------------------
 
 
 def test_sliders_are_the_registry_levers_with_their_ranges_and_units(catalog: Catalog) -> None:
-    controls = Controls.create(catalog)
-    params = controls.model_params()
-    sliders = {name: spec for name, spec in params.items() if name in PARAMETERS}
-    assert list(sliders) == list(LEVERS)
-    categories = {PARAMETERS[name].category for name in LEVERS}
-    assert len(categories) == 6, "one lever or more from each framework category"
-    for name, spec in sliders.items():
-        param = PARAMETERS[name]
-        assert spec["type"] == "SliderFloat"
-        assert (spec["min"], spec["max"]) == (param.low, param.high)
-        assert f"({param.unit})" in spec["label"]
-        assert spec["value"] is controls.levers[name]
-        positions = (param.high - param.low) / spec["step"]
-        assert 10 <= positions <= 400
-        # The scenario's value and the registry default are slider positions.
-        for value in (param.default, controls.levers[name].value):
-            assert (value - param.low) / spec["step"] == pytest.approx(
-                round((value - param.low) / spec["step"]), abs=1e-6
-            )
-    picker = params["scenario_name"]
-    assert picker["type"] == "Select"
-    assert picker["values"] == [*SHIPPED, "three_partners"]
+    state = PageState.create(catalog)
+    rc = rendered(sidebar.LeverCard(state))
+    try:
+        sliders = rc.find(v.Slider).widgets
+        assert [s.label for s in sliders] == [lever_label(PARAMETERS[n]) for n in LEVERS]
+        categories = {PARAMETERS[name].category for name in LEVERS}
+        assert len(categories) == 6, "one lever or more from each framework category"
+        for name, slider in zip(LEVERS, sliders, strict=True):
+            param = PARAMETERS[name]
+            assert (slider.min, slider.max) == (param.low, param.high)
+            assert f"({param.unit})" in slider.label
+            assert slider.v_model == state.levers[name].value
+            positions = (param.high - param.low) / slider.step
+            assert 10 <= positions <= 400
+            # The scenario's value and the registry default are slider positions.
+            for value in (param.default, state.levers[name].value):
+                assert (value - param.low) / slider.step == pytest.approx(
+                    round((value - param.low) / slider.step), abs=1e-6
+                )
+        # Moving a slider moves the page's lever.
+        sliders[0].v_model = 2.0
+        assert state.levers[LEVERS[0]].value == 2.0
+    finally:
+        rc.close()
+    rc = rendered(sidebar.ScenarioCard(state))
+    try:
+        picker = rc.find(sidebar.ScenarioPicker).widget
+        assert [item["name"] for item in picker.items] == [*SHIPPED, "three_partners"]
+        described = {item["name"]: item["description"] for item in picker.items}
+        assert described == {c.name: c.description for c in catalog.choices}
+        assert all(described.values())
+    finally:
+        rc.close()
 
 
 def test_docs_lever_table_is_the_registry_s() -> None:
@@ -101,46 +120,47 @@ def test_seed_text_is_parsed(text: str, seed: int) -> None:
 
 @pytest.mark.parametrize("text", ["", "abc", "-1", "1.5", "1e3", str(MAX_SEED + 1), "٣"])
 def test_bad_seed_text_is_refused_with_a_message(text: str) -> None:
-    with pytest.raises(SettingsError, match="seed"):
+    with pytest.raises(DashboardInputError, match="seed"):
         parse_seed(text)
 
 
 def test_out_of_range_levers_never_reach_the_model(catalog: Catalog) -> None:
     values = catalog.lever_values("sentinel_replay", LEVERS)
     for bad in (5.0, -1.0, float("nan"), float("inf"), "1.0", True):
-        with pytest.raises(SettingsError, match="double_keying_cost"):
-            DashboardModel(
-                catalog=catalog,
-                scenario_name="sentinel_replay",
-                seed=1,
-                **{**values, "double_keying_cost": bad},  # type: ignore[arg-type]
-            )
-    with pytest.raises(SettingsError, match="unknown scenario"):
-        DashboardModel(catalog=catalog, scenario_name="sentinel", seed=1, **values)
-    with pytest.raises(SettingsError, match="seed"):
-        DashboardModel(catalog=catalog, scenario_name="sentinel_replay", seed=-3, **values)
+        with pytest.raises(DashboardInputError, match="double_keying_cost"):
+            Settings.checked(catalog, "sentinel_replay", 1, {**values, "double_keying_cost": bad})
+    with pytest.raises(DashboardInputError, match="unknown scenario"):
+        Settings.checked(catalog, "sentinel", 1, values)
+    with pytest.raises(DashboardInputError, match="seed"):
+        Settings.checked(catalog, "sentinel_replay", -3, values)
 
 
-def test_model_takes_reactive_inputs_as_mesa_passes_them_on_reset(catalog: Catalog) -> None:
-    # What SolaraViz's ModelCreator and Reset do with model_params (mesa 3.5.1): until an
-    # input is moved, each keyword argument is still the page's reactive variable.
-    from mesa.visualization import solara_viz
+def test_reset_builds_the_live_run_from_the_page_s_state(catalog: Catalog) -> None:
+    """The page's live run is the notebooks' SharingModel, built from the page's levers and
+    seed on Reset; until then it keeps its own and says that the page's differ."""
+    state = PageState.create(catalog)
+    first = state.live.value
+    assert first.model.parameters["double_keying_cost"] == 1.0
+    state.levers["double_keying_cost"].set(2.5)
+    assert first.differs_from(state.lever_values(), state.seed.value)
+    assert first.moved_levers(state.lever_values()) == {"double_keying_cost": 2.5}
+    state.step(3)
+    assert first.model.week == 3 and state.live.value is first
+    state.reset()
+    rebuilt = state.live.value
+    assert rebuilt is not first and rebuilt.model.week == 0
+    assert rebuilt.model.parameters["double_keying_cost"] == 2.5
+    assert rebuilt.settings.scenario == "sentinel_replay"
+    assert not rebuilt.differs_from(state.lever_values(), state.seed.value)
+    assert rebuilt.differs_from(state.lever_values(), 2)
+    # The same run a notebook gets with the same keywords.
+    from sim.model import SharingModel
 
-    controls = Controls.create(catalog)
-    inputs, fixed = solara_viz.split_model_params(controls.model_params())
-    assert set(fixed) == {"seed", "catalog"}
-    current = {**fixed, **{k: spec.get("value") for k, spec in inputs.items()}}
-    controls.levers["double_keying_cost"].set(2.5)
-    first = model_of(catalog, "sentinel_replay")
-    solara_viz._check_model_params(first, controls.model_params())
-    kwargs = solara_viz._build_model_init_kwargs(
-        first, current, add_scenario_when_empty=True, require_model_accepts_scenario=True
-    )
-    model = type(first)(**kwargs)
-    assert model.parameters["double_keying_cost"][0] == 2.5
-    assert model.settings.scenario == "sentinel_replay"
-    assert not model.differs_from({"double_keying_cost": 2.5}, controls.seed.value)
-    assert model.differs_from({"double_keying_cost": 1.0}, controls.seed.value)
+    alone = SharingModel("sentinel_replay", rng=1, double_keying_cost=2.5)
+    for _ in range(5):
+        alone.step()
+    state.step(5)
+    assert np.array_equal(alone.trajectory().recorded, rebuilt.model.trajectory().recorded)
 
 
 def test_extra_scenario_files_are_offered_and_checked(tmp_path: Path) -> None:
@@ -149,11 +169,11 @@ def test_extra_scenario_files_are_offered_and_checked(tmp_path: Path) -> None:
     assert catalog.get("three_partners").reference == str(TOY.resolve())
     clash = tmp_path / "clash.toml"
     clash.write_text(TOY.read_text().replace('"three_partners"', '"sentinel_replay"'))
-    with pytest.raises(SettingsError, match="already offered"):
+    with pytest.raises(DashboardInputError, match="already offered"):
         Catalog.discover([clash])
     broken = tmp_path / "broken.toml"
     broken.write_text('name = "x"\n')
-    with pytest.raises(SettingsError, match=r"broken\.toml"):
+    with pytest.raises(DashboardInputError, match=r"broken\.toml"):
         Catalog.discover([broken])
 
 
@@ -162,35 +182,38 @@ def test_extra_scenario_files_are_offered_and_checked(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("scenario", [*SHIPPED, "three_partners"])
 def test_every_chart_is_valid_and_names_every_partner(catalog: Catalog, scenario: str) -> None:
-    model = model_of(catalog, scenario)
+    live = run_of(catalog, scenario)
+    model = live.model
     names = list(model.partnership.names)
-    for _ in range(3):
-        model.step()
+    live.step(3)
     specs = {
-        "share": charts.share_spec(model),
-        "buy-in": charts.buy_in_spec(model, names[0]),
-        "interface": charts.interface_spec(model),
-        "network": charts.network_spec(model),
+        "share": charts.share_spec(live),
+        "buy-in": charts.buy_in_spec(live, names[0]),
+        "interface": charts.interface_spec(live),
+        "network": network.network_spec(model),
         "explain": explain.explanation_spec(explain.explain(model, names[-1])),
     }
     for name, spec in specs.items():
         alt.Root.from_dict(spec)  # raises on a spec Vega-Lite would reject
+        assert spec["$schema"].endswith("/v5.json"), "the page draws with Vega-Lite 5"
         if name != "explain":
             text = str(spec["datasets"])
             assert all(partner.split(" ")[0] in text for partner in names), name
-    rows = model.history()
+    rows = live.history()
     assert len(rows) == 3 * len(names)
     assert set(rows["partner"]) == set(names)
     assert rows["rolling_share"].between(0, 1).all()
 
 
 def test_history_matches_the_engine_arrays(catalog: Catalog) -> None:
-    model = model_of(catalog, "sentinel_replay")
+    live = run_of(catalog, "sentinel_replay")
+    model = live.model
     recorded = []
     for _ in range(8):
-        model.step()
+        live.step()
         recorded.append(model.state.recorded[0].copy())
-    rows = model.history()
+    rows = live.history()
+    assert list(rows["week"].unique()) == list(range(1, 9)), "weeks counted as Mesa's steps"
     table = rows.pivot(index="week", columns="partner", values="recorded")
     table = table[list(model.partnership.names)]
     assert np.array_equal(table.to_numpy(), np.array(recorded))
@@ -201,35 +224,36 @@ def test_history_matches_the_engine_arrays(catalog: Catalog) -> None:
     expected = last4["recorded"].sum() / max(last4["handled"].sum(), 1)
     assert share["Blaby"].iloc[-1] == pytest.approx(expected)
     assert handled.shape == (8, 11)
-    # The same numbers as Mesa's data collector.
-    collected = model.datacollector.get_agenttype_vars_dataframe(Agency).reset_index()
+    # The same numbers as Mesa's data collector (whose step 0 is the starting state).
+    collected = model.datacollector.get_agenttype_vars_dataframe(Agency).loc[1:].reset_index()
     for column in ("buy_in", "handled", "share"):
         mine = rows.pivot(index="week", columns="partner", values=column)
         theirs = collected.pivot(index="Step", columns="agency", values=column)
+        assert list(theirs.index) == list(mine.index)
         assert np.allclose(
             mine[list(model.partnership.names)], theirs[list(model.partnership.names)]
         )
 
 
 def test_network_edges_are_the_views_matrix(catalog: Catalog) -> None:
-    model = model_of(catalog, "sentinel_replay")
-    for _ in range(80):
-        model.step()
-    nodes, edges = charts.network_tables(model)
+    live = run_of(catalog, "sentinel_replay")
+    live.step(80)
+    model = live.model
+    nodes, edges = network.network_tables(model)
     views = model.views_network()
     assert edges["views"].sum() == pytest.approx(views.sum())
     assert nodes["viewed"].to_numpy() == pytest.approx(views.sum(axis=1))
     assert np.hypot(nodes["x"], nodes["y"]).to_numpy() == pytest.approx(np.ones(len(nodes)))
     # Fixed layout: the same positions for another run.
-    again, _ = charts.network_tables(model_of(catalog, "sentinel_replay", seed=9))
+    again, _ = network.network_tables(run_of(catalog, "sentinel_replay", seed=9).model)
     assert again[["x", "y"]].equals(nodes[["x", "y"]])
 
 
 def test_explanation_adds_up_to_the_engine_decision(catalog: Catalog) -> None:
-    model = model_of(catalog, "sentinel_replay", double_keying_cost=2.0)
-    for _ in range(60):
-        model.step()
-    gain = model.parameters["decision_gain"][0]
+    live = run_of(catalog, "sentinel_replay", double_keying_cost=2.0)
+    live.step(60)
+    model = live.model
+    gain = model.parameters["decision_gain"]
     for index, partner in enumerate(model.partnership.names):
         e = explain.explain(model, partner)
         assert sum(t.contribution for t in e.terms) == pytest.approx(e.balance)
@@ -247,9 +271,9 @@ def test_explanation_adds_up_to_the_engine_decision(catalog: Catalog) -> None:
 
 def test_explanation_predicts_the_week_it_explains(catalog: Catalog) -> None:
     # With no pressure decay and interfaces frozen, the step uses exactly the explained terms.
-    model = model_of(catalog, "sentinel_replay", pressure_weight=0.0)
-    for _ in range(70):
-        model.step()
+    live = run_of(catalog, "sentinel_replay", pressure_weight=0.0)
+    live.step(70)
+    model = live.model
     for name in ("interface_consider_rate", "imitation_weight", "turnover_rate"):
         model.batch.p[name][:] = 0.0
     predicted = {p: explain.explain(model, p).probability for p in model.partnership.names}
@@ -261,7 +285,7 @@ def test_explanation_predicts_the_week_it_explains(catalog: Catalog) -> None:
 
 
 def test_ensemble_band_orders_quantiles_and_reacts_to_a_lever(catalog: Catalog) -> None:
-    cache = ensemble.BandCache()
+    cache = ensemble.BandCache(catalog)
     written = catalog.lever_values("sentinel_replay", LEVERS)
     base = Settings.checked(catalog, "sentinel_replay", 3, written)
     easier = Settings.checked(catalog, "sentinel_replay", 3, {**written, "double_keying_cost": 0.3})
@@ -271,10 +295,12 @@ def test_ensemble_band_orders_quantiles_and_reacts_to_a_lever(catalog: Catalog) 
     assert moved.changed == (("double_keying_cost", 0.3, 1.0),)
     band = moved.setting_band
     assert band.replicates == ensemble.REPLICATES
-    assert np.all(band.low <= band.median) and np.all(band.median <= band.high)
-    assert band.final[1] > moved.reference_band.final[1], "cheaper keying records more"
+    share = band[ensemble.RECORDING_SHARE]
+    assert np.all(share.low <= share.median) and np.all(share.median <= share.high)
+    reference = moved.reference_band[ensemble.RECORDING_SHARE]
+    assert share.final[1] > reference.final[1], "cheaper keying records more"
     assert cache.band(easier) is band, "cached"
-    alt.Root.from_dict(ensemble.ensemble_chart(moved).to_dict())
+    alt.Root.from_dict(ensemble.ensemble_chart(moved))
 
 
 def test_a_lever_snapped_to_its_slider_grid_is_still_the_scenario_s_value(
@@ -289,14 +315,14 @@ def test_a_lever_snapped_to_its_slider_grid_is_still_the_scenario_s_value(
         snapped[name] = min(param.low + round((value - param.low) / step) * step, param.high)
     assert snapped != written
     settings = Settings.checked(catalog, "sentinel_calibrated", 1, snapped)
-    assert ensemble.compute_ensemble(catalog, settings, ensemble.BandCache()).changed == ()
-    own = settings.with_levers().posterior
+    assert ensemble.compute_ensemble(catalog, settings, ensemble.BandCache(catalog)).changed == ()
+    own = settings.with_levers(catalog).posterior
     assert own is not None and own.inputs == catalog.load("sentinel_calibrated").posterior.inputs
     one_step = {
         **snapped,
         "legal_risk": snapped["legal_risk"] + slider_step(PARAMETERS["legal_risk"]),
     }
-    moved = Settings.checked(catalog, "sentinel_calibrated", 1, one_step).with_levers()
+    moved = Settings.checked(catalog, "sentinel_calibrated", 1, one_step).with_levers(catalog)
     assert moved.posterior is not None and "legal_risk" not in moved.posterior.inputs
 
 
@@ -305,21 +331,21 @@ def test_ensemble_of_a_posterior_scenario_draws_what_the_levers_leave(catalog: C
     the scenario's value is set for every run and no longer drawn."""
     written = catalog.lever_values("sentinel_calibrated", LEVERS)
     untouched = Settings.checked(catalog, "sentinel_calibrated", 3, written)
-    scenario = untouched.with_levers()
+    scenario = untouched.with_levers(catalog)
     assert scenario.posterior is not None
     assert "double_keying_cost" in scenario.posterior.inputs
-    band = ensemble.run_band(untouched, replicates=16)
+    band = ensemble.run_band(catalog, untouched, replicates=16)
     expected = run(scenario, seed=3, replicates=16)
-    share = expected.trajectory.partnership_share
-    assert np.array_equal(band.median, np.quantile(share, 0.5, axis=0))
+    share = 100.0 * expected.trajectory.partnership_share
+    assert np.array_equal(band[ensemble.RECORDING_SHARE].median, np.quantile(share, 0.5, axis=0))
     moved = Settings.checked(
         catalog, "sentinel_calibrated", 3, {**written, "double_keying_cost": 0.6}
     )
-    pinned = moved.with_levers()
+    pinned = moved.with_levers(catalog)
     assert pinned.posterior is not None
     assert "double_keying_cost" not in pinned.posterior.inputs
     assert set(pinned.posterior.inputs) == set(scenario.posterior.inputs) - {"double_keying_cost"}
-    shown = ensemble.compute_ensemble(catalog, moved, ensemble.BandCache())
+    shown = ensemble.compute_ensemble(catalog, moved, ensemble.BandCache(catalog))
     assert shown.setting_band.drawn == len(pinned.posterior.inputs)
     assert shown.reference_band.drawn == 0  # the replay as written draws nothing
     assert f"draws {len(pinned.posterior.inputs)} uncertain inputs" in ensemble.caption(shown)
@@ -357,7 +383,8 @@ def with_class(rc: Any, name: str) -> list[Any]:
 
 
 def text(widget: Any) -> str:
-    return "".join(str(child) for child in widget.children if isinstance(child, str))
+    children = getattr(widget, "children", None) or []
+    return "".join(str(child) for child in children if isinstance(child, str))
 
 
 def wait_until(what: str, check: Callable[[], Any], timeout_s: float = 30.0) -> Any:
@@ -385,7 +412,7 @@ def panel_figure(rc: Any, panel: str) -> Any:
 @pytest.fixture
 def page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.setenv(EXTRA_SCENARIOS_ENV, str(TOY))
-    _, rc = solara.render(solara.AppLayout(children=[app.Page()]), handle_error=False)
+    _, rc = solara.render(solara.AppLayout(children=[app.DashboardPage()]), handle_error=False)
     try:
         wait_until("the first ensemble", lambda: ensemble_ready(rc))
         yield rc
@@ -396,13 +423,28 @@ def page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 def test_page_shows_every_panel_and_mesa_controls(page: Any) -> None:
     for panel in PANELS:
         assert panel_figure(page, panel).spec["datasets"], panel
-    for label in ("Reset", "Step"):
+    for label in ("Reset", "\u25b6", "Step"):
         page.find(v.Btn, children=[label]).assert_single()
     sliders = page.find(v.Slider).widgets
     labels = {s.label for s in sliders}
     assert {lever_label(PARAMETERS[name]) for name in LEVERS} <= labels
     (week,) = with_class(page, "sharesim-week")
-    assert "week 0 of 156" in text(week)
+    assert "week 0 of 156 (starts 4 Apr 2011)" in text(week)
+    assert "Time:" not in str([text(w) for w in with_class(page, "sharesim-live-bar")])
+
+
+def test_the_sidebar_puts_the_scenario_and_levers_first(page: Any) -> None:
+    """Scenario (with its description), seed, then the levers; Mesa's controls are with the
+    live run, not in the sidebar."""
+    (root,) = page.find(ipywidgets.Widget).widgets
+    order = [w for w in descendants(root) if isinstance(w, sidebar.ScenarioPicker | v.Slider)]
+    assert isinstance(order[0], sidebar.ScenarioPicker)
+    (description,) = with_class(page, "sharesim-description")
+    assert text(description) == Catalog.discover().get("sentinel_replay").description
+    (bar,) = with_class(page, "sharesim-live-bar")
+    assert {"Reset", "Step"} <= {
+        str(b.children[0]) for b in descendants(bar) if isinstance(b, v.Btn) and b.children
+    }
 
 
 def test_step_advances_the_week(page: Any) -> None:
@@ -410,9 +452,32 @@ def test_step_advances_the_week(page: Any) -> None:
     step.click()
     step.click()
     (week,) = with_class(page, "sharesim-week")
-    assert "week 2 of 156" in text(week)
+    assert "week 2 of 156 (the week from 11 Apr 2011)" in text(week)
     share = panel_figure(page, "share")
     assert "\n1," in share.spec["datasets"]["live"], "week 1 is in the chart's data"
+
+
+def test_empty_charts_prompt_to_step_until_a_week_is_run(page: Any) -> None:
+    prompts = with_class(page, "sharesim-prompt")
+    assert len(prompts) == 4 and all("press Step" in text(p) for p in prompts)
+    page.find(v.Btn, children=["Step"]).widget.click()
+    assert with_class(page, "sharesim-prompt") == []
+
+
+def test_every_time_axis_is_in_calendar_dates_with_the_week_on_hover(page: Any) -> None:
+    page.find(v.Btn, children=["Step"]).widget.click()
+    for panel in ("ensemble", "share", "buy-in", "interface"):
+        spec = panel_figure(page, panel).spec
+        encodings = [spec.get("encoding", {})] + [
+            layer.get("encoding", {}) for layer in spec.get("layer", [])
+        ]
+        xs = [e["x"] for e in encodings if "x" in e]
+        assert xs and all(x["field"] == "date" and x["type"] == "temporal" for x in xs), panel
+        assert any(x.get("axis", {}).get("format") == "%b %Y" for x in xs), panel
+        assert "week" not in str([x.get("title") for x in xs]).lower(), panel
+        assert "'Week ' + datum.week" in str(spec), panel
+        tooltips = str([e.get("tooltip") for e in encodings])
+        assert "'when'" in tooltips, panel
 
 
 def test_moving_a_lever_redraws_the_ensemble_and_reset_applies_it(page: Any) -> None:
@@ -430,35 +495,147 @@ def test_moving_a_lever_redraws_the_ensemble_and_reset_applies_it(page: Any) -> 
     after = panel_figure(page, "ensemble").spec
     assert after["datasets"] != before["datasets"]
     assert "Computed in" in text(caption)
-    (moved,) = with_class(page, "sharesim-moved")
-    assert "Double keying cost (utility): 0.3 (scenario: 1)" in text(moved)
-    # The live run still uses the old value until Reset; the share panel says so.
+    (moved,) = with_class(page, "sharesim-lever-moved")
+    (value,) = [w for w in descendants(moved) if "sharesim-lever-value" in classes(w)]
+    assert text(value) == "0.3 (scenario 1)"
+    # The live run still uses the old value until Reset; the run's bar and the explanation
+    # say so, the explanation with the terms recomputed.
     assert with_class(page, "sharesim-stale")
+    (note,) = with_class(page, "sharesim-explain-stale")
+    assert "Double keying cost (utility) 1 \u2192 0.3" in text(note)
     page.find(v.Btn, children=["Reset"]).widget.click()
     wait_until("the stale note to go", lambda: not with_class(page, "sharesim-stale"), 5)
+    assert not with_class(page, "sharesim-explain-stale")
     # Putting the levers back restores the scenario's values.
-    page.find(v.Btn, children=["Put the levers back"]).widget.click()
+    (put_back,) = with_class(page, "sharesim-put-back")
+    put_back.click()
     assert slider.v_model == 1.0
 
 
-def card_titles(rc: Any) -> list[str]:
-    (root,) = rc.find(ipywidgets.Widget).widgets
-    return [text(w) for w in descendants(root) if isinstance(w, v.CardTitle)]
+def test_the_explanation_marks_terms_a_moved_lever_changes(catalog: Catalog) -> None:
+    live = run_of(catalog, "sentinel_replay")
+    live.step(30)
+    partner = "Leicestershire Police"
+    own = explain.explain(live.model, partner)
+    moved = live.moved_levers({**live.settings.lever_values, "double_keying_cost": 2.5})
+    assert moved == {"double_keying_cost": 2.5}
+    mine = explain.explain(live.model, partner, moved)
+    changed = explain.changed_terms(own, mine)
+    assert changed == {"double_keying": pytest.approx(-2.5)}
+    spec = explain.explanation_spec(own, None, changed)
+    terms = spec["datasets"]["terms"]
+    assert "-1.00 \u2192 -2.50" in terms
+    note = explain.stale_note(moved, live.model.parameters, mine, changed)
+    assert "Double keying cost (utility) 1 \u2192 2.5" in note and "Reset" in note
+    # A lever that changes no term this week says so.
+    build = live.moved_levers({**live.settings.lever_values, "interface_build_weeks": 60.0})
+    later = explain.explain(live.model, partner, build)
+    assert explain.changed_terms(own, later) == {}
+    assert "change no term" in explain.stale_note(build, live.model.parameters, later, {})
+
+
+def test_the_reference_band_shows_when_it_equals_the_setting(catalog: Catalog) -> None:
+    """The reference is drawn after (over) the setting's filled band, as an outline and a
+    dashed median, so it shows where the two coincide."""
+    written = catalog.lever_values("sentinel_replay", LEVERS)
+    same = ensemble.compute_ensemble(
+        catalog,
+        Settings.checked(catalog, "sentinel_replay", 3, written),
+        ensemble.BandCache(catalog),
+    )
+    assert same.same
+    spec = ensemble.ensemble_chart(same)
+    layers = spec["layer"]
+    roles = ["reference" if "'reference'" in str(layer) else "setting" for layer in layers]
+    assert roles[0] == "setting" and roles[-3:] == ["reference"] * 3
+    marks = [layer["mark"]["type"] for layer in layers]
+    assert marks[0] == "area" and marks[-3:] == ["line"] * 3
+    assert all("strokeDash" in layer["mark"] for layer in layers[-3:])
+    assert "outline lies on your band" in ensemble.caption(same)
+
+
+def test_the_posterior_can_be_switched_out_of_the_ensemble(catalog: Catalog) -> None:
+    written = catalog.lever_values("sentinel_calibrated", LEVERS)
+    on = Settings.checked(catalog, "sentinel_calibrated", 3, written)
+    off = Settings.checked(catalog, "sentinel_calibrated", 3, written, posterior=False)
+    assert on.posterior and not off.posterior and on != off
+    assert not Settings.checked(catalog, "sentinel_replay", 3, {}, posterior=True).posterior
+    drawn = ensemble.run_band(catalog, on, replicates=8)
+    point = ensemble.run_band(catalog, off, replicates=8)
+    assert drawn.drawn == 121 and point.drawn == 0
+    expected = run(catalog.load("sentinel_calibrated"), seed=3, replicates=8, posterior=False)
+    share = 100.0 * expected.trajectory.partnership_share
+    assert np.array_equal(point[ensemble.RECORDING_SHARE].median, np.quantile(share, 0.5, axis=0))
+    assert "Posterior off" in ensemble.posterior_note(catalog, off)
+    assert (
+        ensemble.posterior_note(catalog, Settings.checked(catalog, "sentinel_replay", 3, {})) == ""
+    )
+
+
+def test_the_posterior_switch_is_offered_only_where_there_is_one(page: Any) -> None:
+    assert not with_class(page, "sharesim-posterior")
+    page.find(sidebar.ScenarioPicker).widget.value = "sentinel_calibrated"
+    (switch,) = wait_until("the switch", lambda: with_class(page, "sharesim-posterior"), 10)
+    wait_until(
+        "the ensemble from the posterior",
+        lambda: "draws 121 uncertain inputs" in text(ensemble_ready(page) or switch),
+    )
+    switch.v_model = False
+    wait_until(
+        "the ensemble at the point estimate",
+        lambda: (
+            (ready := ensemble_ready(page)) is not None
+            and "uncertain inputs" not in text(ready)
+            and "Posterior off"
+            in str([text(w) for w in with_class(page, "sharesim-posterior-note")])
+        ),
+    )
+
+
+def test_help_panels_open_with_a_link_to_the_docs(page: Any) -> None:
+    buttons = with_class(page, "sharesim-help-button")
+    assert len(buttons) == len(PANELS)
+    for button in buttons:
+        button.click()
+    notes = with_class(page, "sharesim-help")
+    assert len(notes) == len(PANELS)
+    links = [w for note in notes for w in descendants(note) if getattr(w, "tag", "") == "a"]
+    assert {w.attributes["href"] for w in links} == {
+        help.docs_link(note.anchor) for note in help.HELP.values()
+    }
+    ensemble_note = str([text(w) for w in descendants(notes[0])])
+    assert "chance alone" in ensemble_note and "leaves out" in ensemble_note
+
+
+def test_every_help_link_leads_to_a_section_of_the_docs() -> None:
+    import markdown
+
+    html = markdown.markdown(help.DOCS_FILE.read_text(encoding="utf-8"), extensions=["toc"])
+    for key, note in help.HELP.items():
+        assert f'id="{note.anchor}"' in html, key
+    # The page serves the document itself, anchors and all.
+    rc = rendered(help.DocsPage())
+    try:
+        widgets = rc.find(v.VuetifyTemplate).widgets
+        templates = [w.template for w in widgets if isinstance(w.template, str)]
+        for note in help.HELP.values():
+            assert any(f'id="{note.anchor}"' in t for t in templates), note.anchor
+    finally:
+        rc.close()
 
 
 def test_switching_scenario_changes_the_partners_shown(page: Any) -> None:
-    titles = card_titles(page)
-    assert titles.index("Model Parameters") < titles.index("Run settings")
     page.find(v.Btn, children=["Step"]).widget.click()
     assert "Leicestershire Police" in panel_figure(page, "share").spec["datasets"]["live"]
-    picker = page.find(v.Select, label="Scenario").widget
-    picker.v_model = "three_partners"
+    page.find(sidebar.ScenarioPicker).widget.value = "three_partners"
 
     def switched() -> bool:
         weeks = with_class(page, "sharesim-week")
         return bool(weeks) and "three_partners: week 0 of 52" in text(weeks[0])
 
     wait_until("the new scenario's live run", switched, 10)
+    (description,) = with_class(page, "sharesim-description")
+    assert "made-up police force" in text(description)
     page.find(v.Btn, children=["Step"]).widget.click()
     live = panel_figure(page, "share").spec["datasets"]["live"]
     assert "Northshire Constabulary" in live and "Leicestershire Police" not in live
@@ -471,9 +648,6 @@ def test_switching_scenario_changes_the_partners_shown(page: Any) -> None:
             "three_partners as written" in str(getattr(panel_figure(page, "ensemble"), "spec", ""))
         ),
     )
-    # Mesa's cards were rebuilt; the run settings still come after them.
-    titles = card_titles(page)
-    assert titles.index("Model Parameters") < titles.index("Run settings")
 
 
 def test_invalid_seed_shows_a_message_and_is_not_used(page: Any) -> None:
@@ -497,9 +671,13 @@ def test_an_out_of_range_value_from_the_page_is_refused_visibly(page: Any) -> No
     (error,) = wait_until("the message", lambda: with_class(page, "sharesim-input-error"), 5)
     message = str([getattr(w, "children", "") for w in descendants(error)])
     assert "double_keying_cost" in message and "99" in message
-    # The chart on screen is still the last valid setting's; the live model is untouched
-    # (building one from the value raises: test_out_of_range_levers_never_reach_the_model).
+    # The chart on screen is still the last valid setting's; Reset refuses to build a run.
     assert "levers as written" in str(panel_figure(page, "ensemble").spec)
+    before = with_class(page, "sharesim-week")[0]
+    page.find(v.Btn, children=["Reset"]).widget.click()
+    errors = with_class(page, "sharesim-input-error")
+    assert len(errors) == 2, "the live run's bar says why it cannot reset"
+    assert text(with_class(page, "sharesim-week")[0]) == text(before)
 
 
 def test_picking_a_partner_changes_the_explanation(page: Any) -> None:
@@ -515,26 +693,25 @@ def test_picking_a_partner_changes_the_explanation(page: Any) -> None:
     assert "Charnwood" in str(buy_in["encoding"]["color"]["scale"]["domain"])
 
 
-def test_switching_after_a_finished_run_asks_for_reset(page: Any) -> None:
+def test_switching_after_a_finished_run_starts_the_new_one_at_once(page: Any) -> None:
     step = page.find(v.Btn, children=["Step"]).widget
     while not step.disabled:
         step.click()
     (week,) = with_class(page, "sharesim-week")
     assert "week 156 of 156" in text(week)
-    page.find(v.Select, label="Scenario").widget.v_model = "no_interfaces"
-    (note,) = with_class(page, "sharesim-needs-reset")
-    assert "press Reset" in text(note)
-    page.find(v.Btn, children=["Reset"]).widget.click()
-    assert not with_class(page, "sharesim-needs-reset")
-    assert not page.find(v.Btn, children=["Step"]).widget.disabled
+    page.find(sidebar.ScenarioPicker).widget.value = "no_interfaces"
     (week,) = with_class(page, "sharesim-week")
     assert "no_interfaces: week 0 of 156" in text(week)
+    step = page.find(v.Btn, children=["Step"]).widget
+    assert not step.disabled
+    step.click()
+    assert "no_interfaces: week 1 of 156" in text(with_class(page, "sharesim-week")[0])
 
 
 def test_switching_while_playing_keeps_playing_the_new_scenario(page: Any) -> None:
     page.find(v.Btn, children=["\u25b6"]).widget.click()
     wait_until("a few weeks", lambda: "week 0 " not in text(with_class(page, "sharesim-week")[0]))
-    page.find(v.Select, label="Scenario").widget.v_model = "all_integrated"
+    page.find(sidebar.ScenarioPicker).widget.value = "all_integrated"
     wait_until(
         "the new scenario to play",
         lambda: (
@@ -544,3 +721,7 @@ def test_switching_while_playing_keeps_playing_the_new_scenario(page: Any) -> No
         10,
     )
     page.find(v.Btn, children=["\u275a\u275a"]).widget.click()
+    time.sleep(0.3)  # a week already under way when Pause was pressed still lands
+    stopped = text(with_class(page, "sharesim-week")[0])
+    time.sleep(0.5)
+    assert text(with_class(page, "sharesim-week")[0]) == stopped, "paused"

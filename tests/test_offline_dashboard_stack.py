@@ -108,7 +108,15 @@ def test_default_cache_dir_follows_environment(
     monkeypatch.setenv(assets.ASSETS_DIR_ENV, str(tmp_path / "elsewhere"))
     assert assets.default_cache_dir() == tmp_path / "elsewhere"
     monkeypatch.delenv(assets.ASSETS_DIR_ENV)
-    assert assets.default_cache_dir().parts[-2:] == (".cache", "solara-assets")
+    # By default in the user's cache folder, never inside the checkout.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert assets.default_cache_dir() == tmp_path / "xdg" / "sharesim" / "solara-assets"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    default = assets.default_cache_dir()
+    assert default == tmp_path / "home" / ".cache" / "sharesim" / "solara-assets"
+    checkout = Path(assets.__file__).resolve().parents[2]
+    assert checkout not in default.parents
 
 
 def _fake_npm(bin_dir: Path, log: Path, *, fail: bool = False) -> None:

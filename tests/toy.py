@@ -4,6 +4,7 @@ main outputs of a run, which tests of equality in distribution compare."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 from scipy.stats import ks_2samp
@@ -19,6 +20,8 @@ class ToySetup:
     partnership: Partnership
     schedule: Schedule
     parameters: dict[str, float] = field(default_factory=defaults)
+    name: str = "toy"
+    start_date: date = date(2011, 4, 4)
 
 
 def toy_partnership(staff: tuple[int, ...] = (30, 5, 8, 4, 12)) -> Partnership:

@@ -4,27 +4,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import mesa
-
-from sim.engine import InterfaceState, agency_attitude
+from sim.agents.view import RowView
+from sim.engine import INTERFACE_NAMES, InterfaceState, agency_attitude
 
 if TYPE_CHECKING:
     from sim.agents.staff import Staff
     from sim.model import SharingModel
 
 
-class Agency(mesa.Agent):
+class Agency(RowView):
     """A partner in the information sharing project (police, council, ...).
 
     Every attribute reads (and the dynamic ones write) the engine's arrays at this agency's
     index, so the Mesa model and the engine never disagree.
     """
 
-    model: SharingModel
-
     def __init__(self, model: SharingModel, index: int) -> None:
-        super().__init__(model)
-        self.index = index
+        super().__init__(model, index)
         self.staff: list[Staff] = []
 
     @property
@@ -73,16 +69,17 @@ class Agency(mesa.Agent):
         self.model.state.interface[0, self.index] = int(InterfaceState(value))
 
     @property
-    def interface_code(self) -> int:
-        """Interface stage as its integer code (0 none .. 3 live)."""
-        return int(self.model.state.interface[0, self.index])
+    def interface_stage(self) -> str:
+        """Interface stage by name (``none``, ``considering``, ``building``, ``live``), as
+        the run results and the dashboard write it."""
+        return INTERFACE_NAMES[int(self.model.state.interface[0, self.index])]
 
     @property
     def double_keying_cost(self) -> float:
         """Cost of double keying this agency's staff face now (0 once the interface is live)."""
         if self.interface is InterfaceState.LIVE:
             return 0.0
-        return float(self.model.parameters["double_keying_cost"][0])
+        return self.model.parameters["double_keying_cost"]
 
     @property
     def live(self) -> bool:

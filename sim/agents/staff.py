@@ -4,25 +4,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import mesa
+from sim.agents.view import RowView
 
 if TYPE_CHECKING:
     from sim.agents.agency import Agency
     from sim.model import SharingModel
 
 
-class Staff(mesa.Agent):
+class Staff(RowView):
     """A member of an agency's staff who decides, case by case, whether to record.
 
     A position, not a person: when the holder leaves (turnover), the position is refilled by
     an untrained newcomer and ``tenure`` restarts.
     """
 
-    model: SharingModel
-
     def __init__(self, model: SharingModel, index: int, agency: Agency) -> None:
-        super().__init__(model)
-        self.index = index
+        super().__init__(model, index)
         self.agency = agency
         agency.staff.append(self)
 

@@ -29,6 +29,7 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.inputs import FileError, FileFormat, read_toml, validation_problems
+from sim.limits import MAX_SEED, runs_problem
 
 NuisanceMode = Literal["prior", "defaults"]
 """How inputs that are not calibrated are set: drawn from their prior range for every
@@ -133,7 +134,7 @@ class CalibrationSettings(BaseModel):
     predictive: Count = 300
     predictive_replicates: Annotated[int, Field(ge=1, le=100)] = 2
     point_replicates: Annotated[int, Field(ge=1, le=10_000)] = 50
-    seed: Annotated[int, Field(ge=0, lt=2**63)] = 1
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 1
     not_identified_above: Share = 0.8
 
     @model_validator(mode="after")
@@ -143,27 +144,59 @@ class CalibrationSettings(BaseModel):
             raise ValueError(f"input {repeated[0]!r} is listed twice")
         return self
 
+    @property
+    def planned_runs(self) -> int:
+        """Most model runs the calibration can take: the screening wave, every ABC generation
+        after the first (the first is the screening's plausible points), the
+        posterior-predictive check and the point estimate's runs."""
+        return (
+            self.screening * self.screening_replicates
+            + self.particles * (self.generations - 1) * self.replicates
+            + self.predictive * self.predictive_replicates
+            + self.point_replicates
+        )
+
+    def runs_counted(self) -> str:
+        """How :attr:`planned_runs` is counted, stage by stage."""
+        return (
+            f"screening {self.screening:,} x {self.screening_replicates} + ABC "
+            f"{self.particles:,} x {self.generations - 1} x {self.replicates} + predictive "
+            f"{self.predictive:,} x {self.predictive_replicates} + point {self.point_replicates}"
+        )
+
 
 FORMAT = FileFormat(fields={"": tuple(CalibrationSettings.model_fields)})
 """How a calibration experiment file's validation errors read."""
 
 
-def settings_from_mapping(data: dict[str, object], label: str) -> CalibrationSettings:
-    """Validate settings given as a mapping (a parsed file, or CLI overrides)."""
+def settings_from_mapping(
+    data: dict[str, object], label: str, *, force: bool = False
+) -> CalibrationSettings:
+    """Validate settings given as a mapping (a parsed file, or CLI overrides).
+
+    ``force`` accepts more runs than ``sim.limits.CONFIRM_RUNS_ABOVE`` (the command line's
+    ``--yes``); never more than ``sim.limits.MAX_RUNS``.
+    """
     try:
-        return CalibrationSettings.model_validate(data)
+        settings = CalibrationSettings.model_validate(data)
     except ValidationError as error:
         raise SettingsError.first(label, validation_problems(error, FORMAT)) from None
+    problem = runs_problem(settings.planned_runs, force, settings.runs_counted())
+    if problem is not None:
+        raise SettingsError.at(label, "", problem)
+    return settings
 
 
-def load_settings(path: str | Path) -> CalibrationSettings:
+def load_settings(path: str | Path, *, force: bool = False) -> CalibrationSettings:
     """Read a calibration experiment file (a TOML table of :class:`CalibrationSettings` fields).
+
+    ``force`` is that of :func:`settings_from_mapping`.
 
     Raises
     ------
     SettingsError
-        Missing file, bad TOML, an unknown setting or a bad value: one line.
+        Missing file, bad TOML, an unknown setting, a bad value or too many runs: one line.
     """
     label = str(path)
     data, _ = read_toml(Path(path), label, SettingsError, what="experiment file")
-    return settings_from_mapping(data, label)
+    return settings_from_mapping(data, label, force=force)

@@ -7,6 +7,7 @@ Each sub-command lives in its own module of this package and is registered below
 from __future__ import annotations
 
 import sys
+from functools import cache, partial
 
 import typer
 from rich.console import Console
@@ -42,10 +43,15 @@ def _fail(message: str, code: int = 2) -> None:
     sys.exit(code)
 
 
+_command = cache(partial(typer.main.get_command, app))
+"""The command behind ``app``, built once: typer builds it anew on every call, which costs
+more than reading most inputs when the command line runs many times in a process."""
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the command line; bad input exits 2 with one line on stderr, never a traceback."""
     try:
-        result = app(args=argv, prog_name="sharesim", standalone_mode=False)
+        result = _command().main(args=argv, prog_name="sharesim", standalone_mode=False)
     except InputError as error:
         _fail(str(error))
     except SweepError as error:  # workers that cannot go on: the results so far are kept

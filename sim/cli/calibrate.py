@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from sim.cli import app, stdout
-from sim.cli.options import ChunkSize, Executor, Scheduler, Workers
+from sim.cli.options import ChunkSize, Executor, Scheduler, Workers, Yes
 from sim.cli.progress import stage_bars
 from sim.errors import InputError
 from sim.execution import Execution
@@ -93,6 +93,7 @@ def calibrate_command(
             "(e.g. sim/scenarios/sentinel_calibrated.toml)."
         ),
     ] = None,
+    yes: Yes = False,
 ) -> None:
     """Calibrate the scenario of TARGETS: screening, ABC-SMC, posterior checks and a report.
 
@@ -106,7 +107,7 @@ def calibrate_command(
 
     execution = Execution(executor, workers, scheduler, chunk_size)
     target_set = load_targets(targets)
-    base = load_settings(experiment) if experiment is not None else CalibrationSettings()
+    base = load_settings(experiment, force=yes) if experiment is not None else CalibrationSettings()
     overrides = {
         name: value
         for name, value in (
@@ -119,7 +120,7 @@ def calibrate_command(
         )
         if value is not None
     }
-    settings = settings_from_mapping(base.model_dump() | overrides, "options")
+    settings = settings_from_mapping(base.model_dump() | overrides, "options", force=yes)
     folder = out or Path("results") / "calibration" / target_set.name
     if folder.exists() and not folder.is_dir():
         raise InputError(f"{folder}: --out must be a folder, and this is a file")

@@ -95,7 +95,13 @@ def dashboard_command(
     Works without internet access: Solara's front-end files come from a local cache, filled once from the npm registry or copied from another machine (docs/dashboard.md).
     """  # noqa: E501
     # Start-up time: imported only when the command runs; loads Solara and the engine.
-    from sim.dashboard.assets import AssetsError, ensure_assets
+    from sim.dashboard.assets import (
+        AssetsError,
+        default_cache_dir,
+        ensure_assets,
+        fetch_notice,
+        missing_packages,
+    )
     from sim.dashboard.settings import Catalog
 
     extra = list(scenario or [])
@@ -103,8 +109,11 @@ def dashboard_command(
         if not path.is_file():
             raise InputError(f"{path}: no such scenario file")
     Catalog.discover(extra)  # a bad file is reported here, not as a blank page later
+    cache = default_cache_dir()
+    if missing_packages(cache):
+        console.print(f"sharesim: {fetch_notice(cache)}", markup=False)
     try:
-        cache = ensure_assets()
+        cache = ensure_assets(cache)
     except AssetsError as error:
         raise InputError(f"the dashboard's front-end files are not available: {error}") from error
     if not _is_loopback(host):

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from sim.execution import ExecutorName
+from sim.limits import CONFIRM_RUNS_ABOVE, MAX_RUNS
 
 Executor = Annotated[
     ExecutorName,
@@ -24,3 +25,11 @@ ChunkSize = Annotated[
     int | None, typer.Option(min=1, help="Runs per chunk (does not change results).")
 ]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")]
+Yes = Annotated[
+    bool,
+    typer.Option(
+        "--yes",
+        help=f"Start even if the runs are more than {CONFIRM_RUNS_ABOVE:,} "
+        f"(never more than {MAX_RUNS:,}; docs/reliability.md).",
+    ),
+]

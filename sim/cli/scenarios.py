@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -16,6 +15,7 @@ from sim.cli import app, stdout
 from sim.cli.progress import counter_bar
 from sim.durable import staged
 from sim.errors import InputError
+from sim.limits import MAX_SEED
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -26,7 +26,8 @@ console = stdout
 
 Replicates = Annotated[int, typer.Option(min=1, max=100_000, help="Independent replicates.")]
 Seed = Annotated[
-    int, typer.Option(min=0, help="Seed; replicate r uses SeedSequence(seed, (0, r)).")
+    int,
+    typer.Option(min=0, max=MAX_SEED, help="Seed; replicate r uses SeedSequence(seed, (0, r))."),
 ]
 UsePosterior = Annotated[
     bool,
@@ -42,8 +43,6 @@ def _load(reference: str) -> Scenario:
     # Start-up time: imported only when the command runs; loads pydantic, pandas and the engine.
     from sim.scenarios import Scenario
 
-    if (os.sep in reference or reference.endswith(".toml")) and not Path(reference).exists():
-        raise InputError(f"{reference}: no such scenario file")
     return Scenario.load(reference)
 
 

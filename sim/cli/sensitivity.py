@@ -3,7 +3,7 @@
 ::
 
     sharesim sensitivity EXPERIMENT.toml [--out DIR] [--executor process|dask-local|dask|serial]
-                         [--workers N] [--scheduler ADDRESS] [--chunk-size K] [--quiet]
+                         [--workers N] [--scheduler ADDRESS] [--chunk-size K] [--quiet] [--yes]
 
 Writes into ``DIR`` (default ``results/sensitivity/<experiment name>``): ``brief.md`` and
 ``brief.html`` (the answer in plain words), ``indices.csv`` or ``morris.csv``, ``noise.csv``,
@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from sim.cli import app, stderr, stdout
-from sim.cli.options import ChunkSize, Executor, Quiet, Scheduler, Workers
+from sim.cli.options import ChunkSize, Executor, Quiet, Scheduler, Workers, Yes
 from sim.cli.progress import sweep_bar
 from sim.errors import SweepError
 from sim.execution import Execution
@@ -62,6 +62,7 @@ def sensitivity_command(
     scheduler: Scheduler = None,
     chunk_size: ChunkSize = None,
     quiet: Quiet = False,
+    yes: Yes = False,
 ) -> None:
     """Run a sensitivity experiment and write tables, figures and the brief."""
     # Start-up time: imported only when the command runs; loads SALib, pandas and the engine.
@@ -71,7 +72,7 @@ def sensitivity_command(
     # Everything is checked (options, file, scenario, inputs, outputs, sizes) before anything
     # runs.
     execution = Execution(executor, workers, scheduler, chunk_size)
-    loaded = load_sensitivity_experiment(experiment)
+    loaded = load_sensitivity_experiment(experiment, force=yes)
     folder = out if out is not None else DEFAULT_ROOT / loaded.name
     errors = stderr
     if not quiet:

@@ -3,7 +3,7 @@
 ::
 
     sharesim sweep EXPERIMENT.toml --out DIR [--executor process|dask-local|dask]
-                   [--workers N] [--scheduler ADDRESS] [--chunk-size K] [--quiet]
+                   [--workers N] [--scheduler ADDRESS] [--chunk-size K] [--quiet] [--yes]
     sharesim sweep status DIR
 
 Running the same command again resumes (finished runs are kept, never recomputed); an
@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 
 from sim.cli import app, stderr, stdout
-from sim.cli.options import ChunkSize, Executor, Quiet, Scheduler, Workers
+from sim.cli.options import ChunkSize, Executor, Quiet, Scheduler, Workers, Yes
 from sim.cli.progress import sweep_bar
 from sim.errors import InputError, SweepError
 from sim.execution import Execution
@@ -62,6 +62,7 @@ def sweep_command(
         bool, typer.Option("--retry-failed", help="Run again the runs that failed.")
     ] = False,
     quiet: Quiet = False,
+    yes: Yes = False,
 ) -> None:
     """Run an experiment file into DIR, or report the status of DIR."""
     if target == STATUS and folder is not None:
@@ -75,7 +76,7 @@ def sweep_command(
         raise InputError(f"sweep: give the output folder: sharesim sweep {target} --out DIR")
     execution = Execution(executor, workers, scheduler, chunk_size)
     try:
-        state = _run(Path(target), out, execution, retry_failed, quiet)
+        state = _run(Path(target), out, execution, retry_failed, quiet, yes)
     except SweepError as error:
         stderr.print(f"sharesim: error: {error}", markup=False)
         raise typer.Exit(1) from None
@@ -92,14 +93,19 @@ def sweep_command(
 
 
 def _run(
-    experiment_path: Path, out: Path, execution: Execution, retry_failed: bool, quiet: bool
+    experiment_path: Path,
+    out: Path,
+    execution: Execution,
+    retry_failed: bool,
+    quiet: bool,
+    yes: bool,
 ) -> SweepStatus:
     # Start-up time: imported only when the command runs; loads pandas, pyarrow and the engine.
     from sim.experiment import load_experiment
     from sim.sweep import run_plan
 
     # Everything is checked (file, scenarios, design, folder) before anything is written.
-    plan = load_experiment(experiment_path).plan()
+    plan = load_experiment(experiment_path, force=yes).plan()
     with sweep_bar(plan.name, quiet) as bar:
         return run_plan(plan, out, execution=execution, progress=bar, retry_failed=retry_failed)
 

@@ -72,18 +72,28 @@ def default_cache_dir() -> Path:
     Returns
     -------
     Path
-        ``$SHARESIM_ASSETS_DIR`` if set; otherwise ``.cache/solara-assets`` in the source checkout
-        when running from one, else ``$XDG_CACHE_HOME/sharesim/solara-assets`` (default
-        ``~/.cache``). Absolute; the folder need not exist yet.
+        ``$SHARESIM_ASSETS_DIR`` if set; otherwise ``sharesim/solara-assets`` in the user's
+        cache folder (``$XDG_CACHE_HOME``, default ``~/.cache``), outside any checkout, so
+        that one copy serves every checkout and virtual environment. Absolute; the folder need
+        not exist yet.
     """
     override = os.environ.get(ASSETS_DIR_ENV)
     if override:
         return Path(override).expanduser().resolve()
-    checkout = Path(__file__).resolve().parents[2]
-    if (checkout / "pyproject.toml").is_file():
-        return checkout / ".cache" / "solara-assets"
     cache_home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return cache_home.expanduser().resolve() / "sharesim" / "solara-assets"
+
+
+APPROXIMATE_SIZE = "about 125 MB"
+"""What a full cache takes on disk (Vuetify, Vega, Mermaid, KaTeX, fonts)."""
+
+
+def fetch_notice(cache_dir: Path) -> str:
+    """The one line said before the cache is filled: what is fetched, once, and where it goes."""
+    return (
+        f"fetching the dashboard's front-end files once from the npm registry "
+        f"({APPROXIMATE_SIZE}) into {cache_dir}; set {ASSETS_DIR_ENV} to keep them elsewhere"
+    )
 
 
 def missing_packages(cache_dir: Path) -> list[str]:
@@ -275,9 +285,12 @@ def _extract_stripped(tarball: Path, dest: Path) -> None:
 
 
 def main() -> int:
-    """Fill the default cache; print one line; return a process exit code."""
+    """Fill the default cache, saying so first if anything is missing; return an exit code."""
+    root = default_cache_dir()
+    if missing_packages(root):
+        print(f"sharesim: {fetch_notice(root)}", file=sys.stderr)
     try:
-        root = ensure_assets()
+        root = ensure_assets(root)
     except AssetsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

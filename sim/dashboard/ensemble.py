@@ -1,25 +1,28 @@
-"""The ensemble view: many runs of the current setting against many runs of the replay.
+"""The ensemble view: many runs of the current setting against many runs of the reference.
 
-When a lever, the scenario or the seed changes, the panel runs :data:`REPLICATES` replicates of
-the new setting on the array engine (one batch, in a background thread) and draws the median
-and the 90% band of the partnership's weekly recording share, over the same band for the
-Sentinel replay as written. Replicate ``r`` of either uses seed ``run_seed(seed, 0, r)``, so the
-two differ by the setting, not by luck (common random numbers).
+When a lever, the scenario, the seed or the posterior switch changes, the panel runs
+:data:`REPLICATES` replicates of the new setting on the array engine (one batch, in a
+background thread) and draws the median and the 90% band of each :data:`MEASURES` entry week
+by week, over the same band for the reference (the Sentinel replay as written). Replicate ``r``
+of either uses seed ``run_seed(seed, 0, r)``, so the two differ by the setting, not by luck
+(common random numbers).
 
 What the band is: the spread from the model's own randomness (which cases arrive, who records
 them, staff turnover, when interfaces are built) at the chosen values. For a scenario with a
-posterior (``sentinel_calibrated``) each replicate also draws its parameter set from it, as
-``sharesim run`` does, so the band includes what the evidence leaves uncertain about those
-parameters; a lever moved away from the scenario's value is no longer drawn. The scenario's
-other uncertain inputs (go-live dates, staff numbers, ...) stay at their defaults. See
-``docs/dashboard.md``.
+posterior (``sentinel_calibrated``) with its switch on, each replicate also draws its parameter
+set from it, as ``sharesim run`` does, so the band includes what the evidence leaves uncertain
+about those parameters; a lever moved away from the scenario's value is no longer drawn. The
+scenario's other uncertain inputs (go-live dates, staff numbers, ...) stay at their defaults.
+See ``docs/dashboard.md``.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -30,10 +33,21 @@ import solara
 from numpy.typing import NDArray
 
 from sim.dashboard import palette
-from sim.dashboard.charts import inline_table, look
-from sim.dashboard.levers import LEVERS, Controls, lever_label
-from sim.dashboard.settings import REPLAY, Catalog, Settings, SettingsError
-from sim.engine import share_of
+from sim.dashboard.help import PanelHeading
+from sim.dashboard.levers import LEVERS, lever_label
+from sim.dashboard.settings import REPLAY, Catalog, DashboardInputError, Settings
+from sim.dashboard.state import PageState
+from sim.dashboard.vega import (
+    WHEN,
+    Figure,
+    Spec,
+    fill,
+    named_data,
+    styled,
+    time_axis,
+    with_dates,
+)
+from sim.engine import Trajectory, share_of
 from sim.metrics import FINAL_YEAR_WEEKS
 from sim.params import PARAMETERS
 from sim.run import RunInputs, simulate_in_order
@@ -45,13 +59,10 @@ REPLICATES = 64
 BAND = (0.05, 0.5, 0.95)
 """Quantiles drawn: the 90% band and the median."""
 
-FINAL_WEEKS = FINAL_YEAR_WEEKS
-"""The summary under the chart is the recording share over the last year of the run."""
-
 DEBOUNCE_S = 0.15
 """Wait this long after a change before running: a slider being dragged sends many values."""
 
-ENSEMBLE_HEIGHT = 170
+ENSEMBLE_HEIGHT = 190
 """Height in pixels of the ensemble chart's plotting area."""
 
 CACHE_SIZE = 32
@@ -59,15 +70,78 @@ CACHE_SIZE = 32
 
 
 @dataclass(frozen=True)
-class Band:
-    """Quantiles of the partnership's weekly recording share over the replicates of a setting.
+class Measure:
+    """A partnership-wide output the ensemble shows week by week, with a summary per run.
+
+    Attributes
+    ----------
+    key : str
+        Its name in a :class:`Band`.
+    axis : str
+        The chart's y-axis title, with the unit.
+    weekly : callable
+        Runs' outputs (B runs) to the measure per run and week (B, T), in the axis's unit.
+    final : callable
+        Runs' outputs to the measure per run over the last year (B,), in the axis's unit.
+    summary : str
+        What :attr:`final` is, in words, for the caption.
+    domain : tuple of float, optional
+        Fixed ends of the y axis (None: fitted to the data).
+    """
+
+    key: str
+    axis: str
+    weekly: Callable[[Trajectory], NDArray[np.float64]]
+    final: Callable[[Trajectory], NDArray[np.float64]]
+    summary: str
+    domain: tuple[float, float] | None = None
+
+
+def _final_year_share(trajectory: Trajectory) -> NDArray[np.float64]:
+    handled, recorded = trajectory.last_weeks(FINAL_YEAR_WEEKS)
+    return 100.0 * share_of(recorded.sum(axis=1), handled.sum(axis=1))
+
+
+RECORDING_SHARE = Measure(
+    key="recording_share",
+    axis="Cases recorded, all partners (%)",
+    weekly=lambda trajectory: 100.0 * trajectory.partnership_share,
+    final=_final_year_share,
+    summary="Cases recorded in the last year of the run",
+    domain=(0.0, 100.0),
+)
+
+MEASURES: tuple[Measure, ...] = (RECORDING_SHARE,)
+"""What the ensemble computes for every setting; the chart shows the first. Further
+partnership-wide outputs (benefits to partners, for one) join here."""
+
+
+@dataclass(frozen=True)
+class Quantiles:
+    """5%, 50% and 95% quantiles over the replicates of a setting.
 
     Attributes
     ----------
     low, median, high : float array (T,)
-        5%, 50% and 95% quantiles per week, as a share (0..1).
+        Per week, in the measure's unit.
     final : tuple of float
-        (5%, 50%, 95%) quantiles of each run's share over its last :data:`FINAL_WEEKS` weeks.
+        (5%, 50%, 95%) quantiles of the measure's per-run summary.
+    """
+
+    low: NDArray[np.float64]
+    median: NDArray[np.float64]
+    high: NDArray[np.float64]
+    final: tuple[float, float, float]
+
+
+@dataclass(frozen=True)
+class Band:
+    """Every measure's quantiles over the replicates of one setting.
+
+    Attributes
+    ----------
+    quantiles : dict of str to Quantiles
+        By :attr:`Measure.key`.
     replicates : int
         Runs the quantiles are over.
     seconds : float
@@ -76,38 +150,38 @@ class Band:
         How many inputs each run drew from the scenario's posterior (0: none).
     """
 
-    low: NDArray[np.float64]
-    median: NDArray[np.float64]
-    high: NDArray[np.float64]
-    final: tuple[float, float, float]
+    quantiles: dict[str, Quantiles]
     replicates: int
     seconds: float
     drawn: int = 0
 
+    def __getitem__(self, measure: Measure) -> Quantiles:
+        return self.quantiles[measure.key]
+
     @property
     def weeks(self) -> int:
         """Weeks in the run."""
-        return int(self.median.shape[0])
+        return int(next(iter(self.quantiles.values())).median.shape[0])
 
 
-def run_band(settings: Settings, replicates: int = REPLICATES) -> Band:
+def quantiles(measure: Measure, trajectory: Trajectory) -> Quantiles:
+    """The :data:`BAND` quantiles of ``measure`` over the runs of ``trajectory``."""
+    low, median, high = np.quantile(measure.weekly(trajectory), BAND, axis=0)
+    final = np.quantile(measure.final(trajectory), BAND)
+    return Quantiles(low, median, high, (float(final[0]), float(final[1]), float(final[2])))
+
+
+def run_band(catalog: Catalog, settings: Settings, replicates: int = REPLICATES) -> Band:
     """Run ``replicates`` replicates of ``settings`` on the engine and summarise them."""
     started = time.perf_counter()
-    inputs = RunInputs(settings.with_levers(), settings.seed)
+    inputs = RunInputs(settings.with_levers(catalog), settings.seed, posterior=settings.posterior)
     try:
         runs = [inputs.prepare(0, r, {}) for r in range(replicates)]
     except ScenarioError as error:
-        raise SettingsError(str(error)) from error
+        raise DashboardInputError(str(error)) from error
     trajectory = simulate_in_order(runs, settings.seed)
-    share = trajectory.partnership_share
-    low, median, high = np.quantile(share, BAND, axis=0)
-    handled, recorded = trajectory.last_weeks(FINAL_WEEKS)
-    final = np.quantile(share_of(recorded.sum(axis=1), handled.sum(axis=1)), BAND)
     return Band(
-        low=low,
-        median=median,
-        high=high,
-        final=(float(final[0]), float(final[1]), float(final[2])),
+        quantiles={m.key: quantiles(m, trajectory) for m in MEASURES},
         replicates=replicates,
         seconds=time.perf_counter() - started,
         drawn=0 if inputs.posterior is None else len(inputs.posterior.inputs),
@@ -120,7 +194,8 @@ class BandCache:
     One per browser session: the page's background threads read and fill it.
     """
 
-    def __init__(self, size: int = CACHE_SIZE) -> None:
+    def __init__(self, catalog: Catalog, size: int = CACHE_SIZE) -> None:
+        self._catalog = catalog
         self._size = size
         self._bands: OrderedDict[tuple[Settings, int], Band] = OrderedDict()
         self._lock = threading.Lock()
@@ -135,7 +210,7 @@ class BandCache:
             if key in self._bands:
                 self._bands.move_to_end(key)
                 return self._bands[key]
-        band = run_band(settings, replicates)
+        band = run_band(self._catalog, settings, replicates)
         with self._lock:
             self._bands[key] = band
             while len(self._bands) > self._size:
@@ -161,7 +236,7 @@ class Ensemble:
     changed : tuple of (str, float, float)
         Levers that differ from the scenario as written: name, value, scenario's value.
     start : date
-        First day of week 0 of the setting's scenario.
+        First day of week 1 of the setting's scenario.
     seconds : float
         Time from the request to the result (engine and cache).
     """
@@ -175,6 +250,11 @@ class Ensemble:
     start: date
     seconds: float
 
+    @property
+    def same(self) -> bool:
+        """Whether the setting is the reference itself (its band then equals the reference's)."""
+        return self.settings == self.reference
+
 
 def reference_settings(catalog: Catalog, settings: Settings) -> tuple[Settings, str]:
     """Return the reference of ``settings`` and its legend text.
@@ -186,7 +266,7 @@ def reference_settings(catalog: Catalog, settings: Settings) -> tuple[Settings, 
     same_partners = REPLAY in catalog.names and catalog.load(REPLAY).partner_names == own
     name = REPLAY if same_partners else settings.scenario
     values = catalog.lever_values(name, LEVERS)
-    reference = Settings.checked(catalog, name, settings.seed, values)
+    reference = Settings.checked(catalog, name, settings.seed, values, settings.posterior)
     return reference, f"Reference: {name} as written"
 
 
@@ -212,7 +292,7 @@ def compute_ensemble(catalog: Catalog, settings: Settings, cache: BandCache) -> 
 
 def setting_label(ensemble: Ensemble) -> str:
     """Legend text of the current setting."""
-    if ensemble.settings == ensemble.reference:
+    if ensemble.same:
         return "Your setting: the same (levers as written)"
     if ensemble.changed:
         moved = len(ensemble.changed)
@@ -220,110 +300,138 @@ def setting_label(ensemble: Ensemble) -> str:
     return f"Your setting: {ensemble.settings.scenario} as written"
 
 
-def ensemble_frame(ensemble: Ensemble) -> pd.DataFrame:
-    """Tidy weekly quantiles (in %) of both bands: ``series``, ``week``, ``low``, ``median``,
+def ensemble_frame(ensemble: Ensemble, measure: Measure = RECORDING_SHARE) -> pd.DataFrame:
+    """Tidy weekly quantiles of both bands: ``role`` (``reference`` or ``setting``),
+    ``series`` (its legend text), ``week`` (1 for the first week run), ``low``, ``median``,
     ``high``."""
     parts = []
-    for label, band in (
-        (ensemble.reference_label, ensemble.reference_band),
-        (setting_label(ensemble), ensemble.setting_band),
+    for role, label, band in (
+        ("reference", ensemble.reference_label, ensemble.reference_band),
+        ("setting", setting_label(ensemble), ensemble.setting_band),
     ):
+        q = band[measure]
         parts.append(
             pd.DataFrame(
                 {
+                    "role": role,
                     "series": label,
-                    "week": np.arange(band.weeks),
-                    "low": 100.0 * band.low,
-                    "median": 100.0 * band.median,
-                    "high": 100.0 * band.high,
+                    "week": np.arange(1, band.weeks + 1),
+                    "low": q.low,
+                    "median": q.median,
+                    "high": q.high,
                 }
             )
         )
     return pd.concat(parts, ignore_index=True)
 
 
-def ensemble_chart(ensemble: Ensemble) -> alt.TopLevelMixin:
-    """Median line and 90% band of the weekly partnership recording share, both settings."""
-    frame = ensemble_frame(ensemble)
-    series = [ensemble.reference_label, setting_label(ensemble)]
-    colours = [palette.GREY, palette.BLUE]
+BAND_NUMBERS = ("week", "low", "median", "high")
+"""Numeric columns of the ensemble chart's data (:func:`ensemble_frame`)."""
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def ensemble_template(
+    start: date, weeks: int, reference: str, setting: str, measure: Measure
+) -> Spec:
+    """The ensemble chart without its data: median line and 90% band of ``measure`` week by
+    week, for the setting (filled, blue) and the reference (outlined, grey, drawn on top so it
+    shows where the two are equal). Built once per legend and run length: building and
+    checking a layered chart takes longer than running the engine."""
     colour = alt.Color(
         "series:N",
         title=None,
-        scale=alt.Scale(domain=series, range=colours),
-        legend=alt.Legend(
-            orient="bottom", direction="vertical", labelLimit=420, symbolType="square"
-        ),
+        scale=alt.Scale(domain=[reference, setting], range=[palette.GREY, palette.BLUE]),
+        legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=420),
     )
-    weeks = max(ensemble.reference_band.weeks, ensemble.setting_band.weeks)
-    x = alt.X(
-        "week:Q",
-        title=f"Weeks since {ensemble.start:%d %b %Y} (weeks)",
-        scale=alt.Scale(domain=[0, weeks]),
+    scale = alt.Scale(domain=list(measure.domain)) if measure.domain else alt.Undefined
+    y = alt.Y("low:Q", title=measure.axis, scale=scale)
+    base = with_dates(alt.Chart(named_data("bands", BAND_NUMBERS)), start).encode(
+        x=time_axis(start, weeks), color=colour
     )
-    base = alt.Chart(inline_table(frame)).encode(x=x, color=colour)
     tooltip = [
         alt.Tooltip("series:N", title="Setting"),
-        alt.Tooltip("week:Q", title="Week"),
-        alt.Tooltip("median:Q", title="Median (%)", format=".0f"),
-        alt.Tooltip("low:Q", title="5% of runs below (%)", format=".0f"),
-        alt.Tooltip("high:Q", title="5% of runs above (%)", format=".0f"),
+        WHEN,
+        alt.Tooltip("median:Q", title="Median", format=".0f"),
+        alt.Tooltip("low:Q", title="5% of runs below", format=".0f"),
+        alt.Tooltip("high:Q", title="5% of runs above", format=".0f"),
     ]
-    band = base.mark_area(opacity=0.28).encode(
-        y=alt.Y(
-            "low:Q",
-            title="Cases recorded, all partners (%)",
-            scale=alt.Scale(domain=[0, 100]),
-        ),
-        y2="high:Q",
-        tooltip=tooltip,
+    mine = base.transform_filter("datum.role == 'setting'")
+    theirs = base.transform_filter("datum.role == 'reference'")
+    band = mine.mark_area(opacity=0.3).encode(y=y, y2="high:Q", tooltip=tooltip)
+    line = mine.mark_line(strokeWidth=2.5).encode(y="median:Q", tooltip=tooltip)
+    edges = [
+        theirs.mark_line(strokeWidth=1.2, strokeDash=[2, 2]).encode(y=f"{edge}:Q")
+        for edge in ("low", "high")
+    ]
+    median = theirs.mark_line(strokeWidth=2, strokeDash=[6, 3]).encode(
+        y="median:Q", tooltip=tooltip
     )
-    line = base.mark_line(strokeWidth=2.5).encode(
-        y="median:Q",
-        strokeDash=alt.StrokeDash(
-            "series:N", scale=alt.Scale(domain=series, range=[[6, 3], [1, 0]]), legend=None
-        ),
-        tooltip=tooltip,
+    chart = alt.layer(band, line, *edges, median).properties(
+        width="container", height=ENSEMBLE_HEIGHT
     )
-    chart = alt.layer(band, line).properties(width="container", height=ENSEMBLE_HEIGHT)
-    return look(chart)
+    return styled(chart)
 
 
-def _percent(values: tuple[float, float, float]) -> str:
+def ensemble_chart(ensemble: Ensemble, measure: Measure = RECORDING_SHARE) -> Spec:
+    """The ensemble chart of ``ensemble`` (:func:`ensemble_template` with its bands)."""
+    weeks = max(ensemble.reference_band.weeks, ensemble.setting_band.weeks)
+    template = ensemble_template(
+        ensemble.start, weeks, ensemble.reference_label, setting_label(ensemble), measure
+    )
+    return fill(template, {"bands": ensemble_frame(ensemble, measure)})
+
+
+def _spread(values: tuple[float, float, float]) -> str:
     low, median, high = values
-    return f"{median:.0%} (90% of runs: {low:.0%} to {high:.0%})"
+    return f"{median:.0f}% (90% of runs: {low:.0f}% to {high:.0f}%)"
 
 
-def caption(ensemble: Ensemble) -> str:
-    """What is drawn, and the last year's recording share of both settings, in words."""
+def caption(ensemble: Ensemble, measure: Measure = RECORDING_SHARE) -> str:
+    """What is drawn, and the last year's figure for both settings, in words."""
     moves = "; ".join(
         f"{lever_label(PARAMETERS[name])} {written:g} \u2192 {value:g}"
         for name, value, written in ensemble.changed
     )
+    drawn = ensemble.setting_band.drawn
     return (
         f"Lines: median of {ensemble.setting_band.replicates} runs; bands: 90% of runs "
         f"(seed {ensemble.settings.seed}). "
         + (f"Levers moved: {moves}. " if moves else "")
         + (
-            f"Each run of your setting draws {ensemble.setting_band.drawn} uncertain inputs "
-            "from the scenario's posterior, so its band includes what the evidence leaves "
-            "open about them. "
-            if ensemble.setting_band.drawn
+            f"Each run of your setting draws {drawn} uncertain inputs from the scenario's "
+            "posterior, so its band includes what the evidence leaves open about them. "
+            if drawn
             else ""
         )
-        + f"Cases recorded in the last year of the run: your setting "
-        f"{_percent(ensemble.setting_band.final)}; reference "
-        f"{_percent(ensemble.reference_band.final)}."
+        + (
+            "The reference is your setting itself: its outline lies on your band. "
+            if ensemble.same
+            else ""
+        )
+        + f"{measure.summary}: your setting {_spread(ensemble.setting_band[measure].final)}; "
+        f"reference {_spread(ensemble.reference_band[measure].final)}."
+    )
+
+
+def posterior_note(catalog: Catalog, settings: Settings) -> str:
+    """For a scenario with a posterior, whether the band includes it; else nothing."""
+    if not catalog.has_posterior(settings.scenario):
+        return ""
+    if settings.posterior:
+        return "Posterior on: each run draws its parameters from the calibration's posterior."
+    return (
+        "Posterior off: every run at the scenario's point estimate, so the band is chance "
+        "alone. Switch it on in the sidebar to add what the evidence leaves open."
     )
 
 
 @solara.component
-def EnsemblePanel(controls: Controls, cache: BandCache) -> None:
+def EnsemblePanel(state: PageState, cache: BandCache) -> None:
     """The ensemble chart, redrawn in a background thread whenever the setting changes."""
     try:
-        settings: Settings | None = controls.settings()
+        settings: Settings | None = state.settings()
         problem = ""
-    except SettingsError as error:
+    except DashboardInputError as error:
         settings, problem = None, str(error)
 
     def work(cancel: threading.Event) -> Ensemble | None:
@@ -331,7 +439,7 @@ def EnsemblePanel(controls: Controls, cache: BandCache) -> None:
         # newer value sets `cancel` and starts a thread that waits for this one to end.
         if settings is None or cancel.wait(DEBOUNCE_S):
             return None
-        return compute_ensemble(controls.catalog, settings, cache)
+        return compute_ensemble(state.catalog, settings, cache)
 
     # Not intrusive: stopping a thread mid-run means tracing every line it runs, which
     # slows the engine by half; a stale run costs at most one run's time instead.
@@ -346,10 +454,7 @@ def EnsemblePanel(controls: Controls, cache: BandCache) -> None:
         solara.ResultState.RUNNING,
     )
     with solara.Column(gap="4px", classes=["sharesim-panel", "sharesim-ensemble"]):
-        solara.Text(
-            "What the levers do: recording share across all partners",
-            style={"font-size": "16px", "font-weight": "bold"},
-        )
+        PanelHeading("ensemble")
         if problem:
             solara.Error(problem, classes=["sharesim-input-error"])
         if result.error is not None:
@@ -357,12 +462,14 @@ def EnsemblePanel(controls: Controls, cache: BandCache) -> None:
         if ensemble is None:
             solara.Text(f"Running {REPLICATES} replicates of each setting\u2026")
             return
-        solara.FigureAltair(ensemble_chart(ensemble))
-        state = "updating" if busy else "ready"
+        Figure(ensemble_chart(ensemble), classes=["sharesim-chart"])
+        state_class = "updating" if busy else "ready"
         solara.Text(
             ("Updating\u2026 " if busy else "")
             + caption(ensemble)
             + f" Computed in {ensemble.seconds:.1f} s.",
-            classes=["sharesim-ensemble-caption", f"sharesim-ensemble-{state}"],
-            style={"font-size": "12px"},
+            classes=["sharesim-ensemble-caption", f"sharesim-ensemble-{state_class}"],
         )
+        note = posterior_note(state.catalog, ensemble.settings)
+        if note:
+            solara.Text(note, classes=["sharesim-caption", "sharesim-posterior-note"])

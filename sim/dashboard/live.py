@@ -1,21 +1,21 @@
-"""The live model on the page: a :class:`~sim.model.SharingModel` built from the page's inputs.
+"""The live run on the page: one :class:`~sim.model.SharingModel` and what the page keeps
+beside it.
 
-Mesa's ``SolaraViz`` rebuilds the model on Reset by calling its class with the ``model_params``
-entries as keyword arguments. Until an input is moved, an entry is still the page's reactive
-variable itself; afterwards it is the value. :class:`DashboardModel` accepts both, and checks
-every value before building anything.
+The page steps the same Mesa model a notebook does. What only the page needs (the settings the
+run was built from, and the per-week table every chart reads) sits here, beside the model, not
+in a second model class.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
-from datetime import date, timedelta
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import solara
 
-from sim.dashboard.settings import Catalog, Settings
+from sim.dashboard.settings import Catalog, Settings, lever_moved
 from sim.engine import INTERFACE_NAMES, share_of
 from sim.model import SharingModel
 
@@ -27,129 +27,100 @@ HISTORY_COLUMNS = (
     "week", "partner", "handled", "recorded", "share", "rolling_share", "buy_in", "interface",
     "live",
 )  # fmt: skip
-"""Columns of :meth:`DashboardModel.history`."""
-
-type Input[T] = T | solara.Reactive[T]
-"""A value, or the reactive variable holding it."""
+"""Columns of :meth:`LiveRun.history`."""
 
 
-def current[T](value: Input[T]) -> T:
-    """Return the value an input holds now."""
-    return value.value if isinstance(value, solara.Reactive) else value
+@dataclass
+class LiveRun:
+    """The page's live run: the model, the settings it was built from, and its weekly table.
 
+    Create with :meth:`start`. Mesa's Play steps it from a background thread while the page
+    redraws; :meth:`step` and :meth:`history` take turns (a lock), so a chart never reads a
+    week half written.
 
-class DashboardModel(SharingModel):
-    """A :class:`SharingModel` of a scenario from the catalogue, with lever values and a seed.
-
-    Parameters
+    Attributes
     ----------
-    catalog : Catalog
-        The scenarios on offer (a fixed ``model_params`` entry).
-    scenario_name : str or Reactive[str]
-        Name of a scenario in ``catalog``.
-    seed : int or Reactive[int]
-        Seed of the run.
-    scenario : object, optional
-        Mesa's own scenario object, which ``SolaraViz`` passes on Reset to models that take
-        keyword arguments; unused (the run's scenario is ``scenario_name``).
-    **levers : float or Reactive[float]
-        Lever values by registry name.
-
-    Raises
-    ------
-    SettingsError
-        If the scenario is not offered, the seed is not valid or a lever value is out of range.
+    model : SharingModel
+        The Mesa model (the scenario with the settings' levers, at its point estimate).
+    settings : Settings
+        What the page had set when the run was built (Reset builds a new one).
     """
 
-    def __init__(
-        self,
-        *,
-        catalog: Catalog,
-        scenario_name: Input[str],
-        seed: Input[int],
-        scenario: object | None = None,
-        **levers: Input[float],
-    ) -> None:
-        del scenario
-        self.settings = Settings.checked(
-            catalog,
-            current(scenario_name),
-            current(seed),
-            {name: current(value) for name, value in levers.items()},
-        )
-        compiled = self.settings.compile()
-        super().__init__(compiled, rng=self.settings.seed)
-        self.start_date: date = compiled.start_date
-        self._history: tuple[int, pd.DataFrame] | None = None
-        self.needs_reset = False
-        """True when this run replaced a finished one on a change of scenario: Mesa's Step and
-        Play stay off (they go by the finished run) until Reset."""
-        # Per-week rows for the charts, kept as the run goes: rebuilding them from the data
-        # collector's frame every week took a third of a page redraw.
-        self._weeks: list[tuple[np.ndarray, ...]] = []
+    model: SharingModel
+    settings: Settings
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    _history: tuple[int, pd.DataFrame] | None = field(default=None, repr=False, compare=False)
 
-    def step(self) -> None:
-        """Advance one week (see :meth:`SharingModel.step`) and keep the week's partner rows."""
-        before = self.week
-        super().step()
-        if self.week > before:
-            state = self.state
-            self._weeks.append(
-                (state.handled[0].copy(), state.recorded[0].copy(), state.buy_in[0].copy(),
-                 state.interface[0].copy())
-            )  # fmt: skip
+    @classmethod
+    def start(cls, catalog: Catalog, settings: Settings) -> LiveRun:
+        """Return a run of ``settings`` at week 0."""
+        model = SharingModel(settings.with_levers(catalog), rng=settings.seed)
+        return cls(model, settings)
 
-    def week_start(self, week: int | None = None) -> date:
-        """Return the first day of week ``week`` (default: the coming week)."""
-        return self.start_date + timedelta(weeks=self.week if week is None else week)
+    @property
+    def running(self) -> bool:
+        """Whether weeks are left to run."""
+        return bool(self.model.running)
+
+    def step(self, weeks: int = 1) -> None:
+        """Run up to ``weeks`` more weeks (fewer at the end of the run)."""
+        with self._lock:
+            for _ in range(weeks):
+                if not self.model.running:
+                    break
+                self.model.step()
 
     def history(self) -> pd.DataFrame:
-        """Return one row per simulated week and partner (the numbers the data collector has).
+        """Return one row per week run and partner.
 
-        Columns (:data:`HISTORY_COLUMNS`): ``week`` (0-based week simulated), ``partner``,
-        ``handled`` and ``recorded`` (cases), ``share`` (that week), ``rolling_share`` (over
-        :data:`ROLLING_WEEKS` weeks), ``buy_in``, ``interface`` (stage name) and ``live``
-        (the partner recorded on the system that week). Built once per week: every panel of
-        the page reads it after a step.
+        Columns (:data:`HISTORY_COLUMNS`): ``week`` (1 for the first week run, as Mesa counts
+        steps), ``partner``, ``handled`` and ``recorded`` (cases), ``share`` (that week),
+        ``rolling_share`` (over :data:`ROLLING_WEEKS` weeks), ``buy_in``, ``interface`` (stage
+        name) and ``live`` (the partner recorded on the system that week). Built once per week:
+        every panel of the page reads it after a step.
         """
-        if self._history is not None and self._history[0] == self.week:
+        with self._lock:
+            if self._history is None or self._history[0] != self.model.week:
+                self._history = (self.model.week, history_frame(self.model))
             return self._history[1]
-        frame = self._build_history()
-        self._history = (self.week, frame)
-        return frame
-
-    def _build_history(self) -> pd.DataFrame:
-        weeks, agencies = len(self._weeks), self.partnership.n_agencies
-        if weeks == 0:
-            return pd.DataFrame({name: [] for name in HISTORY_COLUMNS})
-        handled, recorded, buy_in, interface = (
-            np.stack(column) for column in zip(*self._weeks, strict=True)
-        )
-
-        rolled_recorded, rolled_handled = _rolling_sum(recorded), _rolling_sum(handled)
-        names = np.asarray(self.partnership.names, dtype=object)
-        # Rows partner by partner, week by week within a partner (column-major order).
-        return pd.DataFrame(
-            {
-                "week": np.tile(np.arange(weeks), agencies),
-                "partner": np.repeat(names, weeks),
-                "handled": handled.T.ravel(),
-                "recorded": recorded.T.ravel(),
-                "share": share_of(recorded, handled).T.ravel(),
-                "rolling_share": share_of(rolled_recorded, rolled_handled).T.ravel(),
-                "buy_in": buy_in.T.ravel(),
-                "interface": np.asarray(INTERFACE_NAMES, dtype=object)[interface.T.ravel()],
-                "live": self.schedule.live[:weeks].T.ravel(),
-            },
-            columns=list(HISTORY_COLUMNS),
-        )
 
     def differs_from(self, levers: Mapping[str, float], seed: int) -> bool:
-        """Whether the page's current levers or seed differ from those this run was built with."""
-        own = self.settings.lever_values
-        return seed != self.settings.seed or any(
-            abs(own.get(name, value) - value) > 1e-12 for name, value in levers.items()
-        )
+        """Whether the page's levers or seed differ from those this run was built with."""
+        return seed != self.settings.seed or bool(self.moved_levers(levers))
+
+    def moved_levers(self, levers: Mapping[str, float]) -> dict[str, float]:
+        """Return the page's lever values that differ from this run's (by half a slider step
+        or more)."""
+        own = self.model.parameters
+        return {
+            name: value for name, value in levers.items() if lever_moved(name, value, own[name])
+        }
+
+
+def history_frame(model: SharingModel) -> pd.DataFrame:
+    """The weeks ``model`` has run, one row per week and partner (see :meth:`LiveRun.history`)."""
+    run = model.trajectory()
+    weeks, agencies = run.handled.shape[1], model.partnership.n_agencies
+    if weeks == 0:
+        return pd.DataFrame({name: [] for name in HISTORY_COLUMNS})
+    handled, recorded = run.handled[0], run.recorded[0]
+    rolled_recorded, rolled_handled = _rolling_sum(recorded), _rolling_sum(handled)
+    names = np.asarray(model.partnership.names, dtype=object)
+    # Rows partner by partner, week by week within a partner (column-major order).
+    return pd.DataFrame(
+        {
+            "week": np.tile(np.arange(1, weeks + 1), agencies),
+            "partner": np.repeat(names, weeks),
+            "handled": handled.T.ravel(),
+            "recorded": recorded.T.ravel(),
+            "share": share_of(recorded, handled).T.ravel(),
+            "rolling_share": share_of(rolled_recorded, rolled_handled).T.ravel(),
+            "buy_in": run.buy_in[0].T.ravel(),
+            "interface": np.asarray(INTERFACE_NAMES, dtype=object)[run.interface[0].T.ravel()],
+            "live": model.schedule.live[:weeks].T.ravel(),
+        },
+        columns=list(HISTORY_COLUMNS),
+    )
 
 
 def _rolling_sum(values: np.ndarray) -> np.ndarray:

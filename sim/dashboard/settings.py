@@ -10,12 +10,13 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 
 from sim.errors import InputError
 from sim.params import PARAMETERS, Parameter, ParameterError, check_value
-from sim.scenarios import CompiledScenario, Scenario, ScenarioError, list_scenarios
+from sim.scenarios import Scenario, ScenarioError, list_scenarios
 
 DEFAULT_SCENARIO = "sentinel_replay"
 """Scenario shown when the page opens."""
@@ -31,8 +32,8 @@ MAX_SEED = 2**32 - 1
 """Largest seed the page accepts (seeds are non-negative whole numbers)."""
 
 
-class SettingsError(InputError):
-    """A scenario, seed or lever value the dashboard cannot run."""
+class DashboardInputError(InputError):
+    """A scenario, seed or lever value the dashboard cannot run (a message fit for the page)."""
 
 
 @dataclass(frozen=True)
@@ -56,9 +57,19 @@ class ScenarioChoice:
 
 @dataclass(frozen=True)
 class Catalog:
-    """The scenarios the picker offers, by name, in the order shown."""
+    """The scenarios the picker offers, by name, in the order shown.
+
+    Each scenario is read from its file and compiled once (the page asks for them on every
+    redraw; scenarios are immutable, so sharing them is safe).
+    """
 
     choices: tuple[ScenarioChoice, ...]
+    _loaded: dict[str, Scenario] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
+    _parameters: dict[str, Mapping[str, float]] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     @classmethod
     def discover(cls, extra_files: Sequence[str | Path] = ()) -> Catalog:
@@ -66,7 +77,7 @@ class Catalog:
 
         Raises
         ------
-        SettingsError
+        DashboardInputError
             If a file cannot be read as a scenario, or its name is already taken.
         """
         choices = [ScenarioChoice(name, text, name) for name, text in list_scenarios()]
@@ -75,15 +86,15 @@ class Catalog:
             try:
                 scenario = Scenario.load(str(path))
             except ScenarioError as error:
-                raise SettingsError(str(error)) from error
+                raise DashboardInputError(str(error)) from error
             if any(choice.name == scenario.name for choice in choices):
-                raise SettingsError(
+                raise DashboardInputError(
                     f"{path}: a scenario named {scenario.name!r} is already offered; "
                     "give the file's scenario another name"
                 )
             choices.append(ScenarioChoice(scenario.name, scenario.description, str(path)))
         if not choices:
-            raise SettingsError("no scenarios to offer: the package ships none")
+            raise DashboardInputError("no scenarios to offer: the package ships none")
         return cls(tuple(choices))
 
     @classmethod
@@ -107,24 +118,39 @@ class Catalog:
 
         Raises
         ------
-        SettingsError
+        DashboardInputError
             If no scenario of that name is on offer.
         """
         for choice in self.choices:
             if choice.name == name:
                 return choice
-        raise SettingsError(f"unknown scenario {name!r}; offered: {', '.join(self.names)}")
+        raise DashboardInputError(f"unknown scenario {name!r}; offered: {', '.join(self.names)}")
 
     def load(self, name: str) -> Scenario:
-        """Return the scenario called ``name``, read from its file."""
-        try:
-            return Scenario.load(self.get(name).reference)
-        except ScenarioError as error:
-            raise SettingsError(str(error)) from error
+        """Return the scenario called ``name``, read from its file the first time."""
+        if name not in self._loaded:
+            try:
+                self._loaded[name] = Scenario.load(self.get(name).reference)
+            except ScenarioError as error:
+                raise DashboardInputError(str(error)) from error
+        return self._loaded[name]
+
+    def has_posterior(self, name: str) -> bool:
+        """Whether scenario ``name``'s runs can draw their inputs from a posterior."""
+        return self.load(name).posterior is not None
+
+    def parameters(self, name: str) -> Mapping[str, float]:
+        """Return every parameter's value in scenario ``name`` (its own or the registry's)."""
+        if name not in self._parameters:
+            try:
+                self._parameters[name] = MappingProxyType(self.load(name).compile().parameters)
+            except ScenarioError as error:
+                raise DashboardInputError(str(error)) from error
+        return self._parameters[name]
 
     def lever_values(self, name: str, levers: Sequence[str]) -> dict[str, float]:
         """Return the value scenario ``name`` gives each lever (its own value or the registry's)."""
-        parameters = self.load(name).compile().parameters
+        parameters = self.parameters(name)
         return {lever: float(parameters[lever]) for lever in levers}
 
 
@@ -154,18 +180,18 @@ def parse_seed(text: str) -> int:
 
     Raises
     ------
-    SettingsError
+    DashboardInputError
         With a message fit to show on the page, when ``text`` is not a whole number in
         ``[0, MAX_SEED]``.
     """
     cleaned = text.strip().replace("_", "")
     if not (cleaned.isascii() and cleaned.isdigit()):
-        raise SettingsError(
+        raise DashboardInputError(
             f"The seed must be a whole number from 0 to {MAX_SEED}; {text.strip()!r} is not."
         )
     seed = int(cleaned)
     if seed > MAX_SEED:
-        raise SettingsError(f"The seed must be at most {MAX_SEED}; {seed} is too large.")
+        raise DashboardInputError(f"The seed must be at most {MAX_SEED}; {seed} is too large.")
     return seed
 
 
@@ -179,40 +205,47 @@ class Settings:
     ----------
     scenario : str
         Name of a scenario in the catalogue.
-    reference : str
-        What :meth:`Scenario.load` takes for it.
     seed : int
         Seed of the live run, and base seed of the ensemble's replicates.
     levers : tuple of (str, float)
         Lever values by registry name, sorted by name (so equal settings hash equal).
+    posterior : bool
+        Whether the ensemble's runs draw their inputs from the scenario's posterior (False
+        when it has none; the live run is always at the point estimate).
     """
 
     scenario: str
-    reference: str
     seed: int
     levers: tuple[tuple[str, float], ...]
+    posterior: bool = True
 
     @classmethod
     def checked(
-        cls, catalog: Catalog, scenario: str, seed: object, levers: Mapping[str, object]
+        cls,
+        catalog: Catalog,
+        scenario: str,
+        seed: object,
+        levers: Mapping[str, object],
+        posterior: bool = True,
     ) -> Settings:
         """Return settings after checking every value.
 
         Raises
         ------
-        SettingsError
+        DashboardInputError
             Naming the first value that cannot be run, fit to show on the page.
         """
-        reference = catalog.get(scenario).reference
+        catalog.get(scenario)
         if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
-            raise SettingsError(f"The seed must be a whole number from 0 to {MAX_SEED}.")
+            raise DashboardInputError(f"The seed must be a whole number from 0 to {MAX_SEED}.")
         values: dict[str, float] = {}
         for name, value in levers.items():
             try:
                 values[name] = check_value(name, value)
             except ParameterError as error:
-                raise SettingsError(str(error)) from error
-        return cls(scenario, reference, int(seed), tuple(sorted(values.items())))
+                raise DashboardInputError(str(error)) from error
+        drawn = posterior and catalog.has_posterior(scenario)
+        return cls(scenario, int(seed), tuple(sorted(values.items())), drawn)
 
     @property
     def lever_values(self) -> dict[str, float]:
@@ -223,21 +256,15 @@ class Settings:
         """Return the levers moved away from the ``written`` values (:func:`lever_moved`)."""
         return {k: v for k, v in self.levers if lever_moved(k, v, written[k])}
 
-    def with_levers(self) -> Scenario:
+    def with_levers(self, catalog: Catalog) -> Scenario:
         """Return the scenario with the levers moved away from its own values set.
 
         A lever left at the scenario's value is not restated, so when the scenario has a
         posterior that parameter is still drawn from it (``Scenario.replace``).
         """
+        scenario = catalog.load(self.scenario)
+        written = catalog.parameters(self.scenario)
         try:
-            scenario = Scenario.load(self.reference)
-            return scenario.replace(**self.moved(scenario.compile().parameters))
+            return scenario.replace(**self.moved(written))
         except ScenarioError as error:
-            raise SettingsError(str(error)) from error
-
-    def compile(self) -> CompiledScenario:
-        """Return the engine inputs: the scenario with the levers set, other inputs at defaults."""
-        try:
-            return self.with_levers().compile()
-        except ScenarioError as error:
-            raise SettingsError(str(error)) from error
+            raise DashboardInputError(str(error)) from error

@@ -1,10 +1,11 @@
 """The checks a resolved scenario must pass that no single table can make.
 
-Partner names and their input prefixes unique, go-lives and other dates inside the run,
-events naming partners that exist, one go-live and one co-location per partner, phases once
-each and in order, interfaces only where allowed, ranged events having an id, the delivery
-delay shorter than the run. Each check is a small function adding what it finds to one
-:class:`~sim.scenarios.problems.Problems`; :func:`check_resolved` runs them in turn.
+Total staff within ``sim.limits``, partner names and their input prefixes unique, go-lives
+and other dates inside the run, events naming partners that exist, one go-live and one
+co-location per partner, phases once each and in order, interfaces only where allowed, ranged
+events having an id, the delivery delay shorter than the run. Each check is a small function
+adding what it finds to one :class:`~sim.scenarios.problems.Problems`; :func:`check_resolved`
+runs them in turn.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from itertools import pairwise
 from typing import Any
 
 from sim.inputs import did_you_mean
+from sim.limits import MAX_TOTAL_STAFF
 from sim.names import slug
 from sim.scenarios.origins import Origin, Resolved
 from sim.scenarios.problems import Problems
@@ -114,6 +116,7 @@ def check_resolved(resolved: Resolved, top: str) -> None:
     """Raise :class:`~sim.scenarios.problems.ScenarioError` if the resolved scenario is
     inconsistent, naming the first problem (in file ``top`` unless written in a parent)."""
     check = _Check(resolved, top, Problems(top))
+    _check_total_staff(check)
     _check_partners(check)
     for index, event in enumerate(check.spec.events):
         _check_event(check, index, event)
@@ -123,6 +126,19 @@ def check_resolved(resolved: Resolved, top: str) -> None:
     _check_phases(check)
     _check_delivery_delay(check)
     check.problems.raise_first()
+
+
+def _check_total_staff(check: _Check) -> None:
+    """All partners' staff, each at the top of its range, within what a run can hold."""
+    total = sum(
+        p.staff.value if isinstance(p.staff, Given) else p.staff.high for p in check.spec.partners
+    )
+    if total > MAX_TOTAL_STAFF:
+        check.problems.add(
+            "partners",
+            f"{total:,} staff positions in all (each partner's range at its top), more than "
+            f"the {MAX_TOTAL_STAFF:,} a scenario may have",
+        )
 
 
 def _check_partners(check: _Check) -> None:

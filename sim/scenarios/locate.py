@@ -2,7 +2,10 @@
 
 A bare name (``"sentinel_replay"``) is a file shipped in this package; anything with a ``/``
 or ending ``.toml`` is a path. A relative ``extends`` path, and a posterior file a scenario
-names, start from the folder of the file that names them.
+names, start from the folder of the file that names them, and must stay inside the scenario's
+place: the folder of the file that was loaded (for a shipped scenario, the shipped folder).
+An absolute path, a ``..`` that climbs out, or a symbolic link leading out is refused before
+anything is opened, so a scenario cannot read (or show a line of) a file outside its place.
 """
 
 from __future__ import annotations
@@ -11,9 +14,9 @@ import importlib.resources
 import os
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
-from pathlib import Path
+from pathlib import Path, PurePath
 
-from sim.inputs import did_you_mean, read_toml
+from sim.inputs import absent, did_you_mean, file_problem, read_toml
 from sim.scenarios.problems import ScenarioError
 
 PACKAGE = "sim.scenarios"
@@ -34,12 +37,15 @@ class Location:
         The file to read (None for text given directly).
     base : Traversable or None
         Folder that a relative ``extends`` path starts from (None: the working directory).
+    place : Traversable or None
+        Folder that the files it names must stay inside (None: the same as ``base``).
     """
 
     label: str
     key: str
     resource: Traversable | None = None
     base: Traversable | None = None
+    place: Traversable | None = None
 
 
 def shipped_folder() -> Traversable:
@@ -92,25 +98,44 @@ def locate(reference: str | Path, relative_to: Location | None = None) -> Locati
 
 
 def _locate_path(reference: str | Path, relative_to: Location | None) -> Location:
-    label = relative_to.label if relative_to else str(reference)
-    base = relative_to.base if relative_to else None
-    if base is not None and not Path(reference).is_absolute():
-        resource: Traversable = base.joinpath(str(reference))
-    else:
-        resource = Path(reference)
-    if not resource.is_file():
-        where = "extends" if relative_to else ""
-        raise ScenarioError.at(label, where, f"no scenario file {str(reference)!r} (not found)")
+    shown = str(reference)
+    if relative_to is None:
+        path = Path(reference)
+        problem = file_problem(path, "scenario file")
+        if problem is not None:
+            raise ScenarioError.at(shown, "", _missing(shown) if absent(path) else problem)
+        return Location(shown, _key(path), path, path.parent, path.parent)
+    outside = place_problem(relative_to, shown)
+    if outside is not None:
+        raise ScenarioError.at(relative_to.label, "extends", outside)
+    resource = beside(relative_to, shown)
+    problem = file_problem(resource, "scenario file")
+    if problem is not None:
+        detail = _missing(shown) if absent(resource) else f"{shown!r} {problem}"
+        raise ScenarioError.at(relative_to.label, "extends", detail)
     if isinstance(resource, Path):
         return Location(
-            str(reference) if relative_to is None else os.path.normpath(resource),
-            f"file:{resource.resolve()}",
+            os.path.normpath(resource),
+            _key(resource),
             resource,
             resource.parent,
+            _place(relative_to),
         )
     return Location(
-        f"{PACKAGE.replace('.', '/')}/{reference}", f"shipped:{reference}", resource, base
+        f"{PACKAGE.replace('.', '/')}/{reference}",
+        f"shipped:{reference}",
+        resource,
+        relative_to.base,
+        _place(relative_to),
     )
+
+
+def _missing(shown: str) -> str:
+    return f"no scenario file {shown!r} (not found)"
+
+
+def _key(path: Path) -> str:
+    return f"file:{os.path.realpath(path)}"
 
 
 def _locate_shipped(name: str, relative_to: Location | None) -> Location:
@@ -128,13 +153,47 @@ def _locate_shipped(name: str, relative_to: Location | None) -> Location:
         f"shipped:{name}",
         folder.joinpath(f"{name}.toml"),
         folder,
+        folder,
     )
 
 
 def beside(location: Location, name: str) -> Traversable:
-    """Return the file ``name``, relative to the folder of the scenario file at ``location``."""
-    if Path(name).is_absolute():
-        return Path(name)
-    if location.base is not None:
-        return location.base.joinpath(name)
-    return Path(name)
+    """Return the file ``name``, relative to the folder of the scenario file at ``location``
+    (check it with :func:`place_problem` first)."""
+    return (location.base if location.base is not None else Path.cwd()).joinpath(name)
+
+
+def place_problem(location: Location, name: str) -> str | None:
+    """Return why the file ``name``, named by the scenario at ``location``, is outside the
+    scenario's place (an absolute path, a ``..`` climbing out, a link leading out), or None.
+
+    Nothing is opened: only the path, and the links along it, are looked at.
+    """
+    if "\0" in name:
+        return f"{name!r} is not a file name (it holds a NUL character)"
+    if PurePath(name).is_absolute():
+        return f"{name!r} is an absolute path; give a path relative to the scenario's folder"
+    base = location.base if location.base is not None else Path.cwd()
+    place = _place(location)
+    outside = f"{name!r} leads outside the scenario's folder {_shown(place)}"
+    if isinstance(base, Path) and isinstance(place, Path):
+        target = os.path.realpath(base / name)
+        return None if Path(target).is_relative_to(os.path.realpath(place)) else outside
+    # A folder inside an installed package: no links to follow, only the path's own steps.
+    depth = 0
+    for part in PurePath(name).parts:
+        depth += -1 if part == ".." else 0 if part == "." else 1
+        if depth < 0:
+            return outside
+    return None
+
+
+def _place(location: Location) -> Traversable:
+    """The folder that what ``location`` names must stay inside."""
+    if location.place is not None:
+        return location.place
+    return location.base if location.base is not None else Path.cwd()
+
+
+def _shown(folder: Traversable) -> str:
+    return repr(str(folder)) if isinstance(folder, Path) else PACKAGE.replace(".", "/")

@@ -16,8 +16,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from sim.errors import InputError
-from sim.inputs import FileError, describe_value, did_you_mean, read_text
-from sim.scenarios.locate import Location, beside
+from sim.inputs import FileError, absent, describe_value, did_you_mean, read_text
+from sim.scenarios.locate import Location, beside, place_problem
 from sim.scenarios.problems import Problems
 from sim.scenarios.schema import POSTERIOR_FILE_FIELDS, PosteriorSpec
 
@@ -54,6 +54,10 @@ def read_posterior(
         if not isinstance(name, str) or not name.strip():
             problems.add("posterior.file", f"must be a file name, got {describe_value(name)}")
             return None
+        outside = place_problem(location, name)
+        if outside is not None:
+            problems.add("posterior.file", outside)
+            return None
         try:
             content.update(read_posterior_table(beside(location, name), name))
         except InputError as exc:
@@ -76,7 +80,7 @@ def read_posterior_table(resource: Traversable, name: str) -> dict[str, Any]:
     FileError
         One line naming the file, and the line and column of the first bad value.
     """
-    if not resource.is_file():
+    if absent(resource):
         raise FileError(f"no posterior file {name!r} (not found)")
     text, _ = read_text(resource, name)
     rows = list(csv.reader(text.splitlines()))
@@ -84,7 +88,11 @@ def read_posterior_table(resource: Traversable, name: str) -> dict[str, Any]:
         raise FileError(f"{name} is empty (a header line of column names is needed)")
     header = [cell.strip() for cell in rows[0]]
     if WEIGHT_COLUMN not in header:
-        raise FileError(f"{name} has no {WEIGHT_COLUMN!r} column (header: {', '.join(header)})")
+        # The header is not shown: it is the first line of a file that is not a posterior.
+        raise FileError(
+            f"{name} has no {WEIGHT_COLUMN!r} column in its first line"
+            f"{did_you_mean(WEIGHT_COLUMN, header)}"
+        )
     at = header.index(WEIGHT_COLUMN)
     weights: list[float] = []
     sets: list[tuple[float, ...]] = []

@@ -77,8 +77,9 @@ class Scenario:
 
     @classmethod
     def from_toml(cls, text: str, label: str = "<text>") -> Scenario:
-        """Return the scenario written in ``text`` (a relative ``extends`` starts here)."""
-        location = Location(label, f"text:{label}", None, Path.cwd())
+        """Return the scenario written in ``text`` (a relative ``extends`` starts in the working
+        directory, and must stay inside it)."""
+        location = Location(label, f"text:{label}", None, Path.cwd(), Path.cwd())
         return cls(resolve_location(location, text).spec, label)
 
     @classmethod

@@ -36,6 +36,15 @@ from pydantic import (
     model_validator,
 )
 
+from sim.limits import (
+    EARLIEST_START,
+    LATEST_START,
+    MAX_CASELOAD,
+    MAX_EVENTS,
+    MAX_PARTNERS,
+    MAX_STAFF,
+    MAX_WEEKS,
+)
 from sim.params import Category, Provenance
 from sim.timeline import Phase
 
@@ -51,9 +60,6 @@ ALL = "all"
 
 GO_LIVE_ANCHOR = "go_live"
 """An event ``when`` that places it at its partner's go-live week."""
-
-MAX_WEEKS = 1040
-"""Longest run a scenario may ask for (20 years)."""
 
 
 def _one_line(text: str) -> str:
@@ -106,11 +112,17 @@ def _as_date(value: object) -> object:
     return value
 
 
-StartDate = Annotated[date, BeforeValidator(_as_date)]
+def _in_calendar(value: date) -> date:
+    if not EARLIEST_START <= value <= LATEST_START:
+        raise ValueError(f"must be from {EARLIEST_START} to {LATEST_START}, got {value}")
+    return value
+
+
+StartDate = Annotated[date, BeforeValidator(_as_date), AfterValidator(_in_calendar)]
 Weeks = Annotated[int, Field(ge=1, le=MAX_WEEKS)]
 DelayWeeks = Annotated[int, Field(ge=0, le=MAX_WEEKS)]
-StaffCount = Annotated[int, Field(ge=1)]
-Caseload = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+StaffCount = Annotated[int, Field(ge=1, le=MAX_STAFF)]
+Caseload = Annotated[float, Field(ge=0, le=MAX_CASELOAD, allow_inf_nan=False)]
 Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 Multiplier = Annotated[float, Field(ge=0, le=4, allow_inf_nan=False)]
 Magnitude = Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)]
@@ -212,9 +224,9 @@ class PartnerSpec(BaseModel):
     provenance, source
         The evidence that the partner exists and is of this kind; in a file, also the default
         provenance of the partner's plain values.
-    staff : int >= 1
-        Staff positions using the system.
-    caseload : float >= 0
+    staff : int in [1, MAX_STAFF]
+        Staff positions using the system (``sim.limits``).
+    caseload : float in [0, MAX_CASELOAD]
         Mean ASB cases the whole agency handles per week.
     involvement, initial_buy_in, bureaucracy : float in [0, 1]
         Project involvement, buy-in at week 0, formal procedure and documentation.
@@ -533,7 +545,8 @@ class ScenarioSpec(BaseModel):
     parameters : mapping of str to Value[float]
         Registry parameters the scenario sets (others keep their registry defaults).
     partners : tuple of PartnerSpec
-        The partner agencies, in array order.
+        The partner agencies, in array order (at least one; sizes are bounded by
+        ``sim.limits``).
     events : tuple of Event
         The dated timeline.
     posterior : PosteriorSpec or None
@@ -552,8 +565,14 @@ class ScenarioSpec(BaseModel):
         AfterValidator(_frozen_mapping),
         WrapSerializer(_plain_mapping),
     ] = Field(default_factory=lambda: MappingProxyType({}))
-    partners: Annotated[tuple[PartnerSpec, ...], BeforeValidator(_as_tuple)]
-    events: Annotated[tuple[Event, ...], BeforeValidator(_as_tuple)] = ()
+    partners: Annotated[
+        tuple[PartnerSpec, ...],
+        BeforeValidator(_as_tuple),
+        Field(min_length=1, max_length=MAX_PARTNERS),
+    ]
+    events: Annotated[
+        tuple[Event, ...], BeforeValidator(_as_tuple), Field(max_length=MAX_EVENTS)
+    ] = ()
     posterior: PosteriorSpec | None = None
 
 
@@ -580,8 +599,12 @@ class ScenarioFile(BaseModel):
     remove_events: list[EventId] = Field(default_factory=list)
     all_partners: dict[str, Any] | None = None
     parameters: dict[str, Any] = Field(default_factory=dict)
-    partners: list[dict[str, Any]] = Field(default_factory=list)
-    events: list[dict[str, Any]] = Field(default_factory=list)
+    partners: Annotated[list[dict[str, Any]], Field(max_length=MAX_PARTNERS)] = Field(
+        default_factory=list
+    )
+    events: Annotated[list[dict[str, Any]], Field(max_length=MAX_EVENTS)] = Field(
+        default_factory=list
+    )
     posterior: dict[str, Any] | None = None
 
 

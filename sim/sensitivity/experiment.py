@@ -21,8 +21,9 @@ analysis to run; the design follows from it::
 Morris takes ``trajectories`` (and ``levels``) instead of ``n``. Optional for both:
 ``bounds`` (narrower ranges), ``bootstrap``, ``confidence``; for Sobol also
 ``second_order`` and ``convergence_from``. Reading goes bytes -> UTF-8 -> TOML -> pydantic
-(strict, no unknown keys) -> scenario, inputs, outputs checked; any problem is one
-:class:`SensitivityExperimentError` line naming the file, the field and the problem.
+(strict, no unknown keys) -> scenario, inputs, outputs checked -> the design's size and the
+runs checked against ``sim.limits``; any problem is one :class:`SensitivityExperimentError`
+line naming the file, the field and the problem.
 """
 
 from __future__ import annotations
@@ -35,8 +36,10 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from sim.design import morris_rows, sobol_rows
 from sim.errors import InputError
 from sim.inputs import FileError, FileFormat, read_toml, validation_problems
+from sim.limits import design_problem, runs_problem
 from sim.sensitivity.factors import Factor, narrow
 from sim.sensitivity.settings import DEFAULT_OUTPUTS, MorrisSettings, SobolSettings
 
@@ -74,7 +77,7 @@ class SobolSection(_Section):
     level: Literal["category", "parameter"] = "category"
     n: Annotated[int, Field(ge=16, le=1 << 20)]
     second_order: bool = False
-    convergence_from: Annotated[int, Field(ge=8)] = 64
+    convergence_from: Annotated[int, Field(ge=8, le=1 << 20)] = 64
 
 
 class MorrisSection(_Section):
@@ -130,17 +133,14 @@ class SensitivityExperiment:
     text_sha256: str
 
     @property
+    def design_rows(self) -> int:
+        """Rows of the analysis's design (one block per Sobol base point or Morris path)."""
+        return _design_rows(self.settings, self.factors)
+
+    @property
     def runs(self) -> int:
         """Model runs the analysis needs (design rows times replicates)."""
-        settings = self.settings
-        k = len(self.factors)
-        if settings.level == "category":
-            k = len({f.category for f in self.factors})
-        if isinstance(settings, SobolSettings):
-            rows = settings.n * ((2 * k + 2) if settings.second_order else (k + 2))
-        else:
-            rows = settings.trajectories * (k + 1)
-        return rows * settings.replicates
+        return self.design_rows * self.settings.replicates
 
     def run(
         self,
@@ -185,8 +185,24 @@ def _format() -> FileFormat:
     )
 
 
-def load_sensitivity_experiment(path: Path | str) -> SensitivityExperiment:
+def _design_rows(settings: SobolSettings | MorrisSettings, factors: tuple[Factor, ...]) -> int:
+    """Rows of the design ``settings`` asks for over ``factors`` (or over their categories)."""
+    k = len({f.category for f in factors}) if settings.level == "category" else len(factors)
+    if isinstance(settings, SobolSettings):
+        return sobol_rows(settings.n, k, settings.second_order)
+    return morris_rows(settings.trajectories, k)
+
+
+def load_sensitivity_experiment(path: Path | str, *, force: bool = False) -> SensitivityExperiment:
     """Read and check a sensitivity experiment file; nothing runs.
+
+    Parameters
+    ----------
+    path : Path or str
+        The sensitivity experiment file.
+    force : bool
+        Accept more runs than ``sim.limits.CONFIRM_RUNS_ABOVE`` (the command line's
+        ``--yes``); never more than ``sim.limits.MAX_RUNS``.
 
     Raises
     ------
@@ -250,6 +266,14 @@ def load_sensitivity_experiment(path: Path | str) -> SensitivityExperiment:
         lambda: select_outputs(section.outputs, scenario_outputs(scenario)),
     )
     settings = checked("sensitivity: ", lambda: _settings(section, top.replicates))
+    rows = _design_rows(settings, factors)
+    too_big = design_problem(rows, len(factors))
+    if too_big is not None:
+        raise SensitivityExperimentError.at(label, "sensitivity", too_big)
+    counted = f"{rows:,} design rows x {top.replicates:,} replicate(s)"
+    too_many = runs_problem(rows * top.replicates, force, counted)
+    if too_many is not None:
+        raise SensitivityExperimentError.at(label, "", too_many)
     return SensitivityExperiment(
         path=path,
         name=top.name or path.stem,
