@@ -4,8 +4,9 @@ The engine must stay at least 15x faster than the per-agent reference model for 
 run and 25x for a batch (the project's floors; measured here about 100-170x), at least 10x
 faster than the agency-level Mesa anchor and 4x faster than the whole-array numpy anchor
 (measured about 25-60x and 8-15x), and within 2x of the time of its own random draws made
-alone (measured about 1.3-1.4x; the benchmark reports it against its target of 1.2x). Every model runs the Sentinel replay in this process, in
-turn, best of a few repeats, so load on the machine slows them alike.
+alone (measured about 1.3-1.4x; the benchmark reports it against its target of 1.2x). Every
+model runs the Sentinel replay in this process, in turn, best of a few repeats, so load on
+the machine slows them alike.
 """
 
 import sys
