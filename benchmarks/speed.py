@@ -10,7 +10,9 @@ floor is the engine's own random draws made alone (``rng_floor.py``).
 Shared by the engine benchmark and the ratio-floor test, so both measure the same thing. The
 models are timed in turn, round after round, and each figure is the best of its repeats (the
 least disturbed by other work on the machine); ratios compare figures measured in the same
-call.
+call. Times are this process's CPU time: every model here runs in one thread, and CPU time,
+unlike wall time, does not count the waits for a core when other work shares the machine (a
+long batch waits more often than a short run, which would bias the comparison).
 """
 
 from __future__ import annotations
@@ -41,12 +43,12 @@ REPEATS: Mapping[str, int] = {
 
 
 def best_of(repeats: int, work: Callable[[], object]) -> float:
-    """Shortest wall time of ``repeats`` calls of ``work``, in seconds."""
+    """Least CPU time of this process over ``repeats`` calls of ``work``, in seconds."""
     times = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = time.process_time()
         work()
-        times.append(time.perf_counter() - start)
+        times.append(time.process_time() - start)
     return min(times)
 
 
