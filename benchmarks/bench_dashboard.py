@@ -35,10 +35,10 @@ from typing import Any
 
 from record import record
 
+from sim.dashboard.choices import Catalog, Settings
 from sim.dashboard.ensemble import BandCache, compute_ensemble, ensemble_chart
 from sim.dashboard.levers import LEVERS
 from sim.dashboard.live import LiveRun
-from sim.dashboard.settings import Catalog, Settings
 
 SCENARIO = "sentinel_replay"
 CHROMIUM = Path("/usr/bin/chromium")

@@ -92,7 +92,7 @@ def main() -> None:
     figures = {
         "scenario": SCENARIO,
         "staff": compiled.partnership.n_staff,
-        "agencies": compiled.partnership.n_agencies,
+        "partners": compiled.partnership.n_partners,
         "weeks": compiled.schedule.n_weeks,
         **{f"{name}_ms_per_run": ms[name] for name in ANCHORS},
         "engine_single_ms_per_run": ms["engine_single"],

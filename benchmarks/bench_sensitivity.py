@@ -40,7 +40,7 @@ from sim.sensitivity import (
     morris_analysis,
     sobol_analysis,
 )
-from sim.sensitivity.experiment import SensitivityExperiment, load_sensitivity_experiment
+from sim.sensitivity.experiment_file import SensitivityExperiment, load_sensitivity_experiment
 from sim.sensitivity.scenario import scenario_outputs
 
 EXPERIMENTS = {

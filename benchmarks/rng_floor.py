@@ -1,6 +1,6 @@
 """The engine's floor: the random draws of a run, made alone, in numba, from the same generator.
 
-A run of the engine draws, every week: a uniform per member of staff and three per agency, a
+A run of the engine draws, every week: a uniform per member of staff and three per partner, a
 uniform per member of staff in weeks with a training wave, a normal and a uniform per leaver,
 and two Poissons per member of staff (recorded and unrecorded cases) whose means follow from
 that week's decisions; its initial state draws a normal and a uniform per member of staff.
@@ -33,7 +33,7 @@ class Draws:
     n_staff : int
         Members of staff ``N`` (the initial state draws a normal and a uniform for each).
     uniforms : int
-        Uniforms drawn every week: one per member of staff and three per agency.
+        Uniforms drawn every week: one per member of staff and three per partner.
     training : bool array (T,)
         Weeks with a training wave: another uniform per member of staff.
     leavers : int array (T,)
@@ -89,7 +89,7 @@ def record_draws(compiled: CompiledScenario, seed: int) -> Draws:
     return Draws(
         seed=seed,
         n_staff=n,
-        uniforms=n + 3 * partnership.n_agencies,
+        uniforms=n + 3 * partnership.n_partners,
         training=np.asarray(schedule.training > 0).any(axis=1),
         leavers=leavers,
         recorded_means=recorded_means,

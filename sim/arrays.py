@@ -1,12 +1,12 @@
 """The engine's arrays, each declared once: a batch's inputs, its state and its outputs.
 
-A batch of ``B`` runs shares one :class:`Partnership` (agencies and the staff positions in
+A batch of ``B`` runs shares one :class:`Partnership` (partners and the staff positions in
 them); each run has its own :class:`Schedule` row (or a shared one), its own :class:`State`
 and its own outputs (:class:`WeekOutput` for one week, :class:`Trajectory` for a whole run).
 
 Every array that the engine allocates is a field of one of these containers, annotated with
-its layout for one run: one value per member of staff (``Staff...``, length ``N``), per agency
-(``Agency...``, length ``A``), per pair of agencies (``PairFloats``, ``A x A``) or one value
+its layout for one run: one value per member of staff (``Staff...``, length ``N``), per partner
+(``Partner...``, length ``A``), per pair of partners (``PairFloats``, ``A x A``) or one value
 (``RunFloat``), and its element type. The engine reads these declarations to allocate, copy
 and hand the compiled kernel (:func:`sim.kernel.advance`) each run's rows by name, so a new
 state array or output is one field here plus its rule in the kernel; a new schedule array is
@@ -30,9 +30,9 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
 
-Axis = Literal["staff", "agency"]
-"""An axis of a run's array: ``staff`` has one entry per member of staff, ``agency`` one per
-agency."""
+Axis = Literal["staff", "partner"]
+"""An axis of a run's array: ``staff`` has one entry per member of staff, ``partner`` one per
+partner."""
 
 
 @dataclass(frozen=True)
@@ -50,10 +50,10 @@ class Layout:
 type StaffFloats = Annotated[FloatArray, Layout(("staff",), np.float64)]
 type StaffInts = Annotated[IntArray, Layout(("staff",), np.int64)]
 type StaffBools = Annotated[BoolArray, Layout(("staff",), np.bool_)]
-type AgencyFloats = Annotated[FloatArray, Layout(("agency",), np.float64)]
-type AgencyInts = Annotated[IntArray, Layout(("agency",), np.int64)]
-type AgencyBools = Annotated[BoolArray, Layout(("agency",), np.bool_)]
-type PairFloats = Annotated[FloatArray, Layout(("agency", "agency"), np.float64)]
+type PartnerFloats = Annotated[FloatArray, Layout(("partner",), np.float64)]
+type PartnerInts = Annotated[IntArray, Layout(("partner",), np.int64)]
+type PartnerBools = Annotated[BoolArray, Layout(("partner",), np.bool_)]
+type PairFloats = Annotated[FloatArray, Layout(("partner", "partner"), np.float64)]
 type RunFloat = Annotated[FloatArray, Layout((), np.float64)]
 
 
@@ -100,21 +100,21 @@ def share_of(recorded: NDArray, handled: NDArray) -> FloatArray:
 
 @dataclass(frozen=True)
 class Partnership:
-    """The agencies and staff positions a batch of runs shares.
+    """The partners and staff positions a batch of runs shares.
 
-    Staff are stored contiguously by agency (all of agency 0, then agency 1, ...), so
-    per-agency sums are a single ``np.add.reduceat``.
+    Staff are stored contiguously by partner (all of partner 0, then partner 1, ...), so
+    per-partner sums are a single ``np.add.reduceat``.
 
     Attributes
     ----------
     names : tuple of str
-        Agency names, in array order.
+        Partner names, in array order.
     kinds : tuple of str
-        Agency kind per agency (police, district, county, unitary).
+        Partner kind per partner (police, district, county, unitary).
     staff : int array (A,)
-        Staff positions per agency using the system (at least 1).
+        Staff positions per partner using the system (at least 1).
     caseload : float array (A,)
-        Mean ASB cases handled per week by the whole agency.
+        Mean ASB cases handled per week by the whole partner.
     involvement : float array (A,)
         Involvement in the project, 0..1 (roles such as chair, project manager, funder).
     bureaucracy : float array (A,)
@@ -124,27 +124,27 @@ class Partnership:
     initial_interface : int array (A,)
         :class:`~sim.kernel.InterfaceState` at week 0.
     interface_allowed : bool array (A,)
-        Whether the agency can build an interface at all.
+        Whether the partner can build an interface at all.
     prior_use : bool array (A,)
-        Whether the agency used the system before the project (staff start trained, with habit).
-    staff_agency : int array (N,)
-        The agency of each staff position (derived).
+        Whether the partner used the system before the project (staff start trained, with habit).
+    staff_partner : int array (N,)
+        The partner of each staff position (derived).
     starts : int array (A,)
-        The first staff position of each agency (derived).
+        The first staff position of each partner (derived).
     """
 
     names: tuple[str, ...]
     kinds: tuple[str, ...]
-    staff: AgencyInts
-    caseload: AgencyFloats
-    involvement: AgencyFloats
-    bureaucracy: AgencyFloats
-    initial_buy_in: AgencyFloats
-    initial_interface: AgencyInts
-    interface_allowed: AgencyBools
-    prior_use: AgencyBools
-    staff_agency: StaffInts = field(init=False)
-    starts: AgencyInts = field(init=False)
+    staff: PartnerInts
+    caseload: PartnerFloats
+    involvement: PartnerFloats
+    bureaucracy: PartnerFloats
+    initial_buy_in: PartnerFloats
+    initial_interface: PartnerInts
+    interface_allowed: PartnerBools
+    prior_use: PartnerBools
+    staff_partner: StaffInts = field(init=False)
+    starts: PartnerInts = field(init=False)
 
     def __post_init__(self) -> None:
         n = len(self.names)
@@ -154,27 +154,27 @@ class Partnership:
             if shape != (n,):
                 raise ValueError(f"Partnership.{attr} has shape {shape}, expected ({n},)")
         if len(self.kinds) != n:
-            raise ValueError("Partnership.kinds must name one kind per agency")
+            raise ValueError("Partnership.kinds must name one kind per partner")
         if np.any(np.asarray(self.staff) < 1):
-            raise ValueError("Partnership.staff must be at least 1 for every agency")
+            raise ValueError("Partnership.staff must be at least 1 for every partner")
         staff = np.asarray(self.staff, dtype=np.int64)
-        object.__setattr__(self, "staff_agency", np.repeat(np.arange(n), staff))
+        object.__setattr__(self, "staff_partner", np.repeat(np.arange(n), staff))
         object.__setattr__(self, "starts", np.concatenate(([0], np.cumsum(staff)[:-1])))
 
     @property
-    def n_agencies(self) -> int:
-        """Number of agencies ``A``."""
+    def n_partners(self) -> int:
+        """Number of partners ``A``."""
         return len(self.names)
 
     @property
     def n_staff(self) -> int:
         """Number of staff positions ``N``."""
-        return int(self.staff_agency.shape[0])
+        return int(self.staff_partner.shape[0])
 
     @property
     def sizes(self) -> dict[Axis, int]:
-        """The length of each per-run axis: staff ``N`` and agencies ``A``."""
-        return {"staff": self.n_staff, "agency": self.n_agencies}
+        """The length of each per-run axis: staff ``N`` and partners ``A``."""
+        return {"staff": self.n_staff, "partner": self.n_partners}
 
 
 @dataclass(frozen=True)
@@ -184,10 +184,10 @@ class Static:
 
     Attributes
     ----------
-    staff_agency : int array (N,)
-        The agency of each staff position.
+    staff_partner : int array (N,)
+        The partner of each staff position.
     staff : int array (A,)
-        Staff positions per agency.
+        Staff positions per partner.
     involvement, bureaucracy : float array (A,)
         As in :class:`Partnership`.
     interface_allowed : bool array (A,)
@@ -195,10 +195,10 @@ class Static:
     staff_rate : float array (N,)
         Mean cases per week handled by each staff position (before ``caseload_scale``).
     relative_load : float array (A,)
-        Cases per staff of each agency over the partnership's cases per staff.
+        Cases per staff of each partner over the partnership's cases per staff.
     """
 
-    staff_agency: IntArray
+    staff_partner: IntArray
     staff: IntArray
     involvement: FloatArray
     bureaucracy: FloatArray
@@ -211,14 +211,14 @@ class Static:
 class Schedule:
     """Exogenous weekly inputs, compiled from a scenario's dated events.
 
-    Agency arrays have shape (T, A) or (B, T, A); partnership arrays (T,) or (B, T). A leading
+    Partner arrays have shape (T, A) or (B, T, A); partnership arrays (T,) or (B, T). A leading
     batch axis lets runs in one batch differ (e.g. an uncertain go-live week). The kernel
     reads every field by name (its ``schedule``).
 
     Attributes
     ----------
     live : bool
-        The agency records on the shared system this week (has gone live).
+        The partner records on the shared system this week (has gone live).
     project_active : bool
         The county-wide project has started (waiting to go live erodes buy-in after this).
     assurance : float
@@ -226,13 +226,13 @@ class Schedule:
     mandate : float
         Management mandate to record, 0..1.
     colocated : bool
-        The agency's staff are co-located with partners.
+        The partner's staff are co-located with partners.
     training : float
         Share of untrained staff trained this week, 0..1 (training waves).
     turnover_shock : float
         Extra probability of leaving this week, 0..1 (restructures).
     interface_forced : bool
-        The agency's interface goes live this week by a scenario event.
+        The partner's interface goes live this week by a scenario event.
     functionality : float
         Multiplier on ``functionality_cost`` (below 1 after upgrades), >= 0.
     pressure_impulse : float
@@ -261,9 +261,9 @@ class Schedule:
         return self.functionality.ndim == 2
 
     @classmethod
-    def quiet(cls, n_weeks: int, n_agencies: int) -> Schedule:
-        """Return a schedule with every agency live from week 0 and no events."""
-        shape = (n_weeks, n_agencies)
+    def quiet(cls, n_weeks: int, n_partners: int) -> Schedule:
+        """Return a schedule with every partner live from week 0 and no events."""
+        shape = (n_weeks, n_partners)
         return cls(
             live=np.ones(shape, dtype=bool),
             project_active=np.ones(n_weeks, dtype=bool),
@@ -283,12 +283,12 @@ class State:
     """Everything that changes during a batch of runs, at the end of a week (the kernel's
     ``state``).
 
-    Every array has a leading batch axis: staff arrays are (B, N), agency arrays (B, A),
+    Every array has a leading batch axis: staff arrays are (B, N), partner arrays (B, A),
     ``pressure`` (B,) and ``views`` (B, A, A). ``handled``, ``recorded``, ``share`` (own
-    recording share) and ``partner_share`` (the recording share of the other agencies that
+    recording share) and ``partner_share`` (the recording share of the other partners that
     were live) are last week's: the only memory of last week that the decision reads
-    (colleagues' norm, partners' reciprocity). ``views`` is the cumulative number of agency
-    ``j``'s records looked at by agency ``i`` (row ``i``, column ``j``).
+    (colleagues' norm, partners' reciprocity). ``views`` is the cumulative number of partner
+    ``j``'s records looked at by partner ``i`` (row ``i``, column ``j``).
     """
 
     week: int
@@ -297,37 +297,37 @@ class State:
     risk: StaffFloats
     trained: StaffBools
     tenure: StaffInts
-    buy_in: AgencyFloats
-    interface: AgencyInts
-    build_left: AgencyInts
+    buy_in: PartnerFloats
+    interface: PartnerInts
+    build_left: PartnerInts
     pressure: RunFloat
-    handled: AgencyInts
-    recorded: AgencyInts
-    share: AgencyFloats
-    partner_share: AgencyFloats
+    handled: PartnerInts
+    recorded: PartnerInts
+    share: PartnerFloats
+    partner_share: PartnerFloats
     views: PairFloats
 
 
 @dataclass(frozen=True)
 class Outputs:
     """What every run reports each week: cases handled and recorded, buy-in, interface stage
-    and mean staff attitude per agency, and external pressure.
+    and mean staff attitude per partner, and external pressure.
 
     :class:`WeekOutput` holds one week of these (B, A) or (B,); :class:`Trajectory` every week
     of a run (B, T, A) or (B, T). The kernel writes them (its ``out``), one row per week.
     """
 
-    handled: AgencyInts
-    recorded: AgencyInts
-    buy_in: AgencyFloats
-    interface: AgencyInts
-    attitude: AgencyFloats
+    handled: PartnerInts
+    recorded: PartnerInts
+    buy_in: PartnerFloats
+    interface: PartnerInts
+    attitude: PartnerFloats
     pressure: RunFloat
 
 
 @dataclass(frozen=True)
 class WeekOutput(Outputs):
-    """What one week produced, per run and agency (B, A), with pressure (B,), and per member
+    """What one week produced, per run and partner (B, A), with pressure (B,), and per member
     of staff (B, N): cases handled and recorded, and the chance of recording a case."""
 
     probability: StaffFloats
@@ -337,7 +337,7 @@ class WeekOutput(Outputs):
 
 @dataclass(frozen=True)
 class _Named:
-    """A trajectory's agency names, in a base of their own so that ``names`` stays a
+    """A trajectory's partner names, in a base of their own so that ``names`` stays a
     trajectory's first field: ``Trajectory(names, handled, recorded, ...)``."""
 
     names: tuple[str, ...]
@@ -345,19 +345,19 @@ class _Named:
 
 @dataclass(frozen=True)
 class Trajectory(Outputs, _Named):
-    """Per-week outputs of a batch: arrays (B, T, A), ``pressure`` (B, T), with the agency
-    names and ``views`` (B, A, A), the cumulative number of agency ``j``'s records looked at
-    by agency ``i`` (row ``i``, column ``j``) over the run."""
+    """Per-week outputs of a batch: arrays (B, T, A), ``pressure`` (B, T), with the partner
+    names and ``views`` (B, A, A), the cumulative number of partner ``j``'s records looked at
+    by partner ``i`` (row ``i``, column ``j``) over the run."""
 
     views: PairFloats
 
     @property
     def share(self) -> FloatArray:
-        """Recording share per run, week and agency (0 where no case was handled)."""
+        """Recording share per run, week and partner (0 where no case was handled)."""
         return share_of(self.recorded, self.handled)
 
     def last_weeks(self, weeks: int) -> tuple[IntArray, IntArray]:
-        """Cases handled and recorded per run and agency (B, A), summed over the last
+        """Cases handled and recorded per run and partner (B, A), summed over the last
         ``weeks`` weeks (all of them if the run is shorter)."""
         start = max(self.handled.shape[1] - weeks, 0)
         return self.handled[:, start:].sum(axis=1), self.recorded[:, start:].sum(axis=1)

@@ -1,7 +1,7 @@
 """The engine: model state in arrays, a compiled weekly step, many runs at once.
 
 The engine knows no Mesa, no files and no screen. A batch of ``B`` runs shares one
-:class:`Partnership` (agencies and the staff positions in them); each run has its own
+:class:`Partnership` (partners and the staff positions in them); each run has its own
 parameter values, its own :class:`Schedule` row (or a shared one) and its own random stream.
 Draws for run ``b`` come only from run ``b``'s generator, in an order fixed by that run's own
 inputs and state, so a run gives the same result whether it is advanced alone or inside any
@@ -13,7 +13,7 @@ inputs and hosts the kernel: :func:`step` advances a batch one week (the Mesa mo
 this way), :func:`simulate` advances whole runs. :func:`decision_terms` recomputes the
 decision term by term, for explanations.
 
-Each week every member of staff at a live agency handles a Poisson number of ASB cases and
+Each week every member of staff at a live partner handles a Poisson number of ASB cases and
 records each with probability ``logistic(decision_gain * (motivation - cost))``, where
 motivation = baseline + buy-in + attitude + colleagues' share (norm) + partners' share
 (reciprocity) + external pressure + management mandate + habit, and
@@ -67,11 +67,11 @@ __all__ = [
     "State",
     "Trajectory",
     "WeekOutput",
-    "agency_attitude",
     "concatenate",
     "decision_terms",
     "generators",
     "initial_state",
+    "partner_attitude",
     "prepare",
     "share_of",
     "simulate",
@@ -142,13 +142,13 @@ class Batch:
     size : int
         Number of runs ``B``.
     p : dict of str to array (B, 1)
-        Every parameter as a column that broadcasts over agencies or staff.
+        Every parameter as a column that broadcasts over partners or staff.
     static : Static
         What the runs read of the partnership, including the derived staff rates and
         relative loads.
     burden, workload : array (B, A)
         The cost terms that do not change during a run: ``bureaucracy_burden`` times the
-        agency's bureaucracy, and ``workload_cost`` times its relative load.
+        partner's bureaucracy, and ``workload_cost`` times its relative load.
     records : structured array (B,)
         The parameters again, one record per run, as the compiled kernel reads them.
     kernel_static, kernel_schedules
@@ -196,18 +196,18 @@ def prepare(partnership: Partnership, schedule: Schedule, params: ParameterArray
     size = next(iter(sizes))[0]
     if schedule.batched and schedule.functionality.shape[0] != size:
         raise ValueError("a batched schedule needs one row per run")
-    if schedule.live.shape[-1] != partnership.n_agencies:
-        raise ValueError("schedule and partnership disagree on the number of agencies")
+    if schedule.live.shape[-1] != partnership.n_partners:
+        raise ValueError("schedule and partnership disagree on the number of partners")
     per_staff = np.asarray(partnership.caseload, float) / np.asarray(partnership.staff)
     mean_per_staff = float(np.sum(partnership.caseload)) / partnership.n_staff
     relative_load = per_staff / mean_per_staff if mean_per_staff > 0 else per_staff * 0.0
     static = Static(
-        staff_agency=partnership.staff_agency,
+        staff_partner=partnership.staff_partner,
         staff=np.asarray(partnership.staff, np.int64),
         involvement=np.asarray(partnership.involvement, float),
         bureaucracy=np.asarray(partnership.bureaucracy, float),
         interface_allowed=np.asarray(partnership.interface_allowed, bool),
-        staff_rate=per_staff[partnership.staff_agency],
+        staff_rate=per_staff[partnership.staff_partner],
         relative_load=relative_load,
     )
     p = {name: np.asarray(v, float)[:, None] for name, v in params.items()}
@@ -238,12 +238,12 @@ def generators(seeds: Sequence[np.random.SeedSequence | int]) -> list[np.random.
     return [np.random.default_rng(s) for s in seeds]
 
 
-def agency_attitude(attitude: FloatArray, partnership: Partnership) -> FloatArray:
-    """Mean staff attitude per agency (B, A), summed in staff order as the kernel does."""
-    a = partnership.n_agencies
+def partner_attitude(attitude: FloatArray, partnership: Partnership) -> FloatArray:
+    """Mean staff attitude per partner (B, A), summed in staff order as the kernel does."""
+    a = partnership.n_partners
     sums = np.stack(
         [
-            np.bincount(partnership.staff_agency, weights=row, minlength=a)
+            np.bincount(partnership.staff_partner, weights=row, minlength=a)
             for row in np.atleast_2d(attitude)
         ]
     )
@@ -257,8 +257,8 @@ def _clip01(values: NDArray) -> FloatArray:
 def initial_state(batch: Batch, rngs: Sequence[np.random.Generator]) -> State:
     """Draw the week-0 state of every run: staff attitudes and legal-risk perceptions.
 
-    Staff at agencies with prior use of the system start trained, with habit
-    ``prior_use_habit`` (DOMAIN.md P9); agencies start at their initial buy-in and interface
+    Staff at partners with prior use of the system start trained, with habit
+    ``prior_use_habit`` (DOMAIN.md P9); partners start at their initial buy-in and interface
     stage. Every other state array starts at zero.
     """
     partnership, p = batch.partnership, batch.p
@@ -267,7 +267,7 @@ def initial_state(batch: Batch, rngs: Sequence[np.random.Generator]) -> State:
         raise ValueError(f"{len(rngs)} generators for a batch of {b} runs")
     normals = np.stack([rng.standard_normal(n) for rng in rngs])
     uniforms = np.stack([rng.random(n) for rng in rngs])
-    prior = partnership.prior_use[partnership.staff_agency]
+    prior = partnership.prior_use[partnership.staff_partner]
     state = allocate(State, (b,), partnership.sizes)
     state["attitude"][:] = _clip01(p["attitude_mean"] + p["attitude_spread"] * normals)
     state["habit"][:] = np.where(prior[None], p["prior_use_habit"], 0.0)
@@ -283,22 +283,22 @@ def initial_state(batch: Batch, rngs: Sequence[np.random.Generator]) -> State:
 class DecisionTerms:
     """The decision of every member of staff, term by term (utility units).
 
-    ``agency_motivation`` and ``agency_cost`` hold (B, A) terms shared by an agency's staff;
+    ``partner_motivation`` and ``partner_cost`` hold (B, A) terms shared by a partner's staff;
     ``staff_motivation`` and ``staff_cost`` hold (B, N) terms of each member of staff.
     Costs are positive when they deter recording; reliefs (training, co-location) are
     negative costs.
     """
 
-    agency_motivation: dict[str, FloatArray]
-    agency_cost: dict[str, FloatArray]
+    partner_motivation: dict[str, FloatArray]
+    partner_cost: dict[str, FloatArray]
     staff_motivation: dict[str, FloatArray]
     staff_cost: dict[str, FloatArray]
 
-    def balance(self, staff_agency: IntArray) -> FloatArray:
+    def balance(self, staff_partner: IntArray) -> FloatArray:
         """Motivation minus cost (B, N) for every member of staff."""
-        agency = sum(self.agency_motivation.values()) - sum(self.agency_cost.values())
+        partner = sum(self.partner_motivation.values()) - sum(self.partner_cost.values())
         staff = sum(self.staff_motivation.values()) - sum(self.staff_cost.values())
-        return np.asarray(agency)[:, staff_agency] + staff
+        return np.asarray(partner)[:, staff_partner] + staff
 
 
 def decision_terms(
@@ -312,14 +312,14 @@ def decision_terms(
     take either sign.
     """
     p, t, partnership = batch.p, state.week, batch.partnership
-    sa = partnership.staff_agency
+    sa = partnership.staff_partner
     bureaucracy = partnership.bureaucracy[None]
     assurance = _clip01(batch.scheduled("assurance", t) + p["bureaucracy_assurance"] * bureaucracy)
     functionality = batch.scheduled("functionality", t)[:, None]
     legal = p["legal_risk"] * (1.0 - p["assurance_relief"] * assurance)
     shape = state.buy_in.shape
     return DecisionTerms(
-        agency_motivation={
+        partner_motivation={
             "baseline": np.broadcast_to(p["baseline_motivation"], shape),
             "buy_in": p["buy_in_weight"] * state.buy_in,
             "norm": p["norm_weight"] * state.share,
@@ -327,7 +327,7 @@ def decision_terms(
             "pressure": p["pressure_weight"] * pressure[:, None],
             "mandate": p["mandate_weight"] * batch.scheduled("mandate", t),
         },
-        agency_cost={
+        partner_cost={
             "double_keying": p["double_keying_cost"] * (interface != InterfaceState.LIVE),
             "functionality": p["functionality_cost"] * functionality,
             "bureaucratic_burden": batch.burden,

@@ -10,14 +10,14 @@ The rules, in order each week (see ``docs/ODD.md``; the slow per-agent reference
 ``sim/reference.py`` states the same rules one agent at a time):
 
 1. external pressure decays with its half-life and is raised by the week's events;
-2. uniforms: one per member of staff (leaving) and three per agency (interface machine),
+2. uniforms: one per member of staff (leaving) and three per partner (interface machine),
    then one per member of staff if a training wave runs this week;
 3. interfaces move ``none -> considering -> building -> live``;
 4. leavers are replaced by untrained newcomers; training waves train staff;
-5. every member of staff at a live agency records each case with probability
+5. every member of staff at a live partner records each case with probability
    ``logistic(decision_gain * (motivation - cost))``; cases are Poisson, recorded and
    unrecorded counts independent Poissons (thinning);
-6. habit, attitude and agency buy-in learn from the week; cross-agency views accumulate.
+6. habit, attitude and partner buy-in learn from the week; cross-partner views accumulate.
 
 The kernel reads a run's arrays by name from four records declared in ``sim/arrays.py``:
 ``static`` (the partnership), ``schedule`` (the run's weekly events), ``state`` (what
@@ -37,7 +37,7 @@ from sim.arrays import OutputRecord, ScheduleRecord, StateRecord, StaticRecord
 
 
 class InterfaceState(IntEnum):
-    """Stage of an agency's automated link from its own system into the shared one.
+    """Stage of a partner's automated link from its own system into the shared one.
 
     The one declaration of the stages: the kernel compares these codes, tables and figures
     name them (``sim.engine.INTERFACE_NAMES``) and scenario files spell them in lower case.
@@ -61,7 +61,7 @@ def _share(recorded: float, handled: float) -> float:
 
 @njit(cache=True)
 def _partner_shares(recorded, handled, among, out):  # type: ignore[no-untyped-def]
-    """``out[a]``: recording share of the agencies in ``among`` other than ``a``."""
+    """``out[a]``: recording share of the partners in ``among`` other than ``a``."""
     rec_total = 0.0
     han_total = 0.0
     for j in range(recorded.shape[0]):
@@ -98,7 +98,7 @@ def advance(rng, first_week, last_week, p, static, schedule, state, out):  # typ
     state, out = StateRecord(*state), OutputRecord(*out)
     # Every array once, by name: reading a record's field inside a loop would count a
     # reference each time. Schedule arrays end in ``_s``, weekly outputs start with ``out_``.
-    staff_agency, staff_count, staff_rate = static.staff_agency, static.staff, static.staff_rate
+    staff_partner, staff_count, staff_rate = static.staff_partner, static.staff, static.staff_rate
     involvement, bureaucracy = static.involvement, static.bureaucracy
     allowed, relative_load = static.interface_allowed, static.relative_load
     live_s, project_active_s = schedule.live, schedule.project_active
@@ -115,13 +115,13 @@ def advance(rng, first_week, last_week, p, static, schedule, state, out):  # typ
     out_interface, out_attitude, out_pressure = out.interface, out.attitude, out.pressure
     staff_handled, staff_recorded = out.staff_handled, out.staff_recorded
     probability = out.probability
-    n = staff_agency.shape[0]
+    n = staff_partner.shape[0]
     a = staff_count.shape[0]
     u = np.empty(n + 3 * a)
     u_train = np.empty(n)
     leaving = np.zeros(n, dtype=np.bool_)
-    agency_motivation = np.empty(a)
-    agency_cost = np.empty(a)
+    partner_motivation = np.empty(a)
+    partner_cost = np.empty(a)
     legal = np.empty(a)
     stage = np.empty(a, dtype=np.int64)
     peers = np.empty(a)
@@ -177,7 +177,7 @@ def advance(rng, first_week, last_week, p, static, schedule, state, out):  # typ
         # 4. Turnover and training.
         leavers = 0
         for i in range(n):
-            leaving[i] = u[i] < p.turnover_rate + turnover_shock_s[t, staff_agency[i]]
+            leaving[i] = u[i] < p.turnover_rate + turnover_shock_s[t, staff_partner[i]]
             if leaving[i]:
                 leavers += 1
         if leavers > 0:
@@ -199,15 +199,15 @@ def advance(rng, first_week, last_week, p, static, schedule, state, out):  # typ
                 trained[i] = False
             else:
                 tenure[i] += 1
-            if u_train[i] < training_s[t, staff_agency[i]]:
+            if u_train[i] < training_s[t, staff_partner[i]]:
                 trained[i] = True
 
-        # 5. The decision: motivation minus cost (agency terms once, then per staff).
+        # 5. The decision: motivation minus cost (partner terms once, then per staff).
         functionality = p.functionality_cost * functionality_s[t]
         for j in range(a):
             assurance = _clip01(assurance_s[t, j] + p.bureaucracy_assurance * bureaucracy[j])
             legal[j] = p.legal_risk * (1.0 - p.assurance_relief * assurance)
-            agency_motivation[j] = (
+            partner_motivation[j] = (
                 p.baseline_motivation
                 + p.buy_in_weight * buy_in[j]
                 + p.norm_weight * share[j]
@@ -215,7 +215,7 @@ def advance(rng, first_week, last_week, p, static, schedule, state, out):  # typ
                 + p.pressure_weight * pressure[0]
                 + p.mandate_weight * mandate_s[t, j]
             )
-            agency_cost[j] = (
+            partner_cost[j] = (
                 (p.double_keying_cost if interface[j] != InterfaceState.LIVE else 0.0)
                 + functionality
                 + p.bureaucracy_burden * bureaucracy[j]
@@ -223,13 +223,13 @@ def advance(rng, first_week, last_week, p, static, schedule, state, out):  # typ
                 - (p.colocation_relief if colocated_s[t, j] else 0.0)
             )
         for i in range(n):
-            j = staff_agency[i]
+            j = staff_partner[i]
             if live[j]:
                 balance = (
-                    agency_motivation[j]
+                    partner_motivation[j]
                     + p.attitude_weight * attitude[i]
                     + p.habit_weight * habit[i]
-                    - agency_cost[j]
+                    - partner_cost[j]
                     - legal[j] * risk[i]
                     + (p.training_relief if trained[i] else 0.0)
                 )
@@ -247,15 +247,15 @@ def advance(rng, first_week, last_week, p, static, schedule, state, out):  # typ
             rec_now[j] = 0.0
             han_now[j] = 0.0
         for i in range(n):
-            rec_now[staff_agency[i]] += staff_recorded[i]
-            han_now[staff_agency[i]] += staff_handled[i]
+            rec_now[staff_partner[i]] += staff_recorded[i]
+            han_now[staff_partner[i]] += staff_handled[i]
         for j in range(a):
             own_now[j] = _share(rec_now[j], han_now[j])
         _partner_shares(rec_now, han_now, live, partners_now)
 
         # 6. Learning: habit from own use, attitude from partners' records seen.
         for i in range(n):
-            j = staff_agency[i]
+            j = staff_partner[i]
             if not live[j]:
                 continue
             if staff_handled[i] > 0:
@@ -263,7 +263,7 @@ def advance(rng, first_week, last_week, p, static, schedule, state, out):  # typ
                 habit[i] += p.habit_learning_rate * (own_staff - habit[i])
             attitude[i] += p.attitude_learning_rate * (partners_now[j] - attitude[i])
 
-        # Agency buy-in: toward involvement and benefit once live; eroded while waiting.
+        # Partner buy-in: toward involvement and benefit once live; eroded while waiting.
         w = p.involvement_weight
         for j in range(a):
             if live[j]:
@@ -272,7 +272,7 @@ def advance(rng, first_week, last_week, p, static, schedule, state, out):  # typ
             elif project_active_s[t]:
                 buy_in[j] = _clip01(buy_in[j] - p.delay_erosion)
 
-        # Cross-agency views: i looks at j's records in proportion to its own use.
+        # Cross-partner views: i looks at j's records in proportion to its own use.
         for i in range(a):
             if not live[i]:
                 continue
@@ -291,7 +291,7 @@ def advance(rng, first_week, last_week, p, static, schedule, state, out):  # typ
             out_interface[row, j] = interface[j]
             out_attitude[row, j] = 0.0
         for i in range(n):
-            out_attitude[row, staff_agency[i]] += attitude[i]
+            out_attitude[row, staff_partner[i]] += attitude[i]
         for j in range(a):
             out_attitude[row, j] /= staff_count[j]
         out_pressure[row] = pressure[0]

@@ -31,7 +31,7 @@ recurses once per level and fails near a thousand."""
 # --- scenarios ----------------------------------------------------------------------------
 
 MAX_PARTNERS = 200
-"""Most partner agencies in a scenario. Every run keeps each agency's view of every other
+"""Most partner agencies in a scenario. Every run keeps each partner's view of every other
 (partners squared, per run of a batch), so memory grows with the square; 200 is eighteen
 times the 11 partners of Sentinel and more than any English county's community safety
 partnership."""
@@ -49,7 +49,7 @@ against 2.2 ms for the replay's 229 positions."""
 MAX_CASELOAD = 100_000.0
 """Most ASB cases a partner handles per week. The police in England and Wales recorded at most
 about three million ASB incidents a year in the 2010s (under 60,000 a week) across every
-force, so one agency's share is far below this; cases are drawn per member of staff from a
+force, so one partner's share is far below this; cases are drawn per member of staff from a
 Poisson law whose mean must stay small enough for its sampler and for whole-number counts
 over a run."""
 

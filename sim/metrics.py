@@ -25,7 +25,7 @@ def average_ranks(values: FloatArray) -> FloatArray:
 
 
 def rank_correlation(x: FloatArray, y: FloatArray) -> FloatArray:
-    """Spearman correlation across agencies, per run (rows); 0 where either is constant."""
+    """Spearman correlation across partners, per run (rows); 0 where either is constant."""
     rx = average_ranks(x)
     ry = average_ranks(y)
     rx -= rx.mean(axis=1, keepdims=True)
@@ -46,19 +46,19 @@ def summary_metrics(trajectory: Trajectory, final_weeks: int = FINAL_YEAR_WEEKS)
     share_mean
         Partnership-wide recording share over the whole run.
     buy_in_final
-        Mean agency buy-in in the last week.
+        Mean partner buy-in in the last week.
     attitude_final
-        Mean staff attitude (agency means averaged) in the last week.
+        Mean staff attitude (partner means averaged) in the last week.
     interfaces_live
-        Number of agencies with a live interface in the last week.
+        Number of partners with a live interface in the last week.
     buy_in_share_correlation
-        Spearman rank correlation across agencies of final buy-in and final-year share
+        Spearman rank correlation across partners of final buy-in and final-year share
         (DOMAIN.md P4).
-    share_final_year.<agency>, buy_in_final.<agency>, interface_final.<agency>
-        The same per agency (``<agency>`` is :func:`slug` of its name).
+    share_final_year.<partner>, buy_in_final.<partner>, interface_final.<partner>
+        The same per partner (``<partner>`` is :func:`slug` of its name).
     """
     handled, recorded = trajectory.last_weeks(final_weeks)
-    agency_share = share_of(recorded, handled)
+    shares = share_of(recorded, handled)
     buy_in = trajectory.buy_in[:, -1]
     columns: dict[str, np.ndarray] = {
         "share_final_year": share_of(recorded.sum(axis=1), handled.sum(axis=1)),
@@ -68,11 +68,11 @@ def summary_metrics(trajectory: Trajectory, final_weeks: int = FINAL_YEAR_WEEKS)
         "buy_in_final": buy_in.mean(axis=1),
         "attitude_final": trajectory.attitude[:, -1].mean(axis=1),
         "interfaces_live": (trajectory.interface[:, -1] == InterfaceState.LIVE).sum(axis=1),
-        "buy_in_share_correlation": rank_correlation(buy_in, agency_share),
+        "buy_in_share_correlation": rank_correlation(buy_in, shares),
     }
     for a, name in enumerate(trajectory.names):
         key = slug(name)
-        columns[f"share_final_year.{key}"] = agency_share[:, a]
+        columns[f"share_final_year.{key}"] = shares[:, a]
         columns[f"buy_in_final.{key}"] = buy_in[:, a]
         columns[f"interface_final.{key}"] = trajectory.interface[:, -1, a]
     return pd.DataFrame(columns)

@@ -1,19 +1,20 @@
 """The Mesa model: the engine's state hosted for notebooks, ``mesa.batch_run`` and the dashboard.
 
-:class:`SharingModel` holds one run of the array engine (a batch of one). Its ``Agency`` and
+:class:`SharingModel` holds one run of the array engine (a batch of one). Its ``Partner`` and
 ``Staff`` agents (``sim/agents/``) are thin views: their attributes read and write rows of the
 engine's arrays, so stepping the model and running :func:`sim.engine.simulate` with the same
 seed give identical outputs.
 
 >>> model = SharingModel("sentinel_replay", rng=42, double_keying_cost=0.5)
 >>> model.run_model()
->>> model.datacollector.get_agenttype_vars_dataframe(Agency).loc[156].shape[0]
+>>> model.datacollector.get_agenttype_vars_dataframe(Partner).loc[156].shape[0]
 11
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from types import MappingProxyType
@@ -23,7 +24,7 @@ import mesa
 import numpy as np
 
 from sim import engine
-from sim.agents import Agency, Staff
+from sim.agents import Partner, Staff
 from sim.arrays import Outputs, allocate
 from sim.errors import InputError
 from sim.params import check_value
@@ -127,7 +128,7 @@ def engine_inputs(
 
 
 class SharingModel(mesa.Model):
-    """Agencies and their staff deciding each week whether to record ASB cases.
+    """Partners and their staff deciding each week whether to record ASB cases.
 
     Parameters
     ----------
@@ -185,10 +186,10 @@ class SharingModel(mesa.Model):
         self.last_week: engine.WeekOutput | None = None
         self._weeks: list[engine.WeekOutput] = []
 
-        self.agencies = [Agency(self, i) for i in range(self.partnership.n_agencies)]
+        self.partners = [Partner(self, i) for i in range(self.partnership.n_partners)]
         self.staff = [
-            Staff(self, j, self.agencies[int(a)])
-            for j, a in enumerate(self.partnership.staff_agency)
+            Staff(self, j, self.partners[int(a)])
+            for j, a in enumerate(self.partnership.staff_partner)
         ]
         self.datacollector = WeeklyCollector(
             model_reporters={
@@ -196,8 +197,8 @@ class SharingModel(mesa.Model):
                 "pressure": "pressure",
             },
             agenttype_reporters={
-                Agency: {
-                    "agency": "name",
+                Partner: {
+                    "partner": "name",
                     "handled": "handled",
                     "recorded": "recorded",
                     "share": "share",
@@ -208,6 +209,14 @@ class SharingModel(mesa.Model):
             },
         )
         self.datacollector.collect(self)
+
+    @property
+    def agencies(self) -> list[Partner]:
+        """Deprecated name of :attr:`partners`."""
+        warnings.warn(
+            "SharingModel.agencies is now SharingModel.partners", DeprecationWarning, stacklevel=2
+        )
+        return self.partners
 
     @property
     def week(self) -> int:
@@ -242,7 +251,7 @@ class SharingModel(mesa.Model):
     def trajectory(self) -> engine.Trajectory:
         """Return the weeks run so far as the engine's :class:`~sim.engine.Trajectory` (one run).
 
-        ``sim.run.agency_frame(model.trajectory())`` gives the tidy frame ``run()`` results
+        ``sim.run.partner_frame(model.trajectory())`` gives the tidy frame ``run()`` results
         hold; its ``week`` 0 is the first week run.
         """
         weekly = allocate(Outputs, (1, len(self._weeks)), self.partnership.sizes)
@@ -254,5 +263,5 @@ class SharingModel(mesa.Model):
         )
 
     def views_network(self) -> np.ndarray:
-        """Cumulative records of agency j viewed by agency i (A x A)."""
+        """Cumulative records of partner j viewed by partner i (A x A)."""
         return self.state.views[0].copy()

@@ -1,8 +1,8 @@
 """The project's colours: one colour-blind-safe palette for every figure, chart and page.
 
 Okabe & Ito (2008), "Color Universal Design": eight colours that stay distinct under the
-common forms of colour-blindness. Every colour-coded category is also named in a legend or
-on the chart.
+common forms of colour-blindness; quantities from 0 to 1 take viridis. Every colour-coded
+category is also named in a legend or on the chart.
 """
 
 from __future__ import annotations
@@ -42,6 +42,16 @@ CATEGORY_COLOURS: Final = MappingProxyType(
     )
 )
 """One colour per framework category (sensitivity figures and briefs)."""
+
+MOTIVATION: Final = BLUE
+"""Terms of the recording decision that favour recording."""
+
+COST: Final = VERMILLION
+"""Terms of the recording decision that deter recording."""
+
+SEQUENTIAL: Final = "viridis"
+"""Vega scheme for quantities from 0 to 1 (recording share): perceptually uniform and
+colour-blind-safe."""
 
 
 def cycle(position: int) -> str:

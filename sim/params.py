@@ -120,7 +120,7 @@ _REGISTRY: tuple[Parameter, ...] = (
         "Organisation",
         "inferred",
         f"{_DOMAIN} finding 2 and P4: buy-in tracks case recording",
-        "Motivation per unit of agency buy-in.",
+        "Motivation per unit of partner buy-in.",
     ),
     Parameter(
         "attitude_weight",
@@ -142,7 +142,7 @@ _REGISTRY: tuple[Parameter, ...] = (
         "Individual",
         "assumed",
         "Theory of Planned Behaviour: subjective norm (colleagues' recording last week)",
-        "Motivation per unit of the own agency's recording share last week.",
+        "Motivation per unit of the own partner's recording share last week.",
     ),
     Parameter(
         "reciprocity_weight",
@@ -209,7 +209,7 @@ _REGISTRY: tuple[Parameter, ...] = (
         "Process",
         "inferred",
         f"{_DOMAIN} P2: partners with interfaces shared close to 100%, others less",
-        "Cost of entering a case twice while the agency has no live interface.",
+        "Cost of entering a case twice while the partner has no live interface.",
     ),
     Parameter(
         "functionality_cost",
@@ -253,7 +253,7 @@ _REGISTRY: tuple[Parameter, ...] = (
         "Organisation",
         "inferred",
         f"{_DOMAIN} finding 1: procedural burden channel of bureaucracy",
-        "Cost per unit of agency bureaucracy (formal procedure and documentation).",
+        "Cost per unit of partner bureaucracy (formal procedure and documentation).",
     ),
     Parameter(
         "bureaucracy_assurance",
@@ -264,7 +264,7 @@ _REGISTRY: tuple[Parameter, ...] = (
         "Organisation",
         "inferred",
         f"{_DOMAIN} finding 1: documentary assurance channel of bureaucracy",
-        "Documentary assurance gained per unit of agency bureaucracy.",
+        "Documentary assurance gained per unit of partner bureaucracy.",
     ),
     Parameter(
         "workload_cost",
@@ -297,7 +297,7 @@ _REGISTRY: tuple[Parameter, ...] = (
         "Organisation",
         "inferred",
         f"{_DOMAIN} Organisation category and P7: co-location the most effective initiative",
-        "Cost removed while an agency's staff are co-located with partners.",
+        "Cost removed while a partner's staff are co-located with partners.",
     ),
     # --- learning and feedback ----------------------------------------------------------
     Parameter(
@@ -330,8 +330,8 @@ _REGISTRY: tuple[Parameter, ...] = (
         "1/week",
         "Organisation",
         "assumed",
-        "Modelling choice: agency buy-in follows realised benefit and involvement",
-        "Weekly rate at which agency buy-in moves toward its target.",
+        "Modelling choice: partner buy-in follows realised benefit and involvement",
+        "Weekly rate at which partner buy-in moves toward its target.",
     ),
     Parameter(
         "involvement_weight",
@@ -353,7 +353,7 @@ _REGISTRY: tuple[Parameter, ...] = (
         "Project",
         "inferred",
         f"{_DOMAIN} P8: long delivery delays eroded the benefit partners saw",
-        "Weekly loss of buy-in while an agency waits to go live after the project starts.",
+        "Weekly loss of buy-in while a partner waits to go live after the project starts.",
     ),
     Parameter(
         "turnover_rate",
@@ -397,7 +397,7 @@ _REGISTRY: tuple[Parameter, ...] = (
         "Individual",
         "external",
         f"{_DOMAIN} P9: Charnwood had four to five years of use before the project",
-        "Initial habit of staff at agencies that used the system before the project.",
+        "Initial habit of staff at partners that used the system before the project.",
     ),
     Parameter(
         "caseload_scale",
@@ -407,8 +407,8 @@ _REGISTRY: tuple[Parameter, ...] = (
         "factor",
         "Organisation",
         "assumed",
-        f"{_DOMAIN} missing numbers: per-agency caseloads are orders of magnitude only",
-        "Multiplier on every agency's weekly ASB caseload.",
+        f"{_DOMAIN} missing numbers: per-partner caseloads are orders of magnitude only",
+        "Multiplier on every partner's weekly ASB caseload.",
     ),
     # --- interfaces ---------------------------------------------------------------------
     Parameter(
@@ -420,7 +420,7 @@ _REGISTRY: tuple[Parameter, ...] = (
         "Technology",
         "inferred",
         f"{_DOMAIN} P3: in 2012 only 4 of 11 partners were considering an interface",
-        "Weekly probability that a live agency with high buy-in starts considering an interface.",
+        "Weekly probability that a live partner with high buy-in starts considering an interface.",
     ),
     Parameter(
         "interface_buy_in_threshold",
@@ -430,8 +430,8 @@ _REGISTRY: tuple[Parameter, ...] = (
         "fraction",
         "Technology",
         "assumed",
-        "Modelling choice: only committed agencies invest in an interface",
-        "Buy-in above which an agency may start considering an interface.",
+        "Modelling choice: only committed partners invest in an interface",
+        "Buy-in above which a partner may start considering an interface.",
     ),
     Parameter(
         "imitation_weight",
@@ -441,7 +441,7 @@ _REGISTRY: tuple[Parameter, ...] = (
         "1/week",
         "Technology",
         "assumed",
-        "Lee (2010) JASSS 13(2)3: agencies imitate peers' IT investment",
+        "Lee (2010) JASSS 13(2)3: partners imitate peers' IT investment",
         "Extra weekly hazard of considering an interface per unit of recording-share gap "
         "to partners with live interfaces.",
     ),
@@ -454,7 +454,7 @@ _REGISTRY: tuple[Parameter, ...] = (
         "Project",
         "assumed",
         f"{_DOMAIN} Project category: supplier relationship and funding decisions",
-        "Weekly probability that a considering agency commits to building its interface.",
+        "Weekly probability that a considering partner commits to building its interface.",
     ),
     Parameter(
         "interface_build_weeks",

@@ -1,13 +1,13 @@
 """REFERENCE MODEL: the executable specification of the rules, one agent at a time.
 
-Slow on purpose. Every agency and every member of staff is an ordinary Mesa agent with plain
+Slow on purpose. Every partner and every member of staff is an ordinary Mesa agent with plain
 Python attributes; each case is decided by its own coin flip. It is not slower than it needs
-to be, though: each agency reads its week's schedule once and works out its partners' share
-once a week, as a careful per-agent model would, so that the benchmark's ratio against it
-flatters nobody. It exists so that the fast
-array engine (``sim/engine.py``) can be checked against a version of the rules that reads
-like their description in ``docs/ODD.md``: tests compare the two in distribution, and the
-benchmark reports the engine's speed as a ratio against this model.
+to be, though: each partner reads its week's schedule once and works out the other partners'
+share once a week, as a careful per-agent model would, so that the benchmark's ratio against
+it flatters nobody. It exists so that the fast array engine (``sim/engine.py``) can be checked
+against a version of the rules that reads like their description in ``docs/ODD.md``: tests
+compare the two in distribution, and the benchmark reports the engine's speed as a ratio
+against this model.
 
 Do not use it for experiments; use :func:`sim.run.run` or :func:`sim.engine.simulate`.
 """
@@ -27,7 +27,7 @@ from sim.engine import InterfaceState, Partnership, Schedule
 _STANDARD_NORMAL = NormalDist()
 
 
-class ReferenceAgency(mesa.Agent):
+class ReferencePartner(mesa.Agent):
     """A partner agency with its buy-in, interface stage and last week's case counts."""
 
     model: ReferenceModel
@@ -52,24 +52,24 @@ class ReferenceAgency(mesa.Agent):
         self.recorded_now = 0
         self.partners_share_now = 0.0  # partners live this week, their share this week
         self.last_partners_share = 0.0  # partners live last week, their share last week
-        self.this_week: dict[str, float] = {}  # this agency's schedule entries this week
+        self.this_week: dict[str, float] = {}  # this partner's schedule entries this week
 
     # --- this week's schedule --------------------------------------------------------------
     def read_schedule(self) -> None:
-        """Read this agency's entries of every schedule array for the current week."""
+        """Read this partner's entries of every schedule array for the current week."""
         week = self.model.week
         self.this_week = {
             name: float(values[week, self.index])
-            for name, values in self.model.agency_schedule.items()
+            for name, values in self.model.partner_schedule.items()
         }
 
     def scheduled(self, name: str) -> float:
-        """This agency's entry in schedule array ``name`` for the current week."""
+        """This partner's entry in schedule array ``name`` for the current week."""
         return self.this_week[name]
 
     @property
     def live(self) -> bool:
-        """Whether the agency records on the shared system this week."""
+        """Whether the partner records on the shared system this week."""
         return bool(self.scheduled("live"))
 
     @staticmethod
@@ -79,13 +79,13 @@ class ReferenceAgency(mesa.Agent):
 
     @property
     def last_share(self) -> float:
-        """This agency's recording share last week."""
+        """This partner's recording share last week."""
         return self.share_of(self.recorded, self.handled)
 
     def partners_share(self, *, now: bool, live_interface_only: bool = False) -> float:
-        """Recording share of the other (live) agencies, last week or this week."""
+        """Recording share of the other (live) partners, last week or this week."""
         rec = han = 0
-        for other in self.model.agencies:
+        for other in self.model.partners:
             if other is self:
                 continue
             if live_interface_only:
@@ -101,7 +101,7 @@ class ReferenceAgency(mesa.Agent):
     def update_interface(self) -> None:
         """Move along ``none -> considering -> building -> live`` (three uniforms a week)."""
         prm = self.model.params
-        u_consider, u_build, u_weeks = self.model.agency_uniforms[self.index]
+        u_consider, u_build, u_weeks = self.model.partner_uniforms[self.index]
         stage = self.interface
         if stage is InterfaceState.BUILDING:
             self.build_left -= 1
@@ -120,12 +120,12 @@ class ReferenceAgency(mesa.Agent):
             self.interface = InterfaceState.LIVE
 
     def tally(self) -> None:
-        """Sum this week's cases over the agency's staff."""
+        """Sum this week's cases over the partner's staff."""
         self.handled_now = sum(s.handled for s in self.staff)
         self.recorded_now = sum(s.recorded for s in self.staff)
 
     def see_partners(self) -> None:
-        """The live partners' recording share this week, once every agency has tallied."""
+        """The live partners' recording share this week, once every partner has tallied."""
         self.partners_share_now = self.partners_share(now=True)
 
     def update_buy_in(self) -> None:
@@ -153,11 +153,13 @@ class ReferenceStaff(mesa.Agent):
 
     model: ReferenceModel
 
-    def __init__(self, model: ReferenceModel, agency: ReferenceAgency, u: float, v: float) -> None:
+    def __init__(
+        self, model: ReferenceModel, partner: ReferencePartner, u: float, v: float
+    ) -> None:
         super().__init__(model)
-        self.agency = agency
-        agency.staff.append(self)
-        prior = bool(model.partnership.prior_use[agency.index])
+        self.partner = partner
+        partner.staff.append(self)
+        prior = bool(model.partnership.prior_use[partner.index])
         self.attitude = self.draw_attitude(u)
         self.risk = 0.5 + v
         self.trained = prior
@@ -176,7 +178,7 @@ class ReferenceStaff(mesa.Agent):
         """Leave (replaced by an untrained newcomer) or get trained in a training wave."""
         rng = self.model.rng
         leave = rng.random() < (
-            self.model.params["turnover_rate"] + self.agency.scheduled("turnover_shock")
+            self.model.params["turnover_rate"] + self.partner.scheduled("turnover_shock")
         )
         if leave:
             self.attitude = self.draw_attitude(rng.random())
@@ -186,41 +188,41 @@ class ReferenceStaff(mesa.Agent):
             self.tenure = 0
         else:
             self.tenure += 1
-        coverage = self.agency.scheduled("training")
+        coverage = self.partner.scheduled("training")
         if coverage > 0 and rng.random() < coverage:
             self.trained = True
 
     def motivation(self) -> float:
         """Why this person would record a case this week (utility units)."""
-        prm, agency = self.model.params, self.agency
+        prm, partner = self.model.params, self.partner
         return (
             prm["baseline_motivation"]
-            + prm["buy_in_weight"] * agency.buy_in
-            + prm["norm_weight"] * agency.last_share
-            + prm["reciprocity_weight"] * agency.last_partners_share
+            + prm["buy_in_weight"] * partner.buy_in
+            + prm["norm_weight"] * partner.last_share
+            + prm["reciprocity_weight"] * partner.last_partners_share
             + prm["pressure_weight"] * self.model.pressure
-            + prm["mandate_weight"] * agency.scheduled("mandate")
+            + prm["mandate_weight"] * partner.scheduled("mandate")
             + prm["attitude_weight"] * self.attitude
             + prm["habit_weight"] * self.habit
         )
 
     def cost(self) -> float:
         """What recording a case costs this person this week (utility units)."""
-        prm, agency = self.model.params, self.agency
+        prm, partner = self.model.params, self.partner
         assurance = min(
             max(
-                agency.scheduled("assurance") + prm["bureaucracy_assurance"] * agency.bureaucracy,
+                partner.scheduled("assurance") + prm["bureaucracy_assurance"] * partner.bureaucracy,
                 0.0,
             ),
             1.0,
         )
-        double_keying = 0.0 if agency.interface is InterfaceState.LIVE else 1.0
+        double_keying = 0.0 if partner.interface is InterfaceState.LIVE else 1.0
         return (
             prm["double_keying_cost"] * double_keying
             + prm["functionality_cost"] * self.model.scheduled("functionality")
-            + prm["bureaucracy_burden"] * agency.bureaucracy
-            + prm["workload_cost"] * agency.rate_per_staff / self.model.mean_rate_per_staff
-            - prm["colocation_relief"] * agency.scheduled("colocated")
+            + prm["bureaucracy_burden"] * partner.bureaucracy
+            + prm["workload_cost"] * partner.rate_per_staff / self.model.mean_rate_per_staff
+            - prm["colocation_relief"] * partner.scheduled("colocated")
             + prm["legal_risk"] * (1.0 - prm["assurance_relief"] * assurance) * self.risk
             - prm["training_relief"] * self.trained
         )
@@ -229,9 +231,9 @@ class ReferenceStaff(mesa.Agent):
         """Handle this week's cases and decide, one by one, whether to record each."""
         prm = self.model.params
         rng = self.model.rng
-        cases = int(rng.poisson(self.agency.rate_per_staff * prm["caseload_scale"]))
+        cases = int(rng.poisson(self.partner.rate_per_staff * prm["caseload_scale"]))
         p = 0.0
-        if self.agency.live:
+        if self.partner.live:
             utility = prm["decision_gain"] * (self.motivation() - self.cost())
             p = 1.0 / (1.0 + math.exp(-utility))
         self.handled = cases
@@ -240,12 +242,12 @@ class ReferenceStaff(mesa.Agent):
     def learn(self) -> None:
         """Habit follows own recording; attitude follows the partners' recording seen."""
         prm = self.model.params
-        if not self.agency.live:
+        if not self.partner.live:
             return
         if self.handled > 0:
             own = self.recorded / self.handled
             self.habit += prm["habit_learning_rate"] * (own - self.habit)
-        seen = self.agency.partners_share_now
+        seen = self.partner.partners_share_now
         self.attitude += prm["attitude_learning_rate"] * (seen - self.attitude)
 
 
@@ -262,21 +264,21 @@ class ReferenceModel(mesa.Model):
     ) -> None:
         super().__init__(rng=rng)
         self.partnership, self.schedule, self.params = partnership, schedule, dict(params)
-        # Schedule arrays by name, per agency (T, A) and partnership-wide (T,): read once a
-        # week into plain numbers (ReferenceAgency.read_schedule, ReferenceModel.scheduled).
+        # Schedule arrays by name, per partner (T, A) and partnership-wide (T,): read once a
+        # week into plain numbers (ReferencePartner.read_schedule, ReferenceModel.scheduled).
         arrays = {f.name: getattr(schedule, f.name) for f in dataclasses.fields(schedule)}
-        self.agency_schedule = {name: a for name, a in arrays.items() if a.ndim == 2}
+        self.partner_schedule = {name: a for name, a in arrays.items() if a.ndim == 2}
         self.partnership_schedule = {name: a for name, a in arrays.items() if a.ndim == 1}
         self.this_week: dict[str, float] = {}
         self.week = 0
         self.pressure = 0.0
-        self.agencies = [ReferenceAgency(self, i) for i in range(partnership.n_agencies)]
+        self.partners = [ReferencePartner(self, i) for i in range(partnership.n_partners)]
         self.mean_rate_per_staff = float(np.sum(partnership.caseload)) / partnership.n_staff
-        for i, agency in enumerate(self.agencies):
+        for i, partner in enumerate(self.partners):
             for _ in range(int(partnership.staff[i])):
-                ReferenceStaff(self, agency, self.rng.random(), self.rng.random())
-        self.agency_uniforms: list[tuple[float, float, float]] = []
-        n = partnership.n_agencies
+                ReferenceStaff(self, partner, self.rng.random(), self.rng.random())
+        self.partner_uniforms: list[tuple[float, float, float]] = []
+        n = partnership.n_partners
         self.views = np.zeros((n, n))
         self.history: list[dict[str, object]] = []
 
@@ -288,43 +290,43 @@ class ReferenceModel(mesa.Model):
         """One week, in the same synchronous order as the engine."""
         prm = self.params
         staff = self.agents_by_type[ReferenceStaff]
-        agencies = self.agents_by_type[ReferenceAgency]
+        partners = self.agents_by_type[ReferencePartner]
         self.this_week = {
             name: float(values[self.week]) for name, values in self.partnership_schedule.items()
         }
-        agencies.do("read_schedule")
+        partners.do("read_schedule")
         decay = 0.5 ** (1.0 / prm["pressure_half_life"])
         impulse = self.scheduled("pressure_impulse")
         self.pressure = min(max(self.pressure * decay + impulse, 0.0), 1.0)
 
-        self.agency_uniforms = [
-            (self.rng.random(), self.rng.random(), self.rng.random()) for _ in self.agencies
+        self.partner_uniforms = [
+            (self.rng.random(), self.rng.random(), self.rng.random()) for _ in self.partners
         ]
-        agencies.do("update_interface")
+        partners.do("update_interface")
         staff.do("turnover_and_training")
         staff.do("handle_cases")
-        agencies.do("tally")
-        agencies.do("see_partners")
+        partners.do("tally")
+        partners.do("see_partners")
         staff.do("learn")
-        agencies.do("update_buy_in")
-        for i, viewer in enumerate(self.agencies):
+        partners.do("update_buy_in")
+        for i, viewer in enumerate(self.partners):
             if not viewer.live:
                 continue
             use = viewer.share_of(viewer.recorded_now, viewer.handled_now)
-            for j, owner in enumerate(self.agencies):
+            for j, owner in enumerate(self.partners):
                 if i != j and owner.live:
                     self.views[i, j] += use * owner.recorded_now
-        agencies.do("close_week")
-        for agency in self.agencies:
+        partners.do("close_week")
+        for partner in self.partners:
             self.history.append(
                 {
                     "week": self.week,
-                    "agency": agency.name,
-                    "handled": agency.handled,
-                    "recorded": agency.recorded,
-                    "buy_in": agency.buy_in,
-                    "interface": int(agency.interface),
-                    "attitude": sum(s.attitude for s in agency.staff) / len(agency.staff),
+                    "partner": partner.name,
+                    "handled": partner.handled,
+                    "recorded": partner.recorded,
+                    "buy_in": partner.buy_in,
+                    "interface": int(partner.interface),
+                    "attitude": sum(s.attitude for s in partner.staff) / len(partner.staff),
                 }
             )
         self.week += 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import warnings
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -53,7 +54,7 @@ class RunResult:
         The full parameter set at the scenario's defaults and the values given to
         :func:`run`: what every replicate used, except the inputs in ``draws``.
     trajectory : Trajectory
-        Raw arrays, (replicate, week, agency).
+        Raw arrays, (replicate, week, partner).
     draws : DataFrame or None
         When the replicates drew their inputs from the scenario's posterior: per replicate,
         the set drawn (``draw``, its row in ``Scenario.posterior``) and the values it gave.
@@ -77,9 +78,19 @@ class RunResult:
         return int(self.trajectory.handled.shape[1])
 
     @cached_property
+    def partners(self) -> pd.DataFrame:
+        """Tidy per partner, week and replicate: handled, recorded, share, buy-in, interface."""
+        return partner_frame(self.trajectory)
+
+    @property
     def agencies(self) -> pd.DataFrame:
-        """Tidy per agency, week and replicate: handled, recorded, share, buy-in, interface."""
-        return agency_frame(self.trajectory)
+        """Deprecated name of :attr:`partners`."""
+        warnings.warn(
+            "RunResult.agencies is now RunResult.partners (its column 'agency' is 'partner')",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.partners
 
     @cached_property
     def partnership(self) -> pd.DataFrame:
@@ -88,24 +99,26 @@ class RunResult:
 
     @cached_property
     def views(self) -> pd.DataFrame:
-        """Cross-agency views network as edges: replicate, viewer, owner, views."""
+        """Cross-partner views network as edges: replicate, viewer, owner, views."""
         return views_frame(self.trajectory)
 
     def summary(self, last_weeks: int = 52) -> pd.DataFrame:
-        """Per agency over the last ``last_weeks`` weeks: mean share (and 5-95% band across
+        """Per partner over the last ``last_weeks`` weeks: mean share (and 5-95% band across
         replicates), final buy-in, share of replicates with a live interface at the end."""
-        return agency_summary(self.trajectory, last_weeks)
+        return partner_summary(self.trajectory, last_weeks)
 
 
-def agency_frame(trajectory: Trajectory) -> pd.DataFrame:
-    """Tidy frame of a trajectory: one row per replicate, week and agency."""
+def partner_frame(trajectory: Trajectory) -> pd.DataFrame:
+    """Tidy frame of a trajectory: one row per replicate, week and partner."""
     b, t, a = trajectory.handled.shape
-    replicate, week, agency = np.meshgrid(np.arange(b), np.arange(t), np.arange(a), indexing="ij")
+    replicate, week, partner = np.meshgrid(np.arange(b), np.arange(t), np.arange(a), indexing="ij")
     return pd.DataFrame(
         {
             "replicate": replicate.ravel(),
             "week": week.ravel(),
-            "agency": pd.Categorical.from_codes(agency.ravel(), categories=list(trajectory.names)),
+            "partner": pd.Categorical.from_codes(
+                partner.ravel(), categories=list(trajectory.names)
+            ),
             "handled": trajectory.handled.ravel(),
             "recorded": trajectory.recorded.ravel(),
             "share": trajectory.share.ravel(),
@@ -135,7 +148,7 @@ def partnership_frame(trajectory: Trajectory) -> pd.DataFrame:
 
 
 def views_frame(trajectory: Trajectory) -> pd.DataFrame:
-    """Edges of the cumulative cross-agency views network (viewer looked at owner's records)."""
+    """Edges of the cumulative cross-partner views network (viewer looked at owner's records)."""
     b, a, _ = trajectory.views.shape
     replicate, viewer, owner = np.meshgrid(np.arange(b), np.arange(a), np.arange(a), indexing="ij")
     keep = (viewer != owner).ravel()
@@ -150,8 +163,8 @@ def views_frame(trajectory: Trajectory) -> pd.DataFrame:
     )
 
 
-def agency_summary(trajectory: Trajectory, last_weeks: int = 52) -> pd.DataFrame:
-    """Per-agency summary over the last ``last_weeks`` weeks of every replicate."""
+def partner_summary(trajectory: Trajectory, last_weeks: int = 52) -> pd.DataFrame:
+    """Per-partner summary over the last ``last_weeks`` weeks of every replicate."""
     handled, recorded = trajectory.last_weeks(last_weeks)
     share = share_of(recorded, handled)
     live = trajectory.interface[:, -1] == InterfaceState.LIVE
@@ -164,7 +177,7 @@ def agency_summary(trajectory: Trajectory, last_weeks: int = 52) -> pd.DataFrame
             "interface_live": live.mean(axis=0),
             "handled_per_week": handled.mean(axis=0) / min(last_weeks, trajectory.handled.shape[1]),
         },
-        index=pd.Index(trajectory.names, name="agency"),
+        index=pd.Index(trajectory.names, name="partner"),
     )
 
 
@@ -240,7 +253,7 @@ class RunInputs:
 
 
 def batch_key(partnership: Partnership, schedule: Schedule) -> str:
-    """A key equal for runs that can share one engine batch (same agencies and staff
+    """A key equal for runs that can share one engine batch (same partners and staff
     positions, same number of weeks)."""
     digest = hashlib.sha256(repr((partnership.names, partnership.kinds)).encode())
     digest.update(str(schedule.n_weeks).encode())

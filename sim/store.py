@@ -4,7 +4,7 @@ Layout of a sweep folder::
 
     manifest.json            what the experiment is (frozen), where and how it ran
     runs/chunk-<hash>.parquet           one file per finished chunk: one row per run
-    trajectories/chunk-<hash>.parquet   with ``keep = "trajectories"``: agency x week rows
+    trajectories/chunk-<hash>.parquet   with ``keep = "trajectories"``: partner x week rows
     .lock                    held (``flock``) while a sweep writes here
 
 A chunk file appears all at once or not at all (:func:`sim.durable.write_atomic`): it is
@@ -171,7 +171,7 @@ def _read_tables(files: Sequence[Path], columns: Sequence[str] | None) -> pa.Tab
             raise StoreError(f"{path}: unreadable chunk file ({exc})") from None
     if not tables:
         return None
-    # Chunks of different scenarios can hold different per-agency columns, and a chunk where
+    # Chunks of different scenarios can hold different per-partner columns, and a chunk where
     # every run failed holds no metric columns: missing columns become nulls.
     return pa.concat_tables(tables, promote_options="permissive")
 
@@ -227,9 +227,9 @@ def read_runs(folder: Path, keys: Sequence[str] | None = None) -> pd.DataFrame:
 
 
 def read_trajectories(folder: Path, keys: Sequence[str] | None = None) -> pd.DataFrame:
-    """Tidy agency x week rows of every committed run kept with ``keep = "trajectories"``.
+    """Tidy partner x week rows of every committed run kept with ``keep = "trajectories"``.
 
-    Columns: ``scenario``, ``row``, ``replicate``, ``run_key``, ``week``, ``agency``,
+    Columns: ``scenario``, ``row``, ``replicate``, ``run_key``, ``week``, ``partner``,
     ``handled``, ``recorded``, ``share``, ``buy_in``, ``interface``, ``attitude``. Rows of a
     trajectories file whose runs file is missing (a chunk cut short by a crash) are ignored.
     """
@@ -241,9 +241,9 @@ def read_trajectories(folder: Path, keys: Sequence[str] | None = None) -> pd.Dat
         return pd.DataFrame()
     frame = table.to_pandas()
     frame = frame[frame["run_key"].isin(pd.Index(sorted(committed)))]
-    frame = frame.drop_duplicates(subset=["run_key", "week", "agency"], keep="first")
-    # Scenarios in experiment order; agencies keep the partnership's order (a stable sort
-    # on everything else), as in sim.run.agency_frame.
+    frame = frame.drop_duplicates(subset=["run_key", "week", "partner"], keep="first")
+    # Scenarios in experiment order; partners keep the partnership's order (a stable sort
+    # on everything else), as in sim.run.partner_frame.
     manifest = read_manifest(folder)
     labels = [s["name"] for s in manifest["experiment"]["scenarios"]] if manifest else []
     order = frame["scenario"].map({label: i for i, label in enumerate(labels)})
@@ -259,12 +259,12 @@ def result_hash(frame: pd.DataFrame) -> str:
     """SHA-256 of a result table's content, independent of row and column order and of how
     the table was chunked, stored or typed.
 
-    Rows are sorted by ``run_key`` (and ``week``, ``agency`` when present); numbers are
+    Rows are sorted by ``run_key`` (and ``week``, ``partner`` when present); numbers are
     compared as float64 bit patterns (NaN canonicalised), everything else as text with None
     distinct from any string. Two sweeps of the same experiment give the same hash exactly
     when they give the same results.
     """
-    sort_by = [c for c in ("run_key", "week", "agency") if c in frame.columns]
+    sort_by = [c for c in ("run_key", "week", "partner") if c in frame.columns]
     ordered = frame.sort_values(sort_by, kind="stable") if sort_by else frame
     ordered = ordered.reset_index(drop=True)
     digest = hashlib.sha256(f"rows={len(ordered)}\n".encode())

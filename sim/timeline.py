@@ -7,7 +7,7 @@ the reading and checking and hands over plain :class:`TimedEvent` records.
 
 Time: week ``t`` covers the seven days from ``start_date + 7 t`` (one step is one week).
 
-How each event type acts on the schedule (``w`` is the event's week, ``a`` its agencies):
+How each event type acts on the schedule (``w`` is the event's week, ``a`` its partners):
 
 ==========================  ============================================================
 ``phase``                   marks a project phase; ``project_active`` is true from the
@@ -82,8 +82,8 @@ class TimedEvent:
         Week the event happens, 0-based (>= 0).
     type : EventType
         What happens.
-    agencies : tuple of int
-        Indices of the agencies it applies to (empty for partnership-wide events: ``phase``,
+    partners : tuple of int
+        Indices of the partners it applies to (empty for partnership-wide events: ``phase``,
         ``functionality_upgrade``, ``pressure``).
     amount : float
         The event's size: training coverage, agreement or mandate level (0..1), upgrade
@@ -95,7 +95,7 @@ class TimedEvent:
 
     week: int
     type: EventType
-    agencies: tuple[int, ...] = ()
+    partners: tuple[int, ...] = ()
     amount: float = 0.0
     phase: Phase | None = None
 
@@ -112,7 +112,7 @@ def project_start_week(events: Sequence[TimedEvent]) -> int:
 
 def build_schedule(
     n_weeks: int,
-    n_agencies: int,
+    n_partners: int,
     events: Sequence[TimedEvent],
     initial_assurance: ArrayLike | None = None,
 ) -> Schedule:
@@ -122,33 +122,33 @@ def build_schedule(
     ----------
     n_weeks : int
         Length of the run ``T`` in weeks (>= 1).
-    n_agencies : int
-        Number of agencies ``A`` (>= 1).
+    n_partners : int
+        Number of partners ``A`` (>= 1).
     events : sequence of TimedEvent
         The events, in any order; applied in week order, stably.
     initial_assurance : sequence of float, optional
-        Documentary assurance of each agency at week 0, 0..1 (default 0).
+        Documentary assurance of each partner at week 0, 0..1 (default 0).
 
     Returns
     -------
     Schedule
-        Agency arrays of shape (T, A), partnership arrays of shape (T,).
+        Partner arrays of shape (T, A), partnership arrays of shape (T,).
 
     Raises
     ------
     ValueError
-        If an event has a negative week, names an agency out of range, or has an amount
+        If an event has a negative week, names a partner out of range, or has an amount
         outside its type's range.
     """
-    if n_weeks < 1 or n_agencies < 1:
-        raise ValueError(f"need at least one week and one agency, got {n_weeks} and {n_agencies}")
-    shape = (n_weeks, n_agencies)
+    if n_weeks < 1 or n_partners < 1:
+        raise ValueError(f"need at least one week and one partner, got {n_weeks} and {n_partners}")
+    shape = (n_weeks, n_partners)
     live = np.zeros(shape, dtype=bool)
     assurance = np.zeros(shape)
     if initial_assurance is not None:
         start = np.asarray(initial_assurance, dtype=np.float64)
-        if start.shape != (n_agencies,) or np.any((start < 0) | (start > 1)):
-            raise ValueError("initial_assurance needs one value in [0, 1] per agency")
+        if start.shape != (n_partners,) or np.any((start < 0) | (start > 1)):
+            raise ValueError("initial_assurance needs one value in [0, 1] per partner")
         assurance[:] = start
     mandate = np.zeros(shape)
     colocated = np.zeros(shape, dtype=bool)
@@ -159,11 +159,11 @@ def build_schedule(
     pressure_impulse = np.zeros(n_weeks)
 
     for event in sorted(events, key=lambda e: e.week):
-        _check_event(event, n_agencies)
+        _check_event(event, n_partners)
         w = event.week
         if w >= n_weeks:
             continue
-        cols = list(event.agencies)
+        cols = list(event.partners)
         match event.type:
             case "phase":
                 pass
@@ -207,17 +207,17 @@ _SHARE_TYPES = frozenset({"training", "agreement", "mandate", "restructure"})
 _PARTNERSHIP_TYPES = frozenset({"phase", "functionality_upgrade", "pressure"})
 
 
-def _check_event(event: TimedEvent, n_agencies: int) -> None:
-    """Raise ValueError if ``event`` cannot be applied to a schedule of ``n_agencies``."""
+def _check_event(event: TimedEvent, n_partners: int) -> None:
+    """Raise ValueError if ``event`` cannot be applied to a schedule of ``n_partners``."""
     if event.type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {event.type!r}")
     if event.week < 0:
         raise ValueError(f"{event.type} event at week {event.week}, before the run starts")
     if event.type in _PARTNERSHIP_TYPES:
-        if event.agencies:
+        if event.partners:
             raise ValueError(f"a {event.type} event applies to the whole partnership")
-    elif not event.agencies or any(not 0 <= a < n_agencies for a in event.agencies):
-        raise ValueError(f"{event.type} event names agencies {event.agencies} of {n_agencies}")
+    elif not event.partners or any(not 0 <= a < n_partners for a in event.partners):
+        raise ValueError(f"{event.type} event names partners {event.partners} of {n_partners}")
     if event.type == "phase" and event.phase not in PHASES:
         raise ValueError(f"phase event with unknown phase {event.phase!r}")
     if not np.isfinite(event.amount):

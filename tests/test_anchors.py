@@ -4,7 +4,7 @@ The engine's speed is quoted against three anchors (``benchmarks/speed.py``); th
 for speed, an agency-level Mesa model with numpy arrays of staff and a whole-array numpy
 model, must implement the same rules or the comparison means nothing. Each runs the eventful
 toy setup on its own fixed list of seeds, the engine on another; for each main output (and
-the cross-agency views) a two-sample Kolmogorov-Smirnov test must not reject equality at
+the cross-partner views) a two-sample Kolmogorov-Smirnov test must not reject equality at
 alpha = 0.001. A negative control shows the same test rejects an anchor whose parameter
 really differs, so the check has power and can fail.
 """

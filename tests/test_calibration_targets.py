@@ -200,11 +200,11 @@ def test_distance_is_the_worst_target_in_tolerances():
 
 
 def test_trajectory_round_trips_through_tidy_rows():
-    from sim.run import agency_frame, run
+    from sim.run import partner_frame, run
 
     scenario = Scenario.load("sentinel_replay")
     result = run(scenario, seed=3, replicates=2)
-    rows = agency_frame(result.trajectory)
+    rows = partner_frame(result.trajectory)
     rows["run_key"] = np.where(rows["replicate"] == 0, "k0", "k1")
     rows = rows.sample(frac=1.0, random_state=0)  # order must not matter
     import pandas as pd

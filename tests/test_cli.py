@@ -57,12 +57,12 @@ def replay_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_run_writes_tables_manifest_figures_and_report(replay_run: Path) -> None:
-    agencies = pd.read_parquet(replay_run / "agencies.parquet")
-    assert len(agencies) == 4 * 156 * 11
-    assert set(agencies.columns) >= {
+    partners = pd.read_parquet(replay_run / "partners.parquet")
+    assert len(partners) == 4 * 156 * 11
+    assert set(partners.columns) >= {
         "replicate",
         "week",
-        "agency",
+        "partner",
         "handled",
         "recorded",
         "share",
@@ -70,7 +70,7 @@ def test_run_writes_tables_manifest_figures_and_report(replay_run: Path) -> None
         "interface",
         "attitude",
     }
-    assert (agencies["recorded"] <= agencies["handled"]).all()
+    assert (partners["recorded"] <= partners["handled"]).all()
     manifest = json.loads((replay_run / "manifest.json").read_text())
     assert manifest["scenario"] == "sentinel_replay" and manifest["replicates"] == 4
     assert len(manifest["scenario_hash"]) == 64 and manifest["git_commit"]
@@ -108,14 +108,14 @@ def test_same_seed_same_tables(replay_run: Path, tmp_path: Path, capsys) -> None
         ["run", "sentinel_replay", "--replicates", "4", "--seed", "3", "--out", str(again)], capsys
     )
     assert code == 0
-    for table in ("agencies.parquet", "partnership.parquet", "views.parquet", "metrics.parquet"):
+    for table in ("partners.parquet", "partnership.parquet", "views.parquet", "metrics.parquet"):
         assert pd.read_parquet(again / table).equals(pd.read_parquet(replay_run / table))
     other = tmp_path / "other"
     call(
         ["run", "sentinel_replay", "--replicates", "4", "--seed", "4", "--out", str(other)], capsys
     )
-    assert not pd.read_parquet(other / "agencies.parquet").equals(
-        pd.read_parquet(replay_run / "agencies.parquet")
+    assert not pd.read_parquet(other / "partners.parquet").equals(
+        pd.read_parquet(replay_run / "partners.parquet")
     )
 
 

@@ -22,8 +22,8 @@ import pytest
 import support
 
 from sim.cli.dashboard import APP_MODULE, SERVER_SETTINGS
+from sim.dashboard.choices import EXTRA_SCENARIOS_ENV
 from sim.dashboard.levers import LEVERS, lever_label
-from sim.dashboard.settings import EXTRA_SCENARIOS_ENV
 from sim.params import PARAMETERS
 
 pytestmark = pytest.mark.browser

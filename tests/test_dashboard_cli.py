@@ -17,7 +17,7 @@ import support
 import sim.dashboard.assets as assets
 from sim.cli import main
 from sim.cli.dashboard import APP_MODULE, DEFAULT_HOST, SERVER_SETTINGS
-from sim.dashboard.settings import EXTRA_SCENARIOS_ENV
+from sim.dashboard.choices import EXTRA_SCENARIOS_ENV
 
 TOY = Path(__file__).parent / "apps" / "three_partners.toml"
 

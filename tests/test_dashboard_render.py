@@ -17,11 +17,9 @@ import solara
 from scipy.special import expit
 from solara.widgets import VegaLite
 
-from sim.agents import Agency
+from sim.agents import Partner
 from sim.dashboard import app, charts, ensemble, explain, help, network, sidebar
-from sim.dashboard.levers import LEVERS, lever_label, lever_table
-from sim.dashboard.live import LiveRun
-from sim.dashboard.settings import (
+from sim.dashboard.choices import (
     EXTRA_SCENARIOS_ENV,
     MAX_SEED,
     Catalog,
@@ -30,6 +28,8 @@ from sim.dashboard.settings import (
     parse_seed,
     slider_step,
 )
+from sim.dashboard.levers import LEVERS, lever_label, lever_table
+from sim.dashboard.live import LiveRun
 from sim.dashboard.state import PageState
 from sim.engine import InterfaceState
 from sim.params import PARAMETERS
@@ -225,10 +225,10 @@ def test_history_matches_the_engine_arrays(catalog: Catalog) -> None:
     assert share["Blaby"].iloc[-1] == pytest.approx(expected)
     assert handled.shape == (8, 11)
     # The same numbers as Mesa's data collector (whose step 0 is the starting state).
-    collected = model.datacollector.get_agenttype_vars_dataframe(Agency).loc[1:].reset_index()
+    collected = model.datacollector.get_agenttype_vars_dataframe(Partner).loc[1:].reset_index()
     for column in ("buy_in", "handled", "share"):
         mine = rows.pivot(index="week", columns="partner", values=column)
-        theirs = collected.pivot(index="Step", columns="agency", values=column)
+        theirs = collected.pivot(index="Step", columns="partner", values=column)
         assert list(theirs.index) == list(mine.index)
         assert np.allclose(
             mine[list(model.partnership.names)], theirs[list(model.partnership.names)]

@@ -64,7 +64,7 @@ def test_a_run_does_not_depend_on_its_batch():
 
 def test_a_batched_schedule_gives_each_run_its_own_timeline():
     setup = toy_setup(n_weeks=40)
-    late = eventful_schedule(40, setup.partnership.n_agencies)
+    late = eventful_schedule(40, setup.partnership.n_partners)
     late.live[:30] = False
     stacked = Schedule(
         *[
@@ -104,7 +104,7 @@ def parameter_sets(draw):
 )
 def test_invariants_hold_for_any_valid_parameters(parameters, staff, seed):
     partnership = toy_partnership(tuple(staff) + (1,) * max(0, 5 - len(staff)))
-    schedule = eventful_schedule(30, partnership.n_agencies)
+    schedule = eventful_schedule(30, partnership.n_partners)
     out = simulate(partnership, schedule, stack_parameters([parameters]), [seed])
     assert (out.recorded >= 0).all() and (out.recorded <= out.handled).all()
     for values in (out.share, out.partnership_share, out.buy_in, out.attitude, out.pressure):
@@ -120,7 +120,7 @@ def _balance(setup, **changes):
     batch = prepare(setup.partnership, setup.schedule, stack_parameters([parameters]))
     state = initial_state(batch, generators([0]))
     terms = decision_terms(state, batch, state.interface, state.pressure)
-    return terms, terms.balance(setup.partnership.staff_agency)[0]
+    return terms, terms.balance(setup.partnership.staff_partner)[0]
 
 
 def test_bureaucracy_can_help_or_hinder():
@@ -155,7 +155,7 @@ def test_bureaucracy_can_help_or_hinder():
 
 def test_decision_terms_cover_motivation_and_cost_from_the_design():
     terms, balance = _balance(toy_setup())
-    assert set(terms.agency_motivation) == {
+    assert set(terms.partner_motivation) == {
         "baseline",
         "buy_in",
         "norm",
@@ -163,7 +163,7 @@ def test_decision_terms_cover_motivation_and_cost_from_the_design():
         "pressure",
         "mandate",
     }
-    assert set(terms.agency_cost) == {
+    assert set(terms.partner_cost) == {
         "double_keying",
         "functionality",
         "bureaucratic_burden",
@@ -177,7 +177,7 @@ def test_decision_terms_cover_motivation_and_cost_from_the_design():
 
 def test_a_live_interface_raises_recording():
     """DOMAIN.md P2 and finding 3: an interface removes double keying, the cost falls and
-    the agency records more. Two identical agencies; only one has a live interface."""
+    the partner records more. Two identical partners; only one has a live interface."""
     from sim.engine import Partnership
 
     twins = Partnership(
@@ -205,11 +205,11 @@ def test_a_live_interface_raises_recording():
 
 def test_a_forced_interface_goes_live_that_week():
     out = _simulate(toy_setup(n_weeks=104), list(range(5)))
-    forced_week, forced_agency = 52, 1
-    assert (out.interface[:, forced_week:, forced_agency] == InterfaceState.LIVE).all()
+    forced_week, forced_partner = 52, 1
+    assert (out.interface[:, forced_week:, forced_partner] == InterfaceState.LIVE).all()
 
 
-def test_an_agency_not_allowed_an_interface_never_gets_one():
+def test_a_partner_not_allowed_an_interface_never_gets_one():
     setup = toy_setup(n_weeks=104)
     p = setup.partnership
     blocked = type(p)(
@@ -245,7 +245,7 @@ def test_summary_metrics_one_row_per_run_with_consistent_values():
     for b in range(3):
         rho = spearmanr(out.buy_in[b, -1], share[b]).statistic
         assert frame["buy_in_share_correlation"][b] == pytest.approx(rho)
-    assert np.allclose(frame["share_final_year.agency_2"], share[:, 2])
+    assert np.allclose(frame["share_final_year.partner_2"], share[:, 2])
 
 
 def test_decision_terms_explain_the_compiled_decision():
@@ -257,7 +257,7 @@ def test_decision_terms_explain_the_compiled_decision():
     from sim.engine import step
 
     setup = toy_setup(n_weeks=3)
-    quiet = Schedule.quiet(3, setup.partnership.n_agencies)
+    quiet = Schedule.quiet(3, setup.partnership.n_partners)
     params = dict(
         setup.parameters, turnover_rate=0.0, interface_consider_rate=0.0, imitation_weight=0.0
     )
@@ -265,10 +265,10 @@ def test_decision_terms_explain_the_compiled_decision():
     rngs = generators([1, 2])
     state, _ = step(initial_state(batch, rngs), batch, rngs)  # week 0: shares now non-zero
     terms = decision_terms(state, batch, state.interface, state.pressure)
-    expected = expit(params["decision_gain"] * terms.balance(setup.partnership.staff_agency))
+    expected = expit(params["decision_gain"] * terms.balance(setup.partnership.staff_partner))
     _, out = step(state, batch, rngs)
     assert np.allclose(out.probability, expected, rtol=1e-12, atol=1e-15)
-    assert state.share.any() and terms.agency_motivation["norm"].any()
+    assert state.share.any() and terms.partner_motivation["norm"].any()
 
 
 def test_average_ranks_match_scipy_with_ties():

@@ -27,9 +27,9 @@ from hypothesis import strategies as st
 
 from sim.calibration import load_settings, prepare
 from sim.cli import main
-from sim.experiment import load_experiment
 from sim.scenarios import Scenario
-from sim.sensitivity.experiment import load_sensitivity_experiment
+from sim.sensitivity.experiment_file import load_sensitivity_experiment
+from sim.sweep.experiment import load_experiment
 
 EXAMPLES = {"scenario": 650, "experiment": 500, "sensitivity": 350, "targets": 500}
 """Generated files per kind: 2,000 in all."""

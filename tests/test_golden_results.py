@@ -19,14 +19,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.experiment import load_experiment
 from sim.run import run
 from sim.sweep import sweep
+from sim.sweep.experiment import load_experiment
 
-RENAMED: Mapping[str, str] = {}
+RENAMED: Mapping[str, str] = {"partner": "agency"}
 """Current column name -> the name it had when the hashes were stored."""
 
 IDENTITY = ("scenario", "row", "replicate", "week", "agency", "viewer", "owner")
+"""The columns that identify a row, under their stored names."""
 
 
 def values_hash(frame: pd.DataFrame) -> str:
@@ -51,12 +52,12 @@ def values_hash(frame: pd.DataFrame) -> str:
 
 STANDARD_SWEEP = "f31e00c6f78f5f5d48f509a134c87283ee7502c51298b93ef97a8604a218267e"
 REPLAY = {
-    "agencies": "9bdd7f3c4f54dbd630c9af71d080020ef169cf4b6a873ada45e3ae42b6db77d7",
+    "partners": "9bdd7f3c4f54dbd630c9af71d080020ef169cf4b6a873ada45e3ae42b6db77d7",
     "partnership": "07cb5673ce54f979fd2bf4090fa32aeafbb22748c3c6ff5b15fa63f40f39a194",
     "views": "b24428b669e7f34d57de6bb47bcb8b40900b34c02ba5f30ca8aa41bd78d6a05f",
 }
 CALIBRATED = {
-    "agencies": "4ca5f270b142acc8272168f7201a0701b7f87cd8bf8f2c2691ccd36450eede4c",
+    "partners": "4ca5f270b142acc8272168f7201a0701b7f87cd8bf8f2c2691ccd36450eede4c",
     "draws": "3d216c17bbd16ba7596714597d6d456cfaac29cece106378b8ed809792bba1a3",
 }
 
@@ -88,7 +89,7 @@ def test_the_calibrated_replay_draws_and_gives_its_stored_values(table):
 
 
 def test_the_values_hash_sees_a_changed_value_and_ignores_a_renamed_column():
-    frame = run("sentinel_replay", seed=11, replicates=2).agencies
+    frame = run("sentinel_replay", seed=11, replicates=2).partners
     changed = frame.assign(share=frame["share"].where(frame.index != 7, 0.5))
     assert values_hash(changed) != values_hash(frame)
     assert values_hash(frame.rename(columns={"share": "recorded_share"})) != values_hash(frame)

@@ -20,11 +20,11 @@ from sim import limits
 from sim.calibration import SettingsError, load_settings
 from sim.calibration.settings import CalibrationSettings, settings_from_mapping
 from sim.errors import InputError
-from sim.experiment import ExperimentError, load_experiment
 from sim.inputs import FileError, nesting_depth, number_text, parse_toml, read_text
 from sim.scenarios import Scenario, ScenarioError
 from sim.scenarios.locate import Location, place_problem
-from sim.sensitivity.experiment import SensitivityExperimentError, load_sensitivity_experiment
+from sim.sensitivity.experiment_file import SensitivityExperimentError, load_sensitivity_experiment
+from sim.sweep.experiment import ExperimentError, load_experiment
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENTS = ROOT / "experiments"
@@ -299,7 +299,7 @@ def test_yes_on_the_command_line_lets_many_runs_start(
     command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
     from sim.cli import main
-    from sim.sensitivity.experiment import SensitivityExperiment
+    from sim.sensitivity.experiment_file import SensitivityExperiment
 
     # `sim.sweep` and `sim.calibration.calibrate` are also names of functions `sim` exports.
     monkeypatch.setattr(importlib.import_module("sim.sweep"), "run_plan", _stop)

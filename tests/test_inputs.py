@@ -11,7 +11,6 @@ import pytest
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.calibration import SHIPPED, SettingsError, TargetsError, load_settings, load_targets
-from sim.experiment import ExperimentError, load_experiment
 from sim.inputs import (
     FileError,
     FileFormat,
@@ -23,7 +22,8 @@ from sim.inputs import (
     validation_problems,
 )
 from sim.scenarios import Scenario, ScenarioError
-from sim.sensitivity.experiment import SensitivityExperimentError, load_sensitivity_experiment
+from sim.sensitivity.experiment_file import SensitivityExperimentError, load_sensitivity_experiment
+from sim.sweep.experiment import ExperimentError, load_experiment
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENTS = ROOT / "experiments"

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from toy import toy_setup
 
-from sim.agents import Agency, Staff
+from sim.agents import Partner, Staff
 from sim.engine import INTERFACE_NAMES, InterfaceState, simulate, stack_parameters
 from sim.errors import InputError
 from sim.model import SharingModel
@@ -34,8 +34,8 @@ def test_mesa_host_matches_the_engine_exactly(seed):
         setup.partnership, setup.schedule, stack_parameters([setup.parameters]), [seed]
     )
     # Step 0 is the starting state; step w holds what week w produced (the engine's w - 1).
-    frame = model.datacollector.get_agenttype_vars_dataframe(Agency).loc[1:]
-    shape = (60, setup.partnership.n_agencies)
+    frame = model.datacollector.get_agenttype_vars_dataframe(Partner).loc[1:]
+    shape = (60, setup.partnership.n_partners)
     for column, expected in [
         ("handled", engine.handled),
         ("recorded", engine.recorded),
@@ -56,32 +56,32 @@ def test_mesa_host_matches_the_engine_exactly(seed):
 def test_agents_read_and_write_the_engine_arrays():
     setup = toy_setup(n_weeks=10)
     model = SharingModel(setup, rng=1)
-    agency = model.agencies[3]
-    agency.buy_in = 0.95
+    partner = model.partners[3]
+    partner.buy_in = 0.95
     assert model.state.buy_in[0, 3] == 0.95
-    person = agency.staff[0]
+    person = partner.staff[0]
     person.attitude = 0.1
     assert model.state.attitude[0, person.index] == 0.1
     with pytest.raises(ValueError, match="buy_in"):
-        agency.buy_in = 1.5
+        partner.buy_in = 1.5
     model.step()
-    assert agency.handled == int(model.state.handled[0, 3])
-    assert sum(s.handled for s in agency.staff) == agency.handled
+    assert partner.handled == int(model.state.handled[0, 3])
+    assert sum(s.handled for s in partner.staff) == partner.handled
 
 
 def test_changing_an_agent_changes_the_run():
     setup = toy_setup(n_weeks=30)
     baseline = _run_model(setup, 4)
     nudged = SharingModel(setup, rng=4)
-    for agency in nudged.agencies:
-        agency.buy_in = 0.0
+    for partner in nudged.partners:
+        partner.buy_in = 0.0
     while nudged.running:
         nudged.step()
     assert not np.array_equal(baseline.state.buy_in, nudged.state.buy_in)
 
 
 AGENT_PROPERTIES = {
-    Agency: {
+    Partner: {
         "name": str,
         "kind": str,
         "bureaucracy": float,
@@ -110,7 +110,7 @@ AGENT_PROPERTIES = {
 }
 
 
-@pytest.mark.parametrize("agent_type", [Agency, Staff])
+@pytest.mark.parametrize("agent_type", [Partner, Staff])
 def test_every_agent_class_honours_the_contract(agent_type):
     """One contract over every agent class: a Mesa agent, registered with the model, every
     documented attribute readable with its type and range, before and after a step."""
@@ -118,7 +118,7 @@ def test_every_agent_class_honours_the_contract(agent_type):
     model = SharingModel(setup, rng=2)
     agents = model.agents_by_type[agent_type]
     assert len(agents) == (
-        setup.partnership.n_agencies if agent_type is Agency else setup.partnership.n_staff
+        setup.partnership.n_partners if agent_type is Partner else setup.partnership.n_staff
     )
     for _ in range(2):
         for agent in agents:
@@ -141,7 +141,7 @@ def test_every_agent_class_honours_the_contract(agent_type):
 def test_week_zero_is_collected_and_weeks_are_whole_numbers():
     setup = toy_setup(n_weeks=4)
     model = _run_model(setup, 5)
-    frame = model.datacollector.get_agenttype_vars_dataframe(Agency)
+    frame = model.datacollector.get_agenttype_vars_dataframe(Partner)
     steps = frame.index.get_level_values("Step")
     assert steps.dtype == np.int64 and sorted(set(steps)) == [0, 1, 2, 3, 4]
     start = frame.loc[0]
@@ -228,10 +228,20 @@ def test_batch_run_grids_over_two_levers_with_readable_columns(restore_start_met
     assert frame["Step"].dtype == np.int64 and set(frame["Step"]) == {156}
     assert set(frame["scenario"]) == {"sentinel_replay"}
     assert set(frame["interface"]) <= set(INTERFACE_NAMES)
-    assert frame["agency"].str.len().max() < 40  # names, not objects
+    assert frame["partner"].str.len().max() < 40  # names, not objects
     share = frame.groupby(["double_keying_cost", "legal_risk"])["partnership_share"].first()
     assert share[(0.3, 0.0)] > share[(3.0, 2.0)], "cheap sharing records more"
     # Each row is the model a notebook would build with the same keywords.
     one = SharingModel("sentinel_replay", rng=11, double_keying_cost=3.0, legal_risk=2.0)
     one.run_model()
     assert share[(3.0, 2.0)] == one.partnership_share
+
+
+def test_the_old_names_of_the_partners_still_answer_with_a_deprecation_warning():
+    """``agencies`` was the name of ``partners`` on the model and on run results."""
+    model = SharingModel(toy_setup(n_weeks=2), rng=1)
+    with pytest.warns(DeprecationWarning, match="SharingModel.partners"):
+        assert model.agencies is model.partners
+    result = run("sentinel_replay", seed=1)
+    with pytest.warns(DeprecationWarning, match="RunResult.partners"):
+        assert result.agencies is result.partners

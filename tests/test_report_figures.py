@@ -7,8 +7,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from PIL import Image
 
-from sim.report import DPI, FIGURES, PANELS, write_figures
 from sim.run import run
+from sim.run_report import DPI, FIGURES, PANELS, write_figures
 from sim.scenarios import Scenario
 
 

@@ -69,7 +69,7 @@ def test_shipped_scenario_contract(name: str) -> None:
 
 
 def _check_compiled(scenario: Scenario, compiled: CompiledScenario) -> None:
-    n_weeks, n_agencies = scenario.weeks, len(scenario.partner_names)
+    n_weeks, n_partners = scenario.weeks, len(scenario.partner_names)
     partnership, schedule = compiled.partnership, compiled.schedule
     assert isinstance(partnership, Partnership) and isinstance(schedule, Schedule)
     assert partnership.names == scenario.partner_names
@@ -89,7 +89,7 @@ def _check_compiled(scenario: Scenario, compiled: CompiledScenario) -> None:
         "turnover_shock",
         "interface_forced",
     ):
-        assert getattr(schedule, name).shape == (n_weeks, n_agencies), name
+        assert getattr(schedule, name).shape == (n_weeks, n_partners), name
     for name in ("project_active", "functionality", "pressure_impulse"):
         assert getattr(schedule, name).shape == (n_weeks,), name
     for name in ("assurance", "mandate", "training", "turnover_shock"):
@@ -296,7 +296,7 @@ go_live = 2012-04-02
     )
     assert leaf.spec.delivery_delay_weeks is not None
     compiled = leaf.compile()
-    assert compiled.partnership.n_agencies == 12
+    assert compiled.partnership.n_partners == 12
     assert (compiled.partnership.initial_interface == InterfaceState.NONE).all()
     week = week_of(date(2012, 4, 2), leaf.start_date) + 10
     assert not compiled.schedule.live[week - 1, 11] and compiled.schedule.live[week, 11]

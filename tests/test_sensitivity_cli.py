@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
-from sim.sensitivity.experiment import load_sensitivity_experiment
+from sim.sensitivity.experiment_file import load_sensitivity_experiment
 from sim.sweep import read_results
 
 EXPERIMENTS = sorted(

@@ -141,7 +141,7 @@ def test_trajectory_rows_of_an_uncommitted_chunk_are_ignored(tmp_path):
     for key in ("k1", "k9"):  # k9 has trajectories but its runs file never landed
         table = pa.table(
             {"scenario": ["s"], "row": [0], "replicate": [0], "run_key": [key], "week": [0],
-             "agency": ["Blaby"], "handled": [3]}
+             "partner": ["Blaby"], "handled": [3]}
         )  # fmt: skip
         pq.write_table(table, tmp_path / store.TRAJECTORIES / store.chunk_name([key]))
     assert store.read_trajectories(tmp_path)["run_key"].tolist() == ["k1"]

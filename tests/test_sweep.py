@@ -280,10 +280,10 @@ def test_trajectories_are_kept_on_request_and_agree_with_the_summary(tmp_path):
         run_plan(plan, folder, executor="serial", chunk_size=chunk_size)
     rows = read_trajectories(folders[0])
     assert result_hash(rows) == result_hash(read_trajectories(folders[1]))
-    weeks, agencies = 156, 11
-    assert len(rows) == 2 * 2 * weeks * agencies
+    weeks, n_partners = 156, 11
+    assert len(rows) == 2 * 2 * weeks * n_partners
     partners = Scenario.load("sentinel_replay").partner_names
-    assert tuple(rows["agency"].iloc[:agencies]) == partners  # partnership order kept
+    assert tuple(rows["partner"].iloc[:n_partners]) == partners  # partnership order kept
     summary = read_results(folders[0]).set_index("run_key")
     last_year = rows[rows["week"] >= weeks - 52].groupby("run_key")[["recorded", "handled"]].sum()
     share = last_year["recorded"] / last_year["handled"]

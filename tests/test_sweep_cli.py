@@ -15,8 +15,8 @@ import pytest
 
 from sim import store
 from sim.cli import main
-from sim.experiment import load_experiment
 from sim.sweep import read_results
+from sim.sweep.experiment import load_experiment
 
 BAD = sorted((Path(__file__).parent / "bad_experiments").glob("*.toml"))
 SHARESIM = Path(sys.executable).with_name("sharesim")

@@ -23,9 +23,9 @@ import psutil
 import pytest
 
 from sim import store
-from sim.experiment import load_experiment
 from sim.store import result_hash
 from sim.sweep import make_plan, read_results, run_plan, status
+from sim.sweep.experiment import load_experiment
 
 SHARESIM = Path(sys.executable).with_name("sharesim")
 

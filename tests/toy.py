@@ -25,7 +25,7 @@ class ToySetup:
 
 
 def toy_partnership(staff: tuple[int, ...] = (30, 5, 8, 4, 12)) -> Partnership:
-    """Five agencies: a police force, three councils (one with prior use and an interface),
+    """Five partners: a police force, three councils (one with prior use and an interface),
     a county; staff counts as given."""
     n = len(staff)
     kinds = ("police", "district", "district", "district", "county", *("district",) * (n - 5))
@@ -34,7 +34,7 @@ def toy_partnership(staff: tuple[int, ...] = (30, 5, 8, 4, 12)) -> Partnership:
     prior = np.zeros(n, dtype=bool)
     prior[min(2, n - 1)] = True
     return Partnership(
-        names=tuple(f"agency_{i}" for i in range(n)),
+        names=tuple(f"partner_{i}" for i in range(n)),
         kinds=kinds[:n],
         staff=np.asarray(staff, dtype=np.int64),
         caseload=np.asarray(staff, dtype=float) * np.linspace(0.6, 1.4, n),
@@ -47,11 +47,11 @@ def toy_partnership(staff: tuple[int, ...] = (30, 5, 8, 4, 12)) -> Partnership:
     )
 
 
-def eventful_schedule(n_weeks: int, n_agencies: int) -> Schedule:
+def eventful_schedule(n_weeks: int, n_partners: int) -> Schedule:
     """Staggered go-lives, training waves, an agreement, pressure, mandate, co-location,
     a forced interface, a functionality upgrade and a turnover shock."""
-    s = Schedule.quiet(n_weeks, n_agencies)
-    go_live = np.linspace(0, n_weeks // 3, n_agencies).astype(int)
+    s = Schedule.quiet(n_weeks, n_partners)
+    go_live = np.linspace(0, n_weeks // 3, n_partners).astype(int)
     for a, week in enumerate(go_live):
         s.live[:week, a] = False
         s.training[week, a] = 0.7
@@ -59,7 +59,7 @@ def eventful_schedule(n_weeks: int, n_agencies: int) -> Schedule:
     s.pressure_impulse[n_weeks // 2] = 0.5
     s.assurance[n_weeks // 4 :] = 0.5
     s.mandate[n_weeks // 3 :, 0] = 0.8
-    s.colocated[n_weeks // 2 :, n_agencies - 1] = True
+    s.colocated[n_weeks // 2 :, n_partners - 1] = True
     s.interface_forced[n_weeks // 2, 1] = True
     s.functionality[n_weeks // 3 :] = 0.6
     s.turnover_shock[n_weeks // 2, 0] = 0.2
@@ -69,7 +69,7 @@ def eventful_schedule(n_weeks: int, n_agencies: int) -> Schedule:
 def toy_setup(n_weeks: int = 104, staff: tuple[int, ...] = (30, 5, 8, 4, 12)) -> ToySetup:
     """The toy partnership with the eventful schedule and default parameters."""
     partnership = toy_partnership(staff)
-    return ToySetup(partnership, eventful_schedule(n_weeks, partnership.n_agencies))
+    return ToySetup(partnership, eventful_schedule(n_weeks, partnership.n_partners))
 
 
 def main_outputs(handled, recorded, buy_in, interface, attitude) -> dict[str, float]:
@@ -85,7 +85,7 @@ def main_outputs(handled, recorded, buy_in, interface, attitude) -> dict[str, fl
 
 
 def trajectory_outputs(out: Trajectory) -> list[dict[str, float]]:
-    """Main outputs of every run of a trajectory, with the total of cross-agency views."""
+    """Main outputs of every run of a trajectory, with the total of cross-partner views."""
     return [
         {
             **main_outputs(

@@ -23,12 +23,12 @@ from anchors.whole_array import BUILDING, CONSIDERING, LIVE, NONE, clip01, partn
 from sim.engine import Partnership, Schedule, Trajectory
 
 
-class StaffedAgency(mesa.Agent):
+class StaffedPartner(mesa.Agent):
     """A partner agency with its staff's attitude, habit, risk, training and tenure as arrays."""
 
-    model: AgencyModel
+    model: PartnerModel
 
-    def __init__(self, model: AgencyModel, index: int) -> None:
+    def __init__(self, model: PartnerModel, index: int) -> None:
         super().__init__(model)
         p, partnership = model.p, model.partnership
         self.index = index
@@ -58,12 +58,12 @@ class StaffedAgency(mesa.Agent):
         self.staff_handled = self.staff_recorded = np.zeros(self.size, dtype=np.int64)
 
     def this_week(self, name: str) -> float:
-        """This agency's entry in schedule array ``name`` this week."""
+        """This partner's entry in schedule array ``name`` this week."""
         return self.model.week_values[name][self.index]
 
     @property
     def live(self) -> bool:
-        """Whether the agency records on the shared system this week."""
+        """Whether the partner records on the shared system this week."""
         return bool(self.this_week("live"))
 
     def update_interface(self) -> None:
@@ -171,8 +171,8 @@ class StaffedAgency(mesa.Agent):
         row["attitude"][t, j] = self.attitude.mean()
 
 
-class AgencyModel(mesa.Model):
-    """The sharing model with one Mesa agent per agency, staff as arrays inside it."""
+class PartnerModel(mesa.Model):
+    """The sharing model with one Mesa agent per partner, staff as arrays inside it."""
 
     def __init__(
         self, partnership: Partnership, schedule: Schedule, p: Mapping[str, float], *, rng: int
@@ -184,14 +184,14 @@ class AgencyModel(mesa.Model):
         self.pressure = 0.0
         self.functionality = 1.0
         self.project_active = False
-        # The schedule's per-agency arrays (T, A) by name; each week reads one row of each.
-        self.agency_schedule = {
+        # The schedule's per-partner arrays (T, A) by name; each week reads one row of each.
+        self.partner_schedule = {
             f.name: getattr(schedule, f.name)
             for f in dataclasses.fields(schedule)
             if getattr(schedule, f.name).ndim == 2
         }
         self.week_values: dict[str, np.ndarray] = {}
-        a = partnership.n_agencies
+        a = partnership.n_partners
         self.peers = self.partners_now = np.zeros(a)
         self.views = np.zeros((a, a))
         self.outputs = {
@@ -199,15 +199,15 @@ class AgencyModel(mesa.Model):
             for name in ("handled", "recorded", "buy_in", "interface", "attitude")
         }
         self.pressures = np.zeros(schedule.n_weeks)
-        self.agencies = [StaffedAgency(self, j) for j in range(a)]
+        self.partners = [StaffedPartner(self, j) for j in range(a)]
 
     def _gather(self, name: str) -> np.ndarray:
-        return np.array([getattr(agency, name) for agency in self.agencies])
+        return np.array([getattr(partner, name) for partner in self.partners])
 
     def step(self) -> None:
         """One week, every rule reading the end of last week."""
-        t, schedule, agencies = self.week, self.schedule, self.agents_by_type[StaffedAgency]
-        self.week_values = {name: values[t] for name, values in self.agency_schedule.items()}
+        t, schedule, partners = self.week, self.schedule, self.agents_by_type[StaffedPartner]
+        self.week_values = {name: values[t] for name, values in self.partner_schedule.items()}
         self.functionality = float(schedule.functionality[t])
         self.project_active = bool(schedule.project_active[t])
         decay = 0.5 ** (1.0 / self.p["pressure_half_life"])
@@ -217,16 +217,16 @@ class AgencyModel(mesa.Model):
             self._gather("recorded"), self._gather("handled"), live_interface
         )
 
-        agencies.do("update_interface")
-        agencies.do("turnover_and_training")
-        agencies.do("handle_cases")
+        partners.do("update_interface")
+        partners.do("turnover_and_training")
+        partners.do("handle_cases")
         live = self.week_values["live"]
         recorded_now = self._gather("recorded_now")
         self.partners_now = partner_shares(recorded_now, self._gather("handled_now"), live)
-        agencies.do("learn")
+        partners.do("learn")
         both_live = np.outer(live, live) & ~np.eye(len(live), dtype=bool)
         self.views += np.where(both_live, np.outer(self._gather("share_now"), recorded_now), 0.0)
-        agencies.do("close_week")
+        partners.do("close_week")
         self.pressures[t] = self.pressure
         self.week += 1
         self.running = self.week < schedule.n_weeks
@@ -250,7 +250,7 @@ def simulate(
     partnership: Partnership, schedule: Schedule, p: Mapping[str, float], seed: int
 ) -> Trajectory:
     """One run for the schedule's weeks; the outputs as a one-run trajectory."""
-    model = AgencyModel(partnership, schedule, p, rng=seed)
+    model = PartnerModel(partnership, schedule, p, rng=seed)
     while model.running:
         model.step()
     return model.trajectory()

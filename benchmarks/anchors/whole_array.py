@@ -1,7 +1,7 @@
 """ANCHOR: the model's rules as whole-array numpy, without Mesa: what a numpy user would write.
 
 One run at a time; every rule is a handful of vectorised operations over all staff (length
-``N``) or all agencies (length ``A``), the way a competent numpy programmer writes an
+``N``) or all partners (length ``A``), the way a competent numpy programmer writes an
 agent-based model without a framework. The rules are those of ``sim/kernel.py`` (and the
 per-agent reference, ``sim/reference.py``); the random draws are numpy's vectorised ones, so
 runs match the engine in distribution, not draw for draw (``tests/test_anchors.py`` checks it).
@@ -31,7 +31,7 @@ def share(recorded: np.ndarray, handled: np.ndarray) -> np.ndarray:
 
 
 def partner_shares(recorded: np.ndarray, handled: np.ndarray, among: np.ndarray) -> np.ndarray:
-    """For each agency, the recording share of the agencies in ``among`` other than itself."""
+    """For each partner, the recording share of the partners in ``among`` other than itself."""
     rec = (recorded * among).sum() - recorded * among
     han = (handled * among).sum() - handled * among
     return share(rec, han)
@@ -42,13 +42,13 @@ def simulate(
 ) -> Trajectory:
     """One run of the rules for the schedule's weeks; the outputs as a one-run trajectory."""
     rng = np.random.default_rng(seed)
-    n, a, weeks = partnership.n_staff, partnership.n_agencies, schedule.n_weeks
-    agency = partnership.staff_agency
-    rate = (partnership.caseload / partnership.staff)[agency] * p["caseload_scale"]
+    n, a, weeks = partnership.n_staff, partnership.n_partners, schedule.n_weeks
+    partner = partnership.staff_partner
+    rate = (partnership.caseload / partnership.staff)[partner] * p["caseload_scale"]
     relative_load = (partnership.caseload / partnership.staff) / (partnership.caseload.sum() / n)
     allowed, bureaucracy = partnership.interface_allowed, partnership.bureaucracy
 
-    prior = partnership.prior_use[agency]
+    prior = partnership.prior_use[partner]
     attitude = clip01(p["attitude_mean"] + p["attitude_spread"] * rng.standard_normal(n))
     risk = 0.5 + rng.random(n)
     habit = np.where(prior, p["prior_use_habit"], 0.0)
@@ -89,7 +89,7 @@ def simulate(
         interface = stage
 
         # Turnover: leavers are replaced by untrained newcomers; training waves train staff.
-        leaving = rng.random(n) < p["turnover_rate"] + schedule.turnover_shock[t, agency]
+        leaving = rng.random(n) < p["turnover_rate"] + schedule.turnover_shock[t, partner]
         k = int(leaving.sum())
         attitude[leaving] = clip01(
             p["attitude_mean"] + p["attitude_spread"] * rng.standard_normal(k)
@@ -98,7 +98,7 @@ def simulate(
         habit[leaving] = 0.0
         trained[leaving] = False
         tenure = np.where(leaving, 0, tenure + 1)
-        coverage = schedule.training[t, agency]
+        coverage = schedule.training[t, partner]
         if coverage.any():
             trained |= rng.random(n) < coverage
 
@@ -121,28 +121,30 @@ def simulate(
             - p["colocation_relief"] * schedule.colocated[t]
         )
         balance = (
-            (motivation - cost)[agency]
+            (motivation - cost)[partner]
             + p["attitude_weight"] * attitude
             + p["habit_weight"] * habit
-            - legal[agency] * risk
+            - legal[partner] * risk
             + p["training_relief"] * trained
         )
-        probability = np.where(live[agency], 1.0 / (1.0 + np.exp(-p["decision_gain"] * balance)), 0)
+        probability = np.where(
+            live[partner], 1.0 / (1.0 + np.exp(-p["decision_gain"] * balance)), 0
+        )
         staff_recorded = rng.poisson(rate * probability)
         staff_handled = staff_recorded + rng.poisson(rate * (1.0 - probability))
-        recorded = np.bincount(agency, staff_recorded, a)
-        handled = np.bincount(agency, staff_handled, a)
+        recorded = np.bincount(partner, staff_recorded, a)
+        handled = np.bincount(partner, staff_handled, a)
         own_share = share(recorded, handled)
         partners_share = partner_shares(recorded, handled, live)
 
         # Learning: habit from own use, attitude from partners' records, buy-in from benefit.
-        learning = live[agency]
+        learning = live[partner]
         used = learning & (staff_handled > 0)
         habit[used] += p["habit_learning_rate"] * (
             staff_recorded[used] / staff_handled[used] - habit[used]
         )
         attitude[learning] += p["attitude_learning_rate"] * (
-            partners_share[agency][learning] - attitude[learning]
+            partners_share[partner][learning] - attitude[learning]
         )
         w = p["involvement_weight"]
         target = w * partnership.involvement + (1.0 - w) * 0.5 * (partners_share + own_share)
@@ -156,7 +158,7 @@ def simulate(
 
         out["handled"][t], out["recorded"][t] = handled, recorded
         out["buy_in"][t], out["interface"][t] = buy_in, interface
-        out["attitude"][t] = np.bincount(agency, attitude, a) / partnership.staff
+        out["attitude"][t] = np.bincount(partner, attitude, a) / partnership.staff
         out_pressure[t] = pressure
 
     return Trajectory(

@@ -1,6 +1,6 @@
 """Mesa agents of the hosted model: thin views over the engine's arrays."""
 
-from sim.agents.agency import Agency
+from sim.agents.partner import Partner
 from sim.agents.staff import Staff
 
-__all__ = ["Agency", "Staff"]
+__all__ = ["Partner", "Staff"]

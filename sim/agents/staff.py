@@ -7,21 +7,21 @@ from typing import TYPE_CHECKING
 from sim.agents.view import RowView
 
 if TYPE_CHECKING:
-    from sim.agents.agency import Agency
+    from sim.agents.partner import Partner
     from sim.model import SharingModel
 
 
 class Staff(RowView):
-    """A member of an agency's staff who decides, case by case, whether to record.
+    """A member of a partner's staff who decides, case by case, whether to record.
 
     A position, not a person: when the holder leaves (turnover), the position is refilled by
     an untrained newcomer and ``tenure`` restarts.
     """
 
-    def __init__(self, model: SharingModel, index: int, agency: Agency) -> None:
+    def __init__(self, model: SharingModel, index: int, partner: Partner) -> None:
         super().__init__(model, index)
-        self.agency = agency
-        agency.staff.append(self)
+        self.partner = partner
+        partner.staff.append(self)
 
     def _get(self, array_name: str) -> float:
         return float(getattr(self.model.state, array_name)[0, self.index])

@@ -33,7 +33,7 @@ class RowView(mesa.Agent):
             loudly instead of leaving the run where it was).
         """
         raise RuntimeError(
-            f"{type(self).__name__} agents do not step one by one: every agency and member of "
+            f"{type(self).__name__} agents do not step one by one: every partner and member of "
             "staff decides within the same week from last week's state, so the whole week is "
             "one update on the engine's arrays. Advance it with model.step()."
         )

@@ -19,8 +19,8 @@ from matplotlib.figure import Figure
 from sim import palette
 from sim.calibration.result import WEAKLY_BELOW, Calibration
 from sim.names import slug
+from sim.pages import html_page
 from sim.params import PARAMETERS
-from sim.report import html_page
 from sim.scenarios.toml import extension_toml
 
 # Okabe & Ito (2008) colour-blind-safe colours, as in the project's other figures.

@@ -250,12 +250,12 @@ def quarterly_share(trajectory: Trajectory, weeks: int = 13) -> np.ndarray:
 def trajectory_from_rows(
     rows: pd.DataFrame, runs: pd.DataFrame, partners: tuple[str, ...]
 ) -> Trajectory:
-    """Rebuild a batch :class:`Trajectory` from a sweep's tidy agency x week rows.
+    """Rebuild a batch :class:`Trajectory` from a sweep's tidy partner x week rows.
 
     Parameters
     ----------
     rows : DataFrame
-        ``sim.store.read_trajectories`` output: ``run_key``, ``week``, ``agency``,
+        ``sim.store.read_trajectories`` output: ``run_key``, ``week``, ``partner``,
         ``handled``, ``recorded``, ``buy_in``, ``interface`` (stage name), ``attitude``.
     runs : DataFrame
         The runs to rebuild, in the order wanted (a ``run_key`` column); each must have rows.
@@ -272,8 +272,8 @@ def trajectory_from_rows(
     run = position.reindex(rows["run_key"]).to_numpy()
     if np.isnan(run.astype(float)).any():
         raise ValueError("trajectory rows belong to runs that were not asked for")
-    agency = pd.Series(np.arange(len(partners)), index=pd.Index(partners))
-    where = agency.reindex(rows["agency"].astype(str)).to_numpy()
+    partner = pd.Series(np.arange(len(partners)), index=pd.Index(partners))
+    where = partner.reindex(rows["partner"].astype(str)).to_numpy()
     if np.isnan(where.astype(float)).any():
         raise ValueError("trajectory rows name a partner the scenario does not have")
     run, where = run.astype(np.int64), where.astype(np.int64)

@@ -54,7 +54,7 @@ def dashboard_environment(cache: Path, scenarios: list[Path]) -> dict[str, str]:
     scenarios named."""
     # Start-up time: imported only when the command runs; loads Solara and the engine.
     from sim.dashboard.assets import configure_environment
-    from sim.dashboard.settings import EXTRA_SCENARIOS_ENV
+    from sim.dashboard.choices import EXTRA_SCENARIOS_ENV
 
     env = {**os.environ, **configure_environment(cache), **SERVER_SETTINGS}
     env.pop(EXTRA_SCENARIOS_ENV, None)
@@ -102,7 +102,7 @@ def dashboard_command(
         fetch_notice,
         missing_packages,
     )
-    from sim.dashboard.settings import Catalog
+    from sim.dashboard.choices import Catalog
 
     extra = list(scenario or [])
     for path in extra:

@@ -90,8 +90,8 @@ def run_to_folder(
     # Start-up time: imported only when the command runs; loads pandas, numba and matplotlib.
     from sim.metrics import summary_metrics
     from sim.provenance import environment
-    from sim.report import write_report
     from sim.run import run
+    from sim.run_report import write_report
 
     _check_out(out)
     scenario = _load(reference)
@@ -103,7 +103,7 @@ def run_to_folder(
     elapsed = time.perf_counter() - started
     metrics = summary_metrics(result.trajectory)
     with staged(out) as staging:
-        result.agencies.to_parquet(staging / "agencies.parquet", index=False)
+        result.partners.to_parquet(staging / "partners.parquet", index=False)
         result.partnership.to_parquet(staging / "partnership.parquet", index=False)
         result.views.to_parquet(staging / "views.parquet", index=False)
         metrics.assign(replicate=range(replicates)).to_parquet(
@@ -182,9 +182,9 @@ def _print_summary(name: str, summary: pd.DataFrame, metrics: pd.DataFrame, out:
         title=f"{name}: per partner",
         box=None,
     )
-    for agency, row in summary.iterrows():
+    for partner, row in summary.iterrows():
         table.add_row(
-            str(agency),
+            str(partner),
             f"{row['share']:.0%}",
             f"{row['share_p05']:.0%}-{row['share_p95']:.0%}",
             f"{row['buy_in']:.2f}",
@@ -231,8 +231,8 @@ def compare_command(
     """
     # Start-up time: imported only when the command runs; loads pandas, numba and matplotlib.
     from sim.metrics import summary_metrics
-    from sim.report import compare_results
     from sim.run import run
+    from sim.run_report import compare_results
 
     a, b = _load(first), _load(second)
     if a.partner_names != b.partner_names:

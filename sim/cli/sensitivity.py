@@ -25,9 +25,7 @@ from rich.table import Table
 from sim.cli import app, stderr, stdout
 from sim.cli.options import ChunkSize, Executor, Quiet, Scheduler, Workers, Yes
 from sim.cli.progress import sweep_bar
-from sim.errors import SweepError
 from sim.execution import Execution
-from sim.provenance import environment
 
 if TYPE_CHECKING:
     from sim.sensitivity.result import SensitivityResult
@@ -66,8 +64,10 @@ def sensitivity_command(
 ) -> None:
     """Run a sensitivity experiment and write tables, figures and the brief."""
     # Start-up time: imported only when the command runs; loads SALib, pandas and the engine.
-    from sim.sensitivity.experiment import load_sensitivity_experiment
-    from sim.sensitivity.settings import RunsError
+    from sim.provenance import environment
+    from sim.sensitivity.experiment_file import load_sensitivity_experiment
+    from sim.sensitivity.methods import RunsError
+    from sim.sweep import SweepError
 
     # Everything is checked (options, file, scenario, inputs, outputs, sizes) before anything
     # runs.

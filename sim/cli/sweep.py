@@ -101,8 +101,8 @@ def _run(
     yes: bool,
 ) -> SweepStatus:
     # Start-up time: imported only when the command runs; loads pandas, pyarrow and the engine.
-    from sim.experiment import load_experiment
     from sim.sweep import run_plan
+    from sim.sweep.experiment import load_experiment
 
     # Everything is checked (file, scenarios, design, folder) before anything is written.
     plan = load_experiment(experiment_path, force=yes).plan()

@@ -13,15 +13,15 @@ from collections.abc import Callable
 import solara
 
 from sim.dashboard.charts import BuyInPanel, InterfacePanel, SharePanel
+from sim.dashboard.choices import Catalog, DashboardInputError
 from sim.dashboard.ensemble import BandCache, EnsemblePanel
 from sim.dashboard.explain import ExplainPanel
 from sim.dashboard.help import DOCS_ROUTE, DocsPage
 from sim.dashboard.network import NetworkPanel
-from sim.dashboard.palette import PAGE_CSS
 from sim.dashboard.player import LiveRunBar
-from sim.dashboard.settings import Catalog, DashboardInputError
 from sim.dashboard.sidebar import LeverCard, ScenarioCard
 from sim.dashboard.state import PageState
+from sim.dashboard.style import PAGE_CSS
 
 TITLE = "sharesim: recording on the shared ASB system"
 

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import solara
 
-from sim.dashboard import palette
+from sim import palette
 from sim.dashboard.help import PanelHeading
 from sim.dashboard.live import ROLLING_WEEKS, LiveRun
 from sim.dashboard.state import PageState
@@ -25,6 +25,7 @@ from sim.dashboard.vega import (
     time_axis,
     with_dates,
 )
+from sim.engine import INTERFACE_NAMES
 from sim.model import SharingModel
 
 CHART_HEIGHT = 200
@@ -58,8 +59,8 @@ def interface_colour(columns: int) -> alt.Color:
         "interface:N",
         title="Interface",
         scale=alt.Scale(
-            domain=list(palette.INTERFACE_NAMES),
-            range=[palette.INTERFACE_COLOURS[n] for n in palette.INTERFACE_NAMES],
+            domain=list(INTERFACE_NAMES),
+            range=[palette.INTERFACE_COLOURS[n] for n in INTERFACE_NAMES],
         ),
         legend=alt.Legend(orient="bottom", direction="horizontal", columns=columns),
     )
@@ -148,7 +149,7 @@ def buy_in_template(model: SharingModel, selected: str) -> Spec:
         .mark_line()
         .encode(
             x=time_axis(model.start_date, model.n_weeks),
-            y=alt.Y("buy_in:Q", title="Agency buy-in (0 to 1)", scale=alt.Scale(domain=[0, 1])),
+            y=alt.Y("buy_in:Q", title="Partner buy-in (0 to 1)", scale=alt.Scale(domain=[0, 1])),
             detail="partner:N",
             color=alt.Color(
                 "picked:N",

@@ -32,10 +32,10 @@ import pandas as pd
 import solara
 from numpy.typing import NDArray
 
-from sim.dashboard import palette
+from sim import palette
+from sim.dashboard.choices import REPLAY, Catalog, DashboardInputError, Settings
 from sim.dashboard.help import PanelHeading
 from sim.dashboard.levers import LEVERS, lever_label
-from sim.dashboard.settings import REPLAY, Catalog, DashboardInputError, Settings
 from sim.dashboard.state import PageState
 from sim.dashboard.vega import (
     WHEN,

@@ -1,7 +1,7 @@
 """Why a partner records: its staff's decision, term by term, on the live run's state.
 
 The terms come from :func:`sim.engine.decision_terms`, the function the engine's weekly step
-uses, so the panel cannot drift from the model. Agency terms are shared by the partner's
+uses, so the panel cannot drift from the model. Partner terms are shared by the partner's
 staff; staff terms (attitude, habit, legal risk, training) are averaged over them.
 
 When a lever moves, the live run keeps the values it was built with until Reset; the panel
@@ -22,7 +22,7 @@ import pandas as pd
 import solara
 from scipy.special import expit
 
-from sim.dashboard import palette
+from sim import palette
 from sim.dashboard.help import PanelHeading
 from sim.dashboard.levers import lever_label
 from sim.dashboard.state import PageState
@@ -35,7 +35,7 @@ Group = Literal["motivation", "cost"]
 
 TERM_LABELS: dict[str, str] = {
     "baseline": "Baseline motivation",
-    "buy_in": "Agency buy-in",
+    "buy_in": "Partner buy-in",
     "norm": "Colleagues recording (norm)",
     "reciprocity": "Partners recording (reciprocity)",
     "pressure": "External pressure",
@@ -155,21 +155,21 @@ def explain(
     staff = slice(start, start + int(model.partnership.staff[index]))
 
     sides: tuple[tuple[dict[str, np.ndarray], Group, bool], ...] = (
-        (terms.agency_motivation, "motivation", True),
+        (terms.partner_motivation, "motivation", True),
         (terms.staff_motivation, "motivation", False),
-        (terms.agency_cost, "cost", True),
+        (terms.partner_cost, "cost", True),
         (terms.staff_cost, "cost", False),
     )
     listed: list[Term] = []
-    for source, group, per_agency in sides:
+    for source, group, per_partner in sides:
         for name, values in source.items():
-            # Some terms are one number for every agency (B, 1); run 0 is the hosted run.
-            width = model.partnership.n_agencies if per_agency else model.partnership.n_staff
+            # Some terms are one number for every partner (B, 1); run 0 is the hosted run.
+            width = model.partnership.n_partners if per_partner else model.partnership.n_staff
             row = np.broadcast_to(np.asarray(values, dtype=float), (batch.size, width))[0]
-            value = row[index] if per_agency else row[staff].mean()
+            value = row[index] if per_partner else row[staff].mean()
             listed.append(Term(name, group, float(value)))
 
-    balance = terms.balance(model.partnership.staff_agency)[0, staff]
+    balance = terms.balance(model.partnership.staff_partner)[0, staff]
     gain = parameters["decision_gain"]
     live = bool(model.schedule.live[week, index])
     probability = float(expit(gain * balance).mean()) if live else 0.0

@@ -94,12 +94,12 @@ HELP: dict[str, Help] = {
         anchor="recording-share-by-partner",
     ),
     "buy-in": Help(
-        title="Agency buy-in",
+        title="Partner buy-in",
         shows="Each partner's buy-in (0 to 1) over the live run; the partner picked in the "
         "explanation panel is the thick blue line.",
         scope="Buy-in follows the benefit a partner sees and its involvement; one run.",
         source="The live Mesa model (SharingModel), week by week.",
-        anchor="agency-buy-in",
+        anchor="partner-buy-in",
     ),
     "interface": Help(
         title="Interface into the shared system",

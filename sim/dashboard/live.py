@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from sim.dashboard.settings import Catalog, Settings, lever_moved
+from sim.dashboard.choices import Catalog, Settings, lever_moved
 from sim.engine import INTERFACE_NAMES, share_of
 from sim.model import SharingModel
 
@@ -100,7 +100,7 @@ class LiveRun:
 def history_frame(model: SharingModel) -> pd.DataFrame:
     """The weeks ``model`` has run, one row per week and partner (see :meth:`LiveRun.history`)."""
     run = model.trajectory()
-    weeks, agencies = run.handled.shape[1], model.partnership.n_agencies
+    weeks, partners = run.handled.shape[1], model.partnership.n_partners
     if weeks == 0:
         return pd.DataFrame({name: [] for name in HISTORY_COLUMNS})
     handled, recorded = run.handled[0], run.recorded[0]
@@ -109,7 +109,7 @@ def history_frame(model: SharingModel) -> pd.DataFrame:
     # Rows partner by partner, week by week within a partner (column-major order).
     return pd.DataFrame(
         {
-            "week": np.tile(np.arange(1, weeks + 1), agencies),
+            "week": np.tile(np.arange(1, weeks + 1), partners),
             "partner": np.repeat(names, weeks),
             "handled": handled.T.ravel(),
             "recorded": recorded.T.ravel(),

@@ -14,11 +14,12 @@ import numpy as np
 import pandas as pd
 import solara
 
-from sim.dashboard import palette
+from sim import palette
 from sim.dashboard.charts import PROMPT, interface_colour
 from sim.dashboard.help import PanelHeading
 from sim.dashboard.state import PageState
 from sim.dashboard.vega import FONT_SIZE, Figure, Spec, fill, named_data, styled
+from sim.engine import INTERFACE_NAMES
 from sim.model import SharingModel
 
 NETWORK_HEIGHT = 220
@@ -81,7 +82,7 @@ def network_tables(model: SharingModel) -> tuple[pd.DataFrame, pd.DataFrame]:
             "place": np.where(
                 side, np.where(x > 0, "left", "right"), np.where(y > 0, "top", "bottom")
             ),
-            "interface": [palette.INTERFACE_NAMES[int(s)] for s in model.state.interface[0]],
+            "interface": [INTERFACE_NAMES[int(s)] for s in model.state.interface[0]],
             "caseload": np.asarray(model.partnership.caseload, dtype=float),
             "viewed": views.sum(axis=1),
             "seen": views.sum(axis=0),
@@ -185,7 +186,7 @@ def network_caption(model: SharingModel) -> str:
 
 @solara.component
 def NetworkPanel(state: PageState, tick: int) -> None:
-    """The partners as a network weighted by cross-agency views."""
+    """The partners as a network weighted by cross-partner views."""
     del tick  # a new value (the live run stepped) redraws the panel
     model = state.live.value.model
     templates = solara.use_memo(

@@ -12,9 +12,9 @@ import threading
 
 import solara
 
-from sim.dashboard import palette
+from sim import palette
+from sim.dashboard.choices import DashboardInputError
 from sim.dashboard.live import LiveRun
-from sim.dashboard.settings import DashboardInputError
 from sim.dashboard.state import PageState
 
 

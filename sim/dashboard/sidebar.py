@@ -10,8 +10,8 @@ import reacton.ipyvuetify as v
 import solara
 import traitlets
 
+from sim.dashboard.choices import lever_moved, slider_step
 from sim.dashboard.levers import LEVERS, lever_label
-from sim.dashboard.settings import lever_moved, slider_step
 from sim.dashboard.state import PageState
 from sim.params import PARAMETERS
 

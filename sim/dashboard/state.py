@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import solara
 
+from sim.dashboard.choices import Catalog, DashboardInputError, Settings, parse_seed
 from sim.dashboard.levers import LEVERS
 from sim.dashboard.live import LiveRun
-from sim.dashboard.settings import Catalog, DashboardInputError, Settings, parse_seed
 
 PLAY_INTERVAL_MS = 100
 """Pause between weeks while playing, to start with (Mesa's default)."""

@@ -1,7 +1,7 @@
 """Compiling a scenario: with every uncertain input chosen, the engine's inputs.
 
 A scenario and a choice of its uncertain inputs become the engine's
-:class:`~sim.engine.Partnership` (the agencies), :class:`~sim.engine.Schedule` (weekly
+:class:`~sim.engine.Partnership` (the partners), :class:`~sim.engine.Schedule` (weekly
 exogenous inputs built from the dated timeline) and registry parameter values. Inputs not
 chosen take their default (the range's default, else its midpoint); weeks and staff are
 rounded to whole numbers. Deliveries slip by ``delivery_delay_weeks``: go-lives of partners
@@ -49,9 +49,9 @@ class CompiledScenario:
     start_date : date
         First day of week 0.
     partnership : Partnership
-        The agencies and their staff positions.
+        The partners and their staff positions.
     schedule : Schedule
-        Weekly exogenous inputs, agency arrays of shape (T, A).
+        Weekly exogenous inputs, partner arrays of shape (T, A).
     parameters : dict of str to float
         Every registry parameter's value (defaults where the scenario sets none).
     inputs : dict of str to float
@@ -210,30 +210,30 @@ def _event_go_lives(spec: ScenarioSpec, pick: _Picker, delay: int) -> dict[int, 
 def _event_timeline(
     spec: ScenarioSpec, pick: _Picker, delay: int, go_live: Mapping[int, int]
 ) -> list[TimedEvent]:
-    """The events of the timeline, each at its week with its agencies and amount."""
+    """The events of the timeline, each at its week with its partners and amount."""
     index = {p.name: a for a, p in enumerate(spec.partners)}
     timed: list[TimedEvent] = []
     for event in spec.events:
         partner_name: str | None = getattr(event, "partner", None)
-        agencies: tuple[int, ...] = ()
+        partners: tuple[int, ...] = ()
         if partner_name == ALL:
-            agencies = tuple(range(len(spec.partners)))
+            partners = tuple(range(len(spec.partners)))
         elif partner_name is not None:
-            agencies = (index[partner_name],)
+            partners = (index[partner_name],)
         amount = _amount(event, pick)
         phase = getattr(event, "phase", None)
         if is_anchored(event):
             timed += [
                 TimedEvent(go_live[a] + event.offset_weeks, event.type, (a,), amount, phase)
-                for a in agencies
+                for a in partners
                 if a in go_live
             ]
         elif event.type == "go_live":
-            timed.append(TimedEvent(go_live[agencies[0]], "go_live", agencies))
+            timed.append(TimedEvent(go_live[partners[0]], "go_live", partners))
         else:
             week = pick.week(f"events.{event.id}.week", event.when)
             week += delay if event.type in _DELAYED_EVENTS else 0
-            timed.append(TimedEvent(week, event.type, agencies, amount, phase))
+            timed.append(TimedEvent(week, event.type, partners, amount, phase))
     return timed
 
 

@@ -218,7 +218,7 @@ class PartnerSpec(BaseModel):
     Attributes
     ----------
     name : str
-        The agency's name (unique in a scenario); its slug names its uncertain inputs.
+        The partner's name (unique in a scenario); its slug names its uncertain inputs.
     kind : Kind
         police, district, county or unitary.
     provenance, source
@@ -227,7 +227,7 @@ class PartnerSpec(BaseModel):
     staff : int in [1, MAX_STAFF]
         Staff positions using the system (``sim.limits``).
     caseload : float in [0, MAX_CASELOAD]
-        Mean ASB cases the whole agency handles per week.
+        Mean ASB cases the whole partner handles per week.
     involvement, initial_buy_in, bureaucracy : float in [0, 1]
         Project involvement, buy-in at week 0, formal procedure and documentation.
     assurance : float in [0, 1]

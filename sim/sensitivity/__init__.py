@@ -24,15 +24,15 @@ from sim.sensitivity.factors import (
     input_category,
     scenario_factors,
 )
-from sim.sensitivity.result import SensitivityResult
-from sim.sensitivity.scenario import ScenarioEvaluator, morris, scenario_outputs, sobol
-from sim.sensitivity.settings import (
+from sim.sensitivity.methods import (
     DEFAULT_OUTPUTS,
     MorrisSettings,
     RunsError,
     SensitivityError,
     SobolSettings,
 )
+from sim.sensitivity.result import SensitivityResult
+from sim.sensitivity.scenario import ScenarioEvaluator, morris, scenario_outputs, sobol
 
 __all__ = [
     "DEFAULT_OUTPUTS",

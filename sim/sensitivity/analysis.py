@@ -32,6 +32,12 @@ from sim.sensitivity.estimators import (
     sobol_indices,
 )
 from sim.sensitivity.factors import Factor, Level
+from sim.sensitivity.methods import (
+    MorrisSettings,
+    RunsError,
+    SensitivityError,
+    SobolSettings,
+)
 from sim.sensitivity.result import (
     INDEX_COLUMNS,
     MORRIS_COLUMNS,
@@ -39,12 +45,6 @@ from sim.sensitivity.result import (
     SECOND_ORDER_COLUMNS,
     SensitivityResult,
     empty,
-)
-from sim.sensitivity.settings import (
-    MorrisSettings,
-    RunsError,
-    SensitivityError,
-    SobolSettings,
 )
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from sim.report import html_page
+from sim.pages import html_page
 from sim.sensitivity.figures import NOT_DISTINGUISHABLE, output_label, output_unit
 
 if TYPE_CHECKING:

@@ -42,7 +42,7 @@ _OUTPUT_UNITS: dict[str, str] = {
     "share": "share of cases, 0-1",
     "buy_in": "buy-in, 0-1",
     "attitude": "attitude, 0-1",
-    "interfaces_live": "agencies",
+    "interfaces_live": "partners",
     "interface_final": "interface stage, 0-3",
     "buy_in_share_correlation": "Spearman rho",
 }

@@ -14,14 +14,14 @@ import pandas as pd
 from sim.execution import Execution
 from sim.sensitivity.analysis import morris_analysis, sobol_analysis
 from sim.sensitivity.factors import Factor, Level, narrow, scenario_factors
-from sim.sensitivity.result import SensitivityResult
-from sim.sensitivity.settings import (
+from sim.sensitivity.methods import (
     DEFAULT_OUTPUTS,
     InputSet,
     MorrisSettings,
     SensitivityError,
     SobolSettings,
 )
+from sim.sensitivity.result import SensitivityResult
 
 if TYPE_CHECKING:
     from sim.scenarios import Scenario

@@ -31,6 +31,9 @@ The package, by job:
     :func:`model_version`, the digest of the model code in every run key.
 ``front``
     :func:`sweep` and :func:`run_design`: run and return the tidy result table.
+``experiment``
+    Experiment files: :func:`~sim.sweep.experiment.load_experiment` reads one into an
+    :class:`~sim.sweep.experiment.Experiment` (scenarios, design, replicates, seed).
 """
 
 from sim.errors import SweepError

@@ -98,7 +98,7 @@ def run_design(
         Executor, workers, scheduler, chunk size (:class:`sim.execution.Execution`); none of
         them changes the results. A local process pool on every CPU by default.
     keep : {"summary", "trajectories"}
-        Keep summary metrics only, or also agency x week rows (needs ``out``; read them with
+        Keep summary metrics only, or also partner x week rows (needs ``out``; read them with
         :func:`sim.store.read_trajectories`).
     progress : callable or bool, optional
         Called with a :class:`sim.sweep.SweepProgress` after each chunk; True writes a line
@@ -134,7 +134,7 @@ def _results(
         return read_results(out)
     if plan.keep == "trajectories":
         raise InputError(
-            "sweep: keep='trajectories' stores agency x week rows on disk: give out= a folder "
+            "sweep: keep='trajectories' stores partner x week rows on disk: give out= a folder "
             "and read them with sim.store.read_trajectories(out)"
         )
     # Without a folder the sweep still goes through the store (a temporary folder), so it

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from sim.scenarios import Scenario
 
 Keep = Literal["summary", "trajectories"]
-"""What a sweep keeps of each run: summary metrics, or those plus agency x week rows."""
+"""What a sweep keeps of each run: summary metrics, or those plus partner x week rows."""
 
 KEEPS: tuple[str, ...] = get_args(Keep)
 

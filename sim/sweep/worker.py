@@ -24,7 +24,7 @@ from sim import store
 from sim.engine import Trajectory
 from sim.errors import SweepError
 from sim.metrics import summary_metrics
-from sim.run import Prepared, RunInputs, agency_frame, batch_groups, simulate_prepared
+from sim.run import Prepared, RunInputs, batch_groups, partner_frame, simulate_prepared
 from sim.sweep.plan import Keep
 from sim.sweep.version import model_version
 
@@ -81,7 +81,7 @@ class _Member:
 @dataclasses.dataclass
 class _Results:
     """What a chunk's runs gave so far: summary metrics per engine batch (with the batch's
-    positions in the chunk), agency x week rows, and the error of each failed run."""
+    positions in the chunk), partner x week rows, and the error of each failed run."""
 
     metrics: list[tuple[list[int], pd.DataFrame]] = dataclasses.field(default_factory=list)
     trajectories: list[pd.DataFrame] = dataclasses.field(default_factory=list)
@@ -261,8 +261,8 @@ def _metric_columns(
 def _trajectory_rows(
     task: ChunkTask, batch: Sequence[_Member], trajectory: Trajectory
 ) -> pd.DataFrame:
-    """Tidy agency x week rows of one engine batch, each with its run's identity."""
-    frame = agency_frame(trajectory)
+    """Tidy partner x week rows of one engine batch, each with its run's identity."""
+    frame = partner_frame(trajectory)
     index = frame["replicate"].to_numpy()
     frame = frame.drop(columns="replicate")
     frame.insert(0, "run_key", np.array([m.key for m in batch], dtype=object)[index])
@@ -281,7 +281,7 @@ TRAJECTORY_SCHEMA = pa.schema(
         ("replicate", pa.int64()),
         ("run_key", pa.string()),
         ("week", pa.int64()),
-        ("agency", pa.string()),
+        ("partner", pa.string()),
         ("handled", pa.int64()),
         ("recorded", pa.int64()),
         ("share", pa.float64()),
@@ -294,7 +294,7 @@ TRAJECTORY_SCHEMA = pa.schema(
 
 
 def _trajectory_table(frames: Sequence[pd.DataFrame]) -> pa.Table:
-    """The agency x week rows of a chunk as one table of :data:`TRAJECTORY_SCHEMA`."""
+    """The partner x week rows of a chunk as one table of :data:`TRAJECTORY_SCHEMA`."""
     schema = TRAJECTORY_SCHEMA
     if not frames:
         return schema.empty_table()

@@ -1,21 +1,21 @@
-"""An agency: a view over its row of the engine's agency arrays."""
+"""A partner: a view over its row of the engine's partner arrays."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from sim.agents.view import RowView
-from sim.engine import INTERFACE_NAMES, InterfaceState, agency_attitude
+from sim.engine import INTERFACE_NAMES, InterfaceState, partner_attitude
 
 if TYPE_CHECKING:
     from sim.agents.staff import Staff
     from sim.model import SharingModel
 
 
-class Agency(RowView):
+class Partner(RowView):
     """A partner in the information sharing project (police, council, ...).
 
-    Every attribute reads (and the dynamic ones write) the engine's arrays at this agency's
+    Every attribute reads (and the dynamic ones write) the engine's arrays at this partner's
     index, so the Mesa model and the engine never disagree.
     """
 
@@ -25,7 +25,7 @@ class Agency(RowView):
 
     @property
     def name(self) -> str:
-        """The agency's name."""
+        """The partner's name."""
         return self.model.partnership.names[self.index]
 
     @property
@@ -50,7 +50,7 @@ class Agency(RowView):
 
     @property
     def buy_in(self) -> float:
-        """Agency buy-in to the project, 0..1."""
+        """Partner buy-in to the project, 0..1."""
         return float(self.model.state.buy_in[0, self.index])
 
     @buy_in.setter
@@ -61,7 +61,7 @@ class Agency(RowView):
 
     @property
     def interface(self) -> InterfaceState:
-        """Stage of the agency's interface into the shared system."""
+        """Stage of the partner's interface into the shared system."""
         return InterfaceState(int(self.model.state.interface[0, self.index]))
 
     @interface.setter
@@ -76,14 +76,14 @@ class Agency(RowView):
 
     @property
     def double_keying_cost(self) -> float:
-        """Cost of double keying this agency's staff face now (0 once the interface is live)."""
+        """Cost of double keying this partner's staff face now (0 once the interface is live)."""
         if self.interface is InterfaceState.LIVE:
             return 0.0
         return self.model.parameters["double_keying_cost"]
 
     @property
     def live(self) -> bool:
-        """Whether the agency records on the shared system in the coming week."""
+        """Whether the partner records on the shared system in the coming week."""
         week = min(self.model.state.week, self.model.n_weeks - 1)
         return bool(self.model.schedule.live[week, self.index])
 
@@ -104,6 +104,6 @@ class Agency(RowView):
 
     @property
     def mean_attitude(self) -> float:
-        """Mean attitude to sharing of the agency's staff."""
-        means = agency_attitude(self.model.state.attitude, self.model.partnership)
+        """Mean attitude to sharing of the partner's staff."""
+        means = partner_attitude(self.model.state.attitude, self.model.partnership)
         return float(means[0, self.index])

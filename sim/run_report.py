@@ -6,7 +6,6 @@ Every function takes results and returns a figure or text; writing files is left
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 
 from sim.engine import INTERFACE_NAMES, InterfaceState, share_of
+from sim.pages import html_page
 from sim.palette import BLUE, INTERFACE_COLOURS, ORANGE
 from sim.run import RunResult
 
@@ -42,7 +42,7 @@ def _band(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _smoothed_share(result: RunResult, window: int = 4) -> np.ndarray:
-    """Recording share per replicate, week and agency over a trailing ``window`` weeks:
+    """Recording share per replicate, week and partner over a trailing ``window`` weeks:
     weekly shares of small councils are too noisy to read (a handful of cases a week)."""
     kernel = np.ones(window)
     traj = result.trajectory
@@ -68,7 +68,7 @@ class Panels:
 PANELS: dict[str, Panels] = {
     "share": Panels(_smoothed_share, "share recorded (0-1)", "Recording share per partner"),
     "buy_in": Panels(
-        lambda result: result.trajectory.buy_in, "buy-in (0-1)", "Agency buy-in per partner"
+        lambda result: result.trajectory.buy_in, "buy-in (0-1)", "Partner buy-in per partner"
     ),
 }
 """The report's per-partner panel figures, by figure name."""
@@ -128,7 +128,7 @@ def share_figure(result: RunResult) -> Figure:
 
 
 def buy_in_figure(result: RunResult) -> Figure:
-    """Agency buy-in per partner over time, median and 5-95% band."""
+    """Partner buy-in per partner over time, median and 5-95% band."""
     return next(_panel_figures(result, [PANELS["buy_in"]]))
 
 
@@ -176,7 +176,7 @@ def network_positions(n: int) -> np.ndarray:
 
 
 def network_figure(result: RunResult) -> Figure:
-    """Cross-agency views: edge width is the median number of a partner's records viewed."""
+    """Cross-partner views: edge width is the median number of a partner's records viewed."""
     views = np.median(result.trajectory.views, axis=0)
     names = result.trajectory.names
     pos = network_positions(len(names))
@@ -304,24 +304,6 @@ def report_markdown(
         "inferred or assumed); values marked assumed are uncertain inputs, not findings.",
     ]
     return "\n".join(parts) + "\n"
-
-
-def html_page(markdown: str, title: str) -> str:
-    """A Markdown document (CommonMark with tables) as a standalone HTML page.
-
-    Every report and brief of the project is written once, in Markdown, and rendered here.
-    """
-    from markdown_it import MarkdownIt
-
-    body = MarkdownIt("commonmark").enable("table").render(markdown)
-    return (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{html.escape(title)}</title>"
-        "<style>body{font-family:sans-serif;max-width:72em;margin:2em auto;padding:0 1em;"
-        "line-height:1.45}table{border-collapse:collapse;font-size:90%}td,th{padding:.2em .6em;"
-        "border-bottom:1px solid #ccc;text-align:right}img{max-width:100%}</style></head><body>"
-        f"{body}</body></html>"
-    )
 
 
 def headline_facts(summary: pd.DataFrame, metrics: pd.DataFrame) -> list[str]:

@@ -1,9 +1,9 @@
 """Sensitivity experiment files: an experiment file with a ``[sensitivity]`` section.
 
-The top level is the experiment-file format of ``sim.experiment`` (``name``, ``description``,
-``scenarios``, ``replicates``, ``seed``), checked by the same schema, so an analyst writes
-one kind of file. Instead of a ``[design]`` table, the ``[sensitivity]`` table says which
-analysis to run; the design follows from it::
+The top level is the experiment-file format of :mod:`sim.sweep.experiment` (``name``,
+``description``, ``scenarios``, ``replicates``, ``seed``), checked by the same schema, so an
+analyst writes one kind of file. Instead of a ``[design]`` table, the ``[sensitivity]`` table
+says which analysis to run; the design follows from it::
 
     name = "sensitivity_sobol_grouped"
     description = "Which framework categories change sharing most."
@@ -41,7 +41,7 @@ from sim.errors import InputError
 from sim.inputs import FileError, FileFormat, read_toml, validation_problems
 from sim.limits import design_problem, runs_problem
 from sim.sensitivity.factors import Factor, narrow
-from sim.sensitivity.settings import DEFAULT_OUTPUTS, MorrisSettings, SobolSettings
+from sim.sensitivity.methods import DEFAULT_OUTPUTS, MorrisSettings, SobolSettings
 
 if TYPE_CHECKING:
     from sim.execution import Execution
@@ -172,7 +172,7 @@ class SensitivityExperiment:
 
 def _format() -> FileFormat:
     """How a sensitivity experiment file's validation errors read."""
-    from sim.experiment import ExperimentFile
+    from sim.sweep.experiment import ExperimentFile
 
     return FileFormat(
         fields={
@@ -209,10 +209,10 @@ def load_sensitivity_experiment(path: Path | str, *, force: bool = False) -> Sen
     SensitivityExperimentError
         One line: the file, the field (``sensitivity.n``) and the problem.
     """
-    from sim.experiment import ExperimentFile
     from sim.scenarios import Scenario
     from sim.sensitivity.analysis import select_outputs
     from sim.sensitivity.scenario import factors_of, scenario_outputs
+    from sim.sweep.experiment import ExperimentFile
 
     path = Path(path)
     label = str(path)

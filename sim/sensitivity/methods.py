@@ -1,5 +1,5 @@
-"""Settings of a sensitivity analysis: sizes, outputs, levels. (How its runs are executed is
-one :class:`sim.execution.Execution`, as for every sweep.)
+"""The two methods' settings: a Sobol analysis's or a Morris screening's sizes, outputs and
+level. (How the runs are executed is one :class:`sim.execution.Execution`, as for every sweep.)
 
 Every choice is checked when the settings are made, so a bad experiment fails before any
 run starts, with one line naming the problem.

@@ -1,39 +1,10 @@
-"""Colours and page style of the dashboard.
-
-Categories take the project's Okabe-Ito colours (:mod:`sim.palette`, colour-blind-safe);
-shares take viridis, a perceptually uniform sequential scale that is colour-blind-safe too.
-Every colour-coded category is also named in a legend or on the chart.
-"""
+"""The dashboard page's style: its CSS, in the project's colours (:mod:`sim.palette`)."""
 
 from __future__ import annotations
 
 from typing import Final
 
-from sim.engine import INTERFACE_NAMES
-from sim.palette import BLACK, BLUE, GREY, INTERFACE_COLOURS, LIGHT_GREY, ORANGE, VERMILLION
-
-__all__ = [
-    "BLACK",
-    "BLUE",
-    "COST",
-    "GREY",
-    "INTERFACE_COLOURS",
-    "INTERFACE_NAMES",
-    "LIGHT_GREY",
-    "MOTIVATION",
-    "PAGE_CSS",
-    "SEQUENTIAL",
-    "VERMILLION",
-]
-
-SEQUENTIAL: Final = "viridis"
-"""Vega scheme for quantities from 0 to 1 (recording share)."""
-
-MOTIVATION: Final = BLUE
-"""Terms that favour recording."""
-
-COST: Final = VERMILLION
-"""Terms that deter recording."""
+from sim.palette import BLUE, ORANGE, VERMILLION
 
 SIDEBAR_WIDTH_PX = 340
 """Width of the sidebar: every lever fits a 1280x800 screen beside a chart wide enough to read."""
