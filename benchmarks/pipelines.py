@@ -6,7 +6,7 @@ processes, measured in the same script just before and just after the pipeline (
 a share of 1 means the pipeline costs nothing beyond its simulations, and other work on the
 machine slows the pipeline and its control alike.
 
-Shared by ``bench_sweep.py``, ``bench_sensitivity.py`` and ``bench_pipelines.py``.
+Shared by ``bench_sweep.py``, ``bench_sensitivity.py`` and ``bench_calibration.py``.
 """
 
 from __future__ import annotations
