@@ -41,6 +41,7 @@ from sim.sensitivity import (
     sobol_analysis,
 )
 from sim.sensitivity.experiment_file import SensitivityExperiment, load_sensitivity_experiment
+from sim.sensitivity.folder import write_result_folder
 from sim.sensitivity.scenario import scenario_outputs
 
 EXPERIMENTS = {
@@ -141,7 +142,7 @@ def analysis_figures(method: str, args: argparse.Namespace) -> dict[str, Any]:
         with MemorySampler() as memory:
             rate = against_engine(method, run, args.workers)
             start = time.perf_counter()
-            done["result"].write(Path(scratch) / "written")
+            write_result_folder(done["result"], Path(scratch) / "written")
             writing = time.perf_counter() - start
     return {
         f"{method}_experiment": str(EXPERIMENTS[method]),

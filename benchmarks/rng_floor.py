@@ -1,9 +1,11 @@
 """The engine's floor: the random draws of a run, made alone, in numba, from the same generator.
 
-A run of the engine draws, every week: a uniform per member of staff and three per partner, a
+A run of the engine draws, every week: a uniform per member of staff and two per partner, a
 uniform per member of staff in weeks with a training wave, a normal and a uniform per leaver,
 and two Poissons per member of staff (recorded and unrecorded cases) whose means follow from
-that week's decisions; its initial state draws a normal and a uniform per member of staff.
+that week's decisions, by the kernel's own sampler (:func:`sim.kernel.poisson`: one uniform
+a count below a mean of 10, numpy's sampler above, nothing at a mean of 0); its initial state
+draws a normal and a uniform per member of staff.
 :func:`record_draws` steps the engine through one run and notes those counts and means;
 :func:`draw` makes exactly those draws, in the same order, from ``default_rng(seed)``, and does
 nothing else. With the same seed it reproduces the engine's own draws (:func:`record_draws`
@@ -19,6 +21,7 @@ import numpy as np
 from numba import njit
 
 from sim.engine import generators, initial_state, prepare, stack_parameters, step
+from sim.kernel import poisson
 from sim.scenarios import CompiledScenario
 
 
@@ -33,7 +36,7 @@ class Draws:
     n_staff : int
         Members of staff ``N`` (the initial state draws a normal and a uniform for each).
     uniforms : int
-        Uniforms drawn every week: one per member of staff and three per partner.
+        Uniforms drawn every week: one per member of staff and two per partner.
     training : bool array (T,)
         Weeks with a training wave: another uniform per member of staff.
     leavers : int array (T,)
@@ -89,7 +92,7 @@ def record_draws(compiled: CompiledScenario, seed: int) -> Draws:
     return Draws(
         seed=seed,
         n_staff=n,
-        uniforms=n + 3 * partnership.n_partners,
+        uniforms=n + 2 * partnership.n_partners,
         training=np.asarray(schedule.training > 0).any(axis=1),
         leavers=leavers,
         recorded_means=recorded_means,
@@ -113,9 +116,9 @@ def _weekly_draws(rng, uniforms, training, leavers, recorded_means, unrecorded_m
         for _ in range(leavers[t]):
             total += rng.random()
         for i in range(n):
-            recorded[t, i] = rng.poisson(recorded_means[t, i])
+            recorded[t, i] = poisson(rng, recorded_means[t, i])
         for i in range(n):
-            total += rng.poisson(unrecorded_means[t, i])
+            total += poisson(rng, unrecorded_means[t, i])
     return total
 
 

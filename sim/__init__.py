@@ -68,8 +68,11 @@ def __dir__() -> list[str]:
 
 
 class _Package(types.ModuleType):
-    """The package's module type: importing ``sim.run`` or ``sim.sweep`` binds the submodule
-    on its parent, and here it must not hide the function of the same name."""
+    """The package's module type, keeping ``sim.run`` and ``sim.sweep`` the functions.
+
+    Importing the submodule ``sim.run`` or ``sim.sweep`` binds it on its parent; here it must
+    not hide the function of the same name.
+    """
 
     def __setattr__(self, name: str, value: object) -> None:
         if name in _SHADOWED and isinstance(value, types.ModuleType):

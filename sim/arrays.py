@@ -43,7 +43,7 @@ class Layout:
     dtype: type[np.generic]
 
     def shape(self, sizes: Mapping[Axis, int]) -> tuple[int, ...]:
-        """The array's shape for one run, given the length of each axis."""
+        """Return the array's shape for one run, given the length of each axis."""
         return tuple(map(sizes.__getitem__, self.axes))
 
 
@@ -94,7 +94,7 @@ def _shapes(
 
 
 def share_of(recorded: NDArray, handled: NDArray) -> FloatArray:
-    """Recorded over handled, 0 where nothing was handled (recorded is then 0 too)."""
+    """Return recorded over handled, 0 where nothing was handled (recorded is then 0 too)."""
     return recorded / np.maximum(handled, 1)
 
 
@@ -116,7 +116,8 @@ class Partnership:
     caseload : float array (A,)
         Mean ASB cases handled per week by the whole partner.
     involvement : float array (A,)
-        Involvement in the project, 0..1 (roles such as chair, project manager, funder).
+        Involvement in the project, 0..1 (roles such as chair and project manager act through
+        it).
     bureaucracy : float array (A,)
         Formal procedure and documentation, 0..1 (acts through burden and assurance).
     initial_buy_in : float array (A,)
@@ -127,6 +128,9 @@ class Partnership:
         Whether the partner can build an interface at all.
     prior_use : bool array (A,)
         Whether the partner used the system before the project (staff start trained, with habit).
+    priority : bool array (A,)
+        Whether the partner controls the funds or the supplier contract (funder or contract
+        holder, DOMAIN.md P15), so that the supplier serves it first.
     staff_partner : int array (N,)
         The partner of each staff position (derived).
     starts : int array (A,)
@@ -143,10 +147,12 @@ class Partnership:
     initial_interface: PartnerInts
     interface_allowed: PartnerBools
     prior_use: PartnerBools
+    priority: PartnerBools
     staff_partner: StaffInts = field(init=False)
     starts: PartnerInts = field(init=False)
 
     def __post_init__(self) -> None:
+        """Check one value per partner in every array; derive where each partner's staff sit."""
         n = len(self.names)
         arrays = layouts(Partnership)
         for attr in [f.name for f in dataclasses.fields(self) if f.init and f.name in arrays]:
@@ -179,8 +185,9 @@ class Partnership:
 
 @dataclass(frozen=True)
 class Static:
-    """What a run reads of its partnership: fixed for the run and the same for every run of a
-    batch (the kernel's ``static``).
+    """What a run reads of its partnership (the kernel's ``static``).
+
+    Fixed for the run and the same for every run of a batch.
 
     Attributes
     ----------
@@ -190,7 +197,7 @@ class Static:
         Staff positions per partner.
     involvement, bureaucracy : float array (A,)
         As in :class:`Partnership`.
-    interface_allowed : bool array (A,)
+    interface_allowed, priority : bool array (A,)
         As in :class:`Partnership`.
     staff_rate : float array (N,)
         Mean cases per week handled by each staff position (before ``caseload_scale``).
@@ -203,6 +210,7 @@ class Static:
     involvement: FloatArray
     bureaucracy: FloatArray
     interface_allowed: BoolArray
+    priority: BoolArray
     staff_rate: FloatArray
     relative_load: FloatArray
 
@@ -221,6 +229,9 @@ class Schedule:
         The partner records on the shared system this week (has gone live).
     project_active : bool
         The county-wide project has started (waiting to go live erodes buy-in after this).
+    phase : int
+        Project phase this week, index in ``sim.timeline.PHASES`` (0 briefing & scoping,
+        1 planning, 2 implementation, 3 evaluation).
     assurance : float
         Documentary assurance, 0..1 (information sharing agreement signed, decisions minuted).
     mandate : float
@@ -241,6 +252,7 @@ class Schedule:
 
     live: BoolArray
     project_active: BoolArray
+    phase: IntArray
     assurance: FloatArray
     mandate: FloatArray
     colocated: BoolArray
@@ -262,11 +274,15 @@ class Schedule:
 
     @classmethod
     def quiet(cls, n_weeks: int, n_partners: int) -> Schedule:
-        """Return a schedule with every partner live from week 0 and no events."""
+        """Return a schedule with every partner live from week 0 and no events.
+
+        The project in its implementation phase throughout.
+        """
         shape = (n_weeks, n_partners)
         return cls(
             live=np.ones(shape, dtype=bool),
             project_active=np.ones(n_weeks, dtype=bool),
+            phase=np.full(n_weeks, 2, dtype=np.int64),
             assurance=np.zeros(shape),
             mandate=np.zeros(shape),
             colocated=np.zeros(shape, dtype=bool),
@@ -280,15 +296,17 @@ class Schedule:
 
 @dataclass(frozen=True)
 class State:
-    """Everything that changes during a batch of runs, at the end of a week (the kernel's
-    ``state``).
+    """Everything that changes during a batch of runs, at the end of a week (kernel ``state``).
 
     Every array has a leading batch axis: staff arrays are (B, N), partner arrays (B, A),
     ``pressure`` (B,) and ``views`` (B, A, A). ``handled``, ``recorded``, ``share`` (own
     recording share) and ``partner_share`` (the recording share of the other partners that
     were live) are last week's: the only memory of last week that the decision reads
     (colleagues' norm, partners' reciprocity). ``views`` is the cumulative number of partner
-    ``j``'s records looked at by partner ``i`` (row ``i``, column ``j``).
+    ``j``'s records looked at by partner ``i`` (row ``i``, column ``j``). ``interfaces_seen``
+    is the working interfaces an partner has seen elsewhere through its own use of the system,
+    in interface-weeks (DOMAIN.md P12); ``weeks_waiting`` the weeks since it decided to build
+    its interface (P8, P11).
     """
 
     week: int
@@ -300,6 +318,8 @@ class State:
     buy_in: PartnerFloats
     interface: PartnerInts
     build_left: PartnerInts
+    weeks_waiting: PartnerInts
+    interfaces_seen: PartnerFloats
     pressure: RunFloat
     handled: PartnerInts
     recorded: PartnerInts
@@ -310,8 +330,9 @@ class State:
 
 @dataclass(frozen=True)
 class Outputs:
-    """What every run reports each week: cases handled and recorded, buy-in, interface stage
-    and mean staff attitude per partner, and external pressure.
+    """What every run reports each week, per partner, and the external pressure.
+
+    Cases handled and recorded, buy-in, interface stage and mean staff attitude per partner.
 
     :class:`WeekOutput` holds one week of these (B, A) or (B,); :class:`Trajectory` every week
     of a run (B, T, A) or (B, T). The kernel writes them (its ``out``), one row per week.
@@ -327,8 +348,12 @@ class Outputs:
 
 @dataclass(frozen=True)
 class WeekOutput(Outputs):
-    """What one week produced, per run and partner (B, A), with pressure (B,), and per member
-    of staff (B, N): cases handled and recorded, and the chance of recording a case."""
+    """What one week produced: per run and partner, per run, and per member of staff.
+
+    Cases handled and recorded, buy-in, interface stage and attitude per run and partner
+    (B, A), pressure per run (B,), and per member of staff (B, N) cases handled and recorded
+    and the chance of recording a case.
+    """
 
     probability: StaffFloats
     staff_handled: StaffInts
@@ -336,18 +361,48 @@ class WeekOutput(Outputs):
 
 
 @dataclass(frozen=True)
+class Benefit:
+    """What sharing buys, per run, week and partner (B, T, A).
+
+    Computed after a run from its counts (``sim/benefit.py``; DOMAIN.md P5, P13), never by
+    the kernel.
+
+    Attributes
+    ----------
+    latency_days : float
+        Mean days until the other partners learn of a case the partner handled that week
+        (NaN in a week it handled none).
+    sharing_hours : float
+        Staff hours the partner spent that week on sharing: double keying (or a manual
+        workaround), e-mail and telephone for cases not on the system, and chasing.
+    saved_hours : float
+        Staff hours saved that week against sharing every case by e-mail (negative when
+        double keying and chasing cost more than the e-mails they replace).
+    """
+
+    latency_days: PartnerFloats
+    sharing_hours: PartnerFloats
+    saved_hours: PartnerFloats
+
+
+@dataclass(frozen=True)
 class _Named:
-    """A trajectory's partner names, in a base of their own so that ``names`` stays a
-    trajectory's first field: ``Trajectory(names, handled, recorded, ...)``."""
+    """A trajectory's partner names, in a base of their own.
+
+    So that ``names`` stays a trajectory's first field: ``Trajectory(names, handled, ...)``.
+    """
 
     names: tuple[str, ...]
 
 
 @dataclass(frozen=True)
-class Trajectory(Outputs, _Named):
-    """Per-week outputs of a batch: arrays (B, T, A), ``pressure`` (B, T), with the partner
-    names and ``views`` (B, A, A), the cumulative number of partner ``j``'s records looked at
-    by partner ``i`` (row ``i``, column ``j``) over the run."""
+class Trajectory(Benefit, Outputs, _Named):
+    """Per-week outputs of a batch, with the partner names, benefit and the views network.
+
+    Arrays (B, T, A), ``pressure`` (B, T), what sharing bought (:class:`Benefit`) and
+    ``views`` (B, A, A): the cumulative number of partner ``j``'s records looked at by
+    partner ``i`` (row ``i``, column ``j``) over the run.
+    """
 
     views: PairFloats
 
@@ -357,8 +412,10 @@ class Trajectory(Outputs, _Named):
         return share_of(self.recorded, self.handled)
 
     def last_weeks(self, weeks: int) -> tuple[IntArray, IntArray]:
-        """Cases handled and recorded per run and partner (B, A), summed over the last
-        ``weeks`` weeks (all of them if the run is shorter)."""
+        """Return cases handled and recorded per run and partner (B, A) over the last weeks.
+
+        Summed over the last ``weeks`` weeks (all of them if the run is shorter).
+        """
         start = max(self.handled.shape[1] - weeks, 0)
         return self.handled[:, start:].sum(axis=1), self.recorded[:, start:].sum(axis=1)
 
@@ -368,7 +425,7 @@ class Trajectory(Outputs, _Named):
         return share_of(self.recorded.sum(axis=2), self.handled.sum(axis=2))
 
     def select(self, runs: slice | Sequence[int] | IntArray) -> Trajectory:
-        """The same outputs for a subset of runs."""
+        """Return the same outputs for a subset of runs."""
         index = np.arange(self.handled.shape[0])[runs]
         arrays = {name: getattr(self, name)[index] for name in layouts(Trajectory)}
         return Trajectory(names=self.names, **arrays)
@@ -390,7 +447,7 @@ def concatenate(parts: Sequence[Trajectory]) -> Trajectory:
 # means that reordering a declaration changes nothing compiled; renaming an array changes the
 # kernel, which reads every field by name (tested), and so refreshes its numba cache.
 def _record(name: str, arrays: Iterable[str]) -> Any:
-    """A namedtuple class with a field per name in ``arrays``, sorted."""
+    """Make a namedtuple class with a field per name in ``arrays``, sorted."""
     return namedtuple(name, sorted(arrays), module=__name__)
 
 

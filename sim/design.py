@@ -222,8 +222,11 @@ def _check_size(where: str, rows: int, inputs: int) -> None:
 
 
 def sobol_rows(n: int, inputs: int, second_order: bool = False) -> int:
-    """Rows of a Saltelli-Sobol design: ``n`` blocks of ``D + 2`` rows (``2D + 2`` with second
-    order), ``D`` being the number of ``inputs`` (or of groups)."""
+    """Rows of a Saltelli-Sobol design: ``n`` blocks of ``D + 2`` rows.
+
+    ``2D + 2`` rows a block with second order; ``D`` is the number of ``inputs`` (or of
+    groups).
+    """
     return n * ((2 * inputs + 2) if second_order else (inputs + 2))
 
 
@@ -239,7 +242,7 @@ def _scale(unit: np.ndarray, bounds: Bounds) -> pd.DataFrame:
 
 
 def latin_hypercube(bounds: Bounds, n: int, *, seed: int) -> pd.DataFrame:
-    """A Latin hypercube of ``n`` points inside ``bounds`` (scipy.stats.qmc, seeded).
+    """Draw a Latin hypercube of ``n`` points inside ``bounds`` (scipy.stats.qmc, seeded).
 
     Each input's range is cut into ``n`` equal strata and every stratum holds exactly one
     point (McKay, Beckman and Conover 1979, doi:10.1080/00401706.1979.10489755).
@@ -253,6 +256,8 @@ def latin_hypercube(bounds: Bounds, n: int, *, seed: int) -> pd.DataFrame:
     seed : int
         Non-negative seed of the design.
     """
+    # scipy.stats and SALib are slow to import and `import sim` loads this module; only the
+    # designs that need them import them.
     from scipy.stats import qmc
 
     if n < 1:
@@ -265,7 +270,7 @@ def latin_hypercube(bounds: Bounds, n: int, *, seed: int) -> pd.DataFrame:
 
 
 def salib_problem(bounds: Bounds, groups: Mapping[str, str] | None = None) -> dict[str, object]:
-    """The SALib problem dictionary for ``bounds`` (and optional groups, e.g. categories)."""
+    """Make the SALib problem dictionary for ``bounds`` (and optional groups, e.g. categories)."""
     problem: dict[str, object] = {
         "num_vars": len(bounds),
         "names": list(bounds),
@@ -287,7 +292,7 @@ def sobol_sample(
     calc_second_order: bool = False,
     groups: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
-    """A Saltelli-Sobol design for Sobol indices (SALib ``sample.sobol``, scrambled, seeded).
+    """Draw a Saltelli-Sobol design for Sobol indices (SALib ``sample.sobol``, scrambled, seeded).
 
     Rows come in blocks of ``D + 2`` (``2D + 2`` with second order; ``D`` is the number of
     inputs, or of groups), one block per base point, in the order SALib's ``analyze_sobol``
@@ -306,6 +311,7 @@ def sobol_sample(
     groups : mapping, optional
         Group name per input (indices are then per group).
     """
+    # SALib is slow to import (see latin_hypercube).
     from SALib.sample import sobol as salib_sobol
 
     if n < 1 or n & (n - 1):
@@ -328,7 +334,7 @@ def morris_sample(
     levels: int = 4,
     groups: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
-    """A Morris elementary-effects design (SALib ``sample.morris``, seeded).
+    """Draw a Morris elementary-effects design (SALib ``sample.morris``, seeded).
 
     ``trajectories`` one-at-a-time paths of ``D + 1`` points each on a ``levels``-level grid
     (Morris 1991, doi:10.1080/00401706.1991.10484804; Campolongo et al. 2007).
@@ -346,6 +352,7 @@ def morris_sample(
     groups : mapping, optional
         Group name per input.
     """
+    # SALib is slow to import (see latin_hypercube).
     from SALib.sample import morris as salib_morris
 
     if trajectories < 2:
@@ -360,7 +367,7 @@ def morris_sample(
 
 
 def explicit(rows: Sequence[Mapping[str, float]]) -> pd.DataFrame:
-    """A design from a list of points, each naming the same inputs.
+    """Make a design from a list of points, each naming the same inputs.
 
     Parameters
     ----------

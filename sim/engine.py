@@ -16,10 +16,12 @@ decision term by term, for explanations.
 Each week every member of staff at a live partner handles a Poisson number of ASB cases and
 records each with probability ``logistic(decision_gain * (motivation - cost))``, where
 motivation = baseline + buy-in + attitude + colleagues' share (norm) + partners' share
-(reciprocity) + external pressure + management mandate + habit, and
-cost = double keying (no live interface) + poor functionality + perceived legal risk net of
-documentary assurance + bureaucratic burden + workload - training - co-location
-(``shared/DOMAIN.md``, finding 3; ``docs/ODD.md``).
+(reciprocity, and chasing by partners when co-located) + external pressure + management
+mandate + habit, and cost = double keying (no live interface; less with a manual workaround)
++ poor functionality + perceived legal risk net of documentary assurance and of the trust
+co-location builds + bureaucratic burden + workload - training (``shared/DOMAIN.md``,
+finding 3, P7, P13; ``docs/ODD.md``). After the kernel, :func:`simulate` adds what sharing
+bought (``sim/benefit.py``).
 """
 
 from __future__ import annotations
@@ -28,9 +30,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from sim.arrays import (
+    Benefit,
     BoolArray,
     FloatArray,
     IntArray,
@@ -50,11 +53,15 @@ from sim.arrays import (
     layouts,
     share_of,
 )
-from sim.kernel import InterfaceState, advance
+from sim.benefit import benefit
+from sim.kernel import ENGAGED, PENDING, UNDECIDED, InterfaceState, advance
 from sim.params import PARAMETERS
 
 __all__ = [
+    "ENGAGED",
     "INTERFACE_NAMES",
+    "PENDING",
+    "UNDECIDED",
     "Batch",
     "BoolArray",
     "DecisionTerms",
@@ -77,11 +84,12 @@ __all__ = [
     "simulate",
     "stack_parameters",
     "step",
+    "trajectory_of",
 ]
 
 INTERFACE_NAMES: tuple[str, ...] = tuple(stage.name.lower() for stage in InterfaceState)
 """Interface stages by code, as they appear in tables and scenario files: none, considering,
-building, live."""
+building, live, workaround, declined."""
 
 ParameterArrays = Mapping[str, FloatArray]
 """Parameter values by registry name, each an array of shape (B,): one value per run."""
@@ -95,8 +103,10 @@ _OUTPUTS = tuple((name, name in _WEEKLY) for name in OutputRecord._fields)
 # The kernel takes each record as a plain tuple in its fields' order (see sim.arrays); these
 # build them, with list comprehensions because step calls them every week.
 def _kernel_schedules(schedule: Schedule, size: int) -> tuple[tuple[NDArray, ...], ...]:
-    """Each run's schedule as the kernel reads it: its own row of a batched schedule, or the
-    shared one."""
+    """Each run's schedule as the kernel reads it.
+
+    Its own row of a batched schedule, or the shared one.
+    """
     arrays = [getattr(schedule, name) for name in ScheduleRecord._fields]
     if not schedule.batched:
         return (tuple(arrays),) * size
@@ -104,15 +114,19 @@ def _kernel_schedules(schedule: Schedule, size: int) -> tuple[tuple[NDArray, ...
 
 
 def _kernel_state(state: State, run: int) -> tuple[NDArray, ...]:
-    """Run ``run``'s rows of every state array, as views the kernel updates in place (a run's
-    single value stays a one-element array)."""
+    """Run ``run``'s rows of every state array, as views the kernel updates in place.
+
+    A run's single value stays a one-element array.
+    """
     arrays = [getattr(state, name) for name in StateRecord._fields]
     return tuple([x[run] if x.ndim > 1 else x[run : run + 1] for x in arrays])
 
 
 def _kernel_week(out: WeekOutput, run: int) -> tuple[NDArray, ...]:
-    """Where the kernel writes run ``run``'s outputs for one week: a one-week stretch of its
-    rows of the weekly outputs, and its rows of the per-staff ones."""
+    """Where the kernel writes run ``run``'s outputs for one week.
+
+    A one-week stretch of its rows of the weekly outputs, and its rows of the per-staff ones.
+    """
     return tuple(
         [
             getattr(out, name)[run : run + 1] if weekly else getattr(out, name)[run]
@@ -124,8 +138,11 @@ def _kernel_week(out: WeekOutput, run: int) -> tuple[NDArray, ...]:
 def _kernel_run(
     weekly: Mapping[str, NDArray], per_staff: Mapping[str, NDArray], run: int
 ) -> tuple[NDArray, ...]:
-    """Where the kernel writes run ``run``'s outputs for a whole run: its rows of the
-    ``weekly`` arrays (one row per week) and the ``per_staff`` arrays (the last week's)."""
+    """Where the kernel writes run ``run``'s outputs for a whole run.
+
+    Its rows of the ``weekly`` arrays (one row per week) and the ``per_staff`` arrays (the
+    last week's).
+    """
     return tuple(
         [weekly[name][run] if is_weekly else per_staff[name] for name, is_weekly in _OUTPUTS]
     )
@@ -207,6 +224,7 @@ def prepare(partnership: Partnership, schedule: Schedule, params: ParameterArray
         involvement=np.asarray(partnership.involvement, float),
         bureaucracy=np.asarray(partnership.bureaucracy, float),
         interface_allowed=np.asarray(partnership.interface_allowed, bool),
+        priority=np.asarray(partnership.priority, bool),
         staff_rate=per_staff[partnership.staff_partner],
         relative_load=relative_load,
     )
@@ -285,8 +303,7 @@ class DecisionTerms:
 
     ``partner_motivation`` and ``partner_cost`` hold (B, A) terms shared by a partner's staff;
     ``staff_motivation`` and ``staff_cost`` hold (B, N) terms of each member of staff.
-    Costs are positive when they deter recording; reliefs (training, co-location) are
-    negative costs.
+    Costs are positive when they deter recording; reliefs (training) are negative costs.
     """
 
     partner_motivation: dict[str, FloatArray]
@@ -316,7 +333,17 @@ def decision_terms(
     bureaucracy = partnership.bureaucracy[None]
     assurance = _clip01(batch.scheduled("assurance", t) + p["bureaucracy_assurance"] * bureaucracy)
     functionality = batch.scheduled("functionality", t)[:, None]
-    legal = p["legal_risk"] * (1.0 - p["assurance_relief"] * assurance)
+    contact = batch.scheduled("colocated", t).astype(float)
+    legal = (
+        p["legal_risk"]
+        * (1.0 - p["assurance_relief"] * assurance)
+        * (1.0 - p["colocation_trust"] * contact)
+    )
+    keying = np.where(
+        interface == InterfaceState.LIVE,
+        0.0,
+        np.where(interface == InterfaceState.WORKAROUND, 1.0 - p["workaround_relief"], 1.0),
+    )
     shape = state.buy_in.shape
     return DecisionTerms(
         partner_motivation={
@@ -324,15 +351,15 @@ def decision_terms(
             "buy_in": p["buy_in_weight"] * state.buy_in,
             "norm": p["norm_weight"] * state.share,
             "reciprocity": p["reciprocity_weight"] * state.partner_share,
+            "chasing": p["colocation_chasing"] * contact * state.partner_share,
             "pressure": p["pressure_weight"] * pressure[:, None],
             "mandate": p["mandate_weight"] * batch.scheduled("mandate", t),
         },
         partner_cost={
-            "double_keying": p["double_keying_cost"] * (interface != InterfaceState.LIVE),
+            "double_keying": p["double_keying_cost"] * keying,
             "functionality": p["functionality_cost"] * functionality,
             "bureaucratic_burden": batch.burden,
             "workload": batch.workload,
-            "colocation": -p["colocation_relief"] * batch.scheduled("colocated", t),
         },
         staff_motivation={
             "attitude": p["attitude_weight"] * state.attitude,
@@ -382,7 +409,8 @@ def simulate(
     """Run a batch of ``len(seeds)`` runs for the schedule's weeks; return their outputs.
 
     Run ``b`` has parameters ``params[name][b]`` and random stream ``default_rng(seeds[b])``;
-    its outputs do not depend on the other runs in the batch.
+    its outputs do not depend on the other runs in the batch. What sharing bought is computed
+    from the counts after the kernel (:func:`sim.benefit.benefit`).
     """
     batch = prepare(partnership, schedule, params)
     rngs = generators(seeds)
@@ -401,4 +429,29 @@ def simulate(
             _kernel_state(state, run),
             _kernel_run(weekly, per_staff, run),
         )
-    return Trajectory(names=partnership.names, views=state.views, **weekly)
+    return trajectory_of(partnership.names, weekly, state.views, schedule, params)
+
+
+def trajectory_of(
+    names: tuple[str, ...],
+    weekly: Mapping[str, NDArray],
+    views: FloatArray,
+    schedule: Schedule,
+    params: Mapping[str, ArrayLike],
+) -> Trajectory:
+    """Return the :class:`Trajectory` of the kernel's ``weekly`` outputs and ``views``.
+
+    Outputs are (B, T, A); what sharing bought (:func:`sim.benefit.benefit`) is computed on the
+    weeks of ``schedule`` they cover, with the parameters ``params`` (one value, or one per run).
+    """
+    weeks = weekly["handled"].shape[1]
+    gained = benefit(
+        weekly["handled"],
+        weekly["recorded"],
+        weekly["interface"],
+        schedule.live[..., :weeks, :],
+        schedule.colocated[..., :weeks, :],
+        params,
+    )
+    bought = {name: getattr(gained, name) for name in layouts(Benefit)}
+    return Trajectory(names=names, views=views, **weekly, **bought)

@@ -1,6 +1,7 @@
-"""How many runs are executed: which executor, how many workers, where the cluster is, how
-many runs per chunk. One frozen value, checked when made, passed whole to every function that
-runs work (sweeps, sensitivity analysis, calibration, the command line).
+"""How runs are executed: which executor, how many workers, where, how many runs per chunk.
+
+One frozen value, checked when made, passed whole to every function that runs work (sweeps,
+sensitivity analysis, calibration, the command line).
 
 None of these options changes a result: a run depends only on its scenario, its inputs and its
 seed (``tests/test_sweep.py`` checks it for every executor, worker count and chunk size).
@@ -53,6 +54,7 @@ class Execution:
     chunk_size: int | None = None
 
     def __post_init__(self) -> None:
+        """Check every option, so a bad one fails before any run starts."""
         executor = self.executor
         if not isinstance(executor, Executor) and executor not in EXECUTORS:
             raise InputError(f"executor must be one of {list(EXECUTORS)}, got {executor!r}")
@@ -80,7 +82,7 @@ def execution_of(
     scheduler: str | None = None,
     chunk_size: int | None = None,
 ) -> Execution:
-    """The one :class:`Execution` of a call that accepts it whole or as separate keywords.
+    """Return the one :class:`Execution` of a call that accepts it whole or as separate keywords.
 
     The keywords are a convenience (``sweep(..., executor="serial")``); giving both forms in
     one call is refused, so no option is silently dropped.

@@ -50,8 +50,10 @@ class Problem(NamedTuple):
 
 
 def problem_line(file: str, path: str, problem: str, more: int = 0) -> str:
-    """Return ``<file>: <path>: <problem>`` on one line (empty parts left out), with
-    "(and N more)" when ``more`` further problems were found."""
+    """Return ``<file>: <path>: <problem>`` on one line (empty parts left out).
+
+    With "(and N more)" when ``more`` further problems were found.
+    """
     line = ": ".join(part for part in (file, path, problem) if part)
     line += f" (and {more} more)" if more else ""
     return re.sub(r"[\r\n]+", " ", line)
@@ -95,8 +97,10 @@ class FileError(InputError):
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """Return `` (did you mean 'x'?)`` naming the choice closest to ``word``, or ``""`` when
-    none is close (``difflib``'s ratio of at least 0.6)."""
+    """Return `` (did you mean 'x'?)`` naming the choice closest to ``word``, or ``""``.
+
+    Nothing is named when no choice is close (``difflib``'s ratio of at least 0.6).
+    """
     hint = difflib.get_close_matches(word, list(choices), n=1)
     return f" (did you mean {hint[0]!r}?)" if hint else ""
 
@@ -181,7 +185,7 @@ def absent(source: Path | Traversable) -> bool:
 
 
 def _os_problem(exc: OSError, what: str) -> str:
-    """What an ``OSError`` reaching an input says, in plain words (never the file's content)."""
+    """Say what an ``OSError`` reaching an input means, in plain words (never file content)."""
     if exc.errno == errno.ENOENT:
         return f"no such {what}"
     if exc.errno == errno.EISDIR:
@@ -393,15 +397,20 @@ def _problem(
 
 
 def _discriminator(detail: ErrorDetails) -> str:
-    """The tag field of a union from its error (``'kind'`` -> ``kind``); empty when the
-    union is told apart by a function rather than a field."""
+    """Return the tag field of a union from its error (``'kind'`` -> ``kind``).
+
+    Empty when the union is told apart by a function rather than a field.
+    """
     name = str((detail.get("ctx") or {}).get("discriminator", ""))
     return name[1:-1] if re.fullmatch(r"'\w+'", name) else ""
 
 
 def number_text(value: object) -> str:
-    """Return a value as a message shows it: a whole number of more than 15 digits shortened
-    to its first digits and its length (a file may hold one of thousands)."""
+    """Return a value as a message shows it.
+
+    A whole number of more than 15 digits is shortened to its first digits and its length (a
+    file may hold one of thousands).
+    """
     if isinstance(value, int) and not isinstance(value, bool):
         digits = str(abs(value))
         if len(digits) > 15:
@@ -430,7 +439,7 @@ def describe_value(value: object) -> str:
 
 
 def _either(options: Sequence[str]) -> str:
-    """``'a', 'b' or 'c'``."""
+    """Join choices as ``'a', 'b' or 'c'``."""
     quoted = [repr(option) for option in options]
     return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
 

@@ -10,13 +10,15 @@ The rules, in order each week (see ``docs/ODD.md``; the slow per-agent reference
 ``sim/reference.py`` states the same rules one agent at a time):
 
 1. external pressure decays with its half-life and is raised by the week's events;
-2. uniforms: one per member of staff (leaving) and three per partner (interface machine),
+2. uniforms: one per member of staff (leaving) and two per partner (interface decisions),
    then one per member of staff if a training wave runs this week;
-3. interfaces move ``none -> considering -> building -> live``;
+3. interfaces: partners scope an interface as they see working interfaces elsewhere, decide
+   (also when the evaluation asks them) to build or to decline, wait, settle on a manual
+   workaround as the wait erodes the interface's value, and go live when delivery finishes;
 4. leavers are replaced by untrained newcomers; training waves train staff;
 5. every member of staff at a live partner records each case with probability
    ``logistic(decision_gain * (motivation - cost))``; cases are Poisson, recorded and
-   unrecorded counts independent Poissons (thinning);
+   unrecorded counts independent Poissons (thinning), drawn by :func:`poisson`;
 6. habit, attitude and partner buy-in learn from the week; cross-partner views accumulate.
 
 The kernel reads a run's arrays by name from four records declared in ``sim/arrays.py``:
@@ -47,11 +49,61 @@ class InterfaceState(IntEnum):
     CONSIDERING = 1
     BUILDING = 2
     LIVE = 3
+    WORKAROUND = 4
+    DECLINED = 5
+
+
+UNDECIDED: tuple[InterfaceState, ...] = (InterfaceState.NONE, InterfaceState.CONSIDERING)
+"""Stages of a partner that has not decided whether to build an interface (DOMAIN.md P10)."""
+
+ENGAGED: tuple[InterfaceState, ...] = (
+    InterfaceState.CONSIDERING,
+    InterfaceState.BUILDING,
+    InterfaceState.WORKAROUND,
+    InterfaceState.LIVE,
+)
+"""Stages of a partner with an interface in view: considering, building (with or without a
+manual workaround) or live (DOMAIN.md P3)."""
+
+PENDING: tuple[InterfaceState, ...] = (InterfaceState.BUILDING, InterfaceState.WORKAROUND)
+"""Stages of a partner that decided to build and whose interface is not live yet (P11)."""
+
+EVALUATION = 3
+"""The Evaluation phase's index in ``sim.timeline.PHASES`` (the schedule's ``phase``)."""
 
 
 @njit(cache=True)
 def _clip01(x: float) -> float:
     return min(max(x, 0.0), 1.0)
+
+
+INVERSION_BELOW = 10.0
+"""Poisson means below which :func:`poisson` draws by inversion (one uniform a draw)."""
+
+
+@njit(cache=True)
+def poisson(rng, mean):  # type: ignore[no-untyped-def]
+    """Draw a Poisson count with ``mean`` (>= 0) from ``rng``.
+
+    Small means, which every member of staff's weekly cases have, are drawn by inversion:
+    one uniform, then the cumulative probabilities summed until they pass it (on average
+    ``mean + 1`` steps), about a third cheaper than numpy's sampler. A mean of 0 draws
+    nothing; larger means use numpy's sampler.
+    """
+    if mean <= 0.0:
+        return 0
+    if mean >= INVERSION_BELOW:
+        return rng.poisson(mean)
+    u = rng.random()
+    count = 0
+    term = math.exp(-mean)
+    total = term
+    # A term that underflows ends the sum: the probability left beyond it is below 1e-300.
+    while u > total and term > 0.0:
+        count += 1
+        term *= mean / count
+        total += term
+    return count
 
 
 @njit(cache=True)
@@ -100,8 +152,12 @@ def advance(rng, first_week, last_week, p, static, schedule, state, out):  # typ
     # reference each time. Schedule arrays end in ``_s``, weekly outputs start with ``out_``.
     staff_partner, staff_count, staff_rate = static.staff_partner, static.staff, static.staff_rate
     involvement, bureaucracy = static.involvement, static.bureaucracy
-    allowed, relative_load = static.interface_allowed, static.relative_load
-    live_s, project_active_s = schedule.live, schedule.project_active
+    allowed, relative_load, priority = (
+        static.interface_allowed,
+        static.relative_load,
+        static.priority,
+    )
+    live_s, project_active_s, phase_s = schedule.live, schedule.project_active, schedule.phase
     assurance_s, mandate_s, colocated_s = schedule.assurance, schedule.mandate, schedule.colocated
     training_s, turnover_shock_s = schedule.training, schedule.turnover_shock
     forced_s, functionality_s = schedule.interface_forced, schedule.functionality
@@ -109,6 +165,7 @@ def advance(rng, first_week, last_week, p, static, schedule, state, out):  # typ
     attitude, habit, risk = state.attitude, state.habit, state.risk
     trained, tenure, buy_in = state.trained, state.tenure, state.buy_in
     interface, build_left, pressure = state.interface, state.build_left, state.pressure
+    interfaces_seen, weeks_waiting = state.interfaces_seen, state.weeks_waiting
     handled, recorded, views = state.handled, state.recorded, state.views
     share, partner_share = state.share, state.partner_share
     out_handled, out_recorded, out_buy_in = out.handled, out.recorded, out.buy_in
@@ -117,21 +174,26 @@ def advance(rng, first_week, last_week, p, static, schedule, state, out):  # typ
     probability = out.probability
     n = staff_partner.shape[0]
     a = staff_count.shape[0]
-    u = np.empty(n + 3 * a)
+    u = np.empty(n + 2 * a)
     u_train = np.empty(n)
     leaving = np.zeros(n, dtype=np.bool_)
     partner_motivation = np.empty(a)
     partner_cost = np.empty(a)
     legal = np.empty(a)
     stage = np.empty(a, dtype=np.int64)
-    peers = np.empty(a)
-    live_interface = np.empty(a, dtype=np.bool_)
     rec_now = np.empty(a)
     han_now = np.empty(a)
     own_now = np.empty(a)
     partners_now = np.empty(a)
     rate_scale = p.caseload_scale
     decay = 0.5 ** (1.0 / p.pressure_half_life)
+    # A partner whose interface a scenario event makes live decides nothing itself. Read from
+    # this run's whole schedule, so that a run never depends on the batch it is in.
+    scripted = np.zeros(a, dtype=np.bool_)
+    for t in range(forced_s.shape[0]):
+        for j in range(a):
+            if forced_s[t, j]:
+                scripted[j] = True
 
     for t in range(first_week, last_week):
         row = t - first_week
@@ -141,7 +203,7 @@ def advance(rng, first_week, last_week, p, static, schedule, state, out):  # typ
         pressure[0] = _clip01(pressure[0] * decay + impulse_s[t])
 
         # 2. Uniforms, in a fixed order.
-        for i in range(n + 3 * a):
+        for i in range(n + 2 * a):
             u[i] = rng.random()
         any_training = False
         for j in range(a):
@@ -150,26 +212,57 @@ def advance(rng, first_week, last_week, p, static, schedule, state, out):  # typ
         for i in range(n):
             u_train[i] = rng.random() if any_training else 1.0
 
-        # 3. Interfaces: considering by buy-in or imitation of partners with live interfaces.
+        # 3. Interfaces. The partnership's signals are read before anyone moves: working
+        # interfaces seen (P12) and the longest wait of a partner still waiting (P8).
+        seen_total = 0.0
+        seen_wait = 0.0
         for j in range(a):
-            live_interface[j] = interface[j] == InterfaceState.LIVE
-        _partner_shares(recorded, handled, live_interface, peers)
+            if interface[j] == InterfaceState.LIVE and live[j]:
+                seen_total += share[j]
+            if interface[j] == InterfaceState.BUILDING or interface[j] == InterfaceState.WORKAROUND:
+                seen_wait = max(seen_wait, float(weeks_waiting[j]))
+        evaluating = phase_s[t] == EVALUATION
         for j in range(a):
             current = interface[j]
             stage[j] = current
-            hazard = p.imitation_weight * max(peers[j] - share[j], 0.0)
-            if buy_in[j] >= p.interface_buy_in_threshold:
-                hazard += p.interface_consider_rate
-            if allowed[j] and live[j] and current == InterfaceState.NONE and u[n + j] < hazard:
-                stage[j] = InterfaceState.CONSIDERING
-            if current == InterfaceState.CONSIDERING and u[n + a + j] < p.interface_build_rate:
-                stage[j] = InterfaceState.BUILDING
-                weeks = np.rint((0.5 + u[n + 2 * a + j]) * p.interface_build_weeks)
-                build_left[j] = max(int(weeks), 1)
-            elif current == InterfaceState.BUILDING:
+            u_hazard = u[n + j]
+            if live[j]:
+                own = share[j] if current == InterfaceState.LIVE else 0.0
+                interfaces_seen[j] += share[j] * (seen_total - own)
+            # Control of funds or of the supplier contract gets a partner served sooner (P15).
+            sooner = 1.0 - p.control_priority if priority[j] else 1.0
+            can_act = allowed[j] and live[j]
+            # The evaluation puts the question to every live partner still without a view.
+            asked = current == InterfaceState.NONE and can_act and evaluating
+            if scripted[j]:
+                pass
+            elif current == InterfaceState.NONE and can_act and not asked:
+                hazard = p.interface_consider_rate + p.interface_success_pull * interfaces_seen[j]
+                if u_hazard < hazard:
+                    stage[j] = InterfaceState.CONSIDERING
+            elif current == InterfaceState.CONSIDERING or asked:
+                hazard = p.interface_success_pull * interfaces_seen[j]
+                if evaluating:
+                    hazard += p.evaluation_decide_rate
+                if u_hazard < hazard:
+                    worth = buy_in[j] * 0.5 ** (sooner * seen_wait / p.interface_value_half_life)
+                    if worth >= p.interface_buy_in_threshold:
+                        stage[j] = InterfaceState.BUILDING
+                        weeks = np.rint((0.5 + u[n + a + j]) * p.interface_build_weeks * sooner)
+                        build_left[j] = max(int(weeks), 1)
+                        weeks_waiting[j] = 0
+                    else:
+                        stage[j] = InterfaceState.DECLINED
+            elif current == InterfaceState.BUILDING or current == InterfaceState.WORKAROUND:
                 build_left[j] -= 1
-            finished = current == InterfaceState.BUILDING and build_left[j] <= 0
-            if finished or (allowed[j] and forced_s[t, j]):
+                weeks_waiting[j] += 1
+                if build_left[j] <= 0:
+                    stage[j] = InterfaceState.LIVE
+                elif current == InterfaceState.BUILDING:
+                    eroded = 1.0 - 0.5 ** (weeks_waiting[j] / p.interface_value_half_life)
+                    if u_hazard < p.workaround_rate * eroded:
+                        stage[j] = InterfaceState.WORKAROUND
+            if allowed[j] and forced_s[t, j]:
                 stage[j] = InterfaceState.LIVE
         for j in range(a):
             interface[j] = stage[j]
@@ -205,22 +298,34 @@ def advance(rng, first_week, last_week, p, static, schedule, state, out):  # typ
         # 5. The decision: motivation minus cost (partner terms once, then per staff).
         functionality = p.functionality_cost * functionality_s[t]
         for j in range(a):
+            # Co-located staff meet partner staff: trust lowers the legal risk they perceive,
+            # and partners who record chase them face to face (DOMAIN.md P7, P13).
+            contact = 1.0 if colocated_s[t, j] else 0.0
             assurance = _clip01(assurance_s[t, j] + p.bureaucracy_assurance * bureaucracy[j])
-            legal[j] = p.legal_risk * (1.0 - p.assurance_relief * assurance)
+            legal[j] = (
+                p.legal_risk
+                * (1.0 - p.assurance_relief * assurance)
+                * (1.0 - p.colocation_trust * contact)
+            )
             partner_motivation[j] = (
                 p.baseline_motivation
                 + p.buy_in_weight * buy_in[j]
                 + p.norm_weight * share[j]
-                + p.reciprocity_weight * partner_share[j]
+                + (p.reciprocity_weight + p.colocation_chasing * contact) * partner_share[j]
                 + p.pressure_weight * pressure[0]
                 + p.mandate_weight * mandate_s[t, j]
             )
+            if interface[j] == InterfaceState.LIVE:
+                keying = 0.0
+            elif interface[j] == InterfaceState.WORKAROUND:
+                keying = p.double_keying_cost * (1.0 - p.workaround_relief)
+            else:
+                keying = p.double_keying_cost
             partner_cost[j] = (
-                (p.double_keying_cost if interface[j] != InterfaceState.LIVE else 0.0)
+                keying
                 + functionality
                 + p.bureaucracy_burden * bureaucracy[j]
                 + p.workload_cost * relative_load[j]
-                - (p.colocation_relief if colocated_s[t, j] else 0.0)
             )
         for i in range(n):
             j = staff_partner[i]
@@ -239,9 +344,9 @@ def advance(rng, first_week, last_week, p, static, schedule, state, out):  # typ
 
         # Cases: Poisson thinning gives independent recorded and unrecorded counts.
         for i in range(n):
-            staff_recorded[i] = rng.poisson(staff_rate[i] * rate_scale * probability[i])
+            staff_recorded[i] = poisson(rng, staff_rate[i] * rate_scale * probability[i])
         for i in range(n):
-            unrecorded = rng.poisson(staff_rate[i] * rate_scale * (1.0 - probability[i]))
+            unrecorded = poisson(rng, staff_rate[i] * rate_scale * (1.0 - probability[i]))
             staff_handled[i] = staff_recorded[i] + unrecorded
         for j in range(a):
             rec_now[j] = 0.0

@@ -1,12 +1,25 @@
-"""Summary metrics of runs: the numbers sweeps keep, sensitivity analysis explains and
-calibration compares with the evidence. One value per run for every metric."""
+"""Summary metrics of runs: one value per run for every metric.
+
+The numbers sweeps keep, sensitivity analysis explains and calibration compares with the
+evidence.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from sim.engine import FloatArray, InterfaceState, Trajectory, share_of
+from sim.benefit import hours_per_week, mean_latency, partner_latency
+from sim.engine import (
+    ENGAGED,
+    PENDING,
+    UNDECIDED,
+    FloatArray,
+    IntArray,
+    InterfaceState,
+    Trajectory,
+    share_of,
+)
 from sim.names import slug
 
 FINAL_YEAR_WEEKS = 52
@@ -54,12 +67,23 @@ def summary_metrics(trajectory: Trajectory, final_weeks: int = FINAL_YEAR_WEEKS)
     buy_in_share_correlation
         Spearman rank correlation across partners of final buy-in and final-year share
         (DOMAIN.md P4).
-    share_final_year.<partner>, buy_in_final.<partner>, interface_final.<partner>
+    latency_final_year
+        Days until partners learn of a case, weighted by cases over the last ``final_weeks``
+        weeks (DOMAIN.md P13).
+    sharing_hours_final_year, saved_hours_final_year
+        Staff hours a week spent on sharing and saved against e-mailing every case, summed
+        over partners and averaged over the last ``final_weeks`` weeks (P5).
+    share_final_year.<partner>, buy_in_final.<partner>, interface_final.<partner>,
+    latency_final_year.<partner>, sharing_hours_final_year.<partner>,
+    saved_hours_final_year.<partner>
         The same per partner (``<partner>`` is :func:`slug` of its name).
     """
     handled, recorded = trajectory.last_weeks(final_weeks)
     shares = share_of(recorded, handled)
     buy_in = trajectory.buy_in[:, -1]
+    weeks = slice(max(trajectory.handled.shape[1] - final_weeks, 0), None)
+    latency = partner_latency(trajectory, weeks)
+    spent, saved = hours_per_week(trajectory, weeks)
     columns: dict[str, np.ndarray] = {
         "share_final_year": share_of(recorded.sum(axis=1), handled.sum(axis=1)),
         "share_mean": share_of(
@@ -69,10 +93,58 @@ def summary_metrics(trajectory: Trajectory, final_weeks: int = FINAL_YEAR_WEEKS)
         "attitude_final": trajectory.attitude[:, -1].mean(axis=1),
         "interfaces_live": (trajectory.interface[:, -1] == InterfaceState.LIVE).sum(axis=1),
         "buy_in_share_correlation": rank_correlation(buy_in, shares),
+        "latency_final_year": mean_latency(trajectory, weeks),
+        "sharing_hours_final_year": spent.sum(axis=1),
+        "saved_hours_final_year": saved.sum(axis=1),
     }
     for a, name in enumerate(trajectory.names):
         key = slug(name)
         columns[f"share_final_year.{key}"] = shares[:, a]
         columns[f"buy_in_final.{key}"] = buy_in[:, a]
         columns[f"interface_final.{key}"] = trajectory.interface[:, -1, a]
+        columns[f"latency_final_year.{key}"] = latency[:, a]
+        columns[f"sharing_hours_final_year.{key}"] = spent[:, a]
+        columns[f"saved_hours_final_year.{key}"] = saved[:, a]
     return pd.DataFrame(columns)
+
+
+def interface_positions(interface: IntArray, week_2012: int, week_2014: int) -> pd.DataFrame:
+    """Return the 2012 and 2014 interface positions of every run (DOMAIN.md P3, P10, P11).
+
+    Parameters
+    ----------
+    interface : int array (B, T, A)
+        Interface stage per run, week and partner.
+    week_2012, week_2014 : int
+        The weeks the positions are read (the replay: 2012-07-02 and 2014-01-27, weeks 65
+        and 147 from 2011-04-04).
+
+    Returns
+    -------
+    DataFrame
+        One row per run. ``engaged_2012``: partners considering, building, working around or
+        live in ``week_2012`` (P3: 4). ``undecided_2014``, ``pending_2014``,
+        ``workaround_2014``: partners with no decision (none or considering), decided to
+        build but not live (building or working around), and working around, in
+        ``week_2014``. ``position_2012``: exactly 4 engaged; ``position_2014``: at most one
+        undecided, exactly two pending and both working around (P10, P11); ``both``: the two
+        together.
+    """
+    early, late = interface[:, week_2012], interface[:, week_2014]
+    engaged = np.isin(early, ENGAGED).sum(axis=1)
+    undecided = np.isin(late, UNDECIDED).sum(axis=1)
+    pending = np.isin(late, PENDING).sum(axis=1)
+    workaround = (late == InterfaceState.WORKAROUND).sum(axis=1)
+    position_2012 = engaged == 4
+    position_2014 = (undecided <= 1) & (pending == 2) & (workaround == 2)
+    return pd.DataFrame(
+        {
+            "engaged_2012": engaged,
+            "undecided_2014": undecided,
+            "pending_2014": pending,
+            "workaround_2014": workaround,
+            "position_2012": position_2012,
+            "position_2014": position_2014,
+            "both": position_2012 & position_2014,
+        }
+    )

@@ -49,19 +49,29 @@ class Compiled(Protocol):
     """What a compiled scenario provides (``Scenario.compile()``): the engine's inputs."""
 
     @property
-    def name(self) -> str: ...
+    def name(self) -> str:
+        """The scenario's name."""
+        ...
 
     @property
-    def start_date(self) -> date: ...
+    def start_date(self) -> date:
+        """The first day of week 0."""
+        ...
 
     @property
-    def partnership(self) -> engine.Partnership: ...
+    def partnership(self) -> engine.Partnership:
+        """The partners and their staff positions."""
+        ...
 
     @property
-    def schedule(self) -> engine.Schedule: ...
+    def schedule(self) -> engine.Schedule:
+        """The weekly exogenous inputs."""
+        ...
 
     @property
-    def parameters(self) -> Mapping[str, float]: ...
+    def parameters(self) -> Mapping[str, float]:
+        """Every registry parameter's value."""
+        ...
 
 
 type ScenarioLike = Scenario | str | os.PathLike[str] | Compiled
@@ -76,8 +86,10 @@ class WeeklyCollector(mesa.DataCollector):
     """
 
     def collect(self, model: SharingModel) -> None:
-        """Collect every reporter (see :meth:`mesa.DataCollector.collect`) under week
-        ``model.week``."""
+        """Collect every reporter under week ``model.week``.
+
+        See :meth:`mesa.DataCollector.collect`.
+        """
         super().collect(model)
         # Mesa 3.5 offers no way to choose the key, so the record just made is re-keyed (its
         # layout is Mesa's; tests/test_model.py checks the frames and batch_run's rows).
@@ -258,8 +270,8 @@ class SharingModel(mesa.Model):
         if self._weeks:
             for name, values in weekly.items():
                 values[0] = np.stack([getattr(week, name)[0] for week in self._weeks])
-        return engine.Trajectory(
-            names=self.partnership.names, views=self.state.views.copy(), **weekly
+        return engine.trajectory_of(
+            self.partnership.names, weekly, self.state.views.copy(), self.schedule, self.parameters
         )
 
     def views_network(self) -> np.ndarray:

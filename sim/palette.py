@@ -28,9 +28,16 @@ OKABE_ITO: Final = (ORANGE, SKY_BLUE, BLUISH_GREEN, YELLOW, BLUE, VERMILLION, RE
 """The eight colours in their usual order, for series without a colour of their own."""
 
 INTERFACE_COLOURS: Final = MappingProxyType(
-    dict(zip(INTERFACE_NAMES, (LIGHT_GREY, YELLOW, ORANGE, BLUE), strict=True))
+    dict(
+        zip(
+            INTERFACE_NAMES,
+            (LIGHT_GREY, YELLOW, ORANGE, BLUE, REDDISH_PURPLE, GREY),
+            strict=True,
+        )
+    )
 )
-"""Colour of each interface stage: from no link (grey) to a live link (blue)."""
+"""Colour of each interface stage: from no link (light grey) to a live link (blue); a manual
+workaround while waiting in reddish purple, a decision against in grey."""
 
 CATEGORY_COLOURS: Final = MappingProxyType(
     dict(
@@ -55,5 +62,5 @@ colour-blind-safe."""
 
 
 def cycle(position: int) -> str:
-    """The palette's colour for the ``position``-th series, repeating after eight."""
+    """Return the palette's colour for the ``position``-th series, repeating after eight."""
     return OKABE_ITO[position % len(OKABE_ITO)]

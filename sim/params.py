@@ -56,6 +56,9 @@ class Parameter:
         Where the value or its direction comes from.
     description : str
         One sentence on what the parameter does in the model.
+    output_only : bool
+        True for a constant that only reaches the benefit outputs (``sim/benefit.py``): it
+        changes no decision, so analyses of recording leave it out.
     """
 
     name: str
@@ -67,8 +70,10 @@ class Parameter:
     provenance: Provenance
     source: str
     description: str
+    output_only: bool = False
 
     def __post_init__(self) -> None:
+        """Check that the default lies inside the range."""
         if not self.low <= self.default <= self.high:
             raise ParameterError(
                 f"{self.name}: default {self.default} outside [{self.low}, {self.high}]"
@@ -289,15 +294,27 @@ _REGISTRY: tuple[Parameter, ...] = (
         "Cost removed for a trained member of staff.",
     ),
     Parameter(
-        "colocation_relief",
-        1.0,
+        "colocation_trust",
+        0.5,
         0.0,
-        2.5,
+        1.0,
+        "fraction",
+        "Organisation",
+        "inferred",
+        f"{_DOMAIN} Organisation category and P7: co-location rated most effective; "
+        "trust (Individual category)",
+        "Share of perceived legal risk removed while staff are co-located with partner staff.",
+    ),
+    Parameter(
+        "colocation_chasing",
+        1.5,
+        0.0,
+        3.0,
         "utility",
         "Organisation",
         "inferred",
-        f"{_DOMAIN} Organisation category and P7: co-location the most effective initiative",
-        "Cost removed while a partner's staff are co-located with partners.",
+        f"{_DOMAIN} P7 and P13: co-located partner staff chase missing updates face to face",
+        "Motivation per unit of partners' recording share while staff are co-located with them.",
     ),
     # --- learning and feedback ----------------------------------------------------------
     Parameter(
@@ -413,59 +430,198 @@ _REGISTRY: tuple[Parameter, ...] = (
     # --- interfaces ---------------------------------------------------------------------
     Parameter(
         "interface_consider_rate",
-        0.01,
+        0.0005,
         0.0,
         0.05,
         "1/week",
         "Technology",
         "inferred",
         f"{_DOMAIN} P3: in 2012 only 4 of 11 partners were considering an interface",
-        "Weekly probability that a live partner with high buy-in starts considering an interface.",
+        "Weekly probability that a live partner starts scoping an interface unprompted.",
+    ),
+    Parameter(
+        "interface_success_pull",
+        0.0028,
+        0.0,
+        0.005,
+        "1/week per interface-week",
+        "Technology",
+        "inferred",
+        f"{_DOMAIN} P12: the success of the Melton and Charnwood interfaces prompted "
+        "partners to scope theirs",
+        "Weekly hazard of scoping and of deciding per interface-week of working interfaces "
+        "seen elsewhere.",
+    ),
+    Parameter(
+        "evaluation_decide_rate",
+        0.25,
+        0.0,
+        0.5,
+        "1/week",
+        "Project",
+        "inferred",
+        f"{_DOMAIN} Project phases and P10: by early 2014 the partners had decided, "
+        "one way or the other",
+        "Extra weekly probability that a live partner without a decision decides during "
+        "the Evaluation phase.",
     ),
     Parameter(
         "interface_buy_in_threshold",
-        0.6,
-        0.3,
+        0.22,
+        0.2,
         0.9,
         "fraction",
         "Technology",
         "assumed",
-        "Modelling choice: only committed partners invest in an interface",
-        "Buy-in above which a partner may start considering an interface.",
+        f"{_DOMAIN} P4 and P8: only committed partners invest in an interface, and delays "
+        "they see erode its value",
+        "Buy-in, discounted by the delays a partner sees, at or above which a deciding partner "
+        "builds an interface (below it, it declines).",
     ),
     Parameter(
-        "imitation_weight",
-        0.01,
-        0.0,
-        0.1,
-        "1/week",
-        "Technology",
-        "assumed",
-        "Lee (2010) JASSS 13(2)3: partners imitate peers' IT investment",
-        "Extra weekly hazard of considering an interface per unit of recording-share gap "
-        "to partners with live interfaces.",
-    ),
-    Parameter(
-        "interface_build_rate",
-        0.02,
-        0.005,
-        0.1,
-        "1/week",
-        "Project",
-        "assumed",
-        f"{_DOMAIN} Project category: supplier relationship and funding decisions",
-        "Weekly probability that a considering partner commits to building its interface.",
-    ),
-    Parameter(
-        "interface_build_weeks",
-        26.0,
-        8.0,
-        78.0,
+        "interface_value_half_life",
+        52.0,
+        13.0,
+        156.0,
         "weeks",
         "Project",
         "inferred",
-        f"{_DOMAIN} P8 and Project category: long delivery delays",
-        "Mean time from starting to build an interface to it going live.",
+        f"{_DOMAIN} P8 and P11: long delays eroded the benefit partners expected from an interface",
+        "Wait after which an interface still to come is worth half as much to its partner.",
+    ),
+    Parameter(
+        "workaround_rate",
+        1.0,
+        0.0,
+        1.0,
+        "1/week",
+        "Process",
+        "inferred",
+        f"{_DOMAIN} P11: two partners waiting for their interfaces found manual workarounds",
+        "Weekly probability that a partner waiting for its interface settles on a manual "
+        "workaround, times the share of the interface's value the wait has eroded.",
+    ),
+    Parameter(
+        "workaround_relief",
+        0.5,
+        0.0,
+        1.0,
+        "fraction",
+        "Process",
+        "assumed",
+        f"{_DOMAIN} P11: manual workarounds for the missing data (their effect on "
+        "re-keying not stated)",
+        "Share of the double keying cost a manual workaround removes.",
+    ),
+    Parameter(
+        "control_priority",
+        0.1,
+        0.0,
+        0.9,
+        "fraction",
+        "Organisation",
+        "inferred",
+        f"{_DOMAIN} P15: the police used funding control to get their changes prioritised; "
+        "the supplier was contracted to Charnwood",
+        "Share of the interface's delivery time, and of the delays it sees, spared to a "
+        "partner with funding or contract control.",
+    ),
+    Parameter(
+        "interface_build_weeks",
+        104.0,
+        8.0,
+        130.0,
+        "weeks",
+        "Project",
+        "inferred",
+        f"{_DOMAIN} P8 and P11: long delivery delays; interfaces decided in 2012 not live in 2014",
+        "Mean time from deciding to build an interface to it going live.",
+    ),
+    # --- what sharing buys (outputs only: they change no decision) ------------------------
+    Parameter(
+        "pre_system_latency_days",
+        30.0,
+        14.0,
+        45.0,
+        "days",
+        "Process",
+        "stated",
+        f"{_DOMAIN} P13: before the system a partner waited about a month for information",
+        "Days until partners learn of a case that is not on the system and not chased.",
+        output_only=True,
+    ),
+    Parameter(
+        "chase_latency_days",
+        5.0,
+        1.0,
+        7.0,
+        "days",
+        "Process",
+        "stated",
+        f"{_DOMAIN} P13: partners chased each other within the week when updates were missing",
+        "Days until partners learn of a case that is not on the system but is chased.",
+        output_only=True,
+    ),
+    Parameter(
+        "system_latency_days",
+        0.0,
+        0.0,
+        1.0,
+        "days",
+        "Process",
+        "stated",
+        f"{_DOMAIN} P13: with the system information arrived the same day",
+        "Days until partners learn of a case recorded on the shared system.",
+        output_only=True,
+    ),
+    Parameter(
+        "email_minutes",
+        30.0,
+        10.0,
+        60.0,
+        "minutes/case",
+        "Process",
+        "inferred",
+        f"{_DOMAIN} P5: up to 2 hours a day of e-mails saved by an integrated partner "
+        "(at 12 to 20 cases a week)",
+        "Staff time to share a case with partners by e-mail and telephone (the pre-system route).",
+        output_only=True,
+    ),
+    Parameter(
+        "double_keying_minutes",
+        10.0,
+        3.0,
+        30.0,
+        "minutes/case",
+        "Process",
+        "assumed",
+        f"{_DOMAIN} Process category: double keying where no interface exists (time not stated)",
+        "Staff time to enter a case on the shared system as well as on the partner's own system.",
+        output_only=True,
+    ),
+    Parameter(
+        "workaround_minutes",
+        5.0,
+        1.0,
+        20.0,
+        "minutes/case",
+        "Process",
+        "assumed",
+        f"{_DOMAIN} P11: manual workarounds for the missing data (time not stated)",
+        "Staff time per recorded case of a manual workaround (replaces double keying).",
+        output_only=True,
+    ),
+    Parameter(
+        "chase_minutes",
+        15.0,
+        5.0,
+        30.0,
+        "minutes/case",
+        "Process",
+        "assumed",
+        f"{_DOMAIN} P13: partners chased each other when updates were missing (time not stated)",
+        "Staff time of chaser and chased for one missing update.",
+        output_only=True,
     ),
 )
 
@@ -520,7 +676,7 @@ def resolve(overrides: Mapping[str, object] | None = None, where: str = "") -> d
 
 
 def parameter_table() -> str:
-    """The registry as a Markdown table (``docs/ODD.md`` embeds it; a test keeps them equal)."""
+    """Write the registry as a Markdown table (``docs/ODD.md`` embeds it; a test checks it)."""
     lines = [
         "| name | default | range | unit | category | provenance | source |",
         "|---|---|---|---|---|---|---|",

@@ -67,11 +67,15 @@ class Posterior:
         return cls(tuple(spec.inputs), sets, weights, spec.source)
 
     def __len__(self) -> int:
+        """Return the number of sets."""
         return int(self.weights.shape[0])
 
     def draw(self, seed: int, row: int = 0, replicate: int = 0) -> int:
-        """Return the index of the set run ``(row, replicate)`` of an experiment seeded ``seed``
-        uses: a weighted draw from the run's own stream (:func:`sim.seeds.draw_seed`)."""
+        """Return the index of the set that run ``(row, replicate)`` of a seeded experiment uses.
+
+        The experiment is seeded ``seed``; the set is a weighted draw from the run's own
+        stream (:func:`sim.seeds.draw_seed`).
+        """
         rng = np.random.default_rng(draw_seed(seed, row, replicate))
         return int(rng.choice(len(self), p=self.weights))
 
@@ -84,7 +88,7 @@ class Posterior:
         return dict(zip(self.inputs, self.sets[index].tolist(), strict=True))
 
     def frame(self) -> pd.DataFrame:
-        """The posterior as a table: ``weight`` then one column per input, one row per set."""
+        """Return the posterior as a table: ``weight``, then a column per input, a row per set."""
         table = pd.DataFrame(self.sets, columns=list(self.inputs))
         table.insert(0, "weight", self.weights)
         table.index.name = "draw"
@@ -93,9 +97,12 @@ class Posterior:
     def run_values(
         self, given: Mapping[str, float], seed: int, row: int, replicate: int
     ) -> tuple[dict[str, float], int | None]:
-        """Return the inputs of one run and the set drawn: the drawn set's values, with
-        ``given`` (a design row, values a caller sets) taking precedence. When ``given`` sets
-        every input of the posterior nothing is drawn (the set is None)."""
+        """Return the inputs of one run and the set drawn.
+
+        The drawn set's values, with ``given`` (a design row, values a caller sets) taking
+        precedence. When ``given`` sets every input of the posterior nothing is drawn (the set
+        is None).
+        """
         if all(name in given for name in self.inputs):
             return dict(given), None
         index = self.draw(seed, row, replicate)

@@ -1,4 +1,7 @@
-"""Where a result came from: package versions, the code's git commit, the interpreter."""
+"""Where a result came from.
+
+Package versions, the code's git commit, the interpreter, and the scenario it was computed from.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,12 @@ import platform
 import subprocess
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sim.errors import InputError
+
+if TYPE_CHECKING:
+    from sim.scenarios import Scenario
 
 PACKAGES = (
     "sharesim",
@@ -33,29 +42,28 @@ def package_versions(packages: tuple[str, ...] = PACKAGES) -> dict[str, str]:
 
 
 def git_commit() -> str:
-    """The commit of the checkout this package runs from, with ``+dirty`` for local changes;
-    ``unknown`` outside a git checkout."""
-    here = Path(__file__).resolve().parent
+    """Return the commit of the checkout this package runs from, ``+dirty`` for local changes.
+
+    ``unknown`` outside a git checkout.
+    """
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=here,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=here,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
+        commit = _git("rev-parse", "HEAD")
+        dirty = _git("status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return commit + ("+dirty" if dirty else "")
+
+
+def _git(*arguments: str) -> str:
+    """Run a git command in the folder of this package; return what it printed, stripped."""
+    return subprocess.run(
+        ["git", *arguments],
+        cwd=Path(__file__).resolve().parent,
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=True,
+    ).stdout.strip()
 
 
 def environment() -> dict[str, object]:
@@ -66,3 +74,20 @@ def environment() -> dict[str, object]:
         "packages": package_versions(),
         "git_commit": git_commit(),
     }
+
+
+def recorded_scenario(reference: str, content_hash: str | None = None) -> Scenario | None:
+    """Return the scenario a result folder names, as it was when the result was computed.
+
+    A shipped name or a path; None when it can no longer be loaded, or when ``content_hash`` is
+    given and the scenario has changed since (its provenance would then not be the result's).
+    """
+    from sim.scenarios import Scenario
+
+    try:
+        scenario = Scenario.load(reference)
+    except (InputError, OSError):
+        return None
+    if content_hash is not None and scenario.content_hash() != content_hash:
+        return None
+    return scenario

@@ -22,7 +22,10 @@ from statistics import NormalDist
 import mesa
 import numpy as np
 
-from sim.engine import InterfaceState, Partnership, Schedule
+from sim.engine import PENDING, InterfaceState, Partnership, Schedule
+from sim.timeline import PHASES
+
+EVALUATION = PHASES.index("evaluation")
 
 _STANDARD_NORMAL = NormalDist()
 
@@ -44,6 +47,10 @@ class ReferencePartner(mesa.Agent):
         initial = int(p.initial_interface[index]) if self.interface_allowed else 0
         self.interface = InterfaceState(initial)
         self.build_left = 0
+        self.weeks_waiting = 0
+        self.interfaces_seen = 0.0
+        self.priority = bool(p.priority[index])
+        self.scripted = bool(np.any(np.asarray(model.schedule.interface_forced)[..., index]))
         self.rate_per_staff = float(p.caseload[index]) / int(p.staff[index])
         self.staff: list[ReferenceStaff] = []
         self.handled = 0  # last week
@@ -64,7 +71,7 @@ class ReferencePartner(mesa.Agent):
         }
 
     def scheduled(self, name: str) -> float:
-        """This partner's entry in schedule array ``name`` for the current week."""
+        """Return the partner's entry in schedule array ``name`` for the current week."""
         return self.this_week[name]
 
     @property
@@ -74,24 +81,19 @@ class ReferencePartner(mesa.Agent):
 
     @staticmethod
     def share_of(recorded: int, handled: int) -> float:
-        """Recorded over handled, 0 when nothing was handled."""
+        """Return recorded over handled, 0 when nothing was handled."""
         return recorded / handled if handled else 0.0
 
     @property
     def last_share(self) -> float:
-        """This partner's recording share last week."""
+        """The partner's recording share last week."""
         return self.share_of(self.recorded, self.handled)
 
-    def partners_share(self, *, now: bool, live_interface_only: bool = False) -> float:
-        """Recording share of the other (live) partners, last week or this week."""
+    def partners_share(self, *, now: bool) -> float:
+        """Return the recording share of the other (live) partners, last week or this week."""
         rec = han = 0
         for other in self.model.partners:
-            if other is self:
-                continue
-            if live_interface_only:
-                if other.interface is not InterfaceState.LIVE:
-                    continue
-            elif not other.live:
+            if other is self or not other.live:
                 continue
             rec += other.recorded_now if now else other.recorded
             han += other.handled_now if now else other.handled
@@ -99,24 +101,56 @@ class ReferencePartner(mesa.Agent):
 
     # --- weekly rules ------------------------------------------------------------------------
     def update_interface(self) -> None:
-        """Move along ``none -> considering -> building -> live`` (three uniforms a week)."""
-        prm = self.model.params
-        u_consider, u_build, u_weeks = self.model.partner_uniforms[self.index]
+        """Scope, decide to build or decline, wait, work around, go live (two uniforms a week).
+
+        Reads the partnership's signals at the start of the week (``model.seen_working``,
+        ``model.seen_wait``), so the order in which partners are visited does not matter.
+        """
+        prm, model = self.model.params, self.model
+        u_hazard, u_weeks = model.partner_uniforms[self.index]
         stage = self.interface
-        if stage is InterfaceState.BUILDING:
-            self.build_left -= 1
-        if self.interface_allowed and self.live and stage is InterfaceState.NONE:
-            gap = self.partners_share(now=False, live_interface_only=True) - self.last_share
-            hazard = prm["imitation_weight"] * max(gap, 0.0)
-            if self.buy_in >= prm["interface_buy_in_threshold"]:
-                hazard += prm["interface_consider_rate"]
-            if u_consider < hazard:
+        if self.live:
+            own = self.last_share if stage is InterfaceState.LIVE else 0.0
+            self.interfaces_seen += self.last_share * (model.seen_working - own)
+        sooner = 1.0 - prm["control_priority"] if self.priority else 1.0
+        evaluating = model.phase == EVALUATION
+        can_act = self.interface_allowed and self.live
+        if self.scripted:
+            pass
+        elif stage is InterfaceState.NONE and can_act and not evaluating:
+            hazard = (
+                prm["interface_consider_rate"]
+                + prm["interface_success_pull"] * self.interfaces_seen
+            )
+            if u_hazard < hazard:
                 self.interface = InterfaceState.CONSIDERING
-        if stage is InterfaceState.CONSIDERING and u_build < prm["interface_build_rate"]:
-            self.interface = InterfaceState.BUILDING
-            self.build_left = max(round((0.5 + u_weeks) * prm["interface_build_weeks"]), 1)
-        finished = stage is InterfaceState.BUILDING and self.build_left <= 0
-        if finished or (self.interface_allowed and self.scheduled("interface_forced")):
+        elif stage is InterfaceState.CONSIDERING or (
+            stage is InterfaceState.NONE and can_act and evaluating
+        ):
+            hazard = prm["interface_success_pull"] * self.interfaces_seen
+            if evaluating:
+                hazard += prm["evaluation_decide_rate"]
+            if u_hazard < hazard:
+                worth = self.buy_in * 0.5 ** (
+                    sooner * model.seen_wait / prm["interface_value_half_life"]
+                )
+                if worth >= prm["interface_buy_in_threshold"]:
+                    self.interface = InterfaceState.BUILDING
+                    weeks = (0.5 + u_weeks) * prm["interface_build_weeks"] * sooner
+                    self.build_left = max(round(weeks), 1)
+                    self.weeks_waiting = 0
+                else:
+                    self.interface = InterfaceState.DECLINED
+        elif stage in PENDING:
+            self.build_left -= 1
+            self.weeks_waiting += 1
+            if self.build_left <= 0:
+                self.interface = InterfaceState.LIVE
+            elif stage is InterfaceState.BUILDING:
+                eroded = 1.0 - 0.5 ** (self.weeks_waiting / prm["interface_value_half_life"])
+                if u_hazard < prm["workaround_rate"] * eroded:
+                    self.interface = InterfaceState.WORKAROUND
+        if self.interface_allowed and self.scheduled("interface_forced"):
             self.interface = InterfaceState.LIVE
 
     def tally(self) -> None:
@@ -125,7 +159,7 @@ class ReferencePartner(mesa.Agent):
         self.recorded_now = sum(s.recorded for s in self.staff)
 
     def see_partners(self) -> None:
-        """The live partners' recording share this week, once every partner has tallied."""
+        """Work out the live partners' recording share this week, once every partner tallied."""
         self.partners_share_now = self.partners_share(now=True)
 
     def update_buy_in(self) -> None:
@@ -143,7 +177,7 @@ class ReferencePartner(mesa.Agent):
         self.buy_in = min(max(self.buy_in, 0.0), 1.0)
 
     def close_week(self) -> None:
-        """This week's counts become last week's."""
+        """Make this week's counts last week's."""
         self.last_partners_share = self.partners_share_now
         self.handled, self.recorded = self.handled_now, self.recorded_now
 
@@ -200,6 +234,9 @@ class ReferenceStaff(mesa.Agent):
             + prm["buy_in_weight"] * partner.buy_in
             + prm["norm_weight"] * partner.last_share
             + prm["reciprocity_weight"] * partner.last_partners_share
+            + prm["colocation_chasing"]
+            * partner.scheduled("colocated")
+            * partner.last_partners_share
             + prm["pressure_weight"] * self.model.pressure
             + prm["mandate_weight"] * partner.scheduled("mandate")
             + prm["attitude_weight"] * self.attitude
@@ -207,7 +244,7 @@ class ReferenceStaff(mesa.Agent):
         )
 
     def cost(self) -> float:
-        """What recording a case costs this person this week (utility units)."""
+        """Return what recording a case costs this person this week (utility units)."""
         prm, partner = self.model.params, self.partner
         assurance = min(
             max(
@@ -216,14 +253,17 @@ class ReferenceStaff(mesa.Agent):
             ),
             1.0,
         )
-        double_keying = 0.0 if partner.interface is InterfaceState.LIVE else 1.0
+        double_keying = {
+            InterfaceState.LIVE: 0.0,
+            InterfaceState.WORKAROUND: 1.0 - prm["workaround_relief"],
+        }.get(partner.interface, 1.0)
+        trust = 1.0 - prm["colocation_trust"] * partner.scheduled("colocated")
         return (
             prm["double_keying_cost"] * double_keying
             + prm["functionality_cost"] * self.model.scheduled("functionality")
             + prm["bureaucracy_burden"] * partner.bureaucracy
             + prm["workload_cost"] * partner.rate_per_staff / self.model.mean_rate_per_staff
-            - prm["colocation_relief"] * partner.scheduled("colocated")
-            + prm["legal_risk"] * (1.0 - prm["assurance_relief"] * assurance) * self.risk
+            + prm["legal_risk"] * (1.0 - prm["assurance_relief"] * assurance) * trust * self.risk
             - prm["training_relief"] * self.trained
         )
 
@@ -277,13 +317,16 @@ class ReferenceModel(mesa.Model):
         for i, partner in enumerate(self.partners):
             for _ in range(int(partnership.staff[i])):
                 ReferenceStaff(self, partner, self.rng.random(), self.rng.random())
-        self.partner_uniforms: list[tuple[float, float, float]] = []
+        self.partner_uniforms: list[tuple[float, float]] = []
+        self.phase = 0
+        self.seen_working = 0.0
+        self.seen_wait = 0.0
         n = partnership.n_partners
         self.views = np.zeros((n, n))
         self.history: list[dict[str, object]] = []
 
     def scheduled(self, name: str) -> float:
-        """The partnership-wide schedule array ``name`` for the current week."""
+        """Return the partnership-wide schedule array ``name`` for the current week."""
         return self.this_week[name]
 
     def step(self) -> None:
@@ -299,9 +342,14 @@ class ReferenceModel(mesa.Model):
         impulse = self.scheduled("pressure_impulse")
         self.pressure = min(max(self.pressure * decay + impulse, 0.0), 1.0)
 
-        self.partner_uniforms = [
-            (self.rng.random(), self.rng.random(), self.rng.random()) for _ in self.partners
-        ]
+        self.partner_uniforms = [(self.rng.random(), self.rng.random()) for _ in self.partners]
+        self.phase = int(self.schedule.phase[self.week])
+        self.seen_working = sum(
+            a.last_share for a in self.partners if a.interface is InterfaceState.LIVE and a.live
+        )
+        self.seen_wait = max(
+            (float(a.weeks_waiting) for a in self.partners if a.interface in PENDING), default=0.0
+        )
         partners.do("update_interface")
         staff.do("turnover_and_training")
         staff.do("handle_cases")

@@ -14,12 +14,14 @@ import warnings
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from sim.benefit import hours_per_week, partner_latency, weekly_latency
 from sim.engine import (
     INTERFACE_NAMES,
     InterfaceState,
@@ -59,6 +61,8 @@ class RunResult:
         When the replicates drew their inputs from the scenario's posterior: per replicate,
         the set drawn (``draw``, its row in ``Scenario.posterior``) and the values it gave.
         None otherwise.
+    start : date or None
+        The calendar date week 0 begins on (figures and tables show dates beside weeks).
     """
 
     scenario: str
@@ -66,6 +70,7 @@ class RunResult:
     parameters: Mapping[str, float]
     trajectory: Trajectory
     draws: pd.DataFrame | None = None
+    start: date | None = None
 
     @property
     def replicates(self) -> int:
@@ -79,7 +84,11 @@ class RunResult:
 
     @cached_property
     def partners(self) -> pd.DataFrame:
-        """Tidy per partner, week and replicate: handled, recorded, share, buy-in, interface."""
+        """Tidy per partner, week and replicate: counts, states and what sharing bought.
+
+        Handled, recorded, share, buy-in, interface, attitude, ``latency_days`` (days until
+        partners learn of a case), ``sharing_hours`` and ``saved_hours`` (staff hours that week).
+        """
         return partner_frame(self.trajectory)
 
     @property
@@ -94,7 +103,11 @@ class RunResult:
 
     @cached_property
     def partnership(self) -> pd.DataFrame:
-        """Tidy per week and replicate: partnership-wide handled, recorded, share, pressure."""
+        """Tidy per week and replicate: partnership-wide counts, pressure and benefit.
+
+        Handled, recorded, share, pressure, latency (weighted by cases) and staff hours on
+        sharing and saved (summed).
+        """
         return partnership_frame(self.trajectory)
 
     @cached_property
@@ -103,8 +116,12 @@ class RunResult:
         return views_frame(self.trajectory)
 
     def summary(self, last_weeks: int = 52) -> pd.DataFrame:
-        """Per partner over the last ``last_weeks`` weeks: mean share (and 5-95% band across
-        replicates), final buy-in, share of replicates with a live interface at the end."""
+        """Per partner over the last ``last_weeks`` weeks: share, buy-in, interface and benefit.
+
+        Median share over the replicates (and the 5% and 95% quantiles), median final buy-in,
+        share of replicates with a live interface at the end, and the median latency (days)
+        and staff hours a week on sharing and saved.
+        """
         return partner_summary(self.trajectory, last_weeks)
 
 
@@ -127,6 +144,9 @@ def partner_frame(trajectory: Trajectory) -> pd.DataFrame:
                 trajectory.interface.ravel(), categories=list(INTERFACE_NAMES)
             ),
             "attitude": trajectory.attitude.ravel(),
+            "latency_days": trajectory.latency_days.ravel(),
+            "sharing_hours": trajectory.sharing_hours.ravel(),
+            "saved_hours": trajectory.saved_hours.ravel(),
         }
     )
 
@@ -143,6 +163,9 @@ def partnership_frame(trajectory: Trajectory) -> pd.DataFrame:
             "recorded": trajectory.recorded.sum(axis=2).ravel(),
             "share": trajectory.partnership_share.ravel(),
             "pressure": trajectory.pressure.ravel(),
+            "latency_days": weekly_latency(trajectory).ravel(),
+            "sharing_hours": trajectory.sharing_hours.sum(axis=2).ravel(),
+            "saved_hours": trajectory.saved_hours.sum(axis=2).ravel(),
         }
     )
 
@@ -164,18 +187,28 @@ def views_frame(trajectory: Trajectory) -> pd.DataFrame:
 
 
 def partner_summary(trajectory: Trajectory, last_weeks: int = 52) -> pd.DataFrame:
-    """Per-partner summary over the last ``last_weeks`` weeks of every replicate."""
+    """Per-partner summary over the last ``last_weeks`` weeks of every replicate.
+
+    Medians over the replicates, with the 5% and 95% quantiles of the share (the one headline
+    statistic of every report, as the dashboard shows its ensemble).
+    """
     handled, recorded = trajectory.last_weeks(last_weeks)
     share = share_of(recorded, handled)
     live = trajectory.interface[:, -1] == InterfaceState.LIVE
+    weeks = slice(max(trajectory.handled.shape[1] - last_weeks, 0), None)
+    n_weeks = min(last_weeks, trajectory.handled.shape[1])
+    spent, saved = hours_per_week(trajectory, weeks)
     return pd.DataFrame(
         {
-            "share": share.mean(axis=0),
+            "share": np.median(share, axis=0),
             "share_p05": np.quantile(share, 0.05, axis=0),
             "share_p95": np.quantile(share, 0.95, axis=0),
-            "buy_in": trajectory.buy_in[:, -1].mean(axis=0),
+            "buy_in": np.median(trajectory.buy_in[:, -1], axis=0),
             "interface_live": live.mean(axis=0),
-            "handled_per_week": handled.mean(axis=0) / min(last_weeks, trajectory.handled.shape[1]),
+            "handled_per_week": np.median(handled, axis=0) / n_weeks,
+            "latency_days": np.nanmedian(partner_latency(trajectory, weeks), axis=0),
+            "sharing_hours": np.median(spent, axis=0),
+            "saved_hours": np.median(saved, axis=0),
         },
         index=pd.Index(trajectory.names, name="partner"),
     )
@@ -253,8 +286,11 @@ class RunInputs:
 
 
 def batch_key(partnership: Partnership, schedule: Schedule) -> str:
-    """A key equal for runs that can share one engine batch (same partners and staff
-    positions, same number of weeks)."""
+    """Return a key equal for runs that can share one engine batch.
+
+    Runs can share a batch when they have the same partners and staff positions and the same
+    number of weeks.
+    """
     digest = hashlib.sha256(repr((partnership.names, partnership.kinds)).encode())
     digest.update(str(schedule.n_weeks).encode())
     for field in dataclasses.fields(Partnership):
@@ -285,8 +321,10 @@ def simulate_prepared(runs: Sequence[Prepared], seed: int) -> Trajectory:
 
 
 def batch_groups(runs: Sequence[Prepared]) -> list[list[int]]:
-    """Positions of ``runs`` grouped into as few engine batches as :func:`batch_key` allows,
-    in order of first appearance."""
+    """Group the positions of ``runs`` into as few engine batches as :func:`batch_key` allows.
+
+    Groups are in order of first appearance.
+    """
     groups: defaultdict[str, list[int]] = defaultdict(list)
     keys: dict[int, str] = {}  # one key per compiled scenario: runs share them
     for i, r in enumerate(runs):
@@ -298,8 +336,10 @@ def batch_groups(runs: Sequence[Prepared]) -> list[list[int]]:
 
 
 def simulate_in_order(runs: Sequence[Prepared], seed: int) -> Trajectory:
-    """Advance ``runs`` in as few batches as :func:`batch_key` allows; return their outputs
-    in the order given."""
+    """Advance ``runs`` in as few batches as :func:`batch_key` allows.
+
+    Returns their outputs in the order given.
+    """
     groups = batch_groups(runs)
     if len(groups) == 1:
         return simulate_prepared(runs, seed)
@@ -340,6 +380,8 @@ def run(
     progress : callable, optional
         Called with the number of replicates finished after each batch.
     """
+    # Not imported above: `import sim` loads this module, and the scenario machinery (pydantic
+    # schemas) would slow every notebook and command start; it loads when a scenario is used.
     from sim.scenarios import Scenario
 
     if isinstance(scenario, str):
@@ -363,7 +405,14 @@ def run(
         if progress is not None:
             progress(stop)
     draws = _draws_frame(names, drawn) if names else None
-    return RunResult(scenario.name, seed, dict(compiled.parameters), concatenate(parts), draws)
+    return RunResult(
+        scenario.name,
+        seed,
+        dict(compiled.parameters),
+        concatenate(parts),
+        draws,
+        compiled.start_date,
+    )
 
 
 def _draws_frame(

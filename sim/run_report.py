@@ -1,7 +1,9 @@
 """Figures and a short report of a scenario's replicates, for analysts.
 
 Every function takes results and returns a figure or text; writing files is left to
-:func:`write_report` (called by the command line).
+:func:`write_report`, which :func:`sim.run_folder.write_run_folder` calls to write a run's
+folder. Figures are built without pyplot, so making them changes no global plotting state
+(a notebook's inline figures keep working).
 """
 
 from __future__ import annotations
@@ -11,20 +13,23 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only; never a window
-
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.artist import Artist
+from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
+from sim.benefit import weekly_latency
 from sim.engine import INTERFACE_NAMES, InterfaceState, share_of
-from sim.pages import html_page
+from sim.headline import Spread, final_year_sentence, spread
+from sim.names import HEADLINE, benefit_outputs, capitalised, header
+from sim.pages import html_page, markdown_table
 from sim.palette import BLUE, INTERFACE_COLOURS, ORANGE
 from sim.run import RunResult
+from sim.weeks import date_axis
+
+BAND_LABEL = "90% of runs"
 
 
 def _grid(n: int) -> tuple[int, int]:
@@ -33,7 +38,7 @@ def _grid(n: int) -> tuple[int, int]:
 
 
 def _band(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Median and 5-95% band across replicates (axis 0)."""
+    """Median and 90% band (5% and 95% quantiles) across runs (axis 0)."""
     return (
         np.median(values, axis=0),
         np.quantile(values, 0.05, axis=0),
@@ -42,8 +47,11 @@ def _band(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _smoothed_share(result: RunResult, window: int = 4) -> np.ndarray:
-    """Recording share per replicate, week and partner over a trailing ``window`` weeks:
-    weekly shares of small councils are too noisy to read (a handful of cases a week)."""
+    """Return the recording share per replicate, week and partner over trailing weeks.
+
+    Over a trailing ``window`` weeks, because weekly shares of small councils are too noisy
+    to read (a handful of cases a week).
+    """
     kernel = np.ones(window)
     traj = result.trajectory
 
@@ -56,8 +64,10 @@ def _smoothed_share(result: RunResult, window: int = 4) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Panels:
-    """A quantity per partner over time, drawn as one panel per partner: the median across
-    replicates and the 5-95% band."""
+    """A quantity per partner over time, drawn as one panel per partner.
+
+    Each panel shows the median across runs and the band holding 90% of them.
+    """
 
     values: Callable[[RunResult], np.ndarray]
     """The quantity per replicate, week and partner (R, T, A), in 0..1."""
@@ -75,61 +85,102 @@ PANELS: dict[str, Panels] = {
 
 
 def _panel_figures(result: RunResult, panels: Sequence[Panels]) -> Iterator[Figure]:
-    """One panel figure per entry of ``panels``, in turn, all drawn on one figure.
+    """Yield one panel figure per entry of ``panels``, in turn, all drawn on one figure.
 
-    The grid of panels (a panel per partner, with its ticks, grid and titles) costs most of
-    the drawing, and it is the same for every quantity: it is made once, and each quantity's
+    The grid of panels (a panel per partner, with its grid and titles) costs most of the
+    drawing, and it is the same for every quantity: it is made once, and each quantity's
     lines, labels and title replace the previous one's when the next figure is asked for. So
     a figure is only good until then: save it first. The layout is computed again for each,
-    so every figure is exactly what it would be if drawn on its own. The figure is closed
-    once every quantity has been drawn.
+    so every figure is exactly what it would be if drawn on its own.
     """
     names = result.trajectory.names
     rows, cols = _grid(len(names))
-    fig, axes = plt.subplots(
-        rows, cols, figsize=(3.2 * cols, 2.3 * rows), sharex=True, sharey=True, squeeze=False
-    )
+    weeks = np.arange(result.trajectory.handled.shape[1])
+    fig = Figure(figsize=(3.2 * cols, 2.3 * rows + 0.3))
+    axes = fig.subplots(rows, cols, sharex=True, sharey=True, squeeze=False)
     shown = axes.flat[: len(names)]
     for ax in axes.flat[len(names) :]:
         ax.set_visible(False)
-    for ax, name in zip(shown, names, strict=True):
-        ax.set_title(name, fontsize=9)
+    for a, ax in enumerate(shown):
+        ax.set_title(names[a], fontsize=9)
         ax.grid(alpha=0.3)
-    for ax in axes[-1]:
-        ax.set_xlabel("week")
+    # The layout starts from the same margins for every quantity, as on a figure of its own.
+    margins = {k: getattr(fig.subplotpars, k) for k in ("left", "right", "bottom", "top")}
+    margins |= {k: getattr(fig.subplotpars, k) for k in ("wspace", "hspace")}
     for panel in panels:
         values = panel.values(result)
-        weeks = np.arange(values.shape[1])
         drawn: list[Artist] = []
         for a, ax in enumerate(shown):
             mid, low, high = _band(values[:, :, a])
             band = ax.fill_between(
-                weeks, low, high, color=BLUE, alpha=0.25, linewidth=0, label="5-95% of replicates"
+                weeks, low, high, color=BLUE, alpha=0.25, linewidth=0, label=BAND_LABEL
             )
             drawn.append(band)
             drawn.extend(ax.plot(weeks, mid, color=BLUE, linewidth=1.5, label="median"))
             ax.set_ylim(0, 1.02)
+            # A panel with no panel under it carries the dates, as the bottom row does.
+            if a + cols >= len(names):
+                ax.xaxis.set_tick_params(labelbottom=True)
+                date_axis(ax, result.start, len(weeks), every=52)
+                ax.tick_params(axis="x", labelsize=7)
         for ax in axes[:, 0]:
             ax.set_ylabel(panel.ylabel)
         drawn.append(axes.flat[0].legend(fontsize=7, loc="lower right"))
-        fig.suptitle(f"{panel.title} — {result.scenario}, {result.replicates} replicates")
+        fig.suptitle(f"{panel.title} — {result.scenario}, {result.replicates} runs")
+        fig.subplots_adjust(**margins)
         fig.tight_layout()
         yield fig
         for artist in drawn:
             artist.remove()
         for ax in shown:
             ax.relim()
-    plt.close(fig)
 
 
 def share_figure(result: RunResult) -> Figure:
-    """Recording share per partner over time (4-week trailing), median and 5-95% band."""
+    """Draw the recording share per partner over time (4-week trailing), median and 90% band."""
     return next(_panel_figures(result, [PANELS["share"]]))
 
 
 def buy_in_figure(result: RunResult) -> Figure:
-    """Partner buy-in per partner over time, median and 5-95% band."""
+    """Partner buy-in per partner over time, median and 90% band."""
     return next(_panel_figures(result, [PANELS["buy_in"]]))
+
+
+def partnership_figure(result: RunResult, window: int = 4) -> Figure:
+    """Return the headline over time.
+
+    The partnership-wide share of ASB cases recorded on the shared system (``window``-week
+    trailing), median and 90% band across runs.
+    """
+    kernel = np.ones(window)
+    traj = result.trajectory
+
+    def trailing(x: np.ndarray) -> np.ndarray:
+        padded = np.concatenate([np.zeros_like(x[:, : window - 1]), x], axis=1)
+        return np.apply_along_axis(lambda v: np.convolve(v, kernel, "valid"), 1, padded)
+
+    share = share_of(
+        trailing(traj.recorded.sum(axis=2).astype(float)),
+        trailing(traj.handled.sum(axis=2).astype(float)),
+    )
+    mid, low, high = _band(share)
+    weeks = np.arange(share.shape[1])
+    fig = Figure(figsize=(8, 3.6))
+    ax = fig.subplots()
+    ax.fill_between(weeks, low, high, color=BLUE, alpha=0.25, linewidth=0, label=BAND_LABEL)
+    ax.plot(weeks, mid, color=BLUE, linewidth=2, label="median")
+    ax.set_ylim(0, 1.02)
+    ax.set_ylabel(f"share recorded, all partners\n({window}-week trailing, 0-1)")
+    date_axis(ax, result.start, len(weeks))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
+    ax.set_title(
+        f"Share of ASB cases recorded on the shared system — {result.scenario}, "
+        f"{result.replicates} runs",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    return fig
 
 
 def interface_figure(result: RunResult) -> Figure:
@@ -138,8 +189,9 @@ def interface_figure(result: RunResult) -> Figure:
     counts = np.stack([(stages == s).sum(axis=0) for s in InterfaceState])  # (S, T, A)
     modal = counts.argmax(axis=0).T  # (A, T)
     names = result.trajectory.names
-    fig, ax = plt.subplots(figsize=(10, 0.35 * len(names) + 1.5))
-    cmap = matplotlib.colors.ListedColormap([INTERFACE_COLOURS[n] for n in INTERFACE_NAMES])
+    fig = Figure(figsize=(10, 0.35 * len(names) + 2.0))
+    ax = fig.subplots()
+    cmap = ListedColormap([INTERFACE_COLOURS[n] for n in INTERFACE_NAMES])
     ax.imshow(
         modal,
         aspect="auto",
@@ -149,28 +201,20 @@ def interface_figure(result: RunResult) -> Figure:
         interpolation="nearest",
     )
     ax.set_yticks(range(len(names)), names, fontsize=8)
-    ax.set_xlabel("week")
-    handles = [
-        matplotlib.patches.Patch(color=INTERFACE_COLOURS[n], label=n) for n in INTERFACE_NAMES
-    ]
-    ax.legend(
-        handles=handles,
-        ncols=4,
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.18),
-        fontsize=8,
-        frameon=False,
-    )
+    date_axis(ax, result.start, modal.shape[1])
+    handles = [Patch(color=INTERFACE_COLOURS[n], label=n) for n in INTERFACE_NAMES]
+    fig.legend(handles=handles, ncols=4, loc="lower center", fontsize=8, frameon=False)
     ax.set_title(
-        f"Interface stage per partner (most common across {result.replicates} "
-        f"replicates) — {result.scenario}"
+        f"Interface stage per partner (most common across {result.replicates} runs) — "
+        f"{result.scenario}",
+        fontsize=10,
     )
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
     return fig
 
 
 def network_positions(n: int) -> np.ndarray:
-    """Fixed circular layout (no random layout: figures must be reproducible)."""
+    """Place ``n`` points on a fixed circle (no random layout: figures must be reproducible)."""
     angle = np.pi / 2 - 2 * np.pi * np.arange(n) / n
     return np.column_stack([np.cos(angle), np.sin(angle)])
 
@@ -180,7 +224,8 @@ def network_figure(result: RunResult) -> Figure:
     views = np.median(result.trajectory.views, axis=0)
     names = result.trajectory.names
     pos = network_positions(len(names))
-    fig, ax = plt.subplots(figsize=(7, 7))
+    fig = Figure(figsize=(8.4, 6.6))
+    ax = fig.subplots()
     strength = views + views.T
     top = strength.max() if strength.max() > 0 else 1.0
     for i in range(len(names)):
@@ -196,15 +241,69 @@ def network_figure(result: RunResult) -> Figure:
     recorded = result.trajectory.recorded.sum(axis=1).mean(axis=0)
     size = 100 + 900 * recorded / max(recorded.max(), 1)
     ax.scatter(pos[:, 0], pos[:, 1], s=size, color=ORANGE, edgecolor="black", zorder=2)
-    for (x, y), name in zip(pos, names, strict=True):
-        ax.annotate(name, (x * 1.18, y * 1.18), ha="center", va="center", fontsize=8)
-    ax.set_xlim(-1.5, 1.5)
-    ax.set_ylim(-1.4, 1.4)
+    for (x, y), name, area in zip(pos, names, size, strict=True):
+        # Outward from the node, clear of its marker: left of the circle to the left, right of
+        # it to the right, above the top and below the bottom.
+        away = np.sqrt(area) / 2 + 4
+        ax.annotate(
+            name,
+            (x, y),
+            xytext=(x * away, y * away),
+            textcoords="offset points",
+            ha="left" if x > 0.25 else "right" if x < -0.25 else "center",
+            va="bottom" if y > 0.25 else "top" if y < -0.25 else "center",
+            fontsize=8,
+        )
+    # Room for the longest names beside the circle.
+    ax.set_xlim(-1.75, 1.75)
+    ax.set_ylim(-1.22, 1.22)
     ax.set_aspect("equal")
     ax.axis("off")
-    ax.set_title(
-        f"Who looks at whose records — {result.scenario}\n(edge width: records "
-        "viewed both ways, median over replicates; node size: cases recorded)"
+    ax.set_title(f"Who looks at whose records — {result.scenario}\n", fontsize=11, loc="center")
+    fig.text(
+        0.5,
+        0.015,
+        "Edge width: records viewed both ways (median over runs); node size: cases recorded",
+        ha="center",
+        fontsize=8,
+    )
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    return fig
+
+
+def benefit_figure(result: RunResult) -> Figure:
+    """Draw what sharing bought, partnership-wide, week by week.
+
+    The days until partners learned of a case (DOMAIN.md P13), and staff hours a week spent on
+    sharing and saved against e-mailing every case (P5); median and the band of 90% of runs.
+    """
+    traj = result.trajectory
+    weeks = np.arange(traj.handled.shape[1])
+    fig = Figure(figsize=(11, 3.8))
+    left, right = fig.subplots(1, 2)
+    series = (
+        (left, weekly_latency(traj), BLUE, "latency"),
+        (right, traj.sharing_hours.sum(axis=2), ORANGE, "hours spent on sharing"),
+        (right, traj.saved_hours.sum(axis=2), BLUE, "hours saved"),
+    )
+    for ax, values, colour, label in series:
+        mid, low, high = (
+            np.nanmedian(values, axis=0),
+            np.nanquantile(values, 0.05, axis=0),
+            np.nanquantile(values, 0.95, axis=0),
+        )
+        ax.fill_between(weeks, low, high, color=colour, alpha=0.25, linewidth=0)
+        ax.plot(weeks, mid, color=colour, linewidth=1.5, label=label)
+        date_axis(ax, result.start, len(weeks), every=52)
+        ax.grid(alpha=0.3)
+    left.set_ylabel("days until partners learn of a case")
+    left.set_ylim(bottom=0)
+    right.set_ylabel("staff hours a week, all partners")
+    right.axhline(0, color="black", linewidth=0.6)
+    right.legend(fontsize=8)
+    fig.suptitle(
+        f"What sharing bought (median, {BAND_LABEL}) — {result.scenario}, {result.replicates} runs",
+        fontsize=10,
     )
     fig.tight_layout()
     return fig
@@ -214,7 +313,9 @@ DPI = 110
 """Resolution of the report's figures (dots per inch)."""
 
 FIGURES = {
+    "partnership": partnership_figure,
     "share": share_figure,
+    "benefit": benefit_figure,
     "buy_in": buy_in_figure,
     "interfaces": interface_figure,
     "network": network_figure,
@@ -222,50 +323,30 @@ FIGURES = {
 """Figure name -> function; the report embeds each as ``figures/<name>.png``."""
 
 
-@dataclass(frozen=True)
-class Comparison:
-    """Paired difference of two scenarios run with the same seeds (common random numbers)."""
-
-    first: str
-    second: str
-    table: pd.DataFrame
-    """Per metric: mean of each, mean difference (second - first), 95% CI of the difference."""
+def headline(metrics: pd.DataFrame) -> str:
+    """Return the report's answer: the partnership-wide final-year share, median and 90% of runs."""
+    return final_year_sentence(metrics[HEADLINE])
 
 
-def compare_results(
-    first: RunResult, second: RunResult, metrics: pd.DataFrame, other: pd.DataFrame
-) -> Comparison:
-    """Compare per-replicate summary metrics of two scenarios; 95% t-intervals of the paired
-    differences (replicate r of both used the same seed)."""
-    from scipy import stats
-
-    rows = []
-    for column in metrics.columns:
-        a = metrics[column].to_numpy(float)
-        b = other[column].to_numpy(float)
-        diff = b - a
-        n = len(diff)
-        half = (stats.t.ppf(0.975, n - 1) * diff.std(ddof=1) / math.sqrt(n)) if n > 1 else math.nan
-        rows.append(
-            {
-                "metric": column,
-                first.scenario: a.mean(),
-                second.scenario: b.mean(),
-                "difference": diff.mean(),
-                "ci_low": diff.mean() - half,
-                "ci_high": diff.mean() + half,
-            }
+def summary_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """Return the per-partner summary (:meth:`RunResult.summary`) with readable headers."""
+    share = [
+        Spread(m, lo, hi, 0).cell("share")
+        for m, lo, hi in zip(
+            summary["share"], summary["share_p05"], summary["share_p95"], strict=True
         )
-    return Comparison(first.scenario, second.scenario, pd.DataFrame(rows).set_index("metric"))
-
-
-def _markdown_table(frame: pd.DataFrame, digits: int = 2) -> str:
-    cols = [frame.index.name or "", *map(str, frame.columns)]
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for index, row in frame.iterrows():
-        cells = [f"{v:.{digits}f}" if isinstance(v, float | np.floating) else str(v) for v in row]
-        lines.append("| " + " | ".join([str(index), *cells]) + " |")
-    return "\n".join(lines)
+    ]
+    return pd.DataFrame(
+        {
+            "Partner": summary.index,
+            "Final-year share [90% of runs]": share,
+            capitalised(header("buy_in")): [f"{v:.2f}" for v in summary["buy_in"]],
+            capitalised(header("interface_live")): [f"{v:.0%}" for v in summary["interface_live"]],
+            capitalised(header("handled_per_week")): [
+                f"{v:.1f}" for v in summary["handled_per_week"]
+            ],
+        }
+    )
 
 
 def report_markdown(
@@ -274,32 +355,40 @@ def report_markdown(
     summary: pd.DataFrame,
     facts: Sequence[str],
     meta: Mapping[str, object] | None = None,
+    answer: str = "",
 ) -> str:
-    """The report as Markdown: what was run, the per-partner summary, the figures."""
+    """Write the report as Markdown: the answer, what was run, the per-partner summary, figures."""
+    start = f", from {result.start:%-d %B %Y}" if result.start else ""
     parts = [
         f"# {result.scenario}",
         "",
+        *([f"> {answer}", ""] if answer else []),
         description,
         "",
-        f"{result.replicates} replicates of {result.weeks} weeks (one step = one week), "
-        f"seed {result.seed}.",
+        f"{result.replicates} runs of {result.weeks} weeks{start} (one step = one week), "
+        f"seed {result.seed}. Every number over runs is their median, with the interval "
+        "holding 90% of them (the 5% and 95% quantiles).",
         "",
         *([", ".join(f"{k}: {v}" for k, v in meta.items()) + ".", ""] if meta else []),
-        "## What the replay shows",
+        "![partnership](figures/partnership.png)",
+        "",
+        "## What the runs show",
         "",
         *[f"- {fact}" for fact in facts],
         "",
         "## Per partner, final year",
         "",
-        "Share of ASB cases recorded on the shared system in the last 52 weeks (mean and 5-95% "
-        "range across replicates), buy-in at the end, and the share of replicates in which the "
-        "partner's interface was live at the end.",
+        "Share of ASB cases recorded on the shared system in the last 52 weeks, buy-in at the "
+        "end (median over runs), the share of runs in which the partner's interface was live "
+        "at the end, cases handled a week, and what sharing bought it: days until partners "
+        "learned of its cases, and staff hours a week spent on sharing and saved against "
+        "e-mailing every case (medians over runs).",
         "",
-        _markdown_table(summary),
+        markdown_table(summary_table(summary)),
         "",
         "## Figures",
         "",
-        *[f"![{name}](figures/{name}.png)\n" for name in FIGURES],
+        *[f"![{name}](figures/{name}.png)\n" for name in FIGURES if name != "partnership"],
         "Every parameter and event in the scenario carries its provenance (stated, external, "
         "inferred or assumed); values marked assumed are uncertain inputs, not findings.",
     ]
@@ -314,24 +403,26 @@ def headline_facts(summary: pd.DataFrame, metrics: pd.DataFrame) -> list[str]:
     if len(live):
         facts.append(
             f"Partners with a live interface at the end ({', '.join(live.index)}) recorded "
-            f"{live['share'].mean():.0%} of their cases in the final year on average."
+            f"{live['share'].mean():.0%} of their cases in the final year (the mean of their "
+            "medians)."
         )
     if len(other):
         facts.append(
-            f"Partners without one recorded {other['share'].mean():.0%} on average "
-            f"(range {other['share'].min():.0%} to {other['share'].max():.0%})."
+            f"Partners without one recorded {other['share'].mean():.0%} (from "
+            f"{other['share'].min():.0%} to {other['share'].max():.0%} across them)."
         )
-    rho = metrics["buy_in_share_correlation"]
+    rho = spread(metrics["buy_in_share_correlation"])
     facts.append(
         f"Across partners, buy-in and recording share have a Spearman rank correlation of "
-        f"{rho.mean():.2f} on average over replicates (5-95%: {rho.quantile(0.05):.2f} to "
-        f"{rho.quantile(0.95):.2f})."
+        f"{rho.median:.2f} (90% of runs: {rho.low:.2f} to {rho.high:.2f})."
     )
-    share = metrics["share_final_year"]
-    facts.append(
-        f"Partnership-wide, {share.mean():.0%} of ASB cases reached the shared system in the "
-        f"final year (5-95%: {share.quantile(0.05):.0%} to {share.quantile(0.95):.0%})."
-    )
+    for output in benefit_outputs(metrics.columns):
+        facts.append(f"{capitalised(header(output))}: {spread(metrics[output]).text(output)}.")
+    if "latency_final_year" in metrics:
+        facts.append(
+            "Before the system partners waited about a month to learn of a case (DOMAIN.md "
+            "P13); hours saved are counted against e-mailing every case (P5)."
+        )
     return facts
 
 
@@ -344,9 +435,7 @@ def write_figures(result: RunResult, folder: Path) -> dict[str, Path]:
         fig.savefig(paths[name], dpi=DPI)
     for name, make in FIGURES.items():
         if name not in PANELS:
-            fig = make(result)
-            fig.savefig(paths[name], dpi=DPI)
-            plt.close(fig)
+            make(result).savefig(paths[name], dpi=DPI)
     return paths
 
 
@@ -361,7 +450,7 @@ def write_report(
     summary = result.summary()
     facts = headline_facts(summary, metrics)
     write_figures(result, folder / "figures")
-    text = report_markdown(result, description, summary, facts, meta)
+    text = report_markdown(result, description, summary, facts, meta, headline(metrics))
     markdown = folder / "report.md"
     markdown.write_text(text, encoding="utf-8")
     (folder / "report.html").write_text(html_page(text, result.scenario), encoding="utf-8")

@@ -1,6 +1,7 @@
-"""Every seed rule: each random stream is derived from the seed the user gave and the identity
-of what it is for (a run, a calibration stage, an ABC generation, a bootstrap), never from
-workers, order or time.
+"""Every seed rule: each random stream derives from the user's seed and what it is for.
+
+What it is for is named by an identity (a run, a calibration stage, an ABC generation, a
+bootstrap); a seed never depends on workers, order or time.
 
 Streams are told apart by their ``SeedSequence`` spawn keys. A model run uses
 ``(row, replicate)`` and its posterior draw ``(row, replicate, 1)``; the other streams start
@@ -32,14 +33,16 @@ BOOTSTRAP = 0x5E45
 
 
 def fresh_seed() -> int:
-    """A seed for a run given none (``SharingModel(rng=None)``), from the operating system's
-    entropy. The one seed not derived from the user's: it is returned so that the run can be
-    repeated with it."""
+    """Draw a seed for a run given none (``SharingModel(rng=None)``) from the OS's entropy.
+
+    The one seed not derived from the user's: it is returned so that the run can be repeated
+    with it.
+    """
     return int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
 
 
 def run_seed(seed: int, row: int = 0, replicate: int = 0) -> np.random.SeedSequence:
-    """The seed of replicate ``replicate`` of design row ``row`` in an experiment seeded ``seed``.
+    """Return the seed of replicate ``replicate`` of row ``row`` in an experiment seeded ``seed``.
 
     ``sim.run.run(scenario, seed=s, replicates=n)`` uses row 0, so a sweep's first design
     row reproduces a plain run with the same seed.
@@ -50,7 +53,7 @@ def run_seed(seed: int, row: int = 0, replicate: int = 0) -> np.random.SeedSeque
 
 
 def draw_seed(seed: int, row: int = 0, replicate: int = 0) -> np.random.SeedSequence:
-    """The seed of the posterior draw of run ``(row, replicate)`` (``sim.posterior``).
+    """Return the seed of the posterior draw of run ``(row, replicate)`` (``sim.posterior``).
 
     A stream of its own, beside the model's ``run_seed(seed, row, replicate)``: drawing
     parameters does not change the random numbers the model sees.
@@ -61,30 +64,38 @@ def draw_seed(seed: int, row: int = 0, replicate: int = 0) -> np.random.SeedSequ
 
 
 def stage_seed(seed: int, stage: int) -> int:
-    """The sweep seed of one calibration stage (0 screening, ``g`` ABC generation ``g``, 1000
-    posterior predictive, 1001 point estimate): a deterministic function of the calibration
-    seed; each run inside the stage then uses ``run_seed(stage seed, row, replicate)``."""
+    """Return the sweep seed of one calibration stage, from the calibration seed.
+
+    Stage 0 is the screening, ``g`` ABC generation ``g``, 1000 the posterior predictive and
+    1001 the point estimate. Each run inside the stage then uses ``run_seed(stage seed, row,
+    replicate)``.
+    """
     sequence = np.random.SeedSequence(seed, spawn_key=(CALIBRATION_RUNS, stage))
     return int(sequence.generate_state(1, dtype=np.uint32)[0])
 
 
 def stage_draws_rng(seed: int, stage: int) -> np.random.Generator:
-    """The generator of one calibration stage's design draws (nuisance inputs, posterior
-    resampling), from the calibration seed and the stage only."""
+    """Return the generator of one calibration stage's design draws.
+
+    Nuisance inputs and posterior resampling, from the calibration seed and the stage only.
+    """
     sequence = np.random.SeedSequence(seed, spawn_key=(CALIBRATION_DRAWS, stage))
     return np.random.default_rng(sequence)
 
 
 def abc_generation_rng(seed: int, generation: int) -> np.random.Generator:
-    """The generator of one ABC-SMC generation's proposals: from the seed and generation only."""
+    """Return the generator of one ABC-SMC generation's proposals, from seed and generation only."""
     sequence = np.random.SeedSequence(seed, spawn_key=(ABC_PROPOSALS, generation))
     return np.random.default_rng(sequence)
 
 
 def bootstrap_rng(seed: int, *labels: str | int) -> np.random.Generator:
-    """A bootstrap stream of a sensitivity analysis named by what it is for (output, level,
-    sample size...), so adding an output or a convergence step never changes another's
-    intervals. Text labels enter the spawn key as their CRC-32."""
+    """Return a bootstrap stream of a sensitivity analysis, named by what it is for.
+
+    The labels say what it is for (output, level, sample size...), so adding an output or a
+    convergence step never changes another's intervals. Text labels enter the spawn key as
+    their CRC-32.
+    """
     keys = [BOOTSTRAP] + [
         label if isinstance(label, int) else zlib.crc32(label.encode()) for label in labels
     ]

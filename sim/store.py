@@ -2,10 +2,14 @@
 
 Layout of a sweep folder::
 
-    manifest.json            what the experiment is (frozen), where and how it ran
+    manifest.json            what the experiment is (frozen), where and how it ran; its
+                             "kind" ("sweep") and "files" claim the folder (sim.durable.owned)
     runs/chunk-<hash>.parquet           one file per finished chunk: one row per run
     trajectories/chunk-<hash>.parquet   with ``keep = "trajectories"``: partner x week rows
     .lock                    held (``flock``) while a sweep writes here
+
+A sweep writes only into a new or empty folder or one holding a sweep (:func:`check_folder`),
+and only these files.
 
 A chunk file appears all at once or not at all (:func:`sim.durable.write_atomic`): it is
 written to a temporary file in the same folder, flushed, fsynced, renamed over its final name
@@ -41,10 +45,16 @@ from sim.errors import InputError
 FORMAT = "sharesim-sweep/1"
 """Version of the folder layout and manifest, written into every manifest."""
 
-MANIFEST = "manifest.json"
+MANIFEST = durable.MANIFEST
 RUNS = "runs"
 TRAJECTORIES = "trajectories"
-LOCK = ".lock"
+LOCK = durable.LOCK
+
+KIND = "sweep"
+"""The kind of a sweep folder, in its manifest (:func:`sim.durable.owned`)."""
+
+FILES = (MANIFEST, f"{RUNS}/", f"{TRAJECTORIES}/")
+"""What a sweep writes into its folder (a name ending in ``/`` is a folder it owns whole)."""
 
 RUN_COLUMNS = ("scenario", "row", "replicate", "run_key")
 """Columns that identify a run, first in every result table; ``error`` comes last."""
@@ -75,7 +85,7 @@ def run_key(
     row: int,
     replicate: int,
 ) -> str:
-    """The content hash that identifies one run.
+    """Return the content hash that identifies one run.
 
     Parameters
     ----------
@@ -113,7 +123,7 @@ def chunk_name(run_keys: Sequence[str]) -> str:
 
 
 def read_manifest(folder: Path) -> dict[str, Any] | None:
-    """The manifest of the sweep in ``folder``, or None when there is none yet."""
+    """Read the manifest of the sweep in ``folder``, or None when there is none yet."""
     path = Path(folder) / MANIFEST
     if not path.exists():
         return None
@@ -124,6 +134,23 @@ def read_manifest(folder: Path) -> dict[str, Any] | None:
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise StoreError(f"{path}: not a sweep manifest of format {FORMAT!r}")
     return manifest
+
+
+def earlier_sweep(folder: Path, manifest: Mapping[str, Any] | None) -> tuple[str, ...] | None:
+    """Recognise a sweep folder written before manifests named their kind.
+
+    It is known by its manifest's format.
+    """
+    return FILES if manifest is not None and manifest.get("format") == FORMAT else None
+
+
+def check_folder(folder: Path) -> None:
+    """Refuse, writing nothing, a folder a sweep may not write into.
+
+    Anything but a new or empty folder or a sweep's is refused (:func:`sim.durable.owned`; one
+    line, an :class:`sim.durable.OutputError`).
+    """
+    durable.owned(folder, KIND, earlier_sweep)
 
 
 def write_manifest(folder: Path, manifest: Mapping[str, Any]) -> None:
@@ -142,11 +169,23 @@ def locked(folder: Path) -> contextlib.AbstractContextManager[None]:
 
 def remove_stale_temporaries(folder: Path) -> int:
     """Delete temporary files a killed writer left behind; return how many."""
-    return sum(durable.remove_temporaries(Path(folder) / sub) for sub in (RUNS, TRAJECTORIES))
+    folder = Path(folder)
+    with durable.writing(folder):
+        manifests = durable.remove_temporaries(folder, f".{MANIFEST}.*.tmp")
+        return manifests + sum(
+            durable.remove_temporaries(folder / sub) for sub in (RUNS, TRAJECTORIES)
+        )
+
+
+def make_folders(folder: Path, trajectories: bool) -> None:
+    """Make the chunk folders (``runs/``, and ``trajectories/`` when they are kept)."""
+    for sub in (RUNS, TRAJECTORIES) if trajectories else (RUNS,):
+        with durable.writing(Path(folder) / sub):
+            (Path(folder) / sub).mkdir(parents=True, exist_ok=True)
 
 
 def chunk_files(folder: Path, kind: str = RUNS) -> list[Path]:
-    """The committed chunk files of one kind, sorted by name."""
+    """Return the committed chunk files of one kind, sorted by name."""
     return sorted((Path(folder) / kind).glob("chunk-*.parquet"))
 
 
@@ -188,8 +227,11 @@ def committed_runs(folder: Path) -> pd.DataFrame:
 
 
 def _deduplicate(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per run key. Keys repeat only if a run was retried after failing (the success
-    is kept) or a chunk was written twice under different chunkings (the rows are equal)."""
+    """Keep one row per run key.
+
+    Keys repeat only if a run was retried after failing (the success is kept) or a chunk was
+    written twice under different chunkings (the rows are equal).
+    """
     failed = frame["error"].notna().to_numpy()
     order = np.lexsort((np.arange(len(frame)), failed))
     ordered = frame.iloc[order]
@@ -230,7 +272,8 @@ def read_trajectories(folder: Path, keys: Sequence[str] | None = None) -> pd.Dat
     """Tidy partner x week rows of every committed run kept with ``keep = "trajectories"``.
 
     Columns: ``scenario``, ``row``, ``replicate``, ``run_key``, ``week``, ``partner``,
-    ``handled``, ``recorded``, ``share``, ``buy_in``, ``interface``, ``attitude``. Rows of a
+    ``handled``, ``recorded``, ``share``, ``buy_in``, ``interface``, ``attitude``,
+    ``latency_days``, ``sharing_hours``, ``saved_hours``. Rows of a
     trajectories file whose runs file is missing (a chunk cut short by a crash) are ignored.
     """
     committed = set(committed_runs(folder)["run_key"])
@@ -256,8 +299,9 @@ def read_trajectories(folder: Path, keys: Sequence[str] | None = None) -> pd.Dat
 
 
 def result_hash(frame: pd.DataFrame) -> str:
-    """SHA-256 of a result table's content, independent of row and column order and of how
-    the table was chunked, stored or typed.
+    """SHA-256 of a result table's content, independent of its row and column order.
+
+    Independent too of how the table was chunked, stored or typed.
 
     Rows are sorted by ``run_key`` (and ``week``, ``partner`` when present); numbers are
     compared as float64 bit patterns (NaN canonicalised), everything else as text with None

@@ -10,9 +10,10 @@ Time: week ``t`` covers the seven days from ``start_date + 7 t`` (one step is on
 How each event type acts on the schedule (``w`` is the event's week, ``a`` its partners):
 
 ==========================  ============================================================
-``phase``                   marks a project phase; ``project_active`` is true from the
-                            start of the ``implementation`` phase (from week 0 if the
-                            scenario has no implementation phase)
+``phase``                   ``phase[w:] = PHASES.index(phase)`` (0 before the first
+                            phase event); ``project_active`` is true from the start of
+                            the ``implementation`` phase (from week 0 if the scenario
+                            has no implementation phase)
 ``go_live``                 ``live[w:, a] = True``
 ``training``                ``training[w, a]``: share of untrained staff trained that week
                             (two waves in one week combine as independent chances)
@@ -157,6 +158,7 @@ def build_schedule(
     interface_forced = np.zeros(shape, dtype=bool)
     functionality = np.ones(n_weeks)
     pressure_impulse = np.zeros(n_weeks)
+    phase = np.zeros(n_weeks, dtype=np.int64)
 
     for event in sorted(events, key=lambda e: e.week):
         _check_event(event, n_partners)
@@ -166,7 +168,7 @@ def build_schedule(
         cols = list(event.partners)
         match event.type:
             case "phase":
-                pass
+                phase[w:] = PHASES.index(str(event.phase))
             case "go_live":
                 live[w:, cols] = True
             case "colocation":
@@ -192,6 +194,7 @@ def build_schedule(
     return Schedule(
         live=live,
         project_active=project_active,
+        phase=phase,
         assurance=assurance,
         mandate=mandate,
         colocated=colocated,

@@ -34,7 +34,7 @@ TRUTH = {
     "baseline_motivation": 0.5,
     "double_keying_cost": 1.5,
     "buy_in_weight": 1.2,
-    "imitation_weight": 0.01,
+    "interface_consider_rate": 0.005,
 }
 
 

@@ -93,6 +93,9 @@ def _trajectory(handled, recorded, interface, buy_in) -> Trajectory:
         attitude=np.zeros((b, t, a)),
         pressure=np.zeros((b, t)),
         views=np.zeros((b, a, a)),
+        latency_days=np.zeros((b, t, a)),
+        sharing_hours=np.zeros((b, t, a)),
+        saved_hours=np.zeros((b, t, a)),
     )
 
 

@@ -1,18 +1,23 @@
 """The ``sharesim`` command: runs write complete, reproducible outputs; bad input gets one
-line on stderr, exit status 2, no traceback and nothing written."""
+line on stderr, exit status 2, no traceback and nothing written; every help screen is plain
+text that fits 80 columns."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import typer
 
-from sim.cli import main
+import sim
+from sim.cli import app, main
 from sim.scenarios import list_scenarios
 
 CORPUS = sorted((Path(__file__).parent / "bad_scenarios").glob("*.toml"))
@@ -194,10 +199,32 @@ def test_compare_reports_paired_differences_with_intervals(capsys) -> None:
         ["compare", "sentinel_replay", "no_interfaces", "--replicates", "6"], capsys
     )
     assert code == 0
-    line = next(row for row in out.splitlines() if row.strip().startswith("share_final_year "))
+    line = next(row for row in out.splitlines() if row.strip().startswith("final-year share "))
     assert "[" in line and "]" in line
-    difference = float(line.split()[3])
+    difference = float(line.split("[")[0].split()[-1])
     assert difference < 0, "removing every interface lowers sharing (DOMAIN.md P2)"
+
+
+def test_compare_table_is_readable_at_80_columns() -> None:
+    """Every output and every partner is named in full on one line of an 80-column terminal,
+    each with both medians and the paired difference with its interval."""
+    done = subprocess.run(
+        [sys.executable, "-m", "sim.cli", "compare", "sentinel_replay", "no_interfaces",
+         "--replicates", "4"],
+        capture_output=True, text=True, check=True, env={**os.environ, "COLUMNS": "80"},
+    )  # fmt: skip
+    lines = done.stdout.splitlines()
+    table = [line for line in lines if "[" in line and " to " in line and "%" in line]
+    assert all(len(line) <= 80 for line in lines if line in table)
+    assert "…" not in done.stdout
+    for name in ("final-year share", "share over the whole run", *list_scenario_partners()):
+        assert any(line.startswith(name + " ") for line in table), name
+
+
+def list_scenario_partners() -> tuple[str, ...]:
+    from sim.scenarios import Scenario
+
+    return Scenario.load("sentinel_replay").partner_names
 
 
 def test_messages_are_not_broken_at_the_terminal_width(tmp_path: Path, capsys) -> None:
@@ -210,5 +237,47 @@ def test_messages_are_not_broken_at_the_terminal_width(tmp_path: Path, capsys) -
     code, out, _ = call(["validate", str(copy)], capsys)
     assert code == 0
     assert out.strip().splitlines() == [
-        f"{copy}: valid scenario 'no_interfaces': 11 partners, 156 weeks, 120 uncertain inputs"
+        f"{copy}: valid scenario 'no_interfaces': 11 partners, 156 weeks, 130 uncertain inputs"
     ]
+
+
+# --- help: plain text within 80 columns, options that name their values ----------------
+
+COMMANDS = sorted(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
+
+
+def test_every_command_is_checked():
+    assert {"run", "compare", "sweep", "sensitivity", "calibrate", "dashboard"} <= set(COMMANDS)
+
+
+@pytest.mark.parametrize("command", ["", *COMMANDS])
+def test_every_help_screen_is_clean(command, capsys):
+    code, out, err = call([command, "--help"] if command else ["--help"], capsys)
+    assert code == 0 and err == ""
+    assert "Usage: sharesim" in out
+    assert "<bool>" not in out
+    # An option names its value (N, SEED, DIR); a type label in angle brackets is typer's.
+    assert not re.search(r"--[a-z-]+ <", out), out
+    assert not re.search(r"[A-Z] <[a-z]+>", out), "an argument with a type label"
+    assert "{" not in out.splitlines()[0], "an argument in braces on the usage line"
+    assert not re.search(r"\d{10}", out), "a number spelled out digit by digit"
+    assert "..." not in out.partition("Commands:")[2] and "…" not in out, "a cut summary"
+    assert "[[" not in out and "\\[" not in out
+    assert max(len(line) for line in out.splitlines()) <= 80
+
+
+def test_a_command_given_nothing_shows_its_whole_help(capsys):
+    code, out, err = call(["sweep"], capsys)
+    assert code == 2 and out == ""
+    assert err.startswith("Usage: sharesim sweep") and len(err.splitlines()) > 10
+
+
+def test_version(capsys):
+    code, out, _ = call(["--version"], capsys)
+    assert code == 0 and out == f"sharesim {sim.__version__}\n"
+
+
+@pytest.mark.parametrize("seed", ["-1", str(2**63), "seven"])
+def test_a_seed_out_of_range_is_one_line(seed, capsys):
+    code, _, err = call(["run", "sentinel_replay", "--seed", seed], capsys)
+    assert code == 2 and len(err.splitlines()) == 1 and "--seed" in err

@@ -361,7 +361,7 @@ def test_the_calibrated_scenario_s_ensemble_draws_from_its_posterior(
             timeout=LOAD_TIMEOUT_MS
         )
         caption = page.locator(".sharesim-ensemble-caption").inner_text()
-        assert "draws 121 uncertain inputs" in caption
+        assert "draws 131 uncertain inputs" in caption
         page.locator(".sharesim-ensemble").screenshot(path=str(tmp_path / "calibrated.png"))
         # Switched off, every run is at the point estimate: chance alone.
         page.get_by_text("Ensemble draws parameters from the posterior").click()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -177,3 +178,47 @@ def test_the_command_serves_the_page(asset_cache: Path, tmp_path: Path) -> None:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait(timeout=20)
     assert server.returncode is not None
+
+
+@pytest.mark.parametrize(
+    ("host", "fragment"),
+    [
+        ("", "give an address"),
+        (" 127.0.0.1", "give an address"),
+        ("no-such-host.invalid", "nor a name this machine can resolve"),
+        ("192.0.2.1", "not an address of this machine"),
+    ],
+)
+def test_an_address_the_server_cannot_listen_on_is_one_line(
+    host: str, fragment: str, no_exec: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = run(["dashboard", "--host", host], capsys)
+    assert code == 2, err
+    assert err.count("\n") == 1 and err.startswith("sharesim: error: --host")
+    assert fragment in err and "Traceback" not in err
+
+
+def test_a_port_in_use_is_one_line_before_any_server_starts(
+    no_exec: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, err = run(["dashboard", "--port", str(port)], capsys)
+    assert code == 2, err
+    expected = f"--port {port}: already in use on 127.0.0.1; give another with --port"
+    assert err == f"sharesim: error: {expected}\n"
+    # Once the port is free again, the same command serves.
+    with pytest.raises(Served):
+        main(["dashboard", "--port", str(port)])
+
+
+def test_every_address_is_served_with_a_warning_that_says_so(
+    no_exec: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(Served):
+        main(["dashboard", "--host", "::", "--port", "8902"])
+    err = capsys.readouterr().err
+    assert "warning: serving on :: (every address of this machine)" in err
+    assert "http://[::]:8902/" in err

@@ -259,7 +259,9 @@ def test_explanation_adds_up_to_the_engine_decision(catalog: Catalog) -> None:
         assert sum(t.contribution for t in e.terms) == pytest.approx(e.balance)
         keying = next(t for t in e.terms if t.name == "double_keying")
         interface = model.state.interface[0, index]
-        assert keying.value == (0.0 if interface == InterfaceState.LIVE else 2.0)
+        relief = model.parameters["workaround_relief"]
+        expected = {InterfaceState.LIVE: 0.0, InterfaceState.WORKAROUND: 2.0 * (1.0 - relief)}
+        assert keying.value == pytest.approx(expected.get(interface, 2.0))
         assert 0.0 <= e.probability <= 1.0
         if e.live:
             # The mean of the staff's probabilities, not the probability of the mean balance.
@@ -274,7 +276,13 @@ def test_explanation_predicts_the_week_it_explains(catalog: Catalog) -> None:
     live = run_of(catalog, "sentinel_replay", pressure_weight=0.0)
     live.step(70)
     model = live.model
-    for name in ("interface_consider_rate", "imitation_weight", "turnover_rate"):
+    for name in (
+        "interface_consider_rate",
+        "interface_success_pull",
+        "evaluation_decide_rate",
+        "workaround_rate",
+        "turnover_rate",
+    ):
         model.batch.p[name][:] = 0.0
     predicted = {p: explain.explain(model, p).probability for p in model.partnership.names}
     model.step()
@@ -562,7 +570,9 @@ def test_the_posterior_can_be_switched_out_of_the_ensemble(catalog: Catalog) -> 
     assert not Settings.checked(catalog, "sentinel_replay", 3, {}, posterior=True).posterior
     drawn = ensemble.run_band(catalog, on, replicates=8)
     point = ensemble.run_band(catalog, off, replicates=8)
-    assert drawn.drawn == 121 and point.drawn == 0
+    posterior = catalog.load("sentinel_calibrated").posterior
+    assert posterior is not None
+    assert drawn.drawn == len(posterior.inputs) and point.drawn == 0
     expected = run(catalog.load("sentinel_calibrated"), seed=3, replicates=8, posterior=False)
     share = 100.0 * expected.trajectory.partnership_share
     assert np.array_equal(point[ensemble.RECORDING_SHARE].median, np.quantile(share, 0.5, axis=0))
@@ -578,7 +588,7 @@ def test_the_posterior_switch_is_offered_only_where_there_is_one(page: Any) -> N
     (switch,) = wait_until("the switch", lambda: with_class(page, "sharesim-posterior"), 10)
     wait_until(
         "the ensemble from the posterior",
-        lambda: "draws 121 uncertain inputs" in text(ensemble_ready(page) or switch),
+        lambda: "draws 131 uncertain inputs" in text(ensemble_ready(page) or switch),
     )
     switch.v_model = False
     wait_until(

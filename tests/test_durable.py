@@ -111,30 +111,176 @@ def test_a_record_that_cannot_be_saved_does_not_hide_the_error():
         pass
 
 
+def _previous_output(out, files):
+    """A folder holding an output of kind "report" that wrote ``files`` (name -> text)."""
+    for name, text in files.items():
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_text(text)
+    manifest = {"kind": "report", "files": sorted([*files, "manifest.json"])}
+    (out / "manifest.json").write_text(json.dumps(manifest))
+
+
+def _entries(folder):
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
+
+
 def test_a_staged_output_is_published_whole_and_keeps_other_files(tmp_path):
     out = tmp_path / "out"
-    (out / "figures").mkdir(parents=True)
-    (out / "figures" / "old.svg").write_text("old")
+    _previous_output(out, {"figures/old.svg": "old", "report.md": "old report"})
     (out / "notes.txt").write_text("mine")
-    with durable.staged(out) as staging:
-        (staging / "figures").mkdir()
-        (staging / "figures" / "new.svg").write_text("new")
-        (staging / "report.md").write_text("report")
-        assert not (out / "report.md").exists()
-    assert sorted(p.name for p in out.iterdir()) == ["figures", "notes.txt", "report.md"]
-    assert [p.name for p in (out / "figures").iterdir()] == ["new.svg"]
+    (out / "figures" / "mine.svg").write_text("mine too")
+    with durable.staged(out, "report") as staging:
+        (staging.folder / "figures").mkdir()
+        (staging.folder / "figures" / "new.svg").write_text("new")
+        (staging.folder / "report.md").write_text("report")
+        staging.manifest["seed"] = 3
+        assert (out / "report.md").read_text() == "old report"
+    assert _entries(out) == [
+        ".lock",
+        "figures",
+        "figures/mine.svg",
+        "figures/new.svg",
+        "manifest.json",
+        "notes.txt",
+        "report.md",
+    ]
+    assert (out / "report.md").read_text() == "report"
+    assert (out / "notes.txt").read_text() == "mine"
+    assert (out / "figures" / "mine.svg").read_text() == "mine too"
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest == {
+        "seed": 3,
+        "kind": "report",
+        "files": ["figures/new.svg", "manifest.json", "report.md"],
+    }
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
 def test_a_failed_output_leaves_the_previous_one_untouched(tmp_path):
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "report.md").write_text("good")
-    with pytest.raises(RuntimeError), durable.staged(out) as staging:
-        (staging / "report.md").write_text("half")
+    _previous_output(out, {"report.md": "good"})
+    before = {name: (out / name).read_bytes() for name in ("report.md", "manifest.json")}
+    with pytest.raises(RuntimeError), durable.staged(out, "report") as staging:
+        (staging.folder / "report.md").write_text("half")
         raise RuntimeError("failed while writing")
-    assert (out / "report.md").read_text() == "good"
+    assert {name: (out / name).read_bytes() for name in before} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert _entries(out) == [".lock", "manifest.json", "report.md"]
+
+
+def test_a_failed_output_into_a_new_folder_leaves_no_folder(tmp_path):
+    with pytest.raises(RuntimeError), durable.staged(tmp_path / "a" / "b", "report") as staging:
+        (staging.folder / "report.md").write_text("half")
+        raise RuntimeError("failed while writing")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_output_adding_to_its_folder_keeps_what_it_wrote_before(tmp_path):
+    out = tmp_path / "out"
+    _previous_output(out, {"a.csv": "a"})
+    with durable.staged(out, "report", replace=False) as staging:
+        (staging.folder / "b.csv").write_text("b")
+        staging.manifest["last"] = "b"
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["files"] == ["a.csv", "b.csv", "manifest.json"] and manifest["last"] == "b"
+    assert (out / "a.csv").read_text() == "a"
+
+
+@pytest.mark.parametrize(
+    ("prepare", "message"),
+    [
+        (lambda out: (out / "notes.txt").write_text("mine"), "did not write"),
+        (
+            lambda out: (out / "manifest.json").write_text('{"kind": "sweep", "files": []}'),
+            "holds the output of sharesim sweep",
+        ),
+        (lambda out: (out / "manifest.json").write_text("{not json"), "not a readable manifest"),
+    ],
+    ids=["a user's folder", "another command's folder", "a garbled manifest"],
+)
+def test_a_folder_that_is_not_the_outputs_own_is_refused_untouched(tmp_path, prepare, message):
+    out = tmp_path / "out"
+    out.mkdir()
+    prepare(out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    with (
+        pytest.raises(durable.OutputError, match=message) as refused,
+        durable.staged(out, "report") as staging,
+    ):
+        (staging.folder / "report.md").write_text("report")
+    assert "\n" not in str(refused.value) and str(out) in str(refused.value)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_a_users_file_where_the_output_writes_one_is_refused_before_anything_moves(tmp_path):
+    out = tmp_path / "out"
+    _previous_output(out, {"report.md": "old"})
+    (out / "figures").write_text("a file where the output puts a folder")
+    with (
+        pytest.raises(durable.OutputError, match="in the way"),
+        durable.staged(out, "report") as staging,
+    ):
+        (staging.folder / "report.md").write_text("new")
+        (staging.folder / "figures").mkdir()
+        (staging.folder / "figures" / "a.png").write_text("png")
+    assert (out / "report.md").read_text() == "old"
+
+
+def test_a_manifest_listing_paths_outside_its_folder_never_removes_them(tmp_path):
+    outside = tmp_path / "precious.txt"
+    outside.write_text("keep")
+    out = tmp_path / "out"
+    out.mkdir()
+    listed = ["../precious.txt", str(outside), "manifest.json"]
+    (out / "manifest.json").write_text(json.dumps({"kind": "report", "files": listed}))
+    with durable.staged(out, "report") as staging:
+        (staging.folder / "report.md").write_text("new")
+    assert outside.read_text() == "keep"
+
+
+def test_an_earlier_outputs_file_behind_a_link_is_never_removed(tmp_path):
+    """A folder the user swapped for a link may lead anywhere: nothing is removed through it,
+    and nothing of the user's that merely looks like a leftover is removed either."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "old.svg").write_text("precious")
+    out = tmp_path / "out"
+    _previous_output(out, {"figures/old.svg": "old", "report.md": "old"})
+    (out / "figures" / "old.svg").unlink()
+    (out / "figures").rmdir()
+    (out / "figures").symlink_to(elsewhere)
+    (out / ".staging-notes").mkdir()
+    (out / ".staging-notes" / "plan.txt").write_text("mine")
+    with durable.staged(out, "report") as staging:
+        (staging.folder / "report.md").write_text("new")
+    assert (elsewhere / "old.svg").read_text() == "precious"
+    assert (out / ".staging-notes" / "plan.txt").read_text() == "mine"
+
+
+def test_os_errors_of_an_output_become_one_line_naming_the_path(tmp_path, monkeypatch):
+    path = tmp_path / "a.bin"
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(durable.OutputError) as failed:
+        durable.write_atomic(path, b"data")
+    assert str(failed.value) == f"{path}: cannot write (No space left on device)"
+    assert isinstance(failed.value, InputError) and isinstance(failed.value, OSError)
+    assert list(tmp_path.iterdir()) == []
+    long = tmp_path / ("x" * 5000)
+    with pytest.raises(durable.OutputError, match="File name too long") as failed:
+        durable.owned(long, "report")
+    assert len(str(failed.value)) < 300 and "characters)" in str(failed.value)
+
+
+def test_a_lock_nobody_holds_is_seen_as_free(tmp_path):
+    lock = tmp_path / ".lock"
+    assert not durable.held(lock)
+    with durable.locked(lock):
+        assert durable.held(lock)
+    assert not durable.held(lock)
 
 
 def test_timestamps_are_utc_seconds():

@@ -139,6 +139,7 @@ def test_bureaucracy_can_help_or_hinder():
             p.initial_interface,
             p.interface_allowed,
             p.prior_use,
+            p.priority,
         ),
         setup.schedule,
     )
@@ -160,6 +161,7 @@ def test_decision_terms_cover_motivation_and_cost_from_the_design():
         "buy_in",
         "norm",
         "reciprocity",
+        "chasing",
         "pressure",
         "mandate",
     }
@@ -168,7 +170,6 @@ def test_decision_terms_cover_motivation_and_cost_from_the_design():
         "functionality",
         "bureaucratic_burden",
         "workload",
-        "colocation",
     }
     assert set(terms.staff_motivation) == {"attitude", "habit"}
     assert set(terms.staff_cost) == {"legal_risk", "training"}
@@ -191,8 +192,9 @@ def test_a_live_interface_raises_recording():
         initial_interface=np.array([InterfaceState.LIVE, InterfaceState.NONE]),
         interface_allowed=np.array([True, True]),
         prior_use=np.array([False, False]),
+        priority=np.array([False, False]),
     )
-    params = dict(defaults(), interface_consider_rate=0.0, imitation_weight=0.0)
+    params = dict(defaults(), interface_consider_rate=0.0, interface_success_pull=0.0)
     schedule = Schedule.quiet(104, 2)
     schedule.training[0] = 1.0  # both trained at go-live, both under a signed agreement
     schedule.assurance[:] = 0.5
@@ -223,8 +225,9 @@ def test_a_partner_not_allowed_an_interface_never_gets_one():
         p.initial_interface,
         np.zeros(5, dtype=bool),
         p.prior_use,
+        p.priority,
     )
-    params = dict(defaults(), interface_consider_rate=0.05, interface_build_rate=0.1)
+    params = dict(defaults(), interface_consider_rate=0.05, interface_success_pull=0.005)
     out = simulate(blocked, setup.schedule, stack_parameters([params] * 5), range(5))
     assert (out.interface == InterfaceState.NONE).all()
 
@@ -259,7 +262,10 @@ def test_decision_terms_explain_the_compiled_decision():
     setup = toy_setup(n_weeks=3)
     quiet = Schedule.quiet(3, setup.partnership.n_partners)
     params = dict(
-        setup.parameters, turnover_rate=0.0, interface_consider_rate=0.0, imitation_weight=0.0
+        setup.parameters,
+        turnover_rate=0.0,
+        interface_consider_rate=0.0,
+        interface_success_pull=0.0,
     )
     batch = prepare(setup.partnership, quiet, stack_parameters([params, params]))
     rngs = generators([1, 2])

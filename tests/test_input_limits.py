@@ -299,11 +299,11 @@ def test_yes_on_the_command_line_lets_many_runs_start(
     command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
     from sim.cli import main
-    from sim.sensitivity.experiment_file import SensitivityExperiment
 
     # `sim.sweep` and `sim.calibration.calibrate` are also names of functions `sim` exports.
     monkeypatch.setattr(importlib.import_module("sim.sweep"), "run_plan", _stop)
-    monkeypatch.setattr(SensitivityExperiment, "run", _stop)
+    # The command claims an analysis folder (so an interrupted one resumes) where runs start.
+    monkeypatch.setattr(importlib.import_module("sim.sensitivity.folder"), "run_to_folder", _stop)
     monkeypatch.setattr(importlib.import_module("sim.calibration"), "calibrate", _stop)
     if command == "sweep":
         args = ["sweep", str(_experiment(tmp_path, 400_000)), "--out", str(tmp_path / "out")]

@@ -15,6 +15,7 @@ from toy import toy_setup
 import sim.engine
 import sim.kernel
 from sim.arrays import (
+    Benefit,
     Layout,
     OutputRecord,
     Outputs,
@@ -44,7 +45,14 @@ from sim.scenarios.schema import InterfaceName
 def test_interface_stages_are_declared_once():
     """Scenario files spell the kernel's stages, in code order; the codes count from 0."""
     assert get_args(InterfaceName) == INTERFACE_NAMES
-    assert INTERFACE_NAMES == ("none", "considering", "building", "live")
+    assert INTERFACE_NAMES == (
+        "none",
+        "considering",
+        "building",
+        "live",
+        "workaround",
+        "declined",
+    )
     assert [int(stage) for stage in InterfaceState] == list(range(len(INTERFACE_NAMES)))
 
 
@@ -52,7 +60,7 @@ def test_every_declared_array_has_a_layout():
     state = {f.name for f in dataclasses.fields(State)} - {"week"}
     assert set(layouts(State)) == state
     assert set(layouts(WeekOutput)) == {f.name for f in dataclasses.fields(WeekOutput)}
-    assert set(layouts(Trajectory)) == set(layouts(Outputs)) | {"views"}
+    assert set(layouts(Trajectory)) == set(layouts(Outputs)) | set(layouts(Benefit)) | {"views"}
     assert all(isinstance(layout, Layout) for layout in layouts(State).values())
 
 
@@ -108,7 +116,7 @@ def test_select_and_concatenate_keep_every_declared_array():
     joined = sim.engine.concatenate(parts)
     assert joined.names == whole.names
     for name in layouts(Trajectory):
-        assert np.array_equal(getattr(joined, name), getattr(whole, name)), name
+        assert np.array_equal(getattr(joined, name), getattr(whole, name), equal_nan=True), name
 
 
 def test_step_and_simulate_share_one_compiled_kernel(monkeypatch):

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy.stats import wilcoxon
 
-from sim.metrics import slug, summary_metrics
+from sim.metrics import interface_positions, slug, summary_metrics
 from sim.run import run
 
 SEED = 11
@@ -50,10 +50,10 @@ def test_buy_in_and_recording_are_positively_rank_correlated(replay_metrics):
 
 
 def test_the_2012_interface_position(replay):
-    """P3: in 2012 only 4 of the 11 partners were considering an interface (or had one)."""
-    week = 40  # January 2012
-    engaged = (replay.trajectory.interface[:, week] > 0).sum(axis=1)
-    assert np.median(engaged) == 4
+    """P3: in 2012 only 4 of the 11 partners were considering an interface (or had one),
+    read on 2012-07-02 (week 65), the date the calibration target uses."""
+    positions = interface_positions(replay.trajectory.interface, week_2012=65, week_2014=147)
+    assert np.median(positions["engaged_2012"]) == 4
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,7 @@ from sim.scenarios import (
     slug,
 )
 from sim.scenarios.schema import (
+    COLOCATION_INPUTS,
     EVENT_AMOUNT_FIELDS,
     INTERFACE_NAMES,
     PARTNER_NUMBER_FIELDS,
@@ -137,7 +138,6 @@ def test_replay_partners_and_roles(replay: Scenario) -> None:
     assert kinds.count("district") == 7 and kinds.count("unitary") == 2
     assert kinds.count("police") == 1 and kinds.count("county") == 1
     charnwood = replay.partner("Charnwood")
-    assert charnwood.chair.value and charnwood.project_manager.value
     assert charnwood.contract_holder.value and charnwood.prior_use.value
     assert replay.partner("Leicestershire Police").funder.value
     others = [n for n in replay.partner_names if n != "Charnwood"]
@@ -291,7 +291,7 @@ go_live = 2012-04-02
     leaf = Scenario.load(path)
     assert len(leaf.partner_names) == 12 and leaf.partner_names[-1] == "Leicestershire Fire"
     fire = leaf.partner("Leicestershire Fire")
-    assert fire.chair == Given[bool](
+    assert fire.funder == Given[bool](
         value=False, provenance="assumed", source="test: a twelfth partner"
     )
     assert leaf.spec.delivery_delay_weeks is not None
@@ -401,12 +401,15 @@ def test_uncertain_inputs_are_named_and_valid(replay: Scenario) -> None:
     assert "pressure_weight" not in inputs  # external evidence: not an uncertain input
     assert inputs["blaby.staff"] == (3, 10)
     assert "blaby.go_live_week" in inputs and "charnwood.go_live_week" not in inputs
-    assert inputs["hinckley_bosworth.colocation_week"][0] >= 0
+    assert inputs["colocation.pair"] == (0, 44)  # DOMAIN.md P7: any two of ten councils
+    assert inputs["colocation.first_week"][0] >= 0 and "colocation.second_week" in inputs
     assert "events.upgrade_1.multiplier" in inputs and "events.upgrade_1.week" in inputs
     pattern = re.compile(r"^([a-z_]+|[a-z0-9_]+\.[a-z_]+|events\.[A-Za-z0-9_-]+\.[a-z_]+)$")
     assert all(pattern.match(name) for name in inputs)
     for name in inputs:
-        if "." in name and not name.startswith("events."):
+        if name.startswith("colocation."):
+            assert name.split(".")[1] in COLOCATION_INPUTS
+        elif "." in name and not name.startswith("events."):
             prefix, field = name.split(".")
             assert prefix in {slug(n) for n in replay.partner_names}
             assert field in PARTNER_NUMBER_FIELDS or field in ("go_live_week", "colocation_week")
@@ -513,11 +516,7 @@ def replay_partner_table(scenario: Scenario) -> str:
         "|" + "---|" * (3 + len(fields)),
     ]
     for p in scenario.spec.partners:
-        roles = [
-            r
-            for r in ("chair", "project_manager", "funder", "contract_holder")
-            if getattr(p, r).value
-        ]
+        roles = [r for r in ("funder", "contract_holder") if getattr(p, r).value]
         if p.prior_use.value:
             roles.append("prior use")
         cells = [p.name, f"{p.kind} ({p.provenance})", ", ".join(roles) or "—"]
@@ -592,7 +591,7 @@ def scenario_specs(draw: st.DrawFn) -> ScenarioSpec:
     note = {"provenance": draw(st.sampled_from(PROVENANCES)), "source": draw(_TEXT)}
     names = draw(
         st.lists(
-            _TEXT.filter(lambda s: slug(s) not in ("", "events")),
+            _TEXT.filter(lambda s: slug(s) not in ("", "events", "colocation")),
             min_size=1,
             max_size=4,
             unique_by=slug,
@@ -619,7 +618,7 @@ def scenario_specs(draw: st.DrawFn) -> ScenarioSpec:
             "prior_use": {"value": prior, **note},
             **{
                 f: draw(_annotated(st.booleans(), ranged=False))
-                for f in ("chair", "project_manager", "funder", "contract_holder")
+                for f in ("funder", "contract_holder")
             },
             "go_live": ({"value": 0, **note} if prior else draw(_when(start, n_weeks))),
         }

@@ -9,6 +9,7 @@ from datetime import date
 import numpy as np
 from scipy.stats import ks_2samp
 
+from sim.benefit import mean_latency
 from sim.engine import InterfaceState, Partnership, Schedule, Trajectory
 from sim.params import defaults
 
@@ -25,14 +26,16 @@ class ToySetup:
 
 
 def toy_partnership(staff: tuple[int, ...] = (30, 5, 8, 4, 12)) -> Partnership:
-    """Five partners: a police force, three councils (one with prior use and an interface),
-    a county; staff counts as given."""
+    """Five partners: a police force (the funder), three councils (one with prior use and an
+    interface), a county; staff counts as given."""
     n = len(staff)
     kinds = ("police", "district", "district", "district", "county", *("district",) * (n - 5))
     interface = np.full(n, InterfaceState.NONE, dtype=np.int64)
     interface[min(2, n - 1)] = InterfaceState.LIVE
     prior = np.zeros(n, dtype=bool)
     prior[min(2, n - 1)] = True
+    priority = np.zeros(n, dtype=bool)
+    priority[0] = True
     return Partnership(
         names=tuple(f"partner_{i}" for i in range(n)),
         kinds=kinds[:n],
@@ -44,6 +47,7 @@ def toy_partnership(staff: tuple[int, ...] = (30, 5, 8, 4, 12)) -> Partnership:
         initial_interface=interface,
         interface_allowed=np.ones(n, dtype=bool),
         prior_use=prior,
+        priority=priority,
     )
 
 
@@ -72,29 +76,36 @@ def toy_setup(n_weeks: int = 104, staff: tuple[int, ...] = (30, 5, 8, 4, 12)) ->
     return ToySetup(partnership, eventful_schedule(n_weeks, partnership.n_partners))
 
 
-def main_outputs(handled, recorded, buy_in, interface, attitude) -> dict[str, float]:
-    """Main outputs of one run from its (T, A) arrays."""
-    return {
-        "share_weeks_13_26": recorded[13:26].sum() / max(handled[13:26].sum(), 1),
-        "share_last_13_weeks": recorded[-13:].sum() / max(handled[-13:].sum(), 1),
-        "handled": handled.sum(),
-        "buy_in_end": buy_in[-1].mean(),
-        "attitude_end": attitude[-1].mean(),
-        "interfaces_live_end": (interface[-1] == InterfaceState.LIVE).sum(),
-    }
+STAGES = ("considering", "building", "workaround", "live", "declined")
 
 
 def trajectory_outputs(out: Trajectory) -> list[dict[str, float]]:
-    """Main outputs of every run of a trajectory, with the total of cross-partner views."""
-    return [
-        {
-            **main_outputs(
-                out.handled[b], out.recorded[b], out.buy_in[b], out.interface[b], out.attitude[b]
-            ),
-            "views_total": out.views[b].sum(),
+    """Main outputs of every run of a trajectory.
+
+    Recording shares, cases, buy-in and attitude; the interface-state path (mean number of
+    partners in each stage over the weeks, the share of weeks the funder's interface is
+    live); what sharing bought over the last quarter (latency, staff hours saved); and the
+    total of cross-partner views.
+    """
+    rows = []
+    for b in range(out.handled.shape[0]):
+        handled, recorded, interface = out.handled[b], out.recorded[b], out.interface[b]
+        row = {
+            "share_weeks_13_26": recorded[13:26].sum() / max(handled[13:26].sum(), 1),
+            "share_last_13_weeks": recorded[-13:].sum() / max(handled[-13:].sum(), 1),
+            "handled": handled.sum(),
+            "buy_in_end": out.buy_in[b, -1].mean(),
+            "attitude_end": out.attitude[b, -1].mean(),
         }
-        for b in range(out.handled.shape[0])
-    ]
+        for stage in STAGES:
+            count = (interface == InterfaceState[stage.upper()]).sum(axis=1)
+            row[f"occupancy_{stage}"] = count.mean()
+        row["funder_live_weeks"] = (interface[:, 0] == InterfaceState.LIVE).mean()
+        row["latency_last_13_weeks"] = mean_latency(out.select([b]), slice(-13, None))[0]
+        row["saved_hours_last_13_weeks"] = out.saved_hours[b, -13:].sum()
+        row["views_total"] = out.views[b].sum()
+        rows.append(row)
+    return rows
 
 
 def ks_pvalues(first: list[dict[str, float]], second: list[dict[str, float]]) -> dict[str, float]:

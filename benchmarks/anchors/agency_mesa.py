@@ -19,8 +19,18 @@ from collections.abc import Mapping
 import mesa
 import numpy as np
 
-from anchors.whole_array import BUILDING, CONSIDERING, LIVE, NONE, clip01, partner_shares
-from sim.engine import Partnership, Schedule, Trajectory
+from anchors.whole_array import (
+    BUILDING,
+    CONSIDERING,
+    DECLINED,
+    LIVE,
+    NONE,
+    WORKAROUND,
+    clip01,
+    partner_shares,
+)
+from sim.engine import Partnership, Schedule, Trajectory, trajectory_of
+from sim.kernel import EVALUATION
 
 
 class StaffedPartner(mesa.Agent):
@@ -51,6 +61,11 @@ class StaffedPartner(mesa.Agent):
         self.buy_in = float(partnership.initial_buy_in[index])
         self.interface = int(partnership.initial_interface[index]) if self.allowed else NONE
         self.build_left = 0
+        self.weeks_waiting = 0
+        self.interfaces_seen = 0.0
+        self.sooner = 1.0 - p["control_priority"] if partnership.priority[index] else 1.0
+        # A partner whose interface a scenario event makes live decides nothing itself.
+        self.scripted = bool(np.asarray(model.schedule.interface_forced)[:, index].any())
         # Last week's cases and shares (what the others read), and this week's.
         self.handled = self.recorded = 0.0
         self.share = self.partners_share = 0.0
@@ -67,22 +82,47 @@ class StaffedPartner(mesa.Agent):
         return bool(self.this_week("live"))
 
     def update_interface(self) -> None:
-        """Move along ``none -> considering -> building -> live`` (three uniforms a week)."""
-        p = self.model.p
-        u_consider, u_build, u_weeks = self.model.rng.random(3)
-        hazard = p["imitation_weight"] * max(self.model.peers[self.index] - self.share, 0.0)
-        if self.buy_in >= p["interface_buy_in_threshold"]:
-            hazard += p["interface_consider_rate"]
+        """Scope, decide to build or decline, wait, work around, go live (two uniforms a week).
+
+        Reads the partnership's signals of the start of the week (``model.seen_working``,
+        ``model.seen_wait``), so the order in which partners move does not matter.
+        """
+        p, model = self.model.p, self.model
+        u_hazard, u_weeks = model.rng.random(2)
         stage = self.interface
-        if self.allowed and self.live and stage == NONE and u_consider < hazard:
-            self.interface = CONSIDERING
-        if stage == CONSIDERING and u_build < p["interface_build_rate"]:
-            self.interface = BUILDING
-            self.build_left = max(int(np.rint((0.5 + u_weeks) * p["interface_build_weeks"])), 1)
-        elif stage == BUILDING:
+        half_life = p["interface_value_half_life"]
+        if self.live:
+            own = self.share if stage == LIVE else 0.0
+            self.interfaces_seen += self.share * (model.seen_working - own)
+        pull = p["interface_success_pull"] * self.interfaces_seen
+        can_act = self.allowed and self.live
+        asked = stage == NONE and can_act and model.evaluating
+        if self.scripted:
+            pass
+        elif stage == NONE and can_act and not asked:
+            if u_hazard < p["interface_consider_rate"] + pull:
+                self.interface = CONSIDERING
+        elif stage == CONSIDERING or asked:
+            hazard = pull + (p["evaluation_decide_rate"] if model.evaluating else 0.0)
+            if u_hazard < hazard:
+                worth = self.buy_in * 0.5 ** (self.sooner * model.seen_wait / half_life)
+                if worth >= p["interface_buy_in_threshold"]:
+                    self.interface = BUILDING
+                    weeks = np.rint((0.5 + u_weeks) * p["interface_build_weeks"] * self.sooner)
+                    self.build_left = max(int(weeks), 1)
+                    self.weeks_waiting = 0
+                else:
+                    self.interface = DECLINED
+        elif stage in (BUILDING, WORKAROUND):
             self.build_left -= 1
-        finished = stage == BUILDING and self.build_left <= 0
-        if finished or (self.allowed and self.this_week("interface_forced")):
+            self.weeks_waiting += 1
+            if self.build_left <= 0:
+                self.interface = LIVE
+            elif stage == BUILDING:
+                eroded = 1.0 - 0.5 ** (self.weeks_waiting / half_life)
+                if u_hazard < p["workaround_rate"] * eroded:
+                    self.interface = WORKAROUND
+        if self.allowed and self.this_week("interface_forced"):
             self.interface = LIVE
 
     def turnover_and_training(self) -> None:
@@ -107,24 +147,31 @@ class StaffedPartner(mesa.Agent):
         p, model = self.model.p, self.model
         probability = 0.0
         if self.live:
+            # Co-located staff trust partners (less legal risk) and are chased by them.
+            contact = float(self.this_week("colocated"))
             assurance = clip01(
                 self.this_week("assurance") + p["bureaucracy_assurance"] * self.bureaucracy
             )
-            legal = p["legal_risk"] * (1.0 - p["assurance_relief"] * assurance)
+            legal = (
+                p["legal_risk"]
+                * (1.0 - p["assurance_relief"] * assurance)
+                * (1.0 - p["colocation_trust"] * contact)
+            )
+            chasing = p["reciprocity_weight"] + p["colocation_chasing"] * contact
             motivation = (
                 p["baseline_motivation"]
                 + p["buy_in_weight"] * self.buy_in
                 + p["norm_weight"] * self.share
-                + p["reciprocity_weight"] * self.partners_share
+                + chasing * self.partners_share
                 + p["pressure_weight"] * model.pressure
                 + p["mandate_weight"] * self.this_week("mandate")
             )
+            keying = {LIVE: 0.0, WORKAROUND: 1.0 - p["workaround_relief"]}.get(self.interface, 1.0)
             cost = (
-                p["double_keying_cost"] * (self.interface != LIVE)
+                p["double_keying_cost"] * keying
                 + p["functionality_cost"] * model.functionality
                 + p["bureaucracy_burden"] * self.bureaucracy
                 + p["workload_cost"] * self.relative_load
-                - p["colocation_relief"] * self.this_week("colocated")
             )
             balance = (
                 motivation
@@ -184,6 +231,8 @@ class PartnerModel(mesa.Model):
         self.pressure = 0.0
         self.functionality = 1.0
         self.project_active = False
+        self.evaluating = False
+        self.seen_working = self.seen_wait = 0.0
         # The schedule's per-partner arrays (T, A) by name; each week reads one row of each.
         self.partner_schedule = {
             f.name: getattr(schedule, f.name)
@@ -192,7 +241,7 @@ class PartnerModel(mesa.Model):
         }
         self.week_values: dict[str, np.ndarray] = {}
         a = partnership.n_partners
-        self.peers = self.partners_now = np.zeros(a)
+        self.partners_now = np.zeros(a)
         self.views = np.zeros((a, a))
         self.outputs = {
             name: np.zeros((schedule.n_weeks, a))
@@ -212,10 +261,13 @@ class PartnerModel(mesa.Model):
         self.project_active = bool(schedule.project_active[t])
         decay = 0.5 ** (1.0 / self.p["pressure_half_life"])
         self.pressure = min(max(self.pressure * decay + schedule.pressure_impulse[t], 0.0), 1.0)
-        live_interface = self._gather("interface") == LIVE
-        self.peers = partner_shares(
-            self._gather("recorded"), self._gather("handled"), live_interface
-        )
+        self.evaluating = bool(schedule.phase[t] == EVALUATION)
+        # The partnership's signals, read before anyone moves: working interfaces seen and
+        # the longest wait of a partner still waiting for its interface.
+        stages, live_now = self._gather("interface"), self.week_values["live"]
+        self.seen_working = float(self._gather("share")[(stages == LIVE) & live_now].sum())
+        pending = (stages == BUILDING) | (stages == WORKAROUND)
+        self.seen_wait = float(self._gather("weeks_waiting")[pending].max(initial=0.0))
 
         partners.do("update_interface")
         partners.do("turnover_and_training")
@@ -232,17 +284,13 @@ class PartnerModel(mesa.Model):
         self.running = self.week < schedule.n_weeks
 
     def trajectory(self) -> Trajectory:
-        """The outputs so far, as a one-run trajectory."""
-        out = self.outputs
-        return Trajectory(
-            names=self.partnership.names,
-            handled=out["handled"][None].astype(np.int64),
-            recorded=out["recorded"][None].astype(np.int64),
-            buy_in=out["buy_in"][None],
-            interface=out["interface"][None].astype(np.int64),
-            attitude=out["attitude"][None],
-            pressure=self.pressures[None],
-            views=self.views[None],
+        """The outputs so far, as a one-run trajectory (with what sharing bought)."""
+        weekly = {name: values[None] for name, values in self.outputs.items()}
+        for name in ("handled", "recorded", "interface"):
+            weekly[name] = weekly[name].astype(np.int64)
+        weekly["pressure"] = self.pressures[None]
+        return trajectory_of(
+            self.partnership.names, weekly, self.views[None], self.schedule, self.p
         )
 
 

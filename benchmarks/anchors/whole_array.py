@@ -15,9 +15,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from sim.engine import InterfaceState, Partnership, Schedule, Trajectory
+from sim.engine import InterfaceState, Partnership, Schedule, Trajectory, trajectory_of
+from sim.kernel import EVALUATION
 
-NONE, CONSIDERING, BUILDING, LIVE = (int(s) for s in InterfaceState)
+NONE, CONSIDERING, BUILDING, LIVE, WORKAROUND, DECLINED = (int(s) for s in InterfaceState)
 
 
 def clip01(x: np.ndarray | float) -> np.ndarray:
@@ -47,6 +48,10 @@ def simulate(
     rate = (partnership.caseload / partnership.staff)[partner] * p["caseload_scale"]
     relative_load = (partnership.caseload / partnership.staff) / (partnership.caseload.sum() / n)
     allowed, bureaucracy = partnership.interface_allowed, partnership.bureaucracy
+    sooner = np.where(partnership.priority, 1.0 - p["control_priority"], 1.0)
+    # A partner whose interface a scenario event makes live decides nothing itself.
+    scripted = np.asarray(schedule.interface_forced).any(axis=0)
+    half_life = p["interface_value_half_life"]
 
     prior = partnership.prior_use[partner]
     attitude = clip01(p["attitude_mean"] + p["attitude_spread"] * rng.standard_normal(n))
@@ -57,6 +62,8 @@ def simulate(
     buy_in = partnership.initial_buy_in.astype(float)
     interface = np.where(allowed, partnership.initial_interface, NONE)
     build_left = np.zeros(a, dtype=np.int64)
+    weeks_waiting = np.zeros(a)
+    interfaces_seen = np.zeros(a)
     handled, recorded = np.zeros(a), np.zeros(a)
     own_share, partners_share = np.zeros(a), np.zeros(a)
     pressure = 0.0
@@ -70,22 +77,41 @@ def simulate(
         live = schedule.live[t]
         pressure = float(clip01(pressure * decay + schedule.pressure_impulse[t]))
 
-        # Interfaces: considered on buy-in or by imitating partners with live interfaces.
-        u_consider, u_build, u_weeks = rng.random((3, a))
-        peers = partner_shares(recorded, handled, interface == LIVE)
-        hazard = p["imitation_weight"] * np.maximum(peers - own_share, 0.0)
-        hazard += np.where(
-            buy_in >= p["interface_buy_in_threshold"], p["interface_consider_rate"], 0
-        )
+        # Interfaces: scope as working interfaces are seen, decide (also when the evaluation
+        # asks) to build or decline on buy-in discounted by the longest wait, wait, work
+        # around as the wait erodes the value, go live on delivery.
+        u_hazard, u_weeks = rng.random((2, a))
+        pending = (interface == BUILDING) | (interface == WORKAROUND)
+        seen_total = own_share[(interface == LIVE) & live].sum()
+        seen_wait = weeks_waiting[pending].max(initial=0.0)
+        evaluating = schedule.phase[t] == EVALUATION
+        own = np.where(interface == LIVE, own_share, 0.0)
+        interfaces_seen += np.where(live, own_share * (seen_total - own), 0.0)
+        pull = p["interface_success_pull"] * interfaces_seen
+        can_act = allowed & live & ~scripted
+        asked = (interface == NONE) & can_act & evaluating
+        consider = (interface == NONE) & can_act & ~asked
+        consider &= u_hazard < p["interface_consider_rate"] + pull
+        decide_hazard = pull + (p["evaluation_decide_rate"] if evaluating else 0.0)
+        deciding = (((interface == CONSIDERING) & ~scripted) | asked) & (u_hazard < decide_hazard)
+        worth = buy_in * 0.5 ** (sooner * seen_wait / half_life)
+        build = deciding & (worth >= p["interface_buy_in_threshold"])
+        waiting = pending & ~scripted
+        build_left = np.where(waiting, build_left - 1, build_left)
+        weeks_waiting = np.where(waiting, weeks_waiting + 1, weeks_waiting)
+        delivered = waiting & (build_left <= 0)
+        eroded = 1.0 - 0.5 ** (weeks_waiting / half_life)
+        work_around = waiting & ~delivered & (interface == BUILDING)
+        work_around &= u_hazard < p["workaround_rate"] * eroded
+        weeks_to_build = np.rint((0.5 + u_weeks) * p["interface_build_weeks"] * sooner)
+        build_left = np.where(build, np.maximum(weeks_to_build.astype(np.int64), 1), build_left)
+        weeks_waiting = np.where(build, 0.0, weeks_waiting)
         stage = interface.copy()
-        stage[allowed & live & (interface == NONE) & (u_consider < hazard)] = CONSIDERING
-        start = (interface == CONSIDERING) & (u_build < p["interface_build_rate"])
-        stage[start] = BUILDING
-        weeks_to_build = np.rint((0.5 + u_weeks) * p["interface_build_weeks"]).astype(np.int64)
-        build_left = np.where(start, np.maximum(weeks_to_build, 1), build_left)
-        build_left = np.where(interface == BUILDING, build_left - 1, build_left)
-        finished = (interface == BUILDING) & (build_left <= 0)
-        stage[finished | (allowed & schedule.interface_forced[t])] = LIVE
+        stage[consider] = CONSIDERING
+        stage[build] = BUILDING
+        stage[deciding & ~build] = DECLINED
+        stage[work_around] = WORKAROUND
+        stage[delivered | (allowed & schedule.interface_forced[t])] = LIVE
         interface = stage
 
         # Turnover: leavers are replaced by untrained newcomers; training waves train staff.
@@ -103,22 +129,32 @@ def simulate(
             trained |= rng.random(n) < coverage
 
         # The decision: motivation minus cost, then Poisson thinning of the week's cases.
+        # Co-located staff trust partners (less legal risk) and are chased by them.
+        contact = schedule.colocated[t].astype(float)
         assurance = clip01(schedule.assurance[t] + p["bureaucracy_assurance"] * bureaucracy)
-        legal = p["legal_risk"] * (1.0 - p["assurance_relief"] * assurance)
+        legal = (
+            p["legal_risk"]
+            * (1.0 - p["assurance_relief"] * assurance)
+            * (1.0 - p["colocation_trust"] * contact)
+        )
         motivation = (
             p["baseline_motivation"]
             + p["buy_in_weight"] * buy_in
             + p["norm_weight"] * own_share
-            + p["reciprocity_weight"] * partners_share
+            + (p["reciprocity_weight"] + p["colocation_chasing"] * contact) * partners_share
             + p["pressure_weight"] * pressure
             + p["mandate_weight"] * schedule.mandate[t]
         )
+        keying = np.where(
+            interface == LIVE,
+            0.0,
+            np.where(interface == WORKAROUND, 1.0 - p["workaround_relief"], 1.0),
+        )
         cost = (
-            p["double_keying_cost"] * (interface != LIVE)
+            p["double_keying_cost"] * keying
             + p["functionality_cost"] * schedule.functionality[t]
             + p["bureaucracy_burden"] * bureaucracy
             + p["workload_cost"] * relative_load
-            - p["colocation_relief"] * schedule.colocated[t]
         )
         balance = (
             (motivation - cost)[partner]
@@ -161,13 +197,10 @@ def simulate(
         out["attitude"][t] = np.bincount(partner, attitude, a) / partnership.staff
         out_pressure[t] = pressure
 
-    return Trajectory(
-        names=partnership.names,
-        handled=out["handled"][None].astype(np.int64),
-        recorded=out["recorded"][None].astype(np.int64),
-        buy_in=out["buy_in"][None],
-        interface=out["interface"][None].astype(np.int64),
-        attitude=out["attitude"][None],
-        pressure=out_pressure[None],
-        views=views[None],
+    weekly = {name: values[None] for name, values in out.items()}
+    for name in ("handled", "recorded", "interface"):
+        weekly[name] = weekly[name].astype(np.int64)
+    # What sharing bought: the engine's own after-run arithmetic on the run's counts.
+    return trajectory_of(
+        partnership.names, weekly | {"pressure": out_pressure[None]}, views[None], schedule, p
     )

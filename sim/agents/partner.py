@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sim.agents.view import RowView
+from sim.agents.view import RowView, UnitValue
 from sim.engine import INTERFACE_NAMES, InterfaceState, partner_attitude
 
 if TYPE_CHECKING:
@@ -48,16 +48,8 @@ class Partner(RowView):
         """Mean ASB cases handled per week."""
         return float(self.model.partnership.caseload[self.index])
 
-    @property
-    def buy_in(self) -> float:
-        """Partner buy-in to the project, 0..1."""
-        return float(self.model.state.buy_in[0, self.index])
-
-    @buy_in.setter
-    def buy_in(self, value: float) -> None:
-        if not 0.0 <= value <= 1.0:
-            raise ValueError(f"buy_in must be in [0, 1], got {value}")
-        self.model.state.buy_in[0, self.index] = value
+    buy_in = UnitValue("buy_in")
+    """Partner buy-in to the project, 0..1."""
 
     @property
     def interface(self) -> InterfaceState:
@@ -70,16 +62,24 @@ class Partner(RowView):
 
     @property
     def interface_stage(self) -> str:
-        """Interface stage by name (``none``, ``considering``, ``building``, ``live``), as
-        the run results and the dashboard write it."""
+        """Interface stage by name, as the run results and the dashboard write it.
+
+        One of ``none``, ``considering``, ``building``, ``live``, ``workaround``, ``declined``.
+        """
         return INTERFACE_NAMES[int(self.model.state.interface[0, self.index])]
 
     @property
     def double_keying_cost(self) -> float:
-        """Cost of double keying this partner's staff face now (0 once the interface is live)."""
+        """Cost of double keying this partner's staff face now.
+
+        Zero once the interface is live, less with a manual workaround.
+        """
+        cost = self.model.parameters["double_keying_cost"]
         if self.interface is InterfaceState.LIVE:
             return 0.0
-        return self.model.parameters["double_keying_cost"]
+        if self.interface is InterfaceState.WORKAROUND:
+            return cost * (1.0 - self.model.parameters["workaround_relief"])
+        return cost
 
     @property
     def live(self) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sim.agents.view import RowView
+from sim.agents.view import RowView, UnitValue
 
 if TYPE_CHECKING:
     from sim.agents.partner import Partner
@@ -23,36 +23,16 @@ class Staff(RowView):
         self.partner = partner
         partner.staff.append(self)
 
-    def _get(self, array_name: str) -> float:
-        return float(getattr(self.model.state, array_name)[0, self.index])
+    attitude = UnitValue("attitude")
+    """Attitude to sharing, 0..1."""
 
-    def _set(self, array_name: str, value: float) -> None:
-        if not 0.0 <= value <= 1.0:
-            raise ValueError(f"{array_name} must be in [0, 1], got {value}")
-        getattr(self.model.state, array_name)[0, self.index] = value
-
-    @property
-    def attitude(self) -> float:
-        """Attitude to sharing, 0..1."""
-        return self._get("attitude")
-
-    @attitude.setter
-    def attitude(self, value: float) -> None:
-        self._set("attitude", value)
-
-    @property
-    def habit(self) -> float:
-        """Habit of recording, 0..1."""
-        return self._get("habit")
-
-    @habit.setter
-    def habit(self, value: float) -> None:
-        self._set("habit", value)
+    habit = UnitValue("habit")
+    """Habit of recording, 0..1."""
 
     @property
     def perceived_legal_risk(self) -> float:
         """Multiplier on the partnership's legal risk as this person perceives it (mean 1)."""
-        return self._get("risk")
+        return float(self.model.state.risk[0, self.index])
 
     @property
     def trained(self) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self, overload
 
 import mesa
 
@@ -37,3 +37,36 @@ class RowView(mesa.Agent):
             "staff decides within the same week from last week's state, so the whole week is "
             "one update on the engine's arrays. Advance it with model.step()."
         )
+
+
+class UnitValue:
+    """An agent's value in [0, 1], kept in the agent's row of an engine state array.
+
+    Reading gives the value as a float; writing checks the range first, so an agent can be
+    nudged (``partner.buy_in = 0.9``) but never put outside what the rules assume.
+    """
+
+    def __init__(self, array: str) -> None:
+        self.array = array
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        """Remember the attribute's name, for the message a bad value gets."""
+        self.name = name
+
+    @overload
+    def __get__(self, agent: None, owner: type) -> Self: ...
+
+    @overload
+    def __get__(self, agent: RowView, owner: type) -> float: ...
+
+    def __get__(self, agent: RowView | None, owner: type) -> Self | float:
+        """Return the agent's value (the descriptor itself when read from the class)."""
+        if agent is None:
+            return self
+        return float(getattr(agent.model.state, self.array)[0, agent.index])
+
+    def __set__(self, agent: RowView, value: float) -> None:
+        """Write the agent's value, refusing one outside [0, 1]."""
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"{self.name} must be in [0, 1], got {value}")
+        getattr(agent.model.state, self.array)[0, agent.index] = value

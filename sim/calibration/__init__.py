@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from sim.calibration.abc import Box, Population, Settings, abc_smc
 from sim.calibration.fit import calibrate
+from sim.calibration.folder import write_outputs
 from sim.calibration.problem import prepare
-from sim.calibration.report import write_outputs
 from sim.calibration.result import Calibration
 from sim.calibration.settings import (
     STANDARD_INPUTS,

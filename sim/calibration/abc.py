@@ -71,6 +71,7 @@ class Box:
     high: FloatArray
 
     def __post_init__(self) -> None:
+        """Check one bound of each side per name, each low below its high."""
         low, high = np.asarray(self.low, float), np.asarray(self.high, float)
         if low.shape != (len(self.names),) or high.shape != low.shape:
             raise ValueError("Box needs one low and one high per name")
@@ -167,7 +168,7 @@ class Sample:
 
 
 def pool(populations: Sequence[Population]) -> Sample:
-    """The posterior sample: every generation weighed at the last epsilon, pooled.
+    """Pool the posterior sample: every generation weighed at the last epsilon.
 
     Each generation is a self-normalised importance sample of the same ABC posterior, so a
     convex combination of them is too; weighing each by its effective sample size gives the
@@ -248,8 +249,9 @@ dimensions need tens of MiB rather than several GiB."""
 
 @dataclass(frozen=True)
 class Kernel:
-    """Mixture of box-truncated Gaussian kernels around a weighted population, plus a
-    defensive share of the prior.
+    """Mixture of box-truncated Gaussian kernels around a weighted population.
+
+    Plus a defensive share of the prior.
 
     ``scale`` holds the per-parameter standard deviation: ``sqrt(2 * weighted variance)``
     (Beaumont et al. 2009), with a small floor relative to the box so a collapsed dimension
@@ -271,8 +273,7 @@ class Kernel:
 
     @classmethod
     def around(cls, sample: Sample, box: Box, defensive: float = 0.0) -> Kernel:
-        """The kernel of the next generation, fitted to a weighted sample's accepted
-        particles."""
+        """Fit the kernel of the next generation to a weighted sample's accepted particles."""
         keep = sample.weights > 0
         if not np.any(keep):
             raise ValueError("no particle was accepted: the population cannot be perturbed")
@@ -291,8 +292,11 @@ class Kernel:
         return a, b
 
     def sample(self, rng: np.random.Generator, n: int) -> FloatArray:
-        """``n`` draws (n, d): a centre by weight, then each coordinate from its truncated
-        normal by inverting the CDF (exactly inside the box, no rejection loop)."""
+        """Draw ``n`` points (n, d) from the kernel.
+
+        A centre by weight, then each coordinate from its truncated normal by inverting the
+        CDF (exactly inside the box, no rejection loop).
+        """
         from_prior = rng.random(n) < self.defensive
         pick = rng.choice(len(self.weights), size=n, p=self.weights)
         u = rng.random((n, self.box.dimension))
@@ -410,7 +414,7 @@ class Settings:
 def first_population(
     particles: FloatArray, distances: FloatArray, settings: Settings, box: Box
 ) -> Population:
-    """Generation 0 from prior draws (e.g. a screening wave's non-implausible points).
+    """Make generation 0 from prior draws (e.g. a screening wave's non-implausible points).
 
     The points must be draws from the uniform prior on ``box``, or a space-filling design
     standing in for one (a Latin hypercube restricted to the box).
@@ -441,10 +445,12 @@ def next_population(
 
 
 def finished(populations: Sequence[Population], settings: Settings) -> bool:
-    """Whether to stop: the generation budget is spent, or at least one generation was
-    proposed around a previous one (generation 0 is prior draws) and the pooled sample at the
-    floor has an effective sample size of at least ``ess_fraction`` of a generation's
-    particles."""
+    """Whether to stop.
+
+    Stop when the generation budget is spent, or when at least one generation was proposed
+    around a previous one (generation 0 is prior draws) and the pooled sample at the floor
+    has an effective sample size of at least ``ess_fraction`` of a generation's particles.
+    """
     if len(populations) >= settings.generations:
         return True
     last = populations[-1]

@@ -40,7 +40,6 @@ Toni, T. et al. (2009). J. R. Soc. Interface 6, 187-202. doi:10.1098/rsif.2008.0
 
 from __future__ import annotations
 
-import json
 import tempfile
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Executor
@@ -61,6 +60,7 @@ from sim.calibration.abc import (
     first_population,
     pool,
 )
+from sim.calibration.folder import KIND, RECORD_FILES, check_folder
 from sim.calibration.problem import Problem, generation_design, prepare, with_nuisance
 from sim.calibration.result import Calibration, central_particle
 from sim.calibration.screening import (
@@ -73,38 +73,38 @@ from sim.calibration.settings import CalibrationSettings
 from sim.calibration.stages import ProgressCallback, StageResult, StageRunner
 from sim.calibration.statistics import excess
 from sim.calibration.targets import SHIPPED, TargetSet
-from sim.durable import SessionLog, locked, write_json, write_parquet
+from sim.design import latin_hypercube
+from sim.durable import LOCK, MANIFEST, SessionLog, locked, made, write_json, write_parquet
 from sim.errors import InputError
 from sim.execution import Execution, ExecutorName, execution_of
+from sim.provenance import environment
 from sim.seeds import stage_draws_rng, stage_seed
 
 PREDICTIVE_STAGE = 1000
 POINT_STAGE = 1001
-MANIFEST = "manifest.json"
-LOCK = ".lock"
 
 
 def _check_folder(folder: Path, identity: Mapping[str, Any]) -> dict[str, Any]:
-    """Return the folder's manifest (new or resumed); refuse a folder of another calibration."""
-    path = folder / MANIFEST
-    if folder.exists() and not folder.is_dir():
-        raise InputError(f"{folder}: the output must be a folder, and this is a file")
-    if path.exists():
-        try:
-            manifest: dict[str, Any] = json.loads(path.read_text())
-        except (OSError, ValueError) as error:
-            raise InputError(f"{path}: unreadable calibration manifest ({error})") from None
-        if manifest.get("identity") != identity:
-            differs = sorted(
-                k for k in identity if manifest.get("identity", {}).get(k) != identity[k]
-            )
-            raise InputError(
-                f"{folder}: holds a different calibration ({', '.join(differs)} differ); "
-                "choose another output folder or delete this one"
-            )
-        return manifest
-    folder.mkdir(parents=True, exist_ok=True)
-    return {"identity": identity, "sessions": []}
+    """Return the folder's manifest (new or resumed), refusing a folder not this calibration's.
+
+    A folder that is not a calibration's, or holds a different calibration, is refused.
+    """
+    found = check_folder(folder)
+    manifest = dict(found.manifest or {})
+    held = manifest.get("identity")
+    if held is not None and held != identity:
+        differs = sorted(k for k in identity if held.get(k) != identity[k])
+        raise InputError(
+            f"{folder}: holds a different calibration ({', '.join(differs)} differ); "
+            "choose another output folder or delete this one"
+        )
+    files = {*found.files, *RECORD_FILES}
+    return manifest | {
+        "kind": KIND,
+        "files": sorted(files),
+        "identity": identity,
+        "sessions": list(manifest.get("sessions", [])),
+    }
 
 
 def _population_path(folder: Path, generation: int) -> Path:
@@ -149,8 +149,6 @@ def _distances(runs: pd.DataFrame, targets: TargetSet, rows: int, replicates: in
 
 def _screen(problem: Problem, runner: StageRunner) -> tuple[Screening, pd.DataFrame, pd.DataFrame]:
     """Run the screening wave; return it, the inputs' influence table and its runs."""
-    from sim.design import latin_hypercube
-
     settings = problem.settings
     bounds = dict(problem.prior)
     if settings.nuisance == "prior":
@@ -166,8 +164,11 @@ def _screen(problem: Problem, runner: StageRunner) -> tuple[Screening, pd.DataFr
 
 
 def _support(problem: Problem, screening: Screening) -> dict[str, tuple[float, float]]:
-    """The non-implausible bounding box, widened by one Latin-hypercube stratum on each side
-    (the wave's extreme points sit up to one stratum inside the region), within the prior."""
+    """Return the non-implausible bounding box, widened by one stratum, within the prior.
+
+    Widened by one Latin-hypercube stratum on each side because the wave's extreme points
+    sit up to one stratum inside the region.
+    """
     try:
         box = screening.support(problem.inputs)
     except ValueError:
@@ -221,8 +222,9 @@ def calibrate(
     settings : CalibrationSettings, optional
         Inputs, budget and seed (default: the standard calibration).
     out : Path or str, optional
-        Working folder: every stage's runs, the generations and the manifest. Run the same
-        call again with the same folder to resume; a folder of another calibration is
+        Working folder: every stage's runs, the generations and the manifest
+        (:mod:`sim.calibration.folder`). Run the same call again with the same folder to
+        resume; a folder of another calibration, or of anything but a calibration, is
         refused. Without it everything runs in a temporary folder.
     execution : Execution, optional
         Where the runs go: executor, workers, scheduler, chunk size
@@ -237,7 +239,7 @@ def calibrate(
     -------
     Calibration
         Write its report and calibrated scenario with
-        :func:`sim.calibration.report.write_outputs`.
+        :func:`sim.calibration.folder.write_outputs`.
 
     Raises
     ------
@@ -251,7 +253,9 @@ def calibrate(
     problem = prepare(targets, settings)
     with _working_folder(out) as folder, ExitStack() as stack:
         manifest = _check_folder(folder, problem.identity())
+        stack.enter_context(made(folder))
         stack.enter_context(locked(folder / LOCK, "calibration"))
+        manifest = _check_folder(folder, problem.identity())
         runner = StageRunner(problem, folder, chosen, progress)
         with SessionLog(
             manifest,
@@ -318,8 +322,10 @@ def _generations(
     screening: Screening,
     screening_runs: pd.DataFrame,
 ) -> list[Population]:
-    """Every ABC generation: the screening's plausible points first, then ABC-SMC, each
-    generation kept in the folder (so a resumed calibration starts after the last one)."""
+    """Run every ABC generation: the screening's plausible points first, then ABC-SMC.
+
+    Each generation is kept in the folder, so a resumed calibration starts after the last one.
+    """
     settings = problem.settings
     abc_settings = _abc_settings(settings)
     plausible = screening.plausible
@@ -351,7 +357,7 @@ def _generations(
 
 
 def _predictive(problem: Problem, runner: StageRunner, final: Sample) -> StageResult:
-    """The posterior-predictive replay: posterior draws with fresh nuisance draws."""
+    """Run the posterior-predictive replay: posterior draws with fresh nuisance draws."""
     settings = problem.settings
     rng = stage_draws_rng(settings.seed, PREDICTIVE_STAGE)
     pick = rng.choice(len(final.weights), size=settings.predictive, p=final.weights)
@@ -367,7 +373,7 @@ def _predictive(problem: Problem, runner: StageRunner, final: Sample) -> StageRe
 
 
 def _point_estimate(problem: Problem, runner: StageRunner, final: Sample) -> pd.DataFrame:
-    """Runs of the calibrated scenario at its point estimate (:func:`central_particle`)."""
+    """Run the calibrated scenario at its point estimate (:func:`central_particle`)."""
     settings = problem.settings
     estimate = central_particle(final, problem.inputs)
     return runner.stage(
@@ -380,9 +386,7 @@ def _point_estimate(problem: Problem, runner: StageRunner, final: Sample) -> pd.
 
 
 def _write_results(result: Calibration, folder: Path, manifest: dict[str, Any]) -> None:
-    """The durable record in ``folder``: posterior, screening, predictive runs, manifest."""
-    from sim.provenance import environment
-
+    """Write the durable record in ``folder``: posterior, screening, predictive runs, manifest."""
     problem = result.problem
     settings = problem.settings
     write_parquet(folder / "posterior.parquet", result.posterior)

@@ -1,6 +1,8 @@
-"""A calibration problem: the targets, the scenario, the calibrated inputs with their priors,
-the nuisance inputs, all checked against each other before any run; and the designs drawn
-from it."""
+"""A calibration problem, checked whole before any run, and the designs drawn from it.
+
+The targets, the scenario, the calibrated inputs with their priors and the nuisance inputs,
+all checked against each other.
+"""
 
 from __future__ import annotations
 
@@ -61,7 +63,7 @@ class Problem:
         return tuple(self.prior)
 
     def identity(self) -> dict[str, Any]:
-        """What must match for a folder to be resumed."""
+        """Return what must match for a folder to be resumed."""
         return {
             "format": FORMAT,
             "targets_hash": self.targets.content_hash(),
@@ -104,7 +106,7 @@ def prepare(
 
 
 def _scenario(settings: CalibrationSettings, targets: TargetSet, label: str) -> Scenario:
-    """The scenario calibrated: the settings' choice, else the targets file's."""
+    """Return the scenario calibrated: the settings' choice, else the targets file's."""
     reference = settings.scenario or targets.scenario
     try:
         return Scenario.load(reference)
@@ -116,7 +118,7 @@ def _scenario(settings: CalibrationSettings, targets: TargetSet, label: str) -> 
 def _prior(
     settings: CalibrationSettings, scenario: str, ranges: Mapping[str, tuple[float, float]]
 ) -> dict[str, tuple[float, float]]:
-    """The uniform prior of each calibrated input: its range in the scenario."""
+    """Return the uniform prior of each calibrated input: its range in the scenario."""
     prior: dict[str, tuple[float, float]] = {}
     for name in settings.inputs:
         if name not in PARAMETERS:
@@ -143,8 +145,7 @@ def _check_constraints(
     prior: Mapping[str, tuple[float, float]],
     nuisance: Mapping[str, tuple[float, float]],
 ) -> None:
-    """Refuse a calibration in which an input may take values a constraint of the targets
-    file rules out."""
+    """Refuse a calibration whose inputs may take values a constraint of the targets rules out."""
     defaults = scenario.input_defaults()
     compiled = scenario.compile()
     for i, constraint in enumerate(targets.constraints):
@@ -163,16 +164,21 @@ def _check_constraints(
 
 
 def generation_design(problem: Problem, generation: int, particles: np.ndarray) -> pd.DataFrame:
-    """The design ABC generation ``generation`` runs: its particles with their nuisance draws
-    (from the generation's own generator, so the same particles always get the same draws)."""
+    """Return the design ABC generation ``generation`` runs: its particles and nuisance draws.
+
+    The draws come from the generation's own generator, so the same particles always get the
+    same draws.
+    """
     return with_nuisance(problem, particles, stage_draws_rng(problem.settings.seed, generation))
 
 
 def with_nuisance(
     problem: Problem, particles: np.ndarray, rng: np.random.Generator
 ) -> pd.DataFrame:
-    """A design of calibrated values plus, with ``nuisance = "prior"``, a prior draw of
-    every other uncertain input."""
+    """Return a design of calibrated values plus the nuisance inputs' prior draws.
+
+    With ``nuisance = "prior"``, a prior draw of every other uncertain input is added.
+    """
     design = pd.DataFrame(particles, columns=list(problem.inputs))
     if problem.settings.nuisance == "prior" and problem.nuisance:
         low = np.array([lo for lo, _ in problem.nuisance.values()])

@@ -1,14 +1,14 @@
-"""What a calibration found, for analysts: figures, a Markdown/HTML report, the calibrated
-scenario file.
+"""What a calibration found, for analysts.
 
-Every function returns a figure or text except :func:`write_outputs`, which writes them (the
-command line and notebooks call it).
+Figures, a Markdown/HTML report and the calibrated scenario file.
+
+Every function returns a figure or text; :func:`sim.calibration.folder.write_outputs` writes
+them into the calibration's folder (the command line and notebooks call it).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +19,6 @@ from matplotlib.figure import Figure
 from sim import palette
 from sim.calibration.result import WEAKLY_BELOW, Calibration
 from sim.names import slug
-from sim.pages import html_page
 from sim.params import PARAMETERS
 from sim.scenarios.toml import extension_toml
 
@@ -42,9 +41,11 @@ def _subplots(
     sharex: bool = False,
     sharey: bool = False,
 ) -> tuple[Figure, np.ndarray]:
-    """A figure and its (rows, cols) axes without pyplot: no backend is chosen or changed, so
-    importing this module leaves a notebook's inline plotting alone, and nothing needs
-    closing."""
+    """Make a figure and its (rows, cols) axes without pyplot.
+
+    No backend is chosen or changed, so importing this module leaves a notebook's inline
+    plotting alone, and nothing needs closing.
+    """
     fig = Figure(figsize=figsize)
     axes = fig.subplots(rows, cols, sharex=sharex, sharey=sharey, squeeze=False)
     return fig, axes
@@ -56,8 +57,10 @@ def _grid(n: int, cols: int = 4) -> tuple[int, int]:
 
 
 def marginals_figure(result: Calibration) -> Figure:
-    """Posterior marginal of each calibrated input over its prior range, with the screening's
-    support, the posterior median and 90% interval, and the verdict."""
+    """Posterior marginal of each calibrated input over its prior range, with the verdict.
+
+    With the screening's support and the posterior median and 90% interval.
+    """
     table = result.identification()
     post = result.posterior
     w = post["weight"].to_numpy()
@@ -129,8 +132,10 @@ def _shade_target(ax: Axes, low: float, high: float, tolerance: float, span: tup
 
 
 def predictive_targets_figure(result: Calibration) -> Figure:
-    """Each target statistic: the posterior-predictive replay and the point estimate's runs
-    (histograms) against the target and its tolerance (shaded)."""
+    """Each target statistic's runs against the target and its tolerance (shaded).
+
+    Histograms of the posterior-predictive replay and of the point estimate's runs.
+    """
     targets = result.problem.targets
     components = [(t, c) for t in targets.targets for c in t.components()]
     rows, cols = _grid(len(components), 3)
@@ -170,8 +175,10 @@ def predictive_targets_figure(result: Calibration) -> Figure:
 
 
 def predictive_partners_figure(result: Calibration) -> Figure:
-    """Per partner: quarterly recording share of the posterior-predictive replay (median and
-    5-95% band), with the share targets that name the partner."""
+    """Per partner: quarterly recording share of the posterior-predictive replay.
+
+    Median and 5-95% band, with the share targets that name the partner.
+    """
     names = result.problem.scenario.partner_names
     quarterly = result.predictive_quarterly
     rows, cols = _grid(len(names))
@@ -224,8 +231,10 @@ def predictive_partners_figure(result: Calibration) -> Figure:
 
 
 def partner_bands_figure(result: Calibration) -> Figure:
-    """Per partner: final-year share and share while its interface is live, posterior-
-    predictive median and 5-95% band, and the point estimate's median."""
+    """Per partner: final-year share and share while its interface is live.
+
+    Posterior-predictive median and 5-95% band, and the point estimate's median.
+    """
     names = result.problem.scenario.partner_names
     fig, grid = _subplots(1, 2, figsize=(11, 0.45 * len(names) + 1.5), sharey=True)
     axes = grid[0]
@@ -259,8 +268,10 @@ def partner_bands_figure(result: Calibration) -> Figure:
 
 
 def progress_figure(result: Calibration) -> Figure:
-    """Epsilon and effective sample size per generation; share of the screening wave each
-    target rules out."""
+    """Epsilon and effective sample size per generation; what the screening rules out.
+
+    The right panel is the share of the screening wave each target rules out.
+    """
     gens = result.generations()
     fig, grid = _subplots(1, 2, figsize=(10, 3))
     axes = grid[0]
@@ -314,8 +325,10 @@ def _round(value: float, digits: int = 4) -> float:
 
 
 def _outward(value: float, up: bool, digits: int = 4) -> float:
-    """``value`` rounded to ``digits`` significant digits away from the inside of a range
-    (up for an upper end, down for a lower end), so the rounded range still holds it."""
+    """Round ``value`` to ``digits`` significant digits away from the inside of a range.
+
+    Up for an upper end, down for a lower end, so the rounded range still holds the value.
+    """
     if value == 0 or not math.isfinite(value):
         return value
     step = 10.0 ** (math.floor(math.log10(abs(value))) - digits + 1)
@@ -326,15 +339,17 @@ def _outward(value: float, up: bool, digits: int = 4) -> float:
 
 
 def posterior_file_name(result: Calibration) -> str:
-    """The calibrated scenario's posterior table, named after the scenario."""
+    """Name the calibrated scenario's posterior table after the scenario."""
     return f"{calibrated_name(result.problem.scenario.name)}.posterior.csv"
 
 
 def posterior_table(result: Calibration) -> pd.DataFrame:
-    """The joint posterior as the calibrated scenario ships it
-    (:meth:`Calibration.joint_posterior`): ``weight``, the calibrated inputs and the nuisance
+    """Return the joint posterior as the calibrated scenario ships it.
+
+    :meth:`Calibration.joint_posterior`: ``weight``, the calibrated inputs and the nuisance
     inputs each accepted set was simulated with; values to :data:`SIGNIFICANT` digits (kept
-    inside each input's range)."""
+    inside each input's range).
+    """
     joint = result.joint_posterior()
     ranges = result.problem.prior | result.problem.nuisance
     columns = {"weight": joint["weight"].map(lambda w: _round(w, SIGNIFICANT))}
@@ -348,7 +363,7 @@ def posterior_table(result: Calibration) -> pd.DataFrame:
 def calibrated_scenario(
     result: Calibration, table: pd.DataFrame, targets_file: str | None = None
 ) -> str:
-    """The calibrated scenario as TOML text.
+    """Write the calibrated scenario as TOML text.
 
     It ``extends`` the calibrated scenario and names the joint posterior ``table``
     (:func:`posterior_table`, written beside it as :func:`posterior_file_name`): every run of
@@ -486,7 +501,7 @@ def fit_lines(result: Calibration) -> list[str]:
 
 
 def report_markdown(result: Calibration, seconds: float | None = None) -> str:
-    """The calibration report as Markdown."""
+    """Write the calibration report as Markdown."""
     problem = result.problem
     settings = problem.settings
     screening = result.screening
@@ -682,53 +697,6 @@ def report_markdown(result: Calibration, seconds: float | None = None) -> str:
     return "\n".join(parts)
 
 
-def write_outputs(
-    result: Calibration,
-    out: Path | str,
-    seconds: float | None = None,
-    scenario_copies: Sequence[Path] = (),
-) -> dict[str, Path]:
-    """Write figures, ``report.md``, ``report.html``, ``fit.csv``, ``identification.csv`` and
-    the calibrated scenario with its posterior table into ``out`` (and copies of the two to
-    ``scenario_copies``, the table beside each copy).
-
-    Returns
-    -------
-    dict
-        What was written, by name.
-    """
-    folder = Path(out)
-    figures = folder / "figures"
-    figures.mkdir(parents=True, exist_ok=True)
-    written: dict[str, Path] = {}
-    for name, make in FIGURES.items():
-        fig = make(result)
-        path = figures / f"{name}.png"
-        fig.savefig(path, dpi=100)
-        written[name] = path
-    result.fit().to_csv(folder / "fit.csv")
-    result.identification().to_csv(folder / "identification.csv")
-    markdown = report_markdown(result, seconds)
-    (folder / "report.md").write_text(markdown, encoding="utf-8")
-    title = f"Calibration of {result.problem.scenario.name}"
-    (folder / "report.html").write_text(html_page(markdown, title), encoding="utf-8")
-    table = posterior_table(result)
-    scenario_text = calibrated_scenario(result, table)
-    table_text = table.to_csv(index=False, float_format=f"%.{SIGNIFICANT}g")
-    scenario_path = folder / f"{calibrated_name(result.problem.scenario.name)}.toml"
-    for path in (scenario_path, *map(Path, scenario_copies)):
-        path.write_text(scenario_text, encoding="utf-8")
-        path.with_name(posterior_file_name(result)).write_text(table_text, encoding="utf-8")
-    written |= {
-        "report.md": folder / "report.md",
-        "report.html": folder / "report.html",
-        "scenario": scenario_path,
-        "fit.csv": folder / "fit.csv",
-        "identification.csv": folder / "identification.csv",
-    }
-    return written
-
-
 __all__ = [
     "FIGURES",
     "calibrated_name",
@@ -737,5 +705,4 @@ __all__ = [
     "posterior_file_name",
     "posterior_table",
     "report_markdown",
-    "write_outputs",
 ]

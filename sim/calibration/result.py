@@ -75,8 +75,10 @@ class Calibration:
 
     @property
     def posterior(self) -> pd.DataFrame:
-        """The posterior as a table: parameter sets with weights (summing to 1), the
-        generation each comes from and the epsilon it was accepted at."""
+        """The posterior as a table: parameter sets with weights (summing to 1).
+
+        With the generation each comes from and the epsilon it was accepted at.
+        """
         sample = self.final
         frame = pd.DataFrame(sample.particles, columns=list(self.problem.inputs))
         frame.insert(0, "weight", sample.weights)
@@ -85,8 +87,9 @@ class Calibration:
         return frame
 
     def nuisance_values(self, generation: int) -> pd.DataFrame:
-        """The nuisance inputs every particle of ``generation`` was simulated with, one row
-        per particle (no columns when ``nuisance = "defaults"``).
+        """Return the nuisance inputs every particle of ``generation`` was simulated with.
+
+        One row per particle (no columns when ``nuisance = "defaults"``).
 
         Generation 0 is the screening wave's plausible points; a later generation's values
         are drawn again exactly as its design drew them (the same generator, the same
@@ -101,8 +104,10 @@ class Calibration:
         return generation_design(problem, generation, population.particles)[names]
 
     def joint_posterior(self) -> pd.DataFrame:
-        """The posterior over every input the calibration varied: :attr:`posterior`'s weights
-        and calibrated inputs, then the nuisance inputs each accepted set was simulated with.
+        """Return the posterior over every input the calibration varied.
+
+        :attr:`posterior`'s weights and calibrated inputs, then the nuisance inputs each
+        accepted set was simulated with.
 
         Each accepted particle was weighed by runs at exactly these nuisance values, so the
         rows are a weighted sample of the joint ABC posterior of calibrated and nuisance
@@ -122,8 +127,11 @@ class Calibration:
 
     @property
     def prior_acceptance(self) -> float:
-        """Share of the screening wave's runs (parameter sets from the whole prior) that meet
-        every target within tolerance: how much of the prior the evidence leaves, jointly."""
+        """Share of the screening wave's runs that meet every target within tolerance.
+
+        The wave's parameter sets come from the whole prior, so this is how much of the
+        prior the evidence leaves, jointly.
+        """
         return self.prior_share_within(self.problem.settings.epsilon_floor)
 
     def prior_share_within(self, epsilon: float) -> float:
@@ -162,14 +170,19 @@ class Calibration:
         ).set_index("generation")
 
     def point_estimate(self) -> dict[str, float]:
-        """The calibrated scenario's defaults: the posterior's central accepted parameter set
-        (:func:`central_particle`)."""
+        """Return the calibrated scenario's defaults: the central accepted parameter set.
+
+        See :func:`central_particle`.
+        """
         return central_particle(self.final, self.problem.inputs)
 
     def identification(self) -> pd.DataFrame:
-        """Per calibrated input: prior, screening support, posterior median and 90% interval,
-        the interval's width over the prior's 90% width, the verdict, and the point estimate
-        the calibrated scenario uses as default."""
+        """Per calibrated input: prior, support, posterior and verdict.
+
+        The prior, the screening support, the posterior median and 90% interval, the
+        interval's width over the prior's 90% width, the verdict, and the point estimate the
+        calibrated scenario uses as default.
+        """
         post = self.posterior
         w = post["weight"].to_numpy()
         rows = []
@@ -205,17 +218,20 @@ class Calibration:
         return pd.DataFrame(rows).set_index("input")
 
     def fit(self) -> pd.DataFrame:
-        """Fit per target component, for the posterior-predictive replay and the point
-        estimate: median and 5-95% of the statistic, share of runs meeting the target, and
-        whether the median run meets it (else by how much it misses, in the statistic's
-        units)."""
+        """Fit per target component, for the posterior-predictive replay and point estimate.
+
+        Median and 5-95% of the statistic, share of runs meeting the target, and whether the
+        median run meets it (else by how much it misses, in the statistic's units).
+        """
         return fit_table(self.problem.targets, self.predictive, self.point)
 
 
 def central_particle(sample: Sample, inputs: tuple[str, ...]) -> dict[str, float]:
-    """A point estimate that is itself a posterior draw: among the particles all of whose
-    runs met epsilon (all accepted particles if none did), the one nearest the weighted
-    marginal medians, each coordinate measured in units of its posterior 90% interval.
+    """Return a point estimate that is itself a posterior draw.
+
+    Among the particles all of whose runs met epsilon (all accepted particles if none did),
+    the one nearest the weighted marginal medians, each coordinate measured in units of its
+    posterior 90% interval.
 
     The marginal medians themselves are not used: when the posterior is broad in many
     dimensions their combination can sit where no accepted run came from (here, a partnership
@@ -242,7 +258,7 @@ def central_particle(sample: Sample, inputs: tuple[str, ...]) -> dict[str, float
 
 
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
-    """The ``q`` quantile of ``values`` with ``weights`` (inverse of the weighted CDF)."""
+    """Return the ``q`` quantile of ``values`` with ``weights`` (inverse of the weighted CDF)."""
     order = np.argsort(values, kind="stable")
     x, w = values[order], weights[order]
     cumulative = np.cumsum(w) / np.sum(w)

@@ -41,8 +41,11 @@ from sim.calibration.targets import TargetSet
 
 
 def replicate_table(statistics: pd.DataFrame, columns: tuple[str, ...]) -> np.ndarray:
-    """Statistics as an array (rows, replicates, components) from a long frame with ``row``
-    and ``replicate`` columns (rows ``0..n-1``, replicates ``0..R-1``; missing runs NaN)."""
+    """Statistics as an array (rows, replicates, components) from a long frame.
+
+    The frame has ``row`` and ``replicate`` columns (rows ``0..n-1``, replicates
+    ``0..R-1``); missing runs are NaN.
+    """
     rows = int(statistics["row"].max()) + 1
     replicates = int(statistics["replicate"].max()) + 1
     cube = np.full((rows, replicates, len(columns)), np.nan)
@@ -53,8 +56,10 @@ def replicate_table(statistics: pd.DataFrame, columns: tuple[str, ...]) -> np.nd
 
 
 def _replicate_moments(cube: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and variance across replicates (axis 1), ignoring NaN; NaN mean (and zero
-    variance) where no replicate is defined."""
+    """Mean and variance across replicates (axis 1), ignoring NaN.
+
+    The mean is NaN (and the variance zero) where no replicate is defined.
+    """
     defined = np.sum(~np.isnan(cube), axis=1)
     filled = np.nan_to_num(cube)
     mean = filled.sum(axis=1) / np.maximum(defined, 1)
@@ -90,8 +95,11 @@ def implausibility(cube: np.ndarray, targets: TargetSet) -> pd.DataFrame:
 
 
 def influence(design: pd.DataFrame, cube: np.ndarray, columns: tuple[str, ...]) -> pd.DataFrame:
-    """Spearman rank correlation of each input (rows) with each statistic's replicate mean
-    (columns) across the design; ``strongest`` is the largest absolute value per input."""
+    """Spearman rank correlation of each input (rows) with each statistic's replicate mean.
+
+    Statistics are columns, correlations across the design; ``strongest`` is the largest
+    absolute value per input.
+    """
     means, _ = _replicate_moments(cube)
     table: dict[str, list[float]] = {}
     for k, column in enumerate(columns):

@@ -1,8 +1,8 @@
 """How a calibration runs: which inputs it fits, its budget and its seed.
 
-The defaults are the standard calibration of the Sentinel replay (written out in
-``experiments/calibration_sentinel.toml``, which a test keeps equal to them). An experiment
-file is a TOML table of these fields; a bad one is one :class:`SettingsError` line.
+The defaults are the standard calibration of the Sentinel replay (written out in the shipped
+``calibration_sentinel`` experiment file, which a test keeps equal to them). An experiment file
+is a TOML table of these fields; a bad one is one :class:`SettingsError` line.
 
 Why these inputs (``STANDARD_INPUTS``)
 --------------------------------------
@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from sim.inputs import FileError, FileFormat, read_toml, validation_problems
 from sim.limits import MAX_SEED, runs_problem
+from sim.shipped import EXPERIMENTS, find
 
 NuisanceMode = Literal["prior", "defaults"]
 """How inputs that are not calibrated are set: drawn from their prior range for every
@@ -47,10 +48,10 @@ STANDARD_INPUTS: tuple[str, ...] = (
     "legal_risk",
     "bureaucracy_burden",
     "workload_cost",
-    "colocation_relief",
+    "colocation_chasing",
     "interface_consider_rate",
     "interface_buy_in_threshold",
-    "imitation_weight",
+    "interface_success_pull",
     "interface_build_weeks",
 )
 """The inputs the standard calibration fits (see the module docstring for why)."""
@@ -146,9 +147,12 @@ class CalibrationSettings(BaseModel):
 
     @property
     def planned_runs(self) -> int:
-        """Most model runs the calibration can take: the screening wave, every ABC generation
-        after the first (the first is the screening's plausible points), the
-        posterior-predictive check and the point estimate's runs."""
+        """Most model runs the calibration can take.
+
+        The screening wave, every ABC generation after the first (the first is the
+        screening's plausible points), the posterior-predictive check and the point
+        estimate's runs.
+        """
         return (
             self.screening * self.screening_replicates
             + self.particles * (self.generations - 1) * self.replicates
@@ -190,13 +194,14 @@ def settings_from_mapping(
 def load_settings(path: str | Path, *, force: bool = False) -> CalibrationSettings:
     """Read a calibration experiment file (a TOML table of :class:`CalibrationSettings` fields).
 
-    ``force`` is that of :func:`settings_from_mapping`.
+    ``path`` is a shipped experiment's name (``"calibration_sentinel"``) or a file's path
+    (:mod:`sim.shipped`); ``force`` is that of :func:`settings_from_mapping`.
 
     Raises
     ------
     SettingsError
         Missing file, bad TOML, an unknown setting, a bad value or too many runs: one line.
     """
-    label = str(path)
-    data, _ = read_toml(Path(path), label, SettingsError, what="experiment file")
+    source, label = find(path, EXPERIMENTS, SettingsError)
+    data, _ = read_toml(source, label, SettingsError, what="experiment file")
     return settings_from_mapping(data, label, force=force)

@@ -1,5 +1,7 @@
-"""The stages of a calibration (screening, ABC generations, checks) run through the sweep
-runner, one durable folder each, and reduced to the target statistics."""
+"""The stages of a calibration (screening, ABC generations, checks) on the sweep runner.
+
+One durable folder each, reduced to the target statistics.
+"""
 
 from __future__ import annotations
 
@@ -97,7 +99,7 @@ class StageRunner:
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
 
     def _statistics(self, name: str, frame: pd.DataFrame, quarterly: bool) -> StageResult:
-        """The target statistics of a stage's runs, read from its trajectories."""
+        """Compute the target statistics of a stage's runs, read from its trajectories."""
         ok = frame[frame["error"].isna()].reset_index(drop=True)
         rows = read_trajectories(self.folder / "runs" / name, list(ok["run_key"]))
         trajectory = trajectory_from_rows(rows, ok, self.problem.scenario.partner_names)
@@ -116,7 +118,7 @@ class StageRunner:
         return StageResult(result, quarterly_share(trajectory) if quarterly else None)
 
     def _forward(self, label: str, total: int) -> Callable[[SweepProgress], None] | None:
-        """The sweep's progress callable: each chunk's progress as this stage's."""
+        """Make the sweep's progress callable: each chunk's progress as this stage's."""
         callback = self.progress
         if callback is None:
             return None

@@ -27,12 +27,14 @@ import numpy as np
 import pandas as pd
 
 from sim.calibration.targets import Target, TargetsError, TargetSet
-from sim.engine import FloatArray, InterfaceState, Trajectory
+from sim.engine import ENGAGED, FloatArray, InterfaceState, Trajectory
 from sim.metrics import FINAL_YEAR_WEEKS, rank_correlation
+from sim.names import slug
+from sim.timeline import week_of
 
 
 def _share(recorded: np.ndarray, handled: np.ndarray) -> FloatArray:
-    """Recorded over handled; NaN where nothing was handled."""
+    """Return recorded over handled; NaN where nothing was handled."""
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(handled > 0, recorded / np.maximum(handled, 1), np.nan)
 
@@ -77,8 +79,6 @@ class TargetStatistics:
         TargetsError
             A target names a partner the scenario does not have, or a date outside the run.
         """
-        from sim.timeline import week_of
-
         weeks: dict[str, int] = {}
         for i, target in enumerate(targets.targets):
             where = f"{label}: targets[{i}] ({target.id})"
@@ -174,7 +174,7 @@ class TargetStatistics:
         if kind == "interfaces_considering_or_beyond":
             week = self.weeks[target.id]
             stage = trajectory.interface[:, week]
-            return {target.id: (stage >= InterfaceState.CONSIDERING).sum(axis=1).astype(float)}
+            return {target.id: np.isin(stage, ENGAGED).sum(axis=1).astype(float)}
         raise AssertionError(f"statistic kind {kind!r} has no implementation")
 
 
@@ -213,11 +213,12 @@ def distance(values: pd.DataFrame, targets: TargetSet) -> np.ndarray:
 
 
 def partner_statistics(trajectory: Trajectory, final_weeks: int = FINAL_YEAR_WEEKS) -> pd.DataFrame:
-    """Per partner and run: final-year share, share while the interface is live (NaN if it
-    never is), final buy-in and whether the interface is live at the end. Columns are
-    ``<statistic>.<partner slug>``; used for the per-partner posterior-predictive check."""
-    from sim.metrics import slug
+    """Per partner and run: share, share while live, final buy-in and interface.
 
+    Final-year share, share while the interface is live (NaN if it never is), final buy-in
+    and whether the interface is live at the end. Columns are ``<statistic>.<partner
+    slug>``; used for the per-partner posterior-predictive check.
+    """
     window = slice(max(trajectory.handled.shape[1] - final_weeks, 0), None)
     final = _share(
         trajectory.recorded[:, window].sum(axis=1), trajectory.handled[:, window].sum(axis=1)
@@ -237,8 +238,10 @@ def partner_statistics(trajectory: Trajectory, final_weeks: int = FINAL_YEAR_WEE
 
 
 def quarterly_share(trajectory: Trajectory, weeks: int = 13) -> np.ndarray:
-    """Recording share per run, quarter (``weeks`` weeks) and partner (B, Q, A); NaN where a
-    partner handled nothing in a quarter (e.g. before it went live)."""
+    """Return the recording share per run, quarter (``weeks`` weeks) and partner (B, Q, A).
+
+    NaN where a partner handled nothing in a quarter (e.g. before it went live).
+    """
     b, t, a = trajectory.handled.shape
     quarters = t // weeks
     cut = quarters * weeks
@@ -256,7 +259,8 @@ def trajectory_from_rows(
     ----------
     rows : DataFrame
         ``sim.store.read_trajectories`` output: ``run_key``, ``week``, ``partner``,
-        ``handled``, ``recorded``, ``buy_in``, ``interface`` (stage name), ``attitude``.
+        ``handled``, ``recorded``, ``buy_in``, ``interface`` (stage name), ``attitude``,
+        ``latency_days``, ``sharing_hours``, ``saved_hours``.
     runs : DataFrame
         The runs to rebuild, in the order wanted (a ``run_key`` column); each must have rows.
     partners : tuple of str
@@ -301,4 +305,7 @@ def trajectory_from_rows(
         attitude=cube("attitude", np.float64),
         pressure=np.zeros((b, t)),
         views=np.zeros((b, a, a)),
+        latency_days=cube("latency_days", np.float64),
+        sharing_hours=cube("sharing_hours", np.float64),
+        saved_hours=cube("saved_hours", np.float64),
     )

@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Self, get_args
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -42,6 +41,7 @@ from pydantic import (
 from sim.inputs import FileError, FileFormat, parse_toml, read_toml, validation_problems
 from sim.names import slug
 from sim.params import PARAMETERS
+from sim.scenarios.schema import OneLine
 
 StatisticKind = Literal[
     "share_after_interface_live",
@@ -85,13 +85,6 @@ class TargetsError(FileError):
     """A targets file that cannot be used: ``<file>: <field>: <problem>`` on one line."""
 
 
-def _one_line(text: str) -> str:
-    if not text.strip() or "\n" in text or text != text.strip():
-        raise ValueError("must be non-empty text on one line without surrounding spaces")
-    return text
-
-
-OneLine = Annotated[str, AfterValidator(_one_line)]
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
@@ -283,7 +276,7 @@ class TargetSet(BaseModel):
         return tuple(c for t in self.targets for c in t.components())
 
     def content_hash(self) -> str:
-        """A SHA-256 of the content (for manifests and resume checks)."""
+        """Return a SHA-256 of the content (for manifests and resume checks)."""
         text = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 

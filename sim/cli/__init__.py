@@ -1,7 +1,9 @@
 """The ``sharesim`` command: one entry point, one sub-command per job.
 
-Each sub-command lives in its own module of this package and is registered below. Bad input
-(:class:`sim.errors.InputError`) is reported as one line on stderr with exit status 2.
+Each sub-command lives in its own module of this package and registers itself on
+:data:`sim.cli.app.app`. Bad input (:class:`sim.errors.InputError`, an output that cannot be
+written included) is reported as one line on stderr with exit status 2; Ctrl-C, SIGTERM and
+SIGHUP stop a command with one line and exit status 130.
 """
 
 from __future__ import annotations
@@ -10,37 +12,34 @@ import sys
 from functools import cache, partial
 
 import typer
-from rich.console import Console
-
-from sim.errors import InputError, SweepError
-
-app = typer.Typer(
-    name="sharesim",
-    help="Simulate multi-agency information sharing: replay Sentinel, run counterfactuals, "
-    "sweeps, sensitivity analysis and calibration.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-
-stdout = Console(highlight=False, soft_wrap=True)
-"""Where commands print results: no syntax colouring, and a long line (a path, a message)
-is never broken at the terminal's width, so logs and scripts read it whole."""
-
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
-"""Where commands print warnings and errors, likewise."""
 
 # Sub-commands register themselves on `app` when their module is imported.
-import sim.cli.calibrate  # noqa: E402
-import sim.cli.dashboard  # noqa: E402
-import sim.cli.scenarios  # noqa: E402
-import sim.cli.sensitivity  # noqa: E402
-import sim.cli.sweep  # noqa: E402,F401
+import sim.cli.brief
+import sim.cli.calibrate
+import sim.cli.dashboard
+import sim.cli.scenarios
+import sim.cli.sensitivity
+import sim.cli.sweep  # noqa: F401
+from sim.cli.app import app, stderr, stdout
+from sim.cli.signals import INTERRUPTED, Stopped, interrupts_recorded, signal_name
+from sim.durable import shown
+from sim.errors import InputError, SweepError
+
+__all__ = ["app", "main", "stderr", "stdout"]
 
 
 def _fail(message: str, code: int = 2) -> None:
     stderr.print(f"sharesim: error: {' '.join(message.split())}", markup=False)
     sys.exit(code)
+
+
+def _is_help(error: Exception, message: str) -> bool:
+    """Whether a usage error is the help of a command run without arguments.
+
+    That help is kept whole, not folded onto one line as a problem is.
+    """
+    context = getattr(error, "ctx", None)
+    return context is not None and message == context.get_help()
 
 
 _command = cache(partial(typer.main.get_command, app))
@@ -51,15 +50,29 @@ more than reading most inputs when the command line runs many times in a process
 def main(argv: list[str] | None = None) -> None:
     """Run the command line; bad input exits 2 with one line on stderr, never a traceback."""
     try:
-        result = _command().main(args=argv, prog_name="sharesim", standalone_mode=False)
+        with interrupts_recorded() as received:
+            result = _command().main(args=argv, prog_name="sharesim", standalone_mode=False)
+    except Stopped as stop:  # a resumable command: what was saved, and how to resume
+        stderr.print(f"sharesim: {stop}", markup=False)
+        sys.exit(INTERRUPTED)
     except InputError as error:
         _fail(str(error))
     except SweepError as error:  # workers that cannot go on: the results so far are kept
         _fail(f"{error} (results so far are kept; run the command again to resume)", 1)
     except typer.TyperException as error:  # usage errors: unknown command, bad option value
         format_message = getattr(error, "format_message", None)
-        _fail(format_message() if callable(format_message) else str(error))
-    except (KeyboardInterrupt, typer.Abort):
-        _fail("interrupted", 130)
+        message = format_message() if callable(format_message) else str(error)
+        if _is_help(error, message):  # a command given no arguments answers with its help
+            stderr.print(message, markup=False)
+            sys.exit(2)
+        _fail(message)
+    except (KeyboardInterrupt, typer.Abort) as interrupt:
+        _fail(f"interrupted ({signal_name(interrupt)})", INTERRUPTED)
+    except OSError as error:  # a file the command could not read or write, never a traceback
+        where = shown(error.filename) if error.filename is not None else "a file"
+        _fail(f"{where}: {error.strerror or error}")
+    if result == INTERRUPTED and received:
+        # The command framework ends an interrupted command with this status and no word.
+        _fail(f"interrupted ({received[0]})", INTERRUPTED)
     if isinstance(result, int) and result:
         sys.exit(result)

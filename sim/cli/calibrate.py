@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from sim.cli import app, stdout
-from sim.cli.options import ChunkSize, Executor, Scheduler, Workers, Yes
+from sim.cli.app import PlainCommand, app, stdout
+from sim.cli.options import ChunkSize, Executor, Scheduler, Workers, Yes, out_option
+from sim.cli.options import seed as seed_value
 from sim.cli.progress import stage_bars
-from sim.errors import InputError
+from sim.cli.signals import resumable
 from sim.execution import Execution
 
 if TYPE_CHECKING:
@@ -57,31 +58,49 @@ def _summary(result: Calibration, out: Path, seconds: float) -> None:
     )
 
 
-@app.command("calibrate")
+@app.command("calibrate", cls=PlainCommand)
 def calibrate_command(
     targets: Annotated[
         Path,
-        typer.Argument(help="Targets file (TOML), e.g. sim/calibration/sentinel_targets.toml."),
+        typer.Argument(
+            metavar="TARGETS",
+            help="Targets file (TOML), e.g. sim/calibration/sentinel_targets.toml.",
+        ),
     ],
     out: Annotated[
         Path | None,
-        typer.Option(
-            help="Output folder (default results/calibration/<targets name>); "
+        out_option(
+            "Output folder (default results/calibration/<targets name>); "
             "run again with the same folder to resume."
         ),
     ] = None,
     experiment: Annotated[
-        Path | None,
-        typer.Option(help="Calibration settings file, e.g. experiments/calibration_sentinel.toml."),
+        str | None,
+        typer.Option(
+            metavar="EXPERIMENT",
+            help="Calibration settings: a shipped experiment's name (calibration_sentinel) "
+            "or a file.",
+        ),
     ] = None,
-    screening: Annotated[int | None, typer.Option(min=2, help="Screening points.")] = None,
-    particles: Annotated[int | None, typer.Option(min=2, help="Particles per generation.")] = None,
-    generations: Annotated[int | None, typer.Option(min=1, help="Most ABC generations.")] = None,
-    replicates: Annotated[int | None, typer.Option(min=1, help="Runs per particle.")] = None,
+    screening: Annotated[
+        int | None, typer.Option(min=2, metavar="N", help="Screening points.")
+    ] = None,
+    particles: Annotated[
+        int | None, typer.Option(min=2, metavar="N", help="Particles per generation.")
+    ] = None,
+    generations: Annotated[
+        int | None, typer.Option(min=1, metavar="N", help="Most ABC generations.")
+    ] = None,
+    replicates: Annotated[
+        int | None, typer.Option(min=1, metavar="N", help="Runs per particle.")
+    ] = None,
     predictive: Annotated[
-        int | None, typer.Option(min=1, help="Posterior draws in the predictive check.")
+        int | None,
+        typer.Option(min=1, metavar="N", help="Posterior draws in the predictive check."),
     ] = None,
-    seed: Annotated[int | None, typer.Option(min=0, help="Seed of everything.")] = None,
+    seed: Annotated[
+        int | None, typer.Option(parser=seed_value, metavar="SEED", help="Seed of everything.")
+    ] = None,
     executor: Executor = "process",
     workers: Workers = None,
     scheduler: Scheduler = None,
@@ -89,20 +108,23 @@ def calibrate_command(
     write_scenario: Annotated[
         Path | None,
         typer.Option(
+            metavar="FILE",
             help="Also write the calibrated scenario file here "
-            "(e.g. sim/scenarios/sentinel_calibrated.toml)."
+            "(e.g. sim/scenarios/sentinel_calibrated.toml).",
         ),
     ] = None,
     yes: Yes = False,
 ) -> None:
-    """Calibrate the scenario of TARGETS: screening, ABC-SMC, posterior checks and a report.
+    """Fit the scenario of a targets file, with honest uncertainty.
 
-    Writes into --out: posterior.parquet (parameter sets, weights, generation), screening,
-    predictive and point-estimate tables, the calibrated scenario, figures, report.md and
-    report.html, and manifest.json (seeds, epsilons, runs, wall time, environment).
+    Screening, ABC-SMC, posterior checks and a report. Writes into --out: posterior.parquet
+    (parameter sets, weights, generation), screening, predictive and point-estimate tables, the
+    calibrated scenario, figures, report.md and report.html, and manifest.json (seeds, epsilons,
+    runs, wall time, environment).
     """
     # Start-up time: imported only when the command runs; loads pandas, scipy and the engine.
     from sim.calibration import calibrate, load_settings, load_targets, write_outputs
+    from sim.calibration.folder import check_folder, check_scenario_copy
     from sim.calibration.settings import CalibrationSettings, settings_from_mapping
 
     execution = Execution(executor, workers, scheduler, chunk_size)
@@ -122,12 +144,14 @@ def calibrate_command(
     }
     settings = settings_from_mapping(base.model_dump() | overrides, "options", force=yes)
     folder = out or Path("results") / "calibration" / target_set.name
-    if folder.exists() and not folder.is_dir():
-        raise InputError(f"{folder}: --out must be a folder, and this is a file")
+    # The folders written into are checked before the first run.
+    check_folder(folder)
+    copies = [write_scenario] if write_scenario is not None else []
+    for copy in copies:
+        check_scenario_copy(copy)
     started = time.perf_counter()
-    with stage_bars() as progress:
+    with resumable("finished runs"), stage_bars() as progress:
         result = calibrate(targets, settings, out=folder, execution=execution, progress=progress)
     seconds = time.perf_counter() - started
-    copies = [write_scenario] if write_scenario is not None else []
     write_outputs(result, folder, result.wall_seconds or seconds, copies)
     _summary(result, folder, seconds)

@@ -1,28 +1,40 @@
-"""Command-line options shared by the commands that run many simulations (sweep,
-sensitivity, calibrate): one spelling, one help text, one set of bounds. Each command builds
-one :class:`sim.execution.Execution` from them and passes it on whole."""
+"""Command-line options shared by the commands that run many simulations.
+
+The sweep, sensitivity and calibrate commands share one spelling, one help text, one set of
+bounds and one metavar. Each command builds one :class:`sim.execution.Execution` from them and
+passes it on whole. Every command that writes a folder takes it as ``--out``
+(:func:`out_option`), which refuses an empty name; every command that takes a seed reads it
+with :func:`seed`.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
 from sim.execution import ExecutorName
-from sim.limits import CONFIRM_RUNS_ABOVE, MAX_RUNS
+from sim.limits import CONFIRM_RUNS_ABOVE, MAX_RUNS, MAX_SEED
 
 Executor = Annotated[
     ExecutorName,
-    typer.Option(help="process pool, Dask LocalCluster, Dask cluster, or in this process."),
+    typer.Option(
+        metavar="[process|dask-local|dask|serial]",
+        help="A process pool, a Dask LocalCluster, a Dask cluster, or this process.",
+    ),
 ]
 Workers = Annotated[
-    int | None, typer.Option(min=1, help="Worker processes (default: this machine's CPUs).")
+    int | None,
+    typer.Option(min=1, metavar="N", help="Worker processes (default: this machine's CPUs)."),
 ]
 Scheduler = Annotated[
-    str | None, typer.Option(help="Dask scheduler address, with --executor dask.")
+    str | None,
+    typer.Option(metavar="ADDRESS", help="Dask scheduler address, with --executor dask."),
 ]
 ChunkSize = Annotated[
-    int | None, typer.Option(min=1, help="Runs per chunk (does not change results).")
+    int | None,
+    typer.Option(min=1, metavar="N", help="Runs per chunk (does not change results)."),
 ]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")]
 Yes = Annotated[
@@ -33,3 +45,32 @@ Yes = Annotated[
         f"(never more than {MAX_RUNS:,}; docs/reliability.md).",
     ),
 ]
+
+
+def seed(value: str) -> int:
+    """Read a seed named on the command line: a whole number from 0 to ``MAX_SEED``.
+
+    Checked here rather than as an option range, which the help would spell out digit by digit.
+    """
+    try:
+        number = int(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a whole number") from None
+    if not 0 <= number <= MAX_SEED:
+        raise typer.BadParameter(f"{number} is not from 0 to 2**63-1")
+    return number
+
+
+def folder(value: str) -> Path:
+    """Parse an output folder named on the command line.
+
+    An empty name is refused (it would silently mean the current folder).
+    """
+    if not value.strip():
+        raise typer.BadParameter("give a folder name (an empty one would mean this folder)")
+    return Path(value)
+
+
+def out_option(help: str) -> Any:
+    """Return the ``--out DIR`` option of a command that writes a folder, with ``help``."""
+    return typer.Option("--out", parser=folder, metavar="DIR", help=help)

@@ -1,5 +1,6 @@
-"""Progress bars of the command line, on standard error (the library only reports progress
-through callbacks; drawing it is the command line's job).
+"""Progress bars of the command line, on standard error.
+
+The library only reports progress through callbacks; drawing it is the command line's job.
 
 A notebook can use them too::
 
@@ -58,10 +59,12 @@ class ProgressBar:
         self._task = self._progress.add_task(description, total=None, rate="", eta="-")
 
     def __enter__(self) -> Self:
+        """Start drawing the bar."""
         self._progress.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        """Stop drawing the bar."""
         self._progress.stop()
 
     def __call__(self, state: SweepProgress) -> None:
@@ -84,8 +87,10 @@ class ProgressBar:
 
 @contextmanager
 def stage_bars() -> Iterator[Callable[[CalibrationProgress], None]]:
-    """A calibration's progress on standard error: one bar per stage, runs done of planned
-    (hidden when standard error is not a terminal)."""
+    """Show a calibration's progress on standard error: one bar per stage, runs done of planned.
+
+    Hidden when standard error is not a terminal.
+    """
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -109,8 +114,10 @@ def stage_bars() -> Iterator[Callable[[CalibrationProgress], None]]:
 
 @contextmanager
 def counter_bar(total: int, label: str) -> Iterator[Callable[[int], None]]:
-    """A bar of ``total`` steps on standard error, fed with the count done (hidden when not a
-    terminal, and gone once finished)."""
+    """Show a bar of ``total`` steps on standard error, fed with the count done.
+
+    Hidden when standard error is not a terminal, and gone once finished.
+    """
     with Progress(
         TextColumn(label),
         BarColumn(),
@@ -125,8 +132,10 @@ def counter_bar(total: int, label: str) -> Iterator[Callable[[int], None]]:
 
 
 def sweep_bar(label: str, quiet: bool) -> AbstractContextManager[ProgressBar | None]:
-    """A sweep's bar on standard error, or (when ``quiet`` or standard error is not a
-    terminal) a context that gives None."""
+    """Show a sweep's bar on standard error.
+
+    When ``quiet``, or when standard error is not a terminal, the context gives None.
+    """
     if quiet or not sys.stderr.isatty():
         return nullcontext()
     return ProgressBar(label, console=Console(stderr=True))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -11,23 +10,30 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from sim.cli import app, stdout
+from sim.cli.app import PlainCommand, app, stdout
+from sim.cli.options import out_option, seed
 from sim.cli.progress import counter_bar
-from sim.durable import staged
 from sim.errors import InputError
-from sim.limits import MAX_SEED
+from sim.names import HEADLINE, STATE_ORDER, benefit_outputs, header, is_share
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from sim.comparison import Comparison
     from sim.scenarios import Scenario
 
 console = stdout
 
-Replicates = Annotated[int, typer.Option(min=1, max=100_000, help="Independent replicates.")]
+Replicates = Annotated[
+    int, typer.Option(min=1, max=100_000, metavar="N", help="Independent replicates.")
+]
 Seed = Annotated[
     int,
-    typer.Option(min=0, max=MAX_SEED, help="Seed; replicate r uses SeedSequence(seed, (0, r))."),
+    typer.Option(
+        parser=seed,
+        metavar="SEED",
+        help="Seed, 0 to 2**63-1; replicate r uses SeedSequence(seed, (0, r)).",
+    ),
 ]
 UsePosterior = Annotated[
     bool,
@@ -46,7 +52,7 @@ def _load(reference: str) -> Scenario:
     return Scenario.load(reference)
 
 
-@app.command("scenarios")
+@app.command("scenarios", cls=PlainCommand)
 def list_command() -> None:
     """List the shipped scenarios with one-line descriptions."""
     # Start-up time: imported only when the command runs; loads pydantic, pandas and the engine.
@@ -58,11 +64,13 @@ def list_command() -> None:
     console.print(table)
 
 
-@app.command("validate")
+@app.command("validate", cls=PlainCommand)
 def validate_command(
-    file: Annotated[str, typer.Argument(help="Scenario file (or shipped scenario name).")],
+    file: Annotated[
+        str, typer.Argument(metavar="SCENARIO", help="Shipped scenario name or scenario file.")
+    ],
 ) -> None:
-    """Check a scenario file; print what it contains, or one line saying what is wrong."""
+    """Check a scenario file: what it holds, or what is wrong."""
     scenario = _load(file)
     scenario.compile()
     uncertain = scenario.uncertain_inputs()
@@ -78,22 +86,20 @@ def validate_command(
     )
 
 
-def _check_out(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise InputError(f"{out}: --out must be a folder, and this is a file")
-
-
 def run_to_folder(
     reference: str, replicates: int, seed: int, out: Path, posterior: bool = True
 ) -> None:
-    """Run a scenario and write tables, manifest, figures and report into ``out``."""
+    """Run a scenario, write its folder into ``out`` and print the per-partner summary.
+
+    The folder is written by :func:`sim.run_folder.write_run_folder`.
+    """
     # Start-up time: imported only when the command runs; loads pandas, numba and matplotlib.
     from sim.metrics import summary_metrics
-    from sim.provenance import environment
     from sim.run import run
-    from sim.run_report import write_report
+    from sim.run_folder import check_run_folder, write_run_folder
 
-    _check_out(out)
+    # The folder and the scenario are checked before anything runs or is written.
+    check_run_folder(out)
     scenario = _load(reference)
     started = time.perf_counter()
     with counter_bar(replicates, f"{scenario.name}: replicates") as advance:
@@ -101,85 +107,21 @@ def run_to_folder(
             scenario, seed=seed, replicates=replicates, posterior=posterior, progress=advance
         )
     elapsed = time.perf_counter() - started
-    metrics = summary_metrics(result.trajectory)
-    with staged(out) as staging:
-        result.partners.to_parquet(staging / "partners.parquet", index=False)
-        result.partnership.to_parquet(staging / "partnership.parquet", index=False)
-        result.views.to_parquet(staging / "views.parquet", index=False)
-        metrics.assign(replicate=range(replicates)).to_parquet(
-            staging / "metrics.parquet", index=False
-        )
-        summary = result.summary()
-        summary.to_csv(staging / "summary.csv")
-        if result.draws is not None:
-            result.draws.to_parquet(staging / "draws.parquet")
-        manifest = {
-            "scenario": scenario.name,
-            "scenario_origin": scenario.origin,
-            "scenario_hash": scenario.content_hash(),
-            "seed": seed,
-            "replicates": replicates,
-            "seeds": [{"entropy": seed, "spawn_key": [0, r]} for r in range(replicates)],
-            "weeks": result.weeks,
-            "parameters": dict(result.parameters),
-            "posterior": _posterior_note(scenario, result.draws is not None),
-            "run_seconds": round(elapsed, 3),
-            "command": ["sharesim", *sys.argv[1:]],
-            **environment(),
-        }
-        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-        write_report(
-            result,
-            staging,
-            scenario.description,
-            metrics,
-            {
-                "replicates": replicates,
-                "seed": seed,
-                "scenario hash": scenario.content_hash()[:12],
-                **_posterior_line(scenario, result.draws is not None),
-            },
-        )
-    _print_summary(scenario.name, summary, metrics, out)
-
-
-def _posterior_note(scenario: Scenario, used: bool) -> dict[str, object] | None:
-    """The manifest's account of the posterior: what was drawn and with which seeds."""
-    posterior = scenario.posterior
-    if posterior is None:
-        return None
-    return {
-        "used": used,
-        "sets": len(posterior),
-        "inputs": list(posterior.inputs),
-        "source": posterior.source,
-        "draw_seeds": "SeedSequence(seed, (0, r, 1)) per replicate r; draws.parquet"
-        if used
-        else "not drawn (--no-posterior): the scenario's defaults",
-    }
-
-
-def _posterior_line(scenario: Scenario, used: bool) -> dict[str, str]:
-    """The report's line on the posterior, when the scenario has one."""
-    posterior = scenario.posterior
-    if posterior is None:
-        return {}
-    if not used:
-        return {"posterior": "not drawn: every replicate at the scenario's defaults"}
-    return {
-        "posterior": f"each replicate drew one of {len(posterior)} weighted sets of "
-        f"{len(posterior.inputs)} inputs (draws.parquet)"
-    }
+    write_run_folder(result, scenario, out, seconds=elapsed, command=["sharesim", *sys.argv[1:]])
+    _print_summary(scenario.name, result.summary(), summary_metrics(result.trajectory), out)
 
 
 def _print_summary(name: str, summary: pd.DataFrame, metrics: pd.DataFrame, out: Path) -> None:
+    # Start-up time: imported only when the command runs; loads numpy.
+    from sim.headline import spread
+
     table = Table(
         "partner",
         "final-year share",
-        "5-95%",
+        "90% of runs",
         "buy-in",
         "interface live",
-        title=f"{name}: per partner",
+        title=f"{name}: per partner (medians over runs)",
         box=None,
     )
     for partner, row in summary.iterrows():
@@ -191,49 +133,66 @@ def _print_summary(name: str, summary: pd.DataFrame, metrics: pd.DataFrame, out:
             f"{row['interface_live']:.0%}",
         )
     console.print(table)
-    share = metrics["share_final_year"]
+    share = spread(metrics[HEADLINE])
+    rho = spread(metrics["buy_in_share_correlation"])
     console.print(
-        f"partnership final-year share {share.mean():.1%} "
-        f"(5-95%: {share.quantile(0.05):.1%}-{share.quantile(0.95):.1%}); "
-        f"buy-in/share rank correlation {metrics['buy_in_share_correlation'].mean():.2f}"
+        f"partnership final-year share {share.text(HEADLINE)}; buy-in/share rank correlation "
+        f"{rho.median:.2f}",
+        markup=False,
     )
     console.print(f"wrote {out}/report.md, report.html, figures/, *.parquet, manifest.json")
 
 
-@app.command("run")
+@app.command("run", cls=PlainCommand)
 def run_command(
-    scenario: Annotated[str, typer.Argument(help="Shipped scenario name or a scenario file.")],
+    scenario: Annotated[
+        str, typer.Argument(metavar="SCENARIO", help="Shipped scenario name or scenario file.")
+    ],
     replicates: Replicates = 20,
     seed: Seed = 1,
-    out: Annotated[Path | None, typer.Option(help="Output folder.")] = None,
+    out: Annotated[Path | None, out_option("Output folder (default results/<scenario>).")] = None,
     posterior: UsePosterior = True,
 ) -> None:
-    """Run a scenario; write tidy Parquet, a manifest, figures and a report."""
+    """Run a scenario; write its tables, figures and report.
+
+    Writes tidy Parquet tables, a manifest, figures, report.md and report.html.
+    """
     run_to_folder(
         scenario, replicates, seed, out or Path("results") / Path(scenario).stem, posterior
     )
 
 
-@app.command("compare")
+@app.command("compare", cls=PlainCommand)
 def compare_command(
-    first: Annotated[str, typer.Argument(help="Baseline scenario (name or file).")],
-    second: Annotated[str, typer.Argument(help="Scenario compared with it.")],
+    first: Annotated[
+        str, typer.Argument(metavar="BASELINE", help="Baseline scenario (name or file).")
+    ],
+    second: Annotated[str, typer.Argument(metavar="OTHER", help="Scenario compared with it.")],
     replicates: Replicates = 20,
     seed: Seed = 1,
-    out: Annotated[Path | None, typer.Option(help="Also write the table as CSV here.")] = None,
+    out: Annotated[
+        Path | None,
+        out_option("Also write the comparison (table, report, figure) into this folder."),
+    ] = None,
     posterior: UsePosterior = True,
 ) -> None:
-    """Difference in sharing between two scenarios, with 95% confidence intervals.
+    """Difference in sharing between two scenarios.
 
-    Both run with the same seeds (common random numbers), so the intervals are of paired
-    differences across replicates; two scenarios with the same posterior also draw the same
+    Median paired difference and the interval holding 90% of the paired runs, partnership-wide and
+    per partner.
+
+    Both run with the same seeds (common random numbers), so each pair of runs differs by
+    the scenarios, not by chance; two scenarios with the same posterior also draw the same
     parameter set for each replicate.
     """
     # Start-up time: imported only when the command runs; loads pandas, numba and matplotlib.
+    from sim.comparison import compare_results
     from sim.metrics import summary_metrics
     from sim.run import run
-    from sim.run_report import compare_results
+    from sim.run_folder import check_comparison_folder, write_comparison
 
+    if out is not None:
+        check_comparison_folder(out)
     a, b = _load(first), _load(second)
     if a.partner_names != b.partner_names:
         raise InputError(f"{second}: compares only scenarios with the same partners")
@@ -249,37 +208,74 @@ def compare_command(
     comparison = compare_results(
         ra, rb, summary_metrics(ra.trajectory), summary_metrics(rb.trajectory)
     )
-    table = Table(
-        "metric",
-        a.name,
-        b.name,
-        "difference",
-        "95% CI",
-        title=f"{b.name} vs {a.name} ({replicates} paired replicates)",
-        box=None,
-    )
-    for metric, row in comparison.table.iterrows():
-        if str(metric).startswith("interface_final."):
-            continue
-        table.add_row(
-            str(metric),
-            f"{row[a.name]:.3f}",
-            f"{row[b.name]:.3f}",
-            f"{row['difference']:+.3f}",
-            f"[{row['ci_low']:+.3f}, {row['ci_high']:+.3f}]",
-        )
-    console.print(table)
+    _print_comparison(comparison)
     if out is not None:
-        _check_out(out)
-        out.mkdir(parents=True, exist_ok=True)
-        comparison.table.to_csv(out / f"compare_{a.name}_{b.name}.csv")
+        path = write_comparison(comparison, out, seed=seed, command=["sharesim", *sys.argv[1:]])
+        report = path.with_suffix("") / "report.html"
+        console.print(f"wrote {path} and {report}", markup=False)
 
 
-@app.command("demo")
+def _print_comparison(comparison: Comparison) -> None:
+    """Return the comparison as two tables that fit 80 columns.
+
+    Partnership-wide outputs, and the final-year share per partner (shares in %, their differences
+    in points).
+    """
+    # Start-up time: imported only when the command runs; loads pandas, matplotlib and the engine.
+    from sim.comparison import scenario_columns
+    from sim.comparison_report import answer
+
+    first, second = scenario_columns(comparison)
+    table = comparison.table
+    wanted = [c for c in table.index if "." not in c]
+    outputs = [c for c in (*STATE_ORDER, *benefit_outputs(wanted)) if c in wanted]
+
+    def number(value: float, column: str, signed: bool = False) -> str:
+        sign = "+" if signed else ""
+        if is_share(column):
+            return f"{100 * value:{sign}.0f}"
+        decimals = 2 if abs(value) < 10 else 1 if abs(value) < 100 else 0
+        return f"{value:{sign}.{decimals}f}"
+
+    def rows(title: str, label: str, entries: list[tuple[str, str, pd.Series]]) -> Table:
+        shown = Table(title=title, title_justify="left", box=None, pad_edge=False)
+        shown.add_column(label, no_wrap=True)
+        for name in (comparison.first, comparison.second, "difference [90%]"):
+            shown.add_column(name, justify="right", no_wrap=True)
+        for name, column, row in entries:
+            low, high = number(row["low"], column, True), number(row["high"], column, True)
+            shown.add_row(
+                name,
+                number(row[first], column) + ("%" if is_share(column) else ""),
+                number(row[second], column) + ("%" if is_share(column) else ""),
+                f"{number(row['difference'], column, True)} [{low} to {high}]",
+            )
+        return shown
+
+    console.print(
+        rows(
+            f"{comparison.second} vs {comparison.first}: medians of {comparison.replicates} "
+            "paired runs, [90% of runs]; differences of shares in points",
+            "output",
+            [(header(c), c, table.loc[c]) for c in outputs],
+        )
+    )
+    partners = comparison.partners.xs(HEADLINE, level="output")
+    console.print(
+        rows(
+            f"{header(HEADLINE)} by partner",
+            "partner",
+            [(str(p), HEADLINE, row) for p, row in partners.iterrows()],
+        )
+    )
+    console.print(answer(comparison), markup=False)
+
+
+@app.command("demo", cls=PlainCommand)
 def demo_command(
     replicates: Replicates = 20,
     seed: Seed = 1,
-    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("results/sentinel_replay"),
+    out: Annotated[Path, out_option("Output folder.")] = Path("results/sentinel_replay"),
 ) -> None:
-    """Replay the Sentinel implementation on embedded defaults; report under results/."""
+    """Replay Sentinel on the shipped defaults; report in results/."""
     run_to_folder("sentinel_replay", replicates, seed, out)

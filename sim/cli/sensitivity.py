@@ -2,7 +2,7 @@
 
 ::
 
-    sharesim sensitivity EXPERIMENT.toml [--out DIR] [--executor process|dask-local|dask|serial]
+    sharesim sensitivity EXPERIMENT [--out DIR] [--executor process|dask-local|dask|serial]
                          [--workers N] [--scheduler ADDRESS] [--chunk-size K] [--quiet] [--yes]
 
 Writes into ``DIR`` (default ``results/sensitivity/<experiment name>``): ``brief.md`` and
@@ -14,7 +14,6 @@ an interruption and only the missing runs are computed.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -22,9 +21,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from sim.cli import app, stderr, stdout
-from sim.cli.options import ChunkSize, Executor, Quiet, Scheduler, Workers, Yes
+from sim.cli.app import PlainCommand, app, stderr, stdout
+from sim.cli.options import ChunkSize, Executor, Quiet, Scheduler, Workers, Yes, out_option
 from sim.cli.progress import sweep_bar
+from sim.cli.signals import resumable
+from sim.errors import SweepError
 from sim.execution import Execution
 
 if TYPE_CHECKING:
@@ -33,27 +34,30 @@ if TYPE_CHECKING:
 DEFAULT_ROOT = Path("results") / "sensitivity"
 """Where results go when ``--out`` is not given (one folder per experiment name)."""
 
-_HELP = """Which factors change sharing most: run a sensitivity experiment file.
+_HELP = """Which factors change sharing most: a sensitivity analysis.
 
 \b
-  sharesim sensitivity experiments/sensitivity_morris.toml
-  sharesim sensitivity experiments/sensitivity_sobol_grouped.toml --out DIR
+  sharesim sensitivity sensitivity_morris
+  sharesim sensitivity sensitivity_sobol_grouped --out DIR
+  sharesim sensitivity my_analysis.toml
 
-The file is an experiment file with a \\[sensitivity] table (method = "sobol" or "morris";
-docs/sensitivity.md). Results, figures and brief.md/brief.html go to --out (default
-results/sensitivity/<name>); the runs are stored in DIR/runs, so running the same command
-again resumes an interrupted analysis.
+EXPERIMENT is a shipped experiment's name or the path of an experiment file with a
+[sensitivity] table (method = "sobol" or "morris"; docs/sensitivity.md). Results, figures
+and brief.md/brief.html go to --out (default results/sensitivity/<name>); the runs are
+stored in DIR/runs, so running the same command again resumes an interrupted analysis.
 """
 
 
-@app.command("sensitivity", help=_HELP, no_args_is_help=True)
+@app.command("sensitivity", cls=PlainCommand, help=_HELP, no_args_is_help=True)
 def sensitivity_command(
     experiment: Annotated[
-        Path, typer.Argument(metavar="EXPERIMENT.toml", help="Sensitivity experiment file.")
+        str,
+        typer.Argument(
+            metavar="EXPERIMENT", help="Shipped sensitivity experiment name, or its file."
+        ),
     ],
     out: Annotated[
-        Path | None,
-        typer.Option("--out", help="Results folder (default results/sensitivity/<name>)."),
+        Path | None, out_option("Results folder (default results/sensitivity/<name>).")
     ] = None,
     executor: Executor = "process",
     workers: Workers = None,
@@ -64,16 +68,16 @@ def sensitivity_command(
 ) -> None:
     """Run a sensitivity experiment and write tables, figures and the brief."""
     # Start-up time: imported only when the command runs; loads SALib, pandas and the engine.
-    from sim.provenance import environment
     from sim.sensitivity.experiment_file import load_sensitivity_experiment
+    from sim.sensitivity.folder import check_folder, run_to_folder
     from sim.sensitivity.methods import RunsError
-    from sim.sweep import SweepError
 
-    # Everything is checked (options, file, scenario, inputs, outputs, sizes) before anything
-    # runs.
+    # Everything is checked (options, file, scenario, inputs, outputs, sizes, the folder)
+    # before anything runs or is written.
     execution = Execution(executor, workers, scheduler, chunk_size)
     loaded = load_sensitivity_experiment(experiment, force=yes)
     folder = out if out is not None else DEFAULT_ROOT / loaded.name
+    check_folder(folder)
     errors = stderr
     if not quiet:
         errors.print(
@@ -82,28 +86,20 @@ def sensitivity_command(
             markup=False,
         )
     try:
-        with sweep_bar(loaded.name, quiet) as bar:
-            result = loaded.run(execution, out=folder / "runs", progress=bar)
+        with resumable("finished runs"), sweep_bar(loaded.name, quiet) as bar:
+            result, written = run_to_folder(loaded, folder, execution=execution, progress=bar)
     except (RunsError, SweepError) as error:
         errors.print(f"sharesim: error: {error}", markup=False)
         errors.print(
             f"the finished runs are kept: sharesim sweep status {folder / 'runs'}", markup=False
         )
         raise typer.Exit(1) from None
-    except KeyboardInterrupt:
-        errors.print(
-            "sharesim: interrupted; finished runs are saved, run the same command to resume",
-            markup=False,
-        )
-        raise typer.Exit(130) from None
-    result = replace(result, provenance={**result.provenance, "environment": environment()})
-    written = result.write(folder)
     if not quiet:
         _summary(stdout, result, written["brief.md"])
 
 
 def _summary(console: Console, result: SensitivityResult, brief: Path) -> None:
-    """The ranking of the first output, and where the brief is."""
+    """Summarise the ranking of the first output, and say where the brief is."""
     output = result.outputs[0]
     ranking = result.ranking(output)
     table = Table(title=f"{result.subject}: {output}", title_justify="left")

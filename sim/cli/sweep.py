@@ -2,12 +2,14 @@
 
 ::
 
-    sharesim sweep EXPERIMENT.toml --out DIR [--executor process|dask-local|dask]
+    sharesim sweep EXPERIMENT --out DIR [--executor process|dask-local|dask]
                    [--workers N] [--scheduler ADDRESS] [--chunk-size K] [--quiet] [--yes]
     sharesim sweep status DIR
 
 Running the same command again resumes (finished runs are kept, never recomputed); an
 extended experiment (rows appended, more replicates, more scenarios) reuses what is done.
+Every session ends by writing the report beside the runs (:mod:`sim.sweep.report`: response
+curves, tipping points, conditions), so a resumed or extended sweep's report is up to date.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from sim.cli import app, stderr, stdout
-from sim.cli.options import ChunkSize, Executor, Quiet, Scheduler, Workers, Yes
+from sim.cli.app import PlainCommand, app, stderr, stdout
+from sim.cli.options import ChunkSize, Executor, Quiet, Scheduler, Workers, Yes, out_option
 from sim.cli.progress import sweep_bar
+from sim.cli.signals import resumable
 from sim.errors import InputError, SweepError
 from sim.execution import Execution
 
@@ -33,27 +36,32 @@ STATUS = "status"
 _HELP = """Run an experiment file, or report on a sweep folder.
 
 \b
-  sharesim sweep EXPERIMENT.toml --out DIR   run (or resume, or extend) the experiment
-  sharesim sweep status DIR                  what is done, failed and left in DIR
+  sharesim sweep EXPERIMENT --out DIR   run, resume or extend the experiment
+  sharesim sweep status DIR             what is done, failed and left in DIR
+
+EXPERIMENT is a shipped experiment's name (interface_sweep, counterfactuals,
+replay_uncertainty) or an experiment file's path.
 
 Run the same command again after an interruption to resume: finished runs are never
-recomputed. On a cluster: start Dask there and pass --executor dask --scheduler tcp://HOST:8786
+recomputed. DIR also gets report.md and report.html: response curves of the outputs over
+each varied input, the tipping points in them, and where the final-year share stays high.
+On a cluster: start Dask there and pass --executor dask --scheduler tcp://HOST:8786
 (docs/cluster.md); the results are the same as on one machine.
 """
 
 
-@app.command("sweep", help=_HELP, no_args_is_help=True)
+@app.command("sweep", cls=PlainCommand, help=_HELP, no_args_is_help=True)
 def sweep_command(
     target: Annotated[
         str,
-        typer.Argument(metavar="EXPERIMENT.toml|status", help="Experiment file, or 'status'."),
+        typer.Argument(
+            metavar="EXPERIMENT|status", help="Shipped experiment name or file, or 'status'."
+        ),
     ],
     folder: Annotated[
-        Path | None, typer.Argument(metavar="[DIR]", help="With 'status': the sweep folder.")
+        Path | None, typer.Argument(metavar="DIR", help="With 'status': the sweep folder.")
     ] = None,
-    out: Annotated[
-        Path | None, typer.Option("--out", help="Sweep folder (created; reused to resume).")
-    ] = None,
+    out: Annotated[Path | None, out_option("Sweep folder (created; reused to resume).")] = None,
     executor: Executor = "process",
     workers: Workers = None,
     scheduler: Scheduler = None,
@@ -76,24 +84,30 @@ def sweep_command(
         raise InputError(f"sweep: give the output folder: sharesim sweep {target} --out DIR")
     execution = Execution(executor, workers, scheduler, chunk_size)
     try:
-        state = _run(Path(target), out, execution, retry_failed, quiet, yes)
+        with resumable("finished chunks"):
+            state = _run(target, out, execution, retry_failed, quiet, yes)
     except SweepError as error:
         stderr.print(f"sharesim: error: {error}", markup=False)
         raise typer.Exit(1) from None
-    except KeyboardInterrupt:
-        stderr.print(
-            "sharesim: interrupted; finished chunks are saved, run the same command to resume",
-            markup=False,
-        )
-        raise typer.Exit(130) from None
+    report = _report(out) if state.done else None
     if not quiet:
         _summary(stdout, state)
+        if report is not None:
+            stdout.print(f"report: {report}", markup=False)
     if state.failed:
         raise typer.Exit(1)
 
 
+def _report(out: Path) -> Path:
+    """Write the sweep's report beside its runs (again after every session); return it."""
+    # Start-up time: imported only when the command runs; loads pandas, matplotlib and the engine.
+    from sim.sweep.report import write_report
+
+    return write_report(out)["report.html"]
+
+
 def _run(
-    experiment_path: Path,
+    experiment: str,
     out: Path,
     execution: Execution,
     retry_failed: bool,
@@ -105,7 +119,7 @@ def _run(
     from sim.sweep.experiment import load_experiment
 
     # Everything is checked (file, scenarios, design, folder) before anything is written.
-    plan = load_experiment(experiment_path, force=yes).plan()
+    plan = load_experiment(experiment, force=yes).plan()
     with sweep_bar(plan.name, quiet) as bar:
         return run_plan(plan, out, execution=execution, progress=bar, retry_failed=retry_failed)
 
@@ -151,7 +165,7 @@ def _print_status(folder: Path) -> None:
         if last.get("seconds") and last.get("runs_computed"):
             rate = f", {last['runs_computed'] / last['seconds']:.1f} runs/s"
         console.print(
-            f"  last session: {last.get('state', '?')} at {last.get('finished', '-')} "
+            f"  last session: {state.state} at {last.get('finished', '-')} "
             f"({last.get('executor', '-')}, {last.get('runs_computed', 0)} runs computed{rate})",
             markup=False,
         )

@@ -38,7 +38,7 @@ take a whole row, the others two to a row. Further views of the run join here.""
 
 @solara.component
 def DashboardPage() -> None:
-    """The page: the dashboard, or why it cannot start (a scenario file that cannot be read)."""
+    """Show the page: the dashboard, or why it cannot start (a scenario file it cannot read)."""
     catalog, problem = solara.use_memo(_catalog, [])
     solara.Title("sharesim dashboard")
     if catalog is None:
@@ -49,7 +49,7 @@ def DashboardPage() -> None:
 
 @solara.component
 def Dashboard(catalog: Catalog) -> None:
-    """The dashboard: one page state (inputs and live run) per browser session."""
+    """Show the dashboard: one page state (inputs and live run) per browser session."""
     state = solara.use_memo(lambda: PageState.create(catalog), [])
     cache = solara.use_memo(lambda: BandCache(catalog), [])
     solara.Style(PAGE_CSS)
@@ -65,7 +65,7 @@ def Dashboard(catalog: Catalog) -> None:
 
 @solara.component
 def LiveSection(state: PageState) -> None:
-    """The live run: its bar and its panels, redrawn together after each step.
+    """Show the live run: its bar and its panels, redrawn together after each step.
 
     Only this component follows the step counter and hands it down, so a step redraws every
     part of the live run in one pass (each part following it would be a pass of its own).
@@ -80,13 +80,15 @@ def LiveSection(state: PageState) -> None:
 
 @solara.component
 def Layout(children: list[solara.Element]) -> solara.Element:
-    """The page's frame: Solara's app layout without navigation tabs (the documentation opens
-    from the panels' help notes)."""
+    """Frame the page: Solara's app layout without navigation tabs.
+
+    The documentation opens from the panels' help notes.
+    """
     return solara.AppLayout(children=children, navigation=False)
 
 
 def _catalog() -> tuple[Catalog | None, str]:
-    """The scenarios on offer, or why there are none."""
+    """Return the scenarios on offer, or why there are none."""
     try:
         return Catalog.from_environment(), ""
     except DashboardInputError as error:

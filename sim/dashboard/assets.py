@@ -89,7 +89,7 @@ APPROXIMATE_SIZE = "about 125 MB"
 
 
 def fetch_notice(cache_dir: Path) -> str:
-    """The one line said before the cache is filled: what is fetched, once, and where it goes."""
+    """Say, in one line before the cache is filled, what is fetched, once, and where it goes."""
     return (
         f"fetching the dashboard's front-end files once from the npm registry "
         f"({APPROXIMATE_SIZE}) into {cache_dir}; set {ASSETS_DIR_ENV} to keep them elsewhere"

@@ -6,6 +6,8 @@ Each chart is a template written once per live model, filled with the weeks run 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -36,7 +38,7 @@ PROMPT = "Nothing run yet: press Step or \u25b6 in the live run's bar above to r
 
 
 def partner_axis(model: SharingModel) -> alt.Y:
-    """The y axis of partners, in the scenario's order, every partner shown from week 0."""
+    """Make the y axis of partners, in the scenario's order, every partner shown from week 0."""
     names = list(model.partnership.names)
     return alt.Y(
         "partner:N",
@@ -48,13 +50,15 @@ def partner_axis(model: SharingModel) -> alt.Y:
 
 
 def weekly_chart(model: SharingModel, numbers: tuple[str, ...]) -> alt.Chart:
-    """A chart of the data source ``live`` (weeks of ``model``'s run), with dates per week."""
+    """Make a chart of the data source ``live`` (weeks of ``model``'s run), dated per week."""
     return with_dates(alt.Chart(named_data("live", ("week", *numbers))), model.start_date)
 
 
 def interface_colour(columns: int) -> alt.Color:
-    """Colour by interface stage (none, considering, building, live), with a legend at the
-    bottom in ``columns`` columns."""
+    """Colour by interface stage (none, considering, building, live).
+
+    With a legend at the bottom in ``columns`` columns.
+    """
     return alt.Color(
         "interface:N",
         title="Interface",
@@ -67,7 +71,7 @@ def interface_colour(columns: int) -> alt.Color:
 
 
 def _weeks(frame: pd.DataFrame, **columns: object) -> pd.DataFrame:
-    """A partner-by-week table: the week, the partner and ``columns``."""
+    """Make a partner-by-week table: the week, the partner and ``columns``."""
     return pd.DataFrame({"week": frame["week"], "partner": frame["partner"], **columns})
 
 
@@ -124,7 +128,7 @@ def share_template(model: SharingModel) -> Spec:
 
 
 def share_spec(run: LiveRun, template: Spec | None = None) -> Spec:
-    """The recording share chart of ``run`` as it stands."""
+    """Make the recording share chart of ``run`` as it stands."""
     frame = run.history()
     table = _weeks(
         frame,
@@ -171,7 +175,7 @@ def buy_in_template(model: SharingModel, selected: str) -> Spec:
 
 
 def buy_in_spec(run: LiveRun, selected: str, template: Spec | None = None) -> Spec:
-    """The buy-in chart of ``run`` as it stands, ``selected`` picked out."""
+    """Make the buy-in chart of ``run`` as it stands, ``selected`` picked out."""
     frame = run.history()
     picked = frame["partner"] == selected
     # The picked partner's line is drawn last, on top of the others.
@@ -209,7 +213,7 @@ def interface_template(model: SharingModel) -> Spec:
 
 
 def interface_spec(run: LiveRun, template: Spec | None = None) -> Spec:
-    """The interface chart of ``run`` as it stands."""
+    """Make the interface chart of ``run`` as it stands."""
     frame = run.history()
     table = _weeks(frame, interface=frame["interface"])
     return fill(template or interface_template(run.model), {"live": table})
@@ -220,8 +224,10 @@ def interface_spec(run: LiveRun, template: Spec | None = None) -> Spec:
 
 @solara.component
 def RunChartPanel(key: str, caption: str, week: int, spec: Spec) -> None:
-    """A panel of the live run over time: heading with its help, caption, the prompt while
-    no week is run, the chart."""
+    """Show a panel of the live run over time.
+
+    Its heading with help, a caption, the prompt while no week is run, and the chart.
+    """
     with solara.Column(gap="2px", classes=["sharesim-panel", f"sharesim-{key}"]):
         PanelHeading(key)
         solara.Text(caption, classes=["sharesim-caption"])
@@ -229,18 +235,43 @@ def RunChartPanel(key: str, caption: str, week: int, spec: Spec) -> None:
         Figure(spec, classes=["sharesim-chart"])
 
 
-@solara.component
-def SharePanel(state: PageState, tick: int) -> None:
-    """Recording share per partner over the live run."""
-    del tick  # a new value (the live run stepped) redraws the panel
-    run = state.live.value
-    template = solara.use_memo(lambda: share_template(run.model), [run.model])
-    RunChartPanel(
-        "share",
-        "Share of ASB cases put on the shared system. Grey: not live yet.",
-        run.model.week,
-        share_spec(run, template),
-    )
+def partner_week_panel(
+    key: str,
+    caption: str,
+    template_of: Callable[[SharingModel], Spec],
+    spec_of: Callable[[LiveRun, Spec], Spec],
+) -> Callable[[PageState, int], solara.Element]:
+    """Make the component of a partner-by-week chart of the live run.
+
+    The chart's template is built once per model; each step (a new ``tick``) fills in the
+    weeks run.
+    """
+
+    @solara.component
+    def Panel(state: PageState, tick: int) -> None:
+        del tick  # a new value (the live run stepped) redraws the panel
+        run = state.live.value
+        template = solara.use_memo(lambda: template_of(run.model), [run.model])
+        RunChartPanel(key, caption, run.model.week, spec_of(run, template))
+
+    return Panel
+
+
+SharePanel = partner_week_panel(
+    "share",
+    "Share of ASB cases put on the shared system. Grey: not live yet.",
+    share_template,
+    share_spec,
+)
+"""Recording share per partner over the live run."""
+
+InterfacePanel = partner_week_panel(
+    "interface",
+    "A live link from a partner's own system ends double keying.",
+    interface_template,
+    interface_spec,
+)
+"""Interface stage of every partner over time."""
 
 
 @solara.component
@@ -257,18 +288,4 @@ def BuyInPanel(state: PageState, tick: int) -> None:
         "partner in the explanation panel.",
         run.model.week,
         buy_in_spec(run, selected, template),
-    )
-
-
-@solara.component
-def InterfacePanel(state: PageState, tick: int) -> None:
-    """Interface stage of every partner over time."""
-    del tick  # a new value (the live run stepped) redraws the panel
-    run = state.live.value
-    template = solara.use_memo(lambda: interface_template(run.model), [run.model])
-    RunChartPanel(
-        "interface",
-        "A live link from a partner's own system ends double keying.",
-        run.model.week,
-        interface_spec(run, template),
     )

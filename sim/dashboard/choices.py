@@ -159,8 +159,10 @@ SLIDER_POSITIONS = 100
 
 
 def slider_step(param: Parameter) -> float:
-    """Return a round step (1, 2 or 5 times a power of ten) giving about
-    :data:`SLIDER_POSITIONS` positions; whole weeks for parameters measured in weeks."""
+    """Return a round step giving about :data:`SLIDER_POSITIONS` positions.
+
+    1, 2 or 5 times a power of ten; whole weeks for parameters measured in weeks.
+    """
     if param.unit == "weeks":
         return 1.0
     raw = (param.high - param.low) / SLIDER_POSITIONS
@@ -169,9 +171,11 @@ def slider_step(param: Parameter) -> float:
 
 
 def lever_moved(name: str, value: float, written: float) -> bool:
-    """Whether a lever at ``value`` is away from the scenario's ``written`` value: by half a
-    slider step or more (a slider cannot show a value more finely than its step, so a value
-    it has snapped to its grid is still the scenario's)."""
+    """Whether a lever at ``value`` is away from the scenario's ``written`` value.
+
+    Away means by half a slider step or more: a slider cannot show a value more finely than
+    its step, so a value it has snapped to its grid is still the scenario's.
+    """
     return abs(value - written) >= slider_step(PARAMETERS[name]) / 2
 
 

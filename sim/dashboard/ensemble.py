@@ -33,6 +33,7 @@ import solara
 from numpy.typing import NDArray
 
 from sim import palette
+from sim.benefit import hours_per_week, mean_latency, weekly_latency
 from sim.dashboard.choices import REPLAY, Catalog, DashboardInputError, Settings
 from sim.dashboard.help import PanelHeading
 from sim.dashboard.levers import LEVERS, lever_label
@@ -85,6 +86,10 @@ class Measure:
         Runs' outputs to the measure per run over the last year (B,), in the axis's unit.
     summary : str
         What :attr:`final` is, in words, for the caption.
+    label : str
+        Its name on the panel's switch between measures.
+    unit : str
+        Written after a number of it in the caption (``"%"``, ``" days"``).
     domain : tuple of float, optional
         Fixed ends of the y axis (None: fitted to the data).
     """
@@ -94,6 +99,8 @@ class Measure:
     weekly: Callable[[Trajectory], NDArray[np.float64]]
     final: Callable[[Trajectory], NDArray[np.float64]]
     summary: str
+    label: str
+    unit: str
     domain: tuple[float, float] | None = None
 
 
@@ -108,12 +115,34 @@ RECORDING_SHARE = Measure(
     weekly=lambda trajectory: 100.0 * trajectory.partnership_share,
     final=_final_year_share,
     summary="Cases recorded in the last year of the run",
+    label="Recording",
+    unit="%",
     domain=(0.0, 100.0),
 )
 
-MEASURES: tuple[Measure, ...] = (RECORDING_SHARE,)
-"""What the ensemble computes for every setting; the chart shows the first. Further
-partnership-wide outputs (benefits to partners, for one) join here."""
+LATENCY = Measure(
+    key="latency_days",
+    axis="Days until partners learn of a case",
+    weekly=weekly_latency,
+    final=mean_latency,
+    summary="Days until partners learned of a case in the last year (DOMAIN.md P13)",
+    label="Latency",
+    unit=" days",
+)
+
+HOURS_SAVED = Measure(
+    key="saved_hours",
+    axis="Staff hours a week saved, all partners",
+    weekly=lambda trajectory: trajectory.saved_hours.sum(axis=2),
+    final=lambda trajectory: hours_per_week(trajectory)[1].sum(axis=1),
+    summary="Staff hours a week saved against e-mailing every case, last year (P5)",
+    label="Hours saved",
+    unit=" h",
+)
+
+MEASURES: tuple[Measure, ...] = (RECORDING_SHARE, LATENCY, HOURS_SAVED)
+"""What the ensemble computes for every setting: what partners record, and what sharing buys
+them. The chart shows one at a time (recording first); the panel switches between them."""
 
 
 @dataclass(frozen=True)
@@ -156,6 +185,7 @@ class Band:
     drawn: int = 0
 
     def __getitem__(self, measure: Measure) -> Quantiles:
+        """Return the band of ``measure``."""
         return self.quantiles[measure.key]
 
     @property
@@ -165,8 +195,8 @@ class Band:
 
 
 def quantiles(measure: Measure, trajectory: Trajectory) -> Quantiles:
-    """The :data:`BAND` quantiles of ``measure`` over the runs of ``trajectory``."""
-    low, median, high = np.quantile(measure.weekly(trajectory), BAND, axis=0)
+    """Return the :data:`BAND` quantiles of ``measure`` over the runs of ``trajectory``."""
+    low, median, high = np.nanquantile(measure.weekly(trajectory), BAND, axis=0)
     final = np.quantile(measure.final(trajectory), BAND)
     return Quantiles(low, median, high, (float(final[0]), float(final[1]), float(final[2])))
 
@@ -301,9 +331,11 @@ def setting_label(ensemble: Ensemble) -> str:
 
 
 def ensemble_frame(ensemble: Ensemble, measure: Measure = RECORDING_SHARE) -> pd.DataFrame:
-    """Tidy weekly quantiles of both bands: ``role`` (``reference`` or ``setting``),
-    ``series`` (its legend text), ``week`` (1 for the first week run), ``low``, ``median``,
-    ``high``."""
+    """Tidy weekly quantiles of both bands.
+
+    Columns ``role`` (``reference`` or ``setting``), ``series`` (its legend text), ``week``
+    (1 for the first week run), ``low``, ``median``, ``high``.
+    """
     parts = []
     for role, label, band in (
         ("reference", ensemble.reference_label, ensemble.reference_band),
@@ -333,10 +365,12 @@ BAND_NUMBERS = ("week", "low", "median", "high")
 def ensemble_template(
     start: date, weeks: int, reference: str, setting: str, measure: Measure
 ) -> Spec:
-    """The ensemble chart without its data: median line and 90% band of ``measure`` week by
-    week, for the setting (filled, blue) and the reference (outlined, grey, drawn on top so it
-    shows where the two are equal). Built once per legend and run length: building and
-    checking a layered chart takes longer than running the engine."""
+    """Make the ensemble chart without its data: median line and 90% band of ``measure``.
+
+    Week by week, for the setting (filled, blue) and the reference (outlined, grey, drawn on
+    top so it shows where the two are equal). Built once per legend and run length: building
+    and checking a layered chart takes longer than running the engine.
+    """
     colour = alt.Color(
         "series:N",
         title=None,
@@ -373,7 +407,7 @@ def ensemble_template(
 
 
 def ensemble_chart(ensemble: Ensemble, measure: Measure = RECORDING_SHARE) -> Spec:
-    """The ensemble chart of ``ensemble`` (:func:`ensemble_template` with its bands)."""
+    """Make the ensemble chart of ``ensemble`` (:func:`ensemble_template` with its bands)."""
     weeks = max(ensemble.reference_band.weeks, ensemble.setting_band.weeks)
     template = ensemble_template(
         ensemble.start, weeks, ensemble.reference_label, setting_label(ensemble), measure
@@ -381,13 +415,13 @@ def ensemble_chart(ensemble: Ensemble, measure: Measure = RECORDING_SHARE) -> Sp
     return fill(template, {"bands": ensemble_frame(ensemble, measure)})
 
 
-def _spread(values: tuple[float, float, float]) -> str:
+def _spread(values: tuple[float, float, float], unit: str) -> str:
     low, median, high = values
-    return f"{median:.0f}% (90% of runs: {low:.0f}% to {high:.0f}%)"
+    return f"{median:.0f}{unit} (90% of runs: {low:.0f}{unit} to {high:.0f}{unit})"
 
 
 def caption(ensemble: Ensemble, measure: Measure = RECORDING_SHARE) -> str:
-    """What is drawn, and the last year's figure for both settings, in words."""
+    """Say in words what is drawn, and the last year's figure for both settings."""
     moves = "; ".join(
         f"{lever_label(PARAMETERS[name])} {written:g} \u2192 {value:g}"
         for name, value, written in ensemble.changed
@@ -408,8 +442,9 @@ def caption(ensemble: Ensemble, measure: Measure = RECORDING_SHARE) -> str:
             if ensemble.same
             else ""
         )
-        + f"{measure.summary}: your setting {_spread(ensemble.setting_band[measure].final)}; "
-        f"reference {_spread(ensemble.reference_band[measure].final)}."
+        + f"{measure.summary}: your setting "
+        f"{_spread(ensemble.setting_band[measure].final, measure.unit)}; "
+        f"reference {_spread(ensemble.reference_band[measure].final, measure.unit)}."
     )
 
 
@@ -427,7 +462,7 @@ def posterior_note(catalog: Catalog, settings: Settings) -> str:
 
 @solara.component
 def EnsemblePanel(state: PageState, cache: BandCache) -> None:
-    """The ensemble chart, redrawn in a background thread whenever the setting changes."""
+    """Show the ensemble chart, redrawn in a background thread whenever the setting changes."""
     try:
         settings: Settings | None = state.settings()
         problem = ""
@@ -444,6 +479,7 @@ def EnsemblePanel(state: PageState, cache: BandCache) -> None:
     # Not intrusive: stopping a thread mid-run means tracing every line it runs, which
     # slows the engine by half; a stale run costs at most one run's time instead.
     result = solara.use_thread(work, dependencies=[settings], intrusive_cancel=False)
+    shown_key = solara.use_reactive(RECORDING_SHARE.key)
     # Keep the last chart on screen while a newer setting runs (or after a cancelled one).
     if result.value is not None:
         cache.shown = result.value
@@ -462,11 +498,16 @@ def EnsemblePanel(state: PageState, cache: BandCache) -> None:
         if ensemble is None:
             solara.Text(f"Running {REPLICATES} replicates of each setting\u2026")
             return
-        Figure(ensemble_chart(ensemble), classes=["sharesim-chart"])
+        by_key = {m.key: m for m in MEASURES}
+        measure = by_key.get(shown_key.value, RECORDING_SHARE)
+        with solara.ToggleButtonsSingle(value=shown_key, dense=True, classes=["sharesim-measures"]):
+            for each in MEASURES:
+                solara.Button(each.label, value=each.key, text=True)
+        Figure(ensemble_chart(ensemble, measure), classes=["sharesim-chart"])
         state_class = "updating" if busy else "ready"
         solara.Text(
             ("Updating\u2026 " if busy else "")
-            + caption(ensemble)
+            + caption(ensemble, measure)
             + f" Computed in {ensemble.seconds:.1f} s.",
             classes=["sharesim-ensemble-caption", f"sharesim-ensemble-{state_class}"],
         )

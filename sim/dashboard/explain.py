@@ -198,8 +198,10 @@ negative (a cost)."""
 
 
 def changed_terms(run: Explanation, mine: Explanation) -> dict[str, float]:
-    """The contributions of ``mine`` (the terms recomputed with the page's levers) that differ
-    from ``run``'s, by term name."""
+    """Return the contributions of ``mine`` that differ from ``run``'s, by term name.
+
+    ``mine`` holds the terms recomputed with the page's levers.
+    """
     own = {t.name: t.contribution for t in run.terms}
     return {t.name: t.contribution for t in mine.terms if abs(t.contribution - own[t.name]) > ZERO}
 
@@ -274,8 +276,11 @@ def explanation_spec(
     template: Spec | None = None,
     recomputed: Mapping[str, float] | None = None,
 ) -> Spec:
-    """The explanation chart of ``explanation``; ``recomputed`` (from :func:`changed_terms`)
-    adds the terms the page's levers change, as outlined bars."""
+    """Make the explanation chart of ``explanation``.
+
+    ``recomputed`` (from :func:`changed_terms`) adds the terms the page's levers change, as
+    outlined bars.
+    """
     changed = dict(recomputed or {})
     drawn = [t for t in explanation.terms if abs(t.value) > ZERO or t.name in changed]
     contribution = np.array([t.contribution for t in drawn])
@@ -329,8 +334,11 @@ def summary(explanation: Explanation) -> str:
 
 def stale_note(moved: Mapping[str, float], own: Mapping[str, float], mine: Explanation,
                changed: Mapping[str, float]) -> str:  # fmt: skip
-    """What the outlined bars are: the levers moved since the live run started, what they
-    change in this week's decision, and that Reset runs them."""
+    """Say what the outlined bars are.
+
+    The levers moved since the live run started, what they change in this week's decision,
+    and that Reset runs them.
+    """
     levers = "; ".join(
         f"{lever_label(PARAMETERS[name])} {own[name]:g} \u2192 {value:g}"
         for name, value in moved.items()
@@ -350,8 +358,10 @@ def stale_note(moved: Mapping[str, float], own: Mapping[str, float], mine: Expla
 
 @solara.component
 def ExplainPanel(state: PageState, tick: int) -> None:
-    """Pick a partner; see its recording decision as motivation against cost, term by term,
-    with the terms a moved lever changes recomputed and marked."""
+    """Pick a partner; see its recording decision as motivation against cost, term by term.
+
+    The terms a moved lever changes are recomputed and marked.
+    """
     del tick  # a new value (the live run stepped) redraws the panel
     run = state.live.value
     model = run.model

@@ -123,13 +123,13 @@ HELP: dict[str, Help] = {
 
 
 def docs_link(anchor: str) -> str:
-    """The page's address of a section of the documentation (relative to the dashboard)."""
+    """Return the page's address of a section of the documentation (relative to the dashboard)."""
     return f"{DOCS_ROUTE}#{anchor}"
 
 
 @solara.component
 def PanelHeading(key: str, detail: str = "") -> None:
-    """A panel's heading (and ``detail`` after it) with a help button opening its note."""
+    """Show a panel's heading (and ``detail`` after it) with a help button opening its note."""
     note = HELP[key]
     open_, set_open = solara.use_state(False)
     with solara.Row(gap="4px", style={"align-items": "center"}, classes=["sharesim-heading"]):
@@ -156,7 +156,7 @@ def PanelHeading(key: str, detail: str = "") -> None:
 
 @solara.component
 def DocsPage() -> None:
-    """The dashboard's documentation (``docs/dashboard.md``), served by the page itself."""
+    """Show the dashboard's documentation (``docs/dashboard.md``), served by the page itself."""
     solara.Title("sharesim dashboard: documentation")
     if DOCS_FILE.is_file():
         solara.Markdown(DOCS_FILE.read_text(encoding="utf-8"), style={"max-width": "960px"})

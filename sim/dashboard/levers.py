@@ -15,7 +15,7 @@ LEVERS: tuple[str, ...] = (
     "bureaucracy_burden",
     "bureaucracy_assurance",
     "training_relief",
-    "colocation_relief",
+    "colocation_chasing",
     "buy_in_weight",
     "mandate_weight",
     "pressure_weight",
@@ -32,7 +32,7 @@ def lever_label(param: Parameter) -> str:
 
 
 def lever_table() -> str:
-    """The levers as a Markdown table (``docs/dashboard.md`` embeds it; a test keeps them equal)."""
+    """Write the levers as a Markdown table (``docs/dashboard.md`` embeds it; a test checks it)."""
     lines = [
         "| slider | registry name | range | category | what it does |",
         "|---|---|---|---|---|",

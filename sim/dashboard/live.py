@@ -1,5 +1,4 @@
-"""The live run on the page: one :class:`~sim.model.SharingModel` and what the page keeps
-beside it.
+"""The live run on the page: one :class:`~sim.model.SharingModel` and what the page keeps beside it.
 
 The page steps the same Mesa model a notebook does. What only the page needs (the settings the
 run was built from, and the per-week table every chart reads) sits here, beside the model, not
@@ -89,8 +88,10 @@ class LiveRun:
         return seed != self.settings.seed or bool(self.moved_levers(levers))
 
     def moved_levers(self, levers: Mapping[str, float]) -> dict[str, float]:
-        """Return the page's lever values that differ from this run's (by half a slider step
-        or more)."""
+        """Return the page's lever values that differ from this run's.
+
+        By half a slider step or more.
+        """
         own = self.model.parameters
         return {
             name: value for name, value in levers.items() if lever_moved(name, value, own[name])
@@ -98,7 +99,10 @@ class LiveRun:
 
 
 def history_frame(model: SharingModel) -> pd.DataFrame:
-    """The weeks ``model`` has run, one row per week and partner (see :meth:`LiveRun.history`)."""
+    """Tabulate the weeks ``model`` has run, one row per week and partner.
+
+    See :meth:`LiveRun.history`.
+    """
     run = model.trajectory()
     weeks, partners = run.handled.shape[1], model.partnership.n_partners
     if weeks == 0:
@@ -124,7 +128,7 @@ def history_frame(model: SharingModel) -> pd.DataFrame:
 
 
 def _rolling_sum(values: np.ndarray) -> np.ndarray:
-    """Sums over the last :data:`ROLLING_WEEKS` rows (fewer at the start), column by column."""
+    """Sum over the last :data:`ROLLING_WEEKS` rows (fewer at the start), column by column."""
     totals = np.cumsum(values, axis=0)
     totals[ROLLING_WEEKS:] = totals[ROLLING_WEEKS:] - totals[:-ROLLING_WEEKS]
     return totals

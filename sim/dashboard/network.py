@@ -165,14 +165,14 @@ def network_template(with_edges: bool = True) -> Spec:
 
 
 def network_spec(model: SharingModel, template: Spec | None = None) -> Spec:
-    """The network chart of ``model`` as it stands."""
+    """Make the network chart of ``model`` as it stands."""
     nodes, edges = network_tables(model)
     tables = {"nodes": nodes, "edges": edges} if len(edges) else {"nodes": nodes}
     return fill(template or network_template(len(edges) > 0), tables)
 
 
 def network_caption(model: SharingModel) -> str:
-    """What the lines and circles of ``model``'s network mean so far."""
+    """Say what the lines and circles of ``model``'s network mean so far."""
     if model.week == 0:
         return PROMPT
     if not model.views_network().any():
@@ -186,7 +186,7 @@ def network_caption(model: SharingModel) -> str:
 
 @solara.component
 def NetworkPanel(state: PageState, tick: int) -> None:
-    """The partners as a network weighted by cross-partner views."""
+    """Show the partners as a network weighted by cross-partner views."""
     del tick  # a new value (the live run stepped) redraws the panel
     model = state.live.value.model
     templates = solara.use_memo(

@@ -19,7 +19,7 @@ from sim.dashboard.state import PageState
 
 
 def where(run: LiveRun) -> str:
-    """The live run's place, in weeks and on the calendar."""
+    """Say where the live run is, in weeks and on the calendar."""
     model = run.model
     heading = f"Live run of {run.settings.scenario}: week {model.week} of {model.n_weeks}"
     if model.week == 0:
@@ -28,22 +28,39 @@ def where(run: LiveRun) -> str:
     return f"{heading} (the week from {last:%-d %b %Y})"
 
 
+DRAW_WAIT_S = 5.0
+"""Longest a playing run waits for its last week to be drawn before stepping on anyway."""
+
+
 @solara.component
 def LiveRunBar(state: PageState, tick: int) -> None:
-    """The live run's heading and controls: Reset, Play/Pause, Step, the pause between weeks
-    while playing and how many weeks run between redraws; a note when the page's levers or
-    seed have moved since the run was built."""
-    del tick  # a new value (the live run stepped) redraws the bar
+    """Show the live run's heading and controls.
+
+    Reset, Play/Pause, Step, the pause between weeks while playing and how many weeks run
+    between redraws; a note when the page's levers or seed have moved since the run was
+    built.
+    """
     run = state.live.value
     playing = state.playing.value
     problem, set_problem = solara.use_state("")
+    drawn = solara.use_memo(threading.Event, dependencies=[])
+    # Set once the page has drawn this tick (a new value, the live run stepped, redraws the bar).
+    solara.use_effect(drawn.set, dependencies=[tick])
 
     def play(cancel: threading.Event) -> None:
         while state.playing.value and not cancel.wait(state.play_interval.value / 1000):
             if not state.live.value.running:
                 state.playing.set(False)
                 return
+            drawn.clear()
             state.step(state.render_every.value)
+            # Play never outruns the page: on a busy machine, weeks stepped faster than they
+            # are drawn would set state during every render, a render loop without end.
+            waited = 0.0
+            while not drawn.wait(0.05) and waited < DRAW_WAIT_S:
+                if cancel.is_set() or not state.playing.value:
+                    return
+                waited += 0.05
 
     solara.use_thread(play, dependencies=[playing], intrusive_cancel=False)
 

@@ -44,8 +44,10 @@ module.exports = {};
 
 @solara.component
 def ScenarioCard(state: PageState) -> None:
-    """The scenario picker with the chosen scenario's description, the seed box, and (for a
-    scenario with a posterior) whether the ensemble draws from it."""
+    """Show the scenario picker with the chosen scenario's description and the seed box.
+
+    For a scenario with a posterior, also whether the ensemble draws from it.
+    """
     catalog = state.catalog
     chosen = catalog.get(state.scenario.value)
     problem = state.seed_problem()
@@ -71,8 +73,10 @@ def ScenarioCard(state: PageState) -> None:
 
 @solara.component
 def LeverCard(state: PageState) -> None:
-    """One compact slider per lever, each showing its value, marked when moved away from the
-    scenario's own value, and a button putting them all back."""
+    """Show one compact slider per lever, and a button putting them all back.
+
+    Each shows its value, marked when moved away from the scenario's own value.
+    """
     written = state.scenario_values()
     values = state.lever_values()
     moved = [name for name in LEVERS if lever_moved(name, values[name], written[name])]
@@ -94,8 +98,11 @@ def LeverCard(state: PageState) -> None:
 
 @solara.component
 def LeverSlider(name: str, value: solara.Reactive[float], written: float) -> None:
-    """One lever: its label and value on a line (the scenario's value too when moved), the
-    slider under them, bounded by the registry's range."""
+    """Show one lever: its label and value on a line, the slider under them.
+
+    The scenario's value is shown too when the lever is moved; the slider is bounded by the
+    registry's range.
+    """
     param = PARAMETERS[name]
     moved = lever_moved(name, value.value, written)
     shown = f"{value.value:g}" + (f" (scenario {written:g})" if moved else "")

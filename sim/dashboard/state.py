@@ -69,8 +69,10 @@ class PageState:
 
     @classmethod
     def create(cls, catalog: Catalog, seed: int = 1) -> PageState:
-        """Return the state of a new page: the catalogue's default scenario with its own lever
-        values, and a live run of it at week 0."""
+        """Return the state of a new page: the default scenario and a live run of it at week 0.
+
+        The catalogue's default scenario, with its own lever values.
+        """
         scenario = catalog.default
         values = catalog.lever_values(scenario, LEVERS)
         partners = catalog.load(scenario).partner_names
@@ -91,7 +93,7 @@ class PageState:
         )
 
     def lever_values(self) -> dict[str, float]:
-        """The levers' current values by name (read inside a component, it subscribes to them)."""
+        """Return the levers' current values by name (read in a component, it subscribes)."""
         return {name: value.value for name, value in self.levers.items()}
 
     def settings(self) -> Settings:
@@ -115,8 +117,10 @@ class PageState:
         return self.catalog.lever_values(scenario or self.scenario.value, LEVERS)
 
     def adopt_scenario(self, scenario: str) -> None:
-        """Set every lever to the value ``scenario`` gives it and pick its first partner
-        unless the chosen partner is also in it."""
+        """Set every lever to the value ``scenario`` gives it; keep the partner if it has it.
+
+        Pick the scenario's first partner unless the chosen partner is also in it.
+        """
         for name, value in self.scenario_values(scenario).items():
             self.levers[name].set(value)
         partners = self.catalog.load(scenario).partner_names
@@ -124,8 +128,10 @@ class PageState:
             self.partner.set(partners[0])
 
     def choose_scenario(self, scenario: str) -> None:
-        """Switch to ``scenario``: its own lever values, and a new live run of it at week 0
-        (still playing if Play was on)."""
+        """Switch to ``scenario``: its own lever values, and a new live run of it at week 0.
+
+        Still playing if Play was on.
+        """
         if scenario == self.scenario.value:
             return
         self.catalog.get(scenario)

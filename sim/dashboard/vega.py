@@ -1,5 +1,6 @@
-"""How the dashboard draws a chart: Vega-Lite specs with the page's look, data filled in per
-week, and time axes in calendar dates.
+"""How the dashboard draws a chart: Vega-Lite specs with the page's look.
+
+Data are filled in per week, and time axes are in calendar dates.
 
 A chart is a template, written with Altair once, plus data that changes every week. The
 template's data sources are named; :func:`fill` puts this week's tables in as CSV text.
@@ -58,7 +59,7 @@ def csv_text(frame: pd.DataFrame) -> str:
 
 
 def named_data(name: str, numbers: tuple[str, ...]) -> alt.Data:
-    """A data source filled later by :func:`fill`; ``numbers`` are parsed as numbers."""
+    """Make a data source filled later by :func:`fill`; ``numbers`` are parsed as numbers."""
     return alt.Data(
         name=name, format=alt.DataFormat(type="csv", parse={n: "number" for n in numbers})
     )
@@ -81,8 +82,10 @@ def fill(
 
 
 def look(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
-    """``chart`` with the dashboard's look: readable fonts, no frame, titles left-aligned,
-    drawn as SVG."""
+    """Give ``chart`` the dashboard's look.
+
+    Readable fonts, no frame, titles left-aligned, drawn as SVG.
+    """
     return (
         chart.configure_axis(labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE)
         .configure_legend(labelFontSize=FONT_SIZE - 1, titleFontSize=FONT_SIZE)
@@ -107,14 +110,16 @@ WEEK_FIELD = "week"
 
 
 def _utc_day(start: date, offset: str) -> str:
-    """A Vega expression for the UTC day ``offset`` (an expression in days) after ``start``."""
+    """Make a Vega expression for the UTC day ``offset`` (an expression in days) after ``start``."""
     return f"utc({start.year}, {start.month - 1}, {start.day} + {offset})"
 
 
 def with_dates[C: alt.Chart](chart: C, start: date) -> C:
-    """``chart`` with fields computed from :data:`WEEK_FIELD` for a run starting on ``start``:
-    ``date`` (the week's first day), ``end`` (the next week's) and ``when`` (hover text such as
-    "Week 12, from 20 Jun 2011")."""
+    """Give ``chart`` fields computed from :data:`WEEK_FIELD` for a run starting on ``start``.
+
+    ``date`` (the week's first day), ``end`` (the next week's) and ``when`` (hover text such
+    as "Week 12, from 20 Jun 2011").
+    """
     week = f"datum.{WEEK_FIELD}"
     return chart.transform_calculate(
         date=_utc_day(start, f"7 * ({week} - 1)"),
@@ -128,7 +133,7 @@ def utc_ms(day: date) -> int:
 
 
 def date_scale(start: date, weeks: int) -> alt.Scale:
-    """The time scale of a run of ``weeks`` weeks from ``start``, in UTC.
+    """Make the time scale of a run of ``weeks`` weeks from ``start``, in UTC.
 
     Its domain is an expression: Vega-Lite 5 reads a literal domain given with both ``x`` and
     ``x2`` (a week's bar) as two domains, and computes an infinite extent for a run with no
@@ -144,14 +149,16 @@ TICK_MONTHS = (1, 2, 3, 6, 12)
 
 
 def tick_months(weeks: int, most: int = 7) -> int:
-    """The smallest step of :data:`TICK_MONTHS` giving at most ``most`` ticks over ``weeks``."""
+    """Return the smallest step of :data:`TICK_MONTHS` giving at most ``most`` ticks."""
     months = weeks * 7 / 30.44
     return next((step for step in TICK_MONTHS if months / step <= most), TICK_MONTHS[-1])
 
 
 def time_axis(start: date, weeks: int, title: str | None = None) -> alt.X:
-    """The x axis of a run: calendar months from ``start`` for ``weeks`` weeks (UTC dates, so
-    every browser shows the same days)."""
+    """Make the x axis of a run: calendar months from ``start`` for ``weeks`` weeks.
+
+    UTC dates, so every browser shows the same days.
+    """
     return alt.X(
         "date:T",
         title=title,
@@ -170,6 +177,6 @@ WHEN = alt.Tooltip("when:N", title="Week")
 
 @solara.component
 def Figure(spec: Spec, classes: list[str] | None = None) -> None:
-    """A Vega-Lite chart (what ``solara.FigureAltair`` shows, from a ready spec)."""
+    """Show a Vega-Lite chart (what ``solara.FigureAltair`` shows, from a ready spec)."""
     with solara.Column(classes=classes or [], style={"width": "100%"}):
         VegaLite.element(spec=spec)

@@ -3,9 +3,10 @@
 Total staff within ``sim.limits``, partner names and their input prefixes unique, go-lives
 and other dates inside the run, events naming partners that exist, one go-live and one
 co-location per partner, phases once each and in order, interfaces only where allowed, ranged
-events having an id, the delivery delay shorter than the run. Each check is a small function
-adding what it finds to one :class:`~sim.scenarios.problems.Problems`; :func:`check_resolved`
-runs them in turn.
+events having an id, the delivery delay shorter than the run, the ``[colocation]`` table's
+councils being councils of the scenario that have no co-location of their own. Each check is
+a small function adding what it finds to one :class:`~sim.scenarios.problems.Problems`;
+:func:`check_resolved` runs them in turn.
 """
 
 from __future__ import annotations
@@ -31,10 +32,11 @@ from sim.scenarios.schema import (
     PartnerSpec,
     ScenarioSpec,
     Span,
+    pair_count,
 )
 from sim.timeline import PHASES, week_of, week_start
 
-RESERVED_SLUGS = frozenset({"events"})
+RESERVED_SLUGS = frozenset({"events", "colocation"})
 """Slugs a partner cannot have (they name other kinds of input)."""
 
 
@@ -113,8 +115,11 @@ class _Check:
 
 
 def check_resolved(resolved: Resolved, top: str) -> None:
-    """Raise :class:`~sim.scenarios.problems.ScenarioError` if the resolved scenario is
-    inconsistent, naming the first problem (in file ``top`` unless written in a parent)."""
+    """Raise :class:`~sim.scenarios.problems.ScenarioError` if the resolved scenario is wrong.
+
+    Wrong means inconsistent; the error names the first problem (in file ``top`` unless it is
+    written in a parent).
+    """
     check = _Check(resolved, top, Problems(top))
     _check_total_staff(check)
     _check_partners(check)
@@ -125,6 +130,7 @@ def check_resolved(resolved: Resolved, top: str) -> None:
     _check_anchored_offsets(check)
     _check_phases(check)
     _check_delivery_delay(check)
+    _check_colocation(check)
     check.problems.raise_first()
 
 
@@ -166,7 +172,7 @@ def _check_partners(check: _Check) -> None:
 
 
 def _check_prefix(check: _Check, partner: PartnerSpec, prefixes: dict[str, str]) -> None:
-    """The partner's input prefix (its slug) is usable and no other partner's."""
+    """Check that the partner's input prefix (its slug) is usable and no other partner's."""
     prefix = slug(partner.name)
     if not prefix or prefix in RESERVED_SLUGS:
         check.problems.add(
@@ -267,7 +273,7 @@ def _check_given_once(check: _Check) -> None:
 
 
 def _check_prior_use(check: _Check) -> None:
-    """A partner already using the system is live from week 0."""
+    """Check that a partner already using the system is live from week 0."""
     for partner in check.spec.partners:
         bounds = check.go_live_weeks.get(partner.name)
         if partner.prior_use.value and bounds is not None and bounds != (0, 0):
@@ -278,7 +284,7 @@ def _check_prior_use(check: _Check) -> None:
 
 
 def _check_anchored_offsets(check: _Check) -> None:
-    """An event placed at its partner's go-live stays inside the run after its offset."""
+    """Check that an event placed at its partner's go-live stays inside the run after its offset."""
     names = [p.name for p in check.spec.partners]
     for index, event in enumerate(check.spec.events):
         if not is_anchored(event):
@@ -320,7 +326,7 @@ def _check_phases(check: _Check) -> None:
 
 
 def _check_delivery_delay(check: _Check) -> None:
-    """The delivery delay is no longer than the run."""
+    """Check that the delivery delay is no longer than the run."""
     delay = check.spec.delivery_delay_weeks
     if delay is None:
         return
@@ -350,3 +356,56 @@ def go_live_bounds(spec: ScenarioSpec) -> dict[str, tuple[int, int]]:
         if event.type == "go_live" and event.partner in names and not is_anchored(event):
             out.setdefault(event.partner, week_bounds(event.when, start))
     return out
+
+
+def _check_colocation(check: _Check) -> None:
+    """Check the ``[colocation]`` table against the scenario.
+
+    Its councils are councils of the scenario, none co-located by other means; its dates fall
+    inside the run.
+    """
+    table = check.spec.colocation
+    if table is None:
+        return
+    origin = check.resolved.top.get("colocation", Origin(check.top, "colocation"))
+
+    def at(field_name: str) -> str:
+        return Origin(origin.file, f"{origin.path}.{field_name}").render(check.top)
+
+    councils, pair = table.councils, table.pair
+    if len(councils) < 2:
+        check.problems.add(at("councils"), f"names {len(councils)}; a pair needs at least 2")
+    if len(set(councils)) != len(councils):
+        repeated = sorted({c for c in councils if councils.count(c) > 1})
+        check.problems.add(at("councils"), f"councils repeat: {', '.join(repeated)}")
+    last = pair_count(len(councils)) - 1
+    if isinstance(pair, Given) and pair.value > last:
+        check.problems.add(at("pair"), f"pair {pair.value} is not one of the pairs 0 to {last}")
+    if isinstance(pair, Span) and (pair.low != 0 or pair.high != last):
+        check.problems.add(
+            at("pair"),
+            f"ranges over {pair.low} to {pair.high}; a range must span every pair of the "
+            f"{len(councils)} councils, 0 to {last}",
+        )
+    if len(table.when) != 2:
+        check.problems.add(
+            at("when"), f"has {len(table.when)} entries; give 2 (the first and the second council)"
+        )
+    kinds = {p.name: p.kind for p in check.spec.partners}
+    for i, council in enumerate(councils):
+        if council not in kinds:
+            hint = did_you_mean(council, list(kinds))
+            check.problems.add(at(f"councils[{i}]"), f"unknown partner {council!r}{hint}")
+        elif kinds[council] == "police":
+            check.problems.add(
+                at(f"councils[{i}]"),
+                f"{council!r} is a police partner; the co-located pair are councils (DOMAIN.md P7)",
+            )
+        elif check.colocation_at.get(council):
+            check.problems.add(
+                check.colocation_at[council][0],
+                f"{council!r} is also one of colocation.councils (the uncertain pair); "
+                "remove it there, or the table with remove_colocation = true",
+            )
+    for i, when in enumerate(table.when):
+        check.in_run(when, at(f"when[{i}]"), "co-location")

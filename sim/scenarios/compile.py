@@ -5,11 +5,13 @@ A scenario and a choice of its uncertain inputs become the engine's
 exogenous inputs built from the dated timeline) and registry parameter values. Inputs not
 chosen take their default (the range's default, else its midpoint); weeks and staff are
 rounded to whole numbers. Deliveries slip by ``delivery_delay_weeks``: go-lives of partners
-without prior use, and go-live, interface and functionality-upgrade events.
+without prior use, and go-live, interface and functionality-upgrade events. The
+``[colocation]`` table's pair (``colocation.pair``, rounded) co-locates its two councils.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,6 +26,7 @@ from sim.params import PARAMETERS, resolve
 from sim.scenarios.checks import is_anchored
 from sim.scenarios.schema import (
     ALL,
+    COLOCATION_INPUTS,
     EVENT_AMOUNT_FIELDS,
     PARTNER_NUMBER_FIELDS,
     Given,
@@ -74,13 +77,13 @@ class _Picker:
     start: date
 
     def number(self, name: str, value: Given[Any] | Span[Any]) -> float:
-        """The number input ``name`` takes, stated as ``value``."""
+        """Return the number input ``name`` takes, stated as ``value``."""
         if isinstance(value, Given):
             return float(value.value)
         return float(self.chosen.get(name, value.midpoint()))
 
     def week(self, name: str, value: Given[Any] | Span[Any]) -> int:
-        """The week (from the start date) input ``name`` takes, stated as ``value``."""
+        """Return the week (from the start date) input ``name`` takes, stated as ``value``."""
         if isinstance(value, Given):
             raw: Any = value.value
         elif name in self.chosen:
@@ -88,6 +91,10 @@ class _Picker:
         else:
             raw = value.midpoint()
         return week_of(raw, self.start) if isinstance(raw, date) else int(raw)
+
+    def whole(self, name: str, value: Given[Any] | Span[Any]) -> int:
+        """Return the whole number input ``name`` takes as ``value`` (rounded as weeks are)."""
+        return math.floor(self.number(name, value) + 0.5)
 
 
 def compile_scenario(
@@ -122,6 +129,7 @@ def compile_scenario(
     go_live, timed = _partner_timeline(spec.partners, pick, delay)
     go_live |= _event_go_lives(spec, pick, delay)
     timed += _event_timeline(spec, pick, delay, go_live)
+    timed += _colocation_timeline(spec, pick)
     schedule: Schedule = build_schedule(
         spec.weeks.value, len(spec.partners), timed, initial_assurance=numbers["assurance"]
     )
@@ -174,6 +182,9 @@ def _partnership(
         ),
         interface_allowed=np.array([p.interface_allowed.value for p in partners], dtype=bool),
         prior_use=np.array([p.prior_use.value for p in partners], dtype=bool),
+        priority=np.array(
+            [p.funder.value or p.contract_holder.value for p in partners], dtype=bool
+        ),
     )
 
 
@@ -210,7 +221,7 @@ def _event_go_lives(spec: ScenarioSpec, pick: _Picker, delay: int) -> dict[int, 
 def _event_timeline(
     spec: ScenarioSpec, pick: _Picker, delay: int, go_live: Mapping[int, int]
 ) -> list[TimedEvent]:
-    """The events of the timeline, each at its week with its partners and amount."""
+    """Place the events of the timeline, each at its week with its partners and amount."""
     index = {p.name: a for a, p in enumerate(spec.partners)}
     timed: list[TimedEvent] = []
     for event in spec.events:
@@ -238,10 +249,29 @@ def _event_timeline(
 
 
 def _amount(event: Any, pick: _Picker) -> float:
-    """The event's size (its one amount field), or 0 for an event without one."""
+    """Return the event's size (its one amount field), or 0 for an event without one."""
     amount = 0.0
     for name in EVENT_AMOUNT_FIELDS:
         size = getattr(event, name, None)
         if size is not None:
             amount = pick.number(f"events.{event.id}.{name}", size)
     return amount
+
+
+def colocated_pair(councils: tuple[str, ...], pair: int) -> tuple[str, str]:
+    """Pair number ``pair`` of ``councils``: ``itertools.combinations`` in list order."""
+    return next(itertools.islice(itertools.combinations(councils, 2), pair, None))
+
+
+def _colocation_timeline(spec: ScenarioSpec, pick: _Picker) -> list[TimedEvent]:
+    """Return the co-locations of the ``[colocation]`` table's chosen pair (DOMAIN.md P7)."""
+    table = spec.colocation
+    if table is None:
+        return []
+    index = {p.name: a for a, p in enumerate(spec.partners)}
+    pair = colocated_pair(table.councils, pick.whole("colocation.pair", table.pair))
+    names = [f"colocation.{name}" for name in COLOCATION_INPUTS[1:]]
+    return [
+        TimedEvent(pick.week(name, when), "colocation", (index[council],))
+        for council, name, when in zip(pair, names, table.when, strict=True)
+    ]

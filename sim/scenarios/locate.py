@@ -1,7 +1,8 @@
 """Where scenario files are: the shipped ones by name, others by path.
 
 A bare name (``"sentinel_replay"``) is a file shipped in this package; anything with a ``/``
-or ending ``.toml`` is a path. A relative ``extends`` path, and a posterior file a scenario
+or ending ``.toml`` is a path (the rule of :mod:`sim.shipped`, which experiment files share).
+A relative ``extends`` path, and a posterior file a scenario
 names, start from the folder of the file that names them, and must stay inside the scenario's
 place: the folder of the file that was loaded (for a shipped scenario, the shipped folder).
 An absolute path, a ``..`` that climbs out, or a symbolic link leading out is refused before
@@ -10,17 +11,14 @@ anything is opened, so a scenario cannot read (or show a line of) a file outside
 
 from __future__ import annotations
 
-import importlib.resources
 import os
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
 from pathlib import Path, PurePath
 
-from sim.inputs import absent, did_you_mean, file_problem, read_toml
+from sim.inputs import absent, file_problem, read_toml
 from sim.scenarios.problems import ScenarioError
-
-PACKAGE = "sim.scenarios"
-"""Package whose ``*.toml`` files are the shipped scenarios."""
+from sim.shipped import SCENARIOS, is_path
 
 
 @dataclass(frozen=True)
@@ -48,32 +46,13 @@ class Location:
     place: Traversable | None = None
 
 
-def shipped_folder() -> Traversable:
-    """Return the folder holding the shipped scenario files."""
-    return importlib.resources.files(PACKAGE)
-
-
-def shipped_names() -> list[str]:
-    """Return the names of the shipped scenarios, sorted."""
-    return sorted(
-        entry.name.removesuffix(".toml")
-        for entry in shipped_folder().iterdir()
-        if entry.name.endswith(".toml") and entry.is_file()
-    )
-
-
 def list_scenarios() -> list[tuple[str, str]]:
     """Return ``(name, description)`` of every shipped scenario, sorted by name."""
-    folder = shipped_folder()
     listed = []
-    for name in shipped_names():
-        document, _ = read_toml(folder.joinpath(f"{name}.toml"), error=ScenarioError)
+    for name in SCENARIOS.names():
+        document, _ = read_toml(SCENARIOS.file(name), error=ScenarioError)
         listed.append((name, str(document.get("description", ""))))
     return listed
-
-
-def _looks_like_path(reference: str) -> bool:
-    return "/" in reference or "\\" in reference or reference.endswith(".toml")
 
 
 def locate(reference: str | Path, relative_to: Location | None = None) -> Location:
@@ -92,7 +71,7 @@ def locate(reference: str | Path, relative_to: Location | None = None) -> Locati
     ScenarioError
         If there is no such shipped scenario or file.
     """
-    if isinstance(reference, Path) or _looks_like_path(reference):
+    if isinstance(reference, Path) or is_path(reference):
         return _locate_path(reference, relative_to)
     return _locate_shipped(reference, relative_to)
 
@@ -122,7 +101,7 @@ def _locate_path(reference: str | Path, relative_to: Location | None) -> Locatio
             _place(relative_to),
         )
     return Location(
-        f"{PACKAGE.replace('.', '/')}/{reference}",
+        f"{SCENARIOS.where}/{reference}",
         f"shipped:{reference}",
         resource,
         relative_to.base,
@@ -139,33 +118,30 @@ def _key(path: Path) -> str:
 
 
 def _locate_shipped(name: str, relative_to: Location | None) -> Location:
-    names = shipped_names()
-    if name not in names:
+    problem = SCENARIOS.unknown(name)
+    if problem is not None:
         raise ScenarioError.at(
             relative_to.label if relative_to else name,
             "extends" if relative_to else "",
-            f"no shipped scenario named {name!r}{did_you_mean(name, names)}; "
-            f"shipped: {', '.join(names)}",
+            problem,
         )
-    folder = shipped_folder()
-    return Location(
-        f"{PACKAGE.replace('.', '/')}/{name}.toml",
-        f"shipped:{name}",
-        folder.joinpath(f"{name}.toml"),
-        folder,
-        folder,
-    )
+    folder = SCENARIOS.folder()
+    return Location(SCENARIOS.label(name), f"shipped:{name}", SCENARIOS.file(name), folder, folder)
 
 
 def beside(location: Location, name: str) -> Traversable:
-    """Return the file ``name``, relative to the folder of the scenario file at ``location``
-    (check it with :func:`place_problem` first)."""
+    """Return the file ``name``, relative to the folder of the scenario file at ``location``.
+
+    Check it with :func:`place_problem` first.
+    """
     return (location.base if location.base is not None else Path.cwd()).joinpath(name)
 
 
 def place_problem(location: Location, name: str) -> str | None:
-    """Return why the file ``name``, named by the scenario at ``location``, is outside the
-    scenario's place (an absolute path, a ``..`` climbing out, a link leading out), or None.
+    """Return why the file ``name``, named by the scenario at ``location``, is out of place.
+
+    Out of place is outside the scenario's place: an absolute path, a ``..`` climbing out, a
+    link leading out. None when it is in place.
 
     Nothing is opened: only the path, and the links along it, are looked at.
     """
@@ -189,11 +165,11 @@ def place_problem(location: Location, name: str) -> str | None:
 
 
 def _place(location: Location) -> Traversable:
-    """The folder that what ``location`` names must stay inside."""
+    """Return the folder that what ``location`` names must stay inside."""
     if location.place is not None:
         return location.place
     return location.base if location.base is not None else Path.cwd()
 
 
 def _shown(folder: Traversable) -> str:
-    return repr(str(folder)) if isinstance(folder, Path) else PACKAGE.replace(".", "/")
+    return repr(str(folder)) if isinstance(folder, Path) else SCENARIOS.where

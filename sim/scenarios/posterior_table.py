@@ -116,7 +116,7 @@ def read_posterior_table(resource: Traversable, name: str) -> dict[str, Any]:
 
 
 def _number(name: str, line: int, column: str, cell: str) -> float:
-    """The finite number in one cell of a posterior file."""
+    """Read the finite number in one cell of a posterior file."""
     try:
         value = float(cell)
     except ValueError:

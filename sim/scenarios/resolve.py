@@ -1,5 +1,7 @@
-"""Resolving a scenario file: read it, give plain values their table's provenance, merge the
-``extends`` chain, and check the result.
+"""Resolving a scenario file: read it, give values provenance, merge ``extends``, check it.
+
+Plain values take their table's provenance, and the ``extends`` chain is merged before the
+result is checked.
 
 Reading a file goes: bytes -> UTF-8 text -> TOML -> the top-level table
 (:class:`~sim.scenarios.schema.ScenarioFile`) -> the parent chain -> partners, events and
@@ -26,11 +28,14 @@ from sim.scenarios.origins import Origin, Resolved
 from sim.scenarios.posterior_table import read_posterior
 from sim.scenarios.problems import Problems, ScenarioError
 from sim.scenarios.schema import (
+    COLOCATION_INPUTS,
     EVENT_AMOUNT_FIELDS,
     PARTNER_FIXED_FIELDS,
     PARTNER_OPTIONAL_FALSE,
+    PARTNER_REMOVED_FIELDS,
     PARTNER_VALUE_FIELDS,
     TOP_FIXED_FIELDS,
+    ColocationSpec,
     DelayWeeks,
     Event,
     Given,
@@ -152,6 +157,7 @@ def _resolve(location: Location, text: str | None, chain: tuple[Location, ...]) 
     events, event_origins = _merge_events(location.label, head, parent, problems)
     parameters = _merge_parameters(head, parent, problems)
     posterior = _merge_posterior(location, head, parent, problems)
+    colocation, colocation_origin = _merge_colocation(location.label, head, parent, problems)
     problems.raise_first()
     try:
         spec = ScenarioSpec(
@@ -164,23 +170,22 @@ def _resolve(location: Location, text: str | None, chain: tuple[Location, ...]) 
             partners=tuple(partners),
             events=tuple(events),
             posterior=posterior,
+            colocation=colocation,
         )
     except ValidationError as exc:
         problems.add_validation(exc, "")
         problems.raise_first()
         raise AssertionError("unreachable") from exc
-    resolved = Resolved(
-        spec,
-        partner_origins,
-        tuple(event_origins),
-        {name: origin for name, (_, origin) in top.items() if origin is not None},
-    )
+    origins = {name: origin for name, (_, origin) in top.items() if origin is not None}
+    if colocation_origin is not None:
+        origins["colocation"] = colocation_origin
+    resolved = Resolved(spec, partner_origins, tuple(event_origins), origins)
     check_resolved(resolved, location.label)
     return resolved
 
 
 def _resolve_parent(location: Location, extends: str, chain: tuple[Location, ...]) -> Resolved:
-    """The resolved scenario the file at ``location`` extends, refusing a cycle."""
+    """Resolve the scenario the file at ``location`` extends, refusing a cycle."""
     parent = locate(extends, relative_to=location)
     links = (*chain, location)
     keys = [link.key for link in links]
@@ -203,6 +208,8 @@ def _check_without_parent(
         problems.add("all_partners", "only used in a scenario that extends another")
     if head.remove_events:
         problems.add("remove_events", "only used in a scenario that extends another")
+    if head.remove_colocation:
+        problems.add("remove_colocation", "only used in a scenario that extends another")
 
 
 def _merge_top(
@@ -246,6 +253,9 @@ def _merge_partners(
             continue
         seen[name] = index
         before = len(problems.found)
+        _report_removed(table, path, problems)
+        if len(problems.found) > before:
+            continue
         if name in partners:
             patch = annotate(table, PARTNER_VALUE_FIELDS, path, problems, PARTNER_FIXED_FIELDS)
             merged = {
@@ -270,8 +280,10 @@ def _merge_partners(
 def _partner_name(
     table: Mapping[str, Any], path: str, seen: Mapping[str, int], problems: Problems
 ) -> str | None:
-    """The name of the partner ``table`` describes; None (recording why) if it has none or
-    repeats an earlier table's."""
+    """Return the name of the partner ``table`` describes.
+
+    None (recording why) if it has none or repeats an earlier table's.
+    """
     name = table.get("name")
     if not isinstance(name, str):
         problems.add(
@@ -289,6 +301,13 @@ def _partner_name(
     return name
 
 
+def _report_removed(table: Mapping[str, Any], path: str, problems: Problems) -> None:
+    """Record each field of a partner ``table`` that partners no longer have, saying why."""
+    for name, advice in PARTNER_REMOVED_FIELDS.items():
+        if name in table:
+            problems.add(f"{path}.{name}", advice)
+
+
 def _patch_every_partner(
     label: str,
     patch_table: Mapping[str, Any],
@@ -300,6 +319,9 @@ def _patch_every_partner(
     if "name" in patch_table:
         problems.add("all_partners.name", "cannot rename every partner")
     before = len(problems.found)
+    _report_removed(patch_table, "all_partners", problems)
+    if len(problems.found) > before:
+        return
     patch = annotate(
         patch_table, PARTNER_VALUE_FIELDS, "all_partners", problems, PARTNER_FIXED_FIELDS
     )
@@ -411,8 +433,11 @@ def _merge_parameters(
 def _merge_posterior(
     location: Location, head: ScenarioFile, parent: Resolved | None, problems: Problems
 ) -> PosteriorSpec | None:
-    """The scenario's posterior: its own ``[posterior]``, else the parent's without the
-    inputs this file states anew (a value stated here wins over the parent's draws)."""
+    """Return the scenario's posterior: its own ``[posterior]``, else the parent's.
+
+    The parent's without the inputs this file states anew (a value stated here wins over the
+    parent's draws).
+    """
     if head.posterior is not None:
         return read_posterior(location, head.posterior, problems)
     if parent is None or parent.spec.posterior is None:
@@ -422,13 +447,57 @@ def _merge_posterior(
     return posterior.without(name for name in posterior.inputs if restated(name))
 
 
+def _merge_colocation(
+    label: str, head: ScenarioFile, parent: Resolved | None, problems: Problems
+) -> tuple[ColocationSpec | None, Origin | None]:
+    """Return the scenario's ``[colocation]`` table and where it came from.
+
+    Its own, else the parent's unless the file removes it (``remove_colocation = true``).
+    """
+    if head.remove_colocation:
+        if head.colocation is not None:
+            problems.add("colocation", "given with remove_colocation = true; keep one of them")
+        elif parent is not None and parent.spec.colocation is None:
+            problems.add("remove_colocation", "there is no inherited [colocation] table to remove")
+        return None, None
+    if head.colocation is None:
+        if parent is None or parent.spec.colocation is None:
+            return None, None
+        return parent.spec.colocation, parent.top.get("colocation")
+    table = dict(head.colocation)
+    before = len(problems.found)
+    annotated = annotate(table, ("pair",), "colocation", problems)
+    when = table.get("when")
+    if isinstance(when, list):
+        fields = [f"when[{i}]" for i in range(len(when))]
+        entries = annotate(
+            {"provenance": table.get("provenance"), "source": table.get("source")}
+            | dict(zip(fields, when, strict=True)),
+            fields,
+            "colocation",
+            problems,
+        )
+        annotated["when"] = [entries[name] for name in fields]
+    if len(problems.found) > before:
+        return None, None
+    try:
+        return ColocationSpec.model_validate(annotated), Origin(label, "colocation")
+    except ValidationError as exc:
+        problems.add_validation(exc, "colocation")
+        return None, None
+
+
 def _restated(head: ScenarioFile, inherited: Sequence[str]) -> Callable[[str], bool]:
-    """Whether an input is one this file states anew: a parameter it sets, a field of a
-    partner it changes (or of every partner, with ``all_partners``), an event it replaces or
-    removes, the delivery delay."""
+    """Whether an input is one this file states anew.
+
+    A parameter it sets, a field of a partner it changes (or of every partner, with
+    ``all_partners``), an event it replaces or removes, the delivery delay.
+    """
     names = {str(k) for k in head.parameters}
     if head.delivery_delay_weeks is not None:
         names.add("delivery_delay_weeks")
+    if head.colocation is not None or head.remove_colocation:
+        names |= {f"colocation.{name}" for name in COLOCATION_INPUTS}
     changes = [(str(t.get("name", "")), t) for t in head.partners]
     changes += [(name, head.all_partners) for name in inherited if head.all_partners]
     for name, table in changes:

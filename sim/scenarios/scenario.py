@@ -52,6 +52,7 @@ class Scenario:
     origin: str = field(default="<scenario>", compare=False)
 
     def __post_init__(self) -> None:
+        """Check the posterior, if any, against the scenario's uncertain inputs."""
         if self.posterior is not None:
             check_posterior(self.posterior, self._inputs, self.origin)
 
@@ -77,8 +78,10 @@ class Scenario:
 
     @classmethod
     def from_toml(cls, text: str, label: str = "<text>") -> Scenario:
-        """Return the scenario written in ``text`` (a relative ``extends`` starts in the working
-        directory, and must stay inside it)."""
+        """Return the scenario written in ``text``.
+
+        A relative ``extends`` starts in the working directory, and must stay inside it.
+        """
         location = Location(label, f"text:{label}", None, Path.cwd(), Path.cwd())
         return cls(resolve_location(location, text).spec, label)
 
@@ -117,8 +120,10 @@ class Scenario:
 
     @cached_property
     def posterior(self) -> Posterior | None:
-        """The joint distribution runs draw their uncertain inputs from, if the scenario has
-        one (``[posterior]``; :mod:`sim.posterior`)."""
+        """The joint distribution runs draw their uncertain inputs from, if the scenario has one.
+
+        The scenario's ``[posterior]``; see :mod:`sim.posterior`.
+        """
         spec = self.spec.posterior
         return None if spec is None else Posterior.from_spec(spec)
 
@@ -237,7 +242,7 @@ class Scenario:
 def _parameter_value(
     name: str, raw: float | Given[float] | Span[float] | Mapping[str, Any]
 ) -> Given[float] | Span[float]:
-    """The value ``raw`` given for parameter ``name``, checked against the registry.
+    """Return the value ``raw`` given for parameter ``name``, checked against the registry.
 
     Raises
     ------

@@ -51,7 +51,9 @@ from sim.timeline import Phase
 Kind = Literal["police", "district", "county", "unitary"]
 KINDS: tuple[str, ...] = get_args(Kind)
 
-InterfaceName = Literal["none", "considering", "building", "live"]  # as InterfaceState (tested)
+InterfaceName = Literal[  # as InterfaceState (tested)
+    "none", "considering", "building", "live", "workaround", "declined"
+]
 INTERFACE_NAMES: tuple[str, ...] = get_args(InterfaceName)
 """Interface states as written in files, in the order of :class:`sim.engine.InterfaceState`."""
 
@@ -238,8 +240,10 @@ class PartnerSpec(BaseModel):
         Whether the partner can build an interface at all.
     prior_use : bool
         The partner used the system before the project (live from week 0, trained staff).
-    chair, project_manager, funder, contract_holder : bool
-        Roles in the project (``shared/DOMAIN.md``, Roles).
+    funder, contract_holder : bool
+        Control of the funds or of the supplier contract (``shared/DOMAIN.md`` Roles, P15):
+        the supplier serves such a partner first (``control_priority``). Chairing and
+        managing the project act through ``involvement``.
     go_live : date or week, optional
         When the partner starts recording on the shared system (or give a ``go_live`` event).
     colocation : date or week, optional
@@ -261,8 +265,6 @@ class PartnerSpec(BaseModel):
     interface: Given[InterfaceName]
     interface_allowed: Given[bool]
     prior_use: Given[bool]
-    chair: Given[bool]
-    project_manager: Given[bool]
     funder: Given[bool]
     contract_holder: Given[bool]
     go_live: Value[When] | None = None
@@ -281,15 +283,23 @@ PARTNER_FIXED_FIELDS = (
     "interface",
     "interface_allowed",
     "prior_use",
-    "chair",
-    "project_manager",
     "funder",
     "contract_holder",
 )
 """Partner fields that cannot be ranges."""
 
-PARTNER_OPTIONAL_FALSE = ("chair", "project_manager", "funder", "contract_holder")
+PARTNER_OPTIONAL_FALSE = ("funder", "contract_holder")
 """Role flags that default to false when a partner does not give them."""
+
+PARTNER_REMOVED_FIELDS: Mapping[str, str] = MappingProxyType(
+    {
+        "chair": "no longer a partner field; control positions act through involvement "
+        "(DOMAIN.md P15), remove it",
+        "project_manager": "no longer a partner field; control positions act through "
+        "involvement (DOMAIN.md P15), remove it",
+    }
+)
+"""Partner fields older files may still give, with what to do about each."""
 
 PARTNER_NUMBER_FIELDS = (
     "staff",
@@ -522,6 +532,52 @@ class PosteriorSpec(BaseModel):
         )
 
 
+PairIndex = Annotated[int, Field(ge=0, le=MAX_PARTNERS * MAX_PARTNERS)]
+
+
+def pair_count(councils: int) -> int:
+    """Return the number of unordered pairs of ``councils`` councils: ``C(councils, 2)``."""
+    return councils * (councils - 1) // 2
+
+
+class ColocationSpec(BaseModel):
+    """Which two councils co-located partner staff: an uncertain choice of a pair.
+
+    The evidence does not say which (DOMAIN.md P7).
+
+    Pairs are the ``itertools.combinations(councils, 2)`` in list order, numbered from 0;
+    pair ``k``'s first council is co-located from ``when[0]``, its second from ``when[1]``.
+
+    Attributes
+    ----------
+    provenance, source
+        The evidence that two councils co-located; in a file, also the default provenance
+        of the table's plain values.
+    councils : tuple of str
+        The councils that may have co-located (partner names, at least two, no police).
+    pair : Value[int]
+        The pair's number, 0 to ``C(k, 2) - 1`` for ``k`` councils; a range must span all
+        of them. An uncertain input ``colocation.pair`` (rounded to a whole number).
+    when : tuple of two Value[date or week]
+        When the pair's first and second council co-locate (inputs
+        ``colocation.first_week`` and ``colocation.second_week``).
+
+    The councils, the pair's range and the two dates are checked against the scenario by
+    ``sim.scenarios.checks``.
+    """
+
+    model_config = _STRICT
+
+    provenance: Provenance
+    source: OneLine
+    councils: Annotated[tuple[OneLine, ...], BeforeValidator(_as_tuple)]
+    pair: Value[PairIndex]
+    when: Annotated[tuple[Value[When], ...], BeforeValidator(_as_tuple)]
+
+
+COLOCATION_INPUTS = ("pair", "first_week", "second_week")
+"""The uncertain inputs the ``[colocation]`` table can give (named ``colocation.<input>``)."""
+
 POSTERIOR_FILE_FIELDS = ("file", "source", "inputs", "weights", "sets")
 """Keys of a file's ``[posterior]`` table: ``source`` with either ``file`` or the three arrays."""
 
@@ -551,6 +607,8 @@ class ScenarioSpec(BaseModel):
         The dated timeline.
     posterior : PosteriorSpec or None
         A joint distribution that runs draw their uncertain inputs from.
+    colocation : ColocationSpec or None
+        Which two councils co-located, as an uncertain choice (P7).
     """
 
     model_config = _STRICT
@@ -574,6 +632,7 @@ class ScenarioSpec(BaseModel):
         tuple[Event, ...], BeforeValidator(_as_tuple), Field(max_length=MAX_EVENTS)
     ] = ()
     posterior: PosteriorSpec | None = None
+    colocation: ColocationSpec | None = None
 
 
 class ScenarioFile(BaseModel):
@@ -582,8 +641,9 @@ class ScenarioFile(BaseModel):
     Partner, event and parameter tables are validated one by one by the loader (so an error
     can name ``partners[3]`` of the file it is in); here they are only required to be tables.
     ``start_date``, ``weeks`` and ``delivery_delay_weeks`` may be plain when the file gives a
-    top-level ``provenance`` and ``source``; ``extends``, ``all_partners`` and ``remove_events``
-    only make sense in a file that extends another.
+    top-level ``provenance`` and ``source``; ``extends``, ``all_partners``, ``remove_events``
+    and ``remove_colocation`` (drop the parent's ``[colocation]`` table) only make sense in a
+    file that extends another.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
@@ -597,6 +657,7 @@ class ScenarioFile(BaseModel):
     weeks: Any = None
     delivery_delay_weeks: Any = None
     remove_events: list[EventId] = Field(default_factory=list)
+    remove_colocation: bool = False
     all_partners: dict[str, Any] | None = None
     parameters: dict[str, Any] = Field(default_factory=dict)
     partners: Annotated[list[dict[str, Any]], Field(max_length=MAX_PARTNERS)] = Field(
@@ -606,6 +667,7 @@ class ScenarioFile(BaseModel):
         default_factory=list
     )
     posterior: dict[str, Any] | None = None
+    colocation: dict[str, Any] | None = None
 
 
 TOP_VALUE_FIELDS = ("start_date", "weeks", "delivery_delay_weeks")

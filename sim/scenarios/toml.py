@@ -16,6 +16,7 @@ from typing import Any
 from sim.scenarios.schema import (
     EVENT_AMOUNT_FIELDS,
     PARTNER_VALUE_FIELDS,
+    ColocationSpec,
     Given,
     PartnerSpec,
     PosteriorSpec,
@@ -43,8 +44,7 @@ def _is_control(char: str) -> bool:
 
 
 def toml_string(text: str) -> str:
-    """Return ``text`` as a TOML basic string, quotes, backslashes and control characters
-    escaped."""
+    """Return ``text`` as a TOML basic string: quotes, backslashes, control characters escaped."""
     out = []
     for char in text:
         if char in _ESCAPES:
@@ -77,8 +77,10 @@ def toml_value(value: object) -> str:
 
 
 def toml_comment(text: str) -> list[str]:
-    """Return ``text`` as comment lines (``#`` alone for an empty line); a control character
-    TOML does not allow in a comment is shown escaped."""
+    """Return ``text`` as comment lines (``#`` alone for an empty line).
+
+    A control character TOML does not allow in a comment is shown escaped.
+    """
     lines = [
         "".join(toml_string(c)[1:-1] if _is_control(c) and c != "\t" else c for c in line)
         for line in text.splitlines()
@@ -92,8 +94,11 @@ def inline_table(items: Iterable[tuple[str, object]]) -> str:
 
 
 def annotated_value(value: Given[Any] | Span[Any], table: tuple[str, str] | None = None) -> str:
-    """Return a value with provenance as TOML: bare when its provenance and source are its
-    table's (``table``), else an inline table naming what differs."""
+    """Return a value with provenance as TOML.
+
+    Bare when its provenance and source are its table's (``table``), else an inline table
+    naming what differs.
+    """
     if isinstance(value, Given):
         if table == (value.provenance, value.source):
             return toml_value(value.value)
@@ -128,6 +133,8 @@ def dump_toml(spec: ScenarioSpec, comment: str = "") -> str:
         lines += [f"{toml_key(k)} = {annotated_value(v)}" for k, v in spec.parameters.items()]
     if spec.posterior is not None:
         lines += ["", *_posterior_lines(spec.posterior)]
+    if spec.colocation is not None:
+        lines += ["", *_colocation_lines(spec.colocation)]
     for partner in spec.partners:
         lines += ["", *_partner_lines(partner)]
     for event in spec.events:
@@ -212,6 +219,20 @@ def _event_lines(event: Any) -> list[str]:
         f"source = {toml_value(event.source)}",
     ]
     return lines
+
+
+def _colocation_lines(colocation: ColocationSpec) -> list[str]:
+    table = (colocation.provenance, colocation.source)
+    when = ", ".join(annotated_value(w, table) for w in colocation.when)
+    councils = ", ".join(toml_value(c) for c in colocation.councils)
+    return [
+        "[colocation]",
+        f"provenance = {toml_value(colocation.provenance)}",
+        f"source = {toml_value(colocation.source)}",
+        f"councils = [{councils}]",
+        f"pair = {annotated_value(colocation.pair, table)}",
+        f"when = [{when}]",
+    ]
 
 
 def _posterior_lines(posterior: PosteriorSpec) -> list[str]:

@@ -1,9 +1,11 @@
 """A scenario's uncertain inputs: their names, ranges, defaults and framework categories.
 
 Inputs are named ``<parameter>`` (registry parameters), ``delivery_delay_weeks``,
-``<partner slug>.<field>`` (``blaby.staff``, ``blaby.go_live_week``) and
-``events.<event id>.<field>`` (``events.upgrade_1.week``, ``events.upgrade_1.multiplier``).
-Dates are inputs in weeks from the start date.
+``<partner slug>.<field>`` (``blaby.staff``, ``blaby.go_live_week``),
+``events.<event id>.<field>`` (``events.upgrade_1.week``, ``events.upgrade_1.multiplier``) and
+``colocation.<input>`` (``colocation.pair``, ``colocation.first_week``,
+``colocation.second_week``). Dates are inputs in weeks from the start date; the co-located
+pair is its number in the ``[colocation]`` table's list of pairs, rounded to a whole number.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sim.params import PARAMETERS, Category, ParameterError, check_value
 from sim.posterior import Posterior
 from sim.scenarios.problems import Problems, ScenarioError
 from sim.scenarios.schema import (
+    COLOCATION_INPUTS,
     EVENT_AMOUNT_FIELDS,
     EVENT_INPUT_CATEGORY,
     PARTNER_DATE_FIELDS,
@@ -80,14 +83,21 @@ def uncertain_inputs(spec: ScenarioSpec) -> dict[str, UncertainInput]:
             value = getattr(event, name, None)
             if isinstance(value, Span):
                 inputs[f"events.{event.id}.{name}"] = _number_input(value, category)
+    colocation = spec.colocation
+    if colocation is not None:
+        category = PARTNER_INPUT_CATEGORY["colocation_week"]
+        if isinstance(colocation.pair, Span):
+            inputs["colocation.pair"] = _number_input(colocation.pair, category)
+        for name, when in zip(COLOCATION_INPUTS[1:], colocation.when, strict=True):
+            if isinstance(when, Span):
+                inputs[f"colocation.{name}"] = _week_input(when, start, category)
     return inputs
 
 
 def choose(
     inputs: Mapping[str, UncertainInput], values: Mapping[str, float], origin: str
 ) -> dict[str, float]:
-    """Return ``values`` after checking each names an input or registry parameter and lies
-    inside its range.
+    """Return ``values``, each checked to name an input or registry parameter in its range.
 
     Raises
     ------
@@ -124,8 +134,11 @@ def choose(
 def check_posterior(
     posterior: Posterior, inputs: Mapping[str, UncertainInput], origin: str
 ) -> None:
-    """Raise :class:`ScenarioError` unless every column of ``posterior`` is an uncertain input
-    of the scenario and every value lies inside that input's range."""
+    """Raise :class:`ScenarioError` unless the posterior fits the scenario's uncertain inputs.
+
+    Every column of ``posterior`` must be an uncertain input of the scenario and every value
+    lie inside that input's range.
+    """
     for j, name in enumerate(posterior.inputs):
         spec = inputs.get(name)
         if spec is None:

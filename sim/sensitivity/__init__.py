@@ -1,5 +1,6 @@
-"""Sensitivity analysis: which of the six framework categories, and which inputs, change
-sharing most.
+"""Sensitivity analysis: which framework categories, and which inputs, change sharing most.
+
+The six framework categories group the inputs.
 
 >>> from sim import sobol, morris
 >>> screening = morris("sentinel_replay", trajectories=20, seed=1)          # doctest: +SKIP

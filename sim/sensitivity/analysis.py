@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from sim.design import morris_sample, sobol_sample
 from sim.inputs import did_you_mean
 from sim.seeds import bootstrap_rng
 from sim.sensitivity.estimators import (
@@ -114,9 +115,11 @@ def _plan(factors: Sequence[Factor], level: Level, make: Callable[..., pd.DataFr
 
 
 def _check_sobol_layout(plan: _Plan, second_order: bool) -> None:
-    """Check that cross block ``g`` of every base point moves exactly the inputs of factor (or
-    group) ``g``: the estimators read blocks by position, so a different order in SALib
-    would otherwise attach indices to the wrong names without any error."""
+    """Check that cross block ``g`` of every base point moves exactly factor ``g``'s inputs.
+
+    A factor may be a group. The estimators read blocks by position, so a different order in
+    SALib would otherwise attach indices to the wrong names without any error.
+    """
     step = 2 * plan.k + 2 if second_order else plan.k + 2
     blocks = plan.unit.reshape(-1, step, plan.unit.shape[1])
     for g in range(plan.k):
@@ -204,8 +207,10 @@ def _factors_frame(factors: Sequence[Factor]) -> pd.DataFrame:
 
 
 def _reported(estimate: FloatArray) -> FloatArray:
-    """An index as reported: within [0, 1], the only values an index can take. A negative
-    estimate is noise around zero, never negative importance."""
+    """Return an index as reported: within [0, 1], the only values an index can take.
+
+    A negative estimate is noise around zero, never negative importance.
+    """
     return np.clip(estimate, 0.0, 1.0)
 
 
@@ -370,8 +375,6 @@ def sobol_analysis(
     provenance : mapping, optional
         Stored with the result (scenario hash, ...).
     """
-    from sim.design import sobol_sample
-
     outputs = _outputs_for(settings.outputs, available_outputs)
     plan = _plan(
         factors,
@@ -415,7 +418,7 @@ def _common(
     runs: pd.DataFrame,
     provenance: Mapping[str, object] | None,
 ) -> dict[str, Any]:
-    """The fields every analysis result has, whatever its method."""
+    """Return the fields every analysis result has, whatever its method."""
     return {
         "subject": subject,
         "level": settings.level,
@@ -448,8 +451,6 @@ def morris_analysis(
     whole range (to first order), in the output's own units (Morris 1991; Campolongo, Cariboni
     and Saltelli 2007, doi:10.1016/j.envsoft.2006.10.004).
     """
-    from sim.design import morris_sample
-
     outputs = _outputs_for(settings.outputs, available_outputs)
     plan = _plan(
         factors,

@@ -24,7 +24,10 @@ if TYPE_CHECKING:
 NEGLIGIBLE = 0.01
 """A total index whose whole interval lies below this share of variance is negligible."""
 
-_FIGURE_CAPTIONS: dict[str, str] = {
+TOP = 8
+"""Factors shown per headline output in the brief (every factor is in the CSV tables)."""
+
+FIGURE_CAPTIONS: dict[str, str] = {
     "sobol_category": "Sobol indices per framework category, with intervals.",
     "sobol_parameter": "Sobol indices per input, with intervals.",
     "sobol_category_all_outputs": "Total index per category on every output analysed.",
@@ -33,6 +36,7 @@ _FIGURE_CAPTIONS: dict[str, str] = {
     "morris_parameter": "Morris screening: mu* against sigma per input.",
     "morris_category": "Morris screening: mu* against sigma per category.",
 }
+"""The caption of every figure an analysis can draw, by file stem."""
 
 
 def _pct(value: float) -> str:
@@ -54,8 +58,10 @@ def _what(result: SensitivityResult) -> str:
 
 
 def _named(result: SensitivityResult, factor: str) -> str:
-    """A factor's name, marked "(assumed)" when it is a single input no evidence fixes: an
-    analyst should know when the top lever is a modelling choice."""
+    """Return a factor's name, marked "(assumed)" when it is a single input no evidence fixes.
+
+    An analyst should know when the top lever is a modelling choice.
+    """
     if result.level != "parameter":
         return factor
     known = result.factors.set_index("factor")["provenance"]
@@ -96,7 +102,7 @@ def _sobol_answer(result: SensitivityResult, output: str) -> list[str]:
     part = result.indices[result.indices["output"] == output].sort_values("rank")
     noise = result.noise.set_index("output").loc[output]
     what = _what(result)
-    label = output_label(output)
+    label = output_label(result, output)
     lines: list[str] = []
     if bool(noise["noise_dominated"]):
         return [
@@ -158,7 +164,7 @@ def _sobol_answer(result: SensitivityResult, output: str) -> list[str]:
 
 def _morris_answer(result: SensitivityResult, output: str) -> list[str]:
     part = result.morris[result.morris["output"] == output].sort_values("rank")
-    label = output_label(output)
+    label = output_label(result, output)
     unit = output_unit(output)
     shown = part[part["distinguishable"]]
     hidden = part[~part["distinguishable"]]
@@ -256,7 +262,7 @@ def _leaders(result: SensitivityResult, outputs: list[str]) -> pd.DataFrame:
 
         rows.append(
             {
-                "output": output_label(output),
+                "output": output_label(result, output),
                 "leading factor": cell(0),
                 "next": cell(1),
                 "noise share": _pct(float(noise[output])),
@@ -300,8 +306,10 @@ def _caveats(result: SensitivityResult) -> list[str]:
 
 
 def _composition(result: SensitivityResult) -> str:
-    """How many inputs (and assumed ones) each category holds: a category's index sums all
-    of them, so its size and its ranges are part of the answer."""
+    """How many inputs (and assumed ones) each category holds.
+
+    A category's index sums all of them, so its size and its ranges are part of the answer.
+    """
     factors = result.factors
     counts = factors.groupby("category", sort=False).agg(
         inputs=("factor", "size"), assumed=("provenance", lambda p: int((p == "assumed").sum()))
@@ -334,7 +342,7 @@ def _stability(result: SensitivityResult) -> str:
         now = rows[rows["n"] == last].iloc[0]
         then = rows[rows["n"] == before].iloc[0]
         if abs(now["value"] - then["value"]) > (now["high"] - now["low"]) / 2:
-            moving.append(f"{factor} on {output_label(str(output))}")
+            moving.append(f"{factor} on {output_label(result, str(output))}")
     widest = conv[conv["n"] == last]["width"].max()
     widest_before = conv[conv["n"] == before]["width"].max()
     settled = (
@@ -350,9 +358,38 @@ def _stability(result: SensitivityResult) -> str:
     )
 
 
-def brief_markdown(result: SensitivityResult, figures: Mapping[str, Path]) -> str:
-    """The brief as Markdown; ``figures`` maps file stems to paths, linked relative to the
-    folder the brief is written into (``figures/<stem>.png``)."""
+def _how_to_read(result: SensitivityResult) -> str:
+    """Return what the numbers mean, for the method that produced them."""
+    if result.method == "morris":
+        return (
+            "Morris screening moves one input at a time by a fixed step, from many random "
+            "starting points (trajectories), and records how much the output changes: an "
+            "elementary effect. mu* is the mean absolute effect of moving an input across its "
+            "range (in the output's unit); sigma is the spread of its effects. A sigma as "
+            "large as mu* or larger means the effect depends on where in the range it is "
+            "measured and on the other inputs (non-linear or interacting): an input whose "
+            "effect is strong in only part of its range can have a modest mu* with a large "
+            "sigma, and a sweep over that input shows where. Screening ranks inputs; it does "
+            "not split the variance among them (Sobol indices do). An input is listed only "
+            "when its mu* interval clears the noise floor, the mu* an input with no effect "
+            "would show from run-to-run noise. Method and rules: docs/sensitivity.md."
+        )
+    return (
+        "An index is the share of the variance of the expected outcome that a factor "
+        "accounts for, over the ranges given (0 = none, 1 = all). S1 counts the factor alone; "
+        "ST adds everything it does together with other factors. A factor whose interval "
+        f"reaches zero is reported as {NOT_DISTINGUISHABLE}, never as a negative effect. "
+        "Method and rules: docs/sensitivity.md."
+    )
+
+
+def brief_markdown(result: SensitivityResult, figures: Mapping[str, Path] | None = None) -> str:
+    """Write the brief as Markdown; ``figures`` maps file stems to paths.
+
+    Figures are linked relative to the folder the brief is written into
+    (``figures/<stem>.png``; none by default).
+    """
+    figures = figures or {}
     what = "framework categories" if result.level == "category" else "inputs"
     method = (
         "Sobol variance-based indices"
@@ -388,36 +425,37 @@ def brief_markdown(result: SensitivityResult, figures: Mapping[str, Path]) -> st
         lines += [
             "### Per partner",
             "",
-            "The leading factor for each partner's own output (full tables below).",
+            "The leading factor for each partner's own output (every factor in the CSV tables).",
             "",
             _markdown_table(_leaders(result, partners)),
             "",
         ]
-    lines += ["## The numbers", ""]
-    for output in result.outputs:
+    table_file = "indices.csv" if result.method == "sobol" else "morris.csv"
+    lines += [
+        "## The leading factors",
+        "",
+        f"The {TOP} leading {_plural(result)} of each headline output; every factor of every "
+        f"output, with its interval, is in `{table_file}`.",
+        "",
+    ]
+    for output in headline:
+        table = _table(result, output)
         lines += [
-            f"### {output_label(output)} (`{output}`)",
+            f"### {output_label(result, output)} (`{output}`)",
             "",
-            _markdown_table(_table(result, output)),
+            _markdown_table(table.head(TOP)),
             "",
         ]
     if figures:
         lines += ["## Figures", ""]
         for stem in figures:
-            caption = _FIGURE_CAPTIONS.get(stem, stem)
+            caption = FIGURE_CAPTIONS.get(stem, stem)
             lines += [f"![{caption}](figures/{stem}.png)", "", f"*{caption}*", ""]
     lines += ["## Caveats", "", *[f"- {item}" for item in _caveats(result)], ""]
-    lines += [
-        "## How to read this",
-        "",
-        "An index is the share of the variance of the expected outcome that a factor "
-        "accounts for, over the ranges given (0 = none, 1 = all). S1 counts the factor alone; "
-        "ST adds everything it does together with other factors. A factor whose interval "
-        f"reaches zero is reported as {NOT_DISTINGUISHABLE}, never as a negative effect. "
-        "Method and rules: docs/sensitivity.md.",
-        "",
-    ]
-    facts = {k: v for k, v in result.provenance.items() if not isinstance(v, Mapping)}
+    lines += ["## How to read this", "", _how_to_read(result), ""]
+    facts = {
+        k: v for k, v in result.provenance.items() if not isinstance(v, Mapping | list | tuple)
+    }
     software = result.provenance.get("environment")
     if isinstance(software, Mapping) and "git_commit" in software:
         facts["code commit"] = software["git_commit"]
@@ -428,9 +466,10 @@ def brief_markdown(result: SensitivityResult, figures: Mapping[str, Path]) -> st
 
 
 def write_brief(
-    result: SensitivityResult, folder: Path, figures: Mapping[str, Path]
+    result: SensitivityResult, folder: Path | str, figures: Mapping[str, Path] | None = None
 ) -> tuple[Path, Path]:
     """Write ``brief.md`` and ``brief.html`` into ``folder``; return both paths."""
+    folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     markdown = brief_markdown(result, figures)
     md_path, html_path = folder / "brief.md", folder / "brief.html"

@@ -1,5 +1,7 @@
-"""Estimators: replicate means and noise, Sobol indices and Morris elementary effects, with
-seeded bootstrap intervals. Pure numpy; no files, no model.
+"""Estimators: replicate noise, Sobol indices and Morris effects, with bootstrap intervals.
+
+Replicate means and noise, Sobol indices and Morris elementary effects, with seeded
+bootstrap intervals. Pure numpy; no files, no model.
 
 Everything here works on arrays already in design order:
 
@@ -131,7 +133,7 @@ class _Blocks:
     b_noise: FloatArray
 
     def take(self, pick: IntArray) -> _Blocks:
-        """The blocks of the base points ``pick`` (any shape ending in the base-point axis)."""
+        """Return the blocks of the base points ``pick`` (any shape ending in that axis)."""
         return _Blocks(
             self.a[pick],
             self.ab[pick],
@@ -155,8 +157,10 @@ def _split(values: FloatArray, k: int, second_order: bool) -> list[FloatArray]:
 
 
 def _signal_variance(blocks: _Blocks) -> FloatArray:
-    """Variance of the noise-free row means: variance of ``A`` and ``B`` together minus the
-    mean noise variance of those rows."""
+    """Variance of the noise-free row means.
+
+    The variance of ``A`` and ``B`` together minus the mean noise variance of those rows.
+    """
     both = np.concatenate([blocks.a, blocks.b], axis=-1)
     noise = np.concatenate([blocks.a_noise, blocks.b_noise], axis=-1).mean(axis=-1)
     variance = np.var(both, axis=-1) - noise
@@ -164,8 +168,11 @@ def _signal_variance(blocks: _Blocks) -> FloatArray:
 
 
 def _first_total(blocks: _Blocks) -> tuple[FloatArray, FloatArray]:
-    """First-order (Saltelli et al. 2010) and total (Jansen 1999) indices along the last axis
-    of ``ab``, corrected for replicate noise; leading axes are bootstrap resamples."""
+    """First-order and total indices along the last axis of ``ab``, corrected for noise.
+
+    First-order as Saltelli et al. (2010), total as Jansen (1999), corrected for replicate
+    noise; leading axes are bootstrap resamples.
+    """
     a, ab, b = blocks.a, blocks.ab, blocks.b
     scale = _signal_variance(blocks)[..., None]
     # Rows have independent noise, so the first-order numerator is unbiased as it stands; the

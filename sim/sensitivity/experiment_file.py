@@ -31,23 +31,26 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from importlib.resources.abc import Traversable
+from pathlib import Path, PurePath
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.design import morris_rows, sobol_rows
 from sim.errors import InputError
+from sim.execution import Execution
 from sim.inputs import FileError, FileFormat, read_toml, validation_problems
 from sim.limits import design_problem, runs_problem
+from sim.scenarios import Scenario
+from sim.sensitivity.analysis import select_outputs
 from sim.sensitivity.factors import Factor, narrow
 from sim.sensitivity.methods import DEFAULT_OUTPUTS, MorrisSettings, SobolSettings
-
-if TYPE_CHECKING:
-    from sim.execution import Execution
-    from sim.scenarios import Scenario
-    from sim.sensitivity.result import SensitivityResult
-    from sim.sweep import ProgressCallback
+from sim.sensitivity.result import SensitivityResult
+from sim.sensitivity.scenario import analyse, factors_of, scenario_outputs
+from sim.shipped import EXPERIMENTS, find
+from sim.sweep import ProgressCallback
+from sim.sweep.experiment import ExperimentFile, scenario_reference
 
 _STRICT = ConfigDict(extra="forbid", strict=True, frozen=True)
 Finite = Annotated[float, Field(allow_inf_nan=False)]
@@ -105,8 +108,8 @@ class SensitivityExperiment:
 
     Attributes
     ----------
-    path : Path
-        The file.
+    path : Path or Traversable
+        The file (a shipped one is inside the installed package).
     name : str
         The experiment's name (the file's stem unless it gives one).
     description : str
@@ -123,7 +126,7 @@ class SensitivityExperiment:
         Digest of the file's bytes.
     """
 
-    path: Path
+    path: Path | Traversable
     name: str
     description: str
     scenario: Scenario
@@ -150,8 +153,6 @@ class SensitivityExperiment:
         progress: ProgressCallback | None = None,
     ) -> SensitivityResult:
         """Run the analysis on the sweep runner; ``out`` (the runs' folder) makes it resumable."""
-        from sim.sensitivity.scenario import analyse
-
         result = analyse(
             self.scenario,
             self.factors,
@@ -172,8 +173,6 @@ class SensitivityExperiment:
 
 def _format() -> FileFormat:
     """How a sensitivity experiment file's validation errors read."""
-    from sim.sweep.experiment import ExperimentFile
-
     return FileFormat(
         fields={
             "": (*ExperimentFile.model_fields, "sensitivity"),
@@ -199,7 +198,8 @@ def load_sensitivity_experiment(path: Path | str, *, force: bool = False) -> Sen
     Parameters
     ----------
     path : Path or str
-        The sensitivity experiment file.
+        A shipped experiment's name (``"sensitivity_morris"``) or a file's path
+        (:mod:`sim.shipped`).
     force : bool
         Accept more runs than ``sim.limits.CONFIRM_RUNS_ABOVE`` (the command line's
         ``--yes``); never more than ``sim.limits.MAX_RUNS``.
@@ -209,14 +209,8 @@ def load_sensitivity_experiment(path: Path | str, *, force: bool = False) -> Sen
     SensitivityExperimentError
         One line: the file, the field (``sensitivity.n``) and the problem.
     """
-    from sim.scenarios import Scenario
-    from sim.sensitivity.analysis import select_outputs
-    from sim.sensitivity.scenario import factors_of, scenario_outputs
-    from sim.sweep.experiment import ExperimentFile
-
-    path = Path(path)
-    label = str(path)
-    document, raw = read_toml(path, label, SensitivityExperimentError)
+    source, label = find(path, EXPERIMENTS, SensitivityExperimentError)
+    document, raw = read_toml(source, label, SensitivityExperimentError)
     if "design" in document:
         raise SensitivityExperimentError.at(
             label,
@@ -246,10 +240,7 @@ def load_sensitivity_experiment(path: Path | str, *, force: bool = False) -> Sen
             "scenarios",
             f"a sensitivity analysis takes exactly one scenario, got {len(top.scenarios)}",
         )
-    entry = top.scenarios[0]
-    reference: str | Path = entry
-    if "/" in entry or entry.endswith(".toml"):
-        reference = path.parent / entry  # relative to the experiment file, as sweeps do
+    reference = scenario_reference(top.scenarios[0], source)
 
     def checked[T](field: str, make: Callable[[], T]) -> T:
         try:
@@ -275,8 +266,8 @@ def load_sensitivity_experiment(path: Path | str, *, force: bool = False) -> Sen
     if too_many is not None:
         raise SensitivityExperimentError.at(label, "", too_many)
     return SensitivityExperiment(
-        path=path,
-        name=top.name or path.stem,
+        path=source,
+        name=top.name or PurePath(source.name).stem,
         description=top.description,
         scenario=scenario,
         factors=factors,
@@ -289,24 +280,19 @@ def load_sensitivity_experiment(path: Path | str, *, force: bool = False) -> Sen
 def _settings(
     section: SobolSection | MorrisSection, replicates: int
 ) -> SobolSettings | MorrisSettings:
-    outputs = tuple(section.outputs)
+    """Turn a ``[sensitivity]`` section and the file's replicates into the method's settings."""
+    common: dict[str, Any] = {
+        "replicates": replicates,
+        "level": section.level,
+        "outputs": tuple(section.outputs),
+        "bootstrap": section.bootstrap,
+        "confidence": section.confidence,
+    }
     if isinstance(section, SobolSection):
         return SobolSettings(
             n=section.n,
-            replicates=replicates,
-            level=section.level,
-            outputs=outputs,
             second_order=section.second_order,
-            bootstrap=section.bootstrap,
-            confidence=section.confidence,
             convergence_from=section.convergence_from,
+            **common,
         )
-    return MorrisSettings(
-        trajectories=section.trajectories,
-        levels=section.levels,
-        replicates=replicates,
-        level=section.level,
-        outputs=outputs,
-        bootstrap=section.bootstrap,
-        confidence=section.confidence,
-    )
+    return MorrisSettings(trajectories=section.trajectories, levels=section.levels, **common)

@@ -48,6 +48,10 @@ SCENARIO_INPUT_CATEGORY: Mapping[str, Category] = MappingProxyType(
         "pressure": "External Environment",  # high-profile failures
         "mandate": "Organisation",  # control, as mandate_weight
         "restructure": "Organisation",  # as turnover_rate
+        # Which two councils co-located, and when ("colocation.<input>"; P7).
+        "colocation.pair": "Organisation",
+        "colocation.first_week": "Organisation",
+        "colocation.second_week": "Organisation",
     }
 )
 """Framework category of each kind of scenario input (DOMAIN.md, "The information sharing
@@ -84,6 +88,7 @@ class Factor:
     provenance: str = ""
 
     def __post_init__(self) -> None:
+        """Check that the range is not empty."""
         if not self.low < self.high:
             raise FactorError(
                 f"factor {self.name!r} needs low < high, got [{self.low}, {self.high}]"
@@ -122,9 +127,12 @@ def _unit(name: str) -> str:
     field = name.rsplit(".", 1)[-1]
     if field.endswith("week") or field.endswith("weeks"):
         return "weeks"
-    return {"staff": "people", "caseload": "cases/week", "multiplier": "factor"}.get(
-        field, "fraction"
-    )
+    return {
+        "staff": "people",
+        "caseload": "cases/week",
+        "multiplier": "factor",
+        "pair": "pair number",
+    }.get(field, "fraction")
 
 
 def _provenance(scenario: Scenario, name: str) -> str:
@@ -138,6 +146,13 @@ def _provenance(scenario: Scenario, name: str) -> str:
             return PARAMETERS[name].provenance
     elif name == "delivery_delay_weeks":
         value = spec.delivery_delay_weeks
+    elif parts[0] == "colocation" and spec.colocation is not None:
+        table = spec.colocation
+        value = {
+            "pair": table.pair,
+            "first_week": table.when[0],
+            "second_week": table.when[-1],
+        }.get(parts[1])
     elif parts[0] == "events" and len(parts) == 3:
         for event in spec.events:
             if event.id == parts[1]:
@@ -164,7 +179,8 @@ def scenario_factors(
         Its :meth:`~sim.scenarios.Scenario.uncertain_inputs` give names and ranges.
     inputs : sequence of str, optional
         A subset of those names (or category names, standing for every input in the
-        category); all of them when omitted.
+        category); when omitted, every input that can move recording (the registry's
+        ``output_only`` benefit constants are left out: name them to vary them).
     scenario_inputs : bool
         When ``inputs`` is omitted, whether to include the scenario's own uncertain inputs
         (partner numbers, dates, events) besides registry parameters.
@@ -176,7 +192,12 @@ def scenario_factors(
     """
     ranges = scenario.uncertain_inputs()
     if inputs is None:
-        names = [n for n in ranges if scenario_inputs or n in PARAMETERS]
+        names = [
+            n
+            for n in ranges
+            if (scenario_inputs or n in PARAMETERS)
+            and not (n in PARAMETERS and PARAMETERS[n].output_only)
+        ]
     else:
         names = []
         for name in inputs:

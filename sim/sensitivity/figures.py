@@ -10,16 +10,21 @@ drawn hollow and labelled "not distinguishable from zero".
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from sim.labels import label_points
+from sim.names import capitalised, header
+from sim.names import unit as output_unit
 from sim.palette import CATEGORY_COLOURS, cycle
 
 if TYPE_CHECKING:
@@ -28,44 +33,17 @@ if TYPE_CHECKING:
 
 _OTHER_COLOURS = ("#000000", "#999999", "#F0E442")
 NOT_DISTINGUISHABLE = "not distinguishable from zero"
-
-_OUTPUT_LABELS: dict[str, str] = {
-    "share_final_year": "recording share, final year",
-    "share_mean": "recording share, whole run",
-    "buy_in_final": "buy-in, final week",
-    "attitude_final": "staff attitude, final week",
-    "interfaces_live": "interfaces live at the end",
-    "buy_in_share_correlation": "buy-in/share rank correlation",
-}
-
-_OUTPUT_UNITS: dict[str, str] = {
-    "share": "share of cases, 0-1",
-    "buy_in": "buy-in, 0-1",
-    "attitude": "attitude, 0-1",
-    "interfaces_live": "partners",
-    "interface_final": "interface stage, 0-3",
-    "buy_in_share_correlation": "Spearman rho",
-}
+LABELLED = 6
+"""Factors named beside their points in the Morris figure (those with the largest mu*)."""
 
 
-def output_label(name: str) -> str:
-    """A readable name for an output (``share_final_year.blaby`` -> ``... — blaby``)."""
-    base, _, partner = name.partition(".")
-    label = _OUTPUT_LABELS.get(base, base.replace("_", " "))
-    return f"{label} — {partner.replace('_', ' ')}" if partner else label
-
-
-def output_unit(name: str) -> str:
-    """The unit an output is measured in, for axis labels."""
-    base = name.partition(".")[0]
-    for key, unit in _OUTPUT_UNITS.items():
-        if base.startswith(key):
-            return unit
-    return "output units"
+def output_label(result: SensitivityResult, name: str) -> str:
+    """Return the header of output ``name`` (:func:`sim.names.header`), partners named in full."""
+    return capitalised(header(name, result.partners))
 
 
 def colour_of(category: str, categories: list[str]) -> str:
-    """The category's colour (a framework category's own, else a neutral one)."""
+    """Return the category's colour (a framework category's own, else a neutral one)."""
     if category in CATEGORY_COLOURS:
         return CATEGORY_COLOURS[category]
     others = [c for c in categories if c not in CATEGORY_COLOURS]
@@ -95,7 +73,7 @@ def _panels(n: int, width: float, height: float, cols: int = 3) -> tuple[Figure,
 
 
 def _headline_outputs(result: SensitivityResult) -> list[str]:
-    """Outputs drawn one panel each: partnership-wide ones, else the first six."""
+    """Choose the outputs drawn one panel each: partnership-wide ones, else the first six."""
     outputs = list(result.outputs)
     whole = [o for o in outputs if "." not in o]
     return whole or outputs[:6]
@@ -148,8 +126,8 @@ def sobol_figure(result: SensitivityResult) -> Figure:
         ]
         ax.set_yticks(y, labels, fontsize=8)
         ax.set_xlim(0, 1)
-        ax.set_xlabel("Sobol index (share of variance of the expected output, 0-1)")
-        ax.set_title(output_label(output), fontsize=10)
+        ax.set_xlabel("Sobol index, 0-1\n(share of the variance of the expected output)")
+        ax.set_title(output_label(result, output), fontsize=10)
         ax.grid(axis="x", alpha=0.3)
     handles = [
         Patch(facecolor="#777777", label="first order S1"),
@@ -199,9 +177,8 @@ def heatmap_figure(result: SensitivityResult) -> Figure:
             )
     ax.set_xticks(
         np.arange(len(outputs)),
-        [_short_output(o) for o in outputs],
-        rotation=60,
-        ha="right",
+        [_short_output(o, result.partners) for o in outputs],
+        rotation=90,
         fontsize=7,
     )
     ax.set_yticks(np.arange(len(order)), order, fontsize=8)
@@ -214,10 +191,12 @@ def heatmap_figure(result: SensitivityResult) -> Figure:
     return fig
 
 
-def _short_output(name: str) -> str:
+def _short_output(name: str, partners: Mapping[str, str]) -> str:
     """Column label: the partner for per-partner outputs, else the output's readable name."""
     base, _, partner = name.partition(".")
-    return partner.replace("_", " ") if partner else output_label(base)
+    if partner:
+        return partners.get(partner, partner.replace("_", " "))
+    return capitalised(header(base))
 
 
 def convergence_figure(result: SensitivityResult) -> Figure:
@@ -261,7 +240,7 @@ def convergence_figure(result: SensitivityResult) -> Figure:
             ax.set_xscale("log", base=2)
             ax.grid(alpha=0.3)
         top.set_ylim(-0.05, 1.05)
-        top.set_title(output_label(output), fontsize=10)
+        top.set_title(output_label(result, output), fontsize=10)
         top.set_ylabel("index (0-1): ST solid, S1 dashed")
         bottom.set_yscale("log")
         bottom.set_xlabel("base sample size n (model runs = n x (k + 2) x replicates)")
@@ -276,14 +255,16 @@ def morris_figure(result: SensitivityResult) -> Figure:
     """Morris mu* against sigma per headline output, with mu* intervals and the noise floor.
 
     Factors right of the dashed line (the mu* of a factor with no effect, from replicate
-    noise alone) and whose interval clears it are distinguishable; others are hollow.
+    noise alone) and whose interval clears it are distinguishable; others are hollow. The
+    factors with the largest mu* are named beside their points where there is room.
     """
     outputs = _headline_outputs(result)
     frame = result.morris
     categories = list(dict.fromkeys(result.factors["category"]))
     fig, axes = _panels(len(outputs), 5.2, 4.6)
+    floors = []
     for ax, output in zip(axes, outputs, strict=True):
-        part = frame[frame["output"] == output]
+        part = frame[frame["output"] == output].sort_values("mu_star", ascending=False)
         colours = [colour_of(c, categories) for c in part["category"]]
         ok = part["distinguishable"].to_numpy()
         ax.errorbar(
@@ -305,38 +286,34 @@ def morris_figure(result: SensitivityResult) -> Figure:
         )
         floor = float(part["noise_floor"].iloc[0]) if len(part) else float("nan")
         if math.isfinite(floor):
-            ax.axvline(
-                floor,
-                color="#555555",
-                linestyle="--",
-                linewidth=0.9,
-                label="noise floor (mu* of a factor with no effect)",
-            )
-            ax.legend(fontsize=7, loc="upper left")
-        for _, row in part.sort_values("mu_star", ascending=False).head(6).iterrows():
-            ax.annotate(
-                str(row["factor"]),
-                (row["mu_star"], row["sigma"]),
-                fontsize=7,
-                xytext=(3, 3),
-                textcoords="offset points",
-            )
+            ax.axvline(floor, color="#555555", linestyle="--", linewidth=0.9)
+            floors.append(floor)
         unit = output_unit(output)
-        ax.set_xlabel(f"mu*: mean |effect| of a full-range move ({unit})")
+        ax.set_xlabel(f"mu*: mean |effect| of a full-range move\n({unit})")
         ax.set_ylabel(f"sigma: spread of effects ({unit})")
-        ax.set_title(output_label(output), fontsize=10)
+        ax.set_title(output_label(result, output), fontsize=10)
         ax.grid(alpha=0.3)
-    handles = [
+        ax.margins(0.08)
+    handles: list[Artist] = [
         *_category_legend(categories),
         Patch(
             facecolor="none", edgecolor="#777777", label="hollow: not distinguishable from noise"
         ),
     ]
+    if floors:
+        handles.append(
+            Line2D([], [], color="#555555", linestyle="--", label="noise floor (no effect)")
+        )
     fig.legend(handles=handles, loc="outside lower center", ncol=4, fontsize=8)
     fig.suptitle(
         f"Morris screening — {result.subject} ({result.settings['trajectories']} trajectories, "
         f"{result.settings['replicates']} replicates)"
     )
+    # Labels last: they are placed once the layout (legend and title included) is final.
+    for ax, output in zip(axes, outputs, strict=True):
+        part = frame[frame["output"] == output].sort_values("mu_star", ascending=False)
+        named = [str(f) if i < LABELLED else "" for i, f in enumerate(part["factor"])]
+        label_points(ax, part["mu_star"].tolist(), part["sigma"].tolist(), named)
     return fig
 
 
@@ -352,8 +329,9 @@ def result_figures(result: SensitivityResult) -> Iterator[tuple[str, Figure]]:
         yield f"morris_{result.level}", morris_figure(result)
 
 
-def write_figures(result: SensitivityResult, folder: Path, dpi: int = 120) -> dict[str, Path]:
+def write_figures(result: SensitivityResult, folder: Path | str, dpi: int = 120) -> dict[str, Path]:
     """Write every figure as PNG into ``folder``; return the paths by file stem."""
+    folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths: dict[str, Path] = {}
     for stem, figure in result_figures(result):

@@ -1,5 +1,6 @@
-"""The two methods' settings: a Sobol analysis's or a Morris screening's sizes, outputs and
-level. (How the runs are executed is one :class:`sim.execution.Execution`, as for every sweep.)
+"""The two methods' settings: a Sobol analysis's or a Morris screening's sizes and outputs.
+
+How the runs are executed is one :class:`sim.execution.Execution`, as for every sweep.
 
 Every choice is checked when the settings are made, so a bad experiment fails before any
 run starts, with one line naming the problem.
@@ -64,6 +65,7 @@ class SobolSettings:
     convergence_from: int = 64
 
     def __post_init__(self) -> None:
+        """Check every setting, so a bad analysis fails before any run starts."""
         _power_of_two("n", self.n, 16)
         _power_of_two("convergence_from", self.convergence_from, 8)
         _common_checks(self.replicates, self.level, self.outputs, self.bootstrap, self.confidence)
@@ -92,6 +94,7 @@ class MorrisSettings:
     confidence: float = 0.95
 
     def __post_init__(self) -> None:
+        """Check every setting, so a bad screening fails before any run starts."""
         if self.trajectories < 4:
             raise SensitivityError(f"trajectories must be at least 4, got {self.trajectories}")
         if self.levels < 4 or self.levels % 2:

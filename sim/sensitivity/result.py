@@ -1,16 +1,19 @@
-"""The result of a sensitivity analysis: tidy tables, and the figures and brief made from them."""
+"""The result of a sensitivity analysis: tidy tables, plain data.
+
+Its figures (:mod:`sim.sensitivity.figures`), its brief (:mod:`sim.sensitivity.brief`) and its
+folder (:mod:`sim.sensitivity.folder`) are made from it by functions that take it as their
+argument.
+"""
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Literal
 
 import pandas as pd
 
+from sim.names import partner_names
 from sim.sensitivity.factors import Level
 
 Method = Literal["sobol", "morris"]
@@ -93,7 +96,7 @@ NOISE_COLUMNS: tuple[str, ...] = (
 
 
 def empty(columns: tuple[str, ...]) -> pd.DataFrame:
-    """An empty frame with the given columns (a table an analysis did not produce)."""
+    """Make an empty frame with the given columns (a table an analysis did not produce)."""
     return pd.DataFrame({name: pd.Series(dtype=object) for name in columns})
 
 
@@ -164,6 +167,15 @@ class SensitivityResult:
         return tuple(self.noise["output"])
 
     @property
+    def partners(self) -> dict[str, str]:
+        """Slug -> full name of the scenario's partners, when its provenance lists them.
+
+        As :func:`sim.names.header` needs to name a per-partner output.
+        """
+        listed = self.provenance.get("partners")
+        return partner_names(map(str, listed)) if isinstance(listed, list | tuple) else {}
+
+    @property
     def noise_share(self) -> pd.Series:
         """Share of each output's variance over runs that is run-to-run noise (0..1)."""
         return self.noise.set_index("output")["noise_share"]
@@ -190,74 +202,3 @@ class SensitivityResult:
         frame = self.indices if self.method == "sobol" else self.morris
         chosen = frame[frame["output"] == output]
         return chosen.sort_values("rank").reset_index(drop=True)
-
-    def figures(self) -> dict[str, object]:
-        """Build the figures (matplotlib ``Figure`` objects) by file stem; nothing is written."""
-        from sim.sensitivity.figures import result_figures
-
-        return dict(result_figures(self))
-
-    def write_figures(self, folder: Path | str) -> dict[str, Path]:
-        """Write every figure as PNG into ``folder``; return their paths by stem."""
-        from sim.sensitivity.figures import write_figures
-
-        return write_figures(self, Path(folder))
-
-    def brief_markdown(self, figures: Mapping[str, Path] | None = None) -> str:
-        """The analyst's brief as Markdown (figures linked relative to the brief's folder)."""
-        from sim.sensitivity.brief import brief_markdown
-
-        return brief_markdown(self, figures or {})
-
-    def write_brief(
-        self, folder: Path | str, figures: Mapping[str, Path] | None = None
-    ) -> tuple[Path, Path]:
-        """Write ``brief.md`` and ``brief.html`` into ``folder``; return both paths."""
-        from sim.sensitivity.brief import write_brief
-
-        return write_brief(self, Path(folder), figures or {})
-
-    def write_tables(self, folder: Path | str) -> dict[str, Path]:
-        """Write every table as CSV, the design and runs as Parquet, and the settings and
-        provenance as ``result.json`` into ``folder``; return the paths by name."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        written: dict[str, Path] = {}
-        for name, frame in self.tables().items():
-            written[f"{name}.csv"] = folder / f"{name}.csv"
-            frame.to_csv(written[f"{name}.csv"], index=False)
-        for name, frame in (("design", self.design), ("runs", self.runs)):
-            written[f"{name}.parquet"] = folder / f"{name}.parquet"
-            frame.to_parquet(written[f"{name}.parquet"], index=False)
-        summary = {
-            "method": self.method,
-            "subject": self.subject,
-            "level": self.level,
-            "seed": self.seed,
-            "settings": dict(self.settings),
-            "noise_share": {k: _finite_or_none(v) for k, v in self.noise_share.items()},
-            "provenance": dict(self.provenance),
-        }
-        written["result.json"] = folder / "result.json"
-        written["result.json"].write_text(
-            json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8"
-        )
-        return written
-
-    def write(self, folder: Path | str) -> dict[str, Path]:
-        """Write tables (CSV and Parquet), the design, figures and the brief into ``folder``.
-
-        Returns every file written, by a short name.
-        """
-        folder = Path(folder)
-        written = self.write_tables(folder)
-        figures = self.write_figures(folder / "figures")
-        written.update({f"figure:{stem}": path for stem, path in figures.items()})
-        markdown, html = self.write_brief(folder, figures)
-        written["brief.md"], written["brief.html"] = markdown, html
-        return written
-
-
-def _finite_or_none(value: object) -> float | None:
-    number = float(value)  # type: ignore[arg-type]
-    return number if math.isfinite(number) else None

@@ -1,17 +1,22 @@
-"""Sensitivity analysis of a scenario: its uncertain inputs as factors, its runs on the
-sweep runner (:func:`sim.sweep.run_design`: durable, resumable, local or on Dask)."""
+"""Sensitivity analysis of a scenario: its uncertain inputs as factors, its runs on the sweep.
+
+The runs go through the sweep runner (:func:`sim.sweep.run_design`: durable, resumable,
+local or on Dask).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from sim.engine import Trajectory
 from sim.execution import Execution
+from sim.metrics import summary_metrics
+from sim.scenarios import Scenario
 from sim.sensitivity.analysis import morris_analysis, sobol_analysis
 from sim.sensitivity.factors import Factor, Level, narrow, scenario_factors
 from sim.sensitivity.methods import (
@@ -22,30 +27,27 @@ from sim.sensitivity.methods import (
     SobolSettings,
 )
 from sim.sensitivity.result import SensitivityResult
-
-if TYPE_CHECKING:
-    from sim.scenarios import Scenario
-    from sim.sweep import ProgressCallback
+from sim.sweep import ProgressCallback, run_design
 
 
 def scenario_outputs(scenario: Scenario) -> tuple[str, ...]:
     """Every summary metric a run of ``scenario`` reports (``sim.metrics.summary_metrics``)."""
-    from sim.engine import Trajectory
-    from sim.metrics import summary_metrics
-
     a = len(scenario.partner_names)
     whole = np.zeros((0, 1, a), dtype=np.int64)
     real = np.zeros((0, 1, a))
     # An empty batch is enough: the metric columns depend only on the partner names.
     empty_batch = Trajectory(
-        scenario.partner_names,
-        whole,
-        whole,
-        real,
-        whole,
-        real,
-        np.zeros((0, 1)),
-        np.zeros((0, a, a)),
+        names=scenario.partner_names,
+        handled=whole,
+        recorded=whole,
+        buy_in=real,
+        interface=whole,
+        attitude=real,
+        pressure=np.zeros((0, 1)),
+        latency_days=real,
+        sharing_hours=real,
+        saved_hours=real,
+        views=np.zeros((0, a, a)),
     )
     return tuple(summary_metrics(empty_batch).columns)
 
@@ -74,8 +76,6 @@ class ScenarioEvaluator:
 
     def __call__(self, design: pd.DataFrame, *, replicates: int, seed: int) -> pd.DataFrame:
         """Run every row of ``design`` ``replicates`` times; one row per run."""
-        from sim.sweep import run_design
-
         return run_design(
             self.scenario,
             design,
@@ -88,8 +88,6 @@ class ScenarioEvaluator:
 
 
 def _scenario(scenario: Scenario | str) -> Scenario:
-    from sim.scenarios import Scenario
-
     return Scenario.load(scenario) if isinstance(scenario, str) else scenario
 
 
@@ -98,7 +96,7 @@ def factors_of(
     inputs: Sequence[str] | InputSet = "all",
     bounds: Mapping[str, tuple[float, float]] | None = None,
 ) -> tuple[Factor, ...]:
-    """The factors of an analysis of ``scenario``.
+    """Return the factors of an analysis of ``scenario``.
 
     Parameters
     ----------
@@ -155,7 +153,11 @@ def analyse(
     resolved = _scenario(scenario)
     chosen = factors_of(resolved) if factors is None else tuple(factors)
     outputs = scenario_outputs(resolved)
-    provenance = {"scenario": resolved.name, "scenario_hash": resolved.content_hash()}
+    provenance = {
+        "scenario": resolved.name,
+        "scenario_hash": resolved.content_hash(),
+        "partners": list(resolved.partner_names),
+    }
     evaluate = ScenarioEvaluator(resolved, execution or Execution(), out, progress)
     name = resolved.name
     if isinstance(settings, SobolSettings):

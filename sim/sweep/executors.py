@@ -4,6 +4,10 @@
 notebooks without a ``__main__`` guard) and rebuilt when a worker dies; ``"dask-local"`` a
 Dask ``LocalCluster`` on 127.0.0.1; ``"dask"`` any Dask cluster, by scheduler address;
 ``"serial"`` this process. Any :class:`concurrent.futures.Executor` is used as given.
+
+Local workers leave Ctrl-C to the coordinator. A pool's workers die with the coordinator
+(:mod:`sim.sweep.lifeline`), and when a session stops early (Ctrl-C, a termination signal,
+an error) they are ended at once: what they were computing would be thrown away.
 """
 
 from __future__ import annotations
@@ -21,6 +25,10 @@ from typing import Any, Self
 
 from sim.errors import InputError
 from sim.execution import Execution
+from sim.sweep.lifeline import bind_to_parent
+
+STOP_SECONDS = 10.0
+"""How long a stopped sweep waits for each terminated worker to exit."""
 
 
 class SerialExecutor(Executor):
@@ -37,13 +45,26 @@ class SerialExecutor(Executor):
 
 
 def ignore_interrupts() -> None:
-    """Process-pool workers leave Ctrl-C to the coordinator, which stops the sweep cleanly
-    (finished chunks are kept) instead of every worker printing its own traceback."""
+    """Leave Ctrl-C in local workers to the coordinator, which stops the sweep cleanly.
+
+    Ctrl-C reaches the terminal's whole process group; finished chunks are kept, instead of
+    every worker printing its own traceback.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def start_worker(coordinator: int) -> None:
+    """Set up a process-pool worker.
+
+    It ignores Ctrl-C (:func:`ignore_interrupts`) and dies with the coordinator
+    (:func:`sim.sweep.lifeline.bind_to_parent`).
+    """
+    ignore_interrupts()
+    bind_to_parent(coordinator)
+
+
 def default_workers() -> int:
-    """Number of CPUs this process may use (its affinity mask where the system has one)."""
+    """Count the CPUs this process may use (its affinity mask where the system has one)."""
     if hasattr(os, "sched_getaffinity"):
         return max(1, len(os.sched_getaffinity(0)))
     return max(1, os.cpu_count() or 1)
@@ -73,6 +94,7 @@ class Executors:
         self._closers: list[Callable[[], object]] = []
 
     def __enter__(self) -> Self:
+        """Start the executor the options name (or take the one given)."""
         kind = self.execution.executor
         if isinstance(kind, Executor):
             self.executor = kind
@@ -93,7 +115,8 @@ class Executors:
         self.executor = ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=ignore_interrupts,
+            initializer=start_worker,
+            initargs=(os.getpid(),),
         )
 
     def _start_dask(self, kind: str) -> None:
@@ -114,11 +137,15 @@ class Executors:
             processes=True,
             host="127.0.0.1",
             dashboard_address=None,
-            silence_logs=logging.ERROR,
+            # A worker losing its scheduler as the cluster closes logs a traceback; what goes
+            # wrong with a run reaches the sweep through its future.
+            silence_logs=logging.CRITICAL,
         )
         self._closers.append(lambda: cluster.close())
         self.label = f"dask-local x{self.workers}"
-        return Client(cluster)
+        client = Client(cluster)
+        client.run(ignore_interrupts)
+        return client
 
     def _remote_cluster(self) -> Any:
         from distributed import Client
@@ -133,6 +160,24 @@ class Executors:
         self.workers = self.workers or max(1, sum(client.nthreads().values()))
         self.label = f"dask {scheduler} x{self.workers}"
         return client
+
+    def _stop_pool(self) -> None:
+        """End the pool's workers now.
+
+        The sweep stopped (Ctrl-C, a signal, an error), and what they are computing would be
+        thrown away. Waiting would keep the coordinator alive for as long as the longest chunk
+        in flight.
+        """
+        # The pool offers no public way to end its workers before Python 3.14
+        # (terminate_workers); its table of worker processes is the only handle.
+        workers = list((getattr(self.executor, "_processes", None) or {}).values())
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        for worker in workers:
+            with contextlib.suppress(OSError, ValueError):
+                worker.terminate()
+        for worker in workers:
+            with contextlib.suppress(OSError, ValueError, AssertionError):
+                worker.join(timeout=STOP_SECONDS)
 
     @property
     def rebuildable(self) -> bool:
@@ -150,9 +195,12 @@ class Executors:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
+        """Stop the executor: wait for its work after success, cancel what is queued on error."""
         name = self.execution.executor
-        if name == "process":
-            self.executor.shutdown(wait=error is None, cancel_futures=error is not None)
+        if name == "process" and error is None:
+            self.executor.shutdown(wait=True)
+        elif name == "process":
+            self._stop_pool()
         elif name in ("dask", "dask-local"):
             # Cancels what is still queued on an error; closing the client then lets go.
             self.executor.shutdown(wait=error is None)

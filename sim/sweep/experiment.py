@@ -32,8 +32,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
+from importlib.resources.abc import Traversable
+from pathlib import Path, PurePath
+from typing import Annotated, Any, Literal, get_args
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -49,10 +50,9 @@ from sim.limits import (
     runs_problem,
 )
 from sim.params import uncertain_parameters
-
-if TYPE_CHECKING:
-    from sim.scenarios import Scenario
-    from sim.sweep import Plan
+from sim.scenarios import Scenario
+from sim.shipped import EXPERIMENTS, find, is_path
+from sim.sweep.plan import Plan, make_plan
 
 
 class ExperimentError(FileError):
@@ -68,8 +68,11 @@ _STRICT = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
 class GridDesign(BaseModel):
-    """Every combination of levels. ``levels`` lists values; ``points`` asks for that many
-    evenly spaced values between the input's bounds (``bounds`` or its range)."""
+    """Every combination of levels.
+
+    ``levels`` lists values; ``points`` asks for that many evenly spaced values between the
+    input's bounds (``bounds`` or its range).
+    """
 
     model_config = _STRICT
 
@@ -79,42 +82,37 @@ class GridDesign(BaseModel):
     bounds: dict[str, Bounds] = Field(default_factory=dict)
 
 
-class LatinHypercubeDesign(BaseModel):
-    """``samples`` points of a Latin hypercube over ``inputs``."""
+class _RandomDesign(BaseModel):
+    """What every random design has: its seed and the inputs it varies, within bounds."""
 
     model_config = _STRICT
+
+    seed: Seed
+    inputs: InputChoice = "parameters"
+    bounds: dict[str, Bounds] = Field(default_factory=dict)
+
+
+class LatinHypercubeDesign(_RandomDesign):
+    """``samples`` points of a Latin hypercube over ``inputs``."""
 
     kind: Literal["latin_hypercube"]
     samples: Annotated[int, Field(ge=1, le=MAX_DESIGN_ROWS)]
-    seed: Seed
-    inputs: InputChoice = "parameters"
-    bounds: dict[str, Bounds] = Field(default_factory=dict)
 
 
-class SobolDesign(BaseModel):
+class SobolDesign(_RandomDesign):
     """A Saltelli-Sobol design with ``n`` base points (a power of two) over ``inputs``."""
-
-    model_config = _STRICT
 
     kind: Literal["sobol"]
     n: Annotated[int, Field(ge=1, le=MAX_DESIGN_ROWS)]
-    seed: Seed
     second_order: bool = False
-    inputs: InputChoice = "parameters"
-    bounds: dict[str, Bounds] = Field(default_factory=dict)
 
 
-class MorrisDesign(BaseModel):
+class MorrisDesign(_RandomDesign):
     """``trajectories`` Morris trajectories on a ``levels``-level grid over ``inputs``."""
-
-    model_config = _STRICT
 
     kind: Literal["morris"]
     trajectories: Annotated[int, Field(ge=2, le=MAX_DESIGN_ROWS)]
     levels: Annotated[int, Field(ge=2, le=64)] = 4
-    seed: Seed
-    inputs: InputChoice = "parameters"
-    bounds: dict[str, Bounds] = Field(default_factory=dict)
 
 
 class ListDesign(BaseModel):
@@ -171,8 +169,8 @@ class Experiment:
 
     Attributes
     ----------
-    path : Path
-        The file.
+    path : Path or Traversable
+        The file (a shipped one is inside the installed package).
     spec : ExperimentFile
         What the file says.
     scenarios : tuple of Scenario
@@ -183,7 +181,7 @@ class Experiment:
         Digest of the file's bytes (recorded in the manifest).
     """
 
-    path: Path
+    path: Path | Traversable
     spec: ExperimentFile
     scenarios: tuple[Scenario, ...]
     design: pd.DataFrame
@@ -192,12 +190,10 @@ class Experiment:
     @property
     def name(self) -> str:
         """The experiment's name (the file's stem unless it gives one)."""
-        return self.spec.name or self.path.stem
+        return self.spec.name or PurePath(self.path.name).stem
 
     def plan(self) -> Plan:
-        """The sweep this experiment describes."""
-        from sim.sweep import make_plan
-
+        """Return the sweep this experiment describes."""
         about = {
             "experiment_file": str(self.path),
             "experiment_file_sha256": self.text_sha256,
@@ -221,7 +217,8 @@ def load_experiment(path: Path | str, *, force: bool = False) -> Experiment:
     Parameters
     ----------
     path : Path or str
-        The experiment file.
+        A shipped experiment's name (``"interface_sweep"``) or an experiment file's path
+        (:mod:`sim.shipped`).
     force : bool
         Accept more runs than ``sim.limits.CONFIRM_RUNS_ABOVE`` (the command line's
         ``--yes``); never more than ``sim.limits.MAX_RUNS``.
@@ -232,14 +229,13 @@ def load_experiment(path: Path | str, *, force: bool = False) -> Experiment:
         One line: the file, the field path (``design.levels.double_keying_cost[2]``) and
         the problem.
     """
-    path = Path(path)
-    label = str(path)
-    document, raw = read_toml(path, label, ExperimentError)
+    source, label = find(path, EXPERIMENTS, ExperimentError)
+    document, raw = read_toml(source, label, ExperimentError)
     try:
         spec = ExperimentFile.model_validate(document)
     except ValidationError as exc:
         raise ExperimentError.first(label, validation_problems(exc, FORMAT)) from None
-    scenarios = _load_scenarios(spec.scenarios, path, label)
+    scenarios = _load_scenarios(spec.scenarios, source, label)
     design = _build_design(spec, scenarios, label)
     counted = (
         f"{len(scenarios)} scenario(s) x {len(design):,} design row(s) x "
@@ -248,21 +244,29 @@ def load_experiment(path: Path | str, *, force: bool = False) -> Experiment:
     problem = runs_problem(len(scenarios) * len(design) * spec.replicates, force, counted)
     if problem is not None:
         raise ExperimentError.at(label, "", problem)
-    return Experiment(path, spec, scenarios, design, hashlib.sha256(raw).hexdigest())
+    return Experiment(source, spec, scenarios, design, hashlib.sha256(raw).hexdigest())
 
 
-def _load_scenarios(names: Sequence[str], path: Path, label: str) -> tuple[Scenario, ...]:
-    from sim.scenarios import Scenario
+def scenario_reference(entry: str, source: Path | Traversable) -> str | Path:
+    """Return what an experiment file's ``scenarios`` entry names.
 
+    A shipped scenario's name as it is; a path relative to the experiment file's folder (not
+    to where it is run).
+    """
+    if not is_path(entry):
+        return entry
+    folder = source.parent if isinstance(source, Path) else Path(str(source)).parent
+    return folder / entry
+
+
+def _load_scenarios(
+    names: Sequence[str], source: Path | Traversable, label: str
+) -> tuple[Scenario, ...]:
     loaded: list[Scenario] = []
     seen: dict[str, int] = {}
     for i, entry in enumerate(names):
-        reference: str | Path = entry
-        if "/" in entry or entry.endswith(".toml"):
-            # A path in an experiment file is relative to the file, not to where it is run.
-            reference = path.parent / entry
         try:
-            scenario = Scenario.load(reference)
+            scenario = Scenario.load(scenario_reference(entry, source))
         except InputError as exc:
             raise ExperimentError.at(label, f"scenarios[{i}]", str(exc)) from None
         if scenario.name in seen:

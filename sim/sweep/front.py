@@ -51,6 +51,8 @@ def sweep(
     ``base.replace(...)`` above), or the keys when ``scenarios`` is a mapping
     (``{"replay": base, "cheap keying": better}``).
     """
+    # Not imported above: `import sim` loads this module, and the scenario machinery (pydantic
+    # schemas) would slow every notebook and command start; it loads when a scenario is used.
     from sim.scenarios import Scenario
 
     listed: Sequence[Scenario | str] | Mapping[str, Scenario | str] = (

@@ -1,5 +1,7 @@
-"""What a sweep runs: the plan (scenarios x design rows x replicates, seed, what to keep) and
-the identity of every run in it."""
+"""What a sweep runs, and the identity of every run in it.
+
+The plan: scenarios x design rows x replicates, the seed, what to keep.
+"""
 
 from __future__ import annotations
 
@@ -59,6 +61,7 @@ class Plan:
     labels: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        """Label the scenarios by name unless labels are given; one label per scenario."""
         if not self.labels:
             object.__setattr__(self, "labels", tuple(s.name for s in self.scenarios))
         if len(self.labels) != len(self.scenarios):
@@ -72,7 +75,7 @@ class Plan:
         return len(self.scenarios) * len(self.design) * self.replicates
 
     def identity(self) -> dict[str, Any]:
-        """What the experiment is: the part of the manifest that must match to resume."""
+        """Return what the experiment is: the part of the manifest that must match to resume."""
         return {
             "model_version": model_version(),
             "seed": int(self.seed),
@@ -120,6 +123,8 @@ def make_plan(
         A bad seed, replicate count or ``keep``, the same scenario twice, or a design with an
         unknown input or a value outside the input's range (one line naming it).
     """
+    # Not imported above: `import sim` loads this module, and the scenario machinery (pydantic
+    # schemas) would slow every notebook and command start; it loads when a scenario is used.
     from sim.scenarios import Scenario
 
     def load(s: Scenario | str) -> Scenario:

@@ -1,7 +1,9 @@
-"""How a running sweep reports where it stands: a :class:`SweepProgress` passed to a callable
-after every committed chunk. Displaying it is the caller's business (the command line draws a
-bar, ``sim.cli.progress``); :class:`ProgressLine` is the plain text line a notebook gets with
-``progress=True``."""
+"""How a running sweep reports where it stands: a progress value after every chunk.
+
+A :class:`SweepProgress` is passed to a callable after every committed chunk. Displaying it
+is the caller's business (the command line draws a bar, ``sim.cli.progress``);
+:class:`ProgressLine` is the plain text line a notebook gets with ``progress=True``.
+"""
 
 from __future__ import annotations
 
@@ -57,8 +59,10 @@ def clock(seconds: float) -> str:
 
 
 class ProgressLine:
-    """Progress as one line of text, rewritten in place after every chunk (a terminal and a
-    notebook both honour the carriage return) and ended when the sweep is complete.
+    """Progress as one line of text, rewritten in place after every chunk.
+
+    A terminal and a notebook both honour the carriage return; the line is ended when the
+    sweep is complete.
 
     Parameters
     ----------

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim import store
+from sim import durable, store
 from sim.sweep.plan import expected_runs
 
 
@@ -40,9 +40,15 @@ class SweepStatus:
     design_rows, replicates : int
         Size of the design.
     sessions : tuple of dict
-        Each session's start, finish, state, executor and timings.
+        Each session's start, finish, state, executor and timings, as the session recorded
+        them (a session killed too hard to say how it ended still says ``running``).
     errors : tuple of (str, int)
         The most frequent error messages of failed runs (at most five) with their counts.
+    state : str
+        How the folder's last session stands: ``running`` (a sweep holds the folder now),
+        ``finished``, ``failed``, ``interrupted`` (Ctrl-C, a termination signal, an output
+        error, or killed: a session recorded ``running`` whose folder nobody holds), or
+        ``new`` (no session yet).
     """
 
     folder: Path
@@ -58,6 +64,7 @@ class SweepStatus:
     replicates: int
     sessions: tuple[Mapping[str, Any], ...]
     errors: tuple[tuple[str, int], ...] = ()
+    state: str = "new"
 
     @property
     def complete(self) -> bool:
@@ -66,7 +73,7 @@ class SweepStatus:
 
 
 def status(out: Path | str) -> SweepStatus:
-    """The status of the sweep in folder ``out`` (read only; works while a sweep runs).
+    """Return the status of the sweep in folder ``out`` (read only; works while a sweep runs).
 
     Raises
     ------
@@ -92,7 +99,22 @@ def status(out: Path | str) -> SweepStatus:
         replicates=int(identity["replicates"]),
         sessions=tuple(manifest.get("sessions", [])),
         errors=tuple(messages.most_common(5)),
+        state=_state(folder, manifest.get("sessions", [])),
     )
+
+
+def _state(folder: Path, sessions: list[Mapping[str, Any]]) -> str:
+    """Return how the last session stands.
+
+    It stands as it recorded, except that a session recorded as running whose folder nobody
+    holds locked was killed before it could say so.
+    """
+    if not sessions:
+        return "new"
+    state = str(sessions[-1].get("state", "running"))
+    if state == "running" and not durable.held(folder / store.LOCK):
+        return "interrupted"
+    return state
 
 
 def _manifest(folder: Path) -> dict[str, Any]:
@@ -103,7 +125,7 @@ def _manifest(folder: Path) -> dict[str, Any]:
 
 
 def _tally(identity: Mapping[str, Any], committed: pd.DataFrame) -> tuple[int, int, Counter[str]]:
-    """Runs of the experiment, runs done without error, and how often each error occurred."""
+    """Count runs of the experiment, runs done without error, and how often each error occurred."""
     errors = dict(zip(committed["run_key"], committed["error"], strict=True))
     done = total = 0
     messages: Counter[str] = Counter()
@@ -119,7 +141,7 @@ def _tally(identity: Mapping[str, Any], committed: pd.DataFrame) -> tuple[int, i
 
 
 def read_results(out: Path | str) -> pd.DataFrame:
-    """The result table of the sweep in ``out``: one row per committed run of its experiment.
+    """Read the result table of the sweep in ``out``: one row per committed run of its experiment.
 
     Columns: ``scenario``, ``row``, ``replicate``, ``run_key``, the design inputs, the
     summary metrics (:func:`sim.metrics.summary_metrics`; empty for failed runs) and

@@ -90,7 +90,7 @@ def run_plan(
 def progress_callback(
     progress: ProgressCallback | bool | None, label: str
 ) -> ProgressCallback | None:
-    """The callable a ``progress=`` argument stands for (True: a :class:`ProgressLine`)."""
+    """Return the callable a ``progress=`` argument stands for (True: a :class:`ProgressLine`)."""
     if progress is True:
         return ProgressLine(label)
     if progress is None or progress is False:
@@ -109,17 +109,17 @@ def execute(
 ) -> SweepStatus:
     """Run ``plan`` into ``out`` as :func:`run_plan` does, with its options already checked."""
     folder = Path(out)
-    if folder.exists() and not folder.is_dir():
-        raise store.StoreError(f"{folder}: exists and is not a folder")
     identity = plan.identity()
-    # Everything that can refuse the sweep (another experiment in the folder, an unreachable
-    # scheduler) happens before the first byte is written.
+    # Everything that can refuse the sweep (a folder of someone else's, another experiment
+    # in it, an unreachable scheduler) happens before the first byte is written.
+    store.check_folder(folder)
     store.relation(folder, identity)
     session = _Session(plan, identity, folder, retry_failed, progress)
     with contextlib.ExitStack() as stack:
         pool = stack.enter_context(Executors(execution)) if session.left else None
-        _make_folders(folder, plan)
+        stack.enter_context(durable.made(folder))
         stack.enter_context(store.locked(folder))
+        store.check_folder(folder)
         store.relation(folder, identity)
         store.remove_stale_temporaries(folder)
         session.reread()
@@ -127,21 +127,18 @@ def execute(
     return status(folder)
 
 
-def _make_folders(folder: Path, plan: Plan) -> None:
-    (folder / store.RUNS).mkdir(parents=True, exist_ok=True)
-    if plan.keep == "trajectories":
-        (folder / store.TRAJECTORIES).mkdir(exist_ok=True)
-
-
 def _manifest(
     plan: Plan, identity: Mapping[str, Any], old: Mapping[str, Any] | None
 ) -> dict[str, Any]:
-    """The folder's manifest for this session: the old one's history, this experiment."""
+    """Make the folder's manifest for this session: the old one's history, this experiment."""
     previous = list(old.get("extended_from", [])) if old else []
     if old and old["experiment_hash"] != store.experiment_hash(identity):
         previous.append(old["experiment_hash"])
     return {
         "format": store.FORMAT,
+        "kind": store.KIND,
+        # A sweep's report files (sim.sweep.report) stay the sweep's from session to session.
+        "files": sorted({*store.FILES, *_files(old)}),
         "name": plan.name,
         "experiment_hash": store.experiment_hash(identity),
         "model_version": identity["model_version"],
@@ -156,13 +153,19 @@ def _manifest(
     }
 
 
+def _files(old: Mapping[str, Any] | None) -> list[str]:
+    """Return the files an earlier session's manifest lists (names only)."""
+    listed = old.get("files", []) if old else []
+    return [name for name in listed if isinstance(name, str)] if isinstance(listed, list) else []
+
+
 # --- chunks ---------------------------------------------------------------------------------
 
 
 def _chunks(
     plan: Plan, identity: Mapping[str, Any], done: set[str], size: int
 ) -> Iterator[ChunkTask]:
-    """The runs not yet done, as chunks of at most ``size`` runs of one scenario."""
+    """Return the runs not yet done, as chunks of at most ``size`` runs of one scenario."""
     texts: dict[int, str] = {}
     pending: list[RunId] = []
     for run in expected_runs(identity):
@@ -179,7 +182,7 @@ def _chunks(
 def _task(
     plan: Plan, identity: Mapping[str, Any], runs: list[RunId], texts: dict[int, str]
 ) -> ChunkTask:
-    """The task of a chunk of runs of one scenario (its TOML text written once, in ``texts``)."""
+    """Make the task of a chunk of runs of one scenario (its TOML text kept in ``texts``)."""
     s = runs[0].scenario
     if s not in texts:
         texts[s] = plan.scenarios[s].to_toml()
@@ -204,9 +207,34 @@ def _split(task: ChunkTask) -> list[ChunkTask]:
 
 
 def _chunk_size(chunk_size: int | None, workers: int, left: int) -> int:
-    """The given chunk size, or about four chunks per worker (enough to balance the load,
-    few enough to batch well), at most :data:`MAX_CHUNK`."""
+    """Return the given chunk size, or about four chunks per worker, at most :data:`MAX_CHUNK`.
+
+    Four chunks per worker are enough to balance the load and few enough to batch well.
+    """
     return chunk_size or max(1, min(MAX_CHUNK, math.ceil(left / (4 * workers))))
+
+
+@dataclasses.dataclass(frozen=True)
+class _Tally:
+    """What a sweep's chunks have counted so far.
+
+    Runs with a result (from earlier sessions too), failed runs, worker time, and the last
+    chunk counted.
+    """
+
+    count: int
+    failed: int
+    worker_seconds: float = 0.0
+    last: str | None = None
+
+    def plus(self, output: ChunkOutput) -> _Tally:
+        """Return the tally with ``output``'s chunk counted."""
+        return _Tally(
+            self.count + output.count,
+            self.failed + output.failed,
+            self.worker_seconds + output.seconds,
+            output.name,
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -229,7 +257,7 @@ class _Queue:
     running: dict[Future[ChunkOutput], _Attempt] = dataclasses.field(default_factory=dict)
 
     def next(self) -> _Attempt | None:
-        """The chunk to submit next (retries first), or None when there is none left."""
+        """Return the chunk to submit next (retries first), or None when there is none left."""
         if self.retry:
             return self.retry.popleft()
         task = next(self.todo, None)
@@ -255,8 +283,8 @@ class _Session:
         self.folder = folder
         self.retry_failed = retry
         self.progress = progress
-        self.worker_seconds = 0.0
         self.rebuilds = 0
+        self.committing: ChunkOutput | None = None
         self.reread()
 
     def reread(self) -> None:
@@ -272,7 +300,7 @@ class _Session:
             self.done = set(chosen)
             self.failed = 0 if self.retry_failed else int((~ok).sum())
         self.resumed = len(self.done)
-        self.count = self.resumed
+        self.tally = _Tally(self.resumed, self.failed)
         self.left = self.plan.total - self.resumed
 
     def run(self, pool: Executors | None, chunk_size: int | None) -> None:
@@ -285,22 +313,34 @@ class _Session:
             closing=self._counts,
         )
         with self.log:
+            store.make_folders(self.folder, self.plan.keep == "trajectories")
             self._report()
             if pool is not None and self.left:
                 self._loop(pool, chunk_size)
 
     def _counts(self) -> dict[str, Any]:
+        """Return the session's counts for its record, however it ended."""
+        tally, committing = self.tally, self.committing
+        # A chunk whose commit an interrupt cut short after its runs file was renamed into
+        # place is on disk; the record counts every chunk that is.
+        if (
+            committing is not None
+            and tally.last != committing.name
+            and (self.folder / store.RUNS / committing.name).exists()
+        ):
+            tally = tally.plus(committing)
         return {
-            "runs_computed": self.count - self.resumed,
-            "runs_failed": self.failed,
-            "worker_seconds": round(self.worker_seconds, 3),
+            "runs_computed": tally.count - self.resumed,
+            "runs_failed": tally.failed,
+            "worker_seconds": round(tally.worker_seconds, 3),
         }
 
     def _report(self) -> None:
         if self.progress is not None:
+            tally = self.tally
             self.progress(
                 SweepProgress(
-                    self.plan.total, self.count, self.failed, self.resumed, self.log.elapsed()
+                    self.plan.total, tally.count, tally.failed, self.resumed, self.log.elapsed()
                 )
             )
 
@@ -310,10 +350,16 @@ class _Session:
                 f"a worker computed chunk {output.name} with model version "
                 f"{output.model_version}, the sweep needs {self.identity['model_version']}"
             )
-        store.commit_chunk(self.folder, output.name, output.runs, output.trajectories)
-        self.count += output.count
-        self.failed += output.failed
-        self.worker_seconds += output.seconds
+        self.committing = output
+        try:
+            store.commit_chunk(self.folder, output.name, output.runs, output.trajectories)
+        except durable.OutputError as error:
+            raise durable.OutputError(
+                f"{error}; finished chunks are saved: once it can be written, run again to resume"
+            ) from error
+        # One assignment, so an interrupt cannot leave the counts half updated.
+        self.tally = self.tally.plus(output)
+        self.committing = None
         self._report()
 
     def _loop(self, pool: Executors, chunk_size: int | None) -> None:
@@ -376,9 +422,11 @@ class _Session:
         pool.rebuild()
 
     def _isolate_repeat_offenders(self, retry: deque[_Attempt]) -> None:
-        """Chunks that were running each time the pool broke are split; a single run that
-        was running every time is recorded as failed, so one run that kills its worker (out
-        of memory, a crash in native code) cannot stall the sweep."""
+        """Split the chunks that were running each time the pool broke.
+
+        A single run that was running every time is recorded as failed, so one run that kills
+        its worker (out of memory, a crash in native code) cannot stall the sweep.
+        """
         keep: list[_Attempt] = []
         for attempt in retry:
             if attempt.attempts < MAX_ATTEMPTS:

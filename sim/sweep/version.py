@@ -13,18 +13,29 @@ from importlib.resources.abc import Traversable
 NOT_MODEL = frozenset(
     {
         "__init__.py",
+        "comparison.py",
+        "comparison_report.py",
         "design.py",
+        "discovery.py",
         "durable.py",
         "errors.py",
         "execution.py",
+        "headline.py",
+        "labels.py",
         "model.py",
+        "outcomes.py",
         "pages.py",
         "palette.py",
         "provenance.py",
         "reference.py",
         "run_report.py",
+        "run_folder.py",
+        "shipped.py",
         "store.py",
+        "tipping.py",
+        "weeks.py",
         "agents",
+        "brief",
         "calibration",
         "cli",
         "dashboard",
@@ -40,17 +51,16 @@ one is included by default."""
 
 @functools.cache
 def model_version() -> str:
-    """The version of the model code: package version plus a digest of the modules that
-    decide results (engine and its compiled kernel, parameters, metrics, seeds, timeline,
-    scenario compilation: every module but those in :data:`NOT_MODEL`), and the numpy and
-    numba versions (random streams, compiled code).
+    """Return the version of the model code: package version and a digest of model modules.
+
+    The digest covers the modules that decide results (engine and its compiled kernel,
+    parameters, metrics, seeds, timeline, scenario compilation: every module but those in
+    :data:`NOT_MODEL`), and the numpy and numba versions (random streams, compiled code).
 
     Part of every run key, so results of different model code never mix in one folder, and
     checked on every worker, so a cluster running other code is refused. Computed once per
     process: it describes the code this process imported, not files edited since.
     """
-    from sim import __version__
-
     digest = hashlib.sha256()
     for name, source in sorted(model_sources(), key=lambda item: item[0]):
         digest.update(name.encode() + b"\0" + source.read_bytes() + b"\0")
@@ -58,7 +68,19 @@ def model_version() -> str:
     for library in ("numpy", "numba"):
         with contextlib.suppress(importlib.metadata.PackageNotFoundError):
             digest.update(f"{library} {importlib.metadata.version(library)}".encode())
-    return f"{__version__}+{digest.hexdigest()[:12]}"
+    return f"{package_version()}+{digest.hexdigest()[:12]}"
+
+
+def package_version() -> str:
+    """Return the installed version of sharesim; ``unknown`` when not installed.
+
+    It is read from the package's metadata rather than from ``sim.__version__``, whose package
+    imports this one.
+    """
+    try:
+        return importlib.metadata.version("sharesim")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def model_sources() -> Iterator[tuple[str, Traversable]]:

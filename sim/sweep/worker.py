@@ -80,8 +80,11 @@ class _Member:
 
 @dataclasses.dataclass
 class _Results:
-    """What a chunk's runs gave so far: summary metrics per engine batch (with the batch's
-    positions in the chunk), partner x week rows, and the error of each failed run."""
+    """What a chunk's runs gave so far.
+
+    Summary metrics per engine batch (with the batch's positions in the chunk), partner x
+    week rows, and the error of each failed run.
+    """
 
     metrics: list[tuple[list[int], pd.DataFrame]] = dataclasses.field(default_factory=list)
     trajectories: list[pd.DataFrame] = dataclasses.field(default_factory=list)
@@ -120,8 +123,11 @@ def run_chunk(task: ChunkTask) -> ChunkOutput:
 
 
 def _checked_scenario(task: ChunkTask) -> Scenario:
-    """The task's scenario, after checking that this worker runs the sweep's model code and
-    reads the scenario back with the content the coordinator sent."""
+    """Return the task's scenario, after checking the worker and the scenario's content.
+
+    Checks that this worker runs the sweep's model code and reads the scenario back with the
+    content the coordinator sent.
+    """
     version = model_version()
     if version != task.model_version:
         raise SweepError(
@@ -138,8 +144,11 @@ def _checked_scenario(task: ChunkTask) -> Scenario:
 
 
 def _prepare(task: ChunkTask, scenario: Scenario, errors: dict[int, str]) -> list[_Member]:
-    """The engine inputs of every run of the task; a run whose inputs cannot be compiled is
-    recorded in ``errors`` instead (a bad input fails its runs, not the chunk)."""
+    """Prepare the engine inputs of every run of the task.
+
+    A run whose inputs cannot be compiled is recorded in ``errors`` instead (a bad input fails
+    its runs, not the chunk).
+    """
     values = dict(task.values)
     inputs = RunInputs(scenario, task.seed)
     members: list[_Member] = []
@@ -165,12 +174,14 @@ def _simulate_group(task: ChunkTask, group: Sequence[_Member], results: _Results
 
 @functools.lru_cache(maxsize=4)
 def _scenario(text: str, name: str) -> tuple[Scenario, str]:
-    """The scenario written in ``text`` and its content hash, parsed once per worker process.
+    """Parse the scenario written in ``text`` and its content hash, once per worker process.
 
     A memo of a pure function (the same text always gives an equal scenario), kept because
     parsing costs about as much as simulating a few runs and a worker sees the same
     scenario in chunk after chunk.
     """
+    # Not imported above: `import sim` loads this module, and the scenario machinery (pydantic
+    # schemas) would slow every notebook and command start; it loads when a scenario is used.
     from sim.scenarios import Scenario
 
     scenario = Scenario.from_toml(text, name)
@@ -202,7 +213,7 @@ def _simulate_isolating(
 
 
 def _identity_columns(task: ChunkTask, positions: Iterable[int]) -> dict[str, pa.Array]:
-    """The columns naming each run at ``positions`` of the task."""
+    """Return the columns naming each run at ``positions`` of the task."""
     runs = [task.runs[p] for p in positions]
     return {
         "scenario": pa.array([task.scenario_name] * len(runs), pa.string()),
@@ -218,9 +229,10 @@ def _runs_table(
     errors: Mapping[int, str],
     draws: Mapping[int, int],
 ) -> pa.Table:
-    """One row per run in task order: identity, design values, the posterior set drawn
-    (``posterior_draw``, null when the scenario has no posterior), metrics (null when the run
-    failed), error (null when it did not).
+    """One row per run in task order: identity, design values, posterior set, metrics, error.
+
+    The posterior set drawn is ``posterior_draw`` (null when the scenario has no posterior),
+    metrics are null when the run failed, and error is null when it did not.
 
     ``metrics`` holds, per engine batch, the positions of its runs in the task and their
     summary metrics. Column types come from the metrics (integers stay integers), so a
@@ -288,13 +300,16 @@ TRAJECTORY_SCHEMA = pa.schema(
         ("buy_in", pa.float64()),
         ("interface", pa.string()),
         ("attitude", pa.float64()),
+        ("latency_days", pa.float64()),
+        ("sharing_hours", pa.float64()),
+        ("saved_hours", pa.float64()),
     ]
 )
 """Columns of a chunk's trajectories file (``keep = "trajectories"``)."""
 
 
 def _trajectory_table(frames: Sequence[pd.DataFrame]) -> pa.Table:
-    """The partner x week rows of a chunk as one table of :data:`TRAJECTORY_SCHEMA`."""
+    """Tabulate the partner x week rows of a chunk as one table of :data:`TRAJECTORY_SCHEMA`."""
     schema = TRAJECTORY_SCHEMA
     if not frames:
         return schema.empty_table()
@@ -310,14 +325,14 @@ def _trajectory_table(frames: Sequence[pd.DataFrame]) -> pa.Table:
 
 
 def _parquet_bytes(table: pa.Table) -> bytes:
-    """The table as the bytes of a zstd-compressed Parquet file."""
+    """Write the table as the bytes of a zstd-compressed Parquet file."""
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink, compression="zstd")
     return bytes(sink.getvalue().to_pybytes())
 
 
 def failed_chunk(task: ChunkTask, message: str) -> ChunkOutput:
-    """The output of a chunk none of whose runs could be computed (each with ``message``)."""
+    """Return the output of a chunk none of whose runs could be computed (each with ``message``)."""
     runs = _runs_table(task, [], dict.fromkeys(range(len(task.runs)), message), {})
     kept = _parquet_bytes(_trajectory_table([])) if task.keep == "trajectories" else None
     return ChunkOutput(

@@ -1,0 +1,297 @@
+"""The weekly rules of one run, compiled: the engine's inner loop.
+
+One function, :func:`advance`, applies the model's rules to one run for a span of weeks,
+updating that run's state arrays in place and writing its outputs. It is compiled with numba
+so that a run costs microseconds a week whether it is advanced alone (the Mesa host, the
+dashboard) or in a batch (sweeps, sensitivity analysis, calibration). Random numbers come
+from the run's own ``numpy.random.Generator``; numba draws from it exactly as numpy would.
+
+The rules, in order each week (see ``docs/ODD.md``; the slow per-agent reference model in
+``sim/reference.py`` states the same rules one agent at a time):
+
+1. external pressure decays with its half-life and is raised by the week's events;
+2. uniforms: one per member of staff (leaving) and three per agency (interface machine),
+   then one per member of staff if a training wave runs this week;
+3. interfaces move ``none -> considering -> building -> live``;
+4. leavers are replaced by untrained newcomers; training waves train staff;
+5. every member of staff at a live agency records each case with probability
+   ``logistic(decision_gain * (motivation - cost))``; cases are Poisson, recorded and
+   unrecorded counts independent Poissons (thinning);
+6. habit, attitude and agency buy-in learn from the week; cross-agency views accumulate.
+
+The kernel reads a run's arrays by name from four records declared in ``sim/arrays.py``:
+``static`` (the partnership), ``schedule`` (the run's weekly events), ``state`` (what
+carries over from week to week) and ``out`` (what the run reports). Parameters come as
+``p``, one record with a field per registry name.
+"""
+
+from __future__ import annotations
+
+import math
+from enum import IntEnum
+
+import numpy as np
+from numba import njit
+
+from sim.arrays import OutputRecord, ScheduleRecord, StateRecord, StaticRecord
+
+
+class InterfaceState(IntEnum):
+    """Stage of an agency's automated link from its own system into the shared one.
+
+    The one declaration of the stages: the kernel compares these codes, tables and figures
+    name them (``sim.engine.INTERFACE_NAMES``) and scenario files spell them in lower case.
+    """
+
+    NONE = 0
+    CONSIDERING = 1
+    BUILDING = 2
+    LIVE = 3
+
+
+@njit(cache=True)
+def _clip01(x: float) -> float:
+    return min(max(x, 0.0), 1.0)
+
+
+@njit(cache=True)
+def _share(recorded: float, handled: float) -> float:
+    return recorded / handled if handled > 0 else 0.0
+
+
+@njit(cache=True)
+def _partner_shares(recorded, handled, among, out):  # type: ignore[no-untyped-def]
+    """``out[a]``: recording share of the agencies in ``among`` other than ``a``."""
+    rec_total = 0.0
+    han_total = 0.0
+    for j in range(recorded.shape[0]):
+        if among[j]:
+            rec_total += recorded[j]
+            han_total += handled[j]
+    for j in range(recorded.shape[0]):
+        rec = rec_total - recorded[j] if among[j] else rec_total
+        han = han_total - handled[j] if among[j] else han_total
+        out[j] = _share(rec, han)
+
+
+@njit(cache=True)
+def advance(rng, first_week, last_week, p, static, schedule, state, out):  # type: ignore[no-untyped-def]
+    """Advance one run from week ``first_week`` to ``last_week`` (exclusive), in place.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The run's own stream.
+    first_week, last_week : int
+        The weeks to advance, as indices into the schedule.
+    p : record
+        The run's parameters, one field per registry name.
+    static, schedule, state, out : tuple of arrays
+        The run's arrays, each record as a plain tuple in its fields' order (numba types a
+        plain tuple argument faster than a namedtuple), named again on entry:
+        ``StaticRecord``, the partnership, fixed during the run; ``ScheduleRecord``, the
+        run's schedule, (T, A) or (T,); ``StateRecord``, updated in place (``pressure`` has
+        one element); ``OutputRecord``, whose weekly arrays receive one row per week advanced
+        and whose per-staff arrays the last week's values.
+    """
+    static, schedule = StaticRecord(*static), ScheduleRecord(*schedule)
+    state, out = StateRecord(*state), OutputRecord(*out)
+    # Every array once, by name: reading a record's field inside a loop would count a
+    # reference each time. Schedule arrays end in ``_s``, weekly outputs start with ``out_``.
+    staff_partner, staff_count, staff_rate = static.staff_partner, static.staff, static.staff_rate
+    involvement, bureaucracy = static.involvement, static.bureaucracy
+    allowed, relative_load = static.interface_allowed, static.relative_load
+    live_s, project_active_s = schedule.live, schedule.project_active
+    assurance_s, mandate_s, colocated_s = schedule.assurance, schedule.mandate, schedule.colocated
+    training_s, turnover_shock_s = schedule.training, schedule.turnover_shock
+    forced_s, functionality_s = schedule.interface_forced, schedule.functionality
+    impulse_s = schedule.pressure_impulse
+    attitude, habit, risk = state.attitude, state.habit, state.risk
+    trained, tenure, buy_in = state.trained, state.tenure, state.buy_in
+    interface, build_left, pressure = state.interface, state.build_left, state.pressure
+    handled, recorded, views = state.handled, state.recorded, state.views
+    share, partner_share = state.share, state.partner_share
+    out_handled, out_recorded, out_buy_in = out.handled, out.recorded, out.buy_in
+    out_interface, out_attitude, out_pressure = out.interface, out.attitude, out.pressure
+    staff_handled, staff_recorded = out.staff_handled, out.staff_recorded
+    probability = out.probability
+    n = staff_partner.shape[0]
+    a = staff_count.shape[0]
+    u = np.empty(n + 3 * a)
+    u_train = np.empty(n)
+    leaving = np.zeros(n, dtype=np.bool_)
+    partner_motivation = np.empty(a)
+    partner_cost = np.empty(a)
+    legal = np.empty(a)
+    stage = np.empty(a, dtype=np.int64)
+    peers = np.empty(a)
+    live_interface = np.empty(a, dtype=np.bool_)
+    rec_now = np.empty(a)
+    han_now = np.empty(a)
+    own_now = np.empty(a)
+    partners_now = np.empty(a)
+    rate_scale = p.caseload_scale
+    decay = 0.5 ** (1.0 / p.pressure_half_life)
+
+    for t in range(first_week, last_week):
+        row = t - first_week
+        live = live_s[t]
+
+        # 1. External pressure.
+        pressure[0] = _clip01(pressure[0] * decay + impulse_s[t])
+
+        # 2. Uniforms, in a fixed order.
+        for i in range(n + 3 * a):
+            u[i] = rng.random()
+        any_training = False
+        for j in range(a):
+            if training_s[t, j] > 0.0:
+                any_training = True
+        for i in range(n):
+            u_train[i] = rng.random() if any_training else 1.0
+
+        # 3. Interfaces: considering by buy-in or imitation of partners with live interfaces.
+        for j in range(a):
+            live_interface[j] = interface[j] == InterfaceState.LIVE
+        _partner_shares(recorded, handled, live_interface, peers)
+        for j in range(a):
+            current = interface[j]
+            stage[j] = current
+            hazard = p.imitation_weight * max(peers[j] - share[j], 0.0)
+            if buy_in[j] >= p.interface_buy_in_threshold:
+                hazard += p.interface_consider_rate
+            if allowed[j] and live[j] and current == InterfaceState.NONE and u[n + j] < hazard:
+                stage[j] = InterfaceState.CONSIDERING
+            if current == InterfaceState.CONSIDERING and u[n + a + j] < p.interface_build_rate:
+                stage[j] = InterfaceState.BUILDING
+                weeks = np.rint((0.5 + u[n + 2 * a + j]) * p.interface_build_weeks)
+                build_left[j] = max(int(weeks), 1)
+            elif current == InterfaceState.BUILDING:
+                build_left[j] -= 1
+            finished = current == InterfaceState.BUILDING and build_left[j] <= 0
+            if finished or (allowed[j] and forced_s[t, j]):
+                stage[j] = InterfaceState.LIVE
+        for j in range(a):
+            interface[j] = stage[j]
+
+        # 4. Turnover and training.
+        leavers = 0
+        for i in range(n):
+            leaving[i] = u[i] < p.turnover_rate + turnover_shock_s[t, staff_partner[i]]
+            if leaving[i]:
+                leavers += 1
+        if leavers > 0:
+            normals = np.empty(leavers)
+            for k in range(leavers):
+                normals[k] = rng.standard_normal()
+            k = 0
+            for i in range(n):
+                if leaving[i]:
+                    attitude[i] = _clip01(p.attitude_mean + p.attitude_spread * normals[k])
+                    k += 1
+            for i in range(n):
+                if leaving[i]:
+                    risk[i] = 0.5 + rng.random()
+        for i in range(n):
+            if leaving[i]:
+                habit[i] = 0.0
+                tenure[i] = 0
+                trained[i] = False
+            else:
+                tenure[i] += 1
+            if u_train[i] < training_s[t, staff_partner[i]]:
+                trained[i] = True
+
+        # 5. The decision: motivation minus cost (agency terms once, then per staff).
+        functionality = p.functionality_cost * functionality_s[t]
+        for j in range(a):
+            assurance = _clip01(assurance_s[t, j] + p.bureaucracy_assurance * bureaucracy[j])
+            legal[j] = p.legal_risk * (1.0 - p.assurance_relief * assurance)
+            partner_motivation[j] = (
+                p.baseline_motivation
+                + p.buy_in_weight * buy_in[j]
+                + p.norm_weight * share[j]
+                + p.reciprocity_weight * partner_share[j]
+                + p.pressure_weight * pressure[0]
+                + p.mandate_weight * mandate_s[t, j]
+            )
+            partner_cost[j] = (
+                (p.double_keying_cost if interface[j] != InterfaceState.LIVE else 0.0)
+                + functionality
+                + p.bureaucracy_burden * bureaucracy[j]
+                + p.workload_cost * relative_load[j]
+                - (p.colocation_relief if colocated_s[t, j] else 0.0)
+            )
+        for i in range(n):
+            j = staff_partner[i]
+            if live[j]:
+                balance = (
+                    partner_motivation[j]
+                    + p.attitude_weight * attitude[i]
+                    + p.habit_weight * habit[i]
+                    - partner_cost[j]
+                    - legal[j] * risk[i]
+                    + (p.training_relief if trained[i] else 0.0)
+                )
+                probability[i] = 1.0 / (1.0 + math.exp(-p.decision_gain * balance))
+            else:
+                probability[i] = 0.0
+
+        # Cases: Poisson thinning gives independent recorded and unrecorded counts.
+        for i in range(n):
+            staff_recorded[i] = rng.poisson(staff_rate[i] * rate_scale * probability[i])
+        for i in range(n):
+            unrecorded = rng.poisson(staff_rate[i] * rate_scale * (1.0 - probability[i]))
+            staff_handled[i] = staff_recorded[i] + unrecorded
+        for j in range(a):
+            rec_now[j] = 0.0
+            han_now[j] = 0.0
+        for i in range(n):
+            rec_now[staff_partner[i]] += staff_recorded[i]
+            han_now[staff_partner[i]] += staff_handled[i]
+        for j in range(a):
+            own_now[j] = _share(rec_now[j], han_now[j])
+        _partner_shares(rec_now, han_now, live, partners_now)
+
+        # 6. Learning: habit from own use, attitude from partners' records seen.
+        for i in range(n):
+            j = staff_partner[i]
+            if not live[j]:
+                continue
+            if staff_handled[i] > 0:
+                own_staff = staff_recorded[i] / staff_handled[i]
+                habit[i] += p.habit_learning_rate * (own_staff - habit[i])
+            attitude[i] += p.attitude_learning_rate * (partners_now[j] - attitude[i])
+
+        # Agency buy-in: toward involvement and benefit once live; eroded while waiting.
+        w = p.involvement_weight
+        for j in range(a):
+            if live[j]:
+                target = w * involvement[j] + (1.0 - w) * 0.5 * (partners_now[j] + own_now[j])
+                buy_in[j] = _clip01(buy_in[j] + p.buy_in_adjustment_rate * (target - buy_in[j]))
+            elif project_active_s[t]:
+                buy_in[j] = _clip01(buy_in[j] - p.delay_erosion)
+
+        # Cross-agency views: i looks at j's records in proportion to its own use.
+        for i in range(a):
+            if not live[i]:
+                continue
+            for j in range(a):
+                if i != j and live[j]:
+                    views[i, j] += own_now[i] * rec_now[j]
+
+        for j in range(a):
+            handled[j] = han_now[j]
+            recorded[j] = rec_now[j]
+            share[j] = own_now[j]
+            partner_share[j] = partners_now[j]
+            out_handled[row, j] = han_now[j]
+            out_recorded[row, j] = rec_now[j]
+            out_buy_in[row, j] = buy_in[j]
+            out_interface[row, j] = interface[j]
+            out_attitude[row, j] = 0.0
+        for i in range(n):
+            out_attitude[row, staff_partner[i]] += attitude[i]
+        for j in range(a):
+            out_attitude[row, j] /= staff_count[j]
+        out_pressure[row] = pressure[0]

@@ -1,0 +1,382 @@
+"""Read a result folder into the :class:`~sim.brief.evidence.Evidence` a brief is written from.
+
+A run, a comparison, a sweep or a sensitivity analysis.
+
+Every reader uses only the folder's files, and the scenario it names when that still loads as
+it was (for the provenance of its inputs); nothing is run again.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim import durable
+from sim.brief.evidence import KINDS, Evidence, provenance_counts, registry_assumptions
+from sim.errors import InputError
+from sim.headline import difference_text, range_text
+from sim.names import HEADLINE, STATE_ORDER, benefit_outputs, capitalised, header
+from sim.outcomes import Outcome, conditions
+from sim.provenance import recorded_scenario
+
+LEVERS_SHOWN = 5
+"""Levers a brief names (every one is in ``levers.csv``)."""
+
+
+class BriefError(InputError):
+    """A folder a brief cannot be written from: one line naming it and why."""
+
+
+def folder_kind(folder: Path) -> tuple[str, dict[str, Any]]:
+    """Return the kind of result ``folder`` holds and its manifest.
+
+    Raises
+    ------
+    BriefError
+        No such folder, no readable manifest, or a kind a brief does not read.
+    """
+    if not folder.is_dir():
+        raise BriefError(f"{durable.shown(folder)}: no such result folder")
+    path = folder / durable.MANIFEST
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BriefError(
+            f"{durable.shown(folder)}: no {durable.MANIFEST}, so not a result folder of sharesim"
+        ) from None
+    except (OSError, ValueError) as error:
+        raise BriefError(f"{durable.shown(path)}: not a readable manifest ({error})") from None
+    kind = manifest.get("kind") if isinstance(manifest, dict) else None
+    if kind not in KINDS:
+        what = f"holds the output of sharesim {kind}" if isinstance(kind, str) else "is not"
+        raise BriefError(
+            f"{durable.shown(folder)}: {what}; a brief reads the folder of sharesim "
+            f"{', '.join(KINDS[:-1])} or {KINDS[-1]}"
+        )
+    return str(kind), manifest
+
+
+def outputs_of(folder: Path, kind: str, manifest: dict[str, Any]) -> list[str]:
+    """Return the outputs the folder's runs have (what an outcome may name)."""
+    if kind == "run":
+        return list(pd.read_parquet(folder / "metrics.parquet").columns)
+    if kind == "compare":
+        return [str(m) for m in pd.read_csv(folder / manifest["last"]["table"])["metric"]]
+    if kind == "sweep":
+        from sim.sweep.report import output_columns
+        from sim.sweep.results import read_results
+
+        inputs = manifest["experiment"]["design"]["columns"]
+        return output_columns(read_results(folder), inputs)
+    summary = json.loads((folder / "result.json").read_text(encoding="utf-8"))
+    return list(summary["settings"]["outputs"])
+
+
+def read_evidence(folder: Path, outcome: Outcome) -> Evidence:
+    """Return what ``folder`` tells a brief (:func:`folder_kind` checks it first)."""
+    kind, manifest = folder_kind(folder)
+    reader = {
+        "run": read_run,
+        "compare": read_comparison,
+        "sweep": read_sweep,
+        "sensitivity": read_sensitivity,
+    }[kind]
+    return reader(folder, manifest, outcome)
+
+
+def _figure(folder: Path, *names: str) -> Path | None:
+    return next((folder / n for n in names if (folder / n).is_file()), None)
+
+
+# --- a run ----------------------------------------------------------------------------------
+
+
+def read_run(folder: Path, manifest: dict[str, Any], outcome: Outcome) -> Evidence:
+    """Read a run folder: its answer, what its partners show, and its scenario's assumptions."""
+    from sim.run_report import headline, headline_facts
+    from sim.sensitivity.factors import scenario_factors
+
+    metrics = pd.read_parquet(folder / "metrics.parquet")
+    summary = pd.read_csv(folder / "summary.csv", index_col="partner")
+    name = str(manifest.get("scenario", folder.name))
+    scenario = recorded_scenario(
+        str(manifest.get("scenario_origin") or name), manifest.get("scenario_hash")
+    )
+    holds = outcome.holds(metrics)
+    if scenario is not None:
+        factors = pd.DataFrame(scenario_factors(scenario, scenario_inputs=False))
+        assumptions = registry_assumptions(factors["name"])
+        counted = provenance_counts(factors)
+    else:
+        assumptions, counted = registry_assumptions([]), "the scenario file has changed since"
+    drawn = bool((manifest.get("posterior") or {}).get("used"))
+    return Evidence(
+        kind="run",
+        folder=folder,
+        subject=f"the {name} scenario",
+        question=f"How much of their ASB caseload do the partners of {name} record on the "
+        "shared system?",
+        answer=headline(metrics),
+        levers=headline_facts(summary, metrics),
+        conditions=[
+            f"{capitalised(outcome.describe())} in {holds.mean():.0%} of the {len(holds)} runs."
+        ],
+        limits=[
+            f"Holds for {name} as written (its partners, events, staff and caseloads), over "
+            f"{len(metrics)} runs.",
+            (
+                "Each run drew its inputs from the calibration's posterior, so the interval "
+                "includes what the evidence leaves open about them."
+                if drawn
+                else "The interval is run-to-run chance only: it leaves out what the assumed "
+                "inputs leave open (a sensitivity analysis or a sweep measures that)."
+            ),
+            f"The scenario has {counted}.",
+        ],
+        assumptions=assumptions,
+        figure=_figure(folder, "figures/partnership.png"),
+        tables={"partners.csv": summary.reset_index(), "assumptions.csv": assumptions},
+        scenarios=(name,),
+    )
+
+
+# --- a comparison ---------------------------------------------------------------------------
+
+
+def _changed_parameters(first: str, second: str) -> list[str]:
+    """Registry parameters whose values differ between the two scenarios.
+
+    Empty when either no longer loads.
+    """
+    a, b = recorded_scenario(first), recorded_scenario(second)
+    if a is None or b is None:
+        return []
+    pa, pb = a.compile().parameters, b.compile().parameters
+    return [k for k in pa if pb.get(k) != pa[k]]
+
+
+def read_comparison(folder: Path, manifest: dict[str, Any], outcome: Outcome) -> Evidence:
+    """Read a comparison folder (its last comparison): the answer and what else it changes."""
+    from sim.comparison_report import answer, partner_changes
+    from sim.run_folder import read_comparison as read
+
+    comparison, manifest = read(folder)
+    table = comparison.table
+    outputs = [c for c in (*STATE_ORDER, *benefit_outputs(list(table.index))) if c in table.index]
+    levers = [
+        f"{capitalised(header(c))}: {difference_text(table.loc[c, 'difference'], c)} (90% of "
+        f"runs: {range_text(table.loc[c, 'low'], table.loc[c, 'high'], c, difference=True)})."
+        for c in outputs
+        if c != HEADLINE
+    ]
+    levers.insert(
+        0, f"Per partner, the {header(HEADLINE)} is " + "; ".join(partner_changes(comparison)) + "."
+    )
+    changed = _changed_parameters(comparison.first, comparison.second)
+    assumptions = registry_assumptions(changed)
+    what = (
+        f"The two scenarios differ in {', '.join(changed)}"
+        if changed
+        else "The two scenarios differ in their events or partners, not in registry parameters"
+    )
+    report = str(manifest["last"].get("report", ""))
+    return Evidence(
+        kind="compare",
+        folder=folder,
+        subject=f"{comparison.second} against {comparison.first}",
+        question=f"What does {comparison.second} change against {comparison.first}?",
+        answer=answer(comparison),
+        levers=levers,
+        limits=[
+            f"{what}; the difference is what that change does in the model, other inputs at "
+            "each scenario's values.",
+            f"Each of the {comparison.replicates} pairs of runs shares its seeds, so the interval "
+            "is the spread of paired differences, not uncertainty in assumed inputs.",
+        ],
+        assumptions=assumptions,
+        figure=_figure(folder, report.replace("report.html", "figures/differences.png")),
+        tables={
+            "differences.csv": table.reset_index(),
+            "partners.csv": comparison.partners.reset_index(),
+            "assumptions.csv": assumptions,
+        },
+        scenarios=(comparison.first, comparison.second),
+    )
+
+
+# --- a sweep --------------------------------------------------------------------------------
+
+
+def read_sweep(folder: Path, manifest: dict[str, Any], outcome: Outcome) -> Evidence:
+    """Read a sweep folder.
+
+    Tipping points, which inputs move the outputs most, and where the outcome holds.
+    """
+    from sim.sweep.report import sweep_findings, tipping_sentence
+
+    found = sweep_findings(folder, outcome)
+    curves, jumps = found.curves, found.jumps
+    headline_jumps = jumps[jumps["output"] == HEADLINE] if len(jumps) else jumps
+    tipping = jumps[jumps["tipping"]] if len(jumps) else jumps
+    sentences = [
+        tipping_sentence(row, found.start).replace("**", "") + "." for _, row in tipping.iterrows()
+    ]
+    ranges = (
+        curves.groupby(["output", "input", "scenario"], sort=False)["median"]
+        .agg(lambda m: m.max() - m.min())
+        .rename("moved")
+        .reset_index()
+        .sort_values("moved", ascending=False, kind="stable")
+    )
+    levers = []
+    for name in dict.fromkeys(ranges[ranges["output"] == HEADLINE]["input"]):
+        mine = ranges[(ranges["input"] == name)].drop_duplicates("output")
+        moves = "; ".join(
+            f"{header(row['output'])} by up to "
+            f"{difference_text(row['moved'], row['output']).lstrip('+')} ({row['scenario']})"
+            for _, row in mine.iterrows()
+        )
+        levers.append(f"{name} moves the {moves}.")
+    if len(headline_jumps) and headline_jumps["tipping"].any():
+        answer = sentences[0]
+    elif levers:
+        answer = f"No tipping point: {levers[0]}"
+    else:
+        answer = "The sweep has no runs with a result yet."
+    levels = ", ".join(
+        f"{name} at {found.runs[name].nunique()} values from {found.runs[name].min():g} to "
+        f"{found.runs[name].max():g}"
+        for name in found.inputs
+        if len(found.runs)
+    )
+    assumptions = registry_assumptions(found.inputs)
+    return Evidence(
+        kind="sweep",
+        folder=folder,
+        subject=f"sweep {found.name}",
+        question=f"How {'does' if len(found.inputs) == 1 else 'do'} {', '.join(found.inputs)} "
+        f"change sharing in {', '.join(found.scenarios)}?",
+        answer=answer,
+        levers=levers,
+        tipping=sentences,
+        conditions=[
+            f"{scenario}: {line}."
+            for scenario, discovery in found.conditions.items()
+            for line in discovery.lines(found.outcome, found.start)
+        ],
+        limits=[
+            f"Measured at {levels}, {found.manifest['experiment']['replicates']} runs each; a "
+            "tipping point lies somewhere between its two levels.",
+            "Every other input stays at each scenario's value: a lever's effect can differ "
+            "where other inputs differ.",
+        ],
+        assumptions=assumptions,
+        figure=_figure(folder, f"figures/response_{HEADLINE}.png"),
+        tables={
+            "levers.csv": ranges,
+            "tipping_points.csv": jumps,
+            "assumptions.csv": assumptions,
+        },
+        effects=headline_jumps,
+        scenarios=tuple(found.scenarios),
+    )
+
+
+# --- a sensitivity analysis -----------------------------------------------------------------
+
+
+def read_sensitivity(folder: Path, manifest: dict[str, Any], outcome: Outcome) -> Evidence:
+    """Read a sensitivity folder.
+
+    The leading factors, their assumptions and where the outcome holds over the sample.
+    """
+    from sim.sensitivity.folder import read_result_folder
+
+    result = read_result_folder(folder)
+    morris = result.method == "morris"
+    table = result.morris if morris else result.indices
+    stat, low, high = (
+        ("mu_star", "mu_star_low", "mu_star_high") if morris else ("ST", "ST_low", "ST_high")
+    )
+    part = table[table["output"] == HEADLINE].sort_values("rank")
+    shown = part[part["distinguishable"].astype(bool)]
+    what = "input" if result.level == "parameter" else "framework category"
+
+    def effect(row: pd.Series) -> str:
+        interval = (
+            f"{row[low]:.2g} to {row[high]:.2g}" if morris else f"{row[low]:.0%} to {row[high]:.0%}"
+        )
+        if morris:
+            return f"mu* {row[stat]:.2g} (interval {interval}; sigma {row['sigma']:.2g})"
+        return f"{row[stat]:.0%} of the variance with its interactions (interval {interval})"
+
+    levers = [f"{row['factor']}: {effect(row)}." for _, row in shown.head(LEVERS_SHOWN).iterrows()]
+    for output in benefit_outputs([o for o in result.outputs if "." not in o]):
+        lead = table[(table["output"] == output) & table["distinguishable"].astype(bool)]
+        if len(lead):
+            top = lead.sort_values("rank").iloc[0]
+            levers.append(f"On {header(output)}, {top['factor']} leads: {effect(top)}.")
+    if len(shown):
+        top = shown.iloc[0]
+        answer = (
+            f"{top['factor']} moves the {header(HEADLINE)} most: {effect(top)}; {len(shown)} "
+            f"of {len(part)} {what}s are distinguishable from {'noise' if morris else 'zero'}."
+        )
+    else:
+        answer = (
+            f"No {what} moves the {header(HEADLINE)} more than "
+            f"{'noise' if morris else 'chance'} does at this sample size."
+        )
+    factors = result.factors
+    leading = list(shown["factor"].head(LEVERS_SHOWN))
+    assumptions = (
+        registry_assumptions(leading)
+        if result.level == "parameter"
+        else registry_assumptions(factors["name"] if "name" in factors else factors["factor"])
+    )
+    names = list(result.design.columns)
+    runs = result.runs.merge(result.design.assign(row=range(len(result.design))), on="row")
+    found = conditions(runs, names, outcome) if outcome.output in runs else None
+    method = "Morris screening" if morris else "Sobol indices"
+    return Evidence(
+        kind="sensitivity",
+        folder=folder,
+        subject=f"{method} of {result.subject}",
+        question=f"Which {what}s change sharing most in {result.subject}?",
+        answer=answer,
+        levers=levers,
+        conditions=(
+            [f"Over the {method} sample: {line}." for line in found.lines(outcome)]
+            if found is not None
+            else []
+        ),
+        limits=[
+            f"Every input varied at once, uniformly and independently over its documented range "
+            f"({provenance_counts(factors)}); a wider range makes an input look more important.",
+            (
+                "Screening averages an input's effect over its whole range and over the other "
+                "inputs: an effect strong in part of the range can rank low here."
+                if morris
+                else "Indices split the variance of the expected outcome over these ranges; they "
+                "are not effects of a change from today's values."
+            ),
+        ],
+        assumptions=assumptions,
+        figure=_figure(folder, f"figures/{result.method}_{result.level}.png"),
+        tables={"levers.csv": part, "assumptions.csv": assumptions},
+        screening=pd.DataFrame(
+            {
+                "factor": part["factor"],
+                "distinguishable": part["distinguishable"].astype(bool),
+                "statistic": part[stat],
+                "spread": part["sigma"] if morris else part["ST"] - part["S1"],
+            }
+        ),
+        scenarios=(result.subject,),
+    )
+
+
+__all__ = ["BriefError", "folder_kind", "outputs_of", "read_evidence"]

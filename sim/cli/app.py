@@ -1,0 +1,100 @@
+"""The ``sharesim`` Typer application and its two consoles.
+
+Every sub-command module registers itself on the application and prints to the consoles.
+They are kept apart from :mod:`sim.cli`, which imports those modules, so that no import goes
+round in a circle.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from typer.core import TyperCommand
+
+import sim
+
+app = typer.Typer(
+    name="sharesim",
+    help="Simulate multi-agency information sharing: replay Sentinel, run counterfactuals, "
+    "sweeps, sensitivity analysis and calibration.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    # Plain help, as a terminal, a pipe or a log shows it alike: Rich's panels label every
+    # flag `<bool>` and break long lines inside boxes.
+    rich_markup_mode=None,
+)
+
+
+class PlainCommand(TyperCommand):
+    """A command whose help names its arguments as a Unix usage line does.
+
+    ``SCENARIO`` or ``[DIR]``, where Typer writes ``{SCENARIO}`` in the usage line and
+    ``SCENARIO <str>`` in the list of arguments.
+
+    Typer ships its own copy of Click, whose classes are private, hence the parameters are
+    told apart by ``param_type_name`` and the Click objects are typed ``Any``.
+    """
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        """Return the usage line after the command's name: options, then each argument's name."""
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                name = _argument_name(param)
+                pieces.append(name if param.required else f"[{name}]")
+        return pieces
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        """Return the Arguments and Options sections, each argument under its name alone."""
+        sections: dict[str, list[tuple[str, str]]] = {"Arguments": [], "Options": []}
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if param.param_type_name == "argument":
+                sections["Arguments"].append((_argument_name(param), record[1]))
+            else:
+                sections["Options"].append(record)
+        for title, records in sections.items():
+            if records:
+                with formatter.section(title):
+                    formatter.write_dl(records)
+
+
+def _argument_name(param: Any) -> str:
+    return str(param.metavar or param.name.upper())
+
+
+stdout = Console(highlight=False, soft_wrap=True)
+"""Where commands print results: no syntax colouring, and a long line (a path, a message)
+is never broken at the terminal's width, so logs and scripts read it whole."""
+
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+"""Where commands print warnings and errors, likewise."""
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        stdout.print(f"sharesim {sim.__version__}", markup=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Simulate multi-agency information sharing.
+
+    Replay Sentinel, run counterfactuals, sweeps, sensitivity analysis and calibration.
+    """

@@ -1,0 +1,107 @@
+"""Two scenarios compared run by run.
+
+Each replicate of both uses the same seeds (common random numbers), so each pair of runs differs by
+the scenarios, not by luck, and the paired differences show what the second scenario changes.
+
+Every difference is stated with the one headline statistic (:mod:`sim.headline`): the median
+of the paired differences, with the interval holding 90% of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sim.headline import HIGH, LOW
+from sim.names import slug
+from sim.run import RunResult
+
+PARTNER_OUTPUTS = ("share_final_year", "buy_in_final")
+"""Per-partner outputs whose paired differences a comparison reports."""
+
+COLUMNS = ("first", "second", "difference", "low", "high", "replicates")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Paired differences of two scenarios run with the same seeds (common random numbers).
+
+    Attributes
+    ----------
+    first, second : str
+        The scenarios' names: the baseline, and the one compared with it.
+    table : DataFrame
+        Per summary metric (index ``metric``; per-partner metrics included): the median of
+        each scenario's runs (columns named after the scenarios; ``first`` and ``second``
+        when both are the same scenario), the median paired
+        difference (second - first) and the 5% and 95% quantiles of the paired differences
+        (``low``, ``high``), and the number of pairs (``replicates``).
+    partners : DataFrame
+        The same for each partner's :data:`PARTNER_OUTPUTS` (index: the partner's full name
+        and the output), in the partnership's order.
+    """
+
+    first: str
+    second: str
+    table: pd.DataFrame
+    partners: pd.DataFrame
+
+    @property
+    def replicates(self) -> int:
+        """Pairs of runs compared."""
+        return int(self.table["replicates"].iloc[0]) if len(self.table) else 0
+
+
+def _row(first: np.ndarray, second: np.ndarray) -> dict[str, float]:
+    diff = second - first
+    low, mid, high = np.quantile(diff, [LOW, 0.5, HIGH])
+    return {
+        "first": float(np.median(first)),
+        "second": float(np.median(second)),
+        "difference": float(mid),
+        "low": float(low),
+        "high": float(high),
+        "replicates": len(diff),
+    }
+
+
+def compare_results(
+    first: RunResult, second: RunResult, metrics: pd.DataFrame, other: pd.DataFrame
+) -> Comparison:
+    """Compare per-replicate summary metrics of two scenarios run with the same seeds.
+
+    The metrics are :func:`sim.metrics.summary_metrics`; replicate ``r`` of ``first`` is paired
+    with replicate ``r`` of ``second``.
+    """
+    rows = {
+        column: _row(metrics[column].to_numpy(float), other[column].to_numpy(float))
+        for column in metrics.columns
+        if column in other.columns
+    }
+    table = pd.DataFrame.from_dict(rows, orient="index", columns=list(COLUMNS))
+    table.index.name = "metric"
+    partners = []
+    for name in first.trajectory.names:
+        for output in PARTNER_OUTPUTS:
+            column = f"{output}.{slug(name)}"
+            if column in rows:
+                partners.append({"partner": name, "output": output, **rows[column]})
+    partner_table = pd.DataFrame(partners, columns=["partner", "output", *COLUMNS])
+    # Columns take the scenarios' names, unless a scenario is compared with itself.
+    same = first.scenario == second.scenario
+    names = {} if same else {"first": first.scenario, "second": second.scenario}
+    return Comparison(
+        first.scenario,
+        second.scenario,
+        table.rename(columns=names),
+        partner_table.set_index(["partner", "output"]).rename(columns=names),
+    )
+
+
+def scenario_columns(comparison: Comparison) -> tuple[str, str]:
+    """Return the columns of the two scenarios' medians in the comparison's tables."""
+    if comparison.first == comparison.second:
+        return "first", "second"
+    return comparison.first, comparison.second

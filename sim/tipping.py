@@ -1,0 +1,280 @@
+"""Response curves and tipping points.
+
+How an output moves as one input changes, and where a small change of the input moves it most.
+
+A response curve is the median of an output over the runs at each level of an input, with
+the 90% interval of those runs (the one headline statistic of every report). A tipping point
+is the curve's largest jump between adjacent levels, when that jump is
+
+* real: its 90% bootstrap interval (medians resampled within each level) excludes zero;
+* sharp: its rate (jump over the width of the step) is at least :data:`SHARP` times the
+  curve's mean rate (total variation over the range), so a straight line has none; and
+* material: at least :data:`MATERIAL` of the output's range over everything compared.
+
+Designs with many distinct values of an input (Latin hypercube, Sobol, Morris samples) are cut
+into :data:`BINS` quantile bins, each counted at the median input value of its runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sim.errors import InputError
+from sim.inputs import did_you_mean
+
+CONFIDENCE = 0.9
+"""Coverage of every interval: the 5% and 95% quantiles."""
+
+LEVELS_AT_MOST = 12
+"""An input with more distinct values than this is binned."""
+
+BINS = 8
+"""Quantile bins of a binned input."""
+
+SHARP = 2.0
+"""A tipping point's rate is at least this many times the curve's mean rate."""
+
+MATERIAL = 0.1
+"""A tipping point's jump is at least this share of the output's range over all curves."""
+
+RESAMPLES = 1000
+"""Bootstrap resamples of each level's median."""
+
+
+@dataclass(frozen=True)
+class Jump:
+    """The largest jump of a response curve between adjacent levels of its input.
+
+    Attributes
+    ----------
+    before_level, after_level : float
+        The input's adjacent levels the jump lies between (``before_level < after_level``).
+    before, after : float
+        The output's median at each.
+    jump : float
+        ``after - before``.
+    jump_low, jump_high : float
+        Its bootstrap interval (:data:`CONFIDENCE`).
+    rate : float
+        ``jump / (after_level - before_level)``, in output units per input unit.
+    sharpness : float
+        ``|rate|`` over the curve's mean rate (1 for a straight line; NaN for a flat curve).
+    tipping : bool
+        Whether the jump is a tipping point (real, sharp and material; module docstring).
+    """
+
+    before_level: float
+    after_level: float
+    before: float
+    after: float
+    jump: float
+    jump_low: float
+    jump_high: float
+    rate: float
+    sharpness: float
+    tipping: bool
+
+
+def levels(values: pd.Series, at_most: int = LEVELS_AT_MOST, bins: int = BINS) -> pd.Series:
+    """Return the level each run counts at.
+
+    Its own value when the input takes at most ``at_most`` distinct values, else the median value of
+    its quantile bin.
+    """
+    if values.nunique() <= at_most:
+        return values.astype(float)
+    cut = pd.qcut(values, bins, duplicates="drop")
+    return values.groupby(cut, observed=True).transform("median").astype(float)
+
+
+def _quantiles(values: np.ndarray) -> tuple[float, float, float]:
+    tail = (1 - CONFIDENCE) / 2
+    low, mid, high = np.quantile(values, [tail, 0.5, 1 - tail])
+    return float(mid), float(low), float(high)
+
+
+def response(
+    frame: pd.DataFrame, input: str, output: str, by: Sequence[str] = ("scenario",)
+) -> pd.DataFrame:
+    """Return the response curve of ``output`` over ``input`` for each group of ``by``.
+
+    Returns
+    -------
+    DataFrame
+        One row per group and level: the ``by`` columns, ``input``, ``output``, ``level``,
+        ``runs``, ``median``, ``low`` and ``high`` (the 5% and 95% quantiles of the runs).
+    """
+    _check_columns(frame, [input, output, *by])
+    rows = []
+    for key, group in _groups(frame, by):
+        valid = group[[input, output]].dropna()
+        if valid.empty:
+            continue
+        level = levels(valid[input])
+        for value, values in valid[output].groupby(level, sort=True):
+            mid, low, high = _quantiles(values.to_numpy(float))
+            rows.append(
+                {
+                    **dict(zip(by, key, strict=True)),
+                    "input": input,
+                    "output": output,
+                    "level": float(value),
+                    "runs": len(values),
+                    "median": mid,
+                    "low": low,
+                    "high": high,
+                }
+            )
+    columns = [*by, "input", "output", "level", "runs", "median", "low", "high"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def largest_jump(
+    at: Sequence[float],
+    samples: Sequence[np.ndarray],
+    *,
+    scale: float | None = None,
+    resamples: int = RESAMPLES,
+    seed: int = 0,
+) -> Jump | None:
+    """Return the largest jump between adjacent levels of one response curve.
+
+    Parameters
+    ----------
+    at : sequence of float
+        The input's levels, increasing.
+    samples : sequence of arrays
+        The output of the runs at each level (at least one run each).
+    scale : float, optional
+        The output's range over everything compared, for materiality (this curve's range
+        of medians when omitted).
+    resamples, seed : int
+        Bootstrap resamples of each level's median, and their seed (fixed: the same data
+        give the same interval).
+
+    Returns
+    -------
+    Jump or None
+        None when the curve has fewer than two levels.
+    """
+    points = np.asarray(at, dtype=float)
+    if len(points) < 2:
+        return None
+    if np.any(np.diff(points) <= 0):
+        raise InputError("largest_jump: the levels must increase")
+    medians = np.array([np.median(s) for s in samples])
+    jumps = np.diff(medians)
+    k = int(np.argmax(np.abs(jumps)))
+    rng = np.random.default_rng(seed)
+    before, after = (np.asarray(samples[i], dtype=float) for i in (k, k + 1))
+    boot = _boot_medians(after, resamples, rng) - _boot_medians(before, resamples, rng)
+    tail = (1 - CONFIDENCE) / 2
+    low, high = (float(v) for v in np.quantile(boot, [tail, 1 - tail]))
+    width = points[k + 1] - points[k]
+    rate = float(jumps[k] / width)
+    mean_rate = float(np.abs(jumps).sum() / (points[-1] - points[0]))
+    sharpness = abs(rate) / mean_rate if mean_rate > 0 else float("nan")
+    spread = float(medians.max() - medians.min()) if scale is None else float(scale)
+    real = low > 0 or high < 0
+    material = spread > 0 and abs(jumps[k]) >= MATERIAL * spread
+    return Jump(
+        before_level=float(points[k]),
+        after_level=float(points[k + 1]),
+        before=float(medians[k]),
+        after=float(medians[k + 1]),
+        jump=float(jumps[k]),
+        jump_low=low,
+        jump_high=high,
+        rate=rate,
+        sharpness=sharpness,
+        tipping=bool(real and material and sharpness >= SHARP),
+    )
+
+
+def _boot_medians(values: np.ndarray, resamples: int, rng: np.random.Generator) -> np.ndarray:
+    picks = rng.integers(0, len(values), size=(resamples, len(values)))
+    return np.median(values[picks], axis=1)
+
+
+def tipping_points(
+    frame: pd.DataFrame,
+    inputs: Sequence[str],
+    outputs: Sequence[str],
+    by: Sequence[str] = ("scenario",),
+    *,
+    resamples: int = RESAMPLES,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Return the largest jump of every response curve (group x input x output) of ``frame``.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        One row per run: the ``by`` columns, the inputs and the outputs.
+    inputs, outputs : sequence of str
+        Columns varied and columns measured.
+    by : sequence of str
+        Columns that split the runs into separate curves (the scenario, by default).
+    resamples, seed : int
+        As :func:`largest_jump`.
+
+    Returns
+    -------
+    DataFrame
+        One row per curve with at least two levels: the ``by`` columns, ``input``,
+        ``output`` and the fields of :class:`Jump`; the tipping points first, then by the
+        size of the jump.
+    """
+    _check_columns(frame, [*inputs, *outputs, *by])
+    rows = []
+    for output in outputs:
+        curves = [
+            (key, name, _samples(g, name, output))
+            for name in inputs
+            for key, g in _groups(frame, by)
+        ]
+        medians = [np.median(s) for _, _, (_, samples) in curves for s in samples]
+        scale = float(np.ptp(medians)) if medians else 0.0
+        for key, name, (at, samples) in curves:
+            jump = largest_jump(at, samples, scale=scale, resamples=resamples, seed=seed)
+            if jump is not None:
+                row = {**dict(zip(by, key, strict=True)), "input": name, "output": output}
+                rows.append(row | jump.__dict__)
+    columns = [*by, "input", "output", *Jump.__dataclass_fields__]
+    table = pd.DataFrame(rows, columns=columns)
+    order = table.assign(_size=table["jump"].abs()).sort_values(
+        ["tipping", "_size"], ascending=False, kind="stable"
+    )
+    return order.drop(columns="_size").reset_index(drop=True)
+
+
+def _samples(group: pd.DataFrame, input: str, output: str) -> tuple[list[float], list[np.ndarray]]:
+    """Return a curve's levels and the output of its runs at each."""
+    valid = group[[input, output]].dropna()
+    if valid.empty:
+        return [], []
+    parts = valid[output].groupby(levels(valid[input]), sort=True)
+    return [float(v) for v in parts.groups], [p.to_numpy(float) for _, p in parts]
+
+
+def _groups(
+    frame: pd.DataFrame, by: Sequence[str]
+) -> list[tuple[tuple[object, ...], pd.DataFrame]]:
+    """Return the groups of ``frame`` by ``by`` in order of first appearance (one group if none)."""
+    if not by:
+        return [((), frame)]
+    return [
+        (key if isinstance(key, tuple) else (key,), group)
+        for key, group in frame.groupby(list(by), sort=False)
+    ]
+
+
+def _check_columns(frame: pd.DataFrame, columns: Sequence[str]) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        hint = did_you_mean(missing[0], map(str, frame.columns))
+        raise InputError(f"the results have no column {missing[0]!r}{hint}")

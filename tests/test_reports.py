@@ -1,0 +1,342 @@
+"""Every command that computes leaves a report an analyst can read, and ``sharesim brief``
+turns a result into one page: each report and brief opens in headless Chromium with its
+headline, the brief prints on one A4 sheet, the sweep's report lives in the sweep's folder
+(rewritten when the sweep resumes), and bad input to ``brief`` is one line, exit 2, nothing
+written."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import types
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim.brief import Evidence, reconcile
+from sim.calibration import SHIPPED
+from sim.cli import main
+from sim.sweep.report import write_report
+
+SWEEP = """\
+name = "small_sweep"
+description = "Double keying cost with and without interfaces."
+scenarios = ["sentinel_replay", "no_interfaces"]
+replicates = {replicates}
+seed = 3
+
+[design]
+kind = "grid"
+levels = {{ double_keying_cost = [0.3, 0.75, 1.0, 2.0] }}
+"""
+
+SENSITIVITY = """\
+name = "small_morris"
+scenarios = ["sentinel_replay"]
+replicates = 2
+seed = 5
+
+[sensitivity]
+method = "morris"
+level = "parameter"
+trajectories = 4
+levels = 4
+inputs = ["double_keying_cost", "legal_risk", "buy_in_weight"]
+outputs = ["share_final_year", "share_mean", "buy_in_final"]
+"""
+
+CALIBRATION = """\
+screening = 8
+particles = 4
+generations = 1
+replicates = 1
+predictive = 2
+predictive_replicates = 1
+point_replicates = 1
+seed = 5
+"""
+
+A4_PRINTABLE_PX = ((210 - 2 * 12) / 25.4 * 96, (297 - 2 * 11) / 25.4 * 96)
+"""Width and height one A4 sheet prints, in CSS pixels, within the brief's page margins."""
+
+
+def call(argv: list[str], capfd: pytest.CaptureFixture[str] | None = None) -> tuple[int, str]:
+    try:
+        main(argv)
+        code = 0
+    except SystemExit as stop:
+        code = int(stop.code or 0)
+    return code, capfd.readouterr().err if capfd is not None else ""
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A small result folder of every command that computes."""
+    root = tmp_path_factory.mktemp("results")
+    inputs = root / "inputs"
+    inputs.mkdir()
+    (inputs / "sweep.toml").write_text(SWEEP.format(replicates=5))
+    (inputs / "morris.toml").write_text(SENSITIVITY)
+    (inputs / "calibration.toml").write_text(CALIBRATION)
+    folders = {
+        name: root / name for name in ("run", "compare", "sweep", "sensitivity", "calibrate")
+    }
+    serial = ["--executor", "serial"]
+    commands = {
+        "run": ["run", "sentinel_replay", "--replicates", "3", "--seed", "2"],
+        "compare": ["compare", "sentinel_replay", "no_interfaces", "--replicates", "3"],
+        "sweep": ["sweep", str(inputs / "sweep.toml"), *serial, "-q"],
+        "sensitivity": ["sensitivity", str(inputs / "morris.toml"), *serial, "-q"],
+        "calibrate": ["calibrate", str(SHIPPED), "--experiment", str(inputs / "calibration.toml"),
+                      *serial],
+    }  # fmt: skip
+    for name, argv in commands.items():
+        assert call([*argv, "--out", str(folders[name])])[0] == 0, name
+    return {**folders, "inputs": inputs}
+
+
+@pytest.fixture(scope="module")
+def briefs(results: dict[str, Path]) -> dict[str, Path]:
+    """The brief of each result, and of the screening beside the sweep."""
+    made = {}
+    for name in ("run", "compare", "sweep", "sensitivity"):
+        assert call(["brief", str(results[name])])[0] == 0, name
+        made[name] = results[name] / "brief" / "brief.html"
+    both = results["sweep"].parent / "both"
+    argv = ["brief", str(results["sensitivity"]), str(results["sweep"]), "--out", str(both)]
+    assert call(argv)[0] == 0
+    made["both"] = both / "brief.html"
+    return made
+
+
+# --- what each report holds -----------------------------------------------------------------
+
+
+def test_the_sweep_report_is_written_beside_its_runs_and_is_the_sweeps(results):
+    folder = results["sweep"]
+    manifest = json.loads((folder / "manifest.json").read_text())
+    for name in ("report.md", "report.html", "response.csv", "tipping_points.csv",
+                 "conditions.csv", "figures/response_share_final_year.png"):  # fmt: skip
+        assert (folder / name).is_file() and name in manifest["files"], name
+    assert manifest["kind"] == "sweep" and manifest["experiment"]["replicates"] == 5
+    report = (folder / "report.md").read_text()
+    assert "## What the sweep shows" in report and "median [90% of runs]" in report
+    curves = pd.read_csv(folder / "response.csv")
+    assert set(curves["scenario"]) == {"sentinel_replay", "no_interfaces"}
+    assert (curves["low"] <= curves["median"]).all() and (curves["median"] <= curves["high"]).all()
+    jumps = pd.read_csv(folder / "tipping_points.csv")
+    assert {"before_level", "after_level", "jump", "jump_low", "jump_high", "tipping"} <= set(jumps)
+
+
+def test_an_extended_sweep_rewrites_its_report_and_leaves_the_users_files(results, tmp_path):
+    folder = tmp_path / "sweep"
+    experiment = tmp_path / "sweep.toml"
+    experiment.write_text(SWEEP.format(replicates=2))
+    argv = ["sweep", str(experiment), "--out", str(folder), "--executor", "serial", "-q"]
+    assert call(argv)[0] == 0
+    (folder / "figures" / "notes.md").write_text("mine")
+    before = (folder / "report.md").read_text()
+    experiment.write_text(SWEEP.format(replicates=3))
+    assert call(argv)[0] == 0
+    after = (folder / "report.md").read_text()
+    assert "16 of 16 runs" in before and "24 of 24 runs" in after
+    assert (folder / "figures" / "notes.md").read_text() == "mine"
+    files = json.loads((folder / "manifest.json").read_text())["files"]
+    assert "report.md" in files and "figures/notes.md" not in files
+    assert len(json.loads((folder / "manifest.json").read_text())["sessions"]) == 2
+
+
+def test_the_sweep_report_names_the_conditions_prim_finds(results, tmp_path, monkeypatch):
+    """Scenario discovery through the interface of sim.discovery.discover (a stand-in here)."""
+    module = types.ModuleType("sim.discovery")
+    box = types.SimpleNamespace(ranges={"double_keying_cost": (0.3, 0.75)}, coverage=1.0,
+                                density=0.97, mass=0.5)  # fmt: skip
+    module.discover = lambda frame, inputs, outcome, **_: [box]  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "sim.discovery", module)
+    copy = tmp_path / "sweep"
+    import shutil
+
+    shutil.copytree(results["sweep"], copy)
+    write_report(copy)
+    report = (copy / "report.md").read_text()
+    assert "double_keying_cost from 0.3 to 0.75: 100% of the runs with final-year share at " in (
+        report
+    )
+    table = pd.read_csv(copy / "conditions.csv")
+    assert set(table["input"]) == {"double_keying_cost"} and (table["density"] == 0.97).all()
+
+
+def test_compare_out_writes_the_report_beside_the_table(results):
+    folder = results["compare"]
+    report = folder / "compare_sentinel_replay_no_interfaces"
+    for name in ("report.md", "report.html", "partners.csv", "figures/differences.png"):
+        assert (report / name).is_file(), name
+    partners = pd.read_csv(report / "partners.csv")
+    assert {"partner", "output", "difference", "low", "high"} <= set(partners.columns)
+    assert "Hinckley & Bosworth" in set(partners["partner"])
+    table = pd.read_csv(folder / "compare_sentinel_replay_no_interfaces.csv", index_col="metric")
+    assert table.loc["share_final_year", "difference"] < 0
+
+
+def test_the_run_report_speaks_in_headers_and_medians(results):
+    report = (results["run"] / "report.md").read_text()
+    assert "| Partner | Final-year share [90% of runs] |" in report
+    assert "share_p05" not in report and "handled_per_week" not in report
+    assert re.search(r"^> Partnership-wide, \d+% of ASB cases .* \(median of 3 runs; 90% of runs: ",
+                     report, re.MULTILINE)  # fmt: skip
+    assert "figures/partnership.png" in report
+
+
+def test_the_morris_brief_explains_morris_and_keeps_full_tables_in_csv(results):
+    brief = (results["sensitivity"] / "brief.md").read_text()
+    assert "elementary effect" in brief and "mu*" in brief
+    assert "S1 counts the factor alone" not in brief
+    assert "`morris.csv`" in brief and "## The numbers" not in brief
+
+
+def test_screening_and_a_sweep_that_disagree_are_reconciled():
+    """Screening calls an input noise; the sweep shows a cliff in it: both hold."""
+    screening = Evidence(
+        kind="sensitivity", folder=Path("s"), subject="s", question="q", answer="a",
+        screening=pd.DataFrame({"factor": ["double_keying_cost"], "distinguishable": [False],
+                                "statistic": [0.01], "spread": [0.3]}),
+        scenarios=("sentinel_replay",),
+    )  # fmt: skip
+    jump = {
+        "scenario": "sentinel_replay",
+        "input": "double_keying_cost",
+        "output": "share_final_year",
+        "before_level": 0.75,
+        "after_level": 1.0,
+        "before": 0.97,
+        "after": 0.53,
+        "jump": -0.44,
+        "jump_low": -0.5,
+        "jump_high": -0.3,
+        "tipping": True,
+    }
+    sweep = Evidence(kind="sweep", folder=Path("w"), subject="w", question="q", answer="a",
+                     effects=pd.DataFrame([jump]))  # fmt: skip
+    lines = reconcile(screening, sweep)
+    assert len(lines) == 1 and "strong but local" in lines[0]
+    assert "from 97% at 0.75 to 53% at 1" in lines[0]
+    agreeing = Evidence(**{**screening.__dict__, "screening": screening.screening.assign(
+        distinguishable=True)})  # fmt: skip
+    assert "agree that double_keying_cost matters" in reconcile(agreeing, sweep)[0]
+
+
+# --- in the browser -------------------------------------------------------------------------
+
+REPORTS = {
+    "run": ("report.html", r"^sentinel_replay$", "blockquote", r"median of 3 runs; 90% of runs"),
+    "compare": ("compare_sentinel_replay_no_interfaces/report.html",
+                r"^no_interfaces against sentinel_replay$", "blockquote", r"-\d+ points"),
+    "sweep": ("report.html", r"^Sweep small_sweep$", "li", r"(falls|rises) from|no tipping point"),
+    "sensitivity": ("brief.html", r"^Which inputs change sharing most", "p strong",
+                    r"(?i)final-year share"),
+    "calibrate": ("report.html", r"^Calibration of sentinel_replay", "li", r"target statistics"),
+}  # fmt: skip
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("name", list(REPORTS))
+def test_every_report_opens_in_chromium_with_its_headline(name, results, chromium_browser):
+    path, title, selector, headline = REPORTS[name]
+    page = chromium_browser.new_page()
+    try:
+        page.goto((results[name] / path).as_uri())
+        assert re.search(title, page.locator("h1").first.inner_text())
+        assert re.search(headline, page.locator(selector).first.inner_text())
+        images = page.locator("img")
+        for i in range(images.count()):
+            assert images.nth(i).evaluate("img => img.naturalWidth") > 0, "a figure is missing"
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("name", ["run", "compare", "sweep", "sensitivity", "both"])
+def test_every_brief_has_its_answer_and_prints_on_one_a4_sheet(name, briefs, chromium_browser):
+    width, height = A4_PRINTABLE_PX
+    page = chromium_browser.new_page(viewport={"width": round(width), "height": 400})
+    try:
+        page.goto(briefs[name].as_uri())
+        assert page.locator("h1").inner_text().startswith("Brief: ")
+        answer = page.locator("blockquote").inner_text()
+        assert answer.startswith("Answer.") and len(answer) > 40
+        assert page.locator("img").evaluate("img => img.naturalWidth") > 0
+        pdf = page.pdf(format="A4", print_background=True)
+        assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1, "more than one A4 sheet"
+        page.emulate_media(media="print")
+        assert page.evaluate("document.body.getBoundingClientRect().bottom") <= height
+    finally:
+        page.close()
+
+
+def test_a_brief_reconciles_the_screening_with_the_sweep_and_writes_its_tables(briefs):
+    folder = briefs["both"].parent
+    text = (folder / "brief.md").read_text()
+    assert "## Screening and the sweep" in text and "## Tipping points" in text
+    assert "## Assumed, not evidenced" in text and "## How far this holds" in text
+    for name in ("sensitivity_levers.csv", "sweep_tipping_points.csv", "sweep_assumptions.csv"):
+        assert (folder / name).is_file(), name
+    assert json.loads((folder / "manifest.json").read_text())["kind"] == "brief"
+
+
+def test_a_run_into_the_folder_leaves_its_brief_alone(results, briefs, capfd):
+    brief = results["run"] / "brief" / "brief.md"
+    before = brief.read_text()
+    argv = ["run", "sentinel_replay", "--replicates", "2", "--out", str(results["run"])]
+    assert call(argv, capfd)[0] == 0
+    assert brief.read_text() == before
+
+
+# --- bad input to brief ---------------------------------------------------------------------
+
+
+def _user_folder(root: Path) -> Path:
+    folder = root / "mine"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["{missing}"], "no such result folder"),
+        (["{mine}"], "no manifest.json"),
+        (["{calibrate}"], "holds the output of sharesim calibrate"),
+        (["{run}", "{run}"], "a second run folder"),
+        (["{run}", "{sweep}", "{compare}"], "give one result folder"),
+        (["{sweep}", "--outcome", "share_final_year=0.8"], "write it as OUTPUT>=VALUE"),
+        (["{sweep}", "--outcome", "share_final_yaer>=0.8"], "did you mean 'share_final_year'"),
+        (["{sweep}", "--out", "{mine}"], "did not write"),
+        (["{sweep}", "--out", ""], "give a folder name"),
+    ],
+)
+def test_bad_input_to_brief_is_one_line_exit_2_and_nothing_written(
+    argv, fragment, results, tmp_path, capfd
+):
+    places = {name: str(results[name]) for name in ("run", "sweep", "compare", "calibrate")}
+    places |= {"missing": str(tmp_path / "missing"), "mine": str(_user_folder(tmp_path))}
+    before = {p for p in tmp_path.rglob("*")}
+    briefs_before = {name: (results[name] / "brief").exists() for name in places if name in results}
+    code, err = call(["brief", *(a.format(**places) for a in argv)], capfd)
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sharesim: error: ") and fragment in lines[0]
+    assert {p for p in tmp_path.rglob("*")} == before
+    assert {n: (results[n] / "brief").exists() for n in briefs_before} == briefs_before
+
+
+def test_compare_out_into_someone_elses_folder_is_one_line_exit_2_and_nothing_written(
+    tmp_path, capfd
+):
+    mine = _user_folder(tmp_path)
+    argv = ["compare", "sentinel_replay", "no_interfaces", "--replicates", "2", "--out", str(mine)]
+    code, err = call(argv, capfd)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "did not write" in err
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"]

@@ -1,0 +1,116 @@
+"""Tipping points: the detector reports a curve's largest jump between adjacent levels with
+its size and bootstrap interval, calls it a tipping point only when it is real, sharp and
+material, and finds the double-keying cliff of the interface sweep wherever the model puts it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.errors import InputError
+from sim.sweep import read_results, run_plan
+from sim.sweep.experiment import load_experiment
+from sim.tipping import MATERIAL, SHARP, largest_jump, levels, response, tipping_points
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = 20110404
+
+
+def curve(function, at: np.ndarray, runs: int = 12, noise: float = 0.02, seed: int = 1):
+    """Runs of a known response ``function`` at the levels ``at``, with Gaussian noise."""
+    rng = np.random.default_rng(seed)
+    x = np.repeat(at, runs)
+    return pd.DataFrame(
+        {"scenario": "s", "x": x, "y": function(x) + rng.normal(0.0, noise, size=x.size)}
+    )
+
+
+def test_a_known_step_is_found_with_its_size_and_interval():
+    at = np.linspace(0.0, 3.0, 10)
+    frame = curve(lambda x: np.where(x < 1.5, 0.9, 0.3), at)
+    row = tipping_points(frame, ["x"], ["y"]).iloc[0]
+    assert (row["before_level"], row["after_level"]) == (at[4], at[5])
+    assert row["jump"] == pytest.approx(-0.6, abs=0.03)
+    assert row["jump_low"] < row["jump"] < row["jump_high"] < 0
+    assert row["jump_low"] <= -0.6 + 0.05 and row["jump_high"] >= -0.6 - 0.05
+    assert row["sharpness"] > SHARP and bool(row["tipping"])
+
+
+def test_a_straight_line_or_a_flat_curve_has_no_tipping_point():
+    """Negative controls: a steady slope moves the output as much at every step (sharpness
+    about 1), and noise around a constant has no real jump."""
+    at = np.linspace(0.0, 3.0, 8)
+    line = tipping_points(curve(lambda x: 0.9 - 0.25 * x, at), ["x"], ["y"]).iloc[0]
+    assert line["sharpness"] < SHARP and not line["tipping"]
+    flat = curve(lambda x: np.full_like(x, 0.5), at, noise=0.05)
+    step = curve(lambda x: np.where(x < 1.5, 0.9, 0.1), at).assign(scenario="t")
+    both = tipping_points(pd.concat([flat, step]), ["x"], ["y"]).set_index("scenario")
+    assert not both.loc["s", "tipping"], "noise is not a tipping point"
+    assert abs(both.loc["s", "jump"]) < MATERIAL * 0.8
+    assert both.loc["t", "tipping"]
+
+
+def test_a_step_between_unevenly_spaced_levels_is_reported_between_them():
+    at = np.array([0.3, 0.75, 1.0, 1.5, 2.0, 3.0])
+    frame = curve(lambda x: np.where(x <= 0.8, 0.95, 0.05), at, runs=10)
+    jump = largest_jump(at, [frame.loc[frame["x"] == a, "y"].to_numpy() for a in at])
+    assert jump is not None and (jump.before_level, jump.after_level) == (0.75, 1.0)
+    assert jump.rate == pytest.approx(jump.jump / 0.25)
+
+
+def test_the_same_data_give_the_same_interval():
+    frame = curve(lambda x: np.where(x < 1, 1.0, 0.0), np.linspace(0, 2, 5))
+    first = tipping_points(frame, ["x"], ["y"])
+    pd.testing.assert_frame_equal(first, tipping_points(frame, ["x"], ["y"]))
+
+
+def test_a_sampled_input_is_binned_and_its_curve_has_medians_and_90_percent_of_runs():
+    rng = np.random.default_rng(3)
+    x = rng.uniform(0, 1, 800)
+    frame = pd.DataFrame({"scenario": "s", "x": x, "y": np.where(x < 0.5, 1.0, 0.0)})
+    assert levels(frame["x"]).nunique() == 8
+    points = response(frame, "x", "y")
+    assert len(points) == 8 and (points["runs"] == 100).all()
+    assert (points["low"] <= points["median"]).all() and (points["median"] <= points["high"]).all()
+    assert bool(tipping_points(frame, ["x"], ["y"]).iloc[0]["tipping"])
+
+
+def test_bad_input_is_one_line():
+    frame = curve(lambda x: x, np.linspace(0, 1, 3))
+    with pytest.raises(InputError, match=r"no column 'yy' \(did you mean 'y'\?\)"):
+        tipping_points(frame, ["x"], ["yy"])
+    with pytest.raises(InputError, match="must increase"):
+        largest_jump([1.0, 0.5], [np.ones(2), np.ones(2)])
+    assert largest_jump([1.0], [np.ones(3)]) is None
+
+
+@pytest.fixture(scope="module")
+def interface_sweep(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
+    """The shipped interface sweep, as the model computes it today."""
+    plan = load_experiment(ROOT / "experiments" / "interface_sweep.toml").plan()
+    out = tmp_path_factory.mktemp("interface_sweep")
+    run_plan(plan, out, executor="serial")
+    return read_results(out)
+
+
+def test_the_double_keying_cliff_of_the_interface_sweep_is_found(interface_sweep):
+    """Without interfaces, the final-year share collapses somewhere along double keying cost.
+    The detector reports exactly the largest jump between adjacent levels of the design (as
+    computed here from the runs), with its size and an interval that contains it and
+    excludes zero, and calls it a tipping point."""
+    runs = interface_sweep[interface_sweep["scenario"] == "no_interfaces"]
+    medians = runs.groupby("double_keying_cost")["share_final_year"].median().sort_index()
+    steps = medians.diff().iloc[1:]
+    k = int(np.argmax(steps.abs().to_numpy()))
+    expected = (medians.index[k], medians.index[k + 1], steps.iloc[k])
+    found = tipping_points(interface_sweep, ["double_keying_cost"], ["share_final_year"])
+    row = found.set_index("scenario").loc["no_interfaces"]
+    assert (row["before_level"], row["after_level"]) == pytest.approx(expected[:2])
+    assert row["jump"] == pytest.approx(expected[2])
+    assert row["jump_low"] <= row["jump"] <= row["jump_high"]
+    assert row["jump_high"] < 0 or row["jump_low"] > 0
+    assert bool(row["tipping"]), "the cliff is a tipping point"
