@@ -12,11 +12,12 @@ VENV_STAMP := $(VENV)/.sharesim-installed
 CHROMIUM := /usr/bin/chromium
 PYTEST_ARGS ?=
 
-.PHONY: help venv assets browser test demo bench lint dashboard clean
+.PHONY: help venv assets browser test demo example bench lint dashboard clean
 
 help:
 	@echo "make demo       replay the Sentinel scenario; report and figures under results/"
 	@echo "make test       install everything needed, then run the test suite (PYTEST_ARGS=...)"
+	@echo "make example    the worked new partnership (docs/new-partnership.md): forecast and plans"
 	@echo "make dashboard  serve the Solara dashboard from the offline asset cache"
 	@echo "make bench      run the benchmarks"
 	@echo "make lint       ruff check, ruff format --check, mypy"
@@ -62,6 +63,25 @@ test: venv assets browser
 
 demo: venv
 	$(VENV)/bin/sharesim demo
+
+# The fictional Harrowdale partnership: its scenario generated again from its table, its
+# forecast report and the paired comparison of its three rollout plans, under docs/examples/.
+EXAMPLES := sim/scenarios/examples
+EXAMPLE_OUT := docs/examples/harrowdale
+example: venv
+	$(VENV)/bin/sharesim new harrowdale --partners $(EXAMPLES)/harrowdale.partners.csv \
+	  --out $(EXAMPLES) --force --description "$$(sed -n 's/^description = "\(.*\)"$$/\1/p' $(EXAMPLES)/harrowdale.toml)"
+	rm -rf $(EXAMPLE_OUT) && mkdir -p $(EXAMPLE_OUT)/plans
+	SHARESIM_SCENARIOS=$(EXAMPLES) $(VENV)/bin/sharesim run harrowdale --replicates 100 \
+	  --out $(EXAMPLE_OUT)/forecast
+	$(VENV)/bin/sharesim brief $(EXAMPLE_OUT)/forecast
+	rm -f $(EXAMPLE_OUT)/forecast/*.parquet
+	for plan in interfaces_first colocation_first training_mandate_first; do \
+	  SHARESIM_SCENARIOS=$(EXAMPLES) $(VENV)/bin/sharesim compare harrowdale harrowdale_$$plan \
+	    --replicates 40 --out $(EXAMPLE_OUT)/plans/$$plan && \
+	  $(VENV)/bin/sharesim brief $(EXAMPLE_OUT)/plans/$$plan || exit 1; \
+	done
+	find $(EXAMPLE_OUT) -name .lock -delete
 
 bench: venv
 	$(PY) benchmarks/run_all.py

@@ -9,10 +9,12 @@ of the paired differences, with the interval holding 90% of them.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from sim.headline import HIGH, LOW
 from sim.names import slug
@@ -21,7 +23,20 @@ from sim.run import RunResult
 PARTNER_OUTPUTS = ("share_final_year", "buy_in_final")
 """Per-partner outputs whose paired differences a comparison reports."""
 
-COLUMNS = ("first", "second", "difference", "low", "high", "replicates")
+COLUMNS = (
+    "first",
+    "second",
+    "difference",
+    "low",
+    "high",
+    "mean_difference",
+    "ci_low",
+    "ci_high",
+    "replicates",
+)
+
+CONFIDENCE = 0.95
+"""Confidence level of the interval of the mean paired difference."""
 
 
 @dataclass(frozen=True)
@@ -37,7 +52,10 @@ class Comparison:
         each scenario's runs (columns named after the scenarios; ``first`` and ``second``
         when both are the same scenario), the median paired
         difference (second - first) and the 5% and 95% quantiles of the paired differences
-        (``low``, ``high``), and the number of pairs (``replicates``).
+        (``low``, ``high``: where 90% of runs' differences fall); the mean paired difference
+        with its 95% t-interval (``mean_difference``, ``ci_low``, ``ci_high``: how sure the
+        average effect is, for telling two scenarios apart); and the number of pairs
+        (``replicates``).
     partners : DataFrame
         The same for each partner's :data:`PARTNER_OUTPUTS` (index: the partner's full name
         and the output), in the partnership's order.
@@ -57,12 +75,20 @@ class Comparison:
 def _row(first: np.ndarray, second: np.ndarray) -> dict[str, float]:
     diff = second - first
     low, mid, high = np.quantile(diff, [LOW, 0.5, HIGH])
+    mean = float(diff.mean())
+    if len(diff) > 1:
+        half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, len(diff) - 1) * stats.sem(diff))
+    else:
+        half = math.nan
     return {
         "first": float(np.median(first)),
         "second": float(np.median(second)),
         "difference": float(mid),
         "low": float(low),
         "high": float(high),
+        "mean_difference": mean,
+        "ci_low": mean - half,
+        "ci_high": mean + half,
         "replicates": len(diff),
     }
 

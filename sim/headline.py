@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.names import is_share
+from sim.names import is_share, text_unit
 
 LOW, HIGH = 0.05, 0.95
 """The quantiles bounding the interval: 90% of runs lie between them."""
@@ -61,7 +61,14 @@ def value_text(value: float, column: str = "") -> str:
         return "n/a"
     if is_share(column):
         return f"{value:.0%}" if abs(value) >= 0.01 or value == 0 else f"{value:.1%}"
-    return f"{value:.3g}"
+    unit = text_unit(column)
+    return f"{value:.3g}" if not unit else f"{_quantity(value)} {unit}"
+
+
+def _quantity(value: float) -> str:
+    """Return a quantity with a unit to a sensible precision: ``0.08``, ``10.5``, ``133``."""
+    decimals = 2 if abs(value) < 10 else 1 if abs(value) < 100 else 0
+    return f"{value:.{decimals}f}"
 
 
 def _signed(value: float, column: str = "") -> str:
@@ -84,6 +91,8 @@ def difference_text(value: float, column: str = "") -> str:
 def range_text(low: float, high: float, column: str = "", *, difference: bool = False) -> str:
     """Return an interval for a sentence: ``60% to 95%``; of differences, ``-38 to -22 points``."""
     if not difference:
+        if text_unit(column) and math.isfinite(low) and math.isfinite(high):
+            return f"{_quantity(low)} to {value_text(high, column)}"
         return f"{value_text(low, column)} to {value_text(high, column)}"
     return f"{_signed(low, column)} to {difference_text(high, column)}"
 

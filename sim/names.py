@@ -132,6 +132,19 @@ def unit(column: str) -> str:
     return "output units"
 
 
+_TEXT_UNITS: Final = (
+    ("latency", "days"),
+    ("sharing_hours", "hours a week"),
+    ("saved_hours", "hours a week"),
+)
+
+
+def text_unit(column: str) -> str:
+    """Return the unit a sentence writes after a value of ``column`` (``days``), or ``""``."""
+    base = column.partition(".")[0]
+    return next((text for start, text in _TEXT_UNITS if base.startswith(start)), "")
+
+
 def is_share(column: str) -> bool:
     """Whether ``column`` is a share of cases (0-1), written as a percentage in sentences."""
     return column.partition(".")[0] in SHARES

@@ -345,6 +345,11 @@ def summary_table(summary: pd.DataFrame) -> pd.DataFrame:
             capitalised(header("handled_per_week")): [
                 f"{v:.1f}" for v in summary["handled_per_week"]
             ],
+            **{
+                capitalised(header(column)): [f"{v:.1f}" for v in summary[column]]
+                for column in ("latency_days", "sharing_hours", "saved_hours")
+                if column in summary
+            },
         }
     )
 

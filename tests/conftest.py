@@ -14,6 +14,14 @@ import pytest
 import support
 
 from sim.dashboard.assets import AssetsError, ensure_assets
+from sim.scenarios import SCENARIOS_ENV
+
+
+@pytest.fixture(autouse=True)
+def no_user_scenario_folders(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scenario names mean the shipped ones only, whatever folders the person running the
+    tests lists in their environment (tests that want folders set them)."""
+    monkeypatch.delenv(SCENARIOS_ENV, raising=False)
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,9 @@
-"""Helpers shared by the browser, dashboard and notebook tests (fixtures live in conftest.py)."""
+"""Helpers shared by the browser, dashboard, notebook and command-line tests (fixtures live in
+conftest.py)."""
 
 from __future__ import annotations
 
+import io
 import os
 import socket
 import subprocess
@@ -10,7 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -177,3 +179,17 @@ def run_notebook(path: Path | str, *, timeout_s: int = 600, cwd: Path | str | No
     )
     client.execute()
     return notebook
+
+
+def sharesim(args: list[str]) -> tuple[int, str, str]:
+    """Run the ``sharesim`` command line in this process; return exit status, stdout, stderr."""
+    from sim.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            main(args)
+            code = 0
+        except SystemExit as stop:
+            code = stop.code if isinstance(stop.code, int) else 1
+    return code, out.getvalue(), err.getvalue()

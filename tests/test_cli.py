@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import support
 import typer
 
 import sim
@@ -281,3 +282,14 @@ def test_version(capsys):
 def test_a_seed_out_of_range_is_one_line(seed, capsys):
     code, _, err = call(["run", "sentinel_replay", "--seed", seed], capsys)
     assert code == 2 and len(err.splitlines()) == 1 and "--seed" in err
+
+
+def test_demo_writes_into_its_default_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make demo`'s command as a new user types it: no --out, the default folder is used."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err = support.sharesim(["demo", "--replicates", "1"])
+    assert code == 0, err
+    folder = tmp_path / "results" / "sentinel_replay"
+    assert (folder / "report.html").is_file() and (folder / "manifest.json").is_file(), out

@@ -21,6 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import malformed
+import malformed_tables
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -33,6 +34,9 @@ from sim.sweep.experiment import load_experiment
 
 EXAMPLES = {"scenario": 650, "experiment": 500, "sensitivity": 350, "targets": 500}
 """Generated files per kind: 2,000 in all."""
+
+TABLES = 300
+"""Generated partner tables (the CSV ``sharesim new`` reads)."""
 
 SAMPLE = 10
 """Generated files run through the real ``sharesim`` command."""
@@ -57,6 +61,8 @@ def argv(kind: str, path: Path, out: Path) -> list[str]:
     """The command that reads a ``kind`` file (with the smallest settings, should one pass)."""
     if kind == "scenario":
         return ["run", str(path), "--replicates", "1", "--out", str(out)]
+    if kind == "partners":
+        return ["new", "case", "--partners", str(path), "--out", str(out)]
     if kind == "experiment":
         return ["sweep", str(path), "--out", str(out), "--executor", "serial"]
     if kind == "sensitivity":
@@ -77,8 +83,10 @@ def in_process(args: list[str]) -> tuple[int, str]:
     return code, errors.getvalue()
 
 
-def check_refused(case: malformed.Case, place: malformed.Place, run: Callable) -> None:
-    """Write ``case``, run the command on it, and check the one-line refusal."""
+def check_refused(
+    case: malformed.Case | malformed_tables.Case, place: malformed.Place, run: Callable
+) -> str:
+    """Write ``case``, run the command on it, check the one-line refusal, and return it."""
     path = place.inside / FILE_NAME
     out = place.outside / "out"
     path.write_bytes(case.data)
@@ -92,6 +100,7 @@ def check_refused(case: malformed.Case, place: malformed.Place, run: Callable) -
     assert "Traceback" not in err
     assert not out.exists(), f"{case!r}: wrote {out}"
     assert sorted(p.name for p in place.inside.iterdir()) == before, f"{case!r}: wrote a file"
+    return line
 
 
 @pytest.mark.parametrize("kind", malformed.KINDS)
@@ -110,6 +119,33 @@ def test_every_malformed_file_is_one_line_exit_2_and_nothing_written(
     assert len(tried) >= EXAMPLES[kind]
     families = {mutation.split(" ", 1)[0].rstrip(":") for mutation in tried}
     assert len(families) >= 8, f"too few kinds of mistake tried: {families}"
+
+
+def test_every_malformed_partner_table_is_one_line_naming_its_row_and_column(
+    place: malformed.Place,
+) -> None:
+    tried: list[str] = []
+
+    @settings(FUZZ, max_examples=TABLES)
+    @given(case=malformed_tables.malformed_table())
+    def refused(case: malformed_tables.Case) -> None:
+        tried.append(case.mutation)
+        line = check_refused(case, place, in_process)
+        for part in case.where:
+            assert part in line, f"{case!r}: {line} does not name {part!r}"
+
+    refused()
+    assert len(tried) >= TABLES
+    assert len({mutation.split(" ", 1)[0] for mutation in tried}) >= 8
+
+
+def test_the_partner_table_base_is_valid(tmp_path: Path) -> None:
+    """The base table generates a scenario, so each mutation's one mistake is what fails."""
+    from sim.scenarios import from_partner_table
+
+    path = tmp_path / "partners.csv"
+    path.write_text(malformed_tables.csv_text(malformed_tables.base_table()), encoding="utf-8")
+    assert len(from_partner_table(path, "base", folder=tmp_path).scenario.partner_names) == 3
 
 
 def test_a_sample_through_the_real_command(tmp_path: Path) -> None:

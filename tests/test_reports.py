@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import re
-import sys
+import shutil
 import types
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+import sim.outcomes as outcomes
 from sim.brief import Evidence, reconcile
 from sim.calibration import SHIPPED
 from sim.cli import main
@@ -150,14 +151,10 @@ def test_an_extended_sweep_rewrites_its_report_and_leaves_the_users_files(result
 
 def test_the_sweep_report_names_the_conditions_prim_finds(results, tmp_path, monkeypatch):
     """Scenario discovery through the interface of sim.discovery.discover (a stand-in here)."""
-    module = types.ModuleType("sim.discovery")
     box = types.SimpleNamespace(ranges={"double_keying_cost": (0.3, 0.75)}, coverage=1.0,
                                 density=0.97, mass=0.5)  # fmt: skip
-    module.discover = lambda frame, inputs, outcome, **_: [box]  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "sim.discovery", module)
+    monkeypatch.setattr(outcomes, "discover", lambda frame, inputs, outcome, **_: [box])
     copy = tmp_path / "sweep"
-    import shutil
-
     shutil.copytree(results["sweep"], copy)
     write_report(copy)
     report = (copy / "report.md").read_text()
@@ -166,6 +163,18 @@ def test_the_sweep_report_names_the_conditions_prim_finds(results, tmp_path, mon
     )
     table = pd.read_csv(copy / "conditions.csv")
     assert set(table["input"]) == {"double_keying_cost"} and (table["density"] == 0.97).all()
+
+
+def test_prim_finds_the_double_keying_cliff_in_the_sweep(results, tmp_path):
+    """The real PRIM on the standard sweep: where recording stays high, double keying is cheap."""
+    copy = tmp_path / "sweep"
+    shutil.copytree(results["sweep"], copy)
+    write_report(copy)
+    table = pd.read_csv(copy / "conditions.csv")
+    cliff = table[table["input"] == "double_keying_cost"]
+    assert len(cliff), table
+    # The box bounds double keying from above: sharing holds below a cost, not above one.
+    assert (cliff["high"] < 1.5).all(), cliff
 
 
 def test_compare_out_writes_the_report_beside_the_table(results):

@@ -17,6 +17,7 @@ import typer
 import sim.cli.brief
 import sim.cli.calibrate
 import sim.cli.dashboard
+import sim.cli.new
 import sim.cli.scenarios
 import sim.cli.sensitivity
 import sim.cli.sweep  # noqa: F401

@@ -61,11 +61,13 @@ def seed(value: str) -> int:
     return number
 
 
-def folder(value: str) -> Path:
-    """Parse an output folder named on the command line.
+def folder(value: str | Path) -> Path:
+    """Parse an output folder named on the command line (or a command's default folder).
 
     An empty name is refused (it would silently mean the current folder).
     """
+    if isinstance(value, Path):
+        return value
     if not value.strip():
         raise typer.BadParameter("give a folder name (an empty one would mean this folder)")
     return Path(value)

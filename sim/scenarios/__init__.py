@@ -17,30 +17,48 @@ Uncertain inputs are named
 ``<partner slug>.<field>`` (``blaby.staff``, ``blaby.go_live_week``) and
 ``events.<event id>.<field>`` (``events.upgrade_1.week``, ``events.upgrade_1.multiplier``).
 
+A new partnership starts from a partner table (a CSV file):
+``from_partner_table("partners.csv", "my_county")`` returns its scenario file's text and the
+loaded :class:`Scenario`, with behaviour taken from the Sentinel calibration
+(``docs/new-partnership.md``).
+
 The package by job: :mod:`~sim.scenarios.schema` (the file format),
-:mod:`~sim.scenarios.locate` (shipped names and paths), :mod:`~sim.scenarios.resolve`
-(reading a file and merging its ``extends`` chain), :mod:`~sim.scenarios.checks` (what no
-single table can check), :mod:`~sim.scenarios.posterior_table` (the ``[posterior]`` table and
-its CSV), :mod:`~sim.scenarios.uncertain` (uncertain inputs), :mod:`~sim.scenarios.compile`
-(engine inputs), :mod:`~sim.scenarios.toml` (writing files), :mod:`~sim.scenarios.problems`
-(the error and its collector) and :mod:`~sim.scenarios.scenario` (the :class:`Scenario`).
+:mod:`~sim.scenarios.locate` (names, the user's scenario folders and paths),
+:mod:`~sim.scenarios.resolve` (reading a file and merging its ``extends`` chain),
+:mod:`~sim.scenarios.behaviour` (behaviour taken from a calibrated scenario),
+:mod:`~sim.scenarios.checks` (what no single table can check),
+:mod:`~sim.scenarios.posterior_table` (the ``[posterior]`` table and its CSV),
+:mod:`~sim.scenarios.uncertain` (uncertain inputs), :mod:`~sim.scenarios.compile` (engine
+inputs), :mod:`~sim.scenarios.toml` (writing files), :mod:`~sim.scenarios.problems` (the error
+and its collector), :mod:`~sim.scenarios.scenario` (the :class:`Scenario`),
+:mod:`~sim.scenarios.partner_table` (reading a partner table),
+:mod:`~sim.scenarios.partner_defaults` (what a new partnership assumes where its table is
+silent) and :mod:`~sim.scenarios.new_partnership` (the scenario of a partner table).
 """
 
 from __future__ import annotations
 
 from sim.names import slug
 from sim.scenarios.compile import CompiledScenario
-from sim.scenarios.locate import list_scenarios
+from sim.scenarios.locate import SCENARIOS_ENV, examples_folder, list_scenarios
+from sim.scenarios.new_partnership import NewPartnership, from_partner_table
+from sim.scenarios.partner_table import PartnerTableError, read_partner_table
 from sim.scenarios.problems import ScenarioError
 from sim.scenarios.scenario import REPLACE_SOURCE, Scenario
 from sim.scenarios.schema import ScenarioSpec
 
 __all__ = [
     "REPLACE_SOURCE",
+    "SCENARIOS_ENV",
     "CompiledScenario",
+    "NewPartnership",
+    "PartnerTableError",
     "Scenario",
     "ScenarioError",
     "ScenarioSpec",
+    "examples_folder",
+    "from_partner_table",
     "list_scenarios",
+    "read_partner_table",
     "slug",
 ]

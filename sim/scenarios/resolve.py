@@ -22,6 +22,7 @@ from pydantic import TypeAdapter, ValidationError
 from sim.inputs import describe_value, did_you_mean, parse_toml, read_toml
 from sim.names import slug
 from sim.params import PARAMETERS, ParameterError, check_value
+from sim.scenarios.behaviour import behaviour_parameters, behaviour_posterior
 from sim.scenarios.checks import check_resolved
 from sim.scenarios.locate import Location, locate
 from sim.scenarios.origins import Origin, Resolved
@@ -147,16 +148,28 @@ def _resolve(location: Location, text: str | None, chain: tuple[Location, ...]) 
         problems.raise_first()
         raise AssertionError("unreachable") from exc
     if head.extends is not None:
-        parent: Resolved | None = _resolve_parent(location, head.extends, chain)
+        parent: Resolved | None = _resolve_linked(location, head.extends, chain, "extends")
     else:
         parent = None
         _check_without_parent(document, head, problems)
+    behaviour = None
+    if head.behaviour_from is not None:
+        behaviour = _resolve_linked(location, head.behaviour_from, chain, "behaviour_from").spec
+        _check_behaviour(behaviour, head, problems)
 
     top = _merge_top(location.label, document, parent, problems)
     partners, partner_origins = _merge_partners(location.label, head, parent, problems)
     events, event_origins = _merge_events(location.label, head, parent, problems)
-    parameters = _merge_parameters(head, parent, problems)
-    posterior = _merge_posterior(location, head, parent, problems)
+    inherited = dict(parent.spec.parameters) if parent else {}
+    if behaviour is not None and head.behaviour_from is not None:
+        inherited |= behaviour_parameters(behaviour, head.behaviour_from)
+    parameters = _merge_parameters(head, inherited, problems)
+    if behaviour is not None and head.behaviour_from is not None:
+        drawn = behaviour_posterior(behaviour, head.behaviour_from, parameters)
+        restated = _restated(head, ())
+        posterior = None if drawn is None else drawn.without(filter(restated, drawn.inputs))
+    else:
+        posterior = _merge_posterior(location, head, parent, problems)
     colocation, colocation_origin = _merge_colocation(location.label, head, parent, problems)
     problems.raise_first()
     try:
@@ -184,17 +197,38 @@ def _resolve(location: Location, text: str | None, chain: tuple[Location, ...]) 
     return resolved
 
 
-def _resolve_parent(location: Location, extends: str, chain: tuple[Location, ...]) -> Resolved:
-    """Resolve the scenario the file at ``location`` extends, refusing a cycle."""
-    parent = locate(extends, relative_to=location)
+def _resolve_linked(
+    location: Location, reference: str, chain: tuple[Location, ...], field: str
+) -> Resolved:
+    """Resolve the scenario the file at ``location`` names in ``field``, refusing a cycle.
+
+    ``field`` is ``extends`` or ``behaviour_from``.
+    """
+    linked = locate(reference, relative_to=location, field=field)
     links = (*chain, location)
     keys = [link.key for link in links]
-    if parent.key in keys:
-        names = [link.label for link in links][keys.index(parent.key) :]
+    if linked.key in keys:
+        names = [link.label for link in links][keys.index(linked.key) :]
         raise ScenarioError.at(
-            location.label, "extends", f"circular extends: {' -> '.join([*names, parent.label])}"
+            location.label, field, f"circular {field}: {' -> '.join([*names, linked.label])}"
         )
-    return _resolve(parent, None, links)
+    return _resolve(linked, None, links)
+
+
+def _check_behaviour(behaviour: ScenarioSpec, head: ScenarioFile, problems: Problems) -> None:
+    """Record why the scenario named in ``behaviour_from`` cannot give this file its behaviour."""
+    if head.posterior is not None:
+        problems.add(
+            "posterior",
+            "give either behaviour_from or a [posterior], not both (behaviour_from brings "
+            "its scenario's posterior)",
+        )
+    elif behaviour.posterior is None:
+        problems.add(
+            "behaviour_from",
+            f"{head.behaviour_from!r} has no posterior to take behaviour from (name a "
+            "calibrated scenario, such as one `sharesim calibrate` writes)",
+        )
 
 
 def _check_without_parent(
@@ -389,9 +423,9 @@ def _merge_events(
 
 
 def _merge_parameters(
-    head: ScenarioFile, parent: Resolved | None, problems: Problems
+    head: ScenarioFile, inherited: Mapping[str, Any], problems: Problems
 ) -> dict[str, Any]:
-    parameters: dict[str, Any] = dict(parent.spec.parameters) if parent else {}
+    parameters: dict[str, Any] = dict(inherited)
     names = [k for k in head.parameters if k not in ("provenance", "source")]
     for name in names:
         if name not in PARAMETERS:

@@ -643,7 +643,8 @@ class ScenarioFile(BaseModel):
     ``start_date``, ``weeks`` and ``delivery_delay_weeks`` may be plain when the file gives a
     top-level ``provenance`` and ``source``; ``extends``, ``all_partners``, ``remove_events``
     and ``remove_colocation`` (drop the parent's ``[colocation]`` table) only make sense in a
-    file that extends another.
+    file that extends another. ``behaviour_from`` names a calibrated scenario whose behavioural
+    parameters and posterior the file takes (:mod:`sim.scenarios.behaviour`).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
@@ -651,6 +652,7 @@ class ScenarioFile(BaseModel):
     name: OneLine
     description: OneLine
     extends: OneLine | None = None
+    behaviour_from: OneLine | None = None
     provenance: Provenance | None = None
     source: OneLine | None = None
     start_date: Any = None

@@ -114,15 +114,19 @@ def annotated_value(value: Given[Any] | Span[Any], table: tuple[str, str] | None
     return inline_table(items)
 
 
-def dump_toml(spec: ScenarioSpec, comment: str = "") -> str:
+def dump_toml(spec: ScenarioSpec, comment: str = "", behaviour_from: str | None = None) -> str:
     """Return ``spec`` as scenario-file text that loads back to an equal spec.
 
     Plain values are written bare when their provenance and source equal their table's.
+    With ``behaviour_from``, the file takes its behaviour from that calibrated scenario
+    (:mod:`sim.scenarios.behaviour`), and loads back to ``spec`` with that behaviour added.
     """
     lines = toml_comment(comment)
+    lines += [""] if lines and behaviour_from else []
     lines += [
         f"name = {toml_value(spec.name)}",
         f"description = {toml_value(spec.description)}",
+        *([f"behaviour_from = {toml_value(behaviour_from)}"] if behaviour_from else []),
         f"start_date = {annotated_value(spec.start_date)}",
         f"weeks = {annotated_value(spec.weeks)}",
     ]
