@@ -59,6 +59,8 @@ def _heavy(modules: set[str]) -> list[str]:
         (("--help",), 0),
         (("run", "--help"), 0),
         (("sensitivity", "--help"), 0),
+        (("new", "--help"), 0),
+        (("brief", "--help"), 0),
         (("run", "sentinel_replay", "--replicates", "0"), 2),
         (("no-such-command",), 2),
     ],
