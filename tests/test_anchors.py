@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from toy import ks_pvalues, toy_setup, trajectory_outputs
+from toy import ACTIVE, ks_pvalues, toy_setup, trajectory_outputs
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
@@ -37,17 +37,6 @@ ENGINE_SEEDS = list(range(1000, 1000 + REPLICATES))
 ANCHOR_SEEDS = list(range(REPLICATES))
 ANCHORS = {"agency_mesa": agency_mesa.simulate, "whole_array": whole_array.simulate}
 
-ACTIVE = {
-    "interface_consider_rate": 0.02,
-    "interface_success_pull": 0.004,
-    "interface_buy_in_threshold": 0.4,
-    "evaluation_decide_rate": 0.3,
-    "interface_value_half_life": 13.0,
-    "workaround_rate": 0.6,
-    "control_priority": 0.5,
-    "interface_build_weeks": 16.0,
-}
-"""A toy set on which every interface transition happens within the toy's year."""
 
 SETS = {"defaults": defaults(), "active": dict(defaults(), **ACTIVE)}
 

@@ -24,7 +24,7 @@ import json
 import numpy as np
 import pytest
 from scipy import stats
-from toy import toy_setup
+from toy import ACTIVE, toy_setup
 
 from sim.arrays import Partnership, Schedule
 from sim.engine import InterfaceState, simulate, stack_parameters
@@ -61,17 +61,6 @@ STATISTICS = (
     "funder_live_weeks",
 )
 
-ACTIVE = {
-    "interface_consider_rate": 0.02,
-    "interface_success_pull": 0.004,
-    "interface_buy_in_threshold": 0.4,
-    "evaluation_decide_rate": 0.3,
-    "interface_value_half_life": 13.0,
-    "workaround_rate": 0.6,
-    "control_priority": 0.5,
-    "interface_build_weeks": 16.0,
-}
-"""A toy set on which every interface transition happens within the toy's year."""
 
 EVALUATION_DRIVEN = dict(ACTIVE, interface_success_pull=0.0, interface_consider_rate=0.05)
 """Partners scope at a base rate and decide only when the evaluation asks them."""

@@ -76,6 +76,19 @@ def toy_setup(n_weeks: int = 104, staff: tuple[int, ...] = (30, 5, 8, 4, 12)) ->
     return ToySetup(partnership, eventful_schedule(n_weeks, partnership.n_partners))
 
 
+ACTIVE = {
+    "interface_consider_rate": 0.02,
+    "interface_success_pull": 0.004,
+    "interface_buy_in_threshold": 0.4,
+    "evaluation_decide_rate": 0.3,
+    "interface_value_half_life": 13.0,
+    "workaround_rate": 0.6,
+    "control_priority": 0.5,
+    "interface_build_weeks": 16.0,
+}
+"""A toy set on which every interface transition happens within the toy's year."""
+
+
 STAGES = ("considering", "building", "workaround", "live", "declined")
 
 
