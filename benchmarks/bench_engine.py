@@ -1,5 +1,12 @@
-"""Engine speed against the per-agent reference model, throughput on 2 processes, memory,
-and the cost of drawing every run's inputs from a posterior (``sentinel_calibrated``).
+"""Engine speed against its three anchors and its random-number floor, throughput on 2
+processes, memory, and the cost of drawing every run's inputs from a posterior
+(``sentinel_calibrated``).
+
+The anchors, timed side by side with the engine in this process (``speed.py``): the per-agent
+reference model (the executable specification), an agency-level Mesa model with numpy arrays
+of staff (what a competent Mesa user would write) and a whole-array numpy model without Mesa.
+The floor is the same random draws as an engine run, made alone in numba from the same
+generator: the engine's time over it is what its rules cost beyond drawing.
 
 Run: ``.venv/bin/python benchmarks/bench_engine.py`` (or ``make bench``). Prints a table and
 writes ``results/benchmarks/engine.json``.
@@ -7,6 +14,7 @@ writes ``results/benchmarks/engine.json``.
 
 from __future__ import annotations
 
+import os
 import resource
 import sys
 import time
@@ -17,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from record import record
-from speed import engine_runs, measure
+from speed import ANCHORS, engine_runs, measure
 
 from sim.scenarios import Scenario
 
@@ -75,25 +83,36 @@ def peak_memory_mib() -> dict[str, float]:
 
 def main() -> None:
     compiled = Scenario.load(SCENARIO).compile()
-    ratios = measure(compiled)
+    load_before = os.getloadavg()[0]
+    timings = measure(compiled)
     per_second = throughput(PROCESSES)
     drawing = posterior_cost()
     memory = peak_memory_mib()
+    ms = {name: round(1e3 * seconds, 3) for name, seconds in timings.seconds.items()}
     figures = {
         "scenario": SCENARIO,
         "staff": compiled.partnership.n_staff,
         "partners": compiled.partnership.n_partners,
         "weeks": compiled.schedule.n_weeks,
-        "reference_ms_per_run": round(ratios.reference * 1e3, 2),
-        "engine_single_ms_per_run": round(ratios.single * 1e3, 3),
-        "engine_batched_ms_per_run": round(ratios.batched * 1e3, 3),
-        "batch_size": ratios.batch_size,
-        "single_ratio": round(ratios.single_ratio, 1),
-        "batched_ratio": round(ratios.batched_ratio, 1),
-        "runs_per_second_1_process": round(1 / ratios.batched, 1),
+        **{f"{name}_ms_per_run": ms[name] for name in ANCHORS},
+        "engine_single_ms_per_run": ms["engine_single"],
+        "engine_batched_ms_per_run": ms["engine_batched"],
+        "batch_size": timings.batch_size,
+        **{f"speedup_vs_{name}_single": round(timings.speedup(name), 1) for name in ANCHORS},
+        **{
+            f"speedup_vs_{name}_batched": round(timings.speedup(name, batched=True), 1)
+            for name in ANCHORS
+        },
+        "rng_floor_ms_per_run": ms["rng_floor"],
+        "draws_per_run": dict(timings.draws),
+        "engine_over_rng_floor": round(timings.floor_ratio, 3),
+        "engine_over_rng_floor_target": 1.2,
+        "runs_per_second_1_process": round(1 / timings.seconds["engine_batched"], 1),
         f"runs_per_second_{PROCESSES}_processes": round(per_second, 1),
         **drawing,
         **memory,
+        "load_average_1min_before": round(load_before, 2),
+        "load_average_1min_after": round(os.getloadavg()[0], 2),
     }
     record("engine", figures)
 

@@ -16,8 +16,9 @@ throughput_ratio
     runner / (2 x engine); target at least 0.8. Wall-clock figures need the two cores to
     themselves: the load average is recorded with them.
 runner_over_engine_2_processes
-    The runner against the bare engine in 2 processes measured just before it: the
-    runner's own cost under whatever else the machine is doing.
+    The runner against the bare engine in 2 processes measured just before it
+    (``pipelines.engine_rate_on_workers``): the runner's own cost under whatever else the
+    machine is doing; its share of the engine's rate on the same workers.
 cpu_efficiency
     Engine CPU seconds per run over the runner's (workers in the steady state plus the
     coordinator): the share of the runner's work that is simulation. Unlike the wall-clock
@@ -40,12 +41,11 @@ import tempfile
 import textwrap
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 from pathlib import Path
 
 import pandas as pd
 import psutil
+from pipelines import SCENARIO, WORKERS, engine_rate_on_workers
 from record import record
 
 from sim.engine import simulate, stack_parameters
@@ -53,8 +53,6 @@ from sim.scenarios import Scenario
 from sim.seeds import run_seed
 from sim.sweep import SweepProgress, make_plan, run_plan
 
-SCENARIO = "sentinel_replay"
-WORKERS = 2
 BATCH = 64
 REPLICATES = 16
 REPEATS = 3
@@ -85,30 +83,6 @@ def engine_rate(runs: int) -> dict[str, float]:
         best = max(best, done / (time.perf_counter() - start))
         cpu = min(cpu, (time.process_time() - start_cpu) / done)
     return {"rate": best, "cpu_per_run": cpu}
-
-
-def _engine_batches(first: int, batches: int) -> int:
-    """``batches`` engine batches in a worker process (the control for the runner)."""
-    compiled = Scenario.load(SCENARIO).compile()
-    params = stack_parameters([compiled.parameters] * BATCH)
-    for batch in range(first, first + batches):
-        seeds = [run_seed(1, batch, r) for r in range(BATCH)]
-        simulate(compiled.partnership, compiled.schedule, params, seeds)
-    return batches * BATCH
-
-
-def engine_parallel_rate(runs: int) -> float:
-    """Runs per second of the bare engine in 2 worker processes, started and warmed up
-    before timing: what the machine gives two processes right now, without the runner."""
-    per_worker = max(1, runs // (BATCH * WORKERS))
-    best = 0.0
-    with ProcessPoolExecutor(WORKERS, mp_context=get_context("spawn")) as pool:
-        list(pool.map(_engine_batches, range(WORKERS), [1] * WORKERS))
-        for _ in range(REPEATS):
-            start = time.perf_counter()
-            done = sum(pool.map(_engine_batches, range(WORKERS), [per_worker] * WORKERS))
-            best = max(best, done / (time.perf_counter() - start))
-    return best
 
 
 def _worker_cpu() -> dict[int, float]:
@@ -207,7 +181,7 @@ def main() -> None:
     memory_runs = 512 if args.quick else 2048
 
     engine = engine_rate(2048 if args.quick else 4096)
-    parallel = engine_parallel_rate(throughput_runs)
+    parallel = engine_rate_on_workers(WORKERS, throughput_runs)
     runner = max((runner_rate(throughput_runs) for _ in range(REPEATS)), key=lambda r: r["steady"])
     cpu_per_run = runner["worker_cpu_per_run"] + runner["coordinator_cpu_per_run"]
     small = peak_memory_mib(memory_runs)

@@ -1,16 +1,20 @@
 """REFERENCE MODEL: the executable specification of the rules, one agent at a time.
 
 Slow on purpose. Every partner and every member of staff is an ordinary Mesa agent with plain
-Python attributes; each case is decided by its own coin flip. It exists so that the fast
-array engine (``sim/engine.py``) can be checked against a version of the rules that reads
-like their description in ``docs/ODD.md``: tests compare the two in distribution, and the
-benchmark reports the engine's speed as a ratio against this model.
+Python attributes; each case is decided by its own coin flip. It is not slower than it needs
+to be, though: each partner reads its week's schedule once and works out the other partners'
+share once a week, as a careful per-agent model would, so that the benchmark's ratio against
+it flatters nobody. It exists so that the fast array engine (``sim/engine.py``) can be checked
+against a version of the rules that reads like their description in ``docs/ODD.md``: tests
+compare the two in distribution, and the benchmark reports the engine's speed as a ratio
+against this model.
 
 Do not use it for experiments; use :func:`sim.run.run` or :func:`sim.engine.simulate`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from statistics import NormalDist
@@ -53,12 +57,22 @@ class ReferencePartner(mesa.Agent):
         self.recorded = 0
         self.handled_now = 0  # this week, being tallied
         self.recorded_now = 0
+        self.partners_share_now = 0.0  # partners live this week, their share this week
         self.last_partners_share = 0.0  # partners live last week, their share last week
+        self.this_week: dict[str, float] = {}  # this partner's schedule entries this week
 
     # --- this week's schedule --------------------------------------------------------------
+    def read_schedule(self) -> None:
+        """Read this partner's entries of every schedule array for the current week."""
+        week = self.model.week
+        self.this_week = {
+            name: float(values[week, self.index])
+            for name, values in self.model.partner_schedule.items()
+        }
+
     def scheduled(self, name: str) -> float:
         """Return the partner's entry in schedule array ``name`` for the current week."""
-        return float(getattr(self.model.schedule, name)[self.model.week, self.index])
+        return self.this_week[name]
 
     @property
     def live(self) -> bool:
@@ -144,23 +158,27 @@ class ReferencePartner(mesa.Agent):
         self.handled_now = sum(s.handled for s in self.staff)
         self.recorded_now = sum(s.recorded for s in self.staff)
 
+    def see_partners(self) -> None:
+        """Work out the live partners' recording share this week, once every partner tallied."""
+        self.partners_share_now = self.partners_share(now=True)
+
     def update_buy_in(self) -> None:
         """Buy-in moves toward involvement and benefit once live; waiting erodes it."""
         prm = self.model.params
         if self.live:
             benefit = 0.5 * (
-                self.partners_share(now=True) + self.share_of(self.recorded_now, self.handled_now)
+                self.partners_share_now + self.share_of(self.recorded_now, self.handled_now)
             )
             w = prm["involvement_weight"]
             target = w * self.involvement + (1 - w) * benefit
             self.buy_in += prm["buy_in_adjustment_rate"] * (target - self.buy_in)
-        elif self.model.schedule.project_active[self.model.week]:
+        elif self.model.scheduled("project_active"):
             self.buy_in -= prm["delay_erosion"]
         self.buy_in = min(max(self.buy_in, 0.0), 1.0)
 
     def close_week(self) -> None:
         """Make this week's counts last week's."""
-        self.last_partners_share = self.partners_share(now=True)
+        self.last_partners_share = self.partners_share_now
         self.handled, self.recorded = self.handled_now, self.recorded_now
 
 
@@ -242,7 +260,7 @@ class ReferenceStaff(mesa.Agent):
         trust = 1.0 - prm["colocation_trust"] * partner.scheduled("colocated")
         return (
             prm["double_keying_cost"] * double_keying
-            + prm["functionality_cost"] * float(self.model.schedule.functionality[self.model.week])
+            + prm["functionality_cost"] * self.model.scheduled("functionality")
             + prm["bureaucracy_burden"] * partner.bureaucracy
             + prm["workload_cost"] * partner.rate_per_staff / self.model.mean_rate_per_staff
             + prm["legal_risk"] * (1.0 - prm["assurance_relief"] * assurance) * trust * self.risk
@@ -269,7 +287,7 @@ class ReferenceStaff(mesa.Agent):
         if self.handled > 0:
             own = self.recorded / self.handled
             self.habit += prm["habit_learning_rate"] * (own - self.habit)
-        seen = self.partner.partners_share(now=True)
+        seen = self.partner.partners_share_now
         self.attitude += prm["attitude_learning_rate"] * (seen - self.attitude)
 
 
@@ -286,6 +304,12 @@ class ReferenceModel(mesa.Model):
     ) -> None:
         super().__init__(rng=rng)
         self.partnership, self.schedule, self.params = partnership, schedule, dict(params)
+        # Schedule arrays by name, per partner (T, A) and partnership-wide (T,): read once a
+        # week into plain numbers (ReferencePartner.read_schedule, ReferenceModel.scheduled).
+        arrays = {f.name: getattr(schedule, f.name) for f in dataclasses.fields(schedule)}
+        self.partner_schedule = {name: a for name, a in arrays.items() if a.ndim == 2}
+        self.partnership_schedule = {name: a for name, a in arrays.items() if a.ndim == 1}
+        self.this_week: dict[str, float] = {}
         self.week = 0
         self.pressure = 0.0
         self.partners = [ReferencePartner(self, i) for i in range(partnership.n_partners)]
@@ -301,13 +325,21 @@ class ReferenceModel(mesa.Model):
         self.views = np.zeros((n, n))
         self.history: list[dict[str, object]] = []
 
+    def scheduled(self, name: str) -> float:
+        """Return the partnership-wide schedule array ``name`` for the current week."""
+        return self.this_week[name]
+
     def step(self) -> None:
         """One week, in the same synchronous order as the engine."""
         prm = self.params
         staff = self.agents_by_type[ReferenceStaff]
         partners = self.agents_by_type[ReferencePartner]
+        self.this_week = {
+            name: float(values[self.week]) for name, values in self.partnership_schedule.items()
+        }
+        partners.do("read_schedule")
         decay = 0.5 ** (1.0 / prm["pressure_half_life"])
-        impulse = float(self.schedule.pressure_impulse[self.week])
+        impulse = self.scheduled("pressure_impulse")
         self.pressure = min(max(self.pressure * decay + impulse, 0.0), 1.0)
 
         self.partner_uniforms = [(self.rng.random(), self.rng.random()) for _ in self.partners]
@@ -322,6 +354,7 @@ class ReferenceModel(mesa.Model):
         staff.do("turnover_and_training")
         staff.do("handle_cases")
         partners.do("tally")
+        partners.do("see_partners")
         staff.do("learn")
         partners.do("update_buy_in")
         for i, viewer in enumerate(self.partners):

@@ -9,11 +9,13 @@ folder. Figures are built without pyplot, so making them changes no global plott
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.artist import Artist
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
@@ -60,48 +62,88 @@ def _smoothed_share(result: RunResult, window: int = 4) -> np.ndarray:
     return share_of(roll(traj.recorded.astype(float)), roll(traj.handled.astype(float)))
 
 
-def _per_partner_panels(result: RunResult, values: np.ndarray, ylabel: str, title: str) -> Figure:
+@dataclass(frozen=True)
+class Panels:
+    """A quantity per partner over time, drawn as one panel per partner.
+
+    Each panel shows the median across runs and the band holding 90% of them.
+    """
+
+    values: Callable[[RunResult], np.ndarray]
+    """The quantity per replicate, week and partner (R, T, A), in 0..1."""
+    ylabel: str
+    title: str
+
+
+PANELS: dict[str, Panels] = {
+    "share": Panels(_smoothed_share, "share recorded (0-1)", "Recording share per partner"),
+    "buy_in": Panels(
+        lambda result: result.trajectory.buy_in, "buy-in (0-1)", "Partner buy-in per partner"
+    ),
+}
+"""The report's per-partner panel figures, by figure name."""
+
+
+def _panel_figures(result: RunResult, panels: Sequence[Panels]) -> Iterator[Figure]:
+    """Yield one panel figure per entry of ``panels``, in turn, all drawn on one figure.
+
+    The grid of panels (a panel per partner, with its grid and titles) costs most of the
+    drawing, and it is the same for every quantity: it is made once, and each quantity's
+    lines, labels and title replace the previous one's when the next figure is asked for. So
+    a figure is only good until then: save it first. The layout is computed again for each,
+    so every figure is exactly what it would be if drawn on its own.
+    """
     names = result.trajectory.names
     rows, cols = _grid(len(names))
+    weeks = np.arange(result.trajectory.handled.shape[1])
     fig = Figure(figsize=(3.2 * cols, 2.3 * rows + 0.3))
     axes = fig.subplots(rows, cols, sharex=True, sharey=True, squeeze=False)
-    weeks = np.arange(values.shape[1])
-    for a, ax in enumerate(axes.flat):
-        if a >= len(names):
-            ax.set_visible(False)
-            continue
-        mid, low, high = _band(values[:, :, a])
-        colour = BLUE
-        ax.fill_between(weeks, low, high, color=colour, alpha=0.25, linewidth=0, label=BAND_LABEL)
-        ax.plot(weeks, mid, color=colour, linewidth=1.5, label="median")
+    shown = axes.flat[: len(names)]
+    for ax in axes.flat[len(names) :]:
+        ax.set_visible(False)
+    for a, ax in enumerate(shown):
         ax.set_title(names[a], fontsize=9)
-        ax.set_ylim(0, 1.02)
         ax.grid(alpha=0.3)
-        # A panel with no panel under it carries the dates, as the bottom row does.
-        if a + cols >= len(names):
-            ax.xaxis.set_tick_params(labelbottom=True)
-            date_axis(ax, result.start, len(weeks), every=52)
-            ax.tick_params(axis="x", labelsize=7)
-    for ax in axes[:, 0]:
-        ax.set_ylabel(ylabel)
-    axes.flat[0].legend(fontsize=7, loc="lower right")
-    fig.suptitle(f"{title} — {result.scenario}, {result.replicates} runs")
-    fig.tight_layout()
-    return fig
+    # The layout starts from the same margins for every quantity, as on a figure of its own.
+    margins = {k: getattr(fig.subplotpars, k) for k in ("left", "right", "bottom", "top")}
+    margins |= {k: getattr(fig.subplotpars, k) for k in ("wspace", "hspace")}
+    for panel in panels:
+        values = panel.values(result)
+        drawn: list[Artist] = []
+        for a, ax in enumerate(shown):
+            mid, low, high = _band(values[:, :, a])
+            band = ax.fill_between(
+                weeks, low, high, color=BLUE, alpha=0.25, linewidth=0, label=BAND_LABEL
+            )
+            drawn.append(band)
+            drawn.extend(ax.plot(weeks, mid, color=BLUE, linewidth=1.5, label="median"))
+            ax.set_ylim(0, 1.02)
+            # A panel with no panel under it carries the dates, as the bottom row does.
+            if a + cols >= len(names):
+                ax.xaxis.set_tick_params(labelbottom=True)
+                date_axis(ax, result.start, len(weeks), every=52)
+                ax.tick_params(axis="x", labelsize=7)
+        for ax in axes[:, 0]:
+            ax.set_ylabel(panel.ylabel)
+        drawn.append(axes.flat[0].legend(fontsize=7, loc="lower right"))
+        fig.suptitle(f"{panel.title} — {result.scenario}, {result.replicates} runs")
+        fig.subplots_adjust(**margins)
+        fig.tight_layout()
+        yield fig
+        for artist in drawn:
+            artist.remove()
+        for ax in shown:
+            ax.relim()
 
 
 def share_figure(result: RunResult) -> Figure:
     """Draw the recording share per partner over time (4-week trailing), median and 90% band."""
-    return _per_partner_panels(
-        result, _smoothed_share(result), "share recorded (0-1)", "Recording share per partner"
-    )
+    return next(_panel_figures(result, [PANELS["share"]]))
 
 
 def buy_in_figure(result: RunResult) -> Figure:
     """Partner buy-in per partner over time, median and 90% band."""
-    return _per_partner_panels(
-        result, result.trajectory.buy_in, "buy-in (0-1)", "Partner buy-in per partner"
-    )
+    return next(_panel_figures(result, [PANELS["buy_in"]]))
 
 
 def partnership_figure(result: RunResult, window: int = 4) -> Figure:
@@ -267,6 +309,9 @@ def benefit_figure(result: RunResult) -> Figure:
     return fig
 
 
+DPI = 110
+"""Resolution of the report's figures (dots per inch)."""
+
 FIGURES = {
     "partnership": partnership_figure,
     "share": share_figure,
@@ -389,12 +434,13 @@ def headline_facts(summary: pd.DataFrame, metrics: pd.DataFrame) -> list[str]:
 def write_figures(result: RunResult, folder: Path) -> dict[str, Path]:
     """Write every figure as PNG into ``folder``; return name -> path."""
     folder.mkdir(parents=True, exist_ok=True)
-    paths = {}
+    paths = {name: folder / f"{name}.png" for name in FIGURES}
+    panels = [name for name in FIGURES if name in PANELS]
+    for name, fig in zip(panels, _panel_figures(result, [PANELS[n] for n in panels]), strict=True):
+        fig.savefig(paths[name], dpi=DPI)
     for name, make in FIGURES.items():
-        fig = make(result)
-        path = folder / f"{name}.png"
-        fig.savefig(path, dpi=110)
-        paths[name] = path
+        if name not in PANELS:
+            make(result).savefig(paths[name], dpi=DPI)
     return paths
 
 

@@ -11,8 +11,19 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.special import logsumexp
 
-from sim.calibration.abc import Box, Kernel, Population, Settings, abc_smc, ess, pool
+from sim.calibration import abc
+from sim.calibration.abc import (
+    Box,
+    Kernel,
+    Population,
+    Settings,
+    _log_normal_mass,
+    abc_smc,
+    ess,
+    pool,
+)
 
 BOX = Box(("mu",), np.array([-5.0]), np.array([5.0]))
 
@@ -92,3 +103,29 @@ def test_effective_sample_size():
     assert ess(np.ones(10)) == pytest.approx(10)
     assert ess(np.array([1.0, 0.0, 0.0])) == pytest.approx(1)
     assert ess(np.zeros(3)) == 0.0
+
+
+def _whole_array_log_density(kernel, points):
+    """The kernel density computed in one (points, centres, dimensions) array, as it was
+    before it was computed in blocks."""
+    a, b = kernel._limits()
+    log_mass = _log_normal_mass(a, b)
+    z = (points[:, None, :] - kernel.centres[None]) / kernel.scale
+    log_pdf = -0.5 * z**2 - np.log(kernel.scale) - 0.5 * np.log(2 * np.pi) - log_mass[None]
+    mixture = logsumexp(log_pdf.sum(axis=2) + np.log(kernel.weights)[None], axis=1)
+    log_prior = -float(np.sum(np.log(kernel.box.high - kernel.box.low)))
+    return np.logaddexp(np.log(kernel.defensive) + log_prior, np.log1p(-kernel.defensive) + mixture)
+
+
+@pytest.mark.parametrize("block", [1, 7, 16 * 40, 1 << 21])
+def test_blockwise_kernel_density_is_identical_to_the_whole_array(monkeypatch, block):
+    monkeypatch.setattr(abc, "BLOCK_ELEMENTS", block)
+    rng = np.random.default_rng(3)
+    box = Box(tuple("abcdefghijklmnop"), np.zeros(16), np.linspace(1.0, 4.0, 16))
+    centres = box.sample(rng, 40)
+    weights = rng.random(40)
+    kernel = Kernel(box, centres, weights / weights.sum(), np.linspace(0.05, 0.8, 16), 0.2)
+    points = np.concatenate([box.sample(rng, 97), centres[:3]])
+    np.testing.assert_array_equal(
+        kernel.log_density(points), _whole_array_log_density(kernel, points)
+    )

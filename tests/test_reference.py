@@ -18,11 +18,13 @@ one statistic, so the check has power and can fail.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 
 import numpy as np
 import pytest
 from scipy import stats
-from toy import toy_setup
+from toy import ACTIVE, toy_setup
 
 from sim.arrays import Partnership, Schedule
 from sim.engine import InterfaceState, simulate, stack_parameters
@@ -59,17 +61,6 @@ STATISTICS = (
     "funder_live_weeks",
 )
 
-ACTIVE = {
-    "interface_consider_rate": 0.02,
-    "interface_success_pull": 0.004,
-    "interface_buy_in_threshold": 0.4,
-    "evaluation_decide_rate": 0.3,
-    "interface_value_half_life": 13.0,
-    "workaround_rate": 0.6,
-    "control_priority": 0.5,
-    "interface_build_weeks": 16.0,
-}
-"""A toy set on which every interface transition happens within the toy's year."""
 
 EVALUATION_DRIVEN = dict(ACTIVE, interface_success_pull=0.0, interface_consider_rate=0.05)
 """Partners scope at a base rate and decide only when the evaluation asks them."""
@@ -253,3 +244,21 @@ def test_engine_is_equivalent_to_the_reference_on_the_replay():
     replay = Setup(compiled.partnership, compiled.schedule)
     reference = _reference(replay, compiled.parameters, REFERENCE_SEEDS[:REPLAY_REFERENCE_RUNS])
     assert not _not_equivalent(_engine(replay, compiled.parameters), reference)
+
+
+REFERENCE_DIGEST = "a1b3324fede2ddcf056d42bceaad6e24cfb314664a3383b4cbb6863f4e3da859"
+"""The reference's weekly history and views on the toy, one run at each of three parameter
+sets, as the reference gave them when it still read the schedule through ``getattr`` and
+recomputed the partners' share on every call: a faster reference must give exactly the same
+numbers (renewed only by a change of the rules)."""
+
+
+def test_the_reference_gives_exactly_its_recorded_output(toy):
+    digest = hashlib.sha256()
+    for seed, name in enumerate(["defaults", "active", "evaluation_driven"]):
+        model = ReferenceModel(toy.partnership, toy.schedule, TOY_SETS[name], rng=seed)
+        while model.running:
+            model.step()
+        digest.update(json.dumps(model.history, sort_keys=True).encode())
+        digest.update(np.ascontiguousarray(model.views).tobytes())
+    assert digest.hexdigest() == REFERENCE_DIGEST

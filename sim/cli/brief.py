@@ -61,6 +61,7 @@ def brief_command(
     ] = DEFAULT_OUTCOME,
 ) -> None:
     """Write the one-page brief of a result folder."""
+    # Start-up time: imported only when the command runs; loads pandas, scipy and the engine.
     from sim.brief import write_brief
 
     written = write_brief(results, out, outcome, command=["sharesim", *sys.argv[1:]])

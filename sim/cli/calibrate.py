@@ -122,6 +122,7 @@ def calibrate_command(
     calibrated scenario, figures, report.md and report.html, and manifest.json (seeds, epsilons,
     runs, wall time, environment).
     """
+    # Start-up time: imported only when the command runs; loads pandas, scipy and the engine.
     from sim.calibration import calibrate, load_settings, load_targets, write_outputs
     from sim.calibration.folder import check_folder, check_scenario_copy
     from sim.calibration.settings import CalibrationSettings, settings_from_mapping

@@ -56,6 +56,7 @@ def dashboard_environment(cache: Path, scenarios: list[Path]) -> dict[str, str]:
 
     Extra scenarios given on the command line are named in it too.
     """
+    # Start-up time: imported only when the command runs; loads Solara and the engine.
     from sim.dashboard.assets import configure_environment
     from sim.dashboard.choices import EXTRA_SCENARIOS_ENV
 
@@ -141,6 +142,7 @@ def dashboard_command(
 
     Each lever's effect is shown with its uncertainty. Works without internet access: Solara's front-end files come from a local cache, filled once from the npm registry or copied from another machine (docs/dashboard.md).
     """  # noqa: E501
+    # Start-up time: imported only when the command runs; loads Solara and the engine.
     from sim.dashboard.assets import (
         AssetsError,
         default_cache_dir,

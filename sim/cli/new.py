@@ -11,7 +11,6 @@ import typer
 from sim.cli.app import PlainCommand, app, stdout
 from sim.durable import write_atomic
 from sim.errors import InputError
-from sim.scenarios import from_partner_table
 
 
 def _start_date(text: str | None) -> date | None:
@@ -68,6 +67,9 @@ def new_command(
 
     See docs/new-partnership.md. Values the table gives are marked as the user's (stated, the table as source); values it does not give become uncertain inputs with documented ranges (assumed). Behaviour comes from the Sentinel calibration unless told otherwise.
     """  # noqa: E501
+    # Start-up time: imported only when the command runs; loads pydantic, pandas and the engine.
+    from sim.scenarios import from_partner_table
+
     target = out / f"{name}.toml"
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: --out must be a folder, and this is a file")

@@ -27,10 +27,9 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from sim.sweep.progress import SweepProgress, clock
-
 if TYPE_CHECKING:
     from sim.calibration import CalibrationProgress
+    from sim.sweep.progress import SweepProgress
 
 
 class ProgressBar:
@@ -70,6 +69,10 @@ class ProgressBar:
 
     def __call__(self, state: SweepProgress) -> None:
         """Show ``state``."""
+        # Imported here, not at the top: importing sim.sweep loads pandas and the engine,
+        # which `sharesim --help` must not wait for (start-up time).
+        from sim.sweep.progress import clock
+
         eta = "-" if state.eta is None else clock(state.eta)
         rate = f"{state.rate:,.1f} runs/s" if state.rate else ""
         failed = f" ({state.failed} failed)" if state.failed else ""

@@ -14,6 +14,7 @@ from sim.cli.app import PlainCommand, app, stdout
 from sim.cli.options import out_option, seed
 from sim.cli.progress import counter_bar
 from sim.errors import InputError
+from sim.names import HEADLINE, STATE_ORDER, benefit_outputs, header, is_share
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,6 +46,7 @@ UsePosterior = Annotated[
 
 
 def _load(reference: str) -> Scenario:
+    # Start-up time: imported only when the command runs; loads pydantic, pandas and the engine.
     from sim.scenarios import Scenario
 
     return Scenario.load(reference)
@@ -53,6 +55,7 @@ def _load(reference: str) -> Scenario:
 @app.command("scenarios", cls=PlainCommand)
 def list_command() -> None:
     """List the shipped scenarios with one-line descriptions."""
+    # Start-up time: imported only when the command runs; loads pydantic, pandas and the engine.
     from sim.scenarios import list_scenarios
 
     table = Table("scenario", "description", box=None)
@@ -90,6 +93,7 @@ def run_to_folder(
 
     The folder is written by :func:`sim.run_folder.write_run_folder`.
     """
+    # Start-up time: imported only when the command runs; loads pandas, numba and matplotlib.
     from sim.metrics import summary_metrics
     from sim.run import run
     from sim.run_folder import check_run_folder, write_run_folder
@@ -108,8 +112,8 @@ def run_to_folder(
 
 
 def _print_summary(name: str, summary: pd.DataFrame, metrics: pd.DataFrame, out: Path) -> None:
+    # Start-up time: imported only when the command runs; loads numpy.
     from sim.headline import spread
-    from sim.names import HEADLINE
 
     table = Table(
         "partner",
@@ -181,6 +185,7 @@ def compare_command(
     the scenarios, not by chance; two scenarios with the same posterior also draw the same
     parameter set for each replicate.
     """
+    # Start-up time: imported only when the command runs; loads pandas, numba and matplotlib.
     from sim.comparison import compare_results
     from sim.metrics import summary_metrics
     from sim.run import run
@@ -216,9 +221,9 @@ def _print_comparison(comparison: Comparison) -> None:
     Partnership-wide outputs, and the final-year share per partner (shares in %, their differences
     in points).
     """
+    # Start-up time: imported only when the command runs; loads pandas, matplotlib and the engine.
     from sim.comparison import scenario_columns
     from sim.comparison_report import answer
-    from sim.names import HEADLINE, STATE_ORDER, benefit_outputs, header, is_share
 
     first, second = scenario_columns(comparison)
     table = comparison.table

@@ -25,6 +25,7 @@ from sim.cli.app import PlainCommand, app, stderr, stdout
 from sim.cli.options import ChunkSize, Executor, Quiet, Scheduler, Workers, Yes, out_option
 from sim.cli.progress import sweep_bar
 from sim.cli.signals import resumable
+from sim.errors import SweepError
 from sim.execution import Execution
 
 if TYPE_CHECKING:
@@ -66,10 +67,10 @@ def sensitivity_command(
     yes: Yes = False,
 ) -> None:
     """Run a sensitivity experiment and write tables, figures and the brief."""
+    # Start-up time: imported only when the command runs; loads SALib, pandas and the engine.
     from sim.sensitivity.experiment_file import load_sensitivity_experiment
     from sim.sensitivity.folder import check_folder, run_to_folder
     from sim.sensitivity.methods import RunsError
-    from sim.sweep import SweepError
 
     # Everything is checked (options, file, scenario, inputs, outputs, sizes, the folder)
     # before anything runs or is written.

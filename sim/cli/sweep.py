@@ -24,7 +24,7 @@ from sim.cli.app import PlainCommand, app, stderr, stdout
 from sim.cli.options import ChunkSize, Executor, Quiet, Scheduler, Workers, Yes, out_option
 from sim.cli.progress import sweep_bar
 from sim.cli.signals import resumable
-from sim.errors import InputError
+from sim.errors import InputError, SweepError
 from sim.execution import Execution
 
 if TYPE_CHECKING:
@@ -73,8 +73,6 @@ def sweep_command(
     yes: Yes = False,
 ) -> None:
     """Run an experiment file into DIR, or report the status of DIR."""
-    from sim.sweep import SweepError
-
     if target == STATUS and folder is not None:
         _print_status(folder)
         return
@@ -102,6 +100,7 @@ def sweep_command(
 
 def _report(out: Path) -> Path:
     """Write the sweep's report beside its runs (again after every session); return it."""
+    # Start-up time: imported only when the command runs; loads pandas, matplotlib and the engine.
     from sim.sweep.report import write_report
 
     return write_report(out)["report.html"]
@@ -115,6 +114,7 @@ def _run(
     quiet: bool,
     yes: bool,
 ) -> SweepStatus:
+    # Start-up time: imported only when the command runs; loads pandas, pyarrow and the engine.
     from sim.sweep import run_plan
     from sim.sweep.experiment import load_experiment
 
@@ -137,6 +137,7 @@ def _summary(console: Console, state: SweepStatus) -> None:
 
 
 def _print_status(folder: Path) -> None:
+    # Start-up time: imported only when the command runs; loads pandas and pyarrow.
     from sim.sweep import status
 
     state = status(folder)
