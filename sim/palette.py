@@ -11,7 +11,7 @@ from types import MappingProxyType
 from typing import Final
 
 from sim.engine import INTERFACE_NAMES
-from sim.params import CATEGORIES
+from sim.parameter import CATEGORIES
 
 BLACK: Final = "#000000"
 ORANGE: Final = "#E69F00"

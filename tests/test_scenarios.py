@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.engine import InterfaceState, Partnership, Schedule
-from sim.params import CATEGORIES, PARAMETERS, PROVENANCES, uncertain_parameters
+from sim.parameter import CATEGORIES, PROVENANCES
+from sim.params import PARAMETERS, uncertain_parameters
 from sim.scenarios import (
     CompiledScenario,
     Scenario,

@@ -21,7 +21,8 @@ from pydantic import TypeAdapter, ValidationError
 
 from sim.inputs import describe_value, did_you_mean, parse_toml, read_toml
 from sim.names import slug
-from sim.params import PARAMETERS, ParameterError, check_value
+from sim.parameter import ParameterError
+from sim.params import PARAMETERS, check_value
 from sim.scenarios.behaviour import behaviour_parameters, behaviour_posterior
 from sim.scenarios.checks import check_resolved
 from sim.scenarios.locate import Location, locate

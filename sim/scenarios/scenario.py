@@ -14,7 +14,8 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from sim.params import Category, ParameterError, check_value
+from sim.parameter import Category, ParameterError
+from sim.params import check_value
 from sim.posterior import Posterior
 from sim.scenarios.checks import check_resolved
 from sim.scenarios.compile import CompiledScenario, compile_scenario

@@ -45,7 +45,7 @@ from sim.limits import (
     MAX_STAFF,
     MAX_WEEKS,
 )
-from sim.params import Category, Provenance
+from sim.parameter import Category, Provenance
 from sim.timeline import Phase
 
 Kind = Literal["police", "district", "county", "unitary"]
