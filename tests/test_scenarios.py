@@ -30,9 +30,8 @@ from sim.scenarios.schema import (
     INTERFACE_NAMES,
     PARTNER_NUMBER_FIELDS,
     PARTNER_VALUE_FIELDS,
-    Given,
-    Span,
 )
+from sim.scenarios.values import Given, Span
 from sim.timeline import EVENT_TYPES, PHASES, week_of
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -38,19 +38,14 @@ from sim.scenarios.schema import (
     PARTNER_VALUE_FIELDS,
     TOP_FIXED_FIELDS,
     ColocationSpec,
-    DelayWeeks,
     Event,
-    Given,
-    Number,
     PartnerSpec,
     PosteriorSpec,
     ScenarioFile,
     ScenarioSpec,
-    StartDate,
-    Value,
-    Weeks,
 )
 from sim.scenarios.toml import toml_value
+from sim.scenarios.values import DelayWeeks, Given, Number, StartDate, Value, Weeks
 
 _EVENT_ADAPTER: TypeAdapter[Any] = TypeAdapter(Event)
 _NUMBER_ADAPTER: TypeAdapter[Any] = TypeAdapter(Value[Number])

@@ -23,9 +23,10 @@ from sim.scenarios.locate import Location, locate
 from sim.scenarios.origins import spec_origins
 from sim.scenarios.problems import Problems, ScenarioError
 from sim.scenarios.resolve import resolve_location
-from sim.scenarios.schema import Given, Number, PartnerSpec, ScenarioSpec, Span, Value
+from sim.scenarios.schema import PartnerSpec, ScenarioSpec
 from sim.scenarios.toml import dump_toml
 from sim.scenarios.uncertain import UncertainInput, check_posterior, uncertain_inputs
+from sim.scenarios.values import Given, Number, Span, Value
 
 REPLACE_SOURCE = "set with Scenario.replace"
 """Source recorded for a plain number given to :meth:`Scenario.replace`."""

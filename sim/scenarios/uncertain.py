@@ -32,8 +32,8 @@ from sim.scenarios.schema import (
     PARTNER_INPUT_CATEGORY,
     PARTNER_NUMBER_FIELDS,
     ScenarioSpec,
-    Span,
 )
+from sim.scenarios.values import Span
 from sim.timeline import week_of
 
 
