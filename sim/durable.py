@@ -33,7 +33,6 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self
 
 from sim.errors import InputError
@@ -317,12 +316,7 @@ class SessionLog:
         self.clock = time.perf_counter()
         return self
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
+    def __exit__(self, kind: object, error: BaseException | None, trace: object) -> None:
         """Record how the session ended (finished, failed or interrupted) and what it did."""
         state: SessionState = "finished"
         if error is not None:
