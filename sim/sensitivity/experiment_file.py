@@ -195,14 +195,8 @@ def _design_rows(settings: SobolSettings | MorrisSettings, factors: tuple[Factor
 def load_sensitivity_experiment(path: Path | str, *, force: bool = False) -> SensitivityExperiment:
     """Read and check a sensitivity experiment file; nothing runs.
 
-    Parameters
-    ----------
-    path : Path or str
-        A shipped experiment's name (``"sensitivity_morris"``) or a file's path
-        (:mod:`sim.shipped`).
-    force : bool
-        Accept more runs than ``sim.limits.CONFIRM_RUNS_ABOVE`` (the command line's
-        ``--yes``); never more than ``sim.limits.MAX_RUNS``.
+    ``path`` and ``force`` are as for :func:`sim.sweep.experiment.load_experiment` (a shipped
+    sensitivity experiment is named as ``"sensitivity_morris"`` is).
 
     Raises
     ------
