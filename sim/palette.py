@@ -30,7 +30,7 @@ OKABE_ITO: Final = (ORANGE, SKY_BLUE, BLUISH_GREEN, YELLOW, BLUE, VERMILLION, RE
 
 
 def _one_each(names: Iterable[str], colours: Iterable[str]) -> Mapping[str, str]:
-    """Return a frozen mapping giving each of ``names`` its colour, in order (one colour per name)."""
+    """Return a frozen mapping giving each of ``names`` its colour (the two in order, as many)."""
     return MappingProxyType(dict(zip(names, colours, strict=True)))
 
 
