@@ -106,10 +106,11 @@ class _File(BaseModel):
 class SensitivityExperiment:
     """A checked sensitivity experiment file, ready to run.
 
+    ``path`` (the file) and ``text_sha256`` (its digest) are as for
+    :class:`sim.sweep.experiment.Experiment`.
+
     Attributes
     ----------
-    path : Path or Traversable
-        The file (a shipped one is inside the installed package).
     name : str
         The experiment's name (the file's stem unless it gives one).
     description : str
@@ -122,8 +123,6 @@ class SensitivityExperiment:
         The analysis and its sizes.
     seed : int
         Seed of the design, the runs and the bootstrap.
-    text_sha256 : str
-        Digest of the file's bytes.
     """
 
     path: Path | Traversable
