@@ -135,14 +135,12 @@ def analyse(
 
     Parameters
     ----------
-    scenario : Scenario or str
-        A scenario, or the name or path of a scenario file.
     factors : sequence of Factor, optional
         What to vary (:func:`factors_of`); every uncertain input when omitted.
     settings : SobolSettings or MorrisSettings
         The analysis and its sizes.
 
-    ``seed``, ``execution``, ``out`` and ``progress`` are as for :func:`sobol`.
+    ``scenario``, ``seed``, ``execution``, ``out`` and ``progress`` are as for :func:`sobol`.
     """
     resolved = _scenario(scenario)
     chosen = factors_of(resolved) if factors is None else tuple(factors)
