@@ -341,16 +341,14 @@ def morris_sample(
 
     Parameters
     ----------
-    bounds : mapping
-        Input name to ``(low, high)``.
     trajectories : int
         Number of trajectories, at least 2.
-    seed : int
-        Non-negative seed.
     levels : int
         Grid levels per input, an even number of at least 2.
     groups : mapping, optional
         Group name per input.
+
+    ``bounds`` and ``seed`` are as for :func:`latin_hypercube`.
     """
     # SALib is slow to import (see latin_hypercube).
     from SALib.sample import morris as salib_morris

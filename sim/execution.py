@@ -12,7 +12,7 @@ from __future__ import annotations
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from numbers import Integral
-from typing import Literal, get_args
+from typing import Literal, TypedDict, Unpack, get_args
 
 from sim.errors import InputError
 
@@ -74,32 +74,34 @@ class Execution:
         return type(executor).__name__ if isinstance(executor, Executor) else executor
 
 
+class ExecutionFields(TypedDict, total=False):
+    """The fields of an :class:`Execution` given one by one, as keywords (None: the default)."""
+
+    executor: ExecutorName | Executor | None
+    workers: int | None
+    scheduler: str | None
+    chunk_size: int | None
+
+
 def execution_of(
-    execution: Execution | None = None,
-    *,
-    executor: ExecutorName | Executor | None = None,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    chunk_size: int | None = None,
+    execution: Execution | None = None, **fields: Unpack[ExecutionFields]
 ) -> Execution:
     """Return the one :class:`Execution` of a call that accepts it whole or as separate keywords.
 
     The keywords are a convenience (``sweep(..., executor="serial")``); giving both forms in
     one call is refused, so no option is silently dropped.
     """
-    loose = {
-        name: value
-        for name, value in (
-            ("executor", executor),
-            ("workers", workers),
-            ("scheduler", scheduler),
-            ("chunk_size", chunk_size),
-        )
-        if value is not None
-    }
+    unknown = sorted(set(fields) - set(ExecutionFields.__annotations__))
+    if unknown:
+        raise TypeError(f"unexpected keyword argument {unknown[0]!r}")
+    loose = {name: value for name, value in fields.items() if value is not None}
     if execution is None:
+        executor = fields.get("executor")
         return Execution(
-            "process" if executor is None else executor, workers, scheduler, chunk_size
+            "process" if executor is None else executor,
+            fields.get("workers"),
+            fields.get("scheduler"),
+            fields.get("chunk_size"),
         )
     if loose:
         named = ", ".join(f"{name}=" for name in loose)

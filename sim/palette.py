@@ -7,11 +7,12 @@ category is also named in a legend or on the chart.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Final
 
 from sim.engine import INTERFACE_NAMES
-from sim.params import CATEGORIES
+from sim.parameter import CATEGORIES
 
 BLACK: Final = "#000000"
 ORANGE: Final = "#E69F00"
@@ -27,26 +28,20 @@ LIGHT_GREY: Final = "#DDDDDD"
 OKABE_ITO: Final = (ORANGE, SKY_BLUE, BLUISH_GREEN, YELLOW, BLUE, VERMILLION, REDDISH_PURPLE, BLACK)
 """The eight colours in their usual order, for series without a colour of their own."""
 
-INTERFACE_COLOURS: Final = MappingProxyType(
-    dict(
-        zip(
-            INTERFACE_NAMES,
-            (LIGHT_GREY, YELLOW, ORANGE, BLUE, REDDISH_PURPLE, GREY),
-            strict=True,
-        )
-    )
+
+def _one_each(names: Iterable[str], colours: Iterable[str]) -> Mapping[str, str]:
+    """Return a frozen mapping giving each of ``names`` its colour (the two in order, as many)."""
+    return MappingProxyType(dict(zip(names, colours, strict=True)))
+
+
+INTERFACE_COLOURS: Final = _one_each(
+    INTERFACE_NAMES, (LIGHT_GREY, YELLOW, ORANGE, BLUE, REDDISH_PURPLE, GREY)
 )
 """Colour of each interface stage: from no link (light grey) to a live link (blue); a manual
 workaround while waiting in reddish purple, a decision against in grey."""
 
-CATEGORY_COLOURS: Final = MappingProxyType(
-    dict(
-        zip(
-            CATEGORIES,
-            (ORANGE, BLUE, BLUISH_GREEN, REDDISH_PURPLE, VERMILLION, SKY_BLUE),
-            strict=True,
-        )
-    )
+CATEGORY_COLOURS: Final = _one_each(
+    CATEGORIES, (ORANGE, BLUE, BLUISH_GREEN, REDDISH_PURPLE, VERMILLION, SKY_BLUE)
 )
 """One colour per framework category (sensitivity figures and briefs)."""
 

@@ -21,7 +21,7 @@ A comparison folder collects comparisons, each as::
     compare_<first>_<second>/           report.md, report.html, partners.csv,
                                         figures/differences.png (sim.comparison_report)
 
-Both are written through :func:`sim.durable.staged`: into a new or empty folder or one of the
+Both are written through :func:`sim.output_folder.staged`: into a new or empty folder or one of the
 same kind, whole or not at all, replacing only files an earlier output of the kind wrote.
 """
 
@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from sim import durable
+from sim import durable, output_folder
 from sim.comparison import Comparison
 from sim.comparison_report import FIGURE, differences_figure, report_markdown
 from sim.errors import InputError
@@ -83,7 +83,7 @@ def check_run_folder(out: Path | str) -> None:
     Anything but a new or empty folder or an earlier run's is refused (one line, nothing
     written).
     """
-    durable.owned(out, RUN, _earlier_run)
+    output_folder.owned(out, RUN, _earlier_run)
 
 
 def write_run_folder(
@@ -128,7 +128,7 @@ def write_run_folder(
     drawn = result.draws is not None
     metrics = summary_metrics(result.trajectory)
     summary = result.summary()
-    with durable.staged(out, RUN, recognise=_earlier_run) as staging:
+    with output_folder.staged(out, RUN, recognise=_earlier_run) as staging:
         folder = staging.folder
         result.partners.to_parquet(folder / "partners.parquet", index=False)
         result.partnership.to_parquet(folder / "partnership.parquet", index=False)
@@ -216,7 +216,7 @@ def comparison_file(comparison: Comparison) -> str:
 
 def check_comparison_folder(out: Path | str) -> None:
     """Refuse, before anything runs, a folder a comparison may not be written into."""
-    durable.owned(out, COMPARE)
+    output_folder.owned(out, COMPARE)
 
 
 def write_comparison(
@@ -242,7 +242,7 @@ def write_comparison(
     """
     name = comparison_file(comparison)
     report = name.removesuffix(".csv")
-    with durable.staged(out, COMPARE, replace=False) as staging:
+    with output_folder.staged(out, COMPARE, replace=False) as staging:
         comparison.table.to_csv(staging.folder / name)
         folder = staging.folder / report
         (folder / "figures").mkdir(parents=True)

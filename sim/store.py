@@ -3,7 +3,7 @@
 Layout of a sweep folder::
 
     manifest.json            what the experiment is (frozen), where and how it ran; its
-                             "kind" ("sweep") and "files" claim the folder (sim.durable.owned)
+                             "kind" ("sweep") and "files" claim the folder (sim.output_folder.owned)
     runs/chunk-<hash>.parquet           one file per finished chunk: one row per run
     trajectories/chunk-<hash>.parquet   with ``keep = "trajectories"``: partner x week rows
     .lock                    held (``flock``) while a sweep writes here
@@ -39,7 +39,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim import durable
+from sim import durable, output_folder
 from sim.errors import InputError
 
 FORMAT = "sharesim-sweep/1"
@@ -51,7 +51,7 @@ TRAJECTORIES = "trajectories"
 LOCK = durable.LOCK
 
 KIND = "sweep"
-"""The kind of a sweep folder, in its manifest (:func:`sim.durable.owned`)."""
+"""The kind of a sweep folder, in its manifest (:func:`sim.output_folder.owned`)."""
 
 FILES = (MANIFEST, f"{RUNS}/", f"{TRAJECTORIES}/")
 """What a sweep writes into its folder (a name ending in ``/`` is a folder it owns whole)."""
@@ -147,10 +147,10 @@ def earlier_sweep(folder: Path, manifest: Mapping[str, Any] | None) -> tuple[str
 def check_folder(folder: Path) -> None:
     """Refuse, writing nothing, a folder a sweep may not write into.
 
-    Anything but a new or empty folder or a sweep's is refused (:func:`sim.durable.owned`; one
+    Anything but a new or empty folder or a sweep's is refused (:func:`sim.output_folder.owned`; one
     line, an :class:`sim.durable.OutputError`).
     """
-    durable.owned(folder, KIND, earlier_sweep)
+    output_folder.owned(folder, KIND, earlier_sweep)
 
 
 def write_manifest(folder: Path, manifest: Mapping[str, Any]) -> None:

@@ -7,7 +7,7 @@ import os
 import pandas as pd
 import pytest
 
-from sim import durable
+from sim import durable, output_folder
 from sim.errors import InputError
 
 
@@ -129,7 +129,7 @@ def test_a_staged_output_is_published_whole_and_keeps_other_files(tmp_path):
     _previous_output(out, {"figures/old.svg": "old", "report.md": "old report"})
     (out / "notes.txt").write_text("mine")
     (out / "figures" / "mine.svg").write_text("mine too")
-    with durable.staged(out, "report") as staging:
+    with output_folder.staged(out, "report") as staging:
         (staging.folder / "figures").mkdir()
         (staging.folder / "figures" / "new.svg").write_text("new")
         (staging.folder / "report.md").write_text("report")
@@ -160,7 +160,7 @@ def test_a_failed_output_leaves_the_previous_one_untouched(tmp_path):
     out = tmp_path / "out"
     _previous_output(out, {"report.md": "good"})
     before = {name: (out / name).read_bytes() for name in ("report.md", "manifest.json")}
-    with pytest.raises(RuntimeError), durable.staged(out, "report") as staging:
+    with pytest.raises(RuntimeError), output_folder.staged(out, "report") as staging:
         (staging.folder / "report.md").write_text("half")
         raise RuntimeError("failed while writing")
     assert {name: (out / name).read_bytes() for name in before} == before
@@ -169,7 +169,10 @@ def test_a_failed_output_leaves_the_previous_one_untouched(tmp_path):
 
 
 def test_a_failed_output_into_a_new_folder_leaves_no_folder(tmp_path):
-    with pytest.raises(RuntimeError), durable.staged(tmp_path / "a" / "b", "report") as staging:
+    with (
+        pytest.raises(RuntimeError),
+        output_folder.staged(tmp_path / "a" / "b", "report") as staging,
+    ):
         (staging.folder / "report.md").write_text("half")
         raise RuntimeError("failed while writing")
     assert list(tmp_path.iterdir()) == []
@@ -178,7 +181,7 @@ def test_a_failed_output_into_a_new_folder_leaves_no_folder(tmp_path):
 def test_an_output_adding_to_its_folder_keeps_what_it_wrote_before(tmp_path):
     out = tmp_path / "out"
     _previous_output(out, {"a.csv": "a"})
-    with durable.staged(out, "report", replace=False) as staging:
+    with output_folder.staged(out, "report", replace=False) as staging:
         (staging.folder / "b.csv").write_text("b")
         staging.manifest["last"] = "b"
     manifest = json.loads((out / "manifest.json").read_text())
@@ -205,7 +208,7 @@ def test_a_folder_that_is_not_the_outputs_own_is_refused_untouched(tmp_path, pre
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     with (
         pytest.raises(durable.OutputError, match=message) as refused,
-        durable.staged(out, "report") as staging,
+        output_folder.staged(out, "report") as staging,
     ):
         (staging.folder / "report.md").write_text("report")
     assert "\n" not in str(refused.value) and str(out) in str(refused.value)
@@ -218,7 +221,7 @@ def test_a_users_file_where_the_output_writes_one_is_refused_before_anything_mov
     (out / "figures").write_text("a file where the output puts a folder")
     with (
         pytest.raises(durable.OutputError, match="in the way"),
-        durable.staged(out, "report") as staging,
+        output_folder.staged(out, "report") as staging,
     ):
         (staging.folder / "report.md").write_text("new")
         (staging.folder / "figures").mkdir()
@@ -233,7 +236,7 @@ def test_a_manifest_listing_paths_outside_its_folder_never_removes_them(tmp_path
     out.mkdir()
     listed = ["../precious.txt", str(outside), "manifest.json"]
     (out / "manifest.json").write_text(json.dumps({"kind": "report", "files": listed}))
-    with durable.staged(out, "report") as staging:
+    with output_folder.staged(out, "report") as staging:
         (staging.folder / "report.md").write_text("new")
     assert outside.read_text() == "keep"
 
@@ -251,7 +254,7 @@ def test_an_earlier_outputs_file_behind_a_link_is_never_removed(tmp_path):
     (out / "figures").symlink_to(elsewhere)
     (out / ".staging-notes").mkdir()
     (out / ".staging-notes" / "plan.txt").write_text("mine")
-    with durable.staged(out, "report") as staging:
+    with output_folder.staged(out, "report") as staging:
         (staging.folder / "report.md").write_text("new")
     assert (elsewhere / "old.svg").read_text() == "precious"
     assert (out / ".staging-notes" / "plan.txt").read_text() == "mine"
@@ -271,7 +274,7 @@ def test_os_errors_of_an_output_become_one_line_naming_the_path(tmp_path, monkey
     assert list(tmp_path.iterdir()) == []
     long = tmp_path / ("x" * 5000)
     with pytest.raises(durable.OutputError, match="File name too long") as failed:
-        durable.owned(long, "report")
+        output_folder.owned(long, "report")
     assert len(str(failed.value)) < 300 and "characters)" in str(failed.value)
 
 

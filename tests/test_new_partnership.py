@@ -34,8 +34,8 @@ from sim.scenarios.schema import (
     PARTNER_NUMBER_FIELDS,
     PARTNER_OPTIONAL_FALSE,
     PartnerSpec,
-    Span,
 )
+from sim.scenarios.values import Span
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE_CSV = examples_folder() / "harrowdale.partners.csv"

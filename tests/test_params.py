@@ -4,14 +4,8 @@ import math
 
 import pytest
 
-from sim.params import (
-    CATEGORIES,
-    PARAMETERS,
-    ParameterError,
-    check_value,
-    resolve,
-    uncertain_parameters,
-)
+from sim.parameter import CATEGORIES, ParameterError
+from sim.params import PARAMETERS, check_value, resolve, uncertain_parameters
 
 
 @pytest.mark.parametrize("param", PARAMETERS.values(), ids=list(PARAMETERS))

@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.engine import InterfaceState, Partnership, Schedule
-from sim.params import CATEGORIES, PARAMETERS, PROVENANCES, uncertain_parameters
+from sim.parameter import CATEGORIES, PROVENANCES
+from sim.params import PARAMETERS, uncertain_parameters
 from sim.scenarios import (
     CompiledScenario,
     Scenario,
@@ -29,9 +30,8 @@ from sim.scenarios.schema import (
     INTERFACE_NAMES,
     PARTNER_NUMBER_FIELDS,
     PARTNER_VALUE_FIELDS,
-    Given,
-    Span,
 )
+from sim.scenarios.values import Given, Span
 from sim.timeline import EVENT_TYPES, PHASES, week_of
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -12,7 +12,8 @@ import typing
 import pandas as pd
 import pytest
 
-from sim.params import CATEGORIES, PARAMETERS
+from sim.parameter import CATEGORIES
+from sim.params import PARAMETERS
 from sim.scenarios import Scenario
 from sim.scenarios.schema import PARTNER_DATE_FIELDS, PARTNER_NUMBER_FIELDS, Event
 from sim.sensitivity import (

@@ -14,7 +14,7 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-from sim import durable
+from sim import durable, output_folder
 from sim.brief.evidence import Evidence
 from sim.brief.page import brief_html, brief_markdown
 from sim.brief.readers import BriefError, folder_kind, outputs_of, read_evidence
@@ -71,7 +71,7 @@ def check_brief(
         outputs |= set(outputs_of(folder, kind, manifest))
     wanted = parse_outcome(outcome, sorted(outputs))
     target = brief_folder(folders, out)
-    durable.owned(target, KIND)
+    output_folder.owned(target, KIND)
     return folders, wanted, target
 
 
@@ -117,7 +117,7 @@ def write_brief(
     folders, wanted, target = check_brief(results, out, outcome)
     evidences = [read_evidence(folder, wanted) for folder in folders]
     tables = _tables(evidences)
-    with durable.staged(target, KIND) as staging:
+    with output_folder.staged(target, KIND) as staging:
         for name, frame in tables.items():
             frame.to_csv(staging.folder / name, index=False)
         figure = evidences[0].figure

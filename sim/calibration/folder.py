@@ -16,7 +16,7 @@ Layout::
     <name>_calibrated.toml, <name>_calibrated.posterior.csv   the calibrated scenario
 
 A calibration writes only into a new or empty folder or a calibration's (:func:`check_folder`);
-its report is published whole (:func:`sim.durable.staged`) beside the record, replacing only
+its report is published whole (:func:`sim.output_folder.staged`) beside the record, replacing only
 files a calibration wrote.
 """
 
@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from sim import durable
+from sim import durable, output_folder
 from sim.calibration.calibrated import (
     SIGNIFICANT,
     calibrated_name,
@@ -41,7 +41,7 @@ from sim.calibration.result import Calibration
 from sim.pages import html_page
 
 KIND = "calibrate"
-"""The kind of a calibration folder, in its manifest (:func:`sim.durable.owned`)."""
+"""The kind of a calibration folder, in its manifest (:func:`sim.output_folder.owned`)."""
 
 RECORD_FILES = (
     durable.MANIFEST,
@@ -89,7 +89,7 @@ def _earlier_calibration(
     return (*RECORD_FILES, *REPORT_FILES, f"{scenario}.toml", f"{scenario}.posterior.csv")
 
 
-def check_folder(out: Path | str) -> durable.Owned:
+def check_folder(out: Path | str) -> output_folder.Owned:
     """Refuse, writing nothing, a folder a calibration may not write into.
 
     Return what the folder holds of a calibration's (its manifest, when there is one).
@@ -99,7 +99,7 @@ def check_folder(out: Path | str) -> durable.Owned:
     OutputError
         Anything but a new or empty folder or a calibration's (one line naming it).
     """
-    return durable.owned(out, KIND, _earlier_calibration)
+    return output_folder.owned(out, KIND, _earlier_calibration)
 
 
 def check_scenario_copy(path: Path | str) -> None:
@@ -147,7 +147,9 @@ def write_outputs(
     scenario_text = calibrated_scenario(result, table)
     table_text = table.to_csv(index=False, float_format=f"%.{SIGNIFICANT}g")
     scenario_name = f"{calibrated_name(result.problem.scenario.name)}.toml"
-    with durable.staged(folder, KIND, replace=False, recognise=_earlier_calibration) as staging:
+    with output_folder.staged(
+        folder, KIND, replace=False, recognise=_earlier_calibration
+    ) as staging:
         figures = staging.folder / "figures"
         figures.mkdir()
         written: dict[str, Path] = {}

@@ -41,7 +41,7 @@ from pydantic import (
 from sim.inputs import FileError, FileFormat, parse_toml, read_toml, validation_problems
 from sim.names import slug
 from sim.params import PARAMETERS
-from sim.scenarios.schema import OneLine
+from sim.scenarios.values import OneLine
 
 StatisticKind = Literal[
     "share_after_interface_live",

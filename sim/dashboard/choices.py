@@ -15,7 +15,8 @@ from pathlib import Path
 from types import MappingProxyType
 
 from sim.errors import InputError
-from sim.params import PARAMETERS, Parameter, ParameterError, check_value
+from sim.parameter import Parameter, ParameterError
+from sim.params import PARAMETERS, check_value
 from sim.scenarios import Scenario, ScenarioError, list_scenarios
 
 DEFAULT_SCENARIO = "sentinel_replay"

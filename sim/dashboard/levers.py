@@ -6,7 +6,8 @@ label are read from it, never written here.
 
 from __future__ import annotations
 
-from sim.params import PARAMETERS, Parameter
+from sim.parameter import Parameter
+from sim.params import PARAMETERS
 
 LEVERS: tuple[str, ...] = (
     "double_keying_cost",

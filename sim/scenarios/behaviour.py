@@ -15,7 +15,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from sim.params import PARAMETERS
-from sim.scenarios.schema import PosteriorSpec, ScenarioSpec, Span
+from sim.scenarios.schema import PosteriorSpec, ScenarioSpec
+from sim.scenarios.values import Span
 
 
 def behaviour_parameters(source: ScenarioSpec, reference: str) -> dict[str, Any]:

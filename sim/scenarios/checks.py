@@ -25,15 +25,13 @@ from sim.scenarios.problems import Problems
 from sim.scenarios.schema import (
     ALL,
     EVENT_AMOUNT_FIELDS,
-    GO_LIVE_ANCHOR,
     ONE_PARTNER_TYPES,
     PARTNER_DATE_FIELDS,
-    Given,
     PartnerSpec,
     ScenarioSpec,
-    Span,
     pair_count,
 )
+from sim.scenarios.values import GO_LIVE_ANCHOR, Given, Span
 from sim.timeline import PHASES, week_of, week_start
 
 RESERVED_SLUGS = frozenset({"events", "colocation"})

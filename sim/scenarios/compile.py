@@ -29,12 +29,11 @@ from sim.scenarios.schema import (
     COLOCATION_INPUTS,
     EVENT_AMOUNT_FIELDS,
     PARTNER_NUMBER_FIELDS,
-    Given,
     PartnerSpec,
     ScenarioSpec,
-    Span,
 )
 from sim.scenarios.uncertain import choose, uncertain_inputs
+from sim.scenarios.values import Given, Span
 from sim.timeline import TimedEvent, build_schedule, week_of
 
 _DELAYED_EVENTS = ("interface_live", "functionality_upgrade")

@@ -14,10 +14,10 @@ from sim.inputs import FileError, FileFormat, Problem, validation_problems
 from sim.scenarios.schema import (
     EVENT_AMOUNT_FIELDS,
     POSTERIOR_FILE_FIELDS,
-    VALUE_TAGS,
     PartnerSpec,
     ScenarioFile,
 )
+from sim.scenarios.values import VALUE_TAGS
 from sim.timeline import EVENT_TYPES
 
 

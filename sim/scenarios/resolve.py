@@ -21,7 +21,8 @@ from pydantic import TypeAdapter, ValidationError
 
 from sim.inputs import describe_value, did_you_mean, parse_toml, read_toml
 from sim.names import slug
-from sim.params import PARAMETERS, ParameterError, check_value
+from sim.parameter import ParameterError
+from sim.params import PARAMETERS, check_value
 from sim.scenarios.behaviour import behaviour_parameters, behaviour_posterior
 from sim.scenarios.checks import check_resolved
 from sim.scenarios.locate import Location, locate
@@ -37,19 +38,14 @@ from sim.scenarios.schema import (
     PARTNER_VALUE_FIELDS,
     TOP_FIXED_FIELDS,
     ColocationSpec,
-    DelayWeeks,
     Event,
-    Given,
-    Number,
     PartnerSpec,
     PosteriorSpec,
     ScenarioFile,
     ScenarioSpec,
-    StartDate,
-    Value,
-    Weeks,
 )
 from sim.scenarios.toml import toml_value
+from sim.scenarios.values import DelayWeeks, Given, Number, StartDate, Value, Weeks
 
 _EVENT_ADAPTER: TypeAdapter[Any] = TypeAdapter(Event)
 _NUMBER_ADAPTER: TypeAdapter[Any] = TypeAdapter(Value[Number])

@@ -14,7 +14,8 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from sim.params import Category, ParameterError, check_value
+from sim.parameter import Category, ParameterError
+from sim.params import check_value
 from sim.posterior import Posterior
 from sim.scenarios.checks import check_resolved
 from sim.scenarios.compile import CompiledScenario, compile_scenario
@@ -22,9 +23,10 @@ from sim.scenarios.locate import Location, locate
 from sim.scenarios.origins import spec_origins
 from sim.scenarios.problems import Problems, ScenarioError
 from sim.scenarios.resolve import resolve_location
-from sim.scenarios.schema import Given, Number, PartnerSpec, ScenarioSpec, Span, Value
+from sim.scenarios.schema import PartnerSpec, ScenarioSpec
 from sim.scenarios.toml import dump_toml
 from sim.scenarios.uncertain import UncertainInput, check_posterior, uncertain_inputs
+from sim.scenarios.values import Given, Number, Span, Value
 
 REPLACE_SOURCE = "set with Scenario.replace"
 """Source recorded for a plain number given to :meth:`Scenario.replace`."""

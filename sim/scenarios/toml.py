@@ -17,12 +17,11 @@ from sim.scenarios.schema import (
     EVENT_AMOUNT_FIELDS,
     PARTNER_VALUE_FIELDS,
     ColocationSpec,
-    Given,
     PartnerSpec,
     PosteriorSpec,
     ScenarioSpec,
-    Span,
 )
+from sim.scenarios.values import Given, Span
 
 _ESCAPES: Mapping[str, str] = MappingProxyType(
     {

@@ -20,7 +20,8 @@ import numpy as np
 
 from sim.inputs import did_you_mean
 from sim.names import slug
-from sim.params import PARAMETERS, Category, ParameterError, check_value
+from sim.parameter import Category, ParameterError
+from sim.params import PARAMETERS, check_value
 from sim.posterior import Posterior
 from sim.scenarios.problems import Problems, ScenarioError
 from sim.scenarios.schema import (
@@ -31,8 +32,8 @@ from sim.scenarios.schema import (
     PARTNER_INPUT_CATEGORY,
     PARTNER_NUMBER_FIELDS,
     ScenarioSpec,
-    Span,
 )
+from sim.scenarios.values import Span
 from sim.timeline import week_of
 
 

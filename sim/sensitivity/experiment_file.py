@@ -106,10 +106,11 @@ class _File(BaseModel):
 class SensitivityExperiment:
     """A checked sensitivity experiment file, ready to run.
 
+    ``path`` (the file) and ``text_sha256`` (its digest) are as for
+    :class:`sim.sweep.experiment.Experiment`.
+
     Attributes
     ----------
-    path : Path or Traversable
-        The file (a shipped one is inside the installed package).
     name : str
         The experiment's name (the file's stem unless it gives one).
     description : str
@@ -122,8 +123,6 @@ class SensitivityExperiment:
         The analysis and its sizes.
     seed : int
         Seed of the design, the runs and the bootstrap.
-    text_sha256 : str
-        Digest of the file's bytes.
     """
 
     path: Path | Traversable
@@ -195,14 +194,8 @@ def _design_rows(settings: SobolSettings | MorrisSettings, factors: tuple[Factor
 def load_sensitivity_experiment(path: Path | str, *, force: bool = False) -> SensitivityExperiment:
     """Read and check a sensitivity experiment file; nothing runs.
 
-    Parameters
-    ----------
-    path : Path or str
-        A shipped experiment's name (``"sensitivity_morris"``) or a file's path
-        (:mod:`sim.shipped`).
-    force : bool
-        Accept more runs than ``sim.limits.CONFIRM_RUNS_ABOVE`` (the command line's
-        ``--yes``); never more than ``sim.limits.MAX_RUNS``.
+    ``path`` and ``force`` are as for :func:`sim.sweep.experiment.load_experiment` (a shipped
+    sensitivity experiment is named as ``"sensitivity_morris"`` is).
 
     Raises
     ------

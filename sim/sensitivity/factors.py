@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Literal
 from sim.errors import InputError
 from sim.inputs import did_you_mean
 from sim.names import slug
-from sim.params import CATEGORIES, PARAMETERS, Category
+from sim.parameter import CATEGORIES, Category
+from sim.params import PARAMETERS
 
 if TYPE_CHECKING:
     from sim.scenarios import Scenario

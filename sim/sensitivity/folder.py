@@ -12,7 +12,7 @@ Layout::
 
 The folder is claimed before the first run (:func:`claim_folder`): it must be new, empty or an
 analysis's. The tables, figures and brief are published whole once every run is done
-(:func:`sim.durable.staged`), replacing only files an analysis wrote; anything else in the
+(:func:`sim.output_folder.staged`), replacing only files an analysis wrote; anything else in the
 folder is left as it is.
 """
 
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from sim import durable
+from sim import durable, output_folder
 from sim.errors import InputError
 from sim.execution import Execution
 from sim.provenance import environment
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from sim.sweep import ProgressCallback
 
 KIND = "sensitivity"
-"""The kind of an analysis folder, in its manifest (:func:`sim.durable.owned`)."""
+"""The kind of an analysis folder, in its manifest (:func:`sim.output_folder.owned`)."""
 
 RUNS = "runs"
 """The sub-folder holding the analysis's runs (a sweep folder)."""
@@ -75,7 +75,7 @@ def check_folder(out: Path | str) -> None:
     Anything but a new or empty folder or an analysis's is refused (one line, an
     :class:`sim.durable.OutputError`).
     """
-    durable.owned(out, KIND, _earlier_analysis)
+    output_folder.owned(out, KIND, _earlier_analysis)
 
 
 def claim_folder(out: Path | str) -> Path:
@@ -86,9 +86,9 @@ def claim_folder(out: Path | str) -> Path:
     resumes into it; a folder that has one is left as it is.
     """
     folder = Path(out)
-    if durable.owned(folder, KIND, _earlier_analysis).manifest is None:
+    if output_folder.owned(folder, KIND, _earlier_analysis).manifest is None:
         with durable.made(folder), durable.locked(folder / durable.LOCK, KIND):
-            found = durable.owned(folder, KIND, _earlier_analysis)
+            found = output_folder.owned(folder, KIND, _earlier_analysis)
             if found.manifest is None:
                 files = sorted({*found.files, durable.MANIFEST, f"{RUNS}/"})
                 durable.write_json(folder / durable.MANIFEST, {"kind": KIND, "files": files})
@@ -188,7 +188,7 @@ def write_result_folder(result: SensitivityResult, out: Path | str) -> dict[str,
         the path and the cause); the folder's earlier output is then untouched.
     """
     folder = Path(out)
-    with durable.staged(folder, KIND, recognise=_earlier_analysis) as staging:
+    with output_folder.staged(folder, KIND, recognise=_earlier_analysis) as staging:
         written = write_tables(result, staging.folder)
         figures = write_figures(result, staging.folder / "figures")
         written |= {f"figure:{stem}": path for stem, path in figures.items()}

@@ -135,20 +135,12 @@ def analyse(
 
     Parameters
     ----------
-    scenario : Scenario or str
-        A scenario, or the name or path of a scenario file.
     factors : sequence of Factor, optional
         What to vary (:func:`factors_of`); every uncertain input when omitted.
     settings : SobolSettings or MorrisSettings
         The analysis and its sizes.
-    seed : int
-        Non-negative seed of the design, the runs and the bootstrap.
-    execution : Execution, optional
-        Executor, workers, scheduler, chunk size (a local process pool by default).
-    out : Path or str, optional
-        Folder of the runs: rerun with the same folder to resume an interrupted analysis.
-    progress : callable, optional
-        Called with a :class:`sim.sweep.SweepProgress` after each chunk of runs.
+
+    ``scenario``, ``seed``, ``execution``, ``out`` and ``progress`` are as for :func:`sobol`.
     """
     resolved = _scenario(scenario)
     chosen = factors_of(resolved) if factors is None else tuple(factors)
@@ -246,16 +238,7 @@ def sobol(
         bootstrap=bootstrap,
         confidence=confidence,
     )
-    resolved = _scenario(scenario)
-    return analyse(
-        resolved,
-        factors_of(resolved, inputs),
-        settings,
-        seed=seed,
-        execution=execution,
-        out=out,
-        progress=progress,
-    )
+    return _analyse(scenario, inputs, settings, seed, execution, out, progress)
 
 
 def morris(
@@ -294,6 +277,19 @@ def morris(
         bootstrap=bootstrap,
         confidence=confidence,
     )
+    return _analyse(scenario, inputs, settings, seed, execution, out, progress)
+
+
+def _analyse(
+    scenario: Scenario | str,
+    inputs: Sequence[str] | InputSet,
+    settings: SobolSettings | MorrisSettings,
+    seed: int,
+    execution: Execution | None,
+    out: Path | str | None,
+    progress: ProgressCallback | None,
+) -> SensitivityResult:
+    """Analyse ``scenario`` over ``inputs`` as ``settings`` say (the work of sobol and morris)."""
     resolved = _scenario(scenario)
     return analyse(
         resolved,

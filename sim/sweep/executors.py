@@ -20,7 +20,6 @@ import signal
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from concurrent.futures.process import ProcessPoolExecutor
-from types import TracebackType
 from typing import Any, Self
 
 from sim.errors import InputError
@@ -189,12 +188,7 @@ class Executors:
         self.executor.shutdown(wait=False, cancel_futures=True)
         self._start_pool()
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
+    def __exit__(self, kind: object, error: BaseException | None, trace: object) -> None:
         """Stop the executor: wait for its work after success, cancel what is queued on error."""
         name = self.execution.executor
         if name == "process" and error is None:

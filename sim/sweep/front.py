@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Executor
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Unpack
 
 import pandas as pd
 
 from sim.errors import InputError
-from sim.execution import Execution, ExecutorName, execution_of
+from sim.execution import Execution, ExecutionFields, execution_of
 from sim.sweep.plan import Keep, Plan, RunStatistics, make_plan
 from sim.sweep.progress import ProgressCallback
 from sim.sweep.results import read_results
@@ -31,10 +30,7 @@ def sweep(
     execution: Execution | None = None,
     keep: Keep = "summary",
     progress: ProgressCallback | bool | None = None,
-    executor: ExecutorName | Executor | None = None,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    chunk_size: int | None = None,
+    **fields: Unpack[ExecutionFields],
 ) -> pd.DataFrame:
     """Run several scenarios (optionally crossed with a design) and return tidy results.
 
@@ -59,9 +55,7 @@ def sweep(
         [scenarios] if isinstance(scenarios, Scenario | str) else scenarios
     )
     plan = make_plan(listed, design, replicates=replicates, seed=seed, keep=keep)
-    chosen = execution_of(
-        execution, executor=executor, workers=workers, scheduler=scheduler, chunk_size=chunk_size
-    )
+    chosen = execution_of(execution, **fields)
     return _results(plan, out, chosen, progress_callback(progress, plan.name))
 
 
@@ -75,11 +69,8 @@ def run_design(
     execution: Execution | None = None,
     keep: Keep = "summary",
     progress: ProgressCallback | bool | None = None,
-    executor: ExecutorName | Executor | None = None,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    chunk_size: int | None = None,
     statistics: RunStatistics | None = None,
+    **fields: Unpack[ExecutionFields],
 ) -> pd.DataFrame:
     """Run a scenario at every row of a design, ``replicates`` times each.
 
@@ -127,9 +118,7 @@ def run_design(
     plan = make_plan(
         [scenario], design, replicates=replicates, seed=seed, keep=keep, statistics=statistics
     )
-    chosen = execution_of(
-        execution, executor=executor, workers=workers, scheduler=scheduler, chunk_size=chunk_size
-    )
+    chosen = execution_of(execution, **fields)
     return _results(plan, out, chosen, progress_callback(progress, plan.name))
 
 

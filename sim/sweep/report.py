@@ -12,7 +12,7 @@ Written from the folder alone (:func:`sim.sweep.read_results`), beside the runs:
     tipping_points.csv            every curve's largest jump, and whether it is a tipping point
     conditions.csv                boxes of input ranges where the outcome holds (PRIM)
 
-The sweep owns these files (:func:`sim.durable.staged` into its own folder): a resumed or
+The sweep owns these files (:func:`sim.output_folder.staged` into its own folder): a resumed or
 extended sweep writes them again.
 """
 
@@ -27,7 +27,7 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim import durable, store
+from sim import output_folder, store
 from sim.headline import difference_text, range_text, value_text
 from sim.names import HEADLINE, benefit_outputs, capitalised, header, unit
 from sim.outcomes import DEFAULT_OUTCOME, Discovery, Outcome, conditions, conditions_table
@@ -398,7 +398,7 @@ def write_report(
     """
     folder = Path(out)
     findings = sweep_findings(folder, outcome)
-    with durable.staged(
+    with output_folder.staged(
         folder, store.KIND, replace=False, recognise=store.earlier_sweep
     ) as staging:
         target = staging.folder

@@ -19,16 +19,16 @@ import dataclasses
 import math
 from collections import deque
 from collections.abc import Iterator, Mapping
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 import pandas as pd
 
 from sim import durable, store
 from sim.errors import InputError, SweepError
-from sim.execution import Execution, ExecutorName, execution_of
+from sim.execution import Execution, ExecutionFields, execution_of
 from sim.provenance import environment
 from sim.sweep.executors import Executors
 from sim.sweep.plan import Plan, RunId, expected_runs
@@ -56,10 +56,7 @@ def run_plan(
     execution: Execution | None = None,
     progress: ProgressCallback | bool | None = None,
     retry_failed: bool = False,
-    executor: ExecutorName | Executor | None = None,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    chunk_size: int | None = None,
+    **fields: Unpack[ExecutionFields],
 ) -> SweepStatus:
     """Run (or resume, or extend) ``plan`` into the folder ``out``; return its status.
 
@@ -81,9 +78,7 @@ def run_plan(
     executor, workers, scheduler, chunk_size
         The fields of ``execution`` given one by one instead (not with ``execution``).
     """
-    chosen = execution_of(
-        execution, executor=executor, workers=workers, scheduler=scheduler, chunk_size=chunk_size
-    )
+    chosen = execution_of(execution, **fields)
     return execute(plan, out, chosen, progress_callback(progress, plan.name), retry_failed)
 
 

@@ -24,6 +24,7 @@ NOT_MODEL = frozenset(
         "labels.py",
         "model.py",
         "outcomes.py",
+        "output_folder.py",
         "pages.py",
         "palette.py",
         "provenance.py",
