@@ -245,7 +245,8 @@ REPORTS = {
     "sweep": ("report.html", r"^Sweep small_sweep$", "li", r"(falls|rises) from|no tipping point"),
     "sensitivity": ("brief.html", r"^Which inputs change sharing most", "p strong",
                     r"(?i)final-year share"),
-    "calibrate": ("report.html", r"^Calibration of sentinel_replay", "li", r"target statistics"),
+    "calibrate": ("report.html", r"^Calibration of sentinel_replay", "li",
+                  r"Screening ruled out \d+% of the prior"),
 }  # fmt: skip
 
 
