@@ -369,16 +369,25 @@ def TippingPanel(state: PageState, cache: SweepCache) -> None:
                 stale_note(sweep, lever),
                 classes=["sharesim-tipping-stale"],
             )
-        value = state.levers[sweep.lever].value
-        # Redrawn on every lever move while shown: the curve and its bootstrap only when
-        # the sweep, the output or the marked value change.
-        spec, said = solara.use_memo(
-            lambda: (curve_chart(sweep, measure, value), describe(sweep, measure)),
-            [id(sweep), measure.key, value],
-        )
-        Figure(spec, classes=["sharesim-chart"])
-        solara.Text(said, classes=["sharesim-tipping-result"])
-        solara.Text(sweep_caption(sweep, measure), classes=["sharesim-caption"])
+        TippingCurve(sweep, measure, state.levers[sweep.lever].value)
+
+
+@solara.component
+def TippingCurve(sweep: Sweep, measure: Measure, value: float) -> None:
+    """Draw the curve of the sweep shown and say what it shows, with ``value`` marked on it.
+
+    A component of its own, drawn only once there is a sweep to show, so that its hook runs
+    on every render it is part of (the panel above returns early before any sweep).
+    """
+    # Redrawn on every lever move while shown: the curve and its bootstrap only when the
+    # sweep, the output or the marked value change.
+    spec, said = solara.use_memo(
+        lambda: (curve_chart(sweep, measure, value), describe(sweep, measure)),
+        [id(sweep), measure.key, value],
+    )
+    Figure(spec, classes=["sharesim-chart"])
+    solara.Text(said, classes=["sharesim-tipping-result"])
+    solara.Text(sweep_caption(sweep, measure), classes=["sharesim-caption"])
 
 
 def stale_note(sweep: Sweep, lever: str) -> str:
