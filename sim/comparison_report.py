@@ -3,7 +3,7 @@
 The answer in a sentence, partnership-wide differences, and the paired difference per partner with
 its interval, as a figure and a table.
 
-Every function returns a figure or text; :func:`sim.run_folder.write_comparison` writes them.
+Every function returns a figure or text; :func:`sim.comparison_folder.write_comparison` writes them.
 """
 
 from __future__ import annotations

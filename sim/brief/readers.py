@@ -160,8 +160,8 @@ def _changed_parameters(first: str, second: str) -> list[str]:
 
 def read_comparison(folder: Path, manifest: dict[str, Any], outcome: Outcome) -> Evidence:
     """Read a comparison folder (its last comparison): the answer and what else it changes."""
+    from sim.comparison_folder import read_comparison as read
     from sim.comparison_report import answer, partner_changes
-    from sim.run_folder import read_comparison as read
 
     comparison, manifest = read(folder)
     table = comparison.table

@@ -187,9 +187,9 @@ def compare_command(
     """
     # Start-up time: imported only when the command runs; loads pandas, numba and matplotlib.
     from sim.comparison import compare_results
+    from sim.comparison_folder import check_comparison_folder, write_comparison
     from sim.metrics import summary_metrics
     from sim.run import run
-    from sim.run_folder import check_comparison_folder, write_comparison
 
     if out is not None:
         check_comparison_folder(out)

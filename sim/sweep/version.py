@@ -14,6 +14,7 @@ NOT_MODEL = frozenset(
     {
         "__init__.py",
         "comparison.py",
+        "comparison_folder.py",
         "comparison_report.py",
         "design.py",
         "discovery.py",
