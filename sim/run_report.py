@@ -31,6 +31,9 @@ from sim.weeks import date_axis
 
 BAND_LABEL = "90% of runs"
 
+SHARE_TICKS = (0.0, 0.25, 0.5, 0.75, 1.0)
+"""The y ticks of the per-partner panels: every quantity drawn there is a share."""
+
 
 def _grid(n: int) -> tuple[int, int]:
     cols = min(4, n)
@@ -90,8 +93,12 @@ def _panel_figures(result: RunResult, panels: Sequence[Panels]) -> Iterator[Figu
     The grid of panels (a panel per partner, with its grid and titles) costs most of the
     drawing, and it is the same for every quantity: it is made once, and each quantity's
     lines, labels and title replace the previous one's when the next figure is asked for. So
-    a figure is only good until then: save it first. The layout is computed again for each,
-    so every figure is exactly what it would be if drawn on its own.
+    a figure is only good until then: save it first.
+
+    The layout (margins and gaps) is computed once, for the first quantity, and kept: it
+    depends on the panel titles, the tick labels (fixed: every quantity is a share from 0 to 1)
+    and the heights of the y label and the title, which every quantity shares (a y label is
+    drawn upright, so its length does not move the margins).
     """
     names = result.trajectory.names
     rows, cols = _grid(len(names))
@@ -104,9 +111,9 @@ def _panel_figures(result: RunResult, panels: Sequence[Panels]) -> Iterator[Figu
     for a, ax in enumerate(shown):
         ax.set_title(names[a], fontsize=9)
         ax.grid(alpha=0.3)
-    # The layout starts from the same margins for every quantity, as on a figure of its own.
-    margins = {k: getattr(fig.subplotpars, k) for k in ("left", "right", "bottom", "top")}
-    margins |= {k: getattr(fig.subplotpars, k) for k in ("wspace", "hspace")}
+    # Fixed ticks spare every panel's locator a search on every draw.
+    shown[0].set_yticks(SHARE_TICKS)
+    laid_out = False
     for panel in panels:
         values = panel.values(result)
         drawn: list[Artist] = []
@@ -127,8 +134,9 @@ def _panel_figures(result: RunResult, panels: Sequence[Panels]) -> Iterator[Figu
             ax.set_ylabel(panel.ylabel)
         drawn.append(axes.flat[0].legend(fontsize=7, loc="lower right"))
         fig.suptitle(f"{panel.title} — {result.scenario}, {result.replicates} runs")
-        fig.subplots_adjust(**margins)
-        fig.tight_layout()
+        if not laid_out:
+            fig.tight_layout()
+            laid_out = True
         yield fig
         for artist in drawn:
             artist.remove()
