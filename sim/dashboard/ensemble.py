@@ -21,7 +21,6 @@ from __future__ import annotations
 import functools
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -37,6 +36,7 @@ from sim.benefit import hours_per_week, mean_latency, weekly_latency
 from sim.dashboard.choices import REPLAY, Catalog, DashboardInputError, Settings
 from sim.dashboard.help import PanelHeading
 from sim.dashboard.levers import LEVERS, lever_label
+from sim.dashboard.recent import Recent
 from sim.dashboard.state import PageState
 from sim.dashboard.vega import (
     WHEN,
@@ -226,9 +226,7 @@ class BandCache:
 
     def __init__(self, catalog: Catalog, size: int = CACHE_SIZE) -> None:
         self._catalog = catalog
-        self._size = size
-        self._bands: OrderedDict[tuple[Settings, int], Band] = OrderedDict()
-        self._lock = threading.Lock()
+        self._bands: Recent[tuple[Settings, int], Band] = Recent(size)
         self.shown: Ensemble | None = None
         """The ensemble last drawn, kept on screen while the next one runs (even when the
         panel is rebuilt, as it is on a change of scenario)."""
@@ -236,16 +234,10 @@ class BandCache:
     def band(self, settings: Settings, replicates: int = REPLICATES) -> Band:
         """Return the band of ``settings``, running the engine only on a miss."""
         key = (settings, replicates)
-        with self._lock:
-            if key in self._bands:
-                self._bands.move_to_end(key)
-                return self._bands[key]
-        band = run_band(self._catalog, settings, replicates)
-        with self._lock:
-            self._bands[key] = band
-            while len(self._bands) > self._size:
-                self._bands.popitem(last=False)
-        return band
+        known = self._bands.get(key)
+        if known is not None:
+            return known
+        return self._bands.put(key, run_band(self._catalog, settings, replicates))
 
 
 @dataclass(frozen=True)

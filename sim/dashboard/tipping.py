@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import altair as alt
@@ -29,6 +28,7 @@ from sim.dashboard.choices import Catalog, DashboardInputError, Settings, slider
 from sim.dashboard.ensemble import CACHE_SIZE, MEASURES, RECORDING_SHARE, Measure
 from sim.dashboard.help import PanelHeading
 from sim.dashboard.levers import LEVERS, lever_label
+from sim.dashboard.recent import Recent
 from sim.dashboard.state import PageState
 from sim.dashboard.vega import Figure, Spec, fill, named_data, styled
 from sim.params import PARAMETERS
@@ -162,33 +162,21 @@ class SweepCache:
 
     def __init__(self, catalog: Catalog, size: int = CACHE_SIZE) -> None:
         self._catalog = catalog
-        self._size = size
-        self._sweeps: OrderedDict[tuple[Settings, str], Sweep] = OrderedDict()
-        self._lock = threading.Lock()
+        self._sweeps: Recent[tuple[Settings, str], Sweep] = Recent(size)
         self.shown: Sweep | None = None
         """The sweep last drawn, kept on screen (marked) once the settings move on."""
 
     def peek(self, settings: Settings, lever: str) -> Sweep | None:
         """Return the sweep of ``lever`` at ``settings`` if it has been run, without running it."""
-        key = (swept_settings(self._catalog, settings, lever), lever)
-        with self._lock:
-            if key in self._sweeps:
-                self._sweeps.move_to_end(key)
-                return self._sweeps[key]
-        return None
+        return self._sweeps.get((swept_settings(self._catalog, settings, lever), lever))
 
     def sweep(self, settings: Settings, lever: str) -> Sweep:
         """Return the sweep of ``lever`` at ``settings``, running the engine only on a miss."""
-        known = self.peek(settings, lever)
+        swept = swept_settings(self._catalog, settings, lever)
+        known = self._sweeps.get((swept, lever))
         if known is not None:
             return known
-        key = (swept_settings(self._catalog, settings, lever), lever)
-        made = run_sweep(self._catalog, key[0], lever)
-        with self._lock:
-            self._sweeps[key] = made
-            while len(self._sweeps) > self._size:
-                self._sweeps.popitem(last=False)
-        return made
+        return self._sweeps.put((swept, lever), run_sweep(self._catalog, swept, lever))
 
 
 # --- the chart and its words --------------------------------------------------------------------
