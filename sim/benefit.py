@@ -47,37 +47,35 @@ CONSTANTS = (
 """The registry constants of what sharing buys, in the order :func:`_gained` reads them."""
 
 
-def _weekly(values: NDArray, runs: int) -> NDArray:
-    """Return a schedule array (T, A) or (B, T, A) as (B, T, A)."""
-    return np.broadcast_to(values, (runs, *values.shape[-2:]))
-
-
 @njit(cache=True)
 def _gained(handled, recorded, interface, live, colocated, constants, latency, spent, saved):  # type: ignore[no-untyped-def]
     """Fill ``latency``, ``spent`` and ``saved`` (B, T, A) in one compiled pass.
 
-    ``constants`` (B, 7) holds :data:`CONSTANTS` per run. Each value is computed with the same
-    operations, in the same order, as the formulas of :func:`benefit` state them.
+    ``constants`` (7, B) holds :data:`CONSTANTS` per run; ``live`` and ``colocated`` are
+    (B, T, A), or (1, T, A) when the runs share their schedule. Each value is computed with the
+    same operations, in the same order, as the formulas of :func:`benefit` state them.
     """
     runs, weeks, a = handled.shape
     for b in range(runs):
-        system, chase_days, pre_system = constants[b, 0], constants[b, 1], constants[b, 2]
-        keying_minutes, workaround, email = constants[b, 3], constants[b, 4], constants[b, 5]
-        chase_minutes = constants[b, 6]
+        system, chase_days, pre_system = constants[0, b], constants[1, b], constants[2, b]
+        keying_minutes, workaround, email = constants[3, b], constants[4, b], constants[5, b]
+        chase_minutes = constants[6, b]
+        live_b = live[b if live.shape[0] > 1 else 0]
+        colocated_b = colocated[b if colocated.shape[0] > 1 else 0]
         for t in range(weeks):
             rec_live = 0
             han_live = 0
             for j in range(a):
-                if live[b, t, j]:
+                if live_b[t, j]:
                     rec_live += recorded[b, t, j]
                     han_live += handled[b, t, j]
             for j in range(a):
                 han, rec = handled[b, t, j], recorded[b, t, j]
                 unrecorded = han - rec
                 chased_share = 0.0
-                if live[b, t, j]:
+                if live_b[t, j]:
                     others = (rec_live - rec) / max(han_live - han, 1)
-                    chased_share = max(1.0 if colocated[b, t, j] else 0.0, others)
+                    chased_share = max(1.0 if colocated_b[t, j] else 0.0, others)
                 chased = unrecorded * chased_share
                 days = rec * system + chased * chase_days + (unrecorded - chased) * pre_system
                 latency[b, t, j] = days / han if han > 0 else np.nan
@@ -119,17 +117,18 @@ def benefit(
     params : mapping of str to float or array (B,)
         At least the benefit constants; one value for all runs or one per run.
     """
-    runs = handled.shape[0]
-    constants = np.empty((runs, len(CONSTANTS)))
-    for column, name in enumerate(CONSTANTS):
-        constants[:, column] = np.asarray(params[name], dtype=float).reshape(-1)
-    latency, spent, saved = (np.empty(handled.shape) for _ in range(3))
+    runs, weeks, a = handled.shape
+    constants = np.empty((len(CONSTANTS), runs))
+    for row, name in enumerate(CONSTANTS):
+        constants[row] = params[name]
+    latency, spent, saved = np.empty((3, runs, weeks, a))
+    shared = (-1, weeks, a)
     _gained(
         handled,
         recorded,
         interface,
-        _weekly(live, runs),
-        _weekly(colocated, runs),
+        live.reshape(shared),
+        colocated.reshape(shared),
         constants,
         latency,
         spent,
