@@ -199,18 +199,14 @@ def stack_parameters(runs: Sequence[Mapping[str, float]]) -> dict[str, FloatArra
     missing = set(PARAMETERS).difference(*[set(r) for r in runs]) if runs else set(PARAMETERS)
     if missing:
         raise ValueError(f"parameter values missing: {sorted(missing)}")
-    return {name: np.array([float(r[name]) for r in runs]) for name in PARAMETERS}
+    table = np.array([[r[name] for name in PARAMETERS] for r in runs], dtype=float)
+    return dict(zip(PARAMETERS, np.ascontiguousarray(table.T), strict=True))
 
 
 def prepare(partnership: Partnership, schedule: Schedule, params: ParameterArrays) -> Batch:
     """Check the inputs of a batch and compute what every week reuses."""
-    sizes = {np.shape(v) for v in params.values()}
-    if len(sizes) != 1 or len(next(iter(sizes))) != 1:
-        raise ValueError(f"parameter arrays must all have one shape (B,), got {sorted(sizes)}")
-    unknown = set(params) - set(PARAMETERS)
-    if unknown or set(PARAMETERS) - set(params):
-        raise ValueError(f"parameters do not match the registry: {sorted(unknown) or 'missing'}")
-    size = next(iter(sizes))[0]
+    table = _parameter_table(params)
+    size = table.shape[0]
     if schedule.batched and schedule.functionality.shape[0] != size:
         raise ValueError("a batched schedule needs one row per run")
     if schedule.live.shape[-1] != partnership.n_partners:
@@ -228,7 +224,7 @@ def prepare(partnership: Partnership, schedule: Schedule, params: ParameterArray
         staff_rate=per_staff[partnership.staff_partner],
         relative_load=relative_load,
     )
-    p = {name: np.asarray(v, float)[:, None] for name, v in params.items()}
+    p = {name: table[:, column : column + 1] for column, name in enumerate(PARAMETERS)}
     return Batch(
         partnership=partnership,
         schedule=schedule,
@@ -237,18 +233,32 @@ def prepare(partnership: Partnership, schedule: Schedule, params: ParameterArray
         static=static,
         burden=p["bureaucracy_burden"] * static.bureaucracy[None],
         workload=p["workload_cost"] * relative_load[None],
-        records=_records(params, size),
+        records=table.view(_RECORD).reshape(size),
         kernel_static=tuple(getattr(static, name) for name in StaticRecord._fields),
         kernel_schedules=_kernel_schedules(schedule, size),
     )
 
 
-def _records(params: ParameterArrays, size: int) -> np.ndarray:
-    """Parameters as a structured array, one record per run: the kernel reads fields by name."""
-    records = np.zeros(size, dtype=[(name, np.float64) for name in PARAMETERS])
-    for name in PARAMETERS:
-        records[name] = params[name]
-    return records
+_RECORD = np.dtype([(name, np.float64) for name in PARAMETERS])
+"""One run's parameters as the kernel reads them: a record with a field per registry name."""
+
+
+def _parameter_table(params: ParameterArrays) -> FloatArray:
+    """Every parameter of every run (B, P), registry order: one row per run, C-contiguous.
+
+    Viewed as :data:`_RECORD`, a row is the run's record.
+    """
+    if params.keys() != set(PARAMETERS):
+        unknown = set(params) - set(PARAMETERS)
+        raise ValueError(f"parameters do not match the registry: {sorted(unknown) or 'missing'}")
+    try:
+        table = np.array([params[name] for name in PARAMETERS], float)
+    except ValueError:  # arrays of different shapes
+        table = np.empty(0)
+    if table.ndim != 2:
+        sizes = sorted({np.shape(v) for v in params.values()})
+        raise ValueError(f"parameter arrays must all have one shape (B,), got {sizes}")
+    return np.ascontiguousarray(table.T)
 
 
 def generators(seeds: Sequence[np.random.SeedSequence | int]) -> list[np.random.Generator]:
