@@ -122,13 +122,12 @@ def benefit(
     for row, name in enumerate(CONSTANTS):
         constants[row] = params[name]
     latency, spent, saved = np.empty((3, runs, weeks, a))
-    shared = (-1, weeks, a)
     _gained(
         handled,
         recorded,
         interface,
-        live.reshape(shared),
-        colocated.reshape(shared),
+        live if live.ndim == 3 else live[None],
+        colocated if colocated.ndim == 3 else colocated[None],
         constants,
         latency,
         spent,

@@ -95,3 +95,16 @@ def test_the_pass_reads_each_runs_own_schedule_and_one_value_for_all_runs(replay
     single = {name: float(params[name][0]) for name in CONSTANTS}
     inputs = (t.handled, t.recorded, t.interface, live, colocated)
     assert _same(benefit(*inputs, single), numpy_benefit(*inputs, single))
+
+
+def test_a_run_of_no_weeks_has_no_benefit_rows(replay):
+    compiled, params, t = replay
+    gained = benefit(
+        t.handled[:, :0],
+        t.recorded[:, :0],
+        t.interface[:, :0],
+        compiled.schedule.live[:0],
+        compiled.schedule.colocated[:0],
+        params,
+    )
+    assert gained.latency_days.shape == (4, 0, compiled.partnership.n_partners)
