@@ -26,6 +26,7 @@ bought (``sim/benefit.py``).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -158,16 +159,13 @@ class Batch:
         As given.
     size : int
         Number of runs ``B``.
-    p : dict of str to array (B, 1)
-        Every parameter as a column that broadcasts over partners or staff.
+    table : float array (B, P)
+        Every parameter of every run, one row per run, in registry order.
     static : Static
         What the runs read of the partnership, including the derived staff rates and
         relative loads.
-    burden, workload : array (B, A)
-        The cost terms that do not change during a run: ``bureaucracy_burden`` times the
-        partner's bureaucracy, and ``workload_cost`` times its relative load.
     records : structured array (B,)
-        The parameters again, one record per run, as the compiled kernel reads them.
+        The rows of ``table`` as the compiled kernel reads them: one record per run.
     kernel_static, kernel_schedules
         ``static`` and each run's schedule, as the compiled kernel reads them.
     """
@@ -175,13 +173,40 @@ class Batch:
     partnership: Partnership
     schedule: Schedule
     size: int
-    p: dict[str, FloatArray]
+    table: FloatArray
     static: Static
-    burden: FloatArray
-    workload: FloatArray
     records: np.ndarray
     kernel_static: tuple[NDArray, ...]
     kernel_schedules: tuple[tuple[NDArray, ...], ...]
+
+    def parameter(self, name: str) -> FloatArray:
+        """Parameter ``name`` of every run, a column (B, 1) of ``table``.
+
+        It broadcasts over partners or staff.
+        """
+        column = _COLUMNS[name]
+        return self.table[:, column : column + 1]
+
+    @functools.cached_property
+    def p(self) -> dict[str, FloatArray]:
+        """Every parameter by name, each as :meth:`parameter` gives it."""
+        return {name: self.parameter(name) for name in PARAMETERS}
+
+    @functools.cached_property
+    def burden(self) -> FloatArray:
+        """``bureaucracy_burden`` times each partner's bureaucracy (B, A).
+
+        A cost term that does not change during a run.
+        """
+        return self.parameter("bureaucracy_burden") * self.static.bureaucracy[None]
+
+    @functools.cached_property
+    def workload(self) -> FloatArray:
+        """``workload_cost`` times each partner's relative load (B, A).
+
+        A cost term that does not change during a run.
+        """
+        return self.parameter("workload_cost") * self.static.relative_load[None]
 
     @property
     def batched_schedule(self) -> bool:
@@ -196,10 +221,13 @@ class Batch:
 
 def stack_parameters(runs: Sequence[Mapping[str, float]]) -> dict[str, FloatArray]:
     """Turn one full parameter mapping per run into arrays of shape (B,) per name."""
-    missing = set(PARAMETERS).difference(*[set(r) for r in runs]) if runs else set(PARAMETERS)
-    if missing:
+    try:
+        table = np.array([[r[name] for name in PARAMETERS] for r in runs], dtype=float)
+    except KeyError:
+        table = np.empty(0)
+    if table.ndim != 2:
+        missing = set(PARAMETERS).difference(*[set(r) for r in runs])
         raise ValueError(f"parameter values missing: {sorted(missing)}")
-    table = np.array([[r[name] for name in PARAMETERS] for r in runs], dtype=float)
     return dict(zip(PARAMETERS, np.ascontiguousarray(table.T), strict=True))
 
 
@@ -224,15 +252,12 @@ def prepare(partnership: Partnership, schedule: Schedule, params: ParameterArray
         staff_rate=per_staff[partnership.staff_partner],
         relative_load=relative_load,
     )
-    p = {name: table[:, column : column + 1] for column, name in enumerate(PARAMETERS)}
     return Batch(
         partnership=partnership,
         schedule=schedule,
         size=size,
-        p=p,
+        table=table,
         static=static,
-        burden=p["bureaucracy_burden"] * static.bureaucracy[None],
-        workload=p["workload_cost"] * relative_load[None],
         records=table.view(_RECORD).reshape(size),
         kernel_static=tuple(getattr(static, name) for name in StaticRecord._fields),
         kernel_schedules=_kernel_schedules(schedule, size),
@@ -241,6 +266,8 @@ def prepare(partnership: Partnership, schedule: Schedule, params: ParameterArray
 
 _RECORD = np.dtype([(name, np.float64) for name in PARAMETERS])
 """One run's parameters as the kernel reads them: a record with a field per registry name."""
+_COLUMNS = {name: column for column, name in enumerate(PARAMETERS)}
+"""Each parameter's column in a batch's table."""
 
 
 def _parameter_table(params: ParameterArrays) -> FloatArray:
@@ -289,17 +316,21 @@ def initial_state(batch: Batch, rngs: Sequence[np.random.Generator]) -> State:
     ``prior_use_habit`` (DOMAIN.md P9); partners start at their initial buy-in and interface
     stage. Every other state array starts at zero.
     """
-    partnership, p = batch.partnership, batch.p
-    b, n = batch.size, partnership.n_staff
+    partnership = batch.partnership
+    b = batch.size
     if len(rngs) != b:
         raise ValueError(f"{len(rngs)} generators for a batch of {b} runs")
-    normals = np.stack([rng.standard_normal(n) for rng in rngs])
-    uniforms = np.stack([rng.random(n) for rng in rngs])
-    prior = partnership.prior_use[partnership.staff_partner]
     state = allocate(State, (b,), partnership.sizes)
-    state["attitude"][:] = _clip01(p["attitude_mean"] + p["attitude_spread"] * normals)
-    state["habit"][:] = np.where(prior[None], p["prior_use_habit"], 0.0)
-    state["risk"][:] = 0.5 + uniforms
+    attitude, risk = state["attitude"], state["risk"]
+    for run, rng in enumerate(rngs):
+        rng.standard_normal(out=attitude[run])
+        rng.random(out=risk[run])
+    attitude *= batch.parameter("attitude_spread")
+    attitude += batch.parameter("attitude_mean")
+    np.clip(attitude, 0.0, 1.0, out=attitude)
+    risk += 0.5
+    prior = partnership.prior_use[partnership.staff_partner]
+    state["habit"][:] = np.where(prior[None], batch.parameter("prior_use_habit"), 0.0)
     state["trained"][:] = prior
     state["buy_in"][:] = partnership.initial_buy_in
     allowed = partnership.interface_allowed
