@@ -344,8 +344,10 @@ def advance(rng, first_week, last_week, p, static, schedule, state, out):  # typ
                 + p.bureaucracy_burden * bureaucracy[j]
                 + p.workload_cost * relative_load[j]
             )
-        # Each member of staff's chance, then their recorded cases; then, after every recorded
-        # count, the unrecorded ones. Poisson thinning gives independent counts.
+        # Each partner's staff: their chances, then their recorded cases; after every recorded
+        # count, the unrecorded ones. Poisson thinning gives independent counts. The chances
+        # have a loop of their own: without the sampler's branches between them, the
+        # exponentials overlap in the processor.
         for j in range(a):
             if not live[j]:
                 for i in range(first[j], first[j + 1]):
@@ -362,9 +364,9 @@ def advance(rng, first_week, last_week, p, static, schedule, state, out):  # typ
                     - risk_weight * risk[i]
                     + (training_relief if trained[i] else 0.0)
                 )
-                chance = 1.0 / (1.0 + math.exp(-gain * balance))
-                probability[i] = chance
-                staff_recorded[i] = poisson(rng, staff_rate[i] * rate_scale * chance)
+                probability[i] = 1.0 / (1.0 + math.exp(-gain * balance))
+            for i in range(first[j], first[j + 1]):
+                staff_recorded[i] = poisson(rng, staff_rate[i] * rate_scale * probability[i])
         for j in range(a):
             rec_total = 0.0
             han_total = 0.0
