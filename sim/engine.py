@@ -327,7 +327,7 @@ def initial_state(batch: Batch, rngs: Sequence[np.random.Generator]) -> State:
         rng.random(out=risk[run])
     attitude *= batch.parameter("attitude_spread")
     attitude += batch.parameter("attitude_mean")
-    np.clip(attitude, 0.0, 1.0, out=attitude)
+    np.minimum(np.maximum(attitude, 0.0, out=attitude), 1.0, out=attitude)
     risk += 0.5
     prior = partnership.prior_use[partnership.staff_partner]
     state["habit"][:] = np.where(prior[None], batch.parameter("prior_use_habit"), 0.0)
