@@ -239,19 +239,7 @@ def prepare(partnership: Partnership, schedule: Schedule, params: ParameterArray
         raise ValueError("a batched schedule needs one row per run")
     if schedule.live.shape[-1] != partnership.n_partners:
         raise ValueError("schedule and partnership disagree on the number of partners")
-    per_staff = np.asarray(partnership.caseload, float) / np.asarray(partnership.staff)
-    mean_per_staff = float(np.sum(partnership.caseload)) / partnership.n_staff
-    relative_load = per_staff / mean_per_staff if mean_per_staff > 0 else per_staff * 0.0
-    static = Static(
-        staff_partner=partnership.staff_partner,
-        staff=np.asarray(partnership.staff, np.int64),
-        involvement=np.asarray(partnership.involvement, float),
-        bureaucracy=np.asarray(partnership.bureaucracy, float),
-        interface_allowed=np.asarray(partnership.interface_allowed, bool),
-        priority=np.asarray(partnership.priority, bool),
-        staff_rate=per_staff[partnership.staff_partner],
-        relative_load=relative_load,
-    )
+    static = partnership.static
     return Batch(
         partnership=partnership,
         schedule=schedule,
@@ -268,6 +256,7 @@ _RECORD = np.dtype([(name, np.float64) for name in PARAMETERS])
 """One run's parameters as the kernel reads them: a record with a field per registry name."""
 _COLUMNS = {name: column for column, name in enumerate(PARAMETERS)}
 """Each parameter's column in a batch's table."""
+_NAMES = frozenset(PARAMETERS)
 
 
 def _parameter_table(params: ParameterArrays) -> FloatArray:
@@ -275,7 +264,7 @@ def _parameter_table(params: ParameterArrays) -> FloatArray:
 
     Viewed as :data:`_RECORD`, a row is the run's record.
     """
-    if params.keys() != set(PARAMETERS):
+    if params.keys() != _NAMES:
         unknown = set(params) - set(PARAMETERS)
         raise ValueError(f"parameters do not match the registry: {sorted(unknown) or 'missing'}")
     try:
