@@ -11,6 +11,11 @@ draws a normal and a uniform per member of staff.
 nothing else. With the same seed it reproduces the engine's own draws (:func:`record_draws`
 keeps the engine's recorded cases to check it), so its time is what the run would cost if the
 model's rules were free: the engine's time over it is its overhead.
+
+This is the project's one floor: the same draws, from the same generator and bit generator, by
+the same sampler as the kernel, timed alone in compiled code in the process that times the
+engine. ``speed.measure`` times it beside a whole engine run (``bench_engine.py`` reports the
+ratio, ``tests/test_speed_ratio.py`` bounds it) and ``bench_rules.py`` beside the kernel alone.
 """
 
 from __future__ import annotations

@@ -35,11 +35,13 @@ REPEATS: Mapping[str, int] = {
     "reference": 3,
     "agency_mesa": 5,
     "whole_array": 10,
-    "engine_single": 20,
+    "engine_single": 100,
     "engine_batched": 3,
-    "rng_floor": 20,
+    "rng_floor": 100,
 }
-"""Default repeats of each timing (each figure is the best of them)."""
+"""Default repeats of each timing (each figure is the best of them). A run and its floor take
+a few milliseconds each, so their ratio gets many repeats: the best of 20 still moved by 0.05
+from one call to the next on a busy machine."""
 
 
 def best_of(repeats: int, work: Callable[[], object]) -> float:

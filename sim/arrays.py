@@ -182,6 +182,23 @@ class Partnership:
         """The length of each per-run axis: staff ``N`` and partners ``A``."""
         return {"staff": self.n_staff, "partner": self.n_partners}
 
+    @functools.cached_property
+    def static(self) -> Static:
+        """What a run reads of this partnership, derived once (its arrays are never changed)."""
+        per_staff = np.asarray(self.caseload, float) / np.asarray(self.staff)
+        mean_per_staff = float(np.sum(self.caseload)) / self.n_staff
+        relative_load = per_staff / mean_per_staff if mean_per_staff > 0 else per_staff * 0.0
+        return Static(
+            staff_partner=self.staff_partner,
+            staff=np.asarray(self.staff, np.int64),
+            involvement=np.asarray(self.involvement, float),
+            bureaucracy=np.asarray(self.bureaucracy, float),
+            interface_allowed=np.asarray(self.interface_allowed, bool),
+            priority=np.asarray(self.priority, bool),
+            staff_rate=per_staff[self.staff_partner],
+            relative_load=relative_load,
+        )
+
 
 @dataclass(frozen=True)
 class Static:

@@ -1,8 +1,9 @@
 """What sharing buys: information latency and staff time, per run, week and partner.
 
 Both are cheap functions of what a run already counts (cases handled and recorded, the
-interface stage, who is live and who is co-located), computed after the run with numpy, so
-they add nothing to the engine's weekly loop. Their constants are registry parameters
+interface stage, who is live and who is co-located), computed after the run in one
+compiled pass over its weekly counts (:func:`benefit`), so they add nothing to the engine's
+weekly loop and little to a run. Their constants are registry parameters
 (``sim/params.py``, "what sharing buys"), with the evidence they rest on:
 
 - **Latency** (``shared/DOMAIN.md`` P13): a case recorded on the system reaches partners the
@@ -24,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
+from numba import njit
 from numpy.typing import ArrayLike, NDArray
 
 from sim.arrays import Benefit, FloatArray, Trajectory
@@ -33,23 +35,59 @@ FINAL_YEAR = slice(-52, None)
 """The last 52 weeks of a run: the final year summaries read."""
 
 
-def _column(params: Mapping[str, ArrayLike], name: str) -> FloatArray:
-    """Parameter ``name`` (one value, or one per run) shaped to broadcast over (B, T, A)."""
-    return np.asarray(params[name], dtype=float).reshape(-1, 1, 1)
+CONSTANTS = (
+    "system_latency_days",
+    "chase_latency_days",
+    "pre_system_latency_days",
+    "double_keying_minutes",
+    "workaround_minutes",
+    "email_minutes",
+    "chase_minutes",
+)
+"""The registry constants of what sharing buys, in the order :func:`_gained` reads them."""
 
 
-def _weekly(values: NDArray, runs: int) -> NDArray:
-    """Return a schedule array (T, A) or (B, T, A) as (B, T, A)."""
-    return np.broadcast_to(values, (runs, *values.shape[-2:]))
+@njit(cache=True)
+def _gained(handled, recorded, interface, live, colocated, constants, latency, spent, saved):  # type: ignore[no-untyped-def]
+    """Fill ``latency``, ``spent`` and ``saved`` (B, T, A) in one compiled pass.
 
-
-def partners_share(recorded: NDArray, handled: NDArray, live: NDArray) -> FloatArray:
-    """Return the recording share of the other live partners per run, week and partner (B, T, A)."""
-    rec = np.where(live, recorded, 0)
-    han = np.where(live, handled, 0)
-    other_rec = rec.sum(axis=2, keepdims=True) - rec
-    other_han = han.sum(axis=2, keepdims=True) - han
-    return other_rec / np.maximum(other_han, 1)
+    ``constants`` (7, B) holds :data:`CONSTANTS` per run; ``live`` and ``colocated`` are
+    (B, T, A), or (1, T, A) when the runs share their schedule. Each value is computed with the
+    same operations, in the same order, as the formulas of :func:`benefit` state them.
+    """
+    runs, weeks, a = handled.shape
+    for b in range(runs):
+        system, chase_days, pre_system = constants[0, b], constants[1, b], constants[2, b]
+        keying_minutes, workaround, email = constants[3, b], constants[4, b], constants[5, b]
+        chase_minutes = constants[6, b]
+        live_b = live[b if live.shape[0] > 1 else 0]
+        colocated_b = colocated[b if colocated.shape[0] > 1 else 0]
+        for t in range(weeks):
+            rec_live = 0
+            han_live = 0
+            for j in range(a):
+                if live_b[t, j]:
+                    rec_live += recorded[b, t, j]
+                    han_live += handled[b, t, j]
+            for j in range(a):
+                han, rec = handled[b, t, j], recorded[b, t, j]
+                unrecorded = han - rec
+                chased_share = 0.0
+                if live_b[t, j]:
+                    others = (rec_live - rec) / max(han_live - han, 1)
+                    chased_share = max(1.0 if colocated_b[t, j] else 0.0, others)
+                chased = unrecorded * chased_share
+                days = rec * system + chased * chase_days + (unrecorded - chased) * pre_system
+                latency[b, t, j] = days / han if han > 0 else np.nan
+                if interface[b, t, j] == InterfaceState.LIVE:
+                    keying = 0.0
+                elif interface[b, t, j] == InterfaceState.WORKAROUND:
+                    keying = workaround
+                else:
+                    keying = keying_minutes
+                minutes = rec * keying + unrecorded * email + chased * chase_minutes
+                spent[b, t, j] = minutes / 60.0
+                saved[b, t, j] = (han * email - minutes) / 60.0
 
 
 def benefit(
@@ -62,6 +100,14 @@ def benefit(
 ) -> Benefit:
     """Latency and staff time of every run, week and partner.
 
+    For every run, week and partner: of the cases not recorded, partners chase the share
+    ``max(co-located, partners' share)`` when the partner is live (none otherwise); latency is
+    ``(recorded * system + chased * chase + (unrecorded - chased) * pre-system) / handled``
+    days (NaN when nothing was handled); minutes on sharing are ``recorded * keying +
+    unrecorded * email + chased * chase_minutes``, with keying 0 once the interface is live
+    and the workaround's minutes while one is in use; time saved is ``handled * email``
+    minus that. Computed in one compiled pass (:func:`_gained`).
+
     Parameters
     ----------
     handled, recorded, interface : int array (B, T, A)
@@ -71,37 +117,23 @@ def benefit(
     params : mapping of str to float or array (B,)
         At least the benefit constants; one value for all runs or one per run.
     """
-    runs = handled.shape[0]
-    live_now = _weekly(live, runs)
-    contact = _weekly(colocated, runs)
-    unrecorded = handled - recorded
-    chased_share = np.where(
-        live_now, np.maximum(contact, partners_share(recorded, handled, live_now)), 0.0
+    runs, weeks, a = handled.shape
+    constants = np.empty((len(CONSTANTS), runs))
+    for row, name in enumerate(CONSTANTS):
+        constants[row] = params[name]
+    latency, spent, saved = np.empty((3, runs, weeks, a))
+    _gained(
+        handled,
+        recorded,
+        interface,
+        live if live.ndim == 3 else live[None],
+        colocated if colocated.ndim == 3 else colocated[None],
+        constants,
+        latency,
+        spent,
+        saved,
     )
-    chased = unrecorded * chased_share
-    days = (
-        recorded * _column(params, "system_latency_days")
-        + chased * _column(params, "chase_latency_days")
-        + (unrecorded - chased) * _column(params, "pre_system_latency_days")
-    )
-    with np.errstate(invalid="ignore", divide="ignore"):
-        latency = np.where(handled > 0, days / handled, np.nan)
-    keying = np.where(
-        interface == InterfaceState.LIVE,
-        0.0,
-        np.where(
-            interface == InterfaceState.WORKAROUND,
-            _column(params, "workaround_minutes"),
-            _column(params, "double_keying_minutes"),
-        ),
-    )
-    email = _column(params, "email_minutes")
-    minutes = recorded * keying + unrecorded * email + chased * _column(params, "chase_minutes")
-    return Benefit(
-        latency_days=latency,
-        sharing_hours=minutes / 60.0,
-        saved_hours=(handled * email - minutes) / 60.0,
-    )
+    return Benefit(latency_days=latency, sharing_hours=spent, saved_hours=saved)
 
 
 def weekly_latency(trajectory: Trajectory) -> FloatArray:

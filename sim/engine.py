@@ -26,6 +26,7 @@ bought (``sim/benefit.py``).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -158,16 +159,13 @@ class Batch:
         As given.
     size : int
         Number of runs ``B``.
-    p : dict of str to array (B, 1)
-        Every parameter as a column that broadcasts over partners or staff.
+    table : float array (B, P)
+        Every parameter of every run, one row per run, in registry order.
     static : Static
         What the runs read of the partnership, including the derived staff rates and
         relative loads.
-    burden, workload : array (B, A)
-        The cost terms that do not change during a run: ``bureaucracy_burden`` times the
-        partner's bureaucracy, and ``workload_cost`` times its relative load.
     records : structured array (B,)
-        The parameters again, one record per run, as the compiled kernel reads them.
+        The rows of ``table`` as the compiled kernel reads them: one record per run.
     kernel_static, kernel_schedules
         ``static`` and each run's schedule, as the compiled kernel reads them.
     """
@@ -175,13 +173,40 @@ class Batch:
     partnership: Partnership
     schedule: Schedule
     size: int
-    p: dict[str, FloatArray]
+    table: FloatArray
     static: Static
-    burden: FloatArray
-    workload: FloatArray
     records: np.ndarray
     kernel_static: tuple[NDArray, ...]
     kernel_schedules: tuple[tuple[NDArray, ...], ...]
+
+    def parameter(self, name: str) -> FloatArray:
+        """Parameter ``name`` of every run, a column (B, 1) of ``table``.
+
+        It broadcasts over partners or staff.
+        """
+        column = _COLUMNS[name]
+        return self.table[:, column : column + 1]
+
+    @functools.cached_property
+    def p(self) -> dict[str, FloatArray]:
+        """Every parameter by name, each as :meth:`parameter` gives it."""
+        return {name: self.parameter(name) for name in PARAMETERS}
+
+    @functools.cached_property
+    def burden(self) -> FloatArray:
+        """``bureaucracy_burden`` times each partner's bureaucracy (B, A).
+
+        A cost term that does not change during a run.
+        """
+        return self.parameter("bureaucracy_burden") * self.static.bureaucracy[None]
+
+    @functools.cached_property
+    def workload(self) -> FloatArray:
+        """``workload_cost`` times each partner's relative load (B, A).
+
+        A cost term that does not change during a run.
+        """
+        return self.parameter("workload_cost") * self.static.relative_load[None]
 
     @property
     def batched_schedule(self) -> bool:
@@ -196,59 +221,60 @@ class Batch:
 
 def stack_parameters(runs: Sequence[Mapping[str, float]]) -> dict[str, FloatArray]:
     """Turn one full parameter mapping per run into arrays of shape (B,) per name."""
-    missing = set(PARAMETERS).difference(*[set(r) for r in runs]) if runs else set(PARAMETERS)
-    if missing:
+    try:
+        table = np.array([[r[name] for name in PARAMETERS] for r in runs], dtype=float)
+    except KeyError:
+        table = np.empty(0)
+    if table.ndim != 2:
+        missing = set(PARAMETERS).difference(*[set(r) for r in runs])
         raise ValueError(f"parameter values missing: {sorted(missing)}")
-    return {name: np.array([float(r[name]) for r in runs]) for name in PARAMETERS}
+    return dict(zip(PARAMETERS, np.ascontiguousarray(table.T), strict=True))
 
 
 def prepare(partnership: Partnership, schedule: Schedule, params: ParameterArrays) -> Batch:
     """Check the inputs of a batch and compute what every week reuses."""
-    sizes = {np.shape(v) for v in params.values()}
-    if len(sizes) != 1 or len(next(iter(sizes))) != 1:
-        raise ValueError(f"parameter arrays must all have one shape (B,), got {sorted(sizes)}")
-    unknown = set(params) - set(PARAMETERS)
-    if unknown or set(PARAMETERS) - set(params):
-        raise ValueError(f"parameters do not match the registry: {sorted(unknown) or 'missing'}")
-    size = next(iter(sizes))[0]
+    table = _parameter_table(params)
+    size = table.shape[0]
     if schedule.batched and schedule.functionality.shape[0] != size:
         raise ValueError("a batched schedule needs one row per run")
     if schedule.live.shape[-1] != partnership.n_partners:
         raise ValueError("schedule and partnership disagree on the number of partners")
-    per_staff = np.asarray(partnership.caseload, float) / np.asarray(partnership.staff)
-    mean_per_staff = float(np.sum(partnership.caseload)) / partnership.n_staff
-    relative_load = per_staff / mean_per_staff if mean_per_staff > 0 else per_staff * 0.0
-    static = Static(
-        staff_partner=partnership.staff_partner,
-        staff=np.asarray(partnership.staff, np.int64),
-        involvement=np.asarray(partnership.involvement, float),
-        bureaucracy=np.asarray(partnership.bureaucracy, float),
-        interface_allowed=np.asarray(partnership.interface_allowed, bool),
-        priority=np.asarray(partnership.priority, bool),
-        staff_rate=per_staff[partnership.staff_partner],
-        relative_load=relative_load,
-    )
-    p = {name: np.asarray(v, float)[:, None] for name, v in params.items()}
+    static = partnership.static
     return Batch(
         partnership=partnership,
         schedule=schedule,
         size=size,
-        p=p,
+        table=table,
         static=static,
-        burden=p["bureaucracy_burden"] * static.bureaucracy[None],
-        workload=p["workload_cost"] * relative_load[None],
-        records=_records(params, size),
+        records=table.view(_RECORD).reshape(size),
         kernel_static=tuple(getattr(static, name) for name in StaticRecord._fields),
         kernel_schedules=_kernel_schedules(schedule, size),
     )
 
 
-def _records(params: ParameterArrays, size: int) -> np.ndarray:
-    """Parameters as a structured array, one record per run: the kernel reads fields by name."""
-    records = np.zeros(size, dtype=[(name, np.float64) for name in PARAMETERS])
-    for name in PARAMETERS:
-        records[name] = params[name]
-    return records
+_RECORD = np.dtype([(name, np.float64) for name in PARAMETERS])
+"""One run's parameters as the kernel reads them: a record with a field per registry name."""
+_COLUMNS = {name: column for column, name in enumerate(PARAMETERS)}
+"""Each parameter's column in a batch's table."""
+_NAMES = frozenset(PARAMETERS)
+
+
+def _parameter_table(params: ParameterArrays) -> FloatArray:
+    """Every parameter of every run (B, P), registry order: one row per run, C-contiguous.
+
+    Viewed as :data:`_RECORD`, a row is the run's record.
+    """
+    if params.keys() != _NAMES:
+        unknown = set(params) - set(PARAMETERS)
+        raise ValueError(f"parameters do not match the registry: {sorted(unknown) or 'missing'}")
+    try:
+        table = np.array([params[name] for name in PARAMETERS], float)
+    except ValueError:  # arrays of different shapes
+        table = np.empty(0)
+    if table.ndim != 2:
+        sizes = sorted({np.shape(v) for v in params.values()})
+        raise ValueError(f"parameter arrays must all have one shape (B,), got {sizes}")
+    return np.ascontiguousarray(table.T)
 
 
 def generators(seeds: Sequence[np.random.SeedSequence | int]) -> list[np.random.Generator]:
@@ -279,17 +305,21 @@ def initial_state(batch: Batch, rngs: Sequence[np.random.Generator]) -> State:
     ``prior_use_habit`` (DOMAIN.md P9); partners start at their initial buy-in and interface
     stage. Every other state array starts at zero.
     """
-    partnership, p = batch.partnership, batch.p
-    b, n = batch.size, partnership.n_staff
+    partnership = batch.partnership
+    b = batch.size
     if len(rngs) != b:
         raise ValueError(f"{len(rngs)} generators for a batch of {b} runs")
-    normals = np.stack([rng.standard_normal(n) for rng in rngs])
-    uniforms = np.stack([rng.random(n) for rng in rngs])
-    prior = partnership.prior_use[partnership.staff_partner]
     state = allocate(State, (b,), partnership.sizes)
-    state["attitude"][:] = _clip01(p["attitude_mean"] + p["attitude_spread"] * normals)
-    state["habit"][:] = np.where(prior[None], p["prior_use_habit"], 0.0)
-    state["risk"][:] = 0.5 + uniforms
+    attitude, risk = state["attitude"], state["risk"]
+    for run, rng in enumerate(rngs):
+        rng.standard_normal(out=attitude[run])
+        rng.random(out=risk[run])
+    attitude *= batch.parameter("attitude_spread")
+    attitude += batch.parameter("attitude_mean")
+    np.minimum(np.maximum(attitude, 0.0, out=attitude), 1.0, out=attitude)
+    risk += 0.5
+    prior = partnership.prior_use[partnership.staff_partner]
+    state["habit"][:] = np.where(prior[None], batch.parameter("prior_use_habit"), 0.0)
     state["trained"][:] = prior
     state["buy_in"][:] = partnership.initial_buy_in
     allowed = partnership.interface_allowed

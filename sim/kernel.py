@@ -185,7 +185,25 @@ def advance(rng, first_week, last_week, p, static, schedule, state, out):  # typ
     han_now = np.empty(a)
     own_now = np.empty(a)
     partners_now = np.empty(a)
-    rate_scale = p.caseload_scale
+    # Staff sit contiguously by partner (``sim.arrays.Partnership``): partner j's are
+    # ``first[j]`` to ``first[j + 1]``, so the rules for staff go partner by partner and read
+    # each partner's terms once, not once per member of staff.
+    first = np.zeros(a + 1, dtype=np.int64)
+    for j in range(a):
+        first[j + 1] = first[j] + staff_count[j]
+    # The parameters the loops over staff read, once: a record's field is a load from memory
+    # that the compiler cannot keep in a register across the loops' stores.
+    rate_scale, turnover_rate = p.caseload_scale, p.turnover_rate
+    attitude_weight, habit_weight, training_relief = (
+        p.attitude_weight,
+        p.habit_weight,
+        p.training_relief,
+    )
+    gain, habit_rate, attitude_rate = (
+        p.decision_gain,
+        p.habit_learning_rate,
+        p.attitude_learning_rate,
+    )
     decay = 0.5 ** (1.0 / p.pressure_half_life)
     # A partner whose interface a scenario event makes live decides nothing itself. Read from
     # this run's whole schedule, so that a run never depends on the batch it is in.
@@ -209,8 +227,9 @@ def advance(rng, first_week, last_week, p, static, schedule, state, out):  # typ
         for j in range(a):
             if training_s[t, j] > 0.0:
                 any_training = True
-        for i in range(n):
-            u_train[i] = rng.random() if any_training else 1.0
+        if any_training:
+            for i in range(n):
+                u_train[i] = rng.random()
 
         # 3. Interfaces. The partnership's signals are read before anyone moves: working
         # interfaces seen (P12) and the longest wait of a partner still waiting (P8).
@@ -267,33 +286,31 @@ def advance(rng, first_week, last_week, p, static, schedule, state, out):  # typ
         for j in range(a):
             interface[j] = stage[j]
 
-        # 4. Turnover and training.
+        # 4. Turnover and training. A leaver's normal (attitude) and uniform (risk) are drawn
+        # after every member of staff's leaving is known: all the normals, then the uniforms.
         leavers = 0
-        for i in range(n):
-            leaving[i] = u[i] < p.turnover_rate + turnover_shock_s[t, staff_partner[i]]
-            if leaving[i]:
-                leavers += 1
+        for j in range(a):
+            leave_chance = turnover_rate + turnover_shock_s[t, j]
+            train_chance = training_s[t, j]
+            for i in range(first[j], first[j + 1]):
+                leaving[i] = u[i] < leave_chance
+                if leaving[i]:
+                    leavers += 1
+                    habit[i] = 0.0
+                    tenure[i] = 0
+                    trained[i] = False
+                else:
+                    tenure[i] += 1
+                if any_training and u_train[i] < train_chance:
+                    trained[i] = True
         if leavers > 0:
-            normals = np.empty(leavers)
-            for k in range(leavers):
-                normals[k] = rng.standard_normal()
-            k = 0
             for i in range(n):
                 if leaving[i]:
-                    attitude[i] = _clip01(p.attitude_mean + p.attitude_spread * normals[k])
-                    k += 1
+                    normal = rng.standard_normal()
+                    attitude[i] = _clip01(p.attitude_mean + p.attitude_spread * normal)
             for i in range(n):
                 if leaving[i]:
                     risk[i] = 0.5 + rng.random()
-        for i in range(n):
-            if leaving[i]:
-                habit[i] = 0.0
-                tenure[i] = 0
-                trained[i] = False
-            else:
-                tenure[i] += 1
-            if u_train[i] < training_s[t, staff_partner[i]]:
-                trained[i] = True
 
         # 5. The decision: motivation minus cost (partner terms once, then per staff).
         functionality = p.functionality_cost * functionality_s[t]
@@ -327,46 +344,56 @@ def advance(rng, first_week, last_week, p, static, schedule, state, out):  # typ
                 + p.bureaucracy_burden * bureaucracy[j]
                 + p.workload_cost * relative_load[j]
             )
-        for i in range(n):
-            j = staff_partner[i]
-            if live[j]:
+        # Each partner's staff: their chances, then their recorded cases; after every recorded
+        # count, the unrecorded ones. Poisson thinning gives independent counts. The chances
+        # have a loop of their own: without the sampler's branches between them, the
+        # exponentials overlap in the processor.
+        for j in range(a):
+            if not live[j]:
+                for i in range(first[j], first[j + 1]):
+                    probability[i] = 0.0
+                    staff_recorded[i] = 0
+                continue
+            motivation, cost, risk_weight = partner_motivation[j], partner_cost[j], legal[j]
+            for i in range(first[j], first[j + 1]):
                 balance = (
-                    partner_motivation[j]
-                    + p.attitude_weight * attitude[i]
-                    + p.habit_weight * habit[i]
-                    - partner_cost[j]
-                    - legal[j] * risk[i]
-                    + (p.training_relief if trained[i] else 0.0)
+                    motivation
+                    + attitude_weight * attitude[i]
+                    + habit_weight * habit[i]
+                    - cost
+                    - risk_weight * risk[i]
+                    + (training_relief if trained[i] else 0.0)
                 )
-                probability[i] = 1.0 / (1.0 + math.exp(-p.decision_gain * balance))
-            else:
-                probability[i] = 0.0
-
-        # Cases: Poisson thinning gives independent recorded and unrecorded counts.
-        for i in range(n):
-            staff_recorded[i] = poisson(rng, staff_rate[i] * rate_scale * probability[i])
-        for i in range(n):
-            unrecorded = poisson(rng, staff_rate[i] * rate_scale * (1.0 - probability[i]))
-            staff_handled[i] = staff_recorded[i] + unrecorded
+                probability[i] = 1.0 / (1.0 + math.exp(-gain * balance))
+            for i in range(first[j], first[j + 1]):
+                staff_recorded[i] = poisson(rng, staff_rate[i] * rate_scale * probability[i])
         for j in range(a):
-            rec_now[j] = 0.0
-            han_now[j] = 0.0
-        for i in range(n):
-            rec_now[staff_partner[i]] += staff_recorded[i]
-            han_now[staff_partner[i]] += staff_handled[i]
-        for j in range(a):
-            own_now[j] = _share(rec_now[j], han_now[j])
+            rec_total = 0.0
+            han_total = 0.0
+            for i in range(first[j], first[j + 1]):
+                unrecorded = poisson(rng, staff_rate[i] * rate_scale * (1.0 - probability[i]))
+                staff_handled[i] = staff_recorded[i] + unrecorded
+                rec_total += staff_recorded[i]
+                han_total += staff_handled[i]
+            rec_now[j] = rec_total
+            han_now[j] = han_total
+            own_now[j] = _share(rec_total, han_total)
         _partner_shares(rec_now, han_now, live, partners_now)
 
-        # 6. Learning: habit from own use, attitude from partners' records seen.
-        for i in range(n):
-            j = staff_partner[i]
-            if not live[j]:
-                continue
-            if staff_handled[i] > 0:
-                own_staff = staff_recorded[i] / staff_handled[i]
-                habit[i] += p.habit_learning_rate * (own_staff - habit[i])
-            attitude[i] += p.attitude_learning_rate * (partners_now[j] - attitude[i])
+        # 6. Learning: habit from own use, attitude from partners' records seen; the week's
+        # mean attitude per partner, summed in staff order.
+        for j in range(a):
+            if live[j]:
+                seen = partners_now[j]
+                for i in range(first[j], first[j + 1]):
+                    if staff_handled[i] > 0:
+                        own_staff = staff_recorded[i] / staff_handled[i]
+                        habit[i] += habit_rate * (own_staff - habit[i])
+                    attitude[i] += attitude_rate * (seen - attitude[i])
+            total = 0.0
+            for i in range(first[j], first[j + 1]):
+                total += attitude[i]
+            out_attitude[row, j] = total / staff_count[j]
 
         # Partner buy-in: toward involvement and benefit once live; eroded while waiting.
         w = p.involvement_weight
@@ -394,9 +421,4 @@ def advance(rng, first_week, last_week, p, static, schedule, state, out):  # typ
             out_recorded[row, j] = rec_now[j]
             out_buy_in[row, j] = buy_in[j]
             out_interface[row, j] = interface[j]
-            out_attitude[row, j] = 0.0
-        for i in range(n):
-            out_attitude[row, staff_partner[i]] += attitude[i]
-        for j in range(a):
-            out_attitude[row, j] /= staff_count[j]
         out_pressure[row] = pressure[0]

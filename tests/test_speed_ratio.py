@@ -1,12 +1,12 @@
 """Speed regressions are caught by ratios measured side by side, never by wall times.
 
 The engine must stay at least 15x faster than the per-agent reference model for a single
-run and 25x for a batch (the project's floors; measured here about 60-70x), at least 10x
+run and 25x for a batch (the project's floors; measured here about 70-75x), at least 10x
 faster than the agency-level Mesa anchor and 4x faster than the whole-array numpy anchor
-(measured about 30x and 11x), and within 2x of the time of its own random draws made
-alone (measured about 1.6x; the benchmark reports it against its target of 1.2x). Every
-model runs the Sentinel replay in this process, in turn, best of a few repeats, so load on
-the machine slows them alike.
+(measured about 30x and 11x), and within 1.6x of the time of its own random draws made
+alone (measured 1.22-1.28x with this test's repeats on a machine at load 7-8; the benchmark
+reports it against its target of 1.2x). Every model runs the Sentinel replay in this process,
+in turn, best of a few repeats, so load on the machine slows them alike.
 """
 
 import sys
@@ -25,7 +25,7 @@ SINGLE_FLOOR = 15.0
 BATCHED_FLOOR = 25.0
 AGENCY_MESA_FLOOR = 10.0
 WHOLE_ARRAY_FLOOR = 4.0
-RNG_FLOOR_CEILING = 2.0
+RNG_FLOOR_CEILING = 1.6
 
 
 def test_engine_beats_its_anchors_and_stays_near_its_draws():
