@@ -1,0 +1,155 @@
+"""The Shapley parts of a sensitivity brief: the answer, its conclusions and how far they hold.
+
+Written from the result's ``shapley`` and ``comparisons`` tables only. Every headline
+conclusion carries the share of bootstrap resamples in which it holds
+(:class:`sim.conclusion.Headline`); one holding in fewer than 80% is worded as open.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from sim.conclusion import Headline
+from sim.sensitivity.factors import ASSIGNMENTS
+from sim.sensitivity.figures import output_label
+from sim.sensitivity.wording import interval, pct
+
+if TYPE_CHECKING:
+    from sim.sensitivity.result import SensitivityResult
+
+PAIRS: tuple[tuple[str, str], ...] = (
+    ("Technology", "Process"),
+    ("Organisation", "Technology"),
+)
+"""Pairs of categories whose order the brief always states, where both are present: where
+the interface effect sits (Technology against Process), and the largest category by size
+against Technology."""
+
+
+def _effects(result: SensitivityResult, output: str, assignment: str) -> pd.DataFrame:
+    table = result.shapley
+    chosen = table[(table["output"] == output) & (table["assignment"] == assignment)]
+    return chosen.sort_values("rank")
+
+
+def assignments(result: SensitivityResult) -> list[str]:
+    """The assignments analysed, in the order asked for."""
+    return list(dict.fromkeys(result.shapley["assignment"]))
+
+
+def headlines(result: SensitivityResult, output: str) -> list[Headline]:
+    """The headline conclusions on ``output``, each with the share of resamples it holds in.
+
+    Per assignment, which category has the largest Shapley effect and the order of each pair
+    in :data:`PAIRS`; across assignments, whether the same category leads under every one
+    (the designs are drawn independently, so its share is the product of the shares).
+    """
+    label = output_label(result, output).lower()
+    found: list[Headline] = []
+    leaders: list[tuple[str, float]] = []
+    comparisons = result.comparisons
+    for assignment in assignments(result):
+        effects = _effects(result, output, assignment)
+        if effects["Sh"].isna().all():
+            continue
+        top = effects.iloc[0]
+        leaders.append((str(top["factor"]), float(top["leads"])))
+        found.append(
+            Headline(
+                f"{top['factor']} has the largest Shapley effect on {label} under the "
+                f"{assignment} assignment, {pct(top['Sh'])} "
+                f"[{interval(top['Sh_low'], top['Sh_high'])}]",
+                float(top["leads"]),
+            )
+        )
+        for first, second in PAIRS:
+            share = comparisons[
+                (comparisons["output"] == output)
+                & (comparisons["assignment"] == assignment)
+                & (comparisons["factor"] == first)
+                & (comparisons["other"] == second)
+            ]["share"]
+            if len(share):
+                found.append(
+                    Headline(
+                        f"{first}'s Shapley effect on {label} exceeds {second}'s under the "
+                        f"{assignment} assignment",
+                        float(share.iloc[0]),
+                    )
+                )
+    if len(leaders) > 1:
+        named = {name for name, _ in leaders}
+        holds = 1.0
+        for _, share in leaders:
+            holds *= share
+        if len(named) == 1:
+            text = f"{leaders[0][0]} leads on {label} under every assignment"
+        else:
+            text = f"one category leads on {label} under every assignment"
+            holds = 0.0
+        found.append(Headline(text, holds))
+    return found
+
+
+def table(result: SensitivityResult, output: str) -> pd.DataFrame:
+    """Effects of every category on ``output``, one column pair per assignment, with sizes."""
+    columns: dict[str, list[str]] = {}
+    order: list[str] = []
+    for assignment in assignments(result):
+        effects = _effects(result, output, assignment).set_index("factor")
+        order = order or list(effects.index)
+        columns[f"{assignment}: inputs (calibrated)"] = [
+            f"{effects.at[g, 'inputs']} ({effects.at[g, 'dependent_inputs']})" for g in order
+        ]
+        columns[f"{assignment}: Shapley [interval]"] = [
+            f"{pct(effects.at[g, 'Sh'])} [{interval(effects.at[g, 'Sh_low'], effects.at[g, 'Sh_high'])}]"
+            for g in order
+        ]
+        columns[f"{assignment}: S1 full / ST independent"] = [
+            f"{pct(effects.at[g, 'S1'])} / {pct(effects.at[g, 'ST'])}" for g in order
+        ]
+    return pd.DataFrame({"category": order, **columns})
+
+
+def caveats(result: SensitivityResult) -> list[str]:
+    """What a reader of a Shapley brief must keep in mind."""
+    dependent = list(result.settings.get("dependent_inputs", []) or [])
+    moved = [
+        f"{name}: " + ", ".join(f"{k} -> {v}" for k, v in ASSIGNMENTS[name].items())
+        for name in assignments(result)
+        if ASSIGNMENTS.get(name)
+    ]
+    items = [
+        f"{len(dependent)} calibrated inputs are drawn jointly: a Gaussian copula fitted to the "
+        "posterior's weighted sets, with smoothed marginals on the posterior's support. It "
+        "keeps their correlations, not every feature of the posterior's shape."
+        if dependent
+        else "Every input is independent (the scenario has no posterior among the factors).",
+        "The other inputs are varied uniformly and independently over their documented ranges.",
+        "Categories hold very different numbers of inputs (the table gives them); a category's "
+        "effect counts everything its inputs do, so its size and ranges are part of the answer.",
+    ]
+    if moved:
+        items.append(
+            "Assignments differ only in where these inputs sit: " + "; ".join(moved) + "."
+        )
+    items.append(
+        "Shares of resamples come from a bootstrap over the design's outer draws; a "
+        "conclusion holding in fewer than 80% of them is worded as open."
+    )
+    return items
+
+
+def how_to_read() -> str:
+    """What a Shapley effect is, and how it differs from the two Sobol indices beside it."""
+    return (
+        "A category's Shapley effect is its share of the variance of the expected outcome, "
+        "averaged over every order in which the categories could be fixed: it is never "
+        "negative and the effects add up to 100% even when inputs are dependent, so it is the "
+        "one split to rank by. S1 full is what knowing the category alone explains, "
+        "including what it carries of the inputs it is correlated with; ST independent is "
+        "what it does beyond everything it is correlated with. With independent inputs, a "
+        "category's Shapley effect lies between its S1 and ST. Method: docs/sensitivity.md."
+    )
