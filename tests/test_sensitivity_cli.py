@@ -55,7 +55,7 @@ BAD = {
     ),
     "unknown_method": (
         TOP + '[sensitivity]\nmethod = "fast"\nn = 64\n',
-        ["sensitivity.method", "'sobol' or 'morris'", "got the text 'fast'"],
+        ["sensitivity.method", "'sobol', 'morris' or 'shapley'", "got the text 'fast'"],
     ),
     "unknown_output": (
         TOP + '[sensitivity]\nmethod = "sobol"\nn = 64\noutputs = ["share_finale_year"]\n',

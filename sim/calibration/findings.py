@@ -11,7 +11,6 @@ its posterior-predictive draws) in which it holds; one that holds in fewer than
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -23,6 +22,7 @@ from sim.calibration.result import Calibration
 from sim.conclusion import FIRM_FROM, Headline
 
 __all__ = ["FIRM_FROM", "Findings", "Headline"]
+
 
 @dataclass(frozen=True)
 class Findings:

@@ -108,7 +108,10 @@ def _summary(console: Console, result: SensitivityResult, brief: Path) -> None:
     table.add_column("factor")
     if result.method == "shapley":
         ranking = ranking.assign(
-            factor=[f"{f} ({n} inputs)" for f, n in zip(ranking["factor"], ranking["inputs"])]
+            factor=[
+                f"{f} ({n} inputs)"
+                for f, n in zip(ranking["factor"], ranking["inputs"], strict=True)
+            ]
         )
         table.title = f"{result.subject}: {output}, {ranking['assignment'].iloc[0]} assignment"
         table.add_column("Shapley [interval]", justify="right")

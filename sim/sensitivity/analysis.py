@@ -184,9 +184,8 @@ def run_matrices(
     return matrices
 
 
-def noise_frame(
-    noise: Mapping[str, Noise], flags: Mapping[str, tuple[bool, bool]]
-) -> pd.DataFrame:
+def noise_frame(noise: Mapping[str, Noise], flags: Mapping[str, tuple[bool, bool]]) -> pd.DataFrame:
+    """Return the noise table: each output's noise shares and its constant/noise flags."""
     records = [
         {
             "output": name,
@@ -397,7 +396,9 @@ def sobol_analysis(
         convergence.append(conv)
     return SensitivityResult(
         method="sobol",
-        **common_fields(subject, settings, seed, outputs, plan.factors, plan.design, runs, provenance),
+        **common_fields(
+            subject, settings, seed, outputs, plan.factors, plan.design, runs, provenance
+        ),
         noise=noise_frame(noise, flags),
         indices=pd.concat(indices, ignore_index=True),
         second_order=(
@@ -501,7 +502,9 @@ def morris_analysis(
         flags[name] = (constant, bool(not frame["distinguishable"].any()) and not constant)
     return SensitivityResult(
         method="morris",
-        **common_fields(subject, settings, seed, outputs, plan.factors, plan.design, runs, provenance),
+        **common_fields(
+            subject, settings, seed, outputs, plan.factors, plan.design, runs, provenance
+        ),
         noise=noise_frame(noise, flags),
         morris=pd.concat(tables, ignore_index=True),
     )

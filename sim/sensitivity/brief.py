@@ -43,9 +43,6 @@ FIGURE_CAPTIONS: dict[str, str] = {
 """The caption of every figure an analysis can draw, by file stem."""
 
 
-
-
-
 def _what(result: SensitivityResult) -> str:
     return "framework category" if result.level == "category" else "input"
 
@@ -264,7 +261,6 @@ def _leaders(result: SensitivityResult, outputs: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-
 def _caveats(result: SensitivityResult) -> list[str]:
     factors = result.factors
     assumed = factors[factors["provenance"] == "assumed"]
@@ -368,7 +364,7 @@ def _how_to_read(result: SensitivityResult) -> str:
 
 
 def _shapley_answer(result: SensitivityResult, output: str) -> list[str]:
-    """The Shapley answer on one output: its conclusions, each with how far it holds."""
+    """Return the Shapley answer on one output: its conclusions, each with how far it holds."""
     label = output_label(result, output)
     noise = result.noise.set_index("output").loc[output]
     if bool(noise["noise_dominated"]):
@@ -387,9 +383,9 @@ def _shapley_answer(result: SensitivityResult, output: str) -> list[str]:
 
 
 def _shapley_markdown(result: SensitivityResult, figures: Mapping[str, Path]) -> list[str]:
-    """The body of a Shapley brief: answer, effects with group sizes, figures, caveats."""
+    """Return the body of a Shapley brief: answer, effects with sizes, figures, caveats."""
     settings = result.settings
-    dependent = list(settings.get("dependent_inputs", []) or [])  # type: ignore[call-overload]
+    dependent = shapley_brief.dependent_inputs(result)
     named = ", ".join(shapley_brief.assignments(result))
     lines = [
         "# Which framework categories change sharing most — " + result.subject,

@@ -92,9 +92,7 @@ class Tabulated:
         return np.interp(p, self.p, self.x)
 
 
-def kernel_marginal(
-    values: FloatArray, weights: FloatArray, low: float, high: float
-) -> Tabulated:
+def kernel_marginal(values: FloatArray, weights: FloatArray, low: float, high: float) -> Tabulated:
     """Return a weighted Gaussian kernel density of ``values`` truncated to ``[low, high]``.
 
     The bandwidth is Silverman's rule of thumb with the weights' effective sample size
@@ -118,7 +116,7 @@ def kernel_marginal(
 
 
 def _scores(p: FloatArray) -> FloatArray:
-    """Normal scores of probabilities (the standard normal quantile)."""
+    """Return the normal scores of probabilities (the standard normal quantile)."""
     return np.sqrt(2.0) * special.erfinv(2.0 * np.clip(p, _EDGE, 1.0 - _EDGE) - 1.0)
 
 
@@ -263,10 +261,7 @@ def fit_posterior(factors: Sequence[Factor], posterior: Posterior) -> JointInput
     if len(dependent) < 2:
         return JointInputs(names, tuple(marginals))
     scores = np.column_stack(
-        [
-            _scores(marginals[j].cdf(posterior.sets[:, columns[names[j]]]))
-            for j in dependent
-        ]
+        [_scores(marginals[j].cdf(posterior.sets[:, columns[names[j]]])) for j in dependent]
     )
     correlation = weighted_correlation(scores, posterior.weights)
     return JointInputs(names, tuple(marginals), tuple(dependent), correlation)

@@ -21,10 +21,10 @@ says which analysis to run; the design follows from it::
 Morris takes ``trajectories`` (and ``levels``) instead of ``n``; Shapley (``method =
 "shapley"``, by category only) takes ``n_outer``, ``n_inner``, ``n_variance`` and
 ``assignments``. Optional for all: ``bounds`` (narrower ranges), ``bootstrap``,
-``confidence``; for Sobol also ``second_order`` and ``convergence_from``. Reading goes bytes -> UTF-8 -> TOML -> pydantic
-(strict, no unknown keys) -> scenario, inputs, outputs checked -> the design's size and the
-runs checked against ``sim.limits``; any problem is one :class:`SensitivityExperimentError`
-line naming the file, the field and the problem.
+``confidence``; for Sobol also ``second_order`` and ``convergence_from``. Reading goes
+bytes -> UTF-8 -> TOML -> pydantic (strict, no unknown keys) -> scenario, inputs, outputs
+checked -> the design's size and the runs checked against ``sim.limits``; any problem is
+one :class:`SensitivityExperimentError` line naming the file, the field and the problem.
 """
 
 from __future__ import annotations
@@ -112,9 +112,7 @@ class ShapleySection(_Section):
     )
 
 
-Section = Annotated[
-    SobolSection | MorrisSection | ShapleySection, Field(discriminator="method")
-]
+Section = Annotated[SobolSection | MorrisSection | ShapleySection, Field(discriminator="method")]
 _METHODS = ("sobol", "morris", "shapley")
 
 

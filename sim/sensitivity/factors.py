@@ -270,9 +270,7 @@ def assign(factors: Sequence[Factor], assignment: str) -> tuple[Factor, ...]:
         suggestion = did_you_mean(assignment, ASSIGNMENTS)
         raise FactorError(f"unknown assignment {assignment!r}{suggestion}")
     moved = ASSIGNMENTS[assignment]
-    return tuple(
-        replace(f, category=moved[f.name]) if f.name in moved else f for f in factors
-    )
+    return tuple(replace(f, category=moved[f.name]) if f.name in moved else f for f in factors)
 
 
 def narrow(

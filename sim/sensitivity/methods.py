@@ -148,7 +148,9 @@ class ShapleySettings:
             ("n_variance", self.n_variance, 64),
         ):
             if isinstance(value, bool) or not isinstance(value, int) or value < smallest:
-                raise SensitivityError(f"{name} must be a whole number >= {smallest}, got {value!r}")
+                raise SensitivityError(
+                    f"{name} must be a whole number >= {smallest}, got {value!r}"
+                )
         if not self.assignments or len(set(self.assignments)) != len(self.assignments):
             raise SensitivityError(
                 f"assignments must be a non-empty list of distinct names, got {self.assignments}"

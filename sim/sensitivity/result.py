@@ -240,9 +240,7 @@ class SensitivityResult:
         noise) come last, whatever their estimate.
         """
         output = self.outputs[0] if output is None else output
-        frame = {"sobol": self.indices, "morris": self.morris, "shapley": self.shapley}[
-            self.method
-        ]
+        frame = {"sobol": self.indices, "morris": self.morris, "shapley": self.shapley}[self.method]
         chosen = frame[frame["output"] == output]
         if self.method == "shapley":
             first = str(chosen["assignment"].iloc[0]) if len(chosen) else ""

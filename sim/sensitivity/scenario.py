@@ -27,8 +27,8 @@ from sim.sensitivity.methods import (
     ShapleySettings,
     SobolSettings,
 )
-from sim.sensitivity.shapley_analysis import shapley_analysis
 from sim.sensitivity.result import SensitivityResult
+from sim.sensitivity.shapley_analysis import shapley_analysis
 from sim.sweep import ProgressCallback, run_design
 
 

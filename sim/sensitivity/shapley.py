@@ -165,8 +165,14 @@ def _costs(
     return costs
 
 
-def _effects(costs: FloatArray, layout: ShapleyLayout) -> tuple[FloatArray, ...]:
-    """Shapley, first and total indices from costs (resamples, 2^k), each (resamples, k)."""
+def effects_from_costs(
+    costs: FloatArray, layout: ShapleyLayout
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Return Shapley effects, full first-order and independent total indices from costs.
+
+    ``costs`` has shape (resamples, 2^k): ``c(u)`` for every subset bitmask ``u``, with
+    ``c(empty) = 0`` and ``c(all)`` the variance. Each result has shape (resamples, k).
+    """
     with_j, without_j, weight = layout.weights
     variance = costs[:, -1:]
     safe = np.where(np.abs(variance) > _TINY, variance, np.nan)
@@ -177,6 +183,25 @@ def _effects(costs: FloatArray, layout: ShapleyLayout) -> tuple[FloatArray, ...]
     first = 1.0 - costs[:, full ^ singles] / safe
     total = costs[:, singles] / safe
     return shapley, first, total
+
+
+def _flat(groups: int, constant: bool) -> ShapleyEstimate:
+    """Return the estimate of an output with nothing to split: zeros if constant, else NaN."""
+    value = np.full(groups, 0.0 if constant else float("nan"))
+    return ShapleyEstimate(
+        shapley=value,
+        shapley_low=value,
+        shapley_high=value,
+        first=value,
+        first_low=value,
+        first_high=value,
+        total=value,
+        total_low=value,
+        total_high=value,
+        resamples=np.zeros((0, groups)),
+        constant=constant,
+        noise_dominated=not constant,
+    )
 
 
 def shapley_estimate(
@@ -214,20 +239,16 @@ def shapley_estimate(
     )
     point_costs = _costs(means, layout, noise, everything, each_outer)
     constant = bool(np.ptp(runs) == 0.0)
-    noise_dominated = not constant and float(point_costs[0, -1]) <= noise
-    k = layout.groups
+    # The row means vary no more than the noise left in them: nothing to split.
+    noise_dominated = not constant and float(point_costs[0, -1]) <= 0.0
     if constant or noise_dominated:
-        value = 0.0 if constant else float("nan")
-        flat = np.full(k, value)
-        return ShapleyEstimate(
-            *([flat] * 9), np.full((0, k), value), constant, noise_dominated  # type: ignore[arg-type]
-        )
-    point = [effect[0] for effect in _effects(point_costs, layout)]
+        return _flat(layout.groups, constant)
+    point = [effect[0] for effect in effects_from_costs(point_costs, layout)]
     variance_rows = rng.integers(0, layout.n_variance, size=(resamples, layout.n_variance))
     outer_rows = rng.integers(
         0, layout.n_outer, size=(resamples, len(layout.subsets), layout.n_outer)
     )
-    shapley, first, total = _effects(
+    shapley, first, total = effects_from_costs(
         _costs(means, layout, noise, variance_rows, outer_rows), layout
     )
     tail = (1.0 - confidence) / 2.0 * 100.0

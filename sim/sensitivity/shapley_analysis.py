@@ -42,7 +42,7 @@ MAX_GROUPS = 12
 
 
 def groups_of(factors: Sequence[Factor]) -> tuple[str, ...]:
-    """The factors' categories: the framework's in its order, then any others as met."""
+    """Return the factors' categories: the framework's in its order, then any others."""
     present = dict.fromkeys(f.category for f in factors)
     return (*(c for c in CATEGORIES if c in present), *(c for c in present if c not in CATEGORIES))
 
@@ -68,13 +68,11 @@ def layout_of(factors: Sequence[Factor], settings: ShapleySettings) -> ShapleyLa
 
 def design_rows(factors: Sequence[Factor], settings: ShapleySettings) -> int:
     """Rows of the designs of every assignment ``settings`` names, together."""
-    return sum(
-        layout_of(assign(factors, name), settings).rows for name in settings.assignments
-    )
+    return sum(layout_of(assign(factors, name), settings).rows for name in settings.assignments)
 
 
 def joint_inputs(factors: Sequence[Factor], posterior: Posterior | None) -> JointInputs:
-    """The factors' joint distribution: a posterior's inputs dependent, the rest independent."""
+    """Return the factors' joint distribution: a posterior's inputs dependent."""
     return independent(factors) if posterior is None else fit_posterior(factors, posterior)
 
 
@@ -205,9 +203,7 @@ def shapley_analysis(
                 rng=bootstrap_rng(seed, output, "shapley", name),
             )
             effects.append(_effects_table(output, name, assigned[name], joint, estimate))
-            comparisons.append(
-                _comparisons(output, name, groups_of(assigned[name]), estimate)
-            )
+            comparisons.append(_comparisons(output, name, groups_of(assigned[name]), estimate))
             if position == 0:
                 flags[output] = (estimate.constant, estimate.noise_dominated)
     noise = {output: replicate_noise(values) for output, values in matrices.items()}

@@ -34,13 +34,19 @@ def _effects(result: SensitivityResult, output: str, assignment: str) -> pd.Data
     return chosen.sort_values("rank")
 
 
+def dependent_inputs(result: SensitivityResult) -> list[str]:
+    """Return the inputs drawn jointly from a posterior, as the result's settings list them."""
+    listed = result.settings.get("dependent_inputs")
+    return [str(name) for name in listed] if isinstance(listed, list | tuple) else []
+
+
 def assignments(result: SensitivityResult) -> list[str]:
-    """The assignments analysed, in the order asked for."""
+    """Return the assignments analysed, in the order asked for."""
     return list(dict.fromkeys(result.shapley["assignment"]))
 
 
 def headlines(result: SensitivityResult, output: str) -> list[Headline]:
-    """The headline conclusions on ``output``, each with the share of resamples it holds in.
+    """Return the headline conclusions on ``output``, each with the share it holds in.
 
     Per assignment, which category has the largest Shapley effect and the order of each pair
     in :data:`PAIRS`; across assignments, whether the same category leads under every one
@@ -104,7 +110,8 @@ def table(result: SensitivityResult, output: str) -> pd.DataFrame:
             f"{effects.at[g, 'inputs']} ({effects.at[g, 'dependent_inputs']})" for g in order
         ]
         columns[f"{assignment}: Shapley [interval]"] = [
-            f"{pct(effects.at[g, 'Sh'])} [{interval(effects.at[g, 'Sh_low'], effects.at[g, 'Sh_high'])}]"
+            f"{pct(effects.at[g, 'Sh'])} "
+            f"[{interval(effects.at[g, 'Sh_low'], effects.at[g, 'Sh_high'])}]"
             for g in order
         ]
         columns[f"{assignment}: S1 full / ST independent"] = [
@@ -114,8 +121,8 @@ def table(result: SensitivityResult, output: str) -> pd.DataFrame:
 
 
 def caveats(result: SensitivityResult) -> list[str]:
-    """What a reader of a Shapley brief must keep in mind."""
-    dependent = list(result.settings.get("dependent_inputs", []) or [])
+    """Return what a reader of a Shapley brief must keep in mind."""
+    dependent = dependent_inputs(result)
     moved = [
         f"{name}: " + ", ".join(f"{k} -> {v}" for k, v in ASSIGNMENTS[name].items())
         for name in assignments(result)
@@ -132,9 +139,7 @@ def caveats(result: SensitivityResult) -> list[str]:
         "effect counts everything its inputs do, so its size and ranges are part of the answer.",
     ]
     if moved:
-        items.append(
-            "Assignments differ only in where these inputs sit: " + "; ".join(moved) + "."
-        )
+        items.append("Assignments differ only in where these inputs sit: " + "; ".join(moved) + ".")
     items.append(
         "Shares of resamples come from a bootstrap over the design's outer draws; a "
         "conclusion holding in fewer than 80% of them is worded as open."
@@ -143,7 +148,7 @@ def caveats(result: SensitivityResult) -> list[str]:
 
 
 def how_to_read() -> str:
-    """What a Shapley effect is, and how it differs from the two Sobol indices beside it."""
+    """Return what a Shapley effect is, and how it differs from the Sobol indices beside it."""
     return (
         "A category's Shapley effect is its share of the variance of the expected outcome, "
         "averaged over every order in which the categories could be fixed: it is never "
