@@ -100,23 +100,31 @@ def headlines(result: SensitivityResult, output: str) -> list[Headline]:
 
 
 def table(result: SensitivityResult, output: str) -> pd.DataFrame:
-    """Effects of every category on ``output``, one column pair per assignment, with sizes."""
+    """Return every category's effects on ``output``, columns per assignment, with sizes.
+
+    Categories are in the order of the first assignment's ranking; one an assignment leaves
+    empty shows 0 inputs and no effect.
+    """
+    per = {a: _effects(result, output, a).set_index("factor") for a in assignments(result)}
+    order = list(dict.fromkeys(g for effects in per.values() for g in effects.index))
     columns: dict[str, list[str]] = {}
-    order: list[str] = []
-    for assignment in assignments(result):
-        effects = _effects(result, output, assignment).set_index("factor")
-        order = order or list(effects.index)
-        columns[f"{assignment}: inputs (calibrated)"] = [
-            f"{effects.at[g, 'inputs']} ({effects.at[g, 'dependent_inputs']})" for g in order
-        ]
-        columns[f"{assignment}: Shapley [interval]"] = [
-            f"{pct(effects.at[g, 'Sh'])} "
-            f"[{interval(effects.at[g, 'Sh_low'], effects.at[g, 'Sh_high'])}]"
-            for g in order
-        ]
-        columns[f"{assignment}: S1 full / ST independent"] = [
-            f"{pct(effects.at[g, 'S1'])} / {pct(effects.at[g, 'ST'])}" for g in order
-        ]
+    for assignment, effects in per.items():
+        cells: list[tuple[str, str, str]] = []
+        for g in order:
+            if g not in effects.index:
+                cells.append(("0 (0)", "-", "-"))
+                continue
+            row = effects.loc[g]
+            cells.append(
+                (
+                    f"{row['inputs']} ({row['dependent_inputs']})",
+                    f"{pct(row['Sh'])} [{interval(row['Sh_low'], row['Sh_high'])}]",
+                    f"{pct(row['S1'])} / {pct(row['ST'])}",
+                )
+            )
+        columns[f"{assignment}: inputs (calibrated)"] = [c[0] for c in cells]
+        columns[f"{assignment}: Shapley [interval]"] = [c[1] for c in cells]
+        columns[f"{assignment}: S1 full / ST independent"] = [c[2] for c in cells]
     return pd.DataFrame({"category": order, **columns})
 
 
