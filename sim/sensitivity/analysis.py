@@ -214,8 +214,8 @@ def reported(estimate: FloatArray) -> FloatArray:
     return np.clip(estimate, 0.0, 1.0)
 
 
-def _rank(frame: pd.DataFrame, by: str) -> pd.Series:
-    """1 = most influential; factors not distinguishable come after all that are."""
+def rank_by(frame: pd.DataFrame, by: str) -> pd.Series:
+    """Return each factor's rank by ``by``: 1 = most influential, indistinguishable ones last."""
     order = frame.assign(_value=frame[by].fillna(-np.inf)).sort_values(
         ["distinguishable", "_value"], ascending=False, kind="stable"
     )
@@ -297,7 +297,7 @@ def _sobol_tables(
             "ST_estimate": main.total,
         }
     )
-    indices["rank"] = _rank(indices, "ST")
+    indices["rank"] = rank_by(indices, "ST")
     second = empty(SECOND_ORDER_COLUMNS)
     if main.second is not None:
         pairs = main.second
@@ -496,7 +496,7 @@ def morris_analysis(
                 "distinguishable": stats.mu_star_low > floor,
             }
         )
-        frame["rank"] = _rank(frame, "mu_star")
+        frame["rank"] = rank_by(frame, "mu_star")
         tables.append(frame[list(MORRIS_COLUMNS)])
         constant = bool(np.ptp(values) == 0.0)
         flags[name] = (constant, bool(not frame["distinguishable"].any()) and not constant)

@@ -23,6 +23,7 @@ from sim.sensitivity.analysis import (
     Evaluator,
     common_fields,
     noise_frame,
+    rank_by,
     reported,
     run_matrices,
     select_outputs,
@@ -108,10 +109,7 @@ def _effects_table(
             "Sh_estimate": estimate.shapley,
         }
     )
-    order = frame.assign(_value=frame["Sh"].fillna(-np.inf)).sort_values(
-        ["distinguishable", "_value"], ascending=False, kind="stable"
-    )
-    frame["rank"] = pd.Series(np.arange(1, len(frame) + 1), index=order.index)
+    frame["rank"] = rank_by(frame, "Sh")
     return frame[list(SHAPLEY_COLUMNS)]
 
 
