@@ -298,6 +298,7 @@ def _sobol_tables(
         }
     )
     indices["rank"] = rank_by(indices, "ST")
+    indices["leads"] = np.nan if main.total_leads is None else main.total_leads
     second = empty(SECOND_ORDER_COLUMNS)
     if main.second is not None:
         pairs = main.second

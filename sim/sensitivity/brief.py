@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from sim.conclusion import Headline
 from sim.pages import html_page
 from sim.sensitivity import shapley_brief
 from sim.sensitivity.figures import NOT_DISTINGUISHABLE, output_label, output_unit
@@ -122,6 +123,11 @@ def _sobol_answer(result: SensitivityResult, output: str) -> list[str]:
         ]
         if rest:
             lines.append(f"Then, by total effect: {'; '.join(rest)}.")
+        leads = float(top["leads"]) if "leads" in top.index else float("nan")
+        if math.isfinite(leads):
+            named = _named(result, top["factor"])
+            claim = f"{named} has the largest total effect on {label.lower()}"
+            lines += ["", Headline(claim, leads).line(), ""]
         overlap = shown.iloc[1:][shown.iloc[1:]["ST_high"] >= top["ST_low"]]
         if len(overlap):
             lines.append(

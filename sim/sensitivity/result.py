@@ -37,6 +37,7 @@ INDEX_COLUMNS: tuple[str, ...] = (
     "S1_estimate",
     "ST_estimate",
     "rank",
+    "leads",
 )
 """Columns of :attr:`SensitivityResult.indices`."""
 
@@ -157,7 +158,8 @@ class SensitivityResult:
         bounds, reported within [0, 1]; ``S1_estimate``/``ST_estimate`` are the point
         estimates before that (a negative one is estimation noise, never negative
         importance); ``*_distinguishable`` says the interval lies above zero;
-        ``distinguishable`` is ``ST_distinguishable``; ``rank`` orders factors by ``ST``.
+        ``distinguishable`` is ``ST_distinguishable``; ``rank`` orders factors by ``ST``;
+        ``leads`` is the share of bootstrap resamples in which its ``ST`` is the largest.
     second_order : DataFrame
         Sobol with second order only (else empty): ``S2`` per pair, as ``indices``.
     morris : DataFrame

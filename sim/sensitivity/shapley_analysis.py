@@ -29,7 +29,7 @@ from sim.sensitivity.analysis import (
     select_outputs,
 )
 from sim.sensitivity.dependence import JointInputs, fit_posterior, independent
-from sim.sensitivity.estimators import replicate_noise
+from sim.sensitivity.estimators import leading_share, replicate_noise
 from sim.sensitivity.factors import Factor, assign
 from sim.sensitivity.methods import SensitivityError, ShapleySettings
 from sim.sensitivity.result import COMPARISON_COLUMNS, SHAPLEY_COLUMNS, SensitivityResult
@@ -105,20 +105,16 @@ def _effects_table(
             "ST_low": reported(estimate.total_low),
             "ST_high": reported(estimate.total_high),
             "distinguishable": estimate.shapley_low > 0,
-            "leads": _leads(estimate.resamples),
+            "leads": (
+                leading_share(estimate.resamples)
+                if len(estimate.resamples)
+                else np.full(len(groups), np.nan)
+            ),
             "Sh_estimate": estimate.shapley,
         }
     )
     frame["rank"] = rank_by(frame, "Sh")
     return frame[list(SHAPLEY_COLUMNS)]
-
-
-def _leads(resamples: np.ndarray) -> np.ndarray:
-    """Share of resamples in which each group's Shapley effect is the largest."""
-    if not len(resamples):
-        return np.full(resamples.shape[1], np.nan)
-    leader = np.argmax(np.nan_to_num(resamples, nan=-np.inf), axis=1)
-    return np.bincount(leader, minlength=resamples.shape[1]) / len(resamples)
 
 
 def _comparisons(
