@@ -339,3 +339,21 @@ def test_the_brief_states_how_often_the_leading_factor_leads():
     line = f"a has the largest total effect on y (holds in {share}% of resamples"
     assert line in brief
     assert ("**Open**: whether " + line in brief) == (leads["a"] < 0.8)
+
+
+def test_a_morris_brief_states_how_often_the_leading_input_leads():
+    result = morris_analysis(
+        ishigami_factors(),
+        evaluator(_ishigami, noise_sd=0.1),
+        MorrisSettings(
+            trajectories=20, replicates=2, outputs=("y",), bootstrap=200, level="parameter"
+        ),
+        seed=1,
+    )
+    leads = dict(zip(result.morris["factor"], result.morris["leads"], strict=True))
+    assert sum(leads.values()) == pytest.approx(1.0)
+    top = result.ranking("y").iloc[0]["factor"]
+    share = math.floor(100 * leads[top])
+    assert f"{top} has the largest mu* on y (holds in {share}% of resamples" in brief_markdown(
+        result
+    )

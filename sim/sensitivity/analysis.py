@@ -498,6 +498,7 @@ def morris_analysis(
             }
         )
         frame["rank"] = rank_by(frame, "mu_star")
+        frame["leads"] = np.nan if stats.leads is None else stats.leads
         tables.append(frame[list(MORRIS_COLUMNS)])
         constant = bool(np.ptp(values) == 0.0)
         flags[name] = (constant, bool(not frame["distinguishable"].any()) and not constant)

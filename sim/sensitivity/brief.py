@@ -89,6 +89,18 @@ def _noise_sentence(result: SensitivityResult, output: str) -> str:
     )
 
 
+def _leader_holds(result: SensitivityResult, top: pd.Series, label: str, what: str) -> list[str]:
+    """Return the leader's conclusion with the share of resamples in which it leads.
+
+    Nothing for a table written before the ``leads`` column existed.
+    """
+    leads = float(top["leads"]) if "leads" in top.index else float("nan")
+    if not math.isfinite(leads):
+        return []
+    claim = f"{_named(result, top['factor'])} {what} on {label.lower()}"
+    return ["", Headline(claim, leads).line(), ""]
+
+
 def _sobol_answer(result: SensitivityResult, output: str) -> list[str]:
     part = result.indices[result.indices["output"] == output].sort_values("rank")
     noise = result.noise.set_index("output").loc[output]
@@ -123,11 +135,7 @@ def _sobol_answer(result: SensitivityResult, output: str) -> list[str]:
         ]
         if rest:
             lines.append(f"Then, by total effect: {'; '.join(rest)}.")
-        leads = float(top["leads"]) if "leads" in top.index else float("nan")
-        if math.isfinite(leads):
-            named = _named(result, top["factor"])
-            claim = f"{named} has the largest total effect on {label.lower()}"
-            lines += ["", Headline(claim, leads).line(), ""]
+        lines += _leader_holds(result, top, label, "has the largest total effect")
         overlap = shown.iloc[1:][shown.iloc[1:]["ST_high"] >= top["ST_low"]]
         if len(overlap):
             lines.append(
@@ -178,6 +186,7 @@ def _morris_answer(result: SensitivityResult, output: str) -> list[str]:
             f"mu* is the mean "
             f"absolute change, in {unit}, to first order)."
         )
+        lines += _leader_holds(result, top.iloc[0], label, "has the largest mu*")
         rest = [
             f"{_named(result, factor)} ({detail})"
             for factor, detail in zip(top["factor"].iloc[1:], details[1:], strict=True)

@@ -345,7 +345,8 @@ class MorrisEstimate:
 
     ``mu`` is NaN for groups (the members of a group may move in opposite directions, so
     only the mean absolute effect is meaningful; Campolongo et al. 2007,
-    doi:10.1016/j.envsoft.2006.10.004).
+    doi:10.1016/j.envsoft.2006.10.004). ``leads`` is the share of bootstrap resamples in
+    which each factor's mu* is the largest.
     """
 
     mu: FloatArray
@@ -354,6 +355,7 @@ class MorrisEstimate:
     mu_star_high: FloatArray
     sigma: FloatArray
     noise_floor: float
+    leads: FloatArray | None = None
 
 
 def elementary_effects(
@@ -445,4 +447,4 @@ def morris_statistics(
         if np.isfinite(within_variance)
         else float("nan")
     )
-    return MorrisEstimate(mu, mu_star, low, high, sigma, floor)
+    return MorrisEstimate(mu, mu_star, low, high, sigma, floor, leading_share(boot))

@@ -68,6 +68,7 @@ MORRIS_COLUMNS: tuple[str, ...] = (
     "noise_floor",
     "distinguishable",
     "rank",
+    "leads",
 )
 """Columns of :attr:`SensitivityResult.morris`."""
 
@@ -165,7 +166,8 @@ class SensitivityResult:
     morris : DataFrame
         Morris only (else empty). Per output and factor: ``mu``, ``mu_star`` with interval,
         ``sigma``, ``noise_floor`` (the mu* of a factor with no effect) and
-        ``distinguishable`` (interval above the noise floor).
+        ``distinguishable`` (interval above the noise floor); ``leads``, the share of
+        bootstrap resamples in which its ``mu_star`` is the largest.
     convergence : DataFrame
         Sobol only: every index and its interval recomputed on the first ``n`` base points
         as ``n`` doubles up to the full design.
