@@ -89,6 +89,22 @@ BAD = {
         TOP + '[sensitivity]\nmethod = "sobol"\nn = 64\nconfidence = 1.5\n',
         ["sensitivity.confidence", "less than 1"],
     ),
+    "shapley_option_typo": (
+        TOP + '[sensitivity]\nmethod = "shapley"\nn_outter = 64\n',
+        ["sensitivity.n_outter", "unknown field", "did you mean 'n_outer'"],
+    ),
+    "shapley_too_few_outer_draws": (
+        TOP + '[sensitivity]\nmethod = "shapley"\nn_outer = 8\n',
+        ["sensitivity.n_outer", "at least 16", "8"],
+    ),
+    "shapley_unknown_assignment": (
+        TOP + '[sensitivity]\nmethod = "shapley"\nassignments = ["registy"]\n',
+        ["sensitivity.assignments", "unknown assignment 'registy'", "did you mean 'registry'"],
+    ),
+    "shapley_has_no_level": (
+        TOP + '[sensitivity]\nmethod = "shapley"\nlevel = "parameter"\n',
+        ["sensitivity.level", "unknown field"],
+    ),
 }
 
 
