@@ -20,6 +20,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
@@ -31,6 +32,7 @@ from sim.sensitivity.dependence import JointInputs, fit_posterior
 from sim.sensitivity.factors import FactorError, assign
 from sim.sensitivity.folder import read_result_folder, write_result_folder
 from sim.sensitivity.methods import ShapleySettings
+from sim.sensitivity.result import SensitivityResult
 from sim.sensitivity.scenario import shapley
 from sim.sensitivity.shapley import (
     ShapleyLayout,
@@ -39,6 +41,7 @@ from sim.sensitivity.shapley import (
     shapley_estimate,
 )
 from sim.sensitivity.shapley_analysis import shapley_analysis
+from sim.sensitivity.shapley_brief import headlines
 from tests.test_sensitivity import ISHIGAMI_S1, ISHIGAMI_S13, ISHIGAMI_ST, _ishigami, evaluator
 
 # Y = X1 + X2 + X3; X1 independent of (X2, X3), corr(X2, X3) = RHO.
@@ -333,3 +336,50 @@ def test_small_analysis_of_the_calibrated_scenario(tmp_path):
     again = read_result_folder(tmp_path / "out")
     assert again.method == "shapley"
     assert np.allclose(again.shapley["Sh"], result.shapley["Sh"])
+
+
+def _two_assignment_result(leads_b: tuple[float, float], leader_b: str) -> SensitivityResult:
+    """A Shapley result with categories X and Y under assignments one (X leads in 90% of
+    resamples) and two (``leads_b``; ``leader_b`` ranked first)."""
+    rows = []
+    for assignment, leads, leader in (("one", (0.9, 0.1), "X"), ("two", leads_b, leader_b)):
+        for factor, share in zip(("X", "Y"), leads, strict=True):
+            first = factor == leader
+            rows.append(
+                {
+                    "output": "share_final_year",
+                    "assignment": assignment,
+                    "factor": factor,
+                    "inputs": 1,
+                    "dependent_inputs": 0,
+                    "Sh": 0.6 if first else 0.4,
+                    "Sh_low": 0.5 if first else 0.3,
+                    "Sh_high": 0.7 if first else 0.5,
+                    "leads": share,
+                    "rank": 1 if first else 2,
+                }
+            )
+    empty = pd.DataFrame()
+    return SensitivityResult(
+        method="shapley",
+        subject="test",
+        level="category",
+        seed=1,
+        settings={},
+        factors=empty,
+        design=empty,
+        runs=empty,
+        noise=empty,
+        shapley=pd.DataFrame(rows),
+        comparisons=pd.DataFrame(columns=["output", "assignment", "factor", "other", "share"]),
+    )
+
+
+def test_one_leader_under_every_assignment_holds_in_the_product_of_its_shares():
+    same = headlines(_two_assignment_result((0.7, 0.3), "X"), "share_final_year")[-1]
+    assert same.text.startswith("X leads on final-year share under every assignment")
+    assert same.holds == pytest.approx(0.9 * 0.7) and not same.firm
+    differ = headlines(_two_assignment_result((0.3, 0.7), "Y"), "share_final_year")[-1]
+    assert differ.text.startswith("the same category leads")
+    assert differ.holds == pytest.approx(0.9 * 0.3 + 0.1 * 0.7)
+    assert differ.line().startswith("- **Open**: whether the same category leads")

@@ -54,14 +54,14 @@ def headlines(result: SensitivityResult, output: str) -> list[Headline]:
     """
     label = output_label(result, output).lower()
     found: list[Headline] = []
-    leaders: list[tuple[str, float]] = []
+    leaders: list[str] = []  # each assignment's leading category
     comparisons = result.comparisons
     for assignment in assignments(result):
         effects = _effects(result, output, assignment)
         if effects["Sh"].isna().all():
             continue
         top = effects.iloc[0]
-        leaders.append((str(top["factor"]), float(top["leads"])))
+        leaders.append(str(top["factor"]))
         found.append(
             Headline(
                 f"{top['factor']} has the largest Shapley effect on {label} under the "
@@ -86,17 +86,30 @@ def headlines(result: SensitivityResult, output: str) -> list[Headline]:
                     )
                 )
     if len(leaders) > 1:
-        named = {name for name, _ in leaders}
-        holds = 1.0
-        for _, share in leaders:
-            holds *= share
-        if len(named) == 1:
-            text = f"{leaders[0][0]} leads on {label} under every assignment"
-        else:
-            text = f"one category leads on {label} under every assignment"
-            holds = 0.0
-        found.append(Headline(text, holds))
+        found.append(_same_leader(result, output, label, leaders))
     return found
+
+
+def _same_leader(
+    result: SensitivityResult, output: str, label: str, leaders: list[str]
+) -> Headline:
+    """Whether one category leads under every assignment, and the share in which it does.
+
+    The designs of different assignments are drawn and resampled independently, so the share
+    in which category ``c`` leads under all of them is the product of its ``leads`` shares;
+    when the point estimates name different leaders, the claim is that *some* category leads
+    under every one (the sum of those products over the categories).
+    """
+    table = result.shapley[result.shapley["output"] == output]
+    shares = table.pivot_table(index="factor", columns="assignment", values="leads")
+    every = shares.fillna(0.0).prod(axis=1)
+    if len(set(leaders)) == 1:
+        return Headline(
+            f"{leaders[0]} leads on {label} under every assignment", float(every[leaders[0]])
+        )
+    return Headline(
+        f"the same category leads on {label} under every assignment", float(every.sum())
+    )
 
 
 def table(result: SensitivityResult, output: str) -> pd.DataFrame:
