@@ -207,7 +207,7 @@ def test_negative_control_ignoring_the_dependence_gives_the_independent_answer()
     table = result.shapley.set_index("factor")
     variances = np.array([1.0, 12.0**2 / 3, 24.0**2 / 3])
     independent = variances / variances.sum()
-    # The variance is 241 here, so 0.03 of it is about one standard error of x1's small share.
+    # x1's share of a variance of 241 is estimated to about +-0.03 (two standard errors).
     np.testing.assert_allclose(table.loc[["a", "b", "c"], "Sh"], independent, atol=0.05)
     assert abs(table.at["c", "Sh"] - linear_gaussian_shapley(SD, RHO)[2]) > 0.15
 
