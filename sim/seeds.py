@@ -31,6 +31,9 @@ ABC_PROPOSALS = 7_010_003
 BOOTSTRAP = 0x5E45
 """First spawn-key element of the sensitivity analysis' bootstrap streams."""
 
+SHAPLEY_DESIGN = 0x5A4D
+"""First spawn-key element of the streams that draw a Shapley design's inputs."""
+
 
 def fresh_seed() -> int:
     """Draw a seed for a run given none (``SharingModel(rng=None)``) from the OS's entropy.
@@ -100,3 +103,13 @@ def bootstrap_rng(seed: int, *labels: str | int) -> np.random.Generator:
         label if isinstance(label, int) else zlib.crc32(label.encode()) for label in labels
     ]
     return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=tuple(keys)))
+
+
+def shapley_design_rng(seed: int, assignment: str) -> np.random.Generator:
+    """Return the stream that draws a Shapley design under one assignment of inputs to groups.
+
+    The assignment's name enters the spawn key as its CRC-32, so adding an assignment never
+    changes another's design.
+    """
+    keys = (SHAPLEY_DESIGN, zlib.crc32(assignment.encode()))
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=keys))

@@ -55,7 +55,7 @@ BAD = {
     ),
     "unknown_method": (
         TOP + '[sensitivity]\nmethod = "fast"\nn = 64\n',
-        ["sensitivity.method", "'sobol' or 'morris'", "got the text 'fast'"],
+        ["sensitivity.method", "'sobol', 'morris' or 'shapley'", "got the text 'fast'"],
     ),
     "unknown_output": (
         TOP + '[sensitivity]\nmethod = "sobol"\nn = 64\noutputs = ["share_finale_year"]\n',
@@ -88,6 +88,22 @@ BAD = {
     "confidence_too_high": (
         TOP + '[sensitivity]\nmethod = "sobol"\nn = 64\nconfidence = 1.5\n',
         ["sensitivity.confidence", "less than 1"],
+    ),
+    "shapley_option_typo": (
+        TOP + '[sensitivity]\nmethod = "shapley"\nn_outter = 64\n',
+        ["sensitivity.n_outter", "unknown field", "did you mean 'n_outer'"],
+    ),
+    "shapley_too_few_outer_draws": (
+        TOP + '[sensitivity]\nmethod = "shapley"\nn_outer = 8\n',
+        ["sensitivity.n_outer", "at least 16", "8"],
+    ),
+    "shapley_unknown_assignment": (
+        TOP + '[sensitivity]\nmethod = "shapley"\nassignments = ["registy"]\n',
+        ["sensitivity.assignments", "unknown assignment 'registy'", "did you mean 'registry'"],
+    ),
+    "shapley_has_no_level": (
+        TOP + '[sensitivity]\nmethod = "shapley"\nlevel = "parameter"\n',
+        ["sensitivity.level", "unknown field"],
     ),
 }
 

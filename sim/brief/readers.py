@@ -301,9 +301,15 @@ def read_sensitivity(folder: Path, manifest: dict[str, Any], outcome: Outcome) -
     stat, low, high = (
         ("mu_star", "mu_star_low", "mu_star_high") if morris else ("ST", "ST_low", "ST_high")
     )
+    if result.method == "shapley":
+        # The first assignment analysed (the registry's in the shipped experiment) speaks.
+        shapley = result.shapley
+        table = shapley[shapley["assignment"] == shapley["assignment"].iloc[0]]
+        stat, low, high = "Sh", "Sh_low", "Sh_high"
     part = table[table["output"] == HEADLINE].sort_values("rank")
     shown = part[part["distinguishable"].astype(bool)]
     what = "input" if result.level == "parameter" else "framework category"
+    whats = "inputs" if result.level == "parameter" else "framework categories"
 
     def effect(row: pd.Series) -> str:
         interval = (
@@ -311,6 +317,8 @@ def read_sensitivity(folder: Path, manifest: dict[str, Any], outcome: Outcome) -
         )
         if morris:
             return f"mu* {row[stat]:.2g} (interval {interval}; sigma {row['sigma']:.2g})"
+        if result.method == "shapley":
+            return f"a Shapley effect of {row[stat]:.0%} of the variance (interval {interval})"
         return f"{row[stat]:.0%} of the variance with its interactions (interval {interval})"
 
     levers = [f"{row['factor']}: {effect(row)}." for _, row in shown.head(LEVERS_SHOWN).iterrows()]
@@ -323,7 +331,7 @@ def read_sensitivity(folder: Path, manifest: dict[str, Any], outcome: Outcome) -
         top = shown.iloc[0]
         answer = (
             f"{top['factor']} moves the {header(HEADLINE)} most: {effect(top)}; {len(shown)} "
-            f"of {len(part)} {what}s are distinguishable from {'noise' if morris else 'zero'}."
+            f"of {len(part)} {whats} are distinguishable from {'noise' if morris else 'zero'}."
         )
     else:
         answer = (
@@ -345,7 +353,7 @@ def read_sensitivity(folder: Path, manifest: dict[str, Any], outcome: Outcome) -
         kind="sensitivity",
         folder=folder,
         subject=f"{method} of {result.subject}",
-        question=f"Which {what}s change sharing most in {result.subject}?",
+        question=f"Which {whats} change sharing most in {result.subject}?",
         answer=answer,
         levers=levers,
         conditions=(

@@ -11,7 +11,6 @@ its posterior-predictive draws) in which it holds; one that holds in fewer than
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -20,30 +19,9 @@ from sim.calibration.checks import leave_one_target_out, output_checks
 from sim.calibration.joint import ALL_TARGETS, fit_holds, joint_gain, pass_rates
 from sim.calibration.precision import LEARNT_BELOW, interval_ratios, value_of_information
 from sim.calibration.result import Calibration
+from sim.conclusion import FIRM_FROM, Headline
 
-FIRM_FROM = 0.8
-"""Share of resamples from which a conclusion is stated as found rather than open."""
-
-
-@dataclass(frozen=True)
-class Headline:
-    """One conclusion of the report and the share of resamples in which it holds."""
-
-    text: str
-    holds: float
-
-    @property
-    def firm(self) -> bool:
-        """Whether it holds in at least :data:`FIRM_FROM` of the resamples."""
-        return self.holds >= FIRM_FROM
-
-    def line(self) -> str:
-        """Return the conclusion as a Markdown bullet, worded as open when it is not firm."""
-        # rounded down, so a conclusion worded as open never shows 80%
-        share = f"holds in {math.floor(100 * self.holds)}% of resamples"
-        if self.firm:
-            return f"- {self.text} ({share})."
-        return f"- **Open**: whether {self.text} ({share}; below {FIRM_FROM:.0%})."
+__all__ = ["FIRM_FROM", "Findings", "Headline"]
 
 
 @dataclass(frozen=True)

@@ -39,10 +39,11 @@ _HELP = """Which factors change sharing most: a sensitivity analysis.
 \b
   sharesim sensitivity sensitivity_morris
   sharesim sensitivity sensitivity_sobol_grouped --out DIR
+  sharesim sensitivity sensitivity_shapley_calibrated
   sharesim sensitivity my_analysis.toml
 
 EXPERIMENT is a shipped experiment's name or the path of an experiment file with a
-[sensitivity] table (method = "sobol" or "morris"; docs/sensitivity.md). Results, figures
+[sensitivity] table (method = "sobol", "shapley" or "morris"; docs/sensitivity.md). Results, figures
 and brief.md/brief.html go to --out (default results/sensitivity/<name>); the runs are
 stored in DIR/runs, so running the same command again resumes an interrupted analysis.
 """
@@ -105,16 +106,27 @@ def _summary(console: Console, result: SensitivityResult, brief: Path) -> None:
     table = Table(title=f"{result.subject}: {output}", title_justify="left")
     table.add_column("rank", justify="right")
     table.add_column("factor")
-    if result.method == "sobol":
+    if result.method == "shapley":
+        ranking = ranking.assign(
+            factor=[
+                f"{f} ({n} inputs)"
+                for f, n in zip(ranking["factor"], ranking["inputs"], strict=True)
+            ]
+        )
+        table.title = f"{result.subject}: {output}, {ranking['assignment'].iloc[0]} assignment"
+        table.add_column("Shapley [interval]", justify="right")
+    elif result.method == "sobol":
         table.add_column("S1 [interval]", justify="right")
         table.add_column("ST [interval]", justify="right")
     else:
         table.add_column("mu* [interval]", justify="right")
     table.add_column("verdict")
-    baseline = "zero" if result.method == "sobol" else "noise"
+    baseline = "noise" if result.method == "morris" else "zero"
     for _, row in ranking.head(12).iterrows():
         verdict = "" if row["distinguishable"] else f"not distinguishable from {baseline}"
-        if result.method == "sobol":
+        if result.method == "shapley":
+            cells = [f"{row['Sh']:.2f} [{row['Sh_low']:.2f}, {row['Sh_high']:.2f}]"]
+        elif result.method == "sobol":
             cells = [
                 f"{row['S1']:.2f} [{row['S1_low']:.2f}, {row['S1_high']:.2f}]",
                 f"{row['ST']:.2f} [{row['ST_low']:.2f}, {row['ST_high']:.2f}]",

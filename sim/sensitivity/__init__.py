@@ -6,9 +6,13 @@ The six framework categories group the inputs.
 >>> screening = morris("sentinel_replay", trajectories=20, seed=1)          # doctest: +SKIP
 >>> grouped = sobol("sentinel_replay", n=1024, replicates=5, seed=3)        # doctest: +SKIP
 >>> grouped.ranking("share_final_year")                                     # doctest: +SKIP
+>>> from sim.sensitivity import shapley
+>>> joint = shapley("sentinel_calibrated", seed=3)                          # doctest: +SKIP
 
 Modules: ``factors`` (inputs, ranges and their framework category), ``estimators`` (Sobol
 and Morris estimators, noise, bootstrap), ``analysis`` (design -> runs -> indices),
+``dependence``, ``shapley`` and ``shapley_analysis`` (Shapley effects when inputs are
+dependent, as a posterior's are),
 ``settings`` (sizes and choices; how the runs execute is one :class:`sim.execution.Execution`,
 re-exported here), ``scenario`` (a scenario's runs on the sweep runner),
 ``result`` (the frozen result), ``figures`` and ``brief`` (what an analyst reads),
@@ -18,6 +22,7 @@ re-exported here), ``scenario`` (a scenario's runs on the sweep runner),
 from sim.execution import Execution
 from sim.sensitivity.analysis import Evaluator, morris_analysis, select_outputs, sobol_analysis
 from sim.sensitivity.factors import (
+    ASSIGNMENTS,
     SCENARIO_INPUT_CATEGORY,
     Factor,
     FactorError,
@@ -30,12 +35,21 @@ from sim.sensitivity.methods import (
     MorrisSettings,
     RunsError,
     SensitivityError,
+    ShapleySettings,
     SobolSettings,
 )
 from sim.sensitivity.result import SensitivityResult
-from sim.sensitivity.scenario import ScenarioEvaluator, morris, scenario_outputs, sobol
+from sim.sensitivity.scenario import (
+    ScenarioEvaluator,
+    morris,
+    scenario_outputs,
+    shapley,
+    sobol,
+)
+from sim.sensitivity.shapley_analysis import shapley_analysis
 
 __all__ = [
+    "ASSIGNMENTS",
     "DEFAULT_OUTPUTS",
     "SCENARIO_INPUT_CATEGORY",
     "Evaluator",
@@ -48,6 +62,7 @@ __all__ = [
     "ScenarioEvaluator",
     "SensitivityError",
     "SensitivityResult",
+    "ShapleySettings",
     "SobolSettings",
     "input_category",
     "morris",
@@ -55,6 +70,8 @@ __all__ = [
     "scenario_factors",
     "scenario_outputs",
     "select_outputs",
+    "shapley",
+    "shapley_analysis",
     "sobol",
     "sobol_analysis",
 ]

@@ -37,6 +37,7 @@ from sim.sensitivity.methods import (
     MorrisSettings,
     RunsError,
     SensitivityError,
+    ShapleySettings,
     SobolSettings,
 )
 from sim.sensitivity.result import (
@@ -149,7 +150,7 @@ def select_outputs(patterns: Sequence[str], available: Sequence[str]) -> tuple[s
     return tuple(chosen)
 
 
-def _run_matrices(
+def run_matrices(
     runs: pd.DataFrame, rows: int, replicates: int, outputs: Sequence[str]
 ) -> dict[str, FloatArray]:
     """Each output as an array (rows, replicates), after checking every run is there."""
@@ -183,9 +184,8 @@ def _run_matrices(
     return matrices
 
 
-def _noise_frame(
-    noise: Mapping[str, Noise], flags: Mapping[str, tuple[bool, bool]]
-) -> pd.DataFrame:
+def noise_frame(noise: Mapping[str, Noise], flags: Mapping[str, tuple[bool, bool]]) -> pd.DataFrame:
+    """Return the noise table: each output's noise shares and its constant/noise flags."""
     records = [
         {
             "output": name,
@@ -206,7 +206,7 @@ def _factors_frame(factors: Sequence[Factor]) -> pd.DataFrame:
     return pd.DataFrame([asdict(f) for f in factors]).rename(columns={"name": "factor"})
 
 
-def _reported(estimate: FloatArray) -> FloatArray:
+def reported(estimate: FloatArray) -> FloatArray:
     """Return an index as reported: within [0, 1], the only values an index can take.
 
     A negative estimate is noise around zero, never negative importance.
@@ -214,8 +214,8 @@ def _reported(estimate: FloatArray) -> FloatArray:
     return np.clip(estimate, 0.0, 1.0)
 
 
-def _rank(frame: pd.DataFrame, by: str) -> pd.Series:
-    """1 = most influential; factors not distinguishable come after all that are."""
+def rank_by(frame: pd.DataFrame, by: str) -> pd.Series:
+    """Return each factor's rank by ``by``: 1 = most influential, indistinguishable ones last."""
     order = frame.assign(_value=frame[by].fillna(-np.inf)).sort_values(
         ["distinguishable", "_value"], ascending=False, kind="stable"
     )
@@ -284,12 +284,12 @@ def _sobol_tables(
             "level": settings.level,
             "factor": plan.labels,
             "category": plan.label_category,
-            "S1": _reported(main.first),
-            "S1_low": _reported(main.first_low),
-            "S1_high": _reported(main.first_high),
-            "ST": _reported(main.total),
-            "ST_low": _reported(main.total_low),
-            "ST_high": _reported(main.total_high),
+            "S1": reported(main.first),
+            "S1_low": reported(main.first_low),
+            "S1_high": reported(main.first_high),
+            "ST": reported(main.total),
+            "ST_low": reported(main.total_low),
+            "ST_high": reported(main.total_high),
             "S1_distinguishable": s1_ok,
             "ST_distinguishable": st_ok,
             "distinguishable": st_ok,
@@ -297,7 +297,8 @@ def _sobol_tables(
             "ST_estimate": main.total,
         }
     )
-    indices["rank"] = _rank(indices, "ST")
+    indices["rank"] = rank_by(indices, "ST")
+    indices["leads"] = np.nan if main.total_leads is None else main.total_leads
     second = empty(SECOND_ORDER_COLUMNS)
     if main.second is not None:
         pairs = main.second
@@ -308,9 +309,9 @@ def _sobol_tables(
                 "level": settings.level,
                 "factor": [plan.labels[a] for a in j],
                 "other": [plan.labels[b] for b in i],
-                "S2": _reported(pairs.value[j, i]),
-                "S2_low": _reported(pairs.low[j, i]),
-                "S2_high": _reported(pairs.high[j, i]),
+                "S2": reported(pairs.value[j, i]),
+                "S2_low": reported(pairs.low[j, i]),
+                "S2_high": reported(pairs.high[j, i]),
                 "distinguishable": pairs.low[j, i] > 0,
                 "S2_estimate": pairs.value[j, i],
             }
@@ -339,7 +340,7 @@ def _evaluate(
     outputs: Sequence[str],
 ) -> tuple[pd.DataFrame, dict[str, FloatArray], dict[str, Noise]]:
     runs = evaluate(plan.design, replicates=replicates, seed=seed)
-    matrices = _run_matrices(runs, len(plan.design), replicates, outputs)
+    matrices = run_matrices(runs, len(plan.design), replicates, outputs)
     noise = {name: replicate_noise(values) for name, values in matrices.items()}
     kept = runs.sort_values(["row", "replicate"], kind="stable")[["row", "replicate", *outputs]]
     return kept.reset_index(drop=True), matrices, noise
@@ -396,8 +397,10 @@ def sobol_analysis(
         convergence.append(conv)
     return SensitivityResult(
         method="sobol",
-        **_common(subject, settings, seed, outputs, plan.factors, plan.design, runs, provenance),
-        noise=_noise_frame(noise, flags),
+        **common_fields(
+            subject, settings, seed, outputs, plan.factors, plan.design, runs, provenance
+        ),
+        noise=noise_frame(noise, flags),
         indices=pd.concat(indices, ignore_index=True),
         second_order=(
             pd.concat(second, ignore_index=True)
@@ -408,9 +411,9 @@ def sobol_analysis(
     )
 
 
-def _common(
+def common_fields(
     subject: str,
-    settings: SobolSettings | MorrisSettings,
+    settings: SobolSettings | MorrisSettings | ShapleySettings,
     seed: int,
     outputs: Sequence[str],
     factors: Sequence[Factor],
@@ -494,13 +497,16 @@ def morris_analysis(
                 "distinguishable": stats.mu_star_low > floor,
             }
         )
-        frame["rank"] = _rank(frame, "mu_star")
+        frame["rank"] = rank_by(frame, "mu_star")
+        frame["leads"] = np.nan if stats.leads is None else stats.leads
         tables.append(frame[list(MORRIS_COLUMNS)])
         constant = bool(np.ptp(values) == 0.0)
         flags[name] = (constant, bool(not frame["distinguishable"].any()) and not constant)
     return SensitivityResult(
         method="morris",
-        **_common(subject, settings, seed, outputs, plan.factors, plan.design, runs, provenance),
-        noise=_noise_frame(noise, flags),
+        **common_fields(
+            subject, settings, seed, outputs, plan.factors, plan.design, runs, provenance
+        ),
+        noise=noise_frame(noise, flags),
         morris=pd.concat(tables, ignore_index=True),
     )

@@ -15,8 +15,11 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from sim.conclusion import Headline
 from sim.pages import html_page
+from sim.sensitivity import shapley_brief
 from sim.sensitivity.figures import NOT_DISTINGUISHABLE, output_label, output_unit
+from sim.sensitivity.wording import interval, markdown_table, number, pct
 
 if TYPE_CHECKING:
     from sim.sensitivity.result import SensitivityResult
@@ -35,22 +38,10 @@ FIGURE_CAPTIONS: dict[str, str] = {
     "convergence": "Indices and interval widths as the base sample doubles.",
     "morris_parameter": "Morris screening: mu* against sigma per input.",
     "morris_category": "Morris screening: mu* against sigma per category.",
+    "shapley_category": "Shapley effects per framework category under each assignment of "
+    "inputs, with intervals and the number of inputs in each category.",
 }
 """The caption of every figure an analysis can draw, by file stem."""
-
-
-def _pct(value: float) -> str:
-    return "n/a" if not math.isfinite(value) else f"{100 * value:.0f}%"
-
-
-def _interval(low: float, high: float) -> str:
-    if not (math.isfinite(low) and math.isfinite(high)):
-        return "interval not defined"
-    return f"{_pct(low)} to {_pct(high)}"
-
-
-def _number(value: float, digits: int = 3) -> str:
-    return "n/a" if not math.isfinite(value) else f"{value:.{digits}g}"
 
 
 def _what(result: SensitivityResult) -> str:
@@ -83,7 +74,7 @@ def _noise_sentence(result: SensitivityResult, output: str) -> str:
             "mix the inputs' effect with random variation; treat small ones with care."
         )
     measured = (
-        f"Run-to-run noise: {_pct(float(row['noise_share']))} of the variance between single "
+        f"Run-to-run noise: {pct(float(row['noise_share']))} of the variance between single "
         f"runs comes from the random stream, not from the inputs."
     )
     if result.method == "morris":
@@ -94,8 +85,20 @@ def _noise_sentence(result: SensitivityResult, output: str) -> str:
     return (
         f"{measured} Indices are for the expected outcome (each design point run "
         f"{replicates} times and averaged, with the noise left in those averages, "
-        f"{_pct(float(row['noise_share_of_means']))} of their variance, taken out)."
+        f"{pct(float(row['noise_share_of_means']))} of their variance, taken out)."
     )
+
+
+def _leader_holds(result: SensitivityResult, top: pd.Series, label: str, what: str) -> list[str]:
+    """Return the leader's conclusion with the share of resamples in which it leads.
+
+    Nothing for a table written before the ``leads`` column existed.
+    """
+    leads = float(top["leads"]) if "leads" in top.index else float("nan")
+    if not math.isfinite(leads):
+        return []
+    claim = f"{_named(result, top['factor'])} {what} on {label.lower()}"
+    return ["", Headline(claim, leads).line(), ""]
 
 
 def _sobol_answer(result: SensitivityResult, output: str) -> list[str]:
@@ -121,17 +124,18 @@ def _sobol_answer(result: SensitivityResult, output: str) -> list[str]:
         lines.append(
             f"**{label}:** the {what} that changes it most is "
             f"**{_named(result, top['factor'])}**. Varied "
-            f"alone it accounts for about {_pct(top['S1'])} of the variance of the expected "
-            f"outcome ({_interval(top['S1_low'], top['S1_high'])}); counting its interactions "
-            f"with the others, {_pct(top['ST'])} ({_interval(top['ST_low'], top['ST_high'])})."
+            f"alone it accounts for about {pct(top['S1'])} of the variance of the expected "
+            f"outcome ({interval(top['S1_low'], top['S1_high'])}); counting its interactions "
+            f"with the others, {pct(top['ST'])} ({interval(top['ST_low'], top['ST_high'])})."
         )
         rest = [
-            f"{_named(result, row['factor'])} ({_pct(row['ST'])}, "
-            f"{_interval(row['ST_low'], row['ST_high'])})"
+            f"{_named(result, row['factor'])} ({pct(row['ST'])}, "
+            f"{interval(row['ST_low'], row['ST_high'])})"
             for _, row in shown.iloc[1:].iterrows()
         ]
         if rest:
             lines.append(f"Then, by total effect: {'; '.join(rest)}.")
+        lines += _leader_holds(result, top, label, "has the largest total effect")
         overlap = shown.iloc[1:][shown.iloc[1:]["ST_high"] >= top["ST_low"]]
         if len(overlap):
             lines.append(
@@ -142,7 +146,7 @@ def _sobol_answer(result: SensitivityResult, output: str) -> list[str]:
         lines.append(f"**{label}:** no {what} is distinguishable from zero at this sample size.")
     if len(negligible):
         lines.append(
-            f"Measurably above zero but negligible (total effect below {_pct(NEGLIGIBLE)}): "
+            f"Measurably above zero but negligible (total effect below {pct(NEGLIGIBLE)}): "
             f"{', '.join(negligible['factor'])}."
         )
     if len(hidden):
@@ -154,7 +158,7 @@ def _sobol_answer(result: SensitivityResult, output: str) -> list[str]:
     first_sum = float(part["S1"].sum())
     if math.isfinite(first_sum) and first_sum < 0.85:
         lines.append(
-            f"First-order indices add up to {_pct(first_sum)}: the rest of the variance comes "
+            f"First-order indices add up to {pct(first_sum)}: the rest of the variance comes "
             f"from {_plural(result)} acting together (interactions), so changing one lever at a "
             f"time understates what combinations do."
         )
@@ -172,8 +176,8 @@ def _morris_answer(result: SensitivityResult, output: str) -> list[str]:
     if len(shown):
         top = shown.head(5)
         details = [
-            f"mu* {_number(row['mu_star'], 2)}, interval {_number(row['mu_star_low'], 2)} to "
-            f"{_number(row['mu_star_high'], 2)}"
+            f"mu* {number(row['mu_star'], 2)}, interval {number(row['mu_star_low'], 2)} to "
+            f"{number(row['mu_star_high'], 2)}"
             for _, row in top.iterrows()
         ]
         lines.append(
@@ -182,6 +186,7 @@ def _morris_answer(result: SensitivityResult, output: str) -> list[str]:
             f"mu* is the mean "
             f"absolute change, in {unit}, to first order)."
         )
+        lines += _leader_holds(result, top.iloc[0], label, "has the largest mu*")
         rest = [
             f"{_named(result, factor)} ({detail})"
             for factor, detail in zip(top["factor"].iloc[1:], details[1:], strict=True)
@@ -197,7 +202,7 @@ def _morris_answer(result: SensitivityResult, output: str) -> list[str]:
     floor = float(part["noise_floor"].iloc[0]) if len(part) else float("nan")
     if math.isfinite(floor):
         lines.append(
-            f"A factor with no effect at all would still show mu* of about {_number(floor, 2)} "
+            f"A factor with no effect at all would still show mu* of about {number(floor, 2)} "
             f"from run-to-run noise; only factors whose interval clears that are listed above."
         )
     lines += ["", _noise_sentence(result, output)]
@@ -211,11 +216,11 @@ def _table(result: SensitivityResult, output: str) -> pd.DataFrame:
             {
                 "factor": part["factor"],
                 "S1 (alone)": [
-                    f"{_pct(v)} [{_interval(lo, hi)}]"
+                    f"{pct(v)} [{interval(lo, hi)}]"
                     for v, lo, hi in zip(part["S1"], part["S1_low"], part["S1_high"], strict=True)
                 ],
                 "ST (with interactions)": [
-                    f"{_pct(v)} [{_interval(lo, hi)}]"
+                    f"{pct(v)} [{interval(lo, hi)}]"
                     for v, lo, hi in zip(part["ST"], part["ST_low"], part["ST_high"], strict=True)
                 ],
                 "verdict": [
@@ -229,12 +234,12 @@ def _table(result: SensitivityResult, output: str) -> pd.DataFrame:
             "factor": part["factor"],
             "category": part["category"],
             "mu*": [
-                f"{_number(v, 2)} [{_number(lo, 2)} to {_number(hi, 2)}]"
+                f"{number(v, 2)} [{number(lo, 2)} to {number(hi, 2)}]"
                 for v, lo, hi in zip(
                     part["mu_star"], part["mu_star_low"], part["mu_star_high"], strict=True
                 )
             ],
-            "sigma": [_number(v, 2) for v in part["sigma"]],
+            "sigma": [number(v, 2) for v in part["sigma"]],
             "verdict": [
                 "distinguishable" if d else "not distinguishable from noise"
                 for d in part["distinguishable"]
@@ -256,29 +261,19 @@ def _leaders(result: SensitivityResult, outputs: list[str]) -> pd.DataFrame:
                 return "none distinguishable" if position == 0 else "-"
             row = part.iloc[position]
             if result.method == "sobol":
-                interval = _interval(row["ST_low"], row["ST_high"])
-                return f"{row['factor']}: {_pct(row['ST'])} [{interval}]"
-            return f"{row['factor']}: mu* {_number(row['mu_star'], 2)}"
+                bounds = interval(row["ST_low"], row["ST_high"])
+                return f"{row['factor']}: {pct(row['ST'])} [{bounds}]"
+            return f"{row['factor']}: mu* {number(row['mu_star'], 2)}"
 
         rows.append(
             {
                 "output": output_label(result, output),
                 "leading factor": cell(0),
                 "next": cell(1),
-                "noise share": _pct(float(noise[output])),
+                "noise share": pct(float(noise[output])),
             }
         )
     return pd.DataFrame(rows)
-
-
-def _markdown_table(frame: pd.DataFrame) -> str:
-    header = "| " + " | ".join(frame.columns) + " |"
-    rule = "|" + "---|" * len(frame.columns)
-    rows = [
-        "| " + " | ".join(str(v).replace("|", "/") for v in row) + " |"
-        for row in frame.itertuples(index=False)
-    ]
-    return "\n".join([header, rule, *rows])
 
 
 def _caveats(result: SensitivityResult) -> list[str]:
@@ -353,8 +348,8 @@ def _stability(result: SensitivityResult) -> str:
         f"and n = {last}."
     )
     return (
-        f"Convergence (figure): the widest interval shrank from {_number(widest_before, 2)} "
-        f"to {_number(widest, 2)} as n doubled to {last}. {settled}"
+        f"Convergence (figure): the widest interval shrank from {number(widest_before, 2)} "
+        f"to {number(widest, 2)} as n doubled to {last}. {settled}"
     )
 
 
@@ -383,6 +378,93 @@ def _how_to_read(result: SensitivityResult) -> str:
     )
 
 
+def _shapley_answer(result: SensitivityResult, output: str) -> list[str]:
+    """Return the Shapley answer on one output: its conclusions, each with how far it holds."""
+    label = output_label(result, output)
+    noise = result.noise.set_index("output").loc[output]
+    if bool(noise["noise_dominated"]):
+        return [
+            f"**{label}:** the averaged runs varied no more than their noise, so no "
+            "framework category can be told apart from chance at this sample size.",
+        ]
+    conclusions = shapley_brief.headlines(result, output)
+    return [
+        f"**{label}:**",
+        "",
+        *[headline.line() for headline in conclusions],
+        "",
+        _noise_sentence(result, output),
+    ]
+
+
+def _shapley_markdown(result: SensitivityResult, figures: Mapping[str, Path]) -> list[str]:
+    """Return the body of a Shapley brief: answer, effects with sizes, figures, caveats."""
+    settings = result.settings
+    dependent = shapley_brief.dependent_inputs(result)
+    named = ", ".join(shapley_brief.assignments(result))
+    lines = [
+        "# Which framework categories change sharing most — " + result.subject,
+        "",
+        f"Shapley effects over {len(result.factors)} uncertain inputs ({len(dependent)} of them "
+        f"calibrated and drawn jointly from the posterior), under the assignments {named}; "
+        f"{settings['n_outer']} outer x {settings['n_inner']} inner draws per subset of "
+        f"categories and {settings['n_variance']} draws for the variance, "
+        f"{settings['replicates']} replicates per design point, "
+        f"{float(str(settings['confidence'])):.0%} bootstrap intervals.",
+        "",
+        "## The answer",
+        "",
+        "Each conclusion states the share of bootstrap resamples in which it holds; one "
+        "holding in fewer than 80% is worded as open.",
+        "",
+    ]
+    headline = [o for o in result.outputs if "." not in o] or list(result.outputs)
+    for output in headline:
+        lines += [*_shapley_answer(result, output), ""]
+    lines += [
+        "## Effects and category sizes",
+        "",
+        "Every category under each assignment: how many inputs it holds (how many of them "
+        "calibrated), its Shapley effect with interval, and its full first-order and "
+        "independent total indices. Every number is in `shapley.csv`; pairwise shares of "
+        "resamples in `comparisons.csv`.",
+        "",
+    ]
+    for output in headline:
+        lines += [
+            f"### {output_label(result, output)} (`{output}`)",
+            "",
+            markdown_table(shapley_brief.table(result, output)),
+            "",
+        ]
+    lines += _figure_lines(figures)
+    lines += ["## Caveats", "", *[f"- {item}" for item in shapley_brief.caveats(result)]]
+    lines += [f"- {len(result.runs)} model runs in total; seed {result.seed}.", ""]
+    lines += ["## How to read this", "", shapley_brief.how_to_read(), ""]
+    return lines
+
+
+def _figure_lines(figures: Mapping[str, Path]) -> list[str]:
+    if not figures:
+        return []
+    lines = ["## Figures", ""]
+    for stem in figures:
+        caption = FIGURE_CAPTIONS.get(stem, stem)
+        lines += [f"![{caption}](figures/{stem}.png)", "", f"*{caption}*", ""]
+    return lines
+
+
+def _provenance_lines(result: SensitivityResult) -> list[str]:
+    facts = {
+        k: v for k, v in result.provenance.items() if not isinstance(v, Mapping | list | tuple)
+    }
+    software = result.provenance.get("environment")
+    if isinstance(software, Mapping) and "git_commit" in software:
+        facts["code commit"] = software["git_commit"]
+    provenance = ", ".join(f"{k}: {v}" for k, v in facts.items())
+    return [f"Provenance: {provenance}.", ""] if provenance else []
+
+
 def brief_markdown(result: SensitivityResult, figures: Mapping[str, Path] | None = None) -> str:
     """Write the brief as Markdown; ``figures`` maps file stems to paths.
 
@@ -390,6 +472,8 @@ def brief_markdown(result: SensitivityResult, figures: Mapping[str, Path] | None
     (``figures/<stem>.png``; none by default).
     """
     figures = figures or {}
+    if result.method == "shapley":
+        return "\n".join([*_shapley_markdown(result, figures), *_provenance_lines(result)])
     what = "framework categories" if result.level == "category" else "inputs"
     method = (
         "Sobol variance-based indices"
@@ -427,7 +511,7 @@ def brief_markdown(result: SensitivityResult, figures: Mapping[str, Path] | None
             "",
             "The leading factor for each partner's own output (every factor in the CSV tables).",
             "",
-            _markdown_table(_leaders(result, partners)),
+            markdown_table(_leaders(result, partners)),
             "",
         ]
     table_file = "indices.csv" if result.method == "sobol" else "morris.csv"
@@ -443,26 +527,13 @@ def brief_markdown(result: SensitivityResult, figures: Mapping[str, Path] | None
         lines += [
             f"### {output_label(result, output)} (`{output}`)",
             "",
-            _markdown_table(table.head(TOP)),
+            markdown_table(table.head(TOP)),
             "",
         ]
-    if figures:
-        lines += ["## Figures", ""]
-        for stem in figures:
-            caption = FIGURE_CAPTIONS.get(stem, stem)
-            lines += [f"![{caption}](figures/{stem}.png)", "", f"*{caption}*", ""]
+    lines += _figure_lines(figures)
     lines += ["## Caveats", "", *[f"- {item}" for item in _caveats(result)], ""]
     lines += ["## How to read this", "", _how_to_read(result), ""]
-    facts = {
-        k: v for k, v in result.provenance.items() if not isinstance(v, Mapping | list | tuple)
-    }
-    software = result.provenance.get("environment")
-    if isinstance(software, Mapping) and "git_commit" in software:
-        facts["code commit"] = software["git_commit"]
-    provenance = ", ".join(f"{k}: {v}" for k, v in facts.items())
-    if provenance:
-        lines += [f"Provenance: {provenance}.", ""]
-    return "\n".join(lines)
+    return "\n".join([*lines, *_provenance_lines(result)])
 
 
 def write_brief(

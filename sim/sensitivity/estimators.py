@@ -102,6 +102,8 @@ class SobolEstimate:
 
     Arrays have one entry per factor (or group) ``k``; ``second`` holds (k, k) arrays with
     NaN on and below the diagonal, or is None when the design has no second-order blocks.
+    ``total_leads`` is the share of bootstrap resamples in which each factor's total index is
+    the largest (None for a constant output).
     ``constant`` marks an output that did not vary at all (every index is then 0);
     ``noise_dominated`` one whose row means vary no more than their noise (indices NaN).
     """
@@ -115,6 +117,20 @@ class SobolEstimate:
     second: Pairs | None
     constant: bool
     noise_dominated: bool
+    total_leads: FloatArray | None = None
+
+
+def leading_share(resamples: FloatArray) -> FloatArray:
+    """Return the share of resamples (rows) in which each factor (column) is the largest.
+
+    A resample whose values are all undefined (NaN) counts for no factor.
+    """
+    known = ~np.isnan(resamples).all(axis=1)
+    shares = np.zeros(resamples.shape[1])
+    if known.any():
+        leader = np.argmax(np.nan_to_num(resamples[known], nan=-np.inf), axis=1)
+        shares = np.bincount(leader, minlength=resamples.shape[1]) / len(resamples)
+    return shares
 
 
 @dataclass(frozen=True)
@@ -307,7 +323,16 @@ def sobol_indices(
             *_percentiles(np.concatenate(boot_second), confidence),
         )
     return SobolEstimate(
-        first, first_low, first_high, total, total_low, total_high, pairs, False, noise_dominated
+        first,
+        first_low,
+        first_high,
+        total,
+        total_low,
+        total_high,
+        pairs,
+        False,
+        noise_dominated,
+        leading_share(np.concatenate(boot_total)),
     )
 
 
@@ -320,7 +345,8 @@ class MorrisEstimate:
 
     ``mu`` is NaN for groups (the members of a group may move in opposite directions, so
     only the mean absolute effect is meaningful; Campolongo et al. 2007,
-    doi:10.1016/j.envsoft.2006.10.004).
+    doi:10.1016/j.envsoft.2006.10.004). ``leads`` is the share of bootstrap resamples in
+    which each factor's mu* is the largest.
     """
 
     mu: FloatArray
@@ -329,6 +355,7 @@ class MorrisEstimate:
     mu_star_high: FloatArray
     sigma: FloatArray
     noise_floor: float
+    leads: FloatArray | None = None
 
 
 def elementary_effects(
@@ -420,4 +447,4 @@ def morris_statistics(
         if np.isfinite(within_variance)
         else float("nan")
     )
-    return MorrisEstimate(mu, mu_star, low, high, sigma, floor)
+    return MorrisEstimate(mu, mu_star, low, high, sigma, floor, leading_share(boot))

@@ -18,12 +18,13 @@ says which analysis to run; the design follows from it::
     inputs = "all"                   # "all", "parameters" or a list of names / categories
     outputs = ["share_final_year", "share_mean", "buy_in_final"]
 
-Morris takes ``trajectories`` (and ``levels``) instead of ``n``. Optional for both:
-``bounds`` (narrower ranges), ``bootstrap``, ``confidence``; for Sobol also
-``second_order`` and ``convergence_from``. Reading goes bytes -> UTF-8 -> TOML -> pydantic
-(strict, no unknown keys) -> scenario, inputs, outputs checked -> the design's size and the
-runs checked against ``sim.limits``; any problem is one :class:`SensitivityExperimentError`
-line naming the file, the field and the problem.
+Morris takes ``trajectories`` (and ``levels``) instead of ``n``; Shapley (``method =
+"shapley"``, by category only) takes ``n_outer``, ``n_inner``, ``n_variance`` and
+``assignments``. Optional for all: ``bounds`` (narrower ranges), ``bootstrap``,
+``confidence``; for Sobol also ``second_order`` and ``convergence_from``. Reading goes
+bytes -> UTF-8 -> TOML -> pydantic (strict, no unknown keys) -> scenario, inputs, outputs
+checked -> the design's size and the runs checked against ``sim.limits``; any problem is
+one :class:`SensitivityExperimentError` line naming the file, the field and the problem.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from importlib.resources.abc import Traversable
 from pathlib import Path, PurePath
 from typing import Annotated, Any, Literal
@@ -44,10 +46,16 @@ from sim.inputs import FileError, FileFormat, read_toml, validation_problems
 from sim.limits import design_problem, runs_problem
 from sim.scenarios import Scenario
 from sim.sensitivity.analysis import select_outputs
-from sim.sensitivity.factors import Factor, narrow
-from sim.sensitivity.methods import DEFAULT_OUTPUTS, MorrisSettings, SobolSettings
+from sim.sensitivity.factors import Factor, assign, narrow
+from sim.sensitivity.methods import (
+    DEFAULT_OUTPUTS,
+    MorrisSettings,
+    ShapleySettings,
+    SobolSettings,
+)
 from sim.sensitivity.result import SensitivityResult
 from sim.sensitivity.scenario import analyse, factors_of, scenario_outputs
+from sim.sensitivity.shapley_analysis import design_rows
 from sim.shipped import EXPERIMENTS, find
 from sim.sweep import ProgressCallback
 from sim.sweep.experiment import ExperimentFile, scenario_reference
@@ -92,8 +100,20 @@ class MorrisSection(_Section):
     levels: Annotated[int, Field(ge=4, le=64)] = 4
 
 
-Section = Annotated[SobolSection | MorrisSection, Field(discriminator="method")]
-_METHODS = ("sobol", "morris")
+class ShapleySection(_Section):
+    """``[sensitivity]`` of a Shapley analysis (see :class:`ShapleySettings`)."""
+
+    method: Literal["shapley"]
+    n_outer: Annotated[int, Field(ge=16, le=100_000)] = 128
+    n_inner: Annotated[int, Field(ge=2, le=100)] = 3
+    n_variance: Annotated[int, Field(ge=64, le=1_000_000)] = 1024
+    assignments: Annotated[list[str], Field(min_length=1)] = Field(
+        default_factory=lambda: ["registry"]
+    )
+
+
+Section = Annotated[SobolSection | MorrisSection | ShapleySection, Field(discriminator="method")]
+_METHODS = ("sobol", "morris", "shapley")
 
 
 class _File(BaseModel):
@@ -119,7 +139,7 @@ class SensitivityExperiment:
         The scenario analysed.
     factors : tuple of Factor
         The inputs varied, with their ranges and categories.
-    settings : SobolSettings or MorrisSettings
+    settings : SobolSettings, MorrisSettings or ShapleySettings
         The analysis and its sizes.
     seed : int
         Seed of the design, the runs and the bootstrap.
@@ -130,7 +150,7 @@ class SensitivityExperiment:
     description: str
     scenario: Scenario
     factors: tuple[Factor, ...]
-    settings: SobolSettings | MorrisSettings
+    settings: SobolSettings | MorrisSettings | ShapleySettings
     seed: int
     text_sha256: str
 
@@ -177,14 +197,19 @@ def _format() -> FileFormat:
             "": (*ExperimentFile.model_fields, "sensitivity"),
             "sobol": tuple(SobolSection.model_fields),
             "morris": tuple(MorrisSection.model_fields),
+            "shapley": tuple(ShapleySection.model_fields),
         },
         tags=frozenset(_METHODS),
         choices={"method": _METHODS},
     )
 
 
-def _design_rows(settings: SobolSettings | MorrisSettings, factors: tuple[Factor, ...]) -> int:
+def _design_rows(
+    settings: SobolSettings | MorrisSettings | ShapleySettings, factors: tuple[Factor, ...]
+) -> int:
     """Rows of the design ``settings`` asks for over ``factors`` (or over their categories)."""
+    if isinstance(settings, ShapleySettings):
+        return design_rows(factors, settings)
     k = len({f.category for f in factors}) if settings.level == "category" else len(factors)
     if isinstance(settings, SobolSettings):
         return sobol_rows(settings.n, k, settings.second_order)
@@ -213,7 +238,9 @@ def load_sensitivity_experiment(path: Path | str, *, force: bool = False) -> Sen
         )
     if "sensitivity" not in document:
         raise SensitivityExperimentError.at(
-            label, "sensitivity", "required table is missing (method = 'sobol' or 'morris')"
+            label,
+            "sensitivity",
+            "required table is missing (method = 'sobol', 'shapley' or 'morris')",
         )
     try:
         top = ExperimentFile.model_validate(
@@ -250,7 +277,10 @@ def load_sensitivity_experiment(path: Path | str, *, force: bool = False) -> Sen
         lambda: select_outputs(section.outputs, scenario_outputs(scenario)),
     )
     settings = checked("sensitivity: ", lambda: _settings(section, top.replicates))
-    rows = _design_rows(settings, factors)
+    if isinstance(settings, ShapleySettings):
+        for name in settings.assignments:
+            checked("sensitivity.assignments: ", partial(assign, factors, name))
+    rows = checked("sensitivity: ", lambda: _design_rows(settings, factors))
     too_big = design_problem(rows, len(factors))
     if too_big is not None:
         raise SensitivityExperimentError.at(label, "sensitivity", too_big)
@@ -271,16 +301,24 @@ def load_sensitivity_experiment(path: Path | str, *, force: bool = False) -> Sen
 
 
 def _settings(
-    section: SobolSection | MorrisSection, replicates: int
-) -> SobolSettings | MorrisSettings:
+    section: SobolSection | MorrisSection | ShapleySection, replicates: int
+) -> SobolSettings | MorrisSettings | ShapleySettings:
     """Turn a ``[sensitivity]`` section and the file's replicates into the method's settings."""
     common: dict[str, Any] = {
         "replicates": replicates,
-        "level": section.level,
         "outputs": tuple(section.outputs),
         "bootstrap": section.bootstrap,
         "confidence": section.confidence,
     }
+    if isinstance(section, ShapleySection):
+        return ShapleySettings(
+            n_outer=section.n_outer,
+            n_inner=section.n_inner,
+            n_variance=section.n_variance,
+            assignments=tuple(section.assignments),
+            **common,
+        )
+    common["level"] = section.level
     if isinstance(section, SobolSection):
         return SobolSettings(
             n=section.n,

@@ -59,6 +59,34 @@ SCENARIO_INPUT_CATEGORY: Mapping[str, Category] = MappingProxyType(
 framework"): partner fields by field name, events by event type."""
 
 
+ASSIGNMENTS: Mapping[str, Mapping[str, Category]] = MappingProxyType(
+    {
+        # The registry's categories: the cost of double keying and of manual workarounds is
+        # the sharing process (DOMAIN.md, Process), an interface's decision rules are
+        # integration (Technology), and its delivery time is the project's timescale.
+        "registry": MappingProxyType({}),
+        # Everything about interfaces and their absence as Technology: double keying and
+        # workarounds exist only because a partner has no interface (DOMAIN.md P2, P11), and
+        # an interface's delivery is the technology arriving.
+        "interfaces_as_technology": MappingProxyType(
+            {
+                "double_keying_cost": "Technology",
+                "double_keying_minutes": "Technology",
+                "workaround_rate": "Technology",
+                "workaround_relief": "Technology",
+                "interface_value_half_life": "Technology",
+                "interface_build_weeks": "Technology",
+            }
+        ),
+    }
+)
+"""Documented assignments of the interface-related inputs to framework categories.
+
+Where the interface effect sits decides how large Technology looks, so a Shapley analysis
+(:mod:`sim.sensitivity.shapley`) reports its answer under each assignment it names. An
+input not named keeps its registry (or :data:`SCENARIO_INPUT_CATEGORY`) category."""
+
+
 class FactorError(InputError):
     """An input that cannot be a factor: unknown name, or no range to vary it over."""
 
@@ -228,6 +256,21 @@ def scenario_factors(
         for name in names
         if ranges[name][0] < ranges[name][1]
     )
+
+
+def assign(factors: Sequence[Factor], assignment: str) -> tuple[Factor, ...]:
+    """Return ``factors`` with their categories as the named assignment gives them.
+
+    Raises
+    ------
+    FactorError
+        An assignment that is not one of :data:`ASSIGNMENTS` (with a suggestion).
+    """
+    if assignment not in ASSIGNMENTS:
+        suggestion = did_you_mean(assignment, ASSIGNMENTS)
+        raise FactorError(f"unknown assignment {assignment!r}{suggestion}")
+    moved = ASSIGNMENTS[assignment]
+    return tuple(replace(f, category=moved[f.name]) if f.name in moved else f for f in factors)
 
 
 def narrow(

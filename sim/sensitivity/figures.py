@@ -145,6 +145,74 @@ def sobol_figure(result: SensitivityResult) -> Figure:
     return fig
 
 
+def shapley_figure(result: SensitivityResult) -> Figure:
+    """Shapley effects per category, one bar per assignment, one panel per headline output.
+
+    Whiskers: the bootstrap interval; hollow bars are not distinguishable from zero. Each
+    category's label gives its number of inputs under each assignment (registry first).
+    """
+    outputs = _headline_outputs(result)
+    frame = result.shapley
+    assignments = list(dict.fromkeys(frame["assignment"]))
+    categories = list(dict.fromkeys(frame["factor"]))
+    k, m = len(categories), len(assignments)
+    fig, axes = _panels(len(outputs), 5.6, 1.0 + 0.22 * k * m + 0.3)
+    height = 0.8 / m
+    for ax, output in zip(axes, outputs, strict=True):
+        part = frame[frame["output"] == output]
+        y = np.arange(k)
+        sizes: dict[str, list[str]] = {c: [] for c in categories}
+        for position, assignment in enumerate(assignments):
+            rows = part[part["assignment"] == assignment].set_index("factor").reindex(categories)
+            values = rows["Sh"].to_numpy(dtype=float)
+            colours = [colour_of(c, categories) for c in categories]
+            offset = (position - (m - 1) / 2) * height
+            ok = rows["distinguishable"].eq(True).to_numpy()
+            ax.barh(
+                y + offset,
+                values,
+                height=height * 0.9,
+                color=_faces(colours, ok, 1.0 - 0.5 * position / max(m - 1, 1)),
+                edgecolor=colours,
+                hatch="//" if position else None,
+                linewidth=1.0,
+            )
+            ax.errorbar(
+                values,
+                y + offset,
+                xerr=[values - rows["Sh_low"].to_numpy(), rows["Sh_high"].to_numpy() - values],
+                fmt="none",
+                ecolor="#333333",
+                elinewidth=0.8,
+                capsize=2,
+            )
+            for category in categories:
+                sizes[category].append(str(rows.at[category, "inputs"]))
+        ax.set_yticks(y, [f"{c} ({' / '.join(sizes[c])})" for c in categories], fontsize=8)
+        ax.set_xlim(0, 1)
+        ax.set_xlabel("Shapley effect, 0-1\n(share of the variance of the expected output)")
+        ax.set_title(output_label(result, output), fontsize=10)
+        ax.grid(axis="x", alpha=0.3)
+    handles = [
+        Patch(
+            facecolor="#777777",
+            alpha=1.0 - 0.5 * i / max(m - 1, 1),
+            hatch="//" if i else None,
+            label=name,
+        )
+        for i, name in enumerate(assignments)
+    ]
+    handles.append(
+        Patch(facecolor="none", edgecolor="#777777", label=f"hollow: {NOT_DISTINGUISHABLE}")
+    )
+    fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=8)
+    fig.suptitle(
+        f"Shapley effects by framework category — {result.subject}\n(inputs per category: "
+        f"{' / '.join(assignments)}; {float(str(result.settings['confidence'])):.0%} intervals)"
+    )
+    return fig
+
+
 def heatmap_figure(result: SensitivityResult) -> Figure:
     """Total index of every factor on every output (per-partner outputs included).
 
@@ -325,6 +393,8 @@ def result_figures(result: SensitivityResult) -> Iterator[tuple[str, Figure]]:
             yield f"sobol_{result.level}_all_outputs", heatmap_figure(result)
         if len(result.convergence):
             yield "convergence", convergence_figure(result)
+    elif result.method == "shapley":
+        yield "shapley_category", shapley_figure(result)
     else:
         yield f"morris_{result.level}", morris_figure(result)
 

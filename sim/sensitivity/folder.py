@@ -6,7 +6,8 @@ Layout::
 
     manifest.json        "kind": "sensitivity", the files written, the experiment
     runs/                the model runs: a sweep folder, so an interrupted analysis resumes
-    indices.csv | morris.csv, noise.csv, convergence.csv, factors.csv, second_order.csv
+    indices.csv | morris.csv | shapley.csv, noise.csv, convergence.csv, factors.csv,
+    second_order.csv, comparisons.csv
     design.parquet, runs.parquet, result.json (settings, noise shares, provenance)
     brief.md, brief.html, figures/*.png
 
@@ -45,7 +46,16 @@ KIND = "sensitivity"
 RUNS = "runs"
 """The sub-folder holding the analysis's runs (a sweep folder)."""
 
-TABLE_NAMES = ("factors", "noise", "indices", "second_order", "morris", "convergence")
+TABLE_NAMES = (
+    "factors",
+    "noise",
+    "indices",
+    "second_order",
+    "morris",
+    "convergence",
+    "shapley",
+    "comparisons",
+)
 
 OUTPUT_FILES = (
     *(f"{name}.csv" for name in TABLE_NAMES),

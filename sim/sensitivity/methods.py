@@ -1,4 +1,4 @@
-"""The two methods' settings: a Sobol analysis's or a Morris screening's sizes and outputs.
+"""The methods' settings: a Sobol analysis's, a Shapley analysis's or a Morris screening's sizes.
 
 How the runs are executed is one :class:`sim.execution.Execution`, as for every sweep.
 
@@ -100,6 +100,62 @@ class MorrisSettings:
         if self.levels < 4 or self.levels % 2:
             raise SensitivityError(f"levels must be an even number >= 4, got {self.levels}")
         _common_checks(self.replicates, self.level, self.outputs, self.bootstrap, self.confidence)
+
+
+@dataclass(frozen=True)
+class ShapleySettings:
+    """Sizes and choices of a Shapley analysis over the framework categories.
+
+    Attributes
+    ----------
+    n_outer : int
+        Draws of the other categories' inputs per subset of categories (>= 16).
+    n_inner : int
+        Draws of a subset's inputs given each outer draw (>= 2).
+    n_variance : int
+        Independent draws of every input for the variance (>= 64).
+    replicates : int
+        Runs per design row (>= 1); at least 2 to take the noise out of the effects.
+    assignments : tuple of str
+        Names of :data:`sim.sensitivity.factors.ASSIGNMENTS`: each is analysed, with its own
+        design, so the answer can be compared across them.
+    outputs, bootstrap, confidence
+        As for :class:`SobolSettings`.
+
+    A design has ``n_variance + (2^k - 2) n_outer n_inner`` rows per assignment for ``k``
+    categories (62 subsets for the six).
+    """
+
+    n_outer: int = 128
+    n_inner: int = 3
+    n_variance: int = 1024
+    replicates: int = 2
+    assignments: tuple[str, ...] = ("registry",)
+    outputs: tuple[str, ...] = DEFAULT_OUTPUTS
+    bootstrap: int = 1000
+    confidence: float = 0.95
+
+    @property
+    def level(self) -> Level:
+        """Shapley effects are of framework categories (the groups)."""
+        return "category"
+
+    def __post_init__(self) -> None:
+        """Check every setting, so a bad analysis fails before any run starts."""
+        for name, value, smallest in (
+            ("n_outer", self.n_outer, 16),
+            ("n_inner", self.n_inner, 2),
+            ("n_variance", self.n_variance, 64),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or value < smallest:
+                raise SensitivityError(
+                    f"{name} must be a whole number >= {smallest}, got {value!r}"
+                )
+        if not self.assignments or len(set(self.assignments)) != len(self.assignments):
+            raise SensitivityError(
+                f"assignments must be a non-empty list of distinct names, got {self.assignments}"
+            )
+        _common_checks(self.replicates, "category", self.outputs, self.bootstrap, self.confidence)
 
 
 def _power_of_two(name: str, value: int, smallest: int) -> None:

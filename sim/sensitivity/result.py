@@ -16,8 +16,9 @@ import pandas as pd
 from sim.names import partner_names
 from sim.sensitivity.factors import Level
 
-Method = Literal["sobol", "morris"]
-"""The two analyses: variance-based indices, or elementary-effects screening."""
+Method = Literal["sobol", "morris", "shapley"]
+"""The analyses: variance-based indices of independent inputs, elementary-effects screening,
+or Shapley effects of categories whose inputs may be dependent."""
 
 INDEX_COLUMNS: tuple[str, ...] = (
     "output",
@@ -36,6 +37,7 @@ INDEX_COLUMNS: tuple[str, ...] = (
     "S1_estimate",
     "ST_estimate",
     "rank",
+    "leads",
 )
 """Columns of :attr:`SensitivityResult.indices`."""
 
@@ -66,8 +68,34 @@ MORRIS_COLUMNS: tuple[str, ...] = (
     "noise_floor",
     "distinguishable",
     "rank",
+    "leads",
 )
 """Columns of :attr:`SensitivityResult.morris`."""
+
+SHAPLEY_COLUMNS: tuple[str, ...] = (
+    "output",
+    "assignment",
+    "factor",
+    "inputs",
+    "dependent_inputs",
+    "Sh",
+    "Sh_low",
+    "Sh_high",
+    "S1",
+    "S1_low",
+    "S1_high",
+    "ST",
+    "ST_low",
+    "ST_high",
+    "distinguishable",
+    "leads",
+    "Sh_estimate",
+    "rank",
+)
+"""Columns of :attr:`SensitivityResult.shapley`."""
+
+COMPARISON_COLUMNS: tuple[str, ...] = ("output", "assignment", "factor", "other", "share")
+"""Columns of :attr:`SensitivityResult.comparisons`."""
 
 CONVERGENCE_COLUMNS: tuple[str, ...] = (
     "output",
@@ -106,7 +134,7 @@ class SensitivityResult:
 
     Attributes
     ----------
-    method : {"sobol", "morris"}
+    method : {"sobol", "morris", "shapley"}
         The analysis.
     subject : str
         What was analysed (the scenario's name, or a test function's).
@@ -131,16 +159,28 @@ class SensitivityResult:
         bounds, reported within [0, 1]; ``S1_estimate``/``ST_estimate`` are the point
         estimates before that (a negative one is estimation noise, never negative
         importance); ``*_distinguishable`` says the interval lies above zero;
-        ``distinguishable`` is ``ST_distinguishable``; ``rank`` orders factors by ``ST``.
+        ``distinguishable`` is ``ST_distinguishable``; ``rank`` orders factors by ``ST``;
+        ``leads`` is the share of bootstrap resamples in which its ``ST`` is the largest.
     second_order : DataFrame
         Sobol with second order only (else empty): ``S2`` per pair, as ``indices``.
     morris : DataFrame
         Morris only (else empty). Per output and factor: ``mu``, ``mu_star`` with interval,
         ``sigma``, ``noise_floor`` (the mu* of a factor with no effect) and
-        ``distinguishable`` (interval above the noise floor).
+        ``distinguishable`` (interval above the noise floor); ``leads``, the share of
+        bootstrap resamples in which its ``mu_star`` is the largest.
     convergence : DataFrame
         Sobol only: every index and its interval recomputed on the first ``n`` base points
         as ``n`` doubles up to the full design.
+    shapley : DataFrame
+        Shapley only (else empty). Per output, assignment of inputs to categories and
+        category: its size (``inputs``, and ``dependent_inputs`` drawn jointly from a
+        posterior), the Shapley effect ``Sh``, the full first-order index ``S1`` and the
+        independent total index ``ST`` (docs/sensitivity.md), with intervals, reported
+        within [0, 1]; ``leads``, the share of bootstrap resamples in which its Shapley
+        effect is the largest; ``Sh_estimate`` unclipped; ``rank`` by ``Sh``.
+    comparisons : DataFrame
+        Shapley only: per output, assignment and ordered pair of categories, the ``share``
+        of bootstrap resamples in which ``factor``'s Shapley effect exceeds ``other``'s.
     provenance : mapping
         Scenario content hash and anything else that identifies where the numbers came from.
     """
@@ -159,6 +199,8 @@ class SensitivityResult:
     second_order: pd.DataFrame = field(default_factory=lambda: empty(SECOND_ORDER_COLUMNS))
     morris: pd.DataFrame = field(default_factory=lambda: empty(MORRIS_COLUMNS))
     convergence: pd.DataFrame = field(default_factory=lambda: empty(CONVERGENCE_COLUMNS))
+    shapley: pd.DataFrame = field(default_factory=lambda: empty(SHAPLEY_COLUMNS))
+    comparisons: pd.DataFrame = field(default_factory=lambda: empty(COMPARISON_COLUMNS))
     provenance: Mapping[str, object] = field(default_factory=dict)
 
     @property
@@ -189,16 +231,22 @@ class SensitivityResult:
             "second_order": self.second_order,
             "morris": self.morris,
             "convergence": self.convergence,
+            "shapley": self.shapley,
+            "comparisons": self.comparisons,
         }
         return {name: frame for name, frame in tables.items() if len(frame)}
 
-    def ranking(self, output: str | None = None) -> pd.DataFrame:
+    def ranking(self, output: str | None = None, assignment: str | None = None) -> pd.DataFrame:
         """Factors of one output (the first by default), most influential first.
 
-        Sobol: by ``ST``; Morris: by ``mu_star``. Factors not distinguishable from zero (or
-        from noise) come last, whatever their estimate.
+        Sobol: by ``ST``; Morris: by ``mu_star``; Shapley: by ``Sh`` under ``assignment``
+        (the first analysed by default). Factors not distinguishable from zero (or from
+        noise) come last, whatever their estimate.
         """
         output = self.outputs[0] if output is None else output
-        frame = self.indices if self.method == "sobol" else self.morris
+        frame = {"sobol": self.indices, "morris": self.morris, "shapley": self.shapley}[self.method]
         chosen = frame[frame["output"] == output]
+        if self.method == "shapley":
+            first = str(chosen["assignment"].iloc[0]) if len(chosen) else ""
+            chosen = chosen[chosen["assignment"] == (assignment or first)]
         return chosen.sort_values("rank").reset_index(drop=True)

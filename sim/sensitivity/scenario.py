@@ -24,9 +24,11 @@ from sim.sensitivity.methods import (
     InputSet,
     MorrisSettings,
     SensitivityError,
+    ShapleySettings,
     SobolSettings,
 )
 from sim.sensitivity.result import SensitivityResult
+from sim.sensitivity.shapley_analysis import shapley_analysis
 from sim.sweep import ProgressCallback, run_design
 
 
@@ -124,21 +126,22 @@ def factors_of(
 def analyse(
     scenario: Scenario | str,
     factors: Sequence[Factor] | None,
-    settings: SobolSettings | MorrisSettings,
+    settings: SobolSettings | MorrisSettings | ShapleySettings,
     *,
     seed: int,
     execution: Execution | None = None,
     out: Path | str | None = None,
     progress: ProgressCallback | None = None,
 ) -> SensitivityResult:
-    """Run a Sobol or Morris analysis of a scenario on the sweep runner.
+    """Run a Sobol, Shapley or Morris analysis of a scenario on the sweep runner.
 
     Parameters
     ----------
     factors : sequence of Factor, optional
         What to vary (:func:`factors_of`); every uncertain input when omitted.
-    settings : SobolSettings or MorrisSettings
-        The analysis and its sizes.
+    settings : SobolSettings, ShapleySettings or MorrisSettings
+        The analysis and its sizes. A Shapley analysis draws the scenario's posterior
+        inputs jointly (:func:`sim.sensitivity.dependence.fit_posterior`).
 
     ``scenario``, ``seed``, ``execution``, ``out`` and ``progress`` are as for :func:`sobol`.
     """
@@ -152,6 +155,17 @@ def analyse(
     }
     evaluate = ScenarioEvaluator(resolved, execution or Execution(), out, progress)
     name = resolved.name
+    if isinstance(settings, ShapleySettings):
+        return shapley_analysis(
+            chosen,
+            evaluate,
+            settings,
+            seed=seed,
+            posterior=resolved.posterior,
+            subject=name,
+            available_outputs=outputs,
+            provenance=provenance,
+        )
     if isinstance(settings, SobolSettings):
         return sobol_analysis(
             chosen,
@@ -241,6 +255,49 @@ def sobol(
     return _analyse(scenario, inputs, settings, seed, execution, out, progress)
 
 
+def shapley(
+    scenario: Scenario | str,
+    *,
+    seed: int,
+    n_outer: int = 128,
+    n_inner: int = 3,
+    n_variance: int = 1024,
+    replicates: int = 2,
+    assignments: Sequence[str] = ("registry",),
+    inputs: Sequence[str] | InputSet = "all",
+    outputs: Sequence[str] = DEFAULT_OUTPUTS,
+    bootstrap: int = 1000,
+    confidence: float = 0.95,
+    execution: Execution | None = None,
+    out: Path | str | None = None,
+    progress: ProgressCallback | None = None,
+) -> SensitivityResult:
+    """Shapley effects of a scenario's framework categories, its posterior's inputs joint.
+
+    Parameters
+    ----------
+    n_outer, n_inner, n_variance : int
+        Sizes of the design (:class:`ShapleySettings`): per assignment it has
+        ``n_variance + 62 n_outer n_inner`` rows for the six categories.
+    assignments : list of str
+        Assignments of inputs to categories (:data:`sim.sensitivity.factors.ASSIGNMENTS`),
+        each analysed with its own design.
+
+    The other parameters are as for :func:`sobol`.
+    """
+    settings = ShapleySettings(
+        n_outer=n_outer,
+        n_inner=n_inner,
+        n_variance=n_variance,
+        replicates=replicates,
+        assignments=tuple(assignments),
+        outputs=tuple(outputs),
+        bootstrap=bootstrap,
+        confidence=confidence,
+    )
+    return _analyse(scenario, inputs, settings, seed, execution, out, progress)
+
+
 def morris(
     scenario: Scenario | str,
     *,
@@ -283,13 +340,13 @@ def morris(
 def _analyse(
     scenario: Scenario | str,
     inputs: Sequence[str] | InputSet,
-    settings: SobolSettings | MorrisSettings,
+    settings: SobolSettings | MorrisSettings | ShapleySettings,
     seed: int,
     execution: Execution | None,
     out: Path | str | None,
     progress: ProgressCallback | None,
 ) -> SensitivityResult:
-    """Analyse ``scenario`` over ``inputs`` as ``settings`` say (the work of sobol and morris)."""
+    """Analyse ``scenario`` over ``inputs`` as ``settings`` say (for sobol, shapley, morris)."""
     resolved = _scenario(scenario)
     return analyse(
         resolved,
