@@ -240,3 +240,13 @@ def test_mixture_pool_weighs_every_generation_against_every_proposal(kernel):
     expected = sample.acceptance * np.exp(-(log_q - log_q.min()))
     np.testing.assert_allclose(sample.weights, expected / expected.sum(), rtol=1e-9)
     assert set(sample.generation) > {populations[-1].generation}
+
+
+def test_a_generation_that_met_nothing_leaves_epsilon_where_it_was():
+    settings = Settings(particles=50, generations=3, ess_fraction=1.0, floor=1.0, seed=1)
+    rng = np.random.default_rng(0)
+    particles = BOX.sample(rng, 50)
+    previous = Population(4, 2.0, particles, np.full((50, 1), 9.0), np.zeros(50))
+    distances = np.where(np.arange(50)[:, None] < 10, 1.5, 9.0)
+    epsilon = abc.choose_epsilon(particles, distances, np.zeros(50), BOX, previous, settings)
+    assert epsilon == 2.0

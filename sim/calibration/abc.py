@@ -6,13 +6,16 @@ number of times (replicates) and weighs it by importance sampling::
     w(theta) ~ prior(theta) / q(theta) * (share of its replicates with distance <= epsilon)
 
 where ``q`` is the density the generation was proposed from: the prior (uniform on the box) in
-generation 0, then a mixture of Gaussian kernels centred on the previous population, each
-truncated to the box, with a diagonal covariance twice the population's weighted variance
-(Beaumont et al. 2009). The share of replicates within epsilon is an unbiased estimate of the
-probability of acceptance, so several replicates per particle keep the algorithm exact for
-the ABC posterior (Del Moral, Doucet & Jasra 2012) while averaging out the model's noise.
-Truncated kernels have an exact normalising constant per dimension, so ``q`` is the true
-proposal density even near the edges of the box.
+generation 0, then a mixture of kernels centred on the posterior so far, with a defensive
+share of the prior (:mod:`sim.calibration.kernels`: box-truncated diagonal Gaussians, twice
+the population's weighted variance (Beaumont et al. 2009), each coordinate drawn from its
+whole range with a share that grows with how far the population spreads over it; or the
+locally optimal covariance kernel of Filippi et al. 2013). The share of replicates within
+epsilon is an unbiased estimate of the probability of acceptance, so several replicates per
+particle keep the algorithm exact for the ABC posterior (Del Moral, Doucet & Jasra 2012)
+while averaging out the model's noise. Every kernel's density is exact on the box, so the
+posterior pools every generation's accepted particles with deterministic-mixture weights,
+prior over the mixture of all the proposals (:func:`pool`).
 
 Epsilon adapts: each generation aims at a quantile of the previous generation's accepted
 distances (Beaumont et al. 2009), never above the previous epsilon and never below a floor,
@@ -38,6 +41,11 @@ J. R. Soc. Interface 6, 187-202. doi:10.1098/rsif.2008.0172
 Del Moral, P., Doucet, A. & Jasra, A. (2012). An adaptive sequential Monte Carlo method for
 approximate Bayesian computation. Statistics and Computing 22, 1009-1020.
 doi:10.1007/s11222-011-9271-y
+Veach, E. & Guibas, L. J. (1995). Optimally combining sampling techniques for Monte Carlo
+rendering. Proceedings of SIGGRAPH '95, 419-428. doi:10.1145/218380.218498
+Cornuet, J.-M., Marin, J.-M., Mira, A. & Robert, C. P. (2012). Adaptive multiple importance
+sampling. Scandinavian Journal of Statistics 39(4), 798-812.
+doi:10.1111/j.1467-9469.2011.00756.x
 """
 
 from __future__ import annotations
@@ -313,7 +321,12 @@ def choose_epsilon(
     else:
         upper = previous.epsilon
         accepted = previous.distances[previous.distances <= previous.epsilon]
-        aim = float(np.quantile(accepted, settings.quantile, method="inverted_cdf"))
+        # a generation that met nothing (rare at the floor) leaves the aim where it was
+        aim = (
+            float(np.quantile(accepted, settings.quantile, method="inverted_cdf"))
+            if accepted.size
+            else upper
+        )
         if aim >= upper:
             # A distance that takes few values (partners out of place) can hold the quantile
             # on the last epsilon for ever: aim at the next smaller accepted distance instead.

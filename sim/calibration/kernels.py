@@ -1,7 +1,16 @@
 """Perturbation kernels of ABC-SMC: box-truncated diagonal Gaussians, locally optimal covariances.
 
-The diagonal kernel of :class:`sim.calibration.abc.Kernel` spreads each proposal over the
-whole posterior's width in every parameter separately. When the accepted region is a thin,
+:class:`Kernel` is a mixture of box-truncated Gaussians with a diagonal covariance, twice the
+population's weighted variance (Beaumont et al. 2009), exactly normalised per dimension. In
+a broad posterior (most parameters spread over most of their range, as here) a Gaussian
+concentrates its mass in the middle of each range, and in 17 dimensions the corners of the
+box, where most of the volume is, get almost none: particles accepted there carry huge
+weights. So each coordinate is drawn from the parameter's whole range with a share that
+grows with the population's variance relative to the prior's (close to its cap for a
+parameter the targets do not narrow, near 0 for one they pin down).
+
+The diagonal kernel spreads each proposal over the whole posterior's width in every
+parameter separately. When the accepted region is a thin,
 tilted slab of the prior (a few parameters traded off against each other, at the edge of
 their ranges), most of its proposals land outside it. The *optimal local covariance matrix*
 kernel of Filippi et al. (2013) gives each centre ``theta_i`` its own Gaussian covariance
