@@ -35,6 +35,23 @@ def _moments(populations: list[Population]) -> tuple[float, float, float]:
     return mean, float(np.sqrt(np.sum(w * (x - mean) ** 2))), sample.epsilon
 
 
+def _check_density(kernel, box, rng, corner, integral_tolerance=0.01):
+    """The kernel's density integrates to one over the box, its draws stay in the box, and
+    the share of draws in the sub-box below ``corner`` (upper bounds; None: the box's) is
+    the integral of the density over it."""
+    uniform = box.sample(rng, 400_000)
+    volume = float(np.prod(box.high - box.low))
+    integral = np.exp(kernel.log_density(uniform)).mean() * volume
+    assert integral == pytest.approx(1.0, abs=integral_tolerance)
+    draws = kernel.sample(rng, 200_000)
+    assert box.contains(draws).all()
+    bound = np.array([box.high[i] if c is None else c for i, c in enumerate(corner)])
+    inside = np.all(draws <= bound, axis=1)
+    sub = np.all(uniform <= bound, axis=1)
+    by_density = np.exp(kernel.log_density(uniform[sub])).sum() * volume / len(uniform)
+    assert inside.mean() == pytest.approx(by_density, abs=0.01)
+
+
 @pytest.mark.parametrize("kernel", ["diagonal", "local"])
 def test_normal_mean_matches_the_exact_abc_posterior(kernel):
     settings = Settings(
@@ -144,16 +161,7 @@ def test_local_covariance_kernel_density_integrates_to_one_and_matches_its_sampl
     )
     particles = np.clip(particles, box.low + 0.01, box.high - 0.01)
     kernel = LocalCovarianceKernel.fit(box.low, box.high, particles, rng.random(200), 0.2)
-    uniform = box.sample(rng, 400_000)
-    volume = float(np.prod(box.high - box.low))
-    integral = np.exp(kernel.log_density(uniform)).mean() * volume
-    assert integral == pytest.approx(1.0, abs=0.02)
-    draws = kernel.sample(rng, 200_000)
-    assert box.contains(draws).all()
-    inside = (draws[:, 0] < 0.4) & (draws[:, 1] > 0.0)
-    sub = (uniform[:, 0] < 0.4) & (uniform[:, 1] > 0.0)
-    by_density = np.exp(kernel.log_density(uniform[sub])).sum() * volume / len(uniform)
-    assert inside.mean() == pytest.approx(by_density, abs=0.01)
+    _check_density(kernel, box, rng, [0.4, 0.5, None], integral_tolerance=0.02)
 
 
 def test_mixture_weights_recover_a_posterior_at_the_edge_of_the_box():
@@ -189,15 +197,7 @@ def test_coordinate_shares_keep_the_kernel_a_density_that_matches_its_samples():
         0.2,
         np.array([0.0, 0.5, 0.9]),
     )
-    rng = np.random.default_rng(1)
-    uniform = box.sample(rng, 400_000)
-    volume = float(np.prod(box.high - box.low))
-    assert np.exp(kernel.log_density(uniform)).mean() * volume == pytest.approx(1.0, abs=0.01)
-    draws = kernel.sample(rng, 200_000)
-    inside = (draws[:, 0] < 0.3) & (draws[:, 1] > 1.0) & (draws[:, 2] < 3.0)
-    sub = (uniform[:, 0] < 0.3) & (uniform[:, 1] > 1.0) & (uniform[:, 2] < 3.0)
-    by_density = np.exp(kernel.log_density(uniform[sub])).sum() * volume / len(uniform)
-    assert inside.mean() == pytest.approx(by_density, abs=0.01)
+    _check_density(kernel, box, np.random.default_rng(1), [0.3, None, 3.0])
 
 
 def test_a_parameter_spread_over_its_range_is_proposed_from_its_range():
