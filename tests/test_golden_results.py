@@ -60,8 +60,8 @@ REPLAY = {
     "views": "7e3c344a7af4538263f24479e332140262006b039481d83dc1e5913afaca5ab2",
 }
 CALIBRATED = {
-    "partners": "57d1f6be05b67a052f7cf90971575a8f0351dec5ac67ecc679403f1cc75ab299",
-    "draws": "9bdc4ef6b470f5dacf51e04b56849dfd0d23a70652cd4c55703a214ed354b6fe",
+    "partners": "5bc61d34c4929ac878706d11e9933d7d84c13626937d7a17f24ab413b393f3e6",
+    "draws": "45d3f6a201c9daa8acdd5da41f4f89819ff528f3d463ba51254a4730c3ed73ee",
 }
 
 

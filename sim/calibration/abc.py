@@ -6,13 +6,16 @@ number of times (replicates) and weighs it by importance sampling::
     w(theta) ~ prior(theta) / q(theta) * (share of its replicates with distance <= epsilon)
 
 where ``q`` is the density the generation was proposed from: the prior (uniform on the box) in
-generation 0, then a mixture of Gaussian kernels centred on the previous population, each
-truncated to the box, with a diagonal covariance twice the population's weighted variance
-(Beaumont et al. 2009). The share of replicates within epsilon is an unbiased estimate of the
-probability of acceptance, so several replicates per particle keep the algorithm exact for
-the ABC posterior (Del Moral, Doucet & Jasra 2012) while averaging out the model's noise.
-Truncated kernels have an exact normalising constant per dimension, so ``q`` is the true
-proposal density even near the edges of the box.
+generation 0, then a mixture of kernels centred on the posterior so far, with a defensive
+share of the prior (:mod:`sim.calibration.kernels`: box-truncated diagonal Gaussians, twice
+the population's weighted variance (Beaumont et al. 2009), each coordinate drawn from its
+whole range with a share that grows with how far the population spreads over it; or the
+locally optimal covariance kernel of Filippi et al. 2013). The share of replicates within
+epsilon is an unbiased estimate of the probability of acceptance, so several replicates per
+particle keep the algorithm exact for the ABC posterior (Del Moral, Doucet & Jasra 2012)
+while averaging out the model's noise. Every kernel's density is exact on the box, so the
+posterior pools every generation's accepted particles with deterministic-mixture weights,
+prior over the mixture of all the proposals (:func:`pool`).
 
 Epsilon adapts: each generation aims at a quantile of the previous generation's accepted
 distances (Beaumont et al. 2009), never above the previous epsilon and never below a floor,
@@ -38,17 +41,24 @@ J. R. Soc. Interface 6, 187-202. doi:10.1098/rsif.2008.0172
 Del Moral, P., Doucet, A. & Jasra, A. (2012). An adaptive sequential Monte Carlo method for
 approximate Bayesian computation. Statistics and Computing 22, 1009-1020.
 doi:10.1007/s11222-011-9271-y
+Veach, E. & Guibas, L. J. (1995). Optimally combining sampling techniques for Monte Carlo
+rendering. Proceedings of SIGGRAPH '95, 419-428. doi:10.1145/218380.218498
+Cornuet, J.-M., Marin, J.-M., Mira, A. & Robert, C. P. (2012). Adaptive multiple importance
+sampling. Scandinavian Journal of Statistics 39(4), 798-812.
+doi:10.1111/j.1467-9469.2011.00756.x
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import log_ndtr, logsumexp, ndtr, ndtri
+from scipy.special import logsumexp
 
+from sim.calibration.kernels import Kernel, LocalCovarianceKernel, Proposal
 from sim.seeds import abc_generation_rng
 
 FloatArray = NDArray[np.float64]
@@ -110,6 +120,12 @@ class Population:
         Distance of each replicate run of each particle.
     weights : float array (n,)
         Normalised importance weights (0 for particles with no replicate within epsilon).
+    proposal : Proposal or None
+        The density the particles were drawn from (None for generation 0, drawn from the
+        prior or a design standing in for it).
+    densities : dict
+        Cache of that density at other generations' particles: generation -> (rows, log
+        density), filled by :func:`pool`.
     """
 
     generation: int
@@ -117,6 +133,10 @@ class Population:
     particles: FloatArray
     distances: FloatArray
     weights: FloatArray
+    proposal: Proposal | None = field(default=None, compare=False, repr=False)
+    densities: dict[int, tuple[NDArray[np.int64], FloatArray]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @property
     def accepted(self) -> NDArray[np.bool_]:
@@ -170,12 +190,29 @@ class Sample:
 def pool(populations: Sequence[Population]) -> Sample:
     """Pool the posterior sample: every generation weighed at the last epsilon.
 
-    Each generation is a self-normalised importance sample of the same ABC posterior, so a
-    convex combination of them is too; weighing each by its effective sample size gives the
-    better generations more say (a common, simple choice; Beaumont et al. 2009 keep only the
-    last). Generations at a larger epsilon target a wider posterior and are left out.
+    When every generation after the first knows the density it was drawn from, each
+    particle of those generations that meets the last epsilon is weighed against the mixture
+    of all of them, the *deterministic mixture* weight (Veach & Guibas 1995; Cornuet et al.
+    2012)::
+
+        w ~ prior(theta) * acceptance / sum_t (n_t / n) q_t(theta)
+
+    The generations together are ``n`` draws from that mixture, so the weights are an exact
+    importance sample of the ABC posterior at the last epsilon, and a particle that one
+    narrow proposal reached by luck is weighed by every proposal that could have drawn it,
+    which keeps the weights even. Particles of generations proposed at a larger epsilon
+    count too: they were drawn from their proposal whatever epsilon they were weighed at.
+
+    Otherwise each generation at the last epsilon is a self-normalised importance sample of
+    the same posterior, and they are combined weighted by their effective sample sizes
+    (Beaumont et al. 2009 keep only the last).
     """
     epsilon = populations[-1].epsilon
+    drawn = populations[1:]
+    if drawn and all(p.proposal is not None for p in drawn):
+        mixed = _mixture_pool(drawn, epsilon)
+        if mixed is not None:
+            return mixed
     chosen = [p for p in populations if p.epsilon == epsilon and p.ess > 0]
     parts = [(p, p.weights > 0) for p in chosen]
     weights = np.concatenate([p.weights[keep] * p.ess for p, keep in parts])
@@ -186,6 +223,64 @@ def pool(populations: Sequence[Population]) -> Sample:
         np.concatenate([np.full(int(keep.sum()), p.generation) for p, keep in parts]),
         np.concatenate([acceptance(p.distances[keep], epsilon) for p, keep in parts]),
         np.concatenate([np.flatnonzero(keep) for _, keep in parts]).astype(np.int64),
+    )
+
+
+def _mixture_pool(drawn: Sequence[Population], epsilon: float) -> Sample | None:
+    """Deterministic-mixture weights at ``epsilon`` (see :func:`pool`); None if none meets it."""
+    rates = [acceptance(p.distances, epsilon) for p in drawn]
+    keeps = [rate > 0 for rate in rates]
+    if not any(keep.any() for keep in keeps):
+        return None
+    points = np.concatenate([p.particles[keep] for p, keep in zip(drawn, keeps, strict=True)])
+    counts = np.array([len(p.particles) for p in drawn], dtype=float)
+    log_mixture = logsumexp(
+        [
+            np.log(n / counts.sum())
+            + np.concatenate(
+                [
+                    _cached_density(t, s, np.flatnonzero(k))
+                    for s, k in zip(drawn, keeps, strict=True)
+                ]
+            )
+            for n, t in zip(counts, drawn, strict=True)
+        ],
+        axis=0,
+    )
+    accept = np.concatenate([rate[keep] for rate, keep in zip(rates, keeps, strict=True)])
+    # the prior is uniform, a constant that cancels on normalising
+    log_w = np.log(accept) - log_mixture
+    weights = np.exp(log_w - log_w.max())
+    return Sample(
+        epsilon,
+        points,
+        weights / weights.sum(),
+        np.concatenate(
+            [np.full(int(k.sum()), p.generation) for p, k in zip(drawn, keeps, strict=True)]
+        ),
+        accept,
+        np.concatenate([np.flatnonzero(keep) for keep in keeps]).astype(np.int64),
+    )
+
+
+def _cached_density(proposer: Population, drawn: Population, rows: NDArray[np.int64]) -> FloatArray:
+    """Log density of ``proposer``'s proposal at rows of ``drawn``'s particles, cached.
+
+    Epsilon only falls, so the rows asked for later are among those asked for before.
+    """
+    assert proposer.proposal is not None
+    cached = proposer.densities.get(drawn.generation)
+    if cached is not None and np.isin(rows, cached[0]).all():
+        return cached[1][np.searchsorted(cached[0], rows)]
+    values = _log_density(proposer.proposal, drawn.particles[rows])
+    proposer.densities[drawn.generation] = (rows, values)
+    return values
+
+
+def _log_density(proposal: Proposal, points: FloatArray) -> FloatArray:
+    """Return a proposal's log density at ``points``, a block of points at a time."""
+    return np.concatenate(
+        [proposal.log_density(block) for block in np.array_split(points, _blocks(points))]
     )
 
 
@@ -226,7 +321,12 @@ def choose_epsilon(
     else:
         upper = previous.epsilon
         accepted = previous.distances[previous.distances <= previous.epsilon]
-        aim = float(np.quantile(accepted, settings.quantile, method="inverted_cdf"))
+        # a generation that met nothing (rare at the floor) leaves the aim where it was
+        aim = (
+            float(np.quantile(accepted, settings.quantile, method="inverted_cdf"))
+            if accepted.size
+            else upper
+        )
         if aim >= upper:
             # A distance that takes few values (partners out of place) can hold the quantile
             # on the last epsilon for ever: aim at the next smaller accepted distance instead.
@@ -247,111 +347,6 @@ def choose_epsilon(
     if np.isfinite(upper):
         return float(upper)
     return float(candidates[-1]) if candidates.size else aim
-
-
-BLOCK_ELEMENTS = 1 << 21
-"""Most values (points x centres x dimensions) that :meth:`Kernel.log_density` holds in one
-temporary array: 16 MiB of float64, so that 5,000 points around 2,500 centres in 16
-dimensions need tens of MiB rather than several GiB."""
-
-
-@dataclass(frozen=True)
-class Kernel:
-    """Mixture of box-truncated Gaussian kernels around a weighted population.
-
-    Plus a defensive share of the prior.
-
-    ``scale`` holds the per-parameter standard deviation: ``sqrt(2 * weighted variance)``
-    (Beaumont et al. 2009), with a small floor relative to the box so a collapsed dimension
-    can still move. A share ``defensive`` of the draws comes from the prior itself (defensive
-    importance sampling, Hesterberg 1995): it bounds every importance weight by
-    ``1 / defensive`` times the prior's, which keeps the effective sample size up when the
-    posterior is broad in many dimensions (a parameter the targets do not identify), and
-    lets the sampler find parts of the posterior the previous population missed.
-
-    Hesterberg, T. (1995). Weighted average importance sampling and defensive mixture
-    distributions. Technometrics 37(2), 185-194. doi:10.1080/00401706.1995.10484303
-    """
-
-    box: Box
-    centres: FloatArray
-    weights: FloatArray
-    scale: FloatArray
-    defensive: float = 0.0
-
-    @classmethod
-    def around(cls, sample: Sample, box: Box, defensive: float = 0.0) -> Kernel:
-        """Fit the kernel of the next generation to a weighted sample's accepted particles."""
-        keep = sample.weights > 0
-        if not np.any(keep):
-            raise ValueError("no particle was accepted: the population cannot be perturbed")
-        centres = sample.particles[keep]
-        weights = sample.weights[keep] / sample.weights[keep].sum()
-        mean = weights @ centres
-        variance = weights @ (centres - mean) ** 2
-        floor = (1e-3 * (box.high - box.low)) ** 2
-        scale = np.sqrt(2.0 * np.maximum(variance, floor))
-        return cls(box, centres, weights, scale, defensive)
-
-    def _limits(self) -> tuple[FloatArray, FloatArray]:
-        """Standardised box ends (m, d) for every centre."""
-        a = (self.box.low - self.centres) / self.scale
-        b = (self.box.high - self.centres) / self.scale
-        return a, b
-
-    def sample(self, rng: np.random.Generator, n: int) -> FloatArray:
-        """Draw ``n`` points (n, d) from the kernel.
-
-        A centre by weight, then each coordinate from its truncated normal by inverting the
-        CDF (exactly inside the box, no rejection loop).
-        """
-        from_prior = rng.random(n) < self.defensive
-        pick = rng.choice(len(self.weights), size=n, p=self.weights)
-        u = rng.random((n, self.box.dimension))
-        a, b = self._limits()
-        fa, fb = ndtr(a[pick]), ndtr(b[pick])
-        z = ndtri(fa + u * (fb - fa))
-        points = self.centres[pick] + self.scale * z
-        uniform = self.box.low + (self.box.high - self.box.low) * u
-        points = np.where(from_prior[:, None], uniform, points)
-        # Rounding at the far tails can land a hair outside the box.
-        return np.clip(points, self.box.low, self.box.high)
-
-    def log_density(self, points: FloatArray) -> FloatArray:
-        """Log of the mixture density at each row of ``points`` (n, d).
-
-        Computed a block of points at a time, so that memory stays near
-        :data:`BLOCK_ELEMENTS` float64 values per temporary array, whatever the number of
-        points and centres; every point's value is computed exactly as it would be alone.
-        """
-        a, b = self._limits()
-        # log of each truncated normal's mass inside the box, per centre and dimension
-        log_mass = _log_normal_mass(a, b)  # (m, d)
-        log_weights = np.log(self.weights)
-        rows = max(1, BLOCK_ELEMENTS // max(1, self.centres.size))
-        mixture = np.empty(len(points))
-        for start in range(0, len(points), rows):
-            block = points[start : start + rows]
-            z = (block[:, None, :] - self.centres[None]) / self.scale  # (rows, m, d)
-            log_pdf = -0.5 * z**2 - np.log(self.scale) - 0.5 * np.log(2 * np.pi) - log_mass[None]
-            mixture[start : start + rows] = logsumexp(
-                log_pdf.sum(axis=2) + log_weights[None], axis=1
-            )
-        if self.defensive <= 0:
-            return mixture
-        log_prior = -float(np.sum(np.log(self.box.high - self.box.low)))
-        return np.logaddexp(np.log(self.defensive) + log_prior, np.log1p(-self.defensive) + mixture)
-
-
-def _log_normal_mass(a: FloatArray, b: FloatArray) -> FloatArray:
-    """log(Phi(b) - Phi(a)) for a <= b, accurate in either tail."""
-    # In the upper tail use the symmetry Phi(b) - Phi(a) = Phi(-a) - Phi(-b).
-    upper = a > 0
-    lo = np.where(upper, -b, a)
-    hi = np.where(upper, -a, b)
-    log_hi, log_lo = log_ndtr(hi), log_ndtr(lo)
-    with np.errstate(divide="ignore"):
-        return log_hi + np.log1p(-np.exp(np.minimum(log_lo - log_hi, 0.0)))
 
 
 def weigh(
@@ -377,6 +372,9 @@ def weigh(
     total = raw.sum()
     return raw / total if total > 0 else raw
 
+
+KernelKind = Literal["diagonal", "local"]
+"""Perturbation kernels: box-truncated diagonal Gaussians, or locally optimal covariances."""
 
 Simulate = Callable[[int, FloatArray], FloatArray]
 """``simulate(generation, particles (n, d)) -> distances (n, R)``: the model, batched."""
@@ -407,6 +405,12 @@ class Settings:
         Seed of the algorithm's generators.
     defensive : float
         Share of each generation's proposals drawn from the prior (0 <= share < 1).
+    kernel : KernelKind
+        The perturbation kernel: ``diagonal`` (:class:`Kernel`) or ``local``
+        (:class:`sim.calibration.kernels.LocalCovarianceKernel`).
+    coordinate : float
+        Most share of a coordinate the diagonal kernel draws from the parameter's range
+        (scaled by the population's variance over the prior's; :meth:`Kernel.around`).
     """
 
     particles: int
@@ -417,6 +421,8 @@ class Settings:
     defensive: float = 0.2
     quantile: float = 0.5
     min_ess: float = 0.05
+    kernel: KernelKind = "diagonal"
+    coordinate: float = 0.0
 
 
 def first_population(
@@ -439,7 +445,7 @@ def next_population(
     previous = done[-1]
     generation = previous.generation + 1
     rng = abc_generation_rng(settings.seed, generation)
-    kernel = Kernel.around(pool(done), box, settings.defensive)
+    kernel = perturbation(pool(done), box, settings)
     particles = kernel.sample(rng, settings.particles)
     distances = np.asarray(simulate(generation, particles), dtype=float)
     if distances.ndim != 2 or distances.shape[0] != len(particles):
@@ -448,12 +454,35 @@ def next_population(
         )
     # In blocks of points: the density of a point does not depend on the others, and a
     # whole generation at once would hold points x centres x dimensions floats.
-    log_proposal = np.concatenate(
-        [kernel.log_density(block) for block in np.array_split(particles, _blocks(particles))]
-    )
+    log_proposal = _log_density(kernel, particles)
     epsilon = choose_epsilon(particles, distances, log_proposal, box, previous, settings)
     weights = weigh(particles, distances, epsilon, log_proposal, box)
-    return Population(generation, epsilon, particles, distances, weights)
+    return Population(generation, epsilon, particles, distances, weights, kernel)
+
+
+def with_proposals(
+    populations: Sequence[Population], box: Box, settings: Settings
+) -> list[Population]:
+    """Attach to each generation after the first the kernel it was proposed from.
+
+    The kernel of generation ``t`` is a function of generations ``0 .. t-1`` alone, so a
+    calibration resumed from stored generations weighs them exactly as the run that drew them.
+    """
+    rebuilt: list[Population] = []
+    for population in populations:
+        if rebuilt and population.proposal is None:
+            population = replace(population, proposal=perturbation(pool(rebuilt), box, settings))
+        rebuilt.append(population)
+    return rebuilt
+
+
+def perturbation(sample: Sample, box: Box, settings: Settings) -> Proposal:
+    """Fit the kernel the next generation is proposed from to the pooled sample."""
+    if settings.kernel == "local":
+        return LocalCovarianceKernel.fit(
+            box.low, box.high, sample.particles, sample.weights, settings.defensive, temper=0.0
+        )
+    return Kernel.around(sample, box, settings.defensive, settings.coordinate)
 
 
 DENSITY_BLOCK = 256
@@ -508,7 +537,7 @@ def abc_smc(
     on_population : callable, optional
         Called with each new population as soon as it is weighed (to store it).
     """
-    populations = list(done)
+    populations = with_proposals(done, box, settings)
     if not populations:
         if first is None:
             rng = abc_generation_rng(settings.seed, 0)

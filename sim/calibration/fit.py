@@ -340,6 +340,8 @@ def _abc_settings(settings: CalibrationSettings) -> Settings:
         floor=settings.epsilon_floor,
         seed=settings.seed,
         defensive=settings.defensive,
+        kernel=settings.kernel,
+        coordinate=settings.coordinate,
     )
 
 

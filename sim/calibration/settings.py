@@ -104,6 +104,16 @@ class CalibrationSettings(BaseModel):
     defensive : float
         Share of each generation's proposals drawn from the (screened) prior rather than
         around the previous population; keeps importance weights bounded.
+    kernel : {"diagonal", "local"}
+        How proposals perturb the accepted particles: ``diagonal`` (box-truncated Gaussians,
+        twice the weighted variance per parameter) or ``local`` (locally optimal covariances
+        on the box, Filippi et al. 2013; :mod:`sim.calibration.kernels`).
+    coordinate : float
+        With the diagonal kernel, the most that a parameter's coordinate is drawn from its
+        whole range instead of around the centre: each parameter's share is this times its
+        population variance over its prior's (capped at 1), so a parameter the population
+        spreads over its range is proposed from its range and one it pins down is perturbed
+        locally.
     predictive : int
         Posterior draws in the posterior-predictive check.
     predictive_replicates : int
@@ -135,13 +145,15 @@ class CalibrationSettings(BaseModel):
     screening_replicates: Annotated[int, Field(ge=2, le=100)] = 2
     cutoff: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 3.0
     particles: Count = 2500
-    generations: Annotated[int, Field(ge=1, le=100)] = 14
+    generations: Annotated[int, Field(ge=1, le=100)] = 50
     replicates: Annotated[int, Field(ge=1, le=100)] = 1
     quantile: Share = 0.3
     min_ess: Share = 0.002
     ess_fraction: Share = 0.2
     epsilon_floor: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 1.0
     defensive: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = 0.2
+    kernel: Literal["diagonal", "local"] = "diagonal"
+    coordinate: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = 0.9
     predictive: Count = 1000
     predictive_replicates: Annotated[int, Field(ge=1, le=100)] = 2
     point_replicates: Annotated[int, Field(ge=1, le=10_000)] = 50
