@@ -9,7 +9,6 @@ share an engine batch together (:func:`batch_key`, :func:`simulate_prepared`).
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -288,25 +287,22 @@ class RunInputs:
 def batch_key(partnership: Partnership, schedule: Schedule) -> str:
     """Return a key equal for runs that can share one engine batch.
 
-    Runs can share a batch when they have the same partners and staff positions and the same
-    number of weeks.
+    Runs can share a batch when they have the same partners and the same number of weeks;
+    their staff, caseloads and other partner fields may differ (:func:`sim.engine.simulate`
+    takes one partnership per run).
     """
-    digest = hashlib.sha256(repr((partnership.names, partnership.kinds)).encode())
-    digest.update(str(schedule.n_weeks).encode())
-    for field in dataclasses.fields(Partnership):
-        if field.init and field.name not in ("names", "kinds"):
-            digest.update(np.ascontiguousarray(getattr(partnership, field.name)).tobytes())
-    return digest.hexdigest()
+    return repr((partnership.names, schedule.n_weeks))
 
 
 def simulate_prepared(runs: Sequence[Prepared], seed: int) -> Trajectory:
     """Advance ``runs`` (all with one :func:`batch_key`) as one engine batch.
 
-    Runs whose structural inputs move dates get one timeline row each (a batched schedule).
-    Each run's outputs depend only on its inputs and ``run_seed(seed, row, replicate)``.
+    Runs whose structural inputs move dates get one timeline row each (a batched schedule),
+    and runs whose structural inputs change partner fields one partnership each. Each run's
+    outputs depend only on its inputs and ``run_seed(seed, row, replicate)``.
     """
     first = runs[0].compiled
-    if all(r.compiled is first for r in runs):
+    if all(r.compiled.schedule is first.schedule for r in runs):
         schedule = first.schedule
     else:
         schedule = Schedule(
@@ -315,9 +311,11 @@ def simulate_prepared(runs: Sequence[Prepared], seed: int) -> Trajectory:
                 for f in dataclasses.fields(Schedule)
             }
         )
+    partnerships = [r.compiled.partnership for r in runs]
+    shared = all(p is first.partnership for p in partnerships)
     params = stack_parameters([r.parameters for r in runs])
     seeds = [run_seed(seed, r.row, r.replicate) for r in runs]
-    return simulate(first.partnership, schedule, params, seeds)
+    return simulate(first.partnership if shared else partnerships, schedule, params, seeds)
 
 
 def batch_groups(runs: Sequence[Prepared]) -> list[list[int]]:

@@ -32,7 +32,7 @@ from sim.scenarios.schema import (
     PartnerSpec,
     ScenarioSpec,
 )
-from sim.scenarios.uncertain import choose, uncertain_inputs
+from sim.scenarios.uncertain import UncertainInput, choose, uncertain_inputs
 from sim.scenarios.values import Given, Span
 from sim.timeline import TimedEvent, build_schedule, week_of
 
@@ -97,7 +97,10 @@ class _Picker:
 
 
 def compile_scenario(
-    spec: ScenarioSpec, origin: str, values: Mapping[str, float] | None = None
+    spec: ScenarioSpec,
+    origin: str,
+    values: Mapping[str, float] | None = None,
+    inputs: Mapping[str, UncertainInput] | None = None,
 ) -> CompiledScenario:
     """Return the engine inputs for ``spec`` with the given uncertain inputs.
 
@@ -109,13 +112,16 @@ def compile_scenario(
         Where it was read from, for messages.
     values : mapping of str to float, optional
         Values for uncertain inputs or for any registry parameter.
+    inputs : mapping, optional
+        ``uncertain_inputs(spec)``, when the caller keeps it (it costs about as much as the
+        rest of a compile); computed when omitted.
 
     Raises
     ------
     ScenarioError
         An unknown name (with a suggestion) or a value outside its range.
     """
-    inputs = uncertain_inputs(spec)
+    inputs = uncertain_inputs(spec) if inputs is None else inputs
     chosen = choose(inputs, values or {}, origin)
     pick = _Picker(chosen, spec.start_date.value)
     parameters = _parameters(spec, chosen, pick, origin)

@@ -238,7 +238,7 @@ class Scenario:
         ScenarioError
             An unknown name (with a suggestion) or a value outside its range.
         """
-        return compile_scenario(self.spec, self.origin, values)
+        return compile_scenario(self.spec, self.origin, values, self._inputs)
 
 
 def _parameter_value(

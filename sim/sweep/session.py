@@ -18,7 +18,7 @@ import contextlib
 import dataclasses
 import math
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -119,7 +119,7 @@ def execute(
         store.remove_stale_temporaries(folder)
         session.reread()
         session.run(pool, execution.chunk_size)
-    return status(folder)
+    return status(folder, expected=session.expected)
 
 
 def _manifest(
@@ -158,12 +158,16 @@ def _files(old: Mapping[str, Any] | None) -> list[str]:
 
 
 def _chunks(
-    plan: Plan, identity: Mapping[str, Any], done: set[str], size: int
+    plan: Plan,
+    identity: Mapping[str, Any],
+    expected: Sequence[RunId],
+    done: set[str],
+    size: int,
 ) -> Iterator[ChunkTask]:
     """Return the runs not yet done, as chunks of at most ``size`` runs of one scenario."""
     texts: dict[int, str] = {}
     pending: list[RunId] = []
-    for run in expected_runs(identity):
+    for run in expected:
         if run.key in done:
             continue
         if pending and (len(pending) >= size or pending[0].scenario != run.scenario):
@@ -276,6 +280,9 @@ class _Session:
     ) -> None:
         self.plan = plan
         self.identity = identity
+        # Every run's key, computed once: the session needs them to read what is done and to
+        # name its chunks.
+        self.expected = list(expected_runs(identity))
         self.folder = folder
         self.retry_failed = retry
         self.progress = progress
@@ -289,7 +296,7 @@ class _Session:
         self.done: set[str] = set()
         self.failed = 0
         if committed is not None and len(committed):
-            expected = pd.Index([run.key for run in expected_runs(self.identity)])
+            expected = pd.Index([run.key for run in self.expected])
             committed = committed[committed["run_key"].isin(expected)]
             ok = committed["error"].isna()
             chosen = committed["run_key"][ok] if self.retry_failed else committed["run_key"]
@@ -362,7 +369,7 @@ class _Session:
         """Keep every slot of the executor busy until each chunk is committed."""
         size = _chunk_size(chunk_size, pool.workers or 1, self.left)
         self.log.record.update(executor=pool.label, workers=pool.workers, chunk_size=size)
-        queue = _Queue(_chunks(self.plan, self.identity, self.done, size))
+        queue = _Queue(_chunks(self.plan, self.identity, self.expected, self.done, size))
         while True:
             broken = self._submit(pool, queue)
             if not queue.running and not broken:
