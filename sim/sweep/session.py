@@ -36,8 +36,13 @@ from sim.sweep.progress import ProgressCallback, ProgressLine, SweepProgress
 from sim.sweep.results import SweepStatus, status
 from sim.sweep.worker import ChunkOutput, ChunkTask, describe_error, failed_chunk, run_chunk
 
-MAX_CHUNK = 64
-"""Largest default chunk: beyond ~64 runs a batch gains little speed (engine benchmark)."""
+MAX_CHUNK = 256
+"""Largest default chunk.
+
+A chunk is one engine batch and one file; beyond ~64 runs a batch gains little speed, but
+each chunk costs the coordinator a commit and a read of a file as wide as the design, so
+fewer, larger chunks keep a long analysis's coordinator off the critical path.
+"""
 
 MAX_ATTEMPTS = 3
 """Times a chunk is tried when its worker dies or the executor fails before giving up."""

@@ -115,7 +115,7 @@ def run_chunk(task: ChunkTask) -> ChunkOutput:
         kept = _parquet_bytes(_trajectory_table(results.trajectories))
     return ChunkOutput(
         task.name,
-        _parquet_bytes(runs),
+        _parquet_bytes(runs, compressed=False),
         kept,
         len(task.runs),
         len(results.errors),
@@ -338,10 +338,21 @@ def _trajectory_table(frames: Sequence[pd.DataFrame]) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def _parquet_bytes(table: pa.Table) -> bytes:
-    """Write the table as the bytes of a zstd-compressed Parquet file."""
+def _parquet_bytes(table: pa.Table, compressed: bool = True) -> bytes:
+    """Write the table as the bytes of a Parquet file, zstd-compressed unless asked not to.
+
+    A chunk's runs table is narrow in rows and wide in columns (every design input and metric
+    of a few hundred runs, mostly distinct floats): compressing it, with dictionaries and
+    statistics, saves little space and costs, per column, about what a run costs to write
+    and as much again to read.
+    """
     sink = pa.BufferOutputStream()
-    pq.write_table(table, sink, compression="zstd")
+    if compressed:
+        pq.write_table(table, sink, compression="zstd")
+    else:
+        pq.write_table(
+            table, sink, compression="none", use_dictionary=False, write_statistics=False
+        )
     return bytes(sink.getvalue().to_pybytes())
 
 
@@ -351,7 +362,7 @@ def failed_chunk(task: ChunkTask, message: str) -> ChunkOutput:
     kept = _parquet_bytes(_trajectory_table([])) if task.keep == "trajectories" else None
     return ChunkOutput(
         task.name,
-        _parquet_bytes(runs),
+        _parquet_bytes(runs, compressed=False),
         kept,
         len(task.runs),
         len(task.runs),
