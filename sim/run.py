@@ -253,10 +253,14 @@ class RunInputs:
     """
 
     def __init__(self, scenario: Scenario, seed: int, *, posterior: bool = True) -> None:
+        # Not imported above (see run): a scenario's machinery loads when one is used.
+        from sim.scenarios import CompiledParts
+
         self.scenario = scenario
         self.seed = seed
         self.posterior: Posterior | None = scenario.posterior if posterior else None
         self._compiled: dict[tuple[tuple[str, float], ...], CompiledScenario | Exception] = {}
+        self._parts = CompiledParts()
 
     def prepare(self, row: int, replicate: int, given: Mapping[str, float]) -> Prepared:
         """Return the engine inputs of run ``(row, replicate)`` given ``given``.
@@ -273,7 +277,7 @@ class RunInputs:
         key = tuple(sorted((k, v) for k, v in values.items() if k not in PARAMETERS))
         if key not in self._compiled:
             try:
-                self._compiled[key] = self.scenario.compile(dict(key))
+                self._compiled[key] = self.scenario.compile(dict(key), self._parts)
             except Exception as exc:  # remembered: every run needing this compile fails alike
                 self._compiled[key] = exc
         made = self._compiled[key]

@@ -13,6 +13,7 @@ an error) they are ended at once: what they were computing would be thrown away.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 import multiprocessing
 import os
@@ -60,6 +61,17 @@ def start_worker(coordinator: int) -> None:
     """
     ignore_interrupts()
     bind_to_parent(coordinator)
+
+
+def warm_up() -> None:
+    """Import what a chunk needs, so that a new worker is ready when the first chunk comes.
+
+    Submitted to every worker as its pool starts: the workers import the model (pandas,
+    pyarrow, numba, the scenario schemas; about a second) while the coordinator still writes
+    the manifest and cuts the first chunks.
+    """
+    for module in ("sim.scenarios", "sim.sweep.worker"):
+        importlib.import_module(module)
 
 
 def default_workers() -> int:
@@ -117,6 +129,9 @@ class Executors:
             initializer=start_worker,
             initargs=(os.getpid(),),
         )
+        # A spawning pool starts a worker for each call submitted while none is idle.
+        for _ in range(self.workers or 1):
+            self.executor.submit(warm_up)
 
     def _start_dask(self, kind: str) -> None:
         client = self._local_cluster() if kind == "dask-local" else self._remote_cluster()

@@ -106,8 +106,14 @@ def execute(
     execution: Execution,
     progress: ProgressCallback | None = None,
     retry_failed: bool = False,
+    pool: Executors | None = None,
 ) -> SweepStatus:
-    """Run ``plan`` into ``out`` as :func:`run_plan` does, with its options already checked."""
+    """Run ``plan`` into ``out`` as :func:`run_plan` does, with its options already checked.
+
+    ``pool`` is an executor already started (and left running) by a caller that runs several
+    sweeps or prepares its design meanwhile; without it the session starts its own from
+    ``execution``.
+    """
     folder = Path(out)
     identity = plan.identity()
     # Everything that can refuse the sweep (a folder of someone else's, another experiment
@@ -116,7 +122,8 @@ def execute(
     store.relation(folder, identity)
     session = _Session(plan, identity, folder, retry_failed, progress)
     with contextlib.ExitStack() as stack:
-        pool = stack.enter_context(Executors(execution)) if session.left else None
+        if pool is None and session.left:
+            pool = stack.enter_context(Executors(execution))
         stack.enter_context(durable.made(folder))
         stack.enter_context(store.locked(folder))
         store.check_folder(folder)
