@@ -459,7 +459,7 @@ def simulate(
 
 
 def _partnership_groups(each: Sequence[Partnership]) -> list[tuple[list[int], Partnership]]:
-    """The runs of each distinct partnership object, in order of first appearance."""
+    """Return the runs of each distinct partnership object, in order of first appearance."""
     groups: dict[int, tuple[list[int], Partnership]] = {}
     for run, partnership in enumerate(each):
         groups.setdefault(id(partnership), ([], partnership))[0].append(run)
@@ -467,7 +467,7 @@ def _partnership_groups(each: Sequence[Partnership]) -> list[tuple[list[int], Pa
 
 
 def _rows(schedule: Schedule, runs: IntArray) -> Schedule:
-    """The schedule of the runs ``runs`` of a batch: their rows of a batched one."""
+    """Return the schedule of the runs ``runs`` of a batch: their rows of a batched one."""
     if not schedule.batched:
         return schedule
     return Schedule(**{name: getattr(schedule, name)[runs] for name in ScheduleRecord._fields})

@@ -158,7 +158,8 @@ def analyse(
     }
     options = execution or Execution()
     name = resolved.name
-    # The workers start (and import the model) while the design is drawn and planned.
+    # One pool for every stage: its workers start (and import the model) while the design is
+    # drawn and planned, run the model, then estimate the outputs' indices side by side.
     with Executors(options) as pool:
         evaluate = ScenarioEvaluator(resolved, options, out, progress, pool)
         if isinstance(settings, SobolSettings):
@@ -170,6 +171,7 @@ def analyse(
                 subject=name,
                 available_outputs=outputs,
                 provenance=provenance,
+                executor=pool,
             )
         return morris_analysis(
             chosen,

@@ -18,7 +18,7 @@ import logging
 import multiprocessing
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future
 from concurrent.futures.process import ProcessPoolExecutor
 from typing import Any, Self
@@ -192,6 +192,10 @@ class Executors:
         for worker in workers:
             with contextlib.suppress(OSError, ValueError, AssertionError):
                 worker.join(timeout=STOP_SECONDS)
+
+    def map(self, fn: Callable[..., Any], /, *iterables: Iterable[Any]) -> Iterator[Any]:
+        """Map ``fn`` over the arguments on the executor (the new one after a rebuild)."""
+        return self.executor.map(fn, *iterables)
 
     @property
     def rebuildable(self) -> bool:

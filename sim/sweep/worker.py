@@ -1,9 +1,10 @@
 """The worker side of a sweep: a chunk of runs in, one Parquet table of results out.
 
 A worker runs a chunk as one batch of the array engine (runs whose uncertain inputs change
-partner fields or dates included: each brings its own partnership or timeline row), reduces it to summary metrics (or tidy
-trajectories on request) and sends back the Parquet bytes. Everything a worker receives and
-returns is plain, picklable data, so any executor (a local pool, Dask) can carry it.
+partner fields or dates included: each brings its own partnership or timeline row), reduces
+it to summary metrics (or tidy trajectories on request) and sends back the Parquet bytes.
+Everything a worker receives and returns is plain, picklable data, so any executor (a local
+pool, Dask) can carry it.
 """
 
 from __future__ import annotations
@@ -97,10 +98,10 @@ def run_chunk(task: ChunkTask) -> ChunkOutput:
     """Run one chunk and return its results as Parquet bytes (the worker entry point).
 
     Runs are compiled once per distinct set of scenario inputs, grouped by partners and
-    weeks (a batch needs the same), and each group is advanced as one engine batch. If a batch raises,
-    its runs are retried one by one so that only the failing runs are recorded as failed,
-    with their error. Results do not depend on the grouping: a run's output depends only on
-    its inputs and seed (``sim.engine.simulate``).
+    weeks (a batch needs the same), and each group is advanced as one engine batch. If a
+    batch raises, its runs are retried one by one so that only the failing runs are recorded
+    as failed, with their error. Results do not depend on the grouping: a run's output
+    depends only on its inputs and seed (``sim.engine.simulate``).
     """
     started = time.perf_counter()
     scenario = _checked_scenario(task)
