@@ -8,7 +8,10 @@ runs) and the standard Morris screening (``experiments/sensitivity_morris.toml``
 worker processes, analyses them and writes their tables, figures and brief, timing each
 phase; samples the resident memory of this process and all its workers; and measures the
 bare engine on the same workers just before and after each (``pipelines.py``), so that each
-analysis's runs per second is reported as a share of the engine's.
+analysis's runs per second is reported as a share of the engine's. On a shared machine that
+wall-clock share moves with the load; ``*_cpu_share_of_engine`` (the bare engine's CPU time
+per run in this process over the analysis's, coordinator and workers together, start-up
+included) moves much less.
 
 Run: ``.venv/bin/python benchmarks/bench_sensitivity.py`` (``--n 64 --trajectories 4`` for a
 quick look; ``--only sobol`` or ``--only morris``). Prints a table and writes
@@ -29,7 +32,7 @@ from typing import Any
 
 import pandas as pd
 import psutil
-from pipelines import against_engine
+from pipelines import against_engine, cpu_seconds, engine_cpu_per_run
 from record import record
 
 from sim.execution import Execution
@@ -127,7 +130,7 @@ def analysis_figures(method: str, args: argparse.Namespace) -> dict[str, Any]:
         folder = Path(scratch) / "runs"
 
         def run() -> int:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), cpu_seconds()
             # As sim.sensitivity.analyse does: one pool, started while the design is drawn,
             # that also estimates the Sobol indices of the outputs side by side.
             with Executors(execution) as pool:
@@ -147,11 +150,14 @@ def analysis_figures(method: str, args: argparse.Namespace) -> dict[str, Any]:
                     result = morris_analysis(experiment.factors, evaluator, settings, **common)
                 done["result"] = result
             done["runs"] = evaluator.seconds
+            done["cpu"] = cpu_seconds() - cpu
             done["analysis"] = time.perf_counter() - start - evaluator.seconds
             return len(done["result"].runs)
 
         with MemorySampler() as memory:
+            engine_cpu = engine_cpu_per_run()
             rate = against_engine(method, run, args.workers)
+            engine_cpu = (engine_cpu + engine_cpu_per_run()) / 2
             start = time.perf_counter()
             write_result_folder(done["result"], Path(scratch) / "written")
             writing = time.perf_counter() - start
@@ -165,6 +171,9 @@ def analysis_figures(method: str, args: argparse.Namespace) -> dict[str, Any]:
         f"{method}_analysis_seconds": round(done["analysis"], 1),
         f"{method}_writing_seconds": round(writing, 1),
         f"{method}_peak_memory_mib_all_processes": round(memory.peak_mib, 1),
+        f"{method}_cpu_ms_per_run": round(1e3 * done["cpu"] / rate.runs, 2),
+        f"{method}_engine_cpu_ms_per_run": round(1e3 * engine_cpu, 2),
+        f"{method}_cpu_share_of_engine": round(engine_cpu * rate.runs / done["cpu"], 3),
     }
 
 
