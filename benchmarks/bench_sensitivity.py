@@ -8,7 +8,10 @@ runs) and the standard Morris screening (``experiments/sensitivity_morris.toml``
 worker processes, analyses them and writes their tables, figures and brief, timing each
 phase; samples the resident memory of this process and all its workers; and measures the
 bare engine on the same workers just before and after each (``pipelines.py``), so that each
-analysis's runs per second is reported as a share of the engine's.
+analysis's runs per second is reported as a share of the engine's. On a shared machine that
+wall-clock share moves with the load; ``*_cpu_share_of_engine`` (the bare engine's CPU time
+per run in this process over the analysis's, coordinator and workers together, start-up
+included) moves much less.
 
 Run: ``.venv/bin/python benchmarks/bench_sensitivity.py`` (``--n 64 --trajectories 4`` for a
 quick look; ``--only sobol`` or ``--only morris``). Prints a table and writes
@@ -29,7 +32,7 @@ from typing import Any
 
 import pandas as pd
 import psutil
-from pipelines import against_engine
+from pipelines import against_engine, cpu_seconds, engine_cpu_per_run
 from record import record
 
 from sim.execution import Execution
@@ -43,6 +46,7 @@ from sim.sensitivity import (
 from sim.sensitivity.experiment_file import SensitivityExperiment, load_sensitivity_experiment
 from sim.sensitivity.folder import write_result_folder
 from sim.sensitivity.scenario import scenario_outputs
+from sim.sweep.executors import Executors
 
 EXPERIMENTS = {
     "sobol": Path("experiments/sensitivity_sobol_grouped.toml"),
@@ -119,28 +123,41 @@ def analysis_figures(method: str, args: argparse.Namespace) -> dict[str, Any]:
     """Run one standard analysis from scratch; its phases, memory and share of the engine."""
     experiment = load_sensitivity_experiment(EXPERIMENTS[method])
     settings = _sized(experiment, args)
-    analyse = sobol_analysis if isinstance(settings, SobolSettings) else morris_analysis
     scenario = experiment.scenario
     done: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix=f"bench-{method}-") as scratch:
         execution = Execution(executor="process", workers=args.workers)
-        evaluator = TimedEvaluator(ScenarioEvaluator(scenario, execution, Path(scratch) / "runs"))
+        folder = Path(scratch) / "runs"
 
         def run() -> int:
-            start = time.perf_counter()
-            done["result"] = analyse(
-                experiment.factors,
-                evaluator,
-                settings,
-                seed=experiment.seed,
-                subject=scenario.name,
-                available_outputs=scenario_outputs(scenario),
-            )
+            start, cpu = time.perf_counter(), cpu_seconds()
+            # As sim.sensitivity.analyse does: one pool, started while the design is drawn,
+            # that also estimates the Sobol indices of the outputs side by side.
+            with Executors(execution) as pool:
+                evaluator = TimedEvaluator(
+                    ScenarioEvaluator(scenario, execution, folder, pool=pool)
+                )
+                common = {
+                    "seed": experiment.seed,
+                    "subject": scenario.name,
+                    "available_outputs": scenario_outputs(scenario),
+                }
+                if isinstance(settings, SobolSettings):
+                    result = sobol_analysis(
+                        experiment.factors, evaluator, settings, executor=pool, **common
+                    )
+                else:
+                    result = morris_analysis(experiment.factors, evaluator, settings, **common)
+                done["result"] = result
+            done["runs"] = evaluator.seconds
+            done["cpu"] = cpu_seconds() - cpu
             done["analysis"] = time.perf_counter() - start - evaluator.seconds
             return len(done["result"].runs)
 
         with MemorySampler() as memory:
+            engine_cpu = engine_cpu_per_run()
             rate = against_engine(method, run, args.workers)
+            engine_cpu = (engine_cpu + engine_cpu_per_run()) / 2
             start = time.perf_counter()
             write_result_folder(done["result"], Path(scratch) / "written")
             writing = time.perf_counter() - start
@@ -149,11 +166,14 @@ def analysis_figures(method: str, args: argparse.Namespace) -> dict[str, Any]:
         f"{method}_factors": len(experiment.factors),
         f"{method}_replicates": settings.replicates,
         **rate.figures(),
-        f"{method}_runs_seconds": round(evaluator.seconds, 1),
-        f"{method}_runs_phase_runs_per_second": round(rate.runs / evaluator.seconds, 1),
+        f"{method}_runs_seconds": round(done["runs"], 1),
+        f"{method}_runs_phase_runs_per_second": round(rate.runs / done["runs"], 1),
         f"{method}_analysis_seconds": round(done["analysis"], 1),
         f"{method}_writing_seconds": round(writing, 1),
         f"{method}_peak_memory_mib_all_processes": round(memory.peak_mib, 1),
+        f"{method}_cpu_ms_per_run": round(1e3 * done["cpu"] / rate.runs, 2),
+        f"{method}_engine_cpu_ms_per_run": round(1e3 * engine_cpu, 2),
+        f"{method}_cpu_share_of_engine": round(engine_cpu * rate.runs / done["cpu"], 3),
     }
 
 

@@ -11,6 +11,7 @@ Shared by ``bench_sweep.py``, ``bench_sensitivity.py`` and ``bench_calibration.p
 
 from __future__ import annotations
 
+import resource
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -36,6 +37,29 @@ def _engine_batches(first: int, batches: int) -> int:
         seeds = [run_seed(1, batch, r) for r in range(BATCH)]
         simulate(compiled.partnership, compiled.schedule, params, seeds)
     return batches * BATCH
+
+
+def engine_cpu_per_run(batches: int = 4) -> float:
+    """CPU seconds per run of the bare engine in this process (best of ``batches`` batches)."""
+    compiled = Scenario.load(SCENARIO).compile()
+    params = stack_parameters([compiled.parameters] * BATCH)
+    simulate(
+        compiled.partnership, compiled.schedule, params, [run_seed(0, 0, r) for r in range(BATCH)]
+    )
+    best = float("inf")
+    for batch in range(batches):
+        start = time.process_time()
+        seeds = [run_seed(1, batch, r) for r in range(BATCH)]
+        simulate(compiled.partnership, compiled.schedule, params, seeds)
+        best = min(best, (time.process_time() - start) / BATCH)
+    return best
+
+
+def cpu_seconds() -> float:
+    """CPU seconds of this process and of its children that have ended (their pools closed)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    ended = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + ended.ru_utime + ended.ru_stime
 
 
 def engine_rate_on_workers(workers: int = WORKERS, runs: int = 4096, repeats: int = 3) -> float:

@@ -431,7 +431,7 @@ def step(
 
 
 def simulate(
-    partnership: Partnership,
+    partnership: Partnership | Sequence[Partnership],
     schedule: Schedule,
     params: ParameterArrays,
     seeds: Sequence[np.random.SeedSequence | int],
@@ -441,25 +441,66 @@ def simulate(
     Run ``b`` has parameters ``params[name][b]`` and random stream ``default_rng(seeds[b])``;
     its outputs do not depend on the other runs in the batch. What sharing bought is computed
     from the counts after the kernel (:func:`sim.benefit.benefit`).
+
+    Parameters
+    ----------
+    partnership : Partnership or sequence of Partnership
+        One partnership for every run, or one per run. Per-run partnerships may differ in
+        everything but their partners' names (staff, caseloads, buy-in...): runs of a design
+        that varies partner fields then still go through one call. Runs given the same
+        partnership object share its preparation.
+    schedule : Schedule
+        Shared, or batched with one row per run.
+    params : mapping of str to array (B,)
+        Every registry parameter, one value per run.
+    seeds : sequence
+        One seed per run.
     """
-    batch = prepare(partnership, schedule, params)
+    size = len(seeds)
+    each = [partnership] * size if isinstance(partnership, Partnership) else list(partnership)
+    if len(each) != size:
+        raise ValueError(f"{len(each)} partnerships for a batch of {size} runs")
+    names = each[0].names
+    if any(p.names != names for p in each):
+        raise ValueError("every run of a batch needs the same partners")
     rngs = generators(seeds)
-    state = initial_state(batch, rngs)
-    weekly = allocate(Outputs, (batch.size, schedule.n_weeks), partnership.sizes)
-    # The last week's per-staff outputs: scratch space, shared by the runs.
-    per_staff = allocate(WeekOutput, (), partnership.sizes)
-    for run, rng in enumerate(rngs):
-        advance(
-            rng,
-            0,
-            schedule.n_weeks,
-            batch.records[run],
-            batch.kernel_static,
-            batch.kernel_schedules[run],
-            _kernel_state(state, run),
-            _kernel_run(weekly, per_staff, run),
-        )
-    return trajectory_of(partnership.names, weekly, state.views, schedule, params)
+    weekly = allocate(Outputs, (size, schedule.n_weeks), each[0].sizes)
+    views = np.zeros((size, len(names), len(names)))
+    for group, shared in _partnership_groups(each):
+        runs = np.asarray(group)
+        batch = prepare(shared, _rows(schedule, runs), {k: v[runs] for k, v in params.items()})
+        own = [rngs[run] for run in group]
+        state = initial_state(batch, own)
+        # The last week's per-staff outputs: scratch space, shared by the runs.
+        per_staff = allocate(WeekOutput, (), shared.sizes)
+        for place, (run, rng) in enumerate(zip(group, own, strict=True)):
+            advance(
+                rng,
+                0,
+                schedule.n_weeks,
+                batch.records[place],
+                batch.kernel_static,
+                batch.kernel_schedules[place],
+                _kernel_state(state, place),
+                _kernel_run(weekly, per_staff, run),
+            )
+        views[runs] = state.views
+    return trajectory_of(names, weekly, views, schedule, params)
+
+
+def _partnership_groups(each: Sequence[Partnership]) -> list[tuple[list[int], Partnership]]:
+    """Return the runs of each distinct partnership object, in order of first appearance."""
+    groups: dict[int, tuple[list[int], Partnership]] = {}
+    for run, partnership in enumerate(each):
+        groups.setdefault(id(partnership), ([], partnership))[0].append(run)
+    return list(groups.values())
+
+
+def _rows(schedule: Schedule, runs: IntArray) -> Schedule:
+    """Return the schedule of the runs ``runs`` of a batch: their rows of a batched one."""
+    if not schedule.batched:
+        return schedule
+    return Schedule(**{name: getattr(schedule, name)[runs] for name in ScheduleRecord._fields})
 
 
 def trajectory_of(

@@ -40,7 +40,7 @@ class Execution:
         meaningful with it.
     chunk_size : int, optional
         Runs per chunk (at least 1); by default about a quarter of each worker's share, at
-        most :data:`sim.sweep.executors.MAX_CHUNK`.
+        most :data:`sim.sweep.session.MAX_CHUNK`.
 
     Raises
     ------

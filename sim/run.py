@@ -9,7 +9,6 @@ share an engine batch together (:func:`batch_key`, :func:`simulate_prepared`).
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -254,10 +253,14 @@ class RunInputs:
     """
 
     def __init__(self, scenario: Scenario, seed: int, *, posterior: bool = True) -> None:
+        # Not imported above (see run): a scenario's machinery loads when one is used.
+        from sim.scenarios import CompiledParts
+
         self.scenario = scenario
         self.seed = seed
         self.posterior: Posterior | None = scenario.posterior if posterior else None
         self._compiled: dict[tuple[tuple[str, float], ...], CompiledScenario | Exception] = {}
+        self._parts = CompiledParts()
 
     def prepare(self, row: int, replicate: int, given: Mapping[str, float]) -> Prepared:
         """Return the engine inputs of run ``(row, replicate)`` given ``given``.
@@ -274,7 +277,7 @@ class RunInputs:
         key = tuple(sorted((k, v) for k, v in values.items() if k not in PARAMETERS))
         if key not in self._compiled:
             try:
-                self._compiled[key] = self.scenario.compile(dict(key))
+                self._compiled[key] = self.scenario.compile(dict(key), self._parts)
             except Exception as exc:  # remembered: every run needing this compile fails alike
                 self._compiled[key] = exc
         made = self._compiled[key]
@@ -288,25 +291,22 @@ class RunInputs:
 def batch_key(partnership: Partnership, schedule: Schedule) -> str:
     """Return a key equal for runs that can share one engine batch.
 
-    Runs can share a batch when they have the same partners and staff positions and the same
-    number of weeks.
+    Runs can share a batch when they have the same partners and the same number of weeks;
+    their staff, caseloads and other partner fields may differ (:func:`sim.engine.simulate`
+    takes one partnership per run).
     """
-    digest = hashlib.sha256(repr((partnership.names, partnership.kinds)).encode())
-    digest.update(str(schedule.n_weeks).encode())
-    for field in dataclasses.fields(Partnership):
-        if field.init and field.name not in ("names", "kinds"):
-            digest.update(np.ascontiguousarray(getattr(partnership, field.name)).tobytes())
-    return digest.hexdigest()
+    return repr((partnership.names, schedule.n_weeks))
 
 
 def simulate_prepared(runs: Sequence[Prepared], seed: int) -> Trajectory:
     """Advance ``runs`` (all with one :func:`batch_key`) as one engine batch.
 
-    Runs whose structural inputs move dates get one timeline row each (a batched schedule).
-    Each run's outputs depend only on its inputs and ``run_seed(seed, row, replicate)``.
+    Runs whose structural inputs move dates get one timeline row each (a batched schedule),
+    and runs whose structural inputs change partner fields one partnership each. Each run's
+    outputs depend only on its inputs and ``run_seed(seed, row, replicate)``.
     """
     first = runs[0].compiled
-    if all(r.compiled is first for r in runs):
+    if all(r.compiled.schedule is first.schedule for r in runs):
         schedule = first.schedule
     else:
         schedule = Schedule(
@@ -315,9 +315,11 @@ def simulate_prepared(runs: Sequence[Prepared], seed: int) -> Trajectory:
                 for f in dataclasses.fields(Schedule)
             }
         )
+    partnerships = [r.compiled.partnership for r in runs]
+    shared = all(p is first.partnership for p in partnerships)
     params = stack_parameters([r.parameters for r in runs])
     seeds = [run_seed(seed, r.row, r.replicate) for r in runs]
-    return simulate(first.partnership, schedule, params, seeds)
+    return simulate(first.partnership if shared else partnerships, schedule, params, seeds)
 
 
 def batch_groups(runs: Sequence[Prepared]) -> list[list[int]]:

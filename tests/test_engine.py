@@ -78,6 +78,28 @@ def test_a_batched_schedule_gives_each_run_its_own_timeline():
     assert both.recorded[1, :30].sum() == 0
 
 
+def _all_arrays(trajectory):
+    return [*_arrays(trajectory), trajectory.latency_days, trajectory.saved_hours]
+
+
+def test_runs_with_their_own_partnerships_share_a_batch_bit_for_bit():
+    setup = toy_setup(n_weeks=40)
+    small, large = toy_partnership((3, 2, 4, 2, 5)), toy_partnership((40, 9, 8, 6, 20))
+    partnerships = [large, setup.partnership, small, large]
+    seeds = [np.random.SeedSequence(9, spawn_key=(0, r)) for r in range(4)]
+    params = stack_parameters([setup.parameters] * 4)
+    together = simulate(partnerships, setup.schedule, params, seeds)
+    for b, partnership in enumerate(partnerships):
+        one = stack_parameters([setup.parameters])
+        alone = simulate(partnership, setup.schedule, one, [seeds[b]])
+        for x, y in zip(_all_arrays(together.select([b])), _all_arrays(alone), strict=True):
+            # Latency is NaN in a week without cases, alone and in the batch alike.
+            assert np.array_equal(x, y, equal_nan=True)
+    # Negative control: another partnership is another run.
+    moved = simulate(small, setup.schedule, stack_parameters([setup.parameters]), [seeds[0]])
+    assert not np.array_equal(together.select([0]).handled, moved.handled)
+
+
 def test_bad_batch_inputs_are_rejected():
     setup = toy_setup(n_weeks=10)
     params = stack_parameters([setup.parameters] * 2)
@@ -86,6 +108,11 @@ def test_bad_batch_inputs_are_rejected():
         prepare(setup.partnership, setup.schedule, params)
     with pytest.raises(ValueError, match="missing"):
         stack_parameters([{"decision_gain": 1.0}])
+    two = stack_parameters([setup.parameters] * 2)
+    with pytest.raises(ValueError, match="partnerships for a batch"):
+        simulate([setup.partnership], setup.schedule, two, [1, 2])
+    with pytest.raises(ValueError, match="same partners"):
+        simulate([setup.partnership, toy_partnership((3, 2))], setup.schedule, two, [1, 2])
 
 
 unit_interval = st.floats(0.0, 1.0)

@@ -17,6 +17,7 @@ from sim.engine import InterfaceState, Partnership, Schedule
 from sim.parameter import CATEGORIES, PROVENANCES
 from sim.params import PARAMETERS, uncertain_parameters
 from sim.scenarios import (
+    CompiledParts,
     CompiledScenario,
     Scenario,
     ScenarioError,
@@ -455,6 +456,36 @@ def test_compile_uses_given_values(replay: Scenario) -> None:
     assert compiled.inputs["harborough.staff"] == replay.input_defaults()["harborough.staff"]
     default = replay.compile()
     assert default.inputs == replay.input_defaults()
+
+
+def _same_arrays(a: object, b: object) -> bool:
+    return all(
+        np.array_equal(getattr(a, name), getattr(b, name))
+        for name in a.__dataclass_fields__  # type: ignore[attr-defined]
+        if isinstance(getattr(a, name), np.ndarray)
+    )
+
+
+def test_compiled_parts_are_reused_only_where_their_inputs_are_equal(replay: Scenario) -> None:
+    parts = CompiledParts()
+    variants = [
+        {"blaby.staff": 7.0, "decision_gain": 3.0},
+        {"blaby.staff": 7.0, "events.upgrade_1.week": 60.0},  # a date: same partnership
+        {"blaby.staff": 9.0, "events.upgrade_1.week": 60.0},  # staff: same timeline
+        {"blaby.assurance": 0.2, "events.upgrade_1.week": 60.0},  # assurance is timeline
+    ]
+    memo = [replay.compile(values, parts) for values in variants]
+    alone = [replay.compile(values) for values in variants]
+    for kept, fresh in zip(memo, alone, strict=True):
+        assert _same_arrays(kept.partnership, fresh.partnership)
+        assert _same_arrays(kept.schedule, fresh.schedule)
+        assert kept.parameters == fresh.parameters
+    assert memo[1].partnership is memo[0].partnership
+    assert memo[2].schedule is memo[1].schedule
+    assert memo[1].schedule is not memo[0].schedule
+    assert memo[2].partnership is not memo[1].partnership
+    assert memo[3].schedule is not memo[1].schedule
+    assert len(parts.partnerships) == 3 and len(parts.schedules) == 3
 
 
 @pytest.mark.parametrize(

@@ -59,6 +59,25 @@ def test_run_keys_change_with_every_part_of_a_runs_identity():
     assert len({store.run_key(*v) for v in variants} | {key}) == len(variants) + 1
 
 
+@pytest.mark.parametrize(
+    "columns",
+    [["zeta", "blaby.staff", "a%b", "events.x.week"], ["only"], []],
+)
+def test_run_keys_of_a_design_are_each_runs_run_key(columns):
+    rng = np.random.default_rng(4)
+    rows = rng.random((6, len(columns))) * 10.0 ** rng.integers(-300, 15, (6, len(columns)))
+    rows = rows.tolist()
+    if columns:
+        rows[1][0], rows[2][-1] = -0.0, 123456789012345.67
+    keys = store.run_keys("0.1.0+abc", "s", "h", columns, rows, 7, 3)
+    one_by_one = [
+        store.run_key("0.1.0+abc", "s", "h", dict(zip(columns, values, strict=True)), 7, row, r)
+        for row, values in enumerate(rows)
+        for r in range(3)
+    ]
+    assert keys == one_by_one
+
+
 def test_chunk_names_do_not_depend_on_run_order():
     assert store.chunk_name(["a", "b", "c"]) == store.chunk_name(["c", "a", "b"])
     assert store.chunk_name(["a", "b"]) != store.chunk_name(["a", "c"])

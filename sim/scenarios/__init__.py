@@ -39,7 +39,7 @@ silent) and :mod:`~sim.scenarios.new_partnership` (the scenario of a partner tab
 from __future__ import annotations
 
 from sim.names import slug
-from sim.scenarios.compile import CompiledScenario
+from sim.scenarios.compile import CompiledParts, CompiledScenario
 from sim.scenarios.locate import SCENARIOS_ENV, examples_folder, list_scenarios
 from sim.scenarios.new_partnership import NewPartnership, from_partner_table
 from sim.scenarios.partner_table import PartnerTableError, read_partner_table
@@ -50,6 +50,7 @@ from sim.scenarios.schema import ScenarioSpec
 __all__ = [
     "REPLACE_SOURCE",
     "SCENARIOS_ENV",
+    "CompiledParts",
     "CompiledScenario",
     "NewPartnership",
     "PartnerTableError",

@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -32,7 +32,7 @@ from sim.scenarios.schema import (
     PartnerSpec,
     ScenarioSpec,
 )
-from sim.scenarios.uncertain import choose, uncertain_inputs
+from sim.scenarios.uncertain import UncertainInput, choose, uncertain_inputs
 from sim.scenarios.values import Given, Span
 from sim.timeline import TimedEvent, build_schedule, week_of
 
@@ -68,6 +68,28 @@ class CompiledScenario:
     inputs: dict[str, float]
 
 
+Memo = dict[tuple[tuple[str, float], ...], Any]
+"""Compiled parts by the values of the inputs they read."""
+
+
+@dataclass
+class CompiledParts:
+    """Partnerships and timelines compiled so far, by the values of the inputs each reads.
+
+    A memo for compiling many variants of one scenario (the rows of a design): a variant that
+    changes only partner numbers reuses the timeline of one compiled before, and one that
+    changes only dates or events reuses its partnership, as the same objects, so that engine
+    batches share them too. Keep one per scenario.
+    """
+
+    partnerships: Memo = field(default_factory=dict)
+    schedules: Memo = field(default_factory=dict)
+
+
+_PARTNERSHIP_FIELDS = tuple(name for name in PARTNER_NUMBER_FIELDS if name != "assurance")
+"""Partner numbers the partnership reads (assurance is part of the timeline)."""
+
+
 @dataclass(frozen=True)
 class _Picker:
     """Reads a value: the chosen input when one is given, else the scenario's own value."""
@@ -97,7 +119,11 @@ class _Picker:
 
 
 def compile_scenario(
-    spec: ScenarioSpec, origin: str, values: Mapping[str, float] | None = None
+    spec: ScenarioSpec,
+    origin: str,
+    values: Mapping[str, float] | None = None,
+    inputs: Mapping[str, UncertainInput] | None = None,
+    parts: CompiledParts | None = None,
 ) -> CompiledScenario:
     """Return the engine inputs for ``spec`` with the given uncertain inputs.
 
@@ -109,17 +135,44 @@ def compile_scenario(
         Where it was read from, for messages.
     values : mapping of str to float, optional
         Values for uncertain inputs or for any registry parameter.
+    inputs : mapping, optional
+        ``uncertain_inputs(spec)``, when the caller keeps it (it costs about as much as the
+        rest of a compile); computed when omitted.
+    parts : CompiledParts, optional
+        Parts compiled before for other values of the same ``spec``, reused where the
+        inputs they read are equal (and added to).
 
     Raises
     ------
     ScenarioError
         An unknown name (with a suggestion) or a value outside its range.
     """
-    inputs = uncertain_inputs(spec)
+    inputs = uncertain_inputs(spec) if inputs is None else inputs
     chosen = choose(inputs, values or {}, origin)
     pick = _Picker(chosen, spec.start_date.value)
     parameters = _parameters(spec, chosen, pick, origin)
     numbers = _partner_numbers(spec.partners, pick)
+    memo = CompiledParts() if parts is None else parts
+    staffing = {f"{slug(p.name)}.{name}" for p in spec.partners for name in _PARTNERSHIP_FIELDS}
+    structural = sorted((k, v) for k, v in chosen.items() if k not in PARAMETERS)
+    own = tuple(item for item in structural if item[0] in staffing)
+    if own not in memo.partnerships:
+        memo.partnerships[own] = _partnership(spec.partners, numbers)
+    timeline = tuple(item for item in structural if item[0] not in staffing)
+    if timeline not in memo.schedules:
+        memo.schedules[timeline] = _schedule(spec, pick, numbers["assurance"])
+    return CompiledScenario(
+        name=spec.name,
+        start_date=spec.start_date.value,
+        partnership=memo.partnerships[own],
+        schedule=memo.schedules[timeline],
+        parameters=parameters,
+        inputs={name: chosen.get(name, i.default) for name, i in inputs.items()},
+    )
+
+
+def _schedule(spec: ScenarioSpec, pick: _Picker, assurance: FloatArray) -> Schedule:
+    """Return the weekly timeline: go-lives, events and co-locations, delays applied."""
     delay = (
         0
         if spec.delivery_delay_weeks is None
@@ -130,16 +183,9 @@ def compile_scenario(
     timed += _event_timeline(spec, pick, delay, go_live)
     timed += _colocation_timeline(spec, pick)
     schedule: Schedule = build_schedule(
-        spec.weeks.value, len(spec.partners), timed, initial_assurance=numbers["assurance"]
+        spec.weeks.value, len(spec.partners), timed, initial_assurance=assurance
     )
-    return CompiledScenario(
-        name=spec.name,
-        start_date=spec.start_date.value,
-        partnership=_partnership(spec.partners, numbers),
-        schedule=schedule,
-        parameters=parameters,
-        inputs={name: chosen.get(name, i.default) for name, i in inputs.items()},
-    )
+    return schedule
 
 
 def _parameters(

@@ -18,7 +18,7 @@ from sim.parameter import Category, ParameterError
 from sim.params import check_value
 from sim.posterior import Posterior
 from sim.scenarios.checks import check_resolved
-from sim.scenarios.compile import CompiledScenario, compile_scenario
+from sim.scenarios.compile import CompiledParts, CompiledScenario, compile_scenario
 from sim.scenarios.locate import Location, locate
 from sim.scenarios.origins import spec_origins
 from sim.scenarios.problems import Problems, ScenarioError
@@ -223,7 +223,9 @@ class Scenario:
 
     # --- compiling --------------------------------------------------------------------
 
-    def compile(self, values: Mapping[str, float] | None = None) -> CompiledScenario:
+    def compile(
+        self, values: Mapping[str, float] | None = None, parts: CompiledParts | None = None
+    ) -> CompiledScenario:
         """Return the engine inputs for this scenario with the given uncertain inputs.
 
         Parameters
@@ -232,13 +234,16 @@ class Scenario:
             Values for uncertain inputs (names from :meth:`uncertain_inputs`) or for any
             registry parameter. Inputs not given take their default (the range's default,
             else its midpoint). Week and staff inputs are rounded to whole numbers.
+        parts : CompiledParts, optional
+            A memo of partnerships and timelines compiled before for this scenario: equal
+            parts are reused as the same objects (for compiling many variants, a design's rows).
 
         Raises
         ------
         ScenarioError
             An unknown name (with a suggestion) or a value outside its range.
         """
-        return compile_scenario(self.spec, self.origin, values)
+        return compile_scenario(self.spec, self.origin, values, self._inputs, parts)
 
 
 def _parameter_value(

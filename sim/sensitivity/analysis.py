@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import fnmatch
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -61,6 +61,14 @@ class Evaluator(Protocol):
 
     def __call__(self, design: pd.DataFrame, *, replicates: int, seed: int) -> pd.DataFrame:
         """Run every row of ``design`` ``replicates`` times."""
+        ...
+
+
+class Mapper(Protocol):
+    """Maps a function over arguments, perhaps in other processes: an Executor, say."""
+
+    def map(self, fn: Callable[..., Any], /, *iterables: Iterable[Any]) -> Iterator[Any]:
+        """Return ``fn`` applied to each tuple of arguments, in order."""
         ...
 
 
@@ -227,13 +235,19 @@ def rank_by(frame: pd.DataFrame, by: str) -> pd.Series:
 
 def _sobol_tables(
     output: str,
-    plan: _Plan,
+    labels: tuple[str, ...],
+    label_category: tuple[str, ...],
     means: FloatArray,
     mean_noise: FloatArray | None,
     settings: SobolSettings,
     seed: int,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, tuple[bool, bool]]:
-    k = plan.k
+    """Return the indices, second-order indices, convergence and flags of one output.
+
+    A pure function of its arguments (the bootstrap is seeded by output), so the outputs of
+    an analysis can be estimated in any order, in any process.
+    """
+    k = len(labels)
     step = 2 * k + 2 if settings.second_order else k + 2
 
     def estimate(n: int) -> SobolEstimate:
@@ -266,7 +280,7 @@ def _sobol_tables(
                     {
                         "output": output,
                         "level": settings.level,
-                        "factor": plan.labels,
+                        "factor": labels,
                         "n": n,
                         "index": index,
                         "value": value,
@@ -282,8 +296,8 @@ def _sobol_tables(
         {
             "output": output,
             "level": settings.level,
-            "factor": plan.labels,
-            "category": plan.label_category,
+            "factor": labels,
+            "category": label_category,
             "S1": reported(main.first),
             "S1_low": reported(main.first_low),
             "S1_high": reported(main.first_high),
@@ -307,8 +321,8 @@ def _sobol_tables(
             {
                 "output": output,
                 "level": settings.level,
-                "factor": [plan.labels[a] for a in j],
-                "other": [plan.labels[b] for b in i],
+                "factor": [labels[a] for a in j],
+                "other": [labels[b] for b in i],
                 "S2": reported(pairs.value[j, i]),
                 "S2_low": reported(pairs.low[j, i]),
                 "S2_high": reported(pairs.high[j, i]),
@@ -355,6 +369,7 @@ def sobol_analysis(
     subject: str = "model",
     available_outputs: Sequence[str] | None = None,
     provenance: Mapping[str, object] | None = None,
+    executor: Mapper | None = None,
 ) -> SensitivityResult:
     """Sobol indices of any model given as an :class:`Evaluator`.
 
@@ -375,6 +390,9 @@ def sobol_analysis(
         Outputs the model has, to check ``settings.outputs`` before anything runs.
     provenance : mapping, optional
         Stored with the result (scenario hash, ...).
+    executor : Mapper, optional
+        Where the outputs' bootstrap estimates run, one output a call (an Executor, or the
+        workers that ran the model); in this process when omitted. The result is the same.
     """
     outputs = _outputs_for(settings.outputs, available_outputs)
     plan = _plan(
@@ -386,12 +404,24 @@ def sobol_analysis(
     )
     _check_sobol_layout(plan, settings.second_order)
     runs, matrices, noise = _evaluate(plan, evaluate, settings.replicates, seed, outputs)
+    names = list(matrices)
+    means = [matrices[name].mean(axis=1) for name in names]
+    noises = [_mean_noise(matrices[name]) for name in names]
+    each = len(names)
+    # Lists, not iterators: a Dask executor needs the arguments' lengths.
+    estimated = (executor.map if executor is not None else map)(
+        _sobol_tables,
+        names,
+        [plan.labels] * each,
+        [plan.label_category] * each,
+        means,
+        noises,
+        [settings] * each,
+        [seed] * each,
+    )
     indices, second, convergence, flags = [], [], [], {}
-    for name, values in matrices.items():
-        mean_noise = values.var(axis=1, ddof=1) / values.shape[1] if values.shape[1] > 1 else None
-        ind, sec, conv, flags[name] = _sobol_tables(
-            name, plan, values.mean(axis=1), mean_noise, settings, seed
-        )
+    for output, (ind, sec, conv, flag) in zip(names, estimated, strict=True):
+        flags[output] = flag
         indices.append(ind)
         second.append(sec)
         convergence.append(conv)
@@ -409,6 +439,11 @@ def sobol_analysis(
         ),
         convergence=pd.concat(convergence, ignore_index=True),
     )
+
+
+def _mean_noise(values: FloatArray) -> FloatArray | None:
+    """Noise variance of each row's mean over its replicates (rows, replicates); None for one."""
+    return values.var(axis=1, ddof=1) / values.shape[1] if values.shape[1] > 1 else None
 
 
 def common_fields(

@@ -30,6 +30,7 @@ from sim.sensitivity.methods import (
 from sim.sensitivity.result import SensitivityResult
 from sim.sensitivity.shapley_analysis import shapley_analysis
 from sim.sweep import ProgressCallback, run_design
+from sim.sweep.executors import Executors
 
 
 def scenario_outputs(scenario: Scenario) -> tuple[str, ...]:
@@ -69,12 +70,16 @@ class ScenarioEvaluator:
         resumes, running only what is missing. A temporary folder when omitted.
     progress : callable, optional
         Called with a :class:`sim.sweep.SweepProgress` after each chunk of runs.
+    pool : Executors, optional
+        Workers already started from ``execution`` and kept by the caller, so that they
+        start while the design is drawn (:func:`analyse`); the sweep starts its own without.
     """
 
     scenario: Scenario
     execution: Execution = field(default_factory=Execution)
     out: Path | str | None = None
     progress: ProgressCallback | None = None
+    pool: Executors | None = None
 
     def __call__(self, design: pd.DataFrame, *, replicates: int, seed: int) -> pd.DataFrame:
         """Run every row of ``design`` ``replicates`` times; one row per run."""
@@ -86,6 +91,7 @@ class ScenarioEvaluator:
             out=self.out,
             execution=self.execution,
             progress=self.progress,
+            pool=self.pool,
         )
 
 
@@ -153,38 +159,43 @@ def analyse(
         "scenario_hash": resolved.content_hash(),
         "partners": list(resolved.partner_names),
     }
-    evaluate = ScenarioEvaluator(resolved, execution or Execution(), out, progress)
+    options = execution or Execution()
     name = resolved.name
-    if isinstance(settings, ShapleySettings):
-        return shapley_analysis(
+    # One pool for every stage: its workers start (and import the model) while the design is
+    # drawn and planned, run the model, then estimate the outputs' indices side by side.
+    with Executors(options) as pool:
+        evaluate = ScenarioEvaluator(resolved, options, out, progress, pool)
+        if isinstance(settings, ShapleySettings):
+            return shapley_analysis(
+                chosen,
+                evaluate,
+                settings,
+                seed=seed,
+                posterior=resolved.posterior,
+                subject=name,
+                available_outputs=outputs,
+                provenance=provenance,
+            )
+        if isinstance(settings, SobolSettings):
+            return sobol_analysis(
+                chosen,
+                evaluate,
+                settings,
+                seed=seed,
+                subject=name,
+                available_outputs=outputs,
+                provenance=provenance,
+                executor=pool,
+            )
+        return morris_analysis(
             chosen,
             evaluate,
             settings,
             seed=seed,
-            posterior=resolved.posterior,
             subject=name,
             available_outputs=outputs,
             provenance=provenance,
         )
-    if isinstance(settings, SobolSettings):
-        return sobol_analysis(
-            chosen,
-            evaluate,
-            settings,
-            seed=seed,
-            subject=name,
-            available_outputs=outputs,
-            provenance=provenance,
-        )
-    return morris_analysis(
-        chosen,
-        evaluate,
-        settings,
-        seed=seed,
-        subject=name,
-        available_outputs=outputs,
-        provenance=provenance,
-    )
 
 
 def sobol(

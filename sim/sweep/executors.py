@@ -13,11 +13,12 @@ an error) they are ended at once: what they were computing would be thrown away.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 import multiprocessing
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future
 from concurrent.futures.process import ProcessPoolExecutor
 from typing import Any, Self
@@ -60,6 +61,17 @@ def start_worker(coordinator: int) -> None:
     """
     ignore_interrupts()
     bind_to_parent(coordinator)
+
+
+def warm_up() -> None:
+    """Import what a chunk needs, so that a new worker is ready when the first chunk comes.
+
+    Submitted to every worker as its pool starts: the workers import the model (pandas,
+    pyarrow, numba, the scenario schemas; about a second) while the coordinator still writes
+    the manifest and cuts the first chunks.
+    """
+    for module in ("sim.scenarios", "sim.sweep.worker"):
+        importlib.import_module(module)
 
 
 def default_workers() -> int:
@@ -117,6 +129,9 @@ class Executors:
             initializer=start_worker,
             initargs=(os.getpid(),),
         )
+        # A spawning pool starts a worker for each call submitted while none is idle.
+        for _ in range(self.workers or 1):
+            self.executor.submit(warm_up)
 
     def _start_dask(self, kind: str) -> None:
         client = self._local_cluster() if kind == "dask-local" else self._remote_cluster()
@@ -177,6 +192,10 @@ class Executors:
         for worker in workers:
             with contextlib.suppress(OSError, ValueError, AssertionError):
                 worker.join(timeout=STOP_SECONDS)
+
+    def map(self, fn: Callable[..., Any], /, *iterables: Iterable[Any]) -> Iterator[Any]:
+        """Map ``fn`` over the arguments on the executor (the new one after a rebuild)."""
+        return self.executor.map(fn, *iterables)
 
     @property
     def rebuildable(self) -> bool:

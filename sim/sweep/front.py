@@ -11,6 +11,7 @@ import pandas as pd
 
 from sim.errors import InputError
 from sim.execution import Execution, ExecutionFields, execution_of
+from sim.sweep.executors import Executors
 from sim.sweep.plan import Keep, Plan, RunStatistics, make_plan
 from sim.sweep.progress import ProgressCallback
 from sim.sweep.results import read_results
@@ -70,6 +71,7 @@ def run_design(
     keep: Keep = "summary",
     progress: ProgressCallback | bool | None = None,
     statistics: RunStatistics | None = None,
+    pool: Executors | None = None,
     **fields: Unpack[ExecutionFields],
 ) -> pd.DataFrame:
     """Run a scenario at every row of a design, ``replicates`` times each.
@@ -102,6 +104,9 @@ def run_design(
     statistics : RunStatistics, optional
         More per-run statistics, computed by the workers from each trajectory in memory
         (no trajectory is written for them); columns of the result beside the metrics.
+    pool : Executors, optional
+        Workers already started (``with Executors(execution) as pool``), kept by the caller
+        across several calls; ``execution`` is then not used to start any.
 
     Returns
     -------
@@ -119,15 +124,19 @@ def run_design(
         [scenario], design, replicates=replicates, seed=seed, keep=keep, statistics=statistics
     )
     chosen = execution_of(execution, **fields)
-    return _results(plan, out, chosen, progress_callback(progress, plan.name))
+    return _results(plan, out, chosen, progress_callback(progress, plan.name), pool)
 
 
 def _results(
-    plan: Plan, out: Path | str | None, execution: Execution, progress: ProgressCallback | None
+    plan: Plan,
+    out: Path | str | None,
+    execution: Execution,
+    progress: ProgressCallback | None,
+    pool: Executors | None = None,
 ) -> pd.DataFrame:
     """Run ``plan`` into ``out`` (or a temporary folder) and return its result table."""
     if out is not None:
-        execute(plan, out, execution, progress)
+        execute(plan, out, execution, progress, pool=pool)
         return read_results(out)
     if plan.keep == "trajectories":
         raise InputError(
@@ -137,5 +146,5 @@ def _results(
     # Without a folder the sweep still goes through the store (a temporary folder), so it
     # behaves exactly as a stored sweep does.
     with tempfile.TemporaryDirectory(prefix="sharesim-sweep-") as scratch:
-        execute(plan, Path(scratch) / "sweep", execution, progress)
+        execute(plan, Path(scratch) / "sweep", execution, progress, pool=pool)
         return read_results(Path(scratch) / "sweep")

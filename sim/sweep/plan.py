@@ -218,17 +218,17 @@ def expected_runs(identity: Mapping[str, Any]) -> Iterator[RunId]:
     Works from the manifest alone, so the status of a folder needs no scenario files.
     """
     columns = identity["design"]["columns"]
+    rows = identity["design"]["rows"]
+    replicates = int(identity["replicates"])
     for s, scenario in enumerate(identity["scenarios"]):
-        for row, values in enumerate(identity["design"]["rows"]):
-            named = dict(zip(columns, values, strict=True))
-            for replicate in range(identity["replicates"]):
-                key = store.run_key(
-                    identity["model_version"],
-                    scenario["name"],
-                    scenario["content_hash"],
-                    named,
-                    identity["seed"],
-                    row,
-                    replicate,
-                )
-                yield RunId(s, row, replicate, key)
+        keys = store.run_keys(
+            identity["model_version"],
+            scenario["name"],
+            scenario["content_hash"],
+            columns,
+            rows,
+            identity["seed"],
+            replicates,
+        )
+        for position, key in enumerate(keys):
+            yield RunId(s, position // replicates, position % replicates, key)

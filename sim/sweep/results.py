@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from sim import durable, store
-from sim.sweep.plan import expected_runs
+from sim.sweep.plan import RunId, expected_runs
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,8 +72,12 @@ class SweepStatus:
         return self.left == 0
 
 
-def status(out: Path | str) -> SweepStatus:
+def status(out: Path | str, *, expected: Sequence[RunId] | None = None) -> SweepStatus:
     """Return the status of the sweep in folder ``out`` (read only; works while a sweep runs).
+
+    ``expected`` is every run of the folder's experiment (:func:`expected_runs`), when the
+    caller has them already (the session that ran it); they are computed from the manifest
+    otherwise.
 
     Raises
     ------
@@ -83,7 +87,8 @@ def status(out: Path | str) -> SweepStatus:
     folder = Path(out)
     manifest = _manifest(folder)
     identity = manifest["experiment"]
-    total, done, messages = _tally(identity, store.committed_runs(folder))
+    runs = expected_runs(identity) if expected is None else expected
+    total, done, messages = _tally(runs, store.committed_runs(folder))
     failed = sum(messages.values())
     return SweepStatus(
         folder=folder,
@@ -124,12 +129,12 @@ def _manifest(folder: Path) -> dict[str, Any]:
     return manifest
 
 
-def _tally(identity: Mapping[str, Any], committed: pd.DataFrame) -> tuple[int, int, Counter[str]]:
+def _tally(runs: Iterable[RunId], committed: pd.DataFrame) -> tuple[int, int, Counter[str]]:
     """Count runs of the experiment, runs done without error, and how often each error occurred."""
     errors = dict(zip(committed["run_key"], committed["error"], strict=True))
     done = total = 0
     messages: Counter[str] = Counter()
-    for run in expected_runs(identity):
+    for run in runs:
         total += 1
         if run.key in errors:
             error = errors[run.key]

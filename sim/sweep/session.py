@@ -18,7 +18,7 @@ import contextlib
 import dataclasses
 import math
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -36,8 +36,13 @@ from sim.sweep.progress import ProgressCallback, ProgressLine, SweepProgress
 from sim.sweep.results import SweepStatus, status
 from sim.sweep.worker import ChunkOutput, ChunkTask, describe_error, failed_chunk, run_chunk
 
-MAX_CHUNK = 64
-"""Largest default chunk: beyond ~64 runs a batch gains little speed (engine benchmark)."""
+MAX_CHUNK = 256
+"""Largest default chunk.
+
+A chunk is one engine batch and one file; beyond ~64 runs a batch gains little speed, but
+each chunk costs the coordinator a commit and a read of a file as wide as the design, so
+fewer, larger chunks keep a long analysis's coordinator off the critical path.
+"""
 
 MAX_ATTEMPTS = 3
 """Times a chunk is tried when its worker dies or the executor fails before giving up."""
@@ -101,8 +106,14 @@ def execute(
     execution: Execution,
     progress: ProgressCallback | None = None,
     retry_failed: bool = False,
+    pool: Executors | None = None,
 ) -> SweepStatus:
-    """Run ``plan`` into ``out`` as :func:`run_plan` does, with its options already checked."""
+    """Run ``plan`` into ``out`` as :func:`run_plan` does, with its options already checked.
+
+    ``pool`` is an executor already started (and left running) by a caller that runs several
+    sweeps or prepares its design meanwhile; without it the session starts its own from
+    ``execution``.
+    """
     folder = Path(out)
     identity = plan.identity()
     # Everything that can refuse the sweep (a folder of someone else's, another experiment
@@ -111,7 +122,8 @@ def execute(
     store.relation(folder, identity)
     session = _Session(plan, identity, folder, retry_failed, progress)
     with contextlib.ExitStack() as stack:
-        pool = stack.enter_context(Executors(execution)) if session.left else None
+        if pool is None and session.left:
+            pool = stack.enter_context(Executors(execution))
         stack.enter_context(durable.made(folder))
         stack.enter_context(store.locked(folder))
         store.check_folder(folder)
@@ -119,7 +131,7 @@ def execute(
         store.remove_stale_temporaries(folder)
         session.reread()
         session.run(pool, execution.chunk_size)
-    return status(folder)
+    return status(folder, expected=session.expected)
 
 
 def _manifest(
@@ -158,12 +170,16 @@ def _files(old: Mapping[str, Any] | None) -> list[str]:
 
 
 def _chunks(
-    plan: Plan, identity: Mapping[str, Any], done: set[str], size: int
+    plan: Plan,
+    identity: Mapping[str, Any],
+    expected: Sequence[RunId],
+    done: set[str],
+    size: int,
 ) -> Iterator[ChunkTask]:
     """Return the runs not yet done, as chunks of at most ``size`` runs of one scenario."""
     texts: dict[int, str] = {}
     pending: list[RunId] = []
-    for run in expected_runs(identity):
+    for run in expected:
         if run.key in done:
             continue
         if pending and (len(pending) >= size or pending[0].scenario != run.scenario):
@@ -276,6 +292,9 @@ class _Session:
     ) -> None:
         self.plan = plan
         self.identity = identity
+        # Every run's key, computed once: the session needs them to read what is done and to
+        # name its chunks.
+        self.expected = list(expected_runs(identity))
         self.folder = folder
         self.retry_failed = retry
         self.progress = progress
@@ -289,7 +308,7 @@ class _Session:
         self.done: set[str] = set()
         self.failed = 0
         if committed is not None and len(committed):
-            expected = pd.Index([run.key for run in expected_runs(self.identity)])
+            expected = pd.Index([run.key for run in self.expected])
             committed = committed[committed["run_key"].isin(expected)]
             ok = committed["error"].isna()
             chosen = committed["run_key"][ok] if self.retry_failed else committed["run_key"]
@@ -362,7 +381,7 @@ class _Session:
         """Keep every slot of the executor busy until each chunk is committed."""
         size = _chunk_size(chunk_size, pool.workers or 1, self.left)
         self.log.record.update(executor=pool.label, workers=pool.workers, chunk_size=size)
-        queue = _Queue(_chunks(self.plan, self.identity, self.done, size))
+        queue = _Queue(_chunks(self.plan, self.identity, self.expected, self.done, size))
         while True:
             broken = self._submit(pool, queue)
             if not queue.running and not broken:

@@ -1,9 +1,10 @@
 """The worker side of a sweep: a chunk of runs in, one Parquet table of results out.
 
 A worker runs a chunk as one batch of the array engine (runs whose uncertain inputs change
-the partnership go in their own batches), reduces it to summary metrics (or tidy
-trajectories on request) and sends back the Parquet bytes. Everything a worker receives and
-returns is plain, picklable data, so any executor (a local pool, Dask) can carry it.
+partner fields or dates included: each brings its own partnership or timeline row), reduces
+it to summary metrics (or tidy trajectories on request) and sends back the Parquet bytes.
+Everything a worker receives and returns is plain, picklable data, so any executor (a local
+pool, Dask) can carry it.
 """
 
 from __future__ import annotations
@@ -96,11 +97,11 @@ class _Results:
 def run_chunk(task: ChunkTask) -> ChunkOutput:
     """Run one chunk and return its results as Parquet bytes (the worker entry point).
 
-    Runs are compiled once per distinct set of scenario inputs, grouped by partnership (a
-    batch needs one), and each group is advanced as one engine batch. If a batch raises,
-    its runs are retried one by one so that only the failing runs are recorded as failed,
-    with their error. Results do not depend on the grouping: a run's output depends only on
-    its inputs and seed (``sim.engine.simulate``).
+    Runs are compiled once per distinct set of scenario inputs, grouped by partners and
+    weeks (a batch needs the same), and each group is advanced as one engine batch. If a
+    batch raises, its runs are retried one by one so that only the failing runs are recorded
+    as failed, with their error. Results do not depend on the grouping: a run's output
+    depends only on its inputs and seed (``sim.engine.simulate``).
     """
     started = time.perf_counter()
     scenario = _checked_scenario(task)
@@ -115,7 +116,7 @@ def run_chunk(task: ChunkTask) -> ChunkOutput:
         kept = _parquet_bytes(_trajectory_table(results.trajectories))
     return ChunkOutput(
         task.name,
-        _parquet_bytes(runs),
+        _parquet_bytes(runs, compressed=False),
         kept,
         len(task.runs),
         len(results.errors),
@@ -338,10 +339,21 @@ def _trajectory_table(frames: Sequence[pd.DataFrame]) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def _parquet_bytes(table: pa.Table) -> bytes:
-    """Write the table as the bytes of a zstd-compressed Parquet file."""
+def _parquet_bytes(table: pa.Table, compressed: bool = True) -> bytes:
+    """Write the table as the bytes of a Parquet file, zstd-compressed unless asked not to.
+
+    A chunk's runs table is narrow in rows and wide in columns (every design input and metric
+    of a few hundred runs, mostly distinct floats): compressing it, with dictionaries and
+    statistics, saves little space and costs, per column, about what a run costs to write
+    and as much again to read.
+    """
     sink = pa.BufferOutputStream()
-    pq.write_table(table, sink, compression="zstd")
+    if compressed:
+        pq.write_table(table, sink, compression="zstd")
+    else:
+        pq.write_table(
+            table, sink, compression="none", use_dictionary=False, write_statistics=False
+        )
     return bytes(sink.getvalue().to_pybytes())
 
 
@@ -351,7 +363,7 @@ def failed_chunk(task: ChunkTask, message: str) -> ChunkOutput:
     kept = _parquet_bytes(_trajectory_table([])) if task.keep == "trajectories" else None
     return ChunkOutput(
         task.name,
-        _parquet_bytes(runs),
+        _parquet_bytes(runs, compressed=False),
         kept,
         len(task.runs),
         len(task.runs),
