@@ -133,7 +133,7 @@ def test_a_sensitivity_analysis_of_many_runs_loads_only_when_forced(tmp_path: Pa
 
 
 def test_a_calibration_counts_its_runs_and_loads_big_only_when_forced(tmp_path: Path) -> None:
-    assert CalibrationSettings().planned_runs == 1500 * 2 + 2500 * 49 * 1 + 1000 * 2 + 50 + 200
+    assert CalibrationSettings().planned_runs == 1500 * 2 + 2500 * 149 * 1 + 1000 * 2 + 50 + 200
     big = {"screening": 1_000_000, "screening_replicates": 2}
     with pytest.raises(SettingsError, match=r"^x: screening 1,000,000 x 2 \+ ABC .*--yes"):
         settings_from_mapping(big, "x")

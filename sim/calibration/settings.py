@@ -145,7 +145,7 @@ class CalibrationSettings(BaseModel):
     screening_replicates: Annotated[int, Field(ge=2, le=100)] = 2
     cutoff: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 3.0
     particles: Count = 2500
-    generations: Annotated[int, Field(ge=1, le=100)] = 50
+    generations: Annotated[int, Field(ge=1, le=200)] = 150
     replicates: Annotated[int, Field(ge=1, le=100)] = 1
     quantile: Share = 0.3
     min_ess: Share = 0.002
