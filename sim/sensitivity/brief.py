@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from sim.conclusion import Headline
-from sim.pages import html_page
+from sim.pages import html_page, markdown_table
 from sim.sensitivity import shapley_brief
 from sim.sensitivity.figures import NOT_DISTINGUISHABLE, output_label, output_unit
-from sim.sensitivity.wording import interval, markdown_table, number, pct
+from sim.sensitivity.wording import interval, number, pct
 
 if TYPE_CHECKING:
     from sim.sensitivity.result import SensitivityResult

@@ -1,10 +1,11 @@
-"""How a sensitivity brief writes its numbers: shares, intervals, plain numbers, tables."""
+"""How a sensitivity brief writes its numbers: shares, intervals, plain numbers.
+
+Tables are written by :func:`sim.pages.markdown_table`, as every report writes them.
+"""
 
 from __future__ import annotations
 
 import math
-
-import pandas as pd
 
 
 def pct(value: float) -> str:
@@ -22,14 +23,3 @@ def interval(low: float, high: float) -> str:
 def number(value: float, digits: int = 3) -> str:
     """Return a number with ``digits`` significant digits (``n/a`` when not finite)."""
     return "n/a" if not math.isfinite(value) else f"{value:.{digits}g}"
-
-
-def markdown_table(frame: pd.DataFrame) -> str:
-    """Return ``frame`` as a Markdown table (a ``|`` in a cell becomes ``/``)."""
-    header = "| " + " | ".join(frame.columns) + " |"
-    rule = "|" + "---|" * len(frame.columns)
-    rows = [
-        "| " + " | ".join(str(v).replace("|", "/") for v in row) + " |"
-        for row in frame.itertuples(index=False)
-    ]
-    return "\n".join([header, rule, *rows])
