@@ -553,7 +553,12 @@ def test_the_tipping_panel_sweeps_the_lever_last_moved_on_request(page: Any) -> 
     # Another output is the same sweep, redrawn.
     (toggle,) = with_class(page, "sharesim-tipping-measures")
     toggle.v_model = 1  # the second button: Latency
-    assert "Days until partners learn" in str(panel_figure(page, "tipping").spec)
+    # The sweep's thread may still be rendering its own finish; the redraw follows it.
+    wait_until(
+        "the latency curve",
+        lambda: "Days until partners learn" in str(panel_figure(page, "tipping").spec),
+        5,
+    )
     # Another seed: the curve stays, marked, with the button offered again.
     box = page.find(v.TextField, label="Seed (whole number)").widget
     box.v_model = "2"
