@@ -169,6 +169,12 @@ def caveats(result: SensitivityResult) -> list[str]:
         "Shares of resamples come from a bootstrap over the design's outer draws; a "
         "conclusion holding in fewer than 80% of them is worded as open."
     )
+    if len(assignments(result)) > 1:
+        items.append(
+            "Draws that fix the same inputs under several assignments are run once and "
+            "resampled alike, so the assignments' answers are not independent; a conclusion "
+            "over every assignment at once is read off the same resamples."
+        )
     return items
 
 
