@@ -12,7 +12,6 @@ identical to the last bit. A different seed gives different effects (negative co
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
@@ -22,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+import support
 
 from sim.execution import Execution
 from sim.sensitivity.brief import brief_markdown
@@ -102,16 +102,7 @@ def reference() -> SensitivityResult:
 
 
 def _local_cluster_result() -> SensitivityResult:
-    from distributed import LocalCluster
-
-    with LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        silence_logs=logging.ERROR,
-    ) as cluster:
+    with support.local_cluster() as cluster:
         return _analysis(
             Execution(executor="dask", scheduler=cluster.scheduler_address, chunk_size=40)
         )
