@@ -1,9 +1,10 @@
-"""Helpers shared by the browser, dashboard, notebook and command-line tests (fixtures live in
-conftest.py)."""
+"""Helpers shared by the browser, dashboard, notebook, command-line and executor tests (fixtures
+live in conftest.py)."""
 
 from __future__ import annotations
 
 import io
+import logging
 import os
 import socket
 import subprocess
@@ -31,6 +32,23 @@ CHROMIUM_ARGS = (
     "--disable-quic",
 )
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+
+
+@contextmanager
+def local_cluster(workers: int = 2) -> Iterator[Any]:
+    """A real Dask ``LocalCluster`` on 127.0.0.1 (worker processes, one thread each), to be
+    reached by its ``scheduler_address`` exactly as a remote cluster is."""
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    ) as cluster:
+        yield cluster
 
 
 def in_ci() -> bool:

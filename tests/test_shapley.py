@@ -312,7 +312,18 @@ def test_small_analysis_of_the_calibrated_scenario(tmp_path):
         execution=Execution(executor="serial"),
     )
     # Four categories under the registry's assignment, three once interfaces are Technology.
-    assert len(result.runs) == 2 * ((64 + 14 * 16 * 2) + (64 + 6 * 16 * 2))
+    # The second design shares the variance block and the two subsets that fix the same
+    # inputs under both ({External Environment}; {Process, Technology, Project}, which is
+    # {Process, Technology} once interfaces are Technology): those run once.
+    assert result.settings["assignment_rows"] == {
+        "registry": 64 + 14 * 16 * 2,
+        "interfaces_as_technology": 64 + 6 * 16 * 2,
+    }
+    assert result.settings["shared_rows"] == {
+        "registry": 0,
+        "interfaces_as_technology": 64 + 2 * 16 * 2,
+    }
+    assert len(result.runs) == 2 * ((64 + 14 * 16 * 2) + (6 - 2) * 16 * 2)
     assert result.settings["dependent_inputs"] == CALIBRATED_FEW
     table = result.shapley
     # The other calibrated inputs, drawn run by run, are most of the variance here: at this

@@ -13,13 +13,13 @@ table), so a small sweep is as strong a check as a big one.
 
 import importlib
 import json
-import logging
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pandas as pd
 import pytest
+import support
 
 from sim import store
 from sim.engine import simulate, stack_parameters
@@ -179,16 +179,7 @@ def test_same_hash_for_any_executor_worker_count_and_chunk_size(
 def test_same_hash_on_a_dask_cluster_reached_by_its_address(reference, tmp_path):
     """A real ``LocalCluster`` (worker processes, one thread each), used exactly as a remote
     cluster is: ``executor="dask"`` with the scheduler's address."""
-    from distributed import LocalCluster
-
-    with LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        silence_logs=logging.ERROR,
-    ) as cluster:
+    with support.local_cluster() as cluster:
         state = run_plan(
             _plan(), tmp_path / "sweep", executor="dask", scheduler=cluster.scheduler_address,
             chunk_size=4,

@@ -11,8 +11,8 @@ The six framework categories group the inputs.
 
 Modules: ``factors`` (inputs, ranges and their framework category), ``estimators`` (Sobol
 and Morris estimators, noise, bootstrap), ``analysis`` (design -> runs -> indices),
-``dependence``, ``shapley`` and ``shapley_analysis`` (Shapley effects when inputs are
-dependent, as a posterior's are),
+``dependence``, ``shapley``, ``shapley_design`` and ``shapley_analysis`` (Shapley effects
+when inputs are dependent, as a posterior's are; blocks shared by assignments run once),
 ``settings`` (sizes and choices; how the runs execute is one :class:`sim.execution.Execution`,
 re-exported here), ``scenario`` (a scenario's runs on the sweep runner),
 ``result`` (the frozen result), ``figures`` and ``brief`` (what an analyst reads),

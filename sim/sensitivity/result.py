@@ -89,6 +89,7 @@ SHAPLEY_COLUMNS: tuple[str, ...] = (
     "ST_high",
     "distinguishable",
     "leads",
+    "leads_everywhere",
     "Sh_estimate",
     "rank",
 )
@@ -177,7 +178,9 @@ class SensitivityResult:
         posterior), the Shapley effect ``Sh``, the full first-order index ``S1`` and the
         independent total index ``ST`` (docs/sensitivity.md), with intervals, reported
         within [0, 1]; ``leads``, the share of bootstrap resamples in which its Shapley
-        effect is the largest; ``Sh_estimate`` unclipped; ``rank`` by ``Sh``.
+        effect is the largest; ``leads_everywhere``, the share in which it is the largest
+        under every assignment at once (the same in each assignment's rows);
+        ``Sh_estimate`` unclipped; ``rank`` by ``Sh``.
     comparisons : DataFrame
         Shapley only: per output, assignment and ordered pair of categories, the ``share``
         of bootstrap resamples in which ``factor``'s Shapley effect exceeds ``other``'s.

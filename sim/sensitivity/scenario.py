@@ -292,7 +292,8 @@ def shapley(
         ``n_variance + 62 n_outer n_inner`` rows for the six categories.
     assignments : list of str
         Assignments of inputs to categories (:data:`sim.sensitivity.factors.ASSIGNMENTS`),
-        each analysed with its own design.
+        each analysed with its own design; blocks that fix the same inputs under several
+        are run once (:mod:`sim.sensitivity.shapley_design`).
 
     The other parameters are as for :func:`sobol`.
     """

@@ -19,7 +19,9 @@ separate sample of ``n_variance`` draws gives the variance ``c(all)``.
 
 Everything here is pure numpy on arrays in design order: :func:`draw_design` lays out a
 design from a :class:`sim.sensitivity.dependence.JointInputs`, :func:`shapley_estimate`
-turns the outputs of its runs into effects with bootstrap intervals.
+turns the outputs of its runs into effects with bootstrap intervals (or
+:func:`resampled_estimate`, on resamples drawn beforehand by :func:`draw_resampling`, so that
+designs sharing blocks are resampled together).
 """
 
 from __future__ import annotations
@@ -52,6 +54,9 @@ class ShapleyLayout:
         Then, for each proper subset ``u`` of the groups in increasing bitmask order,
         ``n_outer`` blocks of ``n_inner`` rows: the inputs outside ``u`` fixed within a block,
         those in ``u`` drawn given them.
+
+    The design's blocks are numbered as the subsets are: block 0 is the variance block,
+    block ``u`` (1 to ``2^k - 2``) subset ``u``'s.
     """
 
     membership: IntArray
@@ -73,6 +78,21 @@ class ShapleyLayout:
     def in_subset(self, mask: int) -> np.ndarray:
         """Return which inputs belong to the groups of subset ``mask``."""
         return ((mask >> self.membership) & 1).astype(bool)
+
+    def fixed(self, block: int) -> np.ndarray:
+        """Return which inputs block ``block`` fixes within each outer draw.
+
+        None in the variance block (0); those outside subset ``block`` in its block. Two
+        blocks fixing the same inputs are draws from the same distribution, whatever the
+        groups are called.
+        """
+        if block == 0:
+            return np.zeros(len(self.membership), dtype=bool)
+        return ~self.in_subset(block)
+
+    def block_rows(self, block: int) -> int:
+        """Rows of block ``block``: the variance block (0) or subset ``block``'s."""
+        return self.n_variance if block == 0 else self.n_outer * self.n_inner
 
     @cached_property
     def weights(self) -> tuple[IntArray, IntArray, FloatArray]:
@@ -97,6 +117,24 @@ class ShapleyLayout:
         return with_j, without_j, weight
 
 
+def draw_blocks(
+    joint: JointInputs, layout: ShapleyLayout, rng: np.random.Generator
+) -> list[FloatArray]:
+    """Draw a Shapley design block by block: the variance block, then every subset's.
+
+    Returns
+    -------
+    list of float arrays (layout.block_rows(b), inputs)
+        Block ``b`` of the design (see :class:`ShapleyLayout`), in input units.
+    """
+    blocks = [joint.sample(layout.n_variance, rng)]
+    for mask in layout.subsets:
+        outer = joint.sample(layout.n_outer, rng)
+        fixed = np.repeat(outer, layout.n_inner, axis=0)
+        blocks.append(joint.conditional(~layout.in_subset(mask), fixed, rng))
+    return blocks
+
+
 def draw_design(joint: JointInputs, layout: ShapleyLayout, rng: np.random.Generator) -> FloatArray:
     """Draw a Shapley design: the variance block, then every subset's outer and inner draws.
 
@@ -105,12 +143,30 @@ def draw_design(joint: JointInputs, layout: ShapleyLayout, rng: np.random.Genera
     float array (layout.rows, inputs)
         One row per model run (before replicates), in input units.
     """
-    blocks = [joint.sample(layout.n_variance, rng)]
-    for mask in layout.subsets:
-        outer = joint.sample(layout.n_outer, rng)
-        fixed = np.repeat(outer, layout.n_inner, axis=0)
-        blocks.append(joint.conditional(~layout.in_subset(mask), fixed, rng))
-    return np.vstack(blocks)
+    return np.vstack(draw_blocks(joint, layout, rng))
+
+
+@dataclass(frozen=True)
+class Resampling:
+    """The rows of each block of a Shapley design that every bootstrap resample uses.
+
+    Attributes
+    ----------
+    variance : int array (resamples, n_variance)
+        Rows of the variance block, drawn with replacement.
+    outer : int array (resamples, subsets, n_outer)
+        Outer draws of each subset's block, drawn with replacement.
+    """
+
+    variance: IntArray
+    outer: IntArray
+
+
+def draw_resampling(layout: ShapleyLayout, resamples: int, rng: np.random.Generator) -> Resampling:
+    """Draw the rows of ``resamples`` bootstrap resamples of a design laid out as ``layout``."""
+    variance = rng.integers(0, layout.n_variance, size=(resamples, layout.n_variance))
+    outer = rng.integers(0, layout.n_outer, size=(resamples, len(layout.subsets), layout.n_outer))
+    return Resampling(variance, outer)
 
 
 @dataclass(frozen=True)
@@ -228,6 +284,19 @@ def shapley_estimate(
     rng : numpy Generator
         The bootstrap stream.
     """
+    return resampled_estimate(
+        runs, layout, draw_resampling(layout, resamples, rng), confidence=confidence
+    )
+
+
+def resampled_estimate(
+    runs: FloatArray, layout: ShapleyLayout, resampling: Resampling, *, confidence: float
+) -> ShapleyEstimate:
+    """Estimate as :func:`shapley_estimate` does, on bootstrap resamples drawn beforehand.
+
+    Designs that share blocks are resampled jointly when they are given the same rows for
+    the blocks they share.
+    """
     rows, replicates = runs.shape
     if rows != layout.rows:
         raise ValueError(f"the runs have {rows} rows, the Shapley design {layout.rows}")
@@ -244,12 +313,8 @@ def shapley_estimate(
     if constant or noise_dominated:
         return _flat(layout.groups, constant)
     point = [effect[0] for effect in effects_from_costs(point_costs, layout)]
-    variance_rows = rng.integers(0, layout.n_variance, size=(resamples, layout.n_variance))
-    outer_rows = rng.integers(
-        0, layout.n_outer, size=(resamples, len(layout.subsets), layout.n_outer)
-    )
     shapley, first, total = effects_from_costs(
-        _costs(means, layout, noise, variance_rows, outer_rows), layout
+        _costs(means, layout, noise, resampling.variance, resampling.outer), layout
     )
     tail = (1.0 - confidence) / 2.0 * 100.0
     bounds = [np.nanpercentile(b, [tail, 100.0 - tail], axis=0) for b in (shapley, first, total)]

@@ -3,9 +3,10 @@
 As :func:`sim.sensitivity.analysis.sobol_analysis` does for independent inputs, one path
 serves every model: the inputs' joint distribution (:mod:`sim.sensitivity.dependence`:
 a posterior's inputs dependent, the rest independent), a Shapley design drawn from it for
-each assignment of inputs to categories (:data:`sim.sensitivity.factors.ASSIGNMENTS`), all
-designs run by one :class:`~sim.sensitivity.analysis.Evaluator` call, and the effects
-estimated with seeded bootstrap intervals (:mod:`sim.sensitivity.shapley`).
+each assignment of inputs to categories (:data:`sim.sensitivity.factors.ASSIGNMENTS`), the
+blocks the designs share run once (:mod:`sim.sensitivity.shapley_design`), all of it by one
+:class:`~sim.sensitivity.analysis.Evaluator` call, and the effects estimated with seeded
+bootstrap intervals (:mod:`sim.sensitivity.shapley`), shared blocks resampled alike.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from sim.parameter import CATEGORIES
-from sim.seeds import bootstrap_rng, shapley_design_rng
+from sim.seeds import bootstrap_rng
 from sim.sensitivity.analysis import (
     Evaluator,
     common_fields,
@@ -33,7 +34,8 @@ from sim.sensitivity.estimators import leading_share, replicate_noise
 from sim.sensitivity.factors import Factor, assign
 from sim.sensitivity.methods import SensitivityError, ShapleySettings
 from sim.sensitivity.result import COMPARISON_COLUMNS, SHAPLEY_COLUMNS, SensitivityResult
-from sim.sensitivity.shapley import ShapleyEstimate, ShapleyLayout, draw_design, shapley_estimate
+from sim.sensitivity.shapley import ShapleyEstimate, ShapleyLayout, resampled_estimate
+from sim.sensitivity.shapley_design import distinct_rows, draw_shared_design, joint_resampling
 
 if TYPE_CHECKING:
     from sim.posterior import Posterior
@@ -68,8 +70,9 @@ def layout_of(factors: Sequence[Factor], settings: ShapleySettings) -> ShapleyLa
 
 
 def design_rows(factors: Sequence[Factor], settings: ShapleySettings) -> int:
-    """Rows of the designs of every assignment ``settings`` names, together."""
-    return sum(layout_of(assign(factors, name), settings).rows for name in settings.assignments)
+    """Rows run for the designs of every assignment ``settings`` names, shared blocks once."""
+    layouts = {name: layout_of(assign(factors, name), settings) for name in settings.assignments}
+    return distinct_rows(layouts, [f.name for f in factors])
 
 
 def joint_inputs(factors: Sequence[Factor], posterior: Posterior | None) -> JointInputs:
@@ -83,6 +86,7 @@ def _effects_table(
     factors: Sequence[Factor],
     joint: JointInputs,
     estimate: ShapleyEstimate,
+    everywhere: Mapping[str, float],
 ) -> pd.DataFrame:
     groups = groups_of(factors)
     dependent = {joint.names[j] for j in joint.dependent}
@@ -110,6 +114,7 @@ def _effects_table(
                 if len(estimate.resamples)
                 else np.full(len(groups), np.nan)
             ),
+            "leads_everywhere": [everywhere.get(g, 0.0) for g in groups],
             "Sh_estimate": estimate.shapley,
         }
     )
@@ -174,32 +179,39 @@ def shapley_analysis(
     joint = joint_inputs(factors, posterior)
     assigned = {name: assign(factors, name) for name in settings.assignments}
     layouts = {name: layout_of(found, settings) for name, found in assigned.items()}
-    names = [f.name for f in factors]
+    shared = draw_shared_design(joint, layouts, seed)
     lows = np.array([f.low for f in factors])
     highs = np.array([f.high for f in factors])
-    blocks = [
-        draw_design(joint, layouts[name], shapley_design_rng(seed, name))
-        for name in settings.assignments
-    ]
-    design = pd.DataFrame(np.clip(np.vstack(blocks), lows, highs), columns=names)
+    design = pd.DataFrame(np.clip(shared.values, lows, highs), columns=list(joint.names))
     runs = evaluate(design, replicates=settings.replicates, seed=seed)
     matrices = run_matrices(runs, len(design), settings.replicates, outputs)
-    starts = np.cumsum([0, *(layouts[name].rows for name in settings.assignments)])
     effects, comparisons, flags = [], [], {}
     for output, values in matrices.items():
-        for position, name in enumerate(settings.assignments):
-            part = values[starts[position] : starts[position + 1]]
-            estimate = shapley_estimate(
-                part,
-                layouts[name],
-                resamples=settings.bootstrap,
+        resampling = joint_resampling(
+            layouts,
+            shared.sources,
+            settings.bootstrap,
+            {name: bootstrap_rng(seed, output, "shapley", name) for name in layouts},
+        )
+        estimates = {
+            name: resampled_estimate(
+                values[shared.rows[name]],
+                layout,
+                resampling[name],
                 confidence=settings.confidence,
-                rng=bootstrap_rng(seed, output, "shapley", name),
             )
-            effects.append(_effects_table(output, name, assigned[name], joint, estimate))
+            for name, layout in layouts.items()
+        }
+        everywhere = leads_everywhere(
+            {name: (groups_of(assigned[name]), estimates[name]) for name in layouts}
+        )
+        for name, estimate in estimates.items():
+            effects.append(
+                _effects_table(output, name, assigned[name], joint, estimate, everywhere)
+            )
             comparisons.append(_comparisons(output, name, groups_of(assigned[name]), estimate))
-            if position == 0:
-                flags[output] = (estimate.constant, estimate.noise_dominated)
+        first = estimates[settings.assignments[0]]
+        flags[output] = (first.constant, first.noise_dominated)
     noise = {output: replicate_noise(values) for output, values in matrices.items()}
     kept = runs.sort_values(["row", "replicate"], kind="stable")[["row", "replicate", *outputs]]
     fields = common_fields(
@@ -207,9 +219,16 @@ def shapley_analysis(
     )
     fields["settings"] = {
         **fields["settings"],
-        "assignment_rows": {
-            name: [int(starts[i]), int(starts[i + 1])]
-            for i, name in enumerate(settings.assignments)
+        "assignment_rows": {name: layout.rows for name, layout in layouts.items()},
+        "shared_rows": {
+            name: int(
+                sum(
+                    layout.block_rows(block)
+                    for block, source in enumerate(shared.sources[name])
+                    if source is not None
+                )
+            )
+            for name, layout in layouts.items()
         },
         "dependent_inputs": [joint.names[j] for j in joint.dependent],
     }
@@ -220,3 +239,28 @@ def shapley_analysis(
         shapley=pd.concat(effects, ignore_index=True),
         comparisons=pd.concat(comparisons, ignore_index=True),
     )
+
+
+def leads_everywhere(
+    estimates: Mapping[str, tuple[Sequence[str], ShapleyEstimate]],
+) -> dict[str, float]:
+    """Share of resamples in which each category has the largest effect under every assignment.
+
+    ``estimates`` maps each assignment to its categories and its estimate. Resample ``r`` of
+    every assignment uses the same draws of the blocks they share
+    (:func:`sim.sensitivity.shapley_design.joint_resampling`), so the resamples are read
+    together, not as independent. An assignment with no resamples (nothing to split) leaves
+    every share at 0.
+    """
+    names = list(dict.fromkeys(g for groups, _ in estimates.values() for g in groups))
+    leaders = []  # per assignment and resample, the leader's place in ``names`` (-1: none)
+    for groups, estimate in estimates.values():
+        draws = estimate.resamples
+        if not len(draws):
+            return dict.fromkeys(names, 0.0)
+        places = np.array([names.index(g) for g in groups])
+        top = places[np.argmax(np.nan_to_num(draws, nan=-np.inf), axis=1)]
+        leaders.append(np.where(np.isnan(draws).all(axis=1), -1, top))
+    stacked = np.vstack(leaders)
+    same = (stacked == stacked[0]).all(axis=0)
+    return {g: float(np.mean(same & (stacked[0] == place))) for place, g in enumerate(names)}

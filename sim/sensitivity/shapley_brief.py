@@ -50,7 +50,7 @@ def headlines(result: SensitivityResult, output: str) -> list[Headline]:
 
     Per assignment, which category has the largest Shapley effect and the order of each pair
     in :data:`PAIRS`; across assignments, whether the same category leads under every one
-    (the designs are drawn independently, so its share is the product of the shares).
+    (read off the same resamples of every assignment).
     """
     label = output_label(result, output).lower()
     found: list[Headline] = []
@@ -95,14 +95,18 @@ def _same_leader(
 ) -> Headline:
     """Whether one category leads under every assignment, and the share in which it does.
 
-    The designs of different assignments are drawn and resampled independently, so the share
-    in which category ``c`` leads under all of them is the product of its ``leads`` shares;
-    when the point estimates name different leaders, the claim is that *some* category leads
-    under every one (the sum of those products over the categories).
+    The share is read off the same resamples of every assignment (``leads_everywhere``:
+    the designs share blocks, resampled alike). A table written before that column existed
+    came from designs drawn and resampled independently, so there the share is the product
+    of the assignments' ``leads`` shares. When the point estimates name different leaders,
+    the claim is that *some* category leads under every one (the sum over the categories).
     """
     table = result.shapley[result.shapley["output"] == output]
-    shares = table.pivot_table(index="factor", columns="assignment", values="leads")
-    every = shares.fillna(0.0).prod(axis=1)
+    if "leads_everywhere" in table.columns:
+        every = table.groupby("factor", sort=False)["leads_everywhere"].first().fillna(0.0)
+    else:
+        shares = table.pivot_table(index="factor", columns="assignment", values="leads")
+        every = shares.fillna(0.0).prod(axis=1)
     if len(set(leaders)) == 1:
         return Headline(
             f"{leaders[0]} leads on {label} under every assignment", float(every[leaders[0]])
@@ -165,6 +169,12 @@ def caveats(result: SensitivityResult) -> list[str]:
         "Shares of resamples come from a bootstrap over the design's outer draws; a "
         "conclusion holding in fewer than 80% of them is worded as open."
     )
+    if len(assignments(result)) > 1:
+        items.append(
+            "Draws that fix the same inputs under several assignments are run once and "
+            "resampled alike, so the assignments' answers are not independent; a conclusion "
+            "over every assignment at once is read off the same resamples."
+        )
     return items
 
 
