@@ -4,7 +4,7 @@ Both are cheap functions of what a run already counts (cases handled and recorde
 interface stage, who is live and who is co-located), computed after the run in one
 compiled pass over its weekly counts (:func:`benefit`), so they add nothing to the engine's
 weekly loop and little to a run. Their constants are registry parameters
-(``sim/params.py``, "what sharing buys"), with the evidence they rest on:
+(``sim/registry.py``, "what sharing buys"), with the evidence they rest on:
 
 - **Latency** (``shared/DOMAIN.md`` P13): a case recorded on the system reaches partners the
   same day (``system_latency_days``); a case not on the system reaches them by the slower

@@ -38,7 +38,7 @@ from sim.limits import MAX_FILE_BYTES, MAX_NESTING
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
-    from pydantic import ValidationError
+    from pydantic import BaseModel, ValidationError
     from pydantic_core import ErrorDetails
 
 
@@ -312,6 +312,15 @@ class FileFormat:
         if names is None:
             return sorted({name for table_names in self.fields.values() for name in table_names})
         return list(names)
+
+
+def model_tables(models: Mapping[str, type[BaseModel]]) -> dict[str, tuple[str, ...]]:
+    """Return each table's field names, those of the model it is read into.
+
+    For :attr:`FileFormat.fields`: ``models`` maps each table's name (``""`` for the top
+    level) to its pydantic model.
+    """
+    return {table: tuple(model.model_fields) for table, model in models.items()}
 
 
 PLAIN = FileFormat()

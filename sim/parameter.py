@@ -1,7 +1,7 @@
 """What a model parameter is: its value, range, unit, category, provenance and source.
 
-The registry of every parameter is :mod:`sim.params`; this module holds the type its entries
-share and the error a bad name or value raises.
+The registry of every parameter is :mod:`sim.registry` (looked up through :mod:`sim.params`);
+this module holds the type its entries share and the error a bad name or value raises.
 """
 
 from __future__ import annotations

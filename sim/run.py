@@ -386,8 +386,7 @@ def run(
     # schemas) would slow every notebook and command start; it loads when a scenario is used.
     from sim.scenarios import Scenario
 
-    if isinstance(scenario, str):
-        scenario = Scenario.load(scenario)
+    scenario = Scenario.of(scenario)
     if isinstance(replicates, bool) or not isinstance(replicates, int) or replicates < 1:
         raise InputError(f"replicates must be a whole number of at least 1, got {replicates!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:

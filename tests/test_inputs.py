@@ -17,6 +17,7 @@ from sim.inputs import (
     describe_value,
     did_you_mean,
     field_path,
+    model_tables,
     parse_toml,
     read_toml,
     validation_problems,
@@ -139,6 +140,11 @@ FORMAT = FileFormat(
     fields={"": tuple(_File.model_fields), "design": tuple(_Grid.model_fields)},
     item_key="id",
 )
+
+
+def test_model_tables_name_each_tables_fields_from_its_model() -> None:
+    assert model_tables({"": _File, "design": _Grid}) == dict(FORMAT.fields)
+    assert model_tables({"": _File})[""] == ("seed", "design", "items")
 
 
 def _problems(data: dict[str, Any]) -> list[tuple[str, str]]:

@@ -517,6 +517,15 @@ def test_load_unknown_name_is_a_clear_error() -> None:
         Scenario.load("no/such/file.toml")
 
 
+def test_of_keeps_a_scenario_and_loads_a_name_or_path(replay: Scenario) -> None:
+    assert Scenario.of(replay) is replay
+    assert Scenario.of("sentinel_replay") == replay
+    path = Path(__file__).resolve().parents[1] / "sim" / "scenarios" / "sentinel_replay.toml"
+    assert Scenario.of(path).content_hash() == replay.content_hash()
+    with pytest.raises(ScenarioError, match="did you mean 'sentinel_replay'"):
+        Scenario.of("sentinel_replays")
+
+
 # --- docs stay in step with the replay ----------------------------------------------------
 
 

@@ -129,10 +129,10 @@ def test_linear_gaussian_estimate_within_its_monte_carlo_error():
         runs, layout, resamples=500, confidence=0.95, rng=np.random.default_rng(3)
     )
     exact = linear_gaussian_shapley(SD, RHO)
-    assert np.all(np.abs(estimate.shapley - exact) < 0.03), (estimate.shapley, exact)
-    width = estimate.shapley_high - estimate.shapley_low
-    assert np.all(np.abs(estimate.shapley - exact) <= width)
-    assert estimate.shapley.sum() == pytest.approx(1.0)
+    assert np.all(np.abs(estimate.shapley.value - exact) < 0.03), (estimate.shapley.value, exact)
+    width = estimate.shapley.high - estimate.shapley.low
+    assert np.all(np.abs(estimate.shapley.value - exact) <= width)
+    assert estimate.shapley.value.sum() == pytest.approx(1.0)
 
 
 def test_full_first_order_agrees_with_a_given_data_estimator():
@@ -156,10 +156,10 @@ def test_full_first_order_agrees_with_a_given_data_estimator():
     ).getFirstOrderIndices()
     # A full first-order index is one minus a ratio of two estimates: noisier than the
     # Shapley effects, so it is held to its own interval's width.
-    width = estimate.first_high - estimate.first_low
-    assert np.all(np.abs(estimate.first - exact) <= width), (estimate.first, width)
+    width = estimate.first.high - estimate.first.low
+    assert np.all(np.abs(estimate.first.value - exact) <= width), (estimate.first.value, width)
     np.testing.assert_allclose(np.array(given), exact, atol=0.04)
-    assert np.all(np.abs(estimate.first - np.array(given)) <= width)
+    assert np.all(np.abs(estimate.first.value - np.array(given)) <= width)
 
 
 def _posterior_of_correlated_normals(sets: int = 3000) -> Posterior:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sim.agents.view import RowView, UnitValue
+from sim.agents.view import RowView, StateValue, UnitValue
 from sim.engine import INTERFACE_NAMES, InterfaceState, partner_attitude
 
 if TYPE_CHECKING:
@@ -87,15 +87,11 @@ class Partner(RowView):
         week = min(self.model.state.week, self.model.n_weeks - 1)
         return bool(self.model.schedule.live[week, self.index])
 
-    @property
-    def handled(self) -> int:
-        """ASB cases handled last week."""
-        return int(self.model.state.handled[0, self.index])
+    handled = StateValue("handled", int)
+    """ASB cases handled last week."""
 
-    @property
-    def recorded(self) -> int:
-        """ASB cases recorded on the shared system last week."""
-        return int(self.model.state.recorded[0, self.index])
+    recorded = StateValue("recorded", int)
+    """ASB cases recorded on the shared system last week."""
 
     @property
     def share(self) -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sim.agents.view import RowView, UnitValue
+from sim.agents.view import RowView, StateValue, UnitValue
 
 if TYPE_CHECKING:
     from sim.agents.partner import Partner
@@ -29,10 +29,8 @@ class Staff(RowView):
     habit = UnitValue("habit")
     """Habit of recording, 0..1."""
 
-    @property
-    def perceived_legal_risk(self) -> float:
-        """Multiplier on the partnership's legal risk as this person perceives it (mean 1)."""
-        return float(self.model.state.risk[0, self.index])
+    perceived_legal_risk = StateValue("risk", float)
+    """Multiplier on the partnership's legal risk as this person perceives it (mean 1)."""
 
     @property
     def trained(self) -> bool:
@@ -43,10 +41,8 @@ class Staff(RowView):
     def trained(self, value: bool) -> None:
         self.model.state.trained[0, self.index] = bool(value)
 
-    @property
-    def tenure(self) -> int:
-        """Weeks in post."""
-        return int(self.model.state.tenure[0, self.index])
+    tenure = StateValue("tenure", int)
+    """Weeks in post."""
 
     @property
     def handled(self) -> int:

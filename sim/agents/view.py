@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Self, overload
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Self, overload
 
 import mesa
 
@@ -39,15 +40,15 @@ class RowView(mesa.Agent):
         )
 
 
-class UnitValue:
-    """An agent's value in [0, 1], kept in the agent's row of an engine state array.
+class StateValue[T]:
+    """An agent's value kept in the agent's row of an engine state array, read only.
 
-    Reading gives the value as a float; writing checks the range first, so an agent can be
-    nudged (``partner.buy_in = 0.9``) but never put outside what the rules assume.
+    Reading gives the row's entry as ``convert`` makes it (``int``, ``float``, ``bool``).
     """
 
-    def __init__(self, array: str) -> None:
+    def __init__(self, array: str, convert: Callable[[Any], T]) -> None:
         self.array = array
+        self.convert = convert
 
     def __set_name__(self, owner: type, name: str) -> None:
         """Remember the attribute's name, for the message a bad value gets."""
@@ -57,13 +58,24 @@ class UnitValue:
     def __get__(self, agent: None, owner: type) -> Self: ...
 
     @overload
-    def __get__(self, agent: RowView, owner: type) -> float: ...
+    def __get__(self, agent: RowView, owner: type) -> T: ...
 
-    def __get__(self, agent: RowView | None, owner: type) -> Self | float:
+    def __get__(self, agent: RowView | None, owner: type) -> Self | T:
         """Return the agent's value (the descriptor itself when read from the class)."""
         if agent is None:
             return self
-        return float(getattr(agent.model.state, self.array)[0, agent.index])
+        return self.convert(getattr(agent.model.state, self.array)[0, agent.index])
+
+
+class UnitValue(StateValue[float]):
+    """An agent's value in [0, 1], kept in the agent's row of an engine state array.
+
+    Reading gives the value as a float; writing checks the range first, so an agent can be
+    nudged (``partner.buy_in = 0.9``) but never put outside what the rules assume.
+    """
+
+    def __init__(self, array: str) -> None:
+        super().__init__(array, float)
 
     def __set__(self, agent: RowView, value: float) -> None:
         """Write the agent's value, refusing one outside [0, 1]."""

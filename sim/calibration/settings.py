@@ -28,7 +28,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from sim.inputs import FileError, FileFormat, read_toml, validation_problems
+from sim.inputs import FileError, FileFormat, model_tables, read_toml, validation_problems
 from sim.limits import MAX_SEED, runs_problem
 from sim.shipped import EXPERIMENTS, find
 
@@ -196,7 +196,7 @@ class CalibrationSettings(BaseModel):
         )
 
 
-FORMAT = FileFormat(fields={"": tuple(CalibrationSettings.model_fields)})
+FORMAT = FileFormat(fields=model_tables({"": CalibrationSettings}))
 """How a calibration experiment file's validation errors read."""
 
 

@@ -38,7 +38,14 @@ from pydantic import (
     model_validator,
 )
 
-from sim.inputs import FileError, FileFormat, parse_toml, read_toml, validation_problems
+from sim.inputs import (
+    FileError,
+    FileFormat,
+    model_tables,
+    parse_toml,
+    read_toml,
+    validation_problems,
+)
 from sim.names import slug
 from sim.params import PARAMETERS
 from sim.scenarios.values import OneLine
@@ -351,12 +358,9 @@ class TargetSet(BaseModel):
 
 
 FORMAT = FileFormat(
-    fields={
-        "": tuple(TargetSet.model_fields),
-        "targets": tuple(Target.model_fields),
-        "constraints": tuple(Constraint.model_fields),
-        "conditions": tuple(Condition.model_fields),
-    },
+    fields=model_tables(
+        {"": TargetSet, "targets": Target, "constraints": Constraint, "conditions": Condition}
+    ),
     item_key="id",
 )
 """How a targets file's validation errors read: list items named by their id."""

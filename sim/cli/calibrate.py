@@ -10,7 +10,15 @@ import typer
 from rich.table import Table
 
 from sim.cli.app import PlainCommand, app, stdout
-from sim.cli.options import ChunkSize, Executor, Scheduler, Workers, Yes, out_option
+from sim.cli.options import (
+    ChunkSize,
+    Executor,
+    Scheduler,
+    Workers,
+    Yes,
+    count_option,
+    out_option,
+)
 from sim.cli.options import seed as seed_value
 from sim.cli.progress import stage_bars
 from sim.cli.signals import resumable
@@ -82,21 +90,12 @@ def calibrate_command(
             "or a file.",
         ),
     ] = None,
-    screening: Annotated[
-        int | None, typer.Option(min=2, metavar="N", help="Screening points.")
-    ] = None,
-    particles: Annotated[
-        int | None, typer.Option(min=2, metavar="N", help="Particles per generation.")
-    ] = None,
-    generations: Annotated[
-        int | None, typer.Option(min=1, metavar="N", help="Most ABC generations.")
-    ] = None,
-    replicates: Annotated[
-        int | None, typer.Option(min=1, metavar="N", help="Runs per particle.")
-    ] = None,
+    screening: Annotated[int | None, count_option("Screening points.", least=2)] = None,
+    particles: Annotated[int | None, count_option("Particles per generation.", least=2)] = None,
+    generations: Annotated[int | None, count_option("Most ABC generations.")] = None,
+    replicates: Annotated[int | None, count_option("Runs per particle.")] = None,
     predictive: Annotated[
-        int | None,
-        typer.Option(min=1, metavar="N", help="Posterior draws in the predictive check."),
+        int | None, count_option("Posterior draws in the predictive check.")
     ] = None,
     seed: Annotated[
         int | None, typer.Option(parser=seed_value, metavar="SEED", help="Seed of everything.")

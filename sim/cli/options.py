@@ -1,10 +1,10 @@
 """Command-line options shared by the commands that run many simulations.
 
 The sweep, sensitivity and calibrate commands share one spelling, one help text, one set of
-bounds and one metavar. Each command builds one :class:`sim.execution.Execution` from them and
-passes it on whole. Every command that writes a folder takes it as ``--out``
-(:func:`out_option`), which refuses an empty name; every command that takes a seed reads it
-with :func:`seed`.
+bounds and one metavar (a whole number is ``N``, :func:`count_option`). Each command builds
+one :class:`sim.execution.Execution` from them and passes it on whole. Every command that
+writes a folder takes it as ``--out`` (:func:`out_option`), which refuses an empty name; every
+command that takes a seed reads it with :func:`seed`.
 """
 
 from __future__ import annotations
@@ -17,6 +17,12 @@ import typer
 from sim.execution import ExecutorName
 from sim.limits import CONFIRM_RUNS_ABOVE, MAX_RUNS, MAX_SEED
 
+
+def count_option(help: str, least: int = 1) -> Any:
+    """Return an option taking a whole number ``N`` of at least ``least``, with ``help``."""
+    return typer.Option(min=least, metavar="N", help=help)
+
+
 Executor = Annotated[
     ExecutorName,
     typer.Option(
@@ -24,18 +30,12 @@ Executor = Annotated[
         help="A process pool, a Dask LocalCluster, a Dask cluster, or this process.",
     ),
 ]
-Workers = Annotated[
-    int | None,
-    typer.Option(min=1, metavar="N", help="Worker processes (default: this machine's CPUs)."),
-]
+Workers = Annotated[int | None, count_option("Worker processes (default: this machine's CPUs).")]
 Scheduler = Annotated[
     str | None,
     typer.Option(metavar="ADDRESS", help="Dask scheduler address, with --executor dask."),
 ]
-ChunkSize = Annotated[
-    int | None,
-    typer.Option(min=1, metavar="N", help="Runs per chunk (does not change results)."),
-]
+ChunkSize = Annotated[int | None, count_option("Runs per chunk (does not change results).")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no summary.")]
 Yes = Annotated[
     bool,

@@ -17,16 +17,7 @@ from sim import palette
 from sim.dashboard.help import PanelHeading
 from sim.dashboard.live import ROLLING_WEEKS, LiveRun
 from sim.dashboard.state import PageState
-from sim.dashboard.vega import (
-    WHEN,
-    Figure,
-    Spec,
-    fill,
-    named_data,
-    styled,
-    time_axis,
-    with_dates,
-)
+from sim.dashboard.vega import WHEN, Figure, Spec, dated_chart, fill, styled
 from sim.engine import INTERFACE_NAMES
 from sim.model import SharingModel
 
@@ -50,8 +41,8 @@ def partner_axis(model: SharingModel) -> alt.Y:
 
 
 def weekly_chart(model: SharingModel, numbers: tuple[str, ...]) -> alt.Chart:
-    """Make a chart of the data source ``live`` (weeks of ``model``'s run), dated per week."""
-    return with_dates(alt.Chart(named_data("live", ("week", *numbers))), model.start_date)
+    """Make a chart of the data source ``live`` (weeks of ``model``'s run), on its time axis."""
+    return dated_chart("live", numbers, model.start_date, model.n_weeks)
 
 
 def interface_colour(columns: int) -> alt.Color:
@@ -95,7 +86,6 @@ def share_template(model: SharingModel) -> Spec:
         base.transform_filter("datum.live == 1")
         .mark_rect()
         .encode(
-            x=time_axis(model.start_date, model.n_weeks),
             color=alt.Color(
                 "percent:Q",
                 title=f"Cases recorded, last {ROLLING_WEEKS} weeks (%)",
@@ -119,7 +109,6 @@ def share_template(model: SharingModel) -> Spec:
         base.transform_filter("datum.live == 0")
         .mark_rect(color=palette.LIGHT_GREY)
         .encode(
-            x=time_axis(model.start_date, model.n_weeks),
             tooltip=[alt.Tooltip("partner:N", title="Partner"), WHEN],
         )
     )
@@ -152,7 +141,6 @@ def buy_in_template(model: SharingModel, selected: str) -> Spec:
         weekly_chart(model, ("buy_in", "rank"))
         .mark_line()
         .encode(
-            x=time_axis(model.start_date, model.n_weeks),
             y=alt.Y("buy_in:Q", title="Partner buy-in (0 to 1)", scale=alt.Scale(domain=[0, 1])),
             detail="partner:N",
             color=alt.Color(
@@ -197,7 +185,6 @@ def interface_template(model: SharingModel) -> Spec:
         weekly_chart(model, ())
         .mark_rect()
         .encode(
-            x=time_axis(model.start_date, model.n_weeks),
             x2="end:T",
             y=partner_axis(model),
             color=interface_colour(columns=4),

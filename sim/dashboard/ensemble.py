@@ -38,16 +38,7 @@ from sim.dashboard.help import PanelHeading
 from sim.dashboard.levers import LEVERS, lever_label
 from sim.dashboard.recent import Recent
 from sim.dashboard.state import PageState
-from sim.dashboard.vega import (
-    WHEN,
-    Figure,
-    Spec,
-    fill,
-    named_data,
-    styled,
-    time_axis,
-    with_dates,
-)
+from sim.dashboard.vega import WHEN, Figure, Spec, dated_chart, fill, styled
 from sim.engine import Trajectory, share_of
 from sim.metrics import FINAL_YEAR_WEEKS
 from sim.params import PARAMETERS
@@ -349,8 +340,8 @@ def ensemble_frame(ensemble: Ensemble, measure: Measure = RECORDING_SHARE) -> pd
     return pd.concat(parts, ignore_index=True)
 
 
-BAND_NUMBERS = ("week", "low", "median", "high")
-"""Numeric columns of the ensemble chart's data (:func:`ensemble_frame`)."""
+BAND_NUMBERS = ("low", "median", "high")
+"""Numeric columns of the ensemble chart's data besides the week (:func:`ensemble_frame`)."""
 
 
 @functools.lru_cache(maxsize=CACHE_SIZE)
@@ -371,9 +362,7 @@ def ensemble_template(
     )
     scale = alt.Scale(domain=list(measure.domain)) if measure.domain else alt.Undefined
     y = alt.Y("low:Q", title=measure.axis, scale=scale)
-    base = with_dates(alt.Chart(named_data("bands", BAND_NUMBERS)), start).encode(
-        x=time_axis(start, weeks), color=colour
-    )
+    base = dated_chart("bands", BAND_NUMBERS, start, weeks).encode(color=colour)
     tooltip = [
         alt.Tooltip("series:N", title="Setting"),
         WHEN,

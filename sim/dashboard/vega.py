@@ -171,6 +171,16 @@ def time_axis(start: date, weeks: int, title: str | None = None) -> alt.X:
     )
 
 
+def dated_chart(name: str, numbers: tuple[str, ...], start: date, weeks: int) -> alt.Chart:
+    """Make a chart of the weekly data source ``name``, dated, on the run's time axis.
+
+    ``numbers`` are the numeric columns besides :data:`WEEK_FIELD`; the chart has the fields
+    of :func:`with_dates` and the x axis of :func:`time_axis` for ``weeks`` weeks from ``start``.
+    """
+    source = named_data(name, (WEEK_FIELD, *numbers))
+    return with_dates(alt.Chart(source), start).encode(x=time_axis(start, weeks))
+
+
 WHEN = alt.Tooltip("when:N", title="Week")
 """The tooltip entry naming a row's week and its first day."""
 

@@ -61,6 +61,14 @@ class Scenario:
     # --- creating ---------------------------------------------------------------------
 
     @classmethod
+    def of(cls, scenario: Scenario | str | Path) -> Scenario:
+        """Return ``scenario`` itself, or the scenario a name or path names (:meth:`load`).
+
+        What every function taking "a scenario, or the name or path of a scenario file" calls.
+        """
+        return scenario if isinstance(scenario, Scenario) else cls.load(scenario)
+
+    @classmethod
     def load(cls, name_or_path: str | Path) -> Scenario:
         """Return the scenario named ``name_or_path`` (shipped) or in that file.
 

@@ -148,14 +148,21 @@ PARTNER_VALUE_FIELDS = tuple(
 )
 """Partner fields that carry their own provenance (plain in a file: the partner's)."""
 
-PARTNER_FIXED_FIELDS = (
-    "interface",
-    "interface_allowed",
-    "prior_use",
-    "funder",
-    "contract_holder",
+PARTNER_FIXED_FIELDS = tuple(
+    name
+    for name, info in PartnerSpec.model_fields.items()
+    if isinstance(info.annotation, type) and issubclass(info.annotation, Given)
 )
-"""Partner fields that cannot be ranges."""
+"""Partner fields that cannot be ranges (those the schema types as :class:`Given`)."""
+
+PARTNER_DATE_FIELDS = ("go_live", "colocation")
+"""Partner dates that may be uncertain inputs (named ``<slug>.<field>_week``)."""
+
+PARTNER_NUMBER_FIELDS = tuple(
+    f for f in PARTNER_VALUE_FIELDS if f not in (*PARTNER_FIXED_FIELDS, *PARTNER_DATE_FIELDS)
+)
+"""Partner numbers that may be uncertain inputs (named ``<slug>.<field>``): every other
+value field."""
 
 PARTNER_OPTIONAL_FALSE = ("funder", "contract_holder")
 """Role flags that default to false when a partner does not give them."""
@@ -169,19 +176,6 @@ PARTNER_REMOVED_FIELDS: Mapping[str, str] = MappingProxyType(
     }
 )
 """Partner fields older files may still give, with what to do about each."""
-
-PARTNER_NUMBER_FIELDS = (
-    "staff",
-    "caseload",
-    "involvement",
-    "initial_buy_in",
-    "bureaucracy",
-    "assurance",
-)
-"""Partner numbers that may be uncertain inputs (named ``<slug>.<field>``)."""
-
-PARTNER_DATE_FIELDS = ("go_live", "colocation")
-"""Partner dates that may be uncertain inputs (named ``<slug>.<field>_week``)."""
 
 PARTNER_INPUT_CATEGORY: Mapping[str, Category] = MappingProxyType(
     {

@@ -25,6 +25,7 @@ from sim.seeds import bootstrap_rng
 from sim.sensitivity.estimators import (
     FloatArray,
     IntArray,
+    Interval,
     Noise,
     SobolEstimate,
     elementary_effects,
@@ -47,6 +48,7 @@ from sim.sensitivity.result import (
     SECOND_ORDER_COLUMNS,
     SensitivityResult,
     empty,
+    interval_columns,
 )
 
 
@@ -222,6 +224,15 @@ def reported(estimate: FloatArray) -> FloatArray:
     return np.clip(estimate, 0.0, 1.0)
 
 
+def interval_table(name: str, estimate: Interval) -> dict[str, FloatArray]:
+    """Return the columns of ``estimate`` and its interval as reported (:func:`reported`).
+
+    Named by :func:`sim.sensitivity.result.interval_columns`.
+    """
+    values = (estimate.value, estimate.low, estimate.high)
+    return dict(zip(interval_columns(name), map(reported, values), strict=True))
+
+
 def rank_by(frame: pd.DataFrame, by: str) -> pd.Series:
     """Return each factor's rank by ``by``: 1 = most influential, indistinguishable ones last."""
     order = frame.assign(_value=frame[by].fillna(-np.inf)).sort_values(
@@ -271,10 +282,8 @@ def _sobol_tables(
     convergence: list[pd.DataFrame] = []
     for n in sorted(sizes):
         at_n = main if n == settings.n else estimate(n)
-        for index, value, low, high in (
-            ("S1", at_n.first, at_n.first_low, at_n.first_high),
-            ("ST", at_n.total, at_n.total_low, at_n.total_high),
-        ):
+        for index, interval in (("S1", at_n.first), ("ST", at_n.total)):
+            value, low, high = interval.value, interval.low, interval.high
             convergence.append(
                 pd.DataFrame(
                     {
@@ -290,44 +299,38 @@ def _sobol_tables(
                     }
                 )
             )
-    s1_ok = main.first_low > 0
-    st_ok = main.total_low > 0
+    s1_ok = main.first.low > 0
+    st_ok = main.total.low > 0
     indices = pd.DataFrame(
         {
             "output": output,
             "level": settings.level,
             "factor": labels,
             "category": label_category,
-            "S1": reported(main.first),
-            "S1_low": reported(main.first_low),
-            "S1_high": reported(main.first_high),
-            "ST": reported(main.total),
-            "ST_low": reported(main.total_low),
-            "ST_high": reported(main.total_high),
+            **interval_table("S1", main.first),
+            **interval_table("ST", main.total),
             "S1_distinguishable": s1_ok,
             "ST_distinguishable": st_ok,
             "distinguishable": st_ok,
-            "S1_estimate": main.first,
-            "ST_estimate": main.total,
+            "S1_estimate": main.first.value,
+            "ST_estimate": main.total.value,
         }
     )
     indices["rank"] = rank_by(indices, "ST")
     indices["leads"] = np.nan if main.total_leads is None else main.total_leads
     second = empty(SECOND_ORDER_COLUMNS)
     if main.second is not None:
-        pairs = main.second
         j, i = np.triu_indices(k, 1)
+        pairs = main.second.at(j, i)
         second = pd.DataFrame(
             {
                 "output": output,
                 "level": settings.level,
                 "factor": [labels[a] for a in j],
                 "other": [labels[b] for b in i],
-                "S2": reported(pairs.value[j, i]),
-                "S2_low": reported(pairs.low[j, i]),
-                "S2_high": reported(pairs.high[j, i]),
-                "distinguishable": pairs.low[j, i] > 0,
-                "S2_estimate": pairs.value[j, i],
+                **interval_table("S2", pairs),
+                "distinguishable": pairs.low > 0,
+                "S2_estimate": pairs.value,
             }
         )
     return (

@@ -88,33 +88,40 @@ def replicate_noise(runs: FloatArray) -> Noise:
 
 
 @dataclass(frozen=True)
-class Pairs:
-    """Second-order indices (k, k), upper triangle, with their interval bounds."""
+class Interval:
+    """Point estimates with the bounds of their bootstrap interval, three arrays of one shape."""
 
     value: FloatArray
     low: FloatArray
     high: FloatArray
+
+    @classmethod
+    def exact(cls, value: FloatArray) -> Interval:
+        """Return estimates known exactly: the interval is the value itself."""
+        return cls(value, value, value)
+
+    def at(self, rows: IntArray, columns: IntArray) -> Interval:
+        """Return the estimates of a (k, k) array at the positions ``(rows, columns)``."""
+        where = (rows, columns)
+        return Interval(self.value[where], self.low[where], self.high[where])
 
 
 @dataclass(frozen=True)
 class SobolEstimate:
     """Sobol indices of one output with bootstrap intervals.
 
-    Arrays have one entry per factor (or group) ``k``; ``second`` holds (k, k) arrays with
-    NaN on and below the diagonal, or is None when the design has no second-order blocks.
+    ``first`` and ``total`` have one entry per factor (or group) ``k``; ``second`` holds
+    (k, k) arrays with NaN on and below the diagonal, or is None when the design has no
+    second-order blocks.
     ``total_leads`` is the share of bootstrap resamples in which each factor's total index is
     the largest (None for a constant output).
     ``constant`` marks an output that did not vary at all (every index is then 0);
     ``noise_dominated`` one whose row means vary no more than their noise (indices NaN).
     """
 
-    first: FloatArray
-    first_low: FloatArray
-    first_high: FloatArray
-    total: FloatArray
-    total_low: FloatArray
-    total_high: FloatArray
-    second: Pairs | None
+    first: Interval
+    total: Interval
+    second: Interval | None
     constant: bool
     noise_dominated: bool
     total_leads: FloatArray | None = None
@@ -292,10 +299,10 @@ def sobol_indices(
     n = blocks.a.shape[0]
     constant = bool(np.ptp(np.concatenate([blocks.a, blocks.b])) <= _TINY)
     if constant:
-        zeros = np.zeros(k)
+        zeros = Interval.exact(np.zeros(k))
         pair = np.where(np.triu(np.ones((k, k), dtype=bool), 1), 0.0, np.nan)
-        pairs = Pairs(pair, pair, pair) if second_order else None
-        return SobolEstimate(zeros, zeros, zeros, zeros, zeros, zeros, pairs, True, False)
+        pairs = Interval.exact(pair) if second_order else None
+        return SobolEstimate(zeros, zeros, pairs, True, False)
     first, total = _first_total(blocks)
     noise_dominated = bool(np.isnan(first).all())
 
@@ -314,21 +321,15 @@ def sobol_indices(
         if resampled.ba is not None:
             boot_second.append(_second(resampled, resampled.ba, f))
         drawn += size
-    first_low, first_high = _percentiles(np.concatenate(boot_first), confidence)
-    total_low, total_high = _percentiles(np.concatenate(boot_total), confidence)
     pairs = None
     if blocks.ba is not None:
-        pairs = Pairs(
+        pairs = Interval(
             _second(blocks, blocks.ba, first),
             *_percentiles(np.concatenate(boot_second), confidence),
         )
     return SobolEstimate(
-        first,
-        first_low,
-        first_high,
-        total,
-        total_low,
-        total_high,
+        Interval(first, *_percentiles(np.concatenate(boot_first), confidence)),
+        Interval(total, *_percentiles(np.concatenate(boot_total), confidence)),
         pairs,
         False,
         noise_dominated,

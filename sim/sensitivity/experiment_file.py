@@ -42,7 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sim.design import morris_rows, sobol_rows
 from sim.errors import InputError
 from sim.execution import Execution
-from sim.inputs import FileError, FileFormat, read_toml, validation_problems
+from sim.inputs import FileError, FileFormat, model_tables, read_toml, validation_problems
 from sim.limits import design_problem, runs_problem
 from sim.scenarios import Scenario
 from sim.sensitivity.analysis import select_outputs
@@ -195,9 +195,9 @@ def _format() -> FileFormat:
     return FileFormat(
         fields={
             "": (*ExperimentFile.model_fields, "sensitivity"),
-            "sobol": tuple(SobolSection.model_fields),
-            "morris": tuple(MorrisSection.model_fields),
-            "shapley": tuple(ShapleySection.model_fields),
+            **model_tables(
+                {"sobol": SobolSection, "morris": MorrisSection, "shapley": ShapleySection}
+            ),
         },
         tags=frozenset(_METHODS),
         choices={"method": _METHODS},

@@ -20,17 +20,19 @@ Method = Literal["sobol", "morris", "shapley"]
 """The analyses: variance-based indices of independent inputs, elementary-effects screening,
 or Shapley effects of categories whose inputs may be dependent."""
 
+
+def interval_columns(name: str) -> tuple[str, str, str]:
+    """Name the columns of an estimate and its interval: ``name``, ``name_low``, ``name_high``."""
+    return (name, f"{name}_low", f"{name}_high")
+
+
 INDEX_COLUMNS: tuple[str, ...] = (
     "output",
     "level",
     "factor",
     "category",
-    "S1",
-    "S1_low",
-    "S1_high",
-    "ST",
-    "ST_low",
-    "ST_high",
+    *interval_columns("S1"),
+    *interval_columns("ST"),
     "S1_distinguishable",
     "ST_distinguishable",
     "distinguishable",
@@ -46,9 +48,7 @@ SECOND_ORDER_COLUMNS: tuple[str, ...] = (
     "level",
     "factor",
     "other",
-    "S2",
-    "S2_low",
-    "S2_high",
+    *interval_columns("S2"),
     "distinguishable",
     "S2_estimate",
 )
@@ -78,15 +78,9 @@ SHAPLEY_COLUMNS: tuple[str, ...] = (
     "factor",
     "inputs",
     "dependent_inputs",
-    "Sh",
-    "Sh_low",
-    "Sh_high",
-    "S1",
-    "S1_low",
-    "S1_high",
-    "ST",
-    "ST_low",
-    "ST_high",
+    *interval_columns("Sh"),
+    *interval_columns("S1"),
+    *interval_columns("ST"),
     "distinguishable",
     "leads",
     "leads_everywhere",

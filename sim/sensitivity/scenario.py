@@ -95,10 +95,6 @@ class ScenarioEvaluator:
         )
 
 
-def _scenario(scenario: Scenario | str) -> Scenario:
-    return Scenario.load(scenario) if isinstance(scenario, str) else scenario
-
-
 def factors_of(
     scenario: Scenario,
     inputs: Sequence[str] | InputSet = "all",
@@ -151,7 +147,7 @@ def analyse(
 
     ``scenario``, ``seed``, ``execution``, ``out`` and ``progress`` are as for :func:`sobol`.
     """
-    resolved = _scenario(scenario)
+    resolved = Scenario.of(scenario)
     chosen = factors_of(resolved) if factors is None else tuple(factors)
     outputs = scenario_outputs(resolved)
     provenance = {
@@ -359,7 +355,7 @@ def _analyse(
     progress: ProgressCallback | None,
 ) -> SensitivityResult:
     """Analyse ``scenario`` over ``inputs`` as ``settings`` say (for sobol, shapley, morris)."""
-    resolved = _scenario(scenario)
+    resolved = Scenario.of(scenario)
     return analyse(
         resolved,
         factors_of(resolved, inputs),

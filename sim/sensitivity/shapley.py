@@ -33,7 +33,7 @@ from functools import cached_property
 import numpy as np
 
 from sim.sensitivity.dependence import JointInputs
-from sim.sensitivity.estimators import FloatArray, IntArray
+from sim.sensitivity.estimators import FloatArray, IntArray, Interval
 
 _TINY = float(np.finfo(float).eps)
 
@@ -173,8 +173,8 @@ def draw_resampling(layout: ShapleyLayout, resamples: int, rng: np.random.Genera
 class ShapleyEstimate:
     """Shapley effects of one output, with first and total indices, and their resamples.
 
-    Arrays of one entry per group hold the point estimate; ``*_low``/``*_high`` the
-    percentile bootstrap interval. ``first`` is the full first-order index
+    Each of ``shapley``, ``first`` and ``total`` holds one point estimate per group with
+    its percentile bootstrap interval. ``first`` is the full first-order index
     ``Var(E[Y | X_j]) / V`` (counting what group ``j`` carries of the groups it depends on)
     and ``total`` the independent total index ``E[Var(Y | X_-j)] / V`` (what ``j`` does
     beyond everything it depends on); ``resamples`` holds the Shapley effects of every
@@ -183,15 +183,9 @@ class ShapleyEstimate:
     more than the noise left in the replicate means (effects NaN).
     """
 
-    shapley: FloatArray
-    shapley_low: FloatArray
-    shapley_high: FloatArray
-    first: FloatArray
-    first_low: FloatArray
-    first_high: FloatArray
-    total: FloatArray
-    total_low: FloatArray
-    total_high: FloatArray
+    shapley: Interval
+    first: Interval
+    total: Interval
     resamples: FloatArray
     constant: bool
     noise_dominated: bool
@@ -243,17 +237,11 @@ def effects_from_costs(
 
 def _flat(groups: int, constant: bool) -> ShapleyEstimate:
     """Return the estimate of an output with nothing to split: zeros if constant, else NaN."""
-    value = np.full(groups, 0.0 if constant else float("nan"))
+    value = Interval.exact(np.full(groups, 0.0 if constant else float("nan")))
     return ShapleyEstimate(
         shapley=value,
-        shapley_low=value,
-        shapley_high=value,
         first=value,
-        first_low=value,
-        first_high=value,
         total=value,
-        total_low=value,
-        total_high=value,
         resamples=np.zeros((0, groups)),
         constant=constant,
         noise_dominated=not constant,
@@ -319,15 +307,9 @@ def resampled_estimate(
     tail = (1.0 - confidence) / 2.0 * 100.0
     bounds = [np.nanpercentile(b, [tail, 100.0 - tail], axis=0) for b in (shapley, first, total)]
     return ShapleyEstimate(
-        point[0],
-        bounds[0][0],
-        bounds[0][1],
-        point[1],
-        bounds[1][0],
-        bounds[1][1],
-        point[2],
-        bounds[2][0],
-        bounds[2][1],
+        Interval(point[0], *bounds[0]),
+        Interval(point[1], *bounds[1]),
+        Interval(point[2], *bounds[2]),
         shapley,
         constant,
         noise_dominated,

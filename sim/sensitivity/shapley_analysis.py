@@ -23,9 +23,9 @@ from sim.seeds import bootstrap_rng
 from sim.sensitivity.analysis import (
     Evaluator,
     common_fields,
+    interval_table,
     noise_frame,
     rank_by,
-    reported,
     run_matrices,
     select_outputs,
 )
@@ -99,23 +99,17 @@ def _effects_table(
             "dependent_inputs": [
                 sum(f.category == g and f.name in dependent for f in factors) for g in groups
             ],
-            "Sh": reported(estimate.shapley),
-            "Sh_low": reported(estimate.shapley_low),
-            "Sh_high": reported(estimate.shapley_high),
-            "S1": reported(estimate.first),
-            "S1_low": reported(estimate.first_low),
-            "S1_high": reported(estimate.first_high),
-            "ST": reported(estimate.total),
-            "ST_low": reported(estimate.total_low),
-            "ST_high": reported(estimate.total_high),
-            "distinguishable": estimate.shapley_low > 0,
+            **interval_table("Sh", estimate.shapley),
+            **interval_table("S1", estimate.first),
+            **interval_table("ST", estimate.total),
+            "distinguishable": estimate.shapley.low > 0,
             "leads": (
                 leading_share(estimate.resamples)
                 if len(estimate.resamples)
                 else np.full(len(groups), np.nan)
             ),
             "leads_everywhere": [everywhere.get(g, 0.0) for g in groups],
-            "Sh_estimate": estimate.shapley,
+            "Sh_estimate": estimate.shapley.value,
         }
     )
     frame["rank"] = rank_by(frame, "Sh")

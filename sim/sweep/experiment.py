@@ -41,7 +41,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim import design as designs
 from sim.errors import InputError
-from sim.inputs import FileError, FileFormat, did_you_mean, read_toml, validation_problems
+from sim.inputs import (
+    FileError,
+    FileFormat,
+    did_you_mean,
+    model_tables,
+    read_toml,
+    validation_problems,
+)
 from sim.limits import (
     MAX_DESIGN_ROWS,
     MAX_GRID_POINTS,
@@ -149,14 +156,16 @@ class ExperimentFile(BaseModel):
 _DESIGN_KINDS: tuple[str, ...] = get_args(designs.DesignKind)
 
 FORMAT = FileFormat(
-    fields={
-        "": tuple(ExperimentFile.model_fields),
-        "grid": tuple(GridDesign.model_fields),
-        "latin_hypercube": tuple(LatinHypercubeDesign.model_fields),
-        "sobol": tuple(SobolDesign.model_fields),
-        "morris": tuple(MorrisDesign.model_fields),
-        "list": tuple(ListDesign.model_fields),
-    },
+    fields=model_tables(
+        {
+            "": ExperimentFile,
+            "grid": GridDesign,
+            "latin_hypercube": LatinHypercubeDesign,
+            "sobol": SobolDesign,
+            "morris": MorrisDesign,
+            "list": ListDesign,
+        }
+    ),
     tags=frozenset(_DESIGN_KINDS),
     choices={"kind": _DESIGN_KINDS},
 )

@@ -152,14 +152,11 @@ def make_plan(
     # schemas) would slow every notebook and command start; it loads when a scenario is used.
     from sim.scenarios import Scenario
 
-    def load(s: Scenario | str) -> Scenario:
-        return s if isinstance(s, Scenario) else Scenario.load(s)
-
     if isinstance(scenarios, Mapping):
         labels = [str(label) for label in scenarios]
-        loaded = tuple(load(s) for s in scenarios.values())
+        loaded = tuple(Scenario.of(s) for s in scenarios.values())
     else:
-        loaded = tuple(load(s) for s in scenarios)
+        loaded = tuple(Scenario.of(s) for s in scenarios)
         labels = _labels(loaded)
     if not loaded:
         raise InputError("sweep: give at least one scenario")

@@ -110,6 +110,13 @@ def run_chunk(task: ChunkTask) -> ChunkOutput:
     for group in batch_groups([m.prepared for m in members]):
         _simulate_group(task, [members[i] for i in group], results)
     draws = {m.position: m.prepared.draw for m in members if m.prepared.draw is not None}
+    return _output(task, results, draws, time.perf_counter() - started)
+
+
+def _output(
+    task: ChunkTask, results: _Results, draws: Mapping[int, int], seconds: float
+) -> ChunkOutput:
+    """Return what a worker sends back for ``task``: its runs (and trajectories) as Parquet."""
     runs = _runs_table(task, results.metrics, results.errors, draws)
     kept = None
     if task.keep == "trajectories":
@@ -120,7 +127,7 @@ def run_chunk(task: ChunkTask) -> ChunkOutput:
         kept,
         len(task.runs),
         len(results.errors),
-        time.perf_counter() - started,
+        seconds,
         task.model_version,
     )
 
@@ -359,14 +366,4 @@ def _parquet_bytes(table: pa.Table, compressed: bool = True) -> bytes:
 
 def failed_chunk(task: ChunkTask, message: str) -> ChunkOutput:
     """Return the output of a chunk none of whose runs could be computed (each with ``message``)."""
-    runs = _runs_table(task, [], dict.fromkeys(range(len(task.runs)), message), {})
-    kept = _parquet_bytes(_trajectory_table([])) if task.keep == "trajectories" else None
-    return ChunkOutput(
-        task.name,
-        _parquet_bytes(runs, compressed=False),
-        kept,
-        len(task.runs),
-        len(task.runs),
-        0.0,
-        task.model_version,
-    )
+    return _output(task, _Results(errors=dict.fromkeys(range(len(task.runs)), message)), {}, 0.0)
