@@ -23,6 +23,7 @@ from sim.posterior import Posterior
 from sim.seeds import bootstrap_rng, shapley_design_rng
 from sim.sensitivity import Factor
 from sim.sensitivity.dependence import independent
+from sim.sensitivity.estimators import Interval
 from sim.sensitivity.factors import assign
 from sim.sensitivity.methods import ShapleySettings
 from sim.sensitivity.shapley import ShapleyEstimate, draw_blocks, draw_design, draw_resampling
@@ -232,9 +233,9 @@ def test_a_known_answer_from_shared_runs_only():
 
 
 def _estimate(resamples: list[list[float]]) -> ShapleyEstimate:
-    value = np.zeros(2)
+    value = Interval.exact(np.zeros(2))
     return ShapleyEstimate(
-        *([value] * 9), resamples=np.array(resamples), constant=False, noise_dominated=False
+        *([value] * 3), resamples=np.array(resamples), constant=False, noise_dominated=False
     )
 
 
