@@ -114,16 +114,23 @@ def _panel_figures(result: RunResult, panels: Sequence[Panels]) -> Iterator[Figu
     names = result.trajectory.names
     rows, cols = _grid(len(names))
     weeks = np.arange(result.trajectory.handled.shape[1])
+    yearly = 52  # small panels: a date tick a year
     fig = Figure(figsize=(3.2 * cols, 2.3 * rows + 0.3))
-    axes = fig.subplots(rows, cols, sharex=True, sharey=True, squeeze=False)
+    # The panels do not share axes: each is given the same ticks and limits instead, and only
+    # the outer ones label them, as shared axes would. Shared, every look at a panel's limits
+    # asks all the others whether theirs changed, over and over as the figure is drawn.
+    axes = fig.subplots(rows, cols, squeeze=False)
     shown = axes.flat[: len(names)]
     for ax in axes.flat[len(names) :]:
         ax.set_visible(False)
     for a, ax in enumerate(shown):
         ax.set_title(names[a], fontsize=9)
         ax.grid(alpha=0.3)
-    # Fixed ticks spare every panel's locator a search on every draw.
-    shown[0].set_yticks(SHARE_TICKS)
+        # Fixed ticks spare every panel's locator a search on every draw.
+        ax.set_yticks(SHARE_TICKS)
+        ax.set_xticks(range(0, len(weeks) + 1, yearly))
+        ax.tick_params(axis="x", labelbottom=a + cols >= len(names))
+        ax.tick_params(axis="y", labelleft=a % cols == 0)
     laid_out = False
     for panel in panels:
         values = panel.values(result)
@@ -138,8 +145,7 @@ def _panel_figures(result: RunResult, panels: Sequence[Panels]) -> Iterator[Figu
             ax.set_ylim(0, 1.02)
             # A panel with no panel under it carries the dates, as the bottom row does.
             if a + cols >= len(names):
-                ax.xaxis.set_tick_params(labelbottom=True)
-                date_axis(ax, result.start, len(weeks), every=52)
+                date_axis(ax, result.start, len(weeks), every=yearly)
                 ax.tick_params(axis="x", labelsize=7)
         for ax in axes[:, 0]:
             ax.set_ylabel(panel.ylabel)
