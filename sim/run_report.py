@@ -101,10 +101,10 @@ PANELS: dict[str, Panels] = {
 def _panel_figures(result: RunResult, panels: Sequence[Panels]) -> Iterator[Figure]:
     """Yield one panel figure per entry of ``panels``, in turn, all drawn on one figure.
 
-    The grid of panels (a panel per partner, with its grid and titles) costs most of the
-    drawing, and it is the same for every quantity: it is made once, and each quantity's
-    lines, labels and title replace the previous one's when the next figure is asked for. So
-    a figure is only good until then: save it first.
+    The grid of panels (a panel per partner, with its grid, title, ticks and limits) costs
+    most of the drawing, and it is the same for every quantity: it is made once, and each
+    quantity's lines, labels and title replace the previous one's when the next figure is asked
+    for. So a figure is only good until then: save it first.
 
     The layout (margins and gaps) is computed once, for the first quantity, and kept: it
     depends on the panel titles, the tick labels (fixed: every quantity is a share from 0 to 1)
@@ -118,19 +118,24 @@ def _panel_figures(result: RunResult, panels: Sequence[Panels]) -> Iterator[Figu
     fig = Figure(figsize=(3.2 * cols, 2.3 * rows + 0.3))
     # The panels do not share axes: each is given the same ticks and limits instead, and only
     # the outer ones label them, as shared axes would. Shared, every look at a panel's limits
-    # asks all the others whether theirs changed, over and over as the figure is drawn.
-    axes = fig.subplots(rows, cols, squeeze=False)
-    shown = axes.flat[: len(names)]
-    for ax in axes.flat[len(names) :]:
-        ax.set_visible(False)
+    # asks all the others whether theirs changed, over and over as the figure is drawn. Cells
+    # of the grid left over after the last partner get no axes.
+    grid = fig.add_gridspec(rows, cols)
+    shown = [fig.add_subplot(grid[a // cols, a % cols]) for a in range(len(names))]
     for a, ax in enumerate(shown):
         ax.set_title(names[a], fontsize=9)
         ax.grid(alpha=0.3)
         # Fixed ticks spare every panel's locator a search on every draw.
         ax.set_yticks(SHARE_TICKS)
-        ax.set_xticks(range(0, len(weeks) + 1, yearly))
-        ax.tick_params(axis="x", labelbottom=a + cols >= len(names))
+        ax.set_ylim(0, 1.02)
         ax.tick_params(axis="y", labelleft=a % cols == 0)
+        # A panel with no panel under it carries the dates, as the bottom row does.
+        if a + cols >= len(names):
+            date_axis(ax, result.start, len(weeks), every=yearly)
+            ax.tick_params(axis="x", labelsize=7)
+        else:
+            ax.set_xticks(range(0, len(weeks) + 1, yearly))
+            ax.tick_params(axis="x", labelbottom=False)
     laid_out = False
     for panel in panels:
         values = panel.values(result)
@@ -142,14 +147,9 @@ def _panel_figures(result: RunResult, panels: Sequence[Panels]) -> Iterator[Figu
             )
             drawn.append(band)
             drawn.extend(ax.plot(weeks, mid, color=BLUE, linewidth=1.5, label="median"))
-            ax.set_ylim(0, 1.02)
-            # A panel with no panel under it carries the dates, as the bottom row does.
-            if a + cols >= len(names):
-                date_axis(ax, result.start, len(weeks), every=yearly)
-                ax.tick_params(axis="x", labelsize=7)
-        for ax in axes[:, 0]:
+        for ax in shown[::cols]:
             ax.set_ylabel(panel.ylabel)
-        drawn.append(axes.flat[0].legend(fontsize=7, loc="lower right"))
+        drawn.append(shown[0].legend(fontsize=7, loc="lower right"))
         fig.suptitle(f"{panel.title} — {result.scenario}, {result.replicates} runs")
         if not laid_out:
             _fit(fig)
