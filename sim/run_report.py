@@ -41,9 +41,11 @@ def _fit(fig: Figure, rect: tuple[float, float, float, float] | None = None) -> 
 
     As :meth:`Figure.tight_layout` does, except that it leaves no layout engine on the figure:
     ``tight_layout`` leaves a placeholder one, and ``savefig`` then lays the whole figure out
-    once more before drawing it, for nothing (about half the cost of saving a figure).
+    once more before drawing it, for nothing.
     """
-    TightLayoutEngine(rect=rect).execute(fig)
+    # None, as Figure.tight_layout passes it (the stubs want a tuple): the whole figure, fitted
+    # in one pass, where a rect (even the whole figure's) asks for a second.
+    TightLayoutEngine(rect=rect).execute(fig)  # type: ignore[arg-type]
 
 
 def _grid(n: int) -> tuple[int, int]:
