@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 import time
 from pathlib import Path
@@ -86,6 +87,17 @@ def validate_command(
     )
 
 
+def _keep_to_the_end() -> None:
+    """Leave every object alive now out of garbage collection for the rest of the command.
+
+    A command is one short process, and what it has loaded by then (modules, the engine's
+    compiled code, the run's result) lives until it ends anyway. Left in, all of it is walked
+    again by every full collection while the report's figures are drawn and once more at
+    exit: about 0.5 s of the 3 s of CPU of a one-replicate run.
+    """
+    gc.freeze()
+
+
 def run_to_folder(
     reference: str, replicates: int, seed: int, out: Path, posterior: bool = True
 ) -> None:
@@ -98,6 +110,7 @@ def run_to_folder(
     from sim.run import run
     from sim.run_folder import check_run_folder, write_run_folder
 
+    _keep_to_the_end()
     # The folder and the scenario are checked before anything runs or is written.
     check_run_folder(out)
     scenario = _load(reference)
@@ -107,6 +120,7 @@ def run_to_folder(
             scenario, seed=seed, replicates=replicates, posterior=posterior, progress=advance
         )
     elapsed = time.perf_counter() - started
+    _keep_to_the_end()  # the run's result and the engine's loaded code, too
     write_run_folder(result, scenario, out, seconds=elapsed, command=["sharesim", *sys.argv[1:]])
     _print_summary(scenario.name, result.summary(), summary_metrics(result.trajectory), out)
 
