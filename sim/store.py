@@ -270,6 +270,11 @@ def _read_tables(files: Sequence[Path], columns: Sequence[str] | None) -> pa.Tab
             tables.append(pq.read_table(path, columns=wanted))
         except (OSError, pa.ArrowException) as exc:
             raise StoreError(f"{path}: unreadable chunk file ({exc})") from None
+    return concatenated(tables)
+
+
+def concatenated(tables: Sequence[pa.Table]) -> pa.Table | None:
+    """Chunk tables (in file order) as one table; None for none."""
     if not tables:
         return None
     # Chunks of different scenarios can hold different per-partner columns, and a chunk where
@@ -279,7 +284,17 @@ def _read_tables(files: Sequence[Path], columns: Sequence[str] | None) -> pa.Tab
 
 def committed_runs(folder: Path) -> pd.DataFrame:
     """Run key and error of every committed run (one row per key; a success wins a key)."""
-    table = _read_tables(chunk_files(folder), ["run_key", "error"])
+    return committed_frame(_read_tables(chunk_files(folder), ["run_key", "error"]))
+
+
+def committed_frame(table: pa.Table | None) -> pd.DataFrame:
+    """Run key and error of every run of chunk tables concatenated in file order.
+
+    What :func:`committed_runs` gives for a folder whose chunks are ``table`` (None for no
+    chunk); one row per key, a success winning a key.
+    """
+    if table is not None:
+        table = table.select([c for c in ("run_key", "error") if c in table.column_names])
     if table is None:
         return pd.DataFrame({"run_key": pd.Series([], dtype=object), "error": []})
     frame = table.to_pandas()
@@ -315,7 +330,14 @@ def read_runs(folder: Path, keys: Sequence[str] | None = None) -> pd.DataFrame:
     DataFrame
         One row per run key, in file order; :func:`sim.sweep.read_results` sorts it.
     """
-    table = _read_tables(chunk_files(folder), None)
+    return runs_frame(_read_tables(chunk_files(folder), None), keys)
+
+
+def runs_frame(table: pa.Table | None, keys: Sequence[str] | None = None) -> pd.DataFrame:
+    """Return the runs of chunk tables concatenated in file order (None for none) as a frame.
+
+    What :func:`read_runs` gives for a folder whose chunks are ``table``.
+    """
     if table is None:
         return pd.DataFrame({c: [] for c in (*RUN_COLUMNS, "error")})
     frame = table.to_pandas()

@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Any, Unpack
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from sim import durable, store
 from sim.errors import InputError, SweepError
@@ -33,7 +35,7 @@ from sim.provenance import environment
 from sim.sweep.executors import Executors
 from sim.sweep.plan import Plan, RunId, expected_runs
 from sim.sweep.progress import ProgressCallback, ProgressLine, SweepProgress
-from sim.sweep.results import SweepStatus, status
+from sim.sweep.results import SweepStatus, read_results, results_frame, status
 from sim.sweep.worker import ChunkOutput, ChunkTask, describe_error, failed_chunk, run_chunk
 
 MAX_CHUNK = 256
@@ -114,13 +116,44 @@ def execute(
     sweeps or prepares its design meanwhile; without it the session starts its own from
     ``execution``.
     """
-    folder = Path(out)
+    return _execute(plan, Path(out), execution, progress, retry_failed, pool, hold=False)[0]
+
+
+def execute_and_read(
+    plan: Plan,
+    out: Path | str,
+    execution: Execution,
+    progress: ProgressCallback | None = None,
+    pool: Executors | None = None,
+) -> pd.DataFrame:
+    """Run ``plan`` into ``out`` as :func:`execute` does; return its result table.
+
+    The table :func:`sim.sweep.read_results` reads from the folder. The session keeps each
+    chunk's table as it commits the chunk (while the workers run the next), so when it
+    computes every chunk of the folder, nothing is read back from the folder at the end.
+    """
+    _, session = _execute(plan, Path(out), execution, progress, False, pool, hold=True)
+    frame = session.results()
+    return read_results(out) if frame is None else frame
+
+
+def _execute(
+    plan: Plan,
+    folder: Path,
+    execution: Execution,
+    progress: ProgressCallback | None,
+    retry_failed: bool,
+    pool: Executors | None,
+    *,
+    hold: bool,
+) -> tuple[SweepStatus, _Session]:
+    """Run ``plan`` into ``folder``; its status, and the session (holding its chunks if asked)."""
     identity = plan.identity()
     # Everything that can refuse the sweep (a folder of someone else's, another experiment
     # in it, an unreachable scheduler) happens before the first byte is written.
     store.check_folder(folder)
     store.relation(folder, identity)
-    session = _Session(plan, identity, folder, retry_failed, progress)
+    session = _Session(plan, identity, folder, retry_failed, progress, hold)
     with contextlib.ExitStack() as stack:
         if pool is None and session.left:
             pool = stack.enter_context(Executors(execution))
@@ -131,7 +164,8 @@ def execute(
         store.remove_stale_temporaries(folder)
         session.reread()
         session.run(pool, execution.chunk_size)
-    return status(folder, expected=session.expected)
+    committed = session.committed()
+    return status(folder, expected=session.expected, committed=committed), session
 
 
 def _manifest(
@@ -289,8 +323,10 @@ class _Session:
         folder: Path,
         retry: bool,
         progress: ProgressCallback | None,
+        hold: bool = False,
     ) -> None:
         self.plan = plan
+        self.hold = hold
         self.identity = identity
         # Every run's key, computed once: the session needs them to read what is done and to
         # name its chunks.
@@ -317,6 +353,21 @@ class _Session:
         self.resumed = len(self.done)
         self.tally = _Tally(self.resumed, self.failed)
         self.left = self.plan.total - self.resumed
+        # The chunks' tables, by file name, when asked to hold them and the folder has no
+        # chunk yet: then the session's chunks are all the folder's.
+        empty = committed is None or not len(committed)
+        self.held: dict[str, pa.Table] | None = {} if self.hold and empty else None
+
+    def committed(self) -> pd.DataFrame | None:
+        """Run key and error of every committed run, when the session holds every chunk."""
+        return None if self.held is None else store.committed_frame(_in_file_order(self.held))
+
+    def results(self) -> pd.DataFrame | None:
+        """Return the folder's result table (:func:`read_results`) if it holds every chunk."""
+        if self.held is None:
+            return None
+        keys = [run.key for run in self.expected]
+        return results_frame(self.identity, store.runs_frame(_in_file_order(self.held), keys))
 
     def run(self, pool: Executors | None, chunk_size: int | None) -> None:
         """Compute every run not yet done, recording the session in the manifest."""
@@ -372,6 +423,8 @@ class _Session:
             raise durable.OutputError(
                 f"{error}; finished chunks are saved: once it can be written, run again to resume"
             ) from error
+        if self.held is not None:
+            self.held[output.name] = pq.read_table(pa.BufferReader(output.runs))
         # One assignment, so an interrupt cannot leave the counts half updated.
         self.tally = self.tally.plus(output)
         self.committing = None
@@ -453,6 +506,11 @@ class _Session:
                 self._commit(failed_chunk(attempt.task, message))
         retry.clear()
         retry.extend(keep)
+
+
+def _in_file_order(held: Mapping[str, pa.Table]) -> pa.Table | None:
+    """Chunk tables by file name, concatenated as :mod:`sim.store` reads the files."""
+    return store.concatenated([held[name] for name in sorted(held)])
 
 
 def _after_failure(attempt: _Attempt, exc: Exception, retry: deque[_Attempt]) -> ChunkOutput | None:
