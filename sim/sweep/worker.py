@@ -152,13 +152,12 @@ def _prepare(task: ChunkTask, scenario: Scenario, errors: dict[int, str]) -> lis
     A run whose inputs cannot be compiled is recorded in ``errors`` instead (a bad input fails
     its runs, not the chunk).
     """
-    values = dict(task.values)
+    given = {row: dict(zip(task.columns, values, strict=True)) for row, values in task.values}
     inputs = RunInputs(scenario, task.seed)
     members: list[_Member] = []
     for position, (row, replicate, key) in enumerate(task.runs):
-        given = dict(zip(task.columns, values[row], strict=True))
         try:
-            members.append(_Member(position, key, inputs.prepare(row, replicate, given)))
+            members.append(_Member(position, key, inputs.prepare(row, replicate, given[row])))
         except Exception as exc:
             errors[position] = describe_error(exc)
     return members
