@@ -199,14 +199,25 @@ def check_folder(folder: Path) -> None:
 
 
 _ROWS = "\u0000design rows\u0000"
-"""Stands in for the design's rows while the rest of a manifest is indented."""
+"""Stands in for the design's rows while the rest of a manifest or identity is encoded."""
 
 
-def write_manifest(folder: Path, manifest: Mapping[str, Any]) -> None:
+def rows_json(identity: Mapping[str, Any]) -> str:
+    """Return :func:`canonical_json` of an experiment's design rows.
+
+    Most of the text of a big experiment's identity: a session encodes it once for the
+    experiment's hash and each manifest it writes (:func:`experiment_hash`,
+    :func:`write_manifest`).
+    """
+    return canonical_json(identity["design"]["rows"])
+
+
+def write_manifest(folder: Path, manifest: Mapping[str, Any], rows: str | None = None) -> None:
     """Write the manifest atomically: indented for people reading it, a design row a line.
 
     Indenting a design of thousands of rows a number a line doubled the time to write it
-    (the encoder written in C does not indent) and made it a million lines long.
+    (the encoder written in C does not indent) and made it a million lines long. ``rows``
+    is :func:`rows_json` of the manifest's experiment, when the caller has it.
     """
     experiment = manifest.get("experiment")
     if not isinstance(experiment, Mapping) or not experiment.get("design", {}).get("rows"):
@@ -215,7 +226,8 @@ def write_manifest(folder: Path, manifest: Mapping[str, Any]) -> None:
     design = {**experiment["design"], "rows": _ROWS}
     shown = {**manifest, "experiment": {**experiment, "design": design}}
     text = json.dumps(shown, indent=1, allow_nan=False)
-    lines = canonical_json(experiment["design"]["rows"])[1:-1].replace("],[", "],\n[")
+    encoded = rows_json(experiment) if rows is None else rows
+    lines = encoded[1:-1].replace("],[", "],\n[")
     text = text.replace(json.dumps(_ROWS), f"[\n{lines}\n]", 1)
     durable.write_atomic(Path(folder) / MANIFEST, (text + "\n").encode("utf-8"))
 
@@ -413,9 +425,18 @@ def result_hash(frame: pd.DataFrame) -> str:
 # --- the experiment a folder holds ----------------------------------------------------------
 
 
-def experiment_hash(identity: Mapping[str, Any]) -> str:
-    """SHA-256 of an experiment's identity (model version, scenarios, design, seed, ...)."""
-    return hashlib.sha256(canonical_json(identity).encode()).hexdigest()
+def experiment_hash(identity: Mapping[str, Any], rows: str | None = None) -> str:
+    """SHA-256 of an experiment's identity (model version, scenarios, design, seed, ...).
+
+    ``rows`` is :func:`rows_json` of the identity, when the caller has it: the hash is the
+    same, without encoding the design's rows again.
+    """
+    if rows is None:
+        text = canonical_json(identity)
+    else:
+        shown = {**identity, "design": {**identity["design"], "rows": _ROWS}}
+        text = canonical_json(shown).replace(canonical_json(_ROWS), rows, 1)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _scenario_ids(identity: Mapping[str, Any]) -> list[tuple[str, str]]:

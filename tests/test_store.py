@@ -164,3 +164,29 @@ def test_trajectory_rows_of_an_uncommitted_chunk_are_ignored(tmp_path):
         )  # fmt: skip
         pq.write_table(table, tmp_path / store.TRAJECTORIES / store.chunk_name([key]))
     assert store.read_trajectories(tmp_path)["run_key"].tolist() == ["k1"]
+
+
+@pytest.mark.parametrize(
+    "design",
+    [
+        {"columns": ["double_keying_cost", "a%b"], "rows": [[0.3, -0.0], [1e-300, 1.5e15]]},
+        {"columns": ["only"], "rows": [[1.0]]},
+        {"columns": [], "rows": [[], []]},
+    ],
+)
+def test_the_hash_and_manifest_from_encoded_rows_are_those_from_the_rows(tmp_path, design):
+    identity = _identity(design=design)
+    rows = store.rows_json(identity)
+    assert store.experiment_hash(identity, rows) == store.experiment_hash(identity)
+    manifest = {"format": store.FORMAT, "name": "x", "experiment": identity, "sessions": []}
+    (tmp_path / "a").mkdir()
+    store.write_manifest(tmp_path / "a", manifest)
+    (tmp_path / "b").mkdir()
+    store.write_manifest(tmp_path / "b", manifest, rows)
+    written = (tmp_path / "b" / store.MANIFEST).read_bytes()
+    assert written == (tmp_path / "a" / store.MANIFEST).read_bytes()
+    # Negative control: other rows give another hash and another manifest.
+    other = store.rows_json(_identity(design={**design, "rows": [[2.0] * len(design["columns"])]}))
+    assert store.experiment_hash(identity, other) != store.experiment_hash(identity)
+    store.write_manifest(tmp_path / "b", manifest, other)
+    assert (tmp_path / "b" / store.MANIFEST).read_bytes() != written

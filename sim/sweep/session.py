@@ -169,11 +169,15 @@ def _execute(
 
 
 def _manifest(
-    plan: Plan, identity: Mapping[str, Any], old: Mapping[str, Any] | None
+    plan: Plan, identity: Mapping[str, Any], old: Mapping[str, Any] | None, rows: str
 ) -> dict[str, Any]:
-    """Make the folder's manifest for this session: the old one's history, this experiment."""
+    """Make the folder's manifest for this session: the old one's history, this experiment.
+
+    ``rows`` is :func:`store.rows_json` of ``identity``.
+    """
+    digest = store.experiment_hash(identity, rows)
     previous = list(old.get("extended_from", [])) if old else []
-    if old and old["experiment_hash"] != store.experiment_hash(identity):
+    if old and old["experiment_hash"] != digest:
         previous.append(old["experiment_hash"])
     return {
         "format": store.FORMAT,
@@ -181,7 +185,7 @@ def _manifest(
         # A sweep's report files (sim.sweep.report) stay the sweep's from session to session.
         "files": sorted({*store.FILES, *_files(old)}),
         "name": plan.name,
-        "experiment_hash": store.experiment_hash(identity),
+        "experiment_hash": digest,
         "model_version": identity["model_version"],
         "created": old["created"] if old else durable.now(),
         "extended_from": previous,
@@ -371,10 +375,12 @@ class _Session:
 
     def run(self, pool: Executors | None, chunk_size: int | None) -> None:
         """Compute every run not yet done, recording the session in the manifest."""
-        manifest = _manifest(self.plan, self.identity, store.read_manifest(self.folder))
+        # The design's rows are most of the manifest: encoded once for its hash and writes.
+        rows = store.rows_json(self.identity)
+        manifest = _manifest(self.plan, self.identity, store.read_manifest(self.folder), rows)
         self.log = durable.SessionLog(
             manifest,
-            lambda saved: store.write_manifest(self.folder, saved),
+            lambda saved: store.write_manifest(self.folder, saved, rows),
             failures=(SweepError,),
             closing=self._counts,
         )
