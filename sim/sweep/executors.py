@@ -69,10 +69,14 @@ def warm_up(extra: Sequence[str] = ()) -> None:
     Submitted to every worker as its pool starts: the workers import the model (pandas,
     pyarrow, numba, the scenario schemas; about a second) while the coordinator still writes
     the manifest and cuts the first chunks; then the modules ``extra`` names (what the pool
-    will run after the chunks).
+    will run after the chunks), and they load the engine's compiled code
+    (:func:`sim.sweep.worker.warm_engine`).
     """
     for module in ("sim.scenarios", "sim.sweep.worker", *extra):
         importlib.import_module(module)
+    from sim.sweep.worker import warm_engine  # imported just above
+
+    warm_engine()
 
 
 def default_workers() -> int:
