@@ -121,6 +121,7 @@ def run_keys(
     rows: Sequence[Sequence[float]],
     seed: int,
     replicates: int,
+    first_row: int = 0,
 ) -> list[str]:
     """Return the :func:`run_key` of every replicate of every design row, row by row.
 
@@ -134,6 +135,8 @@ def run_keys(
         The design's input names.
     rows : sequence of sequences of float
         The design's rows, one value per column.
+    first_row : int
+        The row number of ``rows[0]`` (a block of a longer design).
 
     The other parameters are as for :func:`run_key`; ``replicates`` runs per row.
     """
@@ -147,7 +150,7 @@ def run_keys(
     matrix = [[float(values[j]) for j in order] for values in rows]
     encoded = canonical_json(matrix)[2:-2].split("],[") if order else [""] * len(matrix)
     keys: list[str] = []
-    for row, numbers in enumerate(encoded):
+    for row, numbers in enumerate(encoded, start=first_row):
         filled = slots % tuple(numbers.split(",")) if order else ""
         tail = f'],"values":{{{filled}}}}}'.encode()
         for replicate in range(replicates):

@@ -76,6 +76,14 @@ def test_run_keys_of_a_design_are_each_runs_run_key(columns):
         for r in range(3)
     ]
     assert keys == one_by_one
+    # A design's keys worked out a block of rows at a time are the same keys.
+    blocks = [
+        store.run_keys("0.1.0+abc", "s", "h", columns, rows[first : first + 4], 7, 3, first)
+        for first in (0, 4)
+    ]
+    assert blocks[0] + blocks[1] == keys
+    # Negative control: the same rows numbered from 0 are other runs.
+    assert store.run_keys("0.1.0+abc", "s", "h", columns, rows[4:], 7, 3) != keys[12:]
 
 
 def test_chunk_names_do_not_depend_on_run_order():

@@ -18,7 +18,7 @@ import contextlib
 import dataclasses
 import math
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -165,7 +165,7 @@ def _execute(
         session.reread()
         session.run(pool, execution.chunk_size)
     committed = session.committed()
-    return status(folder, expected=session.expected, committed=committed), session
+    return status(folder, expected=session.expected.all(), committed=committed), session
 
 
 def _manifest(
@@ -210,7 +210,7 @@ def _files(old: Mapping[str, Any] | None) -> list[str]:
 def _chunks(
     plan: Plan,
     identity: Mapping[str, Any],
-    expected: Sequence[RunId],
+    expected: Iterable[RunId],
     done: set[str],
     size: int,
 ) -> Iterator[ChunkTask]:
@@ -314,6 +314,36 @@ class _Queue:
         return None if task is None else _Attempt(task)
 
 
+class _Expected:
+    """Every run of the experiment, in order, each worked out when first needed.
+
+    A fresh folder's session cuts its first chunks from the first runs and works out the
+    rest as it goes, instead of every run's key before the first chunk (about a second for
+    40,960 runs); :meth:`all` finishes the list.
+    """
+
+    def __init__(self, identity: Mapping[str, Any]) -> None:
+        self._source = expected_runs(identity)
+        self.known: list[RunId] = []
+
+    def __iter__(self) -> Iterator[RunId]:
+        """Yield every run, working out more as the known ones run out."""
+        taken = 0
+        while True:
+            while taken < len(self.known):
+                yield self.known[taken]
+                taken += 1
+            run = next(self._source, None)
+            if run is None:
+                return
+            self.known.append(run)
+
+    def all(self) -> list[RunId]:
+        """Return every run."""
+        self.known.extend(self._source)
+        return self.known
+
+
 # --- the session ----------------------------------------------------------------------------
 
 
@@ -334,7 +364,7 @@ class _Session:
         self.identity = identity
         # Every run's key, computed once: the session needs them to read what is done and to
         # name its chunks.
-        self.expected = list(expected_runs(identity))
+        self.expected = _Expected(identity)
         self.folder = folder
         self.retry_failed = retry
         self.progress = progress
@@ -348,7 +378,7 @@ class _Session:
         self.done: set[str] = set()
         self.failed = 0
         if committed is not None and len(committed):
-            expected = pd.Index([run.key for run in self.expected])
+            expected = pd.Index([run.key for run in self.expected.all()])
             committed = committed[committed["run_key"].isin(expected)]
             ok = committed["error"].isna()
             chosen = committed["run_key"][ok] if self.retry_failed else committed["run_key"]
@@ -370,7 +400,7 @@ class _Session:
         """Return the folder's result table (:func:`read_results`) if it holds every chunk."""
         if self.held is None:
             return None
-        keys = [run.key for run in self.expected]
+        keys = [run.key for run in self.expected.all()]
         return results_frame(self.identity, store.runs_frame(_in_file_order(self.held), keys))
 
     def run(self, pool: Executors | None, chunk_size: int | None) -> None:
