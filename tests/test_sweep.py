@@ -243,8 +243,11 @@ def test_another_experiment_in_the_same_folder_is_refused_and_nothing_changes(tm
     assert {p.name: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
 
 
-def test_a_run_that_raises_is_recorded_and_the_sweep_goes_on(reference, tmp_path, monkeypatch):
-    folder = tmp_path / "sweep"
+def _fail_runs_at_two(monkeypatch):
+    """Make every run at ``double_keying_cost == 2.0`` raise; return the real engine call.
+
+    Only this process's runs are affected: the serial executor runs chunks here.
+    """
     module = importlib.import_module("sim.run")  # `sim.run` is the function; runs batch here
     real = module.simulate
 
@@ -253,8 +256,13 @@ def test_a_run_that_raises_is_recorded_and_the_sweep_goes_on(reference, tmp_path
             raise FloatingPointError("injected failure")
         return real(partnership, schedule, params, seeds)
 
-    # Only this process's runs are affected: the serial executor runs chunks here.
     monkeypatch.setattr(module, "simulate", fails_at_two)
+    return module, real
+
+
+def test_a_run_that_raises_is_recorded_and_the_sweep_goes_on(reference, tmp_path, monkeypatch):
+    folder = tmp_path / "sweep"
+    module, real = _fail_runs_at_two(monkeypatch)
     state = run_plan(_plan(), folder, executor="serial", chunk_size=8)
     frame = read_results(folder)
     bad = frame["double_keying_cost"] == 2.0
@@ -340,15 +348,7 @@ def test_the_table_a_session_holds_is_the_table_read_back_bit_for_bit(tmp_path, 
     from sim.execution import Execution
     from sim.sweep import session
 
-    module = importlib.import_module("sim.run")
-    real = module.simulate
-
-    def fails_at_two(partnership, schedule, params, seeds):
-        if np.any(params["double_keying_cost"] == 2.0):
-            raise FloatingPointError("injected failure")
-        return real(partnership, schedule, params, seeds)
-
-    monkeypatch.setattr(module, "simulate", fails_at_two)
+    _fail_runs_at_two(monkeypatch)
     reads: list[object] = []
     monkeypatch.setattr(session, "read_results", lambda out: reads.append(out) or read_results(out))
     execution = Execution(executor="serial", chunk_size=5)
