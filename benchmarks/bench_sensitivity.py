@@ -45,8 +45,7 @@ from sim.sensitivity import (
 )
 from sim.sensitivity.experiment_file import SensitivityExperiment, load_sensitivity_experiment
 from sim.sensitivity.folder import write_result_folder
-from sim.sensitivity.scenario import scenario_outputs
-from sim.sweep.executors import Executors
+from sim.sensitivity.scenario import analysis_pool, scenario_outputs
 
 EXPERIMENTS = {
     "sobol": Path("experiments/sensitivity_sobol_grouped.toml"),
@@ -133,7 +132,7 @@ def analysis_figures(method: str, args: argparse.Namespace) -> dict[str, Any]:
             start, cpu = time.perf_counter(), cpu_seconds()
             # As sim.sensitivity.analyse does: one pool, started while the design is drawn,
             # that also estimates the Sobol indices of the outputs side by side.
-            with Executors(execution) as pool:
+            with analysis_pool(execution, settings) as pool:
                 evaluator = TimedEvaluator(
                     ScenarioEvaluator(scenario, execution, folder, pool=pool)
                 )

@@ -35,13 +35,30 @@ PENDING_2014 = 2
 def average_ranks(values: FloatArray) -> FloatArray:
     """Ranks 1..n of each row, ties sharing the mean of their ranks (as Spearman's rho needs).
 
-    Written with numpy alone: importing ``scipy.stats`` costs every sweep worker half a second.
+    Ties are equal values, and every NaN ties with every other (as ``numpy.unique`` counts
+    them). Written with numpy alone, for all rows at once: importing ``scipy.stats`` costs
+    every sweep worker half a second, and ranking row by row cost a sweep worker a fortieth
+    of a run's time.
     """
-    ranks = np.empty(values.shape, dtype=float)
-    for row, x in enumerate(np.atleast_2d(values)):
-        _, inverse, counts = np.unique(x, return_inverse=True, return_counts=True)
-        ranks[row] = (np.cumsum(counts) - (counts - 1) / 2.0)[inverse]
-    return ranks
+    x = np.atleast_2d(values)
+    n = x.shape[1]
+    order = np.argsort(x, axis=1, kind="stable")
+    ordered = np.take_along_axis(x, order, axis=1)
+    tied = (ordered[:, 1:] == ordered[:, :-1]) | (
+        np.isnan(ordered[:, 1:]) & np.isnan(ordered[:, :-1])
+    )
+    position = np.arange(n)
+    opens = np.ones(x.shape, dtype=bool)
+    opens[:, 1:] = ~tied
+    closes = np.ones(x.shape, dtype=bool)
+    closes[:, :-1] = ~tied
+    # Each sorted value's tie group runs from the last opening at or before it to the first
+    # closing at or after it.
+    first = np.maximum.accumulate(np.where(opens, position, 0), axis=1)
+    last = np.minimum.accumulate(np.where(closes, position, n - 1)[:, ::-1], axis=1)[:, ::-1]
+    ranks = np.empty(x.shape, dtype=float)
+    np.put_along_axis(ranks, order, (last + 1) - (last - first) / 2.0, axis=1)
+    return ranks.reshape(np.shape(values))
 
 
 def rank_correlation(x: FloatArray, y: FloatArray) -> FloatArray:

@@ -11,17 +11,20 @@ the partners' names are known. A column with no entry (a new output) reads as it
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Final
 
 
+@functools.lru_cache(maxsize=4096)
 def slug(name: str) -> str:
     """Lower-case ``name`` with every run of other characters as one ``_``.
 
     ``Hinckley & Bosworth`` -> ``hinckley_bosworth``: the form partner names take in metric
-    and input names.
+    and input names. Memoised (a pure function): compiling a scenario asks for the same few
+    partners' slugs thousands of times.
     """
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
 

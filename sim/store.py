@@ -121,6 +121,7 @@ def run_keys(
     rows: Sequence[Sequence[float]],
     seed: int,
     replicates: int,
+    first_row: int = 0,
 ) -> list[str]:
     """Return the :func:`run_key` of every replicate of every design row, row by row.
 
@@ -134,6 +135,8 @@ def run_keys(
         The design's input names.
     rows : sequence of sequences of float
         The design's rows, one value per column.
+    first_row : int
+        The row number of ``rows[0]`` (a block of a longer design).
 
     The other parameters are as for :func:`run_key`; ``replicates`` runs per row.
     """
@@ -147,7 +150,7 @@ def run_keys(
     matrix = [[float(values[j]) for j in order] for values in rows]
     encoded = canonical_json(matrix)[2:-2].split("],[") if order else [""] * len(matrix)
     keys: list[str] = []
-    for row, numbers in enumerate(encoded):
+    for row, numbers in enumerate(encoded, start=first_row):
         filled = slots % tuple(numbers.split(",")) if order else ""
         tail = f'],"values":{{{filled}}}}}'.encode()
         for replicate in range(replicates):
@@ -199,14 +202,25 @@ def check_folder(folder: Path) -> None:
 
 
 _ROWS = "\u0000design rows\u0000"
-"""Stands in for the design's rows while the rest of a manifest is indented."""
+"""Stands in for the design's rows while the rest of a manifest or identity is encoded."""
 
 
-def write_manifest(folder: Path, manifest: Mapping[str, Any]) -> None:
+def rows_json(identity: Mapping[str, Any]) -> str:
+    """Return :func:`canonical_json` of an experiment's design rows.
+
+    Most of the text of a big experiment's identity: a session encodes it once for the
+    experiment's hash and each manifest it writes (:func:`experiment_hash`,
+    :func:`write_manifest`).
+    """
+    return canonical_json(identity["design"]["rows"])
+
+
+def write_manifest(folder: Path, manifest: Mapping[str, Any], rows: str | None = None) -> None:
     """Write the manifest atomically: indented for people reading it, a design row a line.
 
     Indenting a design of thousands of rows a number a line doubled the time to write it
-    (the encoder written in C does not indent) and made it a million lines long.
+    (the encoder written in C does not indent) and made it a million lines long. ``rows``
+    is :func:`rows_json` of the manifest's experiment, when the caller has it.
     """
     experiment = manifest.get("experiment")
     if not isinstance(experiment, Mapping) or not experiment.get("design", {}).get("rows"):
@@ -215,7 +229,8 @@ def write_manifest(folder: Path, manifest: Mapping[str, Any]) -> None:
     design = {**experiment["design"], "rows": _ROWS}
     shown = {**manifest, "experiment": {**experiment, "design": design}}
     text = json.dumps(shown, indent=1, allow_nan=False)
-    lines = canonical_json(experiment["design"]["rows"])[1:-1].replace("],[", "],\n[")
+    encoded = rows_json(experiment) if rows is None else rows
+    lines = encoded[1:-1].replace("],[", "],\n[")
     text = text.replace(json.dumps(_ROWS), f"[\n{lines}\n]", 1)
     durable.write_atomic(Path(folder) / MANIFEST, (text + "\n").encode("utf-8"))
 
@@ -270,6 +285,11 @@ def _read_tables(files: Sequence[Path], columns: Sequence[str] | None) -> pa.Tab
             tables.append(pq.read_table(path, columns=wanted))
         except (OSError, pa.ArrowException) as exc:
             raise StoreError(f"{path}: unreadable chunk file ({exc})") from None
+    return concatenated(tables)
+
+
+def concatenated(tables: Sequence[pa.Table]) -> pa.Table | None:
+    """Chunk tables (in file order) as one table; None for none."""
     if not tables:
         return None
     # Chunks of different scenarios can hold different per-partner columns, and a chunk where
@@ -279,7 +299,17 @@ def _read_tables(files: Sequence[Path], columns: Sequence[str] | None) -> pa.Tab
 
 def committed_runs(folder: Path) -> pd.DataFrame:
     """Run key and error of every committed run (one row per key; a success wins a key)."""
-    table = _read_tables(chunk_files(folder), ["run_key", "error"])
+    return committed_frame(_read_tables(chunk_files(folder), ["run_key", "error"]))
+
+
+def committed_frame(table: pa.Table | None) -> pd.DataFrame:
+    """Run key and error of every run of chunk tables concatenated in file order.
+
+    What :func:`committed_runs` gives for a folder whose chunks are ``table`` (None for no
+    chunk); one row per key, a success winning a key.
+    """
+    if table is not None:
+        table = table.select([c for c in ("run_key", "error") if c in table.column_names])
     if table is None:
         return pd.DataFrame({"run_key": pd.Series([], dtype=object), "error": []})
     frame = table.to_pandas()
@@ -315,7 +345,14 @@ def read_runs(folder: Path, keys: Sequence[str] | None = None) -> pd.DataFrame:
     DataFrame
         One row per run key, in file order; :func:`sim.sweep.read_results` sorts it.
     """
-    table = _read_tables(chunk_files(folder), None)
+    return runs_frame(_read_tables(chunk_files(folder), None), keys)
+
+
+def runs_frame(table: pa.Table | None, keys: Sequence[str] | None = None) -> pd.DataFrame:
+    """Return the runs of chunk tables concatenated in file order (None for none) as a frame.
+
+    What :func:`read_runs` gives for a folder whose chunks are ``table``.
+    """
     if table is None:
         return pd.DataFrame({c: [] for c in (*RUN_COLUMNS, "error")})
     frame = table.to_pandas()
@@ -391,9 +428,18 @@ def result_hash(frame: pd.DataFrame) -> str:
 # --- the experiment a folder holds ----------------------------------------------------------
 
 
-def experiment_hash(identity: Mapping[str, Any]) -> str:
-    """SHA-256 of an experiment's identity (model version, scenarios, design, seed, ...)."""
-    return hashlib.sha256(canonical_json(identity).encode()).hexdigest()
+def experiment_hash(identity: Mapping[str, Any], rows: str | None = None) -> str:
+    """SHA-256 of an experiment's identity (model version, scenarios, design, seed, ...).
+
+    ``rows`` is :func:`rows_json` of the identity, when the caller has it: the hash is the
+    same, without encoding the design's rows again.
+    """
+    if rows is None:
+        text = canonical_json(identity)
+    else:
+        shown = {**identity, "design": {**identity["design"], "rows": _ROWS}}
+        text = canonical_json(shown).replace(canonical_json(_ROWS), rows, 1)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _scenario_ids(identity: Mapping[str, Any]) -> list[tuple[str, str]]:

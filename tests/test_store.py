@@ -76,6 +76,14 @@ def test_run_keys_of_a_design_are_each_runs_run_key(columns):
         for r in range(3)
     ]
     assert keys == one_by_one
+    # A design's keys worked out a block of rows at a time are the same keys.
+    blocks = [
+        store.run_keys("0.1.0+abc", "s", "h", columns, rows[first : first + 4], 7, 3, first)
+        for first in (0, 4)
+    ]
+    assert blocks[0] + blocks[1] == keys
+    # Negative control: the same rows numbered from 0 are other runs.
+    assert store.run_keys("0.1.0+abc", "s", "h", columns, rows[4:], 7, 3) != keys[12:]
 
 
 def test_chunk_names_do_not_depend_on_run_order():
@@ -164,3 +172,29 @@ def test_trajectory_rows_of_an_uncommitted_chunk_are_ignored(tmp_path):
         )  # fmt: skip
         pq.write_table(table, tmp_path / store.TRAJECTORIES / store.chunk_name([key]))
     assert store.read_trajectories(tmp_path)["run_key"].tolist() == ["k1"]
+
+
+@pytest.mark.parametrize(
+    "design",
+    [
+        {"columns": ["double_keying_cost", "a%b"], "rows": [[0.3, -0.0], [1e-300, 1.5e15]]},
+        {"columns": ["only"], "rows": [[1.0]]},
+        {"columns": [], "rows": [[], []]},
+    ],
+)
+def test_the_hash_and_manifest_from_encoded_rows_are_those_from_the_rows(tmp_path, design):
+    identity = _identity(design=design)
+    rows = store.rows_json(identity)
+    assert store.experiment_hash(identity, rows) == store.experiment_hash(identity)
+    manifest = {"format": store.FORMAT, "name": "x", "experiment": identity, "sessions": []}
+    (tmp_path / "a").mkdir()
+    store.write_manifest(tmp_path / "a", manifest)
+    (tmp_path / "b").mkdir()
+    store.write_manifest(tmp_path / "b", manifest, rows)
+    written = (tmp_path / "b" / store.MANIFEST).read_bytes()
+    assert written == (tmp_path / "a" / store.MANIFEST).read_bytes()
+    # Negative control: other rows give another hash and another manifest.
+    other = store.rows_json(_identity(design={**design, "rows": [[2.0] * len(design["columns"])]}))
+    assert store.experiment_hash(identity, other) != store.experiment_hash(identity)
+    store.write_manifest(tmp_path / "b", manifest, other)
+    assert (tmp_path / "b" / store.MANIFEST).read_bytes() != written

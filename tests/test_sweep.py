@@ -234,8 +234,11 @@ def test_another_experiment_in_the_same_folder_is_refused_and_nothing_changes(tm
     assert {p.name: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
 
 
-def test_a_run_that_raises_is_recorded_and_the_sweep_goes_on(reference, tmp_path, monkeypatch):
-    folder = tmp_path / "sweep"
+def _fail_runs_at_two(monkeypatch):
+    """Make every run at ``double_keying_cost == 2.0`` raise; return the real engine call.
+
+    Only this process's runs are affected: the serial executor runs chunks here.
+    """
     module = importlib.import_module("sim.run")  # `sim.run` is the function; runs batch here
     real = module.simulate
 
@@ -244,8 +247,13 @@ def test_a_run_that_raises_is_recorded_and_the_sweep_goes_on(reference, tmp_path
             raise FloatingPointError("injected failure")
         return real(partnership, schedule, params, seeds)
 
-    # Only this process's runs are affected: the serial executor runs chunks here.
     monkeypatch.setattr(module, "simulate", fails_at_two)
+    return module, real
+
+
+def test_a_run_that_raises_is_recorded_and_the_sweep_goes_on(reference, tmp_path, monkeypatch):
+    folder = tmp_path / "sweep"
+    module, real = _fail_runs_at_two(monkeypatch)
     state = run_plan(_plan(), folder, executor="serial", chunk_size=8)
     frame = read_results(folder)
     bad = frame["double_keying_cost"] == 2.0
@@ -321,3 +329,36 @@ def test_bad_run_options_are_refused_before_anything_is_written(tmp_path):
     assert not (tmp_path / "sweep").exists()
     with pytest.raises(InputError, match="more than once"):
         make_plan(["sentinel_replay", "sentinel_replay"], None, replicates=1, seed=1)
+
+
+def test_the_table_a_session_holds_is_the_table_read_back_bit_for_bit(tmp_path, monkeypatch):
+    """A session that computes every chunk of its folder keeps their tables as it commits
+    them and returns the result table from memory: exactly the table read back from the
+    folder (three scenarios, chunks of five, failed runs among them). A session that resumes
+    reads the folder instead, and gives the same table."""
+    from sim.execution import Execution
+    from sim.sweep import session
+
+    _fail_runs_at_two(monkeypatch)
+    reads: list[object] = []
+    monkeypatch.setattr(session, "read_results", lambda out: reads.append(out) or read_results(out))
+    execution = Execution(executor="serial", chunk_size=5)
+    held = session.execute_and_read(_plan(), tmp_path / "held", execution)
+    assert reads == []  # from memory
+    assert held["error"].notna().sum() == len(SCENARIOS) * REPLICATES
+    read_back = read_results(tmp_path / "held")
+    pd.testing.assert_frame_equal(held, read_back, check_exact=True)
+    assert result_hash(held) == result_hash(read_back)
+    assert status(tmp_path / "held").failed == held["error"].notna().sum()
+
+    folder = tmp_path / "resumed"
+    run_plan(_plan(design=DESIGN.iloc[:2]), folder, executor="serial")
+    resumed = session.execute_and_read(_plan(), folder, execution)
+    assert reads == [folder]  # the folder held chunks from before: read back
+    pd.testing.assert_frame_equal(resumed, read_back, check_exact=True)
+    # Negative control: the comparison sees a single changed bit of a single value.
+    changed = held.copy()
+    changed.loc[0, "share_final_year"] = np.nextafter(changed.loc[0, "share_final_year"], 1.0)
+    assert result_hash(changed) != result_hash(read_back)
+    with pytest.raises(AssertionError):
+        pd.testing.assert_frame_equal(changed, read_back, check_exact=True)

@@ -270,14 +270,14 @@ def _event_timeline(
     index = {p.name: a for a, p in enumerate(spec.partners)}
     timed: list[TimedEvent] = []
     for event in spec.events:
-        partner_name: str | None = getattr(event, "partner", None)
+        partner_name: str | None = _field(event, "partner")
         partners: tuple[int, ...] = ()
         if partner_name == ALL:
             partners = tuple(range(len(spec.partners)))
         elif partner_name is not None:
             partners = (index[partner_name],)
         amount = _amount(event, pick)
-        phase = getattr(event, "phase", None)
+        phase = _field(event, "phase")
         if is_anchored(event):
             timed += [
                 TimedEvent(go_live[a] + event.offset_weeks, event.type, (a,), amount, phase)
@@ -297,10 +297,19 @@ def _amount(event: Any, pick: _Picker) -> float:
     """Return the event's size (its one amount field), or 0 for an event without one."""
     amount = 0.0
     for name in EVENT_AMOUNT_FIELDS:
-        size = getattr(event, name, None)
+        size = _field(event, name)
         if size is not None:
             amount = pick.number(f"events.{event.id}.{name}", size)
     return amount
+
+
+def _field(event: Any, name: str) -> Any:
+    """Return the event's field ``name``, or None when its type has no such field.
+
+    Looked up among the model's fields first: asking a pydantic model for an attribute it
+    lacks goes through its slow ``__getattr__``, thousands of times in a design's compiles.
+    """
+    return getattr(event, name) if name in type(event).model_fields else None
 
 
 def colocated_pair(councils: tuple[str, ...], pair: int) -> tuple[str, str]:

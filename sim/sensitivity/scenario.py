@@ -125,6 +125,20 @@ def factors_of(
     return narrow(factors, bounds or {})
 
 
+def analysis_pool(
+    execution: Execution, settings: SobolSettings | MorrisSettings | ShapleySettings
+) -> Executors:
+    """Return the workers of an analysis, to start with ``with``.
+
+    One pool for every stage: its workers start (and import the model) while the design is
+    drawn and planned, run the model, then estimate a Sobol analysis's outputs side by side;
+    for that they import the estimators as they start, while they would wait anyway, rather
+    than at the first estimate, after the runs.
+    """
+    imports = ("sim.sensitivity.analysis",) if isinstance(settings, SobolSettings) else ()
+    return Executors(execution, imports)
+
+
 def analyse(
     scenario: Scenario | str,
     factors: Sequence[Factor] | None,
@@ -157,9 +171,7 @@ def analyse(
     }
     options = execution or Execution()
     name = resolved.name
-    # One pool for every stage: its workers start (and import the model) while the design is
-    # drawn and planned, run the model, then estimate the outputs' indices side by side.
-    with Executors(options) as pool:
+    with analysis_pool(options, settings) as pool:
         evaluate = ScenarioEvaluator(resolved, options, out, progress, pool)
         if isinstance(settings, ShapleySettings):
             return shapley_analysis(

@@ -18,7 +18,7 @@ import logging
 import multiprocessing
 import os
 import signal
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future
 from concurrent.futures.process import ProcessPoolExecutor
 from typing import Any, Self
@@ -63,15 +63,20 @@ def start_worker(coordinator: int) -> None:
     bind_to_parent(coordinator)
 
 
-def warm_up() -> None:
+def warm_up(extra: Sequence[str] = ()) -> None:
     """Import what a chunk needs, so that a new worker is ready when the first chunk comes.
 
     Submitted to every worker as its pool starts: the workers import the model (pandas,
     pyarrow, numba, the scenario schemas; about a second) while the coordinator still writes
-    the manifest and cuts the first chunks.
+    the manifest and cuts the first chunks; then the modules ``extra`` names (what the pool
+    will run after the chunks), and they load the engine's compiled code
+    (:func:`sim.sweep.worker.warm_engine`).
     """
-    for module in ("sim.scenarios", "sim.sweep.worker"):
+    for module in ("sim.scenarios", "sim.sweep.worker", *extra):
         importlib.import_module(module)
+    from sim.sweep.worker import warm_engine  # imported just above
+
+    warm_engine()
 
 
 def default_workers() -> int:
@@ -94,10 +99,14 @@ class Executors:
         Chunks kept in flight: two per worker, so none waits for the next submission.
     label : str
         What the session record calls the executor (``"process x2"``).
+    imports : tuple of str
+        Modules a process pool's workers import as they start, beside the model's (what the
+        caller will run on them besides chunks).
     """
 
-    def __init__(self, execution: Execution) -> None:
+    def __init__(self, execution: Execution, imports: Sequence[str] = ()) -> None:
         self.execution = execution
+        self.imports = tuple(imports)
         self.workers = execution.workers
         self.executor: Executor = SerialExecutor()
         self.slots = 1
@@ -131,7 +140,7 @@ class Executors:
         )
         # A spawning pool starts a worker for each call submitted while none is idle.
         for _ in range(self.workers or 1):
-            self.executor.submit(warm_up)
+            self.executor.submit(warm_up, self.imports)
 
     def _start_dask(self, kind: str) -> None:
         client = self._local_cluster() if kind == "dask-local" else self._remote_cluster()

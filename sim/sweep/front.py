@@ -14,8 +14,7 @@ from sim.execution import Execution, ExecutionFields, execution_of
 from sim.sweep.executors import Executors
 from sim.sweep.plan import Keep, Plan, RunStatistics, make_plan
 from sim.sweep.progress import ProgressCallback
-from sim.sweep.results import read_results
-from sim.sweep.session import execute, progress_callback
+from sim.sweep.session import execute_and_read, progress_callback
 
 if TYPE_CHECKING:
     from sim.scenarios import Scenario
@@ -136,8 +135,7 @@ def _results(
 ) -> pd.DataFrame:
     """Run ``plan`` into ``out`` (or a temporary folder) and return its result table."""
     if out is not None:
-        execute(plan, out, execution, progress, pool=pool)
-        return read_results(out)
+        return execute_and_read(plan, out, execution, progress, pool=pool)
     if plan.keep == "trajectories":
         raise InputError(
             "sweep: keep='trajectories' stores partner x week rows on disk: give out= a folder "
@@ -146,5 +144,4 @@ def _results(
     # Without a folder the sweep still goes through the store (a temporary folder), so it
     # behaves exactly as a stored sweep does.
     with tempfile.TemporaryDirectory(prefix="sharesim-sweep-") as scratch:
-        execute(plan, Path(scratch) / "sweep", execution, progress, pool=pool)
-        return read_results(Path(scratch) / "sweep")
+        return execute_and_read(plan, Path(scratch) / "sweep", execution, progress, pool=pool)

@@ -209,23 +209,30 @@ class RunId:
     key: str
 
 
+KEY_BLOCK = 256
+"""Design rows whose run keys :func:`expected_runs` works out at a time."""
+
+
 def expected_runs(identity: Mapping[str, Any]) -> Iterator[RunId]:
     """Every run of an experiment, in order (scenario, row, replicate), from its identity.
 
-    Works from the manifest alone, so the status of a folder needs no scenario files.
+    Works from the manifest alone, so the status of a folder needs no scenario files. Keys
+    are worked out a block of rows at a time, as the runs are taken.
     """
     columns = identity["design"]["columns"]
     rows = identity["design"]["rows"]
     replicates = int(identity["replicates"])
     for s, scenario in enumerate(identity["scenarios"]):
-        keys = store.run_keys(
-            identity["model_version"],
-            scenario["name"],
-            scenario["content_hash"],
-            columns,
-            rows,
-            identity["seed"],
-            replicates,
-        )
-        for position, key in enumerate(keys):
-            yield RunId(s, position // replicates, position % replicates, key)
+        for first in range(0, len(rows), KEY_BLOCK):
+            keys = store.run_keys(
+                identity["model_version"],
+                scenario["name"],
+                scenario["content_hash"],
+                columns,
+                rows[first : first + KEY_BLOCK],
+                identity["seed"],
+                replicates,
+                first_row=first,
+            )
+            for position, key in enumerate(keys):
+                yield RunId(s, first + position // replicates, position % replicates, key)

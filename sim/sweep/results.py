@@ -72,12 +72,18 @@ class SweepStatus:
         return self.left == 0
 
 
-def status(out: Path | str, *, expected: Sequence[RunId] | None = None) -> SweepStatus:
+def status(
+    out: Path | str,
+    *,
+    expected: Sequence[RunId] | None = None,
+    committed: pd.DataFrame | None = None,
+) -> SweepStatus:
     """Return the status of the sweep in folder ``out`` (read only; works while a sweep runs).
 
-    ``expected`` is every run of the folder's experiment (:func:`expected_runs`), when the
-    caller has them already (the session that ran it); they are computed from the manifest
-    otherwise.
+    ``expected`` is every run of the folder's experiment (:func:`expected_runs`), and
+    ``committed`` the run key and error of every committed run (:func:`store.committed_runs`),
+    when the caller has them already (the session that ran it); they are read from the
+    folder otherwise.
 
     Raises
     ------
@@ -88,7 +94,9 @@ def status(out: Path | str, *, expected: Sequence[RunId] | None = None) -> Sweep
     manifest = _manifest(folder)
     identity = manifest["experiment"]
     runs = expected_runs(identity) if expected is None else expected
-    total, done, messages = _tally(runs, store.committed_runs(folder))
+    if committed is None:
+        committed = store.committed_runs(folder)
+    total, done, messages = _tally(runs, committed)
     failed = sum(messages.values())
     return SweepStatus(
         folder=folder,
@@ -156,7 +164,16 @@ def read_results(out: Path | str) -> pd.DataFrame:
     folder = Path(out)
     identity = _manifest(folder)["experiment"]
     keys = [run.key for run in expected_runs(identity)]
-    frame = store.read_runs(folder, keys)
+    return results_frame(identity, store.read_runs(folder, keys))
+
+
+def results_frame(identity: Mapping[str, Any], runs: pd.DataFrame) -> pd.DataFrame:
+    """Return the result table of an experiment (:func:`read_results`) from its committed runs.
+
+    ``runs`` is :func:`sim.store.read_runs` of the folder, or :func:`sim.store.runs_frame`
+    of its chunk tables held in memory, for the experiment's run keys.
+    """
+    frame = runs
     order = {s["name"]: i for i, s in enumerate(identity["scenarios"])}
     position = frame["scenario"].map(order).astype("int64")
     frame = frame.assign(_order=position).sort_values(["_order", "row", "replicate"], kind="stable")

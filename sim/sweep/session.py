@@ -18,13 +18,15 @@ import contextlib
 import dataclasses
 import math
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, Unpack
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from sim import durable, store
 from sim.errors import InputError, SweepError
@@ -33,7 +35,7 @@ from sim.provenance import environment
 from sim.sweep.executors import Executors
 from sim.sweep.plan import Plan, RunId, expected_runs
 from sim.sweep.progress import ProgressCallback, ProgressLine, SweepProgress
-from sim.sweep.results import SweepStatus, status
+from sim.sweep.results import SweepStatus, read_results, results_frame, status
 from sim.sweep.worker import ChunkOutput, ChunkTask, describe_error, failed_chunk, run_chunk
 
 MAX_CHUNK = 256
@@ -114,13 +116,44 @@ def execute(
     sweeps or prepares its design meanwhile; without it the session starts its own from
     ``execution``.
     """
-    folder = Path(out)
+    return _execute(plan, Path(out), execution, progress, retry_failed, pool, hold=False)[0]
+
+
+def execute_and_read(
+    plan: Plan,
+    out: Path | str,
+    execution: Execution,
+    progress: ProgressCallback | None = None,
+    pool: Executors | None = None,
+) -> pd.DataFrame:
+    """Run ``plan`` into ``out`` as :func:`execute` does; return its result table.
+
+    The table :func:`sim.sweep.read_results` reads from the folder. The session keeps each
+    chunk's table as it commits the chunk (while the workers run the next), so when it
+    computes every chunk of the folder, nothing is read back from the folder at the end.
+    """
+    _, session = _execute(plan, Path(out), execution, progress, False, pool, hold=True)
+    frame = session.results()
+    return read_results(out) if frame is None else frame
+
+
+def _execute(
+    plan: Plan,
+    folder: Path,
+    execution: Execution,
+    progress: ProgressCallback | None,
+    retry_failed: bool,
+    pool: Executors | None,
+    *,
+    hold: bool,
+) -> tuple[SweepStatus, _Session]:
+    """Run ``plan`` into ``folder``; its status, and the session (holding its chunks if asked)."""
     identity = plan.identity()
     # Everything that can refuse the sweep (a folder of someone else's, another experiment
     # in it, an unreachable scheduler) happens before the first byte is written.
     store.check_folder(folder)
     store.relation(folder, identity)
-    session = _Session(plan, identity, folder, retry_failed, progress)
+    session = _Session(plan, identity, folder, retry_failed, progress, hold)
     with contextlib.ExitStack() as stack:
         if pool is None and session.left:
             pool = stack.enter_context(Executors(execution))
@@ -131,15 +164,20 @@ def execute(
         store.remove_stale_temporaries(folder)
         session.reread()
         session.run(pool, execution.chunk_size)
-    return status(folder, expected=session.expected)
+    committed = session.committed()
+    return status(folder, expected=session.expected.all(), committed=committed), session
 
 
 def _manifest(
-    plan: Plan, identity: Mapping[str, Any], old: Mapping[str, Any] | None
+    plan: Plan, identity: Mapping[str, Any], old: Mapping[str, Any] | None, rows: str
 ) -> dict[str, Any]:
-    """Make the folder's manifest for this session: the old one's history, this experiment."""
+    """Make the folder's manifest for this session: the old one's history, this experiment.
+
+    ``rows`` is :func:`store.rows_json` of ``identity``.
+    """
+    digest = store.experiment_hash(identity, rows)
     previous = list(old.get("extended_from", [])) if old else []
-    if old and old["experiment_hash"] != store.experiment_hash(identity):
+    if old and old["experiment_hash"] != digest:
         previous.append(old["experiment_hash"])
     return {
         "format": store.FORMAT,
@@ -147,7 +185,7 @@ def _manifest(
         # A sweep's report files (sim.sweep.report) stay the sweep's from session to session.
         "files": sorted({*store.FILES, *_files(old)}),
         "name": plan.name,
-        "experiment_hash": store.experiment_hash(identity),
+        "experiment_hash": digest,
         "model_version": identity["model_version"],
         "created": old["created"] if old else durable.now(),
         "extended_from": previous,
@@ -172,7 +210,7 @@ def _files(old: Mapping[str, Any] | None) -> list[str]:
 def _chunks(
     plan: Plan,
     identity: Mapping[str, Any],
-    expected: Sequence[RunId],
+    expected: Iterable[RunId],
     done: set[str],
     size: int,
 ) -> Iterator[ChunkTask]:
@@ -276,6 +314,36 @@ class _Queue:
         return None if task is None else _Attempt(task)
 
 
+class _Expected:
+    """Every run of the experiment, in order, each worked out when first needed.
+
+    A fresh folder's session cuts its first chunks from the first runs and works out the
+    rest as it goes, instead of every run's key before the first chunk (about a second for
+    40,960 runs); :meth:`all` finishes the list.
+    """
+
+    def __init__(self, identity: Mapping[str, Any]) -> None:
+        self._source = expected_runs(identity)
+        self.known: list[RunId] = []
+
+    def __iter__(self) -> Iterator[RunId]:
+        """Yield every run, working out more as the known ones run out."""
+        taken = 0
+        while True:
+            while taken < len(self.known):
+                yield self.known[taken]
+                taken += 1
+            run = next(self._source, None)
+            if run is None:
+                return
+            self.known.append(run)
+
+    def all(self) -> list[RunId]:
+        """Return every run."""
+        self.known.extend(self._source)
+        return self.known
+
+
 # --- the session ----------------------------------------------------------------------------
 
 
@@ -289,12 +357,14 @@ class _Session:
         folder: Path,
         retry: bool,
         progress: ProgressCallback | None,
+        hold: bool = False,
     ) -> None:
         self.plan = plan
+        self.hold = hold
         self.identity = identity
         # Every run's key, computed once: the session needs them to read what is done and to
         # name its chunks.
-        self.expected = list(expected_runs(identity))
+        self.expected = _Expected(identity)
         self.folder = folder
         self.retry_failed = retry
         self.progress = progress
@@ -308,7 +378,7 @@ class _Session:
         self.done: set[str] = set()
         self.failed = 0
         if committed is not None and len(committed):
-            expected = pd.Index([run.key for run in self.expected])
+            expected = pd.Index([run.key for run in self.expected.all()])
             committed = committed[committed["run_key"].isin(expected)]
             ok = committed["error"].isna()
             chosen = committed["run_key"][ok] if self.retry_failed else committed["run_key"]
@@ -317,13 +387,30 @@ class _Session:
         self.resumed = len(self.done)
         self.tally = _Tally(self.resumed, self.failed)
         self.left = self.plan.total - self.resumed
+        # The chunks' tables, by file name, when asked to hold them and the folder has no
+        # chunk yet: then the session's chunks are all the folder's.
+        empty = committed is None or not len(committed)
+        self.held: dict[str, pa.Table] | None = {} if self.hold and empty else None
+
+    def committed(self) -> pd.DataFrame | None:
+        """Run key and error of every committed run, when the session holds every chunk."""
+        return None if self.held is None else store.committed_frame(_in_file_order(self.held))
+
+    def results(self) -> pd.DataFrame | None:
+        """Return the folder's result table (:func:`read_results`) if it holds every chunk."""
+        if self.held is None:
+            return None
+        keys = [run.key for run in self.expected.all()]
+        return results_frame(self.identity, store.runs_frame(_in_file_order(self.held), keys))
 
     def run(self, pool: Executors | None, chunk_size: int | None) -> None:
         """Compute every run not yet done, recording the session in the manifest."""
-        manifest = _manifest(self.plan, self.identity, store.read_manifest(self.folder))
+        # The design's rows are most of the manifest: encoded once for its hash and writes.
+        rows = store.rows_json(self.identity)
+        manifest = _manifest(self.plan, self.identity, store.read_manifest(self.folder), rows)
         self.log = durable.SessionLog(
             manifest,
-            lambda saved: store.write_manifest(self.folder, saved),
+            lambda saved: store.write_manifest(self.folder, saved, rows),
             failures=(SweepError,),
             closing=self._counts,
         )
@@ -372,6 +459,8 @@ class _Session:
             raise durable.OutputError(
                 f"{error}; finished chunks are saved: once it can be written, run again to resume"
             ) from error
+        if self.held is not None:
+            self.held[output.name] = pq.read_table(pa.BufferReader(output.runs))
         # One assignment, so an interrupt cannot leave the counts half updated.
         self.tally = self.tally.plus(output)
         self.committing = None
@@ -453,6 +542,11 @@ class _Session:
                 self._commit(failed_chunk(attempt.task, message))
         retry.clear()
         retry.extend(keep)
+
+
+def _in_file_order(held: Mapping[str, pa.Table]) -> pa.Table | None:
+    """Chunk tables by file name, concatenated as :mod:`sim.store` reads the files."""
+    return store.concatenated([held[name] for name in sorted(held)])
 
 
 def _after_failure(attempt: _Attempt, exc: Exception, retry: deque[_Attempt]) -> ChunkOutput | None:

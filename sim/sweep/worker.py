@@ -159,13 +159,12 @@ def _prepare(task: ChunkTask, scenario: Scenario, errors: dict[int, str]) -> lis
     A run whose inputs cannot be compiled is recorded in ``errors`` instead (a bad input fails
     its runs, not the chunk).
     """
-    values = dict(task.values)
+    given = {row: dict(zip(task.columns, values, strict=True)) for row, values in task.values}
     inputs = RunInputs(scenario, task.seed)
     members: list[_Member] = []
     for position, (row, replicate, key) in enumerate(task.runs):
-        given = dict(zip(task.columns, values[row], strict=True))
         try:
-            members.append(_Member(position, key, inputs.prepare(row, replicate, given)))
+            members.append(_Member(position, key, inputs.prepare(row, replicate, given[row])))
         except Exception as exc:
             errors[position] = describe_error(exc)
     return members
@@ -208,6 +207,26 @@ def _scenario(text: str, name: str) -> tuple[Scenario, str]:
 
     scenario = Scenario.from_toml(text, name)
     return scenario, scenario.content_hash()
+
+
+def warm_engine() -> None:
+    """Run the shipped replay twice, on its timeline and on a batched one, and forget it.
+
+    A new worker loads the engine's compiled code (numba's cache) at its first batch of each
+    kind, about a third of a second; done as the pool starts, while the coordinator still
+    plans, the first chunks do not wait for it. Results never depend on it.
+    """
+    from sim.engine import simulate, stack_parameters
+    from sim.scenarios import Scenario
+
+    compiled = Scenario.load("sentinel_replay").compile()
+    params = stack_parameters([compiled.parameters] * 2)
+    schedule = compiled.schedule
+    batched = type(schedule)(
+        **{f.name: np.stack([getattr(schedule, f.name)] * 2) for f in dataclasses.fields(schedule)}
+    )
+    for timeline in (schedule, batched):
+        summary_metrics(simulate(compiled.partnership, timeline, params, [0, 1]))
 
 
 def describe_error(exc: BaseException) -> str:
