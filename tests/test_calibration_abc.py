@@ -149,6 +149,10 @@ def test_blockwise_kernel_density_is_identical_to_the_whole_array(monkeypatch, b
     np.testing.assert_array_equal(
         kernel.log_density(points), _whole_array_log_density(kernel, points)
     )
+    # Again, with the box masses the first call worked out and kept.
+    np.testing.assert_array_equal(
+        kernel.log_density(points[::-1]), _whole_array_log_density(kernel, points[::-1])
+    )
 
 
 def test_local_covariance_kernel_density_integrates_to_one_and_matches_its_samples():
@@ -240,6 +244,29 @@ def test_mixture_pool_weighs_every_generation_against_every_proposal(kernel):
     expected = sample.acceptance * np.exp(-(log_q - log_q.min()))
     np.testing.assert_allclose(sample.weights, expected / expected.sum(), rtol=1e-9)
     assert set(sample.generation) > {populations[-1].generation}
+
+
+def test_pooled_weights_from_the_density_cache_equal_those_worked_out_afresh():
+    """A pool asks each proposal for its density at every generation's accepted rows; the
+    answers kept from earlier pools (the same rows, or fewer at a smaller epsilon) give the
+    weights, to the bit, that densities worked out anew give."""
+    settings = Settings(particles=300, generations=5, ess_fraction=1.0, floor=0.5, seed=4)
+    populations = abc_smc(toy_model, BOX, settings)
+
+    def fresh(epsilon: float) -> np.ndarray:
+        emptied = [replace(p, densities={}, epsilon=epsilon) for p in populations]
+        return pool(emptied).weights
+
+    last = populations[-1].epsilon
+    np.testing.assert_array_equal(pool(populations).weights, fresh(last))
+    np.testing.assert_array_equal(pool(populations).weights, fresh(last))  # all from the cache
+    smaller = [replace(p, epsilon=last / 2) for p in populations]  # caches shared, fewer rows
+    np.testing.assert_array_equal(pool(smaller).weights, fresh(last / 2))
+    # The control: the weights do come from the cache, so a wrong entry in it shows.
+    proposer = populations[1]
+    rows, values = proposer.densities[populations[2].generation]
+    proposer.densities[populations[2].generation] = (rows, values + 1.0)
+    assert not np.array_equal(pool(populations).weights, fresh(last))
 
 
 def test_a_generation_that_met_nothing_leaves_epsilon_where_it_was():

@@ -270,8 +270,14 @@ def _cached_density(proposer: Population, drawn: Population, rows: NDArray[np.in
     """
     assert proposer.proposal is not None
     cached = proposer.densities.get(drawn.generation)
-    if cached is not None and np.isin(rows, cached[0]).all():
-        return cached[1][np.searchsorted(cached[0], rows)]
+    if cached is not None:
+        known, values = cached
+        # Once epsilon stays at its floor the same rows are asked for every generation: a
+        # pool of g generations asks g * g times, so the common case must be cheap.
+        if len(known) == len(rows) and np.array_equal(known, rows):
+            return values
+        if np.isin(rows, known).all():
+            return values[np.searchsorted(known, rows)]
     values = _log_density(proposer.proposal, drawn.particles[rows])
     proposer.densities[drawn.generation] = (rows, values)
     return values

@@ -46,6 +46,7 @@ Applications in Genetics and Molecular Biology 12(1), 87-107. doi:10.1515/sagmb-
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -145,6 +146,16 @@ class Kernel:
         b = (self.box.high - self.centres) / self.scale
         return a, b
 
+    @cached_property
+    def _log_mass(self) -> FloatArray:
+        """Log of each truncated normal's mass inside the box (m, d), per centre and dimension.
+
+        Worked out once per kernel: a calibration asks each generation's kernel for its
+        density at the points of every later generation.
+        """
+        a, b = self._limits()
+        return _log_normal_mass(a, b)
+
     def sample(self, rng: np.random.Generator, n: int) -> FloatArray:
         """Draw ``n`` points (n, d) from the kernel.
 
@@ -174,9 +185,7 @@ class Kernel:
         :data:`BLOCK_ELEMENTS` float64 values per temporary array, whatever the number of
         points and centres; every point's value is computed exactly as it would be alone.
         """
-        a, b = self._limits()
-        # log of each truncated normal's mass inside the box, per centre and dimension
-        log_mass = _log_normal_mass(a, b)  # (m, d)
+        log_mass = self._log_mass
         log_weights = np.log(self.weights)
         coordinate = np.broadcast_to(np.asarray(self.coordinate, float), self.scale.shape)
         log_alone = np.log(np.where(coordinate > 0, coordinate, 1.0)) - np.log(
