@@ -269,6 +269,34 @@ def test_pooled_weights_from_the_density_cache_equal_those_worked_out_afresh():
     assert not np.array_equal(pool(populations).weights, fresh(last))
 
 
+def test_densities_only_where_a_particle_can_be_accepted_change_nothing(monkeypatch):
+    """A generation works out its proposal density only at particles with a replicate
+    within the previous epsilon; its epsilon and weights are those of the density at every
+    particle, to the bit."""
+    settings = Settings(particles=300, generations=5, ess_fraction=1.0, floor=0.5, seed=6)
+    asked: list[float] = []
+    reachable = abc._reachable
+
+    def counted(distances, upper):
+        needed = reachable(distances, upper)
+        asked.append(float(needed.mean()))
+        return needed
+
+    monkeypatch.setattr(abc, "_reachable", counted)
+    lean = abc_smc(toy_model, BOX, settings)
+    assert min(asked) < 1.0, "some particles were left out"
+    monkeypatch.setattr(abc, "_reachable", lambda d, upper: np.ones(len(d), dtype=bool))
+    full = abc_smc(toy_model, BOX, settings)
+    for a, b in zip(lean, full, strict=True):
+        assert a.epsilon == b.epsilon
+        np.testing.assert_array_equal(a.weights, b.weights)
+    # The control: leaving out particles that can be accepted does show.
+    monkeypatch.setattr(abc, "_reachable", lambda d, upper: np.arange(len(d)) % 2 == 0)
+    with np.errstate(invalid="ignore"):
+        broken = abc_smc(toy_model, BOX, settings)
+    assert any(not np.array_equal(a.weights, b.weights) for a, b in zip(broken, full, strict=False))
+
+
 def test_a_generation_that_met_nothing_leaves_epsilon_where_it_was():
     settings = Settings(particles=50, generations=3, ess_fraction=1.0, floor=1.0, seed=1)
     rng = np.random.default_rng(0)

@@ -458,12 +458,34 @@ def next_population(
         raise ValueError(
             f"simulate returned shape {distances.shape} for {len(particles)} particles"
         )
-    # In blocks of points: the density of a point does not depend on the others, and a
-    # whole generation at once would hold points x centres x dimensions floats.
-    log_proposal = _log_density(kernel, particles)
+    log_proposal = _proposal_density(kernel, particles, _reachable(distances, previous.epsilon))
     epsilon = choose_epsilon(particles, distances, log_proposal, box, previous, settings)
     weights = weigh(particles, distances, epsilon, log_proposal, box)
     return Population(generation, epsilon, particles, distances, weights, kernel)
+
+
+def _reachable(distances: FloatArray, upper: float) -> NDArray[np.bool_]:
+    """Return the particles a generation can accept: a replicate within ``upper``.
+
+    ``upper`` is the largest epsilon the generation may choose, the previous generation's.
+    """
+    return np.any(distances <= upper, axis=1)
+
+
+def _proposal_density(
+    kernel: Proposal, particles: FloatArray, needed: NDArray[np.bool_]
+) -> FloatArray:
+    """Return the kernel's log density at the ``needed`` particles, NaN at the others.
+
+    Only a particle with positive acceptance is ever weighed, and at the tolerance floor
+    that is a few in thousands: the rest would cost points x centres x dimensions for
+    nothing. In blocks of points: the density of a point does not depend on the others, and
+    a whole generation at once would hold points x centres x dimensions floats.
+    """
+    log_proposal = np.full(len(particles), np.nan)
+    if np.any(needed):
+        log_proposal[needed] = _log_density(kernel, particles[needed])
+    return log_proposal
 
 
 def with_proposals(
