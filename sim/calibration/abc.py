@@ -445,13 +445,20 @@ def first_population(
 
 
 def next_population(
-    done: Sequence[Population], simulate: Simulate, settings: Settings, box: Box
+    done: Sequence[Population],
+    simulate: Simulate,
+    settings: Settings,
+    box: Box,
+    pooled: Sample | None = None,
 ) -> Population:
-    """Propose (around the pooled posterior so far), simulate and weigh one generation."""
+    """Propose (around the pooled posterior so far), simulate and weigh one generation.
+
+    ``pooled`` is ``pool(done)`` when the caller has it already.
+    """
     previous = done[-1]
     generation = previous.generation + 1
     rng = abc_generation_rng(settings.seed, generation)
-    kernel = perturbation(pool(done), box, settings)
+    kernel = perturbation(pooled if pooled is not None else pool(done), box, settings)
     particles = kernel.sample(rng, settings.particles)
     distances = np.asarray(simulate(generation, particles), dtype=float)
     if distances.ndim != 2 or distances.shape[0] != len(particles):
@@ -522,12 +529,15 @@ def _blocks(points: FloatArray) -> int:
     return max(1, -(-len(points) // DENSITY_BLOCK))
 
 
-def finished(populations: Sequence[Population], settings: Settings) -> bool:
+def finished(
+    populations: Sequence[Population], settings: Settings, pooled: Sample | None = None
+) -> bool:
     """Whether to stop.
 
     Stop when the generation budget is spent, or when at least one generation was proposed
     around a previous one (generation 0 is prior draws) and the pooled sample at the floor
     has an effective sample size of at least ``ess_fraction`` of a generation's particles.
+    ``pooled`` is ``pool(populations)`` when the caller has it already.
     """
     if len(populations) >= settings.generations:
         return True
@@ -535,7 +545,8 @@ def finished(populations: Sequence[Population], settings: Settings) -> bool:
     return (
         last.generation > 0
         and last.epsilon <= settings.floor
-        and pool(populations).ess >= settings.ess_fraction * settings.particles
+        and (pooled if pooled is not None else pool(populations)).ess
+        >= settings.ess_fraction * settings.particles
     )
 
 
@@ -574,8 +585,12 @@ def abc_smc(
         populations.append(first)
         if on_population is not None:
             on_population(first)
-    while not finished(populations, settings):
-        population = next_population(populations, simulate, settings, box)
+    while len(populations) < settings.generations:
+        # One pool a generation: whether to stop and, if not, what to propose around.
+        pooled = pool(populations)
+        if finished(populations, settings, pooled):
+            break
+        population = next_population(populations, simulate, settings, box, pooled)
         populations.append(population)
         if on_population is not None:
             on_population(population)
