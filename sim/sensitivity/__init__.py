@@ -20,7 +20,13 @@ re-exported here), ``scenario`` (a scenario's runs on the sweep runner),
 """
 
 from sim.execution import Execution
-from sim.sensitivity.analysis import Evaluator, morris_analysis, select_outputs, sobol_analysis
+from sim.sensitivity.analysis import (
+    Evaluator,
+    Subject,
+    morris_analysis,
+    select_outputs,
+    sobol_analysis,
+)
 from sim.sensitivity.factors import (
     ASSIGNMENTS,
     SCENARIO_INPUT_CATEGORY,
@@ -64,6 +70,7 @@ __all__ = [
     "SensitivityResult",
     "ShapleySettings",
     "SobolSettings",
+    "Subject",
     "input_category",
     "morris",
     "morris_analysis",

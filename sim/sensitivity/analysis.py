@@ -13,7 +13,7 @@ from __future__ import annotations
 import fnmatch
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
@@ -72,6 +72,32 @@ class Mapper(Protocol):
     def map(self, fn: Callable[..., Any], /, *iterables: Iterable[Any]) -> Iterator[Any]:
         """Return ``fn`` applied to each tuple of arguments, in order."""
         ...
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What an analysis is of: its name, the outputs it has and where it comes from.
+
+    Attributes
+    ----------
+    name : str
+        Names it in tables and the brief.
+    outputs : tuple of str, optional
+        The outputs it has, to check an analysis's outputs before anything runs; when
+        omitted, the outputs asked for are taken as they are.
+    provenance : mapping
+        Stored with the result (scenario hash, ...).
+    """
+
+    name: str = "model"
+    outputs: tuple[str, ...] | None = None
+    provenance: Mapping[str, object] = field(default_factory=dict)
+
+    def chosen(self, patterns: Sequence[str]) -> tuple[str, ...]:
+        """Return the outputs ``patterns`` name (:func:`select_outputs`, when they are known)."""
+        if self.outputs is None:
+            return tuple(patterns)
+        return select_outputs(patterns, self.outputs)
 
 
 # --- factors, outputs, design ------------------------------------------------------------
@@ -341,23 +367,16 @@ def _sobol_tables(
     )
 
 
-def _outputs_for(
-    settings_outputs: Sequence[str], available: Sequence[str] | None
-) -> tuple[str, ...]:
-    if available is None:
-        return tuple(settings_outputs)
-    return select_outputs(settings_outputs, available)
-
-
-def _evaluate(
-    plan: _Plan,
+def evaluated(
+    design: pd.DataFrame,
     evaluate: Evaluator,
     replicates: int,
     seed: int,
     outputs: Sequence[str],
 ) -> tuple[pd.DataFrame, dict[str, FloatArray], dict[str, Noise]]:
-    runs = evaluate(plan.design, replicates=replicates, seed=seed)
-    matrices = run_matrices(runs, len(plan.design), replicates, outputs)
+    """Run ``design``; return its runs (by row and replicate), output matrices and noise."""
+    runs = evaluate(design, replicates=replicates, seed=seed)
+    matrices = run_matrices(runs, len(design), replicates, outputs)
     noise = {name: replicate_noise(values) for name, values in matrices.items()}
     kept = runs.sort_values(["row", "replicate"], kind="stable")[["row", "replicate", *outputs]]
     return kept.reset_index(drop=True), matrices, noise
@@ -369,9 +388,7 @@ def sobol_analysis(
     settings: SobolSettings,
     *,
     seed: int,
-    subject: str = "model",
-    available_outputs: Sequence[str] | None = None,
-    provenance: Mapping[str, object] | None = None,
+    subject: Subject | None = None,
     executor: Mapper | None = None,
 ) -> SensitivityResult:
     """Sobol indices of any model given as an :class:`Evaluator`.
@@ -387,17 +404,16 @@ def sobol_analysis(
         Sample size, replicates, level, outputs, bootstrap.
     seed : int
         Seeds the design's scrambling, every run (through the evaluator) and the bootstrap.
-    subject : str
-        Name of what is analysed, for tables and the brief.
-    available_outputs : sequence of str, optional
-        Outputs the model has, to check ``settings.outputs`` before anything runs.
-    provenance : mapping, optional
-        Stored with the result (scenario hash, ...).
+    subject : Subject, optional
+        What is analysed: its name, the outputs it has (``settings.outputs`` are checked
+        against them before anything runs) and its provenance; a ``"model"`` with any
+        outputs when omitted.
     executor : Mapper, optional
         Where the outputs' bootstrap estimates run, one output a call (an Executor, or the
         workers that ran the model); in this process when omitted. The result is the same.
     """
-    outputs = _outputs_for(settings.outputs, available_outputs)
+    subject = subject or Subject()
+    outputs = subject.chosen(settings.outputs)
     plan = _plan(
         factors,
         settings.level,
@@ -406,7 +422,7 @@ def sobol_analysis(
         ),
     )
     _check_sobol_layout(plan, settings.second_order)
-    runs, matrices, noise = _evaluate(plan, evaluate, settings.replicates, seed, outputs)
+    runs, matrices, noise = evaluated(plan.design, evaluate, settings.replicates, seed, outputs)
     names = list(matrices)
     means = [matrices[name].mean(axis=1) for name in names]
     noises = [_mean_noise(matrices[name]) for name in names]
@@ -430,9 +446,7 @@ def sobol_analysis(
         convergence.append(conv)
     return SensitivityResult(
         method="sobol",
-        **common_fields(
-            subject, settings, seed, outputs, plan.factors, plan.design, runs, provenance
-        ),
+        **common_fields(subject, settings, seed, outputs, plan.factors, plan.design, runs),
         noise=noise_frame(noise, flags),
         indices=pd.concat(indices, ignore_index=True),
         second_order=(
@@ -450,25 +464,24 @@ def _mean_noise(values: FloatArray) -> FloatArray | None:
 
 
 def common_fields(
-    subject: str,
+    subject: Subject,
     settings: SobolSettings | MorrisSettings | ShapleySettings,
     seed: int,
     outputs: Sequence[str],
     factors: Sequence[Factor],
     design: pd.DataFrame,
     runs: pd.DataFrame,
-    provenance: Mapping[str, object] | None,
 ) -> dict[str, Any]:
     """Return the fields every analysis result has, whatever its method."""
     return {
-        "subject": subject,
+        "subject": subject.name,
         "level": settings.level,
         "seed": seed,
         "settings": {**asdict(settings), "outputs": list(outputs)},
         "factors": _factors_frame(factors),
         "design": design,
         "runs": runs,
-        "provenance": dict(provenance or {}),
+        "provenance": dict(subject.provenance),
     }
 
 
@@ -481,9 +494,7 @@ def morris_analysis(
     settings: MorrisSettings,
     *,
     seed: int,
-    subject: str = "model",
-    available_outputs: Sequence[str] | None = None,
-    provenance: Mapping[str, object] | None = None,
+    subject: Subject | None = None,
 ) -> SensitivityResult:
     """Morris elementary-effects screening of any model given as an :class:`Evaluator`.
 
@@ -492,7 +503,8 @@ def morris_analysis(
     whole range (to first order), in the output's own units (Morris 1991; Campolongo, Cariboni
     and Saltelli 2007, doi:10.1016/j.envsoft.2006.10.004).
     """
-    outputs = _outputs_for(settings.outputs, available_outputs)
+    subject = subject or Subject()
+    outputs = subject.chosen(settings.outputs)
     plan = _plan(
         factors,
         settings.level,
@@ -500,7 +512,7 @@ def morris_analysis(
             bounds, settings.trajectories, seed=seed, levels=settings.levels, groups=groups
         ),
     )
-    runs, matrices, noise = _evaluate(plan, evaluate, settings.replicates, seed, outputs)
+    runs, matrices, noise = evaluated(plan.design, evaluate, settings.replicates, seed, outputs)
     delta = settings.levels / (2.0 * (settings.levels - 1))
     tables: list[pd.DataFrame] = []
     flags: dict[str, tuple[bool, bool]] = {}
@@ -542,9 +554,7 @@ def morris_analysis(
         flags[name] = (constant, bool(not frame["distinguishable"].any()) and not constant)
     return SensitivityResult(
         method="morris",
-        **common_fields(
-            subject, settings, seed, outputs, plan.factors, plan.design, runs, provenance
-        ),
+        **common_fields(subject, settings, seed, outputs, plan.factors, plan.design, runs),
         noise=noise_frame(noise, flags),
         morris=pd.concat(tables, ignore_index=True),
     )

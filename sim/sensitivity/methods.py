@@ -8,7 +8,6 @@ run starts, with one line naming the problem.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -68,7 +67,7 @@ class SobolSettings:
         """Check every setting, so a bad analysis fails before any run starts."""
         _power_of_two("n", self.n, 16)
         _power_of_two("convergence_from", self.convergence_from, 8)
-        _common_checks(self.replicates, self.level, self.outputs, self.bootstrap, self.confidence)
+        _common_checks(self)
 
 
 @dataclass(frozen=True)
@@ -99,7 +98,7 @@ class MorrisSettings:
             raise SensitivityError(f"trajectories must be at least 4, got {self.trajectories}")
         if self.levels < 4 or self.levels % 2:
             raise SensitivityError(f"levels must be an even number >= 4, got {self.levels}")
-        _common_checks(self.replicates, self.level, self.outputs, self.bootstrap, self.confidence)
+        _common_checks(self)
 
 
 @dataclass(frozen=True)
@@ -155,7 +154,7 @@ class ShapleySettings:
             raise SensitivityError(
                 f"assignments must be a non-empty list of distinct names, got {self.assignments}"
             )
-        _common_checks(self.replicates, "category", self.outputs, self.bootstrap, self.confidence)
+        _common_checks(self)
 
 
 def _power_of_two(name: str, value: int, smallest: int) -> None:
@@ -168,16 +167,17 @@ def _power_of_two(name: str, value: int, smallest: int) -> None:
         raise SensitivityError(f"{name} must be a power of two >= {smallest}, got {value!r}")
 
 
-def _common_checks(
-    replicates: int, level: str, outputs: Sequence[str], bootstrap: int, confidence: float
-) -> None:
-    if replicates < 1:
-        raise SensitivityError(f"replicates must be at least 1, got {replicates}")
-    if level not in ("category", "parameter"):
-        raise SensitivityError(f"level must be 'category' or 'parameter', got {level!r}")
-    if not outputs or isinstance(outputs, str):
+def _common_checks(settings: SobolSettings | MorrisSettings | ShapleySettings) -> None:
+    """Check the settings every method has: replicates, level, outputs and the intervals."""
+    if settings.replicates < 1:
+        raise SensitivityError(f"replicates must be at least 1, got {settings.replicates}")
+    if settings.level not in ("category", "parameter"):
+        raise SensitivityError(f"level must be 'category' or 'parameter', got {settings.level!r}")
+    if not settings.outputs or isinstance(settings.outputs, str):
         raise SensitivityError("outputs must be a non-empty list of output names")
-    if bootstrap < 100:
-        raise SensitivityError(f"bootstrap must be at least 100 resamples, got {bootstrap}")
-    if not 0.5 < confidence < 1.0:
-        raise SensitivityError(f"confidence must be in (0.5, 1), got {confidence}")
+    if settings.bootstrap < 100:
+        raise SensitivityError(
+            f"bootstrap must be at least 100 resamples, got {settings.bootstrap}"
+        )
+    if not 0.5 < settings.confidence < 1.0:
+        raise SensitivityError(f"confidence must be in (0.5, 1), got {settings.confidence}")

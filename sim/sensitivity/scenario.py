@@ -17,7 +17,7 @@ from sim.engine import Trajectory
 from sim.execution import Execution
 from sim.metrics import summary_metrics
 from sim.scenarios import Scenario
-from sim.sensitivity.analysis import morris_analysis, sobol_analysis
+from sim.sensitivity.analysis import Subject, morris_analysis, sobol_analysis
 from sim.sensitivity.factors import Factor, Level, narrow, scenario_factors
 from sim.sensitivity.methods import (
     DEFAULT_OUTPUTS,
@@ -53,6 +53,19 @@ def scenario_outputs(scenario: Scenario) -> tuple[str, ...]:
         views=np.zeros((0, a, a)),
     )
     return tuple(summary_metrics(empty_batch).columns)
+
+
+def scenario_subject(scenario: Scenario) -> Subject:
+    """Return ``scenario`` as the subject of an analysis: its name, outputs and provenance."""
+    return Subject(
+        scenario.name,
+        scenario_outputs(scenario),
+        {
+            "scenario": scenario.name,
+            "scenario_hash": scenario.content_hash(),
+            "partners": list(scenario.partner_names),
+        },
+    )
 
 
 @dataclass(frozen=True)
@@ -163,47 +176,19 @@ def analyse(
     """
     resolved = Scenario.of(scenario)
     chosen = factors_of(resolved) if factors is None else tuple(factors)
-    outputs = scenario_outputs(resolved)
-    provenance = {
-        "scenario": resolved.name,
-        "scenario_hash": resolved.content_hash(),
-        "partners": list(resolved.partner_names),
-    }
+    subject = scenario_subject(resolved)
     options = execution or Execution()
-    name = resolved.name
     with analysis_pool(options, settings) as pool:
         evaluate = ScenarioEvaluator(resolved, options, out, progress, pool)
         if isinstance(settings, ShapleySettings):
             return shapley_analysis(
-                chosen,
-                evaluate,
-                settings,
-                seed=seed,
-                posterior=resolved.posterior,
-                subject=name,
-                available_outputs=outputs,
-                provenance=provenance,
+                chosen, evaluate, settings, seed=seed, posterior=resolved.posterior, subject=subject
             )
         if isinstance(settings, SobolSettings):
             return sobol_analysis(
-                chosen,
-                evaluate,
-                settings,
-                seed=seed,
-                subject=name,
-                available_outputs=outputs,
-                provenance=provenance,
-                executor=pool,
+                chosen, evaluate, settings, seed=seed, subject=subject, executor=pool
             )
-        return morris_analysis(
-            chosen,
-            evaluate,
-            settings,
-            seed=seed,
-            subject=name,
-            available_outputs=outputs,
-            provenance=provenance,
-        )
+        return morris_analysis(chosen, evaluate, settings, seed=seed, subject=subject)
 
 
 def sobol(

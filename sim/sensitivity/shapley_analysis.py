@@ -22,15 +22,15 @@ from sim.parameter import CATEGORIES
 from sim.seeds import bootstrap_rng
 from sim.sensitivity.analysis import (
     Evaluator,
+    Subject,
     common_fields,
+    evaluated,
     interval_table,
     noise_frame,
     rank_by,
-    run_matrices,
-    select_outputs,
 )
 from sim.sensitivity.dependence import JointInputs, fit_posterior, independent
-from sim.sensitivity.estimators import leading_share, replicate_noise
+from sim.sensitivity.estimators import leading_share
 from sim.sensitivity.factors import Factor, assign
 from sim.sensitivity.methods import SensitivityError, ShapleySettings
 from sim.sensitivity.result import COMPARISON_COLUMNS, SHAPLEY_COLUMNS, SensitivityResult
@@ -141,9 +141,7 @@ def shapley_analysis(
     *,
     seed: int,
     posterior: Posterior | None = None,
-    subject: str = "model",
-    available_outputs: Sequence[str] | None = None,
-    provenance: Mapping[str, object] | None = None,
+    subject: Subject | None = None,
 ) -> SensitivityResult:
     """Shapley effects of the factors' categories, under each assignment, of any model.
 
@@ -161,14 +159,11 @@ def shapley_analysis(
     posterior : Posterior, optional
         Its inputs among the factors are drawn jointly from a copula fitted to it
         (:func:`sim.sensitivity.dependence.fit_posterior`); the others independently.
-    subject, available_outputs, provenance
+    subject : Subject, optional
         As for :func:`sim.sensitivity.analysis.sobol_analysis`.
     """
-    outputs = (
-        tuple(settings.outputs)
-        if available_outputs is None
-        else select_outputs(settings.outputs, available_outputs)
-    )
+    subject = subject or Subject()
+    outputs = subject.chosen(settings.outputs)
     factors = tuple(factors)
     joint = joint_inputs(factors, posterior)
     assigned = {name: assign(factors, name) for name in settings.assignments}
@@ -177,8 +172,7 @@ def shapley_analysis(
     lows = np.array([f.low for f in factors])
     highs = np.array([f.high for f in factors])
     design = pd.DataFrame(np.clip(shared.values, lows, highs), columns=list(joint.names))
-    runs = evaluate(design, replicates=settings.replicates, seed=seed)
-    matrices = run_matrices(runs, len(design), settings.replicates, outputs)
+    runs, matrices, noise = evaluated(design, evaluate, settings.replicates, seed, outputs)
     effects, comparisons, flags = [], [], {}
     for output, values in matrices.items():
         resampling = joint_resampling(
@@ -206,11 +200,7 @@ def shapley_analysis(
             comparisons.append(_comparisons(output, name, groups_of(assigned[name]), estimate))
         first = estimates[settings.assignments[0]]
         flags[output] = (first.constant, first.noise_dominated)
-    noise = {output: replicate_noise(values) for output, values in matrices.items()}
-    kept = runs.sort_values(["row", "replicate"], kind="stable")[["row", "replicate", *outputs]]
-    fields = common_fields(
-        subject, settings, seed, outputs, factors, design, kept.reset_index(drop=True), provenance
-    )
+    fields = common_fields(subject, settings, seed, outputs, factors, design, runs)
     fields["settings"] = {
         **fields["settings"],
         "assignment_rows": {name: layout.rows for name, layout in layouts.items()},
