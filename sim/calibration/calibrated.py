@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.calibration.joint import meets
 from sim.calibration.result import Calibration
 from sim.calibration.text import fmt
 from sim.params import PARAMETERS
@@ -46,6 +47,16 @@ def _outward(value: float, up: bool, digits: int = 4) -> float:
     return rounded
 
 
+def _joint_rate(runs: pd.DataFrame, result: Calibration) -> str:
+    """Return the share of ``runs`` meeting every target, with its standard error, as text."""
+    if runs.empty:
+        return "no runs"
+    met = meets(runs, result.problem.targets).all(axis=1).to_numpy(dtype=float)
+    share = float(met.mean())
+    error = math.sqrt(share * (1 - share) / len(met))
+    return f"{share:.1%} +/- {error:.1%} of {len(met)} runs"
+
+
 def posterior_file_name(result: Calibration) -> str:
     """Name the calibrated scenario's posterior table after the scenario."""
     return f"{calibrated_name(result.problem.scenario.name)}.posterior.csv"
@@ -79,9 +90,9 @@ def calibrated_scenario(
     together, so the posterior's correlations are kept. Each calibrated parameter is also
     restated as a range, the support of its posterior (what sweeps and sensitivity analysis
     vary it over when they set it), with
-    the point estimate (the posterior's central accepted parameter set) as default (what a
-    run uses with ``--no-posterior``, and the dashboard's live run), provenance ``inferred``
-    and the calibration as source.
+    the point estimate (the posterior's best-fitting accepted set,
+    :mod:`sim.calibration.best_fit`) as default (what a run uses with ``--no-posterior``,
+    and the dashboard's live run), provenance ``inferred`` and the calibration as source.
     """
     problem = result.problem
     identification = result.identification()
@@ -104,6 +115,8 @@ def calibrated_scenario(
         f"ESS {result.final.ess:.0f}"
     )
     not_identified = identification.index[identification["verdict"] == "not identified"]
+    point_fit = _joint_rate(result.point, result)
+    default_fit = _joint_rate(result.defaults, result)
     comment = "\n".join(
         [
             f"{calibrated_name(problem.scenario.name)}: {problem.scenario.name} calibrated to "
@@ -114,8 +127,11 @@ def calibrated_scenario(
             f"the joint posterior in {posterior_file_name(result)}: the calibrated parameters",
             "with the nuisance inputs the set was accepted with, correlations kept. Each",
             "calibrated parameter is also a range (its posterior's support, what sweeps vary it",
-            "over) whose default is one accepted posterior parameter set (the one nearest the",
-            "marginal medians): what a run uses with --no-posterior.",
+            "over) whose default is the best-fitting accepted posterior set (the one that met",
+            "every target at once most often, chosen by successive halving over replicates):",
+            "what a run uses with --no-posterior. On fresh seeds it meets every target at once",
+            f"in {point_fit}, against {default_fit} at the defaults of",
+            f"{problem.scenario.name}.",
             f"Targets hash {problem.targets.content_hash()[:12]}, scenario hash "
             f"{problem.scenario.content_hash()[:12]},",
             f"{summary}.",
@@ -138,7 +154,8 @@ def calibrated_scenario(
             "provenance": "inferred",
             "source": (
                 f"Calibration to {problem.targets.name} (seed {settings.seed}): range the "
-                f"posterior's support, default the central accepted parameter set; "
+                f"posterior's support, default the best-fitting posterior set (every target "
+                f"met at once in {point_fit}); "
                 f"{row['verdict']} (90% interval {fmt(row['posterior_q05'])} to "
                 f"{fmt(row['posterior_q95'])}, interval ratio {row['interval_ratio']:.2f})"
             ),
