@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.calibration.joint import meets
+from sim.calibration.joint import ALL_TARGETS, joint_gain, pass_rates
 from sim.calibration.result import Calibration
-from sim.calibration.text import fmt
+from sim.calibration.text import fmt, percent
 from sim.params import PARAMETERS
 from sim.scenarios.toml import extension_toml
 
@@ -47,14 +47,20 @@ def _outward(value: float, up: bool, digits: int = 4) -> float:
     return rounded
 
 
-def _joint_rate(runs: pd.DataFrame, result: Calibration) -> str:
-    """Return the share of ``runs`` meeting every target, with its standard error, as text."""
-    if runs.empty:
-        return "no runs"
-    met = meets(runs, result.problem.targets).all(axis=1).to_numpy(dtype=float)
-    share = float(met.mean())
-    error = math.sqrt(share * (1 - share) / len(met))
-    return f"{share:.1%} +/- {error:.1%} of {len(met)} runs"
+def _joint_rates(result: Calibration) -> dict[str, str]:
+    """Return the point estimate's and the defaults' joint rates, with errors, as text.
+
+    The numbers of the report's joint fit (:func:`sim.calibration.joint.joint_gain`).
+    """
+    rates = pass_rates(result).loc[ALL_TARGETS]
+    gain = joint_gain(result)
+    runs = {"point": len(result.point), "defaults": len(result.defaults)}
+    return {
+        source: f"{percent(rates[source])} +/- {percent(gain[f'error_{source}'])} of {count:,} runs"
+        if count
+        else "no runs"
+        for source, count in runs.items()
+    }
 
 
 def posterior_file_name(result: Calibration) -> str:
@@ -115,8 +121,8 @@ def calibrated_scenario(
         f"ESS {result.final.ess:.0f}"
     )
     not_identified = identification.index[identification["verdict"] == "not identified"]
-    point_fit = _joint_rate(result.point, result)
-    default_fit = _joint_rate(result.defaults, result)
+    joint = _joint_rates(result)
+    point_fit, default_fit = joint["point"], joint["defaults"]
     comment = "\n".join(
         [
             f"{calibrated_name(problem.scenario.name)}: {problem.scenario.name} calibrated to "

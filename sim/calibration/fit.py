@@ -63,7 +63,7 @@ from sim.calibration.abc import (
     first_population,
     pool,
 )
-from sim.calibration.best_fit import BEST_FIT_STAGE, best_fit, chosen_set
+from sim.calibration.best_fit import best_fit, chosen_set, round_seed
 from sim.calibration.folder import KIND, RECORD_FILES, check_folder
 from sim.calibration.problem import Problem, generation_design, prepare
 from sim.calibration.result import Calibration, joint_sample
@@ -478,7 +478,7 @@ def _write_results(result: Calibration, folder: Path, manifest: dict[str, Any]) 
             },
             "predictive": stage_seed(settings.seed, PREDICTIVE_STAGE),
             "best_fit": {
-                str(r): stage_seed(settings.seed, BEST_FIT_STAGE + r)
+                str(r): round_seed(settings.seed, r)
                 for r in range(int(result.selection["round"].max()) + 1)
             },
             "point_estimate": stage_seed(settings.seed, POINT_STAGE),

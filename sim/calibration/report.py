@@ -14,7 +14,7 @@ from sim.calibration.findings import FIRM_FROM, Findings
 from sim.calibration.joint import ALL_TARGETS, UNINFORMATIVE_ABOVE
 from sim.calibration.precision import FEWEST_KEPT, LEARNT_BELOW
 from sim.calibration.result import WEAKLY_BELOW, Calibration
-from sim.calibration.text import fmt, interval, table
+from sim.calibration.text import fmt, interval, percent, table
 
 RELIABLE_ESS = 100
 """Posterior effective sample size below which the report warns that intervals are rough."""
@@ -276,7 +276,7 @@ def _joint_lines(result: Calibration, findings: Findings) -> list[str]:
     joint = rates.loc[ALL_TARGETS]
     gain = findings.gain
     rated = ", ".join(
-        f"{source} {joint[source]:.1%} +/- {gain[f'error_{source}']:.1%}"
+        f"{source} {percent(joint[source])} +/- {percent(gain[f'error_{source}'])}"
         for source in ("prior", "defaults", "posterior", "point")
         if source in joint
     )
@@ -290,7 +290,7 @@ def _joint_lines(result: Calibration, findings: Findings) -> list[str]:
         "",
         table(view),
         "",
-        f"Jointly (with Monte Carlo errors): {rated}. The posterior's joint rate exceeds "
+        f"Jointly, with Monte Carlo errors: {rated}. The posterior's joint rate exceeds "
         f"the defaults' in {gain['over_defaults']:.0%} and the prior's in "
         f"{gain['over_prior']:.0%} of bootstrap resamples; the point estimate's exceeds the "
         f"defaults' in {gain['point_over_defaults']:.0%} and the prior's in "
@@ -317,7 +317,7 @@ def _selection_lines(result: Calibration) -> list[str]:
         f"{schedule.growth} times the runs, and so on until {schedule.finalists} or fewer "
         f"remained (candidates x runs per round: {per_round}; "
         f"{int(selection['runs'].sum()):,} runs). The chosen set met every target in "
-        f"{chosen['rate']:.1%} of its {int(chosen['runs'])} selection runs, a rate biased "
+        f"{percent(chosen['rate'])} of its {int(chosen['runs'])} selection runs, a rate biased "
         "upward by the choice; the rate reported above is from "
         f"{len(result.point)} runs on seeds of their own.",
         "",
