@@ -74,6 +74,13 @@ def test_the_schedule_narrows_to_the_finalists():
     assert STANDARD.runs(534) == 21_160
     assert STANDARD.rounds(2) == [(2, 20)]
     assert STANDARD.rounds(0) == []
+    # a keep near 1 still ends: one candidate fewer each round at least
+    assert Schedule(first=1, keep=0.99, growth=1, finalists=1).rounds(4) == [
+        (4, 1),
+        (3, 1),
+        (2, 1),
+        (1, 1),
+    ]
     table = successive_halving(0, _binomial(np.empty(0), 0), STANDARD)
     assert table.empty
 

@@ -56,7 +56,8 @@ class Schedule:
             out.append((alive, replicates))
             if alive <= self.finalists:
                 break
-            alive = max(self.finalists, math.ceil(self.keep * alive))
+            # at least one fewer each round, or a keep near 1 would never end
+            alive = max(self.finalists, min(alive - 1, math.ceil(self.keep * alive)))
             replicates *= self.growth
         return out
 
