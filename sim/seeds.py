@@ -69,9 +69,10 @@ def draw_seed(seed: int, row: int = 0, replicate: int = 0) -> np.random.SeedSequ
 def stage_seed(seed: int, stage: int) -> int:
     """Return the sweep seed of one calibration stage, from the calibration seed.
 
-    Stage 0 is the screening, ``g`` ABC generation ``g``, 1000 the posterior predictive and
-    1001 the point estimate. Each run inside the stage then uses ``run_seed(stage seed, row,
-    replicate)``.
+    Stage 0 is the screening, ``g`` ABC generation ``g``, 1000 the posterior predictive,
+    1001 the point estimate, 1002 the scenario's defaults and ``1100 + r`` round ``r`` of the
+    point estimate's selection. Each run inside the stage then uses ``run_seed(stage seed,
+    row, replicate)``.
     """
     sequence = np.random.SeedSequence(seed, spawn_key=(CALIBRATION_RUNS, stage))
     return int(sequence.generate_state(1, dtype=np.uint32)[0])

@@ -133,7 +133,12 @@ def test_a_sensitivity_analysis_of_many_runs_loads_only_when_forced(tmp_path: Pa
 
 
 def test_a_calibration_counts_its_runs_and_loads_big_only_when_forced(tmp_path: Path) -> None:
-    assert CalibrationSettings().planned_runs == 1500 * 2 + 2500 * 149 * 1 + 1000 * 2 + 50 + 200
+    # the point estimate's selection over at most 1,000 sets: 1,000 x 20, 250 x 40, 63 x 80,
+    # 16 x 160, 4 x 320 and 3 x 640 runs
+    selection = 20_000 + 10_000 + 5_040 + 2_560 + 1_280 + 1_920
+    assert CalibrationSettings().planned_runs == (
+        1500 * 2 + 2500 * 149 * 1 + 1000 * 2 + selection + 1000 + 1000
+    )
     big = {"screening": 1_000_000, "screening_replicates": 2}
     with pytest.raises(SettingsError, match=r"^x: screening 1,000,000 x 2 \+ ABC .*--yes"):
         settings_from_mapping(big, "x")

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.calibration.joint import ALL_TARGETS, joint_gain, pass_rates
 from sim.calibration.result import Calibration
-from sim.calibration.text import fmt
+from sim.calibration.text import fmt, percent
 from sim.params import PARAMETERS
 from sim.scenarios.toml import extension_toml
 
@@ -44,6 +45,22 @@ def _outward(value: float, up: bool, digits: int = 4) -> float:
     if (up and rounded < value) or (not up and rounded > value):
         rounded = _round(rounded + (step if up else -step), digits)
     return rounded
+
+
+def _joint_rates(result: Calibration) -> dict[str, str]:
+    """Return the point estimate's and the defaults' joint rates, with errors, as text.
+
+    The numbers of the report's joint fit (:func:`sim.calibration.joint.joint_gain`).
+    """
+    rates = pass_rates(result).loc[ALL_TARGETS]
+    gain = joint_gain(result)
+    runs = {"point": len(result.point), "defaults": len(result.defaults)}
+    return {
+        source: f"{percent(rates[source])} +/- {percent(gain[f'error_{source}'])} of {count:,} runs"
+        if count
+        else "no runs"
+        for source, count in runs.items()
+    }
 
 
 def posterior_file_name(result: Calibration) -> str:
@@ -79,9 +96,9 @@ def calibrated_scenario(
     together, so the posterior's correlations are kept. Each calibrated parameter is also
     restated as a range, the support of its posterior (what sweeps and sensitivity analysis
     vary it over when they set it), with
-    the point estimate (the posterior's central accepted parameter set) as default (what a
-    run uses with ``--no-posterior``, and the dashboard's live run), provenance ``inferred``
-    and the calibration as source.
+    the point estimate (the posterior's best-fitting accepted set,
+    :mod:`sim.calibration.best_fit`) as default (what a run uses with ``--no-posterior``,
+    and the dashboard's live run), provenance ``inferred`` and the calibration as source.
     """
     problem = result.problem
     identification = result.identification()
@@ -104,6 +121,8 @@ def calibrated_scenario(
         f"ESS {result.final.ess:.0f}"
     )
     not_identified = identification.index[identification["verdict"] == "not identified"]
+    joint = _joint_rates(result)
+    point_fit, default_fit = joint["point"], joint["defaults"]
     comment = "\n".join(
         [
             f"{calibrated_name(problem.scenario.name)}: {problem.scenario.name} calibrated to "
@@ -114,8 +133,11 @@ def calibrated_scenario(
             f"the joint posterior in {posterior_file_name(result)}: the calibrated parameters",
             "with the nuisance inputs the set was accepted with, correlations kept. Each",
             "calibrated parameter is also a range (its posterior's support, what sweeps vary it",
-            "over) whose default is one accepted posterior parameter set (the one nearest the",
-            "marginal medians): what a run uses with --no-posterior.",
+            "over) whose default is the best-fitting accepted posterior set (the one that met",
+            "every target at once most often, chosen by successive halving over replicates):",
+            "what a run uses with --no-posterior. On fresh seeds it meets every target at once",
+            f"in {point_fit}, against {default_fit} at the defaults of",
+            f"{problem.scenario.name}.",
             f"Targets hash {problem.targets.content_hash()[:12]}, scenario hash "
             f"{problem.scenario.content_hash()[:12]},",
             f"{summary}.",
@@ -138,7 +160,8 @@ def calibrated_scenario(
             "provenance": "inferred",
             "source": (
                 f"Calibration to {problem.targets.name} (seed {settings.seed}): range the "
-                f"posterior's support, default the central accepted parameter set; "
+                f"posterior's support, default the best-fitting posterior set (every target "
+                f"met at once in {point_fit}); "
                 f"{row['verdict']} (90% interval {fmt(row['posterior_q05'])} to "
                 f"{fmt(row['posterior_q95'])}, interval ratio {row['interval_ratio']:.2f})"
             ),

@@ -19,6 +19,7 @@ from sim.calibration.checks import leave_one_target_out, output_checks
 from sim.calibration.joint import ALL_TARGETS, fit_holds, joint_gain, pass_rates
 from sim.calibration.precision import LEARNT_BELOW, interval_ratios, value_of_information
 from sim.calibration.result import Calibration
+from sim.calibration.text import percent
 from sim.conclusion import FIRM_FROM, Headline
 
 __all__ = ["FIRM_FROM", "Findings", "Headline"]
@@ -76,12 +77,24 @@ class Findings:
         lines = [
             Headline(
                 f"calibrated runs meet all targets at once more often than the scenario's "
-                f"defaults and than the prior ({joint['posterior']:.1%} of posterior-predictive "
-                f"runs, {joint['defaults']:.1%} at the defaults, {joint['prior']:.1%} under "
-                "the prior)",
+                f"defaults and than the prior ({percent(joint['posterior'])} of "
+                f"posterior-predictive runs, {percent(joint['defaults'])} at the defaults, "
+                f"{percent(joint['prior'])} under the prior)",
                 min(self.gain["over_defaults"], self.gain["over_prior"]),
             )
         ]
+        if "point" in joint:
+            lines.append(
+                Headline(
+                    f"the point estimate (the best-fitting posterior set) meets all targets at "
+                    f"once more often than the scenario's defaults and than the prior "
+                    f"({percent(joint['point'])} +/- {percent(self.gain['error_point'])} of "
+                    f"its runs, {percent(joint['defaults'])} +/- "
+                    f"{percent(self.gain['error_defaults'])} at the defaults, "
+                    f"{percent(joint['prior'])} under the prior)",
+                    min(self.gain["point_over_defaults"], self.gain["point_over_prior"]),
+                )
+            )
         for component, holds in self.fit_holds.items():
             lines.append(
                 Headline(

@@ -9,9 +9,12 @@ cookbook of Thiele et al. (2014):
    bounding box its prior support.
 2. **ABC-SMC** (:mod:`sim.calibration.abc`) on the calibrated inputs, one sweep per
    generation, down to epsilon 1 (every target within its tolerance).
-3. **Checks**: a posterior-predictive replay (posterior draws, with the nuisance inputs
-   drawn from their priors) and a replay of the calibrated scenario at its point estimate,
-   both compared with every target; and, per parameter, how much the evidence narrowed it.
+3. **Point estimate** (:mod:`sim.calibration.best_fit`): the posterior's accepted set that
+   meets every target at once most often, chosen by successive halving over replicates.
+4. **Checks**: a posterior-predictive replay (posterior draws, with the nuisance inputs
+   drawn from their priors) and a replay of the calibrated scenario at its point estimate
+   on fresh seeds, both compared with every target; and, per parameter, how much the
+   evidence narrowed it.
 
 The problem (targets, scenario, priors) is :mod:`sim.calibration.problem`, the stages' runs
 :mod:`sim.calibration.stages`, the finished calibration :mod:`sim.calibration.result`; this
@@ -55,15 +58,15 @@ import pandas as pd
 from sim.calibration.abc import (
     Box,
     Population,
-    Sample,
     Settings,
     abc_smc,
     first_population,
     pool,
 )
+from sim.calibration.best_fit import best_fit, chosen_set, round_seed
 from sim.calibration.folder import KIND, RECORD_FILES, check_folder
 from sim.calibration.problem import Problem, generation_design, prepare
-from sim.calibration.result import Calibration, central_particle, joint_sample
+from sim.calibration.result import Calibration, joint_sample
 from sim.calibration.screening import (
     Screening,
     implausibility,
@@ -296,7 +299,7 @@ def _save_manifest(folder: Path, manifest: Mapping[str, Any]) -> None:
 
 
 def _calibrate(problem: Problem, runner: StageRunner, folder: Path) -> Calibration:
-    """Screening, ABC-SMC and the two checks, each stage resumed when already done."""
+    """Screening, ABC-SMC, the point estimate and the checks, each stage resumed when done."""
     screening, influence_table, screening_runs = _screen(problem, runner)
     support = _support(problem, screening)
     box = Box(
@@ -307,7 +310,8 @@ def _calibrate(problem: Problem, runner: StageRunner, folder: Path) -> Calibrati
     populations = _generations(problem, runner, folder, box, screening, screening_runs)
     final = pool(populations)
     predictive = _predictive(problem, runner, joint_sample(problem, screening, populations))
-    point = _point_estimate(problem, runner, final)
+    selection = best_fit(problem, runner, final)
+    point = _point_estimate(problem, runner, chosen_set(selection, problem.inputs))
     defaults = _defaults(problem, runner)
     quarterly = predictive.quarterly if predictive.quarterly is not None else np.empty(0)
     return Calibration(
@@ -323,10 +327,12 @@ def _calibrate(problem: Problem, runner: StageRunner, folder: Path) -> Calibrati
         len(screening_runs)
         + sum(p.runs for p in populations[1:])
         + len(predictive.runs)
+        + int(selection["runs"].sum())
         + len(point)
         + len(defaults),
         dict(runner.seconds),
         defaults=defaults,
+        selection=selection,
     )
 
 
@@ -409,10 +415,15 @@ def _predictive(problem: Problem, runner: StageRunner, joint: pd.DataFrame) -> S
     )
 
 
-def _point_estimate(problem: Problem, runner: StageRunner, final: Sample) -> pd.DataFrame:
-    """Run the calibrated scenario at its point estimate (:func:`central_particle`)."""
+def _point_estimate(
+    problem: Problem, runner: StageRunner, estimate: Mapping[str, float]
+) -> pd.DataFrame:
+    """Run the calibrated scenario at its point estimate, on seeds of its own.
+
+    The seeds are not the selection's, so the point estimate's joint rate is not the
+    winner's flattering one.
+    """
     settings = problem.settings
-    estimate = central_particle(final, problem.inputs)
     return runner.stage(
         "point_estimate",
         "point estimate",
@@ -449,6 +460,7 @@ def _write_results(result: Calibration, folder: Path, manifest: dict[str, Any]) 
     table["plausible"] = screening.plausible
     write_parquet(folder / "screening.parquet", table)
     write_parquet(folder / "predictive.parquet", result.predictive)
+    write_parquet(folder / "best_fit.parquet", result.selection)
     write_parquet(folder / "point_estimate.parquet", result.point)
     write_parquet(folder / "defaults.parquet", result.defaults)
     manifest |= {
@@ -465,6 +477,10 @@ def _write_results(result: Calibration, folder: Path, manifest: dict[str, Any]) 
                 for p in result.populations[1:]
             },
             "predictive": stage_seed(settings.seed, PREDICTIVE_STAGE),
+            "best_fit": {
+                str(r): round_seed(settings.seed, r)
+                for r in range(int(result.selection["round"].max()) + 1)
+            },
             "point_estimate": stage_seed(settings.seed, POINT_STAGE),
             "defaults": stage_seed(settings.seed, DEFAULTS_STAGE),
             "run_seed": "run_seed(stage seed, row, replicate) inside each stage's sweep",

@@ -11,7 +11,7 @@ Layout::
     runs/<stage>/              each stage's runs (sweep folders: a calibration resumes)
     abc/generation_NN.parquet  each ABC generation, kept as soon as it is weighed
     posterior.parquet, populations.parquet, screening.parquet, predictive.parquet,
-    point_estimate.parquet, defaults.parquet   the record of the result
+    best_fit.parquet, point_estimate.parquet, defaults.parquet   the record of the result
     report.md, report.html, fit.csv, identification.csv, figures/*.png
     <name>_calibrated.toml, <name>_calibrated.posterior.csv   the calibrated scenario
 
@@ -51,6 +51,7 @@ RECORD_FILES = (
     "populations.parquet",
     "screening.parquet",
     "predictive.parquet",
+    "best_fit.parquet",
     "point_estimate.parquet",
     "defaults.parquet",
 )

@@ -6,9 +6,9 @@ the scenario's own defaults (the uncalibrated replay), under the posterior (the
 posterior-predictive replay) and at the point estimate. A target the prior already meets in
 most runs carries little information (:data:`UNINFORMATIVE_ABOVE`).
 
-Whether the posterior fits jointly better than the defaults and the prior is itself an
-estimate from a finite number of runs: :func:`joint_gain` gives the share of bootstrap
-resamples of the runs in which it holds.
+Whether the posterior, or the point estimate, fits jointly better than the defaults and the
+prior is itself an estimate from a finite number of runs: :func:`joint_gain` gives the share
+of bootstrap resamples of the runs in which it holds, and each rate's Monte Carlo error.
 """
 
 from __future__ import annotations
@@ -90,17 +90,17 @@ def pass_rates(result: Calibration) -> pd.DataFrame:
     return frame
 
 
-def joint_gain(result: Calibration, resamples: int | None = None) -> dict[str, float]:
-    """Share of bootstrap resamples in which the posterior meets all targets more often.
+def joint_resamples(result: Calibration, resamples: int | None = None) -> pd.DataFrame:
+    """Bootstrap resamples of every source's joint rate (share of runs meeting every target).
 
-    Each source's runs are resampled with replacement (the posterior's by posterior draw,
-    keeping a draw's replicates together) and the joint rates compared.
+    Each source's runs are resampled with replacement, the posterior's by posterior draw
+    (a draw's replicates together), the others by run.
 
     Returns
     -------
-    dict
-        ``over_defaults``, ``over_prior``: the share of resamples in which the posterior's
-        joint rate exceeds that of the defaults, and of the prior.
+    DataFrame
+        One column per source of :data:`SOURCES` (NaN for a source without runs), one row
+        per resample.
     """
     settings = result.problem.settings
     count = resamples or settings.bootstrap
@@ -113,15 +113,41 @@ def joint_gain(result: Calibration, resamples: int | None = None) -> dict[str, f
     size = np.bincount(by_draw).astype(float)
 
     def rate(values: np.ndarray) -> np.ndarray:
+        if not values.size:
+            return np.full(count, np.nan)
         picks = rng.integers(0, len(values), size=(count, len(values)))
         return values[picks].mean(axis=1)
 
     picks = rng.integers(0, len(per_draw), size=(count, len(per_draw)))
-    posterior = per_draw[picks].sum(axis=1) / size[picks].sum(axis=1)
+    out = {"posterior": per_draw[picks].sum(axis=1) / size[picks].sum(axis=1)}
+    for source in ("defaults", "prior", "point"):
+        out[source] = rate(joint[source].astype(float))
+    return pd.DataFrame(out)[list(SOURCES)]
+
+
+def joint_gain(result: Calibration, resamples: int | None = None) -> dict[str, float]:
+    """How far the calibrated runs meet all targets more often than the baselines.
+
+    From :func:`joint_resamples`.
+
+    Returns
+    -------
+    dict
+        ``over_defaults``, ``over_prior``: the share of resamples in which the posterior's
+        joint rate exceeds that of the defaults, and of the prior; ``point_over_defaults``,
+        ``point_over_prior``: the same for the point estimate's; ``error_<source>``: each
+        source's Monte Carlo error (the resampled rates' standard deviation).
+    """
+    frame = joint_resamples(result, resamples)
     out = {}
-    for source in ("defaults", "prior"):
-        values = joint[source].astype(float)
-        out[f"over_{source}"] = float(np.mean(posterior > rate(values))) if values.size else 0.0
+    for name, source in (("over", "posterior"), ("point_over", "point")):
+        for baseline in ("defaults", "prior"):
+            beats = frame[source] > frame[baseline]
+            out[f"{name}_{baseline}"] = (
+                float(beats.mean()) if frame[baseline].notna().all() else 0.0
+            )
+    for source in SOURCES:
+        out[f"error_{source}"] = float(frame[source].std(ddof=1))
     return out
 
 

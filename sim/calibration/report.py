@@ -14,7 +14,7 @@ from sim.calibration.findings import FIRM_FROM, Findings
 from sim.calibration.joint import ALL_TARGETS, UNINFORMATIVE_ABOVE
 from sim.calibration.precision import FEWEST_KEPT, LEARNT_BELOW
 from sim.calibration.result import WEAKLY_BELOW, Calibration
-from sim.calibration.text import fmt, interval, table
+from sim.calibration.text import fmt, interval, percent, table
 
 RELIABLE_ESS = 100
 """Posterior effective sample size below which the report warns that intervals are rough."""
@@ -169,17 +169,17 @@ def report_markdown(
         *constraints,
         "",
         *_condition_lines(result),
-        *_joint_lines(findings),
+        *_joint_lines(result, findings),
         "## Fit per target",
         "",
         *[f"- {line}" for line in fit_lines(result)],
         "",
         "Posterior predictive: whole sets drawn from the joint posterior by weight (the "
         "calibrated inputs with the other inputs they were accepted with). Point estimate: "
-        "the calibrated scenario at its defaults (the accepted posterior parameter set "
-        "nearest the marginal medians, other inputs at their defaults), which is what "
-        "`sharesim run` shows. A target is met when the median "
-        "run is within one tolerance of it.",
+        "the calibrated scenario at its defaults (the accepted posterior parameter set that "
+        "met every target at once most often, other inputs at their defaults; see the joint "
+        "fit above), which is what `sharesim run --no-posterior` shows. A target is met when "
+        "the median run is within one tolerance of it.",
         "",
         table(fit_view),
         "",
@@ -267,13 +267,19 @@ def _condition_lines(result: Calibration) -> list[str]:
     ]
 
 
-def _joint_lines(findings: Findings) -> list[str]:
+def _joint_lines(result: Calibration, findings: Findings) -> list[str]:
     rates = findings.rates
     view = rates[[c for c in ("prior", "defaults", "posterior", "point") if c in rates]]
     counts = ", ".join(
         f"{c.removeprefix('runs_')} {int(rates[c].iloc[0])}" for c in rates if c.startswith("runs_")
     )
     joint = rates.loc[ALL_TARGETS]
+    gain = findings.gain
+    rated = ", ".join(
+        f"{source} {percent(joint[source])} +/- {percent(gain[f'error_{source}'])}"
+        for source in ("prior", "defaults", "posterior", "point")
+        if source in joint
+    )
     return [
         "## Joint fit",
         "",
@@ -284,10 +290,36 @@ def _joint_lines(findings: Findings) -> list[str]:
         "",
         table(view),
         "",
-        f"Jointly: prior {joint['prior']:.1%}, defaults {joint['defaults']:.1%}, posterior "
-        f"{joint['posterior']:.1%}. The posterior's joint rate exceeds the defaults' in "
-        f"{findings.gain['over_defaults']:.0%} and the prior's in "
-        f"{findings.gain['over_prior']:.0%} of bootstrap resamples.",
+        f"Jointly, with Monte Carlo errors: {rated}. The posterior's joint rate exceeds "
+        f"the defaults' in {gain['over_defaults']:.0%} and the prior's in "
+        f"{gain['over_prior']:.0%} of bootstrap resamples; the point estimate's exceeds the "
+        f"defaults' in {gain['point_over_defaults']:.0%} and the prior's in "
+        f"{gain['point_over_prior']:.0%}.",
+        "",
+        *_selection_lines(result),
+    ]
+
+
+def _selection_lines(result: Calibration) -> list[str]:
+    """How the point estimate was chosen, and what its own runs say of it."""
+    selection = result.selection
+    if selection.empty:
+        return []
+    chosen = selection.loc[selection["chosen"]].iloc[0]
+    schedule = result.problem.settings.best_fit_schedule
+    per_round = ", ".join(
+        f"{alive} x {replicates}" for alive, replicates in schedule.rounds(len(selection))
+    )
+    return [
+        "**The point estimate** is the posterior's accepted set that met every target at "
+        f"once most often: of its {len(selection)} distinct sets, each ran "
+        f"{schedule.first} times, the best {schedule.keep:.0%} went on with "
+        f"{schedule.growth} times the runs, and so on until {schedule.finalists} or fewer "
+        f"remained (candidates x runs per round: {per_round}; "
+        f"{int(selection['runs'].sum()):,} runs). The chosen set met every target in "
+        f"{percent(chosen['rate'])} of its {int(chosen['runs'])} selection runs, a rate biased "
+        "upward by the choice; the rate reported above is from "
+        f"{len(result.point)} runs on seeds of their own.",
         "",
     ]
 

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from sim.calibration.abc import Population, Sample, pool
+from sim.calibration.best_fit import chosen_set
 from sim.calibration.problem import Problem, generation_design
 from sim.calibration.screening import Screening
 from sim.calibration.statistics import excess
@@ -48,7 +49,7 @@ class Calibration:
     predictive_quarterly : array (runs, quarters, partners)
         Quarterly recording share of every posterior-predictive run.
     point : DataFrame
-        Runs of the calibrated scenario at its point estimate (:func:`central_particle`).
+        Runs of the calibrated scenario at its point estimate, on seeds of their own.
     runs : int
         Model runs in the whole calibration (resumed ones included).
     seconds : dict of str to float
@@ -57,6 +58,10 @@ class Calibration:
         Wall time of the whole calibration, over every session that worked on its folder.
     defaults : DataFrame
         Runs of the scenario at its own defaults (the uncalibrated replay), same columns.
+    selection : DataFrame
+        How the point estimate was chosen (:func:`sim.calibration.best_fit.best_fit`): per
+        candidate set, its values, the last round it ran in, its runs, how many met every
+        target, the rate and whether it was chosen.
     """
 
     problem: Problem
@@ -71,6 +76,7 @@ class Calibration:
     seconds: dict[str, float]
     wall_seconds: float = 0.0
     defaults: pd.DataFrame = field(default_factory=pd.DataFrame)
+    selection: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def final(self) -> Sample:
@@ -149,11 +155,12 @@ class Calibration:
         ).set_index("generation")
 
     def point_estimate(self) -> dict[str, float]:
-        """Return the calibrated scenario's defaults: the central accepted parameter set.
+        """Return the calibrated scenario's defaults: the best-fitting accepted parameter set.
 
-        See :func:`central_particle`.
+        The posterior's set that met every target at once most often
+        (:mod:`sim.calibration.best_fit`).
         """
-        return central_particle(self.final, self.problem.inputs)
+        return chosen_set(self.selection, self.problem.inputs)
 
     def identification(self) -> pd.DataFrame:
         """Per calibrated input: prior, support, posterior and verdict.
@@ -245,37 +252,6 @@ def joint_sample(
     if parts and len(parts[0].columns):
         frame = pd.concat([frame, pd.concat(parts).sort_index()], axis=1)
     return frame
-
-
-def central_particle(sample: Sample, inputs: tuple[str, ...]) -> dict[str, float]:
-    """Return a point estimate that is itself a posterior draw.
-
-    Among the particles all of whose runs met epsilon (all accepted particles if none did),
-    the one nearest the weighted marginal medians, each coordinate measured in units of its
-    posterior 90% interval.
-
-    The marginal medians themselves are not used: when the posterior is broad in many
-    dimensions their combination can sit where no accepted run came from (here, a partnership
-    in which every partner records everything, so the gap P2 states vanishes).
-    """
-    w = sample.weights
-    median = np.array(
-        [weighted_quantile(sample.particles[:, k], w, 0.5) for k in range(len(inputs))]
-    )
-    spread = np.array(
-        [
-            weighted_quantile(sample.particles[:, k], w, 0.95)
-            - weighted_quantile(sample.particles[:, k], w, 0.05)
-            for k in range(len(inputs))
-        ]
-    )
-    spread = np.where(spread > 0, spread, 1.0)
-    candidates = np.flatnonzero(sample.acceptance >= 1.0)
-    if candidates.size == 0:
-        candidates = np.arange(len(w))
-    gaps = (((sample.particles[candidates] - median) / spread) ** 2).sum(axis=1)
-    best = candidates[int(np.argmin(gaps))]
-    return {name: float(sample.particles[best, k]) for k, name in enumerate(inputs)}
 
 
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:

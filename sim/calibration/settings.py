@@ -28,6 +28,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from sim.calibration.halving import Schedule
 from sim.inputs import FileError, FileFormat, model_tables, read_toml, validation_problems
 from sim.limits import MAX_SEED, runs_problem
 from sim.shipped import EXPERIMENTS, find
@@ -118,8 +119,23 @@ class CalibrationSettings(BaseModel):
         Posterior draws in the posterior-predictive check.
     predictive_replicates : int
         Runs per posterior draw in that check.
+    best_fit_candidates : int
+        Most candidates for the point estimate: the posterior's distinct accepted sets (the
+        heaviest ones when there are more).
+    best_fit_replicates : int
+        Runs per candidate in the first round of the point estimate's selection
+        (:mod:`sim.calibration.best_fit`).
+    best_fit_keep : float
+        Share of a round's candidates that go on to the next round, in (0, 1).
+    best_fit_growth : int
+        Factor by which each round's runs per candidate grow.
+    best_fit_finalists : int
+        The selection ends with the round run by this many candidates or fewer; the one
+        meeting every target most often over all its runs is the point estimate.
     point_replicates : int
-        Runs of the calibrated scenario at its defaults (the point estimate).
+        Runs of the calibrated scenario at its defaults (the point estimate), on seeds of
+        their own: the point estimate's joint rate is measured on these, never on the runs
+        that chose it.
     defaults_replicates : int
         Runs of the scenario at its own defaults (the uncalibrated replay), to compare the
         joint fit with.
@@ -156,8 +172,13 @@ class CalibrationSettings(BaseModel):
     coordinate: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = 0.9
     predictive: Count = 1000
     predictive_replicates: Annotated[int, Field(ge=1, le=100)] = 2
-    point_replicates: Annotated[int, Field(ge=1, le=10_000)] = 50
-    defaults_replicates: Annotated[int, Field(ge=1, le=10_000)] = 200
+    best_fit_candidates: Count = 1000
+    best_fit_replicates: Annotated[int, Field(ge=1, le=1000)] = 20
+    best_fit_keep: Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)] = 0.25
+    best_fit_growth: Annotated[int, Field(ge=1, le=10)] = 2
+    best_fit_finalists: Annotated[int, Field(ge=1, le=100)] = 3
+    point_replicates: Annotated[int, Field(ge=1, le=10_000)] = 1000
+    defaults_replicates: Annotated[int, Field(ge=1, le=10_000)] = 1000
     bootstrap: Annotated[int, Field(ge=10, le=10_000)] = 200
     trajectories: bool = False
     seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 1
@@ -175,15 +196,35 @@ class CalibrationSettings(BaseModel):
         """Most model runs the calibration can take.
 
         The screening wave, every ABC generation after the first (the first is the
-        screening's plausible points), the posterior-predictive check and the point
-        estimate's runs.
+        screening's plausible points), the posterior-predictive check, the point estimate's
+        selection (over at most as many candidates as sets were accepted) and its runs.
         """
         return (
             self.screening * self.screening_replicates
             + self.particles * (self.generations - 1) * self.replicates
             + self.predictive * self.predictive_replicates
+            + self.best_fit_runs
             + self.point_replicates
             + self.defaults_replicates
+        )
+
+    @property
+    def best_fit_runs(self) -> int:
+        """Most runs the point estimate's selection can take."""
+        candidates = min(
+            self.best_fit_candidates,
+            self.screening + self.particles * (self.generations - 1),
+        )
+        return self.best_fit_schedule.runs(candidates)
+
+    @property
+    def best_fit_schedule(self) -> Schedule:
+        """How the point estimate's selection narrows its candidates, round by round."""
+        return Schedule(
+            self.best_fit_replicates,
+            self.best_fit_keep,
+            self.best_fit_growth,
+            self.best_fit_finalists,
         )
 
     def runs_counted(self) -> str:
@@ -191,8 +232,9 @@ class CalibrationSettings(BaseModel):
         return (
             f"screening {self.screening:,} x {self.screening_replicates} + ABC "
             f"{self.particles:,} x {self.generations - 1} x {self.replicates} + predictive "
-            f"{self.predictive:,} x {self.predictive_replicates} + point {self.point_replicates} "
-            f"+ defaults {self.defaults_replicates}"
+            f"{self.predictive:,} x {self.predictive_replicates} + best fit "
+            f"{self.best_fit_runs:,} + point {self.point_replicates} + defaults "
+            f"{self.defaults_replicates}"
         )
 
 

@@ -26,7 +26,8 @@ class CalibrationProgress:
     Attributes
     ----------
     stage : str
-        ``screening``, ``generation 3``, ``predictive`` or ``point estimate``.
+        ``screening``, ``generation 3``, ``posterior predictive``, ``best fit, round 2``,
+        ``point estimate`` or ``defaults``.
     done, total : int
         Runs of this stage finished and planned.
     epsilon : float or None

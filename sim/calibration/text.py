@@ -19,6 +19,13 @@ def fmt(value: object, digits: int = 3) -> str:
     return str(value)
 
 
+def percent(share: float) -> str:
+    """Write a share as a percentage: one decimal, or two significant digits below 1%."""
+    if 0 < abs(share) < 0.01:
+        return f"{100 * share:.2g}%"
+    return f"{share:.1%}"
+
+
 def table(frame: pd.DataFrame, digits: int = 3) -> str:
     """Write a frame as a Markdown table (its index first)."""
     cols = [frame.index.name or "", *map(str, frame.columns)]
