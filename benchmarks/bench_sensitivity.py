@@ -28,24 +28,20 @@ import threading
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-import psutil
 from pipelines import against_engine, cpu_seconds, engine_cpu_per_run
 from record import record
 
-from sim.execution import Execution
-from sim.sensitivity import (
-    MorrisSettings,
-    ScenarioEvaluator,
-    SobolSettings,
-    morris_analysis,
-    sobol_analysis,
-)
-from sim.sensitivity.experiment_file import SensitivityExperiment, load_sensitivity_experiment
-from sim.sensitivity.folder import write_result_folder
-from sim.sensitivity.scenario import analysis_pool, scenario_outputs
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sim.sensitivity import ScenarioEvaluator
+    from sim.sensitivity.experiment_file import SensitivityExperiment
+
+# Each worker of a spawned pool runs this script's imports again before its first task, so
+# what only the coordinator needs (the analysis, its figures, psutil) is imported where it is
+# used: the workers then start as those of ``sharesim sensitivity`` do.
 
 EXPERIMENTS = {
     "sobol": Path("experiments/sensitivity_sobol_grouped.toml"),
@@ -68,6 +64,8 @@ class MemorySampler:
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
     def _sample(self) -> None:
+        import psutil
+
         me = psutil.Process()
         while not self._stop.is_set():
             total = 0
@@ -104,6 +102,8 @@ class TimedEvaluator:
 
 def _sized(experiment: SensitivityExperiment, args: argparse.Namespace) -> Any:
     """The experiment's settings, with the sizes given on the command line."""
+    from sim.sensitivity import MorrisSettings, SobolSettings
+
     settings = experiment.settings
     if isinstance(settings, SobolSettings):
         return replace(
@@ -120,6 +120,17 @@ def _sized(experiment: SensitivityExperiment, args: argparse.Namespace) -> Any:
 
 def analysis_figures(method: str, args: argparse.Namespace) -> dict[str, Any]:
     """Run one standard analysis from scratch; its phases, memory and share of the engine."""
+    from sim.execution import Execution
+    from sim.sensitivity import (
+        ScenarioEvaluator,
+        SobolSettings,
+        morris_analysis,
+        sobol_analysis,
+    )
+    from sim.sensitivity.experiment_file import load_sensitivity_experiment
+    from sim.sensitivity.folder import write_result_folder
+    from sim.sensitivity.scenario import analysis_pool, scenario_outputs
+
     experiment = load_sensitivity_experiment(EXPERIMENTS[method])
     settings = _sized(experiment, args)
     scenario = experiment.scenario
