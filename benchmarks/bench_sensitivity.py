@@ -22,6 +22,7 @@ with the load average recorded beside them.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import tempfile
 import threading
@@ -159,14 +160,20 @@ def analysis_figures(method: str, args: argparse.Namespace) -> dict[str, Any]:
                 else:
                     result = morris_analysis(experiment.factors, evaluator, settings, **common)
                 done["result"] = result
+            done["seconds"] = time.perf_counter() - start
             done["runs"] = evaluator.seconds
+            done["analysis"] = done["seconds"] - evaluator.seconds
+            # The pool's idle workers exit in the background, as they do for the command line
+            # while it writes the results; their CPU time counts once they have ended.
+            for worker in multiprocessing.active_children():
+                worker.join()
             done["cpu"] = cpu_seconds() - cpu
-            done["analysis"] = time.perf_counter() - start - evaluator.seconds
             return len(done["result"].runs)
 
         with MemorySampler() as memory:
             engine_cpu = engine_cpu_per_run()
-            rate = against_engine(method, run, args.workers)
+            # End to end is until the analysis returns, without the wait for idle workers.
+            rate = replace(against_engine(method, run, args.workers), seconds=done["seconds"])
             engine_cpu = (engine_cpu + engine_cpu_per_run()) / 2
             start = time.perf_counter()
             write_result_folder(done["result"], Path(scratch) / "written")
