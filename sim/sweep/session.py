@@ -405,6 +405,9 @@ class _Session:
 
     def run(self, pool: Executors | None, chunk_size: int | None) -> None:
         """Compute every run not yet done, recording the session in the manifest."""
+        # The first chunks compute while the manifest is encoded and written (about a second
+        # for a big design); none is committed before it is.
+        started = self._start(pool, chunk_size) if pool is not None and self.left else None
         # The design's rows are most of the manifest: encoded once for its hash and writes.
         rows = store.rows_json(self.identity)
         manifest = _manifest(self.plan, self.identity, store.read_manifest(self.folder), rows)
@@ -417,8 +420,19 @@ class _Session:
         with self.log:
             store.make_folders(self.folder, self.plan.keep == "trajectories")
             self._report()
-            if pool is not None and self.left:
-                self._loop(pool, chunk_size)
+            if pool is not None and started is not None:
+                queue, size, broken = started
+                self.log.record.update(executor=pool.label, workers=pool.workers, chunk_size=size)
+                self._loop(pool, queue, broken)
+
+    def _start(self, pool: Executors, chunk_size: int | None) -> tuple[_Queue, int, bool]:
+        """Cut the chunks and fill the executor's slots.
+
+        Returns the queue, the chunk size and whether the executor broke meanwhile.
+        """
+        size = _chunk_size(chunk_size, pool.workers or 1, self.left)
+        queue = _Queue(_chunks(self.plan, self.identity, self.expected, self.done, size))
+        return queue, size, self._submit(pool, queue)
 
     def _counts(self) -> dict[str, Any]:
         """Return the session's counts for its record, however it ended."""
@@ -466,19 +480,17 @@ class _Session:
         self.committing = None
         self._report()
 
-    def _loop(self, pool: Executors, chunk_size: int | None) -> None:
-        """Keep every slot of the executor busy until each chunk is committed."""
-        size = _chunk_size(chunk_size, pool.workers or 1, self.left)
-        self.log.record.update(executor=pool.label, workers=pool.workers, chunk_size=size)
-        queue = _Queue(_chunks(self.plan, self.identity, self.expected, self.done, size))
-        while True:
-            broken = self._submit(pool, queue)
-            if not queue.running and not broken:
-                return
+    def _loop(self, pool: Executors, queue: _Queue, broken: bool) -> None:
+        """Keep every slot of the executor busy until each chunk is committed.
+
+        The slots have just been filled; ``broken`` says whether the executor broke then.
+        """
+        while queue.running or broken:
             if queue.running:
                 broken = self._collect(queue) or broken
             if broken:
                 self._recover(pool, queue)
+            broken = self._submit(pool, queue)
 
     def _submit(self, pool: Executors, queue: _Queue) -> bool:
         """Fill the executor's slots; return whether the executor broke meanwhile."""
