@@ -116,7 +116,9 @@ def execute(
     sweeps or prepares its design meanwhile; without it the session starts its own from
     ``execution``.
     """
-    return _execute(plan, Path(out), execution, progress, retry_failed, pool, hold=False)[0]
+    folder = Path(out)
+    session = _execute(plan, folder, execution, progress, retry_failed, pool, hold=False)
+    return status(folder, expected=session.expected.all(), committed=session.committed())
 
 
 def execute_and_read(
@@ -132,7 +134,7 @@ def execute_and_read(
     chunk's table as it commits the chunk (while the workers run the next), so when it
     computes every chunk of the folder, nothing is read back from the folder at the end.
     """
-    _, session = _execute(plan, Path(out), execution, progress, False, pool, hold=True)
+    session = _execute(plan, Path(out), execution, progress, False, pool, hold=True)
     frame = session.results()
     return read_results(out) if frame is None else frame
 
@@ -146,8 +148,8 @@ def _execute(
     pool: Executors | None,
     *,
     hold: bool,
-) -> tuple[SweepStatus, _Session]:
-    """Run ``plan`` into ``folder``; its status, and the session (holding its chunks if asked)."""
+) -> _Session:
+    """Run ``plan`` into ``folder``; return the session (holding its chunks if asked)."""
     identity = plan.identity()
     # Everything that can refuse the sweep (a folder of someone else's, another experiment
     # in it, an unreachable scheduler) happens before the first byte is written.
@@ -164,8 +166,7 @@ def _execute(
         store.remove_stale_temporaries(folder)
         session.reread()
         session.run(pool, execution.chunk_size)
-    committed = session.committed()
-    return status(folder, expected=session.expected.all(), committed=committed), session
+    return session
 
 
 def _manifest(
