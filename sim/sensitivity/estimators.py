@@ -1,7 +1,8 @@
 """Estimators: replicate noise, Sobol indices and Morris effects, with bootstrap intervals.
 
 Replicate means and noise, Sobol indices and Morris elementary effects, with seeded
-bootstrap intervals. Pure numpy; no files, no model.
+bootstrap intervals. Arrays only (numpy, and the compiled sums of :mod:`sim.sensitivity.resampled`
+for the Sobol bootstrap); no files, no model.
 
 Everything here works on arrays already in design order:
 
