@@ -7,7 +7,7 @@ those temporaries. :func:`saltelli_sums` reads each picked row once instead.
 
 It adds in the order numpy reduces those arrays along the base-point axis: one term after
 another, from zero, in the order of the resample's picks. With the same elementwise operations,
-the sums are the same floats to the bit (``tests/test_sensitivity.py`` compares them), so the
+the sums are the same floats to the bit (``tests/test_bootstrap_sums.py`` compares them), so the
 intervals do not move.
 """
 
