@@ -12,7 +12,7 @@ bootstrap's compiled sums stay well ahead of the numpy path they replace (``BOOT
 """
 
 import sys
-import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +21,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 from rng_floor import draw, record_draws
-from speed import measure
+from speed import best_of, measure
 
 from sim.engine import simulate, stack_parameters
 from sim.scenarios import Scenario
@@ -88,6 +88,12 @@ def _partner_design(scenario: Scenario, rows: int) -> pd.DataFrame:
     return pd.DataFrame(values)[moved]
 
 
+def _best_cpu_seconds(work: Callable[[], None], repeats: int) -> float:
+    """The least CPU time of ``repeats`` calls of ``work``, after one call to warm it."""
+    work()
+    return best_of(repeats, work)
+
+
 def test_a_chunk_varying_partner_fields_runs_near_the_bare_engine():
     scenario = Scenario.load("sentinel_replay")
     plan = make_plan([scenario], _partner_design(scenario, 48), replicates=2, seed=3)
@@ -104,15 +110,8 @@ def test_a_chunk_varying_partner_fields_runs_near_the_bare_engine():
         output = run_chunk(task)
         assert output.failed == 0
 
-    best = {}
-    for name, work in (("engine", engine), ("chunk", chunk)):
-        work()  # warm: compiled kernel, parsed scenario
-        times = []
-        for _ in range(3):
-            start = time.process_time()
-            work()
-            times.append(time.process_time() - start)
-        best[name] = min(times)
+    # Each is warmed first: compiled kernel, parsed scenario.
+    best = {"engine": _best_cpu_seconds(engine, 3), "chunk": _best_cpu_seconds(chunk, 3)}
     share = best["engine"] / best["chunk"]
     assert share >= CHUNK_FLOOR, best
 
@@ -138,13 +137,5 @@ def test_the_sobol_bootstrap_sums_beat_taking_every_resample():
     def summed() -> None:
         _resampled_first_total(blocks, pick)
 
-    best = {}
-    for name, work in (("taken", taken), ("summed", summed)):
-        work()  # warm: compiled sums
-        times = []
-        for _ in range(5):
-            start = time.process_time()
-            work()
-            times.append(time.process_time() - start)
-        best[name] = min(times)
+    best = {"taken": _best_cpu_seconds(taken, 5), "summed": _best_cpu_seconds(summed, 5)}
     assert best["taken"] / best["summed"] >= BOOTSTRAP_FLOOR, best
