@@ -401,8 +401,9 @@ class _Session:
         """Return the folder's result table (:func:`read_results`) if it holds every chunk."""
         if self.held is None:
             return None
-        keys = [run.key for run in self.expected.all()]
-        return results_frame(self.identity, store.runs_frame(_in_file_order(self.held), keys))
+        # Every held chunk was cut from this experiment's runs, so there is no other run to
+        # leave out by key (a folder read back may hold an earlier experiment's).
+        return results_frame(self.identity, store.runs_frame(_in_file_order(self.held)))
 
     def run(self, pool: Executors | None, chunk_size: int | None) -> None:
         """Compute every run not yet done, recording the session in the manifest."""
