@@ -22,30 +22,27 @@ with the load average recorded beside them.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import tempfile
 import threading
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-import psutil
 from pipelines import against_engine, cpu_seconds, engine_cpu_per_run
 from record import record
 
-from sim.execution import Execution
-from sim.sensitivity import (
-    MorrisSettings,
-    ScenarioEvaluator,
-    SobolSettings,
-    morris_analysis,
-    sobol_analysis,
-)
-from sim.sensitivity.experiment_file import SensitivityExperiment, load_sensitivity_experiment
-from sim.sensitivity.folder import write_result_folder
-from sim.sensitivity.scenario import analysis_pool, scenario_outputs
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sim.sensitivity import ScenarioEvaluator
+    from sim.sensitivity.experiment_file import SensitivityExperiment
+
+# Each worker of a spawned pool runs this script's imports again before its first task, so
+# what only the coordinator needs (the analysis, its figures, psutil) is imported where it is
+# used: the workers then start as those of ``sharesim sensitivity`` do.
 
 EXPERIMENTS = {
     "sobol": Path("experiments/sensitivity_sobol_grouped.toml"),
@@ -68,6 +65,8 @@ class MemorySampler:
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
     def _sample(self) -> None:
+        import psutil
+
         me = psutil.Process()
         while not self._stop.is_set():
             total = 0
@@ -104,6 +103,8 @@ class TimedEvaluator:
 
 def _sized(experiment: SensitivityExperiment, args: argparse.Namespace) -> Any:
     """The experiment's settings, with the sizes given on the command line."""
+    from sim.sensitivity import MorrisSettings, SobolSettings
+
     settings = experiment.settings
     if isinstance(settings, SobolSettings):
         return replace(
@@ -120,6 +121,17 @@ def _sized(experiment: SensitivityExperiment, args: argparse.Namespace) -> Any:
 
 def analysis_figures(method: str, args: argparse.Namespace) -> dict[str, Any]:
     """Run one standard analysis from scratch; its phases, memory and share of the engine."""
+    from sim.execution import Execution
+    from sim.sensitivity import (
+        ScenarioEvaluator,
+        SobolSettings,
+        morris_analysis,
+        sobol_analysis,
+    )
+    from sim.sensitivity.experiment_file import load_sensitivity_experiment
+    from sim.sensitivity.folder import write_result_folder
+    from sim.sensitivity.scenario import analysis_pool, scenario_outputs
+
     experiment = load_sensitivity_experiment(EXPERIMENTS[method])
     settings = _sized(experiment, args)
     scenario = experiment.scenario
@@ -148,14 +160,20 @@ def analysis_figures(method: str, args: argparse.Namespace) -> dict[str, Any]:
                 else:
                     result = morris_analysis(experiment.factors, evaluator, settings, **common)
                 done["result"] = result
+            done["seconds"] = time.perf_counter() - start
             done["runs"] = evaluator.seconds
+            done["analysis"] = done["seconds"] - evaluator.seconds
+            # The pool's idle workers exit in the background, as they do for the command line
+            # while it writes the results; their CPU time counts once they have ended.
+            for worker in multiprocessing.active_children():
+                worker.join()
             done["cpu"] = cpu_seconds() - cpu
-            done["analysis"] = time.perf_counter() - start - evaluator.seconds
             return len(done["result"].runs)
 
         with MemorySampler() as memory:
             engine_cpu = engine_cpu_per_run()
-            rate = against_engine(method, run, args.workers)
+            # End to end is until the analysis returns, without the wait for idle workers.
+            rate = replace(against_engine(method, run, args.workers), seconds=done["seconds"])
             engine_cpu = (engine_cpu + engine_cpu_per_run()) / 2
             start = time.perf_counter()
             write_result_folder(done["result"], Path(scratch) / "written")

@@ -1,7 +1,8 @@
 """Estimators: replicate noise, Sobol indices and Morris effects, with bootstrap intervals.
 
 Replicate means and noise, Sobol indices and Morris elementary effects, with seeded
-bootstrap intervals. Pure numpy; no files, no model.
+bootstrap intervals. Arrays only (numpy, and the compiled sums of :mod:`sim.sensitivity.resampled`
+for the Sobol bootstrap); no files, no model.
 
 Everything here works on arrays already in design order:
 
@@ -179,15 +180,19 @@ def _split(values: FloatArray, k: int, second_order: bool) -> list[FloatArray]:
     return parts
 
 
-def _signal_variance(blocks: _Blocks) -> FloatArray:
+def _signal_variance(
+    a: FloatArray, b: FloatArray, a_noise: FloatArray, b_noise: FloatArray
+) -> FloatArray:
     """Variance of the noise-free row means.
 
-    The variance of ``A`` and ``B`` together minus the mean noise variance of those rows.
+    The variance of ``A`` and ``B`` together minus the mean noise variance of those rows; the
+    last axis is base points.
     """
-    both = np.concatenate([blocks.a, blocks.b], axis=-1)
-    noise = np.concatenate([blocks.a_noise, blocks.b_noise], axis=-1).mean(axis=-1)
-    variance = np.var(both, axis=-1) - noise
-    return np.where(variance > _TINY * np.maximum(np.var(both, axis=-1), 1.0), variance, np.nan)
+    both = np.concatenate([a, b], axis=-1)
+    noise = np.concatenate([a_noise, b_noise], axis=-1).mean(axis=-1)
+    spread = np.var(both, axis=-1)
+    variance = spread - noise
+    return np.where(variance > _TINY * np.maximum(spread, 1.0), variance, np.nan)
 
 
 def _first_total(blocks: _Blocks) -> tuple[FloatArray, FloatArray]:
@@ -197,7 +202,7 @@ def _first_total(blocks: _Blocks) -> tuple[FloatArray, FloatArray]:
     noise; leading axes are bootstrap resamples.
     """
     a, ab, b = blocks.a, blocks.ab, blocks.b
-    scale = _signal_variance(blocks)[..., None]
+    scale = _signal_variance(a, b, blocks.a_noise, blocks.b_noise)[..., None]
     # Rows have independent noise, so the first-order numerator is unbiased as it stands; the
     # total numerator picks up half the noise variance of each of the two rows it compares.
     first = np.mean(b[..., None] * (ab - a[..., None]), axis=-2) / scale
@@ -206,11 +211,37 @@ def _first_total(blocks: _Blocks) -> tuple[FloatArray, FloatArray]:
     return first, total
 
 
+def _resampled_first_total(blocks: _Blocks, pick: IntArray) -> tuple[FloatArray, FloatArray]:
+    """First-order and total indices of the resamples ``pick`` (resamples, n) of base points.
+
+    The same floats as ``_first_total(blocks.take(pick))``: the sums over base points come
+    from :func:`sim.sensitivity.resampled.saltelli_sums`, which adds them in numpy's order
+    without making the (resamples, n, k) arrays that taking every resample's rows would.
+    """
+    if blocks.ab.shape[-1] == 1:
+        # With one factor numpy adds along the base points pairwise, not one after another.
+        return _first_total(blocks.take(pick))
+    # Compiled code, loaded only by an analysis that bootstraps Sobol indices.
+    from sim.sensitivity.resampled import saltelli_sums
+
+    n = pick.shape[-1]
+    scale = _signal_variance(
+        blocks.a[pick], blocks.b[pick], blocks.a_noise[pick], blocks.b_noise[pick]
+    )[..., None]
+    first_sum, total_sum, noise_sum = saltelli_sums(
+        pick, blocks.a, blocks.ab, blocks.b, blocks.a_noise, blocks.ab_noise
+    )
+    first = first_sum / n / scale
+    pair_noise = 0.5 * (noise_sum / n)
+    total = (0.5 * (total_sum / n) - pair_noise) / scale
+    return first, total
+
+
 def _second(blocks: _Blocks, ba: FloatArray, first: FloatArray) -> FloatArray:
     """Second-order indices (Saltelli 2002), upper triangle; leading axes are resamples."""
     a, ab, b = blocks.a, blocks.ab, blocks.b
     k = ab.shape[-1]
-    scale = _signal_variance(blocks)[..., None, None]
+    scale = _signal_variance(a, b, blocks.a_noise, blocks.b_noise)[..., None, None]
     # V_jk ~ mean(BA_j * AB_k - A * B): the closed index of the pair.
     closed = (
         np.einsum("...nj,...nk->...jk", ba, ab) / a.shape[-1]
@@ -314,12 +345,17 @@ def sobol_indices(
     drawn = 0
     while drawn < resamples:
         size = min(chunk, resamples - drawn)
-        resampled = blocks.take(rng.integers(0, n, size=(size, n)))
-        f, t = _first_total(resampled)
+        pick = rng.integers(0, n, size=(size, n))
+        if blocks.ba is None:
+            f, t = _resampled_first_total(blocks, pick)
+        else:
+            # Second-order indices need every resample's rows anyway.
+            resampled = blocks.take(pick)
+            f, t = _first_total(resampled)
+            if resampled.ba is not None:
+                boot_second.append(_second(resampled, resampled.ba, f))
         boot_first.append(f)
         boot_total.append(t)
-        if resampled.ba is not None:
-            boot_second.append(_second(resampled, resampled.ba, f))
         drawn += size
     pairs = None
     if blocks.ba is not None:

@@ -217,10 +217,13 @@ class Executors:
         self._start_pool()
 
     def __exit__(self, kind: object, error: BaseException | None, trace: object) -> None:
-        """Stop the executor: wait for its work after success, cancel what is queued on error."""
+        """Stop the executor: work finishes after success; what is queued is dropped on error."""
         name = self.execution.executor
         if name == "process" and error is None:
-            self.executor.shutdown(wait=True)
+            # Every chunk is done and the workers are idle. Each takes a few tenths of a
+            # second to exit (unloading the model); that overlaps what the caller does next,
+            # and the interpreter still waits for them before it exits.
+            self.executor.shutdown(wait=False)
         elif name == "process":
             self._stop_pool()
         elif name in ("dask", "dask-local"):

@@ -111,7 +111,7 @@ class Plan:
             ],
             "design": {
                 "columns": [str(c) for c in self.design.columns],
-                "rows": [[float(v) for v in row] for row in self.design.to_numpy(dtype=float)],
+                "rows": self.design.to_numpy(dtype=float).tolist(),
             },
         }
 

@@ -116,7 +116,9 @@ def execute(
     sweeps or prepares its design meanwhile; without it the session starts its own from
     ``execution``.
     """
-    return _execute(plan, Path(out), execution, progress, retry_failed, pool, hold=False)[0]
+    folder = Path(out)
+    session = _execute(plan, folder, execution, progress, retry_failed, pool, hold=False)
+    return status(folder, expected=session.expected.all(), committed=session.committed())
 
 
 def execute_and_read(
@@ -132,7 +134,7 @@ def execute_and_read(
     chunk's table as it commits the chunk (while the workers run the next), so when it
     computes every chunk of the folder, nothing is read back from the folder at the end.
     """
-    _, session = _execute(plan, Path(out), execution, progress, False, pool, hold=True)
+    session = _execute(plan, Path(out), execution, progress, False, pool, hold=True)
     frame = session.results()
     return read_results(out) if frame is None else frame
 
@@ -146,8 +148,8 @@ def _execute(
     pool: Executors | None,
     *,
     hold: bool,
-) -> tuple[SweepStatus, _Session]:
-    """Run ``plan`` into ``folder``; its status, and the session (holding its chunks if asked)."""
+) -> _Session:
+    """Run ``plan`` into ``folder``; return the session (holding its chunks if asked)."""
     identity = plan.identity()
     # Everything that can refuse the sweep (a folder of someone else's, another experiment
     # in it, an unreachable scheduler) happens before the first byte is written.
@@ -164,8 +166,7 @@ def _execute(
         store.remove_stale_temporaries(folder)
         session.reread()
         session.run(pool, execution.chunk_size)
-    committed = session.committed()
-    return status(folder, expected=session.expected.all(), committed=committed), session
+    return session
 
 
 def _manifest(
@@ -400,11 +401,15 @@ class _Session:
         """Return the folder's result table (:func:`read_results`) if it holds every chunk."""
         if self.held is None:
             return None
-        keys = [run.key for run in self.expected.all()]
-        return results_frame(self.identity, store.runs_frame(_in_file_order(self.held), keys))
+        # Every held chunk was cut from this experiment's runs, so there is no other run to
+        # leave out by key (a folder read back may hold an earlier experiment's).
+        return results_frame(self.identity, store.runs_frame(_in_file_order(self.held)))
 
     def run(self, pool: Executors | None, chunk_size: int | None) -> None:
         """Compute every run not yet done, recording the session in the manifest."""
+        # The first chunks compute while the manifest is encoded and written (about a second
+        # for a big design); none is committed before it is.
+        started = self._start(pool, chunk_size) if pool is not None and self.left else None
         # The design's rows are most of the manifest: encoded once for its hash and writes.
         rows = store.rows_json(self.identity)
         manifest = _manifest(self.plan, self.identity, store.read_manifest(self.folder), rows)
@@ -417,8 +422,19 @@ class _Session:
         with self.log:
             store.make_folders(self.folder, self.plan.keep == "trajectories")
             self._report()
-            if pool is not None and self.left:
-                self._loop(pool, chunk_size)
+            if pool is not None and started is not None:
+                queue, size, broken = started
+                self.log.record.update(executor=pool.label, workers=pool.workers, chunk_size=size)
+                self._loop(pool, queue, broken)
+
+    def _start(self, pool: Executors, chunk_size: int | None) -> tuple[_Queue, int, bool]:
+        """Cut the chunks and fill the executor's slots.
+
+        Returns the queue, the chunk size and whether the executor broke meanwhile.
+        """
+        size = _chunk_size(chunk_size, pool.workers or 1, self.left)
+        queue = _Queue(_chunks(self.plan, self.identity, self.expected, self.done, size))
+        return queue, size, self._submit(pool, queue)
 
     def _counts(self) -> dict[str, Any]:
         """Return the session's counts for its record, however it ended."""
@@ -466,19 +482,17 @@ class _Session:
         self.committing = None
         self._report()
 
-    def _loop(self, pool: Executors, chunk_size: int | None) -> None:
-        """Keep every slot of the executor busy until each chunk is committed."""
-        size = _chunk_size(chunk_size, pool.workers or 1, self.left)
-        self.log.record.update(executor=pool.label, workers=pool.workers, chunk_size=size)
-        queue = _Queue(_chunks(self.plan, self.identity, self.expected, self.done, size))
-        while True:
-            broken = self._submit(pool, queue)
-            if not queue.running and not broken:
-                return
+    def _loop(self, pool: Executors, queue: _Queue, broken: bool) -> None:
+        """Keep every slot of the executor busy until each chunk is committed.
+
+        The slots have just been filled; ``broken`` says whether the executor broke then.
+        """
+        while queue.running or broken:
             if queue.running:
                 broken = self._collect(queue) or broken
             if broken:
                 self._recover(pool, queue)
+            broken = self._submit(pool, queue)
 
     def _submit(self, pool: Executors, queue: _Queue) -> bool:
         """Fill the executor's slots; return whether the executor broke meanwhile."""
