@@ -130,7 +130,7 @@ def analysis_figures(method: str, args: argparse.Namespace) -> dict[str, Any]:
     )
     from sim.sensitivity.experiment_file import load_sensitivity_experiment
     from sim.sensitivity.folder import write_result_folder
-    from sim.sensitivity.scenario import analysis_pool, scenario_outputs
+    from sim.sensitivity.scenario import analysis_pool, scenario_subject
 
     experiment = load_sensitivity_experiment(EXPERIMENTS[method])
     settings = _sized(experiment, args)
@@ -150,8 +150,7 @@ def analysis_figures(method: str, args: argparse.Namespace) -> dict[str, Any]:
                 )
                 common = {
                     "seed": experiment.seed,
-                    "subject": scenario.name,
-                    "available_outputs": scenario_outputs(scenario),
+                    "subject": scenario_subject(scenario),
                 }
                 if isinstance(settings, SobolSettings):
                     result = sobol_analysis(
