@@ -26,6 +26,7 @@ from sim.dashboard.choices import (
     Catalog,
     DashboardInputError,
     Settings,
+    lever_moved,
     parse_seed,
     slider_step,
 )
@@ -337,6 +338,19 @@ def test_a_lever_snapped_to_its_slider_grid_is_still_the_scenario_s_value(
     }
     moved = Settings.checked(catalog, "sentinel_calibrated", 1, one_step).with_levers(catalog)
     assert moved.posterior is not None and "legal_risk" not in moved.posterior.inputs
+
+
+@pytest.mark.parametrize("name", ["interface_build_weeks", "legal_risk"])
+def test_a_value_half_a_step_off_the_grid_snapped_either_way_is_not_moved(name: str) -> None:
+    """A written value halfway between two slider positions (118.5 weeks) may be snapped
+    down (Python rounds halves to even) or up (the browser): neither is a moved lever, a
+    whole step is."""
+    step = slider_step(PARAMETERS[name])
+    written = PARAMETERS[name].low + 40.5 * step
+    assert not lever_moved(name, written - step / 2, written)
+    assert not lever_moved(name, written + step / 2, written)
+    assert lever_moved(name, written + step, written)
+    assert lever_moved(name, written - 0.51 * step, written)
 
 
 def test_ensemble_of_a_posterior_scenario_draws_what_the_levers_leave(catalog: Catalog) -> None:

@@ -174,10 +174,13 @@ def slider_step(param: Parameter) -> float:
 def lever_moved(name: str, value: float, written: float) -> bool:
     """Whether a lever at ``value`` is away from the scenario's ``written`` value.
 
-    Away means by half a slider step or more: a slider cannot show a value more finely than
-    its step, so a value it has snapped to its grid is still the scenario's.
+    Away means by more than half a slider step: a slider cannot show a value more finely than
+    its step, so a value it has snapped to its grid is still the scenario's. A value exactly
+    half a step off the grid lies between two positions, and a slider may snap it to either
+    (Python rounds halves to even, the browser up).
     """
-    return abs(value - written) >= slider_step(PARAMETERS[name]) / 2
+    half = slider_step(PARAMETERS[name]) / 2
+    return abs(value - written) > half * (1 + 1e-9)
 
 
 def parse_seed(text: str) -> int:

@@ -90,7 +90,7 @@ class LiveRun:
     def moved_levers(self, levers: Mapping[str, float]) -> dict[str, float]:
         """Return the page's lever values that differ from this run's.
 
-        By half a slider step or more.
+        By more than half a slider step (:func:`lever_moved`).
         """
         own = self.model.parameters
         return {
