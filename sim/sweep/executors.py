@@ -194,6 +194,8 @@ class Executors:
         # The pool offers no public way to end its workers before Python 3.14
         # (terminate_workers); its table of worker processes is the only handle.
         workers = list((getattr(self.executor, "_processes", None) or {}).values())
+        # Its result pipe is the other (shutdown forgets both).
+        results = getattr(self.executor, "_result_queue", None)
         self.executor.shutdown(wait=False, cancel_futures=True)
         for worker in workers:
             with contextlib.suppress(OSError, ValueError):
@@ -201,6 +203,14 @@ class Executors:
         for worker in workers:
             with contextlib.suppress(OSError, ValueError, AssertionError):
                 worker.join(timeout=STOP_SECONDS)
+        # A worker ended while writing its result leaves the pool's manager thread waiting
+        # for the rest of the message, and the interpreter waits for that thread at exit.
+        # The workers are gone, so this process holds the result pipe's only writing end:
+        # closing it ends the wait (end of file; the pool counts itself broken and stops).
+        writer = getattr(results, "_writer", None)
+        if writer is not None:
+            with contextlib.suppress(OSError):
+                writer.close()
 
     def map(self, fn: Callable[..., Any], /, *iterables: Iterable[Any]) -> Iterator[Any]:
         """Map ``fn`` over the arguments on the executor (the new one after a rebuild)."""
