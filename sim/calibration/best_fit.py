@@ -25,7 +25,7 @@ from sim.calibration.abc import Sample
 from sim.calibration.halving import successive_halving
 from sim.calibration.problem import Problem
 from sim.calibration.stages import StageRunner
-from sim.calibration.statistics import excess
+from sim.calibration.statistics import meets
 from sim.seeds import stage_seed
 
 BEST_FIT_STAGE = 1100
@@ -75,7 +75,7 @@ def best_fit(problem: Problem, runner: StageRunner, sample: Sample) -> pd.DataFr
             round_seed(settings.seed, number),
         )
         runs = result.runs
-        every = (excess(runs, problem.targets).to_numpy() <= 1.0).all(axis=1)
+        every = meets(runs, problem.targets).all(axis=1).to_numpy()
         rows = runs["row"].to_numpy(dtype=np.int64)
         return np.bincount(rows, weights=every, minlength=len(alive)).astype(np.int64)
 

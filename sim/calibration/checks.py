@@ -18,9 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.calibration.joint import meets, prior_runs
+from sim.calibration.joint import prior_runs
 from sim.calibration.result import Calibration
-from sim.calibration.statistics import distance
+from sim.calibration.statistics import distance, meets
 
 INTEGRATED = ("charnwood", "melton")
 """Slugs of the partners with a CRM interface (DOMAIN.md P2), whose saved hours P5 bounds."""

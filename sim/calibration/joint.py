@@ -17,8 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sim.calibration.result import Calibration
-from sim.calibration.statistics import excess
-from sim.calibration.targets import TargetSet
+from sim.calibration.statistics import meets
 from sim.seeds import bootstrap_rng
 
 UNINFORMATIVE_ABOVE = 0.8
@@ -30,18 +29,6 @@ ALL_TARGETS = "all targets"
 SOURCES = ("prior", "defaults", "posterior", "point")
 """Which runs a rate is of: the screening wave, the scenario's defaults, the
 posterior-predictive replay and the point estimate."""
-
-
-def meets(runs: pd.DataFrame, targets: TargetSet) -> pd.DataFrame:
-    """Whether each run (rows) meets each target (columns, by id) within tolerance.
-
-    A target with one component per partner is met when every component is.
-    """
-    gaps = excess(runs, targets)
-    return pd.DataFrame(
-        {t.id: (gaps[list(t.components())] <= 1.0).all(axis=1) for t in targets.targets},
-        index=runs.index,
-    )
 
 
 def prior_runs(result: Calibration) -> pd.DataFrame:

@@ -217,6 +217,18 @@ def excess(values: pd.DataFrame, targets: TargetSet) -> pd.DataFrame:
     return pd.DataFrame(out, index=values.index)
 
 
+def meets(runs: pd.DataFrame, targets: TargetSet) -> pd.DataFrame:
+    """Whether each run (rows) meets each target (columns, by id) within tolerance.
+
+    A target with one component per partner is met when every component is.
+    """
+    gaps = excess(runs, targets)
+    return pd.DataFrame(
+        {t.id: (gaps[list(t.components())] <= 1.0).all(axis=1) for t in targets.targets},
+        index=runs.index,
+    )
+
+
 def distance(values: pd.DataFrame, targets: TargetSet) -> np.ndarray:
     """Each run's distance to the evidence: its worst target, in tolerances (<= 1 meets all)."""
     return excess(values, targets).to_numpy().max(axis=1)
