@@ -202,13 +202,25 @@ def _first_total(blocks: _Blocks) -> tuple[FloatArray, FloatArray]:
     noise; leading axes are bootstrap resamples.
     """
     a, ab, b = blocks.a, blocks.ab, blocks.b
-    scale = _signal_variance(a, b, blocks.a_noise, blocks.b_noise)[..., None]
+    return _indices(
+        np.mean(b[..., None] * (ab - a[..., None]), axis=-2),
+        np.mean((a[..., None] - ab) ** 2, axis=-2),
+        np.mean(blocks.a_noise[..., None] + blocks.ab_noise, axis=-2),
+        _signal_variance(a, b, blocks.a_noise, blocks.b_noise)[..., None],
+    )
+
+
+def _indices(
+    product: FloatArray, square: FloatArray, noise: FloatArray, scale: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """First-order and total indices from their means over base points.
+
+    ``product``, ``square`` and ``noise`` are the means of ``b (ab_j - a)``, ``(a - ab_j)^2``
+    and ``a_noise + ab_noise_j``; ``scale`` the signal variance.
+    """
     # Rows have independent noise, so the first-order numerator is unbiased as it stands; the
     # total numerator picks up half the noise variance of each of the two rows it compares.
-    first = np.mean(b[..., None] * (ab - a[..., None]), axis=-2) / scale
-    pair_noise = 0.5 * np.mean(blocks.a_noise[..., None] + blocks.ab_noise, axis=-2)
-    total = (0.5 * np.mean((a[..., None] - ab) ** 2, axis=-2) - pair_noise) / scale
-    return first, total
+    return product / scale, (0.5 * square - 0.5 * noise) / scale
 
 
 def _resampled_first_total(blocks: _Blocks, pick: IntArray) -> tuple[FloatArray, FloatArray]:
@@ -225,16 +237,13 @@ def _resampled_first_total(blocks: _Blocks, pick: IntArray) -> tuple[FloatArray,
     from sim.sensitivity.resampled import saltelli_sums
 
     n = pick.shape[-1]
+    product, square, noise = saltelli_sums(
+        pick, blocks.a, blocks.ab, blocks.b, blocks.a_noise, blocks.ab_noise
+    )
     scale = _signal_variance(
         blocks.a[pick], blocks.b[pick], blocks.a_noise[pick], blocks.b_noise[pick]
     )[..., None]
-    first_sum, total_sum, noise_sum = saltelli_sums(
-        pick, blocks.a, blocks.ab, blocks.b, blocks.a_noise, blocks.ab_noise
-    )
-    first = first_sum / n / scale
-    pair_noise = 0.5 * (noise_sum / n)
-    total = (0.5 * (total_sum / n) - pair_noise) / scale
-    return first, total
+    return _indices(product / n, square / n, noise / n, scale)
 
 
 def _second(blocks: _Blocks, ba: FloatArray, first: FloatArray) -> FloatArray:
