@@ -305,21 +305,31 @@ def initial_state(batch: Batch, rngs: Sequence[np.random.Generator]) -> State:
     ``prior_use_habit`` (DOMAIN.md P9); partners start at their initial buy-in and interface
     stage. Every other state array starts at zero.
     """
-    partnership = batch.partnership
-    b = batch.size
+    return _initial_state(batch.partnership, batch.table, rngs)
+
+
+def _initial_state(
+    partnership: Partnership, table: FloatArray, rngs: Sequence[np.random.Generator]
+) -> State:
+    """:func:`initial_state` of runs at ``partnership`` with the parameter rows ``table``."""
+    b = table.shape[0]
     if len(rngs) != b:
         raise ValueError(f"{len(rngs)} generators for a batch of {b} runs")
+
+    def parameter(name: str) -> FloatArray:
+        return table[:, _COLUMNS[name] : _COLUMNS[name] + 1]
+
     state = allocate(State, (b,), partnership.sizes)
     attitude, risk = state["attitude"], state["risk"]
     for run, rng in enumerate(rngs):
         rng.standard_normal(out=attitude[run])
         rng.random(out=risk[run])
-    attitude *= batch.parameter("attitude_spread")
-    attitude += batch.parameter("attitude_mean")
+    attitude *= parameter("attitude_spread")
+    attitude += parameter("attitude_mean")
     np.minimum(np.maximum(attitude, 0.0, out=attitude), 1.0, out=attitude)
     risk += 0.5
     prior = partnership.prior_use[partnership.staff_partner]
-    state["habit"][:] = np.where(prior[None], batch.parameter("prior_use_habit"), 0.0)
+    state["habit"][:] = np.where(prior[None], parameter("prior_use_habit"), 0.0)
     state["trained"][:] = prior
     state["buy_in"][:] = partnership.initial_buy_in
     allowed = partnership.interface_allowed
@@ -432,7 +442,7 @@ def step(
 
 def simulate(
     partnership: Partnership | Sequence[Partnership],
-    schedule: Schedule,
+    schedule: Schedule | Sequence[Schedule],
     params: ParameterArrays,
     seeds: Sequence[np.random.SeedSequence | int],
 ) -> Trajectory:
@@ -449,43 +459,90 @@ def simulate(
         everything but their partners' names (staff, caseloads, buy-in...): runs of a design
         that varies partner fields then still go through one call. Runs given the same
         partnership object share its preparation.
-    schedule : Schedule
-        Shared, or batched with one row per run.
+    schedule : Schedule or sequence of Schedule
+        Shared, batched with one row per run, or one per run (all with the same weeks):
+        runs of a design that moves dates need not be stacked into one batched schedule.
     params : mapping of str to array (B,)
         Every registry parameter, one value per run.
     seeds : sequence
         One seed per run.
     """
     size = len(seeds)
-    each = [partnership] * size if isinstance(partnership, Partnership) else list(partnership)
-    if len(each) != size:
-        raise ValueError(f"{len(each)} partnerships for a batch of {size} runs")
+    each = _one_each(partnership, Partnership, size, "partnerships")
     names = each[0].names
     if any(p.names != names for p in each):
         raise ValueError("every run of a batch needs the same partners")
+    timelines = _run_schedules(schedule, size, len(names))
+    table = _parameter_table(params)
+    if table.shape[0] != size:
+        raise ValueError(f"parameters for {table.shape[0]} runs, seeds for {size}")
+    records = table.view(_RECORD).reshape(size)
+    n_weeks = schedule.n_weeks if isinstance(schedule, Schedule) else schedule[0].n_weeks
     rngs = generators(seeds)
-    weekly = allocate(Outputs, (size, schedule.n_weeks), each[0].sizes)
+    weekly = allocate(Outputs, (size, n_weeks), each[0].sizes)
     views = np.zeros((size, len(names), len(names)))
     for group, shared in _partnership_groups(each):
-        runs = np.asarray(group)
-        batch = prepare(shared, _rows(schedule, runs), {k: v[runs] for k, v in params.items()})
         own = [rngs[run] for run in group]
-        state = initial_state(batch, own)
+        state = _initial_state(shared, table[group], own)
+        kernel_static = tuple(getattr(shared.static, name) for name in StaticRecord._fields)
         # The last week's per-staff outputs: scratch space, shared by the runs.
         per_staff = allocate(WeekOutput, (), shared.sizes)
         for place, (run, rng) in enumerate(zip(group, own, strict=True)):
             advance(
                 rng,
                 0,
-                schedule.n_weeks,
-                batch.records[place],
-                batch.kernel_static,
-                batch.kernel_schedules[place],
+                n_weeks,
+                records[run],
+                kernel_static,
+                timelines[run],
                 _kernel_state(state, place),
                 _kernel_run(weekly, per_staff, run),
             )
-        views[runs] = state.views
-    return trajectory_of(names, weekly, views, schedule, params)
+        views[group] = state.views
+    live, colocated = _benefit_schedule(schedule)
+    return _trajectory(names, weekly, views, live, colocated, params)
+
+
+def _one_each[T](given: T | Sequence[T], kind: type[T], size: int, what: str) -> list[T]:
+    """Return ``given`` for each of ``size`` runs: one shared object, or one per run."""
+    each = [given] * size if isinstance(given, kind) else list(given)  # type: ignore[arg-type]
+    if len(each) != size:
+        raise ValueError(f"{len(each)} {what} for a batch of {size} runs")
+    return each
+
+
+def _run_schedules(
+    schedule: Schedule | Sequence[Schedule], size: int, n_partners: int
+) -> list[tuple[NDArray, ...]]:
+    """Each run's schedule as the kernel reads it; runs given one object share its tuple."""
+    if isinstance(schedule, Schedule):
+        if schedule.batched and schedule.functionality.shape[0] != size:
+            raise ValueError("a batched schedule needs one row per run")
+        timelines = [schedule]
+        rows = list(_kernel_schedules(schedule, size))
+    else:
+        timelines = _one_each(schedule, Schedule, size, "schedules")
+        made: dict[int, tuple[NDArray, ...]] = {}
+        for timeline in timelines:
+            if timeline.batched:
+                raise ValueError("a schedule given per run has no batch axis")
+            if id(timeline) not in made:
+                made[id(timeline)] = _kernel_schedules(timeline, 1)[0]
+        rows = [made[id(timeline)] for timeline in timelines]
+    if any(t.n_weeks != timelines[0].n_weeks for t in timelines):
+        raise ValueError("every run of a batch needs the same number of weeks")
+    if any(t.live.shape[-1] != n_partners for t in timelines):
+        raise ValueError("schedule and partnership disagree on the number of partners")
+    return rows
+
+
+def _benefit_schedule(schedule: Schedule | Sequence[Schedule]) -> tuple[NDArray, NDArray]:
+    """Return the live and co-located weeks of every run: (T, A) shared, else (B, T, A)."""
+    if isinstance(schedule, Schedule):
+        return schedule.live, schedule.colocated
+    if all(timeline is schedule[0] for timeline in schedule):
+        return schedule[0].live, schedule[0].colocated
+    return np.stack([t.live for t in schedule]), np.stack([t.colocated for t in schedule])
 
 
 def _partnership_groups(each: Sequence[Partnership]) -> list[tuple[list[int], Partnership]]:
@@ -494,13 +551,6 @@ def _partnership_groups(each: Sequence[Partnership]) -> list[tuple[list[int], Pa
     for run, partnership in enumerate(each):
         groups.setdefault(id(partnership), ([], partnership))[0].append(run)
     return list(groups.values())
-
-
-def _rows(schedule: Schedule, runs: IntArray) -> Schedule:
-    """Return the schedule of the runs ``runs`` of a batch: their rows of a batched one."""
-    if not schedule.batched:
-        return schedule
-    return Schedule(**{name: getattr(schedule, name)[runs] for name in ScheduleRecord._fields})
 
 
 def trajectory_of(
@@ -515,13 +565,25 @@ def trajectory_of(
     Outputs are (B, T, A); what sharing bought (:func:`sim.benefit.benefit`) is computed on the
     weeks of ``schedule`` they cover, with the parameters ``params`` (one value, or one per run).
     """
+    return _trajectory(names, weekly, views, schedule.live, schedule.colocated, params)
+
+
+def _trajectory(
+    names: tuple[str, ...],
+    weekly: Mapping[str, NDArray],
+    views: FloatArray,
+    live: NDArray,
+    colocated: NDArray,
+    params: Mapping[str, ArrayLike],
+) -> Trajectory:
+    """:func:`trajectory_of`, given the schedule's live and co-located weeks."""
     weeks = weekly["handled"].shape[1]
     gained = benefit(
         weekly["handled"],
         weekly["recorded"],
         weekly["interface"],
-        schedule.live[..., :weeks, :],
-        schedule.colocated[..., :weeks, :],
+        live[..., :weeks, :],
+        colocated[..., :weeks, :],
         params,
     )
     bought = {name: getattr(gained, name) for name in layouts(Benefit)}

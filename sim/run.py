@@ -8,7 +8,6 @@ share an engine batch together (:func:`batch_key`, :func:`simulate_prepared`).
 
 from __future__ import annotations
 
-import dataclasses
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -320,25 +319,15 @@ def batch_key(partnership: Partnership, schedule: Schedule) -> str:
 def simulate_prepared(runs: Sequence[Prepared], seed: int) -> Trajectory:
     """Advance ``runs`` (all with one :func:`batch_key`) as one engine batch.
 
-    Runs whose structural inputs move dates get one timeline row each (a batched schedule),
-    and runs whose structural inputs change partner fields one partnership each. Each run's
-    outputs depend only on its inputs and ``run_seed(seed, row, replicate)``.
+    Each run brings its own compiled partnership and timeline; runs of one compiled scenario
+    share its preparation (:func:`sim.engine.simulate`). Each run's outputs depend only on its
+    inputs and ``run_seed(seed, row, replicate)``.
     """
-    first = runs[0].compiled
-    if all(r.compiled.schedule is first.schedule for r in runs):
-        schedule = first.schedule
-    else:
-        schedule = Schedule(
-            **{
-                f.name: np.stack([getattr(r.compiled.schedule, f.name) for r in runs])
-                for f in dataclasses.fields(Schedule)
-            }
-        )
-    partnerships = [r.compiled.partnership for r in runs]
-    shared = all(p is first.partnership for p in partnerships)
     params = stack_parameters([r.parameters for r in runs])
     seeds = [run_seed(seed, r.row, r.replicate) for r in runs]
-    return simulate(first.partnership if shared else partnerships, schedule, params, seeds)
+    partnerships = [r.compiled.partnership for r in runs]
+    schedules = [r.compiled.schedule for r in runs]
+    return simulate(partnerships, schedules, params, seeds)
 
 
 def batch_groups(runs: Sequence[Prepared]) -> list[list[int]]:

@@ -78,6 +78,25 @@ def test_a_batched_schedule_gives_each_run_its_own_timeline():
     assert both.recorded[1, :30].sum() == 0
 
 
+def test_schedules_given_per_run_equal_a_batched_schedule_bit_for_bit():
+    setup = toy_setup(n_weeks=40)
+    late = eventful_schedule(40, setup.partnership.n_partners)
+    late.live[:30] = False
+    timelines = [late, setup.schedule, late]
+    stacked = Schedule(
+        *[np.stack([getattr(t, f) for t in timelines]) for f in Schedule.__dataclass_fields__]
+    )
+    params = stack_parameters([setup.parameters] * 3)
+    each = simulate(setup.partnership, timelines, params, [4, 5, 6])
+    batched = simulate(setup.partnership, stacked, params, [4, 5, 6])
+    for x, y in zip(_all_arrays(each), _all_arrays(batched), strict=True):
+        assert np.array_equal(x, y, equal_nan=True)
+    alone = simulate(setup.partnership, late, stack_parameters([setup.parameters]), [6])
+    assert np.array_equal(each.select([2]).recorded, alone.recorded)
+    # Negative control: the run on the early timeline records before week 30.
+    assert each.recorded[1, :30].sum() > 0 and each.recorded[0, :30].sum() == 0
+
+
 def _all_arrays(trajectory):
     return [*_arrays(trajectory), trajectory.latency_days, trajectory.saved_hours]
 
@@ -113,6 +132,13 @@ def test_bad_batch_inputs_are_rejected():
         simulate([setup.partnership], setup.schedule, two, [1, 2])
     with pytest.raises(ValueError, match="same partners"):
         simulate([setup.partnership, toy_partnership((3, 2))], setup.schedule, two, [1, 2])
+    with pytest.raises(ValueError, match="schedules for a batch"):
+        simulate(setup.partnership, [setup.schedule], two, [1, 2])
+    short = toy_setup(n_weeks=9).schedule
+    with pytest.raises(ValueError, match="same number of weeks"):
+        simulate(setup.partnership, [setup.schedule, short], two, [1, 2])
+    with pytest.raises(ValueError, match="parameters for 2 runs, seeds for 3"):
+        simulate(setup.partnership, setup.schedule, two, [1, 2, 3])
 
 
 unit_interval = st.floats(0.0, 1.0)
