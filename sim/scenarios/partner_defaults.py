@@ -39,41 +39,33 @@ type Ends = tuple[float, float, float]
 
 _REPLAY = "the range sentinel_replay assumes for"
 
+
+def _per_kind(ends: tuple[Ends, ...], evidence: str) -> tuple[Mapping[str, Ends], str]:
+    """Return ranges given in ``KINDS`` order, and the replay's reason, citing ``evidence``."""
+    by_kind = dict(zip(KINDS, ends, strict=True))
+    return by_kind, f"{_REPLAY} a {{kind}} partner (DOMAIN.md {evidence})"
+
+
+# Ranges per kind are (low, high, default) for a police, district, county and unitary partner.
 _BY_KIND: Mapping[str, tuple[Mapping[str, Ends], str]] = MappingProxyType(
     {
-        "staff": (
-            {
-                "police": (60, 200, 150),
-                "district": (3, 10, 6),
-                "county": (5, 20, 10),
-                "unitary": (2, 40, 10),
-            },
-            f"{_REPLAY} a {{kind}} partner (DOMAIN.md Missing numbers: a handful of ASB officers "
-            "per council, police neighbourhood teams across a county)",
+        "staff": _per_kind(
+            ((60, 200, 150), (3, 10, 6), (5, 20, 10), (2, 40, 10)),
+            "Missing numbers: a handful of ASB officers per council, police neighbourhood "
+            "teams across a county",
         ),
-        "caseload": (
-            {
-                "police": (80.0, 600.0, 200.0),
-                "district": (5.0, 40.0, 15.0),
-                "county": (3.0, 30.0, 8.0),
-                "unitary": (2.0, 150.0, 30.0),
-            },
-            f"{_REPLAY} a {{kind}} partner (DOMAIN.md Missing numbers: orders of magnitude only)",
+        "caseload": _per_kind(
+            ((80.0, 600.0, 200.0), (5.0, 40.0, 15.0), (3.0, 30.0, 8.0), (2.0, 150.0, 30.0)),
+            "Missing numbers: orders of magnitude only",
         ),
         "initial_buy_in": (
             dict.fromkeys(KINDS, (0.2, 0.6, 0.4)),
             f"{_REPLAY} partners with no evidence of their buy-in (DOMAIN.md P4: buy-in varied, "
             "no measure)",
         ),
-        "bureaucracy": (
-            {
-                "police": (0.5, 0.9, 0.7),
-                "district": (0.2, 0.6, 0.4),
-                "county": (0.4, 0.8, 0.6),
-                "unitary": (0.4, 0.8, 0.6),
-            },
-            f"{_REPLAY} a {{kind}} partner (DOMAIN.md finding 1: a police force or a county "
-            "more formal than a district)",
+        "bureaucracy": _per_kind(
+            ((0.5, 0.9, 0.7), (0.2, 0.6, 0.4), (0.4, 0.8, 0.6), (0.4, 0.8, 0.6)),
+            "finding 1: a police force or a county more formal than a district",
         ),
         "assurance": (
             dict.fromkeys(KINDS, (0.0, 0.3, 0.1)),

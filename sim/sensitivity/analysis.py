@@ -168,6 +168,33 @@ def _check_sobol_layout(plan: _Plan, second_order: bool) -> None:
             )
 
 
+def _method_plan(
+    factors: Sequence[Factor], settings: SobolSettings | MorrisSettings, seed: int
+) -> _Plan:
+    """Return the plan of a Sobol analysis or a Morris screening: its SALib design, checked."""
+    if isinstance(settings, SobolSettings):
+        plan = _plan(
+            factors,
+            settings.level,
+            lambda bounds, groups: sobol_sample(
+                bounds,
+                settings.n,
+                seed=seed,
+                calc_second_order=settings.second_order,
+                groups=groups,
+            ),
+        )
+        _check_sobol_layout(plan, settings.second_order)
+        return plan
+    return _plan(
+        factors,
+        settings.level,
+        lambda bounds, groups: morris_sample(
+            bounds, settings.trajectories, seed=seed, levels=settings.levels, groups=groups
+        ),
+    )
+
+
 def select_outputs(patterns: Sequence[str], available: Sequence[str]) -> tuple[str, ...]:
     """Expand output names and ``fnmatch`` patterns against the outputs a model has.
 
@@ -414,14 +441,7 @@ def sobol_analysis(
     """
     subject = subject or Subject()
     outputs = subject.chosen(settings.outputs)
-    plan = _plan(
-        factors,
-        settings.level,
-        lambda bounds, groups: sobol_sample(
-            bounds, settings.n, seed=seed, calc_second_order=settings.second_order, groups=groups
-        ),
-    )
-    _check_sobol_layout(plan, settings.second_order)
+    plan = _method_plan(factors, settings, seed)
     runs, matrices, noise = evaluated(plan.design, evaluate, settings.replicates, seed, outputs)
     names = list(matrices)
     means = [matrices[name].mean(axis=1) for name in names]
@@ -505,13 +525,7 @@ def morris_analysis(
     """
     subject = subject or Subject()
     outputs = subject.chosen(settings.outputs)
-    plan = _plan(
-        factors,
-        settings.level,
-        lambda bounds, groups: morris_sample(
-            bounds, settings.trajectories, seed=seed, levels=settings.levels, groups=groups
-        ),
-    )
+    plan = _method_plan(factors, settings, seed)
     runs, matrices, noise = evaluated(plan.design, evaluate, settings.replicates, seed, outputs)
     delta = settings.levels / (2.0 * (settings.levels - 1))
     tables: list[pd.DataFrame] = []
