@@ -5,7 +5,7 @@ Runs the standard calibration of the replay (``experiments/calibration_sentinel.
 screening, ABC-SMC generations, posterior-predictive and point-estimate checks; about 10,000
 runs) from scratch on local worker processes, between two measurements of the bare engine on
 the same workers (``pipelines.py``), and reports its runs per second as a share of the
-engine's. Then times :meth:`sim.calibration.abc.Kernel.log_density` for 5,000 points around
+engine's. Then times :meth:`sim.calibration.kernels.Kernel.log_density` for 5,000 points around
 2,500 centres in the calibration's 16 dimensions and reports the peak memory it allocates
 (numpy's allocations, traced).
 
@@ -28,7 +28,8 @@ from pipelines import WORKERS, against_engine
 from record import record
 
 from sim.calibration import calibrate, load_settings
-from sim.calibration.abc import BLOCK_ELEMENTS, Box, Kernel
+from sim.calibration.abc import Box
+from sim.calibration.kernels import BLOCK_ELEMENTS, Kernel
 from sim.execution import Execution
 
 EXPERIMENT = Path("experiments/calibration_sentinel.toml")
