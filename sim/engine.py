@@ -1,8 +1,8 @@
 """The engine: model state in arrays, a compiled weekly step, many runs at once.
 
-The engine knows no Mesa, no files and no screen. A batch of ``B`` runs shares one
-:class:`Partnership` (partners and the staff positions in them); each run has its own
-parameter values, its own :class:`Schedule` row (or a shared one) and its own random stream.
+The engine knows no Mesa, no files and no screen. A batch of ``B`` runs shares its partners;
+each run has its own parameter values, its own :class:`Partnership` and :class:`Schedule` (or
+shared ones) and its own random stream.
 Draws for run ``b`` come only from run ``b``'s generator, in an order fixed by that run's own
 inputs and state, so a run gives the same result whether it is advanced alone or inside any
 batch, in any order, on any worker.
