@@ -5,6 +5,7 @@ Each case runs the command in a fresh interpreter and reports which modules it i
 numba, matplotlib, the scenario models or any other library that a command needs only once it
 runs (start-up time; checked by what is imported, never by a wall time). Typer brings pydantic
 itself for its own option checks; the project's pydantic models of scenarios must still wait.
+A scenario name or file that is not there is answered by its lookup alone, before any of them.
 """
 
 import json
@@ -71,8 +72,31 @@ def test_help_and_usage_errors_load_no_heavy_library(argv, code):
     assert _heavy(modules) == []
 
 
+SCENARIO_MODELS = ("sim.scenarios.schema", "sim.scenarios.scenario", "sim.scenarios.compile")
+"""The scenario modules that bring pydantic's models, the engine and pandas with them."""
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("run", "sentinl_replay"),
+        ("validate", "no_such_scenario"),
+        ("compare", "sentinel_replay", "no_such_scenario"),
+        ("run", "no/such/file.toml"),
+    ],
+)
+def test_a_scenario_that_is_not_there_is_answered_before_any_heavy_library(argv):
+    status, modules = _imports(*argv)
+    assert status == 2
+    # Finding a scenario imports the package and its lookup, nothing more.
+    assert "sim.scenarios.locate" in modules
+    heavy = [m for m in _heavy(modules) if not m.startswith("sim.scenarios")]
+    assert heavy == [] and not modules & set(SCENARIO_MODELS), heavy
+
+
 def test_the_check_sees_a_heavy_import():
     """Negative control: a command that runs does load them, so the check can fail."""
-    status, modules = _imports("scenarios")
+    status, modules = _imports("validate", "sentinel_replay")
     assert status in (0, None)
     assert "pandas" in _heavy(modules)
+    assert set(SCENARIO_MODELS) <= modules

@@ -98,3 +98,18 @@ def test_what_a_found_scenario_names_stays_in_its_folder(folder: Path, tmp_path:
         'name = "named"\ndescription = "d"\nextends = "harrowdale"\n', encoding="utf-8"
     )
     assert Scenario.load("named").partner_names == Scenario.load("harrowdale").partner_names
+
+
+def test_the_package_gives_every_public_name_from_its_module():
+    import importlib
+
+    import sim.scenarios as package
+
+    homes = package._HOMES
+    assert set(package.__all__) == {*homes, "slug"}
+    for name, home in homes.items():
+        module = importlib.import_module(f"sim.scenarios.{home}")
+        assert getattr(package, name) is getattr(module, name), name
+    assert package.ScenarioError is importlib.import_module("sim.scenarios.problems").ScenarioError
+    with pytest.raises(AttributeError, match="no attribute 'Scenaro'"):
+        package.Scenaro  # noqa: B018

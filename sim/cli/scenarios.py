@@ -46,7 +46,19 @@ UsePosterior = Annotated[
 ]
 
 
+def _find(*references: str) -> None:
+    """Check that each scenario named exists, before a command imports what it runs with.
+
+    Finding a file loads nothing heavy, so a misspelled name is answered at once.
+    """
+    from sim.scenarios.locate import locate
+
+    for reference in references:
+        locate(reference)
+
+
 def _load(reference: str) -> Scenario:
+    _find(reference)
     # Start-up time: imported only when the command runs; loads pydantic, pandas and the engine.
     from sim.scenarios import Scenario
 
@@ -56,7 +68,7 @@ def _load(reference: str) -> Scenario:
 @app.command("scenarios", cls=PlainCommand)
 def list_command() -> None:
     """List the shipped scenarios with one-line descriptions."""
-    # Start-up time: imported only when the command runs; loads pydantic, pandas and the engine.
+    # Start-up time: imported only when the command runs (the lookup alone: nothing heavy).
     from sim.scenarios import list_scenarios
 
     table = Table("scenario", "description", box=None)
@@ -108,6 +120,7 @@ def run_to_folder(
 
     The folder is written by :func:`sim.run_folder.write_run_folder`.
     """
+    _find(reference)
     # Start-up time: imported only when the command runs; loads pandas, numba and matplotlib.
     from sim.metrics import summary_metrics
     from sim.run import run
@@ -202,6 +215,7 @@ def compare_command(
     the scenarios, not by chance; two scenarios with the same posterior also draw the same
     parameter set for each replicate.
     """
+    _find(first, second)
     # Start-up time: imported only when the command runs; loads pandas, numba and matplotlib.
     from sim.comparison import compare_results
     from sim.comparison_folder import check_comparison_folder, write_comparison

@@ -38,14 +38,19 @@ silent) and :mod:`~sim.scenarios.new_partnership` (the scenario of a partner tab
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING
+
 from sim.names import slug
-from sim.scenarios.compile import CompiledParts, CompiledScenario
-from sim.scenarios.locate import SCENARIOS_ENV, examples_folder, list_scenarios
-from sim.scenarios.new_partnership import NewPartnership, from_partner_table
-from sim.scenarios.partner_table import PartnerTableError, read_partner_table
-from sim.scenarios.problems import ScenarioError
-from sim.scenarios.scenario import REPLACE_SOURCE, Scenario
-from sim.scenarios.schema import ScenarioSpec
+
+if TYPE_CHECKING:
+    from sim.scenarios.compile import CompiledParts, CompiledScenario
+    from sim.scenarios.error import ScenarioError
+    from sim.scenarios.locate import SCENARIOS_ENV, examples_folder, list_scenarios
+    from sim.scenarios.new_partnership import NewPartnership, from_partner_table
+    from sim.scenarios.partner_table import PartnerTableError, read_partner_table
+    from sim.scenarios.scenario import REPLACE_SOURCE, Scenario
+    from sim.scenarios.schema import ScenarioSpec
 
 __all__ = [
     "REPLACE_SOURCE",
@@ -63,3 +68,34 @@ __all__ = [
     "read_partner_table",
     "slug",
 ]
+
+_HOMES = {
+    "REPLACE_SOURCE": "scenario",
+    "SCENARIOS_ENV": "locate",
+    "CompiledParts": "compile",
+    "CompiledScenario": "compile",
+    "NewPartnership": "new_partnership",
+    "PartnerTableError": "partner_table",
+    "Scenario": "scenario",
+    "ScenarioError": "error",
+    "ScenarioSpec": "schema",
+    "examples_folder": "locate",
+    "from_partner_table": "new_partnership",
+    "list_scenarios": "locate",
+    "read_partner_table": "partner_table",
+}
+"""The module of this package each public name lives in."""
+
+
+def __getattr__(name: str) -> object:
+    """Import a public name from its module when it is first asked for (PEP 562).
+
+    Finding a scenario by name (:mod:`sim.scenarios.locate`) then loads nothing heavy: the
+    command line answers a misspelled name before the schemas, the engine or pandas load.
+    """
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value

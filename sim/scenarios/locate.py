@@ -21,7 +21,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path, PurePath
 
 from sim.inputs import absent, did_you_mean, file_problem, read_toml
-from sim.scenarios.problems import ScenarioError
+from sim.scenarios.error import ScenarioError
 from sim.shipped import SCENARIOS, is_path
 
 SCENARIOS_ENV = "SHARESIM_SCENARIOS"

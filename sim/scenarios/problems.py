@@ -1,4 +1,4 @@
-"""Problems in a scenario: its error type and the collector that reports the first one found.
+"""Problems in a scenario: the collector that reports the first one found, as a ScenarioError.
 
 A scenario file is checked table by table, and every problem found is kept, so the message
 can say how many more there are: ``<file>: <field path>: <problem> (and N more)``.
@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
-from sim.inputs import FileError, FileFormat, Problem, validation_problems
+from sim.inputs import FileFormat, Problem, validation_problems
+from sim.scenarios.error import ScenarioError
 from sim.scenarios.schema import (
     EVENT_AMOUNT_FIELDS,
     POSTERIOR_FILE_FIELDS,
@@ -19,18 +20,6 @@ from sim.scenarios.schema import (
 )
 from sim.scenarios.values import VALUE_TAGS
 from sim.timeline import EVENT_TYPES
-
-
-class ScenarioError(FileError):
-    """A scenario file or value the model cannot accept (a ``ValueError``).
-
-    Part of the project's bad-input family (:class:`sim.errors.InputError`), which the command
-    line reports as one line: ``<file>: <field path>: <problem>``, plus "(and N more)" when
-    there are further problems. Its parts are those of :class:`~sim.inputs.FileError`
-    (``file``, ``path``, ``problem``, ``more``); create one with
-    :meth:`~sim.inputs.FileError.at`.
-    """
-
 
 FIELD_NAMES: frozenset[str] = frozenset(
     {
