@@ -29,11 +29,13 @@ The package by job: :mod:`~sim.scenarios.schema` (the file format),
 :mod:`~sim.scenarios.checks` (what no single table can check),
 :mod:`~sim.scenarios.posterior_table` (the ``[posterior]`` table and its CSV),
 :mod:`~sim.scenarios.uncertain` (uncertain inputs), :mod:`~sim.scenarios.compile` (engine
-inputs), :mod:`~sim.scenarios.toml` (writing files), :mod:`~sim.scenarios.problems` (the error
-and its collector), :mod:`~sim.scenarios.scenario` (the :class:`Scenario`),
+inputs), :mod:`~sim.scenarios.toml` (writing files), :mod:`~sim.scenarios.error` (the error)
+and :mod:`~sim.scenarios.problems` (its collector), :mod:`~sim.scenarios.scenario` (the :class:`Scenario`),
 :mod:`~sim.scenarios.partner_table` (reading a partner table),
 :mod:`~sim.scenarios.partner_defaults` (what a new partnership assumes where its table is
-silent) and :mod:`~sim.scenarios.new_partnership` (the scenario of a partner table).
+silent) and :mod:`~sim.scenarios.new_partnership` (the scenario of a partner table). Each
+public name here is imported from its module when first asked for, so that looking a scenario
+up (:mod:`~sim.scenarios.locate`) loads nothing heavy.
 """
 
 from __future__ import annotations
