@@ -6,6 +6,7 @@ Uncertain values are ranges; they become named inputs that sensitivity analysis 
 calibration vary. :meth:`Scenario.compile` turns a scenario and a choice of those inputs into
 the engine's :class:`~sim.engine.Partnership`, :class:`~sim.engine.Schedule` and parameters.
 
+>>> from sim.scenarios import Scenario
 >>> base = Scenario.load("sentinel_replay")
 >>> better = base.replace(double_keying_cost=0.5)   # new object; base unchanged
 >>> compiled = better.compile({"blaby.staff": 8})
@@ -30,7 +31,8 @@ The package by job: :mod:`~sim.scenarios.schema` (the file format),
 :mod:`~sim.scenarios.posterior_table` (the ``[posterior]`` table and its CSV),
 :mod:`~sim.scenarios.uncertain` (uncertain inputs), :mod:`~sim.scenarios.compile` (engine
 inputs), :mod:`~sim.scenarios.toml` (writing files), :mod:`~sim.scenarios.error` (the error)
-and :mod:`~sim.scenarios.problems` (its collector), :mod:`~sim.scenarios.scenario` (the :class:`Scenario`),
+and :mod:`~sim.scenarios.problems` (its collector), :mod:`~sim.scenarios.scenario` (the
+:class:`Scenario`),
 :mod:`~sim.scenarios.partner_table` (reading a partner table),
 :mod:`~sim.scenarios.partner_defaults` (what a new partnership assumes where its table is
 silent) and :mod:`~sim.scenarios.new_partnership` (the scenario of a partner table). Each
