@@ -235,21 +235,27 @@ def prepare(partnership: Partnership, schedule: Schedule, params: ParameterArray
     """Check the inputs of a batch and compute what every week reuses."""
     table = _parameter_table(params)
     size = table.shape[0]
-    if schedule.batched and schedule.functionality.shape[0] != size:
-        raise ValueError("a batched schedule needs one row per run")
-    if schedule.live.shape[-1] != partnership.n_partners:
-        raise ValueError("schedule and partnership disagree on the number of partners")
-    static = partnership.static
     return Batch(
         partnership=partnership,
         schedule=schedule,
         size=size,
         table=table,
-        static=static,
-        records=table.view(_RECORD).reshape(size),
-        kernel_static=tuple(getattr(static, name) for name in StaticRecord._fields),
-        kernel_schedules=_kernel_schedules(schedule, size),
+        static=partnership.static,
+        records=_records(table),
+        kernel_static=_kernel_static(partnership),
+        kernel_schedules=tuple(_run_schedules(schedule, size, partnership.n_partners)),
     )
+
+
+def _records(table: FloatArray) -> np.ndarray:
+    """Return the rows of a batch's parameter table as the kernel reads them: records."""
+    return table.view(_RECORD).reshape(table.shape[0])
+
+
+def _kernel_static(partnership: Partnership) -> tuple[NDArray, ...]:
+    """Return what the kernel reads of ``partnership``, in :class:`StaticRecord` order."""
+    static = partnership.static
+    return tuple(getattr(static, name) for name in StaticRecord._fields)
 
 
 _RECORD = np.dtype([(name, np.float64) for name in PARAMETERS])
@@ -476,7 +482,7 @@ def simulate(
     table = _parameter_table(params)
     if table.shape[0] != size:
         raise ValueError(f"parameters for {table.shape[0]} runs, seeds for {size}")
-    records = table.view(_RECORD).reshape(size)
+    records = _records(table)
     n_weeks = schedule.n_weeks if isinstance(schedule, Schedule) else schedule[0].n_weeks
     rngs = generators(seeds)
     weekly = allocate(Outputs, (size, n_weeks), each[0].sizes)
@@ -484,7 +490,7 @@ def simulate(
     for group, shared in _partnership_groups(each):
         own = [rngs[run] for run in group]
         state = _initial_state(shared, table[group], own)
-        kernel_static = tuple(getattr(shared.static, name) for name in StaticRecord._fields)
+        kernel_static = _kernel_static(shared)
         # The last week's per-staff outputs: scratch space, shared by the runs.
         per_staff = allocate(WeekOutput, (), shared.sizes)
         for place, (run, rng) in enumerate(zip(group, own, strict=True)):
