@@ -58,7 +58,6 @@ def _find(*references: str) -> None:
 
 
 def _load(reference: str) -> Scenario:
-    _find(reference)
     # Start-up time: imported only when the command runs; loads pydantic, pandas and the engine.
     from sim.scenarios import Scenario
 
@@ -84,6 +83,7 @@ def validate_command(
     ],
 ) -> None:
     """Check a scenario file: what it holds, or what is wrong."""
+    _find(file)
     scenario = _load(file)
     scenario.compile()
     uncertain = scenario.uncertain_inputs()
