@@ -857,12 +857,17 @@ def test_switching_after_a_finished_run_starts_the_new_one_at_once(page: Any) ->
     (week,) = with_class(page, "sharesim-week")
     assert "week 156 of 156" in text(week)
     page.find(sidebar.ScenarioPicker).widget.value = "no_interfaces"
-    (week,) = with_class(page, "sharesim-week")
-    assert "no_interfaces: week 0 of 156" in text(week)
+
+    def week_shown(label: str) -> Callable[[], bool]:
+        # The new scenario's ensemble is computed on its own thread, and the redraw it triggers
+        # can hold back the one a click asks for: the label is read until it shows the week.
+        return lambda: label in text(with_class(page, "sharesim-week")[0])
+
+    wait_until("the new run at week 0", week_shown("no_interfaces: week 0 of 156"), 10)
     step = page.find(v.Btn, children=["Step"]).widget
     assert not step.disabled
     step.click()
-    assert "no_interfaces: week 1 of 156" in text(with_class(page, "sharesim-week")[0])
+    wait_until("the new run's first week", week_shown("no_interfaces: week 1 of 156"), 10)
 
 
 def test_switching_while_playing_keeps_playing_the_new_scenario(page: Any) -> None:
