@@ -205,6 +205,10 @@ def advance(rng, first_week, last_week, p, static, schedule, state, out):  # typ
         p.attitude_learning_rate,
     )
     decay = 0.5 ** (1.0 / p.pressure_half_life)
+    # Each member of staff's weekly cases, scaled once for the run.
+    rate = np.empty(n)
+    for i in range(n):
+        rate[i] = staff_rate[i] * rate_scale
     # A partner whose interface a scenario event makes live decides nothing itself. Read from
     # this run's whole schedule, so that a run never depends on the batch it is in.
     scripted = np.zeros(a, dtype=np.bool_)
@@ -347,7 +351,8 @@ def advance(rng, first_week, last_week, p, static, schedule, state, out):  # typ
         # Each partner's staff: their chances, then their recorded cases; after every recorded
         # count, the unrecorded ones. Poisson thinning gives independent counts. The chances
         # have a loop of their own: without the sampler's branches between them, the
-        # exponentials overlap in the processor.
+        # exponentials overlap in the processor. Habit learns (step 6) in the loop that
+        # completes each member of staff's week, while their counts are at hand.
         for j in range(a):
             if not live[j]:
                 for i in range(first[j], first[j + 1]):
@@ -366,33 +371,36 @@ def advance(rng, first_week, last_week, p, static, schedule, state, out):  # typ
                 )
                 probability[i] = 1.0 / (1.0 + math.exp(-gain * balance))
             for i in range(first[j], first[j + 1]):
-                staff_recorded[i] = poisson(rng, staff_rate[i] * rate_scale * probability[i])
+                staff_recorded[i] = poisson(rng, rate[i] * probability[i])
         for j in range(a):
             rec_total = 0.0
             han_total = 0.0
+            learns = live[j]
             for i in range(first[j], first[j + 1]):
-                unrecorded = poisson(rng, staff_rate[i] * rate_scale * (1.0 - probability[i]))
+                unrecorded = poisson(rng, rate[i] * (1.0 - probability[i]))
                 staff_handled[i] = staff_recorded[i] + unrecorded
                 rec_total += staff_recorded[i]
                 han_total += staff_handled[i]
+                if learns and staff_handled[i] > 0:
+                    own_staff = staff_recorded[i] / staff_handled[i]
+                    habit[i] += habit_rate * (own_staff - habit[i])
             rec_now[j] = rec_total
             han_now[j] = han_total
             own_now[j] = _share(rec_total, han_total)
         _partner_shares(rec_now, han_now, live, partners_now)
 
-        # 6. Learning: habit from own use, attitude from partners' records seen; the week's
-        # mean attitude per partner, summed in staff order.
+        # 6. Learning: habit from own use (above), attitude from partners' records seen; the
+        # week's mean attitude per partner, summed in staff order as each one learns.
         for j in range(a):
+            total = 0.0
             if live[j]:
                 seen = partners_now[j]
                 for i in range(first[j], first[j + 1]):
-                    if staff_handled[i] > 0:
-                        own_staff = staff_recorded[i] / staff_handled[i]
-                        habit[i] += habit_rate * (own_staff - habit[i])
                     attitude[i] += attitude_rate * (seen - attitude[i])
-            total = 0.0
-            for i in range(first[j], first[j + 1]):
-                total += attitude[i]
+                    total += attitude[i]
+            else:
+                for i in range(first[j], first[j + 1]):
+                    total += attitude[i]
             out_attitude[row, j] = total / staff_count[j]
 
         # Partner buy-in: toward involvement and benefit once live; eroded while waiting.
