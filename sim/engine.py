@@ -54,8 +54,16 @@ from sim.arrays import (
     layouts,
     share_of,
 )
+from sim.batch_parameters import (
+    COLUMNS,
+    ParameterArrays,
+    StackedParameters,
+    as_records,
+    parameter_table,
+    stack_parameters,
+)
 from sim.benefit import benefit
-from sim.kernel import ENGAGED, PENDING, UNDECIDED, InterfaceState, advance
+from sim.kernel import ENGAGED, PENDING, UNDECIDED, InterfaceState, advance, start
 from sim.params import PARAMETERS
 
 __all__ = [
@@ -72,6 +80,7 @@ __all__ = [
     "ParameterArrays",
     "Partnership",
     "Schedule",
+    "StackedParameters",
     "State",
     "Trajectory",
     "WeekOutput",
@@ -91,10 +100,6 @@ __all__ = [
 INTERFACE_NAMES: tuple[str, ...] = tuple(stage.name.lower() for stage in InterfaceState)
 """Interface stages by code, as they appear in tables and scenario files: none, considering,
 building, live, workaround, declined."""
-
-ParameterArrays = Mapping[str, FloatArray]
-"""Parameter values by registry name, each an array of shape (B,): one value per run."""
-
 
 _WEEKLY = frozenset(layouts(Outputs))
 _OUTPUTS = tuple((name, name in _WEEKLY) for name in OutputRecord._fields)
@@ -184,7 +189,7 @@ class Batch:
 
         It broadcasts over partners or staff.
         """
-        column = _COLUMNS[name]
+        column = COLUMNS[name]
         return self.table[:, column : column + 1]
 
     @functools.cached_property
@@ -219,21 +224,9 @@ class Batch:
         return values[:, week] if self.batched_schedule else values[week][None]
 
 
-def stack_parameters(runs: Sequence[Mapping[str, float]]) -> dict[str, FloatArray]:
-    """Turn one full parameter mapping per run into arrays of shape (B,) per name."""
-    try:
-        table = np.array([[r[name] for name in PARAMETERS] for r in runs], dtype=float)
-    except KeyError:
-        table = np.empty(0)
-    if table.ndim != 2:
-        missing = set(PARAMETERS).difference(*[set(r) for r in runs])
-        raise ValueError(f"parameter values missing: {sorted(missing)}")
-    return dict(zip(PARAMETERS, np.ascontiguousarray(table.T), strict=True))
-
-
 def prepare(partnership: Partnership, schedule: Schedule, params: ParameterArrays) -> Batch:
     """Check the inputs of a batch and compute what every week reuses."""
-    table = _parameter_table(params)
+    table = parameter_table(params)
     size = table.shape[0]
     return Batch(
         partnership=partnership,
@@ -241,15 +234,10 @@ def prepare(partnership: Partnership, schedule: Schedule, params: ParameterArray
         size=size,
         table=table,
         static=partnership.static,
-        records=_records(table),
+        records=as_records(table),
         kernel_static=_kernel_static(partnership),
         kernel_schedules=tuple(_run_schedules(schedule, size, partnership.n_partners)),
     )
-
-
-def _records(table: FloatArray) -> np.ndarray:
-    """Return the rows of a batch's parameter table as the kernel reads them: records."""
-    return table.view(_RECORD).reshape(table.shape[0])
 
 
 def _kernel_static(partnership: Partnership) -> tuple[NDArray, ...]:
@@ -258,29 +246,8 @@ def _kernel_static(partnership: Partnership) -> tuple[NDArray, ...]:
     return tuple(getattr(static, name) for name in StaticRecord._fields)
 
 
-_RECORD = np.dtype([(name, np.float64) for name in PARAMETERS])
-"""One run's parameters as the kernel reads them: a record with a field per registry name."""
-_COLUMNS = {name: column for column, name in enumerate(PARAMETERS)}
-"""Each parameter's column in a batch's table."""
-_NAMES = frozenset(PARAMETERS)
-
-
-def _parameter_table(params: ParameterArrays) -> FloatArray:
-    """Every parameter of every run (B, P), registry order: one row per run, C-contiguous.
-
-    Viewed as :data:`_RECORD`, a row is the run's record.
-    """
-    if params.keys() != _NAMES:
-        unknown = set(params) - set(PARAMETERS)
-        raise ValueError(f"parameters do not match the registry: {sorted(unknown) or 'missing'}")
-    try:
-        table = np.array([params[name] for name in PARAMETERS], float)
-    except ValueError:  # arrays of different shapes
-        table = np.empty(0)
-    if table.ndim != 2:
-        sizes = sorted({np.shape(v) for v in params.values()})
-        raise ValueError(f"parameter arrays must all have one shape (B,), got {sizes}")
-    return np.ascontiguousarray(table.T)
+_STARTED = ("attitude", "risk", "habit", "trained", "buy_in", "interface")
+"""The state arrays :func:`sim.kernel.start` fills, in the order it takes them."""
 
 
 def generators(seeds: Sequence[np.random.SeedSequence | int]) -> list[np.random.Generator]:
@@ -321,25 +288,20 @@ def _initial_state(
     b = table.shape[0]
     if len(rngs) != b:
         raise ValueError(f"{len(rngs)} generators for a batch of {b} runs")
-
-    def parameter(name: str) -> FloatArray:
-        return table[:, _COLUMNS[name] : _COLUMNS[name] + 1]
-
     state = allocate(State, (b,), partnership.sizes)
     attitude, risk = state["attitude"], state["risk"]
     for run, rng in enumerate(rngs):
         rng.standard_normal(out=attitude[run])
         rng.random(out=risk[run])
-    attitude *= parameter("attitude_spread")
-    attitude += parameter("attitude_mean")
-    np.minimum(np.maximum(attitude, 0.0, out=attitude), 1.0, out=attitude)
-    risk += 0.5
-    prior = partnership.prior_use[partnership.staff_partner]
-    state["habit"][:] = np.where(prior[None], parameter("prior_use_habit"), 0.0)
-    state["trained"][:] = prior
-    state["buy_in"][:] = partnership.initial_buy_in
-    allowed = partnership.interface_allowed
-    state["interface"][:] = np.where(allowed, partnership.initial_interface, InterfaceState.NONE)
+    start(
+        as_records(table),
+        partnership.staff_partner,
+        partnership.prior_use,
+        partnership.initial_buy_in,
+        partnership.interface_allowed,
+        partnership.initial_interface,
+        tuple(state[name] for name in _STARTED),
+    )
     return State(week=0, **state)
 
 
@@ -479,10 +441,10 @@ def simulate(
     if any(p.names != names for p in each):
         raise ValueError("every run of a batch needs the same partners")
     timelines = _run_schedules(schedule, size, len(names))
-    table = _parameter_table(params)
+    table = parameter_table(params)
     if table.shape[0] != size:
         raise ValueError(f"parameters for {table.shape[0]} runs, seeds for {size}")
-    records = _records(table)
+    records = as_records(table)
     n_weeks = schedule.n_weeks if isinstance(schedule, Schedule) else schedule[0].n_weeks
     rngs = generators(seeds)
     weekly = allocate(Outputs, (size, n_weeks), each[0].sizes)

@@ -127,6 +127,42 @@ def _partner_shares(recorded, handled, among, out):  # type: ignore[no-untyped-d
 
 
 @njit(cache=True)
+def start(p, staff_partner, prior_use, initial_buy_in, allowed, initial_interface, state):  # type: ignore[no-untyped-def]
+    """Set the week-0 state of every run of a batch, in place, from its first draws.
+
+    On entry each run's ``attitude`` row holds its standard normals and its ``risk`` row its
+    uniforms. Attitude becomes ``attitude_mean + attitude_spread * normal`` within [0, 1] and
+    legal risk ``0.5 + uniform``; staff at partners with prior use of the system start
+    trained, with habit ``prior_use_habit`` (DOMAIN.md P9); partners start at their initial
+    buy-in, and at their initial interface stage where an interface is allowed.
+
+    Parameters
+    ----------
+    p : record array (B,)
+        Each run's parameters.
+    staff_partner : int array (N,)
+        Each member of staff's partner.
+    prior_use, initial_buy_in, allowed, initial_interface : arrays (A,)
+        The partnership's starting point.
+    state : tuple of arrays
+        ``attitude``, ``risk``, ``habit``, ``trained`` (B, N) and ``buy_in``, ``interface``
+        (B, A), filled in place.
+    """
+    attitude, risk, habit, trained, buy_in, interface = state
+    for b in range(attitude.shape[0]):
+        spread, mean, prior_habit = p[b].attitude_spread, p[b].attitude_mean, p[b].prior_use_habit
+        for i in range(attitude.shape[1]):
+            attitude[b, i] = _clip01(attitude[b, i] * spread + mean)
+            risk[b, i] += 0.5
+            prior = prior_use[staff_partner[i]]
+            habit[b, i] = prior_habit if prior else 0.0
+            trained[b, i] = prior
+        for j in range(buy_in.shape[1]):
+            buy_in[b, j] = initial_buy_in[j]
+            interface[b, j] = initial_interface[j] if allowed[j] else InterfaceState.NONE
+
+
+@njit(cache=True)
 def advance(rng, first_week, last_week, p, static, schedule, state, out):  # type: ignore[no-untyped-def]
     """Advance one run from week ``first_week`` to ``last_week`` (exclusive), in place.
 
