@@ -221,6 +221,7 @@ def advance(rng, first_week, last_week, p, static, schedule, state, out):  # typ
     han_now = np.empty(a)
     own_now = np.empty(a)
     partners_now = np.empty(a)
+    rec_seen = np.empty(a)
     # Staff sit contiguously by partner (``sim.arrays.Partnership``): partner j's are
     # ``first[j]`` to ``first[j + 1]``, so the rules for staff go partner by partner and read
     # each partner's terms once, not once per member of staff.
@@ -449,12 +450,17 @@ def advance(rng, first_week, last_week, p, static, schedule, state, out):  # typ
                 buy_in[j] = _clip01(buy_in[j] - p.delay_erosion)
 
         # Cross-partner views: i looks at j's records in proportion to its own use.
+        # A partner not live adds nothing (0.0), so the rows run without a test per pair.
+        for j in range(a):
+            rec_seen[j] = rec_now[j] if live[j] else 0.0
         for i in range(a):
             if not live[i]:
                 continue
-            for j in range(a):
-                if i != j and live[j]:
-                    views[i, j] += own_now[i] * rec_now[j]
+            own = own_now[i]
+            for j in range(i):
+                views[i, j] += own * rec_seen[j]
+            for j in range(i + 1, a):
+                views[i, j] += own * rec_seen[j]
 
         for j in range(a):
             handled[j] = han_now[j]
