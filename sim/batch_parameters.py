@@ -126,3 +126,13 @@ def parameter_table(params: ParameterArrays) -> FloatArray:
 def as_records(table: FloatArray) -> np.ndarray:
     """Return the rows of a batch's parameter table as the kernel reads them: records."""
     return table.view(RECORD).reshape(table.shape[0])
+
+
+def kept_rows(params: Mapping[str, object], names: Sequence[str]) -> FloatArray | None:
+    """Return the values of ``names`` (len(names), B) from a stacked batch's kept array.
+
+    None when ``params`` keeps no array (not from :func:`stack_parameters`, or changed since):
+    the caller then reads the values by name.
+    """
+    rows = params.rows if isinstance(params, StackedParameters) else None
+    return None if rows is None else rows[[COLUMNS[name] for name in names]]

@@ -29,6 +29,7 @@ from numba import njit
 from numpy.typing import ArrayLike, NDArray
 
 from sim.arrays import Benefit, FloatArray, Trajectory
+from sim.batch_parameters import kept_rows
 from sim.kernel import InterfaceState
 
 FINAL_YEAR = slice(-52, None)
@@ -119,8 +120,12 @@ def benefit(
     """
     runs, weeks, a = handled.shape
     constants = np.empty((len(CONSTANTS), runs))
-    for row, name in enumerate(CONSTANTS):
-        constants[row] = params[name]
+    kept = kept_rows(params, CONSTANTS)
+    if kept is not None:
+        constants[:] = kept
+    else:
+        for row, name in enumerate(CONSTANTS):
+            constants[row] = params[name]
     latency, spent, saved = np.empty((3, runs, weeks, a))
     _gained(
         handled,

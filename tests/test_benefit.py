@@ -108,3 +108,16 @@ def test_a_run_of_no_weeks_has_no_benefit_rows(replay):
         params,
     )
     assert gained.latency_days.shape == (4, 0, compiled.partnership.n_partners)
+
+
+def test_a_stacked_batch_gives_its_constants_from_its_kept_table(replay):
+    compiled, changed, t = replay
+    runs = [
+        {**compiled.parameters, **{n: float(changed[n][b]) for n in CONSTANTS}} for b in range(4)
+    ]
+    stacked = stack_parameters(runs)
+    assert stacked.rows is not None, "the batch keeps its table, so the fast path is taken"
+    inputs = (t.handled, t.recorded, t.interface, compiled.schedule.live)
+    inputs += (compiled.schedule.colocated,)
+    assert _same(benefit(*inputs, stacked), numpy_benefit(*inputs, changed))
+    assert _same(benefit(*inputs, stacked), benefit(*inputs, dict(stacked)))
