@@ -12,9 +12,11 @@ the mapping is unchanged.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping, MutableMapping, Sequence
 
 import numpy as np
+from numpy.typing import NDArray
 
 from sim.arrays import FloatArray
 from sim.params import PARAMETERS
@@ -135,4 +137,9 @@ def kept_rows(params: Mapping[str, object], names: Sequence[str]) -> FloatArray 
     the caller then reads the values by name.
     """
     rows = params.rows if isinstance(params, StackedParameters) else None
-    return None if rows is None else rows[[COLUMNS[name] for name in names]]
+    return None if rows is None else rows.take(_row_index(tuple(names)), axis=0)
+
+
+@functools.lru_cache(maxsize=64)
+def _row_index(names: tuple[str, ...]) -> NDArray[np.intp]:
+    return np.array([COLUMNS[name] for name in names], dtype=np.intp)

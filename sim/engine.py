@@ -448,10 +448,11 @@ def simulate(
     n_weeks = schedule.n_weeks if isinstance(schedule, Schedule) else schedule[0].n_weeks
     rngs = generators(seeds)
     weekly = allocate(Outputs, (size, n_weeks), each[0].sizes)
-    views = np.zeros((size, len(names), len(names)))
-    for group, shared in _partnership_groups(each):
+    groups = _partnership_groups(each)
+    views: list[tuple[list[int], FloatArray]] = []
+    for group, shared in groups:
         own = [rngs[run] for run in group]
-        state = _initial_state(shared, table[group], own)
+        state = _initial_state(shared, table if len(groups) == 1 else table[group], own)
         kernel_static = _kernel_static(shared)
         # The last week's per-staff outputs: scratch space, shared by the runs.
         per_staff = allocate(WeekOutput, (), shared.sizes)
@@ -466,9 +467,23 @@ def simulate(
                 _kernel_state(state, place),
                 _kernel_run(weekly, per_staff, run),
             )
-        views[group] = state.views
+        views.append((group, state.views))
     live, colocated = _benefit_schedule(schedule)
-    return _trajectory(names, weekly, views, live, colocated, params)
+    return _trajectory(names, weekly, _batch_views(views, size), live, colocated, params)
+
+
+def _batch_views(parts: Sequence[tuple[list[int], FloatArray]], size: int) -> FloatArray:
+    """Return the batch's views (B, A, A) from each partnership group's, placed run by run.
+
+    A batch with one partnership (the usual case) has its group's own.
+    """
+    if len(parts) == 1:
+        return parts[0][1]
+    a = parts[0][1].shape[-1]
+    views = np.zeros((size, a, a))
+    for group, part in parts:
+        views[group] = part
+    return views
 
 
 def _one_each[T](given: T | Sequence[T], kind: type[T], size: int, what: str) -> list[T]:

@@ -212,7 +212,7 @@ def advance(rng, first_week, last_week, p, static, schedule, state, out):  # typ
     a = staff_count.shape[0]
     u = np.empty(n + 2 * a)
     u_train = np.empty(n)
-    leaving = np.zeros(n, dtype=np.bool_)
+    leavers = np.empty(n, dtype=np.int64)
     partner_motivation = np.empty(a)
     partner_cost = np.empty(a)
     legal = np.empty(a)
@@ -328,15 +328,16 @@ def advance(rng, first_week, last_week, p, static, schedule, state, out):  # typ
             interface[j] = stage[j]
 
         # 4. Turnover and training. A leaver's normal (attitude) and uniform (risk) are drawn
-        # after every member of staff's leaving is known: all the normals, then the uniforms.
-        leavers = 0
+        # after every member of staff's leaving is known: all the normals, then the uniforms,
+        # leavers in staff order.
+        left = 0
         for j in range(a):
             leave_chance = turnover_rate + turnover_shock_s[t, j]
             train_chance = training_s[t, j]
             for i in range(first[j], first[j + 1]):
-                leaving[i] = u[i] < leave_chance
-                if leaving[i]:
-                    leavers += 1
+                if u[i] < leave_chance:
+                    leavers[left] = i
+                    left += 1
                     habit[i] = 0.0
                     tenure[i] = 0
                     trained[i] = False
@@ -344,14 +345,11 @@ def advance(rng, first_week, last_week, p, static, schedule, state, out):  # typ
                     tenure[i] += 1
                 if any_training and u_train[i] < train_chance:
                     trained[i] = True
-        if leavers > 0:
-            for i in range(n):
-                if leaving[i]:
-                    normal = rng.standard_normal()
-                    attitude[i] = _clip01(p.attitude_mean + p.attitude_spread * normal)
-            for i in range(n):
-                if leaving[i]:
-                    risk[i] = 0.5 + rng.random()
+        for k in range(left):
+            normal = rng.standard_normal()
+            attitude[leavers[k]] = _clip01(p.attitude_mean + p.attitude_spread * normal)
+        for k in range(left):
+            risk[leavers[k]] = 0.5 + rng.random()
 
         # 5. The decision: motivation minus cost (partner terms once, then per staff).
         functionality = p.functionality_cost * functionality_s[t]
