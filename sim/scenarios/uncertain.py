@@ -108,28 +108,37 @@ def choose(
     problems = Problems(origin)
     chosen: dict[str, float] = {}
     for name, value in values.items():
-        path = f"values[{name!r}]"
         spec = inputs.get(name)
         if spec is None and name in PARAMETERS:
             try:
                 chosen[name] = check_value(name, value)
             except ParameterError as exc:
-                problems.add(path, str(exc))
+                problems.add(_value_path(name), str(exc))
             continue
         if spec is None:
             hint = did_you_mean(name, [*inputs, *PARAMETERS])
-            problems.add(path, f"unknown input{hint}; see Scenario.uncertain_inputs()")
+            problems.add(_value_path(name), f"unknown input{hint}; see Scenario.uncertain_inputs()")
             continue
         if isinstance(value, bool) or not isinstance(value, int | float):
-            problems.add(path, f"must be a number, got {type(value).__name__} {value!r}")
+            problems.add(
+                _value_path(name), f"must be a number, got {type(value).__name__} {value!r}"
+            )
             continue
         number = float(value)
         if not math.isfinite(number) or not spec.low <= number <= spec.high:
-            problems.add(path, f"{number:g} is outside its range [{spec.low:g}, {spec.high:g}]")
+            problems.add(
+                _value_path(name),
+                f"{number:g} is outside its range [{spec.low:g}, {spec.high:g}]",
+            )
             continue
         chosen[name] = number
     problems.raise_first()
     return chosen
+
+
+def _value_path(name: str) -> str:
+    """Where a chosen value stands, for a message (written only when there is one)."""
+    return f"values[{name!r}]"
 
 
 def check_posterior(
