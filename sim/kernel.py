@@ -5,6 +5,7 @@ updating that run's state arrays in place and writing its outputs. It is compile
 so that a run costs microseconds a week whether it is advanced alone (the Mesa host, the
 dashboard) or in a batch (sweeps, sensitivity analysis, calibration). Random numbers come
 from the run's own ``numpy.random.Generator``; numba draws from it exactly as numpy would.
+:func:`start` sets a batch's week-0 state from its first draws, in one compiled pass.
 
 The rules, in order each week (see ``docs/ODD.md``; the slow per-agent reference model in
 ``sim/reference.py`` states the same rules one agent at a time):
