@@ -46,7 +46,8 @@ class StackedParameters(MutableMapping[str, FloatArray]):
 
     def __init__(self, rows: FloatArray) -> None:
         if rows.shape[0] != len(PARAMETERS):
-            raise ValueError(f"{rows.shape[0]} rows of parameters, the registry has {len(COLUMNS)}")
+            size = len(PARAMETERS)
+            raise ValueError(f"{rows.shape[0]} rows of parameters, the registry has {size}")
         self._rows: FloatArray | None = rows
         self._values: dict[str, FloatArray] = {}
 

@@ -246,10 +246,6 @@ def _kernel_static(partnership: Partnership) -> tuple[NDArray, ...]:
     return tuple(getattr(static, name) for name in StaticRecord._fields)
 
 
-_STARTED = ("attitude", "risk", "habit", "trained", "buy_in", "interface")
-"""The state arrays :func:`sim.kernel.start` fills, in the order it takes them."""
-
-
 def generators(seeds: Sequence[np.random.SeedSequence | int]) -> list[np.random.Generator]:
     """Return one independent generator per run, from that run's seed alone."""
     return [np.random.default_rng(s) for s in seeds]
@@ -278,14 +274,14 @@ def initial_state(batch: Batch, rngs: Sequence[np.random.Generator]) -> State:
     ``prior_use_habit`` (DOMAIN.md P9); partners start at their initial buy-in and interface
     stage. Every other state array starts at zero.
     """
-    return _initial_state(batch.partnership, batch.table, rngs)
+    return _initial_state(batch.partnership, batch.records, rngs)
 
 
 def _initial_state(
-    partnership: Partnership, table: FloatArray, rngs: Sequence[np.random.Generator]
+    partnership: Partnership, records: np.ndarray, rngs: Sequence[np.random.Generator]
 ) -> State:
-    """:func:`initial_state` of runs at ``partnership`` with the parameter rows ``table``."""
-    b = table.shape[0]
+    """:func:`initial_state` of runs at ``partnership`` with the parameter ``records``."""
+    b = records.shape[0]
     if len(rngs) != b:
         raise ValueError(f"{len(rngs)} generators for a batch of {b} runs")
     state = allocate(State, (b,), partnership.sizes)
@@ -294,13 +290,13 @@ def _initial_state(
         rng.standard_normal(out=attitude[run])
         rng.random(out=risk[run])
     start(
-        as_records(table),
+        records,
         partnership.staff_partner,
         partnership.prior_use,
         partnership.initial_buy_in,
         partnership.interface_allowed,
         partnership.initial_interface,
-        tuple(state[name] for name in _STARTED),
+        tuple(state[name] for name in StateRecord._fields),
     )
     return State(week=0, **state)
 
@@ -452,7 +448,7 @@ def simulate(
     views: list[tuple[list[int], FloatArray]] = []
     for group, shared in groups:
         own = [rngs[run] for run in group]
-        state = _initial_state(shared, table if len(groups) == 1 else table[group], own)
+        state = _initial_state(shared, records if len(groups) == 1 else records[group], own)
         kernel_static = _kernel_static(shared)
         # The last week's per-staff outputs: scratch space, shared by the runs.
         per_staff = allocate(WeekOutput, (), shared.sizes)

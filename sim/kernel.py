@@ -146,10 +146,13 @@ def start(p, staff_partner, prior_use, initial_buy_in, allowed, initial_interfac
     prior_use, initial_buy_in, allowed, initial_interface : arrays (A,)
         The partnership's starting point.
     state : tuple of arrays
-        ``attitude``, ``risk``, ``habit``, ``trained`` (B, N) and ``buy_in``, ``interface``
-        (B, A), filled in place.
+        Every state array of the batch, (B, ...), in :class:`StateRecord` order (as
+        :func:`advance` takes one run's); ``attitude``, ``risk``, ``habit``, ``trained``,
+        ``buy_in`` and ``interface`` are filled in place.
     """
-    attitude, risk, habit, trained, buy_in, interface = state
+    state = StateRecord(*state)
+    attitude, risk, habit, trained = state.attitude, state.risk, state.habit, state.trained
+    buy_in, interface = state.buy_in, state.interface
     for b in range(attitude.shape[0]):
         spread, mean, prior_habit = p[b].attitude_spread, p[b].attitude_mean, p[b].prior_use_habit
         for i in range(attitude.shape[1]):
