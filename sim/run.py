@@ -279,12 +279,13 @@ class RunInputs:
         if self.posterior is not None:
             values, draw = self.posterior.run_values(given, self.seed, row, replicate)
         key, chosen = self._split_values(given, values)
-        if key not in self._compiled:
+        made = self._compiled.get(key)
+        if made is None:
             try:
-                self._compiled[key] = self.scenario.compile(dict(key), self._parts)
+                made = self.scenario.compile(dict(key), self._parts)
             except Exception as exc:  # remembered: every run needing this compile fails alike
-                self._compiled[key] = exc
-        made = self._compiled[key]
+                made = exc
+            self._compiled[key] = made
         if isinstance(made, Exception):
             raise made
         parameters = dict(made.parameters)

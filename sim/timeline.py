@@ -165,7 +165,10 @@ def build_schedule(
         w = event.week
         if w >= n_weeks:
             continue
-        cols = list(event.partners)
+        # One partner is indexed by its number: a basic index, faster than a list's.
+        cols: int | list[int] = (
+            event.partners[0] if len(event.partners) == 1 else list(event.partners)
+        )
         match event.type:
             case "phase":
                 phase[w:] = PHASES.index(str(event.phase))

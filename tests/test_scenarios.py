@@ -498,6 +498,9 @@ def test_compiled_parts_are_reused_only_where_their_inputs_are_equal(replay: Sce
         ({"blaby.staf": 5}, "unknown input (did you mean 'blaby.staff'?)"),
         ({"nonsense": 1.0}, "unknown input"),
         ({"blaby.staff": float("nan")}, "outside its range"),
+        ({"blaby.staff": float("inf")}, "inf is outside its range [3, 10]"),
+        ({"blaby.staff": 10.5}, "10.5 is outside its range [3, 10]"),
+        ({"blaby.staff": 2.999}, "2.999 is outside its range [3, 10]"),
         ({"blaby.staff": True}, "must be a number"),
     ],
 )
@@ -508,6 +511,30 @@ def test_compile_rejects_bad_values(
         replay.compile(values)
     message = str(info.value)
     assert fragment in message and "sentinel_replay" in message and "\n" not in message
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    number=st.one_of(
+        st.floats(min_value=2.0, max_value=11.0), st.sampled_from([3.0, 10.0, -0.0, math.inf])
+    ),
+    kind=st.sampled_from([float, int, np.float64]),
+)
+def test_compile_takes_a_number_exactly_when_it_is_finite_and_in_range(
+    replay: Scenario, number: float, kind: type
+) -> None:
+    """Floats, integers and numpy floats alike: in range, the value is used as given."""
+    value = kind(number) if math.isfinite(number) or kind is not int else number
+    low, high = replay.uncertain_inputs()["blaby.staff"]
+    if math.isfinite(value) and low <= value <= high:
+        compiled = replay.compile({"blaby.staff": value})
+        assert compiled.inputs["blaby.staff"] == float(value)
+        assert compiled.partnership.staff[1] == np.rint(float(value))
+    else:
+        with pytest.raises(ScenarioError, match="outside its range"):
+            replay.compile({"blaby.staff": value})
 
 
 def test_load_unknown_name_is_a_clear_error() -> None:

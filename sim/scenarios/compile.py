@@ -11,6 +11,7 @@ without prior use, and go-live, interface and functionality-upgrade events. The
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Mapping
@@ -19,6 +20,7 @@ from datetime import date
 from typing import Any
 
 import numpy as np
+from pydantic import BaseModel
 
 from sim.engine import FloatArray, InterfaceState, Partnership, Schedule
 from sim.names import slug
@@ -101,7 +103,8 @@ class _Picker:
         """Return the number input ``name`` takes, stated as ``value``."""
         if isinstance(value, Given):
             return float(value.value)
-        return float(self.chosen.get(name, value.midpoint()))
+        chosen = self.chosen.get(name)
+        return float(value.midpoint() if chosen is None else chosen)
 
     def week(self, name: str, value: Given[Any] | Span[Any]) -> int:
         """Return the week (from the start date) input ``name`` takes, stated as ``value``."""
@@ -151,16 +154,17 @@ def compile_scenario(
     chosen = choose(inputs, values or {}, origin)
     pick = _Picker(chosen, spec.start_date.value)
     parameters = _parameters(spec, chosen, pick, origin)
-    numbers = _partner_numbers(spec.partners, pick)
     memo = CompiledParts() if parts is None else parts
-    staffing = {f"{slug(p.name)}.{name}" for p in spec.partners for name in _PARTNERSHIP_FIELDS}
+    staffing = _partnership_inputs(tuple(p.name for p in spec.partners))
     structural = sorted((k, v) for k, v in chosen.items() if k not in PARAMETERS)
     own = tuple(item for item in structural if item[0] in staffing)
     if own not in memo.partnerships:
+        numbers = _partner_numbers(spec.partners, pick, _PARTNERSHIP_FIELDS)
         memo.partnerships[own] = _partnership(spec.partners, numbers)
     timeline = tuple(item for item in structural if item[0] not in staffing)
     if timeline not in memo.schedules:
-        memo.schedules[timeline] = _schedule(spec, pick, numbers["assurance"])
+        assurance = _partner_numbers(spec.partners, pick, ("assurance",))["assurance"]
+        memo.schedules[timeline] = _schedule(spec, pick, assurance)
     return CompiledScenario(
         name=spec.name,
         start_date=spec.start_date.value,
@@ -197,8 +201,16 @@ def _parameters(
     return resolve(overrides, where=origin)
 
 
-def _partner_numbers(partners: tuple[PartnerSpec, ...], pick: _Picker) -> dict[str, FloatArray]:
-    """Each numeric partner field as an array over partners."""
+@functools.lru_cache(maxsize=64)
+def _partnership_inputs(names: tuple[str, ...]) -> frozenset[str]:
+    """Return the names of the inputs the partnership of partners ``names`` reads."""
+    return frozenset(f"{slug(name)}.{field}" for name in names for field in _PARTNERSHIP_FIELDS)
+
+
+def _partner_numbers(
+    partners: tuple[PartnerSpec, ...], pick: _Picker, fields: tuple[str, ...]
+) -> dict[str, FloatArray]:
+    """Each of the numeric partner ``fields`` as an array over partners."""
     prefixes = [slug(p.name) for p in partners]
     return {
         name: np.array(
@@ -207,7 +219,7 @@ def _partner_numbers(partners: tuple[PartnerSpec, ...], pick: _Picker) -> dict[s
                 for prefix, partner in zip(prefixes, partners, strict=True)
             ]
         )
-        for name in PARTNER_NUMBER_FIELDS
+        for name in fields
     }
 
 
@@ -303,13 +315,19 @@ def _amount(event: Any, pick: _Picker) -> float:
     return amount
 
 
-def _field(event: Any, name: str) -> Any:
+def _field(event: BaseModel, name: str) -> Any:
     """Return the event's field ``name``, or None when its type has no such field.
 
-    Looked up among the model's fields first: asking a pydantic model for an attribute it
+    Looked up among the type's fields first: asking a pydantic model for an attribute it
     lacks goes through its slow ``__getattr__``, thousands of times in a design's compiles.
     """
-    return getattr(event, name) if name in type(event).model_fields else None
+    return getattr(event, name) if name in _fields_of(type(event)) else None
+
+
+@functools.cache
+def _fields_of(kind: type[BaseModel]) -> frozenset[str]:
+    """Return the field names of a pydantic model type (read once: the class attribute is slow)."""
+    return frozenset(kind.model_fields)
 
 
 def colocated_pair(councils: tuple[str, ...], pair: int) -> tuple[str, str]:

@@ -109,6 +109,15 @@ def choose(
     chosen: dict[str, float] = {}
     for name, value in values.items():
         spec = inputs.get(name)
+        # The usual case first: a float for an input, within its range.
+        if (
+            spec is not None
+            and type(value) is float
+            and spec.low <= value <= spec.high
+            and math.isfinite(value)
+        ):
+            chosen[name] = value
+            continue
         if spec is None and name in PARAMETERS:
             try:
                 chosen[name] = check_value(name, value)
