@@ -26,7 +26,6 @@ from typing import Any, Unpack
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from sim import durable, store
 from sim.errors import InputError, SweepError
@@ -476,7 +475,7 @@ class _Session:
                 f"{error}; finished chunks are saved: once it can be written, run again to resume"
             ) from error
         if self.held is not None:
-            self.held[output.name] = pq.read_table(pa.BufferReader(output.runs))
+            self.held[output.name] = output.runs_table()
         # One assignment, so an interrupt cannot leave the counts half updated.
         self.tally = self.tally.plus(output)
         self.committing = None
