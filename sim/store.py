@@ -118,10 +118,11 @@ def run_keys(
     scenario: str,
     scenario_hash: str,
     columns: Sequence[str],
-    rows: Sequence[Sequence[float]],
+    rows: Sequence[Sequence[float]] | EncodedRows,
     seed: int,
     replicates: int,
     first_row: int = 0,
+    stop_row: int | None = None,
 ) -> list[str]:
     """Return the :func:`run_key` of every replicate of every design row, row by row.
 
@@ -133,25 +134,32 @@ def run_keys(
     ----------
     columns : sequence of str
         The design's input names.
-    rows : sequence of sequences of float
-        The design's rows, one value per column.
+    rows : sequence of sequences of float, or EncodedRows
+        The design's rows, one value per column; or the whole design's rows as
+        :class:`EncodedRows`, of which rows ``first_row`` to ``stop_row`` are keyed (each row
+        then encoded once for the keys and the manifest).
     first_row : int
-        The row number of ``rows[0]`` (a block of a longer design).
+        The row number of the first row keyed (``rows[0]``, unless ``rows`` is encoded).
+    stop_row : int, optional
+        With encoded rows, the row after the last one keyed (default: the last row).
 
     The other parameters are as for :func:`run_key`; ``replicates`` runs per row.
     """
+    if isinstance(rows, EncodedRows):
+        texts = rows.texts(first_row, rows.count if stop_row is None else stop_row)
+    else:
+        texts = row_texts([[float(v) for v in values] for values in rows])
     # canonical_json sorts the keys: "model", "scenario", "seed", then "values" last.
     head = canonical_json({"model": model_version, "scenario": [scenario, scenario_hash]})
     start = hashlib.sha256(f"{head[:-1]},".encode())
     order = sorted(range(len(columns)), key=lambda j: columns[j])
-    # One "name:%s" slot per input in key order; json encodes the numbers (in C, as floats'
-    # shortest round-trip repr) and every row fills its slots.
+    # One "name:%s" slot per input in key order, filled with the row's numbers as json wrote
+    # them (in C, as floats' shortest round-trip repr).
     slots = ",".join(f"{canonical_json(columns[j]).replace('%', '%%')}:%s" for j in order)
-    matrix = [[float(values[j]) for j in order] for values in rows]
-    encoded = canonical_json(matrix)[2:-2].split("],[") if order else [""] * len(matrix)
     keys: list[str] = []
-    for row, numbers in enumerate(encoded, start=first_row):
-        filled = slots % tuple(numbers.split(",")) if order else ""
+    for row, text in enumerate(texts, start=first_row):
+        numbers = text.split(",")
+        filled = slots % tuple(numbers[j] for j in order) if order else ""
         tail = f'],"values":{{{filled}}}}}'.encode()
         for replicate in range(replicates):
             digest = start.copy()
@@ -159,6 +167,44 @@ def run_keys(
             digest.update(tail)
             keys.append(digest.hexdigest()[:32])
     return keys
+
+
+def row_texts(rows: Sequence[Sequence[float]]) -> list[str]:
+    """Return each row's numbers as :func:`canonical_json` writes them in a list: ``1.5,0.25``."""
+    if not rows:
+        return []
+    return canonical_json(rows)[2:-2].split("],[")
+
+
+class EncodedRows:
+    """A design's rows (floats) as JSON text, each row encoded once, in blocks as needed.
+
+    Run keys (:func:`run_keys`) and the manifest (:func:`rows_json`) both write every design
+    value as its shortest round-trip repr, most of what a big experiment's bookkeeping costs;
+    a session that keeps one of these for its design encodes each value once for both, and
+    the keys of its first chunks before the rest.
+    """
+
+    def __init__(self, rows: Sequence[Sequence[float]]) -> None:
+        self.rows = rows
+        self._texts: list[str] = []
+
+    @property
+    def count(self) -> int:
+        """Number of rows."""
+        return len(self.rows)
+
+    def texts(self, start: int, stop: int) -> list[str]:
+        """Return the encoded numbers (:func:`row_texts`) of rows ``start`` to ``stop``."""
+        done = len(self._texts)
+        if stop > done:
+            self._texts.extend(row_texts(self.rows[done:stop]))
+        return self._texts[start:stop]
+
+    def json(self) -> str:
+        """Return :func:`canonical_json` of the rows (what :func:`rows_json` gives)."""
+        texts = self.texts(0, self.count)
+        return "[" + ",".join(f"[{text}]" for text in texts) + "]"
 
 
 def chunk_name(run_keys: Sequence[str]) -> str:

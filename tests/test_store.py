@@ -82,6 +82,13 @@ def test_run_keys_of_a_design_are_each_runs_run_key(columns):
         for first in (0, 4)
     ]
     assert blocks[0] + blocks[1] == keys
+    # So are those from the rows encoded once, in blocks taken in any order, and the encoded
+    # rows are the rows' JSON.
+    encoded = store.EncodedRows(rows)
+    late = store.run_keys("0.1.0+abc", "s", "h", columns, encoded, 7, 3, 4)
+    early = store.run_keys("0.1.0+abc", "s", "h", columns, encoded, 7, 3, 0, 4)
+    assert early + late == keys
+    assert encoded.json() == store.canonical_json(rows)
     # Negative control: the same rows numbered from 0 are other runs.
     assert store.run_keys("0.1.0+abc", "s", "h", columns, rows[4:], 7, 3) != keys[12:]
 
@@ -185,6 +192,7 @@ def test_trajectory_rows_of_an_uncommitted_chunk_are_ignored(tmp_path):
 def test_the_hash_and_manifest_from_encoded_rows_are_those_from_the_rows(tmp_path, design):
     identity = _identity(design=design)
     rows = store.rows_json(identity)
+    assert store.EncodedRows(design["rows"]).json() == rows
     assert store.experiment_hash(identity, rows) == store.experiment_hash(identity)
     manifest = {"format": store.FORMAT, "name": "x", "experiment": identity, "sessions": []}
     (tmp_path / "a").mkdir()

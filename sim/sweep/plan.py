@@ -213,26 +213,30 @@ KEY_BLOCK = 256
 """Design rows whose run keys :func:`expected_runs` works out at a time."""
 
 
-def expected_runs(identity: Mapping[str, Any]) -> Iterator[RunId]:
+def expected_runs(
+    identity: Mapping[str, Any], encoded: store.EncodedRows | None = None
+) -> Iterator[RunId]:
     """Every run of an experiment, in order (scenario, row, replicate), from its identity.
 
     Works from the manifest alone, so the status of a folder needs no scenario files. Keys
-    are worked out a block of rows at a time, as the runs are taken.
+    are worked out a block of rows at a time, as the runs are taken. ``encoded`` is the
+    identity's design rows, encoded, when the caller keeps them for the manifest too.
     """
     columns = identity["design"]["columns"]
-    rows = identity["design"]["rows"]
+    rows = store.EncodedRows(identity["design"]["rows"]) if encoded is None else encoded
     replicates = int(identity["replicates"])
     for s, scenario in enumerate(identity["scenarios"]):
-        for first in range(0, len(rows), KEY_BLOCK):
+        for first in range(0, rows.count, KEY_BLOCK):
             keys = store.run_keys(
                 identity["model_version"],
                 scenario["name"],
                 scenario["content_hash"],
                 columns,
-                rows[first : first + KEY_BLOCK],
+                rows,
                 identity["seed"],
                 replicates,
                 first_row=first,
+                stop_row=min(first + KEY_BLOCK, rows.count),
             )
             for position, key in enumerate(keys):
                 yield RunId(s, first + position // replicates, position % replicates, key)

@@ -322,8 +322,8 @@ class _Expected:
     40,960 runs); :meth:`all` finishes the list.
     """
 
-    def __init__(self, identity: Mapping[str, Any]) -> None:
-        self._source = expected_runs(identity)
+    def __init__(self, identity: Mapping[str, Any], rows: store.EncodedRows) -> None:
+        self._source = expected_runs(identity, rows)
         self.known: list[RunId] = []
 
     def __iter__(self) -> Iterator[RunId]:
@@ -363,8 +363,9 @@ class _Session:
         self.hold = hold
         self.identity = identity
         # Every run's key, computed once: the session needs them to read what is done and to
-        # name its chunks.
-        self.expected = _Expected(identity)
+        # name its chunks. The design's rows are encoded once, for the keys and the manifest.
+        self.rows = store.EncodedRows(identity["design"]["rows"])
+        self.expected = _Expected(identity, self.rows)
         self.folder = folder
         self.retry_failed = retry
         self.progress = progress
@@ -410,7 +411,7 @@ class _Session:
         # for a big design); none is committed before it is.
         started = self._start(pool, chunk_size) if pool is not None and self.left else None
         # The design's rows are most of the manifest: encoded once for its hash and writes.
-        rows = store.rows_json(self.identity)
+        rows = self.rows.json()
         manifest = _manifest(self.plan, self.identity, store.read_manifest(self.folder), rows)
         self.log = durable.SessionLog(
             manifest,
