@@ -362,3 +362,30 @@ def test_the_table_a_session_holds_is_the_table_read_back_bit_for_bit(tmp_path, 
     assert result_hash(changed) != result_hash(read_back)
     with pytest.raises(AssertionError):
         pd.testing.assert_frame_equal(changed, read_back, check_exact=True)
+
+
+def test_a_chunks_table_does_not_depend_on_how_its_runs_were_batched():
+    """A chunk's runs table is the same whether its runs came from one engine batch or from
+    several, interleaved (as when partners differ or a batch fails and is retried run by
+    run): column for column, type for type."""
+    from sim.run import simulate_prepared
+    from sim.sweep import worker
+    from sim.sweep.plan import expected_runs
+    from sim.sweep.session import _chunks
+
+    plan = _plan()
+    identity = plan.identity()
+    task = next(_chunks(plan, identity, expected_runs(identity), set(), 8))
+    scenario = worker._scenario(task.scenario_toml, task.scenario_name)[0]
+    members = worker._prepare(task, scenario, {})
+    whole = summary_metrics(simulate_prepared([m.prepared for m in members], task.seed))
+    n = len(task.runs)
+    one = worker._runs_table(task, [(list(range(n)), whole)], {}, {})
+    parts = [
+        (list(range(start, n, 2)), whole.iloc[start::2].reset_index(drop=True)) for start in (1, 0)
+    ]
+    assert worker._runs_table(task, parts, {}, {}).equals(one)
+    # Negative control: a run left out of every batch has no metrics (and the tables differ).
+    fewer = worker._runs_table(task, parts[1:], {}, {})
+    assert not fewer.equals(one)
+    assert fewer.column("share_final_year").null_count == len(parts[0][0])

@@ -310,15 +310,23 @@ def _metric_columns(
     for _, frame in metrics:
         for name, dtype in frame.dtypes.items():
             kinds.setdefault(str(name), bool(np.issubdtype(dtype, np.integer)))
+    batches = [(np.asarray(positions, dtype=np.intp), frame) for positions, frame in metrics]
+    # The usual chunk: one batch of all its runs, in order, every metric given.
+    whole = len(batches) == 1 and np.array_equal(batches[0][0], np.arange(n))
     columns = {}
     for name, integral in kinds.items():
-        filled = np.zeros(n, dtype=np.int64 if integral else np.float64)
+        dtype = np.int64 if integral else np.float64
+        kind = pa.int64() if integral else pa.float64()
+        if whole:
+            columns[name] = pa.array(batches[0][1][name].to_numpy(dtype=dtype), kind)
+            continue
+        filled = np.zeros(n, dtype=dtype)
         present = np.zeros(n, dtype=bool)
-        for positions, frame in metrics:
+        for positions, frame in batches:
             if name in frame.columns:
                 filled[positions] = frame[name].to_numpy()
                 present[positions] = True
-        columns[name] = pa.array(filled, pa.int64() if integral else pa.float64(), mask=~present)
+        columns[name] = pa.array(filled, kind, mask=~present)
     return columns
 
 
