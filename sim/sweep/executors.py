@@ -196,6 +196,11 @@ class Executors:
         workers = list((getattr(self.executor, "_processes", None) or {}).values())
         # Its result pipe is the other (shutdown forgets both).
         results = getattr(self.executor, "_result_queue", None)
+        # A chunk being written to the workers' call pipe when they end is never read: the
+        # thread writing it must not be waited for, by the pool or at the interpreter's exit.
+        calls = getattr(self.executor, "_call_queue", None)
+        if calls is not None:
+            calls.cancel_join_thread()
         self.executor.shutdown(wait=False, cancel_futures=True)
         for worker in workers:
             with contextlib.suppress(OSError, ValueError):

@@ -213,23 +213,32 @@ def _chunks(
     expected: Iterable[RunId],
     done: set[str],
     size: int,
+    table: bool = False,
 ) -> Iterator[ChunkTask]:
-    """Return the runs not yet done, as chunks of at most ``size`` runs of one scenario."""
+    """Return the runs not yet done, as chunks of at most ``size`` runs of one scenario.
+
+    ``table``: ask the workers for each chunk's runs table in memory too (a session holding
+    the results).
+    """
     texts: dict[int, str] = {}
     pending: list[RunId] = []
     for run in expected:
         if run.key in done:
             continue
         if pending and (len(pending) >= size or pending[0].scenario != run.scenario):
-            yield _task(plan, identity, pending, texts)
+            yield _task(plan, identity, pending, texts, table)
             pending = []
         pending.append(run)
     if pending:
-        yield _task(plan, identity, pending, texts)
+        yield _task(plan, identity, pending, texts, table)
 
 
 def _task(
-    plan: Plan, identity: Mapping[str, Any], runs: list[RunId], texts: dict[int, str]
+    plan: Plan,
+    identity: Mapping[str, Any],
+    runs: list[RunId],
+    texts: dict[int, str],
+    table: bool = False,
 ) -> ChunkTask:
     """Make the task of a chunk of runs of one scenario (its TOML text kept in ``texts``)."""
     s = runs[0].scenario
@@ -248,6 +257,7 @@ def _task(
         tuple((row, tuple(float(v) for v in rows[row])) for row in used),
         tuple((r.row, r.replicate, r.key) for r in runs),
         plan.statistics,
+        table,
     )
 
 
@@ -433,7 +443,8 @@ class _Session:
         Returns the queue, the chunk size and whether the executor broke meanwhile.
         """
         size = _chunk_size(chunk_size, pool.workers or 1, self.left)
-        queue = _Queue(_chunks(self.plan, self.identity, self.expected, self.done, size))
+        held = self.held is not None
+        queue = _Queue(_chunks(self.plan, self.identity, self.expected, self.done, size, held))
         return queue, size, self._submit(pool, queue)
 
     def _counts(self) -> dict[str, Any]:
