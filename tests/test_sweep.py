@@ -337,14 +337,18 @@ def test_the_table_a_session_holds_is_the_table_read_back_bit_for_bit(tmp_path, 
     folder (three scenarios, chunks of five, failed runs among them). A session that resumes
     reads the folder instead, and gives the same table."""
     from sim.execution import Execution
-    from sim.sweep import session
+    from sim.sweep import session, worker
 
     _fail_runs_at_two(monkeypatch)
     reads: list[object] = []
     monkeypatch.setattr(session, "read_results", lambda out: reads.append(out) or read_results(out))
+    sent: list[int] = []
+    encode = worker._ipc_bytes
+    monkeypatch.setattr(worker, "_ipc_bytes", lambda table: sent.append(1) or encode(table))
     execution = Execution(executor="serial", chunk_size=5)
     held = session.execute_and_read(_plan(), tmp_path / "held", execution)
     assert reads == []  # from memory
+    assert sent  # each chunk's table came back in memory, not read from its Parquet bytes
     assert held["error"].notna().sum() == len(SCENARIOS) * REPLICATES
     read_back = read_results(tmp_path / "held")
     pd.testing.assert_frame_equal(held, read_back, check_exact=True)
@@ -352,7 +356,9 @@ def test_the_table_a_session_holds_is_the_table_read_back_bit_for_bit(tmp_path, 
     assert status(tmp_path / "held").failed == held["error"].notna().sum()
 
     folder = tmp_path / "resumed"
+    sent.clear()
     run_plan(_plan(design=DESIGN.iloc[:2]), folder, executor="serial")
+    assert not sent  # a sweep that only writes its folder sends the Parquet bytes alone
     resumed = session.execute_and_read(_plan(), folder, execution)
     assert reads == [folder]  # the folder held chunks from before: read back
     pd.testing.assert_frame_equal(resumed, read_back, check_exact=True)

@@ -213,12 +213,12 @@ def _chunks(
     expected: Iterable[RunId],
     done: set[str],
     size: int,
-    table: bool = False,
+    send_table: bool = False,
 ) -> Iterator[ChunkTask]:
     """Return the runs not yet done, as chunks of at most ``size`` runs of one scenario.
 
-    ``table``: ask the workers for each chunk's runs table in memory too (a session holding
-    the results).
+    ``send_table``: ask the workers for each chunk's runs table in memory too (a session
+    holding the results).
     """
     texts: dict[int, str] = {}
     pending: list[RunId] = []
@@ -226,11 +226,11 @@ def _chunks(
         if run.key in done:
             continue
         if pending and (len(pending) >= size or pending[0].scenario != run.scenario):
-            yield _task(plan, identity, pending, texts, table)
+            yield _task(plan, identity, pending, texts, send_table)
             pending = []
         pending.append(run)
     if pending:
-        yield _task(plan, identity, pending, texts, table)
+        yield _task(plan, identity, pending, texts, send_table)
 
 
 def _task(
@@ -238,7 +238,7 @@ def _task(
     identity: Mapping[str, Any],
     runs: list[RunId],
     texts: dict[int, str],
-    table: bool = False,
+    send_table: bool = False,
 ) -> ChunkTask:
     """Make the task of a chunk of runs of one scenario (its TOML text kept in ``texts``)."""
     s = runs[0].scenario
@@ -257,7 +257,7 @@ def _task(
         tuple((row, tuple(float(v) for v in rows[row])) for row in used),
         tuple((r.row, r.replicate, r.key) for r in runs),
         plan.statistics,
-        table,
+        send_table,
     )
 
 

@@ -40,7 +40,7 @@ class ChunkTask:
     The scenario travels as its TOML text (:meth:`Scenario.to_toml`), which loads back to
     the same content hash on any machine with the same model code; ``statistics`` (the
     plan's, if any) is computed from each batch's trajectory beside the summary metrics;
-    ``table`` asks for the runs table as an Arrow IPC stream too (:class:`ChunkOutput`).
+    ``send_table`` asks for the runs table as an Arrow IPC stream too (:class:`ChunkOutput`).
     """
 
     scenario_name: str
@@ -53,7 +53,7 @@ class ChunkTask:
     values: tuple[tuple[int, tuple[float, ...]], ...]
     runs: tuple[tuple[int, int, str], ...]
     statistics: RunStatistics | None = None
-    table: bool = False
+    send_table: bool = False
 
     @property
     def name(self) -> str:
@@ -144,7 +144,7 @@ def _output(
         len(results.errors),
         seconds,
         task.model_version,
-        _ipc_bytes(runs) if task.table else None,
+        _ipc_bytes(runs) if task.send_table else None,
     )
 
 
