@@ -74,7 +74,14 @@ def rank_correlation(x: FloatArray, y: FloatArray) -> FloatArray:
 
 
 def summary_metrics(trajectory: Trajectory, final_weeks: int = FINAL_YEAR_WEEKS) -> pd.DataFrame:
-    """One row per run with the standard summary metrics.
+    """One row per run with the standard summary metrics (:func:`summary_columns`)."""
+    return pd.DataFrame(summary_columns(trajectory, final_weeks))
+
+
+def summary_columns(
+    trajectory: Trajectory, final_weeks: int = FINAL_YEAR_WEEKS
+) -> dict[str, np.ndarray]:
+    """Return the standard summary metrics, each as an array of one value per run.
 
     Columns
     -------
@@ -129,7 +136,7 @@ def summary_metrics(trajectory: Trajectory, final_weeks: int = FINAL_YEAR_WEEKS)
         columns[f"latency_final_year.{key}"] = latency[:, a]
         columns[f"sharing_hours_final_year.{key}"] = spent[:, a]
         columns[f"saved_hours_final_year.{key}"] = saved[:, a]
-    return pd.DataFrame(columns)
+    return columns
 
 
 def interface_positions(interface: IntArray, week_2012: int, week_2014: int) -> pd.DataFrame:

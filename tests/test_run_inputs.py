@@ -7,7 +7,7 @@ import struct
 import numpy as np
 
 from sim.engine import Partnership, Schedule
-from sim.run import Prepared, RunInputs, simulate_in_order
+from sim.run_inputs import Prepared, RunInputs, simulate_in_order
 from sim.scenarios import Scenario
 
 SEED = 11

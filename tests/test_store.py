@@ -1,4 +1,4 @@
-"""The durable store: keys, de-duplication, the result hash, the manifest check, the lock."""
+"""The durable store: de-duplication, the result hash, the manifest check, the lock."""
 
 import copy
 
@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from sim import store
+from sim import keys, store
 
 
 def _identity(**changes):
@@ -39,63 +39,8 @@ def _chunk(folder, rows):
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink)
     (folder / store.RUNS).mkdir(parents=True, exist_ok=True)
-    name = store.chunk_name([r[0] for r in rows])
+    name = keys.chunk_name([r[0] for r in rows])
     store.commit_chunk(folder, name, sink.getvalue().to_pybytes(), None)
-
-
-def test_run_keys_change_with_every_part_of_a_runs_identity():
-    base = ("0.1.0+abc", "s", "h", {"x": 1.0}, 7, 3, 1)
-    key = store.run_key(*base)
-    assert key == store.run_key(*base)
-    variants = [
-        ("0.1.0+abd", "s", "h", {"x": 1.0}, 7, 3, 1),
-        ("0.1.0+abc", "t", "h", {"x": 1.0}, 7, 3, 1),
-        ("0.1.0+abc", "s", "i", {"x": 1.0}, 7, 3, 1),
-        ("0.1.0+abc", "s", "h", {"x": 1.0000000001}, 7, 3, 1),
-        ("0.1.0+abc", "s", "h", {"x": 1.0}, 8, 3, 1),
-        ("0.1.0+abc", "s", "h", {"x": 1.0}, 7, 4, 1),
-        ("0.1.0+abc", "s", "h", {"x": 1.0}, 7, 3, 2),
-    ]
-    assert len({store.run_key(*v) for v in variants} | {key}) == len(variants) + 1
-
-
-@pytest.mark.parametrize(
-    "columns",
-    [["zeta", "blaby.staff", "a%b", "events.x.week"], ["only"], []],
-)
-def test_run_keys_of_a_design_are_each_runs_run_key(columns):
-    rng = np.random.default_rng(4)
-    rows = rng.random((6, len(columns))) * 10.0 ** rng.integers(-300, 15, (6, len(columns)))
-    rows = rows.tolist()
-    if columns:
-        rows[1][0], rows[2][-1] = -0.0, 123456789012345.67
-    keys = store.run_keys("0.1.0+abc", "s", "h", columns, rows, 7, 3)
-    one_by_one = [
-        store.run_key("0.1.0+abc", "s", "h", dict(zip(columns, values, strict=True)), 7, row, r)
-        for row, values in enumerate(rows)
-        for r in range(3)
-    ]
-    assert keys == one_by_one
-    # A design's keys worked out a block of rows at a time are the same keys.
-    blocks = [
-        store.run_keys("0.1.0+abc", "s", "h", columns, rows[first : first + 4], 7, 3, first)
-        for first in (0, 4)
-    ]
-    assert blocks[0] + blocks[1] == keys
-    # So are those from the rows encoded once, in blocks taken in any order, and the encoded
-    # rows are the rows' JSON.
-    encoded = store.EncodedRows(rows)
-    late = store.run_keys("0.1.0+abc", "s", "h", columns, encoded, 7, 3, 4)
-    early = store.run_keys("0.1.0+abc", "s", "h", columns, encoded, 7, 3, 0, 4)
-    assert early + late == keys
-    assert encoded.json() == store.canonical_json(rows)
-    # Negative control: the same rows numbered from 0 are other runs.
-    assert store.run_keys("0.1.0+abc", "s", "h", columns, rows[4:], 7, 3) != keys[12:]
-
-
-def test_chunk_names_do_not_depend_on_run_order():
-    assert store.chunk_name(["a", "b", "c"]) == store.chunk_name(["c", "a", "b"])
-    assert store.chunk_name(["a", "b"]) != store.chunk_name(["a", "c"])
 
 
 def test_a_success_wins_over_an_earlier_failure_of_the_same_run(tmp_path):
@@ -177,7 +122,7 @@ def test_trajectory_rows_of_an_uncommitted_chunk_are_ignored(tmp_path):
             {"scenario": ["s"], "row": [0], "replicate": [0], "run_key": [key], "week": [0],
              "partner": ["Blaby"], "handled": [3]}
         )  # fmt: skip
-        pq.write_table(table, tmp_path / store.TRAJECTORIES / store.chunk_name([key]))
+        pq.write_table(table, tmp_path / store.TRAJECTORIES / keys.chunk_name([key]))
     assert store.read_trajectories(tmp_path)["run_key"].tolist() == ["k1"]
 
 
@@ -192,7 +137,7 @@ def test_trajectory_rows_of_an_uncommitted_chunk_are_ignored(tmp_path):
 def test_the_hash_and_manifest_from_encoded_rows_are_those_from_the_rows(tmp_path, design):
     identity = _identity(design=design)
     rows = store.rows_json(identity)
-    assert store.EncodedRows(design["rows"]).json() == rows
+    assert keys.EncodedRows(design["rows"]).json() == rows
     assert store.experiment_hash(identity, rows) == store.experiment_hash(identity)
     manifest = {"format": store.FORMAT, "name": "x", "experiment": identity, "sessions": []}
     (tmp_path / "a").mkdir()

@@ -24,7 +24,7 @@ import support
 from sim import store
 from sim.engine import simulate, stack_parameters
 from sim.errors import InputError
-from sim.metrics import summary_metrics
+from sim.metrics import summary_columns, summary_metrics
 from sim.run import run
 from sim.scenarios import Scenario
 from sim.scenarios.schema import PosteriorSpec
@@ -239,7 +239,7 @@ def _fail_runs_at_two(monkeypatch):
 
     Only this process's runs are affected: the serial executor runs chunks here.
     """
-    module = importlib.import_module("sim.run")  # `sim.run` is the function; runs batch here
+    module = importlib.import_module("sim.run_inputs")  # where runs are batched
     real = module.simulate
 
     def fails_at_two(partnership, schedule, params, seeds):
@@ -374,7 +374,7 @@ def test_a_chunks_table_does_not_depend_on_how_its_runs_were_batched():
     """A chunk's runs table is the same whether its runs came from one engine batch or from
     several, interleaved (as when partners differ or a batch fails and is retried run by
     run): column for column, type for type."""
-    from sim.run import simulate_prepared
+    from sim.run_inputs import simulate_prepared
     from sim.sweep import worker
     from sim.sweep.plan import expected_runs
     from sim.sweep.session import _chunks
@@ -384,11 +384,12 @@ def test_a_chunks_table_does_not_depend_on_how_its_runs_were_batched():
     task = next(_chunks(plan, identity, expected_runs(identity), set(), 8))
     scenario = worker._scenario(task.scenario_toml, task.scenario_name)[0]
     members = worker._prepare(task, scenario, {})
-    whole = summary_metrics(simulate_prepared([m.prepared for m in members], task.seed))
+    whole = summary_columns(simulate_prepared([m.prepared for m in members], task.seed))
     n = len(task.runs)
     one = worker._runs_table(task, [(list(range(n)), whole)], {}, {})
     parts = [
-        (list(range(start, n, 2)), whole.iloc[start::2].reset_index(drop=True)) for start in (1, 0)
+        (list(range(start, n, 2)), {name: v[start::2] for name, v in whole.items()})
+        for start in (1, 0)
     ]
     assert worker._runs_table(task, parts, {}, {}).equals(one)
     # Negative control: a run left out of every batch has no metrics (and the tables differ).

@@ -42,7 +42,7 @@ from sim.dashboard.vega import WHEN, Figure, Spec, dated_chart, fill, styled
 from sim.engine import Trajectory, share_of
 from sim.metrics import FINAL_YEAR_WEEKS
 from sim.params import PARAMETERS
-from sim.run import RunInputs, simulate_in_order
+from sim.run_inputs import RunInputs, simulate_in_order
 from sim.scenarios import ScenarioError
 
 REPLICATES = 64

@@ -32,7 +32,7 @@ from sim.dashboard.recent import Recent
 from sim.dashboard.state import PageState
 from sim.dashboard.vega import Figure, Spec, fill, named_data, styled
 from sim.params import PARAMETERS
-from sim.run import RunInputs, simulate_in_order
+from sim.run_inputs import RunInputs, simulate_in_order
 from sim.scenarios import ScenarioError
 from sim.tipping import SHARP, Jump, largest_jump, response
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, get_args
 import numpy as np
 import pandas as pd
 
-from sim import store
+from sim import keys
 from sim.design import check_design, input_ranges
 from sim.errors import InputError
 from sim.sweep.version import model_version
@@ -214,7 +214,7 @@ KEY_BLOCK = 256
 
 
 def expected_runs(
-    identity: Mapping[str, Any], encoded: store.EncodedRows | None = None
+    identity: Mapping[str, Any], encoded: keys.EncodedRows | None = None
 ) -> Iterator[RunId]:
     """Every run of an experiment, in order (scenario, row, replicate), from its identity.
 
@@ -223,11 +223,11 @@ def expected_runs(
     identity's design rows, encoded, when the caller keeps them for the manifest too.
     """
     columns = identity["design"]["columns"]
-    rows = store.EncodedRows(identity["design"]["rows"]) if encoded is None else encoded
+    rows = keys.EncodedRows(identity["design"]["rows"]) if encoded is None else encoded
     replicates = int(identity["replicates"])
     for s, scenario in enumerate(identity["scenarios"]):
         for first in range(0, rows.count, KEY_BLOCK):
-            keys = store.run_keys(
+            block = keys.run_keys(
                 identity["model_version"],
                 scenario["name"],
                 scenario["content_hash"],
@@ -238,5 +238,5 @@ def expected_runs(
                 first_row=first,
                 stop_row=min(first + KEY_BLOCK, rows.count),
             )
-            for position, key in enumerate(keys):
+            for position, key in enumerate(block):
                 yield RunId(s, first + position // replicates, position % replicates, key)

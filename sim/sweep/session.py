@@ -27,7 +27,7 @@ from typing import Any, Unpack
 import pandas as pd
 import pyarrow as pa
 
-from sim import durable, store
+from sim import durable, keys, store
 from sim.errors import InputError, SweepError
 from sim.execution import Execution, ExecutionFields, execution_of
 from sim.provenance import environment
@@ -254,7 +254,7 @@ def _task(
         plan.seed,
         plan.keep,
         tuple(str(c) for c in plan.design.columns),
-        tuple((row, tuple(float(v) for v in rows[row])) for row in used),
+        tuple((row, tuple(map(float, rows[row]))) for row in used),
         tuple((r.row, r.replicate, r.key) for r in runs),
         plan.statistics,
         send_table,
@@ -332,7 +332,7 @@ class _Expected:
     40,960 runs); :meth:`all` finishes the list.
     """
 
-    def __init__(self, identity: Mapping[str, Any], rows: store.EncodedRows) -> None:
+    def __init__(self, identity: Mapping[str, Any], rows: keys.EncodedRows) -> None:
         self._source = expected_runs(identity, rows)
         self.known: list[RunId] = []
 
@@ -374,7 +374,7 @@ class _Session:
         self.identity = identity
         # Every run's key, computed once: the session needs them to read what is done and to
         # name its chunks. The design's rows are encoded once, for the keys and the manifest.
-        self.rows = store.EncodedRows(identity["design"]["rows"])
+        self.rows = keys.EncodedRows(identity["design"]["rows"])
         self.expected = _Expected(identity, self.rows)
         self.folder = folder
         self.retry_failed = retry

@@ -21,16 +21,20 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim import store
+from sim import keys
 from sim.engine import Trajectory
 from sim.errors import SweepError
-from sim.metrics import summary_metrics
-from sim.run import Prepared, RunInputs, batch_groups, partner_frame, simulate_prepared
-from sim.sweep.plan import Keep, RunStatistics
+from sim.metrics import summary_columns
+from sim.run import partner_frame
+from sim.run_inputs import Prepared, RunInputs, batch_groups, simulate_prepared
 from sim.sweep.version import model_version
 
 if TYPE_CHECKING:
     from sim.scenarios import Scenario
+    from sim.sweep.plan import Keep, RunStatistics
+
+Columns = dict[str, np.ndarray]
+"""Named columns of one value per run of an engine batch."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,7 +62,7 @@ class ChunkTask:
     @property
     def name(self) -> str:
         """The chunk's file name (a hash of its run keys)."""
-        return store.chunk_name([key for _, _, key in self.runs])
+        return keys.chunk_name([key for _, _, key in self.runs])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,7 +108,7 @@ class _Results:
     week rows, and the error of each failed run.
     """
 
-    metrics: list[tuple[list[int], pd.DataFrame]] = dataclasses.field(default_factory=list)
+    metrics: list[tuple[list[int], Columns]] = dataclasses.field(default_factory=list)
     trajectories: list[pd.DataFrame] = dataclasses.field(default_factory=list)
     errors: dict[int, str] = dataclasses.field(default_factory=dict)
 
@@ -197,16 +201,16 @@ def _simulate_group(task: ChunkTask, group: Sequence[_Member], results: _Results
             results.trajectories.append(_trajectory_rows(task, batch, outcome))
 
 
-def _metrics(task: ChunkTask, trajectory: Trajectory) -> pd.DataFrame:
+def _metrics(task: ChunkTask, trajectory: Trajectory) -> Columns:
     """Summary metrics of a batch, with the task's statistics beside them."""
-    metrics = summary_metrics(trajectory)
+    metrics = summary_columns(trajectory)
     if task.statistics is None:
         return metrics
     extra = task.statistics(trajectory)
-    clash = metrics.columns.intersection(extra.columns)
-    if len(clash):
-        raise SweepError(f"statistics {list(clash)} clash with the summary metrics")
-    return pd.concat([metrics, extra.set_axis(metrics.index)], axis=1)
+    clash = [str(name) for name in extra.columns if name in metrics]
+    if clash:
+        raise SweepError(f"statistics {clash} clash with the summary metrics")
+    return metrics | {str(name): extra[name].to_numpy() for name in extra.columns}
 
 
 @functools.lru_cache(maxsize=4)
@@ -242,7 +246,7 @@ def warm_engine() -> None:
         **{f.name: np.stack([getattr(schedule, f.name)] * 2) for f in dataclasses.fields(schedule)}
     )
     for timeline in (schedule, batched):
-        summary_metrics(simulate(compiled.partnership, timeline, params, [0, 1]))
+        summary_columns(simulate(compiled.partnership, timeline, params, [0, 1]))
 
 
 def describe_error(exc: BaseException) -> str:
@@ -282,7 +286,7 @@ def _identity_columns(task: ChunkTask, positions: Iterable[int]) -> dict[str, pa
 
 def _runs_table(
     task: ChunkTask,
-    metrics: Sequence[tuple[Sequence[int], pd.DataFrame]],
+    metrics: Sequence[tuple[Sequence[int], Columns]],
     errors: Mapping[int, str],
     draws: Mapping[int, int],
 ) -> pa.Table:
@@ -308,14 +312,14 @@ def _runs_table(
 
 
 def _metric_columns(
-    n: int, metrics: Sequence[tuple[Sequence[int], pd.DataFrame]]
+    n: int, metrics: Sequence[tuple[Sequence[int], Columns]]
 ) -> dict[str, pa.Array]:
     """Each metric as a column of ``n`` runs, null where no batch gave it a value."""
     kinds: dict[str, bool] = {}
-    for _, frame in metrics:
-        for name, dtype in frame.dtypes.items():
-            kinds.setdefault(str(name), bool(np.issubdtype(dtype, np.integer)))
-    batches = [(np.asarray(positions, dtype=np.intp), frame) for positions, frame in metrics]
+    for _, given in metrics:
+        for name, values in given.items():
+            kinds.setdefault(name, bool(np.issubdtype(values.dtype, np.integer)))
+    batches = [(np.asarray(positions, dtype=np.intp), given) for positions, given in metrics]
     # The usual chunk: one batch of all its runs, in order, every metric given.
     whole = len(batches) == 1 and np.array_equal(batches[0][0], np.arange(n))
     columns = {}
@@ -323,13 +327,13 @@ def _metric_columns(
         dtype = np.int64 if integral else np.float64
         kind = pa.int64() if integral else pa.float64()
         if whole:
-            columns[name] = pa.array(batches[0][1][name].to_numpy(dtype=dtype), kind)
+            columns[name] = pa.array(np.asarray(batches[0][1][name], dtype=dtype), kind)
             continue
         filled = np.zeros(n, dtype=dtype)
         present = np.zeros(n, dtype=bool)
-        for positions, frame in batches:
-            if name in frame.columns:
-                filled[positions] = frame[name].to_numpy()
+        for positions, given in batches:
+            if name in given:
+                filled[positions] = given[name]
                 present[positions] = True
         columns[name] = pa.array(filled, kind, mask=~present)
     return columns
