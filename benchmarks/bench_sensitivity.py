@@ -14,7 +14,8 @@ per run in this process over the analysis's, coordinator and workers together, s
 included) moves much less.
 
 Run: ``.venv/bin/python benchmarks/bench_sensitivity.py`` (``--n 64 --trajectories 4`` for a
-quick look; ``--only sobol`` or ``--only morris``). Prints a table and writes
+quick look; ``--only sobol`` or ``--only morris``; ``--passes 5`` to run each analysis five
+times in a row and report every pass with the median). Prints a table and writes
 ``results/benchmarks/sensitivity.json``. The machine may be shared: figures are as measured,
 with the load average recorded beside them.
 """
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import statistics
 import tempfile
 import threading
 import time
@@ -193,6 +195,33 @@ def analysis_figures(method: str, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+PASS_FIGURES = ("seconds", "share_of_engine", "cpu_share_of_engine", "engine_runs_per_second")
+"""What is reported for every pass when an analysis is run several times."""
+
+
+def _timed_pass(method: str, args: argparse.Namespace) -> dict[str, Any]:
+    """One pass of an analysis (:func:`analysis_figures`), with the load average after it."""
+    figures = analysis_figures(method, args)
+    figures[f"{method}_load_average_1min"] = round(os.getloadavg()[0], 2)
+    return figures
+
+
+def _over_passes(method: str, passes: list[dict[str, Any]]) -> dict[str, Any]:
+    """Every pass's main figures, and their median, least and greatest.
+
+    On a shared machine one pass moves with the load on the host; several passes in a row
+    show how far.
+    """
+    summary: dict[str, Any] = {f"{method}_passes": len(passes)}
+    for name in (*PASS_FIGURES, "load_average_1min"):
+        values = [p[f"{method}_{name}"] for p in passes]
+        summary[f"{method}_{name}_each_pass"] = values
+        if name in PASS_FIGURES:
+            summary[f"{method}_{name}_median"] = round(statistics.median(values), 3)
+            summary[f"{method}_{name}_range"] = [min(values), max(values)]
+    return summary
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=sorted(EXPERIMENTS), help="one analysis only")
@@ -200,13 +229,21 @@ def main() -> None:
     parser.add_argument("--trajectories", type=int, help="Morris trajectories (default: file's)")
     parser.add_argument("--replicates", type=int, help="replicates (default: the experiment's)")
     parser.add_argument("--workers", type=int, default=2, help="worker processes")
+    parser.add_argument(
+        "--passes", type=int, default=1, help="run each analysis this many times (default 1)"
+    )
     parser.add_argument("--out", type=Path, default=Path("results/benchmarks"))
     args = parser.parse_args()
+    if args.passes < 1:
+        parser.error("--passes must be at least 1")
 
     load_before = os.getloadavg()[0]
     figures: dict[str, Any] = {"workers": args.workers}
     for method in [args.only] if args.only else list(EXPERIMENTS):
-        figures.update(analysis_figures(method, args))
+        passes = [_timed_pass(method, args) for _ in range(args.passes)]
+        figures.update(passes[-1])
+        if len(passes) > 1:
+            figures.update(_over_passes(method, passes))
     if "sobol_seconds" in figures:
         figures["sobol_target_seconds"] = SOBOL_TARGET_SECONDS
     figures["share_target"] = SHARE_TARGET
