@@ -125,10 +125,10 @@ def row_texts(rows: Sequence[Sequence[float]]) -> list[str]:
 class EncodedRows:
     """A design's rows (floats) as JSON text, each row encoded once, in blocks as needed.
 
-    Run keys (:func:`run_keys`) and the manifest (:func:`rows_json`) both write every design
-    value as its shortest round-trip repr, most of what a big experiment's bookkeeping costs;
-    a session that keeps one of these for its design encodes each value once for both, and
-    the keys of its first chunks before the rest.
+    Run keys (:func:`run_keys`) and the manifest (:func:`sim.store.rows_json`) both write
+    every design value as its shortest round-trip repr, most of what a big experiment's
+    bookkeeping costs; a session that keeps one of these for its design encodes each value
+    once for both, and the keys of its first chunks before the rest.
     """
 
     def __init__(self, rows: Sequence[Sequence[float]]) -> None:
@@ -148,7 +148,7 @@ class EncodedRows:
         return self._texts[start:stop]
 
     def json(self) -> str:
-        """Return :func:`canonical_json` of the rows (what :func:`rows_json` gives)."""
+        """Return :func:`canonical_json` of the rows (what :func:`sim.store.rows_json` gives)."""
         texts = self.texts(0, self.count)
         return "[" + ",".join(f"[{text}]" for text in texts) + "]"
 

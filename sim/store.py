@@ -100,7 +100,7 @@ _ROWS = "\u0000design rows\u0000"
 
 
 def rows_json(identity: Mapping[str, Any]) -> str:
-    """Return :func:`canonical_json` of an experiment's design rows.
+    """Return :func:`sim.keys.canonical_json` of an experiment's design rows.
 
     Most of the text of a big experiment's identity: a session encodes it once for the
     experiment's hash and each manifest it writes (:func:`experiment_hash`,
