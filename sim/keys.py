@@ -64,13 +64,13 @@ def run_keys(
     scenario: str,
     scenario_hash: str,
     columns: Sequence[str],
-    rows: Sequence[Sequence[float]] | EncodedRows,
+    rows: EncodedRows,
     seed: int,
     replicates: int,
     first_row: int = 0,
     stop_row: int | None = None,
 ) -> list[str]:
-    """Return the :func:`run_key` of every replicate of every design row, row by row.
+    """Return the :func:`run_key` of every replicate of design rows, row by row.
 
     The same keys as :func:`run_key` gives one at a time, written without re-encoding a row's
     values for each of its replicates: a design of 8,192 rows of 131 inputs has 40,960 runs
@@ -80,21 +80,14 @@ def run_keys(
     ----------
     columns : sequence of str
         The design's input names.
-    rows : sequence of sequences of float, or EncodedRows
-        The design's rows, one value per column; or the whole design's rows as
-        :class:`EncodedRows`, of which rows ``first_row`` to ``stop_row`` are keyed (each row
-        then encoded once for the keys and the manifest).
-    first_row : int
-        The row number of the first row keyed (``rows[0]``, unless ``rows`` is encoded).
-    stop_row : int, optional
-        With encoded rows, the row after the last one keyed (default: the last row).
+    rows : EncodedRows
+        The whole design's rows, each encoded once for the keys and the manifest.
+    first_row, stop_row : int
+        The rows keyed: from ``first_row`` up to ``stop_row`` (default: the last row).
 
     The other parameters are as for :func:`run_key`; ``replicates`` runs per row.
     """
-    if isinstance(rows, EncodedRows):
-        texts = rows.texts(first_row, rows.count if stop_row is None else stop_row)
-    else:
-        texts = row_texts([[float(v) for v in values] for values in rows])
+    texts = rows.texts(first_row, rows.count if stop_row is None else stop_row)
     # canonical_json sorts the keys: "model", "scenario", "seed", then "values" last.
     head = canonical_json({"model": model_version, "scenario": [scenario, scenario_hash]})
     start = hashlib.sha256(f"{head[:-1]},".encode())

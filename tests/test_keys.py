@@ -32,28 +32,23 @@ def test_run_keys_of_a_design_are_each_runs_run_key(columns):
     rows = rows.tolist()
     if columns:
         rows[1][0], rows[2][-1] = -0.0, 123456789012345.67
-    design_keys = keys.run_keys("0.1.0+abc", "s", "h", columns, rows, 7, 3)
+    design_keys = keys.run_keys("0.1.0+abc", "s", "h", columns, keys.EncodedRows(rows), 7, 3)
     one_by_one = [
         keys.run_key("0.1.0+abc", "s", "h", dict(zip(columns, values, strict=True)), 7, row, r)
         for row, values in enumerate(rows)
         for r in range(3)
     ]
     assert design_keys == one_by_one
-    # A design's keys worked out a block of rows at a time are the same keys.
-    blocks = [
-        keys.run_keys("0.1.0+abc", "s", "h", columns, rows[first : first + 4], 7, 3, first)
-        for first in (0, 4)
-    ]
-    assert blocks[0] + blocks[1] == design_keys
-    # So are those from the rows encoded once, in blocks taken in any order, and the encoded
-    # rows are the rows' JSON.
+    # A design's keys worked out a block of rows at a time, the blocks taken in any order, are
+    # the same keys; and the encoded rows are the rows' JSON.
     encoded = keys.EncodedRows(rows)
     late = keys.run_keys("0.1.0+abc", "s", "h", columns, encoded, 7, 3, 4)
     early = keys.run_keys("0.1.0+abc", "s", "h", columns, encoded, 7, 3, 0, 4)
     assert early + late == design_keys
     assert encoded.json() == keys.canonical_json(rows)
     # Negative control: the same rows numbered from 0 are other runs.
-    assert keys.run_keys("0.1.0+abc", "s", "h", columns, rows[4:], 7, 3) != design_keys[12:]
+    moved = keys.EncodedRows(rows[4:])
+    assert keys.run_keys("0.1.0+abc", "s", "h", columns, moved, 7, 3) != design_keys[12:]
 
 
 def test_chunk_names_do_not_depend_on_run_order():
