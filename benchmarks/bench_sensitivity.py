@@ -207,18 +207,22 @@ def _timed_pass(method: str, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _over_passes(method: str, passes: list[dict[str, Any]]) -> dict[str, Any]:
-    """Every pass's main figures, and their median, least and greatest.
+    """Every pass's main figures and load, and the figures' median, least and greatest.
 
     On a shared machine one pass moves with the load on the host; several passes in a row
-    show how far.
+    show how far. The record's other figures (phases, memory) are the last pass's.
     """
+
+    def each(name: str) -> list[Any]:
+        return [p[f"{method}_{name}"] for p in passes]
+
     summary: dict[str, Any] = {f"{method}_passes": len(passes)}
-    for name in (*PASS_FIGURES, "load_average_1min"):
-        values = [p[f"{method}_{name}"] for p in passes]
+    for name in PASS_FIGURES:
+        values = each(name)
         summary[f"{method}_{name}_each_pass"] = values
-        if name in PASS_FIGURES:
-            summary[f"{method}_{name}_median"] = round(statistics.median(values), 3)
-            summary[f"{method}_{name}_range"] = [min(values), max(values)]
+        summary[f"{method}_{name}_median"] = round(statistics.median(values), 3)
+        summary[f"{method}_{name}_range"] = [min(values), max(values)]
+    summary[f"{method}_load_average_1min_each_pass"] = each("load_average_1min")
     return summary
 
 
@@ -230,7 +234,10 @@ def main() -> None:
     parser.add_argument("--replicates", type=int, help="replicates (default: the experiment's)")
     parser.add_argument("--workers", type=int, default=2, help="worker processes")
     parser.add_argument(
-        "--passes", type=int, default=1, help="run each analysis this many times (default 1)"
+        "--passes",
+        type=int,
+        default=1,
+        help="run each analysis this many times; report each pass and the median",
     )
     parser.add_argument("--out", type=Path, default=Path("results/benchmarks"))
     args = parser.parse_args()
