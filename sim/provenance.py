@@ -82,6 +82,8 @@ def recorded_scenario(reference: str, content_hash: str | None = None) -> Scenar
     A shipped name or a path; None when it can no longer be loaded, or when ``content_hash`` is
     given and the scenario has changed since (its provenance would then not be the result's).
     """
+    # Not imported above: sweeps and their workers import this module, and the scenario
+    # machinery (pydantic schemas) loads only where a scenario is read.
     from sim.scenarios import Scenario
 
     try:

@@ -5,6 +5,10 @@ The graph is read from the source with :mod:`ast`: every ``import`` and ``from .
 at module level or inside a function (a function-level import runs too), except those under
 ``if TYPE_CHECKING:`` (never run). ``from package import name`` is an edge to the module
 ``package.name`` when there is one, else to the package itself.
+
+An import inside a function is there for a reason (start-up time, an optional dependency, a
+circle it breaks), and a comment says which: on the line above its block of imports, or beside
+one of them.
 """
 
 from __future__ import annotations
@@ -126,3 +130,65 @@ def test_every_module_imports_in_a_fresh_interpreter():
         [sys.executable, "-c", code, *names], capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stderr[-3000:]
+
+
+def _unexplained_imports(source: str) -> list[int]:
+    """Lines of the function-level imports in ``source`` that no comment explains.
+
+    Consecutive imports form one block; a comment on the line above the block, or on one of
+    its lines, explains the whole block.
+    """
+    lines = source.splitlines()
+    found = []
+    for function in ast.walk(ast.parse(source)):
+        if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for body in _statement_lists(function):
+            block: list[ast.stmt] = []
+            for statement in [*body, None]:
+                if isinstance(statement, ast.Import | ast.ImportFrom):
+                    block.append(statement)
+                    continue
+                if block and not _commented(block, lines):
+                    found.append(block[0].lineno)
+                block = []
+    return sorted(set(found))
+
+
+def _statement_lists(function: ast.AST) -> list[list[ast.stmt]]:
+    return [
+        value
+        for node in ast.walk(function)
+        for field in ("body", "orelse", "finalbody")
+        if isinstance(value := getattr(node, field, None), list)
+    ]
+
+
+def _commented(block: list[ast.stmt], lines: list[str]) -> bool:
+    first, last = block[0].lineno, block[-1].end_lineno or block[-1].lineno
+    above = lines[first - 2].strip() if first >= 2 else ""
+    return above.startswith("#") or any("#" in line for line in lines[first - 1 : last])
+
+
+def test_the_import_reader_finds_an_unexplained_import():
+    source = (
+        "def f():\n"
+        "    # start-up time\n"
+        "    import numpy\n"
+        "    import pandas\n"
+        "    x = 1\n"
+        "    import scipy\n"
+        "    if x:\n"
+        "        import json  # optional\n"
+        "        import csv\n"
+    )
+    assert _unexplained_imports(source) == [6]
+
+
+def test_every_function_level_import_says_why():
+    unexplained = {
+        str(path.relative_to(ROOT.parent)): lines
+        for path in _modules().values()
+        if (lines := _unexplained_imports(path.read_text(encoding="utf-8")))
+    }
+    assert unexplained == {}

@@ -16,11 +16,18 @@ import pandas as pd
 
 from sim import durable
 from sim.brief.evidence import KINDS, Evidence, provenance_counts, registry_assumptions
+from sim.comparison_folder import read_comparison as read_comparison_folder
+from sim.comparison_report import answer, partner_changes
 from sim.errors import InputError
 from sim.headline import difference_text, range_text
 from sim.names import HEADLINE, STATE_ORDER, benefit_outputs, capitalised, header
 from sim.outcomes import Outcome, conditions
 from sim.provenance import recorded_scenario
+from sim.run_report import headline, headline_facts
+from sim.sensitivity.factors import scenario_factors
+from sim.sensitivity.folder import read_result_folder
+from sim.sweep.report import output_columns, sweep_findings, tipping_sentence
+from sim.sweep.results import read_results
 
 LEVERS_SHOWN = 5
 """Levers a brief names (every one is in ``levers.csv``)."""
@@ -66,9 +73,6 @@ def outputs_of(folder: Path, kind: str, manifest: dict[str, Any]) -> list[str]:
     if kind == "compare":
         return [str(m) for m in pd.read_csv(folder / manifest["last"]["table"])["metric"]]
     if kind == "sweep":
-        from sim.sweep.report import output_columns
-        from sim.sweep.results import read_results
-
         inputs = manifest["experiment"]["design"]["columns"]
         return output_columns(read_results(folder), inputs)
     summary = json.loads((folder / "result.json").read_text(encoding="utf-8"))
@@ -96,9 +100,6 @@ def _figure(folder: Path, *names: str) -> Path | None:
 
 def read_run(folder: Path, manifest: dict[str, Any], outcome: Outcome) -> Evidence:
     """Read a run folder: its answer, what its partners show, and its scenario's assumptions."""
-    from sim.run_report import headline, headline_facts
-    from sim.sensitivity.factors import scenario_factors
-
     metrics = pd.read_parquet(folder / "metrics.parquet")
     summary = pd.read_csv(folder / "summary.csv", index_col="partner")
     name = str(manifest.get("scenario", folder.name))
@@ -160,10 +161,7 @@ def _changed_parameters(first: str, second: str) -> list[str]:
 
 def read_comparison(folder: Path, manifest: dict[str, Any], outcome: Outcome) -> Evidence:
     """Read a comparison folder (its last comparison): the answer and what else it changes."""
-    from sim.comparison_folder import read_comparison as read
-    from sim.comparison_report import answer, partner_changes
-
-    comparison, manifest = read(folder)
+    comparison, manifest = read_comparison_folder(folder)
     table = comparison.table
     outputs = [c for c in (*STATE_ORDER, *benefit_outputs(list(table.index))) if c in table.index]
     levers = [
@@ -215,8 +213,6 @@ def read_sweep(folder: Path, manifest: dict[str, Any], outcome: Outcome) -> Evid
 
     Tipping points, which inputs move the outputs most, and where the outcome holds.
     """
-    from sim.sweep.report import sweep_findings, tipping_sentence
-
     found = sweep_findings(folder, outcome)
     curves, jumps = found.curves, found.jumps
     headline_jumps = jumps[jumps["output"] == HEADLINE] if len(jumps) else jumps
@@ -293,8 +289,6 @@ def read_sensitivity(folder: Path, manifest: dict[str, Any], outcome: Outcome) -
 
     The leading factors, their assumptions and where the outcome holds over the sample.
     """
-    from sim.sensitivity.folder import read_result_folder
-
     result = read_result_folder(folder)
     morris = result.method == "morris"
     table = result.morris if morris else result.indices

@@ -171,6 +171,7 @@ class Executors:
         return client
 
     def _remote_cluster(self) -> Any:
+        # Dask is imported only by the sessions that use it (see _local_cluster).
         from distributed import Client
 
         scheduler = self.execution.scheduler

@@ -34,6 +34,7 @@ from sim.outcomes import DEFAULT_OUTCOME, Discovery, Outcome, conditions, condit
 from sim.outcomes import parse_outcome as read_outcome
 from sim.pages import html_page, markdown_table
 from sim.palette import cycle
+from sim.params import PARAMETERS
 from sim.provenance import recorded_scenario
 from sim.sweep.results import read_results
 from sim.tipping import response, tipping_points
@@ -220,8 +221,6 @@ def response_figure(findings: SweepFindings, output: str) -> Figure:
 
 
 def _input_unit(name: str) -> str:
-    from sim.params import PARAMETERS
-
     if name in PARAMETERS:
         return PARAMETERS[name].unit
     return "weeks" if name.endswith("week") or name.endswith("weeks") else "value"

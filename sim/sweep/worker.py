@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim import keys
-from sim.engine import Trajectory
+from sim.engine import Trajectory, simulate, stack_parameters
 from sim.errors import SweepError
 from sim.metrics import summary_columns
 from sim.run import partner_frame
@@ -236,8 +236,7 @@ def warm_engine() -> None:
     kind, about a third of a second; done as the pool starts, while the coordinator still
     plans, the first chunks do not wait for it. Results never depend on it.
     """
-    from sim.engine import simulate, stack_parameters
-    from sim.scenarios import Scenario
+    from sim.scenarios import Scenario  # as in _scenario: pydantic loads when it is used
 
     compiled = Scenario.load("sentinel_replay").compile()
     params = stack_parameters([compiled.parameters] * 2)
