@@ -107,7 +107,7 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
 
 # --- reading files ----------------------------------------------------------------------
 
-_TOML_POSITION = re.compile(r"^(?P<msg>.*?)\s*\(at line (?P<line>\d+), column (?P<col>\d+)\)$")
+_TOML_POSITION = re.compile(r"(?P<msg>.*?)\s*\(at line (?P<line>\d+), column (?P<col>\d+)\)")
 
 
 def read_text(
@@ -232,7 +232,7 @@ def parse_toml(text: str, label: str, error: type[FileError] = FileError) -> dic
         document = tomllib.loads(text.removeprefix("\ufeff"))
     except tomllib.TOMLDecodeError as exc:
         message = " ".join(str(exc).split())
-        match = _TOML_POSITION.match(message)
+        match = _TOML_POSITION.fullmatch(message)
         where = f"line {match['line']}, column {match['col']}" if match else ""
         problem = match["msg"] if match else message
         raise error.at(label, where, f"not valid TOML: {problem}") from None
@@ -272,7 +272,7 @@ def read_toml(
 _NO_TABLES: Mapping[str, Collection[str]] = MappingProxyType({})
 _NO_CHOICES: Mapping[str, Sequence[str]] = MappingProxyType({})
 _UNION_TAG_ERRORS = ("union_tag_invalid", "union_tag_not_found")
-_MEMBER_NAME = re.compile(r"^[a-z_-]+\[.*\]$")
+_MEMBER_NAME = re.compile(r"[a-z_-]+\[.*\]")
 """How pydantic names a member of a plain union in error locations (``list[...]``,
 ``literal['a','b']``, ``function-after[...]``): not a field of the file."""
 
@@ -392,7 +392,7 @@ def _problem(
     loc = [
         part
         for part in raw[1 if tagged_root else 0 :]
-        if part not in form.tags and not (isinstance(part, str) and _MEMBER_NAME.match(part))
+        if part not in form.tags and not (isinstance(part, str) and _MEMBER_NAME.fullmatch(part))
     ]
     if kind in _UNION_TAG_ERRORS:
         discriminator = _discriminator(detail)

@@ -27,7 +27,7 @@ from sim.scenarios import (
 )
 from sim.scenarios.new_partnership import FIELD_COLUMNS
 from sim.scenarios.partner_defaults import ASSUMED_FIELDS, assumed_table
-from sim.scenarios.partner_table import COLUMNS, parse_partner_table
+from sim.scenarios.partner_table import COLUMNS, date_cell, number_cell, parse_partner_table
 from sim.scenarios.schema import (
     KINDS,
     PARTNER_IDENTITY_FIELDS,
@@ -301,3 +301,22 @@ def test_a_table_without_go_live_dates_needs_a_start() -> None:
     assert from_partner_table(table, "x", start=date(2026, 1, 7)).scenario.start_date == date(
         2026, 1, 7
     )
+
+
+@pytest.mark.parametrize("name", ["x\n", "two words", "", "x/y"])
+def test_a_scenario_name_outside_letters_digits_and_dashes_is_refused(name: str) -> None:
+    table = parse_partner_table("name,kind,staff,caseload\nA,police,10,20\n", "p.csv")
+    with pytest.raises(PartnerTableError, match="may hold only letters, digits, _ and -"):
+        from_partner_table(table, name, start=date(2026, 1, 7))
+    assert from_partner_table(table, "x-1_y", start=date(2026, 1, 7)).scenario.name == "x-1_y"
+
+
+@pytest.mark.parametrize(
+    ("read", "good", "value"),
+    [(number_cell, "12", 12), (number_cell, "-2.5e3", -2500.0), (date_cell, "2026-01-05", None)],
+)
+def test_a_cell_is_read_whole_or_refused(read, good: str, value: object) -> None:
+    assert read(good) == (date(2026, 1, 5) if value is None else value)
+    for bad in (f"{good}\n", f"{good} x", f"x{good}"):
+        with pytest.raises(ValueError, match="is not a"):
+            read(bad)

@@ -114,7 +114,7 @@ _ADAPTERS: Mapping[str, TypeAdapter[Any]] = {
     for name, info in PartnerSpec.model_fields.items()
     if info.annotation is not None
 }
-_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+_NAME = re.compile(r"[A-Za-z0-9_-]+")
 
 
 @dataclass(frozen=True)
@@ -179,7 +179,7 @@ def from_partner_table(
         For a ``behaviour_from`` that cannot be used.
     """
     table = source if isinstance(source, PartnerTable) else read_partner_table(source)
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise PartnerTableError.at(
             table.file, "", f"the scenario name {name!r} may hold only letters, digits, _ and -"
         )

@@ -46,10 +46,10 @@ MAX_NAME = 60
 """Longest partner name, in characters (a name names its inputs, ``<slug>.staff``, and its
 events, ``<slug>_interface``, which may be 80 characters long)."""
 
-_RANGE = re.compile(r"^(?P<low>.+?)\s+to\s+(?P<high>.+)$", re.IGNORECASE)
-_INTEGER = re.compile(r"^[+-]?\d+$")
-_DECIMAL = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_RANGE = re.compile(r"(?P<low>.+?)\s+to\s+(?P<high>.+)", re.IGNORECASE)
+_INTEGER = re.compile(r"[+-]?\d+")
+_DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True)
@@ -340,7 +340,7 @@ def read_cell(column: Column, text: str) -> Cell:
         return choice
     if choice in (YES, NO, UNKNOWN):
         return choice
-    if _ISO_DATE.match(text[:10]):
+    if _ISO_DATE.fullmatch(text[:10]):
         return _ranged(text, date_cell)
     raise ValueError(
         f"{text!r} is not yes, no, unknown, a date (YYYY-MM-DD) or a window "
@@ -358,7 +358,7 @@ def _text(text: str, column: Column) -> str:
 
 def _ranged(text: str, read: Callable[[str], Any]) -> Cell:
     """Return a single value, or a range ``LOW to HIGH``, each end read by ``read``."""
-    match = _RANGE.match(text)
+    match = _RANGE.fullmatch(text)
     if match is None:
         return cast(Cell, read(text))
     low, high = read(match["low"].strip()), read(match["high"].strip())
@@ -375,9 +375,9 @@ def number_cell(text: str) -> Number:
     ValueError
         When ``text`` is not a plain number.
     """
-    if _INTEGER.match(text):
+    if _INTEGER.fullmatch(text):
         return int(text)
-    if _DECIMAL.match(text):
+    if _DECIMAL.fullmatch(text):
         return float(text)
     hint = (
         " (write a range as '3 to 10')"
@@ -397,7 +397,7 @@ def date_cell(text: str) -> date:
     ValueError
         When ``text`` is not such a date, or no such day exists.
     """
-    if not _ISO_DATE.match(text):
+    if not _ISO_DATE.fullmatch(text):
         raise ValueError(f"{text!r} is not a date: write dates as YYYY-MM-DD")
     try:
         return date.fromisoformat(text)

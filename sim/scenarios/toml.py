@@ -35,7 +35,7 @@ _ESCAPES: Mapping[str, str] = MappingProxyType(
     }
 )
 
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def _is_control(char: str) -> bool:
@@ -57,7 +57,7 @@ def toml_string(text: str) -> str:
 
 def toml_key(name: str) -> str:
     """Return ``name`` as a TOML key: bare when it can be, quoted otherwise."""
-    return name if _BARE_KEY.match(name) else toml_string(name)
+    return name if _BARE_KEY.fullmatch(name) else toml_string(name)
 
 
 def toml_value(value: object) -> str:
