@@ -545,7 +545,7 @@ FIELDS: dict[str, dict[tuple[Any, ...], Strategy]] = {
         ("posterior", "file"): text(),
     },
     "experiment": {
-        ("name",): pattern(r"[A-Za-z0-9_.-]+", 120),
+        ("name",): pattern(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", 120),
         ("description",): text(),
         ("scenarios", "*"): text(),
         ("replicates",): count(1, MAX_REPLICATES),
@@ -566,7 +566,7 @@ FIELDS: dict[str, dict[tuple[Any, ...], Strategy]] = {
         ("design", "rows", "*", "legal_risk"): real(RISK_LOW, RISK_HIGH),
     },
     "sensitivity": {
-        ("name",): pattern(r"[A-Za-z0-9_.-]+", 120),
+        ("name",): pattern(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", 120),
         ("scenarios", "*"): text(),
         ("replicates",): count(1, MAX_REPLICATES),
         ("seed",): count(0, MAX_SEED),

@@ -37,7 +37,7 @@ from pathlib import Path, PurePath
 from typing import Annotated, Any, Literal, get_args
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from sim import design as designs
 from sim.errors import InputError
@@ -137,14 +137,33 @@ DesignSpec = Annotated[
 ]
 
 
+_NAME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+
+
+def _folder_name(name: str) -> str:
+    """Return ``name`` if it can name a results folder of its own, else raise ValueError.
+
+    Letters, digits, ``_``, ``.`` and ``-``, starting with a letter, a digit or ``_``: so
+    neither ``.`` nor ``..`` (which would name the folder above) nor an option-like ``-x``.
+    """
+    if not set(name) <= _NAME_CHARACTERS or name[:1] in (".", "-"):
+        raise ValueError(
+            f"{name!r} cannot name a results folder: use letters, digits, _, . and -, "
+            "starting with a letter, a digit or _"
+        )
+    return name
+
+
+ExperimentName = Annotated[str, Field(min_length=1, max_length=120), AfterValidator(_folder_name)]
+"""An experiment's name, which its default results folder takes."""
+
+
 class ExperimentFile(BaseModel):
     """The top level of an experiment file."""
 
     model_config = _STRICT
 
-    name: (
-        Annotated[str, Field(min_length=1, max_length=120, pattern=r"^[A-Za-z0-9_.-]+$")] | None
-    ) = None
+    name: ExperimentName | None = None
     description: str = ""
     scenarios: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
     replicates: Annotated[int, Field(ge=1, le=MAX_REPLICATES)] = 1
