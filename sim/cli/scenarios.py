@@ -51,7 +51,7 @@ def _find(*references: str) -> None:
 
     Finding a file loads nothing heavy, so a misspelled name is answered at once.
     """
-    # Start-up time: the command module loads before its arguments are read.
+    # Start-up time: every command module loads for `sharesim --help`; this, only when one runs.
     from sim.scenarios.locate import locate
 
     for reference in references:
