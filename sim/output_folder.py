@@ -148,12 +148,29 @@ def _holds_files(folder: Path, entries: Iterable[str]) -> bool:
 def _check_creatable(folder: Path) -> None:
     """Check that a new folder can be made.
 
-    It can when its nearest existing ancestor is a folder we may write.
+    It can when its nearest existing ancestor is a folder we may write, and its path does not
+    climb (``..``) out of a folder that is not there yet: making that folder would put the
+    output somewhere other than where this check looked (``results/new/..`` is ``results``).
     """
+    if _climbs_out_of_a_new_folder(folder):
+        raise OutputError(
+            f"{shown(folder)}: climbs (..) out of a folder that does not exist; give the "
+            "output folder's path without it"
+        )
     ancestor = next(parent for parent in folder.absolute().parents if parent.exists())
     if not ancestor.is_dir():
         raise OutputError(f"{shown(ancestor)}: is a file, so {shown(folder)} cannot be made")
     check_writable(ancestor)
+
+
+def _climbs_out_of_a_new_folder(folder: Path) -> bool:
+    """Whether a ``..`` in ``folder``'s path follows a folder that does not exist."""
+    reached = Path(folder.anchor or ".")
+    for part in folder.parts[1 if folder.anchor else 0 :]:
+        if part == ".." and not reached.exists():
+            return True
+        reached /= part
+    return False
 
 
 def _manifest_of(folder: Path) -> dict[str, Any] | None:

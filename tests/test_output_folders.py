@@ -214,6 +214,24 @@ def test_every_command_refuses_a_folder_it_did_not_write(name, files, tmp_path, 
     assert snapshot(out) == before and sorted(p.name for p in out.iterdir()) == sorted(before)
 
 
+@pytest.mark.parametrize("name", COMMANDS)
+def test_a_path_climbing_out_of_a_new_folder_is_refused_and_nothing_is_written(
+    name, files, tmp_path, capfd
+):
+    # "theirs/new/.." is "theirs" once "new" is made: checked as a new folder, it would have
+    # let the command lock and write in the user's folder.
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    (theirs / "thesis.tex").write_text("years of work")
+    code, err = call(command(name, f"{theirs}/new/..", files), capfd)
+    assert code == 2 and "climbs (..) out of a folder that does not exist" in one_line(err)
+    assert sorted(p.name for p in theirs.iterdir()) == ["thesis.tex"]
+    # A path that climbs out of a folder that is there is an ordinary path.
+    (tmp_path / "here").mkdir()
+    assert call(command("run", f"{tmp_path}/here/../mine", files), capfd)[0] == 0
+    assert (tmp_path / "mine" / "manifest.json").is_file()
+
+
 @pytest.mark.parametrize(("name", "other"), [("run", "sweep"), ("sweep", "run")])
 def test_a_folder_of_another_command_is_refused(name, other, files, tmp_path, capfd):
     out = tmp_path / "other"
