@@ -30,6 +30,7 @@ and nothing is run or written.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib.resources.abc import Traversable
@@ -137,16 +138,20 @@ DesignSpec = Annotated[
 ]
 
 
-_NAME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+_FOLDER_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+"""Letters, digits, ``_``, ``.`` and ``-``, starting with a letter, a digit or ``_``: so
+neither ``.`` nor ``..`` (which would name the folder above) nor an option-like ``-x``."""
 
 
 def _folder_name(name: str) -> str:
-    """Return ``name`` if it can name a results folder of its own, else raise ValueError.
+    """Return ``name`` if it can name a results folder of its own (:data:`_FOLDER_NAME`).
 
-    Letters, digits, ``_``, ``.`` and ``-``, starting with a letter, a digit or ``_``: so
-    neither ``.`` nor ``..`` (which would name the folder above) nor an option-like ``-x``.
+    Raises
+    ------
+    ValueError
+        Otherwise, saying so in words (pydantic's own message would show the pattern).
     """
-    if not set(name) <= _NAME_CHARACTERS or name[:1] in (".", "-"):
+    if not _FOLDER_NAME.fullmatch(name):
         raise ValueError(
             f"{name!r} cannot name a results folder: use letters, digits, _, . and -, "
             "starting with a letter, a digit or _"
