@@ -22,6 +22,7 @@ import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -29,6 +30,7 @@ import pandas as pd
 
 from sim.errors import InputError
 from sim.inputs import did_you_mean
+from sim.weeks import value_text
 
 if TYPE_CHECKING:
     from ema_workbench.analysis.prim import PrimBox
@@ -59,19 +61,24 @@ class Box:
     mass: float
     outcome: str = "the outcome"
 
-    def conditions(self) -> str:
-        """Return the box's ranges as one readable condition (``a <= 0.9 and 0.2 <= b <= 0.5``)."""
+    def conditions(self, start: date | None = None) -> str:
+        """Return the box's ranges in words: ``a at most 0.9 and b from 0.2 to 0.5``.
+
+        A week input's values also give their dates when ``start`` (the first day of week 0)
+        is known; a side the box leaves open is not named.
+        """
         if not self.ranges:
             return "anywhere in the ranges sampled"
         return " and ".join(
-            _condition(name, low, high) for name, (low, high) in self.ranges.items()
+            _range_words(name, low, high, start) for name, (low, high) in self.ranges.items()
         )
 
-    def describe(self) -> str:
-        """One sentence: where the box is, its coverage and its density."""
+    def describe(self, start: date | None = None) -> str:
+        """One sentence: where the box is, its coverage, its density and its mass."""
         return (
-            f"{self.conditions()}: {self.coverage:.0%} of runs with {self.outcome} fall here "
-            f"(coverage), {self.density:.0%} of runs here have it (density)"
+            f"{self.conditions(start)}: {self.coverage:.0%} of the runs with {self.outcome} fall "
+            f"here (coverage) and {self.density:.0%} of the runs here have it (density); "
+            f"{self.mass:.0%} of all runs are here"
         )
 
     def contains(self, frame: pd.DataFrame) -> pd.Series:
@@ -82,12 +89,13 @@ class Box:
         return inside
 
 
-def _condition(name: str, low: float, high: float) -> str:
+def _range_words(name: str, low: float, high: float, start: date | None) -> str:
+    """Return one input's range in words, leaving out a side that is open (infinite)."""
     if math.isinf(low):
-        return f"{name} <= {high:.3g}"
+        return f"{name} at most {value_text(name, high, start)}"
     if math.isinf(high):
-        return f"{name} >= {low:.3g}"
-    return f"{low:.3g} <= {name} <= {high:.3g}"
+        return f"{name} at least {value_text(name, low, start)}"
+    return f"{name} from {value_text(name, low, start)} to {value_text(name, high, start)}"
 
 
 def discover(

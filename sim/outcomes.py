@@ -20,11 +20,10 @@ from datetime import date
 
 import pandas as pd
 
-from sim.discovery import discover
+from sim.discovery import Box, discover
 from sim.errors import InputError
 from sim.inputs import did_you_mean
 from sim.names import header, is_share
-from sim.weeks import value_text
 
 DEFAULT_OUTCOME = "share_final_year>=0.8"
 """The outcome a report looks for when none is given: most cases reach the shared system."""
@@ -94,45 +93,23 @@ def parse_outcome(text: str, outputs: Sequence[str] | None = None) -> Outcome:
 
 
 @dataclass(frozen=True)
-class Condition:
-    """A box of input ranges under which an outcome mostly holds (PRIM)."""
-
-    ranges: Mapping[str, tuple[float, float]]
-    coverage: float
-    density: float
-    mass: float
-
-    def describe(self, outcome: Outcome, start: date | None = None) -> str:
-        """Return the box in words.
-
-        ``double_keying_cost from 0.3 to 0.75: 95% of the runs with ...``.
-        """
-        where = " and ".join(
-            f"{name} from {value_text(name, low, start)} to {value_text(name, high, start)}"
-            for name, (low, high) in self.ranges.items()
-        )
-        return (
-            f"{where or 'anywhere'}: {self.coverage:.0%} of the runs with {outcome.describe()} "
-            f"fall here (coverage) and {self.density:.0%} of the runs here have it (density); "
-            f"{self.mass:.0%} of all runs are here"
-        )
-
-
-@dataclass(frozen=True)
 class Discovery:
     """What scenario discovery found in a set of runs: its boxes, or why it was not tried."""
 
-    boxes: tuple[Condition, ...] = ()
+    boxes: tuple[Box, ...] = ()
     note: str = ""
     """Why discovery was not tried (empty when it was)."""
 
-    def lines(self, outcome: Outcome, start: date | None = None) -> list[str]:
-        """Return the boxes in words, one a line, or the reason there are none."""
+    def lines(self, start: date | None = None) -> list[str]:
+        """Return the boxes in words, one a line, or the reason there are none.
+
+        ``start``, the first day of week 0, puts dates beside the weeks of week inputs.
+        """
         if self.note:
             return [f"not tried: {self.note}"]
         if not self.boxes:
             return ["no box of input ranges stands out"]
-        return [box.describe(outcome, start) for box in self.boxes]
+        return [box.describe(start) for box in self.boxes]
 
 
 def conditions(frame: pd.DataFrame, inputs: Sequence[str], outcome: Outcome) -> Discovery:
@@ -151,18 +128,13 @@ def conditions(frame: pd.DataFrame, inputs: Sequence[str], outcome: Outcome) -> 
         return Discovery(
             note=f"{outcome.describe()} holds in {'every' if holds.all() else 'no'} run"
         )
-    boxes = discover(frame[varied].reset_index(drop=True), varied, holds.reset_index(drop=True))
-    return Discovery(
-        tuple(
-            Condition(
-                ranges={k: (float(lo), float(hi)) for k, (lo, hi) in box.ranges.items()},
-                coverage=float(box.coverage),
-                density=float(box.density),
-                mass=float(box.mass),
-            )
-            for box in boxes
-        )
+    boxes = discover(
+        frame[varied].reset_index(drop=True),
+        varied,
+        holds.reset_index(drop=True),
+        label=outcome.describe(),
     )
+    return Discovery(tuple(boxes))
 
 
 def conditions_table(found: Mapping[str, Discovery]) -> pd.DataFrame:

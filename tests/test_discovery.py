@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -105,14 +106,26 @@ def test_describe_reads_as_one_sentence():
         outcome="share above 80%",
     )
     assert box.describe() == (
-        "double_keying_cost <= 0.9 and 0.2 <= functionality_cost <= 0.5: 85% of runs with "
-        "share above 80% fall here (coverage), 92% of runs here have it (density)"
+        "double_keying_cost at most 0.9 and functionality_cost from 0.2 to 0.5: 85% of the runs "
+        "with share above 80% fall here (coverage) and 92% of the runs here have it (density); "
+        "10% of all runs are here"
     )
     assert (
         Box({"legal_risk": (0.25, math.inf)}, 1.0, 0.8, 0.2)
         .describe()
-        .startswith("legal_risk >= 0.25: 100% of runs with the outcome fall here")
+        .startswith("legal_risk at least 0.25: 100% of the runs with the outcome fall here")
     )
+    assert Box({}, 1.0, 0.5, 1.0).conditions() == "anywhere in the ranges sampled"
+
+
+def test_a_week_input_reads_with_its_dates_on_either_open_side():
+    box = Box({"blaby.go_live_week": (-math.inf, 40.0), "launch.week": (10.0, math.inf)}, 1, 1, 1)
+    assert box.conditions(date(2011, 4, 4)) == (
+        "blaby.go_live_week at most week 40 (9 Jan 2012) and launch.week at least week 10 "
+        "(13 Jun 2011)"
+    )
+    closed = Box({"blaby.go_live_week": (26.0, 52.0)}, 1, 1, 1)
+    assert closed.conditions() == "blaby.go_live_week from week 26 to week 52"
 
 
 def _bad_cases() -> dict[str, tuple[dict, str]]:

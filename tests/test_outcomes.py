@@ -5,22 +5,15 @@ why it was not tried."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 import pandas as pd
 import pytest
 
 import sim.outcomes as outcomes
+from sim.discovery import Box
 from sim.outcomes import DEFAULT_OUTCOME, OutcomeError, conditions, conditions_table, parse_outcome
-
-
-@dataclass(frozen=True)
-class FakeBox:
-    ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
-    coverage: float = 0.0
-    density: float = 0.0
-    mass: float = 0.0
 
 
 @pytest.fixture
@@ -31,7 +24,7 @@ def discovery(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
 
     def discover(frame, inputs, outcome, **options):  # type: ignore[no-untyped-def]
         calls.append((frame.copy(), list(inputs), outcome.copy()))
-        return [FakeBox({"x": (0.0, 0.5)}, coverage=0.95, density=0.9, mass=0.5)]
+        return [Box({"x": (0.0, 0.5)}, 0.95, 0.9, 0.5, options["label"])]
 
     monkeypatch.setattr(outcomes, "discover", discover)
     return calls
@@ -75,7 +68,7 @@ def test_discovery_gets_the_varied_inputs_and_the_outcome_per_run(discovery):
     assert inputs == ["x", "z"], "an input that does not vary is not offered to PRIM"
     assert list(sent.columns) == ["x", "z"] and holds.dtype == bool
     assert holds.tolist() == (frame["share_final_year"] >= 0.5).tolist()
-    line = found.lines(outcome)[0]
+    line = found.lines()[0]
     assert line.startswith("x from 0 to 0.5: 95% of the runs with final-year share at least 50%")
     assert "90% of the runs here have it (density)" in line
     table = conditions_table({"s": found})
@@ -91,3 +84,21 @@ def test_discovery_is_not_tried_where_it_cannot_say_anything(discovery):
     always = parse_outcome("share_final_year>=-1")
     assert "holds in every run" in conditions(runs(), ["x"], always).note
     assert not discovery, "PRIM is not called when there is nothing to find"
+
+
+def test_a_box_open_on_a_week_input_reads_with_its_date_through_real_prim():
+    """PRIM leaves a side open (infinite) where the box does not restrict it; on a week input
+    the sentence names the other side's week and date, as a report and a brief print it."""
+    rng = np.random.default_rng(5)
+    week = rng.uniform(20, 80, 300)
+    frame = pd.DataFrame(
+        {"police.go_live_week": week, "noise": rng.uniform(0, 1, 300), "share_mean": 1 - week / 100}
+    )
+    outcome = parse_outcome("share_mean>=0.5")
+    found = conditions(frame, ["police.go_live_week", "noise"], outcome)
+    (box,) = found.boxes
+    low, high = box.ranges["police.go_live_week"]
+    assert low == -np.inf and 48 < high <= 50
+    (line,) = found.lines(date(2011, 4, 4))
+    assert line.startswith(f"police.go_live_week at most week {high:g} (")
+    assert f"of the runs with {outcome.describe()} fall here (coverage)" in line

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import types
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +18,7 @@ import sim.outcomes as outcomes
 from sim.brief import Evidence, reconcile
 from sim.calibration import SHIPPED
 from sim.cli import main
+from sim.discovery import Box
 from sim.sweep.report import write_report
 
 SWEEP = """\
@@ -151,9 +151,11 @@ def test_an_extended_sweep_rewrites_its_report_and_leaves_the_users_files(result
 
 def test_the_sweep_report_names_the_conditions_prim_finds(results, tmp_path, monkeypatch):
     """Scenario discovery through the interface of sim.discovery.discover (a stand-in here)."""
-    box = types.SimpleNamespace(ranges={"double_keying_cost": (0.3, 0.75)}, coverage=1.0,
-                                density=0.97, mass=0.5)  # fmt: skip
-    monkeypatch.setattr(outcomes, "discover", lambda frame, inputs, outcome, **_: [box])
+
+    def discover(frame, inputs, outcome, label, **_):  # type: ignore[no-untyped-def]
+        return [Box({"double_keying_cost": (0.3, 0.75)}, 1.0, 0.97, 0.5, label)]
+
+    monkeypatch.setattr(outcomes, "discover", discover)
     copy = tmp_path / "sweep"
     shutil.copytree(results["sweep"], copy)
     write_report(copy)
@@ -175,6 +177,9 @@ def test_prim_finds_the_double_keying_cliff_in_the_sweep(results, tmp_path):
     assert len(cliff), table
     # The box bounds double keying from above: sharing holds below a cost, not above one.
     assert (cliff["high"] < 1.5).all(), cliff
+    # The report names the bound that is there and leaves the open side out.
+    report = (copy / "report.md").read_text()
+    assert "double_keying_cost at most " in report and not re.search(r"\binf\b", report)
 
 
 def test_compare_out_writes_the_report_beside_the_table(results):

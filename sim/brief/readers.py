@@ -261,7 +261,7 @@ def read_sweep(folder: Path, manifest: dict[str, Any], outcome: Outcome) -> Evid
         conditions=[
             f"{scenario}: {line}."
             for scenario, discovery in found.conditions.items()
-            for line in discovery.lines(found.outcome, found.start)
+            for line in discovery.lines(found.start)
         ],
         limits=[
             f"Measured at {levels}, {found.manifest['experiment']['replicates']} runs each; a "
@@ -351,7 +351,7 @@ def read_sensitivity(folder: Path, manifest: dict[str, Any], outcome: Outcome) -
         answer=answer,
         levers=levers,
         conditions=(
-            [f"Over the {method} sample: {line}." for line in found.lines(outcome)]
+            [f"Over the {method} sample: {line}." for line in found.lines()]
             if found is not None
             else []
         ),

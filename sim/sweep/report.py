@@ -308,7 +308,7 @@ def _conditions_lines(findings: SweepFindings) -> list[str]:
     return [
         f"- **{scenario}**: {line}."
         for scenario, found in findings.conditions.items()
-        for line in found.lines(findings.outcome, findings.start)
+        for line in found.lines(findings.start)
     ]
 
 
