@@ -22,8 +22,9 @@ from matplotlib.figure import Figure
 from matplotlib.layout_engine import TightLayoutEngine
 from matplotlib.patches import Patch
 
+from sim.arrays import TRAILING_WEEKS, share_of, trailing_sum
 from sim.benefit import weekly_latency
-from sim.engine import INTERFACE_NAMES, InterfaceState, share_of
+from sim.engine import INTERFACE_NAMES, InterfaceState
 from sim.headline import Spread, final_year_sentence, spread
 from sim.names import HEADLINE, benefit_outputs, capitalised, header
 from sim.pages import html_page, markdown_table
@@ -63,20 +64,14 @@ def _band(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     )
 
 
-def _smoothed_share(result: RunResult, window: int = 4) -> np.ndarray:
+def _smoothed_share(result: RunResult) -> np.ndarray:
     """Return the recording share per replicate, week and partner over trailing weeks.
 
-    Over a trailing ``window`` weeks, because weekly shares of small councils are too noisy
-    to read (a handful of cases a week).
+    Over the last :data:`sim.arrays.TRAILING_WEEKS` weeks, because weekly shares of small
+    councils are too noisy to read (a handful of cases a week).
     """
-    kernel = np.ones(window)
     traj = result.trajectory
-
-    def roll(x: np.ndarray) -> np.ndarray:
-        padded = np.concatenate([np.zeros_like(x[:, : window - 1]), x], axis=1)
-        return np.apply_along_axis(lambda v: np.convolve(v, kernel, "valid"), 1, padded)
-
-    return share_of(roll(traj.recorded.astype(float)), roll(traj.handled.astype(float)))
+    return share_of(trailing_sum(traj.recorded, 1), trailing_sum(traj.handled, 1))
 
 
 @dataclass(frozen=True)
@@ -174,22 +169,16 @@ def buy_in_figure(result: RunResult) -> Figure:
     return next(_panel_figures(result, [PANELS["buy_in"]]))
 
 
-def partnership_figure(result: RunResult, window: int = 4) -> Figure:
+def partnership_figure(result: RunResult, window: int = TRAILING_WEEKS) -> Figure:
     """Return the headline over time.
 
     The partnership-wide share of ASB cases recorded on the shared system (``window``-week
     trailing), median and 90% band across runs.
     """
-    kernel = np.ones(window)
     traj = result.trajectory
-
-    def trailing(x: np.ndarray) -> np.ndarray:
-        padded = np.concatenate([np.zeros_like(x[:, : window - 1]), x], axis=1)
-        return np.apply_along_axis(lambda v: np.convolve(v, kernel, "valid"), 1, padded)
-
     share = share_of(
-        trailing(traj.recorded.sum(axis=2).astype(float)),
-        trailing(traj.handled.sum(axis=2).astype(float)),
+        trailing_sum(traj.recorded.sum(axis=2), 1, window),
+        trailing_sum(traj.handled.sum(axis=2), 1, window),
     )
     mid, low, high = _band(share)
     weeks = np.arange(share.shape[1])

@@ -14,8 +14,9 @@ import pandas as pd
 import solara
 
 from sim import palette
+from sim.arrays import TRAILING_WEEKS
 from sim.dashboard.help import PanelHeading
-from sim.dashboard.live import ROLLING_WEEKS, LiveRun
+from sim.dashboard.live import LiveRun
 from sim.dashboard.state import PageState
 from sim.dashboard.vega import WHEN, Figure, Spec, dated_chart, fill, styled
 from sim.engine import INTERFACE_NAMES
@@ -88,7 +89,7 @@ def share_template(model: SharingModel) -> Spec:
         .encode(
             color=alt.Color(
                 "percent:Q",
-                title=f"Cases recorded, last {ROLLING_WEEKS} weeks (%)",
+                title=f"Cases recorded, last {TRAILING_WEEKS} weeks (%)",
                 scale=alt.Scale(scheme=palette.SEQUENTIAL, domain=[0, 100]),
                 legend=alt.Legend(
                     orient="bottom", direction="horizontal", gradientLength=160, titleLimit=320
@@ -98,7 +99,7 @@ def share_template(model: SharingModel) -> Spec:
                 alt.Tooltip("partner:N", title="Partner"),
                 WHEN,
                 alt.Tooltip(
-                    "percent:Q", title=f"Recorded, last {ROLLING_WEEKS} weeks (%)", format=".0f"
+                    "percent:Q", title=f"Recorded, last {TRAILING_WEEKS} weeks (%)", format=".0f"
                 ),
                 alt.Tooltip("recorded:Q", title="Recorded this week (cases)"),
                 alt.Tooltip("handled:Q", title="Handled this week (cases)"),

@@ -14,13 +14,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from sim.arrays import share_of, trailing_sum
 from sim.dashboard.choices import Catalog, Settings, lever_moved
-from sim.engine import INTERFACE_NAMES, share_of
+from sim.engine import INTERFACE_NAMES
 from sim.model import SharingModel
-
-ROLLING_WEEKS = 4
-"""Recording share is also given over a rolling window this long: a small council handles a
-few cases a week, and one week's share of three cases is mostly noise."""
 
 HISTORY_COLUMNS = (
     "week", "partner", "handled", "recorded", "share", "rolling_share", "buy_in", "interface",
@@ -74,9 +71,9 @@ class LiveRun:
 
         Columns (:data:`HISTORY_COLUMNS`): ``week`` (1 for the first week run, as Mesa counts
         steps), ``partner``, ``handled`` and ``recorded`` (cases), ``share`` (that week),
-        ``rolling_share`` (over :data:`ROLLING_WEEKS` weeks), ``buy_in``, ``interface`` (stage
-        name) and ``live`` (the partner recorded on the system that week). Built once per week:
-        every panel of the page reads it after a step.
+        ``rolling_share`` (over :data:`sim.arrays.TRAILING_WEEKS` weeks), ``buy_in``,
+        ``interface`` (stage name) and ``live`` (the partner recorded on the system that
+        week). Built once per week: every panel of the page reads it after a step.
         """
         with self._lock:
             if self._history is None or self._history[0] != self.model.week:
@@ -108,7 +105,7 @@ def history_frame(model: SharingModel) -> pd.DataFrame:
     if weeks == 0:
         return pd.DataFrame({name: [] for name in HISTORY_COLUMNS})
     handled, recorded = run.handled[0], run.recorded[0]
-    rolled_recorded, rolled_handled = _rolling_sum(recorded), _rolling_sum(handled)
+    rolled_recorded, rolled_handled = trailing_sum(recorded, 0), trailing_sum(handled, 0)
     names = np.asarray(model.partnership.names, dtype=object)
     # Rows partner by partner, week by week within a partner (column-major order).
     return pd.DataFrame(
@@ -125,10 +122,3 @@ def history_frame(model: SharingModel) -> pd.DataFrame:
         },
         columns=list(HISTORY_COLUMNS),
     )
-
-
-def _rolling_sum(values: np.ndarray) -> np.ndarray:
-    """Sum over the last :data:`ROLLING_WEEKS` rows (fewer at the start), column by column."""
-    totals = np.cumsum(values, axis=0)
-    totals[ROLLING_WEEKS:] = totals[ROLLING_WEEKS:] - totals[:-ROLLING_WEEKS]
-    return totals
