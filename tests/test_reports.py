@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -16,9 +17,11 @@ import pytest
 
 import sim.outcomes as outcomes
 from sim.brief import Evidence, reconcile
+from sim.brief.readers import recorded_start
 from sim.calibration import SHIPPED
 from sim.cli import main
 from sim.discovery import Box
+from sim.scenarios import Scenario
 from sim.sweep.report import write_report
 
 SWEEP = """\
@@ -269,6 +272,17 @@ def test_every_report_opens_in_chromium_with_its_headline(name, results, chromiu
             assert images.nth(i).evaluate("img => img.naturalWidth") > 0, "a figure is missing"
     finally:
         page.close()
+
+
+def test_a_sensitivity_brief_dates_the_week_inputs_of_its_scenario():
+    scenario = Scenario.of("sentinel_replay")
+    provenance = {"scenario": scenario.name, "scenario_hash": scenario.content_hash()}
+    weeks = ["blaby.go_live_week", "legal_risk"]
+    assert recorded_start(provenance, weeks) == date(2011, 4, 4)
+    assert recorded_start(provenance, ["legal_risk"]) is None, "no week input to date"
+    changed = {**provenance, "scenario_hash": "0" * 64}
+    assert recorded_start(changed, weeks) is None, "the scenario changed since the analysis"
+    assert recorded_start({}, weeks) is None
 
 
 @pytest.mark.browser

@@ -9,6 +9,8 @@ it was (for the provenance of its inputs); nothing is run again.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,7 @@ from sim.sensitivity.factors import scenario_factors
 from sim.sensitivity.folder import read_result_folder
 from sim.sweep.report import output_columns, sweep_findings, tipping_sentence
 from sim.sweep.results import read_results
+from sim.weeks import is_week_input
 
 LEVERS_SHOWN = 5
 """Levers a brief names (every one is in ``levers.csv``)."""
@@ -284,6 +287,19 @@ def read_sweep(folder: Path, manifest: dict[str, Any], outcome: Outcome) -> Evid
 # --- a sensitivity analysis -----------------------------------------------------------------
 
 
+def recorded_start(provenance: Mapping[str, object], inputs: Sequence[str]) -> date | None:
+    """Return the first day of week 0 of an analysis's scenario, to date its week inputs by.
+
+    None when no input is a week input, or when the scenario its ``provenance`` names no
+    longer loads as it was.
+    """
+    name, content = provenance.get("scenario"), provenance.get("scenario_hash")
+    if not any(map(is_week_input, inputs)) or not name or not content:
+        return None
+    scenario = recorded_scenario(str(name), str(content))
+    return scenario.start_date if scenario is not None else None
+
+
 def read_sensitivity(folder: Path, manifest: dict[str, Any], outcome: Outcome) -> Evidence:
     """Read a sensitivity folder.
 
@@ -351,7 +367,10 @@ def read_sensitivity(folder: Path, manifest: dict[str, Any], outcome: Outcome) -
         answer=answer,
         levers=levers,
         conditions=(
-            [f"Over the {method} sample: {line}." for line in found.lines()]
+            [
+                f"Over the {method} sample: {line}."
+                for line in found.lines(recorded_start(result.provenance, names))
+            ]
             if found is not None
             else []
         ),
