@@ -30,7 +30,7 @@ import pandas as pd
 
 from sim.errors import InputError
 from sim.inputs import did_you_mean
-from sim.weeks import value_text
+from sim.weeks import input_text
 
 if TYPE_CHECKING:
     from ema_workbench.analysis.prim import PrimBox
@@ -92,10 +92,10 @@ class Box:
 def _range_words(name: str, low: float, high: float, start: date | None) -> str:
     """Return one input's range in words, leaving out a side that is open (infinite)."""
     if math.isinf(low):
-        return f"{name} at most {value_text(name, high, start)}"
+        return f"{name} at most {input_text(name, high, start)}"
     if math.isinf(high):
-        return f"{name} at least {value_text(name, low, start)}"
-    return f"{name} from {value_text(name, low, start)} to {value_text(name, high, start)}"
+        return f"{name} at least {input_text(name, low, start)}"
+    return f"{name} from {input_text(name, low, start)} to {input_text(name, high, start)}"
 
 
 def discover(

@@ -32,7 +32,7 @@ def is_week_input(name: str) -> bool:
     return name.endswith(WEEK_INPUT_SUFFIXES)
 
 
-def value_text(name: str, value: float, start: date | None) -> str:
+def input_text(name: str, value: float, start: date | None) -> str:
     """Return an input's value for a sentence or a table: dates beside week inputs."""
     return week_text(value, start) if is_week_input(name) else f"{value:g}"
 

@@ -38,8 +38,7 @@ from sim.params import PARAMETERS
 from sim.provenance import recorded_scenario
 from sim.sweep.results import read_results
 from sim.tipping import response, tipping_points
-from sim.weeks import is_week_input
-from sim.weeks import value_text as input_text
+from sim.weeks import input_text, is_week_input
 
 PANELS_AT_MOST = 6
 """Inputs drawn per figure: those whose curves move most (the tables hold every input)."""
