@@ -55,7 +55,7 @@ def _check_density(kernel, box, rng, corner, integral_tolerance=0.01):
 @pytest.mark.parametrize("kernel", ["diagonal", "local"])
 def test_normal_mean_matches_the_exact_abc_posterior(kernel):
     settings = Settings(
-        particles=2000, generations=8, ess_fraction=0.3, floor=1.0, seed=3, kernel=kernel
+        particles=2000, generations=8, ess_fraction=0.3, epsilon_floor=1.0, seed=3, kernel=kernel
     )
     populations = abc_smc(toy_model, BOX, settings)
     mean, sd, epsilon = _moments(populations)
@@ -76,7 +76,7 @@ def test_a_wrong_posterior_is_caught():
         sample_mean = particles[:, :1] + rng.normal(size=(len(particles), 2)) / 5.0
         return np.abs(sample_mean - 1.0) / 0.01
 
-    settings = Settings(particles=2000, generations=8, ess_fraction=0.3, floor=1.0, seed=3)
+    settings = Settings(particles=2000, generations=8, ess_fraction=0.3, epsilon_floor=1.0, seed=3)
     _, sd, epsilon = _moments(abc_smc(noisier, BOX, settings))
     exact_sd = np.sqrt(0.01 + (epsilon / 100) ** 2 / 3)
     assert abs(sd - exact_sd) > 0.25 * exact_sd
@@ -85,7 +85,7 @@ def test_a_wrong_posterior_is_caught():
 @pytest.mark.parametrize("kernel", ["diagonal", "local"])
 def test_same_seed_same_posterior_and_resume_is_exact(kernel):
     settings = Settings(
-        particles=300, generations=4, ess_fraction=0.3, floor=1.0, seed=8, kernel=kernel
+        particles=300, generations=4, ess_fraction=0.3, epsilon_floor=1.0, seed=8, kernel=kernel
     )
     first = abc_smc(toy_model, BOX, settings)
     again = abc_smc(toy_model, BOX, settings)
@@ -180,7 +180,7 @@ def test_mixture_weights_recover_a_posterior_at_the_edge_of_the_box():
         return np.abs(particles[:, :1] + rng.normal(size=(len(particles), 1)) / 10.0) / 0.01
 
     settings = Settings(
-        particles=2000, generations=8, ess_fraction=0.3, floor=1.0, seed=2, kernel="local"
+        particles=2000, generations=8, ess_fraction=0.3, epsilon_floor=1.0, seed=2, kernel="local"
     )
     populations = abc_smc(model, box, settings)
     sample = pool(populations)
@@ -225,7 +225,7 @@ def test_mixture_pool_weighs_every_generation_against_every_proposal(kernel):
         particles=400,
         generations=4,
         ess_fraction=1.0,
-        floor=1.0,
+        epsilon_floor=1.0,
         seed=5,
         kernel=kernel,
         coordinate=0.5,
@@ -250,7 +250,7 @@ def test_pooled_weights_from_the_density_cache_equal_those_worked_out_afresh():
     """A pool asks each proposal for its density at every generation's accepted rows; the
     answers kept from earlier pools (the same rows, or fewer at a smaller epsilon) give the
     weights, to the bit, that densities worked out anew give."""
-    settings = Settings(particles=300, generations=5, ess_fraction=1.0, floor=0.5, seed=4)
+    settings = Settings(particles=300, generations=5, ess_fraction=1.0, epsilon_floor=0.5, seed=4)
     populations = abc_smc(toy_model, BOX, settings)
 
     def fresh(epsilon: float) -> np.ndarray:
@@ -273,7 +273,7 @@ def test_densities_only_where_a_particle_can_be_accepted_change_nothing(monkeypa
     """A generation works out its proposal density only at particles with a replicate
     within the previous epsilon; its epsilon and weights are those of the density at every
     particle, to the bit."""
-    settings = Settings(particles=300, generations=5, ess_fraction=1.0, floor=0.5, seed=6)
+    settings = Settings(particles=300, generations=5, ess_fraction=1.0, epsilon_floor=0.5, seed=6)
     asked: list[float] = []
     reachable = abc._reachable
 
@@ -298,7 +298,7 @@ def test_densities_only_where_a_particle_can_be_accepted_change_nothing(monkeypa
 
 
 def test_a_generation_that_met_nothing_leaves_epsilon_where_it_was():
-    settings = Settings(particles=50, generations=3, ess_fraction=1.0, floor=1.0, seed=1)
+    settings = Settings(particles=50, generations=3, ess_fraction=1.0, epsilon_floor=1.0, seed=1)
     rng = np.random.default_rng(0)
     particles = BOX.sample(rng, 50)
     previous = Population(4, 2.0, particles, np.full((50, 1), 9.0), np.zeros(50))

@@ -339,7 +339,7 @@ def choose_epsilon(
             below = accepted[accepted < upper]
             if below.size:
                 aim = float(below.max())
-    aim = min(max(aim, settings.floor), upper)
+    aim = min(max(aim, settings.epsilon_floor), upper)
     wanted = settings.min_ess * len(particles)
     if ess(weigh(particles, distances, aim, log_proposal, box)) >= wanted:
         return aim
@@ -405,7 +405,7 @@ class Settings:
     ess_fraction : float
         The run stops once the pooled posterior at the floor has an effective sample size of
         this share of a generation's particles.
-    floor : float
+    epsilon_floor : float
         Smallest epsilon.
     seed : int
         Seed of the algorithm's generators.
@@ -422,7 +422,7 @@ class Settings:
     particles: int
     generations: int
     ess_fraction: float
-    floor: float
+    epsilon_floor: float
     seed: int
     defensive: float = 0.2
     quantile: float = 0.5
@@ -544,7 +544,7 @@ def finished(
     last = populations[-1]
     return (
         last.generation > 0
-        and last.epsilon <= settings.floor
+        and last.epsilon <= settings.epsilon_floor
         and (pooled if pooled is not None else pool(populations)).ess
         >= settings.ess_fraction * settings.particles
     )

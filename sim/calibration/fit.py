@@ -48,7 +48,7 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Executor
 from contextlib import ExitStack, contextmanager
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -337,18 +337,8 @@ def _calibrate(problem: Problem, runner: StageRunner, folder: Path) -> Calibrati
 
 
 def _abc_settings(settings: CalibrationSettings) -> Settings:
-    return Settings(
-        particles=settings.particles,
-        generations=settings.generations,
-        ess_fraction=settings.ess_fraction,
-        quantile=settings.quantile,
-        min_ess=settings.min_ess,
-        floor=settings.epsilon_floor,
-        seed=settings.seed,
-        defensive=settings.defensive,
-        kernel=settings.kernel,
-        coordinate=settings.coordinate,
-    )
+    """Return the ABC-SMC algorithm's settings: the calibration's fields of the same names."""
+    return Settings(**{f.name: getattr(settings, f.name) for f in fields(Settings)})
 
 
 def _generations(
