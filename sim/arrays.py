@@ -98,22 +98,6 @@ def share_of(recorded: NDArray, handled: NDArray) -> FloatArray:
     return recorded / np.maximum(handled, 1)
 
 
-TRAILING_WEEKS = 4
-"""Weeks a recording share is also read over: a small council handles a few cases a week,
-and one week's share of three cases is mostly noise."""
-
-
-def trailing_sum(values: NDArray, axis: int, weeks: int = TRAILING_WEEKS) -> NDArray:
-    """Return ``values`` summed over the last ``weeks`` weeks along ``axis`` (fewer at the start).
-
-    On counts the sums are exact, whatever the order they are added in.
-    """
-    totals = np.cumsum(values, axis=axis)
-    along = np.moveaxis(totals, axis, 0)
-    along[weeks:] = along[weeks:] - along[:-weeks]
-    return totals
-
-
 @dataclass(frozen=True)
 class Partnership:
     """The partners and staff positions a batch of runs shares.

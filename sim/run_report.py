@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.layout_engine import TightLayoutEngine
 from matplotlib.patches import Patch
 
-from sim.arrays import TRAILING_WEEKS, share_of, trailing_sum
+from sim.arrays import share_of
 from sim.benefit import weekly_latency
 from sim.engine import INTERFACE_NAMES, InterfaceState
 from sim.headline import Spread, final_year_sentence, spread
@@ -30,7 +30,7 @@ from sim.names import HEADLINE, benefit_outputs, capitalised, header
 from sim.pages import html_page, markdown_table
 from sim.palette import BLUE, INTERFACE_COLOURS, ORANGE
 from sim.run import RunResult
-from sim.weeks import date_axis
+from sim.weeks import TRAILING_WEEKS, date_axis, trailing_sum
 
 BAND_LABEL = "90% of runs"
 
@@ -67,7 +67,7 @@ def _band(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def _smoothed_share(result: RunResult) -> np.ndarray:
     """Return the recording share per replicate, week and partner over trailing weeks.
 
-    Over the last :data:`sim.arrays.TRAILING_WEEKS` weeks, because weekly shares of small
+    Over the last :data:`sim.weeks.TRAILING_WEEKS` weeks, because weekly shares of small
     councils are too noisy to read (a handful of cases a week).
     """
     traj = result.trajectory

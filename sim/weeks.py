@@ -2,13 +2,17 @@
 
 The model counts weeks from a scenario's start date (week ``t`` begins on ``start + 7 t``,
 :func:`sim.timeline.week_start`); readers think in dates. Axes get two-line tick labels (the
-week over its month), tables and sentences ``week 52 (3 Apr 2012)``.
+week over its month), tables and sentences ``week 52 (3 Apr 2012)``. Weekly counts too few
+to read alone are summed over trailing weeks (:func:`trailing_sum`).
 """
 
 from __future__ import annotations
 
 from datetime import date
 from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
 
 from sim.timeline import week_start
 
@@ -35,6 +39,22 @@ def is_week_input(name: str) -> bool:
 def input_text(name: str, value: float, start: date | None) -> str:
     """Return an input's value for a sentence or a table: dates beside week inputs."""
     return week_text(value, start) if is_week_input(name) else f"{value:g}"
+
+
+TRAILING_WEEKS = 4
+"""Weeks a recording share is also read over: a small council handles a few cases a week,
+and one week's share of three cases is mostly noise."""
+
+
+def trailing_sum(values: NDArray, axis: int, weeks: int = TRAILING_WEEKS) -> NDArray:
+    """Return ``values`` summed over the last ``weeks`` weeks along ``axis`` (fewer at the start).
+
+    On counts the sums are exact, whatever the order they are added in.
+    """
+    totals = np.cumsum(values, axis=axis)
+    along = np.moveaxis(totals, axis, 0)
+    along[weeks:] = along[weeks:] - along[:-weeks]
+    return totals
 
 
 def tick_step(weeks: int) -> int:

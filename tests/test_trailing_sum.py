@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from sim.arrays import TRAILING_WEEKS, trailing_sum
+from sim.weeks import TRAILING_WEEKS, trailing_sum
 
 counts = arrays(
     np.int64,

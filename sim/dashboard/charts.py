@@ -14,13 +14,13 @@ import pandas as pd
 import solara
 
 from sim import palette
-from sim.arrays import TRAILING_WEEKS
 from sim.dashboard.help import PanelHeading
 from sim.dashboard.live import LiveRun
 from sim.dashboard.state import PageState
 from sim.dashboard.vega import WHEN, Figure, Spec, dated_chart, fill, styled
 from sim.engine import INTERFACE_NAMES
 from sim.model import SharingModel
+from sim.weeks import TRAILING_WEEKS
 
 CHART_HEIGHT = 200
 """Height in pixels of the plotting area of a panel's chart."""

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from sim.arrays import share_of, trailing_sum
+from sim.arrays import share_of
 from sim.dashboard.choices import Catalog, Settings, lever_moved
 from sim.engine import INTERFACE_NAMES
 from sim.model import SharingModel
+from sim.weeks import trailing_sum
 
 HISTORY_COLUMNS = (
     "week", "partner", "handled", "recorded", "share", "rolling_share", "buy_in", "interface",
@@ -71,7 +72,7 @@ class LiveRun:
 
         Columns (:data:`HISTORY_COLUMNS`): ``week`` (1 for the first week run, as Mesa counts
         steps), ``partner``, ``handled`` and ``recorded`` (cases), ``share`` (that week),
-        ``rolling_share`` (over :data:`sim.arrays.TRAILING_WEEKS` weeks), ``buy_in``,
+        ``rolling_share`` (over :data:`sim.weeks.TRAILING_WEEKS` weeks), ``buy_in``,
         ``interface`` (stage name) and ``live`` (the partner recorded on the system that
         week). Built once per week: every panel of the page reads it after a step.
         """
