@@ -72,7 +72,12 @@ class Comparison:
         return int(self.table["replicates"].iloc[0]) if len(self.table) else 0
 
 
-def _row(first: np.ndarray, second: np.ndarray) -> dict[str, float]:
+def paired_differences(first: np.ndarray, second: np.ndarray) -> dict[str, float]:
+    """Return the medians of two paired samples and of their differences (second - first).
+
+    The 5% and 95% quantiles of the differences (``low``, ``high``), their mean with its
+    :data:`CONFIDENCE` t-interval (``ci_low``, ``ci_high``; NaN for one pair), and the pairs.
+    """
     diff = second - first
     low, mid, high = np.quantile(diff, [LOW, 0.5, HIGH])
     mean = float(diff.mean())
@@ -102,7 +107,7 @@ def compare_results(
     with replicate ``r`` of ``second``.
     """
     rows = {
-        column: _row(metrics[column].to_numpy(float), other[column].to_numpy(float))
+        column: paired_differences(metrics[column].to_numpy(float), other[column].to_numpy(float))
         for column in metrics.columns
         if column in other.columns
     }

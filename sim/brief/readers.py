@@ -28,7 +28,8 @@ from sim.provenance import recorded_scenario
 from sim.run_report import headline, headline_facts
 from sim.sensitivity.factors import scenario_factors
 from sim.sensitivity.folder import read_result_folder
-from sim.sweep.report import output_columns, sweep_findings, tipping_sentence
+from sim.sweep import scenario_set
+from sim.sweep.report import SweepFindings, output_columns, sweep_findings, tipping_sentence
 from sim.sweep.results import read_results
 from sim.weeks import is_week_input
 
@@ -217,6 +218,8 @@ def read_sweep(folder: Path, manifest: dict[str, Any], outcome: Outcome) -> Evid
     Tipping points, which inputs move the outputs most, and where the outcome holds.
     """
     found = sweep_findings(folder, outcome)
+    if not found.inputs:
+        return _scenario_set(folder, found)
     curves, jumps = found.curves, found.jumps
     headline_jumps = jumps[jumps["output"] == HEADLINE] if len(jumps) else jumps
     tipping = jumps[jumps["tipping"]] if len(jumps) else jumps
@@ -280,6 +283,42 @@ def read_sweep(folder: Path, manifest: dict[str, Any], outcome: Outcome) -> Evid
             "assumptions.csv": assumptions,
         },
         effects=headline_jumps,
+        scenarios=tuple(found.scenarios),
+    )
+
+
+def _scenario_set(folder: Path, found: SweepFindings) -> Evidence:
+    """Read a sweep that varies no input: how each scenario differs from the first, pair by pair."""
+    table = found.scenario_table
+    said = scenario_set.sentences(table, HEADLINE)
+    benefits = [
+        line for output in found.outputs[1:] for line in scenario_set.sentences(table, output)[:1]
+    ]
+    first, others = found.scenarios[0], found.scenarios[1:]
+    replicates = found.manifest["experiment"]["replicates"]
+    changed = list(dict.fromkeys(p for o in others for p in _changed_parameters(first, o)))
+    assumptions = registry_assumptions(changed)
+    return Evidence(
+        kind="sweep",
+        folder=folder,
+        subject=f"sweep {found.name}",
+        question=(
+            f"How does sharing in {', '.join(others)} differ from {first}?"
+            if others
+            else f"How much of their ASB caseload do the partners of {first} record on the "
+            "shared system?"
+        ),
+        answer=f"{said[0]}." if said else "The sweep has no runs with a result yet.",
+        levers=[f"{line}." for line in [*said[1:], *benefits]],
+        limits=[
+            f"{replicates} runs per scenario; run r of every scenario shares its seeds, so the "
+            "90% interval is the spread of paired differences, not uncertainty in assumed inputs.",
+            "Every input stays at each scenario's value: the scenarios differ only as their "
+            f"files say ({', '.join(changed) or 'events or partners, not registry parameters'}).",
+        ],
+        assumptions=assumptions,
+        figure=_figure(folder, scenario_set.FIGURE),
+        tables={"scenarios.csv": table, "assumptions.csv": assumptions},
         scenarios=tuple(found.scenarios),
     )
 

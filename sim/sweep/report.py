@@ -12,6 +12,10 @@ Written from the folder alone (:func:`sim.sweep.read_results`), beside the runs:
     tipping_points.csv            every curve's largest jump, and whether it is a tipping point
     conditions.csv                boxes of input ranges where the outcome holds (PRIM)
 
+A sweep that varies no input sets its scenarios side by side instead
+(:mod:`sim.sweep.scenario_set`): each scenario's runs and its paired differences from the first,
+in ``scenarios.csv`` and ``figures/scenarios.png``.
+
 The sweep owns these files (:func:`sim.output_folder.staged` into its own folder): a resumed or
 extended sweep writes them again.
 """
@@ -36,6 +40,7 @@ from sim.pages import html_page, markdown_table
 from sim.palette import cycle
 from sim.params import PARAMETERS
 from sim.provenance import recorded_scenario
+from sim.sweep import scenario_set
 from sim.sweep.results import read_results
 from sim.tipping import response, tipping_points
 from sim.weeks import input_text, is_week_input
@@ -44,7 +49,8 @@ PANELS_AT_MOST = 6
 """Inputs drawn per figure: those whose curves move most (the tables hold every input)."""
 
 REPORT_FILES = ("report.md", "report.html", "response.csv", "tipping_points.csv", "conditions.csv")
-"""The report's files besides its figures."""
+"""The report's files besides its figures (a sweep with no input varied writes ``scenarios.csv``
+in place of the last three)."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,9 @@ class SweepFindings:
         The scenarios' start date, when they share one (dates beside week inputs).
     manifest : dict
         The folder's manifest.
+    scenario_table : DataFrame
+        With no input varied, :func:`sim.sweep.scenario_set.scenario_table` of the runs;
+        otherwise empty.
     """
 
     name: str
@@ -85,6 +94,7 @@ class SweepFindings:
     conditions: Mapping[str, Discovery]
     start: date | None
     manifest: Mapping[str, Any]
+    scenario_table: pd.DataFrame
 
     @property
     def scenarios(self) -> list[str]:
@@ -123,7 +133,13 @@ def sweep_findings(out: Path | str, outcome: Outcome | str = DEFAULT_OUTCOME) ->
     )
     found: dict[str, Discovery] = {}
     for scenario, group in runs.groupby("scenario", sort=False):
-        found[str(scenario)] = conditions(group, inputs, wanted)
+        found[str(scenario)] = conditions(group, inputs, wanted) if inputs else Discovery()
+    scenarios = [s["name"] for s in manifest["experiment"]["scenarios"]]
+    side_by_side = (
+        pd.DataFrame(columns=list(scenario_set.COLUMNS))
+        if inputs
+        else scenario_set.scenario_table(runs, scenarios, outputs)
+    )
     return SweepFindings(
         name=str(manifest.get("name", "")),
         description=str(manifest.get("about", {}).get("description", "")),
@@ -136,6 +152,7 @@ def sweep_findings(out: Path | str, outcome: Outcome | str = DEFAULT_OUTCOME) ->
         conditions=found,
         start=_common_start(manifest) if any(map(is_week_input, inputs)) else None,
         manifest=manifest,
+        scenario_table=side_by_side,
     )
 
 
@@ -312,7 +329,18 @@ def _conditions_lines(findings: SweepFindings) -> list[str]:
 
 
 def report_markdown(findings: SweepFindings, figures: Sequence[str] = ()) -> str:
-    """Return the sweep report as Markdown; ``figures`` are the outputs whose figure was written."""
+    """Return the sweep report as Markdown; ``figures`` are the outputs whose figure was written.
+
+    With no input varied, the scenarios side by side (one figure holds every output).
+    """
+    body = (
+        _curves_body(findings, figures) if findings.inputs else _scenarios_body(findings, figures)
+    )
+    return "\n".join([*_opening(findings), *body])
+
+
+def _opening(findings: SweepFindings) -> list[str]:
+    """Return the title, the experiment's description and what ran."""
     experiment = findings.manifest["experiment"]
     done = len(findings.runs)
     total = int(findings.manifest.get("runs", done))
@@ -323,7 +351,7 @@ def report_markdown(findings: SweepFindings, figures: Sequence[str] = ()) -> str
         for name in findings.inputs
         if name in findings.runs and len(findings.runs)
     )
-    lines = [
+    return [
         f"# Sweep {findings.name}",
         "",
         *([findings.description, ""] if findings.description else []),
@@ -332,6 +360,40 @@ def report_markdown(findings: SweepFindings, figures: Sequence[str] = ()) -> str
         f"{done} of {total} runs with a result; seed {experiment['seed']}. Inputs varied: "
         f"{design or 'none'}.",
         "",
+    ]
+
+
+def _scenarios_body(findings: SweepFindings, figures: Sequence[str]) -> list[str]:
+    """Return what a sweep of scenarios alone shows: each one's runs, paired with the first's."""
+    table = findings.scenario_table
+    lines = [
+        "Every number is the median of a scenario's runs, with the interval holding 90% of them "
+        "(the 5% and 95% quantiles). Run r of every scenario uses the same seeds, so each "
+        f"scenario is set against {findings.scenarios[0]} pair by pair: the paired difference's "
+        "90% interval is the spread of what the scenario changes, the 95% interval how sure its "
+        "mean is.",
+        "",
+        "## What the sweep shows",
+        "",
+    ]
+    for output in findings.outputs:
+        lines += [f"- {sentence}." for sentence in scenario_set.sentences(table, output)]
+    lines += ["", scenario_set.markdown(table, findings.outputs), ""]
+    if figures:
+        lines += [f"![Each scenario's runs]({scenario_set.FIGURE})", ""]
+    lines += [
+        "## Files",
+        "",
+        "`scenarios.csv` (each scenario's outputs, and its paired differences from the first), "
+        "`runs/` (one row per run; `sharesim sweep status`).",
+        "",
+    ]
+    return lines
+
+
+def _curves_body(findings: SweepFindings, figures: Sequence[str]) -> list[str]:
+    """Return what a sweep over inputs shows: response curves, tipping points, conditions."""
+    lines = [
         "Every number is the median of the runs at a level, with the interval holding 90% of "
         "them (the 5% and 95% quantiles of the replicates).",
         "",
@@ -381,7 +443,23 @@ def report_markdown(findings: SweepFindings, figures: Sequence[str] = ()) -> str
         "`conditions.csv` (the boxes), `runs/` (one row per run; `sharesim sweep status`).",
         "",
     ]
-    return "\n".join(lines)
+    return lines
+
+
+def _write_figures(findings: SweepFindings, target: Path, dpi: int) -> list[str]:
+    """Draw the report's figures into ``target``; return the outputs drawn."""
+    if not len(findings.runs) or (findings.inputs and not len(findings.curves)):
+        return []
+    (target / "figures").mkdir()
+    if not findings.inputs:
+        title = f"Sweep {findings.name}"
+        figure = scenario_set.scenarios_figure(findings.scenario_table, findings.outputs, title)
+        figure.savefig(target / scenario_set.FIGURE, dpi=dpi)
+        return list(findings.outputs)
+    for output in findings.outputs:
+        figure = response_figure(findings, output)
+        figure.savefig(target / "figures" / f"response_{output}.png", dpi=dpi)
+    return list(findings.outputs)
 
 
 def write_report(
@@ -400,18 +478,15 @@ def write_report(
         folder, store.KIND, replace=False, recognise=store.earlier_sweep
     ) as staging:
         target = staging.folder
-        drawn = []
-        if len(findings.runs) and len(findings.curves):
-            (target / "figures").mkdir()
-            for output in findings.outputs:
-                figure = response_figure(findings, output)
-                figure.savefig(target / "figures" / f"response_{output}.png", dpi=dpi)
-                drawn.append(output)
-        findings.curves.to_csv(target / "response.csv", index=False)
-        findings.jumps.to_csv(target / "tipping_points.csv", index=False)
-        conditions_table(findings.conditions).rename(columns={"group": "scenario"}).to_csv(
-            target / "conditions.csv", index=False
-        )
+        drawn = _write_figures(findings, target, dpi)
+        if findings.inputs:
+            findings.curves.to_csv(target / "response.csv", index=False)
+            findings.jumps.to_csv(target / "tipping_points.csv", index=False)
+            conditions_table(findings.conditions).rename(columns={"group": "scenario"}).to_csv(
+                target / "conditions.csv", index=False
+            )
+        else:
+            findings.scenario_table.to_csv(target / "scenarios.csv", index=False)
         text = report_markdown(findings, drawn)
         (target / "report.md").write_text(text, encoding="utf-8")
         (target / "report.html").write_text(

@@ -1,0 +1,83 @@
+"""A sweep of scenarios alone (no input varied): each scenario's runs and its paired differences
+from the first, in the report, its table, its figure and the brief. The shipped
+``counterfactuals`` experiment is such a sweep; it runs end to end here."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.cli import main
+from sim.sweep.scenario_set import COLUMNS, scenario_table, sentences
+
+
+def _runs() -> pd.DataFrame:
+    """Two scenarios, 20 runs each, paired by row and replicate: ``b`` is ``a`` plus 0.1 plus
+    a known offset per run, so every paired difference is known."""
+    keys = pd.DataFrame({"row": np.repeat([0, 1], 10), "replicate": np.tile(range(10), 2)})
+    base = np.linspace(0.2, 0.6, 20)
+    offset = np.linspace(-0.02, 0.02, 20)
+    a = keys.assign(scenario="a", share_final_year=base)
+    b = keys.assign(scenario="b", share_final_year=base + 0.1 + offset)
+    return pd.concat([a, b], ignore_index=True)
+
+
+def test_each_scenario_is_paired_with_the_first_by_row_and_replicate():
+    runs = _runs()
+    table = scenario_table(runs.sample(frac=1, random_state=3), ["a", "b"], ["share_final_year"])
+    assert list(table.columns) == list(COLUMNS)
+    first, second = table.iloc[0], table.iloc[1]
+    assert first["scenario"] == "a" and math.isnan(first["difference"])
+    assert first["median"] == pytest.approx(np.median(np.linspace(0.2, 0.6, 20)))
+    differences = 0.1 + np.linspace(-0.02, 0.02, 20)
+    assert second["difference"] == pytest.approx(np.median(differences))
+    assert second["difference_low"] == pytest.approx(np.quantile(differences, 0.05))
+    assert second["difference_high"] == pytest.approx(np.quantile(differences, 0.95))
+    assert second["mean_difference"] == pytest.approx(0.1)
+    assert second["ci_low"] < 0.1 < second["ci_high"]
+    assert second["pairs"] == 20 and second["runs"] == 20
+
+
+def test_a_run_missing_from_either_scenario_leaves_its_pair_out():
+    runs = _runs()
+    failed = (runs["scenario"] == "b") & (runs["row"] == 1) & (runs["replicate"] == 4)
+    table = scenario_table(runs[~failed], ["a", "b"], ["share_final_year"])
+    assert table.loc[1, "runs"] == 19 and table.loc[1, "pairs"] == 19
+
+
+def test_the_sentences_put_the_largest_difference_first():
+    runs = _runs()
+    c = runs[runs["scenario"] == "a"].assign(scenario="c", share_final_year=0.0)
+    table = scenario_table(pd.concat([runs, c]), ["a", "b", "c"], ["share_final_year"])
+    said = sentences(table, "share_final_year")
+    assert [line.split(":")[0] for line in said] == ["c", "b"]
+    assert said[1].startswith(
+        "b: final-year share 50% against 40% in a, a paired difference of +10"
+    )
+    (alone,) = sentences(scenario_table(runs, ["a"], ["share_final_year"]), "share_final_year")
+    assert alone.startswith("a: final-year share 40% (90% of 20 runs: ")
+
+
+def test_the_shipped_counterfactuals_sweep_reports_and_briefs_its_scenarios(tmp_path):
+    out = tmp_path / "counterfactuals"
+    main(["sweep", "counterfactuals", "--out", str(out), "--executor", "serial", "-q"])
+    report = (out / "report.md").read_text()
+    assert "Inputs varied: none." in report
+    table = pd.read_csv(out / "scenarios.csv")
+    share = table[table["output"] == "share_final_year"].set_index("scenario")
+    assert len(share) == 8 and (share["runs"] == 50).all()
+    # The directions the evidence expects (DOMAIN.md P2): interfaces everywhere raise
+    # recording, none lower it.
+    assert share.loc["all_integrated", "ci_low"] > 0 > share.loc["no_interfaces", "ci_high"]
+    lines = [
+        line for line in report.splitlines() if "against" in line and "final-year share" in line
+    ]
+    assert len(lines) == 7 and all("in sentinel_replay, a paired difference of" in x for x in lines)
+    assert (out / "figures" / "scenarios.png").stat().st_size > 0
+    assert not (out / "response.csv").exists()
+    main(["brief", str(out)])
+    brief = (out / "brief" / "brief.md").read_text()
+    assert "How does sharing in all_integrated" in brief
+    assert "a paired difference of" in brief.split("**Answer.**")[1].splitlines()[0]
+    assert (out / "brief" / "figure.png").is_file() and (out / "brief" / "scenarios.csv").is_file()
