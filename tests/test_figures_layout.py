@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from fake_results import fake_result
 from figure_layout import layout_problems
@@ -26,6 +27,7 @@ from sim.run_report import FIGURES
 from sim.sensitivity.figures import result_figures
 from sim.sweep import make_plan, run_plan
 from sim.sweep.report import response_figure, sweep_findings
+from sim.sweep.scenario_set import scenario_table, scenarios_figure
 
 TINY = CalibrationSettings(
     screening=8,
@@ -93,6 +95,36 @@ def test_sweep_response_figures(tmp_path: Path):
         findings = sweep_findings(out)
         for output in findings.outputs:
             assert layout_problems(response_figure(findings, output)) == [], inputs
+
+
+def test_scenario_set_figure():
+    """The shipped counterfactuals' eight scenarios and the four outputs a sweep follows."""
+    names = [
+        "sentinel_replay",
+        "all_integrated",
+        "no_interfaces",
+        "colocation_everywhere",
+        "lean_bureaucracy",
+        "documented_assurance",
+        "buy_in_programme",
+        "delayed_delivery",
+    ]
+    outputs = [
+        "share_final_year",
+        "latency_final_year",
+        "sharing_hours_final_year",
+        "saved_hours_final_year",
+    ]
+    rng = np.random.default_rng(2)
+    runs = pd.DataFrame(
+        [
+            {"scenario": s, "row": 0, "replicate": r, **{o: rng.uniform(0, 200) for o in outputs}}
+            for s in names
+            for r in range(10)
+        ]
+    )
+    table = scenario_table(runs, names, outputs)
+    assert layout_problems(scenarios_figure(table, outputs, "Sweep counterfactuals")) == []
 
 
 @pytest.mark.parametrize(
