@@ -16,11 +16,12 @@ import pandas as pd
 import pytest
 
 import sim.outcomes as outcomes
-from sim.brief import Evidence, reconcile
+from sim.brief import Evidence, brief_markdown, reconcile
 from sim.brief.readers import recorded_start
 from sim.calibration import SHIPPED
 from sim.cli import main
 from sim.discovery import Box
+from sim.outcomes import parse_outcome
 from sim.scenarios import Scenario
 from sim.sweep.report import write_report
 
@@ -242,6 +243,12 @@ def test_screening_and_a_sweep_that_disagree_are_reconciled():
     agreeing = Evidence(**{**screening.__dict__, "screening": screening.screening.assign(
         distinguishable=True)})  # fmt: skip
     assert "agree that double_keying_cost matters" in reconcile(agreeing, sweep)[0]
+    # A sweep of scenarios alone has no effects to set beside the screening: the brief says so.
+    scenarios = Evidence(kind="sweep", folder=Path("c"), subject="c", question="q", answer="a")
+    assert reconcile(screening, scenarios) == []
+    page = brief_markdown([screening, scenarios], parse_outcome("share_final_year>=0.8"), [])
+    after = page.split("## Screening and the sweep")[1].split("##")[0]
+    assert "varies none of the inputs screened" in after
 
 
 # --- in the browser -------------------------------------------------------------------------

@@ -120,10 +120,17 @@ def brief_markdown(evidences: Sequence[Evidence], outcome: Outcome, tables: Sequ
     screenings = [e for e in evidences if e.kind == "sensitivity"]
     sweeps = [e for e in evidences if e.kind == "sweep"]
     if screenings and sweeps:
+        together = reconcile(screenings[0], sweeps[0])
         lines += [
             "## Screening and the sweep",
             "",
-            *_bullets(reconcile(screenings[0], sweeps[0]), 2),
+            *(
+                _bullets(together, 2)
+                if together
+                else [
+                    "- The sweep varies none of the inputs screened: nothing to set side by side."
+                ]
+            ),
             "",
         ]
     found = [item for e in evidences for item in e.conditions]
