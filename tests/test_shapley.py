@@ -24,7 +24,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from sim.brief.readers import read_evidence
 from sim.execution import Execution
+from sim.outcomes import parse_outcome
 from sim.posterior import Posterior
 from sim.sensitivity import Factor, SensitivityError
 from sim.sensitivity.brief import brief_markdown
@@ -348,6 +350,12 @@ def test_small_analysis_of_the_calibrated_scenario(tmp_path):
     again = read_result_folder(tmp_path / "out")
     assert again.method == "shapley"
     assert np.allclose(again.shapley["Sh"], result.shapley["Sh"])
+    # The one-page brief names the method and how the inputs were drawn.
+    evidence = read_evidence(tmp_path / "out", parse_outcome("share_final_year>=0.8"))
+    assert evidence.subject == "Shapley effects of sentinel_calibrated"
+    assert evidence.limits[0].startswith(
+        "Every input varied at once: 7 calibrated ones drawn jointly from the posterior (7 "
+    )
 
 
 def _two_assignment_result(leads_b: tuple[float, float], leader_b: str) -> SensitivityResult:

@@ -28,6 +28,7 @@ from sim.provenance import recorded_scenario
 from sim.run_report import headline, headline_facts
 from sim.sensitivity.factors import scenario_factors
 from sim.sensitivity.folder import read_result_folder
+from sim.sensitivity.shapley_brief import dependent_inputs
 from sim.sweep import scenario_set
 from sim.sweep.report import SweepFindings, output_columns, sweep_findings, tipping_sentence
 from sim.sweep.results import read_results
@@ -339,6 +340,14 @@ def recorded_start(provenance: Mapping[str, object], inputs: Sequence[str]) -> d
     return scenario.start_date if scenario is not None else None
 
 
+METHOD_NAMES = {
+    "morris": "Morris screening",
+    "sobol": "Sobol indices",
+    "shapley": "Shapley effects",
+}
+"""What a brief calls each sensitivity method's result."""
+
+
 def read_sensitivity(folder: Path, manifest: dict[str, Any], outcome: Outcome) -> Evidence:
     """Read a sensitivity folder.
 
@@ -397,7 +406,15 @@ def read_sensitivity(folder: Path, manifest: dict[str, Any], outcome: Outcome) -
     names = list(result.design.columns)
     runs = result.runs.merge(result.design.assign(row=range(len(result.design))), on="row")
     found = conditions(runs, names, outcome) if outcome.output in runs else None
-    method = "Morris screening" if morris else "Sobol indices"
+    method = METHOD_NAMES[result.method]
+    joint = dependent_inputs(result)
+    rest = len(result.factors) - len(joint)
+    drawn = (
+        f"Every input varied at once: {len(joint)} calibrated ones drawn jointly from the posterior"
+        + (f", the other {rest} uniformly and independently over their ranges" if rest else "")
+        if joint
+        else "Every input varied at once, uniformly and independently over its documented range"
+    )
     return Evidence(
         kind="sensitivity",
         folder=folder,
@@ -414,8 +431,8 @@ def read_sensitivity(folder: Path, manifest: dict[str, Any], outcome: Outcome) -
             else []
         ),
         limits=[
-            f"Every input varied at once, uniformly and independently over its documented range "
-            f"({provenance_counts(factors)}); a wider range makes an input look more important.",
+            f"{drawn} ({provenance_counts(factors)}); a wider range makes an input look more "
+            "important.",
             (
                 "Screening averages an input's effect over its whole range and over the other "
                 "inputs: an effect strong in part of the range can rank low here."
