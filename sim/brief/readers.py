@@ -224,8 +224,14 @@ def read_sweep(folder: Path, manifest: dict[str, Any], outcome: Outcome) -> Evid
     curves, jumps = found.curves, found.jumps
     headline_jumps = jumps[jumps["output"] == HEADLINE] if len(jumps) else jumps
     tipping = jumps[jumps["tipping"]] if len(jumps) else jumps
+    # The headline output's tipping points first, then each other output's: jumps in different
+    # units are not ranked against each other.
+    by_output = tipping.assign(_at=tipping["output"].map(found.outputs.index)).sort_values(
+        "_at", kind="stable"
+    )
     sentences = [
-        tipping_sentence(row, found.start).replace("**", "") + "." for _, row in tipping.iterrows()
+        tipping_sentence(row, found.start).replace("**", "") + "."
+        for _, row in by_output.iterrows()
     ]
     ranges = (
         curves.groupby(["output", "input", "scenario"], sort=False)["median"]
