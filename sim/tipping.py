@@ -13,6 +13,11 @@ is the curve's largest jump between adjacent levels, when that jump is
 
 Designs with many distinct values of an input (Latin hypercube, Sobol, Morris samples) are cut
 into :data:`BINS` quantile bins, each counted at the median input value of its runs.
+
+Tipping points are listed by the size their interval is sure of (:func:`sure_size`), not by the
+median jump: where an output has two modes (most runs share little or nearly everything), a
+level's median can flip from one mode to the other on a modest change in how many runs are in
+each, and the jump's interval then reaches nearly to zero.
 """
 
 from __future__ import annotations
@@ -246,10 +251,20 @@ def tipping_points(
                 rows.append(row | jump.__dict__)
     columns = [*by, "input", "output", *Jump.__dataclass_fields__]
     table = pd.DataFrame(rows, columns=columns)
-    order = table.assign(_size=table["jump"].abs()).sort_values(
-        ["tipping", "_size"], ascending=False, kind="stable"
+    order = table.assign(_sure=sure_size(table), _size=table["jump"].abs()).sort_values(
+        ["tipping", "_sure", "_size"], ascending=False, kind="stable"
     )
-    return order.drop(columns="_size").reset_index(drop=True)
+    return order.drop(columns=["_sure", "_size"]).reset_index(drop=True)
+
+
+def sure_size(jumps: pd.DataFrame) -> pd.Series:
+    """Return how large each jump is at least, by its interval: the end nearest zero.
+
+    Zero when the interval holds zero. A jump of +89 points whose interval reaches down to +6
+    is sure of 6 points only, and ranks below one of -83 whose interval stops at -42.
+    """
+    low, high = jumps["jump_low"], jumps["jump_high"]
+    return low.clip(lower=0) + (-high).clip(lower=0)
 
 
 def _samples(group: pd.DataFrame, input: str, output: str) -> tuple[list[float], list[np.ndarray]]:

@@ -14,7 +14,15 @@ import pytest
 from sim.errors import InputError
 from sim.sweep import read_results, run_plan
 from sim.sweep.experiment import load_experiment
-from sim.tipping import MATERIAL, SHARP, largest_jump, levels, response, tipping_points
+from sim.tipping import (
+    MATERIAL,
+    SHARP,
+    largest_jump,
+    levels,
+    response,
+    sure_size,
+    tipping_points,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 20110404
@@ -52,6 +60,31 @@ def test_a_straight_line_or_a_flat_curve_has_no_tipping_point():
     assert not both.loc["s", "tipping"], "noise is not a tipping point"
     assert abs(both.loc["s", "jump"]) < MATERIAL * 0.8
     assert both.loc["t", "tipping"]
+
+
+def test_tipping_points_are_listed_by_the_size_their_interval_is_sure_of():
+    """A 60-point step whose runs spread widely at each level is sure of less than a tight
+    45-point step, and is listed after it (as a median flipping between two modes would be)."""
+    at = np.linspace(0.0, 3.0, 8)
+
+    def step(name: str, before: float, after: float, half: float) -> pd.DataFrame:
+        x = np.repeat(at, 12)
+        spread = np.tile(np.linspace(-half, half, 12), len(at))
+        return pd.DataFrame(
+            {"scenario": name, "x": x, "y": np.where(x < 1.5, before, after) + spread}
+        )
+
+    table = tipping_points(
+        pd.concat([step("wide", 1.0, 0.4, 0.45), step("tight", 0.8, 0.35, 0.01)]), ["x"], ["y"]
+    )
+    assert table["tipping"].all() and list(table["scenario"]) == ["tight", "wide"], table
+    assert table.loc[1, "jump"] == pytest.approx(-0.6) and table.loc[0, "jump"] == pytest.approx(
+        -0.45
+    )
+    sure = sure_size(table)
+    assert list(sure) == [-table.loc[0, "jump_high"], -table.loc[1, "jump_high"]]
+    assert sure[0] > sure[1] > 0
+    assert sure_size(pd.DataFrame({"jump_low": [-0.1], "jump_high": [0.2]}))[0] == 0
 
 
 def test_a_step_between_unevenly_spaced_levels_is_reported_between_them():
