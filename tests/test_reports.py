@@ -17,7 +17,7 @@ import pytest
 
 import sim.outcomes as outcomes
 from sim.brief import Evidence, brief_markdown, reconcile
-from sim.brief.readers import recorded_start
+from sim.brief.readers import read_evidence, recorded_start
 from sim.calibration import SHIPPED
 from sim.cli import main
 from sim.discovery import Box
@@ -212,6 +212,17 @@ def test_the_morris_brief_explains_morris_and_keeps_full_tables_in_csv(results):
     assert "elementary effect" in brief and "mu*" in brief
     assert "S1 counts the factor alone" not in brief
     assert "`morris.csv`" in brief and "## The numbers" not in brief
+
+
+def test_a_sweep_brief_answers_with_the_headline_outputs_tipping_point(results):
+    """Tipping points of other outputs (hours a week) are not ranked against the headline's."""
+    evidence = read_evidence(results["sweep"], parse_outcome("share_final_year>=0.8"))
+    outputs = [
+        line.split(": ", 1)[1].split(" rises")[0].split(" falls")[0] for line in evidence.tipping
+    ]
+    assert outputs[0] == "final-year share" and len(set(outputs)) > 1, evidence.tipping
+    assert outputs == sorted(outputs, key=lambda o: o != "final-year share"), "headline first"
+    assert evidence.answer == evidence.tipping[0]
 
 
 def test_screening_and_a_sweep_that_disagree_are_reconciled():
