@@ -37,6 +37,14 @@ kind = "grid"
 levels = {{ double_keying_cost = [0.3, 0.75, 1.0, 2.0] }}
 """
 
+SCENARIO_SET = """\
+name = "small_set"
+description = "The replay against three counterfactuals, no input varied."
+scenarios = ["sentinel_replay", "all_integrated", "no_interfaces", "colocation_everywhere"]
+replicates = 5
+seed = 3
+"""
+
 SENSITIVITY = """\
 name = "small_morris"
 scenarios = ["sentinel_replay"]
@@ -83,16 +91,19 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     inputs = root / "inputs"
     inputs.mkdir()
     (inputs / "sweep.toml").write_text(SWEEP.format(replicates=5))
+    (inputs / "scenarios.toml").write_text(SCENARIO_SET)
     (inputs / "morris.toml").write_text(SENSITIVITY)
     (inputs / "calibration.toml").write_text(CALIBRATION)
     folders = {
-        name: root / name for name in ("run", "compare", "sweep", "sensitivity", "calibrate")
+        name: root / name
+        for name in ("run", "compare", "sweep", "scenarios", "sensitivity", "calibrate")
     }
     serial = ["--executor", "serial"]
     commands = {
         "run": ["run", "sentinel_replay", "--replicates", "3", "--seed", "2"],
         "compare": ["compare", "sentinel_replay", "no_interfaces", "--replicates", "3"],
         "sweep": ["sweep", str(inputs / "sweep.toml"), *serial, "-q"],
+        "scenarios": ["sweep", str(inputs / "scenarios.toml"), *serial, "-q"],
         "sensitivity": ["sensitivity", str(inputs / "morris.toml"), *serial, "-q"],
         "calibrate": ["calibrate", str(SHIPPED), "--experiment", str(inputs / "calibration.toml"),
                       *serial],
@@ -106,7 +117,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def briefs(results: dict[str, Path]) -> dict[str, Path]:
     """The brief of each result, and of the screening beside the sweep."""
     made = {}
-    for name in ("run", "compare", "sweep", "sensitivity"):
+    for name in ("run", "compare", "sweep", "scenarios", "sensitivity"):
         assert call(["brief", str(results[name])])[0] == 0, name
         made[name] = results[name] / "brief" / "brief.html"
     both = results["sweep"].parent / "both"
@@ -269,6 +280,8 @@ REPORTS = {
     "compare": ("compare_sentinel_replay_no_interfaces/report.html",
                 r"^no_interfaces against sentinel_replay$", "blockquote", r"-\d+ points"),
     "sweep": ("report.html", r"^Sweep small_sweep$", "li", r"(falls|rises) from|no tipping point"),
+    "scenarios": ("report.html", r"^Sweep small_set$", "li",
+                  r"^\w+: final-year share \d+% against \d+% in sentinel_replay, a paired"),
     "sensitivity": ("brief.html", r"^Which inputs change sharing most", "p strong",
                     r"(?i)final-year share"),
     "calibrate": ("report.html", r"^Calibration of sentinel_replay", "li",
@@ -304,7 +317,7 @@ def test_a_sensitivity_brief_dates_the_week_inputs_of_its_scenario():
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("name", ["run", "compare", "sweep", "sensitivity", "both"])
+@pytest.mark.parametrize("name", ["run", "compare", "sweep", "scenarios", "sensitivity", "both"])
 def test_every_brief_has_its_answer_and_prints_on_one_a4_sheet(name, briefs, chromium_browser):
     width, height = A4_PRINTABLE_PX
     page = chromium_browser.new_page(viewport={"width": round(width), "height": 400})
