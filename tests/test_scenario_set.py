@@ -55,6 +55,9 @@ def test_the_sentences_put_the_largest_difference_first():
     assert said[1].startswith(
         "b: final-year share 50% against 40% in a, a paired difference of +10"
     )
+    one = runs[(runs["row"] == 0) & (runs["replicate"] == 0)]
+    (single,) = sentences(scenario_table(one, ["a", "b"], ["share_final_year"]), "share_final_year")
+    assert single.endswith("(one pair of runs, so no interval)") and "n/a" not in single
     (alone,) = sentences(scenario_table(runs, ["a"], ["share_final_year"]), "share_final_year")
     assert alone.startswith("a: final-year share 40% (90% of 20 runs: ")
 

@@ -109,14 +109,19 @@ def sentences(table: pd.DataFrame, output: str) -> list[str]:
 
 def _difference_sentence(row: pd.Series, first: pd.Series) -> str:
     """Return one scenario's paired difference from the ``first`` scenario's runs, in words."""
-    output = str(row["output"])
+    output, pairs = str(row["output"]), int(row["pairs"])
+    spread = (
+        f"90% of {pairs} paired runs: "
+        f"{range_text(row['difference_low'], row['difference_high'], output, difference=True)}; "
+        f"mean {difference_text(row['mean_difference'], output)}, 95% interval "
+        f"{range_text(row['ci_low'], row['ci_high'], output, difference=True)}"
+        if pairs > 1
+        else "one pair of runs, so no interval"
+    )
     return (
         f"{row['scenario']}: {header(output)} {value_text(row['median'], output)} against "
         f"{value_text(first['median'], output)} in {first['scenario']}, a paired difference of "
-        f"{difference_text(row['difference'], output)} (90% of {int(row['pairs'])} paired runs: "
-        f"{range_text(row['difference_low'], row['difference_high'], output, difference=True)}; "
-        f"mean {difference_text(row['mean_difference'], output)}, 95% interval "
-        f"{range_text(row['ci_low'], row['ci_high'], output, difference=True)})"
+        f"{difference_text(row['difference'], output)} ({spread})"
     )
 
 
