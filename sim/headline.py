@@ -36,6 +36,8 @@ class Spread:
         middle = (
             difference_text(self.median, column) if difference else value_text(self.median, column)
         )
+        if self.runs < 2:
+            return f"{middle} ({'one run' if self.runs else 'no runs'})"
         spread = range_text(self.low, self.high, column, difference=difference)
         return f"{middle} (90% of runs: {spread})"
 
@@ -103,8 +105,13 @@ def final_year_sentence(values: Iterable[float]) -> str:
     The partnership-wide final-year share, median and 90% of runs, in one sentence.
     """
     share = spread(values)
+    over = (
+        "one run"
+        if share.runs == 1
+        else f"median of {share.runs} runs; 90% of runs: "
+        f"{range_text(share.low, share.high, 'share')}"
+    )
     return (
         f"Partnership-wide, {value_text(share.median, 'share')} of ASB cases reached the "
-        f"shared system in the final year (median of {share.runs} runs; 90% of runs: "
-        f"{range_text(share.low, share.high, 'share')})."
+        f"shared system in the final year ({over})."
     )

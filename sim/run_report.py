@@ -439,8 +439,8 @@ def headline_facts(summary: pd.DataFrame, metrics: pd.DataFrame) -> list[str]:
         )
     rho = spread(metrics["buy_in_share_correlation"])
     facts.append(
-        f"Across partners, buy-in and recording share have a Spearman rank correlation of "
-        f"{rho.median:.2f} (90% of runs: {rho.low:.2f} to {rho.high:.2f})."
+        "Across partners, buy-in and recording share have a Spearman rank correlation of "
+        f"{rho.text('buy_in_share_correlation')}."
     )
     for output in benefit_outputs(metrics.columns):
         facts.append(f"{capitalised(header(output))}: {spread(metrics[output]).text(output)}.")
