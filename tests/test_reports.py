@@ -234,6 +234,8 @@ def test_a_sweep_brief_answers_with_the_headline_outputs_tipping_point(results):
     assert outputs[0] == "final-year share" and len(set(outputs)) > 1, evidence.tipping
     assert outputs == sorted(outputs, key=lambda o: o != "final-year share"), "headline first"
     assert evidence.answer == evidence.tipping[0]
+    lever = evidence.levers[0]
+    assert lever.startswith("double_keying_cost moves the final-year share by up to "), lever
 
 
 def test_screening_and_a_sweep_that_disagree_are_reconciled():

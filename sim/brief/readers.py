@@ -243,6 +243,7 @@ def read_sweep(folder: Path, manifest: dict[str, Any], outcome: Outcome) -> Evid
     levers = []
     for name in dict.fromkeys(ranges[ranges["output"] == HEADLINE]["input"]):
         mine = ranges[(ranges["input"] == name)].drop_duplicates("output")
+        mine = mine.sort_values("output", key=lambda o: o.map(found.outputs.index), kind="stable")
         moves = "; ".join(
             f"{header(row['output'])} by up to "
             f"{difference_text(row['moved'], row['output']).lstrip('+')} ({row['scenario']})"
