@@ -61,24 +61,26 @@ class Box:
     mass: float
     outcome: str = "the outcome"
 
-    def conditions(self, start: date | None = None) -> str:
+    def conditions(self, start: date | None = None, at_most: int | None = None) -> str:
         """Return the box's ranges in words: ``a at most 0.9 and b from 0.2 to 0.5``.
 
         A week input's values also give their dates when ``start`` (the first day of week 0)
-        is known; a side the box leaves open is not named.
+        is known; a side the box leaves open is not named. With ``at_most``, only that many
+        ranges are named (the first, which cut most) and the others are counted.
         """
         if not self.ranges:
             return "anywhere in the ranges sampled"
-        return " and ".join(
-            _range_words(name, low, high, start) for name, (low, high) in self.ranges.items()
-        )
+        named = list(self.ranges.items())[:at_most]
+        words = " and ".join(_range_words(name, low, high, start) for name, (low, high) in named)
+        more = len(self.ranges) - len(named)
+        return f"{words} (and {more} more inputs narrowed less)" if more else words
 
-    def describe(self, start: date | None = None) -> str:
+    def describe(self, start: date | None = None, at_most: int | None = None) -> str:
         """One sentence: where the box is, its coverage, its density and its mass."""
         return (
-            f"{self.conditions(start)}: {self.coverage:.0%} of the runs with {self.outcome} fall "
-            f"here (coverage) and {self.density:.0%} of the runs here have it (density); "
-            f"{self.mass:.0%} of all runs are here"
+            f"{self.conditions(start, at_most)}: {self.coverage:.0%} of the runs with "
+            f"{self.outcome} fall here (coverage) and {self.density:.0%} of the runs here have it "
+            f"(density); {self.mass:.0%} of all runs are here"
         )
 
     def contains(self, frame: pd.DataFrame) -> pd.Series:
@@ -322,16 +324,20 @@ def _weakest_restriction(p_values: dict[str, Any], significance: float) -> str |
 def _found(box: PrimBox, chosen: int) -> Found:
     """Return point ``chosen`` of ``box``'s trajectory: its ranges and statistics.
 
-    The ranges are open on the sides the point does not restrict.
+    The ranges are open on the sides the point does not restrict, and come in the order of how
+    much of the input's sampled range they cut off, most first.
     """
     limits = box.box_lims[chosen]
     initial = box.prim.box_init
-    ranges: dict[str, tuple[float, float]] = {}
+    cut: dict[str, tuple[float, tuple[float, float]]] = {}
     for name in limits.columns:
         low, high = float(limits.at[0, name]), float(limits.at[1, name])
-        lower = low > float(initial.at[0, name])
-        upper = high < float(initial.at[1, name])
+        first, last = float(initial.at[0, name]), float(initial.at[1, name])
+        lower, upper = low > first, high < last
         if lower or upper:
-            ranges[name] = (low if lower else -math.inf, high if upper else math.inf)
+            share = 1.0 - (high - low) / (last - first) if last > first else 0.0
+            cut[name] = (share, (low if lower else -math.inf, high if upper else math.inf))
+    order = sorted(cut, key=lambda name: cut[name][0], reverse=True)
+    ranges = {name: cut[name][1] for name in order}
     stats = box.peeling_trajectory.loc[chosen]
     return ranges, float(stats["coverage"]), float(stats["density"]), float(stats["mass"])

@@ -86,8 +86,14 @@ def _signed(value: float, column: str = "") -> str:
 
 
 def difference_text(value: float, column: str = "") -> str:
-    """Return a difference of ``column``'s values for a sentence: ``-30 points`` for shares."""
-    return _signed(value, column) + (" points" if is_share(column) else "")
+    """Return a difference of ``column``'s values for a sentence.
+
+    ``-30 points`` for shares, ``+2.5 days`` for a quantity with a unit, else ``+0.12``.
+    """
+    if is_share(column):
+        return _signed(value, column) + " points"
+    unit = text_unit(column)
+    return _signed(value, column) + (f" {unit}" if unit and math.isfinite(value) else "")
 
 
 def range_text(low: float, high: float, column: str = "", *, difference: bool = False) -> str:

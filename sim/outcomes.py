@@ -100,16 +100,17 @@ class Discovery:
     note: str = ""
     """Why discovery was not tried (empty when it was)."""
 
-    def lines(self, start: date | None = None) -> list[str]:
+    def lines(self, start: date | None = None, at_most: int | None = None) -> list[str]:
         """Return the boxes in words, one a line, or the reason there are none.
 
-        ``start``, the first day of week 0, puts dates beside the weeks of week inputs.
+        ``start``, the first day of week 0, puts dates beside the weeks of week inputs;
+        ``at_most`` names only that many ranges of a box (:meth:`sim.discovery.Box.conditions`).
         """
         if self.note:
             return [f"not tried: {self.note}"]
         if not self.boxes:
             return ["no box of input ranges stands out"]
-        return [box.describe(start) for box in self.boxes]
+        return [box.describe(start, at_most) for box in self.boxes]
 
 
 def conditions(frame: pd.DataFrame, inputs: Sequence[str], outcome: Outcome) -> Discovery:

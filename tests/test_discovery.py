@@ -118,6 +118,19 @@ def test_describe_reads_as_one_sentence():
     assert Box({}, 1.0, 0.5, 1.0).conditions() == "anywhere in the ranges sampled"
 
 
+def test_a_box_names_first_the_ranges_that_cut_most_and_can_count_the_rest():
+    frame = _sample()
+    # Holds where x1 < 0.15 (cuts 85% of x1's range) and x2 < 0.6 (cuts 40% of x2's).
+    holds = pd.Series((frame["x1"] < 0.15) & (frame["x2"] < 0.6), name="low x1, lowish x2")
+    (box,) = discover(frame, ["x2", "x1", "x3", "x4"], holds, max_boxes=1)
+    assert list(box.ranges) == ["x1", "x2"]
+    five = Box({f"x{i}": (0.1 * i, 0.5 + 0.1 * i) for i in range(5)}, 0.9, 0.9, 0.1)
+    assert five.conditions(at_most=2) == (
+        "x0 from 0 to 0.5 and x1 from 0.1 to 0.6 (and 3 more inputs narrowed less)"
+    )
+    assert five.conditions(at_most=5) == five.conditions() and "more" not in five.conditions()
+
+
 def test_a_week_input_reads_with_its_dates_on_either_open_side():
     box = Box({"blaby.go_live_week": (-math.inf, 40.0), "launch.week": (10.0, math.inf)}, 1, 1, 1)
     assert box.conditions(date(2011, 4, 4)) == (

@@ -3,7 +3,7 @@ shares as percentages and differences of shares in points; a single run is said 
 
 import math
 
-from sim.headline import final_year_sentence, spread
+from sim.headline import difference_text, final_year_sentence, range_text, spread
 
 
 def test_runs_are_said_as_their_median_and_the_interval_of_90_percent_of_them():
@@ -16,6 +16,11 @@ def test_runs_are_said_as_their_median_and_the_interval_of_90_percent_of_them():
         spread([0.1, -0.2, 0.3]).text("share_final_year", difference=True).startswith("+10 points")
     )
     assert final_year_sentence(values).endswith("(median of 100 runs; 90% of runs: 23% to 77%).")
+    assert difference_text(-0.3, "share_final_year") == "-30 points"
+    assert difference_text(26.84, "latency_final_year") == "+26.8 days"
+    assert difference_text(155.2, "saved_hours_final_year") == "+155 hours a week"
+    assert difference_text(0.123, "buy_in_final") == "+0.123"
+    assert range_text(2.0, 3.5, "latency_final_year", difference=True) == "+2 to +3.5 days"
 
 
 def test_one_run_is_said_to_be_one_with_no_interval():

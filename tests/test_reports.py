@@ -45,6 +45,20 @@ replicates = 5
 seed = 3
 """
 
+HYPERCUBE = """\
+name = "small_hypercube"
+description = "Every uncertain input of the replay at once, a small Latin hypercube."
+scenarios = ["sentinel_replay"]
+replicates = 1
+seed = 3
+
+[design]
+kind = "latin_hypercube"
+samples = 64
+seed = 4
+inputs = "all"
+"""
+
 SENSITIVITY = """\
 name = "small_morris"
 scenarios = ["sentinel_replay"]
@@ -92,11 +106,20 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     inputs.mkdir()
     (inputs / "sweep.toml").write_text(SWEEP.format(replicates=5))
     (inputs / "scenarios.toml").write_text(SCENARIO_SET)
+    (inputs / "hypercube.toml").write_text(HYPERCUBE)
     (inputs / "morris.toml").write_text(SENSITIVITY)
     (inputs / "calibration.toml").write_text(CALIBRATION)
     folders = {
         name: root / name
-        for name in ("run", "compare", "sweep", "scenarios", "sensitivity", "calibrate")
+        for name in (
+            "run",
+            "compare",
+            "sweep",
+            "scenarios",
+            "hypercube",
+            "sensitivity",
+            "calibrate",
+        )
     }
     serial = ["--executor", "serial"]
     commands = {
@@ -104,6 +127,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "compare": ["compare", "sentinel_replay", "no_interfaces", "--replicates", "3"],
         "sweep": ["sweep", str(inputs / "sweep.toml"), *serial, "-q"],
         "scenarios": ["sweep", str(inputs / "scenarios.toml"), *serial, "-q"],
+        "hypercube": ["sweep", str(inputs / "hypercube.toml"), *serial, "-q"],
         "sensitivity": ["sensitivity", str(inputs / "morris.toml"), *serial, "-q"],
         "calibrate": ["calibrate", str(SHIPPED), "--experiment", str(inputs / "calibration.toml"),
                       *serial],
@@ -117,7 +141,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def briefs(results: dict[str, Path]) -> dict[str, Path]:
     """The brief of each result, and of the screening beside the sweep."""
     made = {}
-    for name in ("run", "compare", "sweep", "scenarios", "sensitivity"):
+    for name in ("run", "compare", "sweep", "scenarios", "hypercube", "sensitivity"):
         assert call(["brief", str(results[name])])[0] == 0, name
         made[name] = results[name] / "brief" / "brief.html"
     both = results["sweep"].parent / "both"
@@ -238,6 +262,24 @@ def test_a_sweep_brief_answers_with_the_headline_outputs_tipping_point(results):
     assert lever.startswith("double_keying_cost moves the final-year share by up to "), lever
 
 
+def test_a_brief_of_a_sweep_of_every_input_asks_about_them_together(results):
+    """131 inputs varied at once: the question and the limits count them rather than list
+    them, and a box of scenario discovery names the ranges that cut most, not all of them."""
+    evidence = read_evidence(results["hypercube"], parse_outcome("share_final_year>=0.5"))
+    count = len(Scenario.of("sentinel_replay").uncertain_inputs())
+    assert evidence.question == (
+        f"How do {count} inputs, varied together, change sharing in sentinel_replay?"
+    )
+    assert evidence.limits[0].startswith(f"{count} inputs varied together over 64 design points")
+    assert "averages over the other inputs" in evidence.limits[1]
+    assert any("more inputs narrowed less)" in line for line in evidence.conditions)
+    for line in evidence.conditions:
+        named = line.split(": ", 2)[1].split(" (and ")[0]
+        assert named.count(" and ") <= 2, line
+    table = evidence.tables["conditions.csv"]
+    assert {"group", "box", "input", "low", "high"} <= set(table.columns)
+
+
 def test_screening_and_a_sweep_that_disagree_are_reconciled():
     """Screening calls an input noise; the sweep shows a cliff in it: both hold."""
     screening = Evidence(
@@ -319,7 +361,9 @@ def test_a_sensitivity_brief_dates_the_week_inputs_of_its_scenario():
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("name", ["run", "compare", "sweep", "scenarios", "sensitivity", "both"])
+@pytest.mark.parametrize(
+    "name", ["run", "compare", "sweep", "scenarios", "hypercube", "sensitivity", "both"]
+)
 def test_every_brief_has_its_answer_and_prints_on_one_a4_sheet(name, briefs, chromium_browser):
     width, height = A4_PRINTABLE_PX
     page = chromium_browser.new_page(viewport={"width": round(width), "height": 400})

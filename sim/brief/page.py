@@ -19,6 +19,10 @@ from sim.pages import html_page
 SHOWN = {"levers": 4, "tipping": 3, "conditions": 3, "limits": 3, "assumed": 4}
 """How many points each section shows at most (one A4 sheet)."""
 
+SHOWN_BESIDE = {"levers": 3, "tipping": 2, "conditions": 1, "limits": 4, "assumed": 3}
+"""The same for a screening beside a sweep: room for the second answer, both results' limits
+and the section setting the two side by side."""
+
 STRONG = 0.1
 """A sweep's jump this large (in the output's unit; 10 points of share) counts as strong."""
 
@@ -75,10 +79,10 @@ def reconcile(screening: Evidence, sweep: Evidence) -> list[str]:
             )
         elif seen:
             lines.append(
-                f"Screening ranks {name} as an effect, but in the sweep, with the other inputs at "
-                f"{row['scenario']}'s values, it moves the {header(HEADLINE)} by at most "
+                f"Screening ranks {name} as an effect, but in the sweep of {row['scenario']} it "
+                f"moves the {header(HEADLINE)} by at most "
                 f"{difference_text(abs(row['jump']), HEADLINE).lstrip('+')} between levels: "
-                "its effect depends on the other inputs."
+                "its effect depends on where the other inputs sit."
             )
         else:
             lines.append(f"Screening and the sweep agree that {name} does little here.")
@@ -93,6 +97,7 @@ def brief_markdown(evidences: Sequence[Evidence], outcome: Outcome, tables: Sequ
     """
     main = evidences[0]
     extra = [e for e in evidences[1:]]
+    shown = SHOWN_BESIDE if extra else SHOWN
     lines = [
         f"# Brief: {main.subject}",
         "",
@@ -106,11 +111,16 @@ def brief_markdown(evidences: Sequence[Evidence], outcome: Outcome, tables: Sequ
     if main.figure is not None:
         lines += ["![The result's figure](figure.png)", ""]
     levers = [item for e in evidences for item in e.levers]
-    lines += [f"## {LEVERS_HEADING[main.kind]}", "", *_bullets(levers, SHOWN["levers"]), ""]
+    lines += [
+        f"## {LEVERS_HEADING[main.kind]}",
+        "",
+        *_bullets(levers, shown["levers"]),
+        "",
+    ]
     tipping = [item for e in evidences for item in e.tipping]
     lines += ["## Tipping points", ""]
     if tipping:
-        lines += _bullets(tipping, SHOWN["tipping"])
+        lines += _bullets(tipping, shown["tipping"])
     else:
         lines.append(
             "- None looked for here: a sweep of the leading lever finds where a small change "
@@ -138,18 +148,18 @@ def brief_markdown(evidences: Sequence[Evidence], outcome: Outcome, tables: Sequ
         lines += [
             f"## Where {outcome.describe()} holds",
             "",
-            *_bullets(found, SHOWN["conditions"]),
+            *_bullets(found, shown["conditions"]),
             "",
         ]
-    lines += ["## Assumed, not evidenced", "", _assumed(evidences), ""]
+    lines += ["## Assumed, not evidenced", "", _assumed(evidences, shown["assumed"]), ""]
     limits = [item for e in evidences for item in e.limits]
-    lines += ["## How far this holds", "", *_bullets(limits, SHOWN["limits"] + len(extra)), ""]
+    lines += ["## How far this holds", "", *_bullets(limits, shown["limits"]), ""]
     sources = "; ".join(f"sharesim {e.kind} in `{e.folder}`" for e in evidences)
     lines += [f"*Sources: {sources}. Full tables: {', '.join(f'`{t}`' for t in tables)}.*", ""]
     return "\n".join(lines)
 
 
-def _assumed(evidences: Sequence[Evidence]) -> str:
+def _assumed(evidences: Sequence[Evidence], at_most: int) -> str:
     """Return the assumed inputs that matter here, with their sources, in one paragraph."""
     table = pd.concat([e.assumptions for e in evidences], ignore_index=True).drop_duplicates(
         "input"
@@ -161,7 +171,7 @@ def _assumed(evidences: Sequence[Evidence]) -> str:
         )
     named = [
         f"{row['input']} ({row['provenance']}: {row['source']})"
-        for _, row in table.head(SHOWN["assumed"]).iterrows()
+        for _, row in table.head(at_most).iterrows()
     ]
     more = len(table) - len(named)
     rest = f"; and {more} more in `assumptions.csv`" if more > 0 else ""

@@ -23,7 +23,7 @@ from sim.comparison_report import answer, partner_changes
 from sim.errors import InputError
 from sim.headline import difference_text, range_text
 from sim.names import HEADLINE, STATE_ORDER, benefit_outputs, capitalised, header
-from sim.outcomes import Outcome, conditions
+from sim.outcomes import Outcome, conditions, conditions_table
 from sim.provenance import recorded_scenario
 from sim.run_report import headline, headline_facts
 from sim.sensitivity.factors import scenario_factors
@@ -32,10 +32,18 @@ from sim.sensitivity.shapley_brief import dependent_inputs
 from sim.sweep import scenario_set
 from sim.sweep.report import SweepFindings, output_columns, sweep_findings, tipping_sentence
 from sim.sweep.results import read_results
+from sim.tipping import BINS
 from sim.weeks import is_week_input
 
 LEVERS_SHOWN = 5
 """Levers a brief names (every one is in ``levers.csv``)."""
+
+INPUTS_NAMED = 3
+"""A sweep of more inputs is asked about as so many inputs varied together, not by name."""
+
+BOX_INPUTS_NAMED = 3
+"""Ranges a brief names of one box of scenario discovery (the ones that cut most; every one is
+in the brief's ``conditions.csv``)."""
 
 
 class BriefError(InputError):
@@ -244,9 +252,11 @@ def read_sweep(folder: Path, manifest: dict[str, Any], outcome: Outcome) -> Evid
     for name in dict.fromkeys(ranges[ranges["output"] == HEADLINE]["input"]):
         mine = ranges[(ranges["input"] == name)].drop_duplicates("output")
         mine = mine.sort_values("output", key=lambda o: o.map(found.outputs.index), kind="stable")
+        where = len(found.scenarios) > 1
         moves = "; ".join(
             f"{header(row['output'])} by up to "
-            f"{difference_text(row['moved'], row['output']).lstrip('+')} ({row['scenario']})"
+            f"{difference_text(row['moved'], row['output']).lstrip('+')}"
+            + (f" ({row['scenario']})" if where else "")
             for _, row in mine.iterrows()
         )
         levers.append(f"{name} moves the {moves}.")
@@ -256,18 +266,14 @@ def read_sweep(folder: Path, manifest: dict[str, Any], outcome: Outcome) -> Evid
         answer = f"No tipping point: {levers[0]}"
     else:
         answer = "The sweep has no runs with a result yet."
-    levels = ", ".join(
-        f"{name} at {found.runs[name].nunique()} values from {found.runs[name].min():g} to "
-        f"{found.runs[name].max():g}"
-        for name in found.inputs
-        if len(found.runs)
-    )
     assumptions = registry_assumptions(found.inputs)
+    few = len(found.inputs) <= INPUTS_NAMED
+    varied = ", ".join(found.inputs) if few else f"{len(found.inputs)} inputs, varied together,"
     return Evidence(
         kind="sweep",
         folder=folder,
         subject=f"sweep {found.name}",
-        question=f"How {'does' if len(found.inputs) == 1 else 'do'} {', '.join(found.inputs)} "
+        question=f"How {'does' if len(found.inputs) == 1 else 'do'} {varied} "
         f"change sharing in {', '.join(found.scenarios)}?",
         answer=answer,
         levers=levers,
@@ -275,23 +281,50 @@ def read_sweep(folder: Path, manifest: dict[str, Any], outcome: Outcome) -> Evid
         conditions=[
             f"{scenario}: {line}."
             for scenario, discovery in found.conditions.items()
-            for line in discovery.lines(found.start)
+            for line in discovery.lines(found.start, BOX_INPUTS_NAMED)
         ],
         limits=[
-            f"Measured at {levels}, {found.manifest['experiment']['replicates']} runs each; a "
-            "tipping point lies somewhere between its two levels.",
+            _measured(found) if few else _sampled(found),
             "Every other input stays at each scenario's value: a lever's effect can differ "
-            "where other inputs differ.",
+            "where other inputs differ."
+            if few
+            else "Each curve averages over the other inputs' ranges: a lever's effect can be "
+            "larger or smaller where the others sit elsewhere.",
         ],
         assumptions=assumptions,
         figure=_figure(folder, f"figures/response_{HEADLINE}.png"),
         tables={
             "levers.csv": ranges,
             "tipping_points.csv": jumps,
+            "conditions.csv": conditions_table(found.conditions),
             "assumptions.csv": assumptions,
         },
         effects=headline_jumps,
         scenarios=tuple(found.scenarios),
+    )
+
+
+def _measured(found: SweepFindings) -> str:
+    """Return where a sweep of a few inputs measured each, and how often."""
+    levels = ", ".join(
+        f"{name} at {found.runs[name].nunique()} values from {found.runs[name].min():g} to "
+        f"{found.runs[name].max():g}"
+        for name in found.inputs
+        if len(found.runs)
+    )
+    return (
+        f"Measured at {levels}, {found.manifest['experiment']['replicates']} runs each; a "
+        "tipping point lies somewhere between its two levels."
+    )
+
+
+def _sampled(found: SweepFindings) -> str:
+    """Return how a sweep of many inputs sampled them (``levers.csv`` has each one's range)."""
+    experiment = found.manifest["experiment"]
+    return (
+        f"{len(found.inputs)} inputs varied together over {len(experiment['design']['rows'])} "
+        f"design points, {experiment['replicates']} runs each; each input's values are cut into "
+        f"{BINS} bins of as many runs, and a tipping point lies somewhere between two of them."
     )
 
 
@@ -432,7 +465,7 @@ def read_sensitivity(folder: Path, manifest: dict[str, Any], outcome: Outcome) -
         conditions=(
             [
                 f"Over the {method} sample: {line}."
-                for line in found.lines(recorded_start(result.provenance, names))
+                for line in found.lines(recorded_start(result.provenance, names), BOX_INPUTS_NAMED)
             ]
             if found is not None
             else []
@@ -450,7 +483,11 @@ def read_sensitivity(folder: Path, manifest: dict[str, Any], outcome: Outcome) -
         ],
         assumptions=assumptions,
         figure=_figure(folder, f"figures/{result.method}_{result.level}.png"),
-        tables={"levers.csv": part, "assumptions.csv": assumptions},
+        tables={
+            "levers.csv": part,
+            "assumptions.csv": assumptions,
+            **({"conditions.csv": conditions_table({result.subject: found})} if found else {}),
+        },
         screening=pd.DataFrame(
             {
                 "factor": part["factor"],
