@@ -16,7 +16,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.comparison import paired_differences
-from sim.headline import HIGH, LOW, difference_text, range_text, value_text
+from sim.headline import difference_text, range_text, spread, value_text
 from sim.names import capitalised, header, unit
 from sim.pages import markdown_table
 from sim.palette import BLUE, GREY
@@ -60,9 +60,9 @@ def scenario_table(
         mine = runs[runs["scenario"] == scenario]
         pairs = first.merge(mine, on=list(PAIRED_BY), suffixes=("_first", ""))
         for output in outputs:
-            values = mine[output].to_numpy(float)
-            row = {"scenario": scenario, "output": output, "runs": len(values)}
-            row |= dict(zip(("low", "median", "high"), _quantiles(values), strict=True))
+            over = spread(mine[output].to_numpy(float))
+            row = {"scenario": scenario, "output": output, "runs": over.runs}
+            row |= {"median": over.median, "low": over.low, "high": over.high}
             if scenario != scenarios[0] and len(pairs):
                 paired = paired_differences(
                     pairs[f"{output}_first"].to_numpy(float), pairs[output].to_numpy(float)
@@ -78,13 +78,6 @@ def scenario_table(
                 }
             rows.append(row)
     return pd.DataFrame(rows, columns=list(COLUMNS))
-
-
-def _quantiles(values: np.ndarray) -> tuple[float, float, float]:
-    if not len(values):
-        return (np.nan, np.nan, np.nan)
-    low, mid, high = np.quantile(values, [LOW, 0.5, HIGH])
-    return float(low), float(mid), float(high)
 
 
 def sentences(table: pd.DataFrame, output: str) -> list[str]:
