@@ -36,10 +36,13 @@ class Spread:
         middle = (
             difference_text(self.median, column) if difference else value_text(self.median, column)
         )
+        return f"{middle} ({self.interval(column, difference=difference)})"
+
+    def interval(self, column: str = "", *, difference: bool = False) -> str:
+        """``90% of runs: 60% to 95%``; ``one run`` or ``no runs`` where there is no interval."""
         if self.runs < 2:
-            return f"{middle} ({'one run' if self.runs else 'no runs'})"
-        spread = range_text(self.low, self.high, column, difference=difference)
-        return f"{middle} (90% of runs: {spread})"
+            return "one run" if self.runs else "no runs"
+        return f"90% of runs: {range_text(self.low, self.high, column, difference=difference)}"
 
     def cell(self, column: str = "", *, difference: bool = False) -> str:
         """Return the spread for a table cell: ``82% [60% to 95%]``, ``-30 [-38 to -22 points]``."""
@@ -111,13 +114,8 @@ def final_year_sentence(values: Iterable[float]) -> str:
     The partnership-wide final-year share, median and 90% of runs, in one sentence.
     """
     share = spread(values)
-    over = (
-        "one run"
-        if share.runs == 1
-        else f"median of {share.runs} runs; 90% of runs: "
-        f"{range_text(share.low, share.high, 'share')}"
-    )
+    median = f"median of {share.runs} runs; " if share.runs > 1 else ""
     return (
         f"Partnership-wide, {value_text(share.median, 'share')} of ASB cases reached the "
-        f"shared system in the final year ({over})."
+        f"shared system in the final year ({median}{share.interval('share')})."
     )
