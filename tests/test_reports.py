@@ -21,9 +21,10 @@ from sim.brief.readers import read_evidence, recorded_start
 from sim.calibration import SHIPPED
 from sim.cli import main
 from sim.discovery import Box
+from sim.names import header
 from sim.outcomes import parse_outcome
 from sim.scenarios import Scenario
-from sim.sweep.report import write_report
+from sim.sweep.report import TIPPING_SAID, write_report
 
 SWEEP = """\
 name = "small_sweep"
@@ -278,6 +279,24 @@ def test_a_brief_of_a_sweep_of_every_input_asks_about_them_together(results):
         assert named.count(" and ") <= 2, line
     table = evidence.tables["conditions.csv"]
     assert {"group", "box", "input", "low", "high"} <= set(table.columns)
+
+
+def test_a_sweep_report_says_the_surest_tipping_points_of_each_output_and_counts_the_rest(
+    results,
+):
+    report = (results["hypercube"] / "report.md").read_text()
+    shows = report.split("## What the sweep shows")[1].split("A tipping point is")[0]
+    said = [line for line in shows.splitlines() if line.startswith("- **")]
+    more = re.findall(
+        r"^- \.\.\. and (\d+) more tipping points of the (.+) in the table", shows, re.M
+    )
+    table = pd.read_csv(results["hypercube"] / "tipping_points.csv")
+    flagged = table[table["tipping"]].groupby("output").size()
+    assert more, "a sweep of every input has more tipping points than are said"
+    for count, output in more:
+        name = next(o for o in flagged.index if header(o) == output)
+        assert int(count) == flagged[name] - TIPPING_SAID
+    assert len(said) <= TIPPING_SAID * len(flagged) + len(flagged)
 
 
 def test_screening_and_a_sweep_that_disagree_are_reconciled():

@@ -48,6 +48,9 @@ from sim.weeks import input_text, is_week_input
 PANELS_AT_MOST = 6
 """Inputs drawn per figure: those whose curves move most (the tables hold every input)."""
 
+TIPPING_SAID = 5
+"""Tipping points of an output said in words, the surest first (the table holds every one)."""
+
 REPORT_FILES = ("report.md", "report.html", "response.csv", "tipping_points.csv", "conditions.csv")
 """The report's files besides its figures (a sweep with no input varied writes ``scenarios.csv``
 in place of the last three)."""
@@ -403,7 +406,13 @@ def _curves_body(findings: SweepFindings, figures: Sequence[str]) -> list[str]:
     tipping = findings.jumps[findings.jumps["tipping"]] if len(findings.jumps) else findings.jumps
     for output in findings.outputs:
         found = tipping[tipping["output"] == output] if len(tipping) else tipping
-        lines += [f"- {tipping_sentence(row, findings.start)}." for _, row in found.iterrows()]
+        said = found.head(TIPPING_SAID)
+        lines += [f"- {tipping_sentence(row, findings.start)}." for _, row in said.iterrows()]
+        if len(found) > len(said):
+            lines.append(
+                f"- ... and {len(found) - len(said)} more tipping points of the "
+                f"{header(output)} in the table below."
+            )
         for scenario in findings.scenarios:
             if not len(found) or scenario not in set(found["scenario"]):
                 flat = _flat_sentence(findings, scenario, output)
