@@ -20,8 +20,8 @@ SHOWN = {"levers": 4, "tipping": 3, "conditions": 3, "limits": 3, "assumed": 4}
 """How many points each section shows at most (one A4 sheet)."""
 
 SHOWN_BESIDE = {"levers": 3, "tipping": 2, "conditions": 1, "limits": 4, "assumed": 3}
-"""The same for a screening beside a sweep: room for the second answer, both results' limits
-and the section setting the two side by side."""
+"""The same for a brief of two results (a screening beside a sweep, say): room for the second
+answer, both results' limits and the section setting the two side by side."""
 
 STRONG = 0.1
 """A sweep's jump this large (in the output's unit; 10 points of share) counts as strong."""

@@ -332,9 +332,8 @@ def _scenario_set(folder: Path, found: SweepFindings) -> Evidence:
     """Read a sweep that varies no input: how each scenario differs from the first, pair by pair."""
     table = found.scenario_table
     said = scenario_set.sentences(table, HEADLINE)
-    benefits = [
-        line for output in found.outputs[1:] for line in scenario_set.sentences(table, output)[:1]
-    ]
+    others_said = [o for o in found.outputs if o != HEADLINE]
+    benefits = [line for o in others_said for line in scenario_set.sentences(table, o)[:1]]
     first, others = found.scenarios[0], found.scenarios[1:]
     replicates = found.manifest["experiment"]["replicates"]
     changed = list(dict.fromkeys(p for o in others for p in _changed_parameters(first, o)))
