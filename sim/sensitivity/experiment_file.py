@@ -126,11 +126,10 @@ class _File(BaseModel):
 class SensitivityExperiment:
     """A checked sensitivity experiment file, ready to run.
 
-    ``path`` (the file) and ``text_sha256`` (its digest) are as for
-    :class:`sim.sweep.experiment.Experiment`.
-
     Attributes
     ----------
+    path, text_sha256
+        The file and its text's digest, as for :class:`sim.sweep.experiment.Experiment`.
     name : str
         The experiment's name (the file's stem unless it gives one).
     description : str

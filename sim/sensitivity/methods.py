@@ -105,6 +105,9 @@ class MorrisSettings:
 class ShapleySettings:
     """Sizes and choices of a Shapley analysis over the framework categories.
 
+    A design has ``n_variance + (2^k - 2) n_outer n_inner`` rows per assignment for ``k``
+    categories (62 subsets for the six).
+
     Attributes
     ----------
     n_outer : int
@@ -120,9 +123,6 @@ class ShapleySettings:
         design, so the answer can be compared across them.
     outputs, bootstrap, confidence
         As for :class:`SobolSettings`.
-
-    A design has ``n_variance + (2^k - 2) n_outer n_inner`` rows per assignment for ``k``
-    categories (62 subsets for the six).
     """
 
     n_outer: int = 128

@@ -42,6 +42,9 @@ _TINY = float(np.finfo(float).eps)
 class ShapleyLayout:
     """Where each cost's runs sit in a Shapley design.
 
+    The design's blocks are numbered as the subsets are: block 0 is the variance block,
+    block ``u`` (1 to ``2^k - 2``) subset ``u``'s.
+
     Attributes
     ----------
     membership : int array (inputs,)
@@ -54,9 +57,6 @@ class ShapleyLayout:
         Then, for each proper subset ``u`` of the groups in increasing bitmask order,
         ``n_outer`` blocks of ``n_inner`` rows: the inputs outside ``u`` fixed within a block,
         those in ``u`` drawn given them.
-
-    The design's blocks are numbered as the subsets are: block 0 is the variance block,
-    block ``u`` (1 to ``2^k - 2``) subset ``u``'s.
     """
 
     membership: IntArray
