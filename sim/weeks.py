@@ -37,8 +37,14 @@ def is_week_input(name: str) -> bool:
 
 
 def input_text(name: str, value: float, start: date | None) -> str:
-    """Return an input's value for a sentence or a table: dates beside week inputs."""
-    return week_text(value, start) if is_week_input(name) else f"{value:g}"
+    """Return an input's value for a sentence or a table: dates beside week inputs.
+
+    Other values to three figures, never in exponent form below a million: a bound halfway
+    between two Morris levels reads ``0.467``, not ``0.466667``; a caseload ``1500``.
+    """
+    if is_week_input(name):
+        return week_text(value, start)
+    return f"{float(f'{value:.3g}'):g}"
 
 
 TRAILING_WEEKS = 4

@@ -118,6 +118,23 @@ def test_describe_reads_as_one_sentence():
     assert Box({}, 1.0, 0.5, 1.0).conditions() == "anywhere in the ranges sampled"
 
 
+def test_bounds_read_to_three_figures():
+    # A bound halfway between Morris levels; a count; a go-live week keeps its week and date.
+    box = Box(
+        {"leicester_city.bureaucracy": (0.4666667, math.inf), "police.caseload": (1500.0, 4166.67)},
+        1.0,
+        0.8,
+        0.3,
+    )
+    assert box.conditions() == (
+        "leicester_city.bureaucracy at least 0.467 and police.caseload from 1500 to 4170"
+    )
+    week = Box({"melton.go_live_week": (52.5, math.inf)}, 1.0, 0.8, 0.3)
+    assert (
+        week.conditions(date(2011, 4, 4)) == "melton.go_live_week at least week 52.5 (2 Apr 2012)"
+    )
+
+
 def test_a_box_names_first_the_ranges_that_cut_most_and_can_count_the_rest():
     frame = _sample()
     # Holds where x1 < 0.15 (cuts 85% of x1's range) and x2 < 0.6 (cuts 40% of x2's).
