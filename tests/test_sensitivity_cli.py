@@ -8,6 +8,7 @@ written, not the answer.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -226,3 +227,38 @@ def test_on_the_calibrated_scenario_the_other_inputs_are_drawn_from_its_posterio
     assert runs["posterior_draw"].notna().all() and runs["posterior_draw"].nunique() > 10
     noise = pd.read_csv(out / "noise.csv").set_index("output")
     assert noise.loc["share_final_year", "within_variance"] > 0
+
+
+SEVEN = """\
+name = "seven"
+scenarios = ["sentinel_replay"]
+replicates = 2
+seed = 5
+
+[sensitivity]
+method = "morris"
+level = "parameter"
+trajectories = 60
+levels = 4
+inputs = ["double_keying_cost", "baseline_motivation", "workload_cost", "buy_in_weight",
+          "functionality_cost", "reciprocity_weight", "bureaucracy_burden"]
+outputs = ["share_final_year", "share_mean", "buy_in_final"]
+"""
+
+
+def test_the_brief_counts_every_distinguishable_input_among_its_levers(tmp_path, capfd):
+    # More inputs stand out than the page has room for: those it does not show are counted.
+    (tmp_path / "seven.toml").write_text(SEVEN)
+    folder = tmp_path / "out"
+    argv = ["sensitivity", str(tmp_path / "seven.toml"), "--out", str(folder)]
+    assert _cli([*argv, "--executor", "serial", "-q"]) == 0
+    assert _cli(["brief", str(folder)]) == 0
+    capfd.readouterr()
+    brief = (folder / "brief" / "brief.md").read_text()
+    said = re.search(r"(\d+) of 7 inputs (is|are) distinguishable from noise", brief)
+    assert said is not None
+    levers = brief.split("## Which levers move sharing most")[1].split("## ")[0]
+    named = [line for line in levers.splitlines() if re.match(r"- \w+: mu\* ", line)]
+    more = re.search(r"- \.\.\. and (\d+) more", levers)
+    counted = len(named) + (int(more.group(1)) if more else 0)
+    assert counted == int(said.group(1)) > len(named)

@@ -35,9 +35,6 @@ from sim.sweep.results import read_results
 from sim.tipping import BINS
 from sim.weeks import is_week_input
 
-LEVERS_SHOWN = 5
-"""Levers a brief names (every one is in ``levers.csv``)."""
-
 INPUTS_NAMED = 3
 """A sweep of more inputs is asked about as so many inputs varied together, not by name."""
 
@@ -418,7 +415,8 @@ def read_sensitivity(folder: Path, manifest: dict[str, Any], outcome: Outcome) -
             return f"a Shapley effect of {row[stat]:.0%} of the variance (interval {interval})"
         return f"{row[stat]:.0%} of the variance with its interactions (interval {interval})"
 
-    levers = [f"{row['factor']}: {effect(row)}." for _, row in shown.head(LEVERS_SHOWN).iterrows()]
+    # Every distinguishable one: the page shows the first few and counts the rest.
+    levers = [f"{row['factor']}: {effect(row)}." for _, row in shown.iterrows()]
     for output in benefit_outputs([o for o in result.outputs if "." not in o]):
         lead = table[(table["output"] == output) & table["distinguishable"].astype(bool)]
         if len(lead):
@@ -428,7 +426,8 @@ def read_sensitivity(folder: Path, manifest: dict[str, Any], outcome: Outcome) -
         top = shown.iloc[0]
         answer = (
             f"{top['factor']} moves the {header(HEADLINE)} most: {effect(top)}; {len(shown)} "
-            f"of {len(part)} {whats} are distinguishable from {'noise' if morris else 'zero'}."
+            f"of {len(part)} {whats} {'is' if len(shown) == 1 else 'are'} distinguishable from "
+            f"{'noise' if morris else 'zero'}."
         )
     else:
         answer = (
@@ -436,7 +435,7 @@ def read_sensitivity(folder: Path, manifest: dict[str, Any], outcome: Outcome) -
             f"{'noise' if morris else 'chance'} does at this sample size."
         )
     factors = result.factors
-    leading = list(shown["factor"].head(LEVERS_SHOWN))
+    leading = list(shown["factor"])
     assumptions = (
         registry_assumptions(leading)
         if result.level == "parameter"
