@@ -462,7 +462,7 @@ def read_sensitivity(folder: Path, manifest: dict[str, Any], outcome: Outcome) -
         levers=levers,
         conditions=(
             [
-                f"Over the {method} sample: {line}."
+                f"Over the runs of the {result.method.capitalize()} design: {line}."
                 for line in found.lines(recorded_start(result.provenance, names), BOX_INPUTS_NAMED)
             ]
             if found is not None
