@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -24,7 +24,10 @@ from sim.comparison import Comparison
 from sim.comparison_report import FIGURE, differences_figure, report_markdown
 from sim.errors import InputError
 from sim.pages import html_page
-from sim.provenance import environment
+from sim.provenance import environment, scenario_reference
+
+if TYPE_CHECKING:
+    from sim.scenarios import Scenario
 
 COMPARE = "compare"
 """The kind of a comparison folder, in its manifest."""
@@ -49,6 +52,7 @@ def write_comparison(
     *,
     seed: int | None = None,
     command: Sequence[str] | None = None,
+    scenarios: tuple[Scenario, Scenario] | None = None,
 ) -> Path:
     """Write a comparison into ``out``.
 
@@ -57,7 +61,9 @@ def write_comparison(
     differences per partner) and ``figures/differences.png``.
 
     The folder collects comparisons: new, empty or one comparisons were written into, whose
-    other comparisons are kept. Returns the table's path.
+    other comparisons are kept. ``scenarios``, the two compared, are recorded so that a brief
+    can load them again (:func:`sim.provenance.scenario_reference`) and check their content.
+    Returns the table's path.
 
     Raises
     ------
@@ -86,6 +92,10 @@ def write_comparison(
                     "report": f"{report}/report.html",
                     "seed": seed,
                     "replicates": comparison.replicates,
+                    "scenarios": [
+                        {"reference": scenario_reference(s), "content_hash": s.content_hash()}
+                        for s in scenarios or ()
+                    ],
                 },
                 "command": list(command) if command is not None else None,
                 **environment(),

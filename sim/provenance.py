@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sim.errors import InputError
+from sim.shipped import SCENARIOS
 
 if TYPE_CHECKING:
     from sim.scenarios import Scenario
@@ -74,6 +75,19 @@ def environment() -> dict[str, object]:
         "packages": package_versions(),
         "git_commit": git_commit(),
     }
+
+
+def scenario_reference(scenario: Scenario) -> str:
+    """Return how a result folder names its scenario so that it loads again from anywhere.
+
+    A shipped scenario by its name, a scenario file by its absolute path (a path as typed is
+    relative to a working directory the folder does not remember), anything else (text, a
+    scenario built in code) by the label it was made with.
+    """
+    if scenario.origin == SCENARIOS.label(scenario.name):
+        return scenario.name
+    path = Path(scenario.origin)
+    return str(path.resolve()) if path.is_file() else scenario.origin
 
 
 def recorded_scenario(reference: str, content_hash: str | None = None) -> Scenario | None:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from sim import durable, output_folder
 from sim.metrics import summary_metrics
-from sim.provenance import environment
+from sim.provenance import environment, scenario_reference
 from sim.run import RunResult
 from sim.run_report import FIGURES, write_report
 
@@ -146,7 +146,7 @@ def _run_manifest(
     """
     return {
         "scenario": scenario.name,
-        "scenario_origin": scenario.origin,
+        "scenario_origin": scenario_reference(scenario),
         "scenario_hash": scenario.content_hash(),
         "seed": result.seed,
         "replicates": result.replicates,

@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -34,6 +34,9 @@ from sim.sweep.report import SweepFindings, output_columns, sweep_findings, tipp
 from sim.sweep.results import read_results
 from sim.tipping import BINS
 from sim.weeks import is_week_input
+
+if TYPE_CHECKING:
+    from sim.scenarios import Scenario
 
 INPUTS_NAMED = 3
 """A sweep of more inputs is asked about as so many inputs varied together, not by name."""
@@ -113,16 +116,24 @@ def read_run(folder: Path, manifest: dict[str, Any], outcome: Outcome) -> Eviden
     metrics = pd.read_parquet(folder / "metrics.parquet")
     summary = pd.read_csv(folder / "summary.csv", index_col="partner")
     name = str(manifest.get("scenario", folder.name))
+    content = manifest.get("scenario_hash")
+    # A folder written before origins were recorded to load from anywhere may name a shipped
+    # scenario by its path in the checkout: its name finds it (the content hash checks it).
     scenario = recorded_scenario(
-        str(manifest.get("scenario_origin") or name), manifest.get("scenario_hash")
-    )
+        str(manifest.get("scenario_origin") or name), content
+    ) or recorded_scenario(name, content)
     holds = outcome.holds(metrics)
     if scenario is not None:
         factors = pd.DataFrame(scenario_factors(scenario, scenario_inputs=False))
         assumptions = registry_assumptions(factors["name"])
-        counted = provenance_counts(factors)
+        inputs = f"The scenario has {provenance_counts(factors)}."
     else:
-        assumptions, counted = registry_assumptions([]), "the scenario file has changed since"
+        # The parameters the run used are in its manifest; which are uncertain is the file's.
+        assumptions = registry_assumptions(list(manifest.get("parameters", {})))
+        inputs = (
+            "Its uncertain inputs are not counted here: the scenario file is no longer where "
+            "the run found it, or has changed since."
+        )
     drawn = bool((manifest.get("posterior") or {}).get("used"))
     return Evidence(
         kind="run",
@@ -145,7 +156,7 @@ def read_run(folder: Path, manifest: dict[str, Any], outcome: Outcome) -> Eviden
                 else "The interval is run-to-run chance only: it leaves out what the assumed "
                 "inputs leave open (a sensitivity analysis or a sweep measures that)."
             ),
-            f"The scenario has {counted}.",
+            inputs,
         ],
         assumptions=assumptions,
         figure=_figure(folder, "figures/partnership.png"),
@@ -157,16 +168,25 @@ def read_run(folder: Path, manifest: dict[str, Any], outcome: Outcome) -> Eviden
 # --- a comparison ---------------------------------------------------------------------------
 
 
-def _changed_parameters(first: str, second: str) -> list[str]:
-    """Registry parameters whose values differ between the two scenarios.
+def _changed_parameters(first: Scenario | None, second: Scenario | None) -> list[str] | None:
+    """Registry parameters whose values differ between two recorded scenarios.
 
-    Empty when either no longer loads.
+    None when either no longer loads as it was (:func:`sim.provenance.recorded_scenario`).
     """
-    a, b = recorded_scenario(first), recorded_scenario(second)
-    if a is None or b is None:
-        return []
-    pa, pb = a.compile().parameters, b.compile().parameters
+    if first is None or second is None:
+        return None
+    pa, pb = first.compile().parameters, second.compile().parameters
     return [k for k in pa if pb.get(k) != pa[k]]
+
+
+def _difference_words(changed: list[str] | None) -> str:
+    """Return what recorded scenarios differ in, as :func:`_changed_parameters` found it."""
+    if changed is None:
+        return (
+            "which registry parameters, if any, is not known here: a scenario file is no longer "
+            "where the result found it, or has changed since"
+        )
+    return ", ".join(changed) or "events or partners, not registry parameters"
 
 
 def read_comparison(folder: Path, manifest: dict[str, Any], outcome: Outcome) -> Evidence:
@@ -183,13 +203,17 @@ def read_comparison(folder: Path, manifest: dict[str, Any], outcome: Outcome) ->
     levers.insert(
         0, f"Per partner, the {header(HEADLINE)} is " + "; ".join(partner_changes(comparison)) + "."
     )
-    changed = _changed_parameters(comparison.first, comparison.second)
-    assumptions = registry_assumptions(changed)
-    what = (
-        f"The two scenarios differ in {', '.join(changed)}"
-        if changed
-        else "The two scenarios differ in their events or partners, not in registry parameters"
+    # A folder written before the scenarios were recorded names them only.
+    first, second = manifest["last"].get("scenarios") or [
+        {"reference": comparison.first},
+        {"reference": comparison.second},
+    ]
+    changed = _changed_parameters(
+        recorded_scenario(first["reference"], first.get("content_hash")),
+        recorded_scenario(second["reference"], second.get("content_hash")),
     )
+    assumptions = registry_assumptions(changed or [])
+    what = f"The two scenarios differ in {_difference_words(changed)}"
     report = str(manifest["last"].get("report", ""))
     return Evidence(
         kind="compare",
@@ -333,8 +357,15 @@ def _scenario_set(folder: Path, found: SweepFindings) -> Evidence:
     benefits = [line for o in others_said for line in scenario_set.sentences(table, o)[:1]]
     first, others = found.scenarios[0], found.scenarios[1:]
     replicates = found.manifest["experiment"]["replicates"]
-    changed = list(dict.fromkeys(p for o in others for p in _changed_parameters(first, o)))
-    assumptions = registry_assumptions(changed)
+    recorded = [
+        recorded_scenario(entry["name"], entry.get("content_hash"))
+        for entry in found.manifest["experiment"]["scenarios"]
+    ]
+    pairs = [_changed_parameters(recorded[0], other) for other in recorded[1:]]
+    changed = (
+        None if None in pairs else list(dict.fromkeys(p for pair in pairs for p in pair or []))
+    )
+    assumptions = registry_assumptions(changed or [])
     return Evidence(
         kind="sweep",
         folder=folder,
@@ -351,7 +382,7 @@ def _scenario_set(folder: Path, found: SweepFindings) -> Evidence:
             f"{replicates} runs per scenario; run r of every scenario shares its seeds, so the "
             "90% interval is the spread of paired differences, not uncertainty in assumed inputs.",
             "Every input stays at each scenario's value: the scenarios differ only as their "
-            f"files say ({', '.join(changed) or 'events or partners, not registry parameters'}).",
+            f"files say ({_difference_words(changed)}).",
         ],
         assumptions=assumptions,
         figure=_figure(folder, scenario_set.FIGURE),
@@ -372,7 +403,9 @@ def recorded_start(provenance: Mapping[str, object], inputs: Sequence[str]) -> d
     name, content = provenance.get("scenario"), provenance.get("scenario_hash")
     if not any(map(is_week_input, inputs)) or not name or not content:
         return None
-    scenario = recorded_scenario(str(name), str(content))
+    # An analysis written before origins were recorded names its scenario only.
+    origin = provenance.get("scenario_origin") or name
+    scenario = recorded_scenario(str(origin), str(content))
     return scenario.start_date if scenario is not None else None
 
 

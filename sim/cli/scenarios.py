@@ -242,7 +242,8 @@ def compare_command(
     )
     _print_comparison(comparison)
     if out is not None:
-        path = write_comparison(comparison, out, seed=seed, command=["sharesim", *sys.argv[1:]])
+        command = ["sharesim", *sys.argv[1:]]
+        path = write_comparison(comparison, out, seed=seed, command=command, scenarios=(a, b))
         report = path.with_suffix("") / "report.html"
         console.print(f"wrote {path} and {report}", markup=False)
 

@@ -16,6 +16,7 @@ import pandas as pd
 from sim.engine import Trajectory
 from sim.execution import Execution
 from sim.metrics import summary_metrics
+from sim.provenance import scenario_reference
 from sim.scenarios import Scenario
 from sim.sensitivity.analysis import Subject, morris_analysis, sobol_analysis
 from sim.sensitivity.factors import Factor, Level, narrow, scenario_factors
@@ -62,6 +63,7 @@ def scenario_subject(scenario: Scenario) -> Subject:
         scenario_outputs(scenario),
         {
             "scenario": scenario.name,
+            "scenario_origin": scenario_reference(scenario),
             "scenario_hash": scenario.content_hash(),
             "partners": list(scenario.partner_names),
         },

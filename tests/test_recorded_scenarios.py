@@ -1,0 +1,98 @@
+"""A brief finds the scenario a result was computed from, from any working directory.
+
+A result folder records its scenario so that it loads again wherever the brief is written: a
+shipped scenario by name, a file by its absolute path. When the file has moved or changed, the
+brief says it does not know what the file held, rather than what it would say of an empty one.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sim.cli import main
+
+HIGHER_COST = """\
+name = "higher_cost"
+description = "The replay with double keying dearer."
+extends = "sentinel_replay"
+
+[parameters]
+double_keying_cost = { value = 2.5, provenance = "assumed", source = "What if keying twice cost more" }
+"""
+
+
+def _cli(argv: list[str]) -> int:
+    try:
+        main(argv)
+    except SystemExit as stop:
+        return int(stop.code or 0)
+    return 0
+
+
+def _limits(brief: Path) -> str:
+    return brief.read_text().split("## How far this holds")[1]
+
+
+@pytest.fixture
+def places(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """Where the user ran the command (holding their scenario file), and somewhere else."""
+    here, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    here.mkdir()
+    elsewhere.mkdir()
+    (here / "higher_cost.toml").write_text(HIGHER_COST)
+    monkeypatch.chdir(here)
+    return here, elsewhere
+
+
+def test_a_run_of_a_file_is_briefed_from_elsewhere_and_says_when_the_file_is_gone(
+    places, monkeypatch, capfd
+):
+    here, elsewhere = places
+    out = here / "run"
+    assert _cli(["run", "higher_cost.toml", "--replicates", "2", "--out", str(out)]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["scenario_origin"] == str(here / "higher_cost.toml")
+    monkeypatch.chdir(elsewhere)
+    assert _cli(["brief", str(out)]) == 0
+    assert "The scenario has " in _limits(out / "brief" / "brief.md")
+
+    (here / "higher_cost.toml").rename(here / "moved.toml")
+    assert _cli(["brief", str(out)]) == 0
+    capfd.readouterr()
+    brief = (out / "brief" / "brief.md").read_text()
+    assert "not counted here: the scenario file is no longer where the run found it" in brief
+    assert "The scenario has" not in brief
+    # The registry parameters the run used still carry their sources.
+    assert "decision_gain (assumed" in brief
+
+
+def test_a_run_of_a_shipped_scenario_records_its_name(places, monkeypatch):
+    here, elsewhere = places
+    out = here / "run"
+    assert _cli(["run", "no_colocation", "--replicates", "2", "--out", str(out)]) == 0
+    assert json.loads((out / "manifest.json").read_text())["scenario_origin"] == "no_colocation"
+    monkeypatch.chdir(elsewhere)
+    assert _cli(["brief", str(out)]) == 0
+    assert "The scenario has " in _limits(out / "brief" / "brief.md")
+
+
+def test_a_comparison_names_what_differs_only_while_it_can_see_both_files(
+    places, monkeypatch, capfd
+):
+    here, elsewhere = places
+    out = here / "compare"
+    argv = ["compare", "sentinel_replay", "higher_cost.toml", "--replicates", "2"]
+    assert _cli([*argv, "--out", str(out)]) == 0
+    monkeypatch.chdir(elsewhere)
+    assert _cli(["brief", str(out)]) == 0
+    assert "The two scenarios differ in double_keying_cost;" in _limits(out / "brief" / "brief.md")
+
+    (here / "higher_cost.toml").write_text(HIGHER_COST.replace("2.5", "2.6"))
+    assert _cli(["brief", str(out)]) == 0
+    capfd.readouterr()
+    limits = _limits(out / "brief" / "brief.md")
+    assert "is not known here: a scenario file is no longer where the result found it" in limits
+    assert "events or partners" not in limits
