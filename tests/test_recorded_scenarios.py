@@ -20,7 +20,7 @@ description = "The replay with double keying dearer."
 extends = "sentinel_replay"
 
 [parameters]
-double_keying_cost = { value = 2.5, provenance = "assumed", source = "What if keying twice cost more" }
+double_keying_cost = { value = 2.5, provenance = "assumed", source = "Keying twice dearer" }
 """
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
-from sim.sweep.scenario_set import COLUMNS, scenario_table, sentences
+from sim.sweep.scenario_set import COLUMNS, as_much, scenario_table, sentences
 
 
 def _runs() -> pd.DataFrame:
@@ -62,6 +62,28 @@ def test_the_sentences_put_the_largest_difference_first():
     assert alone.startswith("a: final-year share 40% (90% of 20 runs: ")
 
 
+def test_scenarios_that_change_an_output_as_much_as_the_leader_are_named():
+    runs = _runs()
+    a = runs[runs["scenario"] == "a"]
+    b = runs[runs["scenario"] == "b"]
+    # d changes the share by a thousandth more than b: the leader, with b level with it;
+    # e changes it by half as much.
+    d = b.assign(scenario="d", share_final_year=b["share_final_year"] + 0.001)
+    e = a.assign(scenario="e", share_final_year=a["share_final_year"] + 0.05)
+    every = pd.concat([runs, d, e])
+    table = scenario_table(every, ["a", "b", "d", "e"], ["share_final_year"])
+    assert sentences(table, "share_final_year")[0].startswith("d:")
+    assert as_much(every, table, "share_final_year") == (
+        "b changes the final-year share as much as d: set against its runs pair by pair, the "
+        "95% interval of the mean difference lies within 5% of its change"
+    )
+    without_b = scenario_table(every, ["a", "d", "e"], ["share_final_year"])
+    assert as_much(every, without_b, "share_final_year") is None
+    one = every[(every["row"] == 0) & (every["replicate"] == 0)]
+    assert as_much(one, scenario_table(one, ["a", "b", "d"], ["share_final_year"]),
+                   "share_final_year") is None  # fmt: skip
+
+
 def test_the_shipped_counterfactuals_sweep_reports_and_briefs_its_scenarios(tmp_path):
     out = tmp_path / "counterfactuals"
     main(["sweep", "counterfactuals", "--out", str(out), "--executor", "serial", "-q"])
@@ -73,14 +95,18 @@ def test_the_shipped_counterfactuals_sweep_reports_and_briefs_its_scenarios(tmp_
     # The directions the evidence expects (DOMAIN.md P2): interfaces everywhere raise
     # recording, none lower it.
     assert share.loc["all_integrated", "ci_low"] > 0 > share.loc["no_interfaces", "ci_high"]
-    lines = [
-        line for line in report.splitlines() if "against" in line and "final-year share" in line
-    ]
-    assert len(lines) == 7 and all("in sentinel_replay, a paired difference of" in x for x in lines)
+    lines = [line for line in report.splitlines() if "a paired difference of" in line]
+    assert len(lines) == 7 * 4 and all(
+        "in sentinel_replay, a paired difference" in x for x in lines
+    )
+    # Each of the three that lift recording most takes the final-year share to about 100%.
+    level = "buy_in_programme and all_integrated change the final-year share as much as "
+    assert f"- {level}colocation_everywhere" in report
     assert (out / "figures" / "scenarios.png").stat().st_size > 0
     assert not (out / "response.csv").exists()
     main(["brief", str(out)])
     brief = (out / "brief" / "brief.md").read_text()
     assert "How does sharing in all_integrated" in brief
-    assert "a paired difference of" in brief.split("**Answer.**")[1].splitlines()[0]
+    answer = brief.split("**Answer.**")[1].splitlines()[0]
+    assert "a paired difference of" in answer and level in answer
     assert (out / "brief" / "figure.png").is_file() and (out / "brief" / "scenarios.csv").is_file()

@@ -353,6 +353,7 @@ def _scenario_set(folder: Path, found: SweepFindings) -> Evidence:
     """Read a sweep that varies no input: how each scenario differs from the first, pair by pair."""
     table = found.scenario_table
     said = scenario_set.sentences(table, HEADLINE)
+    level = scenario_set.as_much(found.runs, table, HEADLINE)
     others_said = [o for o in found.outputs if o != HEADLINE]
     benefits = [line for o in others_said for line in scenario_set.sentences(table, o)[:1]]
     first, others = found.scenarios[0], found.scenarios[1:]
@@ -376,7 +377,11 @@ def _scenario_set(folder: Path, found: SweepFindings) -> Evidence:
             else f"How much of their ASB caseload do the partners of {first} record on the "
             "shared system?"
         ),
-        answer=f"{said[0]}." if said else "The sweep has no runs with a result yet.",
+        answer=(
+            " ".join(f"{s}." for s in [said[0], *([level] if level else [])])
+            if said
+            else "The sweep has no runs with a result yet."
+        ),
         levers=[f"{line}." for line in [*said[1:], *benefits]],
         limits=[
             f"{replicates} runs per scenario; run r of every scenario shares its seeds, so the "

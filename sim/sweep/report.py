@@ -380,7 +380,11 @@ def _scenarios_body(findings: SweepFindings, figures: Sequence[str]) -> list[str
         "",
     ]
     for output in findings.outputs:
-        lines += [f"- {sentence}." for sentence in scenario_set.sentences(table, output)]
+        said = scenario_set.sentences(table, output)
+        level = scenario_set.as_much(findings.runs, table, output)
+        lines += [
+            f"- {sentence}." for sentence in [*said[:1], *([level] if level else []), *said[1:]]
+        ]
     lines += ["", scenario_set.markdown(table, findings.outputs), ""]
     if figures:
         lines += [f"![Each scenario's runs]({scenario_set.FIGURE})", ""]

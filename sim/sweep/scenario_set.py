@@ -42,6 +42,10 @@ COLUMNS = (
 """The table of a scenario set: each scenario's runs (median, 5% and 95% quantiles), then its
 paired differences from the first scenario (NaN for the first itself)."""
 
+AS_MUCH = 0.05
+"""Two scenarios change an output as much when, set against each other pair by pair, the 95%
+interval of their mean difference lies within this share of the larger one's change."""
+
 FIGURE = "figures/scenarios.png"
 """Where a scenario set's figure goes in the sweep folder."""
 
@@ -98,6 +102,43 @@ def sentences(table: pd.DataFrame, output: str) -> list[str]:
     others = others[others["pairs"].notna()]
     order = others["difference"].abs().sort_values(ascending=False, kind="stable").index
     return [_difference_sentence(others.loc[i], first) for i in order]
+
+
+def as_much(runs: pd.DataFrame, table: pd.DataFrame, output: str) -> str | None:
+    """Return which scenarios change ``output`` as much as the one that changes it most.
+
+    The leader is the first of :func:`sentences`. Another scenario's runs are set against the
+    leader's pair by pair (they share seeds, as with the first): it changes the output as much
+    when the 95% interval of their mean paired difference lies within :data:`AS_MUCH` of the
+    leader's mean change (an equivalence test). None when none does, or when there are too few
+    pairs for an interval.
+    """
+    part = table[(table["output"] == output) & table["pairs"].notna()]
+    if len(part) < 2:
+        return None
+    order = part["difference"].abs().sort_values(ascending=False, kind="stable").index
+    leader, *others = [str(part.loc[i, "scenario"]) for i in order]
+    margin = AS_MUCH * abs(float(part.loc[order[0], "mean_difference"]))
+    mine = runs.loc[runs["scenario"] == leader, [*PAIRED_BY, output]]
+    level = []
+    for other in others:
+        theirs = runs.loc[runs["scenario"] == other, [*PAIRED_BY, output]]
+        pairs = mine.merge(theirs, on=list(PAIRED_BY), suffixes=("_leader", ""))
+        if len(pairs) < 2:
+            continue
+        paired = paired_differences(
+            pairs[f"{output}_leader"].to_numpy(float), pairs[output].to_numpy(float)
+        )
+        if -margin <= paired["ci_low"] and paired["ci_high"] <= margin:
+            level.append(other)
+    if not level:
+        return None
+    names = level[0] if len(level) == 1 else f"{', '.join(level[:-1])} and {level[-1]}"
+    return (
+        f"{names} {'changes' if len(level) == 1 else 'change'} the {header(output)} as much as "
+        f"{leader}: set against its runs pair by pair, the 95% interval of the mean difference "
+        f"lies within {AS_MUCH:.0%} of its change"
+    )
 
 
 def _difference_sentence(row: pd.Series, first: pd.Series) -> str:
