@@ -11,8 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
-
-from sim.cli import main
+from support import sharesim
 
 HIGHER_COST = """\
 name = "higher_cost"
@@ -25,11 +24,7 @@ double_keying_cost = { value = 2.5, provenance = "assumed", source = "Keying twi
 
 
 def _cli(argv: list[str]) -> int:
-    try:
-        main(argv)
-    except SystemExit as stop:
-        return int(stop.code or 0)
-    return 0
+    return sharesim(argv)[0]
 
 
 def _limits(brief: Path) -> str:
@@ -96,3 +91,22 @@ def test_a_comparison_names_what_differs_only_while_it_can_see_both_files(
     limits = _limits(out / "brief" / "brief.md")
     assert "is not known here: a scenario file is no longer where the result found it" in limits
     assert "events or partners" not in limits
+
+
+def test_a_sweep_of_files_is_briefed_from_elsewhere(places, monkeypatch):
+    here, elsewhere = places
+    experiment = 'name = "dearer"\nscenarios = ["sentinel_replay", "higher_cost.toml"]\n'
+    (here / "dearer.toml").write_text(experiment + "replicates = 2\nseed = 3\n")
+    out = here / "sweep"
+    argv = ["sweep", "dearer.toml", "--out", str(out), "--executor", "serial", "-q"]
+    assert _cli(argv) == 0
+    references = json.loads((out / "manifest.json").read_text())["references"]
+    assert references == {
+        "sentinel_replay": "sentinel_replay",
+        "higher_cost": str(here / "higher_cost.toml"),
+    }
+    monkeypatch.chdir(elsewhere)
+    assert _cli(["brief", str(out)]) == 0
+    assert "the scenarios differ only as their files say (double_keying_cost)" in _limits(
+        out / "brief" / "brief.md"
+    )

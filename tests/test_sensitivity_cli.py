@@ -229,12 +229,9 @@ def test_on_the_calibrated_scenario_the_other_inputs_are_drawn_from_its_posterio
     assert noise.loc["share_final_year", "within_variance"] > 0
 
 
-SEVEN = """\
-name = "seven"
-scenarios = ["sentinel_replay"]
-replicates = 2
-seed = 5
-
+SEVEN = (
+    TOP.replace('"bad"', '"seven"')
+    + """
 [sensitivity]
 method = "morris"
 level = "parameter"
@@ -244,6 +241,7 @@ inputs = ["double_keying_cost", "baseline_motivation", "workload_cost", "buy_in_
           "functionality_cost", "reciprocity_weight", "bureaucracy_burden"]
 outputs = ["share_final_year", "share_mean", "buy_in_final"]
 """
+)
 
 
 def test_the_brief_counts_every_distinguishable_input_among_its_levers(tmp_path, capfd):

@@ -30,7 +30,13 @@ from sim.sensitivity.factors import scenario_factors
 from sim.sensitivity.folder import read_result_folder
 from sim.sensitivity.shapley_brief import dependent_inputs
 from sim.sweep import scenario_set
-from sim.sweep.report import SweepFindings, output_columns, sweep_findings, tipping_sentence
+from sim.sweep.report import (
+    SweepFindings,
+    output_columns,
+    recorded_scenarios,
+    sweep_findings,
+    tipping_sentence,
+)
 from sim.sweep.results import read_results
 from sim.tipping import BINS
 from sim.weeks import is_week_input
@@ -358,10 +364,7 @@ def _scenario_set(folder: Path, found: SweepFindings) -> Evidence:
     benefits = [line for o in others_said for line in scenario_set.sentences(table, o)[:1]]
     first, others = found.scenarios[0], found.scenarios[1:]
     replicates = found.manifest["experiment"]["replicates"]
-    recorded = [
-        recorded_scenario(entry["name"], entry.get("content_hash"))
-        for entry in found.manifest["experiment"]["scenarios"]
-    ]
+    recorded = recorded_scenarios(found.manifest)
     pairs = [_changed_parameters(recorded[0], other) for other in recorded[1:]]
     changed = (
         None if None in pairs else list(dict.fromkeys(p for pair in pairs for p in pair or []))

@@ -15,6 +15,7 @@ import pandas as pd
 from sim import keys
 from sim.design import check_design, input_ranges
 from sim.errors import InputError
+from sim.provenance import scenario_reference
 from sim.sweep.version import model_version
 
 if TYPE_CHECKING:
@@ -113,6 +114,17 @@ class Plan:
                 "columns": [str(c) for c in self.design.columns],
                 "rows": self.design.to_numpy(dtype=float).tolist(),
             },
+        }
+
+    def references(self) -> dict[str, str]:
+        """Return where each scenario loads again from, by label, for reports written anywhere.
+
+        Not part of the identity: the same scenario moved to another folder is the same
+        experiment (:func:`sim.provenance.scenario_reference`).
+        """
+        return {
+            label: scenario_reference(s)
+            for label, s in zip(self.labels, self.scenarios, strict=True)
         }
 
 

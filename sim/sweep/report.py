@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from matplotlib.figure import Figure
@@ -44,6 +44,9 @@ from sim.sweep import scenario_set
 from sim.sweep.results import read_results
 from sim.tipping import response, tipping_points
 from sim.weeks import input_text, is_week_input
+
+if TYPE_CHECKING:
+    from sim.scenarios import Scenario
 
 PANELS_AT_MOST = 6
 """Inputs drawn per figure: those whose curves move most (the tables hold every input)."""
@@ -159,18 +162,28 @@ def sweep_findings(out: Path | str, outcome: Outcome | str = DEFAULT_OUTCOME) ->
     )
 
 
+def recorded_scenarios(manifest: Mapping[str, Any]) -> list[Scenario | None]:
+    """Return the sweep's scenarios as they were when it ran, in its order.
+
+    None for one that no longer loads with the content it had
+    (:func:`sim.provenance.recorded_scenario`). A folder written before the manifest recorded
+    where each loads from names them by their labels.
+    """
+    references = manifest.get("references", {})
+    return [
+        recorded_scenario(references.get(entry["name"], entry["name"]), entry.get("content_hash"))
+        for entry in manifest["experiment"]["scenarios"]
+    ]
+
+
 def _common_start(manifest: Mapping[str, Any]) -> date | None:
     """Return the start date the sweep's scenarios share, when their files still load.
 
     None otherwise: week inputs are then shown as weeks only.
     """
-    starts = set()
-    for entry in manifest["experiment"]["scenarios"]:
-        scenario = recorded_scenario(entry["name"], entry.get("content_hash"))
-        if scenario is None:
-            return None
-        starts.add(scenario.start_date)
-    return starts.pop() if len(starts) == 1 else None
+    recorded = recorded_scenarios(manifest)
+    starts = {scenario.start_date for scenario in recorded if scenario is not None}
+    return starts.pop() if len(starts) == 1 and None not in recorded else None
 
 
 # --- figures --------------------------------------------------------------------------------

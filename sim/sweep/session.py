@@ -192,6 +192,7 @@ def _manifest(
         "seeds": {"seed": plan.seed, "rule": SEED_RULE},
         "runs": plan.total,
         "about": dict(plan.about),
+        "references": plan.references(),
         "environment": environment(),
         "experiment": dict(identity),
         "sessions": list(old.get("sessions", [])) if old else [],
