@@ -18,6 +18,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future
 from concurrent.futures.process import ProcessPoolExecutor
@@ -29,6 +30,15 @@ from sim.sweep.lifeline import bind_to_parent
 
 STOP_SECONDS = 10.0
 """How long a stopped sweep waits for each terminated worker to exit."""
+
+WATCH_SECONDS = 1.0
+"""How long a session waits for a chunk to finish before it looks at the pool's workers."""
+
+STUCK_SECONDS = 5.0
+"""How long a process pool may go on with a dead worker before it counts as broken.
+
+A pool notices a dead worker within milliseconds, unless the worker died writing its result:
+the pool then waits for the rest of the message, and no chunk in flight would ever finish."""
 
 
 class SerialExecutor(Executor):
@@ -112,6 +122,7 @@ class Executors:
         self.slots = 1
         self.label = "serial"
         self._closers: list[Callable[[], object]] = []
+        self._dead_since: float | None = None
 
     def __enter__(self) -> Self:
         """Start the executor the options name (or take the one given)."""
@@ -227,9 +238,29 @@ class Executors:
         """Whether a broken executor can be replaced (only a pool this sweep started)."""
         return self.execution.executor == "process"
 
+    def stuck(self) -> bool:
+        """Whether the process pool has had a dead worker for :data:`STUCK_SECONDS` unnoticed.
+
+        Called while no chunk finishes. Such a pool would wait for ever: it is to be rebuilt
+        (:meth:`rebuild`) and every chunk in flight run again.
+        """
+        # The pool's table of worker processes is the only handle on them (see _stop_pool).
+        workers = list((getattr(self.executor, "_processes", None) or {}).values())
+        if not self.rebuildable or all(w.exitcode is None for w in workers):
+            self._dead_since = None
+            return False
+        now = time.monotonic()
+        self._dead_since = self._dead_since if self._dead_since is not None else now
+        return now - self._dead_since >= STUCK_SECONDS
+
     def rebuild(self) -> None:
-        """Replace a broken process pool with a fresh one."""
-        self.executor.shutdown(wait=False, cancel_futures=True)
+        """Replace a broken or stuck process pool with a fresh one.
+
+        What is left of the old one is ended first: its workers, and the wait of a pool stuck
+        on a dead worker's half-written result (:meth:`_stop_pool`).
+        """
+        self._stop_pool()
+        self._dead_since = None
         self._start_pool()
 
     def __exit__(self, kind: object, error: BaseException | None, trace: object) -> None:

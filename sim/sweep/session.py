@@ -31,7 +31,7 @@ from sim import durable, keys, store
 from sim.errors import InputError, SweepError
 from sim.execution import Execution, ExecutionFields, execution_of
 from sim.provenance import environment
-from sim.sweep.executors import Executors
+from sim.sweep.executors import WATCH_SECONDS, Executors
 from sim.sweep.plan import Plan, RunId, expected_runs
 from sim.sweep.progress import ProgressCallback, ProgressLine, SweepProgress
 from sim.sweep.results import SweepStatus, read_results, results_frame, status
@@ -501,7 +501,7 @@ class _Session:
         """
         while queue.running or broken:
             if queue.running:
-                broken = self._collect(queue) or broken
+                broken = self._collect(pool, queue) or broken
             if broken:
                 self._recover(pool, queue)
             broken = self._submit(pool, queue)
@@ -519,10 +519,13 @@ class _Session:
                 return True
         return False
 
-    def _collect(self, queue: _Queue) -> bool:
-        """Commit the chunks that finish next; return whether the executor broke."""
+    def _collect(self, pool: Executors, queue: _Queue) -> bool:
+        """Commit the chunks that finish next; return whether the executor broke or is stuck."""
+        finished = wait(queue.running, timeout=WATCH_SECONDS, return_when=FIRST_COMPLETED).done
+        if not finished:
+            return pool.stuck()
         broken = False
-        for future in wait(queue.running, return_when=FIRST_COMPLETED).done:
+        for future in finished:
             attempt = queue.running.pop(future)
             output: ChunkOutput | None
             try:
