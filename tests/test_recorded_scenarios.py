@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from support import sharesim
 
+from sim.scenarios import Scenario
+
 HIGHER_COST = """\
 name = "higher_cost"
 description = "The replay with double keying dearer."
@@ -110,3 +112,45 @@ def test_a_sweep_of_files_is_briefed_from_elsewhere(places, monkeypatch):
     assert "the scenarios differ only as their files say (double_keying_cost)" in _limits(
         out / "brief" / "brief.md"
     )
+
+
+SMALL_CALIBRATION = """\
+screening = 8
+particles = 4
+generations = 1
+replicates = 1
+predictive = 2
+predictive_replicates = 1
+point_replicates = 1
+seed = 5
+"""
+
+
+def test_a_calibrated_scenario_file_of_ones_own_loads_wherever_it_is_written(places, monkeypatch):
+    here, elsewhere = places
+    # In a folder called "scenarios", as the shipped ones are: a file of one's own all the same.
+    (here / "scenarios").mkdir()
+    ranged = HIGHER_COST.replace("value = 2.5,", "low = 1.5, high = 3.0, default = 2.5,")
+    (here / "scenarios" / "higher_cost.toml").write_text(ranged)
+    shipped = (Path(__file__).parents[1] / "sim/calibration/sentinel_targets.toml").read_text()
+    targets = shipped.replace(
+        'scenario = "sentinel_replay"', 'scenario = "scenarios/higher_cost.toml"'
+    )
+    assert targets != shipped
+    (here / "targets.toml").write_text(targets)
+    (here / "settings.toml").write_text(SMALL_CALIBRATION)
+    copy = here / "plans" / "higher_cost_calibrated.toml"
+    copy.parent.mkdir()
+    argv = ["calibrate", "targets.toml", "--experiment", "settings.toml", "--out", "out"]
+    assert _cli([*argv, "--executor", "serial", "--write-scenario", str(copy)]) == 0
+    monkeypatch.chdir(elsewhere)
+    original = Scenario.load(here / "scenarios" / "higher_cost.toml")
+    for path in (here / "out" / "higher_cost_calibrated.toml", copy):
+        calibrated = Scenario.load(path)
+        assert calibrated.posterior is not None
+        assert calibrated.partner_names == original.partner_names
+        assert calibrated.spec.events == original.spec.events
+        # Its own value of a parameter the calibration did not fit, and a fitted one's range.
+        fitted, written = calibrated.compile().parameters, original.compile().parameters
+        assert fitted["assurance_relief"] == written["assurance_relief"]
+        assert calibrated.spec.parameters["double_keying_cost"].provenance == "inferred"

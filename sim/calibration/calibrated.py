@@ -7,7 +7,9 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -15,7 +17,12 @@ from sim.calibration.joint import ALL_TARGETS, joint_gain, pass_rates
 from sim.calibration.result import Calibration
 from sim.calibration.text import fmt, percent
 from sim.params import PARAMETERS
-from sim.scenarios.toml import extension_toml
+from sim.provenance import scenario_reference
+from sim.scenarios.toml import dump_toml, extension_toml, toml_value
+from sim.scenarios.values import Span
+
+if TYPE_CHECKING:
+    from sim.scenarios import Scenario
 
 
 def calibrated_name(scenario_name: str) -> str:
@@ -103,11 +110,6 @@ def calibrated_scenario(
     problem = result.problem
     identification = result.identification()
     gens = result.generations()
-    origin = problem.scenario.origin
-    extends = problem.scenario.name if not origin.endswith(".toml") else origin
-    if origin.endswith(".toml") and Path(origin).parent.name == "scenarios":
-        # A shipped scenario (its origin is the package file): extend it by name.
-        extends = problem.scenario.name
     label = targets_file or problem.targets_label
     settings = problem.settings
     fit = result.fit()
@@ -166,15 +168,49 @@ def calibrated_scenario(
                 f"{fmt(row['posterior_q95'])}, interval ratio {row['interval_ratio']:.2f})"
             ),
         }
-    return extension_toml(
-        name=calibrated_name(problem.scenario.name),
-        description=f"{problem.scenario.name} with parameters drawn from the posterior of a "
-        f"calibration to {problem.targets.name}.",
-        extends=extends,
-        parameters=parameters,
-        posterior={
-            "file": posterior_file_name(result),
-            "source": f"ABC-SMC calibration to {problem.targets.name} ({summary})",
-        },
-        comment=comment,
+    name = calibrated_name(problem.scenario.name)
+    description = (
+        f"{problem.scenario.name} with parameters drawn from the posterior of a calibration "
+        f"to {problem.targets.name}."
     )
+    posterior = {
+        "file": posterior_file_name(result),
+        "source": f"ABC-SMC calibration to {problem.targets.name} ({summary})",
+    }
+    if scenario_reference(problem.scenario) == problem.scenario.name:
+        # A shipped scenario: extended by name, it loads wherever the file is put.
+        return extension_toml(
+            name, description, problem.scenario.name, parameters, posterior, comment
+        )
+    return _whole_scenario(problem.scenario, name, description, parameters, posterior, comment)
+
+
+def _whole_scenario(
+    scenario: Scenario,
+    name: str,
+    description: str,
+    parameters: Mapping[str, Mapping[str, object]],
+    posterior: Mapping[str, str],
+    comment: str,
+) -> str:
+    """Return the calibrated version of a scenario file as a file that stands alone.
+
+    A file may extend only files in its own folder, and the calibrated scenario is written
+    into the calibration's folder (and wherever ``--write-scenario`` says): it holds the
+    scenario as it was calibrated, resolved, with the calibrated parameters set over it.
+    """
+    spans = {key: Span[float].model_validate(dict(value)) for key, value in parameters.items()}
+    spec = scenario.spec.model_copy(
+        update={
+            "name": name,
+            "description": description,
+            "parameters": MappingProxyType({**scenario.spec.parameters, **spans}),
+            "posterior": None,
+        }
+    )
+    table = ["", "[posterior]", *(f"{key} = {toml_value(v)}" for key, v in posterior.items())]
+    whole = (
+        f"It holds {scenario.name} whole, resolved as it was calibrated, with the calibrated "
+        "parameters set over it: a scenario file extends only files in its own folder."
+    )
+    return dump_toml(spec, f"{comment}\n{whole}") + "\n".join(table) + "\n"
