@@ -91,7 +91,7 @@ def test_a_comparison_names_what_differs_only_while_it_can_see_both_files(
     assert _cli(["brief", str(out)]) == 0
     capfd.readouterr()
     limits = _limits(out / "brief" / "brief.md")
-    assert "is not known here: a scenario file is no longer where the result found it" in limits
+    assert "differ in ways this brief cannot tell: a scenario file is no longer where" in limits
     assert "events or partners" not in limits
 
 

@@ -189,8 +189,8 @@ def _difference_words(changed: list[str] | None) -> str:
     """Return what recorded scenarios differ in, as :func:`_changed_parameters` found it."""
     if changed is None:
         return (
-            "which registry parameters, if any, is not known here: a scenario file is no longer "
-            "where the result found it, or has changed since"
+            "ways this brief cannot tell: a scenario file is no longer where the result found "
+            "it, or has changed since"
         )
     return ", ".join(changed) or "events or partners, not registry parameters"
 
