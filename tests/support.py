@@ -33,6 +33,18 @@ CHROMIUM_ARGS = (
 )
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
+SMALL_CALIBRATION = """\
+screening = 8
+particles = 4
+generations = 1
+replicates = 1
+predictive = 2
+predictive_replicates = 1
+point_replicates = 1
+seed = 5
+"""
+"""Calibration settings of a few seconds: they check what is written, not the fit."""
+
 
 @contextmanager
 def local_cluster(workers: int = 2) -> Iterator[Any]:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import support
 
 from sim.calibration import SHIPPED
 from sim.cli import main
@@ -56,16 +57,7 @@ inputs = ["double_keying_cost", "legal_risk"]
 outputs = ["share_final_year"]
 """
 
-CALIBRATION = """\
-screening = 8
-particles = 4
-generations = 1
-replicates = 1
-predictive = 2
-predictive_replicates = 1
-point_replicates = 1
-seed = 5
-"""
+CALIBRATION = support.SMALL_CALIBRATION
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
-from support import sharesim
+from support import SMALL_CALIBRATION, sharesim
 
 from sim.scenarios import Scenario
 
@@ -112,18 +112,6 @@ def test_a_sweep_of_files_is_briefed_from_elsewhere(places, monkeypatch):
     assert "the scenarios differ only as their files say (double_keying_cost)" in _limits(
         out / "brief" / "brief.md"
     )
-
-
-SMALL_CALIBRATION = """\
-screening = 8
-particles = 4
-generations = 1
-replicates = 1
-predictive = 2
-predictive_replicates = 1
-point_replicates = 1
-seed = 5
-"""
 
 
 def test_a_calibrated_scenario_file_of_ones_own_loads_wherever_it_is_written(places, monkeypatch):

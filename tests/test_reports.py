@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import support
 
 import sim.outcomes as outcomes
 from sim.brief import Evidence, brief_markdown, reconcile
@@ -75,16 +76,7 @@ inputs = ["double_keying_cost", "legal_risk", "buy_in_weight"]
 outputs = ["share_final_year", "share_mean", "buy_in_final"]
 """
 
-CALIBRATION = """\
-screening = 8
-particles = 4
-generations = 1
-replicates = 1
-predictive = 2
-predictive_replicates = 1
-point_replicates = 1
-seed = 5
-"""
+CALIBRATION = support.SMALL_CALIBRATION
 
 A4_PRINTABLE_PX = ((210 - 2 * 12) / 25.4 * 96, (297 - 2 * 11) / 25.4 * 96)
 """Width and height one A4 sheet prints, in CSS pixels, within the brief's page margins."""
