@@ -14,7 +14,7 @@ the same words:
 * :func:`did_you_mean` suggests the closest known name for a misspelt one.
 
 A problem is raised as a :class:`FileError` (an :class:`~sim.errors.InputError`) whose text is
-``<file>: <field path>: <problem>``, plus "(and N more)" when there are further problems.
+``<file>: <field path>: <problem>``, plus "(and N more problems)" when there are further problems.
 """
 
 from __future__ import annotations
@@ -52,10 +52,10 @@ class Problem(NamedTuple):
 def problem_line(file: str, path: str, problem: str, more: int = 0) -> str:
     """Return ``<file>: <path>: <problem>`` on one line (empty parts left out).
 
-    With "(and N more)" when ``more`` further problems were found.
+    With "(and N more problems)" when ``more`` further problems were found.
     """
     line = ": ".join(part for part in (file, path, problem) if part)
-    line += f" (and {more} more)" if more else ""
+    line += f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
     return re.sub(r"[\r\n]+", " ", line)
 
 
@@ -512,7 +512,9 @@ def describe(detail: ErrorDetails, choices: Mapping[str, Sequence[str]] = _NO_CH
     if kind in ("too_short", "too_long"):
         bound = "at least" if kind == "too_short" else "at most"
         limit = ctx.get("min_length" if kind == "too_short" else "max_length")
-        return f"needs {bound} {limit} item(s), got {ctx.get('actual_length')}"
+        return (
+            f"needs {bound} {limit} item{'' if limit == 1 else 's'}, got {ctx.get('actual_length')}"
+        )
     if kind == "string_too_short":
         return f"is too short (at least {ctx.get('min_length')} characters)"
     if kind == "string_too_long":

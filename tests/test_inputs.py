@@ -100,7 +100,7 @@ def test_an_error_keeps_its_parts() -> None:
         "must be at least 0, got -1",
         1,
     )
-    assert str(error) == "f.toml: a.b[2]: must be at least 0, got -1 (and 1 more)"
+    assert str(error) == "f.toml: a.b[2]: must be at least 0, got -1 (and 1 more problem)"
     assert str(FileError.at("f.toml", "", "two\nlines")) == "f.toml: two lines"
     assert str(FileError("a plain message")) == "a plain message"
 

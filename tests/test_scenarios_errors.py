@@ -57,7 +57,7 @@ def test_several_problems_report_the_first_and_a_count(tmp_path: Path) -> None:
     path.write_text(
         'name = "two"\ndescription = "x"\nextends = "sentinel_replay"\ncolour = 1\nflavour = 2\n'
     )
-    with pytest.raises(ScenarioError, match=r"colour: unknown field \(and 1 more\)$"):
+    with pytest.raises(ScenarioError, match=r"colour: unknown field \(and 1 more problem\)$"):
         Scenario.load(path)
 
 

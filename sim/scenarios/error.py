@@ -14,7 +14,7 @@ class ScenarioError(FileError):
     """A scenario file or value the model cannot accept (a ``ValueError``).
 
     Part of the project's bad-input family (:class:`sim.errors.InputError`), which the command
-    line reports as one line: ``<file>: <field path>: <problem>``, plus "(and N more)" when
+    line reports as one line: ``<file>: <field path>: <problem>``, plus "(and N more problems)" when
     there are further problems. Its parts are those of :class:`~sim.inputs.FileError`
     (``file``, ``path``, ``problem``, ``more``); create one with
     :meth:`~sim.inputs.FileError.at`.

@@ -1,7 +1,7 @@
 """Problems in a scenario: the collector that reports the first one found, as a ScenarioError.
 
 A scenario file is checked table by table, and every problem found is kept, so the message
-can say how many more there are: ``<file>: <field path>: <problem> (and N more)``.
+can say how many more there are: ``<file>: <field path>: <problem> (and N more problems)``.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ Reading a file goes: bytes -> UTF-8 text -> TOML -> the top-level table
 parameters one table at a time -> the checks no single table can make
 (:mod:`sim.scenarios.checks`) -> a resolved :class:`~sim.scenarios.schema.ScenarioSpec`.
 Every problem is recorded with its field path; the first is raised as one
-:class:`~sim.scenarios.problems.ScenarioError` line, followed by "(and N more)".
+:class:`~sim.scenarios.problems.ScenarioError` line, followed by "(and N more problems)".
 """
 
 from __future__ import annotations
