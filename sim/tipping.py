@@ -6,7 +6,11 @@ A response curve is the median of an output over the runs at each level of an in
 the 90% interval of those runs (the one headline statistic of every report). A tipping point
 is the curve's largest jump between adjacent levels, when that jump is
 
-* real: its 90% bootstrap interval (medians resampled within each level) excludes zero;
+* real: its 90% bootstrap interval (medians resampled within each level) excludes zero, and
+  the curve's levels surely differ: the p-value of the Kruskal-Wallis test that the runs at
+  every level come from one distribution is at most :data:`FALSE_DISCOVERY` once adjusted for
+  every curve compared (Benjamini-Hochberg), so that of the tipping points a table lists,
+  about one in ten at most is expected to come from an input that does nothing;
 * sharp: its rate (jump over the width of the step) is at least :data:`SHARP` times the
   curve's mean rate (total variation over the range), so a straight line has none; and
 * material: at least :data:`MATERIAL` of the output's range over everything compared.
@@ -27,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.stats import false_discovery_control, kruskal
 
 from sim.errors import InputError
 from sim.inputs import did_you_mean
@@ -49,6 +54,9 @@ MATERIAL = 0.1
 RESAMPLES = 1000
 """Bootstrap resamples of each level's median."""
 
+FALSE_DISCOVERY = 1 - CONFIDENCE
+"""The Benjamini-Hochberg rate: the share of listed tipping points expected to be noise, at most."""
+
 
 @dataclass(frozen=True)
 class Jump:
@@ -68,6 +76,13 @@ class Jump:
         ``jump / (after_level - before_level)``, in output units per input unit.
     sharpness : float
         ``|rate|`` over the curve's mean rate (1 for a straight line; NaN for a flat curve).
+    p_value : float
+        The chance that the levels' runs differ as much as they do if the input did nothing:
+        the Kruskal-Wallis test (on ranks) that the runs at every level come from one
+        distribution.
+    q_value : float
+        ``p_value`` adjusted for every curve compared (Benjamini-Hochberg); ``p_value`` for a
+        curve on its own.
     tipping : bool
         Whether the jump is a tipping point (real, sharp and material; module docstring).
     """
@@ -81,6 +96,8 @@ class Jump:
     jump_high: float
     rate: float
     sharpness: float
+    p_value: float
+    q_value: float
     tipping: bool
 
 
@@ -184,7 +201,8 @@ def largest_jump(
     mean_rate = float(np.abs(jumps).sum() / (points[-1] - points[0]))
     sharpness = abs(rate) / mean_rate if mean_rate > 0 else float("nan")
     spread = float(medians.max() - medians.min()) if scale is None else float(scale)
-    real = low > 0 or high < 0
+    p_value = levels_differ(samples)
+    real = (low > 0 or high < 0) and p_value <= FALSE_DISCOVERY
     material = spread > 0 and abs(jumps[k]) >= MATERIAL * spread
     return Jump(
         before_level=float(points[k]),
@@ -196,8 +214,21 @@ def largest_jump(
         jump_high=high,
         rate=rate,
         sharpness=sharpness,
+        p_value=p_value,
+        q_value=p_value,
         tipping=bool(real and material and sharpness >= SHARP),
     )
+
+
+def levels_differ(samples: Sequence[np.ndarray]) -> float:
+    """Return the p-value of the Kruskal-Wallis test that every level's runs share one distribution.
+
+    1 when every run has the same value (nothing to tell apart).
+    """
+    pooled = np.concatenate([np.asarray(s, dtype=float) for s in samples])
+    if np.ptp(pooled) == 0:
+        return 1.0
+    return float(kruskal(*samples).pvalue)
 
 
 def _boot_medians(values: np.ndarray, resamples: int, rng: np.random.Generator) -> np.ndarray:
@@ -231,8 +262,8 @@ def tipping_points(
     -------
     DataFrame
         One row per curve with at least two levels: the ``by`` columns, ``input``,
-        ``output`` and the fields of :class:`Jump`; the tipping points first, then by the
-        size of the jump.
+        ``output`` and the fields of :class:`Jump`, ``q_value`` adjusted over every row;
+        the tipping points first, then by the size of the jump.
     """
     _check_columns(frame, [*inputs, *outputs, *by])
     rows = []
@@ -250,11 +281,23 @@ def tipping_points(
                 row = {**dict(zip(by, key, strict=True)), "input": name, "output": output}
                 rows.append(row | jump.__dict__)
     columns = [*by, "input", "output", *Jump.__dataclass_fields__]
-    table = pd.DataFrame(rows, columns=columns)
+    table = _held_to_false_discovery(pd.DataFrame(rows, columns=columns))
     order = table.assign(_sure=sure_size(table), _size=table["jump"].abs()).sort_values(
         ["tipping", "_sure", "_size"], ascending=False, kind="stable"
     )
     return order.drop(columns=["_sure", "_size"]).reset_index(drop=True)
+
+
+def _held_to_false_discovery(table: pd.DataFrame) -> pd.DataFrame:
+    """Return ``table`` with ``q_value`` adjusted over every row (Benjamini-Hochberg).
+
+    Its tipping points are kept to those whose adjusted value is at most
+    :data:`FALSE_DISCOVERY`.
+    """
+    if table.empty:
+        return table
+    q = false_discovery_control(table["p_value"].to_numpy(float), method="bh")
+    return table.assign(q_value=q, tipping=table["tipping"] & (q <= FALSE_DISCOVERY))
 
 
 def sure_size(jumps: pd.DataFrame) -> pd.Series:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from sim.discovery import Box
 from sim.names import header
 from sim.outcomes import parse_outcome
 from sim.scenarios import Scenario
-from sim.sweep.report import TIPPING_SAID, write_report
+from sim.sweep.report import TIPPING_SAID, report_markdown, sweep_findings, write_report
 
 SWEEP = """\
 name = "small_sweep"
@@ -255,6 +256,28 @@ def test_a_sweep_brief_answers_with_the_headline_outputs_tipping_point(results):
     assert lever.startswith("double_keying_cost moves the final-year share by up to "), lever
 
 
+def test_a_sweep_brief_says_when_no_input_moves_sharing_more_than_chance(results):
+    """64 runs over 131 inputs: where no curve of the headline output surely differs between
+    its levels, the brief says so rather than name the noisiest input as the lever; a sweep
+    whose headline curves surely differ names its lever plainly."""
+    seen = []
+    for name, outcome in (
+        ("hypercube", "share_final_year>=0.5"),
+        ("sweep", "share_final_year>=0.8"),
+    ):
+        evidence = read_evidence(results[name], parse_outcome(outcome))
+        jumps = sweep_findings(results[name]).jumps
+        headline = jumps[jumps["output"] == "share_final_year"]
+        by_chance = bool((headline["q_value"] > 0.1).all())
+        said = evidence.answer.startswith("No tipping point, and no input moves the final-year")
+        assert said == by_chance, (name, evidence.answer)
+        seen.append(by_chance)
+        if by_chance:
+            assert evidence.answer.endswith(evidence.levers[0]), evidence.answer
+            assert "chance" in evidence.levers[0], evidence.levers[0]
+    assert seen == [True, False], "one sweep of each kind"
+
+
 def test_a_brief_of_a_sweep_of_every_input_asks_about_them_together(results):
     """131 inputs varied at once: the question and the limits count them rather than list
     them, and a box of scenario discovery names the ranges that cut most, not all of them."""
@@ -276,19 +299,41 @@ def test_a_brief_of_a_sweep_of_every_input_asks_about_them_together(results):
 def test_a_sweep_report_says_the_surest_tipping_points_of_each_output_and_counts_the_rest(
     results,
 ):
-    report = (results["hypercube"] / "report.md").read_text()
+    """64 runs over every input of the replay are too few to tell a tipping point from chance
+    (a test of its own); here eight curves of each output are made tipping points, as a long
+    sweep with many cliffs would find, to see what the report says of them."""
+    findings = sweep_findings(results["hypercube"])
+    table = findings.jumps.copy()
+    table["tipping"] = table.groupby("output").cumcount() < TIPPING_SAID + 3
+    report = report_markdown(replace(findings, jumps=table))
     shows = report.split("## What the sweep shows")[1].split("A tipping point is")[0]
     said = [line for line in shows.splitlines() if line.startswith("- **")]
     more = re.findall(
         r"^- \.\.\. and (\d+) more tipping points of the (.+) in the table", shows, re.M
     )
-    table = pd.read_csv(results["hypercube"] / "tipping_points.csv")
     flagged = table[table["tipping"]].groupby("output").size()
-    assert more, "a sweep of every input has more tipping points than are said"
+    assert len(more) == len(flagged) == len(findings.outputs), more
     for count, output in more:
         name = next(o for o in flagged.index if header(o) == output)
         assert int(count) == flagged[name] - TIPPING_SAID
     assert len(said) <= TIPPING_SAID * len(flagged) + len(flagged)
+
+
+def test_a_curve_named_where_there_is_no_tipping_point_says_whether_chance_could_move_it(
+    results,
+):
+    """With no tipping point, the report names the input whose curve moves most; where the
+    runs at its levels do not surely differ, it says chance could move it as far."""
+    findings = sweep_findings(results["hypercube"])
+    shows = report_markdown(findings).split("## What the sweep shows")[1]
+    flat = re.findall(r"no tipping point; over (\S+), the median (.+?) moves by .*", shows)
+    assert len(flat) == len(findings.outputs), flat
+    jumps = findings.jumps.set_index(["input", "output"])
+    for (name, output), line in zip(flat, re.findall(r"no tipping point.*", shows), strict=True):
+        column = next(o for o in findings.outputs if header(o) == output)
+        q = float(jumps.loc[(name, column), "q_value"])
+        assert ("no more than chance" in line) == (q > 0.1), (line, q)
+        assert "no more than chance" not in line or f"adjusted p = {q:.2g}" in line
 
 
 def test_screening_and_a_sweep_that_disagree_are_reconciled():

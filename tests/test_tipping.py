@@ -15,6 +15,7 @@ from sim.errors import InputError
 from sim.sweep import read_results, run_plan
 from sim.sweep.experiment import load_experiment
 from sim.tipping import (
+    FALSE_DISCOVERY,
     MATERIAL,
     SHARP,
     largest_jump,
@@ -85,6 +86,49 @@ def test_tipping_points_are_listed_by_the_size_their_interval_is_sure_of():
     assert list(sure) == [-table.loc[0, "jump_high"], -table.loc[1, "jump_high"]]
     assert sure[0] > sure[1] > 0
     assert sure_size(pd.DataFrame({"jump_low": [-0.1], "jump_high": [0.2]}))[0] == 0
+
+
+def sampled_sweep(inputs: int, runs: int, step: float, rng: np.random.Generator) -> pd.DataFrame:
+    """A Latin-hypercube-like sweep of ``inputs`` uniform inputs: only ``x0`` moves the output,
+    by ``step`` standard deviations of its noise where it passes 0.5."""
+    x = rng.uniform(size=(runs, inputs))
+    frame = pd.DataFrame(x, columns=[f"x{i}" for i in range(inputs)])
+    return frame.assign(scenario="s", y=rng.normal(size=runs) + step * (x[:, 0] > 0.5))
+
+
+def test_inputs_that_do_nothing_seldom_give_a_tipping_point_however_many_are_swept():
+    """A sweep of many inputs compares many curves, and each curve's largest jump is picked
+    from several: noise alone once gave some tipping point in nearly every sweep of eight
+    inputs that did nothing (2 on average). Holding the false discovery rate over the curves
+    keeps it to about one sweep in ten at most, while a real step among them is still found."""
+    rng = np.random.default_rng(11)
+    inputs = [f"x{i}" for i in range(8)]
+    null = [
+        tipping_points(sampled_sweep(8, 800, 0.0, rng), inputs, ["y"], resamples=200)
+        for _ in range(40)
+    ]
+    with_any = sum(bool(table["tipping"].any()) for table in null)
+    assert with_any <= 2 * FALSE_DISCOVERY * len(null), with_any
+    stepped = [
+        tipping_points(sampled_sweep(8, 800, 1.0, rng), inputs, ["y"], resamples=200)
+        for _ in range(10)
+    ]
+    found = [set(table.loc[table["tipping"], "input"]) for table in stepped]
+    assert sum(f == {"x0"} for f in found) >= 9, found
+
+
+def test_q_values_are_the_p_values_adjusted_over_every_curve_of_the_table():
+    rng = np.random.default_rng(5)
+    table = tipping_points(sampled_sweep(6, 600, 0.8, rng), [f"x{i}" for i in range(6)], ["y"])
+    p, q = table["p_value"].to_numpy(), table["q_value"].to_numpy()
+    order = np.argsort(p)
+    expected = np.minimum.accumulate((p[order] * len(p) / np.arange(1, len(p) + 1))[::-1])[::-1]
+    assert q[order] == pytest.approx(np.minimum(expected, 1.0))
+    assert (q >= p).all() and not table.loc[q > FALSE_DISCOVERY, "tipping"].any()
+    alone = largest_jump([0.0, 1.0], [np.array([0.0, 0.1, 0.2]), np.array([1.0, 1.1, 1.2])])
+    assert alone is not None and alone.q_value == alone.p_value < FALSE_DISCOVERY
+    flat = largest_jump([0.0, 1.0], [np.ones(4), np.ones(4)])
+    assert flat is not None and flat.p_value == 1.0 and not flat.tipping
 
 
 def test_a_step_between_unevenly_spaced_levels_is_reported_between_them():

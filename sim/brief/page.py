@@ -15,6 +15,7 @@ from sim.headline import difference_text, value_text
 from sim.names import HEADLINE, header
 from sim.outcomes import Outcome
 from sim.pages import html_page
+from sim.tipping import FALSE_DISCOVERY
 
 SHOWN = {"levers": 4, "tipping": 3, "conditions": 3, "limits": 3, "assumed": 4}
 """How many points each section shows at most (one A4 sheet)."""
@@ -59,7 +60,9 @@ def reconcile(screening: Evidence, sweep: Evidence) -> list[str]:
             continue
         row = part.loc[part["jump"].abs().idxmax()]
         seen = bool(verdicts.loc[name, "distinguishable"])
-        strong = bool(row["tipping"]) or abs(float(row["jump"])) >= STRONG
+        # A large jump on a curve whose levels do not surely differ is chance, not a local effect.
+        sure = float(row.get("q_value", 0.0)) <= FALSE_DISCOVERY
+        strong = bool(row["tipping"]) or (abs(float(row["jump"])) >= STRONG and sure)
         where = (
             f"the {header(HEADLINE)} of {row['scenario']} moves from "
             f"{value_text(row['before'], HEADLINE)} at {row['before_level']:g} to "

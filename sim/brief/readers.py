@@ -38,7 +38,7 @@ from sim.sweep.report import (
     tipping_sentence,
 )
 from sim.sweep.results import read_results
-from sim.tipping import BINS
+from sim.tipping import BINS, FALSE_DISCOVERY
 from sim.weeks import is_week_input
 
 if TYPE_CHECKING:
@@ -248,6 +248,26 @@ def read_comparison(folder: Path, manifest: dict[str, Any], outcome: Outcome) ->
 # --- a sweep --------------------------------------------------------------------------------
 
 
+def _lever_sentence(
+    name: str, moved: pd.DataFrame, where: bool, by_chance: set[tuple[str, str, str]]
+) -> str:
+    """Return how far input ``name`` moves each output (``moved``: one row an output).
+
+    ``where`` names the scenario of each; moves of curves in ``by_chance`` (scenario, input,
+    output) are no more than chance makes with the sweep's runs, and are said to be.
+    """
+    chance = [(row["scenario"], name, row["output"]) in by_chance for _, row in moved.iterrows()]
+    parts = [
+        f"{header(row['output'])} by up to "
+        f"{difference_text(row['moved'], row['output']).lstrip('+')}"
+        + (f" ({row['scenario']})" if where else "")
+        + (" (no more than chance)" if flag and not all(chance) else "")
+        for (_, row), flag in zip(moved.iterrows(), chance, strict=True)
+    ]
+    sentence = f"{name} moves the {'; '.join(parts)}."
+    return sentence + (" No more than chance moves them, with these runs." if all(chance) else "")
+
+
 def read_sweep(folder: Path, manifest: dict[str, Any], outcome: Outcome) -> Evidence:
     """Read a sweep folder.
 
@@ -275,20 +295,24 @@ def read_sweep(folder: Path, manifest: dict[str, Any], outcome: Outcome) -> Evid
         .reset_index()
         .sort_values("moved", ascending=False, kind="stable")
     )
+    # Curves whose levels do not surely differ move no more than chance does with these runs.
+    by_chance = (
+        {(r.scenario, r.input, r.output) for r in jumps.itertuples() if r.q_value > FALSE_DISCOVERY}
+        if len(jumps)
+        else set()
+    )
     levers = []
     for name in dict.fromkeys(ranges[ranges["output"] == HEADLINE]["input"]):
         mine = ranges[(ranges["input"] == name)].drop_duplicates("output")
         mine = mine.sort_values("output", key=lambda o: o.map(found.outputs.index), kind="stable")
-        where = len(found.scenarios) > 1
-        moves = "; ".join(
-            f"{header(row['output'])} by up to "
-            f"{difference_text(row['moved'], row['output']).lstrip('+')}"
-            + (f" ({row['scenario']})" if where else "")
-            for _, row in mine.iterrows()
-        )
-        levers.append(f"{name} moves the {moves}.")
+        levers.append(_lever_sentence(name, mine, len(found.scenarios) > 1, by_chance))
     if len(headline_jumps) and headline_jumps["tipping"].any():
         answer = sentences[0]
+    elif levers and len(headline_jumps) and (headline_jumps["q_value"] > FALSE_DISCOVERY).all():
+        answer = (
+            f"No tipping point, and no input moves the {header(HEADLINE)} more than chance "
+            f"does with these runs (more runs would tell). The most: {levers[0]}"
+        )
     elif levers:
         answer = f"No tipping point: {levers[0]}"
     else:

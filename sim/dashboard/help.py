@@ -79,7 +79,8 @@ HELP: dict[str, Help] = {
             "The band is chance alone at your other settings (and the posterior's draws, for a "
             "scenario with one and its switch on); other inputs stay at their values, so it "
             "does not say how the curve moves with them. A jump is a tipping point when its "
-            "interval excludes zero, it is at least twice as steep as the curve on average, "
+            "interval excludes zero, the runs at the different values surely differ, it is at "
+            "least twice as steep as the curve on average, "
             "and it is material. Run r at every value uses the same seed."
         ),
         source="16 runs of the array engine at each value, on request; sim.tipping's response "

@@ -34,7 +34,7 @@ from sim.dashboard.vega import Figure, Spec, fill, named_data, styled
 from sim.params import PARAMETERS
 from sim.run_inputs import RunInputs, simulate_in_order
 from sim.scenarios import ScenarioError
-from sim.tipping import SHARP, Jump, largest_jump, response
+from sim.tipping import FALSE_DISCOVERY, SHARP, Jump, largest_jump, response
 
 LEVELS = 9
 """Values of the lever swept, evenly spread over its registry range, ends included."""
@@ -248,10 +248,17 @@ def number(value: float, unit: str = "") -> str:
 def verdict(jump: Jump) -> str:
     """Say whether ``jump`` is a tipping point, and if not, which test it fails."""
     if jump.tipping:
-        return "A tipping point: the jump is real (its interval excludes zero), sharp and material."
+        return (
+            "A tipping point: the jump is real (its interval excludes zero and the runs at the "
+            "different values surely differ), sharp and material."
+        )
     reasons = []
     if jump.jump_low <= 0 <= jump.jump_high:
         reasons.append("its interval includes zero")
+    if jump.q_value > FALSE_DISCOVERY:
+        reasons.append(
+            f"the runs at the different values may not differ at all (p = {jump.p_value:.2g})"
+        )
     if not jump.sharpness >= SHARP:
         reasons.append("the curve is about as steep everywhere (no sharp step)")
     return "Not a tipping point: " + ("; ".join(reasons) or "too small to matter") + "."

@@ -42,7 +42,7 @@ from sim.params import PARAMETERS
 from sim.provenance import recorded_scenario
 from sim.sweep import scenario_set
 from sim.sweep.results import read_results
-from sim.tipping import response, tipping_points
+from sim.tipping import FALSE_DISCOVERY, response, tipping_points
 from sim.weeks import input_text, is_week_input
 
 if TYPE_CHECKING:
@@ -283,10 +283,18 @@ def _flat_sentence(findings: SweepFindings, scenario: str, output: str) -> str |
         return None
     moved = curves.groupby("input", sort=False)["median"].agg(lambda m: m.max() - m.min())
     name = str(moved.idxmax())
-    return (
+    sentence = (
         f"**{scenario}**: no tipping point; over {name}, the median {header(output)} moves by at "
         f"most {difference_text(float(moved.max()), output).lstrip('+')}"
     )
+    jumps = findings.jumps
+    curve = jumps[
+        (jumps["scenario"] == scenario) & (jumps["input"] == name) & (jumps["output"] == output)
+    ]
+    q = float(curve["q_value"].iloc[0]) if len(curve) else 0.0
+    if q > FALSE_DISCOVERY:
+        sentence += f", no more than chance moves it with these runs (adjusted p = {q:.2g})"
+    return sentence
 
 
 def _curve_table(findings: SweepFindings, name: str, output: str) -> pd.DataFrame:
@@ -438,9 +446,12 @@ def _curves_body(findings: SweepFindings, figures: Sequence[str]) -> list[str]:
     lines += [
         "",
         "A tipping point is the largest jump of a curve between adjacent levels, when its 90% "
-        "interval excludes zero, its rate is at least twice the curve's mean rate and it is at "
-        "least a tenth of the output's range: where a small change of the input moves the "
-        "output most. Between two levels the sweep cannot say where exactly it lies.",
+        "interval excludes zero, the runs at the curve's levels surely differ (a Kruskal-Wallis "
+        "test, held to a false discovery rate of 10% over every curve of the sweep, so that "
+        "however many inputs are swept, about one listed tipping point in ten at most comes "
+        "from an input that does nothing), its rate is at least twice the curve's mean rate "
+        "and it is at least a tenth of the output's range: where a small change of the input "
+        "moves the output most. Between two levels the sweep cannot say where exactly it lies.",
         "",
         "## Response curves",
         "",
