@@ -365,6 +365,14 @@ def test_screening_and_a_sweep_that_disagree_are_reconciled():
     agreeing = Evidence(**{**screening.__dict__, "screening": screening.screening.assign(
         distinguishable=True)})  # fmt: skip
     assert "agree that double_keying_cost matters" in reconcile(agreeing, sweep)[0]
+    # As large a jump on a curve whose levels do not surely differ is chance, not a local effect.
+    chance = Evidence(**{**sweep.__dict__, "effects": pd.DataFrame([
+        jump | {"tipping": False, "q_value": 0.5}])})  # fmt: skip
+    assert not any("strong but local" in line for line in reconcile(screening, chance))
+    assert (
+        "cannot tell its move of 44 points between levels from chance"
+        in reconcile(screening, chance)[0]
+    )
     # A sweep of scenarios alone has no effects to set beside the screening: the brief says so.
     scenarios = Evidence(kind="sweep", folder=Path("c"), subject="c", question="q", answer="a")
     assert reconcile(screening, scenarios) == []

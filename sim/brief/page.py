@@ -87,6 +87,12 @@ def reconcile(screening: Evidence, sweep: Evidence) -> list[str]:
                 f"{difference_text(abs(row['jump']), HEADLINE).lstrip('+')} between levels: "
                 "its effect depends on where the other inputs sit."
             )
+        elif not sure:
+            lines.append(
+                f"Screening found {name} not distinguishable from noise, and the sweep cannot "
+                f"tell its move of {difference_text(abs(row['jump']), HEADLINE).lstrip('+')} "
+                "between levels from chance either: more runs would tell."
+            )
         else:
             lines.append(f"Screening and the sweep agree that {name} does little here.")
     return lines
