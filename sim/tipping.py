@@ -11,8 +11,9 @@ is the curve's largest jump between adjacent levels, when that jump is
   every level come from one distribution is at most :data:`FALSE_DISCOVERY` once adjusted for
   every curve compared (Benjamini-Hochberg), so that of the tipping points a table lists,
   about one in ten at most is expected to come from an input that does nothing;
-* sharp: its rate (jump over the width of the step) is at least :data:`SHARP` times the
-  curve's mean rate (total variation over the range), so a straight line has none; and
+* sharp: the rate its interval is sure of (the end nearest zero over the width of the step)
+  is at least :data:`SHARP` times the curve's mean rate (total variation over the range), so
+  a straight line has none, even when noise makes one of its steps the largest; and
 * material: at least :data:`MATERIAL` of the output's range over everything compared.
 
 Designs with many distinct values of an input (Latin hypercube, Sobol, Morris samples) are cut
@@ -46,7 +47,7 @@ BINS = 8
 """Quantile bins of a binned input."""
 
 SHARP = 2.0
-"""A tipping point's rate is at least this many times the curve's mean rate."""
+"""The rate a tipping point's interval is sure of is at least this many times the curve's mean."""
 
 MATERIAL = 0.1
 """A tipping point's jump is at least this share of the output's range over all curves."""
@@ -75,7 +76,9 @@ class Jump:
     rate : float
         ``jump / (after_level - before_level)``, in output units per input unit.
     sharpness : float
-        ``|rate|`` over the curve's mean rate (1 for a straight line; NaN for a flat curve).
+        The rate the jump's interval is sure of (its end nearest zero over the width of the
+        step; 0 when it holds zero) over the curve's mean rate: at most about 1 for a straight
+        line, NaN for a flat curve.
     p_value : float
         The chance that the levels' runs differ as much as they do if the input did nothing:
         the Kruskal-Wallis test (on ranks) that the runs at every level come from one
@@ -199,7 +202,10 @@ def largest_jump(
     width = points[k + 1] - points[k]
     rate = float(jumps[k] / width)
     mean_rate = float(np.abs(jumps).sum() / (points[-1] - points[0]))
-    sharpness = abs(rate) / mean_rate if mean_rate > 0 else float("nan")
+    # Judged by the end of its interval nearest zero: the largest of several noisy steps of a
+    # straight line is often twice their mean, but seldom surely so.
+    sure = max(low, 0.0) + max(-high, 0.0)
+    sharpness = sure / width / mean_rate if mean_rate > 0 else float("nan")
     spread = float(medians.max() - medians.min()) if scale is None else float(scale)
     p_value = levels_differ(samples)
     real = (low > 0 or high < 0) and p_value <= FALSE_DISCOVERY

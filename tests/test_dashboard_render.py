@@ -38,7 +38,7 @@ from sim.metrics import summary_metrics
 from sim.params import PARAMETERS
 from sim.run import run
 from sim.scenarios import list_scenarios
-from sim.tipping import tipping_points
+from sim.tipping import largest_jump, tipping_points
 
 TOY = Path(__file__).parent / "apps" / "three_partners.toml"
 SHIPPED = [name for name, _ in list_scenarios()]
@@ -447,6 +447,23 @@ def test_the_tipping_sweep_finds_the_double_keying_cliff_as_sim_tipping_does(
         assert sweep.outputs[measure.key].shape == (tipping.LEVELS, tipping.REPLICATES)
         assert tipping.describe(sweep, measure).startswith("Largest jump between")
         alt.Root.from_dict(tipping.curve_chart(sweep, measure, 1.0))
+
+
+def test_the_tipping_verdict_names_each_rule_a_jump_fails() -> None:
+    """Not a tipping point: the panel says which rule fails (interval, steepness, or runs that
+    may not differ at all), each as sim.tipping judges it."""
+    at = np.linspace(0.0, 1.0, 8)
+    rng = np.random.default_rng(2)
+    line = largest_jump(at, [a + rng.normal(0, 0.05, 16) for a in at])
+    assert line is not None and not line.tipping
+    assert "not surely twice as steep" in tipping.verdict(line)
+    noise = largest_jump(at, [rng.normal(0, 1, 16) for _ in at])
+    assert noise is not None and noise.q_value > 0.1
+    assert "may not differ at all" in tipping.verdict(noise)
+    step = largest_jump(
+        at, [np.full(16, 0.9 if a < 0.5 else 0.1) + rng.normal(0, 0.01, 16) for a in at]
+    )
+    assert step is not None and tipping.verdict(step).startswith("A tipping point")
 
 
 def test_sweep_levels_span_the_registry_range_on_the_slider_grid() -> None:

@@ -79,9 +79,9 @@ HELP: dict[str, Help] = {
             "The band is chance alone at your other settings (and the posterior's draws, for a "
             "scenario with one and its switch on); other inputs stay at their values, so it "
             "does not say how the curve moves with them. A jump is a tipping point when its "
-            "interval excludes zero, the runs at the different values surely differ, it is at "
-            "least twice as steep as the curve on average, "
-            "and it is material. Run r at every value uses the same seed."
+            "interval excludes zero, the runs at the different values surely differ, even the "
+            "end of its interval nearest zero is at least twice as steep as the curve on "
+            "average, and it is material. Run r at every value uses the same seed."
         ),
         source="16 runs of the array engine at each value, on request; sim.tipping's response "
         "curve and largest jump, as in the sweep reports.",

@@ -255,12 +255,12 @@ def verdict(jump: Jump) -> str:
     reasons = []
     if jump.jump_low <= 0 <= jump.jump_high:
         reasons.append("its interval includes zero")
+    elif not jump.sharpness >= SHARP:
+        reasons.append("the step is not surely twice as steep as the curve on average")
     if jump.q_value > FALSE_DISCOVERY:
         reasons.append(
             f"the runs at the different values may not differ at all (p = {jump.p_value:.2g})"
         )
-    if not jump.sharpness >= SHARP:
-        reasons.append("the curve is about as steep everywhere (no sharp step)")
     return "Not a tipping point: " + ("; ".join(reasons) or "too small to matter") + "."
 
 

@@ -339,7 +339,7 @@ def _jumps_table(findings: SweepFindings) -> pd.DataFrame:
                     strict=True,
                 )
             ],
-            "Slope / mean slope": [f"{s:.1f}x" for s in shown["sharpness"]],
+            "Sure slope / mean slope": [f"{s:.1f}x" for s in shown["sharpness"]],
         }
     )
 
@@ -449,9 +449,10 @@ def _curves_body(findings: SweepFindings, figures: Sequence[str]) -> list[str]:
         "interval excludes zero, the runs at the curve's levels surely differ (a Kruskal-Wallis "
         "test, held to a false discovery rate of 10% over every curve of the sweep, so that "
         "however many inputs are swept, about one listed tipping point in ten at most comes "
-        "from an input that does nothing), its rate is at least twice the curve's mean rate "
-        "and it is at least a tenth of the output's range: where a small change of the input "
-        "moves the output most. Between two levels the sweep cannot say where exactly it lies.",
+        "from an input that does nothing), even the end of its interval nearest zero is at "
+        "least twice as steep as the curve on average, and it is at least a tenth of the "
+        "output's range: where a small change of the input moves the output most. Between two "
+        "levels the sweep cannot say where exactly it lies.",
         "",
         "## Response curves",
         "",
