@@ -26,7 +26,13 @@ from sim.discovery import Box
 from sim.names import header
 from sim.outcomes import parse_outcome
 from sim.scenarios import Scenario
-from sim.sweep.report import TIPPING_SAID, report_markdown, sweep_findings, write_report
+from sim.sweep.report import (
+    TIPPING_SAID,
+    SweepFindings,
+    report_markdown,
+    sweep_findings,
+    write_report,
+)
 
 SWEEP = """\
 name = "small_sweep"
@@ -266,7 +272,7 @@ def test_a_sweep_brief_says_when_no_input_moves_sharing_more_than_chance(results
         ("sweep", "share_final_year>=0.8"),
     ):
         evidence = read_evidence(results[name], parse_outcome(outcome))
-        jumps = sweep_findings(results[name]).jumps
+        jumps = evidence.tables["tipping_points.csv"]
         headline = jumps[jumps["output"] == "share_final_year"]
         by_chance = bool((headline["q_value"] > 0.1).all())
         said = evidence.answer.startswith("No tipping point, and no input moves the final-year")
@@ -296,13 +302,19 @@ def test_a_brief_of_a_sweep_of_every_input_asks_about_them_together(results):
     assert {"group", "box", "input", "low", "high"} <= set(table.columns)
 
 
+@pytest.fixture(scope="module")
+def hypercube_findings(results: dict[str, Path]) -> SweepFindings:
+    """What the small hypercube sweep shows (its tipping points take a few seconds)."""
+    return sweep_findings(results["hypercube"])
+
+
 def test_a_sweep_report_says_the_surest_tipping_points_of_each_output_and_counts_the_rest(
-    results,
+    hypercube_findings,
 ):
     """64 runs over every input of the replay are too few to tell a tipping point from chance
     (a test of its own); here eight curves of each output are made tipping points, as a long
     sweep with many cliffs would find, to see what the report says of them."""
-    findings = sweep_findings(results["hypercube"])
+    findings = hypercube_findings
     table = findings.jumps.copy()
     table["tipping"] = table.groupby("output").cumcount() < TIPPING_SAID + 3
     report = report_markdown(replace(findings, jumps=table))
@@ -320,11 +332,11 @@ def test_a_sweep_report_says_the_surest_tipping_points_of_each_output_and_counts
 
 
 def test_a_curve_named_where_there_is_no_tipping_point_says_whether_chance_could_move_it(
-    results,
+    hypercube_findings,
 ):
     """With no tipping point, the report names the input whose curve moves most; where the
     runs at its levels do not surely differ, it says chance could move it as far."""
-    findings = sweep_findings(results["hypercube"])
+    findings = hypercube_findings
     shows = report_markdown(findings).split("## What the sweep shows")[1]
     flat = re.findall(r"no tipping point; over (\S+), the median (.+?) moves by .*", shows)
     assert len(flat) == len(findings.outputs), flat

@@ -10,11 +10,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from sim.errors import InputError
 from sim.sweep import read_results, run_plan
 from sim.sweep.experiment import load_experiment
 from sim.tipping import (
+    BINS,
     FALSE_DISCOVERY,
     MATERIAL,
     SHARP,
@@ -169,6 +172,28 @@ def test_a_sampled_input_is_binned_and_its_curve_has_medians_and_90_percent_of_r
     assert len(points) == 8 and (points["runs"] == 100).all()
     assert (points["low"] <= points["median"]).all() and (points["median"] <= points["high"]).all()
     assert bool(tipping_points(frame, ["x"], ["y"]).iloc[0]["tipping"])
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(-5, 5).map(lambda v: round(v, 4)),
+            st.sampled_from([0.0, 1.0, 2.5]),
+        ),
+        min_size=13,
+        max_size=200,
+    )
+)
+def test_binned_levels_are_those_of_pandas_quantile_cut(values):
+    """The bins are pd.qcut's (ties at an edge, repeated values, edges dropped as duplicates),
+    each run counted at its bin's median. (Values are rounded: pd.qcut itself fails to label
+    bins whose edges are as small as 1e-308.)"""
+    x = pd.Series(values, name="x")
+    assume(x.nunique() > 12)
+    cut = pd.qcut(x, BINS, duplicates="drop")
+    expected = x.groupby(cut, observed=True).transform("median").astype(float)
+    pd.testing.assert_series_equal(levels(x), expected)
 
 
 def test_bad_input_is_one_line():
