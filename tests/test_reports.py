@@ -331,6 +331,17 @@ def test_a_sweep_report_says_the_surest_tipping_points_of_each_output_and_counts
     assert len(said) <= TIPPING_SAID * len(flagged) + len(flagged)
 
 
+def test_the_tipping_points_table_goes_output_by_output_headline_first(results):
+    """Jumps in points, days and hours a week are not ranked against each other."""
+    findings = sweep_findings(results["sweep"])
+    table = report_markdown(findings).split("## Tipping points")[1].split("\n## ")[0]
+    rows = [line.split(" | ") for line in table.splitlines() if line.startswith("| ")][1:]
+    order = [header(o) for o in findings.outputs]
+    said = [row[2] for row in rows]
+    assert len(set(said)) > 1 and said[0] == order[0], said
+    assert said == sorted(said, key=order.index), said
+
+
 def test_a_curve_named_where_there_is_no_tipping_point_says_whether_chance_could_move_it(
     hypercube_findings,
 ):

@@ -317,7 +317,13 @@ def _curve_table(findings: SweepFindings, name: str, output: str) -> pd.DataFram
 
 
 def _jumps_table(findings: SweepFindings) -> pd.DataFrame:
-    shown = findings.jumps[findings.jumps["tipping"]]
+    """Return the tipping points as a table: output by output, headline first, surest first.
+
+    Jumps of different outputs are in different units, so are not ranked against each other.
+    """
+    tipping = findings.jumps[findings.jumps["tipping"]]
+    at = tipping["output"].map({o: i for i, o in enumerate(findings.outputs)})
+    shown = tipping.assign(_at=at).sort_values("_at", kind="stable")
     return pd.DataFrame(
         {
             "Scenario": shown["scenario"],
