@@ -26,6 +26,7 @@ from sim.sensitivity import (
     sobol_analysis,
 )
 from sim.sensitivity.brief import brief_markdown
+from sim.sensitivity.estimators import surely_above
 
 # Ishigami and Homma (1990), a = 7, b = 0.1, inputs uniform on [-pi, pi].
 ISHIGAMI_S1 = {"x1": 0.3139, "x2": 0.4424, "x3": 0.0}
@@ -259,6 +260,45 @@ def test_morris_ranks_the_g_function_and_flags_the_inert_inputs():
     assert np.allclose(mu_star[["x5", "x6"]], floor, rtol=0.3)
     assert (table["mu_star_low"] <= mu_star).all() and (mu_star <= table["mu_star_high"]).all()
     assert len(result.design) == 40 * (len(names) + 1)
+
+
+def test_a_screening_of_many_idle_inputs_seldom_calls_one_distinguishable():
+    """One input moves the output, 29 do nothing and the runs are noisy. Each idle input's
+    interval clears the noise floor now and then by chance (one in forty), so five Morris and
+    five Sobol analyses once called eight idle inputs distinguishable between them; held to
+    the false discovery rate over the inputs, they call none or almost none, and the input
+    that matters every time."""
+    names = ("x1", *(f"idle{i}" for i in range(29)))
+    factors = [Factor(name, 0.0, 1.0, "a") for name in names]
+    model = evaluator(lambda x: 3 * x[:, 0], noise_sd=0.5, names=names)
+    idle, found = 0, 0
+    for seed in range(1, 6):
+        morris = morris_analysis(
+            factors, model, MorrisSettings(trajectories=30, replicates=2, outputs=("y",),
+                                           bootstrap=500), seed=seed
+        ).morris.set_index("factor")["distinguishable"]  # fmt: skip
+        sobol = sobol_analysis(
+            factors, model, SobolSettings(n=128, replicates=2, level="parameter",
+                                          outputs=("y",), bootstrap=300), seed=seed
+        ).indices.set_index("factor")["distinguishable"]  # fmt: skip
+        for called in (morris, sobol):
+            idle += int(called.drop("x1").sum())
+            found += bool(called["x1"])
+    assert idle <= 2 and found == 10, (idle, found)
+
+
+def test_one_estimate_is_surely_above_its_floor_exactly_when_its_interval_is():
+    rng = np.random.default_rng(4)
+    value = rng.normal(size=400)
+    low = value - rng.uniform(0.0, 2.0, size=400)
+    for one in range(400):
+        alone = surely_above(value[one : one + 1], low[one : one + 1], 0.0, 0.95)
+        assert bool(alone[0]) == bool(low[one] > 0), (value[one], low[one])
+    # Together, the weakest of them are held back: fewer pass than each alone.
+    together = surely_above(value, low, 0.0, 0.95)
+    assert together.sum() < (low > 0).sum() and not (together & ~(low > 0)).any()
+    assert not surely_above(np.array([0.2]), np.array([0.2]), 0.3, 0.95)[0]
+    assert surely_above(np.array([0.5]), np.array([0.5]), 0.3, 0.95)[0]
 
 
 def test_same_seed_same_indices_other_seed_other_intervals():

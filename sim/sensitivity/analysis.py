@@ -32,6 +32,7 @@ from sim.sensitivity.estimators import (
     morris_statistics,
     replicate_noise,
     sobol_indices,
+    surely_above,
 )
 from sim.sensitivity.factors import Factor, Level
 from sim.sensitivity.methods import (
@@ -352,8 +353,8 @@ def _sobol_tables(
                     }
                 )
             )
-    s1_ok = main.first.low > 0
-    st_ok = main.total.low > 0
+    s1_ok = surely_above(main.first.value, main.first.low, 0.0, settings.confidence)
+    st_ok = surely_above(main.total.value, main.total.low, 0.0, settings.confidence)
     indices = pd.DataFrame(
         {
             "output": output,
@@ -382,7 +383,7 @@ def _sobol_tables(
                 "factor": [labels[a] for a in j],
                 "other": [labels[b] for b in i],
                 **interval_table("S2", pairs),
-                "distinguishable": pairs.low > 0,
+                "distinguishable": surely_above(pairs.value, pairs.low, 0.0, settings.confidence),
                 "S2_estimate": pairs.value,
             }
         )
@@ -558,7 +559,9 @@ def morris_analysis(
                 "mu_star_conf": (stats.mu_star_high - stats.mu_star_low) / 2.0,
                 "sigma": stats.sigma,
                 "noise_floor": stats.noise_floor,
-                "distinguishable": stats.mu_star_low > floor,
+                "distinguishable": surely_above(
+                    stats.mu_star, stats.mu_star_low, floor, settings.confidence
+                ),
             }
         )
         frame["rank"] = rank_by(frame, "mu_star")

@@ -290,7 +290,10 @@ def _caveats(result: SensitivityResult) -> list[str]:
         "indices rank the model's levers, which is evidence about the real partnership only "
         "as far as the model is.",
         "Intervals are percentile bootstrap intervals over design points with a fixed seed; "
-        "on quasi-random designs they tend to be wider than the true error (conservative).",
+        "on quasi-random designs they tend to be wider than the true error (conservative). "
+        "A factor is distinguishable when its interval clears zero (Morris: the noise floor) "
+        "with the false discovery rate held at 2.5% over the factors of an output, so that "
+        "testing many inputs at once does not make some that do nothing look like effects.",
         f"{runs} model runs in total; seed {result.seed}.",
     ]
     if result.level == "category":

@@ -30,7 +30,7 @@ from sim.sensitivity.analysis import (
     rank_by,
 )
 from sim.sensitivity.dependence import JointInputs, fit_posterior, independent
-from sim.sensitivity.estimators import leading_share
+from sim.sensitivity.estimators import leading_share, surely_above
 from sim.sensitivity.factors import Factor, assign
 from sim.sensitivity.methods import SensitivityError, ShapleySettings
 from sim.sensitivity.result import COMPARISON_COLUMNS, SHAPLEY_COLUMNS, SensitivityResult
@@ -87,6 +87,7 @@ def _effects_table(
     joint: JointInputs,
     estimate: ShapleyEstimate,
     everywhere: Mapping[str, float],
+    confidence: float,
 ) -> pd.DataFrame:
     groups = groups_of(factors)
     dependent = {joint.names[j] for j in joint.dependent}
@@ -102,7 +103,9 @@ def _effects_table(
             **interval_table("Sh", estimate.shapley),
             **interval_table("S1", estimate.first),
             **interval_table("ST", estimate.total),
-            "distinguishable": estimate.shapley.low > 0,
+            "distinguishable": surely_above(
+                estimate.shapley.value, estimate.shapley.low, 0.0, confidence
+            ),
             "leads": (
                 leading_share(estimate.resamples)
                 if len(estimate.resamples)
@@ -195,7 +198,9 @@ def shapley_analysis(
         )
         for name, estimate in estimates.items():
             effects.append(
-                _effects_table(output, name, assigned[name], joint, estimate, everywhere)
+                _effects_table(
+                    output, name, assigned[name], joint, estimate, everywhere, settings.confidence
+                )
             )
             comparisons.append(_comparisons(output, name, groups_of(assigned[name]), estimate))
         first = estimates[settings.assignments[0]]
