@@ -17,6 +17,12 @@ from sim.shipped import SCENARIOS
 if TYPE_CHECKING:
     from sim.scenarios import Scenario
 
+PACKAGE_ROOT = Path(__file__).resolve().parent
+"""The ``sim`` package's folder, wherever it is installed."""
+
+IN_PACKAGE = "package:"
+"""Prefix of a reference to a file inside the package (``package:scenarios/examples/x.toml``)."""
+
 PACKAGES = (
     "sharesim",
     "mesa",
@@ -80,14 +86,28 @@ def environment() -> dict[str, object]:
 def scenario_reference(scenario: Scenario) -> str:
     """Return how a result folder names its scenario so that it loads again from anywhere.
 
-    A shipped scenario by its name, a scenario file by its absolute path (a path as typed is
-    relative to a working directory the folder does not remember), anything else (text, a
-    scenario built in code) by the label it was made with.
+    A shipped scenario by its name, a file inside the package (the worked examples) by its
+    place in it (:data:`IN_PACKAGE`), any other scenario file by its absolute path (a path as
+    typed is relative to a working directory the folder does not remember), anything else
+    (text, a scenario built in code) by the label it was made with. So a result folder
+    written from the package's own files loads them again in any checkout or installation.
     """
     if scenario.origin == SCENARIOS.label(scenario.name):
         return scenario.name
     path = Path(scenario.origin)
-    return str(path.resolve()) if path.is_file() else scenario.origin
+    if not path.is_file():
+        return scenario.origin
+    resolved = path.resolve()
+    if resolved.is_relative_to(PACKAGE_ROOT):
+        return IN_PACKAGE + resolved.relative_to(PACKAGE_ROOT).as_posix()
+    return str(resolved)
+
+
+def reference_path(reference: str) -> str:
+    """Return a reference :func:`scenario_reference` wrote as a name or path to load."""
+    if reference.startswith(IN_PACKAGE):
+        return str(PACKAGE_ROOT / reference.removeprefix(IN_PACKAGE))
+    return reference
 
 
 def recorded_scenario(reference: str, content_hash: str | None = None) -> Scenario | None:
@@ -101,7 +121,7 @@ def recorded_scenario(reference: str, content_hash: str | None = None) -> Scenar
     from sim.scenarios import Scenario
 
     try:
-        scenario = Scenario.load(reference)
+        scenario = Scenario.load(reference_path(reference))
     except (InputError, OSError):
         return None
     if content_hash is not None and scenario.content_hash() != content_hash:

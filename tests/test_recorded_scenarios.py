@@ -142,3 +142,34 @@ def test_a_calibrated_scenario_file_of_ones_own_loads_wherever_it_is_written(pla
         fitted, written = calibrated.compile().parameters, original.compile().parameters
         assert fitted["assurance_relief"] == written["assurance_relief"]
         assert calibrated.spec.parameters["double_keying_cost"].provenance == "inferred"
+
+
+def test_a_result_of_a_file_inside_the_package_names_it_by_its_place_there(tmp_path, monkeypatch):
+    """The worked examples' folders are committed: they name their scenario files inside the
+    package, not by the absolute path of the checkout that wrote them, and load in any other."""
+    from sim.provenance import IN_PACKAGE, PACKAGE_ROOT
+
+    example = PACKAGE_ROOT / "scenarios" / "examples" / "harrowdale.toml"
+    monkeypatch.chdir(PACKAGE_ROOT.parent)
+    out = tmp_path / "run"
+    typed = str(example.relative_to(PACKAGE_ROOT.parent))
+    assert _cli(["run", typed, "--replicates", "2", "--out", str(out)]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["scenario_origin"] == IN_PACKAGE + "scenarios/examples/harrowdale.toml"
+    monkeypatch.chdir(tmp_path)
+    assert _cli(["brief", str(out)]) == 0
+    assert "no longer where" not in _limits(out / "brief" / "brief.md")
+
+
+def test_the_committed_example_folders_name_no_path_of_the_machine_that_wrote_them():
+    examples = Path(__file__).resolve().parents[1] / "docs" / "examples"
+    manifests = sorted(examples.rglob("manifest.json"))
+    assert manifests
+    for manifest in manifests:
+        text = manifest.read_text()
+        references = [
+            *json.loads(text).get("last", {}).get("scenarios", []),
+            {"reference": json.loads(text).get("scenario_origin", "")},
+        ]
+        for entry in references:
+            assert not Path(entry["reference"]).is_absolute(), (manifest, entry)
