@@ -95,8 +95,11 @@ def scenario_reference(scenario: Scenario) -> str:
     if scenario.origin == SCENARIOS.label(scenario.name):
         return scenario.name
     path = Path(scenario.origin)
-    if not path.is_file():
-        return scenario.origin
+    return file_reference(path) if path.is_file() else scenario.origin
+
+
+def file_reference(path: Path) -> str:
+    """Return how a result names a file it read: by its place in the package, else absolutely."""
     resolved = path.resolve()
     if resolved.is_relative_to(PACKAGE_ROOT):
         return IN_PACKAGE + resolved.relative_to(PACKAGE_ROOT).as_posix()

@@ -173,3 +173,15 @@ def test_the_committed_example_folders_name_no_path_of_the_machine_that_wrote_th
         ]
         for entry in references:
             assert not Path(entry["reference"]).is_absolute(), (manifest, entry)
+
+
+def test_a_file_is_named_by_its_place_in_the_package_or_else_absolutely(tmp_path, monkeypatch):
+    from sim.provenance import PACKAGE_ROOT, file_reference, reference_path
+
+    shipped = PACKAGE_ROOT / "experiments" / "sensitivity_morris.toml"
+    assert file_reference(shipped) == "package:experiments/sensitivity_morris.toml"
+    assert Path(reference_path(file_reference(shipped))) == shipped
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine.toml").write_text("")
+    assert file_reference(Path("mine.toml")) == str(tmp_path.resolve() / "mine.toml")
+    assert reference_path("sentinel_replay") == "sentinel_replay"

@@ -186,6 +186,7 @@ def test_a_small_experiment_writes_tables_figures_and_brief(tmp_path, capfd):
     summary = json.loads((out / "result.json").read_text())
     assert summary["seed"] == 5 and summary["provenance"]["scenario"] == "sentinel_replay"
     assert summary["provenance"]["experiment_file_sha256"]
+    assert summary["provenance"]["experiment_file"] == str(path.resolve())
     brief = (out / "brief.md").read_text()
     assert brief.startswith("# Which framework categories change sharing most")
     assert "figures/sobol_category.png" in brief and "Run-to-run noise" in brief

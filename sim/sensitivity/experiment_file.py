@@ -44,6 +44,7 @@ from sim.errors import InputError
 from sim.execution import Execution
 from sim.inputs import FileError, FileFormat, model_tables, read_toml, validation_problems
 from sim.limits import design_problem, runs_problem
+from sim.provenance import file_reference
 from sim.scenarios import Scenario
 from sim.sensitivity.analysis import select_outputs
 from sim.sensitivity.factors import Factor, assign, narrow
@@ -183,7 +184,7 @@ class SensitivityExperiment:
         provenance = {
             **result.provenance,
             "experiment": self.name,
-            "experiment_file": str(self.path),
+            "experiment_file": file_reference(Path(str(self.path))),
             "experiment_file_sha256": self.text_sha256,
         }
         return replace(result, provenance=provenance)
