@@ -501,7 +501,12 @@ def _user_folder(root: Path) -> Path:
     [
         (["{missing}"], "no such result folder"),
         (["{mine}"], "no manifest.json"),
-        (["{calibrate}"], "holds the output of sharesim calibrate"),
+        (
+            ["{calibrate}"],
+            "holds the output of sharesim calibrate; a brief reads the folder of "
+            "sharesim run, compare, sweep or sensitivity (a calibration's own "
+            "report.html is its page to hand on)",
+        ),
         (["{run}", "{run}"], "a second run folder"),
         (["{run}", "{sweep}", "{compare}"], "give one result folder"),
         (["{sweep}", "--outcome", "share_final_year=0.8"], "write it as OUTPUT>=VALUE"),

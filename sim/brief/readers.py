@@ -78,9 +78,14 @@ def folder_kind(folder: Path) -> tuple[str, dict[str, Any]]:
     kind = manifest.get("kind") if isinstance(manifest, dict) else None
     if kind not in KINDS:
         what = f"holds the output of sharesim {kind}" if isinstance(kind, str) else "is not"
+        own = (
+            " (a calibration's own report.html is its page to hand on)"
+            if kind == "calibrate"
+            else ""
+        )
         raise BriefError(
             f"{durable.shown(folder)}: {what}; a brief reads the folder of sharesim "
-            f"{', '.join(KINDS[:-1])} or {KINDS[-1]}"
+            f"{', '.join(KINDS[:-1])} or {KINDS[-1]}{own}"
         )
     return str(kind), manifest
 
