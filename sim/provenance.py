@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import platform
 import subprocess
+from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -130,3 +131,20 @@ def recorded_scenario(reference: str, content_hash: str | None = None) -> Scenar
     if content_hash is not None and scenario.content_hash() != content_hash:
         return None
     return scenario
+
+
+def scenario_of_record(record: Mapping[str, object]) -> Scenario | None:
+    """Return the scenario a run's manifest or an analysis's provenance records, as it was.
+
+    The record holds ``scenario`` (its name), ``scenario_origin`` (:func:`scenario_reference`)
+    and ``scenario_hash``. A record written before origins were recorded to load from anywhere
+    has none, or names a shipped scenario by its path in a checkout: its name then finds it,
+    and the content hash checks it either way.
+    """
+    name, content = record.get("scenario"), record.get("scenario_hash")
+    if not name:
+        return None
+    content = None if content is None else str(content)
+    origin = record.get("scenario_origin")
+    found = recorded_scenario(str(origin), content) if origin else None
+    return found or recorded_scenario(str(name), content)

@@ -103,6 +103,22 @@ class Jump:
     q_value: float
     tipping: bool
 
+    @property
+    def by_chance(self) -> bool:
+        """Whether the curve's levels may not differ at all (:func:`chance_curves`)."""
+        return self.q_value > FALSE_DISCOVERY
+
+
+def chance_curves(jumps: pd.DataFrame) -> pd.Series:
+    """Return which curves of a :func:`tipping_points` table may not differ between levels.
+
+    Their adjusted p-value is above :data:`FALSE_DISCOVERY`: they move no more than chance
+    does with the runs they have. None is so counted in a table without ``q_value``.
+    """
+    if "q_value" not in jumps.columns:
+        return pd.Series(False, index=jumps.index)
+    return jumps["q_value"] > FALSE_DISCOVERY
+
 
 def levels(values: pd.Series, at_most: int = LEVELS_AT_MOST, bins: int = BINS) -> pd.Series:
     """Return the level each run counts at.

@@ -15,7 +15,7 @@ from sim.headline import difference_text, value_text
 from sim.names import HEADLINE, header
 from sim.outcomes import Outcome
 from sim.pages import html_page
-from sim.tipping import FALSE_DISCOVERY
+from sim.tipping import chance_curves
 
 SHOWN = {"levers": 4, "tipping": 3, "conditions": 3, "limits": 3, "assumed": 4}
 """How many points each section shows at most (one A4 sheet)."""
@@ -54,6 +54,7 @@ def reconcile(screening: Evidence, sweep: Evidence) -> list[str]:
     subject = screening.scenarios[0] if screening.scenarios else ""
     here = effects[effects["scenario"] == subject]
     rows = here if len(here) else effects
+    chance = chance_curves(rows)
     lines = []
     for name, part in rows.groupby("input", sort=False):
         if name not in verdicts.index:
@@ -61,7 +62,7 @@ def reconcile(screening: Evidence, sweep: Evidence) -> list[str]:
         row = part.loc[part["jump"].abs().idxmax()]
         seen = bool(verdicts.loc[name, "distinguishable"])
         # A large jump on a curve whose levels do not surely differ is chance, not a local effect.
-        sure = float(row.get("q_value", 0.0)) <= FALSE_DISCOVERY
+        sure = not chance[row.name]
         strong = bool(row["tipping"]) or (abs(float(row["jump"])) >= STRONG and sure)
         where = (
             f"the {header(HEADLINE)} of {row['scenario']} moves from "

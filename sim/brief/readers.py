@@ -24,7 +24,7 @@ from sim.errors import InputError
 from sim.headline import difference_text, range_text
 from sim.names import HEADLINE, STATE_ORDER, benefit_outputs, capitalised, header
 from sim.outcomes import Outcome, conditions, conditions_table
-from sim.provenance import recorded_scenario
+from sim.provenance import recorded_scenario, scenario_of_record
 from sim.run_report import headline, headline_facts
 from sim.sensitivity.factors import scenario_factors
 from sim.sensitivity.folder import read_result_folder
@@ -32,13 +32,14 @@ from sim.sensitivity.shapley_brief import dependent_inputs
 from sim.sweep import scenario_set
 from sim.sweep.report import (
     SweepFindings,
+    listed_tipping_points,
     output_columns,
     recorded_scenarios,
     sweep_findings,
     tipping_sentence,
 )
 from sim.sweep.results import read_results
-from sim.tipping import BINS, FALSE_DISCOVERY
+from sim.tipping import BINS, chance_curves
 from sim.weeks import is_week_input
 
 if TYPE_CHECKING:
@@ -127,12 +128,7 @@ def read_run(folder: Path, manifest: dict[str, Any], outcome: Outcome) -> Eviden
     metrics = pd.read_parquet(folder / "metrics.parquet")
     summary = pd.read_csv(folder / "summary.csv", index_col="partner")
     name = str(manifest.get("scenario", folder.name))
-    content = manifest.get("scenario_hash")
-    # A folder written before origins were recorded to load from anywhere may name a shipped
-    # scenario by its path in the checkout: its name finds it (the content hash checks it).
-    scenario = recorded_scenario(
-        str(manifest.get("scenario_origin") or name), content
-    ) or recorded_scenario(name, content)
+    scenario = scenario_of_record(manifest)
     holds = outcome.holds(metrics)
     if scenario is not None:
         factors = pd.DataFrame(scenario_factors(scenario, scenario_inputs=False))
@@ -283,15 +279,9 @@ def read_sweep(folder: Path, manifest: dict[str, Any], outcome: Outcome) -> Evid
         return _scenario_set(folder, found)
     curves, jumps = found.curves, found.jumps
     headline_jumps = jumps[jumps["output"] == HEADLINE] if len(jumps) else jumps
-    tipping = jumps[jumps["tipping"]] if len(jumps) else jumps
-    # The headline output's tipping points first, then each other output's: jumps in different
-    # units are not ranked against each other.
-    by_output = tipping.assign(_at=tipping["output"].map(found.outputs.index)).sort_values(
-        "_at", kind="stable"
-    )
     sentences = [
         tipping_sentence(row, found.start).replace("**", "") + "."
-        for _, row in by_output.iterrows()
+        for _, row in listed_tipping_points(found).iterrows()
     ]
     ranges = (
         curves.groupby(["output", "input", "scenario"], sort=False)["median"]
@@ -302,7 +292,7 @@ def read_sweep(folder: Path, manifest: dict[str, Any], outcome: Outcome) -> Evid
     )
     # Curves whose levels do not surely differ move no more than chance does with these runs.
     by_chance = (
-        {(r.scenario, r.input, r.output) for r in jumps.itertuples() if r.q_value > FALSE_DISCOVERY}
+        {(r.scenario, r.input, r.output) for r in jumps[chance_curves(jumps)].itertuples()}
         if len(jumps)
         else set()
     )
@@ -313,7 +303,7 @@ def read_sweep(folder: Path, manifest: dict[str, Any], outcome: Outcome) -> Evid
         levers.append(_lever_sentence(name, mine, len(found.scenarios) > 1, by_chance))
     if len(headline_jumps) and headline_jumps["tipping"].any():
         answer = sentences[0]
-    elif levers and len(headline_jumps) and (headline_jumps["q_value"] > FALSE_DISCOVERY).all():
+    elif levers and len(headline_jumps) and chance_curves(headline_jumps).all():
         answer = (
             f"No tipping point, and no input moves the {header(HEADLINE)} more than chance "
             f"does with these runs (more runs would tell). The most: {levers[0]}"
@@ -437,12 +427,9 @@ def recorded_start(provenance: Mapping[str, object], inputs: Sequence[str]) -> d
     None when no input is a week input, or when the scenario its ``provenance`` names no
     longer loads as it was.
     """
-    name, content = provenance.get("scenario"), provenance.get("scenario_hash")
-    if not any(map(is_week_input, inputs)) or not name or not content:
+    if not any(map(is_week_input, inputs)) or not provenance.get("scenario_hash"):
         return None
-    # An analysis written before origins were recorded names its scenario only.
-    origin = provenance.get("scenario_origin") or name
-    scenario = recorded_scenario(str(origin), str(content))
+    scenario = scenario_of_record(provenance)
     return scenario.start_date if scenario is not None else None
 
 

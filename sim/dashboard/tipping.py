@@ -34,7 +34,7 @@ from sim.dashboard.vega import Figure, Spec, fill, named_data, styled
 from sim.params import PARAMETERS
 from sim.run_inputs import RunInputs, simulate_in_order
 from sim.scenarios import ScenarioError
-from sim.tipping import FALSE_DISCOVERY, SHARP, Jump, largest_jump, response
+from sim.tipping import SHARP, Jump, largest_jump, response
 
 LEVELS = 9
 """Values of the lever swept, evenly spread over its registry range, ends included."""
@@ -257,7 +257,7 @@ def verdict(jump: Jump) -> str:
         reasons.append("its interval includes zero")
     elif not jump.sharpness >= SHARP:
         reasons.append("the step is not surely twice as steep as the curve on average")
-    if jump.q_value > FALSE_DISCOVERY:
+    if jump.by_chance:
         reasons.append(
             f"the runs at the different values may not differ at all (p = {jump.p_value:.2g})"
         )

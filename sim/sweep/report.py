@@ -42,7 +42,7 @@ from sim.params import PARAMETERS
 from sim.provenance import recorded_scenario
 from sim.sweep import scenario_set
 from sim.sweep.results import read_results
-from sim.tipping import FALSE_DISCOVERY, response, tipping_points
+from sim.tipping import chance_curves, response, tipping_points
 from sim.weeks import input_text, is_week_input
 
 if TYPE_CHECKING:
@@ -291,10 +291,23 @@ def _flat_sentence(findings: SweepFindings, scenario: str, output: str) -> str |
     curve = jumps[
         (jumps["scenario"] == scenario) & (jumps["input"] == name) & (jumps["output"] == output)
     ]
-    q = float(curve["q_value"].iloc[0]) if len(curve) else 0.0
-    if q > FALSE_DISCOVERY:
+    if len(curve) and chance_curves(curve).iloc[0]:
+        q = float(curve["q_value"].iloc[0])
         sentence += f", no more than chance moves it with these runs (adjusted p = {q:.2g})"
     return sentence
+
+
+def listed_tipping_points(findings: SweepFindings) -> pd.DataFrame:
+    """Return the sweep's tipping points output by output, headline first, surest first.
+
+    Jumps of different outputs are in different units, so are not ranked against each other.
+    """
+    jumps = findings.jumps
+    if not len(jumps):
+        return jumps
+    tipping = jumps[jumps["tipping"]]
+    at = tipping["output"].map({o: i for i, o in enumerate(findings.outputs)})
+    return tipping.assign(_at=at).sort_values("_at", kind="stable").drop(columns="_at")
 
 
 def _curve_table(findings: SweepFindings, name: str, output: str) -> pd.DataFrame:
@@ -317,13 +330,8 @@ def _curve_table(findings: SweepFindings, name: str, output: str) -> pd.DataFram
 
 
 def _jumps_table(findings: SweepFindings) -> pd.DataFrame:
-    """Return the tipping points as a table: output by output, headline first, surest first.
-
-    Jumps of different outputs are in different units, so are not ranked against each other.
-    """
-    tipping = findings.jumps[findings.jumps["tipping"]]
-    at = tipping["output"].map({o: i for i, o in enumerate(findings.outputs)})
-    shown = tipping.assign(_at=at).sort_values("_at", kind="stable")
+    """Return the tipping points as a table (:func:`listed_tipping_points`)."""
+    shown = listed_tipping_points(findings)
     return pd.DataFrame(
         {
             "Scenario": shown["scenario"],
@@ -434,7 +442,7 @@ def _curves_body(findings: SweepFindings, figures: Sequence[str]) -> list[str]:
         "## What the sweep shows",
         "",
     ]
-    tipping = findings.jumps[findings.jumps["tipping"]] if len(findings.jumps) else findings.jumps
+    tipping = listed_tipping_points(findings)
     for output in findings.outputs:
         found = tipping[tipping["output"] == output] if len(tipping) else tipping
         said = found.head(TIPPING_SAID)
@@ -543,6 +551,7 @@ def write_report(
 __all__ = [
     "REPORT_FILES",
     "SweepFindings",
+    "listed_tipping_points",
     "report_markdown",
     "response_figure",
     "sweep_findings",
