@@ -18,7 +18,7 @@ from sim.calibration.result import Calibration
 from sim.calibration.text import fmt, percent
 from sim.params import PARAMETERS
 from sim.provenance import scenario_reference
-from sim.scenarios.toml import dump_toml, extension_toml, toml_value
+from sim.scenarios.toml import dump_toml, extension_toml, posterior_file_lines
 from sim.scenarios.values import Span
 
 if TYPE_CHECKING:
@@ -208,7 +208,7 @@ def _whole_scenario(
             "posterior": None,
         }
     )
-    table = ["", "[posterior]", *(f"{key} = {toml_value(v)}" for key, v in posterior.items())]
+    table = ["", *posterior_file_lines(posterior)]
     whole = (
         f"It holds {scenario.name} whole, resolved as it was calibrated, with the calibrated "
         "parameters set over it: a scenario file extends only files in its own folder."

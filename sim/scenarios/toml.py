@@ -180,12 +180,13 @@ def extension_toml(
         lines += ["", "[parameters]"]
         lines += [f"{toml_key(k)} = {inline_table(v.items())}" for k, v in parameters.items()]
     if posterior is not None:
-        lines += [
-            "",
-            "[posterior]",
-            *(f"{toml_key(k)} = {toml_value(v)}" for k, v in posterior.items()),
-        ]
+        lines += ["", *posterior_file_lines(posterior)]
     return "\n".join(lines) + "\n"
+
+
+def posterior_file_lines(posterior: Mapping[str, str]) -> list[str]:
+    """Return a ``[posterior]`` table that names a posterior file (``file`` and ``source``)."""
+    return ["[posterior]", *(f"{toml_key(k)} = {toml_value(v)}" for k, v in posterior.items())]
 
 
 def _partner_lines(partner: PartnerSpec) -> list[str]:
