@@ -230,6 +230,7 @@ def test_command_line_writes_every_output(tmp_path, capsys):
         "value_of_information.csv",
         "leave_one_target_out.csv",
         "output_checks.csv",
+        "conclusions.csv",
         "sentinel_calibrated.toml",
     ):
         assert (out / name).is_file(), name

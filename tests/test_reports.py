@@ -19,6 +19,7 @@ import support
 
 import sim.outcomes as outcomes
 from sim.brief import Evidence, brief_markdown, reconcile
+from sim.brief.calibration import share_interval
 from sim.brief.readers import read_evidence, recorded_start
 from sim.calibration import SHIPPED
 from sim.cli import main
@@ -141,7 +142,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def briefs(results: dict[str, Path]) -> dict[str, Path]:
     """The brief of each result, and of the screening beside the sweep."""
     made = {}
-    for name in ("run", "compare", "sweep", "scenarios", "hypercube", "sensitivity"):
+    for name in ("run", "compare", "sweep", "scenarios", "hypercube", "sensitivity", "calibrate"):
         assert call(["brief", str(results[name])])[0] == 0, name
         made[name] = results[name] / "brief" / "brief.html"
     both = results["sweep"].parent / "both"
@@ -449,7 +450,8 @@ def test_a_sensitivity_brief_dates_the_week_inputs_of_its_scenario():
 
 @pytest.mark.browser
 @pytest.mark.parametrize(
-    "name", ["run", "compare", "sweep", "scenarios", "hypercube", "sensitivity", "both"]
+    "name",
+    ["run", "compare", "sweep", "scenarios", "hypercube", "sensitivity", "calibrate", "both"],
 )
 def test_every_brief_has_its_answer_and_prints_on_one_a4_sheet(name, briefs, chromium_browser):
     width, height = A4_PRINTABLE_PX
@@ -478,6 +480,65 @@ def test_a_brief_reconciles_the_screening_with_the_sweep_and_writes_its_tables(b
     assert json.loads((folder / "manifest.json").read_text())["kind"] == "brief"
 
 
+def test_a_calibration_brief_answers_with_the_joint_fit_and_what_the_targets_teach(results, briefs):
+    folder = results["calibrate"]
+    text = (folder / "brief" / "brief.md").read_text()
+    joint = pd.read_csv(folder / "joint_fit.csv", index_col="target").loc["all targets"]
+    runs = int(joint["runs_posterior"])
+    low, high = share_interval(float(joint["posterior"]), runs)
+    answer = text.split("**Answer.**")[1].splitlines()[0]
+    assert (
+        f"meet all 5 targets at once in {joint['posterior']:.0%} of posterior-predictive runs "
+        f"({low:.0%} to {high:.0%}, 90% interval of {runs} runs), against "
+        f"{joint['defaults']:.0%} at the scenario's defaults and {joint['prior']:.0%} under "
+        "the prior" in answer
+    )
+    assert "## What the evidence teaches" in text and "## Tipping points" not in text
+    ratios = pd.read_csv(folder / "interval_ratios.csv")
+    learnt = ratios[ratios["learnt"]].sort_values("interval_ratio", kind="stable")
+    teaches = text.split("## What the evidence teaches")[1].split("##")[0]
+    first = teaches.strip().splitlines()[0]
+    expected = f"- {learnt['input'].iloc[0]}: narrowed to" if len(learnt) else "- All "
+    assert first.startswith(expected), first
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assumed = pd.read_csv(folder / "brief" / "assumptions.csv")
+    assert len(assumed) and not set(assumed["input"]) & set(manifest["inputs"])
+    for name in ("fit.csv", "learnt.csv", "conclusions.csv", "figure.png"):
+        assert (folder / "brief" / name).is_file(), name
+
+
+def test_a_calibration_keeps_its_reports_conclusions_as_a_table(results):
+    folder = results["calibrate"]
+    table = pd.read_csv(folder / "conclusions.csv", index_col="number")
+    report = (folder / "report.md").read_text()
+    said = [line for line in report.splitlines() if "% of resamples" in line]
+    assert len(table) == len(said) > 0
+    assert table["about"].iloc[0] == "all targets"
+    inputs = json.loads((folder / "manifest.json").read_text())["inputs"]
+    assert [a for a in table["about"] if a.startswith("input:")] == [f"input:{n}" for n in inputs]
+    for (_, row), line in zip(table.iterrows(), said, strict=True):
+        assert f"holds in {int(100 * row['holds'])}% of resamples" in line
+        assert line.startswith("- **Open**") != bool(row["firm"])
+
+
+def test_the_interval_of_a_share_is_the_exact_binomial_one():
+    # Clopper-Pearson at 90%: none of n runs gives [0, 1 - 0.05^(1/n)], all of them
+    # [0.05^(1/n), 1].
+    assert share_interval(0.0, 2) == pytest.approx((0.0, 1 - 0.05**0.5))
+    assert share_interval(1.0, 10) == pytest.approx((0.05**0.1, 1.0))
+    low, high = share_interval(0.5, 100)  # symmetric about one half, about +/- 8 points
+    assert low == pytest.approx(1 - high) and 0.41 < low < 0.42
+
+
+def test_a_calibration_run_again_into_its_folder_leaves_its_brief_alone(results, briefs, capfd):
+    brief = results["calibrate"] / "brief" / "brief.md"
+    before = brief.read_text()
+    argv = ["calibrate", str(SHIPPED), "--experiment", str(results["inputs"] / "calibration.toml"),
+            "--executor", "serial", "--out", str(results["calibrate"])]  # fmt: skip
+    assert call(argv, capfd)[0] == 0
+    assert brief.read_text() == before
+
+
 def test_a_run_into_the_folder_leaves_its_brief_alone(results, briefs, capfd):
     brief = results["run"] / "brief" / "brief.md"
     before = brief.read_text()
@@ -496,17 +557,40 @@ def _user_folder(root: Path) -> Path:
     return folder
 
 
+def _other_kind(root: Path) -> Path:
+    """A folder of a kind a brief does not read: a brief's own."""
+    folder = root / "a_brief"
+    folder.mkdir()
+    (folder / "manifest.json").write_text(json.dumps({"kind": "brief"}))
+    return folder
+
+
+def _earlier_calibration(root: Path, calibration: Path) -> Path:
+    """A calibration folder as an earlier version wrote it: no conclusions.csv."""
+    folder = root / "earlier_calibration"
+    folder.mkdir()
+    for path in calibration.iterdir():
+        if path.is_file() and path.name != "conclusions.csv":
+            shutil.copyfile(path, folder / path.name)
+    return folder
+
+
 @pytest.mark.parametrize(
     ("argv", "fragment"),
     [
         (["{missing}"], "no such result folder"),
         (["{mine}"], "no manifest.json"),
         (
-            ["{calibrate}"],
-            "holds the output of sharesim calibrate; a brief reads the folder of "
-            "sharesim run, compare, sweep or sensitivity (a calibration's own "
-            "report.html is its page to hand on)",
+            ["{other}"],
+            "holds the output of sharesim brief; a brief reads the folder of "
+            "sharesim run, compare, sweep, sensitivity or calibrate",
         ),
+        (
+            ["{earlier}"],
+            "no conclusions.csv, so an earlier version of sharesim wrote it; a calibration "
+            "run again (sharesim calibrate) writes every table a brief reads",
+        ),
+        (["{calibrate}", "--outcome", "share_final_year=0.8"], "write it as OUTPUT>=VALUE"),
         (["{run}", "{run}"], "a second run folder"),
         (["{run}", "{sweep}", "{compare}"], "give one result folder"),
         (["{sweep}", "--outcome", "share_final_year=0.8"], "write it as OUTPUT>=VALUE"),
@@ -520,6 +604,10 @@ def test_bad_input_to_brief_is_one_line_exit_2_and_nothing_written(
 ):
     places = {name: str(results[name]) for name in ("run", "sweep", "compare", "calibrate")}
     places |= {"missing": str(tmp_path / "missing"), "mine": str(_user_folder(tmp_path))}
+    places |= {
+        "other": str(_other_kind(tmp_path)),
+        "earlier": str(_earlier_calibration(tmp_path, results["calibrate"])),
+    }
     before = {p for p in tmp_path.rglob("*")}
     briefs_before = {name: (results[name] / "brief").exists() for name in places if name in results}
     code, err = call(["brief", *(a.format(**places) for a in argv)], capfd)

@@ -22,7 +22,7 @@ def test_the_model_version_covers_model_code_in_subpackages_and_not_the_machiner
     assert "scenarios/__init__.py" in sources and "__init__.py" not in sources
     for machinery in ("sweep/", "cli/", "dashboard/", "sensitivity/", "calibration/"):
         assert not any(name.startswith(machinery) for name in sources), machinery
-    assert not {"execution.py", "durable.py", "store.py"} & sources
+    assert not {"execution.py", "durable.py", "store.py", "conclusion.py"} & sources
     assert all(name.endswith(".py") for name in sources)
     assert model_version().startswith(f"{sim.__version__}+")
 

@@ -1,7 +1,7 @@
 """The one-page brief.
 
-A run, comparison, sweep or sensitivity result folder turned into the page an analyst hands to a
-manager (``sharesim brief``).
+A run, comparison, sweep, sensitivity or calibration result folder turned into the page an
+analyst hands to a manager (``sharesim brief``).
 
 The page says the question, the answer in one sentence with its interval, which levers move
 sharing most (and the benefit outputs, where the result has them), the tipping points, where
@@ -10,7 +10,8 @@ conclusion holds; a screening and a sweep given together are reconciled. It prin
 sheet; the full tables go to CSV beside it.
 
 Modules, by job: ``evidence`` (what a brief says about one folder), ``readers`` (a folder of
-each kind into evidence), ``page`` (the Markdown and HTML), ``folder`` (writing it).
+each kind into evidence; ``calibration`` a calibration's), ``page`` (the Markdown and HTML),
+``folder`` (writing it).
 """
 
 from sim.brief.evidence import Evidence

@@ -12,16 +12,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import pandas as pd
 
 from sim.params import PARAMETERS
 
-Kind = Literal["run", "compare", "sweep", "sensitivity"]
+Kind = Literal["run", "compare", "sweep", "sensitivity", "calibrate"]
 """The result folders a brief reads (the ``kind`` in their manifests)."""
 
-KINDS: tuple[str, ...] = ("run", "compare", "sweep", "sensitivity")
+KINDS: tuple[str, ...] = get_args(Kind)
 
 ASSUMPTION_COLUMNS = ("input", "category", "provenance", "source")
 

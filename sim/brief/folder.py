@@ -49,9 +49,10 @@ def check_brief(
     Raises
     ------
     InputError
-        No folder or too many, a folder that is not a result of run, compare, sweep or
-        sensitivity, two of the same kind, an outcome that cannot be read or names no
-        output of the results, or an output folder that is not a brief's (one line each).
+        No folder or too many, a folder that is not a result of run, compare, sweep,
+        sensitivity or calibrate, two of the same kind, an outcome that cannot be read or
+        names no output of the results (a calibration is asked none), or an output folder
+        that is not a brief's (one line each).
     """
     folders = [Path(r) for r in results]
     if not 1 <= len(folders) <= MOST:
@@ -60,7 +61,7 @@ def check_brief(
             f"(got {len(folders)})"
         )
     kinds = {}
-    outputs: set[str] = set()
+    outputs: set[str] | None = None
     for folder in folders:
         kind, manifest = folder_kind(folder)
         if kind in kinds:
@@ -68,8 +69,11 @@ def check_brief(
                 f"{durable.shown(folder)}: a second {kind} folder; a brief reads one of each kind"
             )
         kinds[kind] = folder
-        outputs |= set(outputs_of(folder, kind, manifest))
-    wanted = parse_outcome(outcome, sorted(outputs))
+        found = outputs_of(folder, kind, manifest)
+        if found is not None:
+            outputs = (outputs or set()) | set(found)
+    # A result asked no outcome (a calibration's) leaves the outcome checked for form alone.
+    wanted = parse_outcome(outcome, None if outputs is None else sorted(outputs))
     target = brief_folder(folders, out)
     output_folder.owned(target, KIND)
     return folders, wanted, target

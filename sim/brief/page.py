@@ -32,7 +32,12 @@ LEVERS_HEADING = {
     "compare": "What else changes",
     "sweep": "Which levers move sharing most",
     "sensitivity": "Which levers move sharing most",
+    "calibrate": "What the evidence teaches",
 }
+
+ASKS_OF_LEVERS = ("run", "compare", "sweep", "sensitivity")
+"""Results that ask what moves sharing, so their page says where tipping points were looked
+for; a calibration asks what the evidence teaches, and its page has no such section."""
 
 
 def _bullets(items: Sequence[str], at_most: int) -> list[str]:
@@ -128,15 +133,16 @@ def brief_markdown(evidences: Sequence[Evidence], outcome: Outcome, tables: Sequ
         "",
     ]
     tipping = [item for e in evidences for item in e.tipping]
-    lines += ["## Tipping points", ""]
-    if tipping:
-        lines += _bullets(tipping, shown["tipping"])
-    else:
-        lines.append(
-            "- None looked for here: a sweep of the leading lever finds where a small change "
-            "moves sharing most (`sharesim sweep`)."
-        )
-    lines.append("")
+    if tipping or any(e.kind in ASKS_OF_LEVERS for e in evidences):
+        lines += ["## Tipping points", ""]
+        if tipping:
+            lines += _bullets(tipping, shown["tipping"])
+        else:
+            lines.append(
+                "- None looked for here: a sweep of the leading lever finds where a small "
+                "change moves sharing most (`sharesim sweep`)."
+            )
+        lines.append("")
     screenings = [e for e in evidences if e.kind == "sensitivity"]
     sweeps = [e for e in evidences if e.kind == "sweep"]
     if screenings and sweeps:

@@ -1,6 +1,7 @@
 """Read a result folder into the :class:`~sim.brief.evidence.Evidence` a brief is written from.
 
-A run, a comparison, a sweep or a sensitivity analysis.
+A run, a comparison, a sweep or a sensitivity analysis (a calibration:
+:mod:`sim.brief.calibration`).
 
 Every reader uses only the folder's files, and the scenario it names when that still loads as
 it was (for the provenance of its inputs); nothing is run again.
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from sim import durable
+from sim.brief.calibration import read_calibration
 from sim.brief.evidence import KINDS, Evidence, provenance_counts, registry_assumptions
 from sim.comparison_folder import read_comparison as read_comparison_folder
 from sim.comparison_report import answer, partner_changes
@@ -79,20 +81,20 @@ def folder_kind(folder: Path) -> tuple[str, dict[str, Any]]:
     kind = manifest.get("kind") if isinstance(manifest, dict) else None
     if kind not in KINDS:
         what = f"holds the output of sharesim {kind}" if isinstance(kind, str) else "is not"
-        own = (
-            " (a calibration's own report.html is its page to hand on)"
-            if kind == "calibrate"
-            else ""
-        )
         raise BriefError(
             f"{durable.shown(folder)}: {what}; a brief reads the folder of sharesim "
-            f"{', '.join(KINDS[:-1])} or {KINDS[-1]}{own}"
+            f"{', '.join(KINDS[:-1])} or {KINDS[-1]}"
         )
     return str(kind), manifest
 
 
-def outputs_of(folder: Path, kind: str, manifest: dict[str, Any]) -> list[str]:
-    """Return the outputs the folder's runs have (what an outcome may name)."""
+def outputs_of(folder: Path, kind: str, manifest: dict[str, Any]) -> list[str] | None:
+    """Return the outputs the folder's runs have (what an outcome may name).
+
+    None for a calibration, which is asked no outcome.
+    """
+    if kind == "calibrate":
+        return None
     if kind == "run":
         return list(pd.read_parquet(folder / "metrics.parquet").columns)
     if kind == "compare":
@@ -112,6 +114,7 @@ def read_evidence(folder: Path, outcome: Outcome) -> Evidence:
         "compare": read_comparison,
         "sweep": read_sweep,
         "sensitivity": read_sensitivity,
+        "calibrate": read_calibration,
     }[kind]
     return reader(folder, manifest, outcome)
 

@@ -22,7 +22,19 @@ from sim.calibration.result import Calibration
 from sim.calibration.text import percent
 from sim.conclusion import FIRM_FROM, Headline
 
-__all__ = ["FIRM_FROM", "Findings", "Headline"]
+JOINT = ALL_TARGETS
+"""The conclusion that calibrated runs meet every target together more often (its ``about``)."""
+
+POINT = "point estimate"
+"""The same conclusion for the point estimate."""
+
+FIT = "fit:"
+"""Prefix of a conclusion on one target component's fit."""
+
+INPUT = "input:"
+"""Prefix of a conclusion on what was learnt of one calibrated input."""
+
+__all__ = ["FIRM_FROM", "FIT", "INPUT", "JOINT", "POINT", "Findings", "Headline"]
 
 
 @dataclass(frozen=True)
@@ -73,34 +85,36 @@ class Findings:
 
     def headlines(self) -> list[Headline]:
         """Return the report's headline conclusions, each with the share in which it holds."""
+        return list(self.keyed_headlines().values())
+
+    def keyed_headlines(self) -> dict[str, Headline]:
+        """Return the headline conclusions by what each is about, in the report's order.
+
+        Keys: :data:`JOINT`, :data:`POINT`, ``fit:<component>`` and ``input:<name>``.
+        """
         joint = self.rates.loc[ALL_TARGETS]
-        lines = [
-            Headline(
+        lines = {
+            JOINT: Headline(
                 f"calibrated runs meet all targets at once more often than the scenario's "
                 f"defaults and than the prior ({percent(joint['posterior'])} of "
                 f"posterior-predictive runs, {percent(joint['defaults'])} at the defaults, "
                 f"{percent(joint['prior'])} under the prior)",
                 min(self.gain["over_defaults"], self.gain["over_prior"]),
             )
-        ]
+        }
         if "point" in joint:
-            lines.append(
-                Headline(
-                    f"the point estimate (the best-fitting posterior set) meets all targets at "
-                    f"once more often than the scenario's defaults and than the prior "
-                    f"({percent(joint['point'])} +/- {percent(self.gain['error_point'])} of "
-                    f"its runs, {percent(joint['defaults'])} +/- "
-                    f"{percent(self.gain['error_defaults'])} at the defaults, "
-                    f"{percent(joint['prior'])} under the prior)",
-                    min(self.gain["point_over_defaults"], self.gain["point_over_prior"]),
-                )
+            lines[POINT] = Headline(
+                f"the point estimate (the best-fitting posterior set) meets all targets at "
+                f"once more often than the scenario's defaults and than the prior "
+                f"({percent(joint['point'])} +/- {percent(self.gain['error_point'])} of "
+                f"its runs, {percent(joint['defaults'])} +/- "
+                f"{percent(self.gain['error_defaults'])} at the defaults, "
+                f"{percent(joint['prior'])} under the prior)",
+                min(self.gain["point_over_defaults"], self.gain["point_over_prior"]),
             )
         for component, holds in self.fit_holds.items():
-            lines.append(
-                Headline(
-                    f"the median posterior-predictive run meets `{component}` within tolerance",
-                    holds,
-                )
+            lines[f"{FIT}{component}"] = Headline(
+                f"the median posterior-predictive run meets `{component}` within tolerance", holds
             )
         for name, row in self.ratios.iterrows():
             if row["learnt"]:
@@ -115,5 +129,23 @@ class Findings:
                     f"+/- {row['mc_error']:.2f})"
                 )
                 holds = row["verdict_holds"]
-            lines.append(Headline(text, float(holds)))
+            lines[f"{INPUT}{name}"] = Headline(text, float(holds))
         return lines
+
+    def conclusions(self) -> pd.DataFrame:
+        """Return the headline conclusions as a table.
+
+        One row each, numbered from 1 in the report's order: ``about`` (:data:`JOINT`,
+        :data:`POINT`, ``fit:<component>`` or ``input:<name>``), ``conclusion`` (worded as
+        found), ``holds`` (share of resamples) and ``firm`` (at least :data:`FIRM_FROM`).
+        """
+        lines = self.keyed_headlines()
+        return pd.DataFrame(
+            {
+                "about": list(lines),
+                "conclusion": [h.text for h in lines.values()],
+                "holds": [h.holds for h in lines.values()],
+                "firm": [h.firm for h in lines.values()],
+            },
+            index=pd.RangeIndex(1, len(lines) + 1, name="number"),
+        )

@@ -65,6 +65,7 @@ TABLES = (
     "value_of_information.csv",
     "leave_one_target_out.csv",
     "output_checks.csv",
+    "conclusions.csv",
 )
 """The report's tables, as CSV."""
 
@@ -166,6 +167,7 @@ def write_outputs(
             "value_of_information.csv": findings.information,
             "leave_one_target_out.csv": findings.left_out,
             "output_checks.csv": findings.outputs,
+            "conclusions.csv": findings.conclusions(),
         }
         for name, frame in tables.items():
             frame.to_csv(staging.folder / name)

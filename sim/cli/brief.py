@@ -4,10 +4,10 @@
 
     sharesim brief RESULT [RESULT] [--out DIR] [--outcome OUTPUT>=VALUE]
 
-RESULT is the folder of ``sharesim run``, ``compare``, ``sweep`` or ``sensitivity``; a
-sensitivity folder and a sweep folder given together are reconciled on one page. The brief
-(``brief.html``, ``brief.md``, the figure and the tables as CSV) goes into DIR (default
-``RESULT/brief``).
+RESULT is the folder of ``sharesim run``, ``compare``, ``sweep``, ``sensitivity`` or
+``calibrate``; a sensitivity folder and a sweep folder given together are reconciled on one
+page. The brief (``brief.html``, ``brief.md``, the figure and the tables as CSV) goes into
+DIR (default ``RESULT/brief``).
 """
 
 from __future__ import annotations
@@ -31,9 +31,10 @@ tipping points, what is assumed and how far it holds.
   sharesim brief results/sweep
   sharesim brief results/sensitivity results/sweep
 
-RESULT is a folder written by sharesim run, compare, sweep or sensitivity; a sensitivity
-folder and a sweep folder given together are reconciled. The page (brief.html prints on one
-A4 sheet), its figure and the full tables as CSV go to --out (default RESULT/brief).
+RESULT is a folder written by sharesim run, compare, sweep, sensitivity or calibrate; a
+sensitivity folder and a sweep folder given together are reconciled. The page (brief.html
+prints on one A4 sheet), its figure and the full tables as CSV go to --out (default
+RESULT/brief).
 """
 
 

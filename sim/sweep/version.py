@@ -16,6 +16,7 @@ NOT_MODEL = frozenset(
         "comparison.py",
         "comparison_folder.py",
         "comparison_report.py",
+        "conclusion.py",
         "design.py",
         "discovery.py",
         "durable.py",
