@@ -19,7 +19,7 @@ import support
 
 import sim.outcomes as outcomes
 from sim.brief import Evidence, brief_markdown, reconcile
-from sim.brief.calibration import share_interval
+from sim.brief.calibration import joint_answer, share_interval
 from sim.brief.readers import read_evidence, recorded_start
 from sim.calibration import SHIPPED
 from sim.cli import main
@@ -483,16 +483,22 @@ def test_a_brief_reconciles_the_screening_with_the_sweep_and_writes_its_tables(b
 def test_a_calibration_brief_answers_with_the_joint_fit_and_what_the_targets_teach(results, briefs):
     folder = results["calibrate"]
     text = (folder / "brief" / "brief.md").read_text()
+    manifest = json.loads((folder / "manifest.json").read_text())
     joint = pd.read_csv(folder / "joint_fit.csv", index_col="target").loc["all targets"]
-    runs = int(joint["runs_posterior"])
-    low, high = share_interval(float(joint["posterior"]), runs)
+    per_draw = manifest["identity"]["settings"]["predictive_replicates"]
+    draws = int(joint["runs_posterior"]) // per_draw
+    low, high = share_interval(float(joint["posterior"]), draws)
     answer = text.split("**Answer.**")[1].splitlines()[0]
     assert (
         f"meet all 5 targets at once in {joint['posterior']:.0%} of posterior-predictive runs "
-        f"({low:.0%} to {high:.0%}, 90% interval of {runs} runs), against "
-        f"{joint['defaults']:.0%} at the scenario's defaults and {joint['prior']:.0%} under "
-        "the prior" in answer
+        f"({low:.0%} to {high:.0%}, the 90% interval over its {draws} draws from the "
+        f"posterior), against {joint['defaults']:.0%} at the scenario's defaults and "
+        f"{joint['prior']:.0%} under the prior" in answer
     )
+    weights = pd.read_parquet(folder / "posterior.parquet")["weight"]
+    ess = 1 / (weights**2).sum()
+    assert ess < 100, "the small calibration's posterior is too small to trust"
+    assert f"- The posterior's effective sample size is {ess:.0f}; below 100" in text
     assert "## What the evidence teaches" in text and "## Tipping points" not in text
     ratios = pd.read_csv(folder / "interval_ratios.csv")
     learnt = ratios[ratios["learnt"]].sort_values("interval_ratio", kind="stable")
@@ -500,7 +506,6 @@ def test_a_calibration_brief_answers_with_the_joint_fit_and_what_the_targets_tea
     first = teaches.strip().splitlines()[0]
     expected = f"- {learnt['input'].iloc[0]}: narrowed to" if len(learnt) else "- All "
     assert first.startswith(expected), first
-    manifest = json.loads((folder / "manifest.json").read_text())
     assumed = pd.read_csv(folder / "brief" / "assumptions.csv")
     assert len(assumed) and not set(assumed["input"]) & set(manifest["inputs"])
     for name in ("fit.csv", "learnt.csv", "conclusions.csv", "figure.png"):
@@ -528,6 +533,47 @@ def test_the_interval_of_a_share_is_the_exact_binomial_one():
     assert share_interval(1.0, 10) == pytest.approx((0.05**0.1, 1.0))
     low, high = share_interval(0.5, 100)  # symmetric about one half, about +/- 8 points
     assert low == pytest.approx(1 - high) and 0.41 < low < 0.42
+
+
+@pytest.mark.parametrize(
+    ("posterior", "holds", "said"),
+    [
+        (0.6, 0.95, ": more often than both, in 95% of resamples of the posterior."),
+        (0.1, 0.05, ": the defaults meet them at least as often (more often than both holds in "
+                    "only 5% of resamples of the posterior)."),
+        (0.35, 0.5, "; whether that is more often than both is open (it holds in 50% of "
+                    "resamples, below 80%)."),
+    ],
+)  # fmt: skip
+def test_a_calibration_brief_words_its_answer_by_how_far_it_holds(posterior, holds, said):
+    joint = pd.DataFrame(
+        {"posterior": [posterior], "defaults": [0.3], "prior": [0.0], "runs_posterior": [400]},
+        index=pd.Index(["all targets"], name="target"),
+    )
+    conclusions = pd.DataFrame({"about": ["all targets"], "holds": [holds], "firm": [holds >= 0.8]})
+    answer = joint_answer(joint, conclusions, 5, replicates=2)
+    low, high = share_interval(posterior, 200)
+    assert answer == (
+        f"Calibrated runs meet all 5 targets at once in {posterior:.0%} of posterior-predictive "
+        f"runs ({low:.0%} to {high:.0%}, the 90% interval over its 200 draws from the "
+        f"posterior), against 30% at the scenario's defaults and 0% under the prior{said}"
+    )
+
+
+def test_a_calibration_brief_answers_for_its_point_estimate_too():
+    joint = pd.DataFrame(
+        {"posterior": [0.1], "defaults": [0.3], "prior": [0.0], "point": [0.5],
+         "runs_posterior": [200], "runs_point": [1000]},
+        index=pd.Index(["all targets"], name="target"),
+    )  # fmt: skip
+    conclusions = pd.DataFrame({"about": ["all targets", "point estimate"], "holds": [0.0, 1.0]})
+    low, high = share_interval(0.5, 1000)
+    assert joint_answer(joint, conclusions, 5).endswith(
+        f"more often than both holds in only 0% of resamples of the posterior). The point "
+        f"estimate (the best-fitting posterior set, what `sharesim run --no-posterior` runs) "
+        f"meets them in 50% of its 1000 runs ({low:.0%} to {high:.0%}): more often than both, "
+        f"in 100% of resamples."
+    )
 
 
 def test_a_calibration_run_again_into_its_folder_leaves_its_brief_alone(results, briefs, capfd):

@@ -17,11 +17,12 @@ from scipy.stats import binomtest
 
 from sim import durable
 from sim.brief.evidence import Evidence, registry_assumptions
-from sim.calibration.findings import JOINT
+from sim.calibration.findings import JOINT, POINT
 from sim.calibration.precision import LEARNT_BELOW
 from sim.calibration.report import RELIABLE_ESS
 from sim.conclusion import FIRM_FROM
 from sim.errors import InputError
+from sim.names import header
 from sim.params import PARAMETERS
 from sim.provenance import scenario_of_record
 from sim.sensitivity.factors import scenario_factors
@@ -73,9 +74,11 @@ def read_calibration(folder: Path, manifest: dict[str, Any], outcome: object = N
             f"({targets}) together, and what do the targets teach about its {len(fitted)} "
             "calibrated inputs?"
         ),
-        answer=joint_answer(joint, tables["conclusions.csv"], n_targets),
+        answer=joint_answer(
+            joint, tables["conclusions.csv"], n_targets, _replicates_per_draw(manifest)
+        ),
         levers=learnt_lines(ratios, tables["value_of_information.csv"]),
-        limits=limit_lines(manifest, tables, len(tables["conclusions.csv"])),
+        limits=limit_lines(posterior_ess(folder), tables),
         assumptions=assumptions,
         figure=(folder / FIGURE) if (folder / FIGURE).is_file() else None,
         tables={
@@ -110,38 +113,87 @@ def _tables(folder: Path) -> dict[str, pd.DataFrame]:
     return found
 
 
-def share_interval(share: float, runs: int, confidence: float = INTERVAL) -> tuple[float, float]:
-    """Return the exact (Clopper-Pearson) interval of a share of ``runs`` runs."""
-    hits = round(share * runs)
-    found = binomtest(hits, runs).proportion_ci(confidence_level=confidence, method="exact")
+def share_interval(share: float, count: int, confidence: float = INTERVAL) -> tuple[float, float]:
+    """Return the exact (Clopper-Pearson) interval of a share of ``count`` trials."""
+    hits = round(share * count)
+    found = binomtest(hits, count).proportion_ci(confidence_level=confidence, method="exact")
     return float(found.low), float(found.high)
 
 
-def joint_answer(joint: pd.DataFrame, conclusions: pd.DataFrame, n_targets: int) -> str:
+def posterior_ess(folder: Path) -> float:
+    """Return the effective sample size of the posterior's weights (``posterior.parquet``)."""
+    try:
+        weights = pd.read_parquet(folder / "posterior.parquet", columns=["weight"])["weight"]
+    except (OSError, ValueError, KeyError) as error:
+        raise CalibrationBriefError(
+            f"{durable.shown(folder / 'posterior.parquet')}: not a readable posterior ({error})"
+        ) from None
+    return float(weights.sum() ** 2 / (weights**2).sum()) if len(weights) else 0.0
+
+
+def _replicates_per_draw(manifest: dict[str, Any]) -> int:
+    settings = manifest.get("identity", {}).get("settings", {})
+    return max(1, int(settings.get("predictive_replicates", 1)))
+
+
+def joint_answer(
+    joint: pd.DataFrame, conclusions: pd.DataFrame, n_targets: int, replicates: int = 1
+) -> str:
     """Say how often calibrated runs meet every target, against the defaults and the prior.
 
     With the interval of the posterior-predictive share and whether meeting them more often
-    than both holds in at least :data:`~sim.conclusion.FIRM_FROM` of the resamples.
+    than both holds in at least :data:`~sim.conclusion.FIRM_FROM` of the resamples; then the
+    same of the point estimate, where the calibration ran it. The runs of one posterior draw
+    (``replicates`` of them) share its parameters, so the interval counts draws, not runs:
+    exact when a draw's runs agree, wider than needed when not.
     """
     row = joint.loc[JOINT]
-    runs = int(row["runs_posterior"])
+    draws = int(row["runs_posterior"]) // replicates
     interval = ""
-    if runs > 0:
-        low, high = share_interval(float(row["posterior"]), runs)
-        interval = f" ({low:.0%} to {high:.0%}, {INTERVAL:.0%} interval of {runs} runs)"
+    if draws > 0:
+        low, high = share_interval(float(row["posterior"]), draws)
+        interval = (
+            f" ({low:.0%} to {high:.0%}, the {INTERVAL:.0%} interval over its {draws} draws "
+            "from the posterior)"
+        )
     said = (
         f"Calibrated runs meet all {n_targets} targets at once in {row['posterior']:.0%} of "
         f"posterior-predictive runs{interval}, against {row['defaults']:.0%} at the "
         f"scenario's defaults and {row['prior']:.0%} under the prior"
     )
-    gain = conclusions[conclusions["about"] == JOINT] if "about" in conclusions else conclusions
-    if gain.empty:
-        return f"{said}."
-    holds = float(gain["holds"].iloc[0])
+    said += _against_both(row, "posterior", _holds(conclusions, JOINT), " of the posterior")
+    runs = int(row.get("runs_point", 0) or 0)
+    if runs > 0 and pd.notna(row.get("point")):
+        low, high = share_interval(float(row["point"]), runs)
+        said += (
+            f" The point estimate (the best-fitting posterior set, what `sharesim run "
+            f"--no-posterior` runs) meets them in {row['point']:.0%} of its {runs} runs "
+            f"({low:.0%} to {high:.0%})"
+        ) + _against_both(row, "point", _holds(conclusions, POINT), "")
+    return said
+
+
+def _holds(conclusions: pd.DataFrame, about: str) -> float | None:
+    """Return the share of resamples in which the conclusion ``about`` holds, if there is one."""
+    found = conclusions[conclusions["about"] == about] if "about" in conclusions else conclusions
+    return float(found["holds"].iloc[0]) if len(found) else None
+
+
+def _against_both(row: pd.Series, source: str, holds: float | None, of: str) -> str:
+    """End a sentence on ``source``'s rate with whether it beats the defaults and the prior."""
+    if holds is None:
+        return "."
     if holds >= FIRM_FROM:
-        return f"{said}: more often than both, in {holds:.0%} of resamples of the posterior."
+        return f": more often than both, in {holds:.0%} of resamples{of}."
+    rates = {"the defaults": row["defaults"], "the prior": row["prior"]}
+    beaten_by = [name for name, rate in rates.items() if rate >= row[source]]
+    if holds <= 1 - FIRM_FROM and beaten_by:
+        return (
+            f": {' and '.join(beaten_by)} meet them at least as often (more often than both "
+            f"holds in only {holds:.0%} of resamples{of})."
+        )
     return (
-        f"{said}; whether that is more often than both is open (it holds in {holds:.0%} of "
+        f"; whether that is more often than both is open (it holds in {holds:.0%} of "
         f"resamples, below {FIRM_FROM:.0%})."
     )
 
@@ -182,11 +234,12 @@ def learnt_lines(ratios: pd.DataFrame, information: pd.DataFrame) -> list[str]:
     return lines
 
 
-def limit_lines(manifest: dict[str, Any], tables: dict[str, pd.DataFrame], shown: int) -> list[str]:
-    """Say how far the calibration's conclusions hold, the gravest first."""
+def limit_lines(ess: float, tables: dict[str, pd.DataFrame]) -> list[str]:
+    """Say how far the calibration's conclusions hold, the gravest first.
+
+    ``ess`` is the posterior's effective sample size.
+    """
     lines = []
-    populations = manifest.get("populations") or []
-    ess = float(populations[-1].get("ess", 0)) if populations else 0.0
     if ess < RELIABLE_ESS:
         lines.append(
             f"The posterior's effective sample size is {ess:.0f}; below {RELIABLE_ESS} its "
@@ -210,15 +263,15 @@ def limit_lines(manifest: dict[str, Any], tables: dict[str, pd.DataFrame], shown
     posterior = checks[checks["source"] == "posterior"] if len(checks) else checks
     for _, row in posterior.iterrows():
         lines.append(
-            f"Not fitted: {row['check']} is within the evidence ({row['evidence']}) in "
-            f"{row['within']:.0%} of posterior-predictive runs."
+            f"Not fitted: the {header(row['check'])} is within the evidence, {row['evidence']}, "
+            f"in {row['within']:.0%} of posterior-predictive runs."
         )
     conclusions = tables["conclusions.csv"]
     open_ = int((~conclusions["firm"].astype(bool)).sum()) if len(conclusions) else 0
     if open_:
         lines.append(
-            f"{open_} of {shown} conclusions hold in fewer than {FIRM_FROM:.0%} of resamples "
-            "and are open (`conclusions.csv`)."
+            f"{open_} of {len(conclusions)} conclusions hold in fewer than {FIRM_FROM:.0%} of "
+            "resamples and are open (`conclusions.csv`)."
         )
     return lines
 
