@@ -54,6 +54,21 @@ def best_of(repeats: int, work: Callable[[], object]) -> float:
     return min(times)
 
 
+def best_in_turn(work: Mapping[str, Callable[[], object]], rounds: int) -> dict[str, float]:
+    """Least CPU time of each of ``work``, called in turn, round after round, after a warm-up.
+
+    Taking turns spreads a burst of other work on the machine over every figure, where timing
+    one after the other could put it all on one of them.
+    """
+    for call in work.values():
+        call()
+    best = {name: float("inf") for name in work}
+    for _ in range(rounds):
+        for name, call in work.items():
+            best[name] = min(best[name], best_of(1, call))
+    return best
+
+
 def reference_run(compiled: CompiledScenario, seed: int) -> None:
     """One run of the per-agent reference model."""
     model = ReferenceModel(compiled.partnership, compiled.schedule, compiled.parameters, rng=seed)

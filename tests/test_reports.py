@@ -508,7 +508,9 @@ def test_a_calibration_brief_answers_with_the_joint_fit_and_what_the_targets_tea
     assert first.startswith(expected), first
     assumed = pd.read_csv(folder / "brief" / "assumptions.csv")
     assert len(assumed) and not set(assumed["input"]) & set(manifest["inputs"])
-    for name in ("fit.csv", "learnt.csv", "conclusions.csv", "figure.png"):
+    tables = ("fit.csv", "learnt.csv", "conclusions.csv", "leave_one_target_out.csv",
+              "output_checks.csv")  # fmt: skip
+    for name in (*tables, "figure.png"):
         assert (folder / "brief" / name).is_file(), name
 
 

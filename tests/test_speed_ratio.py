@@ -12,7 +12,6 @@ bootstrap's compiled sums stay well ahead of the numpy path they replace (``BOOT
 """
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +20,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 from rng_floor import draw, record_draws
-from speed import best_of, measure
+from speed import best_in_turn, measure
 
 from sim.engine import simulate, stack_parameters
 from sim.scenarios import Scenario
@@ -88,12 +87,6 @@ def _partner_design(scenario: Scenario, rows: int) -> pd.DataFrame:
     return pd.DataFrame(values)[moved]
 
 
-def _best_cpu_seconds(work: Callable[[], None], repeats: int) -> float:
-    """The least CPU time of ``repeats`` calls of ``work``, after one call to warm it."""
-    work()
-    return best_of(repeats, work)
-
-
 def test_a_chunk_varying_partner_fields_runs_near_the_bare_engine():
     scenario = Scenario.load("sentinel_replay")
     plan = make_plan([scenario], _partner_design(scenario, 48), replicates=2, seed=3)
@@ -110,8 +103,8 @@ def test_a_chunk_varying_partner_fields_runs_near_the_bare_engine():
         output = run_chunk(task)
         assert output.failed == 0
 
-    # Each is warmed first: compiled kernel, parsed scenario.
-    best = {"engine": _best_cpu_seconds(engine, 3), "chunk": _best_cpu_seconds(chunk, 3)}
+    # Each is warmed first (compiled kernel, parsed scenario), then they take turns.
+    best = best_in_turn({"engine": engine, "chunk": chunk}, rounds=5)
     share = best["engine"] / best["chunk"]
     assert share >= CHUNK_FLOOR, best
 
@@ -137,5 +130,5 @@ def test_the_sobol_bootstrap_sums_beat_taking_every_resample():
     def summed() -> None:
         _resampled_first_total(blocks, pick)
 
-    best = {"taken": _best_cpu_seconds(taken, 5), "summed": _best_cpu_seconds(summed, 5)}
+    best = best_in_turn({"taken": taken, "summed": summed}, rounds=5)
     assert best["taken"] / best["summed"] >= BOOTSTRAP_FLOOR, best

@@ -85,6 +85,8 @@ def read_calibration(folder: Path, manifest: dict[str, Any], outcome: object = N
             "fit.csv": tables["fit.csv"],
             "learnt.csv": tables["interval_ratios.csv"],
             "conclusions.csv": tables["conclusions.csv"],
+            "leave_one_target_out.csv": tables["leave_one_target_out.csv"],
+            "output_checks.csv": tables["output_checks.csv"],
             "assumptions.csv": assumptions,
         },
         scenarios=(scenario,),
