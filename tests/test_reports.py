@@ -19,7 +19,7 @@ import support
 
 import sim.outcomes as outcomes
 from sim.brief import Evidence, brief_markdown, reconcile
-from sim.brief.calibration import joint_answer, share_interval
+from sim.brief.calibration import joint_answer, learnt_lines, share_interval
 from sim.brief.readers import read_evidence, recorded_start
 from sim.calibration import SHIPPED
 from sim.cli import main
@@ -576,6 +576,34 @@ def test_a_calibration_brief_answers_for_its_point_estimate_too():
         f"meets them in 50% of its 1000 runs ({low:.0%} to {high:.0%}): more often than both, "
         f"in 100% of resamples."
     )
+
+
+def test_where_the_targets_teach_nothing_the_brief_names_what_would():
+    ratios = pd.DataFrame(
+        {"interval_ratio": [0.9, 0.95, 0.8], "learnt": [False] * 3, "learnt_holds": [0.0] * 3,
+         "q05": [0.85, 0.9, 0.75], "q95": [0.95, 1.0, 0.85]},
+        index=pd.Index(["legal_risk", "norm_weight", "habit_weight"], name="input"),
+    )  # fmt: skip
+    information = pd.DataFrame(
+        {"observation": ["share_final_year.blaby", "buy_in_final.melton"],
+         "input": ["legal_risk", "norm_weight"], "now": [0.9, 0.95], "expected": [0.7, 0.4]},
+    )  # fmt: skip
+    assert learnt_lines(ratios, information) == [
+        "All 3 calibrated inputs keep more than 0.6 of their prior interval: the targets teach "
+        "little about them (`learnt.csv`).",
+        "Observing buy_in_final.melton would teach most: norm_weight narrowed to 0.40 of its "
+        "prior interval (now 0.95).",
+    ]
+    learnt = ratios.assign(
+        learnt=[False, True, False], interval_ratio=[0.9, 0.5, 0.8], q05=[0.85, 0.45, 0.75],
+        q95=[0.95, 0.55, 0.85], learnt_holds=[0.0, 0.7, 0.0],
+    )  # fmt: skip
+    assert learnt_lines(learnt, information) == [
+        "norm_weight: narrowed to 0.50 of its prior interval (resamples 0.45 to 0.55); open, it "
+        "holds in 70% of resamples.",
+        "The other 2 calibrated inputs keep more than 0.6 of their prior interval: the targets "
+        "teach little about them (`learnt.csv`).",
+    ]
 
 
 def test_a_calibration_run_again_into_its_folder_leaves_its_brief_alone(results, briefs, capfd):
