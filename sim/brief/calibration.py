@@ -17,7 +17,9 @@ from scipy.stats import binomtest
 
 from sim import durable
 from sim.brief.evidence import Evidence, registry_assumptions
+from sim.calibration.abc import ess
 from sim.calibration.findings import JOINT, POINT
+from sim.calibration.folder import TABLES
 from sim.calibration.precision import LEARNT_BELOW
 from sim.calibration.report import RELIABLE_ESS
 from sim.conclusion import FIRM_FROM
@@ -26,17 +28,6 @@ from sim.names import header
 from sim.params import PARAMETERS
 from sim.provenance import scenario_of_record
 from sim.sensitivity.factors import scenario_factors
-
-TABLES = (
-    "joint_fit.csv",
-    "interval_ratios.csv",
-    "fit.csv",
-    "leave_one_target_out.csv",
-    "output_checks.csv",
-    "value_of_information.csv",
-    "conclusions.csv",
-)
-"""The calibration's tables a brief reads (:data:`sim.calibration.folder.TABLES`)."""
 
 FIGURE = "figures/predictive_targets.png"
 """The calibration's figure a brief shows: each target statistic's runs against the target."""
@@ -94,7 +85,7 @@ def read_calibration(folder: Path, manifest: dict[str, Any], outcome: object = N
 
 
 def _tables(folder: Path) -> dict[str, pd.DataFrame]:
-    """Read the report tables of a calibration folder."""
+    """Read the report tables of a calibration folder (:data:`sim.calibration.folder.TABLES`)."""
     found = {}
     for name in TABLES:
         path = folder / name
@@ -130,7 +121,7 @@ def posterior_ess(folder: Path) -> float:
         raise CalibrationBriefError(
             f"{durable.shown(folder / 'posterior.parquet')}: not a readable posterior ({error})"
         ) from None
-    return float(weights.sum() ** 2 / (weights**2).sum()) if len(weights) else 0.0
+    return ess(weights.to_numpy(dtype=float))
 
 
 def _replicates_per_draw(manifest: dict[str, Any]) -> int:
