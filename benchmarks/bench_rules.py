@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from record import record
 from rng_floor import draw, record_draws
-from speed import best_of
+from speed import best_in_turn
 
 from sim import engine
 from sim.arrays import Outputs, WeekOutput, allocate
@@ -121,13 +121,7 @@ def main() -> None:
         "now": _one_run(compiled, engine.advance, record_now, gained=True),
         "floor": lambda seed: draw(draws),
     }
-    calls = {name: partial(run, SEED) for name, run in work.items()}
-    for call in calls.values():
-        call()  # compile (or load) before timing
-    best = dict.fromkeys(calls, float("inf"))
-    for _ in range(ROUNDS):
-        for name, call in calls.items():
-            best[name] = min(best[name], best_of(1, call))
+    best = best_in_turn({name: partial(run, SEED) for name, run in work.items()}, ROUNDS)
     figures = {f"{name}_ms": round(value * 1e3, 3) for name, value in best.items()}
     figures |= {
         "rules_over_before": round(best["rules"] / best["before"], 3),

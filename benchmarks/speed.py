@@ -54,18 +54,23 @@ def best_of(repeats: int, work: Callable[[], object]) -> float:
     return min(times)
 
 
-def best_in_turn(work: Mapping[str, Callable[[], object]], rounds: int) -> dict[str, float]:
+def best_in_turn(
+    work: Mapping[str, Callable[[], object]], rounds: int | Mapping[str, int]
+) -> dict[str, float]:
     """Least CPU time of each of ``work``, called in turn, round after round, after a warm-up.
 
-    Taking turns spreads a burst of other work on the machine over every figure, where timing
-    one after the other could put it all on one of them.
+    ``rounds`` is one count for every call, or each call's own (a call with fewer rounds drops
+    out of the turns when they are done). Taking turns spreads a burst of other work on the
+    machine over every figure, where timing one after the other could put it all on one.
     """
+    counts = rounds if isinstance(rounds, Mapping) else dict.fromkeys(work, rounds)
     for call in work.values():
-        call()
+        call()  # compile (or load) and warm before timing
     best = {name: float("inf") for name in work}
-    for _ in range(rounds):
+    for round_ in range(max(counts.values(), default=0)):
         for name, call in work.items():
-            best[name] = min(best[name], best_of(1, call))
+            if round_ < counts[name]:
+                best[name] = min(best[name], best_of(1, call))
     return best
 
 
@@ -149,13 +154,8 @@ def measure(
     """
     draws = record_draws(compiled, seed=0)
     work = _work(compiled, batch_size, draws)
-    work["engine_single"]()  # compile (or load) the kernel and the floor before timing
-    work["rng_floor"]()
-    best = {name: float("inf") for name in work if repeats.get(name, 0) > 0}
-    for round_ in range(max(repeats.values())):
-        for name in best:
-            if round_ < repeats[name]:
-                best[name] = min(best[name], best_of(1, work[name]))
+    timed = {name: call for name, call in work.items() if repeats.get(name, 0) > 0}
+    best = best_in_turn(timed, {name: repeats[name] for name in timed})
     best["engine_batched"] = best.get("engine_batched", float("nan")) / batch_size
     seconds = {name: best.get(name, float("nan")) for name in work}
     return Timings(seconds, batch_size, draws.counts)

@@ -282,7 +282,7 @@ def _held_assumptions(manifest: dict[str, Any], fitted: list[str]) -> pd.DataFra
         {"scenario": manifest.get("scenario"), "scenario_hash": identity.get("scenario_hash")}
     )
     names = (
-        list(pd.DataFrame(scenario_factors(scenario, scenario_inputs=False))["name"])
+        [factor.name for factor in scenario_factors(scenario, scenario_inputs=False)]
         if scenario is not None
         else list(PARAMETERS)
     )
