@@ -11,6 +11,8 @@ PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.sharesim-installed
 CHROMIUM := /usr/bin/chromium
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist): one a CPU by default; PYTEST_WORKERS=0 runs the suite in this one.
+PYTEST_WORKERS ?= auto
 
 .PHONY: help venv assets browser test demo example bench lint dashboard clean
 
@@ -55,9 +57,11 @@ browser:
 	  exit 1; \
 	fi
 
-# pytest exits 5 when it collects nothing; that is a failure here, not a pass.
+# Each test process takes whole files (--dist loadfile), so a file's module fixtures (the
+# reference runs, the small calibrations) are built once. pytest exits 5 when it collects
+# nothing; that is a failure here, not a pass.
 test: venv assets browser
-	@$(PY) -m pytest $(PYTEST_ARGS) || { rc=$$?; \
+	@$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS) || { rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests" >&2; fi; \
 	  exit $$rc; }
 
