@@ -207,7 +207,9 @@ def run_notebook(path: Path | str, *, timeout_s: int = 600, cwd: Path | str | No
         timeout=timeout_s,
         resources={"metadata": {"path": str(cwd if cwd is not None else notebook_path.parent)}},
     )
-    client.execute()
+    # The client shuts down a kernel it did not start only when asked (cleanup_kc): without
+    # it every notebook test would leave its kernel process and sockets to the garbage collector.
+    client.execute(cleanup_kc=True)
     return notebook
 
 
