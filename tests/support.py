@@ -41,6 +41,7 @@ replicates = 1
 predictive = 2
 predictive_replicates = 1
 point_replicates = 1
+defaults_replicates = 2
 seed = 5
 """
 """Calibration settings of a few seconds: they check what is written, not the fit."""

@@ -37,6 +37,7 @@ TINY = CalibrationSettings(
     predictive=2,
     predictive_replicates=1,
     point_replicates=1,
+    defaults_replicates=2,
     seed=5,
 )
 

@@ -287,6 +287,7 @@ replicates = 1
 predictive = 4
 predictive_replicates = 1
 point_replicates = 1
+defaults_replicates = 2
 seed = 5
 """
 
