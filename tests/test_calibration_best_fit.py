@@ -22,6 +22,7 @@ from sim.calibration.settings import SettingsError, settings_from_mapping
 from sim.calibration.stages import StageRunner
 from sim.execution import Execution
 from sim.seeds import stage_seed
+from sim.sweep.executors import Executors
 
 STANDARD = Schedule(first=20, keep=0.25, growth=2, finalists=3)
 
@@ -113,8 +114,11 @@ def _choose(workers: int, folder) -> pd.DataFrame:
     low = np.array([problem.prior[n][0] for n in problem.inputs])
     high = np.array([problem.prior[n][1] for n in problem.inputs])
     particles = low + (high - low) * rng.random((10, len(low)))
-    runner = StageRunner(problem, folder, Execution("process", workers, chunk_size=3), None)
-    return best_fit(problem, runner, _sample(particles, np.ones(10)))
+    # One pool for every round, as a calibration keeps one for all its stages.
+    with Executors(Execution("process", workers)) as running:
+        execution = Execution(running.executor, running.workers, chunk_size=3)
+        runner = StageRunner(problem, folder, execution, None)
+        return best_fit(problem, runner, _sample(particles, np.ones(10)))
 
 
 def test_the_same_seed_gives_the_same_choice_on_one_worker_or_two(tmp_path):
