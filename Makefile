@@ -18,7 +18,7 @@ PYTEST_WORKERS ?= auto
 
 help:
 	@echo "make demo       replay the Sentinel scenario; report and figures under results/"
-	@echo "make test       install everything needed, then run the test suite (PYTEST_ARGS=...)"
+	@echo "make test       install everything needed, then run the test suite (PYTEST_ARGS=..., PYTEST_WORKERS=...)"
 	@echo "make example    the worked new partnership (docs/new-partnership.md): forecast and plans"
 	@echo "make dashboard  serve the Solara dashboard from the offline asset cache"
 	@echo "make bench      run the benchmarks"
