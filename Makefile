@@ -11,8 +11,8 @@ PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.sharesim-installed
 CHROMIUM := /usr/bin/chromium
 PYTEST_ARGS ?=
-# Test processes (pytest-xdist): one a CPU by default; PYTEST_WORKERS=0 runs the suite in this one.
-PYTEST_WORKERS ?= auto
+# Test processes (pytest-xdist): one a logical CPU, as sweeps count them; 0 runs the suite in one.
+PYTEST_WORKERS ?= logical
 
 .PHONY: help venv assets browser test demo example bench lint dashboard clean
 
