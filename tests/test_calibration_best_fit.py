@@ -114,10 +114,10 @@ def _choose(workers: int, folder) -> pd.DataFrame:
     low = np.array([problem.prior[n][0] for n in problem.inputs])
     high = np.array([problem.prior[n][1] for n in problem.inputs])
     particles = low + (high - low) * rng.random((10, len(low)))
+    execution = Execution("process", workers, chunk_size=3)
     # One pool for every round, as a calibration keeps one for all its stages.
-    with Executors(Execution("process", workers)) as running:
-        execution = Execution(running.executor, running.workers, chunk_size=3)
-        runner = StageRunner(problem, folder, execution, None)
+    with Executors(execution) as pool:
+        runner = StageRunner(problem, folder, execution, None, pool=pool)
         return best_fit(problem, runner, _sample(particles, np.ones(10)))
 
 

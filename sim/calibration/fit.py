@@ -262,13 +262,16 @@ def calibrate(
         stack.enter_context(made(folder))
         stack.enter_context(locked(folder / LOCK, "calibration"))
         manifest = _check_folder(folder, problem.identity())
-        running = stack.enter_context(Executors(chosen))
+        # One pool for every stage: starting one a stage cost about 1.6 s each (spawned
+        # workers import and compile the engine). It stops at the end, or at once on an
+        # interruption.
         runner = StageRunner(
             problem,
             folder,
-            _kept(chosen, running),
+            chosen,
             progress,
             trajectories=problem.settings.trajectories,
+            pool=stack.enter_context(Executors(chosen)),
         )
         with SessionLog(
             manifest,
@@ -280,18 +283,6 @@ def calibrate(
         result = replace(result, wall_seconds=wall)
         _write_results(result, folder, manifest)
         return result
-
-
-def _kept(chosen: Execution, running: Executors) -> Execution:
-    """Return the execution every stage uses: the one executor started for the calibration.
-
-    Starting a pool per stage cost about 1.6 s each (spawned workers import and compile
-    the engine); the calibration starts it once and stops it at the end, or at once when
-    it is interrupted.
-    """
-    if chosen.executor == "serial":
-        return chosen
-    return Execution(running.executor, running.workers, chunk_size=chosen.chunk_size)
 
 
 def _save_manifest(folder: Path, manifest: Mapping[str, Any]) -> None:

@@ -17,6 +17,7 @@ from sim.calibration.problem import Problem
 from sim.calibration.statistics import StageStatistics
 from sim.execution import Execution
 from sim.sweep import SweepProgress, run_design
+from sim.sweep.executors import Executors
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,9 @@ class StageRunner:
 
     The workers compute each stage's statistics from the trajectories in memory
     (:class:`StageStatistics`); weekly trajectories are written only with ``trajectories``
-    (for inspection: ``sim.store.read_trajectories`` on a stage's folder).
+    (for inspection: ``sim.store.read_trajectories`` on a stage's folder). With ``pool``
+    (workers already started) every stage runs on those workers; without it each stage starts
+    and stops its own as ``execution`` says.
     """
 
     problem: Problem
@@ -68,6 +71,7 @@ class StageRunner:
     runs: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
     trajectories: bool = False
+    pool: Executors | None = None
 
     def stage(
         self,
@@ -92,6 +96,7 @@ class StageRunner:
                 keep="trajectories" if self.trajectories else "summary",
                 progress=self._forward(label, len(design) * replicates),
                 statistics=statistics,
+                pool=self.pool,
             )
             self.runs += len(frame)
             table, cube = statistics.unpack(frame, self.problem.inputs)
