@@ -6,18 +6,21 @@ shown to find each kind of defect on a figure made to have them.
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import support
 from fake_results import fake_result
 from figure_layout import layout_problems
 from matplotlib.figure import Figure
 
 from sim import calibration
-from sim.calibration import CalibrationSettings, calibrate
+from sim.calibration import calibrate
 from sim.calibration import figures as calibration_figures
+from sim.calibration.settings import settings_from_mapping
 from sim.comparison import compare_results
 from sim.comparison_report import differences_figure
 from sim.design import grid
@@ -29,17 +32,7 @@ from sim.sweep import make_plan, run_plan
 from sim.sweep.report import response_figure, sweep_findings
 from sim.sweep.scenario_set import scenario_table, scenarios_figure
 
-TINY = CalibrationSettings(
-    screening=8,
-    particles=4,
-    generations=1,
-    replicates=1,
-    predictive=2,
-    predictive_replicates=1,
-    point_replicates=1,
-    defaults_replicates=2,
-    seed=5,
-)
+TINY = settings_from_mapping(tomllib.loads(support.SMALL_CALIBRATION), "small calibration")
 
 
 def test_the_checker_finds_clipped_and_overlapping_text_and_labels_over_markers():
