@@ -75,33 +75,50 @@ class FileError(InputError):
         What is wrong, in plain words.
     more : int
         How many further problems were found.
+    problems : tuple of Problem
+        Every problem found, this one first, when it was created by :meth:`first` (one
+        when created by :meth:`at`, none from a plain message).
     """
 
     file: str = ""
     path: str = ""
     problem: str = ""
     more: int = 0
+    problems: tuple[Problem, ...] = ()
 
     @classmethod
     def at(cls, file: str, path: str, problem: str, more: int = 0) -> Self:
         """Return the error for ``problem`` at ``path`` in ``file``."""
         error = cls(problem_line(file, path, problem, more))
         error.file, error.path, error.problem, error.more = file, path, problem, more
+        error.problems = (Problem(path, problem),)
         return error
 
     @classmethod
     def first(cls, file: str, problems: Sequence[Problem]) -> Self:
-        """Return the error for the first of ``problems`` (at least one), counting the rest."""
+        """Return the error for the first of ``problems`` (at least one), keeping them all."""
         path, problem = problems[0]
-        return cls.at(file, path, problem, len(problems) - 1)
+        error = cls.at(file, path, problem, len(problems) - 1)
+        error.problems = tuple(Problem(*found) for found in problems)
+        return error
+
+    def lines(self) -> list[str]:
+        """Return one ``<file>: <field path>: <problem>`` line for every problem found.
+
+        The error's own text when it holds no parts (a plain message).
+        """
+        if not self.problems:
+            return [str(self)]
+        return [problem_line(self.file, path, text) for path, text in self.problems]
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """Return `` (did you mean 'x'?)`` naming the choice closest to ``word``, or ``""``.
 
-    Nothing is named when no choice is close (``difflib``'s ratio of at least 0.6).
+    Nothing is named when no choice is close (``difflib``'s ratio of at least 0.6), nor
+    ``word`` itself: a name known elsewhere but not here is no suggestion.
     """
-    hint = difflib.get_close_matches(word, list(choices), n=1)
+    hint = difflib.get_close_matches(word, [c for c in choices if c != word], n=1)
     return f" (did you mean {hint[0]!r}?)" if hint else ""
 
 

@@ -138,6 +138,27 @@ def test_validate_accepts_a_good_file(capsys) -> None:
     assert code == 0 and "valid scenario 'no_interfaces'" in out and not err
 
 
+def test_validate_lists_every_problem_a_line_each(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "three.toml"
+    path.write_text(
+        'name = "three"\ndescription = "x"\nextends = "sentinel_replay"\ncolour = 1\n'
+        "flavour = 2\nweekz = 3\n"
+    )
+    code, out, err = call(["validate", str(path)], capsys)
+    assert code == 2 and not out
+    assert err.splitlines() == [
+        f"sharesim: error: {path}: colour: unknown field",
+        f"sharesim: error: {path}: flavour: unknown field",
+        f"sharesim: error: {path}: weekz: unknown field (did you mean 'weeks'?)",
+    ]
+    # Other commands still answer with the first problem and a count.
+    code, _, err = call(["run", str(path), "--out", str(tmp_path / "o")], capsys)
+    assert code == 2
+    assert err.splitlines() == [
+        f"sharesim: error: {path}: colour: unknown field (and 2 more problems)"
+    ]
+
+
 @pytest.mark.parametrize("path", CORPUS, ids=[p.stem for p in CORPUS])
 def test_bad_scenario_file_one_line_exit_2_nothing_written(
     path: Path, tmp_path: Path, capsys

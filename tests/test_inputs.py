@@ -103,6 +103,9 @@ def test_an_error_keeps_its_parts() -> None:
     assert str(error) == "f.toml: a.b[2]: must be at least 0, got -1 (and 1 more problem)"
     assert str(FileError.at("f.toml", "", "two\nlines")) == "f.toml: two lines"
     assert str(FileError("a plain message")) == "a plain message"
+    assert error.lines() == ["f.toml: a.b[2]: must be at least 0, got -1", "f.toml: c: x"]
+    assert FileError.at("f.toml", "c", "x").lines() == ["f.toml: c: x"]
+    assert FileError("a plain message").lines() == ["a plain message"]
 
 
 def test_reading_returns_the_bytes_it_read(tmp_path: Path) -> None:
@@ -115,6 +118,9 @@ def test_reading_returns_the_bytes_it_read(tmp_path: Path) -> None:
 def test_did_you_mean_names_the_closest_or_nothing() -> None:
     assert did_you_mean("replicate", ["replicates", "seed"]) == " (did you mean 'replicates'?)"
     assert did_you_mean("colour", ["replicates", "seed"]) == ""
+    # A name known somewhere but not where it was written is no suggestion for itself.
+    assert did_you_mean("seeds", ["seeds", "seed"]) == " (did you mean 'seed'?)"
+    assert did_you_mean("seed", ["seed"]) == ""
 
 
 class _Grid(BaseModel):

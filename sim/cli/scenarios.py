@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from sim.cli.app import PlainCommand, app, stdout
+from sim.cli.app import PlainCommand, app, stderr, stdout
 from sim.cli.options import out_option, seed
 from sim.cli.progress import counter_bar
 from sim.errors import InputError
+from sim.inputs import FileError
 from sim.names import HEADLINE, STATE_ORDER, benefit_outputs, header, is_share
 
 if TYPE_CHECKING:
@@ -85,8 +86,15 @@ def validate_command(
 ) -> None:
     """Check a scenario file: what it holds, or what is wrong."""
     _find(file)
-    scenario = _load(file)
-    scenario.compile()
+    try:
+        scenario = _load(file)
+        scenario.compile()
+    except FileError as error:
+        if len(error.problems) < 2:
+            raise
+        for line in error.lines():  # a line each, as the one problem of other commands reads
+            stderr.print(f"sharesim: error: {line}", markup=False, soft_wrap=True)
+        raise typer.Exit(2) from None
     uncertain = scenario.uncertain_inputs()
     posterior = scenario.posterior
     drawn = (

@@ -14,6 +14,7 @@ from sim.inputs import FileFormat, Problem, validation_problems
 from sim.scenarios.error import ScenarioError
 from sim.scenarios.schema import (
     EVENT_AMOUNT_FIELDS,
+    EVENT_FIELDS,
     POSTERIOR_FILE_FIELDS,
     PartnerSpec,
     ScenarioFile,
@@ -43,7 +44,9 @@ FIELD_NAMES: frozenset[str] = frozenset(
 """Every field name a scenario file uses anywhere (a misspelt key is matched against them)."""
 
 FORMAT = FileFormat(
-    fields={"": FIELD_NAMES},
+    # An event's unknown key is matched against its own type's fields: pydantic names the
+    # event's table by its type.
+    fields={"": FIELD_NAMES, **EVENT_FIELDS},
     tags=frozenset(VALUE_TAGS),
     # The loader writes a plain value as `{ value = ... }`: `staff` reads better than
     # `staff.value`, whichever way it was written.

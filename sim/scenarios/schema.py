@@ -325,6 +325,15 @@ Event = Annotated[
 """Any event, chosen by its ``type``."""
 
 
+EVENT_FIELDS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        get_args(model.model_fields["type"].annotation)[0]: tuple(model.model_fields)
+        for model in get_args(get_args(Event)[0])
+    }
+)
+"""The fields of each event type, by type."""
+
+
 EVENT_AMOUNT_FIELDS = ("coverage", "level", "multiplier", "magnitude", "extra_leaving_share")
 """Event fields holding the event's size (at most one per type)."""
 
