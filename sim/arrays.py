@@ -423,6 +423,11 @@ class Trajectory(Benefit, Outputs, _Named):
 
     views: PairFloats
 
+    def __repr__(self) -> str:
+        """One line: runs, weeks and partners (the arrays are its fields)."""
+        runs, weeks, partners = self.handled.shape
+        return f"<Trajectory: {runs} runs x {weeks} weeks x {partners} partners>"
+
     @property
     def share(self) -> FloatArray:
         """Recording share per run, week and partner (0 where no case was handled)."""

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.headline import HIGH, LOW
-from sim.names import slug
+from sim.headline import HIGH, LOW, Spread
+from sim.names import HEADLINE, slug
 from sim.run import RunResult
 
 PARTNER_OUTPUTS = ("share_final_year", "buy_in_final")
@@ -65,6 +65,15 @@ class Comparison:
     second: str
     table: pd.DataFrame
     partners: pd.DataFrame
+
+    def __repr__(self) -> str:
+        """One line: the two scenarios, the pairs, and the final-year share's difference."""
+        text = f"<Comparison {self.first!r} -> {self.second!r}: {self.replicates} pairs"
+        if HEADLINE in self.table.index:
+            row = self.table.loc[HEADLINE]
+            change = Spread(row["difference"], row["low"], row["high"], self.replicates)
+            text += f"; final-year share {change.text(HEADLINE, difference=True)}"
+        return text + ">"
 
     @property
     def replicates(self) -> int:

@@ -73,6 +73,12 @@ def rank_correlation(x: FloatArray, y: FloatArray) -> FloatArray:
     )
 
 
+def final_year_share(trajectory: Trajectory, final_weeks: int = FINAL_YEAR_WEEKS) -> np.ndarray:
+    """Return each run's partnership-wide recording share over the last ``final_weeks`` weeks."""
+    handled, recorded = trajectory.last_weeks(final_weeks)
+    return share_of(recorded.sum(axis=1), handled.sum(axis=1))
+
+
 def summary_metrics(trajectory: Trajectory, final_weeks: int = FINAL_YEAR_WEEKS) -> pd.DataFrame:
     """One row per run with the standard summary metrics (:func:`summary_columns`)."""
     return pd.DataFrame(summary_columns(trajectory, final_weeks))
@@ -116,7 +122,7 @@ def summary_columns(
     latency = partner_latency(trajectory, weeks)
     spent, saved = hours_per_week(trajectory, weeks)
     columns: dict[str, np.ndarray] = {
-        "share_final_year": share_of(recorded.sum(axis=1), handled.sum(axis=1)),
+        "share_final_year": final_year_share(trajectory, final_weeks),
         "share_mean": share_of(
             trajectory.recorded.sum(axis=(1, 2)), trajectory.handled.sum(axis=(1, 2))
         ),

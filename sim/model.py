@@ -230,6 +230,14 @@ class SharingModel(mesa.Model):
         )
         return self.partners
 
+    def __repr__(self) -> str:
+        """One line: scenario, seed, the week reached and last week's partnership share."""
+        share = f"last week's share {self.partnership_share:.0%}" if self.week else "not stepped"
+        return (
+            f"<SharingModel {self.scenario_name!r}, seed {self.seed}: week {self.week} of "
+            f"{self.n_weeks}, {len(self.partners)} partners, {len(self.staff)} staff; {share}>"
+        )
+
     @property
     def week(self) -> int:
         """Weeks simulated so far (0 before the first step)."""

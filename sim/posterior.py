@@ -66,6 +66,11 @@ class Posterior:
         weights.flags.writeable = False
         return cls(tuple(spec.inputs), sets, weights, spec.source)
 
+    def __repr__(self) -> str:
+        """One line: how many sets over how many inputs, and where they come from."""
+        sets = f"{len(self):,} weighted sets over {len(self.inputs)} inputs"
+        return f"<Posterior: {sets}, from {self.source}>"
+
     def __len__(self) -> int:
         """Return the number of sets."""
         return int(self.weights.shape[0])

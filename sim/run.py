@@ -24,6 +24,8 @@ from sim.engine import (
     share_of,
 )
 from sim.errors import InputError
+from sim.headline import spread
+from sim.metrics import final_year_share
 from sim.run_inputs import RunInputs, simulate_in_order
 
 if TYPE_CHECKING:
@@ -59,6 +61,16 @@ class RunResult:
     trajectory: Trajectory
     draws: pd.DataFrame | None = None
     start: date | None = None
+
+    def __repr__(self) -> str:
+        """One line: scenario, seed, size and the final-year share over the replicates."""
+        share = spread(final_year_share(self.trajectory)).text("share")
+        return (
+            f"<RunResult {self.scenario!r}, seed {self.seed}: {self.replicates} "
+            f"replicate{'s' if self.replicates != 1 else ''} x "
+            f"{self.weeks} weeks x {len(self.trajectory.names)} partners; final-year share "
+            f"{share}>"
+        )
 
     @property
     def replicates(self) -> int:

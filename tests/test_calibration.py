@@ -84,6 +84,15 @@ def test_same_seed_same_posterior_whatever_the_executor(serial, tmp_path):
     _same(reference, alone)
 
 
+def test_a_calibration_shows_itself_as_one_line(serial):
+    reference, _ = serial
+    problem = reference.problem
+    assert repr(reference) == (
+        f"<Calibration of 'sentinel_replay' to {len(problem.targets.targets)} targets: "
+        f"{len(problem.prior)} inputs, 2 generations, {reference.runs:,} runs>"
+    )
+
+
 def test_another_seed_gives_another_posterior(serial):
     reference, _ = serial
     other = calibrate(SHIPPED, TINY.model_copy(update={"seed": 6}), executor="serial")

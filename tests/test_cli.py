@@ -259,7 +259,8 @@ def test_messages_are_not_broken_at_the_terminal_width(tmp_path: Path, capsys) -
     code, out, _ = call(["validate", str(copy)], capsys)
     assert code == 0
     assert out.strip().splitlines() == [
-        f"{copy}: valid scenario 'no_interfaces': 11 partners, 156 weeks, 130 uncertain inputs"
+        f"{copy}: valid scenario 'no_interfaces': 11 partners, 156 weeks from 2011-04-04, "
+        "130 uncertain inputs"
     ]
 
 

@@ -23,6 +23,14 @@ class Partner(RowView):
         super().__init__(model, index)
         self.staff: list[Staff] = []
 
+    def __repr__(self) -> str:
+        """One line: who it is and where it stands this week."""
+        return (
+            f"<Partner {self.name!r} ({self.kind}), week {self.model.week}: buy-in "
+            f"{self.buy_in:.2f}, interface {self.interface_stage}, recorded {self.recorded} of "
+            f"{self.handled} cases>"
+        )
+
     @property
     def name(self) -> str:
         """The partner's name."""

@@ -23,6 +23,14 @@ class Staff(RowView):
         self.partner = partner
         partner.staff.append(self)
 
+    def __repr__(self) -> str:
+        """One line: whose staff and where this person stands this week."""
+        trained = "trained" if self.trained else "untrained"
+        return (
+            f"<Staff {self.index} of {self.partner.name!r}, week {self.model.week}: attitude "
+            f"{self.attitude:.2f}, habit {self.habit:.2f}, {trained}, {self.tenure} weeks in post>"
+        )
+
     attitude = UnitValue("attitude")
     """Attitude to sharing, 0..1."""
 

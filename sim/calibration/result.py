@@ -78,6 +78,15 @@ class Calibration:
     defaults: pd.DataFrame = field(default_factory=pd.DataFrame)
     selection: pd.DataFrame = field(default_factory=pd.DataFrame)
 
+    def __repr__(self) -> str:
+        """One line: scenario, targets, inputs and the work done (the tables are its fields)."""
+        problem = self.problem
+        return (
+            f"<Calibration of {problem.scenario.name!r} to {len(problem.targets.targets)} "
+            f"targets: {len(problem.prior)} inputs, {len(self.populations)} generations, "
+            f"{self.runs:,} runs>"
+        )
+
     @property
     def final(self) -> Sample:
         """The posterior sample: the generations at the final epsilon, pooled."""

@@ -95,17 +95,7 @@ def validate_command(
         for line in error.lines():  # a line each, as the one problem of other commands reads
             stderr.print(f"sharesim: error: {line}", markup=False, soft_wrap=True)
         raise typer.Exit(2) from None
-    uncertain = scenario.uncertain_inputs()
-    posterior = scenario.posterior
-    drawn = (
-        ""
-        if posterior is None
-        else f", a posterior of {len(posterior)} sets over {len(posterior.inputs)} of them"
-    )
-    console.print(
-        f"{file}: valid scenario {scenario.name!r}: {len(scenario.partner_names)} partners, "
-        f"{scenario.weeks} weeks, {len(uncertain)} uncertain inputs{drawn}"
-    )
+    console.print(f"{file}: valid scenario {scenario.name!r}: {scenario.outline()}")
 
 
 def _keep_to_the_end() -> None:

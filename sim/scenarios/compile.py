@@ -69,6 +69,14 @@ class CompiledScenario:
     parameters: dict[str, float]
     inputs: dict[str, float]
 
+    def __repr__(self) -> str:
+        """One line: name, partners and weeks, and how many values were chosen."""
+        weeks, partners = self.schedule.live.shape
+        return (
+            f"<CompiledScenario {self.name!r}: {partners} partners, {weeks} weeks from "
+            f"{self.start_date}; {len(self.parameters)} parameters, {len(self.inputs)} inputs>"
+        )
+
 
 Memo = dict[tuple[tuple[str, float], ...], Any]
 """Compiled parts by the values of the inputs they read."""

@@ -138,6 +138,11 @@ class NewPartnership:
     stated: int
     assumed: int
 
+    def __repr__(self) -> str:
+        """One line: the scenario and how many values the table gave (``text`` is the file)."""
+        values = f"{self.stated} values stated, {self.assumed} assumed"
+        return f"<NewPartnership {self.scenario.name!r}: {self.scenario.outline()}; {values}>"
+
 
 def from_partner_table(
     source: str | Path | Traversable | PartnerTable,

@@ -137,6 +137,27 @@ class Scenario:
         spec = self.spec.posterior
         return None if spec is None else Posterior.from_spec(spec)
 
+    def outline(self) -> str:
+        """Return its size in words: partners, weeks from the start date, uncertain inputs.
+
+        ``11 partners, 156 weeks from 2011-04-04, 131 uncertain inputs``, followed by its
+        posterior's size when it has one.
+        """
+        posterior = self.posterior
+        drawn = (
+            ""
+            if posterior is None
+            else f", a posterior of {len(posterior):,} sets over {len(posterior.inputs)} of them"
+        )
+        return (
+            f"{len(self.partner_names)} partners, {self.weeks} weeks from {self.start_date}, "
+            f"{len(self._inputs)} uncertain inputs{drawn}"
+        )
+
+    def __repr__(self) -> str:
+        """One line: name, where it was read from and :meth:`outline` (``spec`` holds it all)."""
+        return f"<Scenario {self.name!r} from {self.origin}: {self.outline()}>"
+
     def partner(self, name: str) -> PartnerSpec:
         """Return the partner called ``name``."""
         for partner in self.spec.partners:

@@ -200,6 +200,14 @@ class SensitivityResult:
     comparisons: pd.DataFrame = field(default_factory=lambda: empty(COMPARISON_COLUMNS))
     provenance: Mapping[str, object] = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        """One line: method, subject, seed and size (the tables are its fields)."""
+        return (
+            f"<SensitivityResult {self.method} of {self.subject!r}, seed {self.seed}: "
+            f"{len(self.factors)} inputs by {self.level}, {len(self.runs):,} runs; "
+            f"outputs {', '.join(self.outputs)}>"
+        )
+
     @property
     def outputs(self) -> tuple[str, ...]:
         """The outputs analysed, in the order asked for."""
