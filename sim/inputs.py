@@ -233,6 +233,32 @@ def nesting_depth(value: object) -> int:
     return deepest
 
 
+_TOML_TOKEN = re.compile(
+    r'"""(?:\\.|[^\\])*?"""|\'\'\'.*?\'\'\'|"(?:\\.|[^"\\\n])*"|\'[^\'\n]*\'|#[^\n]*|[\[\]{}]',
+    re.DOTALL,
+)
+"""A TOML string, comment or bracket: brackets are counted, strings and comments skipped."""
+
+
+def bracket_depth(text: str) -> int:
+    """Return how deeply ``[`` and ``{`` nest in TOML text (strings and comments skipped).
+
+    Looked at before Python's TOML reader, which recurses once per level: a file nested a
+    thousand deep is refused at once, rather than by running that reader out of stack, where
+    whatever else needs the stack then (a finalizer the garbage collector calls) fails too and
+    writes its own error.
+    """
+    depth = deepest = 0
+    for match in _TOML_TOKEN.finditer(text):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in "]}":
+            depth = max(depth - 1, 0)
+    return deepest
+
+
 def parse_toml(text: str, label: str, error: type[FileError] = FileError) -> dict[str, Any]:
     """Return the TOML document in ``text``.
 
@@ -245,6 +271,8 @@ def parse_toml(text: str, label: str, error: type[FileError] = FileError) -> dic
     if len(text) > MAX_FILE_BYTES:
         raise error.at(label, "", _too_big())
     deep = f"tables and arrays nested more than {MAX_NESTING} deep"
+    if bracket_depth(text) > MAX_NESTING:
+        raise error.at(label, "", deep)
     try:
         document = tomllib.loads(text.removeprefix("\ufeff"))
     except tomllib.TOMLDecodeError as exc:
@@ -303,7 +331,11 @@ class FileFormat:
     fields : mapping of str to collection of str
         Field names of each table, for suggestions: ``""`` is the top level; a table is named
         by the last name before the unknown key in pydantic's location (a union tag, such as
-        a design kind, names its member). A table not listed suggests from every name given.
+        a design kind, names its member). A table not listed suggests from every name given
+        here and in ``anywhere``. A top-level field written inside a table is pointed back.
+    anywhere : collection of str
+        More names to suggest from where the table is not listed (for a file whose tables are
+        validated one by one, so that locations do not name them).
     tags : collection of str
         Names pydantic puts in error locations that are not fields of the file (the tags of a
         tagged union's members, such as design kinds); field paths leave them out, as they
@@ -317,6 +349,7 @@ class FileFormat:
     """
 
     fields: Mapping[str, Collection[str]] = field(default=_NO_TABLES)
+    anywhere: Collection[str] = frozenset()
     tags: Collection[str] = frozenset()
     unwrap: Collection[str] = frozenset()
     item_key: str | None = None
@@ -324,11 +357,27 @@ class FileFormat:
 
     def known(self, loc: Sequence[int | str]) -> list[str]:
         """Return the field names the key at the end of ``loc`` could have meant."""
-        table = next((part for part in reversed(loc[:-1]) if isinstance(part, str)), "")
-        names = self.fields.get(table)
+        names = self.fields.get(_table(loc))
         if names is None:
-            return sorted({name for table_names in self.fields.values() for name in table_names})
+            every = {name for table_names in self.fields.values() for name in table_names}
+            return sorted(every | set(self.anywhere))
         return list(names)
+
+    def misplaced(self, loc: Sequence[int | str]) -> str:
+        """Return a hint when the key at the end of ``loc`` is a top-level field in a table.
+
+        `` (a top-level field: move it above [design])``; ``[[targets]]`` for a list of tables.
+        """
+        if _table(loc) == "" or loc[-1] not in self.fields.get("", ()):
+            return ""
+        first = loc[0]
+        header = f"[[{first}]]" if len(loc) > 2 and isinstance(loc[1], int) else f"[{first}]"
+        return f" (a top-level field: move it above {header})"
+
+
+def _table(loc: Sequence[int | str]) -> str:
+    """Return the name of the table holding the key at the end of ``loc`` (``""``: the top)."""
+    return next((part for part in reversed(loc[:-1]) if isinstance(part, str)), "")
 
 
 def model_tables(models: Mapping[str, type[BaseModel]]) -> dict[str, tuple[str, ...]]:
@@ -418,7 +467,8 @@ def _problem(
         loc.pop()
     path = field_path(prefix, loc, data, form.item_key)
     if kind == "extra_forbidden":
-        return Problem(path, "unknown field" + did_you_mean(str(raw[-1]), form.known(raw)))
+        hint = did_you_mean(str(raw[-1]), form.known(raw)) or form.misplaced(raw)
+        return Problem(path, "unknown field" + hint)
     return Problem(path, describe(detail, form.choices))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import tomllib
 from datetime import date
 from pathlib import Path
 
@@ -20,7 +21,14 @@ from sim import limits
 from sim.calibration import SettingsError, load_settings
 from sim.calibration.settings import CalibrationSettings, settings_from_mapping
 from sim.errors import InputError
-from sim.inputs import FileError, nesting_depth, number_text, parse_toml, read_text
+from sim.inputs import (
+    FileError,
+    bracket_depth,
+    nesting_depth,
+    number_text,
+    parse_toml,
+    read_text,
+)
 from sim.scenarios import Scenario, ScenarioError
 from sim.scenarios.locate import Location, place_problem
 from sim.sensitivity.experiment_file import SensitivityExperimentError, load_sensitivity_experiment
@@ -165,6 +173,32 @@ def test_deep_nesting_is_one_line_for_every_kind_of_file(depth: int) -> None:
     with pytest.raises(FileError, match=r"^f\.toml: tables and arrays nested more than 32 deep"):
         parse_toml(text, "f.toml")
     assert nesting_depth(parse_toml("a = " + "[" * 31 + "]" * 31, "f.toml")) == 32
+
+
+@pytest.mark.parametrize(
+    ("text", "depth"),
+    [
+        ("a = [[1], {b = [2]}]", 3),
+        ("[[items]]\nv = 1", 2),
+        ("x = \"[[[[\" # {{{{\n[t]\ny = '{{{'", 1),
+        ('s = """a\n\\"""[[[ """\nz = [1]', 1),
+        ("s = '''[[[\n]]'''", 0),
+        ('e = "a\\"[" \nz = [1]', 1),
+    ],
+)
+def test_bracket_depth_skips_strings_and_comments(text: str, depth: int) -> None:
+    assert bracket_depth(text) == depth
+
+
+def test_a_deep_file_never_reaches_the_recursive_toml_reader(monkeypatch) -> None:
+    """Refused before Python's TOML reader could recurse a thousand frames deep."""
+
+    def recursive_reader(text: str) -> None:
+        raise AssertionError("the TOML reader was called")
+
+    monkeypatch.setattr(tomllib, "loads", recursive_reader)
+    with pytest.raises(FileError, match="nested more than 32 deep"):
+        parse_toml("a = " + "{b = " * 5_000 + "1" + "}" * 5_000, "f.toml")
 
 
 def test_a_number_too_long_to_read_is_one_line() -> None:

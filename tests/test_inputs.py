@@ -182,6 +182,21 @@ def test_an_unknown_field_comes_first_with_a_suggestion_from_its_own_table() -> 
     )
 
 
+def test_a_top_level_field_written_in_a_table_is_pointed_back() -> None:
+    assert _problems({"seed": 1, "design": {"seed": 2}}) == [
+        ("design.seed", "unknown field (a top-level field: move it above [design])")
+    ]
+    data = {"seed": 1, "items": [{"id": "a", "tolerance": 1.0, "seed": 2}]}
+    assert _problems(data) == [
+        ("items[0] (a).seed", "unknown field (a top-level field: move it above [[items]])")
+    ]
+    # A close name in the table itself is the likelier meaning; nothing is said at the top.
+    assert _problems({"seed": 1, "design": {"levels": {}, "levelz": 1}})[0][1].endswith(
+        "(did you mean 'levels'?)"
+    )
+    assert _problems({"seed": 1, "colour": 2}) == [("colour", "unknown field")]
+
+
 def test_list_items_are_named_by_their_key() -> None:
     data = {"seed": 1, "items": [{"id": "share", "tolerance": -1.0}]}
     assert _problems(data) == [("items[0] (share).tolerance", "must be more than 0.0, got -1.0")]

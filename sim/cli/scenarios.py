@@ -93,7 +93,7 @@ def validate_command(
         if len(error.problems) < 2:
             raise
         for line in error.lines():  # a line each, as the one problem of other commands reads
-            stderr.print(f"sharesim: error: {line}", markup=False, soft_wrap=True)
+            stderr.print(f"sharesim: error: {line}", markup=False)
         raise typer.Exit(2) from None
     console.print(f"{file}: valid scenario {scenario.name!r}: {scenario.outline()}")
 

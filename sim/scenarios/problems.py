@@ -46,7 +46,8 @@ FIELD_NAMES: frozenset[str] = frozenset(
 FORMAT = FileFormat(
     # An event's unknown key is matched against its own type's fields: pydantic names the
     # event's table by its type.
-    fields={"": FIELD_NAMES, **EVENT_FIELDS},
+    fields=EVENT_FIELDS,
+    anywhere=FIELD_NAMES,
     tags=frozenset(VALUE_TAGS),
     # The loader writes a plain value as `{ value = ... }`: `staff` reads better than
     # `staff.value`, whichever way it was written.
