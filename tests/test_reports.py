@@ -285,6 +285,20 @@ def test_a_sweep_brief_says_when_no_input_moves_sharing_more_than_chance(results
     assert seen == [True, False], "one sweep of each kind"
 
 
+@pytest.mark.parametrize("name", ["sweep", "hypercube", "sensitivity", "run"])
+def test_a_brief_says_whether_tipping_points_were_looked_for(name, results):
+    """A sweep looks for tipping points (found or not); a screening or a run does not."""
+    evidence = read_evidence(results[name], parse_outcome("share_final_year>=0.8"))
+    section = brief_markdown([evidence], parse_outcome("share_final_year>=0.8"), [])
+    said = section.split("## Tipping points\n\n")[1].split("\n\n")[0]
+    if name in ("sweep", "hypercube"):
+        flagged = bool(evidence.tables["tipping_points.csv"]["tipping"].any())
+        assert said.startswith("- None found: ") != flagged, said
+        assert "None looked for" not in said
+    else:
+        assert said.startswith("- None looked for here: "), said
+
+
 def test_a_brief_of_a_sweep_of_every_input_asks_about_them_together(results):
     """131 inputs varied at once: the question and the limits count them rather than list
     them, and a box of scenario discovery names the ranges that cut most, not all of them."""
@@ -403,6 +417,13 @@ def test_screening_and_a_sweep_that_disagree_are_reconciled():
     page = brief_markdown([screening, scenarios], parse_outcome("share_final_year>=0.8"), [])
     after = page.split("## Screening and the sweep")[1].split("##")[0]
     assert "varies none of the inputs screened" in after
+    # A screening of framework categories has no single input to set beside a sweep's.
+    by_category = Evidence(**{**screening.__dict__, "screening": screening.screening.assign(
+        factor="Technology")})  # fmt: skip
+    assert reconcile(by_category, sweep) == []
+    page = brief_markdown([by_category, sweep], parse_outcome("share_final_year>=0.8"), [])
+    after = page.split("## Screening and the sweep")[1].split("##")[0]
+    assert "ranks framework categories, the sweep single inputs" in after
 
 
 # --- in the browser -------------------------------------------------------------------------

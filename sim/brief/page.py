@@ -15,6 +15,7 @@ from sim.headline import difference_text, value_text
 from sim.names import HEADLINE, header
 from sim.outcomes import Outcome
 from sim.pages import html_page
+from sim.parameter import CATEGORIES
 from sim.tipping import chance_curves
 
 SHOWN = {"levers": 4, "tipping": 3, "conditions": 3, "limits": 3, "assumed": 4}
@@ -104,6 +105,17 @@ def reconcile(screening: Evidence, sweep: Evidence) -> list[str]:
     return lines
 
 
+def _nothing_shared(screening: Evidence) -> str:
+    """Say why a screening and a sweep have no input in common to set side by side."""
+    factors = set(screening.screening.get("factor", ()))
+    if factors and factors <= set(CATEGORIES):
+        return (
+            "The screening ranks framework categories, the sweep single inputs: nothing to set "
+            "side by side input by input (screen per input to compare them)."
+        )
+    return "The sweep varies none of the inputs screened: nothing to set side by side."
+
+
 def brief_markdown(evidences: Sequence[Evidence], outcome: Outcome, tables: Sequence[str]) -> str:
     """Return the brief as Markdown.
 
@@ -137,6 +149,11 @@ def brief_markdown(evidences: Sequence[Evidence], outcome: Outcome, tables: Sequ
         lines += ["## Tipping points", ""]
         if tipping:
             lines += _bullets(tipping, shown["tipping"])
+        elif any(e.kind == "sweep" for e in evidences):
+            lines.append(
+                "- None found: no curve of the sweep jumps between two adjacent levels surely, "
+                "steeply and by much (the sweep's report says how each is tested)."
+            )
         else:
             lines.append(
                 "- None looked for here: a sweep of the leading lever finds where a small "
@@ -150,13 +167,7 @@ def brief_markdown(evidences: Sequence[Evidence], outcome: Outcome, tables: Sequ
         lines += [
             "## Screening and the sweep",
             "",
-            *(
-                _bullets(together, 2)
-                if together
-                else [
-                    "- The sweep varies none of the inputs screened: nothing to set side by side."
-                ]
-            ),
+            *(_bullets(together, 2) if together else [f"- {_nothing_shared(screenings[0])}"]),
             "",
         ]
     found = [item for e in evidences for item in e.conditions]
