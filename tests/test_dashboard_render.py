@@ -19,7 +19,17 @@ from scipy.special import expit
 from solara.widgets import VegaLite
 
 from sim.agents import Partner
-from sim.dashboard import app, charts, ensemble, explain, help, network, sidebar, tipping
+from sim.dashboard import (
+    app,
+    charts,
+    ensemble,
+    explain,
+    help,
+    network,
+    player,
+    sidebar,
+    tipping,
+)
 from sim.dashboard.choices import (
     EXTRA_SCENARIOS_ENV,
     MAX_SEED,
@@ -98,6 +108,22 @@ def test_sliders_are_the_registry_levers_with_their_ranges_and_units(catalog: Ca
         described = {item["name"]: item["description"] for item in picker.items}
         assert described == {c.name: c.description for c in catalog.choices}
         assert all(described.values())
+    finally:
+        rc.close()
+
+
+def test_the_play_speed_sliders_say_their_values(catalog: Catalog) -> None:
+    state = PageState.create(catalog)
+    rc = rendered(player.Speed(state))
+    try:
+        pause, every = rc.find(v.Slider).widgets
+        assert pause.label == f"Pause between weeks: {state.play_interval.value} ms"
+        assert (pause.min, pause.max) == (player.MIN_PAUSE_MS, player.MAX_PAUSE_MS)
+        assert (state.play_interval.value - pause.min) % pause.step == 0, "the start is on a step"
+        assert every.label == "Redraw every 1 week"
+        state.play_interval.value, state.render_every.value = 250, 4
+        pause, every = rc.find(v.Slider).widgets
+        assert (pause.label, every.label) == ("Pause between weeks: 250 ms", "Redraw every 4 weeks")
     finally:
         rc.close()
 

@@ -31,6 +31,13 @@ def where(run: LiveRun) -> str:
 DRAW_WAIT_S = 5.0
 """Longest a playing run waits for its last week to be drawn before stepping on anyway."""
 
+MIN_PAUSE_MS, MAX_PAUSE_MS = 10, 500
+"""The range of the pause between weeks while playing; its slider moves in steps of the least
+(so that the starting pause, ``state.PLAY_INTERVAL_MS``, is on it)."""
+
+MAX_WEEKS_A_REDRAW = 26
+"""Most weeks run between two redraws of the live charts (half a year)."""
+
 
 @solara.component
 def LiveRunBar(state: PageState, tick: int) -> None:
@@ -107,9 +114,19 @@ def LiveRunBar(state: PageState, tick: int) -> None:
 @solara.component
 def Speed(state: PageState) -> None:
     """How fast Play goes: the pause between weeks, and weeks run between redraws."""
+    pause, every = state.play_interval.value, state.render_every.value
     with solara.Column(classes=["sharesim-speed"]):
         solara.SliderInt(
-            "Pause between weeks (ms)", value=state.play_interval, min=1, max=500, step=10
+            f"Pause between weeks: {pause} ms",
+            value=state.play_interval,
+            min=MIN_PAUSE_MS,
+            max=MAX_PAUSE_MS,
+            step=MIN_PAUSE_MS,
         )
     with solara.Column(classes=["sharesim-speed"]):
-        solara.SliderInt("Weeks between redraws", value=state.render_every, min=1, max=26)
+        solara.SliderInt(
+            f"Redraw every {every} week{'s' if every != 1 else ''}",
+            value=state.render_every,
+            min=1,
+            max=MAX_WEEKS_A_REDRAW,
+        )
