@@ -153,7 +153,10 @@ def check_design(design: pd.DataFrame, ranges: Bounds, where: str = "design") ->
         ``sim.limits`` allows.
     """
     if not isinstance(design, pd.DataFrame):
-        raise DesignError(f"{where}: a design is a pandas DataFrame, got {type(design).__name__}")
+        raise DesignError(
+            f"{where}: a design is a pandas DataFrame, got {type(design).__name__} (a grid of "
+            "levels: sim.design.grid({'legal_risk': [1, 2]}))"
+        )
     if len(design) == 0:
         raise DesignError(f"{where}: a design needs at least one row")
     _check_size(where, len(design), len(design.columns))

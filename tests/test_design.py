@@ -117,6 +117,7 @@ def test_check_design_accepts_a_good_design_as_floats():
         (pd.DataFrame({"double_keying_cost": [np.nan]}), "row 0"),
         (pd.DataFrame({"double_keying_cost": ["high"]}), "must hold numbers"),
         (pd.DataFrame({"double_keying_cost": []}), "at least one row"),
+        ({"double_keying_cost": [1.0]}, "got dict (a grid of levels: sim.design.grid({"),
     ],
 )
 def test_check_design_names_what_is_wrong(design, message):

@@ -369,6 +369,18 @@ def test_replace_rejects_bad_values(
     assert fragment in str(info.value) and "\n" not in str(info.value)
 
 
+@pytest.mark.parametrize("given", [42, 1.5, None, ["sentinel_replay"]])
+def test_what_is_not_a_scenario_is_named_before_anything_runs(given: object) -> None:
+    with pytest.raises(TypeError) as info:
+        Scenario.of(given)  # type: ignore[arg-type]
+    assert str(info.value) == (
+        "a scenario is a Scenario, or the name or path of a scenario file; got "
+        f"{type(given).__name__}"
+    )
+    with pytest.raises(TypeError, match="a scenario is a Scenario"):
+        Scenario.of(Scenario.load("sentinel_replay").compile())  # type: ignore[arg-type]
+
+
 def test_scenario_is_immutable(replay: Scenario) -> None:
     with pytest.raises(AttributeError):
         replay.spec = replay.spec  # type: ignore[misc]

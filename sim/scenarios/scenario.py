@@ -65,8 +65,20 @@ class Scenario:
         """Return ``scenario`` itself, or the scenario a name or path names (:meth:`load`).
 
         What every function taking "a scenario, or the name or path of a scenario file" calls.
+
+        Raises
+        ------
+        TypeError
+            When ``scenario`` is none of those (a number, a compiled scenario, ...).
         """
-        return scenario if isinstance(scenario, Scenario) else cls.load(scenario)
+        if isinstance(scenario, Scenario):
+            return scenario
+        if not isinstance(scenario, str | Path):
+            raise TypeError(
+                "a scenario is a Scenario, or the name or path of a scenario file; got "
+                f"{type(scenario).__name__}"
+            )
+        return cls.load(scenario)
 
     @classmethod
     def load(cls, name_or_path: str | Path) -> Scenario:
