@@ -364,7 +364,7 @@ def test_a_curve_named_where_there_is_no_tipping_point_says_whether_chance_could
     runs at its levels do not surely differ, it says chance could move it as far."""
     findings = hypercube_findings
     shows = report_markdown(findings).split("## What the sweep shows")[1]
-    flat = re.findall(r"no tipping point; over (\S+), the median (.+?) moves by .*", shows)
+    flat = re.findall(r"no tipping point; over (\S+), the median (.+?) spans .*", shows)
     assert len(flat) == len(findings.outputs), flat
     jumps = findings.jumps.set_index(["input", "output"])
     for (name, output), line in zip(flat, re.findall(r"no tipping point.*", shows), strict=True):
@@ -372,6 +372,25 @@ def test_a_curve_named_where_there_is_no_tipping_point_says_whether_chance_could
         q = float(jumps.loc[(name, column), "q_value"])
         assert ("no more than chance" in line) == (q > 0.1), (line, q)
         assert "no more than chance" not in line or f"adjusted p = {q:.2g}" in line
+
+
+def test_a_curve_of_two_levels_says_it_cannot_show_a_tipping_point(results, tmp_path):
+    """Two levels: the one jump is the whole curve, so never steeper than it on average."""
+    two = tmp_path / "two.toml"
+    two.write_text(SWEEP.format(replicates=2).replace("[0.3, 0.75, 1.0, 2.0]", "[0.3, 2.0]"))
+    assert (
+        call(["sweep", str(two), "--executor", "serial", "-q", "--out", str(tmp_path / "o")])[0]
+        == 0
+    )
+    findings = sweep_findings(tmp_path / "o")
+    assert not findings.jumps["tipping"].any()
+    flat = re.findall(r"no tipping point; over .*", report_markdown(findings))
+    assert flat and all("between its two levels" in line for line in flat), flat
+    curves = findings.curves.query("scenario == 'sentinel_replay' & output == 'share_final_year'")
+    low, high = curves["median"].min(), curves["median"].max()
+    assert f"spans {100 * (high - low):.0f} points ({low:.0%} to {high:.0%})" in flat[0], flat[0]
+    # Four levels (the fixture's sweep) say nothing of the kind.
+    assert "between its two levels" not in report_markdown(sweep_findings(results["sweep"]))
 
 
 def test_screening_and_a_sweep_that_disagree_are_reconciled():

@@ -283,10 +283,17 @@ def _flat_sentence(findings: SweepFindings, scenario: str, output: str) -> str |
         return None
     moved = curves.groupby("input", sort=False)["median"].agg(lambda m: m.max() - m.min())
     name = str(moved.idxmax())
+    medians = curves.loc[curves["input"] == name, "median"]
     sentence = (
-        f"**{scenario}**: no tipping point; over {name}, the median {header(output)} moves by at "
-        f"most {difference_text(float(moved.max()), output).lstrip('+')}"
+        f"**{scenario}**: no tipping point; over {name}, the median {header(output)} spans "
+        f"{difference_text(float(moved.max()), output).lstrip('+')} "
+        f"({range_text(float(medians.min()), float(medians.max()), output)})"
     )
+    if len(medians) == 2:
+        sentence += (
+            " between its two levels, where no jump can be steeper than the curve (a tipping point "
+            "needs three levels or more)"
+        )
     jumps = findings.jumps
     curve = jumps[
         (jumps["scenario"] == scenario) & (jumps["input"] == name) & (jumps["output"] == output)
