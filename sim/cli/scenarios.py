@@ -142,7 +142,7 @@ def run_to_folder(
 
 def _print_summary(name: str, summary: pd.DataFrame, metrics: pd.DataFrame, out: Path) -> None:
     # Start-up time: imported only when the command runs; loads numpy.
-    from sim.headline import spread
+    from sim.headline import range_text, spread, value_text
 
     table = Table(
         "partner",
@@ -156,8 +156,8 @@ def _print_summary(name: str, summary: pd.DataFrame, metrics: pd.DataFrame, out:
     for partner, row in summary.iterrows():
         table.add_row(
             str(partner),
-            f"{row['share']:.0%}",
-            f"{row['share_p05']:.0%}-{row['share_p95']:.0%}",
+            value_text(row["share"], "share"),
+            range_text(row["share_p05"], row["share_p95"], "share"),
             f"{row['buy_in']:.2f}",
             f"{row['interface_live']:.0%}",
         )
