@@ -75,7 +75,11 @@ def rank_correlation(x: FloatArray, y: FloatArray) -> FloatArray:
 
 def final_year_share(trajectory: Trajectory, final_weeks: int = FINAL_YEAR_WEEKS) -> np.ndarray:
     """Return each run's partnership-wide recording share over the last ``final_weeks`` weeks."""
-    handled, recorded = trajectory.last_weeks(final_weeks)
+    return _partnership_share(*trajectory.last_weeks(final_weeks))
+
+
+def _partnership_share(handled: np.ndarray, recorded: np.ndarray) -> np.ndarray:
+    """Return each run's share of cases recorded over partners, from counts (runs, partners)."""
     return share_of(recorded.sum(axis=1), handled.sum(axis=1))
 
 
@@ -122,7 +126,7 @@ def summary_columns(
     latency = partner_latency(trajectory, weeks)
     spent, saved = hours_per_week(trajectory, weeks)
     columns: dict[str, np.ndarray] = {
-        "share_final_year": final_year_share(trajectory, final_weeks),
+        "share_final_year": _partnership_share(handled, recorded),
         "share_mean": share_of(
             trajectory.recorded.sum(axis=(1, 2)), trajectory.handled.sum(axis=(1, 2))
         ),
