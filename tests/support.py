@@ -53,14 +53,9 @@ def local_cluster(workers: int = 2) -> Iterator[Any]:
     reached by its ``scheduler_address`` exactly as a remote cluster is."""
     from distributed import LocalCluster
 
-    with LocalCluster(
-        n_workers=workers,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        silence_logs=logging.ERROR,
-    ) as cluster:
+    from sim.sweep.executors import LOCAL_CLUSTER
+
+    with LocalCluster(n_workers=workers, **LOCAL_CLUSTER, silence_logs=logging.ERROR) as cluster:
         yield cluster
 
 

@@ -6,7 +6,9 @@ which words the error must contain (``# expect: ...``), so each message is check
 the field and the problem, not just to exist.
 """
 
+import contextlib
 import json
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -118,6 +120,22 @@ def test_a_sweep_runs_reports_its_status_and_resumes(tmp_path, capfd):
     assert manifest["environment"]["packages"]["numpy"]
     assert manifest["sessions"][0]["executor"] == "dask-local x1"
     assert len(read_results(out)) == 6
+
+
+def test_a_local_cluster_leaves_the_dask_dashboard_port_to_others(tmp_path, capfd, recwarn):
+    """Another Dask cluster on the machine holds port 8787: the sweep's cluster takes a free
+    port for its scheduler's HTTP routes, with no warning about it."""
+    experiment = tmp_path / "tiny.toml"
+    experiment.write_text(GOOD)
+    argv = ["sweep", str(experiment), "--out", str(tmp_path / "out"), "--executor",
+            "dask-local", "--workers", "1", "-q"]  # fmt: skip
+    with socket.socket() as other:
+        with contextlib.suppress(OSError):  # already held: the same situation
+            other.bind(("127.0.0.1", 8787))
+            other.listen()
+        assert _cli(argv) == 0
+    said = [str(w.message) for w in recwarn] + [capfd.readouterr().err]
+    assert not [text for text in said if "8787" in text or "already in use" in text], said
 
 
 def test_another_experiment_into_a_used_folder_is_one_line_and_changes_nothing(tmp_path, capfd):

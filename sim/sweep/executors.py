@@ -19,9 +19,10 @@ import multiprocessing
 import os
 import signal
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future
 from concurrent.futures.process import ProcessPoolExecutor
+from types import MappingProxyType
 from typing import Any, Self
 
 from sim.errors import InputError
@@ -33,6 +34,21 @@ STOP_SECONDS = 10.0
 
 WATCH_SECONDS = 1.0
 """How long a session waits for a chunk to finish before it looks at the pool's workers."""
+
+LOCAL_CLUSTER: Mapping[str, Any] = MappingProxyType(
+    {
+        "threads_per_worker": 1,
+        "processes": True,
+        "host": "127.0.0.1",
+        "dashboard_address": None,
+        # With no dashboard the scheduler still serves its HTTP routes (health, metrics), on
+        # Dask's dashboard port 8787 unless told otherwise, with a warning when another cluster
+        # on the machine holds it: a free port instead.
+        "scheduler_kwargs": {"dashboard_address": "127.0.0.1:0"},
+    }
+)
+"""How a Dask ``LocalCluster`` on this machine is started (besides its workers and logs): a
+worker process with one thread each, on the loopback address, no dashboard."""
 
 STUCK_SECONDS = 5.0
 """How long a process pool may go on with a dead worker before it counts as broken.
@@ -167,10 +183,7 @@ class Executors:
         self.workers = self.workers or default_workers()
         cluster = LocalCluster(
             n_workers=self.workers,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
+            **LOCAL_CLUSTER,
             # A worker losing its scheduler as the cluster closes logs a traceback; what goes
             # wrong with a run reaches the sweep through its future.
             silence_logs=logging.CRITICAL,
