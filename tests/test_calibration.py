@@ -19,6 +19,7 @@ import support
 
 from sim.calibration import SHIPPED, CalibrationSettings, calibrate, write_outputs
 from sim.calibration.calibrated import calibrated_scenario, posterior_table
+from sim.calibration.report import RELIABLE_ESS
 from sim.cli import main
 from sim.errors import InputError
 from sim.run import run
@@ -268,7 +269,12 @@ def test_command_line_writes_every_output(tmp_path, capsys):
     ):
         assert key in manifest, key
     assert copy.read_text() == (out / "sentinel_calibrated.toml").read_text()
-    assert "wrote" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert "wrote" in said
+    # A tiny calibration's posterior has few effective particles: the summary says so.
+    ess = manifest["populations"][-1]["ess"]
+    assert ess < RELIABLE_ESS
+    assert f"caution: the posterior's effective sample size is {ess:.0f}; below" in said
     # the calibrated scenario runs like any other
     main(["run", str(copy), "--replicates", "2", "--out", str(tmp_path / "run")])
     assert (tmp_path / "run" / "report.md").is_file()

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.calibration.result import WEAKLY_BELOW, Calibration, weighted_quantile
+from sim.calibration.result import Calibration, prior_width, verdict, weighted_quantile
 from sim.names import slug
 from sim.seeds import bootstrap_rng
 
@@ -42,12 +42,6 @@ def _ratio(values: np.ndarray, weights: np.ndarray, width: float) -> float:
     low = weighted_quantile(values, weights, 0.05)
     high = weighted_quantile(values, weights, 0.95)
     return (high - low) / width
-
-
-def _verdict(ratio: float, limit: float) -> str:
-    if ratio > limit:
-        return "not identified"
-    return "weakly identified" if ratio >= WEAKLY_BELOW else "identified"
 
 
 def interval_ratios(result: Calibration, resamples: int | None = None) -> pd.DataFrame:
@@ -73,11 +67,11 @@ def interval_ratios(result: Calibration, resamples: int | None = None) -> pd.Dat
     rows = []
     for k, name in enumerate(result.problem.inputs):
         low, high = result.problem.prior[name]
-        width = 0.9 * (high - low)
+        width = prior_width(low, high)
         x = sample.particles[:, k]
         ratio = _ratio(x, sample.weights, width)
         again = np.array([_ratio(x[p], sample.weights[p], width) for p in picks])
-        verdict = _verdict(ratio, limit)
+        said = verdict(ratio, limit)
         rows.append(
             {
                 "input": name,
@@ -85,8 +79,8 @@ def interval_ratios(result: Calibration, resamples: int | None = None) -> pd.Dat
                 "mc_error": float(again.std(ddof=1)),
                 "q05": float(np.quantile(again, 0.05)),
                 "q95": float(np.quantile(again, 0.95)),
-                "verdict": verdict,
-                "verdict_holds": float(np.mean([_verdict(r, limit) == verdict for r in again])),
+                "verdict": said,
+                "verdict_holds": float(np.mean([verdict(r, limit) == said for r in again])),
                 "learnt": ratio <= LEARNT_BELOW,
                 "learnt_holds": float(np.mean(again <= LEARNT_BELOW)),
             }
@@ -131,7 +125,7 @@ def value_of_information(result: Calibration) -> pd.DataFrame:
     runs = result.predictive
     inputs = [n for n in result.problem.inputs if n in runs.columns]
     theta = runs[inputs].to_numpy(dtype=float)
-    width = np.array([0.9 * (hi - lo) for lo, hi in (result.problem.prior[n] for n in inputs)])
+    width = np.array([prior_width(*result.problem.prior[n]) for n in inputs])
     rng = bootstrap_rng(result.problem.settings.seed, "calibration", "value of information")
     now = _widths(theta) / width
     rows = []

@@ -187,14 +187,7 @@ class Calibration:
             low, high = self.problem.prior[name]
             x = post[name].to_numpy()
             q05, q50, q95 = (weighted_quantile(x, w, q) for q in (0.05, 0.5, 0.95))
-            ratio = (q95 - q05) / (0.9 * (high - low))
-            verdict: Verdict = (
-                "not identified"
-                if ratio > limit
-                else "weakly identified"
-                if ratio >= WEAKLY_BELOW
-                else "identified"
-            )
+            ratio = (q95 - q05) / prior_width(low, high)
             rows.append(
                 {
                     "input": name,
@@ -206,7 +199,7 @@ class Calibration:
                     "posterior_q05": q05,
                     "posterior_q95": q95,
                     "interval_ratio": ratio,
-                    "verdict": verdict,
+                    "verdict": verdict(ratio, limit),
                     "point_estimate": estimate[name],
                 }
             )
@@ -261,6 +254,22 @@ def joint_sample(
     if parts and len(parts[0].columns):
         frame = pd.concat([frame, pd.concat(parts).sort_index()], axis=1)
     return frame
+
+
+def prior_width(low: float, high: float) -> float:
+    """Return the 90% width of a uniform prior on ``[low, high]``: what intervals are over."""
+    return 0.9 * (high - low)
+
+
+def verdict(ratio: float, limit: float) -> Verdict:
+    """Return what an interval ratio says of a parameter.
+
+    Not identified above ``limit`` (the settings' ``not_identified_above``), weakly identified
+    from :data:`WEAKLY_BELOW` up to it, identified below.
+    """
+    if ratio > limit:
+        return "not identified"
+    return "weakly identified" if ratio >= WEAKLY_BELOW else "identified"
 
 
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:

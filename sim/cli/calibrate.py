@@ -31,6 +31,9 @@ console = stdout
 
 
 def _summary(result: Calibration, out: Path, seconds: float) -> None:
+    # Start-up time: the calibration package loads only when the command runs (it has by now).
+    from sim.calibration.report import RELIABLE_ESS
+
     fit = result.fit()
     table = Table("target", "source", "target value", "posterior median (5-95%)", "met", box=None)
     for name, row in fit.iterrows():
@@ -59,6 +62,12 @@ def _summary(result: Calibration, out: Path, seconds: float) -> None:
             str(row["verdict"]),
         )
     console.print(verdicts)
+    if result.final.ess < RELIABLE_ESS:
+        console.print(
+            f"caution: the posterior's effective sample size is {result.final.ess:.0f}; below "
+            f"{RELIABLE_ESS} these intervals and verdicts are rough (more particles settle them)",
+            markup=False,
+        )
     console.print(
         f"{result.runs} runs, {len(result.populations)} generations, final epsilon "
         f"{result.final.epsilon:.3g}, posterior ESS {result.final.ess:.0f}, {seconds:.0f} s; "
