@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pydantic import ValidationError
 
 from sim.inputs import FileFormat, Problem, validation_problems
+from sim.params import PARAMETERS
 from sim.scenarios.error import ScenarioError
 from sim.scenarios.schema import (
     EVENT_AMOUNT_FIELDS,
@@ -57,6 +58,40 @@ FORMAT = FileFormat(
 """How a scenario file's validation errors read."""
 
 
+_PLACES = {
+    "parameters": (frozenset(PARAMETERS), "a parameter: write it under [parameters]"),
+    "partner": (
+        frozenset(PartnerSpec.model_fields),
+        "a partner's field: write it in that partner's [[partners]] table, or in [all_partners] "
+        "for every partner",
+    ),
+    "top": (frozenset(ScenarioFile.model_fields), "a top-level field: move it above the tables"),
+}
+"""Where each kind of key belongs, and how a hint says so."""
+
+
+def home_hint(path: str) -> str:
+    """Return where the unknown key at ``path`` belongs when it is a key of another table.
+
+    `` (a parameter: write it under [parameters])`` for ``legal_risk`` at the top level; empty
+    when the key belongs nowhere else (a plain misspelling) or here.
+    """
+    table, _, key = path.rpartition(".")
+    here = (
+        "top"
+        if not table
+        else "parameters"
+        if table == "parameters"
+        else "partner"
+        if table == "all_partners" or table.startswith("partners[")
+        else ""
+    )
+    for place, (names, hint) in _PLACES.items():
+        if place != here and key in names:
+            return f" ({hint})"
+    return ""
+
+
 @dataclass
 class Problems:
     """Problems found in one scenario, in the order found."""
@@ -73,7 +108,12 @@ class Problems:
 
         ``event``: the table is an event, whose type pydantic puts first in error locations.
         """
-        self.found += validation_problems(error, FORMAT, prefix, tagged_root=event)
+        self.found += [
+            Problem(path, text + home_hint(path))
+            if text == "unknown field"
+            else Problem(path, text)
+            for path, text in validation_problems(error, FORMAT, prefix, tagged_root=event)
+        ]
 
     def raise_first(self) -> None:
         """Raise the first problem as a :class:`ScenarioError`, if there is one."""

@@ -28,7 +28,7 @@ from sim.scenarios.checks import check_resolved
 from sim.scenarios.locate import Location, locate
 from sim.scenarios.origins import Origin, Resolved
 from sim.scenarios.posterior_table import read_posterior
-from sim.scenarios.problems import Problems, ScenarioError
+from sim.scenarios.problems import Problems, ScenarioError, home_hint
 from sim.scenarios.schema import (
     COLOCATION_INPUTS,
     EVENT_AMOUNT_FIELDS,
@@ -428,7 +428,9 @@ def _merge_parameters(
             try:
                 check_value(name, 0.0)
             except ParameterError as exc:
-                problems.add(f"parameters.{name}", str(exc))
+                message = str(exc)
+                hint = "" if "did you mean" in message else home_hint(f"parameters.{name}")
+                problems.add(f"parameters.{name}", message + hint)
     known = [name for name in names if name in PARAMETERS]
     table = annotate(head.parameters, known, "parameters", problems)
     for name in known:
