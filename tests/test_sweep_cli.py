@@ -156,7 +156,8 @@ def test_another_experiment_into_a_used_folder_is_one_line_and_changes_nothing(t
     ("argv", "message"),
     [
         (["sweep", "status"], "give the sweep folder"),
-        (["sweep", "status", "nowhere"], "no sweep here"),
+        (["sweep", "status", "nowhere"], "nowhere: no such folder"),
+        (["sweep", "status", "."], ".: no sweep here (no manifest.json)"),
         (["sweep", "x.toml"], "--out"),
     ],
 )

@@ -41,7 +41,7 @@ from sim.palette import cycle
 from sim.params import PARAMETERS
 from sim.provenance import recorded_scenario
 from sim.sweep import scenario_set
-from sim.sweep.results import read_results
+from sim.sweep.results import read_results, sweep_manifest
 from sim.tipping import chance_curves, response, tipping_points
 from sim.weeks import input_text, is_week_input
 
@@ -123,9 +123,7 @@ def followed_outputs(frame: pd.DataFrame, inputs: Sequence[str]) -> tuple[str, .
 def sweep_findings(out: Path | str, outcome: Outcome | str = DEFAULT_OUTCOME) -> SweepFindings:
     """Read the sweep in folder ``out`` and find its curves, tipping points and conditions."""
     folder = Path(out)
-    manifest = store.read_manifest(folder)
-    if manifest is None:
-        raise store.StoreError(f"{folder}: no sweep here (no {store.MANIFEST})")
+    manifest = sweep_manifest(folder)
     inputs = tuple(manifest["experiment"]["design"]["columns"])
     frame = read_results(folder)
     runs = frame[frame["error"].isna()].reset_index(drop=True)

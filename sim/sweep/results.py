@@ -91,7 +91,7 @@ def status(
         When ``out`` holds no sweep.
     """
     folder = Path(out)
-    manifest = _manifest(folder)
+    manifest = sweep_manifest(folder)
     identity = manifest["experiment"]
     runs = expected_runs(identity) if expected is None else expected
     if committed is None:
@@ -130,10 +130,18 @@ def _state(folder: Path, sessions: list[Mapping[str, Any]]) -> str:
     return state
 
 
-def _manifest(folder: Path) -> dict[str, Any]:
+def sweep_manifest(folder: Path) -> dict[str, Any]:
+    """Return the manifest of the sweep in ``folder``.
+
+    Raises
+    ------
+    StoreError
+        When the folder does not exist, or holds no sweep.
+    """
     manifest = store.read_manifest(folder)
     if manifest is None:
-        raise store.StoreError(f"{folder}: no sweep here (no {store.MANIFEST})")
+        what = f"no sweep here (no {store.MANIFEST})" if folder.exists() else "no such folder"
+        raise store.StoreError(f"{folder}: {what}")
     return manifest
 
 
@@ -162,7 +170,7 @@ def read_results(out: Path | str) -> pd.DataFrame:
     and replicate.
     """
     folder = Path(out)
-    identity = _manifest(folder)["experiment"]
+    identity = sweep_manifest(folder)["experiment"]
     keys = [run.key for run in expected_runs(identity)]
     return results_frame(identity, store.read_runs(folder, keys))
 
