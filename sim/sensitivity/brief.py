@@ -101,6 +101,22 @@ def _leader_holds(result: SensitivityResult, top: pd.Series, label: str, what: s
     return ["", Headline(claim, leads).line(), ""]
 
 
+def _too_noisy(label: str, what: str) -> str:
+    """Say that no ``what`` stands out of the noise on the output labelled ``label``."""
+    return (
+        f"**{label}:** the averaged runs varied no more than their noise, so no {what} can be "
+        "told apart from chance at this sample size."
+    )
+
+
+def _runs_and_intervals(settings: Mapping[str, object]) -> str:
+    """Return ``2 replicates per design point, 95% bootstrap intervals.`` of an analysis."""
+    return (
+        f"{settings['replicates']} replicates per design point, "
+        f"{float(str(settings['confidence'])):.0%} bootstrap intervals."
+    )
+
+
 def _sobol_answer(result: SensitivityResult, output: str) -> list[str]:
     part = result.indices[result.indices["output"] == output].sort_values("rank")
     noise = result.noise.set_index("output").loc[output]
@@ -108,12 +124,7 @@ def _sobol_answer(result: SensitivityResult, output: str) -> list[str]:
     label = output_label(result, output)
     lines: list[str] = []
     if bool(noise["noise_dominated"]):
-        return [
-            f"**{label}:** the averaged runs varied no more than their noise, so no "
-            f"{what} can be told apart from chance at this sample size.",
-            "",
-            _noise_sentence(result, output),
-        ]
+        return [_too_noisy(label, what), "", _noise_sentence(result, output)]
     distinguishable = part[part["distinguishable"]]
     hidden = part[~part["distinguishable"]]
     # Measurably above zero yet too small to matter to an analyst: named, not ranked.
@@ -386,10 +397,7 @@ def _shapley_answer(result: SensitivityResult, output: str) -> list[str]:
     label = output_label(result, output)
     noise = result.noise.set_index("output").loc[output]
     if bool(noise["noise_dominated"]):
-        return [
-            f"**{label}:** the averaged runs varied no more than their noise, so no "
-            "framework category can be told apart from chance at this sample size.",
-        ]
+        return [_too_noisy(label, "framework category")]
     conclusions = shapley_brief.headlines(result, output)
     return [
         f"**{label}:**",
@@ -412,8 +420,7 @@ def _shapley_markdown(result: SensitivityResult, figures: Mapping[str, Path]) ->
         f"calibrated and drawn jointly from the posterior), under the assignments {named}; "
         f"{settings['n_outer']} outer x {settings['n_inner']} inner draws per subset of "
         f"categories and {settings['n_variance']} draws for the variance, "
-        f"{settings['replicates']} replicates per design point, "
-        f"{float(str(settings['confidence'])):.0%} bootstrap intervals.",
+        f"{_runs_and_intervals(settings)}",
         "",
         "## The answer",
         "",
@@ -493,8 +500,7 @@ def brief_markdown(result: SensitivityResult, figures: Mapping[str, Path] | None
         f"# Which {what} change sharing most — {result.subject}",
         "",
         f"{method} over {len(result.factors)} uncertain inputs, {size}, "
-        f"{settings['replicates']} replicates per design point, "
-        f"{float(str(settings['confidence'])):.0%} bootstrap intervals.",
+        f"{_runs_and_intervals(settings)}",
         "",
         "## The answer",
         "",
