@@ -50,9 +50,15 @@ def run_seed(seed: int, row: int = 0, replicate: int = 0) -> np.random.SeedSeque
     ``sim.run.run(scenario, seed=s, replicates=n)`` uses row 0, so a sweep's first design
     row reproduces a plain run with the same seed.
     """
+    entropy, key = _run(seed, row, replicate)
+    return np.random.SeedSequence(entropy, spawn_key=key)
+
+
+def _run(seed: int, row: int, replicate: int) -> tuple[int, tuple[int, int]]:
+    """Return a run's entropy and spawn key, ``(seed, (row, replicate))``, checked."""
     if seed < 0 or row < 0 or replicate < 0:
         raise ValueError("seed, row and replicate must be non-negative integers")
-    return np.random.SeedSequence(int(seed), spawn_key=(int(row), int(replicate)))
+    return int(seed), (int(row), int(replicate))
 
 
 def draw_seed(seed: int, row: int = 0, replicate: int = 0) -> np.random.SeedSequence:
@@ -61,9 +67,8 @@ def draw_seed(seed: int, row: int = 0, replicate: int = 0) -> np.random.SeedSequ
     A stream of its own, beside the model's ``run_seed(seed, row, replicate)``: drawing
     parameters does not change the random numbers the model sees.
     """
-    if seed < 0 or row < 0 or replicate < 0:
-        raise ValueError("seed, row and replicate must be non-negative integers")
-    return np.random.SeedSequence(int(seed), spawn_key=(int(row), int(replicate), POSTERIOR_STREAM))
+    entropy, key = _run(seed, row, replicate)
+    return np.random.SeedSequence(entropy, spawn_key=(*key, POSTERIOR_STREAM))
 
 
 def stage_seed(seed: int, stage: int) -> int:

@@ -47,9 +47,14 @@ EventId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$", max_length=80)]
 """An event identifier: letters, digits, ``_`` and ``-``."""
 
 
-def _date_or_week(value: object) -> object:
+def _as_date(value: object) -> object:
     if isinstance(value, datetime):
         raise ValueError(f"must be a date without a time (YYYY-MM-DD), got {value.isoformat()}")
+    return value
+
+
+def _date_or_week(value: object) -> object:
+    _as_date(value)
     if isinstance(value, bool) or not isinstance(value, date | int):
         raise ValueError(
             f"must be a date (YYYY-MM-DD) or a week number, got {type(value).__name__} {value!r}"
@@ -72,12 +77,6 @@ When = Annotated[date | int, BeforeValidator(_date_or_week)]
 
 EventWhen = Annotated[date | int | Literal["go_live"], BeforeValidator(_event_when)]
 """When an event happens: a date, a week number, or ``"go_live"`` (its partner's go-live)."""
-
-
-def _as_date(value: object) -> object:
-    if isinstance(value, datetime):
-        raise ValueError(f"must be a date without a time (YYYY-MM-DD), got {value.isoformat()}")
-    return value
 
 
 def _in_calendar(value: date) -> date:
