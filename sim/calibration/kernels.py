@@ -96,6 +96,20 @@ temporary array: 16 MiB of float64, so that 5,000 points around 2,500 centres in
 dimensions need tens of MiB rather than several GiB."""
 
 
+def accepted(particles: FloatArray, weights: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Return the particles with a positive weight, and their weights.
+
+    Raises
+    ------
+    ValueError
+        When no particle has one: there is nothing to perturb.
+    """
+    keep = weights > 0
+    if not np.any(keep):
+        raise ValueError("no particle was accepted: the population cannot be perturbed")
+    return particles[keep], weights[keep]
+
+
 @dataclass(frozen=True)
 class Kernel:
     """Mixture of box-truncated Gaussian kernels around a weighted population.
@@ -126,11 +140,8 @@ class Kernel:
         cls, sample: Sample, box: Box, defensive: float = 0.0, coordinate: float = 0.0
     ) -> Kernel:
         """Fit the kernel of the next generation to a weighted sample's accepted particles."""
-        keep = sample.weights > 0
-        if not np.any(keep):
-            raise ValueError("no particle was accepted: the population cannot be perturbed")
-        centres = sample.particles[keep]
-        weights = sample.weights[keep] / sample.weights[keep].sum()
+        centres, kept = accepted(sample.particles, sample.weights)
+        weights = kept / kept.sum()
         mean = weights @ centres
         variance = weights @ (centres - mean) ** 2
         floor = (1e-3 * (box.high - box.low)) ** 2
@@ -270,11 +281,8 @@ class LocalCovarianceKernel:
         weights dominate; the kernel is only a proposal, so any choice leaves the posterior
         exact.
         """
-        keep = weights > 0
-        if not np.any(keep):
-            raise ValueError("no particle was accepted: the population cannot be perturbed")
-        centres = particles[keep]
-        w = weights[keep] ** temper
+        centres, kept = accepted(particles, weights)
+        w = kept**temper
         w = w / w.sum()
         deviations = centres - w @ centres
         covariance = (deviations * w[:, None]).T @ deviations + np.diag(RIDGE * (high - low) ** 2)
