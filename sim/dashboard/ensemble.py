@@ -57,6 +57,11 @@ DEBOUNCE_S = 0.15
 ENSEMBLE_HEIGHT = 190
 """Height in pixels of the ensemble chart's plotting area."""
 
+WORKING = frozenset(
+    {solara.ResultState.STARTING, solara.ResultState.WAITING, solara.ResultState.RUNNING}
+)
+"""States of a panel's background computation still under way (the panel says it is working)."""
+
 CACHE_SIZE = 32
 """Settings whose results a session keeps (a lever moved back is redrawn at once)."""
 
@@ -465,11 +470,7 @@ def EnsemblePanel(state: PageState, cache: BandCache) -> None:
     if result.value is not None:
         cache.shown = result.value
     ensemble = cache.shown
-    busy = result.state in (
-        solara.ResultState.STARTING,
-        solara.ResultState.WAITING,
-        solara.ResultState.RUNNING,
-    )
+    busy = result.state in WORKING
     with solara.Column(gap="4px", classes=["sharesim-panel", "sharesim-ensemble"]):
         PanelHeading("ensemble")
         if problem:

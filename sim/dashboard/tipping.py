@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 
 from sim import palette
 from sim.dashboard.choices import Catalog, DashboardInputError, Settings, slider_step
-from sim.dashboard.ensemble import CACHE_SIZE, MEASURES, RECORDING_SHARE, Measure
+from sim.dashboard.ensemble import CACHE_SIZE, MEASURES, RECORDING_SHARE, WORKING, Measure
 from sim.dashboard.help import PanelHeading
 from sim.dashboard.levers import LEVERS, lever_label
 from sim.dashboard.recent import Recent
@@ -313,11 +313,7 @@ def TippingPanel(state: PageState, cache: SweepCache) -> None:
     if ready is not None:
         cache.shown = ready
     sweep = cache.shown
-    busy = result.state in (
-        solara.ResultState.STARTING,
-        solara.ResultState.WAITING,
-        solara.ResultState.RUNNING,
-    )
+    busy = result.state in WORKING
     by_key = {m.key: m for m in MEASURES}
     measure = by_key.get(shown_key.value, RECORDING_SHARE)
     with solara.Column(gap="4px", classes=["sharesim-panel", "sharesim-tipping"]):
