@@ -233,8 +233,8 @@ class CalibrationSettings(BaseModel):
             f"screening {self.screening:,} x {self.screening_replicates} + ABC "
             f"{self.particles:,} x {self.generations - 1} x {self.replicates} + predictive "
             f"{self.predictive:,} x {self.predictive_replicates} + best fit "
-            f"{self.best_fit_runs:,} + point {self.point_replicates} + defaults "
-            f"{self.defaults_replicates}"
+            f"{self.best_fit_runs:,} + point {self.point_replicates:,} + defaults "
+            f"{self.defaults_replicates:,}"
         )
 
 

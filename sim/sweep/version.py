@@ -36,6 +36,7 @@ NOT_MODEL = frozenset(
         "shipped.py",
         "store.py",
         "tipping.py",
+        "validate.py",
         "weeks.py",
         "agents",
         "brief",

@@ -1,0 +1,164 @@
+"""Checking any input file without running it: which kind of file it is, and what it holds.
+
+``sharesim validate`` reads a scenario, a sweep or sensitivity experiment, a calibration
+experiment or a targets file through the same loader its own command uses, so a file that
+passes here is refused by none of them for what it says (a calibration's targets are checked
+against their scenario when it starts). Nothing runs; a problem is the loader's
+:class:`~sim.inputs.FileError`, every problem found kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from sim.errors import InputError
+from sim.inputs import did_you_mean, read_toml
+from sim.shipped import EXPERIMENTS, SCENARIOS, find, is_path
+
+Kind = Literal["scenario", "sweep", "sensitivity", "calibration", "targets"]
+"""The kinds of input file, by the command that reads them."""
+
+
+def kind_of(document: Mapping[str, Any]) -> Kind:
+    """Return the kind of input file ``document`` (a TOML document) is, by its tables.
+
+    A ``[sensitivity]`` table makes a sensitivity experiment, ``[[targets]]`` a targets file,
+    a ``[design]`` or a list of ``scenarios`` a sweep experiment, and nothing but calibration
+    settings a calibration experiment; anything else is read as a scenario.
+    """
+    # Imported here: pydantic and the calibration package, for one check of one file.
+    from sim.calibration.settings import CalibrationSettings
+
+    if "sensitivity" in document:
+        return "sensitivity"
+    if "targets" in document:
+        return "targets"
+    if "design" in document or "scenarios" in document:
+        return "sweep"
+    if document and set(document) <= set(CalibrationSettings.model_fields):
+        return "calibration"
+    return "scenario"
+
+
+def check(reference: str) -> str:
+    """Check the input file ``reference`` names and return what it holds, in one line.
+
+    Parameters
+    ----------
+    reference : str
+        A shipped scenario's or experiment's name, or a file's path.
+
+    Raises
+    ------
+    InputError
+        A :class:`~sim.inputs.FileError` naming the file, the field and the problem (with
+        every problem found), or a missing file or unknown name.
+    """
+    kind = _kind(reference)
+    return f"{reference}: valid {_DESCRIBE[kind](reference)}"
+
+
+def _kind(reference: str) -> Kind:
+    # Start-up time: what a scenario needs loads only when one is checked.
+    from sim.scenarios.error import ScenarioError
+    from sim.scenarios.locate import locate
+
+    if is_path(reference):
+        path = Path(reference)
+        return kind_of(read_toml(path)[0]) if path.is_file() else "scenario"
+    try:
+        locate(reference)
+    except ScenarioError:
+        if EXPERIMENTS.unknown(reference) is not None:
+            names = [*SCENARIOS.names(), *EXPERIMENTS.names()]
+            raise InputError(
+                f"{reference}: no shipped scenario or experiment named {reference!r}"
+                f"{did_you_mean(reference, names)}; a file is named by its path"
+            ) from None
+        source, label = find(reference, EXPERIMENTS, ScenarioError)
+        return kind_of(read_toml(source, label)[0])
+    return "scenario"
+
+
+def _scenario(reference: str) -> str:
+    # Start-up time: each kind's loader is imported when a file of that kind is checked.
+    from sim.scenarios import Scenario
+
+    scenario = Scenario.load(reference)
+    scenario.compile()
+    return f"scenario {scenario.name!r}: {scenario.outline()}"
+
+
+def _sweep(reference: str) -> str:
+    # Start-up time: each kind's loader is imported when a file of that kind is checked.
+    from sim.sweep.experiment import load_experiment
+
+    experiment = load_experiment(reference, force=True)
+    plan = experiment.plan()
+    return (
+        f"sweep experiment {experiment.name!r}: {_count(len(plan.scenarios), 'scenario')} x "
+        f"{_count(max(len(plan.design), 1), 'design row')} x "
+        f"{_count(plan.replicates, 'replicate')} = {_count(plan.total, 'run')}"
+    )
+
+
+def _sensitivity(reference: str) -> str:
+    # Start-up time: each kind's loader is imported when a file of that kind is checked.
+    from sim.sensitivity.experiment_file import load_sensitivity_experiment
+    from sim.sensitivity.methods import MorrisSettings, SobolSettings
+
+    experiment = load_sensitivity_experiment(reference, force=True)
+    settings = experiment.settings
+    method = (
+        "Sobol"
+        if isinstance(settings, SobolSettings)
+        else "Morris"
+        if isinstance(settings, MorrisSettings)
+        else "Shapley"
+    )
+    return (
+        f"sensitivity experiment {experiment.name!r}: {method} of "
+        f"{experiment.scenario.name!r} over {_count(len(experiment.factors), 'input')}, "
+        f"{_count(experiment.design_rows, 'design row')} x "
+        f"{_count(settings.replicates, 'replicate')} = {_count(experiment.runs, 'run')}"
+    )
+
+
+def _calibration(reference: str) -> str:
+    # Start-up time: each kind's loader is imported when a file of that kind is checked.
+    from sim.calibration.settings import load_settings
+
+    settings = load_settings(reference, force=True)
+    return (
+        f"calibration experiment: {_count(len(settings.inputs), 'input')} calibrated, at most "
+        f"{_count(settings.planned_runs, 'run')} ({settings.runs_counted()})"
+    )
+
+
+def _targets(reference: str) -> str:
+    # Start-up time: each kind's loader is imported when a file of that kind is checked.
+    from sim.calibration.targets import load_targets
+
+    if not is_path(reference):
+        raise InputError(f"{reference}: a targets file is checked by its path, not a name")
+    targets = load_targets(reference)
+    return (
+        f"targets file {targets.name!r}: {_count(len(targets.targets), 'target')}, "
+        f"{_count(len(targets.constraints), 'constraint')}, for scenario {targets.scenario!r}"
+    )
+
+
+_DESCRIBE: Mapping[Kind, Callable[[str], str]] = {
+    "scenario": _scenario,
+    "sweep": _sweep,
+    "sensitivity": _sensitivity,
+    "calibration": _calibration,
+    "targets": _targets,
+}
+
+
+def _count(n: int, thing: str) -> str:
+    """``1 run``, ``2,048 runs``."""
+    return f"{n:,} {thing}{'' if n == 1 else 's'}"

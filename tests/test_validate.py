@@ -1,0 +1,93 @@
+"""sharesim validate: any input file is told apart by its tables and checked by its own loader."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import support
+
+from sim.calibration.settings import load_settings
+from sim.calibration.targets import load_targets
+from sim.errors import InputError
+from sim.sensitivity.experiment_file import load_sensitivity_experiment
+from sim.sweep.experiment import load_experiment
+from sim.validate import check, kind_of
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGETS = ROOT / "sim" / "calibration" / "sentinel_targets.toml"
+
+
+@pytest.mark.parametrize(
+    ("document", "kind"),
+    [
+        ({"name": "x", "partners": []}, "scenario"),
+        ({"extends": "sentinel_replay", "name": "x", "description": "y"}, "scenario"),
+        ({"scenarios": ["a"], "seed": 1}, "sweep"),
+        ({"scenarios": ["a"], "seed": 1, "design": {"kind": "grid"}}, "sweep"),
+        ({"scenarios": ["a"], "seed": 1, "sensitivity": {"method": "morris"}}, "sensitivity"),
+        ({"scenario": "a", "targets": [{}]}, "targets"),
+        ({"screening": 8, "seed": 5}, "calibration"),
+        ({}, "scenario"),
+    ],
+)
+def test_a_file_is_told_apart_by_its_tables(document, kind) -> None:
+    assert kind_of(document) == kind
+
+
+def test_every_kind_of_shipped_file_is_described_by_what_its_loader_reads() -> None:
+    sweep = load_experiment("interface_sweep", force=True).plan()
+    assert check("interface_sweep") == (
+        f"interface_sweep: valid sweep experiment 'interface_sweep': {len(sweep.scenarios)} "
+        f"scenarios x {len(sweep.design)} design rows x {sweep.replicates} replicates = "
+        f"{sweep.total:,} runs"
+    )
+    morris = load_sensitivity_experiment("sensitivity_morris", force=True)
+    assert check("sensitivity_morris").endswith(
+        f"Morris of 'sentinel_replay' over {len(morris.factors)} inputs, "
+        f"{morris.design_rows:,} design rows x {morris.settings.replicates} replicates = "
+        f"{morris.runs:,} runs"
+    )
+    settings = load_settings("calibration_sentinel")
+    assert check("calibration_sentinel") == (
+        f"calibration_sentinel: valid calibration experiment: {len(settings.inputs)} inputs "
+        f"calibrated, at most {settings.planned_runs:,} runs ({settings.runs_counted()})"
+    )
+    targets = load_targets(TARGETS)
+    assert check(str(TARGETS)) == (
+        f"{TARGETS}: valid targets file 'sentinel_targets': {len(targets.targets)} targets, "
+        f"{len(targets.constraints)} constraint{'s' if len(targets.constraints) != 1 else ''}, "
+        "for scenario 'sentinel_replay'"
+    )
+    assert check("no_interfaces").startswith(
+        "no_interfaces: valid scenario 'no_interfaces': 11 partners, 156 weeks"
+    )
+
+
+def test_a_file_given_by_its_path_is_checked_as_its_kind(tmp_path: Path) -> None:
+    copy = tmp_path / "mine.toml"
+    copy.write_text((ROOT / "experiments" / "sensitivity_morris.toml").read_text())
+    assert check(str(copy)).startswith(
+        f"{copy}: valid sensitivity experiment 'sensitivity_morris': Morris"
+    )
+
+
+def test_a_name_that_is_neither_suggests_from_both(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"did you mean 'interface_sweep'\?"):
+        check("interface_swep")
+    with pytest.raises(InputError, match=r"did you mean 'sentinel_replay'\?"):
+        check("sentinel_replai")
+
+
+def test_validate_lists_every_problem_of_an_experiment(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(
+        'scenarios = ["sentinel_replay"]\nseed = 1\nreplicates = 0\n'
+        '[design]\nkind = "grid"\nreplicates = 2\nlevels = { legal_risk = [1.0] }\n'
+    )
+    code, out, err = support.sharesim(["validate", str(path)])
+    assert code == 2 and not out
+    lines = err.splitlines()
+    assert len(lines) == 2 and all(line.startswith(f"sharesim: error: {path}: ") for line in lines)
+    assert "design.replicates: unknown field (a top-level field: move it above [design])" in err
+    assert "replicates: must be at least 1, got 0" in err
