@@ -1,10 +1,11 @@
 """Checking any input file without running it: which kind of file it is, and what it holds.
 
 ``sharesim validate`` reads a scenario, a sweep or sensitivity experiment, a calibration
-experiment or a targets file through the same loader its own command uses, so a file that
-passes here is refused by none of them for what it says (a calibration's targets are checked
-against their scenario when it starts). Nothing runs; a problem is the loader's
-:class:`~sim.inputs.FileError`, every problem found kept.
+experiment or a targets file through the loader its own command uses, so what passes here is
+what that command accepts; a targets file is checked against its scenario as ``sharesim
+calibrate`` checks it with the standard settings. Nothing runs. A problem is the loader's
+:class:`~sim.inputs.FileError`, every problem found kept. An experiment of more runs than the
+commands start unasked is valid, and said to need ``--yes``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any, Literal
 
 from sim.errors import InputError
 from sim.inputs import did_you_mean, read_toml
+from sim.limits import CONFIRM_RUNS_ABOVE
 from sim.shipped import EXPERIMENTS, SCENARIOS, find, is_path
 
 Kind = Literal["scenario", "sweep", "sensitivity", "calibration", "targets"]
@@ -25,11 +27,12 @@ def kind_of(document: Mapping[str, Any]) -> Kind:
     """Return the kind of input file ``document`` (a TOML document) is, by its tables.
 
     A ``[sensitivity]`` table makes a sensitivity experiment, ``[[targets]]`` a targets file,
-    a ``[design]`` or a list of ``scenarios`` a sweep experiment, and nothing but calibration
-    settings a calibration experiment; anything else is read as a scenario.
+    a ``[design]`` or a list of ``scenarios`` a sweep experiment; a file with no key of a
+    scenario file's (misspelt settings included) is a calibration experiment, and anything
+    else a scenario.
     """
-    # Imported here: pydantic and the calibration package, for one check of one file.
-    from sim.calibration.settings import CalibrationSettings
+    # Start-up time: the schemas (pydantic) load only when a file is checked.
+    from sim.scenarios.schema import ScenarioFile
 
     if "sensitivity" in document:
         return "sensitivity"
@@ -37,7 +40,7 @@ def kind_of(document: Mapping[str, Any]) -> Kind:
         return "targets"
     if "design" in document or "scenarios" in document:
         return "sweep"
-    if document and set(document) <= set(CalibrationSettings.model_fields):
+    if document and not set(document) & set(ScenarioFile.model_fields):
         return "calibration"
     return "scenario"
 
@@ -100,7 +103,7 @@ def _sweep(reference: str) -> str:
     return (
         f"sweep experiment {experiment.name!r}: {_count(len(plan.scenarios), 'scenario')} x "
         f"{_count(max(len(plan.design), 1), 'design row')} x "
-        f"{_count(plan.replicates, 'replicate')} = {_count(plan.total, 'run')}"
+        f"{_count(plan.replicates, 'replicate')} = {_runs(plan.total)}"
     )
 
 
@@ -122,7 +125,7 @@ def _sensitivity(reference: str) -> str:
         f"sensitivity experiment {experiment.name!r}: {method} of "
         f"{experiment.scenario.name!r} over {_count(len(experiment.factors), 'input')}, "
         f"{_count(experiment.design_rows, 'design row')} x "
-        f"{_count(settings.replicates, 'replicate')} = {_count(experiment.runs, 'run')}"
+        f"{_count(settings.replicates, 'replicate')} = {_runs(experiment.runs)}"
     )
 
 
@@ -133,20 +136,22 @@ def _calibration(reference: str) -> str:
     settings = load_settings(reference, force=True)
     return (
         f"calibration experiment: {_count(len(settings.inputs), 'input')} calibrated, at most "
-        f"{_count(settings.planned_runs, 'run')} ({settings.runs_counted()})"
+        f"{_runs(settings.planned_runs)} ({settings.runs_counted()})"
     )
 
 
 def _targets(reference: str) -> str:
     # Start-up time: each kind's loader is imported when a file of that kind is checked.
-    from sim.calibration.targets import load_targets
+    from sim.calibration.problem import prepare
 
     if not is_path(reference):
         raise InputError(f"{reference}: a targets file is checked by its path, not a name")
-    targets = load_targets(reference)
+    problem = prepare(reference)
+    targets = problem.targets
     return (
         f"targets file {targets.name!r}: {_count(len(targets.targets), 'target')}, "
-        f"{_count(len(targets.constraints), 'constraint')}, for scenario {targets.scenario!r}"
+        f"{_count(len(targets.constraints), 'constraint')}, for scenario "
+        f"{problem.scenario.name!r}"
     )
 
 
@@ -157,6 +162,12 @@ _DESCRIBE: Mapping[Kind, Callable[[str], str]] = {
     "calibration": _calibration,
     "targets": _targets,
 }
+
+
+def _runs(n: int) -> str:
+    """``180 runs``; beyond what the commands start unasked, with the option that starts it."""
+    note = f" (more than {CONFIRM_RUNS_ABOVE:,}: the command needs --yes)"
+    return _count(n, "run") + (note if n > CONFIRM_RUNS_ABOVE else "")
 
 
 def _count(n: int, thing: str) -> str:

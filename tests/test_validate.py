@@ -91,3 +91,35 @@ def test_validate_lists_every_problem_of_an_experiment(tmp_path: Path) -> None:
     assert len(lines) == 2 and all(line.startswith(f"sharesim: error: {path}: ") for line in lines)
     assert "design.replicates: unknown field (a top-level field: move it above [design])" in err
     assert "replicates: must be at least 1, got 0" in err
+
+
+TESTS = Path(__file__).parent
+CORPUS = sorted(
+    [
+        *(TESTS / "bad_scenarios").glob("*.toml"),
+        *(TESTS / "bad_experiments").glob("*.toml"),
+        *(TESTS / "bad_targets").glob("*.toml"),
+        *(TESTS / "bad_targets" / "experiments").glob("*.toml"),
+    ]
+)
+ASKS_FOR_YES = {"runs_need_confirming.toml"}
+"""Files that are valid, but ask for more runs than a command starts unasked."""
+
+
+def _promised(path: Path) -> list[str]:
+    first = path.read_bytes().split(b"\n", 1)[0].decode("latin-1")
+    return [part.strip() for part in first.removeprefix("# expect: ").split("|")]
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=[f"{p.parent.name}/{p.stem}" for p in CORPUS])
+def test_validate_refuses_every_malformed_file_as_its_command_does(path: Path) -> None:
+    """The corpora of the scenario, sweep, targets and calibration experiment commands."""
+    code, out, err = support.sharesim(["validate", str(path)])
+    if path.name in ASKS_FOR_YES:
+        assert code == 0 and out.rstrip().endswith("the command needs --yes)"), out
+        return
+    assert code == 2 and not out, (code, out, err)
+    assert err.startswith("sharesim: error: ") and "Traceback" not in err
+    first = err.splitlines()[0]
+    for fragment in _promised(path):
+        assert fragment in first or fragment in err, (fragment, err)
