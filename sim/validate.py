@@ -73,7 +73,9 @@ def _kind(reference: str) -> Kind:
         return kind_of(read_toml(path)[0]) if path.is_file() else "scenario"
     try:
         locate(reference)
-    except ScenarioError:
+    except ScenarioError as error:
+        if error.file != reference:
+            raise  # not the name: where scenarios are looked for (a folder listed that is not)
         if EXPERIMENTS.unknown(reference) is not None:
             names = [*SCENARIOS.names(), *EXPERIMENTS.names()]
             raise InputError(
