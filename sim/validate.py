@@ -69,8 +69,7 @@ def _kind(reference: str) -> Kind:
     from sim.scenarios.locate import locate
 
     if is_path(reference):
-        path = Path(reference)
-        return kind_of(read_toml(path)[0]) if path.is_file() else "scenario"
+        return kind_of(read_toml(Path(reference), what="input file")[0])
     try:
         locate(reference)
     except ScenarioError as error:
