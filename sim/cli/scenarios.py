@@ -78,16 +78,15 @@ def list_command() -> None:
     console.print(table)
 
 
+_INPUT_FILE = (
+    "A scenario, sweep, sensitivity or calibration experiment, or targets file (or a shipped "
+    "scenario's or experiment's name)."
+)
+
+
 @app.command("validate", cls=PlainCommand)
 def validate_command(
-    file: Annotated[
-        str,
-        typer.Argument(
-            metavar="FILE",
-            help="A scenario, sweep, sensitivity or calibration experiment, or targets file "
-            "(or a shipped scenario's or experiment's name).",
-        ),
-    ],
+    file: Annotated[str, typer.Argument(metavar="FILE", help=_INPUT_FILE)],
 ) -> None:
     """Check an input file: what it holds, or what is wrong."""
     # Start-up time: imported only when the command runs (each kind's loader, when needed).
