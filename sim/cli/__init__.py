@@ -21,7 +21,7 @@ import sim.cli.new
 import sim.cli.scenarios
 import sim.cli.sensitivity
 import sim.cli.sweep  # noqa: F401
-from sim.cli.app import app, stderr, stdout
+from sim.cli.app import app, print_error, stderr, stdout
 from sim.cli.signals import INTERRUPTED, Stopped, interrupts_recorded, signal_name
 from sim.durable import shown
 from sim.errors import InputError, SweepError
@@ -30,7 +30,7 @@ __all__ = ["app", "main", "stderr", "stdout"]
 
 
 def _fail(message: str, code: int = 2) -> None:
-    stderr.print(f"sharesim: error: {' '.join(message.split())}", markup=False)
+    print_error(message)
     sys.exit(code)
 
 

@@ -76,6 +76,11 @@ stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 """Where commands print warnings and errors, likewise."""
 
 
+def print_error(message: object) -> None:
+    """Print ``sharesim: error: <message>`` on stderr, on one line (whitespace folded)."""
+    stderr.print(f"sharesim: error: {' '.join(str(message).split())}", markup=False)
+
+
 def _print_version(wanted: bool) -> None:
     if wanted:
         stdout.print(f"sharesim {sim.__version__}", markup=False)

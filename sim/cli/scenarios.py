@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from sim.cli.app import PlainCommand, app, stderr, stdout
+from sim.cli.app import PlainCommand, app, print_error, stdout
 from sim.cli.options import out_option, seed
 from sim.cli.progress import counter_bar
 from sim.errors import InputError
@@ -98,7 +98,7 @@ def validate_command(
         if len(error.problems) < 2:
             raise
         for line in error.lines():  # a line each, as the one problem of other commands reads
-            stderr.print(f"sharesim: error: {line}", markup=False)
+            print_error(line)
         raise typer.Exit(2) from None
     console.print(said, markup=False)
 

@@ -21,7 +21,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from sim.cli.app import PlainCommand, app, stderr, stdout
+from sim.cli.app import PlainCommand, app, print_error, stderr, stdout
 from sim.cli.options import ChunkSize, Executor, Quiet, Scheduler, Workers, Yes, out_option
 from sim.cli.progress import sweep_bar
 from sim.cli.signals import resumable
@@ -90,7 +90,7 @@ def sensitivity_command(
         with resumable("finished runs"), sweep_bar(loaded.name, quiet) as bar:
             result, written = run_to_folder(loaded, folder, execution=execution, progress=bar)
     except (RunsError, SweepError) as error:
-        errors.print(f"sharesim: error: {error}", markup=False)
+        print_error(error)
         errors.print(
             f"the finished runs are kept: sharesim sweep status {folder / 'runs'}", markup=False
         )

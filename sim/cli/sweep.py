@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from sim.cli.app import PlainCommand, app, stderr, stdout
+from sim.cli.app import PlainCommand, app, print_error, stdout
 from sim.cli.options import ChunkSize, Executor, Quiet, Scheduler, Workers, Yes, out_option
 from sim.cli.progress import sweep_bar
 from sim.cli.signals import resumable
@@ -87,7 +87,7 @@ def sweep_command(
         with resumable("finished chunks"):
             state = _run(target, out, execution, retry_failed, quiet, yes)
     except SweepError as error:
-        stderr.print(f"sharesim: error: {error}", markup=False)
+        print_error(error)
         raise typer.Exit(1) from None
     report = _report(out) if state.done else None
     if not quiet:
