@@ -111,19 +111,11 @@ def _sweep(reference: str) -> str:
 def _sensitivity(reference: str) -> str:
     # Start-up time: each kind's loader is imported when a file of that kind is checked.
     from sim.sensitivity.experiment_file import load_sensitivity_experiment
-    from sim.sensitivity.methods import MorrisSettings, SobolSettings
 
     experiment = load_sensitivity_experiment(reference, force=True)
     settings = experiment.settings
-    method = (
-        "Sobol"
-        if isinstance(settings, SobolSettings)
-        else "Morris"
-        if isinstance(settings, MorrisSettings)
-        else "Shapley"
-    )
     return (
-        f"sensitivity experiment {experiment.name!r}: {method} of "
+        f"sensitivity experiment {experiment.name!r}: {experiment.method} of "
         f"{experiment.scenario.name!r} over {_count(len(experiment.factors), 'input')}, "
         f"{_count(experiment.design_rows, 'design row')} x "
         f"{_count(settings.replicates, 'replicate')} = {_runs(experiment.runs)}"

@@ -160,6 +160,11 @@ class SensitivityExperiment:
         return _design_rows(self.settings, self.factors)
 
     @property
+    def method(self) -> str:
+        """The analysis by its name: ``Sobol``, ``Morris`` or ``Shapley``."""
+        return type(self.settings).__name__.removesuffix("Settings")
+
+    @property
     def runs(self) -> int:
         """Model runs the analysis needs (design rows times replicates)."""
         return self.design_rows * self.settings.replicates
