@@ -65,7 +65,7 @@ _PLACES = {
         "a partner's field: write it in that partner's [[partners]] table, or in [all_partners] "
         "for every partner",
     ),
-    "top": (frozenset(ScenarioFile.model_fields), "a top-level field: move it above the tables"),
+    "top": (frozenset(ScenarioFile.model_fields), "a top-level field: move it above {table}"),
 }
 """Where each kind of key belongs, and how a hint says so."""
 
@@ -73,8 +73,9 @@ _PLACES = {
 def home_hint(path: str) -> str:
     """Return where the unknown key at ``path`` belongs when it is a key of another table.
 
-    `` (a parameter: write it under [parameters])`` for ``legal_risk`` at the top level; empty
-    when the key belongs nowhere else (a plain misspelling) or here.
+    `` (a parameter: write it under [parameters])`` for ``legal_risk`` at the top level,
+    `` (a top-level field: move it above [parameters])`` for ``weeks`` there; empty when the key
+    belongs nowhere else (a plain misspelling) or here.
     """
     table, _, key = path.rpartition(".")
     here = (
@@ -86,9 +87,11 @@ def home_hint(path: str) -> str:
         if table == "all_partners" or table.startswith("partners[")
         else ""
     )
+    first = table.split(".", 1)[0]
+    header = f"[[{first.split('[', 1)[0]}]]" if "[" in first else f"[{first}]"
     for place, (names, hint) in _PLACES.items():
         if place != here and key in names:
-            return f" ({hint})"
+            return f" ({hint.format(table=header)})"
     return ""
 
 

@@ -428,9 +428,9 @@ def _merge_parameters(
             try:
                 check_value(name, 0.0)
             except ParameterError as exc:
-                message = str(exc)
-                hint = "" if "did you mean" in message else home_hint(f"parameters.{name}")
-                problems.add(f"parameters.{name}", message + hint)
+                # A close parameter name is the likelier meaning; else, where the key belongs.
+                hint = "" if did_you_mean(name, PARAMETERS) else home_hint(f"parameters.{name}")
+                problems.add(f"parameters.{name}", str(exc) + hint)
     known = [name for name in names if name in PARAMETERS]
     table = annotate(head.parameters, known, "parameters", problems)
     for name in known:
