@@ -137,8 +137,6 @@ def _targets(reference: str) -> str:
     # Start-up time: each kind's loader is imported when a file of that kind is checked.
     from sim.calibration.problem import prepare
 
-    if not is_path(reference):
-        raise InputError(f"{reference}: a targets file is checked by its path, not a name")
     problem = prepare(reference)
     targets = problem.targets
     return (
