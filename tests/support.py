@@ -221,3 +221,14 @@ def sharesim(args: list[str]) -> tuple[int, str, str]:
         except SystemExit as stop:
             code = stop.code if isinstance(stop.code, int) else 1
     return code, out.getvalue(), err.getvalue()
+
+
+def expected_fragments(path: Path) -> list[str]:
+    """Return the fragments the first line of a malformed-input file promises its message holds.
+
+    The line reads ``# expect: <fragment> | <fragment>`` (read as bytes: some files are not
+    text).
+    """
+    first = path.read_bytes().split(b"\n", 1)[0].decode("latin-1")
+    assert first.startswith("# expect: "), f"{path.name} has no '# expect:' line"
+    return [part.strip() for part in first.removeprefix("# expect: ").split("|")]

@@ -9,20 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import support
 
 from sim.errors import InputError
 from sim.scenarios import Scenario, ScenarioError
 
 CORPUS = Path(__file__).parent / "bad_scenarios"
 CASES = sorted(CORPUS.glob("*.toml"))
-
-
-def expected_fragments(path: Path) -> list[str]:
-    """Return the fragments the first line of ``path`` promises (read as bytes: some files
-    are not text)."""
-    first = path.read_bytes().split(b"\n", 1)[0].decode("latin-1")
-    assert first.startswith("# expect: "), f"{path.name} has no '# expect:' line"
-    return [part.strip() for part in first.removeprefix("# expect: ").split("|")]
 
 
 def test_corpus_is_big_enough() -> None:
@@ -36,7 +29,7 @@ def test_bad_file_gives_one_clear_line(path: Path) -> None:
     message = str(info.value)
     assert "\n" not in message and "\r" not in message
     assert path.name in message
-    for fragment in expected_fragments(path):
+    for fragment in support.expected_fragments(path):
         assert fragment in message
     assert "Traceback" not in message and "pydantic" not in message.lower()
     assert isinstance(info.value, ValueError) and isinstance(info.value, InputError)

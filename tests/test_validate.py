@@ -106,11 +106,6 @@ ASKS_FOR_YES = {"runs_need_confirming.toml"}
 """Files that are valid, but ask for more runs than a command starts unasked."""
 
 
-def _promised(path: Path) -> list[str]:
-    first = path.read_bytes().split(b"\n", 1)[0].decode("latin-1")
-    return [part.strip() for part in first.removeprefix("# expect: ").split("|")]
-
-
 @pytest.mark.parametrize("path", CORPUS, ids=[f"{p.parent.name}/{p.stem}" for p in CORPUS])
 def test_validate_refuses_every_malformed_file_as_its_command_does(path: Path) -> None:
     """The corpora of the scenario, sweep, targets and calibration experiment commands."""
@@ -121,5 +116,5 @@ def test_validate_refuses_every_malformed_file_as_its_command_does(path: Path) -
     assert code == 2 and not out, (code, out, err)
     assert err.startswith("sharesim: error: ") and "Traceback" not in err
     first = err.splitlines()[0]
-    for fragment in _promised(path):
+    for fragment in support.expected_fragments(path):
         assert fragment in first or fragment in err, (fragment, err)
