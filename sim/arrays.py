@@ -10,7 +10,7 @@ its layout for one run: one value per member of staff (``Staff...``, length ``N`
 (``RunFloat``), and its element type. The engine reads these declarations to allocate, copy
 and hand the compiled kernel (:func:`sim.kernel.advance`) each run's rows by name, so a new
 state array or output is one field here plus its rule in the kernel; a new schedule array is
-one field of :class:`Schedule` (with its value in :meth:`Schedule.quiet`) plus the event that
+one field of :class:`Schedule` (with its value in :meth:`Schedule.blank`) plus the event that
 sets it (``sim/timeline.py``) and its rule in the kernel.
 """
 
@@ -290,16 +290,18 @@ class Schedule:
         return self.functionality.ndim == 2
 
     @classmethod
-    def quiet(cls, n_weeks: int, n_partners: int) -> Schedule:
-        """Return a schedule with every partner live from week 0 and no events.
+    def blank(cls, n_weeks: int, n_partners: int) -> Schedule:
+        """Return the schedule of no events: what every array holds until an event sets it.
 
-        The project in its implementation phase throughout.
+        No partner live, no project started, the first phase, nothing signed, mandated,
+        trained or forced, functionality 1 and no pressure. Its arrays are new and writable:
+        :func:`sim.timeline.build_schedule` writes the events into them.
         """
         shape = (n_weeks, n_partners)
         return cls(
-            live=np.ones(shape, dtype=bool),
-            project_active=np.ones(n_weeks, dtype=bool),
-            phase=np.full(n_weeks, 2, dtype=np.int64),
+            live=np.zeros(shape, dtype=bool),
+            project_active=np.zeros(n_weeks, dtype=bool),
+            phase=np.zeros(n_weeks, dtype=np.int64),
             assurance=np.zeros(shape),
             mandate=np.zeros(shape),
             colocated=np.zeros(shape, dtype=bool),
@@ -309,6 +311,18 @@ class Schedule:
             functionality=np.ones(n_weeks),
             pressure_impulse=np.zeros(n_weeks),
         )
+
+    @classmethod
+    def quiet(cls, n_weeks: int, n_partners: int) -> Schedule:
+        """Return a schedule with every partner live from week 0 and no events.
+
+        The project in its implementation phase throughout.
+        """
+        schedule = cls.blank(n_weeks, n_partners)
+        schedule.live[:] = True
+        schedule.project_active[:] = True
+        schedule.phase[:] = 2
+        return schedule
 
 
 @dataclass(frozen=True)

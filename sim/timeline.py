@@ -40,7 +40,7 @@ from datetime import date, timedelta
 from typing import Literal, get_args
 
 import numpy as np
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from sim.engine import Schedule
 
@@ -143,70 +143,51 @@ def build_schedule(
     """
     if n_weeks < 1 or n_partners < 1:
         raise ValueError(f"need at least one week and one partner, got {n_weeks} and {n_partners}")
-    shape = (n_weeks, n_partners)
-    live = np.zeros(shape, dtype=bool)
-    assurance = np.zeros(shape)
+    schedule = Schedule.blank(n_weeks, n_partners)
     if initial_assurance is not None:
         start = np.asarray(initial_assurance, dtype=np.float64)
         if start.shape != (n_partners,) or np.any((start < 0) | (start > 1)):
             raise ValueError("initial_assurance needs one value in [0, 1] per partner")
-        assurance[:] = start
-    mandate = np.zeros(shape)
-    colocated = np.zeros(shape, dtype=bool)
-    training = np.zeros(shape)
-    turnover_shock = np.zeros(shape)
-    interface_forced = np.zeros(shape, dtype=bool)
-    functionality = np.ones(n_weeks)
-    pressure_impulse = np.zeros(n_weeks)
-    phase = np.zeros(n_weeks, dtype=np.int64)
-
+        schedule.assurance[:] = start
     for event in sorted(events, key=lambda e: e.week):
         _check_event(event, n_partners)
-        w = event.week
-        if w >= n_weeks:
-            continue
-        # One partner is indexed by its number: a basic index, faster than a list's.
-        cols: int | list[int] = (
-            event.partners[0] if len(event.partners) == 1 else list(event.partners)
-        )
-        match event.type:
-            case "phase":
-                phase[w:] = PHASES.index(str(event.phase))
-            case "go_live":
-                live[w:, cols] = True
-            case "colocation":
-                colocated[w:, cols] = True
-            case "interface_live":
-                interface_forced[w, cols] = True
-            case "training":
-                training[w, cols] = 1.0 - (1.0 - training[w, cols]) * (1.0 - event.amount)
-            case "restructure":
-                turnover_shock[w, cols] = 1.0 - (1.0 - turnover_shock[w, cols]) * (
-                    1.0 - event.amount
-                )
-            case "agreement":
-                assurance[w:, cols] = np.maximum(assurance[w:, cols], event.amount)
-            case "mandate":
-                mandate[w:, cols] = event.amount
-            case "functionality_upgrade":
-                functionality[w:] *= event.amount
-            case "pressure":
-                pressure_impulse[w] += event.amount
+        if event.week < n_weeks:
+            _apply(event, schedule)
+    schedule.project_active[project_start_week(events) :] = True
+    return schedule
 
-    project_active = np.arange(n_weeks) >= project_start_week(events)
-    return Schedule(
-        live=live,
-        project_active=project_active,
-        phase=phase,
-        assurance=assurance,
-        mandate=mandate,
-        colocated=colocated,
-        training=training,
-        turnover_shock=turnover_shock,
-        interface_forced=interface_forced,
-        functionality=functionality,
-        pressure_impulse=pressure_impulse,
-    )
+
+def _apply(event: TimedEvent, s: Schedule) -> None:
+    """Write ``event`` into the arrays of schedule ``s`` (checked, and within its weeks)."""
+    w = event.week
+    # One partner is indexed by its number: a basic index, faster than a list's.
+    cols: int | list[int] = event.partners[0] if len(event.partners) == 1 else list(event.partners)
+    match event.type:
+        case "phase":
+            s.phase[w:] = PHASES.index(str(event.phase))
+        case "go_live":
+            s.live[w:, cols] = True
+        case "colocation":
+            s.colocated[w:, cols] = True
+        case "interface_live":
+            s.interface_forced[w, cols] = True
+        case "training":
+            s.training[w, cols] = _either(s.training[w, cols], event.amount)
+        case "restructure":
+            s.turnover_shock[w, cols] = _either(s.turnover_shock[w, cols], event.amount)
+        case "agreement":
+            s.assurance[w:, cols] = np.maximum(s.assurance[w:, cols], event.amount)
+        case "mandate":
+            s.mandate[w:, cols] = event.amount
+        case "functionality_upgrade":
+            s.functionality[w:] *= event.amount
+        case "pressure":
+            s.pressure_impulse[w] += event.amount
+
+
+def _either(p: ArrayLike, q: float) -> NDArray[np.float64]:
+    """Chance of either of two independent events of chances ``p`` and ``q``."""
+    return 1.0 - (1.0 - np.asarray(p, dtype=np.float64)) * (1.0 - q)
 
 
 _SHARE_TYPES = frozenset({"training", "agreement", "mandate", "restructure"})
