@@ -66,16 +66,6 @@ class _Check:
         """The resolved content."""
         return self.resolved.spec
 
-    @property
-    def start(self) -> date:
-        """First day of week 0."""
-        return self.spec.start_date.value
-
-    @property
-    def weeks(self) -> int:
-        """Length of the run in weeks."""
-        return self.spec.weeks.value
-
     @cached_property
     def go_live_weeks(self) -> dict[str, tuple[int, int]]:
         """Each partner's earliest and latest go-live week (:func:`go_live_bounds`)."""
@@ -95,19 +85,20 @@ class _Check:
 
     def in_run(self, value: Given[Any] | Span[Any], where: str, what: str) -> None:
         """Record a problem if a date or week of ``value`` falls outside the run."""
+        start, weeks = self.spec.start, self.spec.n_weeks
         ends = [value.value] if isinstance(value, Given) else [value.low, value.high]
         for v in ends:
-            if isinstance(v, date) and v < self.start:
-                self.problems.add(where, f"{what} {v} is before the start date {self.start}")
+            if isinstance(v, date) and v < start:
+                self.problems.add(where, f"{what} {v} is before the start date {start}")
                 return
-            week = week_of(v, self.start) if isinstance(v, date) else int(v)
-            if week >= self.weeks:
+            week = week_of(v, start) if isinstance(v, date) else int(v)
+            if week >= weeks:
                 shown = v if isinstance(v, date) else f"week {v}"
-                end = week_start(self.start, self.weeks)
+                end = week_start(start, weeks)
                 self.problems.add(
                     where,
                     f"{what} {shown} is after the end of the run "
-                    f"(weeks 0 to {self.weeks - 1}, ending {end})",
+                    f"(weeks 0 to {weeks - 1}, ending {end})",
                 )
                 return
 
@@ -212,7 +203,7 @@ def _check_event(check: _Check, index: int, event: Any) -> None:
                 check.event_at(index, "partner"), f"{event.partner!r} has interface_allowed = false"
             )
     elif event.type == "phase" and not is_anchored(event):
-        check.phases.append((index, event.phase, week_bounds(event.when, check.start)))
+        check.phases.append((index, event.phase, week_bounds(event.when, check.spec.start)))
 
 
 def _partner_index(check: _Check, name: str) -> int:
@@ -293,11 +284,11 @@ def _check_anchored_offsets(check: _Check) -> None:
             if bounds is None:
                 continue
             low, high = bounds[0] + event.offset_weeks, bounds[1] + event.offset_weeks
-            if low < 0 or high >= check.weeks:
+            if low < 0 or high >= check.spec.n_weeks:
                 check.problems.add(
                     check.event_at(index, "offset_weeks"),
                     f"puts the event for {target!r} at week {low if low < 0 else high}, "
-                    f"outside the run (weeks 0 to {check.weeks - 1})",
+                    f"outside the run (weeks 0 to {check.spec.n_weeks - 1})",
                 )
                 break
 
@@ -328,8 +319,8 @@ def _check_delivery_delay(check: _Check) -> None:
     delay = check.spec.delivery_delay_weeks
     if delay is None:
         return
-    _, latest = week_bounds(delay, check.start)
-    if latest > check.weeks:
+    _, latest = week_bounds(delay, check.spec.start)
+    if latest > check.spec.n_weeks:
         origin = check.resolved.top.get(
             "delivery_delay_weeks", Origin(check.top, "delivery_delay_weeks")
         )
@@ -338,13 +329,13 @@ def _check_delivery_delay(check: _Check) -> None:
         )
         check.problems.add(
             origin.render(check.top),
-            f"{shown} weeks is longer than the run ({check.weeks} weeks)",
+            f"{shown} weeks is longer than the run ({check.spec.n_weeks} weeks)",
         )
 
 
 def go_live_bounds(spec: ScenarioSpec) -> dict[str, tuple[int, int]]:
     """Return each partner's earliest and latest go-live week as written (before any delay)."""
-    start = spec.start_date.value
+    start = spec.start
     names = {p.name for p in spec.partners}
     out: dict[str, tuple[int, int]] = {}
     for partner in spec.partners:

@@ -160,7 +160,7 @@ def compile_scenario(
     """
     inputs = uncertain_inputs(spec) if inputs is None else inputs
     chosen = choose(inputs, values or {}, origin)
-    pick = _Picker(chosen, spec.start_date.value)
+    pick = _Picker(chosen, spec.start)
     parameters = _parameters(spec, chosen, pick, origin)
     memo = CompiledParts() if parts is None else parts
     staffing = _partnership_inputs(tuple(p.name for p in spec.partners))
@@ -175,7 +175,7 @@ def compile_scenario(
         memo.schedules[timeline] = _schedule(spec, pick, assurance)
     return CompiledScenario(
         name=spec.name,
-        start_date=spec.start_date.value,
+        start_date=spec.start,
         partnership=memo.partnerships[own],
         schedule=memo.schedules[timeline],
         parameters=parameters,
@@ -195,7 +195,7 @@ def _schedule(spec: ScenarioSpec, pick: _Picker, assurance: FloatArray) -> Sched
     timed += _event_timeline(spec, pick, delay, go_live)
     timed += _colocation_timeline(spec, pick)
     schedule: Schedule = build_schedule(
-        spec.weeks.value, len(spec.partners), timed, initial_assurance=assurance
+        spec.n_weeks, len(spec.partners), timed, initial_assurance=assurance
     )
     return schedule
 

@@ -128,12 +128,12 @@ class Scenario:
     @property
     def start_date(self) -> date:
         """First day of week 0."""
-        return self.spec.start_date.value
+        return self.spec.start
 
     @property
     def weeks(self) -> int:
         """Length of the run in weeks."""
-        return self.spec.weeks.value
+        return self.spec.n_weeks
 
     @property
     def partner_names(self) -> tuple[str, ...]:

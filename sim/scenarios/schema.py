@@ -16,6 +16,7 @@ the checked types of dates, weeks and shares) are :mod:`sim.scenarios.values`'.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import date
 from types import MappingProxyType
 from typing import Annotated, Any, Literal, Self, get_args
 
@@ -505,6 +506,16 @@ class ScenarioSpec(BaseModel):
     ] = ()
     posterior: PosteriorSpec | None = None
     colocation: ColocationSpec | None = None
+
+    @property
+    def start(self) -> date:
+        """First day of week 0 (the value ``start_date`` gives)."""
+        return self.start_date.value
+
+    @property
+    def n_weeks(self) -> int:
+        """Length of the run in weeks (the value ``weeks`` gives)."""
+        return self.weeks.value
 
 
 class ScenarioFile(BaseModel):

@@ -54,7 +54,7 @@ def uncertain_inputs(spec: ScenarioSpec) -> dict[str, UncertainInput]:
     scenario's range when it gives one), then ``delivery_delay_weeks``, partner fields and
     event fields that are ranges.
     """
-    start = spec.start_date.value
+    start = spec.start
     inputs: dict[str, UncertainInput] = {}
     for name, param in PARAMETERS.items():
         given = spec.parameters.get(name)
