@@ -3,7 +3,9 @@
 ``sharesim validate`` reads a scenario, a sweep or sensitivity experiment, a calibration
 experiment or a targets file through the loader its own command uses, so what passes here is
 what that command accepts; a targets file is checked against its scenario as ``sharesim
-calibrate`` checks it with the standard settings. Nothing runs. A problem is the loader's
+calibrate`` checks it with the standard settings, and a calibration experiment that names a
+scenario against that scenario (one that does not is checked against a targets file's when
+``calibrate`` pairs them). Nothing runs. A problem is the loader's
 :class:`~sim.inputs.FileError`, every problem found kept. An experiment of more runs than the
 commands start unasked is valid, and said to need ``--yes``.
 """
@@ -124,12 +126,22 @@ def _sensitivity(reference: str) -> str:
 
 def _calibration(reference: str) -> str:
     # Start-up time: each kind's loader is imported when a file of that kind is checked.
-    from sim.calibration.settings import load_settings
+    from sim.calibration.problem import prior_of
+    from sim.calibration.settings import SettingsError, load_settings
+    from sim.scenarios import Scenario
 
     settings = load_settings(reference, force=True)
+    of = ""
+    if settings.scenario is not None:
+        try:
+            scenario = Scenario.load(settings.scenario)
+        except InputError as error:
+            raise SettingsError.at(reference, "scenario", str(error)) from None
+        prior_of(settings, scenario, where=reference)
+        of = f" of scenario {scenario.name!r}"
     return (
-        f"calibration experiment: {_count(len(settings.inputs), 'input')} calibrated, at most "
-        f"{_runs(settings.planned_runs)} ({settings.runs_counted()})"
+        f"calibration experiment: {_count(len(settings.inputs), 'input')}{of} calibrated, at "
+        f"most {_runs(settings.planned_runs)} ({settings.runs_counted()})"
     )
 
 

@@ -79,6 +79,26 @@ def test_a_name_that_is_neither_suggests_from_both(tmp_path: Path) -> None:
         check("sentinel_replai")
 
 
+def test_a_calibration_experiment_naming_its_scenario_is_checked_against_it(
+    tmp_path: Path,
+) -> None:
+    """Its inputs must be uncertain there, as calibrate finds once it pairs it with targets."""
+    path = tmp_path / "mine.toml"
+    path.write_text('scenario = "sentinel_replay"\ninputs = ["legal_risk"]\n')
+    assert f"{path}: valid calibration experiment: 1 input of scenario 'sentinel_replay'" in (
+        check(str(path))
+    )
+    path.write_text('scenario = "sentinel_replay"\ninputs = ["legal_risk", "pressure_weight"]\n')
+    with pytest.raises(InputError) as pinned:
+        check(str(path))
+    assert str(pinned.value).startswith(
+        f"{path}: inputs[1]: 'pressure_weight' is not uncertain in scenario 'sentinel_replay'"
+    )
+    path.write_text('scenario = "sentinel_replai"\ninputs = ["legal_risk"]\n')
+    with pytest.raises(InputError, match=r"mine.toml: scenario: .*did you mean 'sentinel_replay'"):
+        check(str(path))
+
+
 def test_validate_lists_every_problem_of_an_experiment(tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(

@@ -18,7 +18,6 @@ from sim.calibration.settings import CalibrationSettings, SettingsError
 from sim.calibration.statistics import TargetStatistics
 from sim.calibration.targets import SHIPPED, TargetsError, TargetSet, load_targets
 from sim.errors import InputError
-from sim.params import PARAMETERS
 from sim.scenarios import Scenario
 from sim.seeds import stage_draws_rng
 from sim.sweep.version import model_version
@@ -92,7 +91,7 @@ def prepare(
         target_set, label = load_targets(targets), str(targets)
     scenario = _scenario(settings, target_set, label)
     ranges = scenario.uncertain_inputs()
-    prior = _prior(settings, scenario.name, ranges)
+    prior = prior_of(settings, scenario)
     nuisance = {
         name: (float(lo), float(hi))
         for name, (lo, hi) in ranges.items()
@@ -115,25 +114,33 @@ def _scenario(settings: CalibrationSettings, targets: TargetSet, label: str) -> 
         raise TargetsError(f"{where}: {error}") from None
 
 
-def _prior(
-    settings: CalibrationSettings, scenario: str, ranges: Mapping[str, tuple[float, float]]
+def prior_of(
+    settings: CalibrationSettings, scenario: Scenario, where: str = "settings"
 ) -> dict[str, tuple[float, float]]:
-    """Return the uniform prior of each calibrated input: its range in the scenario."""
+    """Return the uniform prior of each calibrated input: its range in ``scenario``.
+
+    Raises
+    ------
+    SettingsError
+        At ``where`` (the settings' file, or ``settings``): an input the scenario sets to one
+        value, or whose range is empty.
+    """
+    ranges = scenario.uncertain_inputs()
     prior: dict[str, tuple[float, float]] = {}
-    for name in settings.inputs:
-        if name not in PARAMETERS:
-            raise SettingsError(
-                f"inputs: {name!r} is not a registry parameter; scenario inputs (dates, sizes, "
-                "event amounts) are not calibrated but drawn from their ranges (nuisance)"
-            )
+    for i, name in enumerate(settings.inputs):
         if name not in ranges:
-            raise SettingsError(
-                f"inputs: {name!r} is not uncertain in scenario {scenario!r} (it sets one "
-                "value), so there is nothing to calibrate"
+            raise SettingsError.at(
+                where,
+                f"inputs[{i}]",
+                f"{name!r} is not uncertain in scenario {scenario.name!r} (it sets one value), "
+                "so there is nothing to calibrate",
             )
-        prior[name] = (float(ranges[name][0]), float(ranges[name][1]))
-        if prior[name][0] >= prior[name][1]:
-            raise SettingsError(f"inputs: {name!r} has an empty range {prior[name]}")
+        low, high = float(ranges[name][0]), float(ranges[name][1])
+        if low >= high:
+            raise SettingsError.at(
+                where, f"inputs[{i}]", f"{name!r} has an empty range {low, high}"
+            )
+        prior[name] = (low, high)
     return prior
 
 

@@ -24,13 +24,21 @@ so the choice can be checked.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal, Self
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sim.calibration.halving import Schedule
-from sim.inputs import FileError, FileFormat, model_tables, read_toml, validation_problems
+from sim.inputs import (
+    FileError,
+    FileFormat,
+    did_you_mean,
+    model_tables,
+    read_toml,
+    validation_problems,
+)
 from sim.limits import MAX_SEED, runs_problem
+from sim.params import PARAMETERS
 from sim.shipped import EXPERIMENTS, find
 
 NuisanceMode = Literal["prior", "defaults"]
@@ -75,7 +83,8 @@ class CalibrationSettings(BaseModel):
     scenario : str, optional
         Scenario to calibrate (name or path); the targets file's scenario when omitted.
     inputs : tuple of str
-        Inputs to calibrate: registry parameters or the scenario's uncertain inputs.
+        Registry parameters to calibrate, each uncertain in the scenario (the scenario's
+        other inputs, its dates, sizes and event amounts, are nuisance).
     nuisance : NuisanceMode
         How the scenario's other uncertain inputs are set.
     screening : int
@@ -184,12 +193,20 @@ class CalibrationSettings(BaseModel):
     seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 1
     not_identified_above: Share = 0.8
 
-    @model_validator(mode="after")
-    def _distinct(self) -> Self:
-        repeated = sorted({n for n in self.inputs if self.inputs.count(n) > 1})
+    @field_validator("inputs")
+    @classmethod
+    def _registry_parameters(cls, inputs: tuple[str, ...]) -> tuple[str, ...]:
+        for name in inputs:
+            if name not in PARAMETERS:
+                raise ValueError(
+                    f"{name!r} is not a registry parameter{did_you_mean(name, PARAMETERS)}; "
+                    "scenario inputs (dates, sizes, event amounts) are not calibrated but "
+                    "drawn from their ranges (nuisance)"
+                )
+        repeated = sorted({n for n in inputs if inputs.count(n) > 1})
         if repeated:
-            raise ValueError(f"input {repeated[0]!r} is listed twice")
-        return self
+            raise ValueError(f"{repeated[0]!r} is listed twice")
+        return inputs
 
     @property
     def planned_runs(self) -> int:
