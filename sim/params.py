@@ -31,6 +31,13 @@ def uncertain_parameters() -> tuple[Parameter, ...]:
     return tuple(p for p in PARAMETERS.values() if p.uncertain)
 
 
+def unknown_parameter(name: str) -> str | None:
+    """Return ``unknown parameter 'x'`` with the closest name, or None if ``name`` is one."""
+    if name in PARAMETERS:
+        return None
+    return f"unknown parameter {name!r}{did_you_mean(name, PARAMETERS)}"
+
+
 def check_value(name: str, value: object, where: str = "") -> float:
     """Return ``value`` as a float if it is a valid value of parameter ``name``.
 
@@ -40,10 +47,10 @@ def check_value(name: str, value: object, where: str = "") -> float:
         With one message naming the parameter, the value and the problem.
     """
     prefix = f"{where}: " if where else ""
-    param = PARAMETERS.get(name)
-    if param is None:
-        suggestion = did_you_mean(name, PARAMETERS)
-        raise ParameterError(f"{prefix}unknown parameter {name!r}{suggestion}")
+    unknown = unknown_parameter(name)
+    if unknown is not None:
+        raise ParameterError(prefix + unknown)
+    param = PARAMETERS[name]
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ParameterError(
             f"{prefix}parameter {name!r} must be a number, got {type(value).__name__} {value!r}"

@@ -29,16 +29,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sim.calibration.halving import Schedule
-from sim.inputs import (
-    FileError,
-    FileFormat,
-    did_you_mean,
-    model_tables,
-    read_toml,
-    validation_problems,
-)
+from sim.inputs import FileError, FileFormat, model_tables, read_toml, validation_problems
 from sim.limits import MAX_SEED, runs_problem
-from sim.params import PARAMETERS
+from sim.params import unknown_parameter
 from sim.shipped import EXPERIMENTS, find
 
 NuisanceMode = Literal["prior", "defaults"]
@@ -196,13 +189,12 @@ class CalibrationSettings(BaseModel):
     @field_validator("inputs")
     @classmethod
     def _registry_parameters(cls, inputs: tuple[str, ...]) -> tuple[str, ...]:
-        for name in inputs:
-            if name not in PARAMETERS:
-                raise ValueError(
-                    f"{name!r} is not a registry parameter{did_you_mean(name, PARAMETERS)}; "
-                    "scenario inputs (dates, sizes, event amounts) are not calibrated but "
-                    "drawn from their ranges (nuisance)"
-                )
+        unknown = next(filter(None, map(unknown_parameter, inputs)), None)
+        if unknown is not None:
+            raise ValueError(
+                f"{unknown}; scenario inputs (dates, sizes, event amounts) are not calibrated "
+                "but drawn from their ranges (nuisance)"
+            )
         repeated = sorted({n for n in inputs if inputs.count(n) > 1})
         if repeated:
             raise ValueError(f"{repeated[0]!r} is listed twice")
