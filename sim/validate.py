@@ -126,17 +126,13 @@ def _sensitivity(reference: str) -> str:
 
 def _calibration(reference: str) -> str:
     # Start-up time: each kind's loader is imported when a file of that kind is checked.
-    from sim.calibration.problem import prior_of
-    from sim.calibration.settings import SettingsError, load_settings
-    from sim.scenarios import Scenario
+    from sim.calibration.problem import prior_of, settings_scenario
+    from sim.calibration.settings import load_settings
 
     settings = load_settings(reference, force=True)
+    scenario = settings_scenario(settings, where=reference)
     of = ""
-    if settings.scenario is not None:
-        try:
-            scenario = Scenario.load(settings.scenario)
-        except InputError as error:
-            raise SettingsError.at(reference, "scenario", str(error)) from None
+    if scenario is not None:
         prior_of(settings, scenario, where=reference)
         of = f" of scenario {scenario.name!r}"
     return (

@@ -106,12 +106,29 @@ def prepare(
 
 def _scenario(settings: CalibrationSettings, targets: TargetSet, label: str) -> Scenario:
     """Return the scenario calibrated: the settings' choice, else the targets file's."""
-    reference = settings.scenario or targets.scenario
+    named = settings_scenario(settings)
+    if named is not None:
+        return named
     try:
-        return Scenario.load(reference)
+        return Scenario.load(targets.scenario)
     except InputError as error:
-        where = "settings: scenario" if settings.scenario else f"{label}: scenario"
-        raise TargetsError(f"{where}: {error}") from None
+        raise TargetsError(f"{label}: scenario: {error}") from None
+
+
+def settings_scenario(settings: CalibrationSettings, where: str = "settings") -> Scenario | None:
+    """Return the scenario ``settings`` name, or None (the targets file's is then calibrated).
+
+    Raises
+    ------
+    SettingsError
+        At ``where`` (the settings' file, or ``settings``): a scenario that cannot be loaded.
+    """
+    if settings.scenario is None:
+        return None
+    try:
+        return Scenario.load(settings.scenario)
+    except InputError as error:
+        raise SettingsError.at(where, "scenario", str(error)) from None
 
 
 def prior_of(

@@ -133,7 +133,11 @@ def calibrate_command(
     # Start-up time: imported only when the command runs; loads pandas, scipy and the engine.
     from sim.calibration import calibrate, load_settings, load_targets, write_outputs
     from sim.calibration.folder import check_folder, check_scenario_copy
-    from sim.calibration.settings import CalibrationSettings, settings_from_mapping
+    from sim.calibration.settings import (
+        CalibrationSettings,
+        SettingsError,
+        settings_from_mapping,
+    )
 
     execution = Execution(executor, workers, scheduler, chunk_size)
     target_set = load_targets(targets)
@@ -159,7 +163,15 @@ def calibrate_command(
         check_scenario_copy(copy)
     started = time.perf_counter()
     with resumable("finished runs"), stage_bars() as progress:
-        result = calibrate(targets, settings, out=folder, execution=execution, progress=progress)
+        try:
+            result = calibrate(
+                targets, settings, out=folder, execution=execution, progress=progress
+            )
+        except SettingsError as error:
+            # Found against the scenario, in what the experiment file gave: name the file.
+            if experiment is None or error.file != "settings":
+                raise
+            raise SettingsError.at(experiment, error.path, error.problem) from None
     seconds = time.perf_counter() - started
     write_outputs(result, folder, result.wall_seconds or seconds, copies)
     _summary(result, folder, seconds)
