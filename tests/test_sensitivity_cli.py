@@ -66,6 +66,14 @@ BAD = {
         TOP + '[sensitivity]\nmethod = "sobol"\nn = 64\ninputs = ["double_keying_cots"]\n',
         ["sensitivity.inputs", "double_keying_cots", "did you mean 'double_keying_cost'"],
     ),
+    "input_set_by_the_scenario": (
+        TOP + '[sensitivity]\nmethod = "morris"\ntrajectories = 10\n'
+        'inputs = ["legal_risk", "pressure_weight"]\n',
+        [
+            "sensitivity.inputs",
+            "'pressure_weight' is not uncertain in scenario 'sentinel_replay' (it sets one value)",
+        ],
+    ),
     "bounds_outside_range": (
         TOP + '[sensitivity]\nmethod = "sobol"\nn = 64\n'
         "bounds = { double_keying_cost = [0.0, 1.0] }\n",

@@ -234,13 +234,14 @@ def scenario_factors(
                 names += [n for n in ranges if input_category(scenario, n) == name]
             elif name in ranges:
                 names.append(name)
-            else:
-                why = (
-                    " (it is pinned by the scenario, not uncertain)"
-                    if name in PARAMETERS
-                    else did_you_mean(name, [*ranges, *CATEGORIES])
+            elif name in PARAMETERS:
+                raise FactorError(
+                    f"{name!r} is not uncertain in scenario {scenario.name!r} (it sets one "
+                    "value), so there is nothing to vary"
                 )
-                raise FactorError(f"{scenario.name}: unknown uncertain input {name!r}{why}")
+            else:
+                hint = did_you_mean(name, [*ranges, *CATEGORIES])
+                raise FactorError(f"{scenario.name}: unknown uncertain input {name!r}{hint}")
         repeated = sorted({n for n in names if names.count(n) > 1})
         if repeated:
             raise FactorError(f"{scenario.name}: input {repeated[0]!r} is named more than once")
