@@ -24,7 +24,7 @@ so the choice can be checked.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -185,6 +185,19 @@ class CalibrationSettings(BaseModel):
     trajectories: bool = False
     seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = 1
     not_identified_above: Share = 0.8
+
+    def __init__(self, **settings: Any) -> None:
+        """Check every setting; a bad one is one line (``settings: <field>: <problem>``).
+
+        Raises
+        ------
+        SettingsError
+            An unknown setting (with the closest name) or a bad value, every problem kept.
+        """
+        try:
+            super().__init__(**settings)
+        except ValidationError as error:
+            raise SettingsError.first("settings", validation_problems(error, FORMAT)) from None
 
     @field_validator("inputs")
     @classmethod
