@@ -117,7 +117,7 @@ def _sensitivity(reference: str) -> str:
     experiment = load_sensitivity_experiment(reference, force=True)
     settings = experiment.settings
     return (
-        f"sensitivity experiment {experiment.name!r}: {experiment.method} of "
+        f"sensitivity experiment {experiment.name!r}: {experiment.method.capitalize()} of "
         f"{experiment.scenario.name!r} over {_count(len(experiment.factors), 'input')}, "
         f"{_count(experiment.design_rows, 'design row')} x "
         f"{_count(settings.replicates, 'replicate')} = {_runs(experiment.runs)}"

@@ -82,7 +82,7 @@ def sensitivity_command(
     errors = stderr
     if not quiet:
         errors.print(
-            f"{loaded.name}: {loaded.method} over "
+            f"{loaded.name}: {loaded.method.capitalize()} over "
             f"{len(loaded.factors)} inputs, {loaded.runs} runs -> {folder}",
             markup=False,
         )

@@ -466,7 +466,7 @@ def sobol_analysis(
         second.append(sec)
         convergence.append(conv)
     return SensitivityResult(
-        method="sobol",
+        method=settings.method,
         **common_fields(subject, settings, seed, outputs, plan.factors, plan.design, runs),
         noise=noise_frame(noise, flags),
         indices=pd.concat(indices, ignore_index=True),
@@ -570,7 +570,7 @@ def morris_analysis(
         constant = bool(np.ptp(values) == 0.0)
         flags[name] = (constant, bool(not frame["distinguishable"].any()) and not constant)
     return SensitivityResult(
-        method="morris",
+        method=settings.method,
         **common_fields(subject, settings, seed, outputs, plan.factors, plan.design, runs),
         noise=noise_frame(noise, flags),
         morris=pd.concat(tables, ignore_index=True),

@@ -35,7 +35,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from importlib.resources.abc import Traversable
 from pathlib import Path, PurePath
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -50,6 +50,7 @@ from sim.sensitivity.analysis import select_outputs
 from sim.sensitivity.factors import Factor, assign, narrow
 from sim.sensitivity.methods import (
     DEFAULT_OUTPUTS,
+    Method,
     MorrisSettings,
     ShapleySettings,
     SobolSettings,
@@ -114,7 +115,7 @@ class ShapleySection(_Section):
 
 
 Section = Annotated[SobolSection | MorrisSection | ShapleySection, Field(discriminator="method")]
-_METHODS = ("sobol", "morris", "shapley")
+_METHODS: tuple[Method, ...] = get_args(Method)
 
 
 class _File(BaseModel):
@@ -160,9 +161,9 @@ class SensitivityExperiment:
         return _design_rows(self.settings, self.factors)
 
     @property
-    def method(self) -> str:
-        """The analysis by its name: ``Sobol``, ``Morris`` or ``Shapley``."""
-        return type(self.settings).__name__.removesuffix("Settings")
+    def method(self) -> Method:
+        """The analysis: ``sobol``, ``morris`` or ``shapley``."""
+        return self.settings.method
 
     @property
     def runs(self) -> int:

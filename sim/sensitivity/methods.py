@@ -9,13 +9,18 @@ run starts, with one line naming the problem.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 from sim.errors import InputError
 from sim.sensitivity.factors import Level
 
 DEFAULT_OUTPUTS: tuple[str, ...] = ("share_final_year", "share_mean", "buy_in_final")
 """Partnership recording share in the final year, time-averaged share, final buy-in."""
+
+Method = Literal["sobol", "morris", "shapley"]
+"""The analyses, by the name an experiment file's ``method`` gives them: variance-based indices
+of independent inputs, elementary-effects screening, or Shapley effects of categories whose
+inputs may be dependent. Each settings class names its own (``SobolSettings.method``)."""
 
 InputSet = Literal["all", "parameters"]
 """Every uncertain input of the scenario, or only the registry's uncertain parameters."""
@@ -54,6 +59,7 @@ class SobolSettings:
         Smallest ``n`` of the convergence view (a power of two, at least 8).
     """
 
+    method: ClassVar[Method] = "sobol"
     n: int = 1024
     replicates: int = 5
     level: Level = "category"
@@ -84,6 +90,7 @@ class MorrisSettings:
         As for :class:`SobolSettings` (the interval is on ``mu_star``).
     """
 
+    method: ClassVar[Method] = "morris"
     trajectories: int = 20
     levels: int = 4
     replicates: int = 5
@@ -125,6 +132,7 @@ class ShapleySettings:
         As for :class:`SobolSettings`.
     """
 
+    method: ClassVar[Method] = "shapley"
     n_outer: int = 128
     n_inner: int = 3
     n_variance: int = 1024

@@ -9,16 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
 
 import pandas as pd
 
 from sim.names import partner_names
 from sim.sensitivity.factors import Level
-
-Method = Literal["sobol", "morris", "shapley"]
-"""The analyses: variance-based indices of independent inputs, elementary-effects screening,
-or Shapley effects of categories whose inputs may be dependent."""
+from sim.sensitivity.methods import Method
 
 
 def interval_columns(name: str) -> tuple[str, str, str]:

@@ -222,7 +222,7 @@ def shapley_analysis(
         "dependent_inputs": [joint.names[j] for j in joint.dependent],
     }
     return SensitivityResult(
-        method="shapley",
+        method=settings.method,
         **fields,
         noise=noise_frame(noise, flags),
         shapley=pd.concat(effects, ignore_index=True),
