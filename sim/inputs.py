@@ -25,7 +25,7 @@ import os
 import re
 import stat
 import tomllib
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -346,6 +346,10 @@ class FileFormat:
         Name list items in paths by this key of theirs: ``targets[0] (integrated_share)``.
     choices : mapping of str to sequence of str
         The values each union's tag field (``kind``, ``type``) may take, for when it is missing.
+    home : callable, optional
+        ``home(path) -> hint``: where an unknown key at a field path belongs, for a file whose
+        tables are validated one by one (a scenario's), where the hint needs the whole path;
+        in its place, a top-level field written inside a table is pointed back.
     """
 
     fields: Mapping[str, Collection[str]] = field(default=_NO_TABLES)
@@ -354,6 +358,7 @@ class FileFormat:
     unwrap: Collection[str] = frozenset()
     item_key: str | None = None
     choices: Mapping[str, Sequence[str]] = field(default=_NO_CHOICES)
+    home: Callable[[str], str] | None = None
 
     def known(self, loc: Sequence[int | str]) -> list[str]:
         """Return the field names the key at the end of ``loc`` could have meant."""
@@ -363,11 +368,14 @@ class FileFormat:
             return sorted(every | set(self.anywhere))
         return list(names)
 
-    def misplaced(self, loc: Sequence[int | str]) -> str:
-        """Return a hint when the key at the end of ``loc`` is a top-level field in a table.
+    def misplaced(self, loc: Sequence[int | str], path: str) -> str:
+        """Return where the unknown key at the end of ``loc`` (at field ``path``) belongs.
 
-        `` (a top-level field: move it above [design])``; ``[[targets]]`` for a list of tables.
+        :attr:`home`'s hint when given; else `` (a top-level field: move it above
+        [design])`` for a top-level field in a table (``[[targets]]`` for a list of tables).
         """
+        if self.home is not None:
+            return self.home(path)
         if _table(loc) == "" or loc[-1] not in self.fields.get("", ()):
             return ""
         first = loc[0]
@@ -467,7 +475,7 @@ def _problem(
         loc.pop()
     path = field_path(prefix, loc, data, form.item_key)
     if kind == "extra_forbidden":
-        hint = did_you_mean(str(raw[-1]), form.known(raw)) or form.misplaced(raw)
+        hint = did_you_mean(str(raw[-1]), form.known(raw)) or form.misplaced(raw, path)
         return Problem(path, "unknown field" + hint)
     return Problem(path, describe(detail, form.choices))
 

@@ -44,19 +44,6 @@ FIELD_NAMES: frozenset[str] = frozenset(
 )
 """Every field name a scenario file uses anywhere (a misspelt key is matched against them)."""
 
-FORMAT = FileFormat(
-    # An event's unknown key is matched against its own type's fields: pydantic names the
-    # event's table by its type.
-    fields=EVENT_FIELDS,
-    anywhere=FIELD_NAMES,
-    tags=frozenset(VALUE_TAGS),
-    # The loader writes a plain value as `{ value = ... }`: `staff` reads better than
-    # `staff.value`, whichever way it was written.
-    unwrap=frozenset({"value"}),
-    choices={"type": EVENT_TYPES},
-)
-"""How a scenario file's validation errors read."""
-
 
 _PLACES = {
     "parameters": (frozenset(PARAMETERS), "a parameter: write it under [parameters]"),
@@ -95,6 +82,21 @@ def home_hint(path: str) -> str:
     return ""
 
 
+FORMAT = FileFormat(
+    # An event's unknown key is matched against its own type's fields: pydantic names the
+    # event's table by its type.
+    fields=EVENT_FIELDS,
+    anywhere=FIELD_NAMES,
+    tags=frozenset(VALUE_TAGS),
+    # The loader writes a plain value as `{ value = ... }`: `staff` reads better than
+    # `staff.value`, whichever way it was written.
+    unwrap=frozenset({"value"}),
+    choices={"type": EVENT_TYPES},
+    home=home_hint,
+)
+"""How a scenario file's validation errors read."""
+
+
 @dataclass
 class Problems:
     """Problems found in one scenario, in the order found."""
@@ -111,12 +113,7 @@ class Problems:
 
         ``event``: the table is an event, whose type pydantic puts first in error locations.
         """
-        self.found += [
-            Problem(path, text + home_hint(path))
-            if text == "unknown field"
-            else Problem(path, text)
-            for path, text in validation_problems(error, FORMAT, prefix, tagged_root=event)
-        ]
+        self.found += validation_problems(error, FORMAT, prefix, tagged_root=event)
 
     def raise_first(self) -> None:
         """Raise the first problem as a :class:`ScenarioError`, if there is one."""
