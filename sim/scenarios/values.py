@@ -54,7 +54,7 @@ def _as_date(value: object) -> object:
 
 
 def _date_or_week(value: object) -> object:
-    _as_date(value)
+    value = _as_date(value)
     if isinstance(value, bool) or not isinstance(value, date | int):
         raise ValueError(
             f"must be a date (YYYY-MM-DD) or a week number, got {type(value).__name__} {value!r}"
