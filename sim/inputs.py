@@ -102,6 +102,17 @@ class FileError(InputError):
         error.problems = tuple(Problem(*found) for found in problems)
         return error
 
+    @classmethod
+    def moved(cls, error: FileError, file: str, under: str = "") -> Self:
+        """Return ``error``'s problems as found in ``file``, each field path below ``under``.
+
+        For problems found in what a file gave (a scenario's inputs, an experiment's
+        settings) by code that does not know the file.
+        """
+        if not error.problems:
+            return cls(problem_line(file, under, str(error)))
+        return cls.first(file, [Problem(_below(under, p.path), p.text) for p in error.problems])
+
     def lines(self) -> list[str]:
         """Return one ``<file>: <field path>: <problem>`` line for every problem found.
 
@@ -110,6 +121,13 @@ class FileError(InputError):
         if not self.problems:
             return [str(self)]
         return [problem_line(self.file, path, text) for path, text in self.problems]
+
+
+def _below(under: str, path: str) -> str:
+    """``sensitivity`` and ``inputs[2]`` make ``sensitivity.inputs[2]``."""
+    if not under or not path:
+        return under or path
+    return f"{under}{'' if path.startswith('[') else '.'}{path}"
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

@@ -108,6 +108,30 @@ def test_an_error_keeps_its_parts() -> None:
     assert FileError("a plain message").lines() == ["a plain message"]
 
 
+class _Elsewhere(FileError):
+    """An error of another kind of file, to move problems into."""
+
+
+def test_problems_found_without_their_file_are_moved_into_it() -> None:
+    found = FileError.first("", [("inputs[0]", "x"), ("inputs[3]", "y"), ("", "z")])
+    moved = _Elsewhere.moved(found, "exp.toml", "sensitivity")
+    assert isinstance(moved, _Elsewhere)
+    assert moved.lines() == [
+        "exp.toml: sensitivity.inputs[0]: x",
+        "exp.toml: sensitivity.inputs[3]: y",
+        "exp.toml: sensitivity: z",
+    ]
+    assert str(moved) == "exp.toml: sensitivity.inputs[0]: x (and 2 more problems)"
+    assert _Elsewhere.moved(FileError.at("settings", "[2]", "x"), "e.toml", "inputs").lines() == [
+        "e.toml: inputs[2]: x"
+    ]
+    assert _Elsewhere.moved(FileError.at("settings", "a", "x"), "e.toml").lines() == [
+        "e.toml: a: x"
+    ]
+    plain = _Elsewhere.moved(FileError("a plain message"), "e.toml", "inputs")
+    assert str(plain) == "e.toml: inputs: a plain message"
+
+
 def test_reading_returns_the_bytes_it_read(tmp_path: Path) -> None:
     path = tmp_path / "x.toml"
     path.write_bytes(b"\xef\xbb\xbfa = 1\n")

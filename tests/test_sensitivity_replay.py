@@ -72,6 +72,14 @@ def test_grouping_matches_registry_categories(replay):
 def test_unknown_inputs_and_bad_bounds_name_the_problem(replay):
     with pytest.raises(FactorError, match="did you mean 'double_keying_cost'"):
         factors_of(replay, ["double_keying_cots"])
+    with pytest.raises(FactorError) as every:
+        factors_of(replay, ["legal_risk", "pressure_weight", "legal_risk", "legal_risc"])
+    assert [line.split(":")[0] for line in every.value.lines()] == [
+        "inputs[1]",
+        "inputs[2]",
+        "inputs[3]",
+    ]
+    assert str(every.value).endswith("nothing to vary (and 2 more problems)")
     with pytest.raises(FactorError, match=r"inside its range"):
         factors_of(replay, "all", {"double_keying_cost": (0.0, 1.0)})
     with pytest.raises(SensitivityError, match="unknown output"):

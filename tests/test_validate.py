@@ -113,6 +113,46 @@ def test_validate_lists_every_problem_of_an_experiment(tmp_path: Path) -> None:
     assert "replicates: must be at least 1, got 0" in err
 
 
+@pytest.mark.parametrize(
+    ("document", "expected"),
+    [
+        (
+            'scenarios = ["sentinel_replay"]\nseed = 1\n'
+            '[sensitivity]\nmethod = "morris"\ntrajectories = 10\n'
+            'inputs = ["pressure_weight", "legal_risk", "legal_risc", "Individual", '
+            '"training_relief"]\n',
+            [
+                "sensitivity.inputs[0]: 'pressure_weight' is not uncertain in scenario "
+                "'sentinel_replay' (it sets one value), so there is nothing to vary",
+                "sensitivity.inputs[2]: 'legal_risc' is not an uncertain input of scenario "
+                "'sentinel_replay' (did you mean 'legal_risk'?)",
+                "sensitivity.inputs[4]: input 'training_relief' is named more than once",
+            ],
+        ),
+        (
+            'scenario = "sentinel_replay"\n'
+            'inputs = ["pressure_weight", "legal_risk", "prior_use_habit"]\n',
+            [
+                "inputs[0]: 'pressure_weight' is not uncertain in scenario 'sentinel_replay' "
+                "(it sets one value), so there is nothing to calibrate",
+                "inputs[2]: 'prior_use_habit' is not uncertain in scenario 'sentinel_replay' "
+                "(it sets one value), so there is nothing to calibrate",
+            ],
+        ),
+    ],
+    ids=["sensitivity", "calibration"],
+)
+def test_validate_lists_every_input_its_scenario_cannot_vary(
+    tmp_path: Path, document: str, expected: list[str]
+) -> None:
+    """Each input an experiment names is checked against its scenario, every problem told."""
+    path = tmp_path / "inputs.toml"
+    path.write_text(document)
+    code, out, err = support.sharesim(["validate", str(path)])
+    assert code == 2 and not out
+    assert err.splitlines() == [f"sharesim: error: {path}: {line}" for line in expected]
+
+
 TESTS = Path(__file__).parent
 CORPUS = sorted(
     [

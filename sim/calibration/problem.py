@@ -18,6 +18,7 @@ from sim.calibration.settings import CalibrationSettings, SettingsError
 from sim.calibration.statistics import TargetStatistics
 from sim.calibration.targets import SHIPPED, TargetsError, TargetSet, load_targets
 from sim.errors import InputError
+from sim.inputs import Problem as FileProblem  # this module's Problem is a calibration's
 from sim.scenarios import Scenario
 from sim.seeds import stage_draws_rng
 from sim.sweep.version import model_version
@@ -139,25 +140,28 @@ def prior_of(
     Raises
     ------
     SettingsError
-        At ``where`` (the settings' file, or ``settings``): an input the scenario sets to one
-        value, or whose range is empty.
+        At ``where`` (the settings' file, or ``settings``): every input the scenario sets to
+        one value or gives an empty range.
     """
     ranges = scenario.uncertain_inputs()
     prior: dict[str, tuple[float, float]] = {}
+    problems: list[FileProblem] = []
     for i, name in enumerate(settings.inputs):
         if name not in ranges:
-            raise SettingsError.at(
-                where,
-                f"inputs[{i}]",
-                f"{name!r} is not uncertain in scenario {scenario.name!r} (it sets one value), "
-                "so there is nothing to calibrate",
+            problems.append(
+                FileProblem(
+                    f"inputs[{i}]",
+                    f"{name!r} is not uncertain in scenario {scenario.name!r} (it sets one "
+                    "value), so there is nothing to calibrate",
+                )
             )
+            continue
         low, high = float(ranges[name][0]), float(ranges[name][1])
         if low >= high:
-            raise SettingsError.at(
-                where, f"inputs[{i}]", f"{name!r} has an empty range {low, high}"
-            )
+            problems.append(FileProblem(f"inputs[{i}]", f"{name!r} has an empty range {low, high}"))
         prior[name] = (low, high)
+    if problems:
+        raise SettingsError.first(where, problems)
     return prior
 
 

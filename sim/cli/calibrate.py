@@ -171,7 +171,7 @@ def calibrate_command(
             # Found against the scenario, in what the experiment file gave: name the file.
             if experiment is None or error.file != "settings":
                 raise
-            raise SettingsError.at(experiment, error.path, error.problem) from None
+            raise SettingsError.moved(error, experiment) from None
     seconds = time.perf_counter() - started
     write_outputs(result, folder, result.wall_seconds or seconds, copies)
     _summary(result, folder, seconds)

@@ -47,7 +47,7 @@ from sim.limits import design_problem, runs_problem
 from sim.provenance import file_reference
 from sim.scenarios import Scenario
 from sim.sensitivity.analysis import select_outputs
-from sim.sensitivity.factors import Factor, assign, narrow
+from sim.sensitivity.factors import Factor, FactorError, assign, narrow
 from sim.sensitivity.methods import (
     DEFAULT_OUTPUTS,
     Method,
@@ -275,7 +275,10 @@ def load_sensitivity_experiment(path: Path | str, *, force: bool = False) -> Sen
             raise SensitivityExperimentError(f"{label}: {field}{exc}") from None
 
     scenario = checked("scenarios[0]: ", lambda: Scenario.load(reference))
-    factors = checked("sensitivity.inputs: ", lambda: factors_of(scenario, section.inputs))
+    try:
+        factors = factors_of(scenario, section.inputs)
+    except FactorError as exc:
+        raise SensitivityExperimentError.moved(exc, label, "sensitivity") from None
     bounds = {name: (pair[0], pair[1]) for name, pair in section.bounds.items()}
     factors = checked("sensitivity.", lambda: narrow(factors, bounds))
     checked(

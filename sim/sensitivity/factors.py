@@ -14,8 +14,7 @@ from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal
 
-from sim.errors import InputError
-from sim.inputs import did_you_mean
+from sim.inputs import FileError, Problem, did_you_mean
 from sim.names import slug
 from sim.parameter import CATEGORIES, Category
 from sim.params import PARAMETERS
@@ -87,8 +86,11 @@ Where the interface effect sits decides how large Technology looks, so a Shapley
 input not named keeps its registry (or :data:`SCENARIO_INPUT_CATEGORY`) category."""
 
 
-class FactorError(InputError):
-    """An input that cannot be a factor: unknown name, or no range to vary it over."""
+class FactorError(FileError):
+    """An input that cannot be a factor: unknown name, or no range to vary it over.
+
+    Names that are no uncertain input are each a problem at ``inputs[i]``.
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +219,7 @@ def scenario_factors(
     Raises
     ------
     FactorError
-        An unknown input name (with a suggestion), or a name repeated.
+        Every name that is no uncertain input (with a suggestion) and every repeated one.
     """
     ranges = scenario.uncertain_inputs()
     if inputs is None:
@@ -228,23 +230,9 @@ def scenario_factors(
             and not (n in PARAMETERS and PARAMETERS[n].output_only)
         ]
     else:
-        names = []
-        for name in inputs:
-            if name in CATEGORIES:
-                names += [n for n in ranges if input_category(scenario, n) == name]
-            elif name in ranges:
-                names.append(name)
-            elif name in PARAMETERS:
-                raise FactorError(
-                    f"{name!r} is not uncertain in scenario {scenario.name!r} (it sets one "
-                    "value), so there is nothing to vary"
-                )
-            else:
-                hint = did_you_mean(name, [*ranges, *CATEGORIES])
-                raise FactorError(f"{scenario.name}: unknown uncertain input {name!r}{hint}")
-        repeated = sorted({n for n in names if names.count(n) > 1})
-        if repeated:
-            raise FactorError(f"{scenario.name}: input {repeated[0]!r} is named more than once")
+        names, problems = _named(scenario, inputs, ranges)
+        if problems:
+            raise FactorError.first("", problems)
     return tuple(
         Factor(
             name,
@@ -257,6 +245,38 @@ def scenario_factors(
         for name in names
         if ranges[name][0] < ranges[name][1]
     )
+
+
+def _named(
+    scenario: Scenario, inputs: Sequence[str], ranges: Mapping[str, object]
+) -> tuple[list[str], list[Problem]]:
+    """Return the inputs ``inputs`` name (categories expanded) and a problem per bad name."""
+    names: list[str] = []
+    problems: list[Problem] = []
+    for i, name in enumerate(inputs):
+        if name in CATEGORIES:
+            named = [n for n in ranges if input_category(scenario, n) == name]
+        elif name in ranges:
+            named = [name]
+        else:
+            problems.append(Problem(f"inputs[{i}]", _not_uncertain(scenario, name, ranges)))
+            continue
+        again = [n for n in named if n in names]
+        if again:
+            problems.append(Problem(f"inputs[{i}]", f"input {again[0]!r} is named more than once"))
+        names += [n for n in named if n not in names]
+    return names, problems
+
+
+def _not_uncertain(scenario: Scenario, name: str, ranges: Mapping[str, object]) -> str:
+    """Why ``name`` cannot be varied: the scenario pins it, or it is no input at all."""
+    if name in PARAMETERS:
+        return (
+            f"{name!r} is not uncertain in scenario {scenario.name!r} (it sets one value), so "
+            "there is nothing to vary"
+        )
+    hint = did_you_mean(name, [*ranges, *CATEGORIES])
+    return f"{name!r} is not an uncertain input of scenario {scenario.name!r}{hint}"
 
 
 def assign(factors: Sequence[Factor], assignment: str) -> tuple[Factor, ...]:
