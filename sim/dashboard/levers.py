@@ -28,7 +28,7 @@ LEVERS: tuple[str, ...] = (
 
 def lever_label(param: Parameter) -> str:
     """Return a slider's label: the parameter's name in words and its unit."""
-    words = param.name.replace("_", " ")
+    words = param.name.replace("buy_in", "buy-in").replace("_", " ")
     return f"{words[0].upper()}{words[1:]} ({param.unit})"
 
 
