@@ -540,7 +540,7 @@ def describe_value(value: object) -> str:
     return type(value).__name__
 
 
-def _either(options: Sequence[str]) -> str:
+def one_of(options: Sequence[str]) -> str:
     """Join choices as ``'a', 'b' or 'c'``."""
     quoted = [repr(option) for option in options]
     return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
@@ -550,6 +550,8 @@ _TYPE_WORDS: Mapping[str, str] = MappingProxyType(
     {
         "int_type": "a whole number",
         "int_from_float": "a whole number",
+        "int_parsing": "a whole number",
+        "float_parsing": "a number",
         "float_type": "a number",
         "bool_type": "true or false",
         "string_type": "text in quotes",
@@ -596,12 +598,10 @@ def describe(detail: ErrorDetails, choices: Mapping[str, Sequence[str]] = _NO_CH
     if kind == "union_tag_invalid":
         tags = re.findall(r"'([^']*)'", str(ctx.get("expected_tags", "")))
         tag = str(ctx.get("tag"))
-        return f"must be one of {_either(tags)}, got {describe_value(tag)}" + did_you_mean(
-            tag, tags
-        )
+        return f"must be one of {one_of(tags)}, got {describe_value(tag)}" + did_you_mean(tag, tags)
     if kind == "union_tag_not_found":
         allowed = choices.get(_discriminator(detail), ())
-        return "missing (required)" + (f": one of {_either(allowed)}" if allowed else "")
+        return "missing (required)" + (f": one of {one_of(allowed)}" if allowed else "")
     if kind in ("too_short", "too_long"):
         bound = "at least" if kind == "too_short" else "at most"
         limit = ctx.get("min_length" if kind == "too_short" else "max_length")

@@ -195,6 +195,35 @@ def test_bad_arguments_one_line_exit_2(argv, fragment, tmp_path: Path, capsys) -
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (
+            ["run", "sentinel_replay", "--replicates", "0"],
+            "--replicates: must be at least 1, got 0",
+        ),
+        (
+            ["run", "sentinel_replay", "--replicates", "1.5"],
+            "--replicates: must be a whole number, got the text '1.5'",
+        ),
+        (["run", "sentinel_replay", "--seed", "-1"], "--seed: must be from 0 to 2**63-1, got -1"),
+        (["run", "sentinel_replay", "--seed", "x"], "--seed: must be a whole number, got 'x'"),
+        (
+            ["sweep", "interface_sweep", "--executor", "proc"],
+            "--executor: must be one of 'process', 'dask-local', 'dask' or 'serial', got 'proc' "
+            "(did you mean 'process'?)",
+        ),
+        (["sweep", "interface_sweep", "--workers", "0"], "--workers: must be at least 1, got 0"),
+        (["dashboard", "--port", "99999"], "--port: must be at most 65535, got 99999"),
+        (["run"], "Missing argument 'SCENARIO'."),
+    ],
+)
+def test_a_refused_value_is_told_as_a_file_s_problems_are(argv, line, capsys) -> None:
+    """Option names stand where a file's field paths do: ``--workers: must be at least 1``."""
+    code, out, err = call(argv, capsys)
+    assert (code, out, err.splitlines()) == (2, "", [f"sharesim: error: {line}"])
+
+
 def test_a_file_in_place_of_the_output_folder_is_refused(tmp_path: Path, capsys) -> None:
     blocker = tmp_path / "taken"
     blocker.write_text("keep me")

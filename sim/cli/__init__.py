@@ -25,6 +25,7 @@ from sim.cli.app import app, print_error, stderr, stdout
 from sim.cli.signals import INTERRUPTED, Stopped, interrupts_recorded, signal_name
 from sim.durable import shown
 from sim.errors import InputError, SweepError
+from sim.inputs import describe
 
 __all__ = ["app", "main", "stderr", "stdout"]
 
@@ -41,6 +42,24 @@ def _is_help(error: Exception, message: str) -> bool:
     """
     context = getattr(error, "ctx", None)
     return context is not None and message == context.get_help()
+
+
+def _bad_value(error: Exception) -> str | None:
+    """``--replicates: must be at least 1, got 0``: a value the command line refused.
+
+    In the words an input file's problems are told in (:func:`sim.inputs.describe`); None for
+    any other usage error (an unknown option, a missing argument), which keeps its own words.
+    """
+    param = getattr(error, "param", None)
+    if not isinstance(error, typer.BadParameter) or param is None or not error.message:
+        return None
+    details = getattr(error.__cause__, "errors", None)  # pydantic's, from Typer's own checks
+    if callable(details):
+        problem = "; ".join(describe(detail) for detail in details(include_url=False))
+    else:
+        problem = error.message
+    name = param.get_error_hint().strip("'")  # '--replicates', quoted for click's sentence
+    return f"{name}: {problem}"
 
 
 _command = cache(partial(typer.main.get_command, app))
@@ -66,7 +85,7 @@ def main(argv: list[str] | None = None) -> None:
         if _is_help(error, message):  # a command given no arguments answers with its help
             stderr.print(message, markup=False)
             sys.exit(2)
-        _fail(message)
+        _fail(_bad_value(error) or message)
     except (KeyboardInterrupt, typer.Abort) as interrupt:
         _fail(f"interrupted ({signal_name(interrupt)})", INTERRUPTED)
     except OSError as error:  # a file the command could not read or write, never a traceback

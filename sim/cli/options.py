@@ -4,17 +4,19 @@ The sweep, sensitivity and calibrate commands share one spelling, one help text,
 bounds and one metavar (a whole number is ``N``, :func:`count_option`). Each command builds
 one :class:`sim.execution.Execution` from them and passes it on whole. Every command that
 writes a folder takes it as ``--out`` (:func:`out_option`), which refuses an empty name; every
-command that takes a seed reads it with :func:`seed`.
+command that takes a seed reads it with :func:`seed`. A refused value is told as an input
+file's problem is: ``--seed: must be from 0 to 2**63-1, got -1``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 
-from sim.execution import ExecutorName
+from sim.execution import EXECUTORS, ExecutorName
+from sim.inputs import did_you_mean, one_of
 from sim.limits import CONFIRM_RUNS_ABOVE, MAX_RUNS, MAX_SEED
 
 
@@ -23,9 +25,19 @@ def count_option(help: str, least: int = 1) -> Any:
     return typer.Option(min=least, metavar="N", help=help)
 
 
+def executor(value: str) -> ExecutorName:
+    """Read an executor named on the command line: one of :data:`sim.execution.EXECUTORS`."""
+    if value not in EXECUTORS:
+        raise typer.BadParameter(
+            f"must be one of {one_of(EXECUTORS)}, got {value!r}{did_you_mean(value, EXECUTORS)}"
+        )
+    return cast(ExecutorName, value)
+
+
 Executor = Annotated[
     ExecutorName,
     typer.Option(
+        parser=executor,
         metavar="[process|dask-local|dask|serial]",
         help="A process pool, a Dask LocalCluster, a Dask cluster, or this process.",
     ),
@@ -55,9 +67,9 @@ def seed(value: str) -> int:
     try:
         number = int(value)
     except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a whole number") from None
+        raise typer.BadParameter(f"must be a whole number, got {value!r}") from None
     if not 0 <= number <= MAX_SEED:
-        raise typer.BadParameter(f"{number} is not from 0 to 2**63-1")
+        raise typer.BadParameter(f"must be from 0 to 2**63-1, got {number}")
     return number
 
 
