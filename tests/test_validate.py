@@ -153,6 +153,27 @@ def test_validate_lists_every_input_its_scenario_cannot_vary(
     assert err.splitlines() == [f"sharesim: error: {path}: {line}" for line in expected]
 
 
+def test_validate_checks_every_file_it_is_given(tmp_path: Path) -> None:
+    """Each file is checked whatever the others hold; any bad one makes the exit status 2."""
+    bad = tmp_path / "bad.toml"
+    bad.write_text('scenarios = ["sentinel_replay"]\nseed = 1\nreplicates = 0\n')
+    code, out, err = support.sharesim(
+        ["validate", "sentinel_replay", str(bad), "no_such_thing", "interface_sweep"]
+    )
+    assert code == 2
+    assert [line.split(": valid ")[0] for line in out.splitlines()] == [
+        "sentinel_replay",
+        "interface_sweep",
+    ]
+    assert err.splitlines() == [
+        f"sharesim: error: {bad}: replicates: must be at least 1, got 0",
+        "sharesim: error: no_such_thing: no shipped scenario or experiment named "
+        "'no_such_thing'; a file is named by its path",
+    ]
+    code, out, err = support.sharesim(["validate", "sentinel_replay", "interface_sweep"])
+    assert (code, len(out.splitlines()), err) == (0, 2, "")
+
+
 TESTS = Path(__file__).parent
 CORPUS = sorted(
     [

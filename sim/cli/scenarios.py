@@ -86,21 +86,25 @@ _INPUT_FILE = (
 
 @app.command("validate", cls=PlainCommand)
 def validate_command(
-    file: Annotated[str, typer.Argument(metavar="FILE", help=_INPUT_FILE)],
+    files: Annotated[list[str], typer.Argument(metavar="FILE...", help=_INPUT_FILE)],
 ) -> None:
-    """Check an input file: what it holds, or what is wrong."""
+    """Check input files: what each holds, or what is wrong."""
     # Start-up time: imported only when the command runs (each kind's loader, when needed).
     from sim.validate import check
 
-    try:
-        said = check(file)
-    except FileError as error:
-        if len(error.problems) < 2:
-            raise
-        for line in error.lines():  # a line each, as the one problem of other commands reads
-            print_error(line)
-        raise typer.Exit(2) from None
-    console.print(said, markup=False)
+    valid = True
+    for file in files:
+        try:
+            said = check(file)
+        except InputError as error:
+            valid = False
+            lines = error.lines() if isinstance(error, FileError) else [str(error)]
+            for line in lines:  # a line each, as the one problem of other commands reads
+                print_error(line)
+            continue
+        console.print(said, markup=False)
+    if not valid:
+        raise typer.Exit(2)
 
 
 def _keep_to_the_end() -> None:
