@@ -96,10 +96,16 @@ class FileError(InputError):
 
     @classmethod
     def first(cls, file: str, problems: Sequence[Problem]) -> Self:
-        """Return the error for the first of ``problems`` (at least one), keeping them all."""
+        """Return the error for the first of ``problems`` (at least one), keeping them all.
+
+        The others are the error's notes, so that a traceback (in a notebook, say) shows every
+        problem, a line each, while the error's own text stays one line.
+        """
         path, problem = problems[0]
         error = cls.at(file, path, problem, len(problems) - 1)
         error.problems = tuple(Problem(*found) for found in problems)
+        for line in error.lines()[1:]:
+            error.add_note(line)
         return error
 
     @classmethod

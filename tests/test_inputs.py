@@ -104,6 +104,8 @@ def test_an_error_keeps_its_parts() -> None:
     assert str(FileError.at("f.toml", "", "two\nlines")) == "f.toml: two lines"
     assert str(FileError("a plain message")) == "a plain message"
     assert error.lines() == ["f.toml: a.b[2]: must be at least 0, got -1", "f.toml: c: x"]
+    assert error.__notes__ == ["f.toml: c: x"]  # a traceback shows every problem
+    assert not hasattr(FileError.at("f.toml", "c", "x"), "__notes__")
     assert FileError.at("f.toml", "c", "x").lines() == ["f.toml: c: x"]
     assert FileError("a plain message").lines() == ["a plain message"]
 
