@@ -130,6 +130,19 @@ def test_validate_lists_every_problem_of_an_experiment(tmp_path: Path) -> None:
             ],
         ),
         (
+            'scenarios = ["sentinel_replay"]\nseed = 1\n'
+            '[sensitivity]\nmethod = "morris"\ntrajectories = 10\n'
+            'inputs = ["legal_risk", "training_relief"]\n'
+            "bounds = { legal_risk = [0.9, 0.8], legal_risc = [0.5, 1.0], "
+            "training_relief = [0.1, 0.2] }\n",
+            [
+                "sensitivity.bounds.legal_risk: [0.9, 0.8] must be ordered and inside its "
+                "range [0, 2]",
+                "sensitivity.bounds.legal_risc: 'legal_risc' is not one of the inputs varied "
+                "(did you mean 'legal_risk'?)",
+            ],
+        ),
+        (
             'scenario = "sentinel_replay"\n'
             'inputs = ["pressure_weight", "legal_risk", "prior_use_habit"]\n',
             [
@@ -140,7 +153,7 @@ def test_validate_lists_every_problem_of_an_experiment(tmp_path: Path) -> None:
             ],
         ),
     ],
-    ids=["sensitivity", "calibration"],
+    ids=["sensitivity", "sensitivity-bounds", "calibration"],
 )
 def test_validate_lists_every_input_its_scenario_cannot_vary(
     tmp_path: Path, document: str, expected: list[str]

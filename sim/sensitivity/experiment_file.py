@@ -275,12 +275,11 @@ def load_sensitivity_experiment(path: Path | str, *, force: bool = False) -> Sen
             raise SensitivityExperimentError(f"{label}: {field}{exc}") from None
 
     scenario = checked("scenarios[0]: ", lambda: Scenario.load(reference))
+    bounds = {name: (pair[0], pair[1]) for name, pair in section.bounds.items()}
     try:
-        factors = factors_of(scenario, section.inputs)
+        factors = narrow(factors_of(scenario, section.inputs), bounds)
     except FactorError as exc:
         raise SensitivityExperimentError.moved(exc, label, "sensitivity") from None
-    bounds = {name: (pair[0], pair[1]) for name, pair in section.bounds.items()}
-    factors = checked("sensitivity.", lambda: narrow(factors, bounds))
     checked(
         "sensitivity.outputs: ",
         lambda: select_outputs(section.outputs, scenario_outputs(scenario)),

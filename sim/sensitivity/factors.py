@@ -302,19 +302,26 @@ def narrow(
     Raises
     ------
     FactorError
-        A name that is not a factor, or bounds outside the factor's range or not ordered.
+        Every name that is not a factor, and every pair of bounds outside its factor's range
+        or not ordered, each at ``bounds.<name>``.
     """
     by_name = {f.name: f for f in factors}
+    problems: list[Problem] = []
     for name, (low, high) in bounds.items():
         factor = by_name.get(name)
         if factor is None:
             suggestion = did_you_mean(name, by_name)
-            raise FactorError(f"bounds: {name!r} is not one of the inputs varied{suggestion}")
-        if not factor.low <= low < high <= factor.high:
-            raise FactorError(
-                f"bounds: {name!r} = [{low:g}, {high:g}] must be ordered and inside its range "
+            problem = f"{name!r} is not one of the inputs varied{suggestion}"
+        elif not factor.low <= low < high <= factor.high:
+            problem = (
+                f"[{low:g}, {high:g}] must be ordered and inside its range "
                 f"[{factor.low:g}, {factor.high:g}]"
             )
+        else:
+            continue
+        problems.append(Problem(f"bounds.{name}", problem))
+    if problems:
+        raise FactorError.first("", problems)
     return tuple(
         replace(f, low=float(bounds[f.name][0]), high=float(bounds[f.name][1]))
         if f.name in bounds
