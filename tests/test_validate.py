@@ -152,8 +152,32 @@ def test_validate_lists_every_problem_of_an_experiment(tmp_path: Path) -> None:
                 "(it sets one value), so there is nothing to calibrate",
             ],
         ),
+        (
+            'scenarios = ["sentinel_replay"]\nseed = 1\nreplicates = 2\n[design]\nkind = "grid"\n'
+            "levels = { legal_rsk = [0.5], legal_risk = [0.5, 9.0], training_relief = [1.0] }\n"
+            "points = { training_relief = 3, double_keying_cots = 2 }\n",
+            [
+                "design.levels: unknown input 'legal_rsk' (did you mean 'legal_risk'?)",
+                "design.levels.legal_risk[1]: 9 is outside the input's range [0, 2]",
+                "design.points.training_relief: the input already has levels; give one or the "
+                "other",
+                "design.points: unknown input 'double_keying_cots' (did you mean "
+                "'double_keying_cost'?)",
+            ],
+        ),
+        (
+            'scenarios = ["sentinel_replay"]\nseed = 1\nreplicates = 2\n[design]\n'
+            'kind = "latin_hypercube"\nsamples = 8\nseed = 2\n'
+            'inputs = ["legal_risk", "legal_rsk", "legal_risk"]\n'
+            "bounds = { training_relief = [0.1, 0.2] }\n",
+            [
+                "design.inputs[1]: unknown input 'legal_rsk' (did you mean 'legal_risk'?)",
+                "design.inputs[2]: 'legal_risk' is listed twice",
+                "design.bounds.training_relief: not one of the design's inputs",
+            ],
+        ),
     ],
-    ids=["sensitivity", "sensitivity-bounds", "calibration"],
+    ids=["sensitivity", "sensitivity-bounds", "calibration", "sweep-grid", "sweep-hypercube"],
 )
 def test_validate_lists_every_input_its_scenario_cannot_vary(
     tmp_path: Path, document: str, expected: list[str]

@@ -45,6 +45,7 @@ from sim.errors import InputError
 from sim.inputs import (
     FileError,
     FileFormat,
+    Problem,
     did_you_mean,
     model_tables,
     read_toml,
@@ -314,22 +315,26 @@ def _load_scenarios(
 
 
 def _build_design(spec: ExperimentFile, scenarios: Sequence[Scenario], label: str) -> pd.DataFrame:
+    """Return the design's rows, once every input it names and value it gives is checked.
+
+    Every problem of names and values is found before any is raised, so ``validate`` lists
+    them all; what the design functions then refuse is one problem at ``design``.
+    """
     ranges = designs.input_ranges(scenarios)
     design = spec.design
     if design is None:
         return pd.DataFrame(index=pd.RangeIndex(1))
+    problems: list[Problem] = []
     try:
         if isinstance(design, GridDesign):
-            frame = _grid(design, ranges, label)
+            frame = designs.grid(_grid(design, ranges, label, problems))
         elif isinstance(design, ListDesign):
             for i, row in enumerate(design.rows):
-                for name, value in row.items():
-                    if name not in ranges:
-                        raise _unknown_input(label, f"design.rows[{i}]", name, ranges)
-                    _check_in_range(label, f"design.rows[{i}].{name}", value, ranges[name])
+                _given(f"design.rows[{i}]", row, ranges, problems)
+            _raise_any(label, problems)
             frame = designs.explicit(design.rows)
         else:
-            bounds = _bounds(design.inputs, design.bounds, scenarios, ranges, label)
+            bounds = _bounds(design.inputs, design.bounds, scenarios, ranges, label, problems)
             if isinstance(design, LatinHypercubeDesign):
                 frame = designs.latin_hypercube(bounds, design.samples, seed=design.seed)
             elif isinstance(design, SobolDesign):
@@ -348,51 +353,75 @@ def _build_design(spec: ExperimentFile, scenarios: Sequence[Scenario], label: st
         raise ExperimentError.at(label, "design", message) from None
 
 
-def _unknown_input(label: str, where: str, name: str, ranges: Mapping[str, Any]) -> ExperimentError:
-    return ExperimentError.at(label, where, f"unknown input {name!r}{did_you_mean(name, ranges)}")
+def _raise_any(label: str, problems: Sequence[Problem]) -> None:
+    """Raise every problem found in the design, the first named, if there is one."""
+    if problems:
+        raise ExperimentError.first(label, problems)
 
 
-def _check_in_range(label: str, where: str, value: float, span: tuple[float, float]) -> None:
+def _known(where: str, name: str, ranges: Mapping[str, Any], problems: list[Problem]) -> bool:
+    """Whether ``name`` is an input of the scenarios; a problem at ``where`` if not."""
+    if name in ranges:
+        return True
+    problems.append(Problem(where, f"unknown input {name!r}{did_you_mean(name, ranges)}"))
+    return False
+
+
+def _given(
+    where: str,
+    values: Mapping[str, float],
+    ranges: Mapping[str, tuple[float, float]],
+    problems: list[Problem],
+) -> None:
+    """Check values given by name (a row of a list design): known inputs, inside their ranges."""
+    for name, value in values.items():
+        if _known(where, name, ranges, problems):
+            _in_range(f"{where}.{name}", value, ranges[name], problems)
+
+
+def _in_range(where: str, value: float, span: tuple[float, float], problems: list[Problem]) -> None:
     low, high = span
     if not low <= value <= high:
-        raise ExperimentError.at(
-            label, where, f"{value:g} is outside the input's range [{low:g}, {high:g}]"
+        problems.append(
+            Problem(where, f"{value:g} is outside the input's range [{low:g}, {high:g}]")
         )
 
 
 def _grid(
-    design: GridDesign, ranges: Mapping[str, tuple[float, float]], label: str
-) -> pd.DataFrame:
-    levels: dict[str, list[float]] = {}
+    design: GridDesign,
+    ranges: Mapping[str, tuple[float, float]],
+    label: str,
+    problems: list[Problem],
+) -> dict[str, list[float]]:
+    """Return the levels of a grid: its inputs' levels as given, and evenly spaced points."""
     for name, values in design.levels.items():
-        if name not in ranges:
-            raise _unknown_input(label, "design.levels", name, ranges)
-        for i, value in enumerate(values):
-            _check_in_range(label, f"design.levels.{name}[{i}]", value, ranges[name])
-        levels[name] = list(values)
+        if _known("design.levels", name, ranges, problems):
+            for i, value in enumerate(values):
+                _in_range(f"design.levels.{name}[{i}]", value, ranges[name], problems)
+    for name in design.bounds:
+        if name not in design.points:
+            problems.append(
+                Problem(f"design.bounds.{name}", "bounds apply to inputs given by points")
+            )
+    for name in design.points:
+        if _known("design.points", name, ranges, problems) and name in design.levels:
+            problems.append(
+                Problem(
+                    f"design.points.{name}", "the input already has levels; give one or the other"
+                )
+            )
+    if not design.levels and not design.points:
+        problems.append(Problem("design", "a grid needs levels or points for an input"))
+    _raise_any(label, problems)
+    levels = {name: list(values) for name, values in design.levels.items()}
     bounds: dict[str, tuple[float, float]] = {}
     if design.bounds:
         given = {n: (b[0], b[1]) for n, b in design.bounds.items()}
         bounds = designs.check_bounds(given, ranges, f"{label}: design.bounds")
-    for name in design.bounds:
-        if name not in design.points:
-            raise ExperimentError.at(
-                label, f"design.bounds.{name}", "bounds apply to inputs given by points"
-            )
     for name, count in design.points.items():
-        if name not in ranges:
-            raise _unknown_input(label, "design.points", name, ranges)
-        if name in levels:
-            raise ExperimentError.at(
-                label,
-                f"design.points.{name}",
-                "the input already has levels; give one or the other",
-            )
         low, high = bounds.get(name, ranges[name])
         levels[name] = designs.linear_levels(low, high, count)
-    if not levels:
-        raise ExperimentError.at(label, "design", "a grid needs levels or points for an input")
-    return designs.grid(levels)
+    return levels
 
 
 def _bounds(
@@ -401,14 +430,14 @@ def _bounds(
     scenarios: Sequence[Scenario],
     ranges: Mapping[str, tuple[float, float]],
     label: str,
+    problems: list[Problem],
 ) -> dict[str, tuple[float, float]]:
+    """Return the ranges a sampled design draws from: its inputs' own, or narrower."""
     if isinstance(inputs, list):
         names = list(inputs)
         for i, name in enumerate(names):
-            if name not in ranges:
-                raise _unknown_input(label, f"design.inputs[{i}]", name, ranges)
-            if names.index(name) != i:
-                raise ExperimentError.at(label, f"design.inputs[{i}]", f"{name!r} is listed twice")
+            if _known(f"design.inputs[{i}]", name, ranges, problems) and names.index(name) != i:
+                problems.append(Problem(f"design.inputs[{i}]", f"{name!r} is listed twice"))
     else:
         shared = set.intersection(*(set(s.uncertain_inputs()) for s in scenarios))
         if inputs == "parameters":
@@ -416,14 +445,13 @@ def _bounds(
         else:
             names = [name for name in ranges if name in shared]
         if not names:
-            raise ExperimentError.at(
-                label, "design.inputs", f"the scenarios share no uncertain {inputs!r} inputs"
+            problems.append(
+                Problem("design.inputs", f"the scenarios share no uncertain {inputs!r} inputs")
             )
     for name in given:
         if name not in names:
-            raise ExperimentError.at(
-                label, f"design.bounds.{name}", "not one of the design's inputs"
-            )
+            problems.append(Problem(f"design.bounds.{name}", "not one of the design's inputs"))
+    _raise_any(label, problems)
     bounds = {name: ranges[name] for name in names}
     if given:
         narrowed = {n: (b[0], b[1]) for n, b in given.items()}
