@@ -176,13 +176,37 @@ def test_validate_lists_every_problem_of_an_experiment(tmp_path: Path) -> None:
                 "design.bounds.training_relief: not one of the design's inputs",
             ],
         ),
+        (
+            'name = "t"\ndescription = "d"\nscenario = "sentinel_replay"\n'
+            '[[targets]]\nid = "integrated"\ndescription = "d"\n'
+            'statistic = "share_after_interface_live"\npartners = ["Meltonn", "Charnwod"]\n'
+            'low = 0.95\nhigh = 1.0\ntolerance = 0.03\nsource = "s"\nstrength = "stated"\n'
+            '[[targets]]\nid = "considering"\ndescription = "d"\n'
+            'statistic = "interfaces_considering_or_beyond"\nat = 2019-07-02\nvalue = 4\n'
+            'tolerance = 0.5\nsource = "s"\nstrength = "stated"\n',
+            [
+                "targets[0] (integrated).partners: no partner named 'Meltonn' in the scenario "
+                "(did you mean 'Melton'?)",
+                "targets[0] (integrated).partners: no partner named 'Charnwod' in the scenario "
+                "(did you mean 'Charnwood'?)",
+                "targets[1] (considering).at: 2019-07-02 is outside the run (2011-04-04 plus "
+                "156 weeks)",
+            ],
+        ),
     ],
-    ids=["sensitivity", "sensitivity-bounds", "calibration", "sweep-grid", "sweep-hypercube"],
+    ids=[
+        "sensitivity",
+        "sensitivity-bounds",
+        "calibration",
+        "sweep-grid",
+        "sweep-hypercube",
+        "targets",
+    ],
 )
-def test_validate_lists_every_input_its_scenario_cannot_vary(
+def test_validate_lists_every_problem_found_against_the_scenario(
     tmp_path: Path, document: str, expected: list[str]
 ) -> None:
-    """Each input an experiment names is checked against its scenario, every problem told."""
+    """Names and values a file gives are checked against its scenarios, every problem told."""
     path = tmp_path / "inputs.toml"
     path.write_text(document)
     code, out, err = support.sharesim(["validate", str(path)])

@@ -30,6 +30,7 @@ import pandas as pd
 
 from sim.calibration.targets import Target, TargetsError, TargetSet
 from sim.engine import ENGAGED, FloatArray, InterfaceState, Trajectory
+from sim.inputs import Problem, did_you_mean
 from sim.metrics import FINAL_YEAR_WEEKS, interface_positions, positions_off, rank_correlation
 from sim.names import slug
 from sim.timeline import week_of
@@ -79,29 +80,35 @@ class TargetStatistics:
         Raises
         ------
         TargetsError
-            A target names a partner the scenario does not have, or a date outside the run.
+            Every partner a target names that the scenario does not have, and every date
+            outside the run.
         """
         weeks: dict[str, int] = {}
+        problems: list[Problem] = []
         for i, target in enumerate(targets.targets):
-            where = f"{label}: targets[{i}] ({target.id})"
+            where = f"targets[{i}] ({target.id})"
             for field in ("partners", "group", "versus"):
                 names = getattr(target, field)
-                if isinstance(names, list):
-                    for name in names:
-                        if name not in partners:
-                            raise TargetsError(
-                                f"{where}.{field}: no partner named {name!r} in the scenario"
-                            )
+                for name in names if isinstance(names, list) else ():
+                    if name not in partners:
+                        hint = did_you_mean(name, partners)
+                        problem = f"no partner named {name!r} in the scenario{hint}"
+                        problems.append(Problem(f"{where}.{field}", problem))
             for field, key in (("at", target.id), ("then", f"{target.id}.then")):
                 day = getattr(target, field)
                 if day is None:
                     continue
                 week = week_of(day, start)
                 if not 0 <= week < n_weeks:
-                    raise TargetsError(
-                        f"{where}.{field}: {day} is outside the run ({start} plus {n_weeks} weeks)"
+                    problems.append(
+                        Problem(
+                            f"{where}.{field}",
+                            f"{day} is outside the run ({start} plus {n_weeks} weeks)",
+                        )
                     )
                 weeks[key] = week
+        if problems:
+            raise TargetsError.first(label, problems)
         return cls(targets, partners, weeks)
 
     @property
