@@ -298,19 +298,23 @@ def _load_scenarios(
 ) -> tuple[Scenario, ...]:
     loaded: list[Scenario] = []
     seen: dict[str, int] = {}
+    problems: list[Problem] = []
     for i, entry in enumerate(names):
         try:
             scenario = Scenario.load(scenario_reference(entry, source))
         except InputError as exc:
-            raise ExperimentError.at(label, f"scenarios[{i}]", str(exc)) from None
+            problems.append(Problem(f"scenarios[{i}]", str(exc)))
+            continue
         if scenario.name in seen:
-            raise ExperimentError.at(
-                label,
-                f"scenarios[{i}]",
-                f"scenario {scenario.name!r} is already scenarios[{seen[scenario.name]}]",
+            problems.append(
+                Problem(
+                    f"scenarios[{i}]",
+                    f"scenario {scenario.name!r} is already scenarios[{seen[scenario.name]}]",
+                )
             )
         seen[scenario.name] = i
         loaded.append(scenario)
+    _raise_any(label, problems)
     return tuple(loaded)
 
 
