@@ -115,9 +115,7 @@ class FileError(InputError):
         For problems found in what a file gave (a scenario's inputs, an experiment's
         settings) by code that does not know the file.
         """
-        if not error.problems:
-            return cls(problem_line(file, under, str(error)))
-        return cls.first(file, [Problem(_below(under, p.path), p.text) for p in error.problems])
+        return cls.first(file, problems_below(error, under))
 
     def lines(self) -> list[str]:
         """Return one ``<file>: <field path>: <problem>`` line for every problem found.
@@ -127,6 +125,13 @@ class FileError(InputError):
         if not self.problems:
             return [str(self)]
         return [problem_line(self.file, path, text) for path, text in self.problems]
+
+
+def problems_below(error: FileError, under: str) -> list[Problem]:
+    """Return ``error``'s problems with each field path below ``under`` (its text, if plain)."""
+    if not error.problems:
+        return [Problem(under, str(error))]
+    return [Problem(_below(under, p.path), p.text) for p in error.problems]
 
 
 def _below(under: str, path: str) -> str:

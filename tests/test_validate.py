@@ -120,13 +120,16 @@ def test_validate_lists_every_problem_of_an_experiment(tmp_path: Path) -> None:
             'scenarios = ["sentinel_replay"]\nseed = 1\n'
             '[sensitivity]\nmethod = "morris"\ntrajectories = 10\n'
             'inputs = ["pressure_weight", "legal_risk", "legal_risc", "Individual", '
-            '"training_relief"]\n',
+            '"training_relief"]\noutputs = ["buy_in_final", "share_finl_year", "x*"]\n',
             [
                 "sensitivity.inputs[0]: 'pressure_weight' is not uncertain in scenario "
                 "'sentinel_replay' (it sets one value), so there is nothing to vary",
                 "sensitivity.inputs[2]: 'legal_risc' is not an uncertain input of scenario "
                 "'sentinel_replay' (did you mean 'legal_risk'?)",
                 "sensitivity.inputs[4]: input 'training_relief' is named more than once",
+                "sensitivity.outputs[1]: unknown output 'share_finl_year' (did you mean "
+                "'share_final_year'?)",
+                "sensitivity.outputs[2]: unknown output 'x*'",
             ],
         ),
         (

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from sim.design import morris_sample, sobol_sample
-from sim.inputs import did_you_mean
+from sim.inputs import Problem, did_you_mean
 from sim.seeds import bootstrap_rng
 from sim.sensitivity.estimators import (
     FloatArray,
@@ -202,15 +202,18 @@ def select_outputs(patterns: Sequence[str], available: Sequence[str]) -> tuple[s
     Raises
     ------
     SensitivityError
-        A name or pattern that matches nothing (with a suggestion).
+        Every name or pattern that matches nothing (with a suggestion), at ``outputs[i]``.
     """
     chosen: list[str] = []
-    for pattern in patterns:
+    problems: list[Problem] = []
+    for i, pattern in enumerate(patterns):
         matches = [name for name in available if fnmatch.fnmatchcase(name, pattern)]
         if not matches:
             suggestion = did_you_mean(pattern, available)
-            raise SensitivityError(f"unknown output {pattern!r}{suggestion}")
+            problems.append(Problem(f"outputs[{i}]", f"unknown output {pattern!r}{suggestion}"))
         chosen += [name for name in matches if name not in chosen]
+    if problems:
+        raise SensitivityError.first("", problems)
     return tuple(chosen)
 
 

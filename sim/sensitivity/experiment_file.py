@@ -42,7 +42,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sim.design import morris_rows, sobol_rows
 from sim.errors import InputError
 from sim.execution import Execution
-from sim.inputs import FileError, FileFormat, model_tables, read_toml, validation_problems
+from sim.inputs import (
+    FileError,
+    FileFormat,
+    Problem,
+    model_tables,
+    problems_below,
+    read_toml,
+    validation_problems,
+)
 from sim.limits import design_problem, runs_problem
 from sim.provenance import file_reference
 from sim.scenarios import Scenario
@@ -52,6 +60,7 @@ from sim.sensitivity.methods import (
     DEFAULT_OUTPUTS,
     Method,
     MorrisSettings,
+    SensitivityError,
     ShapleySettings,
     SobolSettings,
 )
@@ -254,8 +263,7 @@ def load_sensitivity_experiment(path: Path | str, *, force: bool = False) -> Sen
         )
         section = _File.model_validate({"sensitivity": document["sensitivity"]}).sensitivity
     except ValidationError as exc:
-        problems = validation_problems(exc, _format())
-        raise SensitivityExperimentError.first(label, problems) from None
+        raise SensitivityExperimentError.first(label, validation_problems(exc, _format())) from None
     if top.keep != "summary":
         raise SensitivityExperimentError.at(
             label, "keep", f"a sensitivity analysis keeps summary metrics only, got {top.keep!r}"
@@ -276,14 +284,17 @@ def load_sensitivity_experiment(path: Path | str, *, force: bool = False) -> Sen
 
     scenario = checked("scenarios[0]: ", lambda: Scenario.load(reference))
     bounds = {name: (pair[0], pair[1]) for name, pair in section.bounds.items()}
+    problems: list[Problem] = []  # of inputs and outputs, every one told
     try:
         factors = narrow(factors_of(scenario, section.inputs), bounds)
     except FactorError as exc:
-        raise SensitivityExperimentError.moved(exc, label, "sensitivity") from None
-    checked(
-        "sensitivity.outputs: ",
-        lambda: select_outputs(section.outputs, scenario_outputs(scenario)),
-    )
+        factors, problems = (), problems_below(exc, "sensitivity")
+    try:
+        select_outputs(section.outputs, scenario_outputs(scenario))
+    except SensitivityError as exc:
+        problems += problems_below(exc, "sensitivity")
+    if problems:
+        raise SensitivityExperimentError.first(label, problems)
     settings = checked("sensitivity: ", lambda: _settings(section, top.replicates))
     if isinstance(settings, ShapleySettings):
         for name in settings.assignments:

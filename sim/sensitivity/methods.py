@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
-from sim.errors import InputError
+from sim.inputs import FileError
 from sim.sensitivity.factors import Level
 
 DEFAULT_OUTPUTS: tuple[str, ...] = ("share_final_year", "share_mean", "buy_in_final")
@@ -26,7 +26,7 @@ InputSet = Literal["all", "parameters"]
 """Every uncertain input of the scenario, or only the registry's uncertain parameters."""
 
 
-class SensitivityError(InputError):
+class SensitivityError(FileError):
     """Settings a sensitivity analysis cannot use (sizes, outputs, inputs)."""
 
 
