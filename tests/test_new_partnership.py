@@ -294,6 +294,27 @@ def test_any_valid_partner_table_gives_a_scenario_that_validates_and_runs(text: 
     assert np.all(result.trajectory.recorded <= result.trajectory.handled)
 
 
+def test_every_cell_and_name_a_table_gets_wrong_is_told() -> None:
+    text = (
+        "name,kind,staff,caseload\n"
+        "Police,police,ninety,200\n"
+        "Blaby,countie,5,1O\n"
+        "Police,district,5,10\n"
+        "!!,district,5,10\n"
+    )
+    with pytest.raises(PartnerTableError) as every:
+        parse_partner_table(text, "p.csv")
+    assert [line.split(": ")[1] for line in every.value.lines()] == [
+        "row 2 (Police), column staff",
+        "row 3 (Blaby), column kind",
+        "row 3 (Blaby), column caseload",
+        "row 4 (Police), column name",
+        "row 5 (!!), column name",
+    ]
+    assert "duplicate partner name 'Police' (also row 2)" in every.value.lines()[3]
+    assert str(every.value).endswith("'ninety' is not a number (and 4 more problems)")
+
+
 def test_a_table_without_go_live_dates_needs_a_start() -> None:
     table = parse_partner_table("name,kind,staff,caseload\nA,police,10,20\n", "p.csv")
     with pytest.raises(PartnerTableError, match=r"no go-live date .* \(--start\)"):

@@ -26,7 +26,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal, cast
 
-from sim.inputs import FileError, did_you_mean, read_text
+from sim.inputs import FileError, Problem, did_you_mean, read_text
 from sim.limits import MAX_PARTNERS
 from sim.names import slug
 from sim.scenarios.checks import RESERVED_SLUGS
@@ -206,7 +206,8 @@ def read_partner_table(source: str | Path | Traversable, label: str | None = Non
     Raises
     ------
     PartnerTableError
-        One line: the file cannot be read, or the first problem found, with its row and column.
+        The file cannot be read, or what is wrong in it: every cell that cannot be read and
+        every name that cannot be used, each with its row and column (the first in the text).
     """
     path = Path(source) if isinstance(source, str) else source
     label = str(source) if label is None else label
@@ -226,20 +227,23 @@ def parse_partner_table(text: str, label: str, source_name: str | None = None) -
     columns = _header(header, label)
     blank = PartnerTable(label, source_name or label, columns, ())
     rows: list[PartnerRow] = []
+    problems: list[Problem] = []  # of cells and names, every one told
     for number, record in records[1:]:
         if not any(cell.strip() for cell in record):
             continue
         if len(record) > len(columns):
             raise blank.error(f"row {number}", f"{len(record)} cells for {len(columns)} columns")
         raw = dict(zip(columns, [*record, *[""] * (len(columns) - len(record))], strict=True))
-        rows.append(_row(blank, number, raw))
+        rows.append(_row(number, raw, problems))
         if len(rows) > MAX_PARTNERS:
             raise blank.error(
                 f"row {number}", f"more than {MAX_PARTNERS} partners, the most a scenario has"
             )
     if not rows:
         raise blank.error(f"row {header_number + 1}", "no partners: the table has a header only")
-    _check_names(blank, rows)
+    _check_names([row for row in rows if "name" in row.cells], problems)
+    if problems:
+        raise PartnerTableError.first(label, problems)
     return PartnerTable(label, blank.source_name, columns, tuple(rows))
 
 
@@ -293,8 +297,8 @@ def _header(cells: list[str], label: str) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _row(table: PartnerTable, number: int, raw: Mapping[str, str]) -> PartnerRow:
-    """One partner's row, every cell read as its column says."""
+def _row(number: int, raw: Mapping[str, str], problems: list[Problem]) -> PartnerRow:
+    """One partner's row, every cell read as its column says; a problem for each that is not."""
     cells: dict[str, Cell] = {}
     # The name first, so messages about the other cells can name the partner.
     order = ["name", *(c for c in raw if c != "name")]
@@ -303,8 +307,8 @@ def _row(table: PartnerTable, number: int, raw: Mapping[str, str]) -> PartnerRow
         try:
             cells[column] = read_cell(COLUMNS[column], raw[column])
         except ValueError as exc:
-            raise table.error(where, str(exc)) from None
-    return PartnerRow(number, MappingProxyType({c: cells[c] for c in raw}))
+            problems.append(Problem(where, str(exc)))
+    return PartnerRow(number, MappingProxyType({c: cells[c] for c in raw if c in cells}))
 
 
 def read_cell(column: Column, text: str) -> Cell:
@@ -405,23 +409,25 @@ def date_cell(text: str) -> date:
         raise ValueError(f"{text!r} is not a date ({exc})") from None
 
 
-def _check_names(table: PartnerTable, rows: list[PartnerRow]) -> None:
+def _check_names(rows: list[PartnerRow], problems: list[Problem]) -> None:
     """Names unique, and the input names they make (their slugs) too."""
     seen: dict[str, PartnerRow] = {}
     for row in rows:
         prefix = slug(row.name)
         where = row.where("name")
-        if not prefix:
-            raise table.error(where, "needs a letter or digit (it names the partner's inputs)")
-        if prefix in RESERVED_SLUGS:
-            raise table.error(where, f"{row.name!r} names other inputs; choose another name")
         other = seen.get(prefix)
-        if other is not None:
+        if not prefix:
+            problem = "needs a letter or digit (it names the partner's inputs)"
+        elif prefix in RESERVED_SLUGS:
+            problem = f"{row.name!r} names other inputs; choose another name"
+        elif other is not None:
             problem = (
                 f"duplicate partner name {row.name!r} (also row {other.number})"
                 if other.name == row.name
                 else f"{row.name!r} and {other.name!r} (row {other.number}) make the same "
                 f"input names ({prefix}.staff, ...); make them differ in letters or digits"
             )
-            raise table.error(where, problem)
-        seen[prefix] = row
+        else:
+            seen[prefix] = row
+            continue
+        problems.append(Problem(where, problem))
