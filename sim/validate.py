@@ -1,13 +1,13 @@
 """Checking any input file without running it: which kind of file it is, and what it holds.
 
 ``sharesim validate`` reads a scenario, a sweep or sensitivity experiment, a calibration
-experiment or a targets file through the loader its own command uses, so what passes here is
-what that command accepts; a targets file is checked against its scenario as ``sharesim
-calibrate`` checks it with the standard settings, and a calibration experiment that names a
-scenario against that scenario (one that does not is checked against a targets file's when
-``calibrate`` pairs them). Nothing runs. A problem is the loader's
-:class:`~sim.inputs.FileError`, every problem found kept. An experiment of more runs than the
-commands start unasked is valid, and said to need ``--yes``.
+experiment, a targets file or a partner table (``.csv``, for ``sharesim new``) through the
+loader its own command uses, so what passes here is what that command accepts; a targets file
+is checked against its scenario as ``sharesim calibrate`` checks it with the standard
+settings, and a calibration experiment that names a scenario against that scenario (one that
+does not is checked against a targets file's when ``calibrate`` pairs them). Nothing runs. A
+problem is the loader's :class:`~sim.inputs.FileError`, every problem found kept. An
+experiment of more runs than the commands start unasked is valid, and said to need ``--yes``.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from sim.inputs import did_you_mean, read_toml
 from sim.limits import CONFIRM_RUNS_ABOVE
 from sim.shipped import EXPERIMENTS, SCENARIOS, find, is_path
 
-Kind = Literal["scenario", "sweep", "sensitivity", "calibration", "targets"]
-"""The kinds of input file, by the command that reads them."""
+Kind = Literal["scenario", "sweep", "sensitivity", "calibration", "targets", "partners"]
+"""The kinds of input file, by the command that reads them (a partner table: ``new``)."""
 
 
 def kind_of(document: Mapping[str, Any]) -> Kind:
@@ -70,6 +70,8 @@ def _kind(reference: str) -> Kind:
     from sim.scenarios.error import ScenarioError
     from sim.scenarios.locate import locate
 
+    if Path(reference).suffix.lower() == ".csv":  # the one input file that is no TOML
+        return "partners"
     if is_path(reference):
         return kind_of(read_toml(Path(reference), what="input file")[0])
     try:
@@ -154,12 +156,23 @@ def _targets(reference: str) -> str:
     )
 
 
+def _partners(reference: str) -> str:
+    # Start-up time: each kind's loader is imported when a file of that kind is checked.
+    from sim.scenarios.partner_table import read_partner_table
+
+    table = read_partner_table(reference)
+    kinds = [str(row.cells["kind"]) for row in table.rows]
+    counted = ", ".join(_count(kinds.count(kind), kind) for kind in dict.fromkeys(kinds))
+    return f"partner table: {_count(len(table.rows), 'partner')} ({counted})"
+
+
 _DESCRIBE: Mapping[Kind, Callable[[str], str]] = {
     "scenario": _scenario,
     "sweep": _sweep,
     "sensitivity": _sensitivity,
     "calibration": _calibration,
     "targets": _targets,
+    "partners": _partners,
 }
 
 

@@ -62,6 +62,10 @@ def test_every_kind_of_shipped_file_is_described_by_what_its_loader_reads() -> N
     assert check("no_interfaces").startswith(
         "no_interfaces: valid scenario 'no_interfaces': 11 partners, 156 weeks"
     )
+    table = ROOT / "sim" / "scenarios" / "examples" / "harrowdale.partners.csv"
+    assert check(str(table)) == (
+        f"{table}: valid partner table: 7 partners (1 police, 1 county, 1 unitary, 4 districts)"
+    )
 
 
 def test_a_file_given_by_its_path_is_checked_as_its_kind(tmp_path: Path) -> None:
@@ -70,6 +74,19 @@ def test_a_file_given_by_its_path_is_checked_as_its_kind(tmp_path: Path) -> None
     assert check(str(copy)).startswith(
         f"{copy}: valid sensitivity experiment 'sensitivity_morris': Morris"
     )
+
+
+def test_a_partner_table_is_checked_as_sharesim_new_reads_it(tmp_path: Path) -> None:
+    table = tmp_path / "partners.csv"
+    table.write_text("name,kind,staff,caseload\nPolice,police,ninety,200\nBlaby,countie,5,10\n")
+    code, out, err = support.sharesim(["validate", str(table), str(tmp_path / "absent.csv")])
+    assert code == 2 and not out
+    assert err.splitlines() == [
+        f"sharesim: error: {table}: row 2 (Police), column staff: 'ninety' is not a number",
+        f"sharesim: error: {table}: row 3 (Blaby), column kind: 'countie' is not a kind: one of "
+        "police, district, county, unitary (did you mean 'county'?)",
+        f"sharesim: error: {tmp_path / 'absent.csv'}: no such partner table",
+    ]
 
 
 def test_a_name_that_is_neither_suggests_from_both(tmp_path: Path) -> None:

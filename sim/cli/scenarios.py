@@ -79,8 +79,8 @@ def list_command() -> None:
 
 
 _INPUT_FILE = (
-    "A scenario, sweep, sensitivity or calibration experiment, or targets file (or a shipped "
-    "scenario's or experiment's name)."
+    "A scenario, sweep, sensitivity or calibration experiment, targets file or partner table "
+    "(.csv), or a shipped scenario's or experiment's name."
 )
 
 
