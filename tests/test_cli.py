@@ -151,11 +151,12 @@ def test_validate_lists_every_problem_a_line_each(tmp_path: Path, capsys) -> Non
         f"sharesim: error: {path}: flavour: unknown field",
         f"sharesim: error: {path}: weekz: unknown field (did you mean 'weeks'?)",
     ]
-    # Other commands still answer with the first problem and a count.
+    # Other commands still answer with the first problem and a count, and say where the rest are.
     code, _, err = call(["run", str(path), "--out", str(tmp_path / "o")], capsys)
     assert code == 2
     assert err.splitlines() == [
-        f"sharesim: error: {path}: colour: unknown field (and 2 more problems)"
+        f"sharesim: error: {path}: colour: unknown field (and 2 more problems); "
+        f"sharesim validate {path} lists them all"
     ]
 
 

@@ -8,8 +8,10 @@ SIGHUP stop a command with one line and exit status 130.
 
 from __future__ import annotations
 
+import shlex
 import sys
 from functools import cache, partial
+from pathlib import Path
 
 import typer
 
@@ -25,7 +27,7 @@ from sim.cli.app import app, print_error, stderr, stdout
 from sim.cli.signals import INTERRUPTED, Stopped, interrupts_recorded, signal_name
 from sim.durable import shown
 from sim.errors import InputError, SweepError
-from sim.inputs import describe
+from sim.inputs import FileError, describe
 
 __all__ = ["app", "main", "stderr", "stdout"]
 
@@ -42,6 +44,16 @@ def _is_help(error: Exception, message: str) -> bool:
     """
     context = getattr(error, "ctx", None)
     return context is not None and message == context.get_help()
+
+
+def _where_listed(error: InputError) -> str:
+    """``; sharesim validate my.toml lists them all``, after a file's first of several problems.
+
+    Empty for one problem, or for problems in what is not a file (settings given in code).
+    """
+    if not isinstance(error, FileError) or not error.more or not Path(error.file).is_file():
+        return ""
+    return f"; sharesim validate {shlex.quote(error.file)} lists them all"
 
 
 def _bad_value(error: Exception) -> str | None:
@@ -76,7 +88,7 @@ def main(argv: list[str] | None = None) -> None:
         stderr.print(f"sharesim: {stop}", markup=False)
         sys.exit(INTERRUPTED)
     except InputError as error:
-        _fail(str(error))
+        _fail(str(error) + _where_listed(error))
     except SweepError as error:  # workers that cannot go on: the results so far are kept
         _fail(f"{error} (results so far are kept; run the command again to resume)", 1)
     except typer.TyperException as error:  # usage errors: unknown command, bad option value
