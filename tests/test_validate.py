@@ -76,6 +76,21 @@ def test_a_file_given_by_its_path_is_checked_as_its_kind(tmp_path: Path) -> None
     )
 
 
+def test_validate_lists_every_unknown_assignment(tmp_path: Path) -> None:
+    path = tmp_path / "shapley.toml"
+    path.write_text(
+        'scenarios = ["sentinel_calibrated"]\nseed = 1\n[sensitivity]\nmethod = "shapley"\n'
+        'assignments = ["registri", "interfaces_as_technology", "x"]\n'
+    )
+    code, out, err = support.sharesim(["validate", str(path)])
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        f"sharesim: error: {path}: sensitivity.assignments[0]: unknown assignment 'registri' "
+        "(did you mean 'registry'?)",
+        f"sharesim: error: {path}: sensitivity.assignments[2]: unknown assignment 'x'",
+    ]
+
+
 def test_a_partner_table_is_checked_as_sharesim_new_reads_it(tmp_path: Path) -> None:
     table = tmp_path / "partners.csv"
     table.write_text("name,kind,staff,caseload\nPolice,police,ninety,200\nBlaby,countie,5,10\n")

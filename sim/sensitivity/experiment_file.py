@@ -32,7 +32,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from functools import partial
 from importlib.resources.abc import Traversable
 from pathlib import Path, PurePath
 from typing import Annotated, Any, Literal, get_args
@@ -55,7 +54,7 @@ from sim.limits import design_problem, runs_problem
 from sim.provenance import file_reference
 from sim.scenarios import Scenario
 from sim.sensitivity.analysis import select_outputs
-from sim.sensitivity.factors import Factor, FactorError, assign, narrow
+from sim.sensitivity.factors import Factor, FactorError, narrow, unknown_assignment
 from sim.sensitivity.methods import (
     DEFAULT_OUTPUTS,
     Method,
@@ -297,8 +296,13 @@ def load_sensitivity_experiment(path: Path | str, *, force: bool = False) -> Sen
         raise SensitivityExperimentError.first(label, problems)
     settings = checked("sensitivity: ", lambda: _settings(section, top.replicates))
     if isinstance(settings, ShapleySettings):
-        for name in settings.assignments:
-            checked("sensitivity.assignments: ", partial(assign, factors, name))
+        unknown = [
+            Problem(f"sensitivity.assignments[{i}]", problem)
+            for i, name in enumerate(settings.assignments)
+            if (problem := unknown_assignment(name))
+        ]
+        if unknown:
+            raise SensitivityExperimentError.first(label, unknown)
     rows = checked("sensitivity: ", lambda: _design_rows(settings, factors))
     too_big = design_problem(rows, len(factors))
     if too_big is not None:

@@ -279,6 +279,13 @@ def _not_uncertain(scenario: Scenario, name: str, ranges: Mapping[str, object]) 
     return f"{name!r} is not an uncertain input of scenario {scenario.name!r}{hint}"
 
 
+def unknown_assignment(assignment: str) -> str:
+    """Return why ``assignment`` is not one of :data:`ASSIGNMENTS` (the name meant), or ``""``."""
+    if assignment in ASSIGNMENTS:
+        return ""
+    return f"unknown assignment {assignment!r}{did_you_mean(assignment, ASSIGNMENTS)}"
+
+
 def assign(factors: Sequence[Factor], assignment: str) -> tuple[Factor, ...]:
     """Return ``factors`` with their categories as the named assignment gives them.
 
@@ -287,9 +294,9 @@ def assign(factors: Sequence[Factor], assignment: str) -> tuple[Factor, ...]:
     FactorError
         An assignment that is not one of :data:`ASSIGNMENTS` (with a suggestion).
     """
-    if assignment not in ASSIGNMENTS:
-        suggestion = did_you_mean(assignment, ASSIGNMENTS)
-        raise FactorError(f"unknown assignment {assignment!r}{suggestion}")
+    problem = unknown_assignment(assignment)
+    if problem:
+        raise FactorError(problem)
     moved = ASSIGNMENTS[assignment]
     return tuple(replace(f, category=moved[f.name]) if f.name in moved else f for f in factors)
 
