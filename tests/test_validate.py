@@ -76,21 +76,6 @@ def test_a_file_given_by_its_path_is_checked_as_its_kind(tmp_path: Path) -> None
     )
 
 
-def test_validate_lists_every_unknown_assignment(tmp_path: Path) -> None:
-    path = tmp_path / "shapley.toml"
-    path.write_text(
-        'scenarios = ["sentinel_calibrated"]\nseed = 1\n[sensitivity]\nmethod = "shapley"\n'
-        'assignments = ["registri", "interfaces_as_technology", "x"]\n'
-    )
-    code, out, err = support.sharesim(["validate", str(path)])
-    assert (code, out) == (2, "")
-    assert err.splitlines() == [
-        f"sharesim: error: {path}: sensitivity.assignments[0]: unknown assignment 'registri' "
-        "(did you mean 'registry'?)",
-        f"sharesim: error: {path}: sensitivity.assignments[2]: unknown assignment 'x'",
-    ]
-
-
 def test_a_partner_table_is_checked_as_sharesim_new_reads_it(tmp_path: Path) -> None:
     table = tmp_path / "partners.csv"
     table.write_text("name,kind,staff,caseload\nPolice,police,ninety,200\nBlaby,countie,5,10\n")
@@ -236,6 +221,15 @@ def test_validate_lists_every_problem_of_an_experiment(tmp_path: Path) -> None:
                 "156 weeks)",
             ],
         ),
+        (
+            'scenarios = ["sentinel_calibrated"]\nseed = 1\n[sensitivity]\nmethod = "shapley"\n'
+            'assignments = ["registri", "interfaces_as_technology", "x"]\n',
+            [
+                "sensitivity.assignments[0]: unknown assignment 'registri' (did you mean "
+                "'registry'?)",
+                "sensitivity.assignments[2]: unknown assignment 'x'",
+            ],
+        ),
     ],
     ids=[
         "sensitivity",
@@ -245,12 +239,13 @@ def test_validate_lists_every_problem_of_an_experiment(tmp_path: Path) -> None:
         "sweep-scenarios",
         "sweep-hypercube",
         "targets",
+        "shapley-assignments",
     ],
 )
-def test_validate_lists_every_problem_found_against_the_scenario(
+def test_validate_lists_every_problem_found_beyond_the_schema(
     tmp_path: Path, document: str, expected: list[str]
 ) -> None:
-    """Names and values a file gives are checked against its scenarios, every problem told."""
+    """Names and values are checked against the scenarios and the registry, every problem told."""
     path = tmp_path / "inputs.toml"
     path.write_text(document)
     code, out, err = support.sharesim(["validate", str(path)])
