@@ -14,6 +14,7 @@ from sim.calibration import SHIPPED, SettingsError, TargetsError, load_settings,
 from sim.inputs import (
     FileError,
     FileFormat,
+    Problem,
     describe_value,
     did_you_mean,
     field_path,
@@ -132,6 +133,13 @@ def test_problems_found_without_their_file_are_moved_into_it() -> None:
     ]
     plain = _Elsewhere.moved(FileError("a plain message"), "e.toml", "inputs")
     assert str(plain) == "e.toml: inputs: a plain message"
+
+
+def test_a_check_that_found_nothing_raises_nothing() -> None:
+    assert _Elsewhere.raise_any("f.toml", []) is None
+    with pytest.raises(_Elsewhere) as found:
+        _Elsewhere.raise_any("f.toml", [Problem("a", "x"), Problem("b", "y")])
+    assert found.value.lines() == ["f.toml: a: x", "f.toml: b: y"]
 
 
 def test_reading_returns_the_bytes_it_read(tmp_path: Path) -> None:

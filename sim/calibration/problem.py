@@ -160,8 +160,7 @@ def prior_of(
         if low >= high:
             problems.append(FileProblem(f"inputs[{i}]", f"{name!r} has an empty range {low, high}"))
         prior[name] = (low, high)
-    if problems:
-        raise SettingsError.first(where, problems)
+    SettingsError.raise_any(where, problems)
     return prior
 
 

@@ -107,8 +107,7 @@ class TargetStatistics:
                         )
                     )
                 weeks[key] = week
-        if problems:
-            raise TargetsError.first(label, problems)
+        TargetsError.raise_any(label, problems)
         return cls(targets, partners, weeks)
 
     @property

@@ -83,6 +83,15 @@ class FileError(InputError):
         return error
 
     @classmethod
+    def raise_any(cls, file: str, problems: Sequence[Problem]) -> None:
+        """Raise the error of ``problems`` in ``file`` (:meth:`first`), if there are any.
+
+        For a check that finds every problem before it reports them.
+        """
+        if problems:
+            raise cls.first(file, problems)
+
+    @classmethod
     def moved(cls, error: FileError, file: str, under: str = "") -> Self:
         """Return ``error``'s problems as found in ``file``, each field path below ``under``.
 

@@ -242,8 +242,7 @@ def parse_partner_table(text: str, label: str, source_name: str | None = None) -
     if not rows:
         raise blank.error(f"row {header_number + 1}", "no partners: the table has a header only")
     _check_names([row for row in rows if "name" in row.cells], problems)
-    if problems:
-        raise PartnerTableError.first(label, problems)
+    PartnerTableError.raise_any(label, problems)
     return PartnerTable(label, blank.source_name, columns, tuple(rows))
 
 

@@ -117,5 +117,4 @@ class Problems:
 
     def raise_first(self) -> None:
         """Raise the first problem as a :class:`ScenarioError`, if there is one."""
-        if self.found:
-            raise ScenarioError.first(self.file, self.found)
+        ScenarioError.raise_any(self.file, self.found)

@@ -212,8 +212,7 @@ def select_outputs(patterns: Sequence[str], available: Sequence[str]) -> tuple[s
             suggestion = did_you_mean(pattern, available)
             problems.append(Problem(f"outputs[{i}]", f"unknown output {pattern!r}{suggestion}"))
         chosen += [name for name in matches if name not in chosen]
-    if problems:
-        raise SensitivityError.first("", problems)
+    SensitivityError.raise_any("", problems)
     return tuple(chosen)
 
 

@@ -292,8 +292,7 @@ def load_sensitivity_experiment(path: Path | str, *, force: bool = False) -> Sen
         select_outputs(section.outputs, scenario_outputs(scenario))
     except SensitivityError as exc:
         problems += problems_below(exc, "sensitivity")
-    if problems:
-        raise SensitivityExperimentError.first(label, problems)
+    SensitivityExperimentError.raise_any(label, problems)
     settings = checked("sensitivity: ", lambda: _settings(section, top.replicates))
     if isinstance(settings, ShapleySettings):
         unknown = [
@@ -301,8 +300,7 @@ def load_sensitivity_experiment(path: Path | str, *, force: bool = False) -> Sen
             for i, name in enumerate(settings.assignments)
             if (problem := unknown_assignment(name))
         ]
-        if unknown:
-            raise SensitivityExperimentError.first(label, unknown)
+        SensitivityExperimentError.raise_any(label, unknown)
     rows = checked("sensitivity: ", lambda: _design_rows(settings, factors))
     too_big = design_problem(rows, len(factors))
     if too_big is not None:

@@ -231,8 +231,7 @@ def scenario_factors(
         ]
     else:
         names, problems = _named(scenario, inputs, ranges)
-        if problems:
-            raise FactorError.first("", problems)
+        FactorError.raise_any("", problems)
     return tuple(
         Factor(
             name,
@@ -327,8 +326,7 @@ def narrow(
         else:
             continue
         problems.append(Problem(f"bounds.{name}", problem))
-    if problems:
-        raise FactorError.first("", problems)
+    FactorError.raise_any("", problems)
     return tuple(
         replace(f, low=float(bounds[f.name][0]), high=float(bounds[f.name][1]))
         if f.name in bounds

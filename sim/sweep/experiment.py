@@ -314,7 +314,7 @@ def _load_scenarios(
             )
         seen[scenario.name] = i
         loaded.append(scenario)
-    _raise_any(label, problems)
+    ExperimentError.raise_any(label, problems)
     return tuple(loaded)
 
 
@@ -335,7 +335,7 @@ def _build_design(spec: ExperimentFile, scenarios: Sequence[Scenario], label: st
         elif isinstance(design, ListDesign):
             for i, row in enumerate(design.rows):
                 _given(f"design.rows[{i}]", row, ranges, problems)
-            _raise_any(label, problems)
+            ExperimentError.raise_any(label, problems)
             frame = designs.explicit(design.rows)
         else:
             bounds = _bounds(design.inputs, design.bounds, scenarios, ranges, label, problems)
@@ -355,12 +355,6 @@ def _build_design(spec: ExperimentFile, scenarios: Sequence[Scenario], label: st
         if message.startswith(label):
             raise ExperimentError(message) from None
         raise ExperimentError.at(label, "design", message) from None
-
-
-def _raise_any(label: str, problems: Sequence[Problem]) -> None:
-    """Raise every problem found in the design, the first named, if there is one."""
-    if problems:
-        raise ExperimentError.first(label, problems)
 
 
 def _known(where: str, name: str, ranges: Mapping[str, Any], problems: list[Problem]) -> bool:
@@ -416,7 +410,7 @@ def _grid(
             )
     if not design.levels and not design.points:
         problems.append(Problem("design", "a grid needs levels or points for an input"))
-    _raise_any(label, problems)
+    ExperimentError.raise_any(label, problems)
     levels = {name: list(values) for name, values in design.levels.items()}
     bounds: dict[str, tuple[float, float]] = {}
     if design.bounds:
@@ -455,7 +449,7 @@ def _bounds(
     for name in given:
         if name not in names:
             problems.append(Problem(f"design.bounds.{name}", "not one of the design's inputs"))
-    _raise_any(label, problems)
+    ExperimentError.raise_any(label, problems)
     bounds = {name: ranges[name] for name in names}
     if given:
         narrowed = {n: (b[0], b[1]) for n, b in given.items()}
