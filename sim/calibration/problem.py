@@ -148,13 +148,7 @@ def prior_of(
     problems: list[FileProblem] = []
     for i, name in enumerate(settings.inputs):
         if name not in ranges:
-            problems.append(
-                FileProblem(
-                    f"inputs[{i}]",
-                    f"{name!r} is not uncertain in scenario {scenario.name!r} (it sets one "
-                    "value), so there is nothing to calibrate",
-                )
-            )
+            problems.append(FileProblem(f"inputs[{i}]", scenario.fixed_input(name, "calibrate")))
             continue
         low, high = float(ranges[name][0]), float(ranges[name][1])
         if low >= high:

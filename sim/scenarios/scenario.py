@@ -249,6 +249,17 @@ class Scenario:
         """
         return {name: (i.low, i.high) for name, i in self._inputs.items()}
 
+    def fixed_input(self, name: str, job: str) -> str:
+        """Say that registry parameter ``name`` is one this scenario sets to a single value.
+
+        ``'pressure_weight' is not uncertain in scenario 'sentinel_replay' (it sets one
+        value), so there is nothing to <job>``: what an analysis naming it is told.
+        """
+        return (
+            f"{name!r} is not uncertain in scenario {self.name!r} (it sets one value), so there "
+            f"is nothing to {job}"
+        )
+
     def input_defaults(self) -> dict[str, float]:
         """Return the value :meth:`compile` uses for each uncertain input when none is given."""
         return {name: i.default for name, i in self._inputs.items()}

@@ -270,10 +270,7 @@ def _named(
 def _not_uncertain(scenario: Scenario, name: str, ranges: Mapping[str, object]) -> str:
     """Why ``name`` cannot be varied: the scenario pins it, or it is no input at all."""
     if name in PARAMETERS:
-        return (
-            f"{name!r} is not uncertain in scenario {scenario.name!r} (it sets one value), so "
-            "there is nothing to vary"
-        )
+        return scenario.fixed_input(name, "vary")
     hint = did_you_mean(name, [*ranges, *CATEGORIES])
     return f"{name!r} is not an uncertain input of scenario {scenario.name!r}{hint}"
 
