@@ -12,6 +12,7 @@ experiment of more runs than the commands start unasked is valid, and said to ne
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -161,8 +162,8 @@ def _partners(reference: str) -> str:
     from sim.scenarios.partner_table import read_partner_table
 
     table = read_partner_table(reference)
-    kinds = [str(row.cells["kind"]) for row in table.rows]
-    counted = ", ".join(_count(kinds.count(kind), kind) for kind in dict.fromkeys(kinds))
+    kinds = Counter(str(row.cells["kind"]) for row in table.rows)  # in the table's order
+    counted = ", ".join(_count(n, kind) for kind, n in kinds.items())
     return f"partner table: {_count(len(table.rows), 'partner')} ({counted})"
 
 
