@@ -19,6 +19,7 @@ import typer
 
 import sim
 from sim.cli import app, main
+from sim.cli.app import SECTIONS
 from sim.scenarios import list_scenarios
 
 CORPUS = sorted((Path(__file__).parent / "bad_scenarios").glob("*.toml"))
@@ -314,9 +315,22 @@ def test_every_help_screen_is_clean(command, capsys):
     assert not re.search(r"[A-Z] <[a-z]+>", out), "an argument with a type label"
     assert "{" not in out.splitlines()[0], "an argument in braces on the usage line"
     assert not re.search(r"\d{10}", out), "a number spelled out digit by digit"
-    assert "..." not in out.partition("Commands:")[2] and "…" not in out, "a cut summary"
+    assert "..." not in out.partition("Options:")[2].partition("\n\n")[2], "a cut summary"
+    assert "…" not in out, "a cut summary"
     assert "[[" not in out and "\\[" not in out
     assert max(len(line) for line in out.splitlines()) <= 80
+
+
+def test_the_help_lists_every_command_once_under_its_heading(capsys):
+    code, out, _ = call(["--help"], capsys)
+    assert code == 0
+    sections = out.partition("Options:")[2].split("\n\n")[1:]
+    listed = {
+        block.splitlines()[0]: [line.split()[0] for line in block.splitlines()[1:]]
+        for block in sections
+    }
+    assert listed == {f"{heading}:": list(names) for heading, names in SECTIONS.items()}
+    assert sorted(name for names in SECTIONS.values() for name in names) == COMMANDS
 
 
 def test_a_command_given_nothing_shows_its_whole_help(capsys):

@@ -11,12 +11,61 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from typer.core import TyperCommand
+from typer.core import TyperCommand, TyperGroup
 
 import sim
 
+SECTIONS: dict[str, tuple[str, ...]] = {
+    "Run scenarios": ("demo", "run", "compare"),
+    "Scenarios and input files": ("scenarios", "validate", "new"),
+    "Experiments": ("sweep", "sensitivity", "calibrate"),
+    "Hand on and explore": ("brief", "dashboard"),
+}
+"""The commands as ``sharesim --help`` lists them: under a heading each, in the order of work."""
+
+
+class SectionedGroup(TyperGroup):
+    """The ``sharesim`` group: its help lists the commands under :data:`SECTIONS`' headings.
+
+    A command no section names is listed last, under "Other commands".
+    """
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        """Return the command names in the order of :data:`SECTIONS`, then any other."""
+        return [name for _, names in self.sections() for name in names]
+
+    def sections(self) -> list[tuple[str, tuple[str, ...]]]:
+        """Return each heading with the registered commands under it, in order."""
+        placed = {name for names in SECTIONS.values() for name in names}
+        others = tuple(name for name in self.commands if name not in placed)
+        listed = [*SECTIONS.items(), ("Other commands", others)]
+        return [
+            (heading, kept)
+            for heading, names in listed
+            if (kept := tuple(name for name in names if name in self.commands))
+        ]
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        """Write one section of the help per heading, each command with its summary."""
+        shown = [name for name in self.list_commands(ctx) if not self.commands[name].hidden]
+        if not shown:
+            return
+        width = max(map(len, shown))  # one column of names across the sections
+        limit = formatter.width - 6 - width
+        for heading, names in self.sections():
+            rows = [
+                (name.ljust(width), self.commands[name].get_short_help_str(limit))
+                for name in names
+                if name in shown
+            ]
+            if rows:
+                with formatter.section(heading):
+                    formatter.write_dl(rows)
+
+
 app = typer.Typer(
     name="sharesim",
+    cls=SectionedGroup,
     help="Simulate multi-agency information sharing: replay Sentinel, run counterfactuals, "
     "sweeps, sensitivity analysis and calibration.",
     no_args_is_help=True,
