@@ -274,6 +274,20 @@ def test_compare_table_is_readable_at_80_columns() -> None:
         assert any(line.startswith(name + " ") for line in table), name
 
 
+def test_run_table_is_readable_at_80_columns(tmp_path: Path) -> None:
+    """Every partner is named in full on one line of an 80-column terminal, with its figures."""
+    done = subprocess.run(
+        [sys.executable, "-m", "sim.cli", "run", "sentinel_replay", "--replicates", "2",
+         "--out", str(tmp_path)],
+        capture_output=True, text=True, check=True, env={**os.environ, "COLUMNS": "80"},
+    )  # fmt: skip
+    table = done.stdout.split("\npartnership final-year share")[0].splitlines()
+    assert max(map(len, table)) <= 80
+    assert "…" not in done.stdout
+    for name in list_scenario_partners():
+        assert any(line.startswith(name + " ") and "% to " in line for line in table), name
+
+
 def list_scenario_partners() -> tuple[str, ...]:
     from sim.scenarios import Scenario
 

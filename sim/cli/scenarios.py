@@ -154,14 +154,14 @@ def _print_summary(name: str, summary: pd.DataFrame, metrics: pd.DataFrame, out:
     from sim.headline import range_text, spread, value_text
 
     table = Table(
-        "partner",
-        "final-year share",
-        "90% of runs",
-        "buy-in",
-        "interface live",
         title=f"{name}: per partner (medians over runs)",
+        title_justify="left",
         box=None,
+        pad_edge=False,
     )
+    # Every name and figure on one line within 80 columns: the headings take two.
+    for heading in ("partner", "final-year\nshare", "90% of\nruns", "buy-in", "interface\nlive"):
+        table.add_column(heading, no_wrap=True)
     for partner, row in summary.iterrows():
         table.add_row(
             str(partner),
