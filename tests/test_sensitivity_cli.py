@@ -188,6 +188,17 @@ def test_a_small_experiment_writes_tables_figures_and_brief(tmp_path, capfd):
         assert (out / "figures" / f"{stem}.png").stat().st_size > 10_000, stem
     indices = pd.read_csv(out / "indices.csv")
     assert set(indices["level"]) == {"category"}
+    # The printed ranking: both indices with their intervals, within 80 columns, each
+    # category's verdict as its row in indices.csv has it.
+    table = printed.split("\ndistinguishable: ")[0].splitlines()
+    assert "S1 [interval]" in printed and "ST [interval]" in printed
+    assert max(map(len, table)) <= 80
+    first = indices[indices["output"] == "share_final_year"]
+    for _, row in first.iterrows():
+        line = next(
+            line for line in table if line.split("  ")[:2] == [str(row["rank"]), row["factor"]]
+        )
+        assert line.split()[-1] == ("yes" if row["distinguishable"] else "no"), line
     assert len(indices) == 6 * (3 + 11)  # six categories, three outputs and 11 partners
     assert (indices[["S1", "ST", "S1_low", "ST_low"]] >= 0).all().all()
     assert len(pd.read_parquet(out / "runs.parquet")) == 16 * 8 * 2

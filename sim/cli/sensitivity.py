@@ -14,12 +14,14 @@ an interruption and only the missing runs are computed.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from sim.cli.app import PlainCommand, app, print_error, stderr, stdout
 from sim.cli.options import ChunkSize, Executor, Quiet, Scheduler, Workers, Yes, out_option
@@ -29,6 +31,8 @@ from sim.errors import SweepError
 from sim.execution import Execution
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from sim.sensitivity.result import SensitivityResult
 
 DEFAULT_ROOT = Path("results") / "sensitivity"
@@ -100,12 +104,14 @@ def sensitivity_command(
 
 
 def _summary(console: Console, result: SensitivityResult, brief: Path) -> None:
-    """Summarise the ranking of the first output, and say where the brief is."""
+    """Summarise the ranking of the first output, and say where the brief is.
+
+    A table within 80 columns: each factor's estimates with their intervals, and whether it
+    stands out from the run-to-run noise (Morris) or from zero (Sobol, Shapley).
+    """
     output = result.outputs[0]
     ranking = result.ranking(output)
-    table = Table(title=f"{result.subject}: {output}", title_justify="left")
-    table.add_column("rank", justify="right")
-    table.add_column("factor")
+    title = f"{result.subject}: {output}"
     if result.method == "shapley":
         ranking = ranking.assign(
             factor=[
@@ -113,29 +119,50 @@ def _summary(console: Console, result: SensitivityResult, brief: Path) -> None:
                 for f, n in zip(ranking["factor"], ranking["inputs"], strict=True)
             ]
         )
-        table.title = f"{result.subject}: {output}, {ranking['assignment'].iloc[0]} assignment"
-        table.add_column("Shapley [interval]", justify="right")
-    elif result.method == "sobol":
-        table.add_column("S1 [interval]", justify="right")
-        table.add_column("ST [interval]", justify="right")
-    else:
-        table.add_column("mu* [interval]", justify="right")
-    table.add_column("verdict")
+        title = f"{title}, {ranking['assignment'].iloc[0]} assignment"
+    estimates = _ESTIMATES[result.method]
+    shown = ranking.head(12)
+    decimals = 2 if result.method != "morris" else _decimals(shown["mu_star_high"])
+    table = Table(title=title, title_justify="left", box=None, pad_edge=False)
+    table.add_column("#", justify="right")
+    table.add_column("factor", overflow="fold")
+    for heading in estimates:
+        table.add_column(Text(f"{heading} [interval]"), justify="right", no_wrap=True)
     baseline = "noise" if result.method == "morris" else "zero"
-    for _, row in ranking.head(12).iterrows():
-        verdict = "" if row["distinguishable"] else f"not distinguishable from {baseline}"
-        if result.method == "shapley":
-            cells = [f"{row['Sh']:.2f} [{row['Sh_low']:.2f}, {row['Sh_high']:.2f}]"]
-        elif result.method == "sobol":
-            cells = [
-                f"{row['S1']:.2f} [{row['S1_low']:.2f}, {row['S1_high']:.2f}]",
-                f"{row['ST']:.2f} [{row['ST_low']:.2f}, {row['ST_high']:.2f}]",
-            ]
-        else:
-            cells = [f"{row['mu_star']:.3g} [{row['mu_star_low']:.3g}, {row['mu_star_high']:.3g}]"]
-        table.add_row(str(row["rank"]), str(row["factor"]), *cells, verdict)
+    table.add_column(f"distinguishable\nfrom {baseline}", no_wrap=True)
+    for _, row in shown.iterrows():
+        cells = [
+            Text(
+                f"{row[column]:.{decimals}f} "
+                f"[{row[f'{column}_low']:.{decimals}f}, {row[f'{column}_high']:.{decimals}f}]"
+            )
+            for column in estimates.values()
+        ]
+        verdict = "yes" if row["distinguishable"] else "no"
+        table.add_row(str(row["rank"]), Text(str(row["factor"])), *cells, verdict)
     console.print(table)
+    console.print(
+        f"distinguishable: the interval clears {baseline} with the false discovery rate held at "
+        f"{(1 - result.confidence) / 2:.1%} over the {len(ranking)} factors",
+        markup=False,
+    )
     noise = result.noise_share.get(output)
     if noise is not None and noise == noise:
         console.print(f"run-to-run noise: {noise:.0%} of the variance of single runs", markup=False)
     console.print(f"brief: {brief}", markup=False)
+
+
+_ESTIMATES = {
+    "morris": {"mu*": "mu_star"},
+    "sobol": {"S1": "S1", "ST": "ST"},
+    "shapley": {"Shapley": "Sh"},
+}
+"""Per method, the estimates the summary shows: heading -> column of the ranking."""
+
+
+def _decimals(values: pd.Series) -> int:
+    """Decimals that give the largest of ``values`` three significant digits (at most 4)."""
+    largest = float(values.abs().max())
+    if not largest > 0:
+        return 3
+    return int(min(4, max(0, 2 - math.floor(math.log10(largest)))))

@@ -140,7 +140,7 @@ def sobol_figure(result: SensitivityResult) -> Figure:
     fig.suptitle(
         f"Sobol indices by {level} — {result.subject} (n = {result.settings['n']}, "
         f"{result.settings['replicates']} replicates, "
-        f"{float(str(result.settings['confidence'])):.0%} intervals)"
+        f"{result.confidence:.0%} intervals)"
     )
     return fig
 
@@ -208,7 +208,7 @@ def shapley_figure(result: SensitivityResult) -> Figure:
     fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=8)
     fig.suptitle(
         f"Shapley effects by framework category — {result.subject}\n(inputs per category: "
-        f"{' / '.join(assignments)}; {float(str(result.settings['confidence'])):.0%} intervals)"
+        f"{' / '.join(assignments)}; {result.confidence:.0%} intervals)"
     )
     return fig
 

@@ -219,6 +219,11 @@ class SensitivityResult:
         return partner_names(map(str, listed)) if isinstance(listed, list | tuple) else {}
 
     @property
+    def confidence(self) -> float:
+        """Coverage of the intervals (``settings["confidence"]``, 0.95 by default)."""
+        return float(str(self.settings["confidence"]))
+
+    @property
     def noise_share(self) -> pd.Series:
         """Share of each output's variance over runs that is run-to-run noise (0..1)."""
         return self.noise.set_index("output")["noise_share"]
