@@ -43,6 +43,15 @@ def test_listing_adds_the_folders_after_the_shipped_scenarios(folder: Path) -> N
     assert code == 0 and "harrowdale_training_mandate_first" in out
 
 
+def test_a_name_or_description_is_printed_as_written(folder: Path, tmp_path: Path) -> None:
+    """Square brackets in a user's text are shown, not read as terminal markup."""
+    path = folder / "harrowdale.toml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace('description = "', 'description = "[draft] [bold]'), "utf-8")
+    code, out, err = sharesim(["scenarios"])
+    assert code == 0 and "[draft] [bold]Fictional example" in " ".join(out.split()), err
+
+
 def test_a_shipped_name_wins_over_a_file_of_the_same_name(folder: Path) -> None:
     (folder / "sentinel_replay.toml").write_text(
         (folder / "harrowdale.toml").read_text(encoding="utf-8")

@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> None:
         with interrupts_recorded() as received:
             result = _command().main(args=argv, prog_name="sharesim", standalone_mode=False)
     except Stopped as stop:  # a resumable command: what was saved, and how to resume
-        stderr.print(f"sharesim: {stop}", markup=False)
+        stderr.print(f"sharesim: {stop}")
         sys.exit(INTERRUPTED)
     except InputError as error:
         _fail(str(error) + _where_listed(error))
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> None:
         format_message = getattr(error, "format_message", None)
         message = format_message() if callable(format_message) else str(error)
         if _is_help(error, message):  # a command given no arguments answers with its help
-            stderr.print(message, markup=False)
+            stderr.print(message)
             sys.exit(2)
         _fail(_bad_value(error) or message)
     except (KeyboardInterrupt, typer.Abort) as interrupt:

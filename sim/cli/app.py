@@ -117,22 +117,23 @@ def _argument_name(param: Any) -> str:
     return str(param.metavar or param.name.upper())
 
 
-stdout = Console(highlight=False, soft_wrap=True)
-"""Where commands print results: no syntax colouring, and a long line (a path, a message)
-is never broken at the terminal's width, so logs and scripts read it whole."""
+stdout = Console(markup=False, highlight=False, soft_wrap=True)
+"""Where commands print results: as written (a ``[`` in a name or a heading is no Rich markup),
+no syntax colouring, and a long line (a path, a message) is never broken at the terminal's
+width, so logs and scripts read it whole."""
 
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+stderr = Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
 """Where commands print warnings and errors, likewise."""
 
 
 def print_error(message: object) -> None:
     """Print ``sharesim: error: <message>`` on stderr, on one line (whitespace folded)."""
-    stderr.print(f"sharesim: error: {' '.join(str(message).split())}", markup=False)
+    stderr.print(f"sharesim: error: {' '.join(str(message).split())}")
 
 
 def _print_version(wanted: bool) -> None:
     if wanted:
-        stdout.print(f"sharesim {sim.__version__}", markup=False)
+        stdout.print(f"sharesim {sim.__version__}")
         raise typer.Exit()
 
 

@@ -66,4 +66,4 @@ def brief_command(
     from sim.brief import write_brief
 
     written = write_brief(results, out, outcome, command=["sharesim", *sys.argv[1:]])
-    stdout.print(f"brief: {written['brief.html']}", markup=False)
+    stdout.print(f"brief: {written['brief.html']}")

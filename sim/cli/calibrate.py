@@ -66,7 +66,6 @@ def _summary(result: Calibration, out: Path, seconds: float) -> None:
         console.print(
             f"caution: the posterior's effective sample size is {result.final.ess:.0f}; below "
             f"{RELIABLE_ESS} these intervals and verdicts are rough (more particles settle them)",
-            markup=False,
         )
     console.print(
         f"{result.runs} runs, {len(result.populations)} generations, final epsilon "

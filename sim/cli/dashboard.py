@@ -160,7 +160,7 @@ def dashboard_command(
     Catalog.discover(extra)  # a bad file is reported here, not as a blank page later
     cache = default_cache_dir()
     if missing_packages(cache):
-        console.print(f"sharesim: {fetch_notice(cache)}", markup=False)
+        console.print(f"sharesim: {fetch_notice(cache)}")
     try:
         cache = ensure_assets(cache)
     except AssetsError as error:
@@ -170,10 +170,9 @@ def dashboard_command(
         console.print(
             f"sharesim: warning: serving on {where}: other machines on the network can open "
             "the dashboard.",
-            markup=False,
         )
     shown = f"[{host}]" if ":" in host else host
-    console.print(f"sharesim: dashboard at http://{shown}:{port}/ (Ctrl-C stops it)", markup=False)
+    console.print(f"sharesim: dashboard at http://{shown}:{port}/ (Ctrl-C stops it)")
     sys.stderr.flush()
     command = solara_command(host, port)
     # The server replaces this process: Ctrl-C and termination signals reach it directly.

@@ -98,6 +98,5 @@ def new_command(
         f"wrote {target}: {len(scenario.partner_names)} partners, {new.stated} values from "
         f"{partners.name}, {new.assumed} assumed; {len(scenario.uncertain_inputs())} uncertain "
         f"inputs; {drawn}",
-        markup=False,
     )
-    stdout.print(f"next: sharesim run {target}", markup=False)
+    stdout.print(f"next: sharesim run {target}")

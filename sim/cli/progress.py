@@ -17,6 +17,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import TYPE_CHECKING, Self
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -56,7 +57,8 @@ class ProgressBar:
             TextColumn("ETA {task.fields[eta]}"),
             console=console,
         )
-        self._task = self._progress.add_task(description, total=None, rate="", eta="-")
+        # The label is a name, shown as written: a "[" in it is no markup.
+        self._task = self._progress.add_task(escape(description), total=None, rate="", eta="-")
 
     def __enter__(self) -> Self:
         """Start drawing the bar."""

@@ -102,7 +102,7 @@ def validate_command(
             for line in lines:  # a line each, as the one problem of other commands reads
                 print_error(line)
             continue
-        console.print(said, markup=False)
+        console.print(said)
     if not valid:
         raise typer.Exit(2)
 
@@ -176,7 +176,6 @@ def _print_summary(name: str, summary: pd.DataFrame, metrics: pd.DataFrame, out:
     console.print(
         f"partnership final-year share {share.text(HEADLINE)}; buy-in/share rank correlation "
         f"{rho.median:.2f}",
-        markup=False,
     )
     console.print(f"wrote {out}/report.md, report.html, figures/, *.parquet, manifest.json")
 
@@ -252,7 +251,7 @@ def compare_command(
         command = ["sharesim", *sys.argv[1:]]
         path = write_comparison(comparison, out, seed=seed, command=command, scenarios=(a, b))
         report = path.with_suffix("") / "report.html"
-        console.print(f"wrote {path} and {report}", markup=False)
+        console.print(f"wrote {path} and {report}")
 
 
 def _print_comparison(comparison: Comparison) -> None:
@@ -308,7 +307,7 @@ def _print_comparison(comparison: Comparison) -> None:
             [(str(p), HEADLINE, row) for p, row in partners.iterrows()],
         )
     )
-    console.print(answer(comparison), markup=False)
+    console.print(answer(comparison))
 
 
 @app.command("demo", cls=PlainCommand)

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
 from sim.cli.app import PlainCommand, app, print_error, stderr, stdout
 from sim.cli.options import ChunkSize, Executor, Quiet, Scheduler, Workers, Yes, out_option
@@ -88,16 +87,13 @@ def sensitivity_command(
         errors.print(
             f"{loaded.name}: {loaded.method.capitalize()} over "
             f"{len(loaded.factors)} inputs, {loaded.runs} runs -> {folder}",
-            markup=False,
         )
     try:
         with resumable("finished runs"), sweep_bar(loaded.name, quiet) as bar:
             result, written = run_to_folder(loaded, folder, execution=execution, progress=bar)
     except (RunsError, SweepError) as error:
         print_error(error)
-        errors.print(
-            f"the finished runs are kept: sharesim sweep status {folder / 'runs'}", markup=False
-        )
+        errors.print(f"the finished runs are kept: sharesim sweep status {folder / 'runs'}")
         raise typer.Exit(1) from None
     if not quiet:
         _summary(stdout, result, written["brief.md"])
@@ -127,29 +123,26 @@ def _summary(console: Console, result: SensitivityResult, brief: Path) -> None:
     table.add_column("#", justify="right")
     table.add_column("factor", overflow="fold")
     for heading in estimates:
-        table.add_column(Text(f"{heading} [interval]"), justify="right", no_wrap=True)
+        table.add_column(f"{heading} [interval]", justify="right", no_wrap=True)
     baseline = "noise" if result.method == "morris" else "zero"
     table.add_column(f"distinguishable\nfrom {baseline}", no_wrap=True)
     for _, row in shown.iterrows():
         cells = [
-            Text(
-                f"{row[column]:.{decimals}f} "
-                f"[{row[f'{column}_low']:.{decimals}f}, {row[f'{column}_high']:.{decimals}f}]"
-            )
+            f"{row[column]:.{decimals}f} "
+            f"[{row[f'{column}_low']:.{decimals}f}, {row[f'{column}_high']:.{decimals}f}]"
             for column in estimates.values()
         ]
         verdict = "yes" if row["distinguishable"] else "no"
-        table.add_row(str(row["rank"]), Text(str(row["factor"])), *cells, verdict)
+        table.add_row(str(row["rank"]), str(row["factor"]), *cells, verdict)
     console.print(table)
     console.print(
         f"distinguishable: the interval clears {baseline} with the false discovery rate held at "
         f"{(1 - result.confidence) / 2:.1%} over the {len(ranking)} factors",
-        markup=False,
     )
     noise = result.noise_share.get(output)
     if noise is not None and noise == noise:
-        console.print(f"run-to-run noise: {noise:.0%} of the variance of single runs", markup=False)
-    console.print(f"brief: {brief}", markup=False)
+        console.print(f"run-to-run noise: {noise:.0%} of the variance of single runs")
+    console.print(f"brief: {brief}")
 
 
 _ESTIMATES = {

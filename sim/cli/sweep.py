@@ -93,7 +93,7 @@ def sweep_command(
     if not quiet:
         _summary(stdout, state)
         if report is not None:
-            stdout.print(f"report: {report}", markup=False)
+            stdout.print(f"report: {report}")
     if state.failed:
         raise typer.Exit(1)
 
@@ -128,12 +128,9 @@ def _summary(console: Console, state: SweepStatus) -> None:
     console.print(
         f"sweep {state.name}: {state.total} runs, {state.done} done, {state.failed} failed, "
         f"{state.left} left -> {state.folder}",
-        markup=False,
     )
     if state.failed:
-        console.print(
-            f"failed runs are listed by: sharesim sweep status {state.folder}", markup=False
-        )
+        console.print(f"failed runs are listed by: sharesim sweep status {state.folder}")
 
 
 def _print_status(folder: Path) -> None:
@@ -145,20 +142,17 @@ def _print_status(folder: Path) -> None:
     share = 100.0 * (state.done + state.failed) / state.total if state.total else 100.0
     console.print(
         f"sweep {state.name} (experiment {state.experiment_hash[:12]}) in {state.folder}",
-        markup=False,
     )
     console.print(
         f"  design: {', '.join(state.scenarios)} x {state.design_rows} design rows x "
         f"{state.replicates} replicates",
-        markup=False,
     )
     console.print(
         f"  runs: {state.total} total, {state.done} done, {state.failed} failed, "
         f"{state.left} left ({share:.0f}% finished); {state.chunks} chunk files",
-        markup=False,
     )
     for message, count in state.errors:
-        console.print(f"  failed x{count}: {message}", markup=False)
+        console.print(f"  failed x{count}: {message}")
     if state.sessions:
         last = state.sessions[-1]
         rate = ""
@@ -167,11 +161,9 @@ def _print_status(folder: Path) -> None:
         console.print(
             f"  last session: {state.state} at {last.get('finished', '-')} "
             f"({last.get('executor', '-')}, {last.get('runs_computed', 0)} runs computed{rate})",
-            markup=False,
         )
     console.print(
         "  complete"
         if state.complete
         else "  to finish: run the same sharesim sweep command again",
-        markup=False,
     )
