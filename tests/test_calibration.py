@@ -275,6 +275,23 @@ def test_command_line_writes_every_output(tmp_path, capsys):
     ess = manifest["populations"][-1]["ess"]
     assert ess < RELIABLE_ESS
     assert f"caution: the posterior's effective sample size is {ess:.0f}; below" in said
+    # Each target and input named whole, with its verdict, on a line of 80 columns at most.
+    lines = said.splitlines()
+    fit = pd.read_csv(out / "fit.csv", index_col="target")
+    ident = pd.read_csv(out / "identification.csv", index_col="input")
+    verdicts = {
+        **{name: "yes" if met else "no" for name, met in fit["predictive_met"].items()},
+        **{name: {"identified": "yes", "not identified": "no"}.get(v, "weakly")
+           for name, v in ident["verdict"].items()},
+    }  # fmt: skip
+    for name, verdict in verdicts.items():
+        row = next(line for line in lines if line.split(" ")[0] == name)
+        assert len(row) <= 80 and row.split()[-1] == verdict, row
+    # Run again into its folder, quietly: it resumes, prints nothing, and leaves the same files.
+    posterior = (out / "posterior.parquet").read_bytes()
+    main([*argv, "--quiet"])
+    assert capsys.readouterr().out == ""
+    assert (out / "posterior.parquet").read_bytes() == posterior
     # the calibrated scenario runs like any other
     main(["run", str(copy), "--replicates", "2", "--out", str(tmp_path / "run")])
     assert (tmp_path / "run" / "report.md").is_file()

@@ -288,6 +288,13 @@ def test_run_table_is_readable_at_80_columns(tmp_path: Path) -> None:
         assert any(line.startswith(name + " ") and "% to " in line for line in table), name
 
 
+def test_a_quiet_run_prints_nothing_and_writes_its_folder(tmp_path: Path, capsys) -> None:
+    argv = ["run", "sentinel_replay", "--replicates", "2", "--out", str(tmp_path), "--quiet"]
+    code, out, err = call(argv, capsys)
+    assert (code, out, err) == (0, "", "")
+    assert (tmp_path / "report.md").is_file() and (tmp_path / "partners.parquet").is_file()
+
+
 def list_scenario_partners() -> tuple[str, ...]:
     from sim.scenarios import Scenario
 

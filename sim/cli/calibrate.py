@@ -13,6 +13,7 @@ from sim.cli.app import PlainCommand, app, stdout
 from sim.cli.options import (
     ChunkSize,
     Executor,
+    Quiet,
     Scheduler,
     Workers,
     Yes,
@@ -31,37 +32,35 @@ console = stdout
 
 
 def _summary(result: Calibration, out: Path, seconds: float) -> None:
+    """Print whether each target is met and how well each input is identified, in 80 columns.
+
+    The misses, sources and the rest are in the report.
+    """
     # Start-up time: the calibration package loads only when the command runs (it has by now).
     from sim.calibration.report import RELIABLE_ESS
+    from sim.calibration.text import fmt, interval
 
-    fit = result.fit()
-    table = Table("target", "source", "target value", "posterior median (5-95%)", "met", box=None)
-    for name, row in fit.iterrows():
-        low, high = row["low"], row["high"]
-        value = f"{low:g}" if low == high else f"[{low:g}, {high:g}]"
-        met = "yes" if row["predictive_met"] else f"no, by {row['predictive_miss']:.3g}"
-        table.add_row(
+    targets = _table("target", "wanted", "predictive\nmedian [90%]", "met")
+    for name, row in result.fit().iterrows():
+        targets.add_row(
             str(name),
-            str(row["source"]),
-            f"{value} +/- {row['tolerance']:g}",
-            f"{row['predictive_median']:.3g} ({row['predictive_q05']:.3g}-"
-            f"{row['predictive_q95']:.3g})",
-            met,
+            f"{interval(row['low'], row['high'])} ± {fmt(row['tolerance'])}",
+            f"{fmt(row['predictive_median'])} "
+            f"[{fmt(row['predictive_q05'])}, {fmt(row['predictive_q95'])}]",
+            "yes" if row["predictive_met"] else "no",
         )
-    console.print(table)
-    ident = result.identification()
-    verdicts = Table(
-        "input", "posterior median", "90% interval", "interval/prior", "verdict", box=None
-    )
-    for name, row in ident.iterrows():
-        verdicts.add_row(
+    console.print(targets)
+    console.print()
+    inputs = _table("input", "posterior\nmedian", "90% interval", "interval\n/prior", "identified")
+    for name, row in result.identification().iterrows():
+        inputs.add_row(
             str(name),
-            f"{row['posterior_median']:.3g}",
-            f"[{row['posterior_q05']:.3g}, {row['posterior_q95']:.3g}]",
+            fmt(row["posterior_median"]),
+            f"[{fmt(row['posterior_q05'])}, {fmt(row['posterior_q95'])}]",
             f"{row['interval_ratio']:.2f}",
-            str(row["verdict"]),
+            _IDENTIFIED[str(row["verdict"])],
         )
-    console.print(verdicts)
+    console.print(inputs)
     if result.final.ess < RELIABLE_ESS:
         console.print(
             f"caution: the posterior's effective sample size is {result.final.ess:.0f}; below "
@@ -72,6 +71,19 @@ def _summary(result: Calibration, out: Path, seconds: float) -> None:
         f"{result.final.epsilon:.3g}, posterior ESS {result.final.ess:.0f}, {seconds:.0f} s; "
         f"wrote {out}/report.md, report.html, posterior.parquet, figures/, manifest.json"
     )
+
+
+_IDENTIFIED = {"identified": "yes", "weakly identified": "weakly", "not identified": "no"}
+"""An input's identification verdict, as the summary's column says it."""
+
+
+def _table(*headings: str) -> Table:
+    """Return a table of names (the first column, wrapped only if it must) and figures."""
+    table = Table(box=None, pad_edge=False)
+    table.add_column(headings[0], overflow="fold")
+    for heading in headings[1:]:
+        table.add_column(heading, no_wrap=True)
+    return table
 
 
 @app.command("calibrate", cls=PlainCommand)
@@ -120,6 +132,7 @@ def calibrate_command(
             "(e.g. sim/scenarios/sentinel_calibrated.toml).",
         ),
     ] = None,
+    quiet: Quiet = False,
     yes: Yes = False,
 ) -> None:
     """Fit the scenario of a targets file, with honest uncertainty.
@@ -161,7 +174,7 @@ def calibrate_command(
     for copy in copies:
         check_scenario_copy(copy)
     started = time.perf_counter()
-    with resumable("finished runs"), stage_bars() as progress:
+    with resumable("finished runs"), stage_bars(quiet) as progress:
         try:
             result = calibrate(
                 targets, settings, out=folder, execution=execution, progress=progress
@@ -173,4 +186,5 @@ def calibrate_command(
             raise SettingsError.moved(error, experiment) from None
     seconds = time.perf_counter() - started
     write_outputs(result, folder, result.wall_seconds or seconds, copies)
-    _summary(result, folder, seconds)
+    if not quiet:
+        _summary(result, folder, seconds)

@@ -88,10 +88,10 @@ class ProgressBar:
 
 
 @contextmanager
-def stage_bars() -> Iterator[Callable[[CalibrationProgress], None]]:
+def stage_bars(quiet: bool = False) -> Iterator[Callable[[CalibrationProgress], None]]:
     """Show a calibration's progress on standard error: one bar per stage, runs done of planned.
 
-    Hidden when standard error is not a terminal.
+    Hidden when ``quiet`` or when standard error is not a terminal.
     """
     with Progress(
         TextColumn("{task.description}"),
@@ -99,7 +99,7 @@ def stage_bars() -> Iterator[Callable[[CalibrationProgress], None]]:
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=Console(stderr=True),
-        disable=not sys.stderr.isatty(),
+        disable=quiet or not sys.stderr.isatty(),
     ) as bar:
         tasks: dict[str, TaskID] = {}
 
@@ -115,10 +115,10 @@ def stage_bars() -> Iterator[Callable[[CalibrationProgress], None]]:
 
 
 @contextmanager
-def counter_bar(total: int, label: str) -> Iterator[Callable[[int], None]]:
+def counter_bar(total: int, label: str, quiet: bool = False) -> Iterator[Callable[[int], None]]:
     """Show a bar of ``total`` steps on standard error, fed with the count done.
 
-    Hidden when standard error is not a terminal, and gone once finished.
+    Hidden when ``quiet`` or when standard error is not a terminal, and gone once finished.
     """
     with Progress(
         TextColumn(label),
@@ -127,7 +127,7 @@ def counter_bar(total: int, label: str) -> Iterator[Callable[[int], None]]:
         TimeRemainingColumn(),
         console=Console(stderr=True),
         transient=True,
-        disable=not sys.stderr.isatty(),
+        disable=quiet or not sys.stderr.isatty(),
     ) as bar:
         task = bar.add_task(label, total=total)
         yield lambda done: bar.update(task, completed=done)

@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from sim.cli.app import PlainCommand, app, print_error, stdout
-from sim.cli.options import out_option, seed
+from sim.cli.options import Quiet, out_option, seed
 from sim.cli.progress import counter_bar
 from sim.errors import InputError
 from sim.inputs import FileError
@@ -122,11 +122,17 @@ def _keep_to_the_end() -> None:
 
 
 def run_to_folder(
-    reference: str, replicates: int, seed: int, out: Path, posterior: bool = True
+    reference: str,
+    replicates: int,
+    seed: int,
+    out: Path,
+    posterior: bool = True,
+    quiet: bool = False,
 ) -> None:
     """Run a scenario, write its folder into ``out`` and print the per-partner summary.
 
-    The folder is written by :func:`sim.run_folder.write_run_folder`.
+    The folder is written by :func:`sim.run_folder.write_run_folder`; ``quiet``: no progress
+    bar and no summary.
     """
     _find(reference)
     # Start-up time: imported only when the command runs; loads pandas, numba and matplotlib.
@@ -139,14 +145,15 @@ def run_to_folder(
     check_run_folder(out)
     scenario = _load(reference)
     started = time.perf_counter()
-    with counter_bar(replicates, f"{scenario.name}: replicates") as advance:
+    with counter_bar(replicates, f"{scenario.name}: replicates", quiet) as advance:
         result = run(
             scenario, seed=seed, replicates=replicates, posterior=posterior, progress=advance
         )
     elapsed = time.perf_counter() - started
     _keep_to_the_end()  # the run's result and the engine's loaded code, too
     write_run_folder(result, scenario, out, seconds=elapsed, command=["sharesim", *sys.argv[1:]])
-    _print_summary(scenario.name, result.summary(), summary_metrics(result.trajectory), out)
+    if not quiet:
+        _print_summary(scenario.name, result.summary(), summary_metrics(result.trajectory), out)
 
 
 def _print_summary(name: str, summary: pd.DataFrame, metrics: pd.DataFrame, out: Path) -> None:
@@ -189,14 +196,14 @@ def run_command(
     seed: Seed = 1,
     out: Annotated[Path | None, out_option("Output folder (default results/<scenario>).")] = None,
     posterior: UsePosterior = True,
+    quiet: Quiet = False,
 ) -> None:
     """Run a scenario; write its tables, figures and report.
 
     Writes tidy Parquet tables, a manifest, figures, report.md and report.html.
     """
-    run_to_folder(
-        scenario, replicates, seed, out or Path("results") / Path(scenario).stem, posterior
-    )
+    folder = out or Path("results") / Path(scenario).stem
+    run_to_folder(scenario, replicates, seed, folder, posterior, quiet)
 
 
 @app.command("compare", cls=PlainCommand)
