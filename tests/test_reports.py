@@ -336,7 +336,9 @@ def test_a_sweep_report_says_the_surest_tipping_points_of_each_output_and_counts
     shows = report.split("## What the sweep shows")[1].split("A tipping point is")[0]
     said = [line for line in shows.splitlines() if line.startswith("- **")]
     more = re.findall(
-        r"^- \.\.\. and (\d+) more tipping points of the (.+) in the table", shows, re.M
+        r"^- \.\.\. and (\d+) more tipping points of the (.+) in the tipping points table",
+        shows,
+        re.M,
     )
     flagged = table[table["tipping"]].groupby("output").size()
     assert len(more) == len(flagged) == len(findings.outputs), more

@@ -84,10 +84,15 @@ def test_scenarios_that_change_an_output_as_much_as_the_leader_are_named():
                    "share_final_year") is None  # fmt: skip
 
 
-def test_the_shipped_counterfactuals_sweep_reports_and_briefs_its_scenarios(tmp_path):
+def test_the_shipped_counterfactuals_sweep_reports_and_briefs_its_scenarios(tmp_path, capsys):
     out = tmp_path / "counterfactuals"
-    main(["sweep", "counterfactuals", "--out", str(out), "--executor", "serial", "-q"])
+    main(["sweep", "counterfactuals", "--out", str(out), "--executor", "serial"])
     report = (out / "report.md").read_text()
+    # The command says what the report says of the final-year share, in plain text.
+    printed = capsys.readouterr().out.split("What the sweep shows of the final-year share:\n")[1]
+    said = [line.replace("**", "") for line in report.splitlines() if "final-year share" in line]
+    assert printed.splitlines()[:-1] == [line for line in said if line.startswith("- ")]
+    assert printed.splitlines()[-1] == f"report: {out / 'report.html'}"
     assert "Inputs varied: none." in report
     table = pd.read_csv(out / "scenarios.csv")
     share = table[table["output"] == "share_final_year"].set_index("scenario")

@@ -89,21 +89,32 @@ def sweep_command(
     except SweepError as error:
         print_error(error)
         raise typer.Exit(1) from None
-    report = _report(out) if state.done else None
+    report, said = _report(out) if state.done else (None, [])
     if not quiet:
         _summary(stdout, state)
+        for line in said:
+            stdout.print(line)
         if report is not None:
             stdout.print(f"report: {report}")
     if state.failed:
         raise typer.Exit(1)
 
 
-def _report(out: Path) -> Path:
-    """Write the sweep's report beside its runs (again after every session); return it."""
-    # Start-up time: imported only when the command runs; loads pandas, matplotlib and the engine.
-    from sim.sweep.report import write_report
+def _report(out: Path) -> tuple[Path, list[str]]:
+    """Write the sweep's report beside its runs (again after every session).
 
-    return write_report(out)["report.html"]
+    Return the report and what it says of the headline output, a line each, for the terminal.
+    """
+    # Start-up time: imported only when the command runs; loads pandas, matplotlib and the engine.
+    from sim.names import HEADLINE, header
+    from sim.sweep.report import sweep_findings, what_it_shows, write_findings
+
+    findings = sweep_findings(out)
+    report = write_findings(findings, out)["report.html"]
+    if HEADLINE not in findings.outputs:
+        return report, []
+    said = [f"- {line.replace('**', '')}." for line in what_it_shows(findings, HEADLINE)]
+    return report, [f"What the sweep shows of the {header(HEADLINE)}:", *said]
 
 
 def _run(

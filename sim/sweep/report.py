@@ -420,11 +420,7 @@ def _scenarios_body(findings: SweepFindings, figures: Sequence[str]) -> list[str
         "",
     ]
     for output in findings.outputs:
-        said = scenario_set.sentences(table, output)
-        level = scenario_set.as_much(findings.runs, table, output)
-        lines += [
-            f"- {sentence}." for sentence in [*said[:1], *([level] if level else []), *said[1:]]
-        ]
+        lines += [f"- {sentence}." for sentence in what_it_shows(findings, output)]
     lines += ["", scenario_set.markdown(table, findings.outputs), ""]
     if figures:
         lines += [f"![Each scenario's runs]({scenario_set.FIGURE})", ""]
@@ -435,6 +431,34 @@ def _scenarios_body(findings: SweepFindings, figures: Sequence[str]) -> list[str
         "`runs/` (one row per run; `sharesim sweep status`).",
         "",
     ]
+    return lines
+
+
+def what_it_shows(findings: SweepFindings, output: str) -> list[str]:
+    """Return what the sweep shows of ``output``, a sentence each (Markdown, no full stop).
+
+    Over inputs: each scenario's surest tipping points (the count of the others), and the span
+    of the curves that have none. Of scenarios alone: each one's paired difference from the
+    first, largest first, and which change it as much as the one that changes it most.
+    """
+    if not findings.inputs:
+        said = scenario_set.sentences(findings.scenario_table, output)
+        level = scenario_set.as_much(findings.runs, findings.scenario_table, output)
+        return [*said[:1], *([level] if level else []), *said[1:]]
+    tipping = listed_tipping_points(findings)
+    found = tipping[tipping["output"] == output] if len(tipping) else tipping
+    listed = found.head(TIPPING_SAID)
+    lines = [tipping_sentence(row, findings.start) for _, row in listed.iterrows()]
+    if len(found) > len(listed):
+        lines.append(
+            f"... and {len(found) - len(listed)} more tipping points of the {header(output)} "
+            "in the tipping points table"
+        )
+    for scenario in findings.scenarios:
+        if not len(found) or scenario not in set(found["scenario"]):
+            flat = _flat_sentence(findings, scenario, output)
+            if flat:
+                lines.append(flat)
     return lines
 
 
@@ -449,19 +473,7 @@ def _curves_body(findings: SweepFindings, figures: Sequence[str]) -> list[str]:
     ]
     tipping = listed_tipping_points(findings)
     for output in findings.outputs:
-        found = tipping[tipping["output"] == output] if len(tipping) else tipping
-        said = found.head(TIPPING_SAID)
-        lines += [f"- {tipping_sentence(row, findings.start)}." for _, row in said.iterrows()]
-        if len(found) > len(said):
-            lines.append(
-                f"- ... and {len(found) - len(said)} more tipping points of the "
-                f"{header(output)} in the table below."
-            )
-        for scenario in findings.scenarios:
-            if not len(found) or scenario not in set(found["scenario"]):
-                flat = _flat_sentence(findings, scenario, output)
-                if flat:
-                    lines.append(f"- {flat}.")
+        lines += [f"- {sentence}." for sentence in what_it_shows(findings, output)]
     lines += [
         "",
         "A tipping point is the largest jump of a curve between adjacent levels, when its 90% "
@@ -529,8 +541,15 @@ def write_report(
     OutputError
         When the folder cannot be written (one line); its earlier report is then untouched.
     """
+    return write_findings(sweep_findings(Path(out), outcome), out, dpi)
+
+
+def write_findings(findings: SweepFindings, out: Path | str, dpi: int = 110) -> dict[str, Path]:
+    """Write the report of ``findings``, read from the sweep in ``out`` (:func:`sweep_findings`).
+
+    As :func:`write_report`, for a caller that also says the findings in other words.
+    """
     folder = Path(out)
-    findings = sweep_findings(folder, outcome)
     with output_folder.staged(
         folder, store.KIND, replace=False, recognise=store.earlier_sweep
     ) as staging:
@@ -561,5 +580,7 @@ __all__ = [
     "response_figure",
     "sweep_findings",
     "tipping_sentence",
+    "what_it_shows",
+    "write_findings",
     "write_report",
 ]
