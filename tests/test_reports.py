@@ -522,6 +522,21 @@ def test_a_brief_reconciles_the_screening_with_the_sweep_and_writes_its_tables(b
     assert json.loads((folder / "manifest.json").read_text())["kind"] == "brief"
 
 
+@pytest.mark.parametrize("name", ["run", "sweep"])
+def test_the_brief_command_prints_the_question_and_answer_of_its_page(
+    name, results, tmp_path, capsys
+):
+    main(["brief", str(results[name]), "--out", str(tmp_path)])
+    page = (tmp_path / "brief.md").read_text().splitlines()
+    question = next(line for line in page if line.startswith("**Question.** "))
+    answer = next(line for line in page if line.startswith("> **Answer.** "))
+    assert capsys.readouterr().out.splitlines() == [
+        question.replace("**", ""),
+        answer.removeprefix("> ").replace("**", ""),
+        f"brief: {tmp_path / 'brief.html'}",
+    ]
+
+
 def test_a_calibration_brief_answers_with_the_joint_fit_and_what_the_targets_teach(results, briefs):
     folder = results["calibrate"]
     text = (folder / "brief" / "brief.md").read_text()

@@ -135,6 +135,8 @@ def write_brief(
         staging.manifest.update(
             {
                 "results": [{"kind": e.kind, "folder": str(e.folder)} for e in evidences],
+                "question": evidences[0].question,
+                "answer": evidences[0].answer,
                 "outcome": str(wanted),
                 "command": list(command) if command is not None else None,
                 **environment(),

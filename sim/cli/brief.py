@@ -12,6 +12,7 @@ DIR (default ``RESULT/brief``).
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -66,4 +67,7 @@ def brief_command(
     from sim.brief import write_brief
 
     written = write_brief(results, out, outcome, command=["sharesim", *sys.argv[1:]])
+    manifest = json.loads(written["manifest.json"].read_text(encoding="utf-8"))
+    stdout.print(f"Question. {manifest['question']}")
+    stdout.print(f"Answer. {manifest['answer']}")
     stdout.print(f"brief: {written['brief.html']}")
