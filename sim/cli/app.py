@@ -7,10 +7,11 @@ round in a circle.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.console import Console
+from rich.table import Table
 from typer.core import TyperCommand, TyperGroup
 
 import sim
@@ -124,6 +125,22 @@ width, so logs and scripts read it whole."""
 
 stderr = Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
 """Where commands print warnings and errors, likewise."""
+
+
+def names_table(
+    *headings: str, title: str | None = None, justify: Literal["left", "right"] = "left"
+) -> Table:
+    """Return a plain table whose first column holds names and the others figures.
+
+    No borders; a name wraps only when the figures would not fit beside it, and a figure
+    never wraps, so that a row reads whole in 80 columns (a heading may take two lines).
+    ``justify`` places the figures in their columns.
+    """
+    table = Table(title=title, title_justify="left", box=None, pad_edge=False)
+    table.add_column(headings[0], overflow="fold")
+    for heading in headings[1:]:
+        table.add_column(heading, justify=justify, no_wrap=True)
+    return table
 
 
 def print_error(message: object) -> None:

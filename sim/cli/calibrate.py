@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from sim.cli.app import PlainCommand, app, stdout
+from sim.cli.app import PlainCommand, app, names_table, stdout
 from sim.cli.options import (
     ChunkSize,
     Executor,
@@ -40,7 +39,7 @@ def _summary(result: Calibration, out: Path, seconds: float) -> None:
     from sim.calibration.report import RELIABLE_ESS
     from sim.calibration.text import fmt, interval
 
-    targets = _table("target", "wanted", "predictive\nmedian [90%]", "met")
+    targets = names_table("target", "wanted", "predictive\nmedian [90%]", "met")
     for name, row in result.fit().iterrows():
         targets.add_row(
             str(name),
@@ -51,7 +50,9 @@ def _summary(result: Calibration, out: Path, seconds: float) -> None:
         )
     console.print(targets)
     console.print()
-    inputs = _table("input", "posterior\nmedian", "90% interval", "interval\n/prior", "identified")
+    inputs = names_table(
+        "input", "posterior\nmedian", "90% interval", "interval\n/prior", "identified"
+    )
     for name, row in result.identification().iterrows():
         inputs.add_row(
             str(name),
@@ -75,15 +76,6 @@ def _summary(result: Calibration, out: Path, seconds: float) -> None:
 
 _IDENTIFIED = {"identified": "yes", "weakly identified": "weakly", "not identified": "no"}
 """An input's identification verdict, as the summary's column says it."""
-
-
-def _table(*headings: str) -> Table:
-    """Return a table of names (the first column, wrapped only if it must) and figures."""
-    table = Table(box=None, pad_edge=False)
-    table.add_column(headings[0], overflow="fold")
-    for heading in headings[1:]:
-        table.add_column(heading, no_wrap=True)
-    return table
 
 
 @app.command("calibrate", cls=PlainCommand)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from sim.cli.app import PlainCommand, app, print_error, stdout
+from sim.cli.app import PlainCommand, app, names_table, print_error, stdout
 from sim.cli.options import Quiet, out_option, seed
 from sim.cli.progress import counter_bar
 from sim.errors import InputError
@@ -160,15 +160,14 @@ def _print_summary(name: str, summary: pd.DataFrame, metrics: pd.DataFrame, out:
     # Start-up time: imported only when the command runs; loads numpy.
     from sim.headline import range_text, spread, value_text
 
-    table = Table(
+    table = names_table(
+        "partner",
+        "final-year\nshare",
+        "90% of\nruns",
+        "final\nbuy-in",
+        "runs with a live\ninterface at end",
         title=f"{name}: per partner (medians over runs)",
-        title_justify="left",
-        box=None,
-        pad_edge=False,
     )
-    # Every name and figure on one line within 80 columns: the headings take two.
-    for heading in ("partner", "final-year\nshare", "90% of\nruns", "buy-in", "interface\nlive"):
-        table.add_column(heading, no_wrap=True)
     for partner, row in summary.iterrows():
         table.add_row(
             str(partner),
@@ -284,10 +283,14 @@ def _print_comparison(comparison: Comparison) -> None:
         return f"{value:{sign}.{decimals}f}"
 
     def rows(title: str, label: str, entries: list[tuple[str, str, pd.Series]]) -> Table:
-        shown = Table(title=title, title_justify="left", box=None, pad_edge=False)
-        shown.add_column(label, no_wrap=True)
-        for name in (comparison.first, comparison.second, "difference [90%]"):
-            shown.add_column(name, justify="right", no_wrap=True)
+        shown = names_table(
+            label,
+            comparison.first,
+            comparison.second,
+            "difference [90%]",
+            title=title,
+            justify="right",
+        )
         for name, column, row in entries:
             low, high = number(row["low"], column, True), number(row["high"], column, True)
             shown.add_row(
