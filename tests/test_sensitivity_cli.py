@@ -218,6 +218,40 @@ def test_a_small_experiment_writes_tables_figures_and_brief(tmp_path, capfd):
     pd.testing.assert_frame_equal(indices, pd.read_csv(out / "indices.csv"))
 
 
+SHAPLEY = """\
+name = "small_shapley"
+scenarios = ["sentinel_calibrated"]
+replicates = 1
+seed = 5
+
+[sensitivity]
+method = "shapley"
+n_outer = 16
+n_inner = 2
+n_variance = 64
+outputs = ["share_final_year"]
+assignments = ["registry"]
+"""
+
+
+def test_a_shapley_analysis_prints_each_category_with_its_effect_and_verdict(tmp_path, capfd):
+    path = tmp_path / "shapley.toml"
+    path.write_text(SHAPLEY)
+    out = tmp_path / "out"
+    assert _cli(["sensitivity", str(path), "--out", str(out), "--executor", "serial"]) == 0
+    printed = capfd.readouterr().out
+    assert printed.startswith("sentinel_calibrated: share_final_year, registry assignment\n")
+    table = printed.split("\ndistinguishable: ")[0].splitlines()
+    assert "Shapley [interval]" in printed and max(map(len, table)) <= 80
+    effects = pd.read_csv(out / "shapley.csv")
+    assert len(effects) == 6
+    for _, row in effects.iterrows():
+        factor = f"{row['factor']} ({row['inputs']} inputs)"
+        line = next(line for line in table if line.split("  ")[:2] == [str(row["rank"]), factor])
+        shown = f"{row['Sh']:.2f} [{row['Sh_low']:.2f}, {row['Sh_high']:.2f}]"
+        assert shown in line and line.split()[-1] == ("yes" if row["distinguishable"] else "no")
+
+
 CALIBRATED = """\
 name = "small_calibrated_morris"
 description = "Morris on two parameters of the calibrated replay, the rest drawn."
