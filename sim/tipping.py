@@ -19,6 +19,15 @@ is the curve's largest jump between adjacent levels, when that jump is
 Designs with many distinct values of an input (Latin hypercube, Sobol, Morris samples) are cut
 into :data:`BINS` quantile bins, each counted at the median input value of its runs.
 
+What counts as one observation depends on the design. Where every level of an input meets the
+same settings of the other inputs (a one-input sweep, a full grid), the runs are: their only
+other difference is chance. Where it does not (a Latin hypercube), the runs at a level share
+their design point's other inputs, so the design point is: the interval resamples design
+points, with all their runs, and the test compares the design points' mean outputs. A curve
+with a level of fewer than two design points then cannot tell the input's effect from the
+other inputs' (a small hypercube, whose every level is one point), and is never a tipping
+point: its p-value is 1.
+
 Tipping points are listed by the size their interval is sure of (:func:`sure_size`), not by the
 median jump: where an output has two modes (most runs share little or nearly everything), a
 level's median can flip from one mode to the other on a modest change in how many runs are in
@@ -72,7 +81,8 @@ class Jump:
     jump : float
         ``after - before``.
     jump_low, jump_high : float
-        Its bootstrap interval (:data:`CONFIDENCE`).
+        Its bootstrap interval (:data:`CONFIDENCE`); NaN where a level is one design point
+        whose runs are not the observations (module docstring).
     rate : float
         ``jump / (after_level - before_level)``, in output units per input unit.
     sharpness : float
@@ -186,6 +196,7 @@ def largest_jump(
     at: Sequence[float],
     samples: Sequence[np.ndarray],
     *,
+    design_points: Sequence[np.ndarray] | None = None,
     scale: float | None = None,
     resamples: int = RESAMPLES,
     seed: int = 0,
@@ -198,6 +209,9 @@ def largest_jump(
         The input's levels, increasing.
     samples : sequence of arrays
         The output of the runs at each level (at least one run each).
+    design_points : sequence of arrays, optional
+        The design point of each run at each level, where the design points, not the runs,
+        are the observations (module docstring); the runs are when omitted.
     scale : float, optional
         The output's range over everything compared, for materiality (this curve's range
         of medians when omitted).
@@ -219,10 +233,12 @@ def largest_jump(
     jumps = np.diff(medians)
     k = int(np.argmax(np.abs(jumps)))
     rng = np.random.default_rng(seed)
-    before, after = (np.asarray(samples[i], dtype=float) for i in (k, k + 1))
+    before, after = (_observations(samples, design_points, i) for i in (k, k + 1))
     boot = _boot_medians(after, resamples, rng) - _boot_medians(before, resamples, rng)
     tail = (1 - CONFIDENCE) / 2
     low, high = (float(v) for v in np.quantile(boot, [tail, 1 - tail]))
+    if design_points is not None and min(len(before), len(after)) < 2:
+        low = high = float("nan")  # one design point cannot be resampled: no interval
     width = points[k + 1] - points[k]
     rate = float(jumps[k] / width)
     mean_rate = float(np.abs(jumps).sum() / (points[-1] - points[0]))
@@ -231,7 +247,9 @@ def largest_jump(
     sure = max(low, 0.0) + max(-high, 0.0)
     sharpness = sure / width / mean_rate if mean_rate > 0 else float("nan")
     spread = float(medians.max() - medians.min()) if scale is None else float(scale)
-    p_value = levels_differ(samples)
+    p_value = (
+        levels_differ(samples) if design_points is None else points_differ(samples, design_points)
+    )
     real = (low > 0 or high < 0) and p_value <= FALSE_DISCOVERY
     material = spread > 0 and abs(jumps[k]) >= MATERIAL * spread
     return Jump(
@@ -261,9 +279,45 @@ def levels_differ(samples: Sequence[np.ndarray]) -> float:
     return float(kruskal(*samples).pvalue)
 
 
-def _boot_medians(values: np.ndarray, resamples: int, rng: np.random.Generator) -> np.ndarray:
-    picks = rng.integers(0, len(values), size=(resamples, len(values)))
-    return np.median(values[picks], axis=1)
+def points_differ(samples: Sequence[np.ndarray], points: Sequence[np.ndarray]) -> float:
+    """Return the p-value of the Kruskal-Wallis test on the design points' mean outputs.
+
+    As :func:`levels_differ`, with each design point (its runs averaged) one observation; 1
+    when a level has fewer than two design points (nothing sets the input's effect apart).
+    """
+    means = [np.nanmean(_by_point(s, p), axis=1) for s, p in zip(samples, points, strict=True)]
+    if min(len(m) for m in means) < 2:
+        return 1.0
+    return levels_differ(means)
+
+
+def _by_point(values: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Return the runs of each design point as a row, padded with NaN to the longest."""
+    values = np.asarray(values, dtype=float)
+    _, which, counts = np.unique(points, return_inverse=True, return_counts=True)
+    order = np.argsort(which, kind="stable")
+    rows = np.full((len(counts), int(counts.max())), np.nan)
+    within = np.arange(len(values)) - np.repeat(np.cumsum(counts) - counts, counts)
+    rows[which[order], within] = values[order]
+    return rows
+
+
+def _observations(
+    samples: Sequence[np.ndarray], points: Sequence[np.ndarray] | None, i: int
+) -> np.ndarray:
+    """Return level ``i``'s runs, one a row, or its design points' runs, one point a row."""
+    if points is None:
+        return np.asarray(samples[i], dtype=float)[:, None]
+    return _by_point(samples[i], points[i])
+
+
+def _boot_medians(rows: np.ndarray, resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """Return the median of the runs in each of ``resamples`` resamples of the rows."""
+    picks = rng.integers(0, len(rows), size=(resamples, len(rows)))
+    drawn = rows[picks].reshape(resamples, -1)
+    if rows.shape[1] == 1 or not np.isnan(rows).any():
+        return np.median(drawn, axis=1)
+    return np.nanmedian(drawn, axis=1)
 
 
 def tipping_points(
@@ -299,14 +353,21 @@ def tipping_points(
     rows = []
     for output in outputs:
         curves = [
-            (key, name, _samples(g, name, output))
+            (key, name, _samples(g, name, output, inputs))
             for name in inputs
             for key, g in _groups(frame, by)
         ]
-        medians = [np.median(s) for _, _, (_, samples) in curves for s in samples]
+        medians = [np.median(s) for _, _, (_, samples, _) in curves for s in samples]
         scale = float(np.ptp(medians)) if medians else 0.0
-        for key, name, (at, samples) in curves:
-            jump = largest_jump(at, samples, scale=scale, resamples=resamples, seed=seed)
+        for key, name, (at, samples, design_points) in curves:
+            jump = largest_jump(
+                at,
+                samples,
+                design_points=design_points,
+                scale=scale,
+                resamples=resamples,
+                seed=seed,
+            )
             if jump is not None:
                 row = {**dict(zip(by, key, strict=True)), "input": name, "output": output}
                 rows.append(row | jump.__dict__)
@@ -340,13 +401,27 @@ def sure_size(jumps: pd.DataFrame) -> pd.Series:
     return low.clip(lower=0) + (-high).clip(lower=0)
 
 
-def _samples(group: pd.DataFrame, input: str, output: str) -> tuple[list[float], list[np.ndarray]]:
-    """Return a curve's levels and the output of its runs at each."""
-    valid = group[[input, output]].dropna()
+def _samples(
+    group: pd.DataFrame, input: str, output: str, inputs: Sequence[str]
+) -> tuple[list[float], list[np.ndarray], list[np.ndarray] | None]:
+    """Return a curve's levels, the output of its runs at each, and their design points.
+
+    The design point of each run at each level where the design points are the observations
+    (module docstring), None where the runs are.
+    """
+    columns = list(dict.fromkeys([*inputs, input]))
+    valid = group[[*columns, output]].dropna()
     if valid.empty:
-        return [], []
-    parts = valid[output].groupby(levels(valid[input]), sort=True)
-    return [float(v) for v in parts.groups], [p.to_numpy(float) for _, p in parts]
+        return [], [], None
+    level = levels(valid[input])
+    parts = valid[output].groupby(level, sort=True)
+    at, samples = [float(v) for v in parts.groups], [p.to_numpy(float) for _, p in parts]
+    others = [name for name in columns if name != input]
+    settings = valid[others].assign(_level=level).drop_duplicates()
+    if not others or len(settings) == level.nunique() * len(settings[others].drop_duplicates()):
+        return at, samples, None  # every level meets every setting of the other inputs
+    point = pd.Series(valid.groupby(columns, sort=False).ngroup().to_numpy(), index=valid.index)
+    return at, samples, [p.to_numpy() for _, p in point.groupby(level, sort=True)]
 
 
 def _groups(

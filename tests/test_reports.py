@@ -23,15 +23,18 @@ from sim.brief.calibration import joint_answer, learnt_lines, share_interval
 from sim.brief.readers import read_evidence, recorded_start
 from sim.calibration import SHIPPED
 from sim.cli import main
+from sim.design import input_ranges, latin_hypercube
 from sim.discovery import Box
 from sim.names import header
 from sim.outcomes import parse_outcome
 from sim.scenarios import Scenario
+from sim.sweep import run_design
 from sim.sweep.report import (
     TIPPING_SAID,
     SweepFindings,
     report_markdown,
     sweep_findings,
+    what_it_shows,
     write_report,
 )
 
@@ -520,6 +523,24 @@ def test_a_brief_reconciles_the_screening_with_the_sweep_and_writes_its_tables(b
     for name in ("sensitivity_levers.csv", "sweep_tipping_points.csv", "sweep_assumptions.csv"):
         assert (folder / name).is_file(), name
     assert json.loads((folder / "manifest.json").read_text())["kind"] == "brief"
+
+
+def test_a_small_hypercube_says_its_runs_cannot_tell_an_input_from_the_others(tmp_path):
+    """Eight design points: every level of every input is one point, whose other inputs
+    differ too; the report finds no tipping point and says why, and no jump has an interval."""
+    base = Scenario.load("sentinel_replay")
+    ranges = input_ranges([base])
+    design = latin_hypercube(
+        {n: ranges[n] for n in ("double_keying_cost", "legal_risk")}, 8, seed=2
+    )
+    run_design(base, design, replicates=2, seed=3, out=tmp_path, executor="serial")
+    findings = sweep_findings(tmp_path)
+    assert not findings.jumps["tipping"].any() and findings.jumps["jump_low"].isna().all()
+    said = what_it_shows(findings, "share_final_year")
+    assert len(said) == 1 and said[0].endswith(
+        "but some of its levels are one design point each, whose other inputs differ too: these "
+        "runs cannot tell the input's effect from theirs (more design points can)"
+    )
 
 
 @pytest.mark.parametrize("name", ["run", "sweep"])

@@ -23,6 +23,7 @@ from sim.tipping import (
     SHARP,
     largest_jump,
     levels,
+    levels_differ,
     response,
     sure_size,
     tipping_points,
@@ -119,6 +120,46 @@ def test_inputs_that_do_nothing_seldom_give_a_tipping_point_however_many_are_swe
     ]
     found = [set(table.loc[table["tipping"], "input"]) for table in stepped]
     assert sum(f == {"x0"} for f in found) >= 9, found
+
+
+def hypercube_runs(points: int, replicates: int, rng: np.random.Generator) -> pd.DataFrame:
+    """Runs of a Latin hypercube of two inputs: ``x0`` steps the output from 0 to 1 where it
+    passes 0.5, ``x1`` does nothing; each design point runs ``replicates`` times."""
+    strata = np.column_stack([rng.permutation(points) for _ in range(2)])
+    x = np.repeat((strata + rng.uniform(size=(points, 2))) / points, replicates, axis=0)
+    y = np.where(x[:, 0] > 0.5, 1.0, 0.0) + rng.normal(0.0, 0.02, size=len(x))
+    return pd.DataFrame({"scenario": "s", "x0": x[:, 0], "x1": x[:, 1], "y": y})
+
+
+def test_in_a_hypercube_the_design_point_is_the_observation():
+    """The replicates of a design point share its other inputs. Counted as observations, they
+    make an input that does nothing look as if its levels differ surely in a small hypercube,
+    whose adjacent levels are points that differ in the input that matters too; counted by
+    design point, such a curve is never a tipping point, and a large hypercube still finds
+    the real step and only it."""
+    rng = np.random.default_rng(4)
+    small = hypercube_runs(8, 5, rng)
+    by_run = [runs.to_numpy() for _, runs in small.groupby("x1")["y"]]
+    assert levels_differ(by_run) < FALSE_DISCOVERY / 100
+    table = tipping_points(small, ["x0", "x1"], ["y"]).set_index("input")
+    assert not table["tipping"].any() and (table["p_value"] == 1.0).all()
+    assert table["jump_low"].isna().all() and table["jump_high"].isna().all()
+    large = tipping_points(hypercube_runs(400, 2, rng), ["x0", "x1"], ["y"]).set_index("input")
+    assert large.loc["x0", "tipping"] and not large.loc["x1", "tipping"], large
+    assert large.loc["x0", "jump_low"] > 0.5 and large.loc["x1", "p_value"] > FALSE_DISCOVERY
+
+
+def test_a_full_grid_counts_its_runs_as_the_observations():
+    """Every level of x0 meets every level of x1: the runs are the observations, as for one
+    input alone, and the same runs give the same table whether x1 is named or not."""
+    rng = np.random.default_rng(6)
+    x0, x1 = (a.ravel() for a in np.meshgrid(np.linspace(0, 1, 6), [0.2, 0.8]))
+    x0, x1 = np.repeat(x0, 10), np.repeat(x1, 10)
+    y = np.where(x0 > 0.5, 1.0, 0.0) + rng.normal(0.0, 0.05, size=len(x0))
+    frame = pd.DataFrame({"scenario": "s", "x0": x0, "x1": x1, "y": y})
+    both = tipping_points(frame, ["x0", "x1"], ["y"]).set_index("input").loc[["x0"]]
+    alone = tipping_points(frame, ["x0"], ["y"]).set_index("input")
+    pd.testing.assert_frame_equal(both.drop(columns="q_value"), alone.drop(columns="q_value"))
 
 
 def test_a_noisy_straight_line_seldom_has_a_tipping_point():

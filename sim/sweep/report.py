@@ -296,7 +296,12 @@ def _flat_sentence(findings: SweepFindings, scenario: str, output: str) -> str |
     curve = jumps[
         (jumps["scenario"] == scenario) & (jumps["input"] == name) & (jumps["output"] == output)
     ]
-    if len(curve) and chance_curves(curve).iloc[0]:
+    if len(curve) and pd.isna(curve["jump_low"].iloc[0]):
+        sentence += (
+            ", but some of its levels are one design point each, whose other inputs differ "
+            "too: these runs cannot tell the input's effect from theirs (more design points can)"
+        )
+    elif len(curve) and chance_curves(curve).iloc[0]:
         q = float(curve["q_value"].iloc[0])
         sentence += f", no more than chance moves it with these runs (adjusted p = {q:.2g})"
     return sentence
