@@ -351,11 +351,12 @@ def tipping_points(
     """
     _check_columns(frame, [*inputs, *outputs, *by])
     rows = []
+    groups = [(key, g, _settings(g, inputs)) for key, g in _groups(frame, by)]
     for output in outputs:
         curves = [
-            (key, name, _samples(g, name, output, inputs))
+            (key, name, _samples(g, name, output, settings))
             for name in inputs
-            for key, g in _groups(frame, by)
+            for key, g, settings in groups
         ]
         medians = [np.median(s) for _, _, (_, samples, _) in curves for s in samples]
         scale = float(np.ptp(medians)) if medians else 0.0
@@ -401,26 +402,50 @@ def sure_size(jumps: pd.DataFrame) -> pd.Series:
     return low.clip(lower=0) + (-high).clip(lower=0)
 
 
+@dataclass(frozen=True)
+class _Settings:
+    """Each run's design point in a group of runs, and per input its other inputs' settings.
+
+    Both as keys: a hash of the inputs' values (of all of them, or of all but the one).
+    """
+
+    point: np.ndarray
+    others: dict[str, np.ndarray]
+
+
+def _settings(group: pd.DataFrame, inputs: Sequence[str]) -> _Settings:
+    """Return the design point of each run of ``group`` and, per input, its other settings."""
+    names = list(dict.fromkeys(inputs))
+    if not names:
+        return _Settings(np.zeros(len(group), dtype=np.uint64), {})
+    codes = np.column_stack([pd.factorize(group[name])[0] for name in names]).astype(np.uint64)
+    # Random odd 64-bit weights (a fixed seed): two settings share a key by chance about once
+    # in 2**64 pairs; uint64 arithmetic wraps around.
+    weights = np.random.default_rng(0).integers(0, 2**63, size=len(names), dtype=np.uint64)
+    terms = codes * (2 * weights + 1)
+    point = terms.sum(axis=1, dtype=np.uint64)
+    return _Settings(point, {name: point - terms[:, j] for j, name in enumerate(names)})
+
+
 def _samples(
-    group: pd.DataFrame, input: str, output: str, inputs: Sequence[str]
+    group: pd.DataFrame, input: str, output: str, settings: _Settings
 ) -> tuple[list[float], list[np.ndarray], list[np.ndarray] | None]:
     """Return a curve's levels, the output of its runs at each, and their design points.
 
     The design point of each run at each level where the design points are the observations
     (module docstring), None where the runs are.
     """
-    columns = list(dict.fromkeys([*inputs, input]))
-    valid = group[[*columns, output]].dropna()
-    if valid.empty:
+    valid = group[[input, output]].notna().all(axis=1).to_numpy()
+    if not valid.any():
         return [], [], None
-    level = levels(valid[input])
-    parts = valid[output].groupby(level, sort=True)
+    level = levels(group[input][valid])
+    parts = group[output][valid].groupby(level, sort=True)
     at, samples = [float(v) for v in parts.groups], [p.to_numpy(float) for _, p in parts]
-    others = [name for name in columns if name != input]
-    settings = valid[others].assign(_level=level).drop_duplicates()
-    if not others or len(settings) == level.nunique() * len(settings[others].drop_duplicates()):
+    others = settings.others[input][valid]
+    met = pd.DataFrame({"level": level.to_numpy(), "others": others}).drop_duplicates()
+    if len(met) == level.nunique() * len(np.unique(others)):
         return at, samples, None  # every level meets every setting of the other inputs
-    point = pd.Series(valid.groupby(columns, sort=False).ngroup().to_numpy(), index=valid.index)
+    point = pd.Series(settings.point[valid], index=level.index)
     return at, samples, [p.to_numpy() for _, p in point.groupby(level, sort=True)]
 
 
