@@ -165,12 +165,27 @@ def test_a_bad_experiment_gets_one_line_and_exit_2(case, tmp_path, capfd):
     assert not out.exists()
 
 
-def test_a_small_experiment_writes_tables_figures_and_brief(tmp_path, capfd):
-    path = tmp_path / "small.toml"
-    path.write_text(SMALL)
+def run_printed(tmp_path, text: str, capfd) -> tuple[Path, Path, str]:
+    """Run the experiment ``text`` in this process into ``tmp_path/out``.
+
+    Return its file, the folder and what the command printed.
+    """
+    path = tmp_path / "experiment.toml"
+    path.write_text(text)
     out = tmp_path / "out"
     assert _cli(["sensitivity", str(path), "--out", str(out), "--executor", "serial"]) == 0
-    printed = capfd.readouterr().out
+    return path, out, capfd.readouterr().out
+
+
+def ranking_line(printed: str, rank: int, factor: str) -> str:
+    """Return the line of the printed ranking that ranks ``factor``; the table fits 80 columns."""
+    table = printed.split("\ndistinguishable: ")[0].splitlines()
+    assert max(map(len, table)) <= 80
+    return next(line for line in table if line.split("  ")[:2] == [str(rank), factor])
+
+
+def test_a_small_experiment_writes_tables_figures_and_brief(tmp_path, capfd):
+    path, out, printed = run_printed(tmp_path, SMALL, capfd)
     assert "brief:" in printed and "Organisation" in printed
     for name in (
         "indices.csv",
@@ -190,14 +205,9 @@ def test_a_small_experiment_writes_tables_figures_and_brief(tmp_path, capfd):
     assert set(indices["level"]) == {"category"}
     # The printed ranking: both indices with their intervals, within 80 columns, each
     # category's verdict as its row in indices.csv has it.
-    table = printed.split("\ndistinguishable: ")[0].splitlines()
     assert "S1 [interval]" in printed and "ST [interval]" in printed
-    assert max(map(len, table)) <= 80
-    first = indices[indices["output"] == "share_final_year"]
-    for _, row in first.iterrows():
-        line = next(
-            line for line in table if line.split("  ")[:2] == [str(row["rank"]), row["factor"]]
-        )
+    for _, row in indices[indices["output"] == "share_final_year"].iterrows():
+        line = ranking_line(printed, row["rank"], row["factor"])
         assert line.split()[-1] == ("yes" if row["distinguishable"] else "no"), line
     assert len(indices) == 6 * (3 + 11)  # six categories, three outputs and 11 partners
     assert (indices[["S1", "ST", "S1_low", "ST_low"]] >= 0).all().all()
@@ -235,19 +245,13 @@ assignments = ["registry"]
 
 
 def test_a_shapley_analysis_prints_each_category_with_its_effect_and_verdict(tmp_path, capfd):
-    path = tmp_path / "shapley.toml"
-    path.write_text(SHAPLEY)
-    out = tmp_path / "out"
-    assert _cli(["sensitivity", str(path), "--out", str(out), "--executor", "serial"]) == 0
-    printed = capfd.readouterr().out
+    _, out, printed = run_printed(tmp_path, SHAPLEY, capfd)
     assert printed.startswith("sentinel_calibrated: share_final_year, registry assignment\n")
-    table = printed.split("\ndistinguishable: ")[0].splitlines()
-    assert "Shapley [interval]" in printed and max(map(len, table)) <= 80
+    assert "Shapley [interval]" in printed
     effects = pd.read_csv(out / "shapley.csv")
     assert len(effects) == 6
     for _, row in effects.iterrows():
-        factor = f"{row['factor']} ({row['inputs']} inputs)"
-        line = next(line for line in table if line.split("  ")[:2] == [str(row["rank"]), factor])
+        line = ranking_line(printed, row["rank"], f"{row['factor']} ({row['inputs']} inputs)")
         shown = f"{row['Sh']:.2f} [{row['Sh_low']:.2f}, {row['Sh_high']:.2f}]"
         assert shown in line and line.split()[-1] == ("yes" if row["distinguishable"] else "no")
 
