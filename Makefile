@@ -58,10 +58,11 @@ browser:
 	fi
 
 # Each test process takes whole files (--dist loadfile), so a file's module fixtures (the
-# reference runs, the small calibrations) are built once. pytest exits 5 when it collects
+# reference runs, the small calibrations) are built once; the longest files go first
+# (tests/conftest.py, LONGEST_FILES), in place of xdist's order by number of tests. pytest exits 5 when it collects
 # nothing; that is a failure here, not a pass.
 test: venv assets browser
-	@$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS) || { rc=$$?; \
+	@$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS) || { rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests" >&2; fi; \
 	  exit $$rc; }
 
