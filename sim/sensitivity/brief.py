@@ -109,11 +109,11 @@ def _too_noisy(label: str, what: str) -> str:
     )
 
 
-def _runs_and_intervals(settings: Mapping[str, object]) -> str:
+def _runs_and_intervals(result: SensitivityResult) -> str:
     """Return ``2 replicates per design point, 95% bootstrap intervals.`` of an analysis."""
     return (
-        f"{settings['replicates']} replicates per design point, "
-        f"{float(str(settings['confidence'])):.0%} bootstrap intervals."
+        f"{result.settings['replicates']} replicates per design point, "
+        f"{result.confidence:.0%} bootstrap intervals."
     )
 
 
@@ -420,7 +420,7 @@ def _shapley_markdown(result: SensitivityResult, figures: Mapping[str, Path]) ->
         f"calibrated and drawn jointly from the posterior), under the assignments {named}; "
         f"{settings['n_outer']} outer x {settings['n_inner']} inner draws per subset of "
         f"categories and {settings['n_variance']} draws for the variance, "
-        f"{_runs_and_intervals(settings)}",
+        f"{_runs_and_intervals(result)}",
         "",
         "## The answer",
         "",
@@ -500,7 +500,7 @@ def brief_markdown(result: SensitivityResult, figures: Mapping[str, Path] | None
         f"# Which {what} change sharing most — {result.subject}",
         "",
         f"{method} over {len(result.factors)} uncertain inputs, {size}, "
-        f"{_runs_and_intervals(settings)}",
+        f"{_runs_and_intervals(result)}",
         "",
         "## The answer",
         "",
