@@ -130,6 +130,17 @@ def chance_curves(jumps: pd.DataFrame) -> pd.Series:
     return jumps["q_value"] > FALSE_DISCOVERY
 
 
+def confounded_curves(jumps: pd.DataFrame) -> pd.Series:
+    """Return which curves of a :func:`tipping_points` table cannot tell their input apart.
+
+    A level of theirs is one design point whose other inputs differ too (module docstring),
+    so their jump has no interval: the runs cannot tell the input's effect from the others'.
+    """
+    if "jump_low" not in jumps.columns:
+        return pd.Series(False, index=jumps.index)
+    return jumps["jump_low"].isna()
+
+
 def levels(values: pd.Series, at_most: int = LEVELS_AT_MOST, bins: int = BINS) -> pd.Series:
     """Return the level each run counts at.
 

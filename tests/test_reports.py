@@ -541,6 +541,13 @@ def test_a_small_hypercube_says_its_runs_cannot_tell_an_input_from_the_others(tm
         "but some of its levels are one design point each, whose other inputs differ too: these "
         "runs cannot tell the input's effect from theirs (more design points can)"
     )
+    # The brief says the same, and does not put it down to chance.
+    evidence = read_evidence(tmp_path, parse_outcome("share_final_year>=0.8"))
+    assert evidence.answer.startswith(
+        "No tipping point, and these runs cannot tell one input's effect on the final-year "
+        "share from another's: some levels of every curve are a single design point"
+    )
+    assert not any("chance" in lever for lever in evidence.levers), evidence.levers
 
 
 @pytest.mark.parametrize("name", ["run", "sweep"])

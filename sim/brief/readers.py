@@ -41,7 +41,7 @@ from sim.sweep.report import (
     tipping_sentence,
 )
 from sim.sweep.results import read_results
-from sim.tipping import BINS, chance_curves
+from sim.tipping import BINS, chance_curves, confounded_curves
 from sim.weeks import is_week_input
 
 if TYPE_CHECKING:
@@ -293,12 +293,10 @@ def read_sweep(folder: Path, manifest: dict[str, Any], outcome: Outcome) -> Evid
         .reset_index()
         .sort_values("moved", ascending=False, kind="stable")
     )
-    # Curves whose levels do not surely differ move no more than chance does with these runs.
-    by_chance = (
-        {(r.scenario, r.input, r.output) for r in jumps[chance_curves(jumps)].itertuples()}
-        if len(jumps)
-        else set()
-    )
+    # Curves whose levels do not surely differ move no more than chance does with these runs;
+    # those whose levels are single design points cannot tell their input from the others.
+    unclear = chance_curves(jumps) & ~confounded_curves(jumps)
+    by_chance = {(r.scenario, r.input, r.output) for r in jumps[unclear].itertuples()}
     levers = []
     for name in dict.fromkeys(ranges[ranges["output"] == HEADLINE]["input"]):
         mine = ranges[(ranges["input"] == name)].drop_duplicates("output")
@@ -306,6 +304,13 @@ def read_sweep(folder: Path, manifest: dict[str, Any], outcome: Outcome) -> Evid
         levers.append(_lever_sentence(name, mine, len(found.scenarios) > 1, by_chance))
     if len(headline_jumps) and headline_jumps["tipping"].any():
         answer = sentences[0]
+    elif levers and len(headline_jumps) and confounded_curves(headline_jumps).all():
+        answer = (
+            f"No tipping point, and these runs cannot tell one input's effect on the "
+            f"{header(HEADLINE)} from another's: some levels of every curve are a single "
+            f"design point, whose other inputs differ too (more design points would tell). "
+            f"The most: {levers[0]}"
+        )
     elif levers and len(headline_jumps) and chance_curves(headline_jumps).all():
         answer = (
             f"No tipping point, and no input moves the {header(HEADLINE)} more than chance "

@@ -42,7 +42,7 @@ from sim.params import PARAMETERS
 from sim.provenance import recorded_scenario
 from sim.sweep import scenario_set
 from sim.sweep.results import read_results, sweep_manifest
-from sim.tipping import chance_curves, response, tipping_points
+from sim.tipping import chance_curves, confounded_curves, response, tipping_points
 from sim.weeks import input_text, is_week_input
 
 if TYPE_CHECKING:
@@ -296,7 +296,7 @@ def _flat_sentence(findings: SweepFindings, scenario: str, output: str) -> str |
     curve = jumps[
         (jumps["scenario"] == scenario) & (jumps["input"] == name) & (jumps["output"] == output)
     ]
-    if len(curve) and pd.isna(curve["jump_low"].iloc[0]):
+    if len(curve) and confounded_curves(curve).iloc[0]:
         sentence += (
             ", but some of its levels are one design point each, whose other inputs differ "
             "too: these runs cannot tell the input's effect from theirs (more design points can)"
